@@ -1,0 +1,76 @@
+"""Runs a long core call in a worker thread so that the main thread can drive a progress bar
+and turn Ctrl-C into a prompt cancellation."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import Any, Callable, TypeVar
+
+from . import _core
+
+T = TypeVar("T")
+
+_POLL_SECONDS = 0.05
+
+
+class _Bar:
+    """A tqdm bar over the core's task counters, or nothing."""
+
+    def __init__(self, enabled: bool, desc: str) -> None:
+        self._bar = None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                raise ImportError(
+                    "progress=True needs tqdm: pip install tqdm (or pip install 'gmmi[progress]')"
+                ) from None
+            self._bar = tqdm(total=0, desc=desc, unit="fit", leave=False)
+
+    def update(self, control: _core.Control) -> None:
+        if self._bar is None:
+            return
+        total, done = control.tasks_total, control.tasks_done
+        if total != self._bar.total:
+            self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def run_with_control(
+    fn: Callable[..., T],
+    *args: Any,
+    progress: bool = False,
+    desc: str = "gmmi",
+    **kwargs: Any,
+) -> T:
+    """Calls ``fn(*args, control=Control(), **kwargs)`` in a worker thread.
+
+    The core releases the GIL, so the main thread stays responsive: it refreshes the progress
+    bar and, on KeyboardInterrupt, cancels the computation, waits for the workers to stop
+    (they check the flag between EM iterations) and re-raises.
+    """
+    control = _core.Control()
+    bar = _Bar(progress, desc)
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gmmi")
+    try:
+        future = executor.submit(fn, *args, control=control, **kwargs)
+        while True:
+            try:
+                result = future.result(timeout=_POLL_SECONDS)
+            except concurrent.futures.TimeoutError:
+                bar.update(control)
+                continue
+            bar.update(control)
+            return result
+    except KeyboardInterrupt:
+        control.cancel()
+        concurrent.futures.wait([future])
+        raise
+    finally:
+        bar.close()
+        executor.shutdown(wait=True)

@@ -1,0 +1,222 @@
+"""Input conversion and validation shared by every public function.
+
+Every check raises ``ValueError`` or ``TypeError`` whose message starts with the name of the
+offending argument, so a user can tell at once what to fix.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Any, Optional, Union
+
+import numpy as np
+
+__all__ = [
+    "as_block",
+    "check_bool",
+    "check_float",
+    "check_int",
+    "check_choice",
+    "resolve_base",
+    "resolve_n_jobs",
+    "resolve_seed",
+]
+
+
+def _to_numpy(a: Any) -> Any:
+    # pandas objects (and anything else exposing to_numpy) without importing pandas.
+    if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray):
+        try:
+            return a.to_numpy()
+        except TypeError:
+            return a
+    return a
+
+
+def column_names(a: Any, name: str) -> list[str]:
+    """Column labels of a pandas object, or ``name``/``name[i]`` for arrays."""
+    cols = getattr(a, "columns", None)
+    if cols is not None:
+        return [str(c) for c in cols]
+    series_name = getattr(a, "name", None) if hasattr(a, "to_numpy") else None
+    arr = np.asarray(_to_numpy(a)) if not isinstance(a, np.ndarray) else a
+    if arr.ndim <= 1:
+        return [str(series_name) if series_name is not None else name]
+    return [f"{name}[{i}]" for i in range(arr.shape[1])]
+
+
+def as_block(
+    a: Any,
+    name: str,
+    *,
+    n_rows: Optional[int] = None,
+    allow_constant: bool = False,
+    min_rows: int = 2,
+) -> np.ndarray:
+    """Converts ``a`` to a C-contiguous float64 array of shape (n, k).
+
+    1-D input is one column. Integer and float32 input is converted; booleans, complex
+    numbers, strings and objects are refused, as are NaN/inf, empty input, a row count
+    different from ``n_rows`` and (unless ``allow_constant``) constant columns.
+    """
+    if a is None:
+        raise TypeError(f"{name}: expected an array-like of numbers, got None")
+    raw = _to_numpy(a)
+    try:
+        arr = np.asarray(raw)
+    except Exception as exc:  # pragma: no cover - exotic array-likes
+        raise TypeError(f"{name}: could not be converted to an array ({exc})") from exc
+    if arr.dtype == np.bool_:
+        raise TypeError(
+            f"{name}: boolean data are discrete; pass them as a discrete variable "
+            "(discrete_x=True / discrete_y=True) or convert them to numbers explicitly"
+        )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name}: complex numbers are not supported; pass real and imaginary "
+                        "parts as separate columns")
+    if arr.dtype.kind in "OUSV":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name}: expected numbers, got an array of dtype {arr.dtype} that does not "
+                "convert to float (for labels use discrete_x=True / discrete_y=True)"
+            ) from None
+    if not (np.issubdtype(arr.dtype, np.number)):
+        raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise ValueError(f"{name}: expected a 1-D or 2-D array, got a scalar")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 1-D or 2-D array, got {arr.ndim} dimensions "
+                         f"(shape {arr.shape})")
+    n, k = arr.shape
+    if n == 0 or k == 0:
+        raise ValueError(f"{name}: is empty (shape {arr.shape})")
+    if n_rows is not None and n != n_rows:
+        raise ValueError(f"{name}: has {n} rows but x has {n_rows}; every variable needs one "
+                         "row per sample")
+    if n < min_rows:
+        raise ValueError(f"{name}: at least {min_rows} rows are needed, got {n}")
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    finite = np.isfinite(out)
+    if not finite.all():
+        i, j = np.argwhere(~finite)[0]
+        raise ValueError(f"{name}: contains {out[i, j]} at row {i}, column {j}; remove or "
+                         "impute non-finite values first")
+    if not allow_constant:
+        spread = out.max(axis=0) - out.min(axis=0)
+        if (spread == 0).any():
+            j = int(np.argmax(spread == 0))
+            raise ValueError(
+                f"{name}: column {j} is constant; the mutual information of a constant with "
+                "anything is 0, and a density cannot be fitted to it: drop the column"
+            )
+    return out
+
+
+def check_int(value: Any, name: str, *, minimum: int = 0, allow_none: bool = False) -> Optional[int]:
+    """An integer >= ``minimum`` (``None`` if allowed); bools are refused."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+            value = int(value)
+        else:
+            raise TypeError(f"{name}: expected an integer, got {value!r}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    minimum: float = 0.0,
+    strict: bool = True,
+    allow_none: bool = False,
+) -> Optional[float]:
+    """A finite float > ``minimum`` (>= when not ``strict``); ``None`` if allowed."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: must be finite, got {value}")
+    if value < minimum or (strict and value == minimum):
+        rel = ">" if strict else ">="
+        raise ValueError(f"{name}: must be {rel} {minimum}, got {value}")
+    return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """A real boolean (numpy booleans accepted)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name}: expected True or False, got {value!r}")
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def resolve_base(base: Union[float, str]) -> tuple[float, str]:
+    """The logarithm base as (ln(base), unit name)."""
+    if isinstance(base, str):
+        key = base.lower()
+        if key in ("nat", "nats", "e"):
+            return 1.0, "nat"
+        if key in ("bit", "bits", "2"):
+            return math.log(2.0), "bit"
+        if key in ("ban", "bans", "dit", "10"):
+            return math.log(10.0), "ban"
+        raise ValueError(f"base: expected a number > 1, 'nat' or 'bit', got {base!r}")
+    b = check_float(base, "base", minimum=1.0)
+    assert b is not None
+    if abs(b - math.e) < 1e-12:
+        return 1.0, "nat"
+    if b == 2.0:
+        return math.log(2.0), "bit"
+    if b == 10.0:
+        return math.log(10.0), "ban"
+    return math.log(b), f"log{b:g}"
+
+
+def resolve_seed(random_state: Any) -> int:
+    """A 63-bit seed from ``None`` (fresh entropy), an int >= 0 or a numpy Generator."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise TypeError(
+            f"random_state: expected None, a non-negative integer or a numpy Generator, got "
+            f"{random_state!r}"
+        )
+    if random_state < 0 or random_state >= 2**64:
+        raise ValueError(f"random_state: must be in [0, 2**64), got {random_state}")
+    return int(random_state)
+
+
+def resolve_n_jobs(n_jobs: Any) -> Optional[int]:
+    """``None`` for every core, else the number of threads (-1: every core)."""
+    if n_jobs is None:
+        return None
+    n = check_int(n_jobs, "n_jobs", minimum=-1)
+    assert n is not None
+    if n == 0:
+        raise ValueError("n_jobs: must be a positive number of threads, or -1 / None for all cores")
+    if n == -1:
+        return os.cpu_count() or 1
+    return n

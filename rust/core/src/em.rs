@@ -1,0 +1,506 @@
+//! Expectation-maximisation for a full-covariance Gaussian mixture.
+//!
+//! One iteration is a single fused pass over the rows: the E-step responsibilities of a row
+//! are used at once to accumulate the sufficient statistics of the M-step, so no `n x k`
+//! matrix is ever stored. Second moments are accumulated about the current means (a shift
+//! that keeps the one-pass formula as accurate as the two-pass one). Rows are processed in
+//! fixed chunks whose statistics are added in chunk order, so the result is identical
+//! whether the chunks run on one thread or many.
+
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::{Error, Result};
+use crate::gmm::{Gmm, CHUNK_ROWS};
+
+/// `10 * machine epsilon`, added to every component's effective count (as in the method).
+pub const COUNT_EPS: f64 = 10.0 * f64::EPSILON;
+
+/// Options of one EM fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmOptions {
+    /// Stop when the change of the mean log-likelihood per sample is below this.
+    pub threshold: f64,
+    /// Maximum number of iterations.
+    pub max_iter: usize,
+    /// Added to the diagonal of every covariance in the M-step.
+    pub reg_covar: f64,
+    /// Record the training (and validation) log-likelihood after every iteration.
+    pub record_curves: bool,
+}
+
+impl Default for EmOptions {
+    fn default() -> Self {
+        EmOptions {
+            threshold: 1e-5,
+            max_iter: 10_000,
+            reg_covar: 1e-15,
+            record_curves: false,
+        }
+    }
+}
+
+impl EmOptions {
+    /// Checks the options once, naming the offending one.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.threshold.is_finite() && self.threshold > 0.0) {
+            return Err(Error::arg("threshold_fit", "must be a finite positive number"));
+        }
+        if self.max_iter == 0 {
+            return Err(Error::arg("max_iter", "must be at least 1"));
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return Err(Error::arg("reg_covar", "must be a finite non-negative number"));
+        }
+        Ok(())
+    }
+}
+
+/// Rows of a data set, optionally with non-negative weights (bootstrap multiplicities).
+#[derive(Debug, Clone, Copy)]
+pub struct Data<'a> {
+    /// Row-major `n x d` values.
+    pub x: &'a [f64],
+    /// Dimension.
+    pub d: usize,
+    /// Optional weight of each row (length n); `None` means every row counts once.
+    pub weights: Option<&'a [f64]>,
+}
+
+impl<'a> Data<'a> {
+    /// Unweighted rows.
+    pub fn new(x: &'a [f64], d: usize) -> Self {
+        Data { x, d, weights: None }
+    }
+
+    /// Rows with weights.
+    pub fn weighted(x: &'a [f64], d: usize, weights: &'a [f64]) -> Self {
+        Data {
+            x,
+            d,
+            weights: Some(weights),
+        }
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.x.len() / self.d
+    }
+
+    /// Sum of the weights (the effective sample size).
+    pub fn total_weight(&self) -> f64 {
+        match self.weights {
+            Some(w) => w.iter().sum(),
+            None => self.n_rows() as f64,
+        }
+    }
+}
+
+/// The outcome of one EM fit.
+#[derive(Debug, Clone)]
+pub struct EmFit {
+    /// The fitted mixture (parameters after the last M-step).
+    pub model: Gmm,
+    /// Iterations performed.
+    pub n_iter: usize,
+    /// Whether the tolerance was met before `max_iter`.
+    pub converged: bool,
+    /// Mean log-likelihood per sample at the last E-step.
+    pub lower_bound: f64,
+    /// Mean training log-likelihood at every iteration (when recorded).
+    pub train_curve: Vec<f64>,
+    /// Mean validation log-likelihood at every iteration (when recorded and a validation set
+    /// was given).
+    pub valid_curve: Vec<f64>,
+}
+
+/// Sufficient statistics of one chunk of rows.
+struct Stats {
+    ll: f64,
+    nk: Vec<f64>,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+}
+
+impl Stats {
+    fn zeros(k: usize, d: usize) -> Self {
+        Stats {
+            ll: 0.0,
+            nk: vec![0.0; k],
+            s1: vec![0.0; k * d],
+            s2: vec![0.0; k * d * d],
+        }
+    }
+
+    fn add(&mut self, o: &Stats) {
+        self.ll += o.ll;
+        for (a, b) in self.nk.iter_mut().zip(&o.nk) {
+            *a += b;
+        }
+        for (a, b) in self.s1.iter_mut().zip(&o.s1) {
+            *a += b;
+        }
+        for (a, b) in self.s2.iter_mut().zip(&o.s2) {
+            *a += b;
+        }
+    }
+}
+
+fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+    let (k, d) = (g.n_components(), g.dim());
+    let mut st = Stats::zeros(k, d);
+    let mut buf = vec![0.0; k];
+    let mut u = vec![0.0; d];
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        let wi = match w {
+            Some(w) => w[i],
+            None => 1.0,
+        };
+        if wi == 0.0 {
+            continue;
+        }
+        let lse = g.weighted_log_densities(row, &mut buf);
+        st.ll += wi * lse;
+        for c in 0..k {
+            let r = wi * (buf[c] - lse).exp();
+            st.nk[c] += r;
+            let mu = g.mean(c);
+            for j in 0..d {
+                u[j] = row[j] - mu[j];
+            }
+            let s1 = &mut st.s1[c * d..(c + 1) * d];
+            for j in 0..d {
+                s1[j] += r * u[j];
+            }
+            let s2 = &mut st.s2[c * d * d..(c + 1) * d * d];
+            for a in 0..d {
+                let ra = r * u[a];
+                for b in a..d {
+                    s2[a * d + b] += ra * u[b];
+                }
+            }
+        }
+    }
+    st
+}
+
+/// Accumulates the statistics of all rows in fixed chunks, added in chunk order.
+fn all_stats(g: &Gmm, data: &Data) -> Stats {
+    let d = data.d;
+    let n = data.n_rows();
+    let step = CHUNK_ROWS * d;
+    let chunk = |ci: usize| {
+        let lo = ci * CHUNK_ROWS;
+        let hi = (lo + CHUNK_ROWS).min(n);
+        chunk_stats(
+            g,
+            &data.x[lo * d..hi * d],
+            data.weights.map(|w| &w[lo..hi]),
+        )
+    };
+    let n_chunks = data.x.len().div_ceil(step).max(1);
+    let parts: Vec<Stats> = if n_chunks > 1 {
+        (0..n_chunks).into_par_iter().map(chunk).collect()
+    } else {
+        vec![chunk(0)]
+    };
+    let mut total = Stats::zeros(g.n_components(), d);
+    for p in &parts {
+        total.add(p);
+    }
+    total
+}
+
+/// One EM iteration from `g` on `data`: returns the new mixture and the mean log-likelihood
+/// per sample of `g` (the E-step value).
+pub fn em_step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
+    let (k, d) = (g.n_components(), g.dim());
+    let st = all_stats(g, data);
+    let total_w = data.total_weight();
+    let mean_ll = st.ll / total_w;
+    if !mean_ll.is_finite() {
+        return Err(Error::Numerical(
+            "the log-likelihood became non-finite during EM; the data may contain extreme \
+             values or the model is degenerate"
+                .into(),
+        ));
+    }
+    let counts: Vec<f64> = st.nk.iter().map(|v| v + COUNT_EPS).collect();
+    let sum_counts: f64 = counts.iter().sum();
+    let weights: Vec<f64> = counts.iter().map(|c| c / sum_counts).collect();
+    let mut means = vec![0.0; k * d];
+    let mut covs = vec![0.0; k * d * d];
+    for c in 0..k {
+        let nr = st.nk[c];
+        let ne = counts[c];
+        let old = g.mean(c);
+        let s1 = &st.s1[c * d..(c + 1) * d];
+        let s2 = &st.s2[c * d * d..(c + 1) * d * d];
+        let mut delta = vec![0.0; d];
+        for j in 0..d {
+            // mean = (sum r v) / n_eps = (old * R + s1) / n_eps, s1 = sum r (v - old)
+            let mean = (old[j] * nr + s1[j]) / ne;
+            means[c * d + j] = mean;
+            delta[j] = mean - old[j];
+        }
+        let cv = &mut covs[c * d * d..(c + 1) * d * d];
+        for a in 0..d {
+            for b in a..d {
+                let v = (s2[a * d + b] - delta[a] * s1[b] - s1[a] * delta[b]
+                    + nr * delta[a] * delta[b])
+                    / ne;
+                cv[a * d + b] = v;
+                cv[b * d + a] = v;
+            }
+            cv[a * d + a] += reg_covar;
+        }
+    }
+    let new = Gmm::from_parts(d, weights, means, covs).map_err(|c| {
+        Error::Numerical(format!(
+            "the covariance of component {c} stopped being positive definite during EM \
+             (a component collapsed onto too few points); increase reg_covar (e.g. 1e-6) \
+             or use fewer components"
+        ))
+    })?;
+    Ok((new, mean_ll))
+}
+
+/// Fits a mixture by EM from `init` on `data`, optionally recording the log-likelihood on a
+/// held-out set `valid` (row-major, same dimension).
+///
+/// Stops when `|ll_t - ll_{t-1}| < threshold` or after `max_iter` iterations. `ctrl`, when
+/// given, is checked for cancellation before every iteration.
+pub fn fit(
+    data: &Data,
+    valid: Option<&[f64]>,
+    init: &Gmm,
+    opts: &EmOptions,
+    ctrl: Option<&Control>,
+) -> Result<EmFit> {
+    opts.validate()?;
+    if init.dim() != data.d {
+        return Err(Error::arg(
+            "X",
+            format!("data have {} columns but the model has {}", data.d, init.dim()),
+        ));
+    }
+    if data.n_rows() == 0 {
+        return Err(Error::arg("X", "at least one row is needed"));
+    }
+    let mut g = init.clone();
+    let mut prev = f64::NEG_INFINITY;
+    let mut lower_bound = f64::NEG_INFINITY;
+    let mut converged = false;
+    let mut n_iter = 0;
+    let mut train_curve = Vec::new();
+    let mut valid_curve = Vec::new();
+    for it in 1..=opts.max_iter {
+        if let Some(c) = ctrl {
+            c.check()?;
+        }
+        if opts.record_curves {
+            if let Some(v) = valid {
+                valid_curve.push(g.score(v)?);
+            }
+        }
+        let (next, ll) = em_step(&g, data, opts.reg_covar)?;
+        g = next;
+        n_iter = it;
+        lower_bound = ll;
+        if opts.record_curves {
+            train_curve.push(ll);
+        }
+        if (ll - prev).abs() < opts.threshold {
+            converged = true;
+            break;
+        }
+        prev = ll;
+    }
+    if let Some(c) = ctrl {
+        c.fit_done();
+    }
+    Ok(EmFit {
+        model: g,
+        n_iter,
+        converged,
+        lower_bound,
+        train_curve,
+        valid_curve,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three_blobs() -> Gmm {
+        Gmm::new(
+            2,
+            vec![0.5, 0.3, 0.2],
+            vec![-5.0, 0.0, 5.0, 5.0, 5.0, -5.0],
+            vec![1.0, 0.3, 0.3, 1.0, 0.5, 0.0, 0.0, 2.0, 1.5, -0.4, -0.4, 0.6],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn single_gaussian_converges_to_sample_moments() {
+        let truth = Gmm::new(2, vec![1.0], vec![1.0, -2.0], vec![2.0, 0.6, 0.6, 1.0]).unwrap();
+        let n = 500;
+        let (x, _) = truth.sample(n, 3);
+        let init = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+        let opts = EmOptions {
+            reg_covar: 0.0,
+            ..Default::default()
+        };
+        let f = fit(&Data::new(&x, 2), None, &init, &opts, None).unwrap();
+        // For K = 1 the M-step is the closed-form maximum-likelihood estimate: the first step
+        // lands on the sample mean and the biased sample covariance; the second evaluates
+        // that optimum, the third sees no change and stops.
+        let mut m = [0.0; 2];
+        for r in x.chunks(2) {
+            m[0] += r[0] / n as f64;
+            m[1] += r[1] / n as f64;
+        }
+        let mut s = [0.0; 4];
+        for r in x.chunks(2) {
+            for a in 0..2 {
+                for b in 0..2 {
+                    s[a * 2 + b] += (r[a] - m[a]) * (r[b] - m[b]) / n as f64;
+                }
+            }
+        }
+        for j in 0..2 {
+            assert!((f.model.means()[j] - m[j]).abs() < 1e-12);
+        }
+        for j in 0..4 {
+            assert!((f.model.covariances()[j] - s[j]).abs() < 1e-12);
+        }
+        assert!(f.converged);
+        assert_eq!(f.n_iter, 3);
+    }
+
+    #[test]
+    fn recovers_well_separated_mixture() {
+        let truth = three_blobs();
+        let n = 6000;
+        let (x, _) = truth.sample(n, 11);
+        // Start from perturbed truth: EM must converge to the sampled parameters.
+        let init = Gmm::new(
+            2,
+            vec![1.0 / 3.0; 3],
+            vec![-4.0, 1.0, 4.0, 4.0, 4.0, -4.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+        )
+        .unwrap();
+        let f = fit(&Data::new(&x, 2), None, &init, &EmOptions::default(), None).unwrap();
+        assert!(f.converged);
+        let g = &f.model;
+        for c in 0..3 {
+            let w = truth.weights()[c];
+            let nc = w * n as f64;
+            // Weight: binomial standard error sqrt(w(1-w)/n); allow 5.
+            assert!((g.weights()[c] - w).abs() < 5.0 * (w * (1.0 - w) / n as f64).sqrt());
+            for j in 0..2 {
+                let var = truth.covariance(c)[j * 2 + j];
+                // Mean: standard error sqrt(var / n_c); allow 5.
+                let se = (var / nc).sqrt();
+                assert!((g.mean(c)[j] - truth.mean(c)[j]).abs() < 5.0 * se);
+                // Variance: standard error var * sqrt(2 / n_c); allow 5.
+                let sv = var * (2.0 / nc).sqrt();
+                assert!((g.covariance(c)[j * 2 + j] - var).abs() < 5.0 * sv);
+            }
+        }
+    }
+
+    #[test]
+    fn weights_act_as_multiplicities() {
+        let truth = three_blobs();
+        let (x, _) = truth.sample(300, 5);
+        let w: Vec<f64> = (0..300).map(|i| (i % 3) as f64).collect();
+        let mut rep = Vec::new();
+        for (i, r) in x.chunks(2).enumerate() {
+            for _ in 0..(i % 3) {
+                rep.extend_from_slice(r);
+            }
+        }
+        let init = three_blobs();
+        let a = em_step(&init, &Data::weighted(&x, 2, &w), 1e-6).unwrap();
+        let b = em_step(&init, &Data::new(&rep, 2), 1e-6).unwrap();
+        assert!((a.1 - b.1).abs() < 1e-12);
+        for (u, v) in a.0.covariances().iter().zip(b.0.covariances()) {
+            assert!((u - v).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn chunked_parallel_pass_equals_itself_on_one_thread() {
+        let truth = three_blobs();
+        let (x, _) = truth.sample(3 * CHUNK_ROWS + 17, 8);
+        let data = Data::new(&x, 2);
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let a = one.install(|| em_step(&truth, &data, 1e-6).unwrap());
+        let b = two.install(|| em_step(&truth, &data, 1e-6).unwrap());
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1.to_bits(), b.1.to_bits());
+    }
+
+    #[test]
+    fn records_curves_and_respects_max_iter() {
+        let truth = three_blobs();
+        let (x, _) = truth.sample(400, 1);
+        let (v, _) = truth.sample(100, 2);
+        let init = Gmm::new(
+            2,
+            vec![1.0 / 3.0; 3],
+            vec![-1.0, 0.0, 0.0, 1.0, 1.0, 0.0],
+            vec![9.0, 0.0, 0.0, 9.0, 9.0, 0.0, 0.0, 9.0, 9.0, 0.0, 0.0, 9.0],
+        )
+        .unwrap();
+        let opts = EmOptions {
+            max_iter: 3,
+            record_curves: true,
+            ..Default::default()
+        };
+        let f = fit(&Data::new(&x, 2), Some(&v), &init, &opts, None).unwrap();
+        assert_eq!(f.n_iter, 3);
+        assert!(!f.converged);
+        assert_eq!(f.train_curve.len(), 3);
+        assert_eq!(f.valid_curve.len(), 3);
+        // EM never decreases the training likelihood.
+        assert!(f.train_curve.windows(2).all(|w| w[1] >= w[0] - 1e-12));
+    }
+
+    #[test]
+    fn cancellation_stops_the_fit() {
+        let truth = three_blobs();
+        let (x, _) = truth.sample(100, 1);
+        let ctrl = Control::new();
+        ctrl.cancel();
+        let r = fit(&Data::new(&x, 2), None, &truth, &EmOptions::default(), Some(&ctrl));
+        assert_eq!(r.unwrap_err(), Error::Cancelled);
+    }
+
+    #[test]
+    fn collapse_is_reported_not_nan() {
+        // Two identical points and two components with no regularisation: a component
+        // collapses and the error says to raise reg_covar.
+        let x = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+        let init = Gmm::new(
+            2,
+            vec![0.5, 0.5],
+            vec![0.0, 0.0, 1.0, 1.0],
+            vec![0.1, 0.0, 0.0, 0.1, 0.1, 0.0, 0.0, 0.1],
+        )
+        .unwrap();
+        let opts = EmOptions {
+            reg_covar: 0.0,
+            ..Default::default()
+        };
+        match fit(&Data::new(&x, 2), None, &init, &opts, None) {
+            Err(Error::Numerical(m)) => assert!(m.contains("reg_covar")),
+            other => panic!("expected a numerical error, got {other:?}"),
+        }
+    }
+}

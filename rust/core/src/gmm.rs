@@ -1,0 +1,628 @@
+//! A fitted Gaussian mixture: validated parameters, densities, marginals, affine images and
+//! sampling.
+
+use nalgebra::DMatrix;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::rng::{self, Purpose, Rng};
+
+/// ln(2 pi).
+pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Rows per chunk when work over many rows is split; fixed (not derived from the thread
+/// count) so that sums are always formed in the same order.
+pub const CHUNK_ROWS: usize = 4096;
+
+/// A full-covariance Gaussian mixture in `d` dimensions with `k` components.
+///
+/// Parameters are validated on construction (weights positive and summing to one,
+/// covariances symmetric positive definite) and the Cholesky factors are kept with them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gmm {
+    d: usize,
+    k: usize,
+    weights: Vec<f64>,
+    means: Vec<f64>,
+    covariances: Vec<f64>,
+    /// Lower Cholesky factor `L` of each covariance (`S = L L^T`), row-major `d x d`.
+    chol: Vec<f64>,
+    /// Inverse of `L` (lower triangular), row-major: `z = L^{-1} (x - mu)`.
+    inv_chol: Vec<f64>,
+    /// `ln w_k - d/2 ln(2 pi) - 1/2 ln det S_k`.
+    log_norm: Vec<f64>,
+}
+
+/// Lower Cholesky factor of a row-major `d x d` symmetric matrix and its inverse, or `None`
+/// when the matrix is not (numerically) positive definite.
+pub fn cholesky(cov: &[f64], d: usize) -> Option<(Vec<f64>, Vec<f64>, f64)> {
+    let m = DMatrix::from_row_slice(d, d, cov);
+    let ch = m.cholesky()?;
+    let l = ch.l();
+    let mut logdet = 0.0;
+    for i in 0..d {
+        let v = l[(i, i)];
+        if !(v > 0.0) || !v.is_finite() {
+            return None;
+        }
+        logdet += 2.0 * v.ln();
+    }
+    let inv = l.solve_lower_triangular(&DMatrix::identity(d, d))?;
+    let mut lv = vec![0.0; d * d];
+    let mut iv = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            lv[i * d + j] = l[(i, j)];
+            iv[i * d + j] = inv[(i, j)];
+        }
+    }
+    if iv.iter().any(|v| !v.is_finite()) || !logdet.is_finite() {
+        return None;
+    }
+    Some((lv, iv, logdet))
+}
+
+impl Gmm {
+    /// Builds a mixture from `weights` (k), `means` (k*d, row-major) and `covariances`
+    /// (k*d*d, row-major), validating every parameter.
+    pub fn new(d: usize, weights: Vec<f64>, means: Vec<f64>, covariances: Vec<f64>) -> Result<Self> {
+        let k = weights.len();
+        if d == 0 {
+            return Err(Error::arg("means", "the dimension must be at least 1"));
+        }
+        if k == 0 {
+            return Err(Error::arg("weights", "at least one component is needed"));
+        }
+        if means.len() != k * d {
+            return Err(Error::arg(
+                "means",
+                format!("expected {k} x {d} values, got {}", means.len()),
+            ));
+        }
+        if covariances.len() != k * d * d {
+            return Err(Error::arg(
+                "covariances",
+                format!("expected {k} x {d} x {d} values, got {}", covariances.len()),
+            ));
+        }
+        if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+            return Err(Error::arg("weights", "every weight must be finite and positive"));
+        }
+        let total: f64 = weights.iter().sum();
+        if (total - 1.0).abs() > 1e-8 {
+            return Err(Error::arg(
+                "weights",
+                format!("weights must sum to 1 (they sum to {total})"),
+            ));
+        }
+        if means.iter().any(|m| !m.is_finite()) {
+            return Err(Error::arg("means", "every mean must be finite"));
+        }
+        if covariances.iter().any(|c| !c.is_finite()) {
+            return Err(Error::arg("covariances", "every covariance entry must be finite"));
+        }
+        for c in 0..k {
+            let s = &covariances[c * d * d..(c + 1) * d * d];
+            let scale = (0..d).map(|i| s[i * d + i].abs()).fold(0.0, f64::max);
+            for i in 0..d {
+                for j in 0..i {
+                    if (s[i * d + j] - s[j * d + i]).abs() > 1e-10 * scale.max(f64::MIN_POSITIVE) {
+                        return Err(Error::arg(
+                            "covariances",
+                            format!("covariance of component {c} is not symmetric"),
+                        ));
+                    }
+                }
+            }
+        }
+        Self::from_parts(d, weights, means, covariances).map_err(|bad| {
+            Error::arg(
+                "covariances",
+                format!("covariance of component {bad} is not positive definite"),
+            )
+        })
+    }
+
+    /// Builds a mixture without the symmetry and weight checks (used inside EM where they
+    /// hold by construction). Returns the index of the first component whose covariance is
+    /// not positive definite on failure.
+    pub(crate) fn from_parts(
+        d: usize,
+        weights: Vec<f64>,
+        means: Vec<f64>,
+        covariances: Vec<f64>,
+    ) -> std::result::Result<Self, usize> {
+        let k = weights.len();
+        let mut chol = vec![0.0; k * d * d];
+        let mut inv_chol = vec![0.0; k * d * d];
+        let mut log_norm = vec![0.0; k];
+        for c in 0..k {
+            let (l, il, logdet) = cholesky(&covariances[c * d * d..(c + 1) * d * d], d).ok_or(c)?;
+            chol[c * d * d..(c + 1) * d * d].copy_from_slice(&l);
+            inv_chol[c * d * d..(c + 1) * d * d].copy_from_slice(&il);
+            log_norm[c] = weights[c].ln() - 0.5 * (d as f64 * LN_2PI + logdet);
+        }
+        Ok(Gmm {
+            d,
+            k,
+            weights,
+            means,
+            covariances,
+            chol,
+            inv_chol,
+            log_norm,
+        })
+    }
+
+    /// Dimension of the space.
+    pub fn dim(&self) -> usize {
+        self.d
+    }
+
+    /// Number of components.
+    pub fn n_components(&self) -> usize {
+        self.k
+    }
+
+    /// Mixture weights (length k).
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// Component means, row-major `k x d`.
+    pub fn means(&self) -> &[f64] {
+        &self.means
+    }
+
+    /// Component covariances, row-major `k x d x d`.
+    pub fn covariances(&self) -> &[f64] {
+        &self.covariances
+    }
+
+    /// Lower Cholesky factors of the covariances, row-major `k x d x d`.
+    pub fn cholesky_factors(&self) -> &[f64] {
+        &self.chol
+    }
+
+    /// Number of free parameters of a full-covariance mixture: `k-1 + k d + k d(d+1)/2`.
+    pub fn n_parameters(&self) -> usize {
+        n_parameters(self.k, self.d)
+    }
+
+    /// `ln w_c + ln N(x | mu_c, S_c)` for one point and one component.
+    #[inline]
+    pub fn component_log_density(&self, c: usize, x: &[f64]) -> f64 {
+        let d = self.d;
+        let mu = &self.means[c * d..(c + 1) * d];
+        let p = &self.inv_chol[c * d * d..(c + 1) * d * d];
+        let mut maha = 0.0;
+        for i in 0..d {
+            let row = &p[i * d..i * d + i + 1];
+            let mut z = 0.0;
+            for j in 0..=i {
+                z += row[j] * (x[j] - mu[j]);
+            }
+            maha += z * z;
+        }
+        self.log_norm[c] - 0.5 * maha
+    }
+
+    /// Fills `out[c] = ln w_c + ln N(x | mu_c, S_c)` for every component and returns the
+    /// log-sum-exp of `out`, `ln p(x)`.
+    #[inline]
+    pub fn weighted_log_densities(&self, x: &[f64], out: &mut [f64]) -> f64 {
+        let mut max = f64::NEG_INFINITY;
+        for (c, o) in out.iter_mut().enumerate().take(self.k) {
+            let v = self.component_log_density(c, x);
+            *o = v;
+            if v > max {
+                max = v;
+            }
+        }
+        if max == f64::NEG_INFINITY {
+            return max;
+        }
+        let s: f64 = out[..self.k].iter().map(|v| (v - max).exp()).sum();
+        max + s.ln()
+    }
+
+    /// `ln p(x)` for one point.
+    pub fn log_density_one(&self, x: &[f64]) -> f64 {
+        let mut buf = vec![0.0; self.k];
+        self.weighted_log_densities(x, &mut buf)
+    }
+
+    fn check_points(&self, x: &[f64]) -> Result<usize> {
+        if x.len() % self.d != 0 {
+            return Err(Error::arg(
+                "X",
+                format!("expected rows of {} values, got {} values in all", self.d, x.len()),
+            ));
+        }
+        Ok(x.len() / self.d)
+    }
+
+    /// `ln p(x_i)` for every row of `x` (row-major `n x d`), in parallel over row chunks.
+    pub fn log_density(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let n = self.check_points(x)?;
+        let mut out = vec![0.0; n];
+        let d = self.d;
+        let work = |(xs, os): (&[f64], &mut [f64])| {
+            let mut buf = vec![0.0; self.k];
+            for (row, o) in xs.chunks_exact(d).zip(os.iter_mut()) {
+                *o = self.weighted_log_densities(row, &mut buf);
+            }
+        };
+        if n > CHUNK_ROWS {
+            x.par_chunks(CHUNK_ROWS * d)
+                .zip(out.par_chunks_mut(CHUNK_ROWS))
+                .for_each(work);
+        } else {
+            work((x, &mut out));
+        }
+        Ok(out)
+    }
+
+    /// Per-component `ln w_c + ln N(x_i | mu_c, S_c)`, row-major `n x k`.
+    pub fn component_log_densities(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let n = self.check_points(x)?;
+        let mut out = vec![0.0; n * self.k];
+        for (row, o) in x.chunks_exact(self.d).zip(out.chunks_exact_mut(self.k)) {
+            for (c, v) in o.iter_mut().enumerate() {
+                *v = self.component_log_density(c, row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Responsibilities `p(c | x_i)`, row-major `n x k`; each row sums to one.
+    pub fn responsibilities(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let n = self.check_points(x)?;
+        let mut out = vec![0.0; n * self.k];
+        for (row, o) in x.chunks_exact(self.d).zip(out.chunks_exact_mut(self.k)) {
+            let lse = self.weighted_log_densities(row, o);
+            for v in o.iter_mut() {
+                *v = (*v - lse).exp();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Mean of `ln p(x_i)` over the rows of `x`.
+    pub fn score(&self, x: &[f64]) -> Result<f64> {
+        let ld = self.log_density(x)?;
+        if ld.is_empty() {
+            return Err(Error::arg("X", "at least one row is needed"));
+        }
+        Ok(ordered_sum(&ld) / ld.len() as f64)
+    }
+
+    /// Akaike information criterion on `x`: `-2 ln L + 2 p`.
+    pub fn aic(&self, x: &[f64]) -> Result<f64> {
+        let n = self.check_points(x)? as f64;
+        Ok(-2.0 * self.score(x)? * n + 2.0 * self.n_parameters() as f64)
+    }
+
+    /// Bayesian information criterion on `x`: `-2 ln L + p ln n`.
+    pub fn bic(&self, x: &[f64]) -> Result<f64> {
+        let n = self.check_points(x)? as f64;
+        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+    }
+
+    /// The marginal mixture over the dimensions `dims` (in that order): same weights,
+    /// sub-vectors of the means and sub-blocks of the covariances.
+    pub fn marginal(&self, dims: &[usize]) -> Result<Gmm> {
+        if dims.is_empty() {
+            return Err(Error::arg("dims", "at least one dimension is needed"));
+        }
+        let mut seen = vec![false; self.d];
+        for &i in dims {
+            if i >= self.d {
+                return Err(Error::arg(
+                    "dims",
+                    format!("dimension {i} is out of range for a {}-dimensional model", self.d),
+                ));
+            }
+            if seen[i] {
+                return Err(Error::arg("dims", format!("dimension {i} is repeated")));
+            }
+            seen[i] = true;
+        }
+        let (d, m) = (self.d, dims.len());
+        let mut means = Vec::with_capacity(self.k * m);
+        let mut covs = Vec::with_capacity(self.k * m * m);
+        for c in 0..self.k {
+            for &i in dims {
+                means.push(self.means[c * d + i]);
+            }
+            for &i in dims {
+                for &j in dims {
+                    covs.push(self.covariances[c * d * d + i * d + j]);
+                }
+            }
+        }
+        Gmm::from_parts(m, self.weights.clone(), means, covs).map_err(|c| {
+            Error::Numerical(format!(
+                "the marginal covariance of component {c} is not positive definite"
+            ))
+        })
+    }
+
+    /// The image of the mixture under `x -> scale * x + shift`, applied per dimension
+    /// (`scale` must be non-zero). Used to report a model fitted on standardised data in the
+    /// original units.
+    pub fn affine(&self, scale: &[f64], shift: &[f64]) -> Result<Gmm> {
+        let d = self.d;
+        if scale.len() != d || shift.len() != d {
+            return Err(Error::arg("scale", format!("expected {d} scales and {d} shifts")));
+        }
+        if scale.iter().any(|s| *s == 0.0 || !s.is_finite()) || shift.iter().any(|s| !s.is_finite())
+        {
+            return Err(Error::arg("scale", "scales must be finite and non-zero, shifts finite"));
+        }
+        let mut means = self.means.clone();
+        let mut covs = self.covariances.clone();
+        for c in 0..self.k {
+            for i in 0..d {
+                means[c * d + i] = scale[i] * self.means[c * d + i] + shift[i];
+                for j in 0..d {
+                    covs[c * d * d + i * d + j] *= scale[i] * scale[j];
+                }
+            }
+        }
+        Gmm::from_parts(d, self.weights.clone(), means, covs).map_err(|c| {
+            Error::Numerical(format!(
+                "the transformed covariance of component {c} is not positive definite"
+            ))
+        })
+    }
+
+    /// Draws one point into `out` (length d) and returns its component.
+    #[inline]
+    pub fn sample_one(&self, rng: &mut Rng, z: &mut [f64], out: &mut [f64]) -> usize {
+        let d = self.d;
+        let u: f64 = rng.random();
+        let mut acc = 0.0;
+        let mut comp = self.k - 1;
+        for (c, w) in self.weights.iter().enumerate() {
+            acc += w;
+            if u < acc {
+                comp = c;
+                break;
+            }
+        }
+        for v in z.iter_mut() {
+            *v = rng.sample(StandardNormal);
+        }
+        let mu = &self.means[comp * d..(comp + 1) * d];
+        let l = &self.chol[comp * d * d..(comp + 1) * d * d];
+        for i in 0..d {
+            let mut s = mu[i];
+            for j in 0..=i {
+                s += l[i * d + j] * z[j];
+            }
+            out[i] = s;
+        }
+        comp
+    }
+
+    /// Draws `n` points (row-major `n x d`) and their component labels.
+    ///
+    /// The draws are made in chunks, each from its own stream derived from `seed`, so the
+    /// output is the same for any number of threads.
+    pub fn sample(&self, n: usize, seed: u64) -> (Vec<f64>, Vec<usize>) {
+        let d = self.d;
+        let mut x = vec![0.0; n * d];
+        let mut labels = vec![0usize; n];
+        x.par_chunks_mut(CHUNK_ROWS * d)
+            .zip(labels.par_chunks_mut(CHUNK_ROWS))
+            .enumerate()
+            .for_each(|(ci, (xs, ls))| {
+                let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
+                let mut z = vec![0.0; d];
+                for (row, l) in xs.chunks_exact_mut(d).zip(ls.iter_mut()) {
+                    *l = self.sample_one(&mut r, &mut z, row);
+                }
+            });
+        (x, labels)
+    }
+
+    /// Evaluates `ln N(x | mu_c, S_c)` (without the weight) for one point.
+    pub fn gaussian_log_density(&self, c: usize, x: &[f64]) -> f64 {
+        self.component_log_density(c, x) - self.weights[c].ln()
+    }
+
+    /// Mean vector of component `c`.
+    pub fn mean(&self, c: usize) -> &[f64] {
+        &self.means[c * self.d..(c + 1) * self.d]
+    }
+
+    /// Lower Cholesky factor of component `c`.
+    pub fn chol(&self, c: usize) -> &[f64] {
+        &self.chol[c * self.d * self.d..(c + 1) * self.d * self.d]
+    }
+
+    /// Covariance of component `c`.
+    pub fn covariance(&self, c: usize) -> &[f64] {
+        &self.covariances[c * self.d * self.d..(c + 1) * self.d * self.d]
+    }
+
+    /// Mean of the whole mixture and its covariance (law of total covariance).
+    pub fn moments(&self) -> (Vec<f64>, Vec<f64>) {
+        let d = self.d;
+        let mut m = vec![0.0; d];
+        for c in 0..self.k {
+            for i in 0..d {
+                m[i] += self.weights[c] * self.means[c * d + i];
+            }
+        }
+        let mut s = vec![0.0; d * d];
+        for c in 0..self.k {
+            let w = self.weights[c];
+            for i in 0..d {
+                for j in 0..d {
+                    let di = self.means[c * d + i] - m[i];
+                    let dj = self.means[c * d + j] - m[j];
+                    s[i * d + j] += w * (self.covariances[c * d * d + i * d + j] + di * dj);
+                }
+            }
+        }
+        (m, s)
+    }
+
+    /// The vector `mu_c + L_c t`, for quadrature nodes `t`.
+    pub fn map_node(&self, c: usize, t: &[f64], out: &mut [f64]) {
+        let d = self.d;
+        let mu = self.mean(c);
+        let l = self.chol(c);
+        for i in 0..d {
+            let mut s = mu[i];
+            for j in 0..=i {
+                s += l[i * d + j] * t[j];
+            }
+            out[i] = s;
+        }
+    }
+}
+
+/// Number of free parameters of a full-covariance mixture of `k` components in `d` dimensions.
+pub fn n_parameters(k: usize, d: usize) -> usize {
+    k - 1 + k * d + k * d * (d + 1) / 2
+}
+
+/// Sum in index order (deterministic, unlike a parallel reduction).
+pub fn ordered_sum(v: &[f64]) -> f64 {
+    v.iter().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d3() -> Gmm {
+        Gmm::new(
+            2,
+            vec![0.3, 0.45, 0.25],
+            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
+            vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn validates_parameters() {
+        let bad_w = Gmm::new(1, vec![0.5, 0.4], vec![0.0, 1.0], vec![1.0, 1.0]);
+        assert!(matches!(bad_w, Err(Error::InvalidArgument { ref arg, .. }) if arg == "weights"));
+        let neg = Gmm::new(1, vec![1.0], vec![0.0], vec![-1.0]);
+        assert!(matches!(neg, Err(Error::InvalidArgument { ref arg, .. }) if arg == "covariances"));
+        let asym = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.1, 1.0]);
+        assert!(asym.is_err());
+        let shape = Gmm::new(2, vec![1.0], vec![0.0], vec![1.0, 0.0, 0.0, 1.0]);
+        assert!(matches!(shape, Err(Error::InvalidArgument { ref arg, .. }) if arg == "means"));
+    }
+
+    #[test]
+    fn single_gaussian_density_matches_closed_form() {
+        // N(0, diag(4, 9)) at (2, 3): ln p = -ln(2 pi) - 0.5 ln 36 - 0.5 (1 + 1)
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![4.0, 0.0, 0.0, 9.0]).unwrap();
+        let lp = g.log_density(&[2.0, 3.0]).unwrap()[0];
+        let want = -LN_2PI - 0.5 * 36f64.ln() - 1.0;
+        assert!((lp - want).abs() < 1e-14, "{lp} vs {want}");
+    }
+
+    #[test]
+    fn log_density_is_stable_far_in_the_tails() {
+        let g = d3();
+        let lp = g.log_density(&[1e3, -1e3]).unwrap()[0];
+        assert!(lp.is_finite() && lp < -1e5);
+    }
+
+    #[test]
+    fn responsibilities_sum_to_one() {
+        let g = d3();
+        let r = g.responsibilities(&[0.0, 0.0, -1.0, 2.0, 5.0, 5.0]).unwrap();
+        for row in r.chunks(3) {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn marginal_of_gaussian_is_the_sub_block() {
+        let g = Gmm::new(
+            3,
+            vec![1.0],
+            vec![1.0, 2.0, 3.0],
+            vec![2.0, 0.3, 0.1, 0.3, 1.0, 0.2, 0.1, 0.2, 3.0],
+        )
+        .unwrap();
+        let m = g.marginal(&[2, 0]).unwrap();
+        assert_eq!(m.means(), &[3.0, 1.0]);
+        assert_eq!(m.covariances(), &[3.0, 0.1, 0.1, 2.0]);
+        assert!(g.marginal(&[3]).is_err());
+        assert!(g.marginal(&[0, 0]).is_err());
+    }
+
+    #[test]
+    fn marginal_density_integrates_the_joint() {
+        // Numerically integrate p(x, y) over y on a fine grid and compare with p_x(x).
+        let g = d3();
+        let mx = g.marginal(&[0]).unwrap();
+        for &x in &[-2.0, -0.5, 0.7] {
+            let h = 1e-3;
+            let mut s = 0.0;
+            let mut y = -6.0;
+            while y < 9.0 {
+                s += g.log_density_one(&[x, y]).exp() * h;
+                y += h;
+            }
+            let want = mx.log_density_one(&[x]).exp();
+            assert!((s - want).abs() < 1e-6 * want.max(1.0), "{s} vs {want}");
+        }
+    }
+
+    #[test]
+    fn affine_image_transforms_the_density() {
+        // p'(a x + b) = p(x) / |a1 a2|
+        let g = d3();
+        let a = [2.0, -0.5];
+        let b = [1.0, 3.0];
+        let h = g.affine(&a, &b).unwrap();
+        let x = [0.3, 1.2];
+        let y = [a[0] * x[0] + b[0], a[1] * x[1] + b[1]];
+        let lhs = h.log_density_one(&y);
+        let rhs = g.log_density_one(&x) - (a[0] * a[1] as f64).abs().ln();
+        assert!((lhs - rhs).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sampling_reproduces_the_moments() {
+        let g = d3();
+        let n = 200_000;
+        let (x, _) = g.sample(n, 42);
+        let (m, s) = g.moments();
+        let mut em = [0.0; 2];
+        for r in x.chunks(2) {
+            em[0] += r[0] / n as f64;
+            em[1] += r[1] / n as f64;
+        }
+        // Standard error of a mean is sqrt(var / n) < 0.003 here; 5 standard errors.
+        for i in 0..2 {
+            let se = (s[i * 2 + i] / n as f64).sqrt();
+            assert!((em[i] - m[i]).abs() < 5.0 * se, "dim {i}: {} vs {}", em[i], m[i]);
+        }
+        let (x2, _) = g.sample(n, 42);
+        assert_eq!(x, x2);
+    }
+
+    #[test]
+    fn aic_bic_count_parameters() {
+        let g = d3();
+        assert_eq!(g.n_parameters(), 2 + 6 + 9);
+        let x = [0.0, 1.0, -1.0, 2.0];
+        let ll = g.score(&x).unwrap() * 2.0;
+        assert!((g.aic(&x).unwrap() - (-2.0 * ll + 34.0)).abs() < 1e-10);
+        assert!((g.bic(&x).unwrap() - (-2.0 * ll + 17.0 * 2f64.ln())).abs() < 1e-10);
+    }
+}

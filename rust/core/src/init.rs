@@ -1,0 +1,388 @@
+//! Initial parameters for EM: the six strategies of the GMM-MI method.
+
+use std::str::FromStr;
+
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+use crate::error::{Error, Result};
+use crate::gmm::Gmm;
+use crate::kmeans::kmeans;
+use crate::rng::Rng;
+
+/// How initial parameters are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitMethod {
+    /// Random responsibilities (uniform, rows normalised), then one M-step (the default).
+    RandomSklearn,
+    /// k-means labels as one-hot responsibilities, then one M-step.
+    KmeansSklearn,
+    /// Means at random data points plus `N(0, s^2 I)` jitter, covariances `s^2 I`.
+    Random,
+    /// Means uniform in the bounding box, covariances `s^2 I`.
+    Minmax,
+    /// k-means clusters: per-cluster weight, mean and covariance.
+    Kmeans,
+    /// k-means clusters, each mean then pushed by a draw from its own covariance times
+    /// `scale`.
+    RandomizedKmeans,
+}
+
+impl InitMethod {
+    /// All methods with their names.
+    pub const ALL: [(&'static str, InitMethod); 6] = [
+        ("random_sklearn", InitMethod::RandomSklearn),
+        ("kmeans_sklearn", InitMethod::KmeansSklearn),
+        ("random", InitMethod::Random),
+        ("minmax", InitMethod::Minmax),
+        ("kmeans", InitMethod::Kmeans),
+        ("randomized_kmeans", InitMethod::RandomizedKmeans),
+    ];
+
+    /// The method's name as accepted by [`InitMethod::from_str`].
+    pub fn name(&self) -> &'static str {
+        Self::ALL.iter().find(|(_, m)| m == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+impl FromStr for InitMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                Error::arg("init", format!("unknown init {s:?}; expected one of {names:?}"))
+            })
+    }
+}
+
+/// Volume of the unit ball in `d` dimensions.
+fn unit_ball_volume(d: usize) -> f64 {
+    // V_0 = 1, V_1 = 2, V_d = V_{d-2} * 2 pi / d
+    let mut v = [1.0f64, 2.0];
+    for i in 2..=d {
+        let next = v[i % 2] * 2.0 * std::f64::consts::PI / i as f64;
+        v[i % 2] = next;
+    }
+    v[d % 2]
+}
+
+/// Per-dimension minimum and maximum of the rows.
+fn bounding_box(x: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut lo = vec![f64::INFINITY; d];
+    let mut hi = vec![f64::NEG_INFINITY; d];
+    for r in x.chunks_exact(d) {
+        for j in 0..d {
+            lo[j] = lo[j].min(r[j]);
+            hi[j] = hi[j].max(r[j]);
+        }
+    }
+    (lo, hi)
+}
+
+/// The ball radius `s` such that `k` balls fill the bounding box's volume.
+pub fn default_scale(x: &[f64], d: usize, k: usize) -> f64 {
+    let (lo, hi) = bounding_box(x, d);
+    // Work in logs: the volume of a high-dimensional box under/overflows easily.
+    let log_vol: f64 = lo
+        .iter()
+        .zip(&hi)
+        .map(|(a, b)| (b - a).max(1e-12).ln())
+        .sum();
+    ((log_vol - (k as f64).ln() - unit_ball_volume(d).ln()) / d as f64).exp()
+}
+
+/// Weights, means and covariances from (soft or hard) responsibilities `resp` (`n x k`):
+/// one M-step with `reg` on the diagonal. `None` when a covariance is not positive definite.
+fn mstep_from_resp(x: &[f64], d: usize, k: usize, resp: &[f64], reg: f64) -> Option<Gmm> {
+    let eps = crate::em::COUNT_EPS;
+    let mut nk = vec![eps; k];
+    let mut means = vec![0.0; k * d];
+    for (r, row) in resp.chunks_exact(k).zip(x.chunks_exact(d)) {
+        for c in 0..k {
+            nk[c] += r[c];
+            for j in 0..d {
+                means[c * d + j] += r[c] * row[j];
+            }
+        }
+    }
+    for c in 0..k {
+        for j in 0..d {
+            means[c * d + j] /= nk[c];
+        }
+    }
+    let mut covs = vec![0.0; k * d * d];
+    for (r, row) in resp.chunks_exact(k).zip(x.chunks_exact(d)) {
+        for c in 0..k {
+            for a in 0..d {
+                let ua = row[a] - means[c * d + a];
+                for b in 0..d {
+                    covs[c * d * d + a * d + b] += r[c] * ua * (row[b] - means[c * d + b]);
+                }
+            }
+        }
+    }
+    for c in 0..k {
+        for a in 0..d {
+            for b in 0..d {
+                covs[c * d * d + a * d + b] /= nk[c];
+            }
+            covs[c * d * d + a * d + a] += reg;
+        }
+    }
+    let total: f64 = nk.iter().sum();
+    let weights = nk.iter().map(|v| v / total).collect();
+    Gmm::from_parts(d, weights, means, covs).ok()
+}
+
+/// A regularisation that makes a covariance estimate usable when it is singular: a millionth
+/// of the data's average variance.
+fn fallback_reg(x: &[f64], d: usize) -> f64 {
+    let n = (x.len() / d) as f64;
+    let mut total = 0.0;
+    for j in 0..d {
+        let m: f64 = x.iter().skip(j).step_by(d).sum::<f64>() / n;
+        total += x.iter().skip(j).step_by(d).map(|v| (v - m) * (v - m)).sum::<f64>() / n;
+    }
+    1e-6 * (total / d as f64).max(f64::MIN_POSITIVE)
+}
+
+fn m_step_or_regularised(x: &[f64], d: usize, k: usize, resp: &[f64]) -> Result<Gmm> {
+    mstep_from_resp(x, d, k, resp, 0.0)
+        .or_else(|| mstep_from_resp(x, d, k, resp, fallback_reg(x, d)))
+        .ok_or_else(|| {
+            Error::Numerical(
+                "could not form positive-definite initial covariances; the data may have \
+                 fewer distinct rows than components"
+                    .into(),
+            )
+        })
+}
+
+fn isotropic(d: usize, k: usize, means: Vec<f64>, s: f64) -> Result<Gmm> {
+    let mut covs = vec![0.0; k * d * d];
+    for c in 0..k {
+        for j in 0..d {
+            covs[c * d * d + j * d + j] = s * s;
+        }
+    }
+    Gmm::from_parts(d, vec![1.0 / k as f64; k], means, covs)
+        .map_err(|_| Error::arg("scale", "gives a degenerate covariance; use a larger scale"))
+}
+
+fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<Gmm> {
+    let km = kmeans(x, d, k, 300, rng);
+    let n = x.len() / d;
+    let mut counts = vec![0usize; k];
+    let mut means = vec![0.0; k * d];
+    for (i, &l) in km.labels.iter().enumerate() {
+        counts[l] += 1;
+        for j in 0..d {
+            means[l * d + j] += x[i * d + j];
+        }
+    }
+    let mut covs = vec![0.0; k * d * d];
+    for c in 0..k {
+        for j in 0..d {
+            means[c * d + j] /= counts[c].max(1) as f64;
+        }
+    }
+    for (i, &l) in km.labels.iter().enumerate() {
+        for a in 0..d {
+            for b in 0..d {
+                covs[l * d * d + a * d + b] +=
+                    (x[i * d + a] - means[l * d + a]) * (x[i * d + b] - means[l * d + b]);
+            }
+        }
+    }
+    let weights: Vec<f64> = counts.iter().map(|&c| c.max(1) as f64).collect();
+    let wt: f64 = weights.iter().sum();
+    let weights: Vec<f64> = weights.iter().map(|w| w / wt).collect();
+    for c in 0..k {
+        let block = &mut covs[c * d * d..(c + 1) * d * d];
+        for v in block.iter_mut() {
+            *v /= counts[c].max(1) as f64;
+        }
+        // A cluster too small for a full covariance gets the isotropic s^2 I instead.
+        let singular = counts[c] <= d || crate::gmm::cholesky(block, d).is_none();
+        if singular {
+            block.iter_mut().for_each(|v| *v = 0.0);
+            for j in 0..d {
+                block[j * d + j] = s * s;
+            }
+        }
+    }
+    let _ = n;
+    Gmm::from_parts(d, weights, means, covs)
+        .map_err(|c| Error::Numerical(format!("k-means cluster {c} has a degenerate covariance")))
+}
+
+/// Initial parameters for `k` components on the rows of `x` (row-major `n x d`, `n >= k`).
+///
+/// `scale` replaces the default ball radius `s` of `random` and `minmax` (the radius at which
+/// `k` balls fill the data's bounding box) and is the push size of `randomized_kmeans`
+/// (default 1).
+pub fn initialize(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    method: InitMethod,
+    scale: Option<f64>,
+    rng: &mut Rng,
+) -> Result<Gmm> {
+    let n = x.len() / d;
+    if k == 0 {
+        return Err(Error::arg("n_components", "must be at least 1"));
+    }
+    if n < k {
+        return Err(Error::arg(
+            "X",
+            format!("{n} rows are fewer than the {k} components requested"),
+        ));
+    }
+    if let Some(s) = scale {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(Error::arg("scale", "must be a finite positive number"));
+        }
+    }
+    let s = scale.unwrap_or_else(|| default_scale(x, d, k));
+    match method {
+        InitMethod::RandomSklearn => {
+            let mut resp = vec![0.0; n * k];
+            for r in resp.chunks_exact_mut(k) {
+                let mut t = 0.0;
+                for v in r.iter_mut() {
+                    *v = rng.random::<f64>();
+                    t += *v;
+                }
+                for v in r.iter_mut() {
+                    *v /= t;
+                }
+            }
+            m_step_or_regularised(x, d, k, &resp)
+        }
+        InitMethod::KmeansSklearn => {
+            let km = kmeans(x, d, k, 300, rng);
+            let mut resp = vec![0.0; n * k];
+            for (i, &l) in km.labels.iter().enumerate() {
+                resp[i * k + l] = 1.0;
+            }
+            m_step_or_regularised(x, d, k, &resp)
+        }
+        InitMethod::Random => {
+            let mut means = Vec::with_capacity(k * d);
+            for _ in 0..k {
+                let i = rng.random_range(0..n);
+                for j in 0..d {
+                    let z: f64 = rng.sample(StandardNormal);
+                    means.push(x[i * d + j] + s * z);
+                }
+            }
+            isotropic(d, k, means, s)
+        }
+        InitMethod::Minmax => {
+            let (lo, hi) = bounding_box(x, d);
+            let mut means = Vec::with_capacity(k * d);
+            for _ in 0..k {
+                for j in 0..d {
+                    let u: f64 = rng.random();
+                    means.push(lo[j] + u * (hi[j] - lo[j]));
+                }
+            }
+            isotropic(d, k, means, s)
+        }
+        InitMethod::Kmeans => kmeans_model(x, d, k, s, rng),
+        InitMethod::RandomizedKmeans => {
+            let base = kmeans_model(x, d, k, s, rng)?;
+            let push = scale.unwrap_or(1.0);
+            let mut means = base.means().to_vec();
+            let mut z = vec![0.0; d];
+            for c in 0..k {
+                for v in z.iter_mut() {
+                    *v = rng.sample(StandardNormal);
+                }
+                let l = base.chol(c);
+                for i in 0..d {
+                    let mut p = 0.0;
+                    for j in 0..=i {
+                        p += l[i * d + j] * z[j];
+                    }
+                    means[c * d + i] += push * p;
+                }
+            }
+            Gmm::from_parts(d, base.weights().to_vec(), means, base.covariances().to_vec())
+                .map_err(|c| Error::Numerical(format!("component {c} is degenerate")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream, Purpose};
+
+    fn data() -> Vec<f64> {
+        let g = Gmm::new(
+            2,
+            vec![0.5, 0.5],
+            vec![-3.0, 0.0, 3.0, 1.0],
+            vec![1.0, 0.2, 0.2, 1.0, 0.5, 0.0, 0.0, 0.5],
+        )
+        .unwrap();
+        g.sample(400, 9).0
+    }
+
+    #[test]
+    fn every_method_gives_a_valid_seeded_model() {
+        let x = data();
+        for (name, m) in InitMethod::ALL {
+            for k in [1, 2, 5] {
+                let a = initialize(&x, 2, k, m, None, &mut stream(1, Purpose::Init, 0, 0));
+                let b = initialize(&x, 2, k, m, None, &mut stream(1, Purpose::Init, 0, 0));
+                let a = a.unwrap_or_else(|e| panic!("{name} K={k}: {e}"));
+                assert_eq!(a, b.unwrap(), "{name} is not reproducible");
+                assert_eq!(a.n_components(), k);
+                assert!((a.weights().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            }
+            assert_eq!(name.parse::<InitMethod>().unwrap(), m);
+        }
+        assert!("nope".parse::<InitMethod>().is_err());
+    }
+
+    #[test]
+    fn random_sklearn_with_one_component_is_the_sample_moments() {
+        let x = data();
+        let g = initialize(&x, 2, 1, InitMethod::RandomSklearn, None, &mut stream(0, Purpose::Init, 0, 0))
+            .unwrap();
+        let n = 400.0;
+        let m0: f64 = x.iter().step_by(2).sum::<f64>() / n;
+        assert!((g.means()[0] - m0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn scale_controls_random_and_minmax() {
+        let x = data();
+        let g = initialize(&x, 2, 3, InitMethod::Minmax, Some(0.25), &mut stream(0, Purpose::Init, 0, 0))
+            .unwrap();
+        assert!((g.covariances()[0] - 0.0625).abs() < 1e-15);
+        let bad = initialize(&x, 2, 3, InitMethod::Random, Some(-1.0), &mut stream(0, Purpose::Init, 0, 0));
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn unit_ball_volumes() {
+        assert!((unit_ball_volume(1) - 2.0).abs() < 1e-15);
+        assert!((unit_ball_volume(2) - std::f64::consts::PI).abs() < 1e-15);
+        assert!((unit_ball_volume(3) - 4.0 / 3.0 * std::f64::consts::PI).abs() < 1e-14);
+    }
+
+    #[test]
+    fn too_few_rows_is_an_error() {
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let r = initialize(&x, 2, 3, InitMethod::RandomSklearn, None, &mut stream(0, Purpose::Init, 0, 0));
+        assert!(matches!(r, Err(Error::InvalidArgument { .. })));
+    }
+}

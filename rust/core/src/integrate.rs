@@ -1,0 +1,422 @@
+//! Expectations over a fitted mixture: mutual information, conditional mutual information,
+//! differential entropy and Kullback-Leibler divergence, by Monte Carlo or by tensor
+//! Gauss-Hermite quadrature.
+//!
+//! Every quantity is `E_p[ sum_j c_j ln q_j(v[S_j]) ]` for a sampling mixture `p` and a few
+//! terms (a coefficient, a mixture `q_j` and the dimensions `S_j` it sees); see [`Term`].
+
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::gmm::{Gmm, CHUNK_ROWS};
+use crate::rng::{self, Purpose};
+
+/// Largest dimension for which quadrature is offered.
+pub const MAX_QUADRATURE_DIM: usize = 6;
+
+/// Largest number of tensor nodes per component accepted by quadrature.
+pub const MAX_QUADRATURE_NODES: usize = 1_000_000;
+
+/// How an expectation over the model is computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Integral {
+    /// Average over `samples` draws from the model.
+    MonteCarlo {
+        /// Number of draws.
+        samples: usize,
+    },
+    /// Tensor Gauss-Hermite quadrature per component with `order` nodes per dimension
+    /// (`None`: a default that depends on the dimension).
+    Quadrature {
+        /// Nodes per dimension.
+        order: Option<usize>,
+    },
+}
+
+impl Integral {
+    /// Checks the integral's settings for a model of dimension `d`.
+    pub fn validate(&self, d: usize) -> Result<()> {
+        match *self {
+            Integral::MonteCarlo { samples } => {
+                if samples == 0 {
+                    return Err(Error::arg("mc_samples", "must be at least 1"));
+                }
+            }
+            Integral::Quadrature { order } => {
+                if d > MAX_QUADRATURE_DIM {
+                    return Err(Error::arg(
+                        "integral",
+                        format!(
+                            "quadrature is available up to {MAX_QUADRATURE_DIM} joint dimensions \
+                             (the node count grows as order^d); this model has {d}: use \
+                             integral='mc'"
+                        ),
+                    ));
+                }
+                let m = order.unwrap_or_else(|| default_order(d));
+                if m == 0 {
+                    return Err(Error::arg("quadrature_order", "must be at least 1"));
+                }
+                let nodes = (m as f64).powi(d as i32);
+                if nodes > MAX_QUADRATURE_NODES as f64 {
+                    return Err(Error::arg(
+                        "quadrature_order",
+                        format!(
+                            "{m}^{d} nodes per component exceed {MAX_QUADRATURE_NODES}; use a \
+                             smaller order or integral='mc'"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Default Gauss-Hermite order per dimension: about 4,000 nodes per component at most.
+pub fn default_order(d: usize) -> usize {
+    match d {
+        0 | 1 => 64,
+        2 => 48,
+        3 => 16,
+        4 => 8,
+        5 => 6,
+        _ => 4,
+    }
+}
+
+/// Nodes and weights of Gauss-Hermite quadrature for the standard normal density:
+/// `E[f(Z)] ~ sum_i w_i f(t_i)`, exact for polynomials of degree `< 2m`.
+///
+/// Computed by the Golub-Welsch algorithm (eigen-decomposition of the Jacobi matrix of the
+/// probabilists' Hermite polynomials).
+pub fn gauss_hermite(m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut j = DMatrix::<f64>::zeros(m, m);
+    for i in 1..m {
+        let b = (i as f64).sqrt();
+        j[(i, i - 1)] = b;
+        j[(i - 1, i)] = b;
+    }
+    let eig = j.symmetric_eigen();
+    let mut pairs: Vec<(f64, f64)> = (0..m)
+        .map(|i| (eig.eigenvalues[i], eig.eigenvectors[(0, i)].powi(2)))
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    (
+        pairs.iter().map(|p| p.0).collect(),
+        pairs.iter().map(|p| p.1 / total).collect(),
+    )
+}
+
+/// One term `coef * ln q(v[dims])` of an integrand.
+#[derive(Debug, Clone)]
+pub struct Term {
+    /// Coefficient.
+    pub coef: f64,
+    /// The mixture evaluated.
+    pub model: Gmm,
+    /// Dimensions of the sampled point it sees (`None`: all, in order).
+    pub dims: Option<Vec<usize>>,
+}
+
+struct Evaluator<'a> {
+    terms: &'a [Term],
+    buf: Vec<f64>,
+    sub: Vec<f64>,
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(terms: &'a [Term]) -> Self {
+        let kmax = terms.iter().map(|t| t.model.n_components()).max().unwrap_or(1);
+        let dmax = terms.iter().map(|t| t.model.dim()).max().unwrap_or(1);
+        Evaluator {
+            terms,
+            buf: vec![0.0; kmax],
+            sub: vec![0.0; dmax],
+        }
+    }
+
+    #[inline]
+    fn eval(&mut self, v: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for t in self.terms {
+            let lp = match &t.dims {
+                None => t.model.weighted_log_densities(v, &mut self.buf),
+                Some(dims) => {
+                    for (o, &i) in self.sub.iter_mut().zip(dims) {
+                        *o = v[i];
+                    }
+                    t.model
+                        .weighted_log_densities(&self.sub[..dims.len()], &mut self.buf)
+                }
+            };
+            s += t.coef * lp;
+        }
+        s
+    }
+}
+
+/// `E_p[ sum_j coef_j ln q_j(v[dims_j]) ]`, by the chosen integral; `seed` drives the Monte
+/// Carlo draws (one stream per chunk of draws, so the value does not depend on threads).
+pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> Result<f64> {
+    integral.validate(p.dim())?;
+    for t in terms {
+        let need = t.dims.as_ref().map_or(p.dim(), Vec::len);
+        if need != t.model.dim() || t.dims.as_ref().is_some_and(|v| v.iter().any(|&i| i >= p.dim())) {
+            return Err(Error::arg("dims", "a term's dimensions do not match its model"));
+        }
+    }
+    let d = p.dim();
+    let value = match *integral {
+        Integral::MonteCarlo { samples } => {
+            let n_chunks = samples.div_ceil(CHUNK_ROWS);
+            let sums: Vec<f64> = (0..n_chunks)
+                .into_par_iter()
+                .map(|ci| {
+                    let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
+                    let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
+                    let mut ev = Evaluator::new(terms);
+                    let mut z = vec![0.0; d];
+                    let mut v = vec![0.0; d];
+                    let mut s = 0.0;
+                    for _ in 0..rows {
+                        p.sample_one(&mut r, &mut z, &mut v);
+                        s += ev.eval(&v);
+                    }
+                    s
+                })
+                .collect();
+            sums.iter().sum::<f64>() / samples as f64
+        }
+        Integral::Quadrature { order } => {
+            let m = order.unwrap_or_else(|| default_order(d));
+            let (t, w) = gauss_hermite(m);
+            let n_nodes = m.pow(d as u32);
+            let per_comp: Vec<f64> = (0..p.n_components())
+                .into_par_iter()
+                .map(|c| {
+                    let mut ev = Evaluator::new(terms);
+                    let mut node = vec![0.0; d];
+                    let mut v = vec![0.0; d];
+                    let mut s = 0.0;
+                    for idx in 0..n_nodes {
+                        let mut rem = idx;
+                        let mut weight = 1.0;
+                        for nd in node.iter_mut() {
+                            let i = rem % m;
+                            rem /= m;
+                            *nd = t[i];
+                            weight *= w[i];
+                        }
+                        p.map_node(c, &node, &mut v);
+                        s += weight * ev.eval(&v);
+                    }
+                    p.weights()[c] * s
+                })
+                .collect();
+            per_comp.iter().sum()
+        }
+    };
+    if !value.is_finite() {
+        return Err(Error::Numerical(
+            "the integral is not finite: the fitted model is degenerate (for example, one \
+             variable is an exact function of the other)"
+                .into(),
+        ));
+    }
+    Ok(value)
+}
+
+fn check_blocks(d: usize, blocks: &[(&str, &[usize])]) -> Result<()> {
+    let mut seen = vec![false; d];
+    for (name, b) in blocks {
+        if b.is_empty() {
+            return Err(Error::arg(*name, "needs at least one dimension"));
+        }
+        for &i in *b {
+            if i >= d {
+                return Err(Error::arg(*name, format!("dimension {i} is out of range ({d})")));
+            }
+            if seen[i] {
+                return Err(Error::arg(*name, format!("dimension {i} is used twice")));
+            }
+            seen[i] = true;
+        }
+    }
+    Ok(())
+}
+
+fn concat(parts: &[&[usize]]) -> Vec<usize> {
+    parts.iter().flat_map(|p| p.iter().copied()).collect()
+}
+
+/// `I(X;Y) = E[ln p(x,y) - ln p(x) - ln p(y)]` for the dimensions `x` and `y` of `g`
+/// (other dimensions are marginalised out).
+pub fn mutual_information(g: &Gmm, x: &[usize], y: &[usize], integral: &Integral, seed: u64) -> Result<f64> {
+    check_blocks(g.dim(), &[("x", x), ("y", y)])?;
+    let xy = concat(&[x, y]);
+    let joint = g.marginal(&xy)?;
+    let nx = x.len();
+    let xs: Vec<usize> = (0..nx).collect();
+    let ys: Vec<usize> = (nx..xy.len()).collect();
+    let terms = [
+        Term { coef: 1.0, model: joint.clone(), dims: None },
+        Term { coef: -1.0, model: joint.marginal(&xs)?, dims: Some(xs) },
+        Term { coef: -1.0, model: joint.marginal(&ys)?, dims: Some(ys) },
+    ];
+    expectation(&joint, &terms, integral, seed)
+}
+
+/// `I(X;Y|Z) = E[ln p(x,y,z) + ln p(z) - ln p(x,z) - ln p(y,z)]`.
+pub fn conditional_mutual_information(
+    g: &Gmm,
+    x: &[usize],
+    y: &[usize],
+    z: &[usize],
+    integral: &Integral,
+    seed: u64,
+) -> Result<f64> {
+    check_blocks(g.dim(), &[("x", x), ("y", y), ("z", z)])?;
+    let all = concat(&[x, y, z]);
+    let joint = g.marginal(&all)?;
+    let (nx, ny) = (x.len(), y.len());
+    let xs: Vec<usize> = (0..nx).collect();
+    let ys: Vec<usize> = (nx..nx + ny).collect();
+    let zs: Vec<usize> = (nx + ny..all.len()).collect();
+    let xz = concat(&[&xs, &zs]);
+    let yz = concat(&[&ys, &zs]);
+    let terms = [
+        Term { coef: 1.0, model: joint.clone(), dims: None },
+        Term { coef: 1.0, model: joint.marginal(&zs)?, dims: Some(zs) },
+        Term { coef: -1.0, model: joint.marginal(&xz)?, dims: Some(xz) },
+        Term { coef: -1.0, model: joint.marginal(&yz)?, dims: Some(yz) },
+    ];
+    expectation(&joint, &terms, integral, seed)
+}
+
+/// Differential entropy `H = -E[ln p(v)]` of the whole model.
+pub fn entropy(g: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
+    let terms = [Term { coef: -1.0, model: g.clone(), dims: None }];
+    expectation(g, &terms, integral, seed)
+}
+
+/// `KL(p || q) = E_p[ln p - ln q]` for two mixtures of the same dimension.
+pub fn kl_divergence(p: &Gmm, q: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
+    if p.dim() != q.dim() {
+        return Err(Error::arg("y", "the two distributions must have the same dimension"));
+    }
+    let terms = [
+        Term { coef: 1.0, model: p.clone(), dims: None },
+        Term { coef: -1.0, model: q.clone(), dims: None },
+    ];
+    expectation(p, &terms, integral, seed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gauss(rho: f64) -> Gmm {
+        Gmm::new(2, vec![1.0], vec![0.3, -1.0], vec![1.0, rho * 2.0, rho * 2.0, 4.0]).unwrap()
+    }
+
+    #[test]
+    fn gauss_hermite_integrates_moments() {
+        let (t, w) = gauss_hermite(10);
+        let moment = |p: i32| t.iter().zip(&w).map(|(x, w)| w * x.powi(p)).sum::<f64>();
+        assert!((moment(0) - 1.0).abs() < 1e-14);
+        assert!(moment(1).abs() < 1e-14);
+        assert!((moment(2) - 1.0).abs() < 1e-13);
+        assert!((moment(4) - 3.0).abs() < 1e-12);
+        assert!((moment(6) - 15.0).abs() < 1e-11);
+    }
+
+    #[test]
+    fn quadrature_is_exact_for_one_gaussian() {
+        for rho in [0.0, 0.3, 0.6, 0.9, -0.95] {
+            let truth = -0.5 * (1.0 - rho * rho as f64).ln();
+            let q = mutual_information(&gauss(rho), &[0], &[1], &Integral::Quadrature { order: None }, 0)
+                .unwrap();
+            assert!((q - truth).abs() < 1e-10, "rho={rho}: {q} vs {truth}");
+        }
+    }
+
+    #[test]
+    fn monte_carlo_matches_truth_within_its_error() {
+        let rho: f64 = 0.6;
+        let truth = -0.5 * (1.0 - rho * rho).ln();
+        let mc = mutual_information(&gauss(rho), &[0], &[1], &Integral::MonteCarlo { samples: 100_000 }, 3)
+            .unwrap();
+        // The integrand's standard deviation is below 1 for rho = 0.6, so the MC standard
+        // error is below 1/sqrt(1e5) = 0.0032; allow 5 of them.
+        assert!((mc - truth).abs() < 0.016, "{mc} vs {truth}");
+    }
+
+    #[test]
+    fn mixture_quadrature_agrees_with_monte_carlo() {
+        // D3 of the paper.
+        let g = Gmm::new(
+            2,
+            vec![0.3, 0.45, 0.25],
+            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
+            vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
+        )
+        .unwrap();
+        let q = mutual_information(&g, &[0], &[1], &Integral::Quadrature { order: None }, 0).unwrap();
+        let mc = mutual_information(&g, &[0], &[1], &Integral::MonteCarlo { samples: 400_000 }, 1).unwrap();
+        // MC standard error ~ 1/sqrt(4e5) = 0.0016 (integrand sd ~ 1); allow 5.
+        assert!((q - mc).abs() < 0.008, "{q} vs {mc}");
+    }
+
+    #[test]
+    fn conditional_mi_of_a_gaussian_chain() {
+        // x -> z -> y with x ~ N(0,1), z = x + e1, y = z + e2, unit noises: I(X;Y|Z) = 0,
+        // and I(X;Y) = -0.5 ln(1 - rho^2) with rho^2 = 1/3.
+        let cov = vec![1.0, 1.0, 1.0, 1.0, 3.0, 2.0, 1.0, 2.0, 2.0];
+        // order (x, y, z): var x 1, var y 3, var z 2, cov(x,y)=1, cov(x,z)=1, cov(y,z)=2
+        let g = Gmm::new(3, vec![1.0], vec![0.0; 3], cov).unwrap();
+        let q = Integral::Quadrature { order: None };
+        let cmi = conditional_mutual_information(&g, &[0], &[1], &[2], &q, 0).unwrap();
+        assert!(cmi.abs() < 1e-10, "{cmi}");
+        let mi = mutual_information(&g, &[0], &[1], &q, 0).unwrap();
+        assert!((mi + 0.5 * (1.0 - 1.0 / 3.0f64).ln()).abs() < 1e-10);
+    }
+
+    #[test]
+    fn kl_and_entropy_of_gaussians() {
+        let p = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let q = Gmm::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
+        // KL(N(0,1)||N(1,4)) = ln 2 + (1 + 1)/8 - 1/2
+        let truth = 2f64.ln() + 2.0 / 8.0 - 0.5;
+        let k = kl_divergence(&p, &q, &Integral::Quadrature { order: None }, 0).unwrap();
+        assert!((k - truth).abs() < 1e-12);
+        let h = entropy(&q, &Integral::Quadrature { order: None }, 0).unwrap();
+        assert!((h - 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 4.0).ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn refuses_quadrature_in_high_dimension() {
+        let g = Gmm::new(7, vec![1.0], vec![0.0; 7], {
+            let mut c = vec![0.0; 49];
+            for i in 0..7 {
+                c[i * 7 + i] = 1.0;
+            }
+            c
+        })
+        .unwrap();
+        let r = mutual_information(&g, &[0, 1, 2], &[3, 4, 5, 6], &Integral::Quadrature { order: None }, 0);
+        assert!(matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "integral"));
+    }
+
+    #[test]
+    fn monte_carlo_is_thread_independent() {
+        let g = gauss(0.5);
+        let i = Integral::MonteCarlo { samples: 20_000 };
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let a = one.install(|| mutual_information(&g, &[0], &[1], &i, 5).unwrap());
+        let b = mutual_information(&g, &[0], &[1], &i, 5).unwrap();
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
+}

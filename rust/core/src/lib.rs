@@ -1,0 +1,32 @@
+//! # gmmi-core
+//!
+//! The numerical engine of gmmi: full-covariance Gaussian mixture models in any dimension,
+//! expectation-maximisation, the initialisation strategies of the GMM-MI method, the
+//! cross-validated choice of the number of components, mutual-information integrals (Monte
+//! Carlo and Gauss-Hermite quadrature) and the bootstrap.
+//!
+//! Data matrices are row-major `&[f64]` slices of `n * d` values (one row per sample), the
+//! layout of a C-ordered NumPy array. Everything random is driven by explicit `u64` seeds:
+//! each fit, fold, bootstrap replicate and Monte Carlo chunk owns a stream derived from
+//! `(random_state, purpose, index)` by [`rng::stream`], so results do not depend on the number
+//! of threads.
+//!
+//! The crate has no Python dependency; the `gmmi-py` crate exposes it to Python.
+
+pub mod bootstrap;
+pub mod categorical;
+pub mod control;
+pub mod discrete;
+pub mod em;
+pub mod error;
+pub mod estimator;
+pub mod gmm;
+pub mod init;
+pub mod integrate;
+pub mod kmeans;
+pub mod rng;
+pub mod select;
+
+pub use control::Control;
+pub use error::{Error, Result};
+pub use gmm::Gmm;

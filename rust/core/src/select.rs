@@ -1,0 +1,520 @@
+//! Cross-validated choice of the number of components (ALGORITHM.md, step 2).
+
+use std::str::FromStr;
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::em::{self, Data, EmOptions};
+use crate::error::{Error, Result};
+use crate::gmm::Gmm;
+use crate::init::{initialize, InitMethod};
+use crate::rng::{self, Purpose};
+
+/// The score that ranks numbers of components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Mean held-out log-likelihood per sample, averaged over folds (the default).
+    Valid,
+    /// Minus the Akaike information criterion of a refit on all the data.
+    Aic,
+    /// Minus the Bayesian information criterion of a refit on all the data.
+    Bic,
+}
+
+impl FromStr for Metric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "valid" => Ok(Metric::Valid),
+            "aic" => Ok(Metric::Aic),
+            "bic" => Ok(Metric::Bic),
+            _ => Err(Error::arg(
+                "selection",
+                format!("unknown selection metric {s:?}; expected 'valid', 'aic' or 'bic'"),
+            )),
+        }
+    }
+}
+
+/// Options of the component search, validated once by [`SelectOptions::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectOptions {
+    /// Initialisations tried per number of components.
+    pub n_inits: usize,
+    /// Cross-validation folds.
+    pub n_folds: usize,
+    /// Consecutive non-improving K tolerated before stopping.
+    pub patience: usize,
+    /// Minimal improvement of the metric that counts.
+    pub threshold: f64,
+    /// Largest K tried.
+    pub max_components: usize,
+    /// A fixed K: skip the search.
+    pub fixed_components: Option<usize>,
+    /// The ranking metric.
+    pub metric: Metric,
+    /// The initialisation strategy.
+    pub init: InitMethod,
+    /// Scale for the `random`, `minmax` and `randomized_kmeans` initialisations.
+    pub scale: Option<f64>,
+}
+
+impl Default for SelectOptions {
+    fn default() -> Self {
+        SelectOptions {
+            n_inits: 3,
+            n_folds: 2,
+            patience: 1,
+            threshold: 1e-5,
+            max_components: 50,
+            fixed_components: None,
+            metric: Metric::Valid,
+            init: InitMethod::RandomSklearn,
+            scale: None,
+        }
+    }
+}
+
+impl SelectOptions {
+    /// Checks the options against a data set of `n` rows.
+    pub fn validate(&self, n: usize) -> Result<()> {
+        if self.n_inits == 0 {
+            return Err(Error::arg("n_inits", "must be at least 1"));
+        }
+        if self.n_folds < 2 {
+            return Err(Error::arg("n_folds", "must be at least 2"));
+        }
+        if self.n_folds > n {
+            return Err(Error::arg(
+                "n_folds",
+                format!("{} folds need at least as many rows; got {n}", self.n_folds),
+            ));
+        }
+        if self.patience == 0 {
+            return Err(Error::arg("patience", "must be at least 1"));
+        }
+        if !(self.threshold.is_finite() && self.threshold >= 0.0) {
+            return Err(Error::arg("threshold_components", "must be finite and non-negative"));
+        }
+        if self.max_components == 0 {
+            return Err(Error::arg("max_components", "must be at least 1"));
+        }
+        if let Some(k) = self.fixed_components {
+            if k == 0 {
+                return Err(Error::arg("n_components", "must be at least 1"));
+            }
+        }
+        if let Some(s) = self.scale {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::arg("scale", "must be a finite positive number"));
+            }
+        }
+        // Every training split must hold at least as many rows as components.
+        let n_train = n - n.div_ceil(self.n_folds);
+        let k_needed = self.fixed_components.unwrap_or(1);
+        if n_train < k_needed {
+            return Err(Error::arg(
+                "x",
+                format!(
+                    "{n} rows leave {n_train} training rows per fold, fewer than the {k_needed} \
+                     components requested; provide more data or fewer components"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Kind of a warning raised during selection or bootstrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarningKind {
+    /// The search reached `max_components` without the metric stopping to improve.
+    MaxComponents,
+    /// Every CV fit of the selected K stopped within two EM iterations.
+    ShortFits,
+    /// At least one EM fit hit `max_iter` before converging.
+    NotConverged,
+    /// The search stopped early because there were too few training rows for more K.
+    TooFewRows,
+}
+
+/// A warning with its kind and a message for the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// Machine-readable kind.
+    pub kind: WarningKind,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// What was recorded for one number of components.
+#[derive(Debug, Clone)]
+pub struct KRecord {
+    /// Number of components.
+    pub k: usize,
+    /// Metric value (higher is better; `-inf` when every fit failed).
+    pub metric: f64,
+    /// Index of the best initialisation.
+    pub best_init: usize,
+    /// Held-out score of every (init, fold) fit, row-major `n_inits x n_folds`
+    /// (`-inf` for a fit that failed numerically).
+    pub fold_scores: Vec<f64>,
+    /// EM iterations of every (init, fold) fit.
+    pub n_iter: Vec<usize>,
+    /// Convergence flag of every (init, fold) fit.
+    pub converged: Vec<bool>,
+}
+
+/// The outcome of the component search.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// One record per K tried, in order.
+    pub records: Vec<KRecord>,
+    /// The selected number of components.
+    pub k: usize,
+    /// Warm-start parameters of the selected K.
+    pub warm_start: Gmm,
+    /// Warnings for the user.
+    pub warnings: Vec<Warning>,
+}
+
+/// Shuffled fold assignment: `folds[f]` holds the row indices of fold `f`.
+pub fn make_folds(n: usize, n_folds: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut r = rng::stream(seed, Purpose::Folds, 0, 0);
+    for i in (1..n).rev() {
+        let j = r.random_range(0..=i);
+        perm.swap(i, j);
+    }
+    let mut folds = Vec::with_capacity(n_folds);
+    let mut start = 0;
+    for f in 0..n_folds {
+        let size = n / n_folds + usize::from(f < n % n_folds);
+        folds.push(perm[start..start + size].to_vec());
+        start += size;
+    }
+    folds
+}
+
+fn gather(x: &[f64], d: usize, rows: impl Iterator<Item = usize>) -> Vec<f64> {
+    let mut out = Vec::new();
+    for i in rows {
+        out.extend_from_slice(&x[i * d..(i + 1) * d]);
+    }
+    out
+}
+
+struct FoldFit {
+    score: f64,
+    n_iter: usize,
+    converged: bool,
+    model: Option<Gmm>,
+}
+
+/// Evaluates one K: all (init, fold) fits in parallel.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_k(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    splits: &[(Vec<f64>, Vec<f64>)],
+    opts: &SelectOptions,
+    em_opts: &EmOptions,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<(KRecord, Option<Gmm>)> {
+    let n_f = splits.len();
+    let inits: Vec<Result<Gmm>> = (0..opts.n_inits)
+        .into_par_iter()
+        .map(|r| {
+            let mut g = rng::stream(seed, Purpose::Init, k as u64, r as u64);
+            initialize(x, d, k, opts.init, opts.scale, &mut g)
+        })
+        .collect();
+    let fits: Vec<Result<FoldFit>> = (0..opts.n_inits * n_f)
+        .into_par_iter()
+        .map(|t| {
+            let (r, f) = (t / n_f, t % n_f);
+            let init = match &inits[r] {
+                Ok(g) => g,
+                Err(Error::Numerical(_)) => {
+                    ctrl.task_done();
+                    return Ok(FoldFit {
+                        score: f64::NEG_INFINITY,
+                        n_iter: 0,
+                        converged: false,
+                        model: None,
+                    });
+                }
+                Err(e) => return Err(e.clone()),
+            };
+            let (train, valid) = &splits[f];
+            let res = em::fit(&Data::new(train, d), None, init, em_opts, Some(ctrl));
+            ctrl.task_done();
+            match res {
+                Ok(fit) => {
+                    let score = fit.model.score(valid)?;
+                    Ok(FoldFit {
+                        score: if score.is_finite() { score } else { f64::NEG_INFINITY },
+                        n_iter: fit.n_iter,
+                        converged: fit.converged,
+                        model: Some(fit.model),
+                    })
+                }
+                Err(Error::Numerical(_)) => Ok(FoldFit {
+                    score: f64::NEG_INFINITY,
+                    n_iter: 0,
+                    converged: false,
+                    model: None,
+                }),
+                Err(e) => Err(e),
+            }
+        })
+        .collect();
+    let fits: Vec<FoldFit> = fits.into_iter().collect::<Result<_>>()?;
+    let mut best_init = 0;
+    let mut best_mean = f64::NEG_INFINITY;
+    for r in 0..opts.n_inits {
+        let m = fits[r * n_f..(r + 1) * n_f].iter().map(|f| f.score).sum::<f64>() / n_f as f64;
+        if m > best_mean {
+            best_mean = m;
+            best_init = r;
+        }
+    }
+    let row = &fits[best_init * n_f..(best_init + 1) * n_f];
+    let best_fold = (0..n_f)
+        .max_by(|&a, &b| row[a].score.total_cmp(&row[b].score).then(b.cmp(&a)))
+        .unwrap_or(0);
+    let warm = row[best_fold].model.clone();
+    let mut metric = best_mean;
+    if let (Some(w), Metric::Aic | Metric::Bic) = (&warm, opts.metric) {
+        metric = match em::fit(&Data::new(x, d), None, w, em_opts, Some(ctrl)) {
+            Ok(full) => match opts.metric {
+                Metric::Aic => -full.model.aic(x)?,
+                _ => -full.model.bic(x)?,
+            },
+            Err(Error::Numerical(_)) => f64::NEG_INFINITY,
+            Err(e) => return Err(e),
+        };
+    }
+    let rec = KRecord {
+        k,
+        metric,
+        best_init,
+        fold_scores: fits.iter().map(|f| f.score).collect(),
+        n_iter: fits.iter().map(|f| f.n_iter).collect(),
+        converged: fits.iter().map(|f| f.converged).collect(),
+    };
+    Ok((rec, warm))
+}
+
+/// Chooses the number of components for the rows of `x` (row-major `n x d`) and returns
+/// the per-K records and the warm-start parameters of the chosen K.
+pub fn select(
+    x: &[f64],
+    d: usize,
+    opts: &SelectOptions,
+    em_opts: &EmOptions,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<Selection> {
+    let n = x.len() / d;
+    opts.validate(n)?;
+    em_opts.validate()?;
+    let folds = make_folds(n, opts.n_folds, seed);
+    let splits: Vec<(Vec<f64>, Vec<f64>)> = (0..opts.n_folds)
+        .map(|f| {
+            let train = gather(
+                x,
+                d,
+                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.iter().copied()),
+            );
+            (train, gather(x, d, folds[f].iter().copied()))
+        })
+        .collect();
+    let n_train_min = splits.iter().map(|(t, _)| t.len() / d).min().unwrap_or(0);
+    let mut warnings = Vec::new();
+    let ks: Vec<usize> = match opts.fixed_components {
+        Some(k) => vec![k],
+        None => (1..=opts.max_components).collect(),
+    };
+    let mut records = Vec::new();
+    let mut best: Option<(f64, usize, Gmm)> = None;
+    let mut stale = 0;
+    let mut stopped = opts.fixed_components.is_some();
+    for &k in &ks {
+        if k > n_train_min {
+            warnings.push(Warning {
+                kind: WarningKind::TooFewRows,
+                message: format!(
+                    "the search stopped at K={} because a training fold has only {n_train_min} rows",
+                    k - 1
+                ),
+            });
+            stopped = true;
+            break;
+        }
+        ctrl.add_total((opts.n_inits * opts.n_folds) as u64);
+        let (rec, warm) = evaluate_k(x, d, k, &splits, opts, em_opts, seed, ctrl)?;
+        let metric = rec.metric;
+        records.push(rec);
+        let improved = match &best {
+            None => warm.is_some(),
+            Some((b, _, _)) => warm.is_some() && metric > b + opts.threshold,
+        };
+        if improved {
+            best = Some((metric, k, warm.expect("checked above")));
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= opts.patience && best.is_some() {
+                stopped = true;
+                break;
+            }
+        }
+    }
+    if !stopped {
+        warnings.push(Warning {
+            kind: WarningKind::MaxComponents,
+            message: format!(
+                "the metric was still improving at max_components={}; the selected K may be \
+                 too small: raise max_components",
+                opts.max_components
+            ),
+        });
+    }
+    let (_, k, warm_start) = best.ok_or_else(|| {
+        Error::Numerical(
+            "every cross-validation fit failed (covariances became singular); the data may be \
+             degenerate (duplicated or discrete values): increase reg_covar (e.g. 1e-6)"
+                .into(),
+        )
+    })?;
+    let rec = records.iter().find(|r| r.k == k).expect("selected K was recorded");
+    if rec.n_iter.iter().all(|&it| it <= 2) {
+        warnings.push(Warning {
+            kind: WarningKind::ShortFits,
+            message: format!(
+                "every cross-validation fit at K={k} stopped within 2 EM iterations, a sign of a \
+                 bad fit; try a smaller threshold_fit or another init"
+            ),
+        });
+    }
+    let unconverged: usize = records
+        .iter()
+        .map(|r| r.converged.iter().zip(&r.n_iter).filter(|(c, it)| !**c && **it >= em_opts.max_iter).count())
+        .sum();
+    if unconverged > 0 {
+        warnings.push(Warning {
+            kind: WarningKind::NotConverged,
+            message: format!(
+                "{unconverged} cross-validation fit(s) reached max_iter={} before converging; \
+                 raise max_iter or threshold_fit",
+                em_opts.max_iter
+            ),
+        });
+    }
+    Ok(Selection {
+        records,
+        k,
+        warm_start,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three_blobs() -> Gmm {
+        Gmm::new(
+            2,
+            vec![0.4, 0.35, 0.25],
+            vec![-4.0, 0.0, 4.0, 4.0, 4.0, -4.0],
+            vec![1.0, 0.3, 0.3, 1.0, 0.5, 0.0, 0.0, 1.0, 1.0, -0.4, -0.4, 0.6],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn folds_partition_the_rows() {
+        let folds = make_folds(11, 3, 5);
+        assert_eq!(folds.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4, 3]);
+        let mut all: Vec<usize> = folds.concat();
+        all.sort();
+        assert_eq!(all, (0..11).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn finds_three_well_separated_components() {
+        let (x, _) = three_blobs().sample(1500, 4);
+        let ctrl = Control::new();
+        for metric in [Metric::Valid, Metric::Aic, Metric::Bic] {
+            let opts = SelectOptions {
+                metric,
+                ..Default::default()
+            };
+            let s = select(&x, 2, &opts, &EmOptions::default(), 1, &ctrl).unwrap();
+            assert_eq!(s.k, 3, "{metric:?}: {:?}", s.records.iter().map(|r| r.metric).collect::<Vec<_>>());
+            // patience 1: the search stops right after the first non-improving K.
+            assert_eq!(s.records.len(), 4);
+            assert_eq!(s.records[0].fold_scores.len(), 6);
+        }
+    }
+
+    #[test]
+    fn fixed_components_skips_the_search() {
+        let (x, _) = three_blobs().sample(300, 4);
+        let opts = SelectOptions {
+            fixed_components: Some(2),
+            ..Default::default()
+        };
+        let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
+        assert_eq!(s.k, 2);
+        assert_eq!(s.records.len(), 1);
+        assert!(s.warnings.iter().all(|w| w.kind != WarningKind::MaxComponents));
+    }
+
+    #[test]
+    fn warns_when_max_components_is_reached() {
+        let (x, _) = three_blobs().sample(600, 4);
+        let opts = SelectOptions {
+            max_components: 2,
+            ..Default::default()
+        };
+        let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
+        assert_eq!(s.k, 2);
+        assert!(s.warnings.iter().any(|w| w.kind == WarningKind::MaxComponents));
+    }
+
+    #[test]
+    fn same_result_on_any_thread_count() {
+        let (x, _) = three_blobs().sample(500, 2);
+        let run = |t: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+            pool.install(|| {
+                select(&x, 2, &SelectOptions::default(), &EmOptions::default(), 9, &Control::new())
+                    .unwrap()
+            })
+        };
+        let (a, b) = (run(1), run(2));
+        assert_eq!(a.k, b.k);
+        assert_eq!(a.warm_start, b.warm_start);
+        for (ra, rb) in a.records.iter().zip(&b.records) {
+            assert_eq!(ra.fold_scores, rb.fold_scores);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_options() {
+        let x = vec![0.0; 20];
+        let bad = SelectOptions {
+            n_folds: 1,
+            ..Default::default()
+        };
+        assert!(select(&x, 2, &bad, &EmOptions::default(), 0, &Control::new()).is_err());
+        assert!("foo".parse::<Metric>().is_err());
+    }
+}

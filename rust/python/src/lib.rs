@@ -1,0 +1,654 @@
+//! `gmmi._core`: the PyO3 bindings of gmmi-core.
+//!
+//! Thin by design: convert arrays, validate the few things only the binding sees, release
+//! the GIL, run the core on a Rayon pool of the requested size, and turn every error (and
+//! any panic) into a Python exception.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use gmmi_core::em::{self, Data, EmOptions};
+use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
+use gmmi_core::init::{initialize, InitMethod};
+use gmmi_core::integrate::{self, Integral};
+use gmmi_core::select::{Metric, SelectOptions, WarningKind};
+use gmmi_core::{categorical, discrete, rng, Error, Gmm};
+use numpy::ndarray::{Array1, Array2, Array3};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyArithmeticError, PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+create_exception!(
+    _core,
+    NumericalError,
+    PyArithmeticError,
+    "The numbers went wrong: a covariance lost positive definiteness, a likelihood or an \
+     integral stopped being finite. The message says what to try."
+);
+
+fn to_py(e: Error) -> PyErr {
+    match e {
+        Error::InvalidArgument { arg, msg } => PyValueError::new_err(format!("{arg}: {msg}")),
+        Error::Numerical(m) => NumericalError::new_err(m),
+        Error::Cancelled => PyKeyboardInterrupt::new_err("gmmi computation cancelled"),
+    }
+}
+
+/// Runs `f` with the GIL released on a pool of `n_jobs` threads (all cores when `None`),
+/// converting errors and panics into Python exceptions.
+fn run<T: Send>(
+    py: Python<'_>,
+    n_jobs: Option<usize>,
+    f: impl FnOnce() -> gmmi_core::Result<T> + Send,
+) -> PyResult<T> {
+    let pool = pool(n_jobs)?;
+    let out = py.detach(move || {
+        catch_unwind(AssertUnwindSafe(|| match &pool {
+            Some(p) => p.install(f),
+            None => f(),
+        }))
+    });
+    match out {
+        Ok(r) => r.map_err(to_py),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(PyRuntimeError::new_err(format!(
+                "internal error in gmmi's core ({msg}); please report it with the inputs that \
+                 caused it"
+            )))
+        }
+    }
+}
+
+fn pool(n_jobs: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let Some(n) = n_jobs else { return Ok(None) };
+    if n == 0 {
+        return Err(PyValueError::new_err("n_jobs: must be at least 1"));
+    }
+    let mut map = POOLS
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .map_err(|_| PyRuntimeError::new_err("thread pool cache poisoned"))?;
+    if let Some(p) = map.get(&n) {
+        return Ok(Some(p.clone()));
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| PyRuntimeError::new_err(format!("could not start {n} threads: {e}")))?,
+    );
+    map.insert(n, p.clone());
+    Ok(Some(p))
+}
+
+fn rows(a: &PyReadonlyArray2<'_, f64>) -> (Vec<f64>, usize) {
+    let v = a.as_array();
+    (v.iter().copied().collect(), v.ncols())
+}
+
+/// Progress counters and a cancel flag shared with a running computation.
+#[pyclass(module = "gmmi._core", frozen)]
+struct Control(Arc<gmmi_core::Control>);
+
+#[pymethods]
+impl Control {
+    #[new]
+    fn new() -> Self {
+        Control(Arc::new(gmmi_core::Control::new()))
+    }
+    /// Asks the computation to stop; it raises KeyboardInterrupt soon after.
+    fn cancel(&self) {
+        self.0.cancel();
+    }
+    /// Whether cancel() was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+    /// EM fits finished.
+    #[getter]
+    fn fits_done(&self) -> u64 {
+        self.0.fits_done()
+    }
+    /// Units of work finished (CV fits, replicates, pairs).
+    #[getter]
+    fn tasks_done(&self) -> u64 {
+        self.0.tasks_done()
+    }
+    /// Units of work announced so far.
+    #[getter]
+    fn tasks_total(&self) -> u64 {
+        self.0.tasks_total()
+    }
+}
+
+fn ctrl_of(c: Option<&Bound<'_, Control>>) -> Arc<gmmi_core::Control> {
+    c.map(|c| c.get().0.clone())
+        .unwrap_or_else(|| Arc::new(gmmi_core::Control::new()))
+}
+
+/// A validated full-covariance Gaussian mixture.
+#[pyclass(module = "gmmi._core", frozen)]
+#[derive(Clone)]
+struct Mixture(Gmm);
+
+#[pymethods]
+impl Mixture {
+    #[new]
+    fn new(
+        weights: PyReadonlyArray1<'_, f64>,
+        means: PyReadonlyArray2<'_, f64>,
+        covariances: PyReadonlyArray3<'_, f64>,
+    ) -> PyResult<Self> {
+        let w: Vec<f64> = weights.as_array().iter().copied().collect();
+        let m = means.as_array();
+        let c = covariances.as_array();
+        let (k, d) = (m.nrows(), m.ncols());
+        if w.len() != k {
+            return Err(PyValueError::new_err(format!(
+                "weights: expected {k} weights (one per row of means), got {}",
+                w.len()
+            )));
+        }
+        if c.shape() != [k, d, d] {
+            return Err(PyValueError::new_err(format!(
+                "covariances: expected shape ({k}, {d}, {d}), got {:?}",
+                c.shape()
+            )));
+        }
+        Gmm::new(d, w, m.iter().copied().collect(), c.iter().copied().collect())
+            .map(Mixture)
+            .map_err(to_py)
+    }
+    #[getter]
+    fn n_components(&self) -> usize {
+        self.0.n_components()
+    }
+    #[getter]
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Bound<'py, numpy::PyArray1<f64>> {
+        Array1::from_vec(self.0.weights().to_vec()).into_pyarray(py)
+    }
+    #[getter]
+    fn means<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        let (k, d) = (self.0.n_components(), self.0.dim());
+        Ok(Array2::from_shape_vec((k, d), self.0.means().to_vec())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_pyarray(py))
+    }
+    #[getter]
+    fn covariances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray3<f64>>> {
+        let (k, d) = (self.0.n_components(), self.0.dim());
+        Ok(Array3::from_shape_vec((k, d, d), self.0.covariances().to_vec())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_pyarray(py))
+    }
+    #[getter]
+    fn cholesky_factors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray3<f64>>> {
+        let (k, d) = (self.0.n_components(), self.0.dim());
+        Ok(Array3::from_shape_vec((k, d, d), self.0.cholesky_factors().to_vec())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_pyarray(py))
+    }
+    fn score_samples<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+        let (v, _) = rows(&x);
+        let g = &self.0;
+        let out = run(py, None, || g.log_density(&v))?;
+        Ok(Array1::from_vec(out).into_pyarray(py))
+    }
+    fn component_log_densities<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        let (v, _) = rows(&x);
+        let n = v.len() / self.0.dim();
+        let out = run(py, None, || self.0.component_log_densities(&v))?;
+        Ok(Array2::from_shape_vec((n, self.0.n_components()), out)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_pyarray(py))
+    }
+    fn responsibilities<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        let (v, _) = rows(&x);
+        let n = v.len() / self.0.dim();
+        let out = run(py, None, || self.0.responsibilities(&v))?;
+        Ok(Array2::from_shape_vec((n, self.0.n_components()), out)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_pyarray(py))
+    }
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        seed: u64,
+    ) -> PyResult<(Bound<'py, numpy::PyArray2<f64>>, Bound<'py, numpy::PyArray1<i64>>)> {
+        let g = &self.0;
+        let (x, l) = run(py, None, || Ok(g.sample(n, rng::derive(seed, rng::Purpose::Sample, 0, 0))))?;
+        let x = Array2::from_shape_vec((n, g.dim()), x).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let l: Vec<i64> = l.into_iter().map(|v| v as i64).collect();
+        Ok((x.into_pyarray(py), Array1::from_vec(l).into_pyarray(py)))
+    }
+    fn marginal(&self, dims: Vec<usize>) -> PyResult<Self> {
+        self.0.marginal(&dims).map(Mixture).map_err(to_py)
+    }
+    fn affine(&self, scale: Vec<f64>, shift: Vec<f64>) -> PyResult<Self> {
+        self.0.affine(&scale, &shift).map(Mixture).map_err(to_py)
+    }
+    fn aic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+        let (v, _) = rows(&x);
+        run(py, None, || self.0.aic(&v))
+    }
+    fn bic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
+        let (v, _) = rows(&x);
+        run(py, None, || self.0.bic(&v))
+    }
+    #[getter]
+    fn n_parameters(&self) -> usize {
+        self.0.n_parameters()
+    }
+}
+
+fn parse_integral(integral: &str, mc_samples: usize, order: Option<usize>) -> PyResult<Integral> {
+    match integral {
+        "mc" => Ok(Integral::MonteCarlo { samples: mc_samples }),
+        "quadrature" => Ok(Integral::Quadrature { order }),
+        other => Err(PyValueError::new_err(format!(
+            "integral: unknown integral {other:?}; expected 'mc' or 'quadrature'"
+        ))),
+    }
+}
+
+/// Initial parameters by one of the six strategies.
+#[pyfunction]
+#[pyo3(signature = (x, n_components, init, scale, seed))]
+fn initial_mixture(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    n_components: usize,
+    init: &str,
+    scale: Option<f64>,
+    seed: u64,
+) -> PyResult<Mixture> {
+    let (v, d) = rows(&x);
+    let method: InitMethod = init.parse().map_err(to_py)?;
+    run(py, None, || {
+        let mut r = rng::stream(seed, rng::Purpose::Init, n_components as u64, 0);
+        initialize(&v, d, n_components, method, scale, &mut r)
+    })
+    .map(Mixture)
+}
+
+/// One EM iteration: the new mixture and the mean log-likelihood of the old one.
+#[pyfunction]
+fn em_step(py: Python<'_>, mixture: &Mixture, x: PyReadonlyArray2<'_, f64>, reg_covar: f64) -> PyResult<(Mixture, f64)> {
+    let (v, d) = rows(&x);
+    let g = &mixture.0;
+    run(py, None, || em::em_step(g, &Data::new(&v, d), reg_covar)).map(|(g, ll)| (Mixture(g), ll))
+}
+
+/// A full EM fit from `mixture`.
+#[pyfunction]
+#[pyo3(signature = (mixture, x, valid, threshold_fit, max_iter, reg_covar, record_curves, n_jobs=None, control=None))]
+#[allow(clippy::too_many_arguments)]
+fn em_fit<'py>(
+    py: Python<'py>,
+    mixture: &Mixture,
+    x: PyReadonlyArray2<'_, f64>,
+    valid: Option<PyReadonlyArray2<'_, f64>>,
+    threshold_fit: f64,
+    max_iter: usize,
+    reg_covar: f64,
+    record_curves: bool,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (v, d) = rows(&x);
+    let val = valid.as_ref().map(rows).map(|(v, _)| v);
+    let opts = EmOptions {
+        threshold: threshold_fit,
+        max_iter,
+        reg_covar,
+        record_curves,
+    };
+    let ctrl = ctrl_of(control);
+    let g = &mixture.0;
+    let fit = run(py, n_jobs, || {
+        em::fit(&Data::new(&v, d), val.as_deref(), g, &opts, Some(&ctrl))
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("model", Mixture(fit.model))?;
+    out.set_item("n_iter", fit.n_iter)?;
+    out.set_item("converged", fit.converged)?;
+    out.set_item("lower_bound", fit.lower_bound)?;
+    out.set_item("train_curve", Array1::from_vec(fit.train_curve).into_pyarray(py))?;
+    out.set_item("valid_curve", Array1::from_vec(fit.valid_curve).into_pyarray(py))?;
+    Ok(out)
+}
+
+fn warning_kind(k: WarningKind) -> &'static str {
+    match k {
+        WarningKind::MaxComponents => "max_components",
+        WarningKind::ShortFits => "short_fits",
+        WarningKind::NotConverged => "not_converged",
+        WarningKind::TooFewRows => "too_few_rows",
+    }
+}
+
+fn selection_records<'py>(py: Python<'py>, s: &gmmi_core::select::Selection) -> PyResult<Bound<'py, PyList>> {
+    let recs = PyList::empty(py);
+    for r in &s.records {
+        let d = PyDict::new(py);
+        d.set_item("k", r.k)?;
+        d.set_item("metric", r.metric)?;
+        d.set_item("best_init", r.best_init)?;
+        d.set_item("fold_scores", r.fold_scores.clone())?;
+        d.set_item("n_iter", r.n_iter.clone())?;
+        d.set_item("converged", r.converged.clone())?;
+        recs.append(d)?;
+    }
+    Ok(recs)
+}
+
+fn warnings_list<'py>(py: Python<'py>, w: &[gmmi_core::select::Warning]) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for w in w {
+        out.append((warning_kind(w.kind), w.message.clone()))?;
+    }
+    Ok(out)
+}
+
+fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("values", Array1::from_vec(e.values()).into_pyarray(py))?;
+    out.set_item("full_value", e.full_value)?;
+    out.set_item("boot_n_iter", e.replicates.iter().map(|r| r.n_iter).collect::<Vec<_>>())?;
+    out.set_item("boot_converged", e.replicates.iter().map(|r| r.converged).collect::<Vec<_>>())?;
+    out.set_item("model", Mixture(e.model.clone()))?;
+    out.set_item("model_n_iter", e.model_n_iter)?;
+    out.set_item("model_converged", e.model_converged)?;
+    out.set_item("n_components", e.selection.k)?;
+    out.set_item("selection", selection_records(py, &e.selection)?)?;
+    out.set_item("warnings", warnings_list(py, &e.warnings)?)?;
+    Ok(out)
+}
+
+/// Options shared by every estimator entry point, parsed once.
+#[allow(clippy::too_many_arguments)]
+fn estimator_options(
+    n_bootstrap: usize,
+    mc_samples: usize,
+    integral: &str,
+    quadrature_order: Option<usize>,
+    selection: &str,
+    n_inits: usize,
+    n_folds: usize,
+    patience: usize,
+    threshold_components: f64,
+    max_components: usize,
+    n_components: Option<usize>,
+    threshold_fit: f64,
+    reg_covar: f64,
+    max_iter: usize,
+    init: &str,
+    scale: Option<f64>,
+    standardize: bool,
+    seed: u64,
+) -> PyResult<EstimatorOptions> {
+    let metric: Metric = selection.parse().map_err(to_py)?;
+    let init: InitMethod = init.parse().map_err(to_py)?;
+    Ok(EstimatorOptions {
+        select: SelectOptions {
+            n_inits,
+            n_folds,
+            patience,
+            threshold: threshold_components,
+            max_components,
+            fixed_components: n_components,
+            metric,
+            init,
+            scale,
+        },
+        em: EmOptions {
+            threshold: threshold_fit,
+            max_iter,
+            reg_covar,
+            record_curves: false,
+        },
+        n_bootstrap,
+        integral: parse_integral(integral, mc_samples, quadrature_order)?,
+        standardize,
+        seed,
+    })
+}
+
+/// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse".
+#[pyfunction]
+#[pyo3(signature = (
+    data, kind, x_cols, y_cols, z_cols, *, n_bootstrap, mc_samples, integral, quadrature_order,
+    selection, n_inits, n_folds, patience, threshold_components, max_components, n_components,
+    threshold_fit, reg_covar, max_iter, init, scale, standardize, seed, n_jobs=None, control=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn estimate<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'_, f64>,
+    kind: &str,
+    x_cols: Vec<usize>,
+    y_cols: Vec<usize>,
+    z_cols: Vec<usize>,
+    n_bootstrap: usize,
+    mc_samples: usize,
+    integral: &str,
+    quadrature_order: Option<usize>,
+    selection: &str,
+    n_inits: usize,
+    n_folds: usize,
+    patience: usize,
+    threshold_components: f64,
+    max_components: usize,
+    n_components: Option<usize>,
+    threshold_fit: f64,
+    reg_covar: f64,
+    max_iter: usize,
+    init: &str,
+    scale: Option<f64>,
+    standardize: bool,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (v, d) = rows(&data);
+    let opts = estimator_options(
+        n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
+        patience, threshold_components, max_components, n_components, threshold_fit,
+        reg_covar, max_iter, init, scale, standardize, seed,
+    )?;
+    let quantity = match kind {
+        "mi" => Quantity::MutualInformation { x: x_cols, y: y_cols },
+        "cmi" => Quantity::ConditionalMutualInformation { x: x_cols, y: y_cols, z: z_cols },
+        "entropy" => Quantity::Entropy,
+        "kl" | "kl_reverse" => {
+            if x_cols.len() != 1 || y_cols.len() != 1 {
+                return Err(PyValueError::new_err("x: KL divergence needs 1-D x and y"));
+            }
+            Quantity::KlDivergence { x: x_cols[0], y: y_cols[0], reverse: kind == "kl_reverse" }
+        }
+        other => return Err(PyValueError::new_err(format!("kind: unknown quantity {other:?}"))),
+    };
+    let ctrl = ctrl_of(control);
+    let e = run(py, n_jobs, || estimator::estimate(&v, d, &quantity, &opts, &ctrl))?;
+    estimate_dict(py, e)
+}
+
+/// MI, conditional MI or entropy of a given mixture (no fitting).
+#[pyfunction]
+#[pyo3(signature = (mixture, kind, x_cols, y_cols, z_cols, integral, mc_samples, quadrature_order, seed))]
+#[allow(clippy::too_many_arguments)]
+fn model_quantity(
+    py: Python<'_>,
+    mixture: &Mixture,
+    kind: &str,
+    x_cols: Vec<usize>,
+    y_cols: Vec<usize>,
+    z_cols: Vec<usize>,
+    integral: &str,
+    mc_samples: usize,
+    quadrature_order: Option<usize>,
+    seed: u64,
+) -> PyResult<f64> {
+    let integral = parse_integral(integral, mc_samples, quadrature_order)?;
+    let g = &mixture.0;
+    let seed = rng::derive(seed, rng::Purpose::MonteCarlo, 0, 0);
+    match kind {
+        "mi" => run(py, None, || integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed)),
+        "cmi" => run(py, None, || {
+            integrate::conditional_mutual_information(g, &x_cols, &y_cols, &z_cols, &integral, seed)
+        }),
+        "entropy" => run(py, None, || integrate::entropy(g, &integral, seed)),
+        other => Err(PyValueError::new_err(format!("kind: unknown quantity {other:?}"))),
+    }
+}
+
+/// Continuous-categorical MI: x rows and class codes in 0..n_classes.
+#[pyfunction]
+#[pyo3(signature = (
+    data, labels, n_classes, *, n_bootstrap, mc_samples, integral, quadrature_order,
+    selection, n_inits, n_folds, patience, threshold_components, max_components, n_components,
+    threshold_fit, reg_covar, max_iter, init, scale, standardize, seed, n_jobs=None, control=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn estimate_categorical<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i64>,
+    n_classes: usize,
+    n_bootstrap: usize,
+    mc_samples: usize,
+    integral: &str,
+    quadrature_order: Option<usize>,
+    selection: &str,
+    n_inits: usize,
+    n_folds: usize,
+    patience: usize,
+    threshold_components: f64,
+    max_components: usize,
+    n_components: Option<usize>,
+    threshold_fit: f64,
+    reg_covar: f64,
+    max_iter: usize,
+    init: &str,
+    scale: Option<f64>,
+    standardize: bool,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (v, d) = rows(&data);
+    let labels = codes(&labels, "y")?;
+    let opts = estimator_options(
+        n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
+        patience, threshold_components, max_components, n_components, threshold_fit,
+        reg_covar, max_iter, init, scale, standardize, seed,
+    )?;
+    let ctrl = ctrl_of(control);
+    let e = run(py, n_jobs, || categorical::estimate(&v, d, &labels, n_classes, &opts, &ctrl))?;
+    let out = PyDict::new(py);
+    out.set_item("values", Array1::from_vec(e.values.clone()).into_pyarray(py))?;
+    out.set_item("full_value", e.full_value)?;
+    out.set_item("pi", e.pi.clone())?;
+    out.set_item("counts", e.counts.clone())?;
+    let models = PyList::empty(py);
+    for g in &e.models {
+        models.append(Mixture(g.clone()))?;
+    }
+    out.set_item("models", models)?;
+    let sels = PyList::empty(py);
+    for s in &e.selections {
+        let d = PyDict::new(py);
+        d.set_item("n_components", s.k)?;
+        d.set_item("selection", selection_records(py, s)?)?;
+        sels.append(d)?;
+    }
+    out.set_item("selections", sels)?;
+    out.set_item("warnings", warnings_list(py, &e.warnings)?)?;
+    Ok(out)
+}
+
+fn codes(a: &PyReadonlyArray1<'_, i64>, name: &str) -> PyResult<Vec<usize>> {
+    a.as_array()
+        .iter()
+        .map(|&v| {
+            usize::try_from(v).map_err(|_| PyValueError::new_err(format!("{name}: negative class code")))
+        })
+        .collect()
+}
+
+/// Plug-in MI of two discrete code vectors, with bootstrap.
+#[pyfunction]
+#[pyo3(signature = (a, b, na, nb, *, miller_madow, n_bootstrap, seed, n_jobs=None, control=None))]
+#[allow(clippy::too_many_arguments)]
+fn estimate_discrete<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'_, i64>,
+    b: PyReadonlyArray1<'_, i64>,
+    na: usize,
+    nb: usize,
+    miller_madow: bool,
+    n_bootstrap: usize,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let a = codes(&a, "x")?;
+    let b = codes(&b, "y")?;
+    let ctrl = ctrl_of(control);
+    let e = run(py, n_jobs, || discrete::estimate(&a, &b, na, nb, miller_madow, n_bootstrap, seed, &ctrl))?;
+    let out = PyDict::new(py);
+    out.set_item("values", Array1::from_vec(e.values.clone()).into_pyarray(py))?;
+    out.set_item("full_value", e.full_value)?;
+    let table: Vec<i64> = e.table.iter().map(|&v| v as i64).collect();
+    out.set_item(
+        "table",
+        Array2::from_shape_vec((na, nb), table)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_pyarray(py),
+    )?;
+    Ok(out)
+}
+
+/// The Python module `gmmi._core`.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Control>()?;
+    m.add_class::<Mixture>()?;
+    m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
+    m.add_function(wrap_pyfunction!(em_step, m)?)?;
+    m.add_function(wrap_pyfunction!(em_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(model_quantity, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_categorical, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_discrete, m)?)?;
+    m.add("NumericalError", m.py().get_type::<NumericalError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
