@@ -16,9 +16,9 @@ import numpy as np
 __all__ = [
     "as_block",
     "check_bool",
+    "check_choice",
     "check_float",
     "check_int",
-    "check_choice",
     "resolve_base",
     "resolve_n_jobs",
     "resolve_seed",
@@ -118,7 +118,9 @@ def as_block(
     return out
 
 
-def check_int(value: Any, name: str, *, minimum: int = 0, allow_none: bool = False) -> Optional[int]:
+def check_int(
+    value: Any, name: str, *, minimum: int = 0, allow_none: bool = False
+) -> Optional[int]:
     """An integer >= ``minimum`` (``None`` if allowed); bools are refused."""
     if value is None and allow_none:
         return None

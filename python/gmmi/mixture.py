@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -171,7 +172,7 @@ class GaussianMixture:
         X: Any,
         n_components: int = 1,
         *,
-        init: str = "random_sklearn",
+        init: str = "kmeans_sklearn",
         random_state: Any = None,
         threshold_fit: float = 1e-5,
         max_iter: int = 10_000,
@@ -189,9 +190,12 @@ class GaussianMixture:
             The data.
         n_components : int, default 1
             Number of components (at most the number of rows).
-        init : str, default "random_sklearn"
+        init : str, default "kmeans_sklearn"
             One of ``random_sklearn``, ``kmeans_sklearn``, ``random``, ``minmax``,
-            ``kmeans``, ``randomized_kmeans``.
+            ``kmeans``, ``randomized_kmeans``. The default is scikit-learn's (k-means
+            labels, then an M-step). The MI estimators default to ``random_sklearn``, the
+            published method's choice, whose components all start near the data mean: on
+            well-separated clusters EM can stop at that saddle before separating them.
         random_state : int, numpy.random.Generator or None
             Seed of the initialisation.
         threshold_fit : float, default 1e-5

@@ -56,11 +56,17 @@ where
             ctrl.check()?;
             let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, 0);
             let counts = resample_counts(n, &mut r);
-            let fit = em::fit(&Data::weighted(x, d, &counts), None, warm, em_opts, Some(ctrl))
-                .map_err(|e| match e {
-                    Error::Numerical(m) => Error::Numerical(format!("bootstrap replicate {b}: {m}")),
-                    e => e,
-                })?;
+            let fit = em::fit(
+                &Data::weighted(x, d, &counts),
+                None,
+                warm,
+                em_opts,
+                Some(ctrl),
+            )
+            .map_err(|e| match e {
+                Error::Numerical(m) => Error::Numerical(format!("bootstrap replicate {b}: {m}")),
+                e => e,
+            })?;
             let value = functional(&fit.model, b)?;
             ctrl.task_done();
             Ok(Replicate {
@@ -97,7 +103,10 @@ mod tests {
         let f = |m: &Gmm, _b: usize| Ok(m.covariances()[1]);
         let ctrl = Control::new();
         let a = run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap();
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let b = one.install(|| run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap());
         assert_eq!(a, b);
         let vals: Vec<f64> = a.iter().map(|r| r.value).collect();

@@ -46,10 +46,23 @@ pub fn categorical_mi(models: &[Gmm], pi: &[f64], integral: &Integral, seed: u64
         .enumerate()
         .map(|(c, g)| {
             let terms = [
-                Term { coef: 1.0, model: g.clone(), dims: None },
-                Term { coef: -1.0, model: mix.clone(), dims: None },
+                Term {
+                    coef: 1.0,
+                    model: g.clone(),
+                    dims: None,
+                },
+                Term {
+                    coef: -1.0,
+                    model: mix.clone(),
+                    dims: None,
+                },
             ];
-            expectation(g, &terms, integral, rng::derive(seed, Purpose::Class, c as u64, 0))
+            expectation(
+                g,
+                &terms,
+                integral,
+                rng::derive(seed, Purpose::Class, c as u64, 0),
+            )
         })
         .collect::<Result<_>>()?;
     Ok(parts.iter().zip(pi).map(|(v, p)| v * p).sum::<f64>())
@@ -95,7 +108,10 @@ pub fn estimate(
     opts.em.validate()?;
     opts.integral.validate(d)?;
     if labels.len() != n {
-        return Err(Error::arg("y", format!("has {} rows but x has {n}", labels.len())));
+        return Err(Error::arg(
+            "y",
+            format!("has {} rows but x has {n}", labels.len()),
+        ));
     }
     if n_classes < 2 {
         return Err(Error::arg("y", "at least two classes are needed"));
@@ -119,7 +135,11 @@ pub fn estimate(
     let z = st.transform(x);
     let data: Vec<Vec<f64>> = rows
         .iter()
-        .map(|r| r.iter().flat_map(|&i| z[i * d..(i + 1) * d].iter().copied()).collect())
+        .map(|r| {
+            r.iter()
+                .flat_map(|&i| z[i * d..(i + 1) * d].iter().copied())
+                .collect()
+        })
         .collect();
     let pi: Vec<f64> = rows.iter().map(|r| r.len() as f64 / n as f64).collect();
     let selections: Vec<Selection> = data
@@ -152,13 +172,19 @@ pub fn estimate(
             for (c, (xc, s)) in data.iter().zip(&selections).enumerate() {
                 let mut r = rng::stream(opts.seed, Purpose::Bootstrap, b as u64, c as u64 + 1);
                 let w = resample_counts(xc.len() / d, &mut r);
-                let f = em::fit(&Data::weighted(xc, d, &w), None, &s.warm_start, &opts.em, Some(ctrl))
-                    .map_err(|e| match e {
-                        Error::Numerical(m) => {
-                            Error::Numerical(format!("bootstrap replicate {b}, class {c}: {m}"))
-                        }
-                        e => e,
-                    })?;
+                let f = em::fit(
+                    &Data::weighted(xc, d, &w),
+                    None,
+                    &s.warm_start,
+                    &opts.em,
+                    Some(ctrl),
+                )
+                .map_err(|e| match e {
+                    Error::Numerical(m) => {
+                        Error::Numerical(format!("bootstrap replicate {b}, class {c}: {m}"))
+                    }
+                    e => e,
+                })?;
                 all_converged &= f.converged || f.n_iter < opts.em.max_iter;
                 models.push(f.model);
             }
@@ -206,14 +232,26 @@ mod tests {
         // Two classes far apart: I = H(C) = ln 2 for balanced classes.
         let a = Gmm::new(1, vec![1.0], vec![-20.0], vec![1.0]).unwrap();
         let b = Gmm::new(1, vec![1.0], vec![20.0], vec![1.0]).unwrap();
-        let v = categorical_mi(&[a, b], &[0.5, 0.5], &Integral::Quadrature { order: None }, 0).unwrap();
+        let v = categorical_mi(
+            &[a, b],
+            &[0.5, 0.5],
+            &Integral::Quadrature { order: None },
+            0,
+        )
+        .unwrap();
         assert!((v - 2f64.ln()).abs() < 1e-10);
     }
 
     #[test]
     fn identical_classes_give_zero() {
         let a = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
-        let v = categorical_mi(&[a.clone(), a], &[0.3, 0.7], &Integral::Quadrature { order: None }, 0).unwrap();
+        let v = categorical_mi(
+            &[a.clone(), a],
+            &[0.3, 0.7],
+            &Integral::Quadrature { order: None },
+            0,
+        )
+        .unwrap();
         assert!(v.abs() < 1e-12);
     }
 
@@ -222,8 +260,13 @@ mod tests {
         // Classes N(-1, 1) and N(1, 1) with pi = (0.7, 0.3); truth by quadrature.
         let ga = Gmm::new(1, vec![1.0], vec![-1.0], vec![1.0]).unwrap();
         let gb = Gmm::new(1, vec![1.0], vec![1.0], vec![1.0]).unwrap();
-        let truth = categorical_mi(&[ga.clone(), gb.clone()], &[0.7, 0.3], &Integral::Quadrature { order: None }, 0)
-            .unwrap();
+        let truth = categorical_mi(
+            &[ga.clone(), gb.clone()],
+            &[0.7, 0.3],
+            &Integral::Quadrature { order: None },
+            0,
+        )
+        .unwrap();
         let (xa, _) = ga.sample(1400, 1);
         let (xb, _) = gb.sample(600, 2);
         let x: Vec<f64> = xa.iter().chain(&xb).copied().collect();

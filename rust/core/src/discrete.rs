@@ -26,7 +26,14 @@ fn plugin_entropy(counts: &[f64], n: f64) -> (f64, usize) {
 /// Plug-in mutual information (nats) of the codes `a` (in `0..na`) and `b` (in `0..nb`),
 /// each row weighted by `w` (bootstrap multiplicities) or once. With `miller_madow`, each
 /// entropy gets the correction `(m - 1) / (2 n)`, `m` its number of non-empty cells.
-pub fn plugin_mi(a: &[usize], b: &[usize], na: usize, nb: usize, w: Option<&[f64]>, miller_madow: bool) -> f64 {
+pub fn plugin_mi(
+    a: &[usize],
+    b: &[usize],
+    na: usize,
+    nb: usize,
+    w: Option<&[f64]>,
+    miller_madow: bool,
+) -> f64 {
     let mut joint = vec![0.0; na * nb];
     let mut ca = vec![0.0; na];
     let mut cb = vec![0.0; nb];
@@ -81,7 +88,10 @@ pub fn estimate(
     ctrl: &Control,
 ) -> Result<DiscreteEstimate> {
     if a.len() != b.len() {
-        return Err(Error::arg("y", format!("has {} rows but x has {}", b.len(), a.len())));
+        return Err(Error::arg(
+            "y",
+            format!("has {} rows but x has {}", b.len(), a.len()),
+        ));
     }
     if a.len() < 2 {
         return Err(Error::arg("x", "at least 2 rows are needed"));

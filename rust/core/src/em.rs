@@ -44,13 +44,19 @@ impl EmOptions {
     /// Checks the options once, naming the offending one.
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold.is_finite() && self.threshold > 0.0) {
-            return Err(Error::arg("threshold_fit", "must be a finite positive number"));
+            return Err(Error::arg(
+                "threshold_fit",
+                "must be a finite positive number",
+            ));
         }
         if self.max_iter == 0 {
             return Err(Error::arg("max_iter", "must be at least 1"));
         }
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return Err(Error::arg("reg_covar", "must be a finite non-negative number"));
+            return Err(Error::arg(
+                "reg_covar",
+                "must be a finite non-negative number",
+            ));
         }
         Ok(())
     }
@@ -70,7 +76,11 @@ pub struct Data<'a> {
 impl<'a> Data<'a> {
     /// Unweighted rows.
     pub fn new(x: &'a [f64], d: usize) -> Self {
-        Data { x, d, weights: None }
+        Data {
+            x,
+            d,
+            weights: None,
+        }
     }
 
     /// Rows with weights.
@@ -192,11 +202,7 @@ fn all_stats(g: &Gmm, data: &Data) -> Stats {
     let chunk = |ci: usize| {
         let lo = ci * CHUNK_ROWS;
         let hi = (lo + CHUNK_ROWS).min(n);
-        chunk_stats(
-            g,
-            &data.x[lo * d..hi * d],
-            data.weights.map(|w| &w[lo..hi]),
-        )
+        chunk_stats(g, &data.x[lo * d..hi * d], data.weights.map(|w| &w[lo..hi]))
     };
     let n_chunks = data.x.len().div_ceil(step).max(1);
     let parts: Vec<Stats> = if n_chunks > 1 {
@@ -281,7 +287,11 @@ pub fn fit(
     if init.dim() != data.d {
         return Err(Error::arg(
             "X",
-            format!("data have {} columns but the model has {}", data.d, init.dim()),
+            format!(
+                "data have {} columns but the model has {}",
+                data.d,
+                init.dim()
+            ),
         ));
     }
     if data.n_rows() == 0 {
@@ -438,8 +448,14 @@ mod tests {
         let truth = three_blobs();
         let (x, _) = truth.sample(3 * CHUNK_ROWS + 17, 8);
         let data = Data::new(&x, 2);
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
         let a = one.install(|| em_step(&truth, &data, 1e-6).unwrap());
         let b = two.install(|| em_step(&truth, &data, 1e-6).unwrap());
         assert_eq!(a.0, b.0);
@@ -478,7 +494,13 @@ mod tests {
         let (x, _) = truth.sample(100, 1);
         let ctrl = Control::new();
         ctrl.cancel();
-        let r = fit(&Data::new(&x, 2), None, &truth, &EmOptions::default(), Some(&ctrl));
+        let r = fit(
+            &Data::new(&x, 2),
+            None,
+            &truth,
+            &EmOptions::default(),
+            Some(&ctrl),
+        );
         assert_eq!(r.unwrap_err(), Error::Cancelled);
     }
 

@@ -45,7 +45,9 @@ impl Quantity {
     /// Evaluates the quantity on a model (in original units) with the given integral.
     pub fn evaluate(&self, g: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
         match self {
-            Quantity::MutualInformation { x, y } => integrate::mutual_information(g, x, y, integral, seed),
+            Quantity::MutualInformation { x, y } => {
+                integrate::mutual_information(g, x, y, integral, seed)
+            }
             Quantity::ConditionalMutualInformation { x, y, z } => {
                 integrate::conditional_mutual_information(g, x, y, z, integral, seed)
             }
@@ -126,8 +128,14 @@ impl Standardizer {
         let mut scale = vec![0.0; d];
         for j in 0..d {
             let m = x.iter().skip(j).step_by(d).sum::<f64>() / n as f64;
-            let v = x.iter().skip(j).step_by(d).map(|a| (a - m) * (a - m)).sum::<f64>() / n as f64;
-            if !(v > 0.0) || !v.is_finite() {
+            let v = x
+                .iter()
+                .skip(j)
+                .step_by(d)
+                .map(|a| (a - m) * (a - m))
+                .sum::<f64>()
+                / n as f64;
+            if v <= 0.0 || !v.is_finite() {
                 return Err(Error::arg(
                     format!("column {j}"),
                     "is constant (zero variance): mutual information with a constant is zero; \
@@ -200,11 +208,17 @@ pub fn check_data(x: &[f64], d: usize) -> Result<usize> {
         return Err(Error::arg("x", "needs at least one column"));
     }
     if x.len() % d != 0 {
-        return Err(Error::arg("x", "the data length is not a multiple of the column count"));
+        return Err(Error::arg(
+            "x",
+            "the data length is not a multiple of the column count",
+        ));
     }
     let n = x.len() / d;
     if n < 2 {
-        return Err(Error::arg("x", format!("at least 2 rows are needed, got {n}")));
+        return Err(Error::arg(
+            "x",
+            format!("at least 2 rows are needed, got {n}"),
+        ));
     }
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
         return Err(Error::arg(
@@ -216,7 +230,10 @@ pub fn check_data(x: &[f64], d: usize) -> Result<usize> {
 }
 
 fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning> {
-    let bad = reps.iter().filter(|r| !r.converged && r.n_iter >= max_iter).count();
+    let bad = reps
+        .iter()
+        .filter(|r| !r.converged && r.n_iter >= max_iter)
+        .count();
     (bad > 0).then(|| Warning {
         kind: WarningKind::NotConverged,
         message: format!(
@@ -243,15 +260,31 @@ where
     ctrl.add_total(1);
     let full = em::fit(&Data::new(z, d), None, warm, &opts.em, Some(ctrl))?;
     ctrl.task_done();
-    let full_value = functional(&full.model, rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0))?;
-    let reps = bootstrap::run(z, d, warm, &opts.em, opts.n_bootstrap, opts.seed, ctrl, |g, b| {
-        functional(g, rng::derive(opts.seed, Purpose::MonteCarlo, b as u64, 0))
-    })?;
+    let full_value = functional(
+        &full.model,
+        rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0),
+    )?;
+    let reps = bootstrap::run(
+        z,
+        d,
+        warm,
+        &opts.em,
+        opts.n_bootstrap,
+        opts.seed,
+        ctrl,
+        |g, b| functional(g, rng::derive(opts.seed, Purpose::MonteCarlo, b as u64, 0)),
+    )?;
     Ok((full, full_value, reps))
 }
 
 /// Estimates `quantity` from the rows of `x` (row-major `n x d`).
-pub fn estimate(x: &[f64], d: usize, quantity: &Quantity, opts: &EstimatorOptions, ctrl: &Control) -> Result<Estimate> {
+pub fn estimate(
+    x: &[f64],
+    d: usize,
+    quantity: &Quantity,
+    opts: &EstimatorOptions,
+    ctrl: &Control,
+) -> Result<Estimate> {
     check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(quantity.integral_dim(d))?;
@@ -263,7 +296,8 @@ pub fn estimate(x: &[f64], d: usize, quantity: &Quantity, opts: &EstimatorOption
     let st = Standardizer::fit(x, d, opts.standardize)?;
     let z = st.transform(x);
     let selection = select::select(&z, d, &opts.select, &opts.em, opts.seed, ctrl)?;
-    let functional = |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed);
+    let functional =
+        |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed);
     let (full, full_value, replicates) =
         fit_and_bootstrap(&z, d, &selection.warm_start, opts, ctrl, functional)?;
     let mut warnings = selection.warnings.clone();
@@ -286,9 +320,18 @@ mod tests {
     #[test]
     fn bivariate_gaussian_truth_within_bootstrap_error() {
         let rho: f64 = 0.6;
-        let g = Gmm::new(2, vec![1.0], vec![1.0, 5.0], vec![1.0, rho * 3.0, rho * 3.0, 9.0]).unwrap();
+        let g = Gmm::new(
+            2,
+            vec![1.0],
+            vec![1.0, 5.0],
+            vec![1.0, rho * 3.0, rho * 3.0, 9.0],
+        )
+        .unwrap();
         let (x, _) = g.sample(2000, 17);
-        let q = Quantity::MutualInformation { x: vec![0], y: vec![1] };
+        let q = Quantity::MutualInformation {
+            x: vec![0],
+            y: vec![1],
+        };
         let opts = EstimatorOptions {
             n_bootstrap: 20,
             integral: Integral::MonteCarlo { samples: 20_000 },
@@ -299,7 +342,12 @@ mod tests {
         assert_eq!(e.selection.k, 1);
         // 4 bootstrap standard deviations: the estimator's sd at n=2000 is ~0.015, and the MC
         // error of each replicate (~0.007) is included in the bootstrap spread.
-        assert!((e.mean() - truth).abs() < 4.0 * e.std(), "{} +- {} vs {truth}", e.mean(), e.std());
+        assert!(
+            (e.mean() - truth).abs() < 4.0 * e.std(),
+            "{} +- {} vs {truth}",
+            e.mean(),
+            e.std()
+        );
         // The reported model is in original units.
         assert!((e.model.means()[1] - 5.0).abs() < 0.5);
     }
@@ -307,7 +355,13 @@ mod tests {
     #[test]
     fn constant_column_is_named() {
         let x = vec![1.0, 3.0, 2.0, 3.0, 5.0, 3.0];
-        let r = estimate(&x, 2, &Quantity::Entropy, &EstimatorOptions::default(), &Control::new());
+        let r = estimate(
+            &x,
+            2,
+            &Quantity::Entropy,
+            &EstimatorOptions::default(),
+            &Control::new(),
+        );
         assert!(matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "column 1"));
     }
 
@@ -318,7 +372,10 @@ mod tests {
         let opts = EstimatorOptions {
             n_bootstrap: 0,
             integral: Integral::Quadrature { order: None },
-            select: SelectOptions { fixed_components: Some(1), ..Default::default() },
+            select: SelectOptions {
+                fixed_components: Some(1),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let e = estimate(&x, 1, &Quantity::Entropy, &opts, &Control::new()).unwrap();

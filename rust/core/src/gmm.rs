@@ -44,7 +44,7 @@ pub fn cholesky(cov: &[f64], d: usize) -> Option<(Vec<f64>, Vec<f64>, f64)> {
     let mut logdet = 0.0;
     for i in 0..d {
         let v = l[(i, i)];
-        if !(v > 0.0) || !v.is_finite() {
+        if v <= 0.0 || !v.is_finite() {
             return None;
         }
         logdet += 2.0 * v.ln();
@@ -67,7 +67,12 @@ pub fn cholesky(cov: &[f64], d: usize) -> Option<(Vec<f64>, Vec<f64>, f64)> {
 impl Gmm {
     /// Builds a mixture from `weights` (k), `means` (k*d, row-major) and `covariances`
     /// (k*d*d, row-major), validating every parameter.
-    pub fn new(d: usize, weights: Vec<f64>, means: Vec<f64>, covariances: Vec<f64>) -> Result<Self> {
+    pub fn new(
+        d: usize,
+        weights: Vec<f64>,
+        means: Vec<f64>,
+        covariances: Vec<f64>,
+    ) -> Result<Self> {
         let k = weights.len();
         if d == 0 {
             return Err(Error::arg("means", "the dimension must be at least 1"));
@@ -88,7 +93,10 @@ impl Gmm {
             ));
         }
         if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
-            return Err(Error::arg("weights", "every weight must be finite and positive"));
+            return Err(Error::arg(
+                "weights",
+                "every weight must be finite and positive",
+            ));
         }
         let total: f64 = weights.iter().sum();
         if (total - 1.0).abs() > 1e-8 {
@@ -101,7 +109,10 @@ impl Gmm {
             return Err(Error::arg("means", "every mean must be finite"));
         }
         if covariances.iter().any(|c| !c.is_finite()) {
-            return Err(Error::arg("covariances", "every covariance entry must be finite"));
+            return Err(Error::arg(
+                "covariances",
+                "every covariance entry must be finite",
+            ));
         }
         for c in 0..k {
             let s = &covariances[c * d * d..(c + 1) * d * d];
@@ -238,7 +249,11 @@ impl Gmm {
         if x.len() % self.d != 0 {
             return Err(Error::arg(
                 "X",
-                format!("expected rows of {} values, got {} values in all", self.d, x.len()),
+                format!(
+                    "expected rows of {} values, got {} values in all",
+                    self.d,
+                    x.len()
+                ),
             ));
         }
         Ok(x.len() / self.d)
@@ -322,7 +337,10 @@ impl Gmm {
             if i >= self.d {
                 return Err(Error::arg(
                     "dims",
-                    format!("dimension {i} is out of range for a {}-dimensional model", self.d),
+                    format!(
+                        "dimension {i} is out of range for a {}-dimensional model",
+                        self.d
+                    ),
                 ));
             }
             if seen[i] {
@@ -356,11 +374,17 @@ impl Gmm {
     pub fn affine(&self, scale: &[f64], shift: &[f64]) -> Result<Gmm> {
         let d = self.d;
         if scale.len() != d || shift.len() != d {
-            return Err(Error::arg("scale", format!("expected {d} scales and {d} shifts")));
+            return Err(Error::arg(
+                "scale",
+                format!("expected {d} scales and {d} shifts"),
+            ));
         }
         if scale.iter().any(|s| *s == 0.0 || !s.is_finite()) || shift.iter().any(|s| !s.is_finite())
         {
-            return Err(Error::arg("scale", "scales must be finite and non-zero, shifts finite"));
+            return Err(Error::arg(
+                "scale",
+                "scales must be finite and non-zero, shifts finite",
+            ));
         }
         let mut means = self.means.clone();
         let mut covs = self.covariances.clone();
@@ -542,7 +566,9 @@ mod tests {
     #[test]
     fn responsibilities_sum_to_one() {
         let g = d3();
-        let r = g.responsibilities(&[0.0, 0.0, -1.0, 2.0, 5.0, 5.0]).unwrap();
+        let r = g
+            .responsibilities(&[0.0, 0.0, -1.0, 2.0, 5.0, 5.0])
+            .unwrap();
         for row in r.chunks(3) {
             assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-14);
         }
@@ -592,7 +618,7 @@ mod tests {
         let x = [0.3, 1.2];
         let y = [a[0] * x[0] + b[0], a[1] * x[1] + b[1]];
         let lhs = h.log_density_one(&y);
-        let rhs = g.log_density_one(&x) - (a[0] * a[1] as f64).abs().ln();
+        let rhs = g.log_density_one(&x) - (a[0] * a[1]).abs().ln();
         assert!((lhs - rhs).abs() < 1e-12);
     }
 
@@ -610,7 +636,12 @@ mod tests {
         // Standard error of a mean is sqrt(var / n) < 0.003 here; 5 standard errors.
         for i in 0..2 {
             let se = (s[i * 2 + i] / n as f64).sqrt();
-            assert!((em[i] - m[i]).abs() < 5.0 * se, "dim {i}: {} vs {}", em[i], m[i]);
+            assert!(
+                (em[i] - m[i]).abs() < 5.0 * se,
+                "dim {i}: {} vs {}",
+                em[i],
+                m[i]
+            );
         }
         let (x2, _) = g.sample(n, 42);
         assert_eq!(x, x2);

@@ -41,7 +41,11 @@ impl InitMethod {
 
     /// The method's name as accepted by [`InitMethod::from_str`].
     pub fn name(&self) -> &'static str {
-        Self::ALL.iter().find(|(_, m)| m == self).map(|(n, _)| *n).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, m)| m == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
     }
 }
 
@@ -54,7 +58,10 @@ impl FromStr for InitMethod {
             .map(|(_, m)| *m)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
-                Error::arg("init", format!("unknown init {s:?}; expected one of {names:?}"))
+                Error::arg(
+                    "init",
+                    format!("unknown init {s:?}; expected one of {names:?}"),
+                )
             })
     }
 }
@@ -145,7 +152,13 @@ fn fallback_reg(x: &[f64], d: usize) -> f64 {
     let mut total = 0.0;
     for j in 0..d {
         let m: f64 = x.iter().skip(j).step_by(d).sum::<f64>() / n;
-        total += x.iter().skip(j).step_by(d).map(|v| (v - m) * (v - m)).sum::<f64>() / n;
+        total += x
+            .iter()
+            .skip(j)
+            .step_by(d)
+            .map(|v| (v - m) * (v - m))
+            .sum::<f64>()
+            / n;
     }
     1e-6 * (total / d as f64).max(f64::MIN_POSITIVE)
 }
@@ -313,8 +326,13 @@ pub fn initialize(
                     means[c * d + i] += push * p;
                 }
             }
-            Gmm::from_parts(d, base.weights().to_vec(), means, base.covariances().to_vec())
-                .map_err(|c| Error::Numerical(format!("component {c} is degenerate")))
+            Gmm::from_parts(
+                d,
+                base.weights().to_vec(),
+                means,
+                base.covariances().to_vec(),
+            )
+            .map_err(|c| Error::Numerical(format!("component {c} is degenerate")))
         }
     }
 }
@@ -355,8 +373,15 @@ mod tests {
     #[test]
     fn random_sklearn_with_one_component_is_the_sample_moments() {
         let x = data();
-        let g = initialize(&x, 2, 1, InitMethod::RandomSklearn, None, &mut stream(0, Purpose::Init, 0, 0))
-            .unwrap();
+        let g = initialize(
+            &x,
+            2,
+            1,
+            InitMethod::RandomSklearn,
+            None,
+            &mut stream(0, Purpose::Init, 0, 0),
+        )
+        .unwrap();
         let n = 400.0;
         let m0: f64 = x.iter().step_by(2).sum::<f64>() / n;
         assert!((g.means()[0] - m0).abs() < 1e-12);
@@ -365,10 +390,24 @@ mod tests {
     #[test]
     fn scale_controls_random_and_minmax() {
         let x = data();
-        let g = initialize(&x, 2, 3, InitMethod::Minmax, Some(0.25), &mut stream(0, Purpose::Init, 0, 0))
-            .unwrap();
+        let g = initialize(
+            &x,
+            2,
+            3,
+            InitMethod::Minmax,
+            Some(0.25),
+            &mut stream(0, Purpose::Init, 0, 0),
+        )
+        .unwrap();
         assert!((g.covariances()[0] - 0.0625).abs() < 1e-15);
-        let bad = initialize(&x, 2, 3, InitMethod::Random, Some(-1.0), &mut stream(0, Purpose::Init, 0, 0));
+        let bad = initialize(
+            &x,
+            2,
+            3,
+            InitMethod::Random,
+            Some(-1.0),
+            &mut stream(0, Purpose::Init, 0, 0),
+        );
         assert!(bad.is_err());
     }
 
@@ -382,7 +421,14 @@ mod tests {
     #[test]
     fn too_few_rows_is_an_error() {
         let x = [0.0, 1.0, 2.0, 3.0];
-        let r = initialize(&x, 2, 3, InitMethod::RandomSklearn, None, &mut stream(0, Purpose::Init, 0, 0));
+        let r = initialize(
+            &x,
+            2,
+            3,
+            InitMethod::RandomSklearn,
+            None,
+            &mut stream(0, Purpose::Init, 0, 0),
+        );
         assert!(matches!(r, Err(Error::InvalidArgument { .. })));
     }
 }

@@ -129,7 +129,11 @@ struct Evaluator<'a> {
 
 impl<'a> Evaluator<'a> {
     fn new(terms: &'a [Term]) -> Self {
-        let kmax = terms.iter().map(|t| t.model.n_components()).max().unwrap_or(1);
+        let kmax = terms
+            .iter()
+            .map(|t| t.model.n_components())
+            .max()
+            .unwrap_or(1);
         let dmax = terms.iter().map(|t| t.model.dim()).max().unwrap_or(1);
         Evaluator {
             terms,
@@ -164,8 +168,15 @@ pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> R
     integral.validate(p.dim())?;
     for t in terms {
         let need = t.dims.as_ref().map_or(p.dim(), Vec::len);
-        if need != t.model.dim() || t.dims.as_ref().is_some_and(|v| v.iter().any(|&i| i >= p.dim())) {
-            return Err(Error::arg("dims", "a term's dimensions do not match its model"));
+        if need != t.model.dim()
+            || t.dims
+                .as_ref()
+                .is_some_and(|v| v.iter().any(|&i| i >= p.dim()))
+        {
+            return Err(Error::arg(
+                "dims",
+                "a term's dimensions do not match its model",
+            ));
         }
     }
     let d = p.dim();
@@ -237,7 +248,10 @@ fn check_blocks(d: usize, blocks: &[(&str, &[usize])]) -> Result<()> {
         }
         for &i in *b {
             if i >= d {
-                return Err(Error::arg(*name, format!("dimension {i} is out of range ({d})")));
+                return Err(Error::arg(
+                    *name,
+                    format!("dimension {i} is out of range ({d})"),
+                ));
             }
             if seen[i] {
                 return Err(Error::arg(*name, format!("dimension {i} is used twice")));
@@ -254,7 +268,13 @@ fn concat(parts: &[&[usize]]) -> Vec<usize> {
 
 /// `I(X;Y) = E[ln p(x,y) - ln p(x) - ln p(y)]` for the dimensions `x` and `y` of `g`
 /// (other dimensions are marginalised out).
-pub fn mutual_information(g: &Gmm, x: &[usize], y: &[usize], integral: &Integral, seed: u64) -> Result<f64> {
+pub fn mutual_information(
+    g: &Gmm,
+    x: &[usize],
+    y: &[usize],
+    integral: &Integral,
+    seed: u64,
+) -> Result<f64> {
     check_blocks(g.dim(), &[("x", x), ("y", y)])?;
     let xy = concat(&[x, y]);
     let joint = g.marginal(&xy)?;
@@ -262,9 +282,21 @@ pub fn mutual_information(g: &Gmm, x: &[usize], y: &[usize], integral: &Integral
     let xs: Vec<usize> = (0..nx).collect();
     let ys: Vec<usize> = (nx..xy.len()).collect();
     let terms = [
-        Term { coef: 1.0, model: joint.clone(), dims: None },
-        Term { coef: -1.0, model: joint.marginal(&xs)?, dims: Some(xs) },
-        Term { coef: -1.0, model: joint.marginal(&ys)?, dims: Some(ys) },
+        Term {
+            coef: 1.0,
+            model: joint.clone(),
+            dims: None,
+        },
+        Term {
+            coef: -1.0,
+            model: joint.marginal(&xs)?,
+            dims: Some(xs),
+        },
+        Term {
+            coef: -1.0,
+            model: joint.marginal(&ys)?,
+            dims: Some(ys),
+        },
     ];
     expectation(&joint, &terms, integral, seed)
 }
@@ -288,28 +320,59 @@ pub fn conditional_mutual_information(
     let xz = concat(&[&xs, &zs]);
     let yz = concat(&[&ys, &zs]);
     let terms = [
-        Term { coef: 1.0, model: joint.clone(), dims: None },
-        Term { coef: 1.0, model: joint.marginal(&zs)?, dims: Some(zs) },
-        Term { coef: -1.0, model: joint.marginal(&xz)?, dims: Some(xz) },
-        Term { coef: -1.0, model: joint.marginal(&yz)?, dims: Some(yz) },
+        Term {
+            coef: 1.0,
+            model: joint.clone(),
+            dims: None,
+        },
+        Term {
+            coef: 1.0,
+            model: joint.marginal(&zs)?,
+            dims: Some(zs),
+        },
+        Term {
+            coef: -1.0,
+            model: joint.marginal(&xz)?,
+            dims: Some(xz),
+        },
+        Term {
+            coef: -1.0,
+            model: joint.marginal(&yz)?,
+            dims: Some(yz),
+        },
     ];
     expectation(&joint, &terms, integral, seed)
 }
 
 /// Differential entropy `H = -E[ln p(v)]` of the whole model.
 pub fn entropy(g: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
-    let terms = [Term { coef: -1.0, model: g.clone(), dims: None }];
+    let terms = [Term {
+        coef: -1.0,
+        model: g.clone(),
+        dims: None,
+    }];
     expectation(g, &terms, integral, seed)
 }
 
 /// `KL(p || q) = E_p[ln p - ln q]` for two mixtures of the same dimension.
 pub fn kl_divergence(p: &Gmm, q: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
     if p.dim() != q.dim() {
-        return Err(Error::arg("y", "the two distributions must have the same dimension"));
+        return Err(Error::arg(
+            "y",
+            "the two distributions must have the same dimension",
+        ));
     }
     let terms = [
-        Term { coef: 1.0, model: p.clone(), dims: None },
-        Term { coef: -1.0, model: q.clone(), dims: None },
+        Term {
+            coef: 1.0,
+            model: p.clone(),
+            dims: None,
+        },
+        Term {
+            coef: -1.0,
+            model: q.clone(),
+            dims: None,
+        },
     ];
     expectation(p, &terms, integral, seed)
 }
@@ -319,7 +382,13 @@ mod tests {
     use super::*;
 
     fn gauss(rho: f64) -> Gmm {
-        Gmm::new(2, vec![1.0], vec![0.3, -1.0], vec![1.0, rho * 2.0, rho * 2.0, 4.0]).unwrap()
+        Gmm::new(
+            2,
+            vec![1.0],
+            vec![0.3, -1.0],
+            vec![1.0, rho * 2.0, rho * 2.0, 4.0],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -336,9 +405,15 @@ mod tests {
     #[test]
     fn quadrature_is_exact_for_one_gaussian() {
         for rho in [0.0, 0.3, 0.6, 0.9, -0.95] {
-            let truth = -0.5 * (1.0 - rho * rho as f64).ln();
-            let q = mutual_information(&gauss(rho), &[0], &[1], &Integral::Quadrature { order: None }, 0)
-                .unwrap();
+            let truth = -0.5 * (1.0f64 - rho * rho).ln();
+            let q = mutual_information(
+                &gauss(rho),
+                &[0],
+                &[1],
+                &Integral::Quadrature { order: None },
+                0,
+            )
+            .unwrap();
             assert!((q - truth).abs() < 1e-10, "rho={rho}: {q} vs {truth}");
         }
     }
@@ -347,8 +422,14 @@ mod tests {
     fn monte_carlo_matches_truth_within_its_error() {
         let rho: f64 = 0.6;
         let truth = -0.5 * (1.0 - rho * rho).ln();
-        let mc = mutual_information(&gauss(rho), &[0], &[1], &Integral::MonteCarlo { samples: 100_000 }, 3)
-            .unwrap();
+        let mc = mutual_information(
+            &gauss(rho),
+            &[0],
+            &[1],
+            &Integral::MonteCarlo { samples: 100_000 },
+            3,
+        )
+        .unwrap();
         // The integrand's standard deviation is below 1 for rho = 0.6, so the MC standard
         // error is below 1/sqrt(1e5) = 0.0032; allow 5 of them.
         assert!((mc - truth).abs() < 0.016, "{mc} vs {truth}");
@@ -364,8 +445,16 @@ mod tests {
             vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
         )
         .unwrap();
-        let q = mutual_information(&g, &[0], &[1], &Integral::Quadrature { order: None }, 0).unwrap();
-        let mc = mutual_information(&g, &[0], &[1], &Integral::MonteCarlo { samples: 400_000 }, 1).unwrap();
+        let q =
+            mutual_information(&g, &[0], &[1], &Integral::Quadrature { order: None }, 0).unwrap();
+        let mc = mutual_information(
+            &g,
+            &[0],
+            &[1],
+            &Integral::MonteCarlo { samples: 400_000 },
+            1,
+        )
+        .unwrap();
         // MC standard error ~ 1/sqrt(4e5) = 0.0016 (integrand sd ~ 1); allow 5.
         assert!((q - mc).abs() < 0.008, "{q} vs {mc}");
     }
@@ -393,7 +482,9 @@ mod tests {
         let k = kl_divergence(&p, &q, &Integral::Quadrature { order: None }, 0).unwrap();
         assert!((k - truth).abs() < 1e-12);
         let h = entropy(&q, &Integral::Quadrature { order: None }, 0).unwrap();
-        assert!((h - 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 4.0).ln()).abs() < 1e-12);
+        assert!(
+            (h - 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 4.0).ln()).abs() < 1e-12
+        );
     }
 
     #[test]
@@ -406,7 +497,13 @@ mod tests {
             c
         })
         .unwrap();
-        let r = mutual_information(&g, &[0, 1, 2], &[3, 4, 5, 6], &Integral::Quadrature { order: None }, 0);
+        let r = mutual_information(
+            &g,
+            &[0, 1, 2],
+            &[3, 4, 5, 6],
+            &Integral::Quadrature { order: None },
+            0,
+        );
         assert!(matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "integral"));
     }
 
@@ -414,7 +511,10 @@ mod tests {
     fn monte_carlo_is_thread_independent() {
         let g = gauss(0.5);
         let i = Integral::MonteCarlo { samples: 20_000 };
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let a = one.install(|| mutual_information(&g, &[0], &[1], &i, 5).unwrap());
         let b = mutual_information(&g, &[0], &[1], &i, 5).unwrap();
         assert_eq!(a.to_bits(), b.to_bits());

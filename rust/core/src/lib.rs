@@ -13,6 +13,10 @@
 //!
 //! The crate has no Python dependency; the `gmmi-py` crate exposes it to Python.
 
+// Numerical kernels index several arrays by the same dimension or component index; index
+// loops say that more plainly than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 pub mod bootstrap;
 pub mod categorical;
 pub mod control;

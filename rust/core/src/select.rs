@@ -96,7 +96,10 @@ impl SelectOptions {
             return Err(Error::arg("patience", "must be at least 1"));
         }
         if !(self.threshold.is_finite() && self.threshold >= 0.0) {
-            return Err(Error::arg("threshold_components", "must be finite and non-negative"));
+            return Err(Error::arg(
+                "threshold_components",
+                "must be finite and non-negative",
+            ));
         }
         if self.max_components == 0 {
             return Err(Error::arg("max_components", "must be at least 1"));
@@ -257,7 +260,11 @@ fn evaluate_k(
                 Ok(fit) => {
                     let score = fit.model.score(valid)?;
                     Ok(FoldFit {
-                        score: if score.is_finite() { score } else { f64::NEG_INFINITY },
+                        score: if score.is_finite() {
+                            score
+                        } else {
+                            f64::NEG_INFINITY
+                        },
                         n_iter: fit.n_iter,
                         converged: fit.converged,
                         model: Some(fit.model),
@@ -277,7 +284,11 @@ fn evaluate_k(
     let mut best_init = 0;
     let mut best_mean = f64::NEG_INFINITY;
     for r in 0..opts.n_inits {
-        let m = fits[r * n_f..(r + 1) * n_f].iter().map(|f| f.score).sum::<f64>() / n_f as f64;
+        let m = fits[r * n_f..(r + 1) * n_f]
+            .iter()
+            .map(|f| f.score)
+            .sum::<f64>()
+            / n_f as f64;
         if m > best_mean {
             best_mean = m;
             best_init = r;
@@ -329,7 +340,11 @@ pub fn select(
             let train = gather(
                 x,
                 d,
-                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, v)| v.iter().copied()),
+                folds
+                    .iter()
+                    .enumerate()
+                    .filter(|(g, _)| *g != f)
+                    .flat_map(|(_, v)| v.iter().copied()),
             );
             (train, gather(x, d, folds[f].iter().copied()))
         })
@@ -392,7 +407,10 @@ pub fn select(
                 .into(),
         )
     })?;
-    let rec = records.iter().find(|r| r.k == k).expect("selected K was recorded");
+    let rec = records
+        .iter()
+        .find(|r| r.k == k)
+        .expect("selected K was recorded");
     if rec.n_iter.iter().all(|&it| it <= 2) {
         warnings.push(Warning {
             kind: WarningKind::ShortFits,
@@ -404,7 +422,13 @@ pub fn select(
     }
     let unconverged: usize = records
         .iter()
-        .map(|r| r.converged.iter().zip(&r.n_iter).filter(|(c, it)| !**c && **it >= em_opts.max_iter).count())
+        .map(|r| {
+            r.converged
+                .iter()
+                .zip(&r.n_iter)
+                .filter(|(c, it)| !**c && **it >= em_opts.max_iter)
+                .count()
+        })
         .sum();
     if unconverged > 0 {
         warnings.push(Warning {
@@ -441,7 +465,10 @@ mod tests {
     #[test]
     fn folds_partition_the_rows() {
         let folds = make_folds(11, 3, 5);
-        assert_eq!(folds.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4, 3]);
+        assert_eq!(
+            folds.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![4, 4, 3]
+        );
         let mut all: Vec<usize> = folds.concat();
         all.sort();
         assert_eq!(all, (0..11).collect::<Vec<_>>());
@@ -457,7 +484,12 @@ mod tests {
                 ..Default::default()
             };
             let s = select(&x, 2, &opts, &EmOptions::default(), 1, &ctrl).unwrap();
-            assert_eq!(s.k, 3, "{metric:?}: {:?}", s.records.iter().map(|r| r.metric).collect::<Vec<_>>());
+            assert_eq!(
+                s.k,
+                3,
+                "{metric:?}: {:?}",
+                s.records.iter().map(|r| r.metric).collect::<Vec<_>>()
+            );
             // patience 1: the search stops right after the first non-improving K.
             assert_eq!(s.records.len(), 4);
             assert_eq!(s.records[0].fold_scores.len(), 6);
@@ -474,7 +506,10 @@ mod tests {
         let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
         assert_eq!(s.k, 2);
         assert_eq!(s.records.len(), 1);
-        assert!(s.warnings.iter().all(|w| w.kind != WarningKind::MaxComponents));
+        assert!(s
+            .warnings
+            .iter()
+            .all(|w| w.kind != WarningKind::MaxComponents));
     }
 
     #[test]
@@ -486,17 +521,30 @@ mod tests {
         };
         let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
         assert_eq!(s.k, 2);
-        assert!(s.warnings.iter().any(|w| w.kind == WarningKind::MaxComponents));
+        assert!(s
+            .warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::MaxComponents));
     }
 
     #[test]
     fn same_result_on_any_thread_count() {
         let (x, _) = three_blobs().sample(500, 2);
         let run = |t: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap();
             pool.install(|| {
-                select(&x, 2, &SelectOptions::default(), &EmOptions::default(), 9, &Control::new())
-                    .unwrap()
+                select(
+                    &x,
+                    2,
+                    &SelectOptions::default(),
+                    &EmOptions::default(),
+                    9,
+                    &Control::new(),
+                )
+                .unwrap()
             })
         };
         let (a, b) = (run(1), run(2));

@@ -136,6 +136,12 @@ fn ctrl_of(c: Option<&Bound<'_, Control>>) -> Arc<gmmi_core::Control> {
         .unwrap_or_else(|| Arc::new(gmmi_core::Control::new()))
 }
 
+/// Points drawn from a mixture and their component labels.
+type Sampled<'py> = (
+    Bound<'py, numpy::PyArray2<f64>>,
+    Bound<'py, numpy::PyArray1<i64>>,
+);
+
 /// A validated full-covariance Gaussian mixture.
 #[pyclass(module = "gmmi._core", frozen)]
 #[derive(Clone)]
@@ -165,9 +171,14 @@ impl Mixture {
                 c.shape()
             )));
         }
-        Gmm::new(d, w, m.iter().copied().collect(), c.iter().copied().collect())
-            .map(Mixture)
-            .map_err(to_py)
+        Gmm::new(
+            d,
+            w,
+            m.iter().copied().collect(),
+            c.iter().copied().collect(),
+        )
+        .map(Mixture)
+        .map_err(to_py)
     }
     #[getter]
     fn n_components(&self) -> usize {
@@ -191,16 +202,20 @@ impl Mixture {
     #[getter]
     fn covariances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray3<f64>>> {
         let (k, d) = (self.0.n_components(), self.0.dim());
-        Ok(Array3::from_shape_vec((k, d, d), self.0.covariances().to_vec())
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-            .into_pyarray(py))
+        Ok(
+            Array3::from_shape_vec((k, d, d), self.0.covariances().to_vec())
+                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+                .into_pyarray(py),
+        )
     }
     #[getter]
     fn cholesky_factors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray3<f64>>> {
         let (k, d) = (self.0.n_components(), self.0.dim());
-        Ok(Array3::from_shape_vec((k, d, d), self.0.cholesky_factors().to_vec())
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-            .into_pyarray(py))
+        Ok(
+            Array3::from_shape_vec((k, d, d), self.0.cholesky_factors().to_vec())
+                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+                .into_pyarray(py),
+        )
     }
     fn score_samples<'py>(
         &self,
@@ -236,15 +251,13 @@ impl Mixture {
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
             .into_pyarray(py))
     }
-    fn sample<'py>(
-        &self,
-        py: Python<'py>,
-        n: usize,
-        seed: u64,
-    ) -> PyResult<(Bound<'py, numpy::PyArray2<f64>>, Bound<'py, numpy::PyArray1<i64>>)> {
+    fn sample<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> PyResult<Sampled<'py>> {
         let g = &self.0;
-        let (x, l) = run(py, None, || Ok(g.sample(n, rng::derive(seed, rng::Purpose::Sample, 0, 0))))?;
-        let x = Array2::from_shape_vec((n, g.dim()), x).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let (x, l) = run(py, None, || {
+            Ok(g.sample(n, rng::derive(seed, rng::Purpose::Sample, 0, 0)))
+        })?;
+        let x = Array2::from_shape_vec((n, g.dim()), x)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         let l: Vec<i64> = l.into_iter().map(|v| v as i64).collect();
         Ok((x.into_pyarray(py), Array1::from_vec(l).into_pyarray(py)))
     }
@@ -270,7 +283,9 @@ impl Mixture {
 
 fn parse_integral(integral: &str, mc_samples: usize, order: Option<usize>) -> PyResult<Integral> {
     match integral {
-        "mc" => Ok(Integral::MonteCarlo { samples: mc_samples }),
+        "mc" => Ok(Integral::MonteCarlo {
+            samples: mc_samples,
+        }),
         "quadrature" => Ok(Integral::Quadrature { order }),
         other => Err(PyValueError::new_err(format!(
             "integral: unknown integral {other:?}; expected 'mc' or 'quadrature'"
@@ -300,7 +315,12 @@ fn initial_mixture(
 
 /// One EM iteration: the new mixture and the mean log-likelihood of the old one.
 #[pyfunction]
-fn em_step(py: Python<'_>, mixture: &Mixture, x: PyReadonlyArray2<'_, f64>, reg_covar: f64) -> PyResult<(Mixture, f64)> {
+fn em_step(
+    py: Python<'_>,
+    mixture: &Mixture,
+    x: PyReadonlyArray2<'_, f64>,
+    reg_covar: f64,
+) -> PyResult<(Mixture, f64)> {
     let (v, d) = rows(&x);
     let g = &mixture.0;
     run(py, None, || em::em_step(g, &Data::new(&v, d), reg_covar)).map(|(g, ll)| (Mixture(g), ll))
@@ -340,8 +360,14 @@ fn em_fit<'py>(
     out.set_item("n_iter", fit.n_iter)?;
     out.set_item("converged", fit.converged)?;
     out.set_item("lower_bound", fit.lower_bound)?;
-    out.set_item("train_curve", Array1::from_vec(fit.train_curve).into_pyarray(py))?;
-    out.set_item("valid_curve", Array1::from_vec(fit.valid_curve).into_pyarray(py))?;
+    out.set_item(
+        "train_curve",
+        Array1::from_vec(fit.train_curve).into_pyarray(py),
+    )?;
+    out.set_item(
+        "valid_curve",
+        Array1::from_vec(fit.valid_curve).into_pyarray(py),
+    )?;
     Ok(out)
 }
 
@@ -354,7 +380,10 @@ fn warning_kind(k: WarningKind) -> &'static str {
     }
 }
 
-fn selection_records<'py>(py: Python<'py>, s: &gmmi_core::select::Selection) -> PyResult<Bound<'py, PyList>> {
+fn selection_records<'py>(
+    py: Python<'py>,
+    s: &gmmi_core::select::Selection,
+) -> PyResult<Bound<'py, PyList>> {
     let recs = PyList::empty(py);
     for r in &s.records {
         let d = PyDict::new(py);
@@ -369,7 +398,10 @@ fn selection_records<'py>(py: Python<'py>, s: &gmmi_core::select::Selection) -> 
     Ok(recs)
 }
 
-fn warnings_list<'py>(py: Python<'py>, w: &[gmmi_core::select::Warning]) -> PyResult<Bound<'py, PyList>> {
+fn warnings_list<'py>(
+    py: Python<'py>,
+    w: &[gmmi_core::select::Warning],
+) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for w in w {
         out.append((warning_kind(w.kind), w.message.clone()))?;
@@ -381,8 +413,14 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
     let out = PyDict::new(py);
     out.set_item("values", Array1::from_vec(e.values()).into_pyarray(py))?;
     out.set_item("full_value", e.full_value)?;
-    out.set_item("boot_n_iter", e.replicates.iter().map(|r| r.n_iter).collect::<Vec<_>>())?;
-    out.set_item("boot_converged", e.replicates.iter().map(|r| r.converged).collect::<Vec<_>>())?;
+    out.set_item(
+        "boot_n_iter",
+        e.replicates.iter().map(|r| r.n_iter).collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "boot_converged",
+        e.replicates.iter().map(|r| r.converged).collect::<Vec<_>>(),
+    )?;
     out.set_item("model", Mixture(e.model.clone()))?;
     out.set_item("model_n_iter", e.model_n_iter)?;
     out.set_item("model_converged", e.model_converged)?;
@@ -479,24 +517,56 @@ fn estimate<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let (v, d) = rows(&data);
     let opts = estimator_options(
-        n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
-        patience, threshold_components, max_components, n_components, threshold_fit,
-        reg_covar, max_iter, init, scale, standardize, seed,
+        n_bootstrap,
+        mc_samples,
+        integral,
+        quadrature_order,
+        selection,
+        n_inits,
+        n_folds,
+        patience,
+        threshold_components,
+        max_components,
+        n_components,
+        threshold_fit,
+        reg_covar,
+        max_iter,
+        init,
+        scale,
+        standardize,
+        seed,
     )?;
     let quantity = match kind {
-        "mi" => Quantity::MutualInformation { x: x_cols, y: y_cols },
-        "cmi" => Quantity::ConditionalMutualInformation { x: x_cols, y: y_cols, z: z_cols },
+        "mi" => Quantity::MutualInformation {
+            x: x_cols,
+            y: y_cols,
+        },
+        "cmi" => Quantity::ConditionalMutualInformation {
+            x: x_cols,
+            y: y_cols,
+            z: z_cols,
+        },
         "entropy" => Quantity::Entropy,
         "kl" | "kl_reverse" => {
             if x_cols.len() != 1 || y_cols.len() != 1 {
                 return Err(PyValueError::new_err("x: KL divergence needs 1-D x and y"));
             }
-            Quantity::KlDivergence { x: x_cols[0], y: y_cols[0], reverse: kind == "kl_reverse" }
+            Quantity::KlDivergence {
+                x: x_cols[0],
+                y: y_cols[0],
+                reverse: kind == "kl_reverse",
+            }
         }
-        other => return Err(PyValueError::new_err(format!("kind: unknown quantity {other:?}"))),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "kind: unknown quantity {other:?}"
+            )))
+        }
     };
     let ctrl = ctrl_of(control);
-    let e = run(py, n_jobs, || estimator::estimate(&v, d, &quantity, &opts, &ctrl))?;
+    let e = run(py, n_jobs, || {
+        estimator::estimate(&v, d, &quantity, &opts, &ctrl)
+    })?;
     estimate_dict(py, e)
 }
 
@@ -520,12 +590,16 @@ fn model_quantity(
     let g = &mixture.0;
     let seed = rng::derive(seed, rng::Purpose::MonteCarlo, 0, 0);
     match kind {
-        "mi" => run(py, None, || integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed)),
+        "mi" => run(py, None, || {
+            integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed)
+        }),
         "cmi" => run(py, None, || {
             integrate::conditional_mutual_information(g, &x_cols, &y_cols, &z_cols, &integral, seed)
         }),
         "entropy" => run(py, None, || integrate::entropy(g, &integral, seed)),
-        other => Err(PyValueError::new_err(format!("kind: unknown quantity {other:?}"))),
+        other => Err(PyValueError::new_err(format!(
+            "kind: unknown quantity {other:?}"
+        ))),
     }
 }
 
@@ -566,14 +640,34 @@ fn estimate_categorical<'py>(
     let (v, d) = rows(&data);
     let labels = codes(&labels, "y")?;
     let opts = estimator_options(
-        n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
-        patience, threshold_components, max_components, n_components, threshold_fit,
-        reg_covar, max_iter, init, scale, standardize, seed,
+        n_bootstrap,
+        mc_samples,
+        integral,
+        quadrature_order,
+        selection,
+        n_inits,
+        n_folds,
+        patience,
+        threshold_components,
+        max_components,
+        n_components,
+        threshold_fit,
+        reg_covar,
+        max_iter,
+        init,
+        scale,
+        standardize,
+        seed,
     )?;
     let ctrl = ctrl_of(control);
-    let e = run(py, n_jobs, || categorical::estimate(&v, d, &labels, n_classes, &opts, &ctrl))?;
+    let e = run(py, n_jobs, || {
+        categorical::estimate(&v, d, &labels, n_classes, &opts, &ctrl)
+    })?;
     let out = PyDict::new(py);
-    out.set_item("values", Array1::from_vec(e.values.clone()).into_pyarray(py))?;
+    out.set_item(
+        "values",
+        Array1::from_vec(e.values.clone()).into_pyarray(py),
+    )?;
     out.set_item("full_value", e.full_value)?;
     out.set_item("pi", e.pi.clone())?;
     out.set_item("counts", e.counts.clone())?;
@@ -598,7 +692,8 @@ fn codes(a: &PyReadonlyArray1<'_, i64>, name: &str) -> PyResult<Vec<usize>> {
     a.as_array()
         .iter()
         .map(|&v| {
-            usize::try_from(v).map_err(|_| PyValueError::new_err(format!("{name}: negative class code")))
+            usize::try_from(v)
+                .map_err(|_| PyValueError::new_err(format!("{name}: negative class code")))
         })
         .collect()
 }
@@ -622,9 +717,14 @@ fn estimate_discrete<'py>(
     let a = codes(&a, "x")?;
     let b = codes(&b, "y")?;
     let ctrl = ctrl_of(control);
-    let e = run(py, n_jobs, || discrete::estimate(&a, &b, na, nb, miller_madow, n_bootstrap, seed, &ctrl))?;
+    let e = run(py, n_jobs, || {
+        discrete::estimate(&a, &b, na, nb, miller_madow, n_bootstrap, seed, &ctrl)
+    })?;
     let out = PyDict::new(py);
-    out.set_item("values", Array1::from_vec(e.values.clone()).into_pyarray(py))?;
+    out.set_item(
+        "values",
+        Array1::from_vec(e.values.clone()).into_pyarray(py),
+    )?;
     out.set_item("full_value", e.full_value)?;
     let table: Vec<i64> = e.table.iter().map(|&v| v as i64).collect();
     out.set_item(

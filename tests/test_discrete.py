@@ -1,0 +1,186 @@
+"""Discrete variables: continuous-categorical MI and discrete-discrete MI."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import gmmi
+
+from conftest import FAST
+
+MEANS = np.array([-2.0, 0.0, 1.5])
+SDS = np.array([1.0, 0.5, 1.0])
+
+
+def class_conditional_truth(pi, means=MEANS, sds=SDS) -> float:
+    """I(X;C) = sum_c pi_c E_{p(x|c)}[ln p(x|c) - ln sum_c' pi_c' p(x|c')], 1-D Gaussians,
+    by adaptive quadrature (scipy), independent of gmmi's integrators."""
+    pi = np.asarray(pi, float)
+
+    def mix(x):
+        return sum(p * stats.norm.pdf(x, m, s) for p, m, s in zip(pi, means, sds))
+
+    total = 0.0
+    for p, m, s in zip(pi, means, sds):
+        def f(x, m=m, s=s):
+            pc = stats.norm.pdf(x, m, s)
+            return pc * (math.log(pc) - math.log(mix(x))) if pc > 0 else 0.0
+        total += p * integrate.quad(f, m - 12 * s, m + 12 * s, limit=200)[0]
+    return total
+
+
+def sample_classes(pi, n, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(len(pi), size=n, p=pi)
+    x = rng.normal(MEANS[labels], SDS[labels])
+    return x, labels
+
+
+def test_three_imbalanced_classes_against_truth():
+    pi = [0.6, 0.3, 0.1]
+    x, labels = sample_classes(pi, 3000, seed=1)
+    truth = class_conditional_truth(np.bincount(labels) / labels.size)
+    r = gmmi.mutual_information(x, labels, discrete_y=True, random_state=1, **FAST)
+    assert r.estimator == "gmm-categorical"
+    # Stratified bootstrap std ~0.012 at n=3000; 4 std (see test_estimators.py).
+    assert abs(r.mean - truth) < 4 * r.std, (r, truth)
+    assert r.details["class_counts"] == np.bincount(labels).tolist()
+    assert len(r.details["class_models"]) == 3
+
+
+def test_frequency_weighting_differs_from_balanced_assumption():
+    # gmm-mi weights classes by 1/C; gmmi by their frequency. With pi = (0.8, 0.15, 0.05)
+    # the two truths differ by far more than the estimator's std, and gmmi must match the
+    # frequency-weighted one.
+    pi = [0.8, 0.15, 0.05]
+    x, labels = sample_classes(pi, 4000, seed=2)
+    freq = np.bincount(labels) / labels.size
+    truth = class_conditional_truth(freq)
+    balanced = class_conditional_truth([1 / 3] * 3)
+    r = gmmi.mutual_information(x, labels, discrete_y=True, random_state=2, **FAST)
+    assert abs(truth - balanced) > 10 * r.std
+    assert abs(r.mean - truth) < 4 * r.std
+    assert abs(r.mean - balanced) > 6 * r.std
+
+
+def test_labels_of_any_type_and_relabelling():
+    x, labels = sample_classes([0.5, 0.3, 0.2], 1500, seed=3)
+    ints = gmmi.mutual_information(x, labels, discrete_y=True, random_state=3, **FAST)
+    # An order-preserving relabelling (ints -> strings, categoricals) is the same problem.
+    names = np.array(["a", "b", "c"])[labels]
+    strs = gmmi.mutual_information(x, names, discrete_y=True, random_state=3, **FAST)
+    assert strs.mean == ints.mean
+    pd = pytest.importorskip("pandas")
+    cat = pd.Series(pd.Categorical(names))
+    by_cat = gmmi.mutual_information(x, cat, discrete_y=True, random_state=3, **FAST)
+    assert by_cat.mean == ints.mean
+    # A permutation of the labels changes which random stream each class gets, not the
+    # problem: equal within the bootstrap noise (3 std of the difference of two estimates).
+    perm = np.array([2, 0, 1])[labels]
+    p = gmmi.mutual_information(x, perm, discrete_y=True, random_state=3, **FAST)
+    assert abs(p.mean - ints.mean) < 3 * math.hypot(p.std, ints.std)
+    # discrete_x is the same estimator with the roles swapped.
+    swapped = gmmi.mutual_information(labels, x, discrete_x=True, random_state=3, **FAST)
+    assert swapped.mean == ints.mean
+
+
+def test_boolean_labels_and_two_columns():
+    rng = np.random.default_rng(4)
+    flag = rng.random(2000) < 0.4
+    x = np.column_stack([rng.normal(flag * 1.0, 1.0), rng.normal(size=2000)])
+    r = gmmi.mutual_information(x, flag, discrete_y=True, random_state=4, **FAST)
+    # Only the first column carries information: truth is the 1-D two-class value.
+    pi = [1 - flag.mean(), flag.mean()]
+    truth = class_conditional_truth(pi, means=[0.0, 1.0], sds=[1.0, 1.0])
+    assert abs(r.mean - truth) < 4 * r.std, (r, truth)
+
+
+def test_independence_gives_zero():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=2000)
+    labels = rng.integers(0, 3, 2000)
+    r = gmmi.mutual_information(x, labels, discrete_y=True, random_state=5, **FAST)
+    # MI estimates are biased upwards by fitting noise; truth 0 within 4 std + 0.005 nat.
+    assert r.mean < 4 * r.std + 0.005
+    assert r.mean > -0.01
+
+
+def test_quadrature_and_mc_agree():
+    x, labels = sample_classes([0.5, 0.3, 0.2], 2000, seed=6)
+    mc = gmmi.mutual_information(x, labels, discrete_y=True, random_state=6, n_bootstrap=5)
+    q = gmmi.mutual_information(x, labels, discrete_y=True, integral="quadrature",
+                                random_state=6, n_bootstrap=5)
+    # Same fits; MC error with 1e5 draws per class is ~0.003.
+    assert abs(mc.mean - q.mean) < 0.01
+
+
+def test_categorical_agrees_with_continuous_on_separated_classes():
+    # Three classes far apart in x; y = class + tiny noise is a continuous variable that
+    # carries the same information: both estimators should give H(C) = ln 3.
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 3, 3000)
+    x = rng.normal(10.0 * labels, 1.0)
+    y = labels + rng.normal(0, 0.01, 3000)
+    cat = gmmi.mutual_information(x, labels, discrete_y=True, random_state=7, **FAST)
+    # init="kmeans": from the published default init (random responsibilities) every
+    # component starts at the global mean, and on clusters this far apart EM leaves that
+    # saddle too slowly for threshold_fit=1e-5, so K=1 wins (scikit-learn's EM with the same
+    # init and tolerance stops there too). k-means starts at the clusters.
+    cont = gmmi.mutual_information(x, y, init="kmeans", random_state=7, **FAST)
+    h = -sum(p * math.log(p) for p in np.bincount(labels) / 3000)
+    assert abs(cat.mean - h) < 0.01
+    # The continuous estimator must find the three clusters; MC noise with 2e4 draws.
+    assert abs(cont.mean - h) < 0.03, cont
+
+
+def test_discrete_discrete_plugin():
+    x = np.array([0, 0, 0, 1, 1, 1] * 50)
+    y = np.array([0, 0, 1, 0, 1, 1] * 50)
+    r = gmmi.mutual_information(x, y, discrete_x=True, discrete_y=True, random_state=0)
+    truth = 2 / 3 * math.log(4 / 3) + 1 / 3 * math.log(2 / 3)  # hand-computed table
+    assert r.estimator == "plugin"
+    assert r.full_value == pytest.approx(truth, abs=1e-14)
+    np.testing.assert_array_equal(r.details["table"], [[100, 50], [50, 100]])
+    mm = gmmi.mutual_information(x, y, discrete_x=True, discrete_y=True, miller_madow=True,
+                                 random_state=0)
+    # Miller-Madow adds ((2-1) + (2-1) - (4-1)) / (2n) = -1/600 to the plug-in value.
+    assert mm.full_value == pytest.approx(truth - 1 / 600, abs=1e-14)
+    bits = gmmi.mutual_information(x, y, discrete_x=True, discrete_y=True, base=2,
+                                   random_state=0)
+    assert bits.full_value == pytest.approx(truth / math.log(2), rel=1e-12)
+    assert r.samples.size == 50 and r.std > 0
+
+
+def test_single_class_is_zero_with_a_warning():
+    x = np.random.default_rng(8).normal(size=100)
+    with pytest.warns(gmmi.ZeroInformationWarning, match="single class"):
+        r = gmmi.mutual_information(x, np.zeros(100, int), discrete_y=True)
+    assert r.mean == 0.0
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (np.r_[np.zeros(98), [1, 1]], "class 1.0 has only 2 rows"),
+        (np.r_[np.zeros(99), [np.nan]], "row 99"),
+        (np.arange(100), "100 classes for 100 rows"),
+        (np.zeros(99), "has 99 rows but x has 100"),
+        (np.zeros((100, 2)), "1-D"),
+    ],
+)
+def test_bad_labels(labels, match):
+    x = np.random.default_rng(9).normal(size=100)
+    with pytest.raises(ValueError, match=match):
+        gmmi.mutual_information(x, labels, discrete_y=True)
+
+
+def test_discrete_looking_data_warns():
+    rng = np.random.default_rng(10)
+    y = rng.integers(0, 3, 500)
+    x = y + rng.normal(size=500)
+    with pytest.warns(gmmi.DiscreteDataWarning, match="discrete_y=True"):
+        gmmi.mutual_information(x, y, n_bootstrap=2, mc_samples=1000, random_state=0)

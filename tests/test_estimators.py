@@ -1,0 +1,311 @@
+"""The MI estimator against ground truth (ALGORITHM.md, "Ground truth").
+
+Tolerances: each check asks the truth to lie within k bootstrap standard deviations of the
+estimate. The bootstrap std estimates the sampling spread of the estimator (and includes the
+Monte Carlo noise of each replicate); for an approximately normal, unbiased estimator,
+k = 3 misses with probability 0.3% and k = 4 with 0.006%. Seeds are fixed, so each test is
+deterministic; the k are chosen so that an estimator biased by more than ~k std would fail.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.special import digamma
+
+import gmmi
+
+from conftest import D1, D3, D5, FAST, mixture
+
+
+def gaussian_mi(cov: np.ndarray, dx: int) -> float:
+    """0.5 ln(det Sxx det Syy / det S)."""
+    sxx, syy = cov[:dx, :dx], cov[dx:, dx:]
+    return 0.5 * (np.linalg.slogdet(sxx)[1] + np.linalg.slogdet(syy)[1] - np.linalg.slogdet(cov)[1])
+
+
+def test_published_readme_example():
+    # The published package's README example: rho = 0.6, n = 200, default_rng(0),
+    # defaults; it reports 0.214 +- 0.043 nat (truth 0.223). gmmi must land within one
+    # published std of the published value.
+    rng = np.random.default_rng(0)
+    X = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=200)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0)
+    assert r.n_components == 1
+    assert abs(r.mean - 0.214) < 0.043
+    assert 0.02 < r.std < 0.08  # the published std is 0.043; same order expected
+    assert r.samples.shape == (50,)
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.8])
+def test_bivariate_gaussian(rho):
+    rng = np.random.default_rng(1)
+    X = rng.multivariate_normal([1, -2], [[1, rho * 2], [rho * 2, 4]], size=2000)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=1, **FAST)
+    truth = -0.5 * math.log(1 - rho**2)
+    assert abs(r.mean - truth) < 4 * r.std, (r, truth)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(1, 2), (2, 2), (3, 3)])
+def test_multivariate_gaussian(dx, dy):
+    rng = np.random.default_rng(10 * dx + dy)
+    d = dx + dy
+    a = rng.normal(size=(d, d))
+    cov = a @ a.T + 0.5 * np.eye(d)
+    X = rng.multivariate_normal(np.zeros(d), cov, size=3000)
+    r = gmmi.mutual_information(X[:, :dx], X[:, dx:], random_state=2, **FAST)
+    truth = gaussian_mi(cov, dx)
+    assert abs(r.mean - truth) < 4 * r.std, (r, truth)
+    assert r.model is not None and r.model.n_features == d
+
+
+def test_conditional_mi_of_a_gaussian_chain():
+    # x -> z -> y: I(X;Y|Z) = 0 while I(X;Y) > 0.
+    rng = np.random.default_rng(3)
+    n = 3000
+    x = rng.normal(size=n)
+    z = x + rng.normal(size=n)
+    y = z + rng.normal(size=n)
+    r = gmmi.conditional_mutual_information(x, y, z, random_state=3, **FAST)
+    assert r.quantity == "conditional_mutual_information"
+    # Truth 0; the estimate may sit up to a few std above it (MI-type estimates are biased
+    # upwards by finite-sample fitting), 4 std plus a 0.005 nat floor.
+    assert abs(r.mean) < 4 * r.std + 0.005, r
+    # Conditioning on an independent z leaves I(X;Y) unchanged: cov(x,y) = 1, var y = 3.
+    w = rng.normal(size=n)
+    r2 = gmmi.conditional_mutual_information(x, y, w, random_state=3, **FAST)
+    truth = -0.5 * math.log(1 - 1 / 3)
+    assert abs(r2.mean - truth) < 4 * r2.std, r2
+
+
+def test_kl_divergence_of_two_gaussians():
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, 3000)
+    y = rng.normal(1, 2, 3000)
+    truth = math.log(2) + 2 / 8 - 0.5  # KL(N(0,1) || N(1,4))
+    r = gmmi.kl_divergence_marginals(x, y, random_state=4, **FAST)
+    assert r.quantity == "kl_divergence"
+    assert abs(r.mean - truth) < 4 * r.std, r
+    rev = gmmi.kl_divergence_marginals(x, y, order="reverse", random_state=4, **FAST)
+    truth_rev = math.log(0.5) + (4 + 1) / 2 - 0.5  # KL(N(1,4) || N(0,1))
+    assert abs(rev.mean - truth_rev) < 4 * rev.std, rev
+
+
+def test_entropy_of_a_gaussian_in_original_units():
+    x = np.random.default_rng(5).normal(3, 5, 3000)
+    r = gmmi.entropy(x, random_state=5, **FAST)
+    truth = 0.5 * math.log(2 * math.pi * math.e * 25)
+    assert abs(r.mean - truth) < 4 * r.std, r
+
+
+@pytest.mark.parametrize(("spec", "n"), [(D1, 2000), (D3, 4000), (D5, 4000)])
+def test_paper_toy_mixtures(spec, n):
+    g = mixture(spec)
+    truth = g.mutual_information([0], [1], integral="quadrature", quadrature_order=96)
+    X, _ = g.sample(n, random_state=6)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=6, **FAST)
+    assert abs(r.mean - truth) < 4 * r.std, (r, truth)
+
+
+def test_d1_truth_matches_the_published_value():
+    # ALGORITHM.md: I(D1) = 0.0871767 nat (D1 is a single Gaussian, rho = 0.4).
+    g = mixture(D1)
+    assert abs(g.mutual_information([0], [1], integral="quadrature") - 0.0871767) < 1e-7
+
+
+def test_gamma_exponential():
+    # x ~ Gamma(a, 1), y | x ~ Exponential(rate x): I = psi(a + 1) - ln a; MI is invariant
+    # under the monotone log transform, which makes both variables mixture-friendly.
+    a = 1.0
+    rng = np.random.default_rng(7)
+    x = rng.gamma(a, 1.0, 4000)
+    y = rng.exponential(1.0 / x)
+    r = gmmi.mutual_information(np.log(x), np.log(y), random_state=7, **FAST)
+    truth = digamma(a + 1) - math.log(a)
+    assert abs(r.mean - truth) < 4 * r.std, (r, truth)
+
+
+def test_quadrature_equals_closed_form_for_one_gaussian():
+    rng = np.random.default_rng(8)
+    for dx, dy in [(1, 1), (2, 1), (2, 3)]:
+        d = dx + dy
+        a = rng.normal(size=(d, d))
+        cov = a @ a.T + 0.3 * np.eye(d)
+        g = gmmi.GaussianMixture([1.0], rng.normal(size=(1, d)), cov[None])
+        q = g.mutual_information(list(range(dx)), list(range(dx, d)), integral="quadrature")
+        assert abs(q - gaussian_mi(cov, dx)) < 1e-10
+
+
+def test_quadrature_agrees_with_monte_carlo_on_mixtures():
+    for spec in (D3, D5):
+        g = mixture(spec)
+        q = g.mutual_information([0], [1], integral="quadrature")
+        mc = g.mutual_information([0], [1], integral="mc", mc_samples=400_000, random_state=1)
+        # The integrand's sd is below 1.5 for these mixtures: MC standard error
+        # < 1.5 / sqrt(4e5) = 0.0024; 4 of them.
+        assert abs(q - mc) < 0.01
+
+
+def test_quadrature_end_to_end():
+    g = mixture(D3)
+    X, _ = g.sample(3000, random_state=9)
+    rq = gmmi.mutual_information(X[:, 0], X[:, 1], integral="quadrature", n_bootstrap=10,
+                                 random_state=9)
+    rm = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=10, random_state=9)
+    # Same fits (same seed), different integrals: they differ by MC noise (~0.005 with
+    # 1e5 draws and an integrand sd ~1.5) only.
+    assert rq.n_components == rm.n_components
+    assert abs(rq.mean - rm.mean) < 0.01
+
+
+def test_same_numbers_on_any_thread_count():
+    g = mixture(D3)
+    X, _ = g.sample(1500, random_state=10)
+    a = gmmi.mutual_information(X[:, 0], X[:, 1], n_jobs=1, random_state=10, **FAST)
+    b = gmmi.mutual_information(X[:, 0], X[:, 1], n_jobs=2, random_state=10, **FAST)
+    c = gmmi.mutual_information(X[:, 0], X[:, 1], n_jobs=3, random_state=10, **FAST)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    np.testing.assert_array_equal(a.samples, c.samples)
+    np.testing.assert_array_equal(a.model.means_, b.model.means_)
+
+
+def test_seed_controls_the_result():
+    rng = np.random.default_rng(11)
+    X = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=500)
+    a = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=1, **FAST)
+    b = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=1, **FAST)
+    c = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=2, **FAST)
+    assert a.mean == b.mean
+    assert a.mean != c.mean
+    # An unseeded run records its seed, so it can be repeated exactly.
+    d = gmmi.mutual_information(X[:, 0], X[:, 1], **FAST)
+    e = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=d.random_state, **FAST)
+    assert d.mean == e.mean
+
+
+def test_base_and_no_bootstrap():
+    rng = np.random.default_rng(12)
+    X = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=500)
+    nat = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=3, **FAST)
+    bit = gmmi.mutual_information(X[:, 0], X[:, 1], base=2, random_state=3, **FAST)
+    bit2 = gmmi.mutual_information(X[:, 0], X[:, 1], base="bit", random_state=3, **FAST)
+    assert bit.unit == "bit" and nat.unit == "nat"
+    assert bit.mean == pytest.approx(nat.mean / math.log(2), rel=1e-12)
+    assert bit2.mean == bit.mean
+    one = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=0, random_state=3)
+    assert one.samples.size == 0 and math.isnan(one.std)
+    assert one.mean == one.full_value
+    assert "no bootstrap" in repr(one)
+
+
+def test_selection_metrics_and_table(d3):
+    X, _ = d3.sample(2000, random_state=13)
+    for metric in ("valid", "aic", "bic"):
+        r = gmmi.mutual_information(X[:, 0], X[:, 1], selection=metric, n_bootstrap=2,
+                                    mc_samples=2000, random_state=13)
+        assert r.n_components >= 2, metric
+        ks = [s.k for s in r.selection]
+        assert ks == list(range(1, len(ks) + 1))
+        best = max(r.selection, key=lambda s: s.metric)
+        # The chosen K is the best metric up to threshold_components.
+        chosen = next(s for s in r.selection if s.k == r.n_components)
+        assert chosen.metric >= best.metric - 1e-5
+        assert r.selection[0].fold_scores.shape == (3, 2)
+
+
+def test_fixed_components(d3):
+    X, _ = d3.sample(1000, random_state=14)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], n_components=4, n_bootstrap=3,
+                                mc_samples=2000, random_state=14)
+    assert r.n_components == 4 and len(r.selection) == 1
+    assert r.model.n_components == 4
+
+
+def test_max_components_warning(d3):
+    X, _ = d3.sample(1000, random_state=15)
+    with pytest.warns(gmmi.MaxComponentsWarning, match="max_components"):
+        r = gmmi.mutual_information(X[:, 0], X[:, 1], max_components=1, n_bootstrap=2,
+                                    mc_samples=1000, random_state=15)
+    assert r.n_components == 1 and r.warnings
+
+
+def test_model_is_in_original_units():
+    rng = np.random.default_rng(16)
+    X = rng.multivariate_normal([100, -5], [[400, 10], [10, 1]], size=2000)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=2, mc_samples=1000,
+                                random_state=16)
+    # The fitted single Gaussian is the sample mean/covariance (within EM tolerance).
+    np.testing.assert_allclose(r.model.means_[0], X.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(r.model.covariances_[0], np.cov(X.T, bias=True), rtol=1e-4)
+
+
+def test_pandas_inputs_and_multicolumn():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(17)
+    X = rng.multivariate_normal(np.zeros(3), np.eye(3) + 0.5, size=800)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    r1 = gmmi.mutual_information(df[["a", "b"]], df["c"], random_state=1, **FAST)
+    r2 = gmmi.mutual_information(X[:, :2], X[:, 2].tolist(), random_state=1, **FAST)
+    assert r1.mean == r2.mean
+
+
+def test_result_api():
+    rng = np.random.default_rng(18)
+    X = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=300)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **FAST)
+    text = repr(r)
+    assert text.startswith("MI = ") and "± " in text and "nat" in text and "K=1" in text
+    lo, hi = r.ci(0.9)
+    assert lo <= np.median(r.samples) <= hi
+    assert float(r) == r.mean
+    d = r.to_dict()
+    json.dumps(d)  # JSON-serialisable
+    assert d["mean"] == r.mean and len(d["samples"]) == 20
+    with pytest.raises(ValueError, match="level"):
+        r.ci(1.5)
+
+
+def test_progress_bar_runs(capsys):
+    pytest.importorskip("tqdm")
+    rng = np.random.default_rng(19)
+    X = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=300)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], progress=True, random_state=0, **FAST)
+    assert r.samples.size == 20
+
+
+def test_option_validation():
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    bad = [
+        ({"selection": "xyz"}, "selection"),
+        ({"integral": "simpson"}, "integral"),
+        ({"init": "nope"}, "init"),
+        ({"n_bootstrap": -1}, "n_bootstrap"),
+        ({"mc_samples": 0}, "mc_samples"),
+        ({"n_folds": 1}, "n_folds"),
+        ({"n_inits": 0}, "n_inits"),
+        ({"patience": 0}, "patience"),
+        ({"max_components": 0}, "max_components"),
+        ({"threshold_fit": 0.0}, "threshold_fit"),
+        ({"reg_covar": -1.0}, "reg_covar"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"n_components": 0}, "n_components"),
+        ({"scale": -2.0}, "scale"),
+        ({"base": 1.0}, "base"),
+        ({"base": "furlong"}, "base"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"random_state": -5}, "random_state"),
+    ]
+    for kwargs, name in bad:
+        with pytest.raises((ValueError, TypeError), match=name):
+            gmmi.mutual_information(x[:, 0], x[:, 1], **kwargs)
+    with pytest.raises(TypeError):
+        gmmi.mutual_information(x[:, 0], x[:, 1], n_bootstraps=3)  # unknown option
+    with pytest.raises(TypeError, match="unknown"):
+        gmmi.entropy(x[:, 0], n_bootstraps=3)
+    with pytest.raises(ValueError, match="integral"):
+        gmmi.mutual_information(np.ones((50, 4)) + np.arange(50)[:, None] ** 1.5 % 7,
+                                np.arange(50.0)[:, None] * np.ones((1, 3)) + np.eye(50)[:, :3],
+                                integral="quadrature")
