@@ -31,6 +31,7 @@ from .estimators import (
     mutual_information,
 )
 from .mixture import GaussianMixture
+from .pairs import MIMatrix, MIRanking, mi_matrix, mi_ranking, mi_score
 from .result import MIResult, SelectionRecord
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "DiscreteDataWarning",
     "GaussianMixture",
     "GmmiWarning",
+    "MIMatrix",
+    "MIRanking",
     "MIResult",
     "MaxComponentsWarning",
     "NumericalError",
@@ -48,5 +51,8 @@ __all__ = [
     "conditional_mutual_information",
     "entropy",
     "kl_divergence_marginals",
+    "mi_matrix",
+    "mi_ranking",
+    "mi_score",
     "mutual_information",
 ]

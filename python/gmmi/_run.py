@@ -16,8 +16,9 @@ _POLL_SECONDS = 0.05
 class _Bar:
     """A tqdm bar over the core's task counters, or nothing."""
 
-    def __init__(self, enabled: bool, desc: str) -> None:
+    def __init__(self, enabled: bool, desc: str, outer: bool = False) -> None:
         self._bar = None
+        self._outer = outer
         if enabled:
             try:
                 from tqdm.auto import tqdm
@@ -25,12 +26,15 @@ class _Bar:
                 raise ImportError(
                     "progress=True needs tqdm: pip install tqdm (or pip install 'gmmi[progress]')"
                 ) from None
-            self._bar = tqdm(total=0, desc=desc, unit="fit", leave=False)
+            self._bar = tqdm(total=0, desc=desc, unit="pair" if outer else "fit", leave=False)
 
     def update(self, control: _core.Control) -> None:
         if self._bar is None:
             return
-        total, done = control.tasks_total, control.tasks_done
+        if self._outer:
+            total, done = control.units_total, control.units_done
+        else:
+            total, done = control.tasks_total, control.tasks_done
         if total != self._bar.total:
             self._bar.total = total
         self._bar.n = done
@@ -46,16 +50,18 @@ def run_with_control(
     *args: Any,
     progress: bool = False,
     desc: str = "gmmi",
+    outer: bool = False,
     **kwargs: Any,
 ) -> T:
     """Calls ``fn(*args, control=Control(), **kwargs)`` in a worker thread.
 
     The core releases the GIL, so the main thread stays responsive: it refreshes the progress
     bar and, on KeyboardInterrupt, cancels the computation, waits for the workers to stop
-    (they check the flag between EM iterations) and re-raises.
+    (they check the flag between EM iterations) and re-raises. With ``outer`` the bar counts
+    pairs of variables instead of fits.
     """
     control = _core.Control()
-    bar = _Bar(progress, desc)
+    bar = _Bar(progress, desc, outer)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gmmi")
     try:
         future = executor.submit(fn, *args, control=control, **kwargs)

@@ -15,6 +15,8 @@ pub struct Control {
     fits_done: AtomicU64,
     tasks_done: AtomicU64,
     tasks_total: AtomicU64,
+    units_done: AtomicU64,
+    units_total: AtomicU64,
 }
 
 impl Control {
@@ -71,5 +73,25 @@ impl Control {
     /// Units of planned work announced so far (grows while component selection runs).
     pub fn tasks_total(&self) -> u64 {
         self.tasks_total.load(Ordering::Relaxed)
+    }
+
+    /// Announces `n` outer units (pairs of variables), counted apart from the inner tasks.
+    pub fn add_units(&self, n: u64) {
+        self.units_total.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Records one finished outer unit.
+    pub fn unit_done(&self) {
+        self.units_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Outer units finished so far.
+    pub fn units_done(&self) -> u64 {
+        self.units_done.load(Ordering::Relaxed)
+    }
+
+    /// Outer units announced so far.
+    pub fn units_total(&self) -> u64 {
+        self.units_total.load(Ordering::Relaxed)
     }
 }

@@ -28,6 +28,7 @@ pub mod gmm;
 pub mod init;
 pub mod integrate;
 pub mod kmeans;
+pub mod pairs;
 pub mod rng;
 pub mod select;
 

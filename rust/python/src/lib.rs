@@ -12,6 +12,7 @@ use gmmi_core::em::{self, Data, EmOptions};
 use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
 use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
+use gmmi_core::pairs::{self, Columns, Pair, PairKind};
 use gmmi_core::select::{Metric, SelectOptions, WarningKind};
 use gmmi_core::{categorical, discrete, rng, Error, Gmm};
 use numpy::ndarray::{Array1, Array2, Array3};
@@ -128,6 +129,16 @@ impl Control {
     #[getter]
     fn tasks_total(&self) -> u64 {
         self.0.tasks_total()
+    }
+    /// Outer units (pairs) finished.
+    #[getter]
+    fn units_done(&self) -> u64 {
+        self.0.units_done()
+    }
+    /// Outer units (pairs) announced.
+    #[getter]
+    fn units_total(&self) -> u64 {
+        self.0.units_total()
     }
 }
 
@@ -736,6 +747,134 @@ fn estimate_discrete<'py>(
     Ok(out)
 }
 
+/// Many pairs at once. `pairs` holds (kind, a, b) with kind "cc" (continuous-continuous,
+/// columns of `continuous`), "cd" (continuous column a, discrete column b) or "dd".
+/// Returns one entry per pair: a dict, or the error message of a pair that failed.
+#[pyfunction]
+#[pyo3(signature = (
+    continuous, codes, levels, pairs, *, miller_madow, n_bootstrap, mc_samples, integral,
+    quadrature_order, selection, n_inits, n_folds, patience, threshold_components,
+    max_components, n_components, threshold_fit, reg_covar, max_iter, init, scale,
+    standardize, seed, n_jobs=None, control=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn estimate_pairs<'py>(
+    py: Python<'py>,
+    continuous: PyReadonlyArray2<'_, f64>,
+    codes: PyReadonlyArray2<'_, i64>,
+    levels: Vec<usize>,
+    pairs: Vec<(String, usize, usize)>,
+    miller_madow: bool,
+    n_bootstrap: usize,
+    mc_samples: usize,
+    integral: &str,
+    quadrature_order: Option<usize>,
+    selection: &str,
+    n_inits: usize,
+    n_folds: usize,
+    patience: usize,
+    threshold_components: f64,
+    max_components: usize,
+    n_components: Option<usize>,
+    threshold_fit: f64,
+    reg_covar: f64,
+    max_iter: usize,
+    init: &str,
+    scale: Option<f64>,
+    standardize: bool,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let (cont, nc) = rows(&continuous);
+    let n = continuous.as_array().nrows();
+    let code_view = codes.as_array();
+    if code_view.nrows() != n && code_view.ncols() > 0 {
+        return Err(PyValueError::new_err(
+            "codes: row count differs from continuous",
+        ));
+    }
+    if code_view.ncols() != levels.len() {
+        return Err(PyValueError::new_err(
+            "levels: one level count per discrete column",
+        ));
+    }
+    let mut code_vec = Vec::with_capacity(code_view.len());
+    for (i, &v) in code_view.iter().enumerate() {
+        let j = i % levels.len().max(1);
+        match usize::try_from(v) {
+            Ok(c) if c < levels[j] => code_vec.push(c),
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "codes: code {v} out of range"
+                )))
+            }
+        }
+    }
+    let pairs = pairs
+        .into_iter()
+        .map(|(k, a, b)| {
+            let kind = match k.as_str() {
+                "cc" => PairKind::Continuous,
+                "cd" => PairKind::Categorical,
+                "dd" => PairKind::Discrete,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "pairs: unknown kind {other:?}"
+                    )))
+                }
+            };
+            Ok(Pair { kind, a, b })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let opts = estimator_options(
+        n_bootstrap,
+        mc_samples,
+        integral,
+        quadrature_order,
+        selection,
+        n_inits,
+        n_folds,
+        patience,
+        threshold_components,
+        max_components,
+        n_components,
+        threshold_fit,
+        reg_covar,
+        max_iter,
+        init,
+        scale,
+        standardize,
+        seed,
+    )?;
+    let ctrl = ctrl_of(control);
+    let cols = Columns {
+        n,
+        continuous: &cont,
+        nc,
+        codes: &code_vec,
+        levels: &levels,
+    };
+    let out = run(py, n_jobs, || {
+        pairs::estimate_pairs(&cols, &pairs, &opts, miller_madow, &ctrl)
+    })?;
+    let list = PyList::empty(py);
+    for r in out {
+        match r {
+            Ok(p) => {
+                let d = PyDict::new(py);
+                d.set_item("mean", p.mean)?;
+                d.set_item("std", p.std)?;
+                d.set_item("values", p.values)?;
+                d.set_item("n_components", p.n_components)?;
+                list.append(d)?;
+            }
+            Err(e) => list.append(e.to_string())?,
+        }
+    }
+    Ok(list)
+}
+
 /// The Python module `gmmi._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -748,6 +887,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model_quantity, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_discrete, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_pairs, m)?)?;
     m.add("NumericalError", m.py().get_type::<NumericalError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -1,0 +1,575 @@
+"""Many pairs at once: MI matrices, feature rankings and a scikit-learn score function."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core
+from ._run import run_with_control
+from ._validation import (
+    as_block,
+    check_bool,
+    check_choice,
+    check_int,
+    column_names,
+    resolve_base,
+    resolve_n_jobs,
+    resolve_seed,
+)
+from .estimators import _common, _encode_labels
+
+__all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_ranking", "mi_score"]
+
+Flags = Union[bool, Sequence[bool]]
+
+
+@dataclass(frozen=True, repr=False)
+class MIMatrix:
+    """Mutual information between every pair of columns, with bootstrap uncertainties.
+
+    Attributes
+    ----------
+    mean, std : numpy.ndarray of shape (p, q)
+        Estimates and bootstrap standard deviations; NaN for a pair that failed (see
+        ``errors``) and, for a symmetric matrix, on the diagonal.
+    n_components : numpy.ndarray of shape (p, q)
+        Components selected for each continuous pair (NaN where not applicable).
+    samples : numpy.ndarray of shape (p, q, n_bootstrap)
+        Bootstrap replicates of every cell.
+    row_labels, col_labels : list of str
+        Column names of ``A`` and ``B`` (DataFrame names kept).
+    errors : dict
+        ``{(row_label, col_label): message}`` for every pair that failed.
+    symmetric : bool
+        True when computed from ``A`` alone (every pair once, mirrored).
+    unit : str
+        Unit of the values.
+    random_state : int
+        The seed used by every pair.
+    options : dict
+        The estimator options.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    n_components: np.ndarray
+    samples: np.ndarray
+    row_labels: list[str]
+    col_labels: list[str]
+    errors: dict[tuple[str, str], str]
+    symmetric: bool
+    unit: str
+    random_state: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(p, q)."""
+        return (int(self.mean.shape[0]), int(self.mean.shape[1]))
+
+    def to_pandas(self, kind: str = "long") -> Any:
+        """A tidy long DataFrame (one row per pair) or a wide one (the matrix of means).
+
+        Parameters
+        ----------
+        kind : {"long", "wide"}
+            ``long``: columns ``row, col, mean, std, n_components, error``; ``wide``: the
+            matrix of means with the labels as index and columns.
+        """
+        check_choice(kind, "kind", ("long", "wide"))
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas needs pandas: pip install pandas") from None
+        if kind == "wide":
+            return pd.DataFrame(self.mean, index=self.row_labels, columns=self.col_labels)
+        rows = []
+        for i, r in enumerate(self.row_labels):
+            for j, c in enumerate(self.col_labels):
+                if self.symmetric and i == j:
+                    continue
+                rows.append({
+                    "row": r,
+                    "col": c,
+                    "mean": self.mean[i, j],
+                    "std": self.std[i, j],
+                    "n_components": self.n_components[i, j],
+                    "error": self.errors.get((r, c)),
+                })
+        return pd.DataFrame(rows)
+
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        annotate: bool = True,
+        show_std: bool = True,
+        cmap: str = "viridis",
+    ) -> Any:
+        """A labelled heatmap of the means (uncertainties in the annotations).
+
+        Needs matplotlib (``pip install 'gmmi[plot]'``). Returns the Axes.
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("plot needs matplotlib: pip install 'gmmi[plot]'") from None
+        if ax is None:
+            p, q = self.shape
+            _, ax = plt.subplots(figsize=(1.0 + 0.7 * q, 0.8 + 0.5 * p))
+        data = np.ma.masked_invalid(self.mean)
+        im = ax.imshow(data, cmap=cmap, aspect="auto")
+        ax.set_xticks(range(len(self.col_labels)))
+        ax.set_xticklabels(self.col_labels, rotation=45, ha="right")
+        ax.set_yticks(range(len(self.row_labels)))
+        ax.set_yticklabels(self.row_labels)
+        ax.figure.colorbar(im, ax=ax, label=f"MI ({self.unit})")
+        if annotate:
+            vmax = float(np.nanmax(self.mean)) if np.isfinite(self.mean).any() else 1.0
+            for i in range(self.mean.shape[0]):
+                for j in range(self.mean.shape[1]):
+                    m = self.mean[i, j]
+                    if not math.isfinite(m):
+                        continue
+                    s = self.std[i, j]
+                    text = f"{m:.2f}" + (f"\n±{s:.2f}" if show_std and math.isfinite(s) else "")
+                    color = "black" if m > 0.6 * vmax else "white"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
+        return ax
+
+    def __repr__(self) -> str:
+        p, q = self.shape
+        kind = "symmetric " if self.symmetric else ""
+        failed = f", {len(self.errors)} failed" if self.errors else ""
+        return f"MIMatrix({kind}{p} x {q}, unit={self.unit!r}{failed})"
+
+
+def _flags(value: Flags, n: int, name: str) -> list[bool]:
+    if isinstance(value, (bool, np.bool_)):
+        return [bool(value)] * n
+    flags = list(value)
+    if len(flags) != n:
+        raise ValueError(f"{name}: expected {n} flags (one per column), got {len(flags)}")
+    return [check_bool(f, name) for f in flags]
+
+
+def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
+    """Column labels and per-column raw arrays of a 1-D/2-D array or DataFrame."""
+    if M is None:
+        raise TypeError(f"{name}: expected an array or DataFrame, got None")
+    labels = column_names(M, name)
+    if hasattr(M, "columns"):
+        return labels, [M[c].to_numpy() for c in M.columns]
+    raw = M.to_numpy() if hasattr(M, "to_numpy") else M
+    arr = np.asarray(raw)
+    if arr.ndim == 1:
+        return labels, [arr]
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 1-D or 2-D array, got shape {arr.shape}")
+    return labels, [arr[:, j] for j in range(arr.shape[1])]
+
+
+class _Data:
+    """Continuous columns as one float matrix and discrete ones as integer codes."""
+
+    def __init__(self) -> None:
+        self.cont: list[np.ndarray] = []
+        self.codes: list[np.ndarray] = []
+        self.levels: list[int] = []
+        self.n: Optional[int] = None
+
+    def add(self, raw: Any, label: str, discrete: bool) -> tuple[bool, int]:
+        if discrete:
+            codes, classes = _encode_labels(raw, label, n_rows=self.n)
+            self.n = codes.shape[0]
+            self.codes.append(codes)
+            self.levels.append(len(classes))
+            return True, len(self.codes) - 1
+        col = as_block(raw, label, n_rows=self.n, allow_constant=True)
+        if col.shape[1] != 1:
+            raise ValueError(f"{label}: expected one column")
+        self.n = col.shape[0]
+        self.cont.append(col[:, 0])
+        return False, len(self.cont) - 1
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.n or 0
+        cont = np.column_stack(self.cont) if self.cont else np.zeros((n, 0))
+        codes = np.column_stack(self.codes) if self.codes else np.zeros((n, 0), dtype=np.int64)
+        return np.ascontiguousarray(cont, dtype=np.float64), np.ascontiguousarray(codes,
+                                                                                  dtype=np.int64)
+
+
+def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
+    (da, ia), (db, ib) = a, b
+    if not da and not db:
+        return ("cc", ia, ib)
+    if not da and db:
+        return ("cd", ia, ib)
+    if da and not db:
+        return ("cd", ib, ia)  # MI is symmetric: the continuous column goes first
+    return ("dd", ia, ib)
+
+
+def _compute_block(
+    cont: np.ndarray,
+    codes: np.ndarray,
+    levels: list[int],
+    pairs: list[tuple[str, int, int]],
+    kwargs: dict[str, Any],
+) -> list[Any]:
+    """Computes a block of pairs; runs on an executor's worker (module-level: picklable)."""
+    return list(_core.estimate_pairs(cont, codes, levels, pairs, **kwargs))
+
+
+def _block_inputs(
+    cont: np.ndarray, codes: np.ndarray, levels: list[int], block: list[tuple[str, int, int]]
+) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[str, int, int]]]:
+    """Only the columns a block needs, with its pairs re-indexed."""
+    need_c: list[int] = []
+    need_d: list[int] = []
+    for kind, a, b in block:
+        cs, ds = {"cc": ([a, b], []), "cd": ([a], [b]), "dd": ([], [a, b])}[kind]
+        need_c += [c for c in cs if c not in need_c]
+        need_d += [d for d in ds if d not in need_d]
+    mc = {c: i for i, c in enumerate(need_c)}
+    md = {d: i for i, d in enumerate(need_d)}
+    remapped = []
+    for kind, a, b in block:
+        if kind == "cc":
+            remapped.append((kind, mc[a], mc[b]))
+        elif kind == "cd":
+            remapped.append((kind, mc[a], md[b]))
+        else:
+            remapped.append((kind, md[a], md[b]))
+    return (np.ascontiguousarray(cont[:, need_c]), np.ascontiguousarray(codes[:, need_d]),
+            [levels[d] for d in need_d], remapped)
+
+
+def _run_executor(
+    executor: Any,
+    cont: np.ndarray,
+    codes: np.ndarray,
+    levels: list[int],
+    pairs: list[tuple[str, int, int]],
+    kwargs: dict[str, Any],
+    block_size: Optional[int],
+    progress: bool,
+) -> list[Any]:
+    if not hasattr(executor, "submit"):
+        raise TypeError("executor: expected a concurrent.futures.Executor or a "
+                        "dask.distributed.Client (an object with submit())")
+    size = block_size or max(1, math.ceil(len(pairs) / 32))
+    blocks = [pairs[i:i + size] for i in range(0, len(pairs), size)]
+    futures = [executor.submit(_compute_block, *_block_inputs(cont, codes, levels, b), kwargs)
+               for b in blocks]
+    bar = None
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            raise ImportError("progress=True needs tqdm: pip install tqdm") from None
+        bar = tqdm(total=len(pairs), desc="MI matrix", unit="pair", leave=False)
+    try:
+        out: list[Any] = []
+        for f, b in zip(futures, blocks):
+            out.extend(f.result())
+            if bar is not None:
+                bar.update(len(b))
+        return out
+    except KeyboardInterrupt:
+        for f in futures:
+            f.cancel()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def mi_matrix(
+    A: Any,
+    B: Any = None,
+    *,
+    discrete_a: Flags = False,
+    discrete_b: Flags = False,
+    errors: str = "nan",
+    executor: Any = None,
+    block_size: Optional[int] = None,
+    miller_madow: bool = False,
+    **options: Any,
+) -> MIMatrix:
+    """Mutual information between every column of ``A`` and every column of ``B``.
+
+    Every pair runs the full estimator (component selection and bootstrap) with the options
+    of :func:`gmmi.mutual_information`; pairs run in parallel in Rust on one thread pool
+    shared with their bootstrap replicates. Every pair uses the same ``random_state``, so a
+    cell equals ``mutual_information(A[:, i], B[:, j], random_state=...)``.
+
+    Parameters
+    ----------
+    A : array-like or DataFrame of shape (n, p)
+        Variables (e.g. latent dimensions).
+    B : array-like or DataFrame of shape (n, q), optional
+        Variables (e.g. physical factors). ``None``: every pair of ``A``'s columns, computed
+        once and mirrored; the diagonal is NaN.
+    discrete_a, discrete_b : bool or list of bool
+        Discreteness of all columns, or per column.
+    errors : {"nan", "raise"}
+        A failing pair (say a constant column) gets NaN and its reason in
+        ``MIMatrix.errors``; ``"raise"`` raises the first failure instead.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Send blocks of pairs to this executor (each block computed by the Rust core on its
+        worker); results are gathered in order and equal the local run.
+    block_size : int, optional
+        Pairs per block sent to the executor (default: about 32 blocks in all).
+    miller_madow : bool
+        Miller-Madow correction for discrete-discrete pairs.
+    **options
+        Options of :func:`gmmi.mutual_information` (``n_bootstrap``, ``mc_samples``,
+        ``random_state``, ``n_jobs``, ``progress``, ``base``, ...).
+
+    Returns
+    -------
+    MIMatrix
+
+    Examples
+    --------
+    >>> import numpy as np, gmmi
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(500, 3))
+    >>> f = np.column_stack([z[:, 0] + 0.5 * rng.normal(size=500), rng.normal(size=500)])
+    >>> m = gmmi.mi_matrix(z, f, n_bootstrap=5, mc_samples=2000, random_state=0)
+    >>> m.shape
+    (3, 2)
+    >>> int(np.argmax(m.mean[:, 0]))
+    0
+    """
+    a_labels, a_cols = _split_columns(A, "A")
+    b = None if B is None else _split_columns(B, "B")
+    return _matrix_of_columns(a_labels, a_cols, discrete_a, b, discrete_b, errors=errors,
+                              executor=executor, block_size=block_size,
+                              miller_madow=miller_madow, options=options)
+
+
+def _matrix_of_columns(
+    a_labels: list[str],
+    a_cols: list[Any],
+    discrete_a: Flags,
+    b: Optional[tuple[list[str], list[Any]]],
+    discrete_b: Flags,
+    *,
+    errors: str,
+    executor: Any,
+    block_size: Optional[int],
+    miller_madow: bool,
+    options: dict[str, Any],
+) -> MIMatrix:
+    """:func:`mi_matrix` on columns already split (``b=None``: symmetric)."""
+    check_choice(errors, "errors", ("nan", "raise"))
+    check_bool(miller_madow, "miller_madow")
+    block_size = check_int(block_size, "block_size", minimum=1, allow_none=True)
+    opts, run = _common(options)
+    ln_base, unit = resolve_base(run["base"])
+    seed = resolve_seed(run["random_state"])
+    progress = check_bool(run["progress"], "progress")
+    jobs = resolve_n_jobs(run["n_jobs"])
+
+    flags_a = _flags(discrete_a, len(a_cols), "discrete_a")
+    data = _Data()
+    a_ref = [data.add(c, f"A column {lab!r}", d) for lab, c, d in zip(a_labels, a_cols, flags_a)]
+    symmetric = b is None
+    if b is None:
+        b_labels, b_ref = a_labels, a_ref
+        index = [(i, j) for i in range(len(a_ref)) for j in range(i + 1, len(a_ref))]
+    else:
+        b_labels, b_cols = b
+        flags_b = _flags(discrete_b, len(b_cols), "discrete_b")
+        b_ref = [data.add(c, f"B column {lab!r}", d)
+                 for lab, c, d in zip(b_labels, b_cols, flags_b)]
+        index = [(i, j) for i in range(len(a_ref)) for j in range(len(b_ref))]
+    if data.n is not None and data.n < 2:
+        raise ValueError(f"A: at least 2 rows are needed, got {data.n}")
+    cont, codes = data.arrays()
+    pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
+    kwargs = dict(opts, miller_madow=miller_madow, seed=seed)
+    if executor is None:
+        raw = run_with_control(_core.estimate_pairs, cont, codes, data.levels, pairs,
+                               n_jobs=jobs, progress=progress, desc="MI matrix", outer=True,
+                               **kwargs)
+    else:
+        raw = _run_executor(executor, cont, codes, data.levels, pairs, dict(kwargs, n_jobs=jobs),
+                            block_size, progress)
+    p, q = len(a_ref), len(b_ref)
+    nb = opts["n_bootstrap"]
+    mean = np.full((p, q), np.nan)
+    std = np.full((p, q), np.nan)
+    ncomp = np.full((p, q), np.nan)
+    samples = np.full((p, q, nb), np.nan)
+    errs: dict[tuple[str, str], str] = {}
+    for (i, j), r in zip(index, raw):
+        cells = [(i, j), (j, i)] if symmetric else [(i, j)]
+        if isinstance(r, str):
+            if errors == "raise":
+                raise ValueError(f"pair ({a_labels[i]!r}, {b_labels[j]!r}): {r}")
+            for u, v in cells:
+                errs[(a_labels[u], b_labels[v])] = r
+            continue
+        for u, v in cells:
+            mean[u, v] = r["mean"] / ln_base
+            std[u, v] = r["std"] / ln_base
+            if r["n_components"] is not None:
+                ncomp[u, v] = r["n_components"]
+            if nb:
+                samples[u, v] = np.asarray(r["values"], dtype=float) / ln_base
+    return MIMatrix(mean=mean, std=std, n_components=ncomp, samples=samples,
+                    row_labels=list(a_labels), col_labels=list(b_labels), errors=errs,
+                    symmetric=symmetric, unit=unit, random_state=seed,
+                    options=dict(opts, base=unit, miller_madow=miller_madow))
+
+
+def _target_column(target: Any, name: str) -> tuple[str, Any]:
+    label = str(getattr(target, "name", None) or name) if hasattr(target, "to_numpy") else name
+    raw = target.to_numpy() if hasattr(target, "to_numpy") else np.asarray(target)
+    if np.ndim(raw) == 2 and np.shape(raw)[1] == 1:
+        raw = np.asarray(raw)[:, 0]
+    if np.ndim(raw) != 1:
+        raise ValueError(f"{name}: expected one column, got shape {np.shape(raw)}")
+    return label, raw
+
+
+@dataclass(frozen=True, repr=False)
+class MIRanking:
+    """Features ranked by their mutual information with a target.
+
+    Attributes
+    ----------
+    features : list of str
+        Feature labels, most informative first.
+    mean, std : numpy.ndarray
+        MI of each ranked feature and its bootstrap standard deviation.
+    overlaps_next : numpy.ndarray of bool
+        Whether the ``mean ± std`` interval of a feature overlaps the next one's: the order
+        of the two is not resolved by the data.
+    errors : dict
+        ``{feature: message}`` for features whose estimate failed (ranked last).
+    unit : str
+        Unit of the values.
+    """
+
+    features: list[str]
+    mean: np.ndarray
+    std: np.ndarray
+    overlaps_next: np.ndarray
+    errors: dict[str, str]
+    unit: str
+
+    def to_pandas(self) -> Any:
+        """A DataFrame with columns ``feature, mean, std, overlaps_next``."""
+        import pandas as pd
+
+        return pd.DataFrame({"feature": self.features, "mean": self.mean, "std": self.std,
+                             "overlaps_next": self.overlaps_next})
+
+    def __repr__(self) -> str:
+        lines = [f"MIRanking ({self.unit}):"]
+        for k, (f, m, s, o) in enumerate(zip(self.features, self.mean, self.std,
+                                             self.overlaps_next)):
+            tie = "  ~ next" if o else ""
+            lines.append(f"  {k + 1:>3}. {f}: {m:.3f} ± {s:.3f}{tie}")
+        return "\n".join(lines)
+
+
+def mi_ranking(
+    X: Any,
+    target: Any,
+    *,
+    discrete_features: Flags = False,
+    discrete_target: bool = False,
+    **options: Any,
+) -> MIRanking:
+    """Ranks the columns of ``X`` by their mutual information with ``target``.
+
+    Takes the options of :func:`mi_matrix`. Features whose ``mean ± std`` intervals overlap
+    are flagged: their order is not resolved by the data.
+
+    Examples
+    --------
+    >>> import numpy as np, gmmi
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> y = X[:, 2] + 0.3 * rng.normal(size=400)
+    >>> r = gmmi.mi_ranking(X, y, n_bootstrap=5, mc_samples=2000, random_state=0)
+    >>> r.features[0]
+    'X[2]'
+    """
+    check_bool(discrete_target, "discrete_target")
+    labels, cols = _split_columns(X, "X")
+    t_label, t_col = _target_column(target, "target")
+    m = _matrix_of_columns(labels, cols, discrete_features, ([t_label], [t_col]), discrete_target,
+                           errors="nan", executor=options.pop("executor", None),
+                           block_size=options.pop("block_size", None),
+                           miller_madow=options.pop("miller_madow", False), options=options)
+    means = m.mean[:, 0]
+    stds = m.std[:, 0]
+    order = np.argsort(np.where(np.isfinite(means), -means, np.inf), kind="stable")
+    ranked_mean, ranked_std = means[order], stds[order]
+    lo = ranked_mean - np.nan_to_num(ranked_std)
+    hi = ranked_mean + np.nan_to_num(ranked_std)
+    overlaps = np.zeros(len(order), dtype=bool)
+    overlaps[:-1] = lo[:-1] <= hi[1:]
+    errs = {row: msg for (row, _), msg in m.errors.items()}
+    return MIRanking(features=[labels[i] for i in order], mean=ranked_mean, std=ranked_std,
+                     overlaps_next=overlaps, errors=errs, unit=m.unit)
+
+
+def mi_score(
+    X: Any,
+    y: Any,
+    *,
+    discrete_target: Union[bool, str] = "auto",
+    discrete_features: Flags = False,
+    n_bootstrap: int = 0,
+    random_state: Any = 0,
+    **options: Any,
+) -> np.ndarray:
+    """MI of every column of ``X`` with ``y``: a ``score_func`` for scikit-learn.
+
+    Usable as ``SelectKBest(score_func=gmmi.mi_score, k=...)``; pass options with
+    ``functools.partial``. Only means are needed for selection, so the default is
+    ``n_bootstrap=0`` and a fixed ``random_state=0`` (reproducible selection). A constant
+    feature scores 0. ``discrete_target="auto"`` treats integer, boolean, string and
+    categorical targets as class labels.
+
+    Examples
+    --------
+    >>> import numpy as np, gmmi
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3)); y = (X[:, 1] > 0).astype(int)
+    >>> s = gmmi.mi_score(X, y, mc_samples=2000)
+    >>> int(np.argmax(s))
+    1
+    """
+    label, raw_y = _target_column(y, "y")
+    if discrete_target == "auto":
+        is_cat = str(getattr(getattr(y, "dtype", None), "name", "")) == "category"
+        disc = is_cat or np.asarray(raw_y).dtype.kind in "iubOUS"
+    else:
+        disc = check_bool(discrete_target, "discrete_target")
+    labels, cols = _split_columns(X, "X")
+    m = _matrix_of_columns(labels, cols, discrete_features, ([label], [raw_y]), disc,
+                           errors="nan", executor=None, block_size=None, miller_madow=False,
+                           options=dict(options, n_bootstrap=n_bootstrap,
+                                        random_state=random_state))
+    scores = m.mean[:, 0].copy()
+    for (row, _), msg in m.errors.items():
+        i = m.row_labels.index(row)
+        if "constant" in msg:
+            scores[i] = 0.0
+        else:
+            raise ValueError(f"X column {row!r}: {msg}")
+    return scores

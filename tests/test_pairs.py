@@ -1,0 +1,171 @@
+"""Many pairs at once: mi_matrix, mi_ranking, mi_score."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+import numpy as np
+import pytest
+
+import gmmi
+
+FAST = {"n_bootstrap": 5, "mc_samples": 3000}
+
+
+def latents_and_factors(n=600, seed=0):
+    """Three latents; factor 0 is tracked by latent 0, factor 1 by latent 2, factor 2 by
+    nothing."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 3))
+    f = np.column_stack([
+        z[:, 0] + 0.5 * rng.normal(size=n),
+        np.tanh(z[:, 2]) + 0.3 * rng.normal(size=n),
+        rng.normal(size=n),
+    ])
+    return z, f
+
+
+def test_cells_equal_single_estimates_and_structure_is_found():
+    z, f = latents_and_factors()
+    m = gmmi.mi_matrix(z, f, random_state=3, **FAST)
+    assert m.shape == (3, 3) and not m.symmetric
+    for i, j in [(0, 0), (1, 2), (2, 1)]:
+        r = gmmi.mutual_information(z[:, i], f[:, j], random_state=3, **FAST)
+        assert m.mean[i, j] == r.mean
+        np.testing.assert_array_equal(m.samples[i, j], r.samples)
+        assert m.n_components[i, j] == r.n_components
+    # The related pairs stand out: z0-f0 has rho = 1/sqrt(1.25), MI ~ 0.80 nat; unrelated
+    # pairs are near 0 (a few std of ~0.02 at n=600).
+    assert m.mean[0, 0] > 0.6 and m.mean[2, 1] > 0.4
+    for i, j in [(0, 2), (1, 0), (1, 1), (1, 2), (2, 2)]:
+        assert m.mean[i, j] < 0.06, (i, j, m.mean[i, j])
+
+
+def test_symmetric_matrix_and_labels():
+    pd = pytest.importorskip("pandas")
+    z, _ = latents_and_factors()
+    df = pd.DataFrame(np.column_stack([z, z[:, 0] ** 3]), columns=["a", "b", "c", "a3"])
+    m = gmmi.mi_matrix(df, random_state=1, **FAST)
+    assert m.symmetric and m.row_labels == ["a", "b", "c", "a3"]
+    assert np.isnan(np.diag(m.mean)).all()
+    np.testing.assert_array_equal(m.mean, m.mean.T)
+    assert m.mean[0, 3] > 1.0  # a and a^3 are (almost) the same variable
+    long = m.to_pandas()
+    assert len(long) == 12 and set(long.columns) >= {"row", "col", "mean", "std"}
+    wide = m.to_pandas("wide")
+    assert list(wide.columns) == ["a", "b", "c", "a3"]
+
+
+def test_failing_pair_is_nan_with_reason_unless_raise():
+    z, f = latents_and_factors(n=300)
+    f[:, 1] = 2.0  # a constant factor
+    m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
+    assert np.isnan(m.mean[:, 1]).all() and np.isfinite(m.mean[:, [0, 2]]).all()
+    assert set(m.errors) == {("A[0]", "B[1]"), ("A[1]", "B[1]"), ("A[2]", "B[1]")}
+    assert "constant" in m.errors[("A[0]", "B[1]")]
+    with pytest.raises(ValueError, match="constant"):
+        gmmi.mi_matrix(z, f, errors="raise", random_state=0, **FAST)
+
+
+def test_mixed_discreteness_per_column():
+    rng = np.random.default_rng(4)
+    n = 600
+    labels = rng.integers(0, 3, n)
+    x = rng.normal(labels * 2.0, 1.0)
+    other = rng.integers(0, 2, n)
+    A = np.column_stack([x, labels])
+    B = np.column_stack([labels, other])
+    m = gmmi.mi_matrix(A, B, discrete_a=[False, True], discrete_b=True, random_state=2, **FAST)
+    # continuous-categorical equals the single estimate
+    r = gmmi.mutual_information(x, labels, discrete_y=True, random_state=2, **FAST)
+    assert m.mean[0, 0] == r.mean
+    # discrete-discrete: labels with themselves is their entropy (about ln 3)
+    assert abs(m.mean[1, 0] - np.log(3)) < 0.02
+    assert m.mean[1, 1] < 0.02
+
+
+def test_thread_count_and_executor_give_the_same_matrix():
+    z, f = latents_and_factors(n=300, seed=5)
+    one = gmmi.mi_matrix(z, f, n_jobs=1, random_state=7, **FAST)
+    two = gmmi.mi_matrix(z, f, n_jobs=2, random_state=7, **FAST)
+    np.testing.assert_array_equal(one.mean, two.mean)
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        viaex = gmmi.mi_matrix(z, f, executor=ex, block_size=2, random_state=7, **FAST)
+    np.testing.assert_array_equal(one.mean, viaex.mean)
+    np.testing.assert_array_equal(one.samples, viaex.samples)
+
+
+def test_dask_local_cluster_of_processes():
+    distributed = pytest.importorskip("distributed")
+    z, f = latents_and_factors(n=300, seed=6)
+    local = gmmi.mi_matrix(z, f, random_state=8, **FAST)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = gmmi.mi_matrix(z, f, executor=client, block_size=3, random_state=8, **FAST)
+    np.testing.assert_array_equal(local.mean, remote.mean)
+    np.testing.assert_array_equal(local.std, remote.std)
+
+
+def test_ranking_and_overlaps():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(500, 4))
+    y = 2 * X[:, 3] + X[:, 1] + 0.5 * rng.normal(size=500)
+    r = gmmi.mi_ranking(X, y, random_state=0, **FAST)
+    assert r.features[:2] == ["X[3]", "X[1]"]
+    assert np.all(np.diff(r.mean) <= 0)
+    # The strong feature is resolved from the next; the flag is the overlap of mean ± std.
+    assert not r.overlaps_next[0]
+    lo, hi = r.mean - r.std, r.mean + r.std
+    np.testing.assert_array_equal(r.overlaps_next[:-1], lo[:-1] <= hi[1:])
+    assert not r.overlaps_next[-1]
+    assert "X[3]" in repr(r)
+
+
+def test_mi_score_in_a_selectkbest_pipeline():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 2] - X[:, 4] > 0).astype(int)
+    X[:, 0] = 1.0  # a constant feature scores 0
+    scores = gmmi.mi_score(X, y, mc_samples=3000)
+    assert scores[0] == 0.0
+    pipe = make_pipeline(SelectKBest(gmmi.mi_score, k=2), LogisticRegression())
+    pipe.fit(X, y)
+    assert sorted(np.flatnonzero(pipe[0].get_support())) == [2, 4]
+    assert pipe.score(X, y) > 0.9
+    assert sklearn.__version__
+
+
+def test_plot_heatmap(tmp_path):
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    z, f = latents_and_factors(n=300)
+    m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
+    ax = m.plot()
+    out = tmp_path / "heatmap.png"
+    ax.figure.savefig(out)
+    assert out.stat().st_size > 1000
+    assert [t.get_text() for t in ax.get_xticklabels()] == m.col_labels
+
+
+def test_bad_inputs():
+    z, f = latents_and_factors(n=100)
+    with pytest.raises(ValueError, match="rows"):
+        gmmi.mi_matrix(z, f[:50])
+    with pytest.raises(ValueError, match="discrete_a"):
+        gmmi.mi_matrix(z, f, discrete_a=[True])
+    with pytest.raises(ValueError, match="errors"):
+        gmmi.mi_matrix(z, f, errors="ignore")
+    with pytest.raises(TypeError, match="unknown"):
+        gmmi.mi_matrix(z, f, n_boot=3)
+    bad = z.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="A column 'A\\[1\\]'"):
+        gmmi.mi_matrix(bad, f)
+    with pytest.raises(TypeError, match="executor"):
+        gmmi.mi_matrix(z, f, executor=object())
