@@ -30,6 +30,7 @@ from .estimators import (
     kl_divergence_marginals,
     mutual_information,
 )
+from .io import load
 from .mixture import GaussianMixture
 from .pairs import MIMatrix, MIRanking, mi_matrix, mi_ranking, mi_score
 from .result import MIResult, SelectionRecord
@@ -51,6 +52,7 @@ __all__ = [
     "conditional_mutual_information",
     "entropy",
     "kl_divergence_marginals",
+    "load",
     "mi_matrix",
     "mi_ranking",
     "mi_score",

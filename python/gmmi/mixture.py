@@ -380,6 +380,12 @@ class GaussianMixture:
             "valid_curve": self.valid_curve_,
         }
 
+    def save(self, path: str) -> None:
+        """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
+        from .io import save
+
+        save(self, path)
+
     def __getstate__(self) -> dict[str, Any]:
         return self.get_params()
 

@@ -142,6 +142,12 @@ class MIMatrix:
                     ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
         return ax
 
+    def save(self, path: str) -> None:
+        """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
+        from .io import save
+
+        save(self, path)
+
     def __repr__(self) -> str:
         p, q = self.shape
         kind = "symmetric " if self.symmetric else ""
@@ -474,6 +480,12 @@ class MIRanking:
 
         return pd.DataFrame({"feature": self.features, "mean": self.mean, "std": self.std,
                              "overlaps_next": self.overlaps_next})
+
+    def save(self, path: str) -> None:
+        """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
+        from .io import save
+
+        save(self, path)
 
     def __repr__(self) -> str:
         lines = [f"MIRanking ({self.unit}):"]

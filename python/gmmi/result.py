@@ -164,6 +164,12 @@ class MIResult:
             "warnings": list(self.warnings),
         }
 
+    def save(self, path: str) -> None:
+        """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
+        from .io import save
+
+        save(self, path)
+
     def __float__(self) -> float:
         return float(self.mean)
 

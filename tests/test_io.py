@@ -1,0 +1,80 @@
+"""Saving and loading as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import gmmi
+
+
+def test_mixture_round_trip(tmp_path):
+    X = np.random.default_rng(0).normal(size=(300, 2))
+    g = gmmi.GaussianMixture().fit(X, 2, random_state=0, record_curves=True)
+    path = tmp_path / "g.json"
+    g.save(path)
+    h = gmmi.load(path)
+    assert h == g and h.n_iter_ == g.n_iter_ and h.converged_ == g.converged_
+    np.testing.assert_array_equal(h.train_curve_, g.train_curve_)
+    np.testing.assert_array_equal(h.score_samples(X), g.score_samples(X))
+
+
+def test_result_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=300)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=5, mc_samples=2000,
+                                random_state=0)
+    path = tmp_path / "r.json"
+    r.save(path)
+    s = gmmi.load(path)
+    assert s.mean == r.mean and s.std == r.std and s.unit == r.unit
+    np.testing.assert_array_equal(s.samples, r.samples)
+    assert s.model == r.model
+    assert s.selection[0].k == 1
+    np.testing.assert_array_equal(s.selection[0].fold_scores, r.selection[0].fold_scores)
+    assert repr(s) == repr(r)
+    # Plain JSON, no NaN tokens: readable by any JSON parser.
+    json.loads(path.read_text())
+
+
+def test_categorical_and_no_bootstrap_round_trip(tmp_path):
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 400)
+    x = rng.normal(y, 1.0)
+    r = gmmi.mutual_information(x, y, discrete_y=True, n_bootstrap=0, mc_samples=2000,
+                                random_state=0)
+    r.save(tmp_path / "c.json")
+    s = gmmi.load(tmp_path / "c.json")
+    assert math.isnan(s.std) and s.mean == r.mean
+    assert s.details["class_models"][1] == r.details["class_models"][1]
+
+
+def test_matrix_round_trip_with_nan_and_errors(tmp_path):
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(200, 3))
+    A[:, 2] = 1.0
+    m = gmmi.mi_matrix(A, n_bootstrap=3, mc_samples=1000, random_state=0)
+    m.save(tmp_path / "m.json")
+    k = gmmi.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(k.mean, m.mean)  # NaN positions included
+    assert k.errors == m.errors and k.row_labels == m.row_labels
+
+
+def test_newer_format_and_foreign_files_are_refused(tmp_path):
+    g = gmmi.GaussianMixture([1.0], [[0.0]], [[[1.0]]])
+    path = tmp_path / "g.json"
+    g.save(path)
+    doc = json.loads(path.read_text())
+    doc["format_version"] = 99
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="newer"):
+        gmmi.load(path)
+    other = tmp_path / "x.json"
+    other.write_text('{"a": 1}')
+    with pytest.raises(ValueError, match="not a gmmi file"):
+        gmmi.load(other)
+    with pytest.raises(TypeError, match="cannot save"):
+        gmmi.io.save(object(), tmp_path / "o.json")
