@@ -22,7 +22,7 @@ from ._validation import (
 )
 from ._warnings import DiscreteDataWarning, ZeroInformationWarning, warning_class
 from .mixture import INITS, GaussianMixture
-from .result import MIResult, SelectionRecord
+from .result import MIResult, SelectionRecord, summarize
 
 __all__ = [
     "conditional_mutual_information",
@@ -169,11 +169,7 @@ def _finish(
 ) -> MIResult:
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
-    if values.size:
-        mean = float(values.mean())
-        std = float(values.std(ddof=1)) if values.size > 1 else math.nan
-    else:
-        mean, std = full, math.nan
+    mean, std = summarize(values, full)
     model = raw.get("model")
     return MIResult(
         mean=mean,
@@ -290,8 +286,7 @@ def _categorical(
     _emit(raw["warnings"], collected)
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
-    mean = float(values.mean()) if values.size else full
-    std = float(values.std(ddof=1)) if values.size > 1 else math.nan
+    mean, std = summarize(values, full)
     per_class_k = {c: int(s["n_components"]) for c, s in zip(classes, raw["selections"])}
     details = {
         "classes": classes,
@@ -334,8 +329,7 @@ def _discrete(
     )
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
-    mean = float(values.mean()) if values.size else full
-    std = float(values.std(ddof=1)) if values.size > 1 else math.nan
+    mean, std = summarize(values, full)
     options = {"n_bootstrap": n_bootstrap, "miller_madow": miller_madow, "base": unit,
                "random_state": seed, "n_jobs": n_jobs}
     details = {"x_classes": ca, "y_classes": cb, "table": raw["table"]}

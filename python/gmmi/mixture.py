@@ -380,6 +380,13 @@ class GaussianMixture:
             "valid_curve": self.valid_curve_,
         }
 
+    def plot(self, X: Any = None, *, dims: Sequence[int] = (0, 1), ax: Any = None) -> Any:
+        """Density contours over the data with each component's ellipse (see
+        :func:`gmmi.plots.plot_model`)."""
+        from .plots import plot_model
+
+        return plot_model(self, X, dims=dims, ax=ax)
+
     def save(self, path: str) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
         from .io import save

@@ -22,6 +22,7 @@ from ._validation import (
     resolve_seed,
 )
 from .estimators import _common, _encode_labels
+from .result import summarize
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_ranking", "mi_score"]
 
@@ -425,13 +426,14 @@ def _matrix_of_columns(
             for u, v in cells:
                 errs[(a_labels[u], b_labels[v])] = r
             continue
+        values = np.asarray(r["values"], dtype=float) / ln_base
+        cell_mean, cell_std = summarize(values, r["mean"] / ln_base)
         for u, v in cells:
-            mean[u, v] = r["mean"] / ln_base
-            std[u, v] = r["std"] / ln_base
+            mean[u, v], std[u, v] = cell_mean, cell_std
             if r["n_components"] is not None:
                 ncomp[u, v] = r["n_components"]
             if nb:
-                samples[u, v] = np.asarray(r["values"], dtype=float) / ln_base
+                samples[u, v] = values
     return MIMatrix(mean=mean, std=std, n_components=ncomp, samples=samples,
                     row_labels=list(a_labels), col_labels=list(b_labels), errors=errs,
                     symmetric=symmetric, unit=unit, random_state=seed,

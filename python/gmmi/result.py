@@ -10,7 +10,17 @@ import numpy as np
 
 from .mixture import GaussianMixture
 
-__all__ = ["MIResult", "SelectionRecord"]
+__all__ = ["MIResult", "SelectionRecord", "summarize"]
+
+
+def summarize(values: np.ndarray, full_value: float) -> tuple[float, float]:
+    """Mean and standard deviation (ddof 1) of bootstrap replicates, the one place they are
+    computed: without replicates the mean is the full-data value; with fewer than two the
+    std is NaN."""
+    if values.size == 0:
+        return float(full_value), math.nan
+    mean = float(values.mean())
+    return mean, float(values.std(ddof=1)) if values.size > 1 else math.nan
 
 _SYMBOL = {
     "mutual_information": "MI",
@@ -163,6 +173,19 @@ class MIResult:
             "options": dict(self.options),
             "warnings": list(self.warnings),
         }
+
+    def plot_bootstrap(self, ax: Any = None, level: float = 0.95) -> Any:
+        """Histogram of the replicates with the mean and interval (see
+        :func:`gmmi.plots.plot_bootstrap`)."""
+        from .plots import plot_bootstrap
+
+        return plot_bootstrap(self, ax=ax, level=level)
+
+    def plot_selection(self, ax: Any = None) -> Any:
+        """The selection metric against K (see :func:`gmmi.plots.plot_selection`)."""
+        from .plots import plot_selection
+
+        return plot_selection(self, ax=ax)
 
     def save(self, path: str) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""

@@ -1,0 +1,47 @@
+"""Plots render to PNG with the Agg backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gmmi
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+
+
+def _saved(ax, path):
+    ax.figure.savefig(path, dpi=60)
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+    return path.stat().st_size
+
+
+def test_model_selection_and_bootstrap_plots(tmp_path):
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal([-2, 0], 0.5, (300, 2)), rng.normal([2, 1], 0.7, (300, 2))])
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=10, mc_samples=2000,
+                                init="kmeans", random_state=0)
+    ax = r.model.plot(X)
+    # One ellipse per component, and a non-trivial PNG.
+    assert len(ax.patches) == r.model.n_components
+    assert _saved(ax, tmp_path / "model.png") > 2000
+    ax = r.plot_selection()
+    xs, ys = ax.lines[0].get_data()
+    assert list(xs) == [s.k for s in r.selection]
+    assert _saved(ax, tmp_path / "sel.png") > 2000
+    ax = r.plot_bootstrap()
+    assert sum(p.get_height() for p in ax.patches if hasattr(p, "get_height")) >= 10
+    assert _saved(ax, tmp_path / "boot.png") > 2000
+
+
+def test_plot_errors():
+    rng = np.random.default_rng(1)
+    r = gmmi.mutual_information(rng.normal(size=60), rng.normal(size=60), n_bootstrap=0,
+                                mc_samples=500, random_state=0)
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        r.plot_bootstrap()
+    with pytest.raises(ValueError, match="dims"):
+        r.model.plot(dims=(0,))
