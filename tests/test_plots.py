@@ -29,7 +29,7 @@ def test_model_selection_and_bootstrap_plots(tmp_path):
     assert len(ax.patches) == r.model.n_components
     assert _saved(ax, tmp_path / "model.png") > 2000
     ax = r.plot_selection()
-    xs, ys = ax.lines[0].get_data()
+    xs, _ = ax.lines[0].get_data()
     assert list(xs) == [s.k for s in r.selection]
     assert _saved(ax, tmp_path / "sel.png") > 2000
     ax = r.plot_bootstrap()

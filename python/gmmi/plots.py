@@ -5,7 +5,8 @@ Every function draws on ``ax`` (a new figure when ``None``) and returns the Axes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
