@@ -157,39 +157,98 @@ impl Stats {
 }
 
 fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
-    let (k, d) = (g.n_components(), g.dim());
-    let mut st = Stats::zeros(k, d);
-    let mut buf = vec![0.0; k];
-    let mut u = vec![0.0; d];
-    for (i, row) in x.chunks_exact(d).enumerate() {
-        let wi = match w {
-            Some(w) => w[i],
-            None => 1.0,
-        };
+    // The dimension as a compile-time constant lets the compiler unroll the small loops of
+    // the common low-dimensional cases; every path computes the same sums in the same order.
+    match g.dim() {
+        1 => chunk_stats_fixed::<1>(g, x, w),
+        2 => chunk_stats_fixed::<2>(g, x, w),
+        3 => chunk_stats_fixed::<3>(g, x, w),
+        4 => chunk_stats_fixed::<4>(g, x, w),
+        _ => chunk_stats_dyn(g, x, w),
+    }
+}
+
+/// One row's contribution: `lp[c]` holds `ln w_c + ln N(x | c)` on entry; responsibilities
+/// are formed from a single exponential per component.
+#[inline(always)]
+fn accumulate(st: &mut Stats, lp: &mut [f64], u: &[f64], d: usize, wi: f64) {
+    let max = lp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut s = 0.0;
+    for v in lp.iter_mut() {
+        *v = (*v - max).exp();
+        s += *v;
+    }
+    st.ll += wi * (max + s.ln());
+    let scale = wi / s;
+    for (c, e) in lp.iter().enumerate() {
+        let r = e * scale;
+        st.nk[c] += r;
+        let uc = &u[c * d..(c + 1) * d];
+        let s1 = &mut st.s1[c * d..(c + 1) * d];
+        for j in 0..d {
+            s1[j] += r * uc[j];
+        }
+        let s2 = &mut st.s2[c * d * d..(c + 1) * d * d];
+        for a in 0..d {
+            let ra = r * uc[a];
+            for b in a..d {
+                s2[a * d + b] += ra * uc[b];
+            }
+        }
+    }
+}
+
+fn chunk_stats_fixed<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+    let k = g.n_components();
+    let mut st = Stats::zeros(k, D);
+    let (means, inv, log_norm) = (g.means(), g.inverse_cholesky_factors(), g.log_norms());
+    let mut lp = vec![0.0; k];
+    let mut u = vec![0.0; k * D];
+    for (i, row) in x.chunks_exact(D).enumerate() {
+        let wi = w.map_or(1.0, |w| w[i]);
         if wi == 0.0 {
             continue;
         }
-        let lse = g.weighted_log_densities(row, &mut buf);
-        st.ll += wi * lse;
         for c in 0..k {
-            let r = wi * (buf[c] - lse).exp();
-            st.nk[c] += r;
+            let mu = &means[c * D..(c + 1) * D];
+            let p = &inv[c * D * D..(c + 1) * D * D];
+            let uc = &mut u[c * D..(c + 1) * D];
+            for j in 0..D {
+                uc[j] = row[j] - mu[j];
+            }
+            let mut maha = 0.0;
+            for a in 0..D {
+                let mut z = 0.0;
+                for b in 0..=a {
+                    z += p[a * D + b] * uc[b];
+                }
+                maha += z * z;
+            }
+            lp[c] = log_norm[c] - 0.5 * maha;
+        }
+        accumulate(&mut st, &mut lp, &u, D, wi);
+    }
+    st
+}
+
+fn chunk_stats_dyn(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+    let (k, d) = (g.n_components(), g.dim());
+    let mut st = Stats::zeros(k, d);
+    let mut lp = vec![0.0; k];
+    let mut u = vec![0.0; k * d];
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        let wi = w.map_or(1.0, |w| w[i]);
+        if wi == 0.0 {
+            continue;
+        }
+        for c in 0..k {
             let mu = g.mean(c);
             for j in 0..d {
-                u[j] = row[j] - mu[j];
+                u[c * d + j] = row[j] - mu[j];
             }
-            let s1 = &mut st.s1[c * d..(c + 1) * d];
-            for j in 0..d {
-                s1[j] += r * u[j];
-            }
-            let s2 = &mut st.s2[c * d * d..(c + 1) * d * d];
-            for a in 0..d {
-                let ra = r * u[a];
-                for b in a..d {
-                    s2[a * d + b] += ra * u[b];
-                }
-            }
+            lp[c] = g.component_log_density(c, row);
         }
+        accumulate(&mut st, &mut lp, &u, d, wi);
     }
     st
 }

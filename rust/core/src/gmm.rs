@@ -192,6 +192,16 @@ impl Gmm {
         &self.covariances
     }
 
+    /// Inverses of the lower Cholesky factors, row-major `k x d x d` (lower triangular).
+    pub fn inverse_cholesky_factors(&self) -> &[f64] {
+        &self.inv_chol
+    }
+
+    /// `ln w_c - d/2 ln(2 pi) - 1/2 ln det S_c` for every component.
+    pub fn log_norms(&self) -> &[f64] {
+        &self.log_norm
+    }
+
     /// Lower Cholesky factors of the covariances, row-major `k x d x d`.
     pub fn cholesky_factors(&self) -> &[f64] {
         &self.chol
@@ -224,19 +234,36 @@ impl Gmm {
     /// log-sum-exp of `out`, `ln p(x)`.
     #[inline]
     pub fn weighted_log_densities(&self, x: &[f64], out: &mut [f64]) -> f64 {
-        let mut max = f64::NEG_INFINITY;
-        for (c, o) in out.iter_mut().enumerate().take(self.k) {
-            let v = self.component_log_density(c, x);
-            *o = v;
-            if v > max {
-                max = v;
+        // A compile-time dimension lets the compiler unroll the small loops of the common
+        // low-dimensional cases (the same arithmetic in the same order as the general path).
+        match self.d {
+            1 => self.fill_fixed::<1>(x, out),
+            2 => self.fill_fixed::<2>(x, out),
+            3 => self.fill_fixed::<3>(x, out),
+            _ => {
+                for (c, o) in out.iter_mut().enumerate().take(self.k) {
+                    *o = self.component_log_density(c, x);
+                }
             }
         }
-        if max == f64::NEG_INFINITY {
-            return max;
+        log_sum_exp(&out[..self.k])
+    }
+
+    #[inline(always)]
+    fn fill_fixed<const D: usize>(&self, x: &[f64], out: &mut [f64]) {
+        for (c, o) in out.iter_mut().enumerate().take(self.k) {
+            let mu = &self.means[c * D..(c + 1) * D];
+            let p = &self.inv_chol[c * D * D..(c + 1) * D * D];
+            let mut maha = 0.0;
+            for i in 0..D {
+                let mut z = 0.0;
+                for j in 0..=i {
+                    z += p[i * D + j] * (x[j] - mu[j]);
+                }
+                maha += z * z;
+            }
+            *o = self.log_norm[c] - 0.5 * maha;
         }
-        let s: f64 = out[..self.k].iter().map(|v| (v - max).exp()).sum();
-        max + s.ln()
     }
 
     /// `ln p(x)` for one point.
@@ -509,6 +536,20 @@ impl Gmm {
             out[i] = s;
         }
     }
+}
+
+/// `ln sum_i exp(v_i)`, stable far in the tails; a single term is returned as it is.
+#[inline]
+pub fn log_sum_exp(v: &[f64]) -> f64 {
+    if v.len() == 1 {
+        return v[0];
+    }
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    let s: f64 = v.iter().map(|x| (x - max).exp()).sum();
+    max + s.ln()
 }
 
 /// Number of free parameters of a full-covariance mixture of `k` components in `d` dimensions.
