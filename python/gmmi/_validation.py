@@ -206,9 +206,10 @@ def resolve_seed(random_state: Any) -> int:
             f"random_state: expected None, a non-negative integer or a numpy Generator, got "
             f"{random_state!r}"
         )
-    if random_state < 0 or random_state >= 2**64:
-        raise ValueError(f"random_state: must be in [0, 2**64), got {random_state}")
-    return int(random_state)
+    seed = int(random_state)
+    if seed < 0 or seed >= 2**64:
+        raise ValueError(f"random_state: must be in [0, 2**64), got {seed}")
+    return seed
 
 
 def resolve_n_jobs(n_jobs: Any) -> Optional[int]:

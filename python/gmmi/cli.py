@@ -138,10 +138,11 @@ def _read(path: str) -> _Table:
     if lower.endswith(".npy"):
         arr = np.load(path, allow_pickle=False)
         arr = arr[:, None] if arr.ndim == 1 else arr
-        cols = list(range(arr.shape[1]))
-        return _Table([str(j) for j in cols], [arr[:, j] for j in cols])
+        idx = range(arr.shape[1])
+        return _Table([str(j) for j in idx], [arr[:, j] for j in idx])
     if lower.endswith(".npz"):
-        names, cols = [], []
+        names: list[str] = []
+        cols: list[np.ndarray] = []
         with np.load(path, allow_pickle=False) as z:
             for k in z.files:
                 a = z[k]

@@ -1,0 +1,162 @@
+//! Property-based fuzzing of the public entry points: whatever the input, no panic, and
+//! every outcome is either a value that makes sense or an error.
+//!
+//! The default case count keeps `cargo test` fast; `benches/fuzz.sh` runs the same
+//! properties with many more cases (`PROPTEST_CASES`) for a bounded time.
+
+use gmmi_core::em::{self, Data, EmOptions};
+use gmmi_core::estimator::{estimate, EstimatorOptions, Quantity};
+use gmmi_core::init::{initialize, InitMethod};
+use gmmi_core::integrate::{mutual_information, Integral};
+use gmmi_core::rng::{stream, Purpose};
+use gmmi_core::select::SelectOptions;
+use gmmi_core::{Control, Error, Gmm};
+use proptest::prelude::*;
+
+/// Floats including the awkward ones.
+fn any_float() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        8 => -10.0f64..10.0,
+        1 => prop::num::f64::ANY,
+        1 => Just(0.0),
+        1 => prop_oneof![Just(1e-300), Just(1e300), Just(-1e300), Just(1e-12), Just(1e12)],
+    ]
+}
+
+/// A valid mixture: covariances A A^T + eps I.
+fn valid_gmm() -> impl Strategy<Value = Gmm> {
+    (1usize..4, 1usize..5).prop_flat_map(|(d, k)| {
+        (
+            prop::collection::vec(0.05f64..1.0, k),
+            prop::collection::vec(-5.0f64..5.0, k * d),
+            prop::collection::vec(-2.0f64..2.0, k * d * d),
+            1e-3f64..1.0,
+        )
+            .prop_map(move |(w, m, a, eps)| {
+                let total: f64 = w.iter().sum();
+                let w: Vec<f64> = w.iter().map(|v| v / total).collect();
+                let mut c = vec![0.0; k * d * d];
+                for comp in 0..k {
+                    for i in 0..d {
+                        for j in 0..d {
+                            let mut s = if i == j { eps } else { 0.0 };
+                            for l in 0..d {
+                                s += a[comp * d * d + i * d + l] * a[comp * d * d + j * d + l];
+                            }
+                            c[comp * d * d + i * d + j] = s;
+                        }
+                    }
+                }
+                Gmm::new(d, w, m, c).expect("constructed to be valid")
+            })
+    })
+}
+
+fn data(max_rows: usize) -> impl Strategy<Value = (Vec<f64>, usize)> {
+    (1usize..4, 1usize..max_rows).prop_flat_map(|(d, n)| {
+        (
+            prop_oneof![
+                3 => prop::collection::vec(-5.0f64..5.0, n * d),
+                1 => prop::collection::vec((-3i32..3).prop_map(f64::from), n * d),
+                1 => prop::collection::vec(any_float(), n * d),
+            ],
+            Just(d),
+        )
+    })
+}
+
+/// Cases per property: 64 by default, `PROPTEST_CASES` to fuzz longer.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn construction_never_panics(
+        d in 1usize..4, k in 1usize..4,
+        w in prop::collection::vec(any_float(), 1..4),
+        m in prop::collection::vec(any_float(), 1..16),
+        c in prop::collection::vec(any_float(), 1..40),
+    ) {
+        let _ = (k, Gmm::new(d, w, m, c));
+    }
+
+    #[test]
+    fn densities_are_never_nan(g in valid_gmm(), x in prop::collection::vec(any_float(), 1..12)) {
+        let d = g.dim();
+        let n = x.len() / d;
+        if n > 0 {
+            let lp = g.log_density(&x[..n * d]).unwrap();
+            for (i, v) in lp.iter().enumerate() {
+                let row = &x[i * d..(i + 1) * d];
+                if row.iter().all(|v| v.is_finite()) {
+                    prop_assert!(!v.is_nan(), "NaN density at finite point {row:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn em_never_panics((x, d) in data(40), k in 1usize..4, init in 0usize..6, seed in 0u64..1000) {
+        let method = InitMethod::ALL[init].1;
+        let n = x.len() / d;
+        if x.iter().all(|v| v.is_finite()) && n >= k {
+            if let Ok(g0) = initialize(&x, d, k, method, None, &mut stream(seed, Purpose::Init, 0, 0)) {
+                let opts = EmOptions { max_iter: 50, reg_covar: 1e-6, ..EmOptions::default() };
+                match em::fit(&Data::new(&x, d), None, &g0, &opts, None) {
+                    Ok(f) => prop_assert!(f.lower_bound.is_finite()),
+                    Err(Error::Numerical(_)) | Err(Error::InvalidArgument { .. }) => {}
+                    Err(e) => prop_assert!(false, "unexpected error {e}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mi_is_finite_or_an_error(g in valid_gmm(), seed in 0u64..100, quad in any::<bool>()) {
+        if g.dim() >= 2 {
+            let integral = if quad { Integral::Quadrature { order: Some(8) } }
+                           else { Integral::MonteCarlo { samples: 500 } };
+            match mutual_information(&g, &[0], &[1], &integral, seed) {
+                Ok(v) => prop_assert!(v.is_finite()),
+                Err(Error::Numerical(_)) => {}
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sampling_is_finite(g in valid_gmm(), n in 0usize..200, seed in any::<u64>()) {
+        let (x, labels) = g.sample(n, seed);
+        prop_assert_eq!(x.len(), n * g.dim());
+        prop_assert!(x.iter().all(|v| v.is_finite()));
+        prop_assert!(labels.iter().all(|&l| l < g.n_components()));
+    }
+
+    #[test]
+    fn the_estimator_never_panics((x, d) in data(60), seed in 0u64..100) {
+        let opts = EstimatorOptions {
+            n_bootstrap: 2,
+            integral: Integral::MonteCarlo { samples: 200 },
+            select: SelectOptions { max_components: 3, ..SelectOptions::default() },
+            em: EmOptions { max_iter: 100, ..EmOptions::default() },
+            seed,
+            ..EstimatorOptions::default()
+        };
+        let q = if d >= 2 {
+            Quantity::MutualInformation { x: vec![0], y: (1..d).collect() }
+        } else {
+            Quantity::Entropy
+        };
+        match estimate(&x, d, &q, &opts, &Control::new()) {
+            Ok(e) => prop_assert!(e.mean().is_finite()),
+            Err(Error::Numerical(_)) | Err(Error::InvalidArgument { .. }) => {}
+            Err(e) => prop_assert!(false, "unexpected error {e}"),
+        }
+    }
+}
