@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
 
@@ -118,6 +118,14 @@ def as_block(
     return out
 
 
+@overload
+def check_int(
+    value: Any, name: str, *, minimum: int = 0, allow_none: Literal[False] = False
+) -> int: ...
+@overload
+def check_int(
+    value: Any, name: str, *, minimum: int = 0, allow_none: bool
+) -> Optional[int]: ...
 def check_int(
     value: Any, name: str, *, minimum: int = 0, allow_none: bool = False
 ) -> Optional[int]:
@@ -135,6 +143,19 @@ def check_int(
     return value
 
 
+@overload
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    minimum: float = 0.0,
+    strict: bool = True,
+    allow_none: Literal[False] = False,
+) -> float: ...
+@overload
+def check_float(
+    value: Any, name: str, *, minimum: float = 0.0, strict: bool = True, allow_none: bool
+) -> Optional[float]: ...
 def check_float(
     value: Any,
     name: str,
