@@ -19,6 +19,7 @@ from ._core import __version__ as __version__
 from ._warnings import (
     BadFitWarning,
     ConvergenceWarning,
+    DegenerateWarning,
     DiscreteDataWarning,
     GmmiWarning,
     MaxComponentsWarning,
@@ -38,6 +39,7 @@ from .result import MIResult, SelectionRecord
 __all__ = [
     "BadFitWarning",
     "ConvergenceWarning",
+    "DegenerateWarning",
     "DiscreteDataWarning",
     "GaussianMixture",
     "GmmiWarning",

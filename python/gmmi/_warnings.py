@@ -20,6 +20,12 @@ class BadFitWarning(GmmiWarning):
     or the search stopped early for lack of rows."""
 
 
+class DegenerateWarning(GmmiWarning):
+    """A fitted component is singular: the variables are (nearly) deterministic functions of
+    each other, or the data have many ties. The MI is then effectively infinite and the
+    reported value is set by ``reg_covar``."""
+
+
 class DiscreteDataWarning(GmmiWarning):
     """Data passed as continuous look discrete (few distinct values)."""
 
@@ -33,6 +39,7 @@ _KIND_TO_CLASS: dict[str, type[GmmiWarning]] = {
     "short_fits": BadFitWarning,
     "not_converged": ConvergenceWarning,
     "too_few_rows": BadFitWarning,
+    "degenerate": DegenerateWarning,
 }
 
 

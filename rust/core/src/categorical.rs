@@ -124,7 +124,7 @@ pub fn estimate(
         rows[l].push(i);
     }
     for (c, r) in rows.iter().enumerate() {
-        opts.select.validate(r.len()).map_err(|e| match e {
+        opts.select.validate(r.len(), d).map_err(|e| match e {
             Error::InvalidArgument { msg, .. } => {
                 Error::arg("y", format!("class {c} has {} rows: {msg}", r.len()))
             }
@@ -201,6 +201,12 @@ pub fn estimate(
                 message: format!("class {c}: {}", w.message),
             });
         }
+    }
+    for (c, g) in full_models.iter().enumerate() {
+        warnings.extend(crate::estimator::degeneracy_warning(
+            g,
+            &format!("class {c}: "),
+        ));
     }
     let bad = reps.iter().filter(|r| !r.1).count();
     if bad > 0 {

@@ -229,6 +229,56 @@ pub fn check_data(x: &[f64], d: usize) -> Result<usize> {
     Ok(n)
 }
 
+/// Smallest eigenvalue of a component's correlation matrix below which the model is
+/// treated as degenerate: the variables are then deterministic functions of each other on
+/// that component (to about 1e-4.5 relative noise) and the MI is effectively infinite.
+pub const DEGENERATE_EIGENVALUE: f64 = 1e-9;
+
+/// A warning when a component of `g` is (numerically) singular, judged on its correlation
+/// matrix so that units do not matter.
+pub fn degeneracy_warning(g: &Gmm, context: &str) -> Option<Warning> {
+    let d = g.dim();
+    if d < 2 {
+        // In 1-D a component collapsed onto tied values shows as a tiny variance relative to
+        // the mixture's.
+        let (_, total) = g.moments();
+        let worst = (0..g.n_components())
+            .map(|c| g.covariance(c)[0] / total[0])
+            .fold(f64::INFINITY, f64::min);
+        return (worst < DEGENERATE_EIGENVALUE).then(|| Warning {
+            kind: WarningKind::Degenerate,
+            message: format!(
+                "{context}a fitted component has a variance {worst:.1e} times the data's: \
+                 the data have many tied values; the estimate is set by reg_covar, not by the \
+                 data. Add jitter below the measurement precision or treat the variable as \
+                 discrete"
+            ),
+        });
+    }
+    let mut worst = f64::INFINITY;
+    for c in 0..g.n_components() {
+        let s = g.covariance(c);
+        let corr = nalgebra::DMatrix::from_fn(d, d, |i, j| {
+            s[i * d + j] / (s[i * d + i] * s[j * d + j]).sqrt()
+        });
+        let min = corr
+            .symmetric_eigenvalues()
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        worst = worst.min(min);
+    }
+    (worst < DEGENERATE_EIGENVALUE).then(|| Warning {
+        kind: WarningKind::Degenerate,
+        message: format!(
+            "{context}a fitted component is singular (smallest correlation eigenvalue \
+             {worst:.1e}): the variables are (nearly) deterministic functions of each other, \
+             or the data have many ties. The mutual information is then effectively infinite \
+             and the reported value is set by reg_covar, not by the data"
+        ),
+    })
+}
+
 fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning> {
     let bad = reps
         .iter()
@@ -302,6 +352,7 @@ pub fn estimate(
         fit_and_bootstrap(&z, d, &selection.warm_start, opts, ctrl, functional)?;
     let mut warnings = selection.warnings.clone();
     warnings.extend(not_converged_warning(&replicates, opts.em.max_iter));
+    warnings.extend(degeneracy_warning(&full.model, ""));
     Ok(Estimate {
         replicates,
         full_value,
@@ -350,6 +401,49 @@ mod tests {
         );
         // The reported model is in original units.
         assert!((e.model.means()[1] - 5.0).abs() < 0.5);
+    }
+
+    #[test]
+    fn perfect_dependence_is_flagged() {
+        let x: Vec<f64> = (0..300)
+            .flat_map(|i| {
+                let v = (i as f64 * 0.37).sin() * 3.0 + i as f64 * 0.01;
+                [v, 2.0 * v + 1.0]
+            })
+            .collect();
+        let opts = EstimatorOptions {
+            n_bootstrap: 2,
+            integral: Integral::MonteCarlo { samples: 1000 },
+            ..Default::default()
+        };
+        let q = Quantity::MutualInformation {
+            x: vec![0],
+            y: vec![1],
+        };
+        let e = estimate(&x, 2, &q, &opts, &Control::new()).unwrap();
+        assert!(e.warnings.iter().any(|w| w.kind == WarningKind::Degenerate));
+        // An ordinary Gaussian sample is not flagged.
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.9, 0.9, 1.0]).unwrap();
+        let (y, _) = g.sample(300, 3);
+        let e = estimate(&y, 2, &q, &opts, &Control::new()).unwrap();
+        assert!(e.warnings.iter().all(|w| w.kind != WarningKind::Degenerate));
+    }
+
+    #[test]
+    fn too_few_rows_per_fold_is_refused() {
+        let x = [0.0, 1.0, 1.0, 0.5, 2.0, 3.0];
+        let q = Quantity::MutualInformation {
+            x: vec![0],
+            y: vec![1],
+        };
+        let r = estimate(&x, 2, &q, &EstimatorOptions::default(), &Control::new());
+        match r {
+            Err(Error::InvalidArgument { arg, msg }) => {
+                assert_eq!(arg, "x");
+                assert!(msg.contains("at least 6 rows"), "{msg}");
+            }
+            other => panic!("expected an argument error, got {other:?}"),
+        }
     }
 
     #[test]

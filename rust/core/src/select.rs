@@ -78,8 +78,8 @@ impl Default for SelectOptions {
 }
 
 impl SelectOptions {
-    /// Checks the options against a data set of `n` rows.
-    pub fn validate(&self, n: usize) -> Result<()> {
+    /// Checks the options against a data set of `n` rows in `d` dimensions.
+    pub fn validate(&self, n: usize, d: usize) -> Result<()> {
         if self.n_inits == 0 {
             return Err(Error::arg("n_inits", "must be at least 1"));
         }
@@ -114,15 +114,20 @@ impl SelectOptions {
                 return Err(Error::arg("scale", "must be a finite positive number"));
             }
         }
-        // Every training split must hold at least as many rows as components.
+        // Every training split must hold more rows than dimensions (or a full covariance is
+        // singular) and at least as many rows as components.
         let n_train = n - n.div_ceil(self.n_folds);
         let k_needed = self.fixed_components.unwrap_or(1);
-        if n_train < k_needed {
+        let needed = k_needed.max(d + 1);
+        if n_train < needed {
+            let n_min = (needed * self.n_folds).div_ceil(self.n_folds - 1);
             return Err(Error::arg(
                 "x",
                 format!(
-                    "{n} rows leave {n_train} training rows per fold, fewer than the {k_needed} \
-                     components requested; provide more data or fewer components"
+                    "{n} rows leave {n_train} training rows per cross-validation fold; fitting \
+                     {k_needed} component(s) with full covariances in {d} dimensions needs at \
+                     least {needed} (at least {n_min} rows with n_folds={}): provide more data",
+                    self.n_folds
                 ),
             ));
         }
@@ -141,6 +146,9 @@ pub enum WarningKind {
     NotConverged,
     /// The search stopped early because there were too few training rows for more K.
     TooFewRows,
+    /// A fitted component is (numerically) singular: the variables are deterministic
+    /// functions of each other on part of the data, or there are many ties.
+    Degenerate,
 }
 
 /// A warning with its kind and a message for the user.
@@ -332,7 +340,7 @@ pub fn select(
     ctrl: &Control,
 ) -> Result<Selection> {
     let n = x.len() / d;
-    opts.validate(n)?;
+    opts.validate(n, d)?;
     em_opts.validate()?;
     let folds = make_folds(n, opts.n_folds, seed);
     let splits: Vec<(Vec<f64>, Vec<f64>)> = (0..opts.n_folds)

@@ -388,6 +388,7 @@ fn warning_kind(k: WarningKind) -> &'static str {
         WarningKind::ShortFits => "short_fits",
         WarningKind::NotConverged => "not_converged",
         WarningKind::TooFewRows => "too_few_rows",
+        WarningKind::Degenerate => "degenerate",
     }
 }
 
