@@ -172,13 +172,10 @@ fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
 /// are formed from a single exponential per component.
 #[inline(always)]
 fn accumulate(st: &mut Stats, lp: &mut [f64], u: &[f64], d: usize, wi: f64) {
-    let max = lp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut s = 0.0;
-    for v in lp.iter_mut() {
-        *v = (*v - max).exp();
-        s += *v;
-    }
-    st.ll += wi * (max + s.ln());
+    // After this, lp[c] = exp(lp[c] - max) and lse = max + ln(sum).
+    let lse = crate::gmm::log_sum_exp_in_place(lp);
+    st.ll += wi * lse;
+    let s: f64 = lp.iter().sum();
     let scale = wi / s;
     for (c, e) in lp.iter().enumerate() {
         let r = e * scale;

@@ -552,6 +552,26 @@ pub fn log_sum_exp(v: &[f64]) -> f64 {
     max + s.ln()
 }
 
+/// `ln sum_i exp(v_i)`, overwriting `v` with `exp(v_i - max)` (the responsibilities up to
+/// their sum); a single term is returned as it is (and `v` becomes `[1]`).
+#[inline]
+pub fn log_sum_exp_in_place(v: &mut [f64]) -> f64 {
+    if v.len() == 1 {
+        let x = v[0];
+        v[0] = 1.0;
+        return x;
+    }
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    for x in v.iter_mut() {
+        *x = (*x - max).exp();
+    }
+    let s: f64 = v.iter().sum();
+    max + s.ln()
+}
+
 /// Number of free parameters of a full-covariance mixture of `k` components in `d` dimensions.
 pub fn n_parameters(k: usize, d: usize) -> usize {
     k - 1 + k * d + k * d * (d + 1) / 2

@@ -278,6 +278,9 @@ pub fn mutual_information(
     check_blocks(g.dim(), &[("x", x), ("y", y)])?;
     let xy = concat(&[x, y]);
     let joint = g.marginal(&xy)?;
+    if let (Integral::MonteCarlo { samples }, 1, 1) = (*integral, x.len(), y.len()) {
+        return mi_scalar_pair_mc(&joint, samples, seed);
+    }
     let nx = x.len();
     let xs: Vec<usize> = (0..nx).collect();
     let ys: Vec<usize> = (nx..xy.len()).collect();
@@ -299,6 +302,110 @@ pub fn mutual_information(
         },
     ];
     expectation(&joint, &terms, integral, seed)
+}
+
+/// Per-component constants of the fused kernel for the MI of two scalar variables.
+struct PairComponent {
+    mu: [f64; 2],
+    /// Lower Cholesky factor of the joint covariance (for sampling): l11, l21, l22.
+    l: [f64; 3],
+    /// Inverse of that factor: p11, p21, p22. `p11 = 1 / sd_x`, so the x-marginal's
+    /// standardised value comes free with the joint one.
+    p: [f64; 3],
+    /// `1 / sd_y` for the y-marginal.
+    iy: f64,
+    /// Log-normalisers (with the log-weight) of the joint, x- and y-marginal densities.
+    nj: f64,
+    nx: f64,
+    ny: f64,
+}
+
+use crate::gmm::log_sum_exp_in_place as lse_in_place;
+
+/// Monte Carlo MI of a 2-D mixture between its two coordinates, with the joint and both
+/// marginal densities evaluated in one pass per draw: the same integral as the general
+/// path, about three times faster. Draws come in chunks with their own streams, so the
+/// value does not depend on the number of threads.
+fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64) -> Result<f64> {
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+
+    Integral::MonteCarlo { samples }.validate(2)?;
+    let k = g.n_components();
+    let half_ln_2pi = 0.5 * crate::gmm::LN_2PI;
+    let comps: Vec<PairComponent> = (0..k)
+        .map(|c| {
+            let (mu, l, p, s) = (
+                g.mean(c),
+                g.chol(c),
+                g.inverse_cholesky_factors(),
+                g.covariance(c),
+            );
+            let p = &p[c * 4..(c + 1) * 4];
+            let lw = g.weights()[c].ln();
+            PairComponent {
+                mu: [mu[0], mu[1]],
+                l: [l[0], l[2], l[3]],
+                p: [p[0], p[2], p[3]],
+                iy: 1.0 / s[3].sqrt(),
+                nj: g.log_norms()[c],
+                nx: lw - half_ln_2pi + p[0].ln(),
+                ny: lw - half_ln_2pi - 0.5 * s[3].ln(),
+            }
+        })
+        .collect();
+    let cum: Vec<f64> = g
+        .weights()
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w;
+            Some(*acc)
+        })
+        .collect();
+    let n_chunks = samples.div_ceil(CHUNK_ROWS);
+    let sums: Vec<f64> = (0..n_chunks)
+        .into_par_iter()
+        .map(|ci| {
+            let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
+            let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
+            let (mut lj, mut lx, mut ly) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+            let mut total = 0.0;
+            for _ in 0..rows {
+                let c = if k == 1 {
+                    0
+                } else {
+                    let u: f64 = r.random();
+                    cum.iter().position(|&a| u < a).unwrap_or(k - 1)
+                };
+                let e1: f64 = r.sample(StandardNormal);
+                let e2: f64 = r.sample(StandardNormal);
+                let s = &comps[c];
+                let v1 = s.mu[0] + s.l[0] * e1;
+                let v2 = s.mu[1] + s.l[1] * e1 + s.l[2] * e2;
+                for (j, q) in comps.iter().enumerate() {
+                    let u1 = v1 - q.mu[0];
+                    let u2 = v2 - q.mu[1];
+                    let z1 = q.p[0] * u1;
+                    let z2 = q.p[1] * u1 + q.p[2] * u2;
+                    let zy = q.iy * u2;
+                    lx[j] = q.nx - 0.5 * z1 * z1;
+                    lj[j] = q.nj - 0.5 * (z1 * z1 + z2 * z2);
+                    ly[j] = q.ny - 0.5 * zy * zy;
+                }
+                total += lse_in_place(&mut lj) - lse_in_place(&mut lx) - lse_in_place(&mut ly);
+            }
+            total
+        })
+        .collect();
+    let value = sums.iter().sum::<f64>() / samples as f64;
+    if !value.is_finite() {
+        return Err(Error::Numerical(
+            "the integral is not finite: the fitted model is degenerate (for example, one \
+             variable is an exact function of the other)"
+                .into(),
+        ));
+    }
+    Ok(value)
 }
 
 /// `I(X;Y|Z) = E[ln p(x,y,z) + ln p(z) - ln p(x,z) - ln p(y,z)]`.
@@ -505,6 +612,50 @@ mod tests {
             0,
         );
         assert!(matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "integral"));
+    }
+
+    #[test]
+    fn fused_pair_kernel_agrees_with_the_general_path() {
+        // The fused 2-D kernel and the general term-by-term integrand are the same integral:
+        // on the same model their MC estimates agree within MC error, and the fused one
+        // agrees with the exact quadrature.
+        let g = Gmm::new(
+            2,
+            vec![0.3, 0.45, 0.25],
+            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
+            vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
+        )
+        .unwrap();
+        let fused = mi_scalar_pair_mc(&g, 400_000, 9).unwrap();
+        let terms = [
+            Term {
+                coef: 1.0,
+                model: g.clone(),
+                dims: None,
+            },
+            Term {
+                coef: -1.0,
+                model: g.marginal(&[0]).unwrap(),
+                dims: Some(vec![0]),
+            },
+            Term {
+                coef: -1.0,
+                model: g.marginal(&[1]).unwrap(),
+                dims: Some(vec![1]),
+            },
+        ];
+        let general =
+            expectation(&g, &terms, &Integral::MonteCarlo { samples: 400_000 }, 9).unwrap();
+        let quad = mutual_information(&g, &[0], &[1], &Integral::Quadrature { order: Some(96) }, 0)
+            .unwrap();
+        // Integrand sd < 1.5: MC standard error < 0.0024 each; 4 of them for the
+        // difference of two independent estimates (sqrt 2 x 0.0024 x 4 < 0.014).
+        assert!((fused - general).abs() < 0.014, "{fused} vs {general}");
+        assert!((fused - quad).abs() < 0.01, "{fused} vs {quad}");
+        // Single Gaussian: the integrand is exactly quadratic, MC error ~ 1/sqrt(n).
+        let one = gauss(0.6);
+        let v = mi_scalar_pair_mc(&one, 200_000, 1).unwrap();
+        assert!((v + 0.5 * (1.0f64 - 0.36).ln()).abs() < 0.01);
     }
 
     #[test]
