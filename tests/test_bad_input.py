@@ -217,3 +217,18 @@ def test_pandas_inputs_work():
     df = pd.DataFrame({"a": x, "b": y, "c": pd.Categorical(np.where(LAB, "u", "v"))})
     assert np.isfinite(MI(df[["a"]], df["b"], **FAST).mean)
     assert np.isfinite(MI(df["a"], df["c"], discrete_y=True, **FAST).mean)
+
+
+def test_cli_matrix(tmp_path, capsys):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,lab\n" + "\n".join(f"{u},{v},c{i % 2}" for i, (u, v) in
+                                          enumerate(X)))
+    out, png = tmp_path / "m.csv", tmp_path / "m.png"
+    assert cli_main(["matrix", str(csv), "--a", "a,b", "--b", "lab", "--discrete-b",
+                     "--n-bootstrap", "2", "--mc-samples", "500", "--out", str(out),
+                     "--plot", str(png), "--quiet"]) == 0
+    assert "lab" in capsys.readouterr().out
+    assert out.read_text().splitlines()[0] == "row,col,mean,std,n_components,error"
+    assert png.stat().st_size > 1000
+    assert cli_main(["matrix", str(csv), "--a", "a,zz"]) == 1
+    assert "column 'zz'" in capsys.readouterr().err

@@ -20,7 +20,11 @@ x = rng.normal(size=200_000)
 y = x + rng.normal(size=200_000)
 print("ready", flush=True)
 try:
-    gmmi.mutual_information(x, y, n_bootstrap=10_000, random_state=0)
+    if sys.argv[1] == "matrix":
+        A = np.column_stack([x, y, x - y, x * 0.5 + rng.normal(size=200_000)])
+        gmmi.mi_matrix(A, n_bootstrap=1000, random_state=0)
+    else:
+        gmmi.mutual_information(x, y, n_bootstrap=10_000, random_state=0)
     print("finished", flush=True)
 except KeyboardInterrupt:
     t = time.perf_counter()
@@ -32,8 +36,9 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_sigint_stops_a_long_estimate_within_a_second():
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
+@pytest.mark.parametrize("what", ["estimate", "matrix"])
+def test_sigint_stops_a_long_call_within_a_second(what):
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, what], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -1,4 +1,4 @@
-"""The ``gmmi`` command line: ``gmmi demo`` and ``gmmi estimate``.
+"""The ``gmmi`` command line: ``gmmi demo``, ``gmmi estimate`` and ``gmmi matrix``.
 
 Exit codes: 0 on success, 1 when the computation or the input fails (the message says what
 to fix), 2 for a usage error.
@@ -185,6 +185,70 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    from .pairs import _matrix_of_columns
+
+    table = _read(args.file)
+
+    def columns(spec: str, discrete: bool) -> tuple[list[str], list[np.ndarray]]:
+        names = _split_cols(spec)
+        cols = [table.get(n) for n in names]
+        labels = [table.names[int(n)] if n not in table.names else n for n in names]
+        if not discrete:
+            for n, c in zip(names, cols):
+                if c.dtype.kind not in "fiu":
+                    raise ValueError(f"column {n!r} is not numeric; for labels use "
+                                     "--discrete-a / --discrete-b")
+        return labels, cols
+
+    a_labels, a_cols = columns(args.a, args.discrete_a)
+    b = columns(args.b, args.discrete_b) if args.b else None
+    base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
+    m = _matrix_of_columns(
+        a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
+        block_size=None, miller_madow=False,
+        options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
+                 "integral": args.integral, "base": base, "random_state": args.random_state,
+                 "n_jobs": args.n_jobs, "progress": _progress_default(args)})
+    if args.out:
+        with open(args.out, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["row", "col", "mean", "std", "n_components", "error"])
+            for i, r in enumerate(m.row_labels):
+                for j, c in enumerate(m.col_labels):
+                    if m.symmetric and i == j:
+                        continue
+                    w.writerow([r, c, m.mean[i, j], m.std[i, j], m.n_components[i, j],
+                                m.errors.get((r, c), "")])
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = m.plot()
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.plot, dpi=120)
+    if args.json:
+        def finite(a: np.ndarray) -> list[list[Optional[float]]]:
+            return [[float(v) if math.isfinite(v) else None for v in row] for row in a]
+
+        print(json.dumps({"rows": m.row_labels, "cols": m.col_labels,
+                          "mean": finite(m.mean), "std": finite(m.std),
+                          "unit": m.unit, "errors": [[r, c, e] for (r, c), e in
+                                                     m.errors.items()]}, indent=2))
+    else:
+        width = max(14, *(len(c) + 1 for c in m.col_labels))
+        first = max(len(r) for r in m.row_labels) + 1
+        print(f"MI ({m.unit}), {m.options['n_bootstrap']} bootstrap replicates")
+        print(" " * first + "".join(f"{c:>{width}}" for c in m.col_labels))
+        for i, r in enumerate(m.row_labels):
+            cells = [f"{m.mean[i, j]:.3f}±{m.std[i, j]:.3f}" if np.isfinite(m.mean[i, j])
+                     else "—" for j in range(len(m.col_labels))]
+            print(f"{r:<{first}}" + "".join(f"{c:>{width}}" for c in cells))
+        for (r, c), e in m.errors.items():
+            print(f"  failed: ({r}, {c}): {e}", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gmmi",
@@ -225,6 +289,22 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     common(est)
     est.set_defaults(func=_cmd_estimate)
+
+    mat = sub.add_parser("matrix", help="MI between every column of --a and every column of "
+                                        "--b (or every pair of --a)")
+    mat.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
+    mat.add_argument("--a", required=True, metavar="COLS", help="comma-separated columns")
+    mat.add_argument("--b", default=None, metavar="COLS",
+                     help="columns (default: every pair of --a)")
+    mat.add_argument("--discrete-a", action="store_true", help="--a columns are categorical")
+    mat.add_argument("--discrete-b", action="store_true", help="--b columns are categorical")
+    mat.add_argument("--mc-samples", type=int, default=100_000, metavar="N")
+    mat.add_argument("--integral", choices=("mc", "quadrature"), default="mc")
+    mat.add_argument("--base", default="nat", help="nat (default), bit, or a number")
+    mat.add_argument("--out", default=None, metavar="CSV", help="write a tidy CSV")
+    mat.add_argument("--plot", default=None, metavar="PNG", help="write a heatmap")
+    common(mat)
+    mat.set_defaults(func=_cmd_matrix)
     return p
 
 
