@@ -223,7 +223,8 @@ def _joint(
         cols.append([])
     raw = run_with_control(
         _core.estimate, data, kind, cols[0], cols[1], cols[2],
-        seed=seed, n_jobs=jobs, progress=progress, desc=quantity.replace("_", " "), **opts,
+        options=_core.Options(seed=seed, **opts), n_jobs=jobs, progress=progress,
+        desc=quantity.replace("_", " "),
     )
     collected: list[str] = []
     _emit(raw["warnings"], collected)
@@ -280,7 +281,8 @@ def _categorical(
         )
     raw = run_with_control(
         _core.estimate_categorical, data, codes, len(classes),
-        seed=seed, n_jobs=jobs, progress=progress, desc="categorical MI", **opts,
+        options=_core.Options(seed=seed, **opts), n_jobs=jobs, progress=progress,
+        desc="categorical MI",
     )
     collected: list[str] = []
     _emit(raw["warnings"], collected)

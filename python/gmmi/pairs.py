@@ -230,8 +230,13 @@ def _compute_block(
     pairs: list[tuple[str, int, int]],
     kwargs: dict[str, Any],
 ) -> list[Any]:
-    """Computes a block of pairs; runs on an executor's worker (module-level: picklable)."""
-    return list(_core.estimate_pairs(cont, codes, levels, pairs, **kwargs))
+    """Computes a block of pairs; runs on an executor's worker (module-level: picklable).
+    ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow`` and
+    ``n_jobs``."""
+    opts = dict(kwargs)
+    miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
+    return list(_core.estimate_pairs(cont, codes, levels, pairs, miller_madow=miller_madow,
+                                     options=_core.Options(**opts), n_jobs=n_jobs))
 
 
 def _block_inputs(
@@ -403,13 +408,13 @@ def _matrix_of_columns(
         raise ValueError(f"A: at least 2 rows are needed, got {data.n}")
     cont, codes = data.arrays()
     pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
-    kwargs = dict(opts, miller_madow=miller_madow, seed=seed)
     if executor is None:
         raw = run_with_control(_core.estimate_pairs, cont, codes, data.levels, pairs,
-                               n_jobs=jobs, progress=progress, desc="MI matrix", outer=True,
-                               **kwargs)
+                               miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
+                               n_jobs=jobs, progress=progress, desc="MI matrix", outer=True)
     else:
-        raw = _run_executor(executor, cont, codes, data.levels, pairs, dict(kwargs, n_jobs=jobs),
+        raw = _run_executor(executor, cont, codes, data.levels, pairs,
+                            dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs),
                             block_size, progress)
     p, q = len(a_ref), len(b_ref)
     nb = opts["n_bootstrap"]

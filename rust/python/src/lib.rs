@@ -442,61 +442,74 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
     Ok(out)
 }
 
-/// Options shared by every estimator entry point, parsed once.
-#[allow(clippy::too_many_arguments)]
-fn estimator_options(
-    n_bootstrap: usize,
-    mc_samples: usize,
-    integral: &str,
-    quadrature_order: Option<usize>,
-    selection: &str,
-    n_inits: usize,
-    n_folds: usize,
-    patience: usize,
-    threshold_components: f64,
-    max_components: usize,
-    n_components: Option<usize>,
-    threshold_fit: f64,
-    reg_covar: f64,
-    max_iter: usize,
-    init: &str,
-    scale: Option<f64>,
-    standardize: bool,
-    seed: u64,
-) -> PyResult<EstimatorOptions> {
-    let metric: Metric = selection.parse().map_err(to_py)?;
-    let init: InitMethod = init.parse().map_err(to_py)?;
-    Ok(EstimatorOptions {
-        select: SelectOptions {
-            n_inits,
-            n_folds,
-            patience,
-            threshold: threshold_components,
-            max_components,
-            fixed_components: n_components,
-            metric,
-            init,
-            scale,
-        },
-        em: EmOptions {
-            threshold: threshold_fit,
-            max_iter,
-            reg_covar,
-            record_curves: false,
-        },
-        n_bootstrap,
-        integral: parse_integral(integral, mc_samples, quadrature_order)?,
-        standardize,
-        seed,
-    })
+/// The estimator's options, checked once on construction into the core's validated type
+/// (every entry point then takes this object instead of twenty arguments).
+#[pyclass(module = "gmmi._core", frozen, name = "Options")]
+struct Options(EstimatorOptions);
+
+#[pymethods]
+impl Options {
+    #[new]
+    #[pyo3(signature = (
+        *, n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
+        patience, threshold_components, max_components, n_components, threshold_fit,
+        reg_covar, max_iter, init, scale, standardize, seed
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n_bootstrap: usize,
+        mc_samples: usize,
+        integral: &str,
+        quadrature_order: Option<usize>,
+        selection: &str,
+        n_inits: usize,
+        n_folds: usize,
+        patience: usize,
+        threshold_components: f64,
+        max_components: usize,
+        n_components: Option<usize>,
+        threshold_fit: f64,
+        reg_covar: f64,
+        max_iter: usize,
+        init: &str,
+        scale: Option<f64>,
+        standardize: bool,
+        seed: u64,
+    ) -> PyResult<Self> {
+        let metric: Metric = selection.parse().map_err(to_py)?;
+        let init: InitMethod = init.parse().map_err(to_py)?;
+        let opts = EstimatorOptions {
+            select: SelectOptions {
+                n_inits,
+                n_folds,
+                patience,
+                threshold: threshold_components,
+                max_components,
+                fixed_components: n_components,
+                metric,
+                init,
+                scale,
+            },
+            em: EmOptions {
+                threshold: threshold_fit,
+                max_iter,
+                reg_covar,
+                record_curves: false,
+            },
+            n_bootstrap,
+            integral: parse_integral(integral, mc_samples, quadrature_order)?,
+            standardize,
+            seed,
+        };
+        opts.em.validate().map_err(to_py)?;
+        Ok(Options(opts))
+    }
 }
 
 /// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse".
 #[pyfunction]
 #[pyo3(signature = (
-    data, kind, x_cols, y_cols, z_cols, *, n_bootstrap, mc_samples, integral, quadrature_order,
-    selection, n_inits, n_folds, patience, threshold_components, max_components, n_components,
-    threshold_fit, reg_covar, max_iter, init, scale, standardize, seed, n_jobs=None, control=None
+    data, kind, x_cols, y_cols, z_cols, *, options, n_jobs=None, control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate<'py>(
@@ -506,48 +519,12 @@ fn estimate<'py>(
     x_cols: Vec<usize>,
     y_cols: Vec<usize>,
     z_cols: Vec<usize>,
-    n_bootstrap: usize,
-    mc_samples: usize,
-    integral: &str,
-    quadrature_order: Option<usize>,
-    selection: &str,
-    n_inits: usize,
-    n_folds: usize,
-    patience: usize,
-    threshold_components: f64,
-    max_components: usize,
-    n_components: Option<usize>,
-    threshold_fit: f64,
-    reg_covar: f64,
-    max_iter: usize,
-    init: &str,
-    scale: Option<f64>,
-    standardize: bool,
-    seed: u64,
+    options: &Options,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (v, d) = rows(&data);
-    let opts = estimator_options(
-        n_bootstrap,
-        mc_samples,
-        integral,
-        quadrature_order,
-        selection,
-        n_inits,
-        n_folds,
-        patience,
-        threshold_components,
-        max_components,
-        n_components,
-        threshold_fit,
-        reg_covar,
-        max_iter,
-        init,
-        scale,
-        standardize,
-        seed,
-    )?;
+    let opts = &options.0;
     let quantity = match kind {
         "mi" => Quantity::MutualInformation {
             x: x_cols,
@@ -577,7 +554,7 @@ fn estimate<'py>(
     };
     let ctrl = ctrl_of(control);
     let e = run(py, n_jobs, || {
-        estimator::estimate(&v, d, &quantity, &opts, &ctrl)
+        estimator::estimate(&v, d, &quantity, opts, &ctrl)
     })?;
     estimate_dict(py, e)
 }
@@ -618,9 +595,7 @@ fn model_quantity(
 /// Continuous-categorical MI: x rows and class codes in 0..n_classes.
 #[pyfunction]
 #[pyo3(signature = (
-    data, labels, n_classes, *, n_bootstrap, mc_samples, integral, quadrature_order,
-    selection, n_inits, n_folds, patience, threshold_components, max_components, n_components,
-    threshold_fit, reg_covar, max_iter, init, scale, standardize, seed, n_jobs=None, control=None
+    data, labels, n_classes, *, options, n_jobs=None, control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate_categorical<'py>(
@@ -628,52 +603,16 @@ fn estimate_categorical<'py>(
     data: PyReadonlyArray2<'_, f64>,
     labels: PyReadonlyArray1<'_, i64>,
     n_classes: usize,
-    n_bootstrap: usize,
-    mc_samples: usize,
-    integral: &str,
-    quadrature_order: Option<usize>,
-    selection: &str,
-    n_inits: usize,
-    n_folds: usize,
-    patience: usize,
-    threshold_components: f64,
-    max_components: usize,
-    n_components: Option<usize>,
-    threshold_fit: f64,
-    reg_covar: f64,
-    max_iter: usize,
-    init: &str,
-    scale: Option<f64>,
-    standardize: bool,
-    seed: u64,
+    options: &Options,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (v, d) = rows(&data);
     let labels = codes(&labels, "y")?;
-    let opts = estimator_options(
-        n_bootstrap,
-        mc_samples,
-        integral,
-        quadrature_order,
-        selection,
-        n_inits,
-        n_folds,
-        patience,
-        threshold_components,
-        max_components,
-        n_components,
-        threshold_fit,
-        reg_covar,
-        max_iter,
-        init,
-        scale,
-        standardize,
-        seed,
-    )?;
+    let opts = &options.0;
     let ctrl = ctrl_of(control);
     let e = run(py, n_jobs, || {
-        categorical::estimate(&v, d, &labels, n_classes, &opts, &ctrl)
+        categorical::estimate(&v, d, &labels, n_classes, opts, &ctrl)
     })?;
     let out = PyDict::new(py);
     out.set_item(
@@ -753,10 +692,7 @@ fn estimate_discrete<'py>(
 /// Returns one entry per pair: a dict, or the error message of a pair that failed.
 #[pyfunction]
 #[pyo3(signature = (
-    continuous, codes, levels, pairs, *, miller_madow, n_bootstrap, mc_samples, integral,
-    quadrature_order, selection, n_inits, n_folds, patience, threshold_components,
-    max_components, n_components, threshold_fit, reg_covar, max_iter, init, scale,
-    standardize, seed, n_jobs=None, control=None
+    continuous, codes, levels, pairs, *, miller_madow, options, n_jobs=None, control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate_pairs<'py>(
@@ -766,24 +702,7 @@ fn estimate_pairs<'py>(
     levels: Vec<usize>,
     pairs: Vec<(String, usize, usize)>,
     miller_madow: bool,
-    n_bootstrap: usize,
-    mc_samples: usize,
-    integral: &str,
-    quadrature_order: Option<usize>,
-    selection: &str,
-    n_inits: usize,
-    n_folds: usize,
-    patience: usize,
-    threshold_components: f64,
-    max_components: usize,
-    n_components: Option<usize>,
-    threshold_fit: f64,
-    reg_covar: f64,
-    max_iter: usize,
-    init: &str,
-    scale: Option<f64>,
-    standardize: bool,
-    seed: u64,
+    options: &Options,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -828,26 +747,7 @@ fn estimate_pairs<'py>(
             Ok(Pair { kind, a, b })
         })
         .collect::<PyResult<Vec<_>>>()?;
-    let opts = estimator_options(
-        n_bootstrap,
-        mc_samples,
-        integral,
-        quadrature_order,
-        selection,
-        n_inits,
-        n_folds,
-        patience,
-        threshold_components,
-        max_components,
-        n_components,
-        threshold_fit,
-        reg_covar,
-        max_iter,
-        init,
-        scale,
-        standardize,
-        seed,
-    )?;
+    let opts = &options.0;
     let ctrl = ctrl_of(control);
     let cols = Columns {
         n,
@@ -857,7 +757,7 @@ fn estimate_pairs<'py>(
         levels: &levels,
     };
     let out = run(py, n_jobs, || {
-        pairs::estimate_pairs(&cols, &pairs, &opts, miller_madow, &ctrl)
+        pairs::estimate_pairs(&cols, &pairs, opts, miller_madow, &ctrl)
     })?;
     let list = PyList::empty(py);
     for r in out {
@@ -881,6 +781,7 @@ fn estimate_pairs<'py>(
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Control>()?;
     m.add_class::<Mixture>()?;
+    m.add_class::<Options>()?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
