@@ -424,7 +424,9 @@ pub fn select(
             kind: WarningKind::ShortFits,
             message: format!(
                 "every cross-validation fit at K={k} stopped within 2 EM iterations, a sign of a \
-                 bad fit; try a smaller threshold_fit or another init"
+                 bad fit: with init='random_sklearn' every component starts at the data mean \
+                 (the more rows, the closer) and EM can stop there; use init='kmeans' or a \
+                 smaller threshold_fit"
             ),
         });
     }
