@@ -329,6 +329,75 @@ fn evaluate_k(
     Ok((rec, warm))
 }
 
+/// Fits stopped within this many EM iterations are taken as stalled at their start.
+const STALLED_ITERATIONS: usize = 3;
+
+/// A check of the published method's blind spot, which changes no result: when the search
+/// stopped because every fit at the next K stalled at its start (random responsibilities
+/// put all components at the data mean; with many rows or well-separated clusters EM can
+/// stop there), the next K is refitted from a k-means start. If that scores better on the
+/// held-out folds than the selected K, the selected K is likely too small and a warning
+/// says so.
+#[allow(clippy::too_many_arguments)]
+fn stalled_stop_check(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    records: &[KRecord],
+    splits: &[(Vec<f64>, Vec<f64>)],
+    opts: &SelectOptions,
+    em_opts: &EmOptions,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<Option<Warning>> {
+    if matches!(opts.init, InitMethod::Kmeans | InitMethod::KmeansSklearn) {
+        return Ok(None);
+    }
+    let Some(next) = records.iter().find(|r| r.k == k + 1) else {
+        return Ok(None);
+    };
+    if !next.n_iter.iter().all(|&it| it <= STALLED_ITERATIONS) {
+        return Ok(None);
+    }
+    let selected = records
+        .iter()
+        .find(|r| r.k == k)
+        .expect("selected K was recorded");
+    let n_f = splits.len();
+    let row = &selected.fold_scores[selected.best_init * n_f..(selected.best_init + 1) * n_f];
+    let selected_score = row.iter().sum::<f64>() / n_f as f64;
+    let mut g = rng::stream(seed, Purpose::Init, (k + 1) as u64, u64::MAX);
+    let start = match initialize(x, d, k + 1, InitMethod::Kmeans, None, &mut g) {
+        Ok(s) => s,
+        Err(Error::Numerical(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let scores: Vec<f64> = splits
+        .par_iter()
+        .map(|(train, valid)| {
+            match em::fit(&Data::new(train, d), None, &start, em_opts, Some(ctrl)) {
+                Ok(f) => f.model.score(valid),
+                Err(Error::Numerical(_)) => Ok(f64::NEG_INFINITY),
+                Err(e) => Err(e),
+            }
+        })
+        .collect::<Result<_>>()?;
+    let check = scores.iter().sum::<f64>() / n_f as f64;
+    Ok((check > selected_score + opts.threshold).then(|| Warning {
+        kind: WarningKind::ShortFits,
+        message: format!(
+            "the search stopped at K={k} because every fit at K={} stalled at its start \
+             (within {STALLED_ITERATIONS} EM iterations: with init='{}' all components start at \
+             the data mean), but a k-means start at K={} scores {:.4} higher on held-out data: \
+             the selected K is likely too small. Use init='kmeans'",
+            k + 1,
+            opts.init.name(),
+            k + 1,
+            check - selected_score
+        ),
+    }))
+}
+
 /// Chooses the number of components for the rows of `x` (row-major `n x d`) and returns
 /// the per-K records and the warm-start parameters of the chosen K.
 pub fn select(
@@ -430,6 +499,9 @@ pub fn select(
             ),
         });
     }
+    warnings.extend(stalled_stop_check(
+        x, d, k, &records, &splits, opts, em_opts, seed, ctrl,
+    )?);
     let unconverged: usize = records
         .iter()
         .map(|r| {
@@ -504,6 +576,63 @@ mod tests {
             assert_eq!(s.records.len(), 4);
             assert_eq!(s.records[0].fold_scores.len(), 6);
         }
+    }
+
+    #[test]
+    fn a_stop_caused_by_stalled_fits_is_flagged() {
+        // D5 of the paper at n = 100,000: random responsibilities start every component at
+        // the data mean, with this many rows EM stalls there at K=3 and the published
+        // search keeps K=2 (truth: 5). The check refits K=3 from k-means, finds it better on
+        // held-out data and warns.
+        let d5 = Gmm::new(
+            2,
+            vec![0.2, 0.35, 0.15, 0.12, 0.18],
+            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0, 2.0, 1.0, -0.25, 0.0],
+            vec![
+                1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1, 0.5, -0.1, -0.1, 0.9,
+                0.2, -0.05, -0.05, 0.1,
+            ],
+        )
+        .unwrap();
+        let (x, _) = d5.sample(100_000, 1);
+        let ctrl = Control::new();
+        let s = select(
+            &x,
+            2,
+            &SelectOptions::default(),
+            &EmOptions::default(),
+            0,
+            &ctrl,
+        )
+        .unwrap();
+        assert!(
+            s.k < 5,
+            "the published search did not stall here (K={})",
+            s.k
+        );
+        assert!(
+            s.warnings.iter().any(|w| w.kind == WarningKind::ShortFits),
+            "K={} without a warning",
+            s.k
+        );
+        // A single Gaussian: the stalled K=2 fits are right to lose; no warning.
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.6, 0.6, 1.0]).unwrap();
+        let (y, _) = g.sample(20_000, 5);
+        let s = select(
+            &y,
+            2,
+            &SelectOptions::default(),
+            &EmOptions::default(),
+            1,
+            &ctrl,
+        )
+        .unwrap();
+        assert_eq!(s.k, 1);
+        assert!(
+            s.warnings.iter().all(|w| w.kind != WarningKind::ShortFits),
+            "{:?}",
+            s.warnings
+        );
     }
 
     #[test]
