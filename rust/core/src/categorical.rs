@@ -15,7 +15,7 @@ use crate::em::{self, Data};
 use crate::error::{Error, Result};
 use crate::estimator::{check_data, EstimatorOptions, Standardizer};
 use crate::gmm::Gmm;
-use crate::integrate::{expectation, Integral, Term};
+use crate::integrate::{kl_divergence, Integral};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Selection, Warning, WarningKind};
 
@@ -41,25 +41,14 @@ pub fn categorical_mi(models: &[Gmm], pi: &[f64], integral: &Integral, seed: u64
         return Err(Error::arg("y", "one model per class is needed"));
     }
     let mix = pooled(models, pi)?;
+    // Each class contributes KL(p(x|c) || sum_c' pi_c' p(x|c')).
     let parts: Vec<f64> = models
         .par_iter()
         .enumerate()
         .map(|(c, g)| {
-            let terms = [
-                Term {
-                    coef: 1.0,
-                    model: g.clone(),
-                    dims: None,
-                },
-                Term {
-                    coef: -1.0,
-                    model: mix.clone(),
-                    dims: None,
-                },
-            ];
-            expectation(
+            kl_divergence(
                 g,
-                &terms,
+                &mix,
                 integral,
                 rng::derive(seed, Purpose::Class, c as u64, 0),
             )

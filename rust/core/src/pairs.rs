@@ -73,6 +73,19 @@ pub struct PairResult {
     pub n_components: Option<usize>,
 }
 
+impl PairResult {
+    /// Mean and std of the replicates (the full-data value when there are none).
+    fn from_replicates(values: Vec<f64>, full_value: f64) -> Self {
+        let (mean, std) = mean_std(&values);
+        PairResult {
+            mean: if values.is_empty() { full_value } else { mean },
+            std,
+            values,
+            n_components: None,
+        }
+    }
+}
+
 fn one(
     cols: &Columns,
     p: &Pair,
@@ -125,16 +138,7 @@ fn one(
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
             let e = categorical::estimate(&x, 1, &labels, c, opts, ctrl)?;
-            let (mut mean, std) = e.mean_std();
-            if e.values.is_empty() {
-                mean = e.full_value;
-            }
-            Ok(PairResult {
-                mean,
-                std,
-                values: e.values,
-                n_components: None,
-            })
+            Ok(PairResult::from_replicates(e.values, e.full_value))
         }
         PairKind::Discrete => {
             let (a, b) = (cols.disc(p.a), cols.disc(p.b));
@@ -148,16 +152,7 @@ fn one(
                 opts.seed,
                 ctrl,
             )?;
-            let (mut mean, std) = mean_std(&e.values);
-            if e.values.is_empty() {
-                mean = e.full_value;
-            }
-            Ok(PairResult {
-                mean,
-                std,
-                values: e.values,
-                n_components: None,
-            })
+            Ok(PairResult::from_replicates(e.values, e.full_value))
         }
     }
 }
