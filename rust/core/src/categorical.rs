@@ -174,7 +174,7 @@ pub fn estimate(
                     }
                     e => e,
                 })?;
-                all_converged &= f.converged || f.n_iter < opts.em.max_iter;
+                all_converged &= f.converged;
                 models.push(f.model);
             }
             let v = categorical_mi(&models, &pi, &opts.integral, mc_seed(b as u64))?;

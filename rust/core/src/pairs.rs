@@ -38,8 +38,6 @@ pub struct Pair {
 /// columns (row-major `n x nd`, codes in `0..levels[j]`).
 #[derive(Debug, Clone, Copy)]
 pub struct Columns<'a> {
-    /// Rows.
-    pub n: usize,
     /// Continuous values, row-major `n x nc`.
     pub continuous: &'a [f64],
     /// Number of continuous columns.
@@ -210,7 +208,6 @@ mod tests {
         let cont: Vec<f64> = xy.chunks(2).flat_map(|r| [r[0], r[1], 3.0]).collect();
         let codes: Vec<usize> = (0..400).map(|i| usize::from(xy[2 * i] > 0.0)).collect();
         let cols = Columns {
-            n: 400,
             continuous: &cont,
             nc: 3,
             codes: &codes,

@@ -750,7 +750,6 @@ fn estimate_pairs<'py>(
     let opts = &options.0;
     let ctrl = ctrl_of(control);
     let cols = Columns {
-        n,
         continuous: &cont,
         nc,
         codes: &code_vec,
