@@ -232,3 +232,26 @@ def test_cli_matrix(tmp_path, capsys):
     assert png.stat().st_size > 1000
     assert cli_main(["matrix", str(csv), "--a", "a,zz"]) == 1
     assert "column 'zz'" in capsys.readouterr().err
+
+
+def test_core_binding_checks_the_column_count():
+    # Regressions: the raw bindings used to reshape silently (a (3, 4) array scored as 6
+    # rows of a 2-D model; em_step divided by the wrong row count).
+    from gmmi import _core
+
+    m = _core.Mixture(np.array([1.0]), np.zeros((1, 2)), np.eye(2)[None])
+    for call in (lambda: m.score_samples(np.zeros((3, 4))),
+                 lambda: m.responsibilities(np.zeros((3, 4))),
+                 lambda: m.aic(np.zeros((3, 4))),
+                 lambda: _core.em_step(m, np.zeros((5, 3)), 1e-6)):
+        with pytest.raises(ValueError, match=r"^X: expected 2 columns"):
+            call()
+
+
+def test_affine_names_the_bad_argument():
+    with pytest.raises(ValueError, match=r"^scale: expected a number or 2 values"):
+        G.affine([1.0, 2.0, 3.0], 0.0)
+    with pytest.raises(ValueError, match=r"^shift: must be finite"):
+        G.affine(1.0, np.nan)
+    with pytest.raises(ValueError, match=r"^scale: must be non-zero"):
+        G.affine([1.0, 0.0], 0.0)

@@ -1,33 +1,72 @@
-"""gmmi.GaussianMixture: construction, fitting, densities, transformations, pickling,
-input handling."""
+"""gmmi.GaussianMixture: construction, fitting, densities, transformations, information
+criteria, convergence records, pickling and input handling."""
 
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
+from scipy.integrate import quad
 
 import gmmi
+from gmmi import _core
 from gmmi.mixture import INITS
 
+import reference as ref
+
+# Three well-separated components (means 12 apart, standard deviations <= 1.5).
 SEP3 = (
     [0.5, 0.3, 0.2],
     [[-6.0, 0.0], [6.0, 6.0], [6.0, -6.0]],
     [[[1.0, 0.3], [0.3, 1.0]], [[0.5, 0.0], [0.0, 2.0]], [[1.5, -0.4], [-0.4, 0.6]]],
 )
+# A 3-D, 2-component model for the transformations.
+W3 = [0.35, 0.65]
+M3 = [[0.0, 1.0, -1.0], [2.0, -1.0, 0.5]]
+C3 = [
+    [[1.0, 0.3, 0.1], [0.3, 0.8, -0.2], [0.1, -0.2, 0.5]],
+    [[0.6, -0.1, 0.0], [-0.1, 1.2, 0.4], [0.0, 0.4, 0.9]],
+]
+
+
+def sep3() -> gmmi.GaussianMixture:
+    return gmmi.GaussianMixture(*SEP3)
+
+
+def sep3_data(n: int, seed: int) -> np.ndarray:
+    return sep3().sample(n, random_state=seed)[0]
+
+
+def match_components(fitted_means, true_means):
+    """Index of the fitted component nearest to each true one (must be a permutation)."""
+    dist = np.linalg.norm(fitted_means[None, :, :] - true_means[:, None, :], axis=2)
+    order = dist.argmin(axis=1)
+    assert sorted(order.tolist()) == list(range(len(true_means))), dist
+    return order
+
+
+# -- construction -------------------------------------------------------------------------------
+EYE2 = np.eye(2)
 
 
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (([0.5, 0.4], [[0.0], [1.0]], [[[1.0]], [[1.0]]]), "weights.*sum to 1"),
-        (([1.5, -0.5], [[0.0], [1.0]], [[[1.0]], [[1.0]]]), "weights.*positive"),
-        (([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.1, 1.0]]]), "covariances.*symmetric"),
-        (([1.0], [[0.0, 0.0]], [[[1.0, 2.0], [2.0, 1.0]]]), "covariances.*positive definite"),
-        (([1.0], [[0.0, 0.0]], [[[1.0, 0.0, 0.0]]]), "covariances"),
-        (([0.5, 0.5], [[0.0, 0.0]], [np.eye(2), np.eye(2)]), "weights"),
-        (([1.0], [[np.nan, 0.0]], [np.eye(2)]), "means"),
+        (([0.5, 0.4], [[0.0], [1.0]], [[[1.0]], [[1.0]]]), r"^weights: .*sum to 1"),
+        (([1.5, -0.5], [[0.0], [1.0]], [[[1.0]], [[1.0]]]), r"^weights: .*positive"),
+        (([1.0, 0.0], [[0.0], [1.0]], [[[1.0]], [[1.0]]]), r"^weights: .*positive"),
+        (([0.5, 0.5], [[0.0, 0.0]], [EYE2, EYE2]), r"^weights: expected 1 weights"),
+        (([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.1, 1.0]]]), r"^covariances: .*not symmetric"),
+        (([1.0], [[0.0, 0.0]], [[[1.0, 2.0], [2.0, 1.0]]]), r"^covariances: .*positive definite"),
+        (([1.0], [[0.0, 0.0]], [[[1.0, 0.0], [0.0, 0.0]]]), r"^covariances: .*positive definite"),
+        (([1.0], [[0.0, 0.0]], [[[1.0, 0.0, 0.0]]]), r"^covariances: expected shape"),
+        (([1.0], [[0.0, 0.0]], [EYE2, EYE2]), r"^covariances: expected shape"),
+        (([1.0], [[0.0, 0.0]], np.ones((1, 2, 2, 1))), r"^covariances: expected shape"),
+        (([1.0], np.zeros((1, 2, 1)), [EYE2]), r"^means: expected shape"),
+        (([1.0], [[np.nan, 0.0]], [EYE2]), r"^means: .*finite"),
+        (([1.0], [[0.0, 0.0]], [[[np.inf, 0.0], [0.0, 1.0]]]), r"^covariances: .*finite"),
     ],
 )
 def test_construction_is_validated(args, match):
@@ -35,132 +74,391 @@ def test_construction_is_validated(args, match):
         gmmi.GaussianMixture(*args)
 
 
-def test_partial_parameters_and_unfitted_use():
-    with pytest.raises(ValueError, match="covariances"):
+def test_partial_parameters_are_refused():
+    with pytest.raises(ValueError, match=r"^covariances"):
         gmmi.GaussianMixture([1.0], [[0.0]])
+    with pytest.raises(ValueError, match=r"^means"):
+        gmmi.GaussianMixture(weights=[1.0], covariances=[[[1.0]]])
+
+
+def test_construction_stores_the_parameters():
+    g = sep3()
+    np.testing.assert_array_equal(g.weights_, SEP3[0])
+    np.testing.assert_array_equal(g.means_, SEP3[1])
+    np.testing.assert_array_equal(g.covariances_, SEP3[2])
+    assert (g.n_components, g.n_features, g.n_iter_, g.converged_) == (3, 2, None, None)
+    for k in range(3):
+        L = g.cholesky_factors_[k]
+        np.testing.assert_array_equal(L, np.tril(L))
+        np.testing.assert_allclose(L @ L.T, g.covariances_[k], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "attr",
+    ["weights_", "means_", "covariances_", "n_components", "n_features", "n_parameters"],
+)
+def test_unfitted_attributes_raise_attribute_error(attr):
+    with pytest.raises(AttributeError, match="fit"):
+        getattr(gmmi.GaussianMixture(), attr)
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("score_samples", ([[0.0]],)),
+        ("score", ([[0.0]],)),
+        ("component_log_densities", ([[0.0]],)),
+        ("predict_proba", ([[0.0]],)),
+        ("predict", ([[0.0]],)),
+        ("aic", ([[0.0]],)),
+        ("bic", ([[0.0]],)),
+        ("sample", (5,)),
+        ("marginal", ([0],)),
+        ("affine", (1.0, 0.0)),
+        ("entropy", ()),
+        ("mutual_information", ([0], [1])),
+    ],
+)
+def test_unfitted_methods_raise_attribute_error(method, args):
     g = gmmi.GaussianMixture()
     with pytest.raises(AttributeError, match="fit"):
-        g.score_samples([[0.0]])
+        getattr(g, method)(*args)
     assert repr(g) == "GaussianMixture(unfitted)"
 
 
-def test_single_gaussian_fit_is_the_sample_moments():
+# -- fitting ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("init", ["kmeans_sklearn", "random", "minmax"])
+def test_single_gaussian_fit_is_the_sample_moments(init):
     rng = np.random.default_rng(0)
-    X = rng.multivariate_normal([1, -2, 0.5], [[2, 0.6, 0], [0.6, 1, 0.2], [0, 0.2, 0.5]], 1000)
-    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.0, random_state=0)
-    # For K = 1 the M-step is the closed-form ML estimate: equal up to rounding.
-    np.testing.assert_allclose(g.means_[0], X.mean(0), rtol=1e-12, atol=1e-12)
+    cov = [[2.0, 0.6, 0.0], [0.6, 1.0, 0.2], [0.0, 0.2, 0.5]]
+    X = rng.multivariate_normal([1.0, -2.0, 0.5], cov, size=1000)
+    g = gmmi.GaussianMixture().fit(X, 1, init=init, random_state=0, reg_covar=0.0)
+    # With K = 1 every responsibility is exactly 1, so the first M-step already gives the
+    # closed-form ML estimate (sample mean, biased sample covariance, n_k = n + 10 eps) and
+    # later steps reproduce it: the agreement is to rounding (~1e-15), not to threshold_fit.
+    # 1e-10 leaves ample room and would still catch the unbiased covariance (1e-3 off).
+    np.testing.assert_allclose(g.means_[0], X.mean(axis=0), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(g.covariances_[0], np.cov(X.T, bias=True), rtol=1e-10)
-    # The default init (k-means labels, then an M-step) is already the sample moments at
-    # K = 1: the second iteration sees no change and stops.
-    assert g.converged_ and g.n_iter_ == 2
+    assert g.weights_.tolist() == [1.0]
+    # One step to the fixed point, one to see the likelihood move (unless the init was
+    # already there), one to see it stop moving.
+    assert g.converged_ and g.n_iter_ <= 3
+
+
+def test_reg_covar_is_added_to_the_fitted_covariance():
+    X = np.random.default_rng(1).normal(size=(500, 2))
+    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.25, random_state=0)
+    # K = 1: exact up to rounding (see above).
+    np.testing.assert_allclose(g.covariances_[0], np.cov(X.T, bias=True) + 0.25 * np.eye(2),
+                               rtol=1e-10)
 
 
 @pytest.mark.parametrize("init", INITS)
 def test_every_init_recovers_separated_components(init):
-    truth = gmmi.GaussianMixture(*SEP3)
-    X, _ = truth.sample(3000, random_state=1)
+    truth = sep3()
+    X = sep3_data(3000, seed=1)
     g = gmmi.GaussianMixture().fit(X, 3, init=init, random_state=2)
-    order = np.argsort(g.means_[:, 0] * 10 + g.means_[:, 1])
-    torder = np.argsort(truth.means_[:, 0] * 10 + truth.means_[:, 1])
-    # Means: standard error sqrt(var / n_k) <= sqrt(2 / 600) = 0.058; allow 5 of them.
-    np.testing.assert_allclose(g.means_[order], truth.means_[torder], atol=0.3)
-    # Weights: binomial standard error <= sqrt(0.25 / 3000) = 0.009; allow 5.
-    np.testing.assert_allclose(g.weights_[order], truth.weights_[torder], atol=0.045)
+    assert g.converged_
+    order = match_components(g.means_, truth.means_)
+    # Means: the standard error of a component mean is sqrt(S_jj / n_k) <= sqrt(2 / 600)
+    # = 0.058 (smallest component 20% of 3000 rows, largest variance 2); 0.3 is 5 of them.
+    np.testing.assert_allclose(g.means_[order], truth.means_, atol=0.3)
+    # Weights: binomial standard error <= sqrt(0.25 / 3000) = 0.009; 0.045 is 5 of them.
+    np.testing.assert_allclose(g.weights_[order], truth.weights_, atol=0.045)
+    # Covariances: sd(S_ij) = sqrt((S_ii S_jj + S_ij^2) / n_k) <= sqrt(2 * 4 / 900) = 0.094
+    # (component 2: variance 2, 900 rows; component 3: sqrt(2 * 2.25 / 600) = 0.087);
+    # 0.5 is over 5 of them.
+    np.testing.assert_allclose(g.covariances_[order], truth.covariances_, atol=0.5)
 
 
-def test_reproducible_with_random_state():
-    X, _ = gmmi.GaussianMixture(*SEP3).sample(500, random_state=3)
-    a = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=5)
-    b = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=5)
-    assert a == b
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match=r"^init: expected one of"):
+        gmmi.GaussianMixture().fit(sep3_data(50, 0), 2, init="kmeans++")
 
 
-def test_marginal_affine_sample():
+def test_random_state_makes_fits_reproducible():
+    X = sep3_data(500, seed=3)
+    for init in ("random", "random_sklearn", "randomized_kmeans"):
+        a = gmmi.GaussianMixture().fit(X, 3, init=init, random_state=5)
+        b = gmmi.GaussianMixture().fit(X, 3, init=init, random_state=5)
+        assert a == b and a.n_iter_ == b.n_iter_, init
+    c = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=np.random.default_rng(9))
+    d = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=np.random.default_rng(9))
+    assert c == d
+    # ... and the seed matters: after a single EM step two random starts still differ.
+    with pytest.warns(gmmi.ConvergenceWarning):
+        e = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=5, max_iter=1)
+    with pytest.warns(gmmi.ConvergenceWarning):
+        f = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=6, max_iter=1)
+    assert e != f
+
+
+def test_fit_does_not_depend_on_the_number_of_threads():
+    # 10000 rows: three chunks of the core's 4096-row blocks, summed in a fixed order.
+    X = sep3_data(10_000, seed=4)
+    a = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=0, n_jobs=1)
+    b = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=0, n_jobs=3)
+    assert a == b and a.n_iter_ == b.n_iter_
+
+
+def test_curves_and_convergence_records():
+    X = sep3_data(1000, seed=6)
+    V = sep3_data(300, seed=7)
+    thr = 1e-5
+    g = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, record_curves=True,
+                                   validation_data=V, threshold_fit=thr)
+    assert g.converged_ and g.n_iter_ > 2
+    assert len(g.train_curve_) == len(g.valid_curve_) == g.n_iter_
+    # EM never decreases the likelihood (up to rounding of a mean of ~1000 terms).
+    assert np.all(np.diff(g.train_curve_) >= -1e-12)
+    # The stopping rule: the first change below threshold_fit ends the fit.
+    steps = np.abs(np.diff(g.train_curve_))
+    assert steps[-1] < thr and np.all(steps[:-1] >= thr)
+    assert g.lower_bound_ == g.train_curve_[-1]
+    # Replay the fit with the public one-step kernel: curve entry t is the score of the model
+    # before step t, on the training and validation rows (an int random_state is the seed).
+    m = _core.initial_mixture(X, 3, "random", None, 1)
+    for t in range(g.n_iter_):
+        assert m.score_samples(V).mean() == pytest.approx(g.valid_curve_[t], rel=1e-12)
+        m, ll = _core.em_step(m, X, 1e-15)
+        assert ll == pytest.approx(g.train_curve_[t], rel=1e-12)
+    np.testing.assert_allclose(m.means, g.means_, rtol=1e-12, atol=1e-12)
+
+
+def test_curves_are_empty_unless_requested_and_max_iter_warns():
+    X = sep3_data(400, seed=8)
+    g = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, validation_data=X)
+    assert g.train_curve_.size == 0 and g.valid_curve_.size == 0
+    with pytest.warns(gmmi.ConvergenceWarning, match="max_iter"):
+        h = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, max_iter=2,
+                                       record_curves=True)
+    assert h.converged_ is False and h.n_iter_ == 2 and len(h.train_curve_) == 2
+    assert h.valid_curve_.size == 0  # no validation data given
+
+
+# -- densities, transformations, sampling -------------------------------------------------------
+def test_densities_match_the_reference_and_each_other():
+    g = sep3()
+    X = np.random.default_rng(10).normal(scale=5.0, size=(200, 2))
+    want = ref.log_density(X, *map(np.asarray, SEP3))
+    # Same tolerance and reasoning as tests/test_reference.py.
+    np.testing.assert_allclose(g.score_samples(X), want, rtol=1e-12, atol=1e-12)
+    assert g.score(X) == pytest.approx(want.mean(), rel=1e-12)
+    comps = g.component_log_densities(X)
+    np.testing.assert_allclose(np.logaddexp.reduce(comps, axis=1), want, rtol=1e-12)
+    np.testing.assert_array_equal(g.predict(X), comps.argmax(axis=1))
+
+
+def test_marginal_is_the_sub_block_mixture():
+    g = gmmi.GaussianMixture(W3, M3, C3)
+    m = g.marginal([2, 0])  # reordering is honoured
+    np.testing.assert_array_equal(m.weights_, W3)
+    np.testing.assert_array_equal(m.means_, np.asarray(M3)[:, [2, 0]])
+    np.testing.assert_array_equal(m.covariances_, np.asarray(C3)[:, [2, 0]][:, :, [2, 0]])
+    assert g.marginal(1).n_features == 1
+
+
+def test_marginal_density_is_the_integral_of_the_joint():
     g = gmmi.GaussianMixture(*SEP3)
-    m = g.marginal([1])
-    np.testing.assert_array_equal(m.means_[:, 0], g.means_[:, 1])
-    np.testing.assert_array_equal(m.covariances_[:, 0, 0], g.covariances_[:, 1, 1])
-    # Density of the image: p'(a x + b) = p(x) / |a1 a2|.
-    h = g.affine([2.0, -3.0], [1.0, 0.5])
-    x = np.array([[0.3, -1.0], [5.0, 5.0]])
-    y = x * [2.0, -3.0] + [1.0, 0.5]
-    np.testing.assert_allclose(h.score_samples(y), g.score_samples(x) - np.log(6.0),
-                               rtol=1e-12)
-    X, labels = g.sample(20000, random_state=4)
-    assert X.shape == (20000, 2) and set(np.unique(labels)) == {0, 1, 2}
-    # Label frequencies: binomial standard error < 0.0036; 5 of them.
-    np.testing.assert_allclose(np.bincount(labels) / 20000, g.weights_, atol=0.018)
-    with pytest.raises(ValueError, match="dims"):
-        g.marginal([2])
+    m = g.marginal([0])
+    for x in (-6.0, 0.5, 6.3):
+        joint = quad(lambda y, x=x: np.exp(g.score_samples([[x, y]])[0]), -30, 30,
+                     epsabs=1e-13, epsrel=1e-10, limit=200)[0]
+        # quad on a smooth, rapidly decaying integrand: accurate to ~1e-10 relative.
+        assert np.exp(m.score_samples([[x]])[0]) == pytest.approx(joint, rel=1e-8)
 
 
-def test_aic_bic_formulas():
-    g = gmmi.GaussianMixture(*SEP3)
-    X, _ = g.sample(400, random_state=5)
-    n, p = 400, 2 + 3 * 2 + 3 * 3
+@pytest.mark.parametrize(
+    ("dims", "exc", "match"),
+    [([3], ValueError, r"^dims"), ([0, 0], ValueError, r"^dims"), ([], ValueError, r"^dims"),
+     ([0.5], TypeError, r"^dims"), ([True], TypeError, r"^dims")],
+)
+def test_marginal_rejects_bad_dims(dims, exc, match):
+    with pytest.raises(exc, match=match):
+        gmmi.GaussianMixture(W3, M3, C3).marginal(dims)
+
+
+def test_affine_transforms_parameters_and_density_with_the_jacobian():
+    g = gmmi.GaussianMixture(W3, M3, C3)
+    a, b = np.array([2.0, -3.0, 0.5]), np.array([1.0, 0.5, -2.0])
+    h = g.affine(a, b)
+    np.testing.assert_allclose(h.means_, a * np.asarray(M3) + b, rtol=1e-15)
+    np.testing.assert_allclose(h.covariances_, np.asarray(C3) * np.outer(a, a), rtol=1e-15)
+    np.testing.assert_array_equal(h.weights_, W3)
+    x = np.random.default_rng(11).normal(size=(50, 3))
+    # p_Y(a x + b) = p_X(x) / |a_1 a_2 a_3|; both sides are ~1e-15 accurate log-densities.
+    np.testing.assert_allclose(h.score_samples(a * x + b),
+                               g.score_samples(x) - np.log(np.prod(np.abs(a))), rtol=1e-12)
+    # A scalar scale and shift broadcast over the dimensions.
+    assert g.affine(2.0, 1.0) == g.affine([2.0] * 3, [1.0] * 3)
+    with pytest.raises(ValueError, match=r"^scale"):
+        g.affine([1.0, 0.0, 1.0], 0.0)
+
+
+def test_sample_follows_the_model():
+    g = sep3()
+    n = 20_000
+    X, labels = g.sample(n, random_state=4)
+    assert X.shape == (n, 2) and X.dtype == np.float64
+    assert labels.shape == (n,) and np.issubdtype(labels.dtype, np.integer)
+    # Label frequencies: binomial standard error <= sqrt(0.25 / 20000) = 0.0035; 5 of them.
+    np.testing.assert_allclose(np.bincount(labels, minlength=3) / n, g.weights_, atol=0.018)
+    for k in range(3):
+        Xk = X[labels == k]
+        # Per-component mean: standard error sqrt(S_jj / n_k) <= sqrt(2 / 3500) = 0.024;
+        # covariance entries: sd <= sqrt(2 * 4 / 3500) = 0.048. Tolerances are ~5 of them.
+        np.testing.assert_allclose(Xk.mean(axis=0), g.means_[k], atol=0.12)
+        np.testing.assert_allclose(np.cov(Xk.T), g.covariances_[k], atol=0.25)
+    X2, labels2 = g.sample(n, random_state=4)
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(labels2, labels)
+    assert not np.array_equal(g.sample(10, random_state=5)[0], X[:10])
+    with pytest.raises(ValueError, match=r"^n_samples"):
+        g.sample(0)
+
+
+@pytest.mark.parametrize(("k", "d"), [(1, 1), (3, 2), (2, 5)])
+def test_aic_bic_match_the_formula(k, d):
+    rng = np.random.default_rng(20 + k + d)
+    w = rng.dirichlet(np.full(k, 2.0))
+    m = rng.normal(scale=3.0, size=(k, d))
+    a = rng.normal(size=(k, d, d))
+    c = a @ a.transpose(0, 2, 1) / d + np.eye(d)
+    g = gmmi.GaussianMixture(w, m, c)
+    n = 333
+    X, _ = g.sample(n, random_state=1)
+    p = k - 1 + k * d + k * d * (d + 1) // 2
     assert g.n_parameters == p
-    ll = g.score(X) * n
+    ll = n * ref.log_density(X, w, m, c).mean()
     assert g.aic(X) == pytest.approx(-2 * ll + 2 * p, rel=1e-12)
     assert g.bic(X) == pytest.approx(-2 * ll + p * np.log(n), rel=1e-12)
+    assert g.aic(X) == pytest.approx(-2 * n * g.score(X) + 2 * p, rel=1e-12)
 
 
-def test_curves_and_convergence_flags():
-    X, _ = gmmi.GaussianMixture(*SEP3).sample(1000, random_state=6)
-    V, _ = gmmi.GaussianMixture(*SEP3).sample(300, random_state=7)
-    g = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, record_curves=True,
-                                   validation_data=V)
-    assert len(g.train_curve_) == len(g.valid_curve_) == g.n_iter_
-    assert np.all(np.diff(g.train_curve_) >= -1e-10)  # EM never decreases the likelihood
-    with pytest.warns(gmmi.ConvergenceWarning, match="max_iter"):
-        h = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, max_iter=2)
-    assert not h.converged_ and h.n_iter_ == 2
-
-
-def test_pickle_round_trip():
-    X, _ = gmmi.GaussianMixture(*SEP3).sample(500, random_state=8)
-    g = gmmi.GaussianMixture().fit(X, 3, random_state=0)
+# -- persistence --------------------------------------------------------------------------------
+def test_pickle_round_trip_of_a_fitted_model():
+    X = sep3_data(500, seed=8)
+    g = gmmi.GaussianMixture().fit(X, 3, random_state=0, record_curves=True)
     h = pickle.loads(pickle.dumps(g))
-    assert h == g and h.n_iter_ == g.n_iter_
+    assert h == g and h is not g
+    assert (h.n_iter_, h.converged_, h.lower_bound_) == (g.n_iter_, g.converged_,
+                                                         g.lower_bound_)
+    np.testing.assert_array_equal(h.train_curve_, g.train_curve_)
     np.testing.assert_array_equal(h.score_samples(X), g.score_samples(X))
+    np.testing.assert_array_equal(h.cholesky_factors_, g.cholesky_factors_)
 
 
-def test_input_layouts_and_dtypes_work():
-    X, _ = gmmi.GaussianMixture(*SEP3).sample(400, random_state=9)
-    g = gmmi.GaussianMixture().fit(X, 2, random_state=0)
-    ref = g.score_samples(X)
+def test_pickle_round_trip_of_unfitted_and_constructed_models():
+    u = pickle.loads(pickle.dumps(gmmi.GaussianMixture()))
+    assert u == gmmi.GaussianMixture() and repr(u) == "GaussianMixture(unfitted)"
+    g = gmmi.GaussianMixture(W3, M3, C3)
+    h = pickle.loads(pickle.dumps(g))
+    assert h == g and h.n_iter_ is None
+    assert h != gmmi.GaussianMixture(W3[::-1], M3, C3)
+
+
+# -- input handling -----------------------------------------------------------------------------
+def test_input_layouts_and_dtypes_give_the_same_results():
+    X = sep3_data(400, seed=9)
+    g = gmmi.GaussianMixture().fit(X, 2, init="random", random_state=0)
+    want = g.score_samples(X)
     ro = X.copy()
     ro.setflags(write=False)
-    for variant in (np.asfortranarray(X), ro,
-                    X.tolist()):
-        np.testing.assert_allclose(g.score_samples(variant), ref, rtol=1e-12)
-    np.testing.assert_allclose(g.score_samples(X.astype(np.float32)),
-                               g.score_samples(X.astype(np.float32).astype(np.float64)))
-    wide = np.zeros((400, 4))
-    wide[:, ::2] = X
-    np.testing.assert_allclose(g.score_samples(wide[:, ::2]), ref, rtol=1e-12)  # strided
-    one = gmmi.GaussianMixture().fit(np.arange(50, dtype=np.int64) % 7, 1)  # 1-D int64
-    assert one.n_features == 1
+    wide = np.zeros((400, 5))
+    wide[:, 1::3] = X  # a non-contiguous (strided) view
+    variants = {
+        "fortran": np.asfortranarray(X),
+        "read-only": ro,
+        "strided": wide[:, 1::3],
+        "reversed": X[::-1][::-1],
+        "list": X.tolist(),
+    }
+    for name, v in variants.items():
+        np.testing.assert_array_equal(g.score_samples(v), want, err_msg=name)
+        fit = gmmi.GaussianMixture().fit(v, 2, init="random", random_state=0)
+        assert fit == g, name
+    # float32 and int64 are converted to float64 (the same values give the same model).
+    x32 = X.astype(np.float32)
+    assert (gmmi.GaussianMixture().fit(x32, 2, init="random", random_state=0)
+            == gmmi.GaussianMixture().fit(x32.astype(np.float64), 2, init="random",
+                                          random_state=0))
+    np.testing.assert_array_equal(g.score_samples(x32), g.score_samples(x32.astype(float)))
+    xi = np.round(X * 10).astype(np.int64)
+    assert (gmmi.GaussianMixture().fit(xi, 2, random_state=0)
+            == gmmi.GaussianMixture().fit(xi.astype(float), 2, random_state=0))
+
+
+def test_one_dimensional_input_is_one_column():
+    x = sep3_data(300, seed=10)[:, 0]
+    a = gmmi.GaussianMixture().fit(x, 2, random_state=0)
+    b = gmmi.GaussianMixture().fit(x[:, None], 2, random_state=0)
+    assert a == b and a.n_features == 1
+    np.testing.assert_array_equal(a.score_samples(x), b.score_samples(x[:, None]))
+    assert a.score_samples(x).shape == (300,)
+    # 1-D integer input.
+    c = gmmi.GaussianMixture().fit(np.arange(50, dtype=np.int64) % 7, 1)
+    assert c.means_[0, 0] == pytest.approx(np.mean(np.arange(50) % 7), rel=1e-12)
+
+
+def test_score_samples_does_not_modify_its_input():
+    X = sep3_data(100, seed=11)
+    before = X.copy()
+    g = gmmi.GaussianMixture().fit(X, 3, random_state=0)
+    g.score_samples(X)
+    g.predict_proba(X)
+    np.testing.assert_array_equal(X, before)
 
 
 @pytest.mark.parametrize(
     ("X", "kwargs", "exc", "match"),
     [
-        (np.array([[0.0, np.nan]] * 10), {}, ValueError, "X.*nan"),
-        (np.array([[0.0, np.inf]] * 10), {}, ValueError, "X.*inf"),
-        (np.zeros((3, 2)), {"n_components": 4}, ValueError, "n_components"),
-        (np.zeros((10, 2, 2)), {}, ValueError, "X.*dimensions"),
-        (np.ones((10, 2)), {"init": "nope"}, ValueError, "init"),
-        (np.ones((10, 2), dtype=complex), {}, TypeError, "X.*complex"),
-        (np.array([["a", "b"]] * 10), {}, TypeError, "X"),
+        (np.array([[0.0, np.nan]] * 10), {}, ValueError, r"^X: contains nan"),
+        (np.array([[0.0, np.inf]] * 10), {}, ValueError, r"^X: contains inf"),
+        (np.array([[0.0, -np.inf]] * 10), {}, ValueError, r"^X: contains -inf"),
+        (np.zeros((3, 2)), {"n_components": 4}, ValueError, r"^n_components: 4 components"),
+        (np.zeros((10, 2)), {"n_components": 0}, ValueError, r"^n_components"),
+        (np.zeros((10, 2)), {"n_components": 1.5}, TypeError, r"^n_components"),
+        (np.zeros((10, 2, 2)), {}, ValueError, r"^X: expected a 1-D or 2-D array"),
+        (np.zeros((0, 2)), {}, ValueError, r"^X: is empty"),
+        (None, {}, TypeError, r"^X"),
+        (np.ones((10, 2)), {"init": "nope"}, ValueError, r"^init"),
+        (np.ones((10, 2)), {"threshold_fit": 0.0}, ValueError, r"^threshold_fit"),
+        (np.ones((10, 2)), {"max_iter": 0}, ValueError, r"^max_iter"),
+        (np.ones((10, 2)), {"reg_covar": -1.0}, ValueError, r"^reg_covar"),
+        (np.ones((10, 2)), {"validation_data": np.ones((5, 3))}, ValueError,
+         r"^validation_data: expected 2 columns"),
+        (np.ones((10, 2)), {"validation_data": [[np.nan, 0.0]]}, ValueError,
+         r"^validation_data: contains nan"),
+        (np.ones((10, 2), dtype=complex), {}, TypeError, r"^X: complex"),
+        (np.ones((10, 2), dtype=bool), {}, TypeError, r"^X: boolean"),
+        (np.array([["a", "b"]] * 10), {}, TypeError, r"^X: expected numbers"),
     ],
 )
-def test_bad_fit_inputs(X, kwargs, exc, match):
+def test_bad_fit_inputs_name_the_argument(X, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         gmmi.GaussianMixture().fit(X, **kwargs)
 
 
-def test_wrong_columns_for_scoring():
-    g = gmmi.GaussianMixture(*SEP3)
-    with pytest.raises(ValueError, match="X: expected 2 columns"):
-        g.score_samples(np.zeros((5, 3)))
+@pytest.mark.parametrize(
+    ("X", "exc", "match"),
+    [
+        (np.zeros((5, 3)), ValueError, r"^X: expected 2 columns, got 3"),
+        (np.zeros(5), ValueError, r"^X: expected 2 columns, got 1"),
+        (np.array([[0.0, np.nan]]), ValueError, r"^X: contains nan"),
+        (np.zeros((2, 2, 2)), ValueError, r"^X: expected a 1-D or 2-D array"),
+    ],
+)
+@pytest.mark.parametrize(
+    "method", ["score_samples", "component_log_densities", "predict_proba", "aic", "bic"]
+)
+def test_bad_scoring_inputs_name_the_argument(method, X, exc, match):
+    with pytest.raises(exc, match=match):
+        getattr(sep3(), method)(X)
+
+
+def test_fit_replaces_the_previous_model_and_returns_self():
+    g = gmmi.GaussianMixture(W3, M3, C3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = g.fit(sep3_data(300, seed=12), 3, random_state=0)
+    assert out is g and g.n_features == 2 and g.n_iter_ is not None

@@ -1,38 +1,118 @@
-"""Type stub of the compiled extension ``gmmi._core`` (rust/python/src/lib.rs)."""
+"""Type stub of the compiled extension ``gmmi._core`` (rust/python/src/lib.rs).
 
-from typing import Any, Optional
+Every array argument must already be a numpy array of the exact dtype shown (float64 or
+int64, any memory layout): the binding does not convert. ``gmmi``'s Python layer does the
+conversion and validation. Classes are created through ``__new__`` (PyO3), are immutable
+and cannot be subclassed. Check with ``python -m mypy.stubtest gmmi._core``.
+"""
+
+from typing import Any, Optional, Union, final
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import Self
+
+__all__ = [
+    "Control",
+    "Mixture",
+    "NumericalError",
+    "Options",
+    "__version__",
+    "em_fit",
+    "em_step",
+    "estimate",
+    "estimate_categorical",
+    "estimate_discrete",
+    "estimate_pairs",
+    "initial_mixture",
+    "model_quantity",
+]
 
 __version__: str
 
 class NumericalError(ArithmeticError):
-    """A covariance lost positive definiteness or a quantity stopped being finite."""
+    """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an
+    integral stopped being finite. The message says what to try."""
 
+@final
 class Control:
     """Progress counters and a cancel flag shared with a running computation."""
 
-    def __init__(self) -> None: ...
-    def cancel(self) -> None: ...
+    def __new__(cls) -> Self: ...
+    def cancel(self) -> None:
+        """Asks the computation to stop; it raises KeyboardInterrupt soon after."""
     @property
-    def cancelled(self) -> bool: ...
+    def cancelled(self) -> bool:
+        """Whether cancel() was called."""
     @property
-    def fits_done(self) -> int: ...
+    def fits_done(self) -> int:
+        """EM fits finished."""
     @property
-    def tasks_done(self) -> int: ...
+    def tasks_done(self) -> int:
+        """Units of work finished (CV fits, replicates, pairs)."""
     @property
-    def tasks_total(self) -> int: ...
+    def tasks_total(self) -> int:
+        """Units of work announced so far."""
     @property
-    def units_done(self) -> int: ...
+    def units_done(self) -> int:
+        """Outer units (pairs) finished."""
     @property
-    def units_total(self) -> int: ...
+    def units_total(self) -> int:
+        """Outer units (pairs) announced."""
 
+@final
+class Mixture:
+    """A validated full-covariance Gaussian mixture.
+
+    Raises ValueError (message starting with the argument name) on inconsistent shapes,
+    weights that are not positive or do not sum to 1, non-finite values, non-symmetric or
+    non-positive-definite covariances.
+    """
+
+    def __new__(
+        cls,
+        weights: NDArray[np.float64],
+        means: NDArray[np.float64],
+        covariances: NDArray[np.float64],
+    ) -> Self: ...
+    @property
+    def n_components(self) -> int: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def weights(self) -> NDArray[np.float64]:
+        """Shape (n_components,)."""
+    @property
+    def means(self) -> NDArray[np.float64]:
+        """Shape (n_components, dim)."""
+    @property
+    def covariances(self) -> NDArray[np.float64]:
+        """Shape (n_components, dim, dim)."""
+    @property
+    def cholesky_factors(self) -> NDArray[np.float64]:
+        """Lower Cholesky factors, shape (n_components, dim, dim)."""
+    @property
+    def n_parameters(self) -> int:
+        """Free parameters: K-1 + K d + K d(d+1)/2."""
+    def score_samples(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """ln p(x) of every row, shape (n,)."""
+    def component_log_densities(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """ln w_k + ln N(x | mu_k, S_k), shape (n, n_components)."""
+    def responsibilities(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """p(k | x), shape (n, n_components)."""
+    def sample(self, n: int, seed: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """``n`` points, shape (n, dim), and their component labels, shape (n,)."""
+    def marginal(self, dims: list[int]) -> Mixture: ...
+    def affine(self, scale: list[float], shift: list[float]) -> Mixture: ...
+    def aic(self, x: NDArray[np.float64]) -> float: ...
+    def bic(self, x: NDArray[np.float64]) -> float: ...
+
+@final
 class Options:
-    """The estimator's options, validated once."""
+    """The estimator's options, checked once on construction."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         n_bootstrap: int,
         mc_samples: int,
@@ -52,41 +132,7 @@ class Options:
         scale: Optional[float],
         standardize: bool,
         seed: int,
-    ) -> None: ...
-
-class Mixture:
-    """A validated full-covariance Gaussian mixture."""
-
-    def __init__(
-        self,
-        weights: NDArray[np.float64],
-        means: NDArray[np.float64],
-        covariances: NDArray[np.float64],
-    ) -> None: ...
-    @property
-    def n_components(self) -> int: ...
-    @property
-    def dim(self) -> int: ...
-    @property
-    def n_parameters(self) -> int: ...
-    @property
-    def weights(self) -> NDArray[np.float64]: ...
-    @property
-    def means(self) -> NDArray[np.float64]: ...
-    @property
-    def covariances(self) -> NDArray[np.float64]: ...
-    @property
-    def cholesky_factors(self) -> NDArray[np.float64]: ...
-    def score_samples(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
-    def component_log_densities(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
-    def responsibilities(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
-    def sample(
-        self, n: int, seed: int
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]: ...
-    def marginal(self, dims: list[int]) -> Mixture: ...
-    def affine(self, scale: list[float], shift: list[float]) -> Mixture: ...
-    def aic(self, x: NDArray[np.float64]) -> float: ...
-    def bic(self, x: NDArray[np.float64]) -> float: ...
+    ) -> Self: ...
 
 def initial_mixture(
     x: NDArray[np.float64],
@@ -94,10 +140,12 @@ def initial_mixture(
     init: str,
     scale: Optional[float],
     seed: int,
-) -> Mixture: ...
-def em_step(
-    mixture: Mixture, x: NDArray[np.float64], reg_covar: float
-) -> tuple[Mixture, float]: ...
+) -> Mixture:
+    """Initial parameters by one of the six strategies."""
+
+def em_step(mixture: Mixture, x: NDArray[np.float64], reg_covar: float) -> tuple[Mixture, float]:
+    """One EM iteration: the new mixture and the mean log-likelihood of the old one."""
+
 def em_fit(
     mixture: Mixture,
     x: NDArray[np.float64],
@@ -108,7 +156,9 @@ def em_fit(
     record_curves: bool,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]: ...
+) -> dict[str, Any]:
+    """A full EM fit: keys model, n_iter, converged, lower_bound, train_curve, valid_curve."""
+
 def estimate(
     data: NDArray[np.float64],
     kind: str,
@@ -119,7 +169,9 @@ def estimate(
     options: Options,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]: ...
+) -> dict[str, Any]:
+    """The joint GMM-MI estimator: ``kind`` is mi, cmi, entropy, kl or kl_reverse."""
+
 def model_quantity(
     mixture: Mixture,
     kind: str,
@@ -130,7 +182,9 @@ def model_quantity(
     mc_samples: int,
     quadrature_order: Optional[int],
     seed: int,
-) -> float: ...
+) -> float:
+    """MI, conditional MI or entropy of a given mixture (no fitting)."""
+
 def estimate_categorical(
     data: NDArray[np.float64],
     labels: NDArray[np.int64],
@@ -139,7 +193,9 @@ def estimate_categorical(
     options: Options,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]: ...
+) -> dict[str, Any]:
+    """Continuous-categorical MI: x rows and class codes in 0..n_classes."""
+
 def estimate_discrete(
     a: NDArray[np.int64],
     b: NDArray[np.int64],
@@ -151,7 +207,9 @@ def estimate_discrete(
     seed: int,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]: ...
+) -> dict[str, Any]:
+    """Plug-in MI of two discrete code vectors, with bootstrap."""
+
 def estimate_pairs(
     continuous: NDArray[np.float64],
     codes: NDArray[np.int64],
@@ -162,4 +220,6 @@ def estimate_pairs(
     options: Options,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> list[Any]: ...
+) -> list[Union[dict[str, Any], str]]:
+    """Many pairs at once: per pair a dict (mean, std, values, n_components) or the error
+    message of a pair that failed."""

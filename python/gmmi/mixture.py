@@ -309,8 +309,19 @@ class GaussianMixture:
 
     def affine(self, scale: Any, shift: Any) -> GaussianMixture:
         """The image under ``x -> scale * x + shift`` (per dimension, ``scale != 0``)."""
-        s = np.broadcast_to(np.asarray(scale, dtype=np.float64), (self.n_features,))
-        t = np.broadcast_to(np.asarray(shift, dtype=np.float64), (self.n_features,))
+        d = self.n_features
+        arrays = []
+        for name, value in (("scale", scale), ("shift", shift)):
+            a = np.asarray(value, dtype=np.float64)
+            if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, d)):
+                raise ValueError(f"{name}: expected a number or {d} values, got shape {a.shape}")
+            a = np.broadcast_to(a.ravel() if a.ndim else a, (d,))
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name}: must be finite")
+            arrays.append(a)
+        s, t = arrays
+        if (s == 0).any():
+            raise ValueError("scale: must be non-zero")
         return GaussianMixture._from_core(self._m.affine(s.tolist(), t.tolist()))
 
     # -- information --------------------------------------------------------------------

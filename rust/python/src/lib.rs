@@ -91,6 +91,18 @@ fn pool(n_jobs: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
     Ok(Some(p))
 }
 
+/// The rows of `a` for a model of dimension `dim`: a column count that differs is an error
+/// naming `X` (not a silent reshape).
+fn rows_for(a: &PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Vec<f64>> {
+    let (v, d) = rows(a);
+    if d != dim {
+        return Err(PyValueError::new_err(format!(
+            "X: expected {dim} columns (the model's dimension), got {d}"
+        )));
+    }
+    Ok(v)
+}
+
 fn rows(a: &PyReadonlyArray2<'_, f64>) -> (Vec<f64>, usize) {
     let v = a.as_array();
     (v.iter().copied().collect(), v.ncols())
@@ -233,7 +245,7 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
-        let (v, _) = rows(&x);
+        let v = rows_for(&x, self.0.dim())?;
         let g = &self.0;
         let out = run(py, None, || g.log_density(&v))?;
         Ok(Array1::from_vec(out).into_pyarray(py))
@@ -243,7 +255,7 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
-        let (v, _) = rows(&x);
+        let v = rows_for(&x, self.0.dim())?;
         let n = v.len() / self.0.dim();
         let out = run(py, None, || self.0.component_log_densities(&v))?;
         Ok(Array2::from_shape_vec((n, self.0.n_components()), out)
@@ -255,7 +267,7 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
-        let (v, _) = rows(&x);
+        let v = rows_for(&x, self.0.dim())?;
         let n = v.len() / self.0.dim();
         let out = run(py, None, || self.0.responsibilities(&v))?;
         Ok(Array2::from_shape_vec((n, self.0.n_components()), out)
@@ -279,11 +291,11 @@ impl Mixture {
         self.0.affine(&scale, &shift).map(Mixture).map_err(to_py)
     }
     fn aic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
-        let (v, _) = rows(&x);
+        let v = rows_for(&x, self.0.dim())?;
         run(py, None, || self.0.aic(&v))
     }
     fn bic(&self, py: Python<'_>, x: PyReadonlyArray2<'_, f64>) -> PyResult<f64> {
-        let (v, _) = rows(&x);
+        let v = rows_for(&x, self.0.dim())?;
         run(py, None, || self.0.bic(&v))
     }
     #[getter]
@@ -332,7 +344,8 @@ fn em_step(
     x: PyReadonlyArray2<'_, f64>,
     reg_covar: f64,
 ) -> PyResult<(Mixture, f64)> {
-    let (v, d) = rows(&x);
+    let v = rows_for(&x, mixture.0.dim())?;
+    let d = mixture.0.dim();
     let g = &mixture.0;
     run(py, None, || em::em_step(g, &Data::new(&v, d), reg_covar)).map(|(g, ll)| (Mixture(g), ll))
 }
