@@ -215,7 +215,7 @@ def resolve_base(base: Union[float, str]) -> tuple[float, str]:
 
 
 def resolve_seed(random_state: Any) -> int:
-    """A 63-bit seed from ``None`` (fresh entropy), an int >= 0 or a numpy Generator."""
+    """A seed in [0, 2**64) from ``None`` (fresh 63-bit entropy), an int or a numpy Generator."""
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
     if isinstance(random_state, np.random.Generator):

@@ -1,22 +1,39 @@
-"""A drop-in layer for users of the published GMM-MI package (``gmm-mi``).
+"""A drop-in layer for users of the published GMM-MI package (``gmm-mi`` on PyPI).
 
 Switching is a one-line import change::
 
     # from gmm_mi.mi import EstimateMI
-    # from gmm_mi.param_holders import GMMFitParamHolder, SelectComponentsParamHolder, ...
-    from gmmi.compat import EstimateMI, GMMFitParamHolder, SelectComponentsParamHolder, \\
-        MIDistParamHolder
+    # from gmm_mi.param_holders import (GMMFitParamHolder, SelectComponentsParamHolder,
+    #                                   MIDistParamHolder)
+    from gmmi.compat import (EstimateMI, GMMFitParamHolder, SelectComponentsParamHolder,
+                             MIDistParamHolder)
 
-The classes take the published constructor arguments and behave as documented for that
-package, computed by gmmi's core. Differences:
+The classes take the constructor and method arguments documented for the published package
+(Piras et al. 2023), with the same defaults and the same positional order, and compute with
+gmmi's core. This module is written from that documentation; it shares no code with the
+published package. What differs, and why:
 
-- ``fit`` runs gmmi's component selection and full-data fit; ``estimate`` then runs the
-  bootstrap at the selected number of components (gmmi's estimator does both in one call;
-  here they are split so the published two-step workflow keeps working).
-- The random state is fixed (``random_state=0``) unless given, so runs are reproducible, as
-  the published package seeds its own generators.
-- Categorical MI weights classes by their frequency; the published package assumes balanced
-  classes (``1/C``). The two agree for balanced classes.
+- **Two steps.** gmmi estimates in one call; here :meth:`EstimateMI.fit` runs the component
+  search and the full-data fit (a gmmi call with ``n_bootstrap=0``), and
+  :meth:`EstimateMI.estimate` runs the bootstrap at the selected number of components with
+  the same seed. Both steps re-derive the warm start of that K from the seed, so
+  ``fit`` + ``estimate`` gives exactly what :func:`gmmi.mutual_information` gives in one call
+  with ``random_state=est.random_state``.
+- **Seeding.** ``EstimateMI(random_state=0)`` by default, so that two runs agree, as two runs
+  of the published package do (it seeds its own generators). ``random_state=None`` draws a
+  seed once, at construction, and stores it in ``random_state``.
+- **Categorical MI** weights the classes by their frequency; the published package weights
+  them equally (``1/C``, balanced classes assumed) and expects labels ``0..C-1``. The two
+  agree for balanced classes; gmmi takes labels of any type.
+- **Superset.** Holder fields that the published package's releases placed in different
+  holders are accepted in either place (``init_type`` and ``scale`` in
+  :class:`SelectComponentsParamHolder` too; ``fixed_components`` in
+  :class:`MIDistParamHolder`), ``X`` and ``Y`` may have several columns each, and
+  ``EstimateMI`` also takes ``mi_dist_params`` and holder fields as keywords.
+- **Not provided:** ``save``/``load`` and the plotting methods (use ``est.result.save``,
+  ``est.result.model.plot``), conditional MI (use :func:`gmmi.conditional_mutual_information`)
+  and attributes that gmmi has no honest counterpart for (``best_metric``, ``converged``,
+  ``lcurves``, ...): see :attr:`EstimateMI.result` for everything gmmi records.
 
 Examples
 --------
@@ -24,22 +41,34 @@ Examples
 >>> from gmmi.compat import EstimateMI, MIDistParamHolder
 >>> rng = np.random.default_rng(0)
 >>> X = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=300)
->>> est = EstimateMI(mi_dist_params=MIDistParamHolder(n_bootstrap=5, MC_samples=2000))
->>> MI_mean, MI_std = est.fit_estimate(X)
->>> est.n_components
+>>> mi_estimator = EstimateMI()
+>>> MI_mean, MI_std = mi_estimator.fit_estimate(
+...     X, mi_dist_params=MIDistParamHolder(n_bootstrap=5, MC_samples=2000))
+>>> mi_estimator.n_components
 1
+>>> bool(abs(MI_mean - 0.223) < 4 * MI_std)
+True
 """
 
 from __future__ import annotations
 
+import difflib
 import math
-from dataclasses import dataclass, fields
-from typing import Any, Optional
+from dataclasses import dataclass, fields, replace
+from typing import Any, Optional, TypeVar, Union
 
 import numpy as np
 
 from . import estimators
-from ._validation import check_bool, check_choice, check_float, check_int
+from ._validation import (
+    as_block,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    resolve_n_jobs,
+    resolve_seed,
+)
 from .mixture import INITS
 from .result import MIResult
 
@@ -47,101 +76,255 @@ __all__ = [
     "EstimateMI",
     "GMMFitParamHolder",
     "MIDistParamHolder",
+    "NotFittedError",
     "SelectComponentsParamHolder",
 ]
+
+Base = Union[float, str]
+
+_INTEGRALS = {"mc": "mc", "quad": "quadrature", "quadrature": "quadrature"}
 
 
 @dataclass
 class GMMFitParamHolder:
-    """EM settings: ``threshold_fit`` (tolerance on the mean log-likelihood), ``reg_covar``
-    (added to covariance diagonals) and ``max_iter``."""
+    """Settings of every EM fit (the published ``GMMFitParamHolder``).
 
+    Values are validated on construction and again whenever an :class:`EstimateMI` uses
+    them; an invalid value raises ``ValueError`` (``TypeError`` for a wrong type) whose
+    message starts with the field's name.
+
+    Parameters
+    ----------
+    init_type : str, default "random_sklearn"
+        Initialisation of each fit: ``random_sklearn``, ``kmeans_sklearn``, ``random``,
+        ``minmax``, ``kmeans``, ``randomized_kmeans``.
+    scale : float, optional
+        Scale of the ``random``, ``minmax`` and ``randomized_kmeans`` initialisations.
+    threshold_fit : float, default 1e-5
+        EM stops when the mean log-likelihood per sample changes by less than this.
+    reg_covar : float, default 1e-15
+        Added to the covariance diagonals (gmmi fits standardised data, so this is on the
+        standardised scale).
+    max_iter : int, default 10000
+        EM iteration cap.
+
+    Examples
+    --------
+    >>> from gmmi.compat import GMMFitParamHolder
+    >>> GMMFitParamHolder(threshold_fit=1e-6).max_iter
+    10000
+    """
+
+    init_type: str = "random_sklearn"
+    scale: Optional[float] = None
     threshold_fit: float = 1e-5
     reg_covar: float = 1e-15
     max_iter: int = 10_000
 
     def __post_init__(self) -> None:
-        check_float(self.threshold_fit, "threshold_fit")
-        check_float(self.reg_covar, "reg_covar", strict=False)
-        check_int(self.max_iter, "max_iter", minimum=1)
+        self.init_type = check_choice(self.init_type, "init_type", INITS)
+        self.scale = check_float(self.scale, "scale", allow_none=True)
+        self.threshold_fit = check_float(self.threshold_fit, "threshold_fit")
+        self.reg_covar = check_float(self.reg_covar, "reg_covar", strict=False)
+        self.max_iter = check_int(self.max_iter, "max_iter", minimum=1)
 
 
 @dataclass
 class SelectComponentsParamHolder:
-    """Component-selection settings. ``fixed_components_number > 0`` fixes K."""
+    """Settings of the search for the number of components (the published
+    ``SelectComponentsParamHolder``).
+
+    Parameters
+    ----------
+    n_inits : int, default 3
+        Initialisations tried per number of components.
+    n_folds : int, default 2
+        Cross-validation folds.
+    metric_method : {"valid", "aic", "bic"}, default "valid"
+        Selection metric: mean held-out log-likelihood, or minus AIC / BIC.
+    threshold_components : float, default 1e-5
+        Smallest improvement of the metric that counts as one.
+    patience : int, default 1
+        Non-improving numbers of components tolerated before the search stops.
+    max_components : int, default 50
+        Largest number of components tried.
+    fixed_components_number : int, default 0
+        ``0`` searches; ``K > 0`` skips the search and uses ``K`` components.
+    init_type : str, optional
+        Accepted here too (the published package keeps it in :class:`GMMFitParamHolder`);
+        when given it takes precedence over ``GMMFitParamHolder.init_type``.
+    scale : float, optional
+        Likewise for ``GMMFitParamHolder.scale``.
+
+    Examples
+    --------
+    >>> from gmmi.compat import SelectComponentsParamHolder
+    >>> SelectComponentsParamHolder(n_inits=5, fixed_components_number=2).n_folds
+    2
+    """
 
     n_inits: int = 3
-    init_type: str = "random_sklearn"
-    scale: Optional[float] = None
     n_folds: int = 2
     metric_method: str = "valid"
     threshold_components: float = 1e-5
     patience: int = 1
     max_components: int = 50
     fixed_components_number: int = 0
+    init_type: Optional[str] = None
+    scale: Optional[float] = None
 
     def __post_init__(self) -> None:
-        check_int(self.n_inits, "n_inits", minimum=1)
-        check_choice(self.init_type, "init_type", INITS)
-        check_float(self.scale, "scale", allow_none=True)
-        check_int(self.n_folds, "n_folds", minimum=2)
-        check_choice(self.metric_method, "metric_method", ("valid", "aic", "bic"))
-        check_float(self.threshold_components, "threshold_components", strict=False)
-        check_int(self.patience, "patience", minimum=1)
-        check_int(self.max_components, "max_components", minimum=1)
-        check_int(self.fixed_components_number, "fixed_components_number", minimum=0)
+        self.n_inits = check_int(self.n_inits, "n_inits", minimum=1)
+        self.n_folds = check_int(self.n_folds, "n_folds", minimum=2)
+        self.metric_method = check_choice(self.metric_method, "metric_method",
+                                          ("valid", "aic", "bic"))
+        self.threshold_components = check_float(self.threshold_components,
+                                                "threshold_components", strict=False)
+        self.patience = check_int(self.patience, "patience", minimum=1)
+        self.max_components = check_int(self.max_components, "max_components", minimum=1)
+        self.fixed_components_number = check_int(self.fixed_components_number,
+                                                 "fixed_components_number", minimum=0)
+        if self.init_type is not None:
+            self.init_type = check_choice(self.init_type, "init_type", INITS)
+        self.scale = check_float(self.scale, "scale", allow_none=True)
 
 
 @dataclass
 class MIDistParamHolder:
-    """Bootstrap settings: ``n_bootstrap`` replicates of ``MC_samples`` Monte Carlo draws;
-    ``fixed_components=True`` uses ``fixed_components_number`` components."""
+    """Settings of the bootstrap distribution of the MI (the published
+    ``MIDistParamHolder``).
+
+    Parameters
+    ----------
+    n_bootstrap : int, default 50
+        Bootstrap replicates. ``0`` fits once on all the data: the mean is that fit's MI and
+        the standard deviation is NaN.
+    integral_method : {"MC", "quad"}, default "MC"
+        Monte Carlo, or quadrature. gmmi's quadrature is a tensor Gauss-Hermite rule over
+        each mixture component (deterministic; joint dimension up to 6), not the published
+        package's adaptive quadrature.
+    MC_samples : int, default 1e5
+        Monte Carlo draws per integral (a float such as ``1e5`` is accepted if whole).
+    fixed_components : bool, default False
+        Bootstrap with ``fixed_components_number`` components instead of the selected number.
+    fixed_components_number : int, default 0
+        The number used when ``fixed_components`` is true.
+
+    Examples
+    --------
+    >>> from gmmi.compat import MIDistParamHolder
+    >>> MIDistParamHolder(n_bootstrap=10, MC_samples=1e4).MC_samples
+    10000
+    """
 
     n_bootstrap: int = 50
+    integral_method: str = "MC"
     MC_samples: float = 1e5
     fixed_components: bool = False
     fixed_components_number: int = 0
 
     def __post_init__(self) -> None:
-        check_int(self.n_bootstrap, "n_bootstrap", minimum=0)
+        self.n_bootstrap = check_int(self.n_bootstrap, "n_bootstrap", minimum=0)
+        if not isinstance(self.integral_method, str) or \
+                self.integral_method.lower() not in _INTEGRALS:
+            raise ValueError(f"integral_method: expected 'MC' or 'quad', got "
+                             f"{self.integral_method!r}")
         mc = check_float(self.MC_samples, "MC_samples")
-        if not float(mc).is_integer() or mc < 1:
+        if not mc.is_integer() or mc < 1:
             raise ValueError(f"MC_samples: expected a whole number >= 1, got {self.MC_samples}")
-        check_bool(self.fixed_components, "fixed_components")
-        check_int(self.fixed_components_number, "fixed_components_number", minimum=0)
+        self.MC_samples = int(mc)
+        self.fixed_components = check_bool(self.fixed_components, "fixed_components")
+        self.fixed_components_number = check_int(self.fixed_components_number,
+                                                 "fixed_components_number", minimum=0)
         if self.fixed_components and self.fixed_components_number < 1:
-            raise ValueError("fixed_components_number: must be >= 1 when fixed_components=True")
+            raise ValueError("fixed_components_number: must be at least 1 when "
+                             f"fixed_components=True, got {self.fixed_components_number}")
 
 
-_HOLDERS = (GMMFitParamHolder, SelectComponentsParamHolder, MIDistParamHolder)
+class NotFittedError(RuntimeError, ValueError):
+    """A result was asked of an :class:`EstimateMI` before the matching ``fit`` call.
+
+    A ``RuntimeError`` and, like scikit-learn's error of the same name (which the published
+    package raises), a ``ValueError``.
+    """
+
+
+_H = TypeVar("_H", GMMFitParamHolder, SelectComponentsParamHolder, MIDistParamHolder)
+
+# Where each keyword shortcut of EstimateMI goes: to every holder that has the field, so
+# that the keyword wins over a holder passed alongside it (init_type and scale in both
+# GMMFitParamHolder and SelectComponentsParamHolder; fixed_components_number in both
+# SelectComponentsParamHolder, where K > 0 skips the search, and MIDistParamHolder, where
+# it only counts with fixed_components=True).
+_ROUTES: dict[str, tuple[str, ...]] = {}
+for _name, _cls in (("gmm_fit_params", GMMFitParamHolder),
+                    ("select_components_params", SelectComponentsParamHolder),
+                    ("mi_dist_params", MIDistParamHolder)):
+    for _f in fields(_cls):
+        _ROUTES[_f.name] = (*_ROUTES.get(_f.name, ()), _name)
+del _name, _cls, _f
 
 
 class EstimateMI:
-    """The published package's estimator, computed by gmmi.
+    """Mutual information with a bootstrap uncertainty, in the published package's API.
 
     Parameters
     ----------
     gmm_fit_params : GMMFitParamHolder, optional
+        EM settings (defaults if omitted).
     select_components_params : SelectComponentsParamHolder, optional
+        Component-search settings.
     mi_dist_params : MIDistParamHolder, optional
-    random_state : int, default 0
-        Seed of everything random (fixed for reproducible runs).
+        Default bootstrap settings of :meth:`estimate` (the published package takes them
+        only in :meth:`estimate`; a holder passed there overrides this one for that call).
+    random_state : int, numpy.random.Generator or None, default 0
+        Seed of every random step (initialisations, folds, bootstrap, Monte Carlo). The
+        default makes runs reproducible, as in the published package; ``None`` draws a seed
+        once, here. The seed is stored as an int in ``random_state``.
     n_jobs : int, optional
-        Threads (default: every core).
-    **fields
-        Any field of the three holders, as a shortcut
-        (``EstimateMI(n_bootstrap=10, MC_samples=1e4)``).
+        Threads (default: every core). Results do not depend on it.
+    **holder_fields
+        Any field of the three holders, as a shortcut, e.g.
+        ``EstimateMI(n_bootstrap=10, MC_samples=1e4)``; it overrides the holder passed
+        above. A field held by two holders (``init_type``, ``scale``,
+        ``fixed_components_number``) is set in both.
 
     Attributes
     ----------
-    MI_mean, MI_std : float
-        The last estimate.
-    KL_mean, KL_std : float
-        The last KL divergence of the marginals (with ``include_kl=True``).
-    n_components : int
-        The selected number of components.
-    result : gmmi.MIResult
-        The full gmmi result of the last estimate.
+    MI_mean, MI_std : float or None
+        The last MI estimate (``None`` before :meth:`estimate`); ``MI_std`` is NaN
+        without bootstrap.
+    KL_mean, KL_std : float or None
+        The KL divergence of the marginals from the last :meth:`estimate` with
+        ``include_kl=True`` (``None`` otherwise).
+    n_components : int or None
+        Components of the last model: the selected number after :meth:`fit`, the number
+        bootstrapped after :meth:`estimate`. ``None`` for categorical MI, where every class
+        has its own: see ``result.details["n_components_per_class"]``.
+    best_components : int or None
+        The published name of ``n_components``.
+    result : gmmi.MIResult or None
+        gmmi's full result of the last step: replicates (``samples``), fitted ``model``,
+        per-K ``selection`` table, options, warnings.
+    random_state : int
+        The seed used.
+
+    Examples
+    --------
+    The published two-step workflow:
+
+    >>> import numpy as np
+    >>> from gmmi.compat import (EstimateMI, GMMFitParamHolder, MIDistParamHolder,
+    ...                          SelectComponentsParamHolder)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=300)
+    >>> est = EstimateMI(gmm_fit_params=GMMFitParamHolder(threshold_fit=1e-5),
+    ...                  select_components_params=SelectComponentsParamHolder(n_inits=3))
+    >>> est = est.fit(X)
+    >>> MI_mean, MI_std = est.estimate(MIDistParamHolder(n_bootstrap=5, MC_samples=2000),
+    ...                                base=2)
+    >>> est.result.unit, est.result.n_bootstrap
+    ('bit', 5)
     """
 
     def __init__(
@@ -150,25 +333,35 @@ class EstimateMI:
         select_components_params: Optional[SelectComponentsParamHolder] = None,
         mi_dist_params: Optional[MIDistParamHolder] = None,
         *,
-        random_state: int = 0,
+        random_state: Any = 0,
         n_jobs: Optional[int] = None,
-        **fields_: Any,
+        **holder_fields: Any,
     ) -> None:
-        self.gmm_fit_params = _copy(gmm_fit_params, GMMFitParamHolder, "gmm_fit_params")
-        self.select_components_params = _copy(select_components_params,
-                                              SelectComponentsParamHolder,
-                                              "select_components_params")
-        self.mi_dist_params = _copy(mi_dist_params, MIDistParamHolder, "mi_dist_params")
-        for name, value in fields_.items():
-            holder = next((h for h in (self.gmm_fit_params, self.select_components_params,
-                                       self.mi_dist_params)
-                           if name in {f.name for f in fields(h)}), None)
-            if holder is None:
-                raise TypeError(f"{name}: unknown argument of EstimateMI")
-            setattr(holder, name, value)
-            holder.__post_init__()
-        self.random_state = random_state
+        holders: dict[str, Any] = {
+            "gmm_fit_params": _checked(gmm_fit_params, GMMFitParamHolder, "gmm_fit_params"),
+            "select_components_params": _checked(select_components_params,
+                                                 SelectComponentsParamHolder,
+                                                 "select_components_params"),
+            "mi_dist_params": _checked(mi_dist_params, MIDistParamHolder, "mi_dist_params"),
+        }
+        updates: dict[str, dict[str, Any]] = {name: {} for name in holders}
+        for key, value in holder_fields.items():
+            if key not in _ROUTES:
+                close = difflib.get_close_matches(key, list(_ROUTES), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise TypeError(f"{key}: unknown argument of EstimateMI{hint}")
+            for name in _ROUTES[key]:
+                updates[name][key] = value
+        for name, changes in updates.items():
+            if changes:
+                holders[name] = replace(holders[name], **changes)  # re-validates
+        self.gmm_fit_params: GMMFitParamHolder = holders["gmm_fit_params"]
+        self.select_components_params: SelectComponentsParamHolder = \
+            holders["select_components_params"]
+        self.mi_dist_params: MIDistParamHolder = holders["mi_dist_params"]
+        resolve_n_jobs(n_jobs)  # validated now, used as given
         self.n_jobs = n_jobs
+        self.random_state: int = resolve_seed(random_state)
         self.MI_mean: Optional[float] = None
         self.MI_std: Optional[float] = None
         self.KL_mean: Optional[float] = None
@@ -176,74 +369,138 @@ class EstimateMI:
         self.n_components: Optional[int] = None
         self.result: Optional[MIResult] = None
         self._xy: Optional[tuple[np.ndarray, np.ndarray]] = None
-        self._categorical: Optional[tuple[Any, Any]] = None
+        self._labelled: Optional[tuple[np.ndarray, Any]] = None
+        self._selected_k: Optional[int] = None
+
+    @property
+    def best_components(self) -> Optional[int]:
+        """The published name of :attr:`n_components`."""
+        return self.n_components
 
     # -- options ------------------------------------------------------------------------
-    def _options(self, mi: MIDistParamHolder, verbose: bool) -> dict[str, Any]:
-        g, s = self.gmm_fit_params, self.select_components_params
+    def _options(self, mi: MIDistParamHolder, verbose: Any) -> dict[str, Any]:
+        """gmmi's options from the (re-validated) holders."""
+        g = _checked(self.gmm_fit_params, GMMFitParamHolder, "gmm_fit_params")
+        s = _checked(self.select_components_params, SelectComponentsParamHolder,
+                     "select_components_params")
         return {
-            "n_inits": s.n_inits, "init": s.init_type, "scale": s.scale, "n_folds": s.n_folds,
-            "selection": s.metric_method, "threshold_components": s.threshold_components,
-            "patience": s.patience, "max_components": s.max_components,
+            "init": s.init_type if s.init_type is not None else g.init_type,
+            "scale": s.scale if s.scale is not None else g.scale,
             "threshold_fit": g.threshold_fit, "reg_covar": g.reg_covar, "max_iter": g.max_iter,
-            "mc_samples": int(mi.MC_samples), "random_state": self.random_state,
-            "n_jobs": self.n_jobs, "progress": bool(verbose) and _has_tqdm(),
+            "n_inits": s.n_inits, "n_folds": s.n_folds, "selection": s.metric_method,
+            "threshold_components": s.threshold_components, "patience": s.patience,
+            "max_components": s.max_components,
+            "mc_samples": int(mi.MC_samples), "integral": _INTEGRALS[mi.integral_method.lower()],
+            "random_state": self.random_state, "n_jobs": self.n_jobs,
+            "progress": bool(verbose) and _has_tqdm(),
         }
 
-    def _fixed_k(self, mi: MIDistParamHolder) -> Optional[int]:
-        if mi.fixed_components:
-            return mi.fixed_components_number
-        if self.select_components_params.fixed_components_number > 0:
-            return self.select_components_params.fixed_components_number
-        return None
+    def _search_k(self) -> Optional[int]:
+        """``None`` (search) or the number fixed by the component-search holder."""
+        k = _checked(self.select_components_params, SelectComponentsParamHolder,
+                     "select_components_params").fixed_components_number
+        return k if k > 0 else None
+
+    def _mi_params(self, mi_dist_params: Optional[MIDistParamHolder]) -> MIDistParamHolder:
+        given = self.mi_dist_params if mi_dist_params is None else mi_dist_params
+        return _checked(given, MIDistParamHolder, "mi_dist_params")
+
+    def _reset(self) -> None:
+        self.MI_mean = self.MI_std = self.KL_mean = self.KL_std = None
+        self.n_components = self._selected_k = None
+        self.result = None
+        self._xy = self._labelled = None
 
     # -- continuous ---------------------------------------------------------------------
     def fit(self, X: Any, Y: Any = None, verbose: bool = False) -> EstimateMI:
-        """Selects the number of components and fits the mixture to the joint samples.
+        """Selects the number of components and fits the mixture to all the data.
 
-        ``X`` of shape (n, 2) with ``Y=None``, or ``X`` and ``Y`` the two variables (each
-        1-D or 2-D).
+        Runs the component search (or takes ``fixed_components_number``) and one fit on all
+        the data, without bootstrap; :meth:`estimate` then bootstraps at the selected number.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2), or (n,) / (n, dx) with ``Y``
+            The joint samples, or the first variable.
+        Y : array-like of shape (n,) or (n, dy), optional
+            The second variable.
+        verbose : bool, default False
+            Show gmmi's progress bar (when tqdm is installed).
+
+        Returns
+        -------
+        EstimateMI
+            ``self``, with ``n_components`` and ``result`` (the full-data fit) set.
         """
         x, y = _split_xy(X, Y)
-        opts = self._options(self.mi_dist_params, verbose)
-        r = estimators.mutual_information(x, y, n_bootstrap=0,
-                                          n_components=self._fixed_k(self.mi_dist_params),
+        opts = self._options(self._mi_params(None), verbose)
+        r = estimators.mutual_information(x, y, n_bootstrap=0, n_components=self._search_k(),
                                           **opts)
+        self._reset()
         self._xy = (x, y)
-        self.n_components = r.n_components
+        self._selected_k = self.n_components = r.n_components
         self.result = r
         return self
 
     def estimate(
         self,
         mi_dist_params: Optional[MIDistParamHolder] = None,
+        base: Base = math.e,
         include_kl: bool = False,
         kl_order: str = "forward",
-        base: float = math.e,
         verbose: bool = False,
     ) -> tuple[float, float]:
-        """Bootstraps the MI at the selected number of components; returns
-        ``(MI_mean, MI_std)`` and, with ``include_kl``, sets ``KL_mean`` and ``KL_std``."""
-        if self._xy is None or self.n_components is None:
-            raise RuntimeError("estimate: call fit(X) first (or use fit_estimate)")
-        check_bool(include_kl, "include_kl")
+        """Bootstraps the MI at the number of components selected by :meth:`fit`.
+
+        Parameters
+        ----------
+        mi_dist_params : MIDistParamHolder, optional
+            Bootstrap settings for this call (default: the estimator's).
+        base : float or str, default e
+            Logarithm base: ``np.exp(1)`` for nats, ``2`` (or ``"bit"``) for bits.
+        include_kl : bool, default False
+            Also estimate the KL divergence between the marginals of ``X`` and ``Y`` (both
+            1-D), stored in ``KL_mean`` and ``KL_std``.
+        kl_order : {"forward", "reverse"}, default "forward"
+            ``KL(p_X || p_Y)`` or ``KL(p_Y || p_X)``.
+        verbose : bool, default False
+            Show gmmi's progress bar (when tqdm is installed).
+
+        Returns
+        -------
+        MI_mean, MI_std : float
+            Mean and standard deviation (ddof 1) of the bootstrap replicates, also stored as
+            attributes; the replicates are ``result.samples``.
+
+        Raises
+        ------
+        NotFittedError
+            If :meth:`fit` has not been called.
+        """
+        if self._xy is None or self._selected_k is None:
+            where = " (the data were given to fit_categorical: call estimate_categorical)" \
+                if self._labelled is not None else ""
+            raise NotFittedError(f"estimate: call fit(X) or fit(X, Y) first{where}")
+        include_kl = check_bool(include_kl, "include_kl")
         check_choice(kl_order, "kl_order", ("forward", "reverse"))
-        mi = _copy(mi_dist_params, MIDistParamHolder, "mi_dist_params") \
-            if mi_dist_params is not None else self.mi_dist_params
+        mi = self._mi_params(mi_dist_params)
         x, y = self._xy
+        if include_kl and (x.shape[1] != 1 or y.shape[1] != 1):
+            raise ValueError("include_kl: the KL divergence of the marginals needs 1-D X and "
+                             f"Y, got {x.shape[1]} and {y.shape[1]} columns")
+        k = mi.fixed_components_number if mi.fixed_components else self._selected_k
         opts = self._options(mi, verbose)
-        k = self._fixed_k(mi) or self.n_components
         r = estimators.mutual_information(x, y, n_bootstrap=mi.n_bootstrap, n_components=k,
                                           base=base, **opts)
-        self.result = r
-        self.MI_mean, self.MI_std = r.mean, r.std
+        kl = None
         if include_kl:
-            if x.ndim != 1 or y.ndim != 1:
-                raise ValueError("include_kl: the KL divergence needs 1-D X and Y")
             kl = estimators.kl_divergence_marginals(x, y, order=kl_order,
-                                                    n_bootstrap=mi.n_bootstrap, n_components=k,
-                                                    base=base, **opts)
-            self.KL_mean, self.KL_std = kl.mean, kl.std
+                                                    n_bootstrap=mi.n_bootstrap,
+                                                    n_components=k, base=base, **opts)
+        self.result = r
+        self.n_components = r.n_components
+        self.MI_mean, self.MI_std = r.mean, r.std
+        self.KL_mean, self.KL_std = (kl.mean, kl.std) if kl is not None else (None, None)
         return r.mean, r.std
 
     def fit_estimate(
@@ -253,74 +510,164 @@ class EstimateMI:
         mi_dist_params: Optional[MIDistParamHolder] = None,
         include_kl: bool = False,
         kl_order: str = "forward",
-        base: float = math.e,
+        base: Base = math.e,
         verbose: bool = False,
     ) -> tuple[float, float]:
-        """:meth:`fit` then :meth:`estimate`; returns ``(MI_mean, MI_std)``."""
+        """:meth:`fit` then :meth:`estimate`; returns ``(MI_mean, MI_std)``.
+
+        Equal to :func:`gmmi.mutual_information` on the same data with the same options and
+        ``random_state=self.random_state``.
+        """
         self.fit(X, Y, verbose=verbose)
-        return self.estimate(mi_dist_params, include_kl=include_kl, kl_order=kl_order,
-                             base=base, verbose=verbose)
+        return self.estimate(mi_dist_params, base=base, include_kl=include_kl,
+                             kl_order=kl_order, verbose=verbose)
 
     # -- categorical --------------------------------------------------------------------
-    def fit_categorical(self, X: Any, y: Any, verbose: bool = False) -> EstimateMI:
-        """Stores a continuous ``X`` and its class labels ``y`` (any labels)."""
-        estimators._encode_labels(y, "y", n_rows=np.asarray(X).shape[0])  # validate early
-        self._categorical = (X, y)
+    def _store_labelled(self, X: Any, Y: Any) -> tuple[np.ndarray, Any]:
+        if Y is None:
+            block = as_block(X, "X", allow_constant=True)
+            if block.shape[1] != 2:
+                raise ValueError("X: with Y=None, X must have shape (n, 2) (values, labels); "
+                                 f"got {np.shape(X)}")
+            return block[:, :1], block[:, 1]
+        x = as_block(X, "X")
+        n_labels = len(Y) if hasattr(Y, "__len__") else None
+        if n_labels is not None and n_labels != x.shape[0]:
+            raise ValueError(f"Y: has {n_labels} rows but X has {x.shape[0]}; every variable "
+                             "needs one row per sample")
+        return x, Y
+
+    def fit_categorical(self, X: Any, Y: Any = None, verbose: bool = False) -> EstimateMI:
+        """Fits a mixture to the values of each class (categorical MI, step one).
+
+        Parameters
+        ----------
+        X : array-like of shape (n,) or (n, d); (n, 2) values and labels with ``Y=None``
+            The continuous variable.
+        Y : array-like of shape (n,), optional
+            Class labels, of any type (the published package expects ``0..C-1``).
+        verbose : bool, default False
+            Show gmmi's progress bar (when tqdm is installed).
+
+        Returns
+        -------
+        EstimateMI
+            ``self``, with ``result`` holding the per-class fits
+            (``result.details["n_components_per_class"]``).
+
+        Notes
+        -----
+        gmmi cannot fix a different number of components per class, so
+        :meth:`estimate_categorical` repeats the per-class search with the same seed (and
+        so selects the same numbers) before bootstrapping.
+        """
+        x, labels = self._store_labelled(X, Y)
+        r = estimators.mutual_information(x, labels, discrete_y=True, n_bootstrap=0,
+                                          n_components=self._search_k(),
+                                          **self._options(self._mi_params(None), verbose))
+        self._reset()
+        self._labelled = (x, labels)
+        self.result = r
         return self
 
     def estimate_categorical(
         self,
         mi_dist_params: Optional[MIDistParamHolder] = None,
-        base: float = math.e,
+        base: Base = math.e,
         verbose: bool = False,
     ) -> tuple[float, float]:
-        """MI between ``X`` and the labels (a mixture per class, classes weighted by their
-        frequency, stratified bootstrap); returns ``(MI_mean, MI_std)``."""
-        if self._categorical is None:
-            raise RuntimeError("estimate_categorical: call fit_categorical(X, y) first")
-        mi = _copy(mi_dist_params, MIDistParamHolder, "mi_dist_params") \
-            if mi_dist_params is not None else self.mi_dist_params
-        X, y = self._categorical
-        r = estimators.mutual_information(X, y, discrete_y=True, n_bootstrap=mi.n_bootstrap,
-                                          n_components=self._fixed_k(mi), base=base,
-                                          **self._options(mi, verbose))
+        """MI between the continuous ``X`` and the labels, with a bootstrap uncertainty.
+
+        ``I = sum_c pi_c E[log p(x|c) - log sum_c' pi_c' p(x|c')]`` with a mixture per class
+        and ``pi_c`` the **class frequencies**; the bootstrap resamples within each class.
+        The published package uses ``pi_c = 1/C`` (it assumes balanced classes); the two
+        agree when the classes are balanced.
+
+        Returns
+        -------
+        MI_mean, MI_std : float
+
+        Raises
+        ------
+        NotFittedError
+            If :meth:`fit_categorical` has not been called.
+        """
+        if self._labelled is None:
+            where = " (the data were given to fit: call estimate)" if self._xy is not None \
+                else ""
+            raise NotFittedError(f"estimate_categorical: call fit_categorical(X, Y) first{where}")
+        mi = self._mi_params(mi_dist_params)
+        k = mi.fixed_components_number if mi.fixed_components else self._search_k()
+        x, labels = self._labelled
+        r = estimators.mutual_information(x, labels, discrete_y=True,
+                                          n_bootstrap=mi.n_bootstrap, n_components=k,
+                                          base=base, **self._options(mi, verbose))
         self.result = r
         self.MI_mean, self.MI_std = r.mean, r.std
+        self.KL_mean = self.KL_std = None
         return r.mean, r.std
 
     def fit_estimate_categorical(
         self,
         X: Any,
-        y: Any,
+        Y: Any,
         mi_dist_params: Optional[MIDistParamHolder] = None,
-        base: float = math.e,
+        base: Base = math.e,
         verbose: bool = False,
     ) -> tuple[float, float]:
-        """:meth:`fit_categorical` then :meth:`estimate_categorical`."""
-        self.fit_categorical(X, y, verbose=verbose)
+        """:meth:`fit_categorical` then :meth:`estimate_categorical` (classes weighted by
+        frequency, see there); returns ``(MI_mean, MI_std)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gmmi.compat import EstimateMI
+        >>> rng = np.random.default_rng(0)
+        >>> labels = np.repeat([0, 1], 150)
+        >>> X = rng.normal(10.0 * labels, 1.0)
+        >>> MI_mean, MI_std = EstimateMI(n_bootstrap=5, MC_samples=2000
+        ...                              ).fit_estimate_categorical(X, labels)
+        >>> round(MI_mean, 3)  # ln 2: separated, balanced classes
+        0.693
+        """
+        x, labels = self._store_labelled(X, Y)
+        self._reset()  # the estimate repeats the per-class fits, so none is done twice
+        self._labelled = (x, labels)
         return self.estimate_categorical(mi_dist_params, base=base, verbose=verbose)
 
     def __repr__(self) -> str:
-        state = "unfitted" if self.MI_mean is None else f"MI={self.MI_mean:.4f}±{self.MI_std:.4f}"
-        return f"EstimateMI({state})"
+        if self.MI_mean is None:
+            state = "fitted" if self.result is not None else "unfitted"
+        else:
+            state = f"MI={self.MI_mean:.4f}±{self.MI_std:.4f} {self.result.unit}" \
+                if self.result is not None else "estimated"
+        return f"EstimateMI({state}, random_state={self.random_state})"
 
 
-def _copy(holder: Any, cls: type, name: str) -> Any:
+def _checked(holder: Any, cls: type[_H], name: str) -> _H:
+    """A validated copy of ``holder`` (defaults for ``None``); the user's object is never
+    modified and is re-checked at every use, so later edits to it are validated too."""
     if holder is None:
         return cls()
     if not isinstance(holder, cls):
         raise TypeError(f"{name}: expected a {cls.__name__}, got {type(holder).__name__}")
-    src: Any = holder  # a validated dataclass instance; a fresh copy is re-validated
-    return cls(**{f.name: getattr(src, f.name) for f in fields(src)})
+    return replace(holder)
 
 
 def _split_xy(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(X.to_numpy() if hasattr(X, "to_numpy") else X)
+    """The two variables as (n, k) float blocks, with errors naming ``X`` or ``Y``."""
     if Y is None:
-        if x.ndim != 2 or x.shape[1] != 2:
-            raise ValueError(f"X: with Y=None, X must have shape (n, 2); got {x.shape}")
-        return x[:, 0], x[:, 1]
-    y = np.asarray(Y.to_numpy() if hasattr(Y, "to_numpy") else Y)
+        shape = np.shape(X.to_numpy() if hasattr(X, "to_numpy") else X)
+        if len(shape) != 2 or shape[1] != 2:
+            raise ValueError(f"X: with Y=None, X must have shape (n, 2) (one column per "
+                             f"variable); got shape {shape}")
+        block = as_block(X, "X")
+        return block[:, :1], block[:, 1:]
+    x = as_block(X, "X")
+    y = as_block(Y, "Y")
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"Y: has {y.shape[0]} rows but X has {x.shape[0]}; every variable "
+                         "needs one row per sample")
     return x, y
 
 
