@@ -19,9 +19,14 @@ __all__ = [
     "check_choice",
     "check_float",
     "check_int",
+    "check_mc_samples",
+    "check_memory",
+    "check_n_bootstrap",
+    "check_n_inits",
     "resolve_base",
     "resolve_n_jobs",
     "resolve_seed",
+    "unmask",
 ]
 
 
@@ -32,6 +37,19 @@ def _to_numpy(a: Any) -> Any:
             return a.to_numpy()
         except TypeError:
             return a
+    return a
+
+
+def unmask(a: Any, name: str) -> Any:
+    """The data of a numpy masked array without masked entries; refuses masked entries
+    (numpy would silently use the values under the mask)."""
+    if isinstance(a, np.ma.MaskedArray):
+        n_masked = int(np.ma.count_masked(a))
+        if n_masked:
+            first = np.argwhere(np.ma.getmaskarray(a))[0]
+            raise ValueError(f"{name}: is a masked array with {n_masked} masked value(s) (the "
+                             f"first at row {first[0]}); drop those rows or fill them first")
+        return np.ma.getdata(a)
     return a
 
 
@@ -52,6 +70,7 @@ def as_block(
     name: str,
     *,
     n_rows: Optional[int] = None,
+    rows_of: str = "x",
     allow_constant: bool = False,
     min_rows: int = 2,
 ) -> np.ndarray:
@@ -59,11 +78,13 @@ def as_block(
 
     1-D input is one column. Integer and float32 input is converted; booleans, complex
     numbers, strings and objects are refused, as are NaN/inf, empty input, a row count
-    different from ``n_rows`` and (unless ``allow_constant``) constant columns.
+    different from ``n_rows`` (the row count of the argument ``rows_of``) and (unless
+    ``allow_constant``) constant columns.
     """
     if a is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got None")
     raw = _to_numpy(a)
+    raw = unmask(raw, name)
     try:
         arr = np.asarray(raw)
     except Exception as exc:  # pragma: no cover - exotic array-likes
@@ -97,8 +118,8 @@ def as_block(
     if n == 0 or k == 0:
         raise ValueError(f"{name}: is empty (shape {arr.shape})")
     if n_rows is not None and n != n_rows:
-        raise ValueError(f"{name}: has {n} rows but x has {n_rows}; every variable needs one "
-                         "row per sample")
+        raise ValueError(f"{name}: has {n} rows but {rows_of} has {n_rows}; every variable "
+                         "needs one row per sample")
     if n < min_rows:
         raise ValueError(f"{name}: at least {min_rows} rows are needed, got {n}")
     out = np.ascontiguousarray(arr, dtype=np.float64)
@@ -118,18 +139,90 @@ def as_block(
     return out
 
 
+#: The largest integer any option accepts unless it sets its own bound: the core counts in
+#: 64-bit integers.
+INT_MAX = 2**63 - 1
+#: Bounds the core also enforces (its results for these are held in memory); checked here
+#: first so that the message comes before any work and Python integers of any size are
+#: refused with the argument's name.
+MAX_BOOTSTRAP = 10_000_000
+MAX_MC_SAMPLES = 10_000_000_000
+MAX_INITS = 10_000
+MAX_JOBS = 1024
+
+
+def memory_bound() -> int:
+    """Bytes one array may take: half the physical memory (16 GiB where it is unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        total = 32 << 30
+    return max(total // 2, 1 << 30)
+
+
+def check_n_bootstrap(value: Any, name: str = "n_bootstrap") -> int:
+    """Bootstrap replicates: an integer in [0, MAX_BOOTSTRAP]."""
+    return check_int(value, name, minimum=0, maximum=MAX_BOOTSTRAP,
+                     advice="the bootstrap std is stable to a few percent after a few hundred "
+                     "replicates")
+
+
+def check_mc_samples(value: Any, name: str = "mc_samples") -> int:
+    """Monte Carlo draws per integral: an integer in [1, MAX_MC_SAMPLES]."""
+    return check_int(value, name, minimum=1, maximum=MAX_MC_SAMPLES,
+                     advice="the Monte Carlo error falls as 1/sqrt(mc_samples) and is far below "
+                     "the bootstrap error long before; use integral='quadrature' in low "
+                     "dimensions")
+
+
+def check_n_inits(value: Any, name: str = "n_inits") -> int:
+    """Initialisations per number of components: an integer in [1, MAX_INITS]."""
+    return check_int(value, name, minimum=1, maximum=MAX_INITS,
+                     advice="every initialisation is a full EM fit per fold")
+
+
+def check_memory(name: str, nbytes: int, advice: str) -> None:
+    """Refuses, naming ``name``, a request for more than :func:`memory_bound` bytes."""
+    bound = memory_bound()
+    if nbytes > bound:
+        raise ValueError(f"{name}: would need {nbytes / 2**30:,.1f} GiB of memory, more than "
+                         f"the {bound / 2**30:,.1f} GiB allowed (half of this machine's); "
+                         f"{advice}")
+
+
 @overload
 def check_int(
-    value: Any, name: str, *, minimum: int = 0, allow_none: Literal[False] = False
+    value: Any,
+    name: str,
+    *,
+    minimum: int = 0,
+    maximum: int = INT_MAX,
+    advice: str = "",
+    allow_none: Literal[False] = False,
 ) -> int: ...
 @overload
 def check_int(
-    value: Any, name: str, *, minimum: int = 0, allow_none: bool
+    value: Any,
+    name: str,
+    *,
+    minimum: int = 0,
+    maximum: int = INT_MAX,
+    advice: str = "",
+    allow_none: bool,
 ) -> Optional[int]: ...
 def check_int(
-    value: Any, name: str, *, minimum: int = 0, allow_none: bool = False
+    value: Any,
+    name: str,
+    *,
+    minimum: int = 0,
+    maximum: int = INT_MAX,
+    advice: str = "",
+    allow_none: bool = False,
 ) -> Optional[int]:
-    """An integer >= ``minimum`` (``None`` if allowed); bools are refused."""
+    """An integer in [``minimum``, ``maximum``] (``None`` if allowed); bools are refused.
+
+    ``advice`` is appended to the message when the value exceeds ``maximum``.
+    """
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -140,6 +233,9 @@ def check_int(
     value = int(value)
     if value < minimum:
         raise ValueError(f"{name}: must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise ValueError(f"{name}: must be at most {maximum:,}, got {value:,}"
+                         + (f"; {advice}" if advice else ""))
     return value
 
 
@@ -237,7 +333,8 @@ def resolve_n_jobs(n_jobs: Any) -> Optional[int]:
     """``None`` for every core, else the number of threads (-1: every core)."""
     if n_jobs is None:
         return None
-    n = check_int(n_jobs, "n_jobs", minimum=-1)
+    n = check_int(n_jobs, "n_jobs", minimum=-1, maximum=MAX_JOBS,
+                  advice="more threads than cores only adds overhead")
     assert n is not None
     if n == 0:
         raise ValueError("n_jobs: must be a positive number of threads, or -1 / None for all cores")

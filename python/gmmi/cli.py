@@ -20,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .estimators import mutual_information
+from .mixture import INITS
 
 __all__ = ["main"]
 
@@ -84,19 +85,30 @@ def _split_cols(spec: Optional[str]) -> list[str]:
 
 
 class _Table:
-    """Columns of a data file by name (or by 0-based index)."""
+    """Columns of a data file by name (or by 0-based index). ``blanks`` maps a column index
+    to the first data row with an empty cell: such a column is refused when it is used."""
 
-    def __init__(self, names: list[str], columns: list[np.ndarray]) -> None:
+    def __init__(self, names: list[str], columns: list[np.ndarray],
+                 blanks: Optional[dict[int, int]] = None) -> None:
         self.names = names
         self.columns = columns
+        self.blanks = blanks or {}
 
     def get(self, spec: str) -> np.ndarray:
+        i = self._index(spec)
+        if i in self.blanks:
+            raise ValueError(f"FILE: column {self.names[i]!r} has an empty cell (a missing "
+                             f"value) at data row {self.blanks[i]}; fill or drop missing "
+                             "values first")
+        return self.columns[i]
+
+    def _index(self, spec: str) -> int:
         if spec in self.names:
-            return self.columns[self.names.index(spec)]
+            return self.names.index(spec)
         if spec.lstrip("-").isdigit():
             i = int(spec)
             if -len(self.columns) <= i < len(self.columns):
-                return self.columns[i]
+                return i % len(self.columns)
         raise ValueError(f"column {spec!r} not found; the file has {', '.join(self.names)}")
 
     def block(self, specs: list[str], numeric: bool = True) -> np.ndarray:
@@ -122,6 +134,37 @@ def _column(values: list[str]) -> np.ndarray:
 def _read(path: str) -> _Table:
     if not os.path.exists(path):
         raise FileNotFoundError(f"FILE: {path} does not exist")
+    if os.path.isdir(path):
+        raise ValueError(f"FILE: {path} is a directory, not a data file")
+    try:
+        return _read_file(path)
+    except OSError as exc:
+        raise ValueError(f"FILE: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _array_columns(arr: np.ndarray, path: str, name: Optional[str] = None
+                   ) -> tuple[list[str], list[np.ndarray]]:
+    """Columns of a 1-D or 2-D array from a .npy/.npz file, named by index (or name[j])."""
+    where = f"{path}" + (f" [{name}]" if name is not None else "")
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"FILE: {where} holds a {arr.ndim}-D array of shape {arr.shape}; "
+                         "expected a 1-D or 2-D (rows x columns) array")
+    if arr.ndim == 1:
+        return [name if name is not None else "0"], [arr]
+    labels = [f"{name}[{j}]" if name is not None else str(j) for j in range(arr.shape[1])]
+    return labels, [arr[:, j] for j in range(arr.shape[1])]
+
+
+def _load_numpy(path: str) -> Any:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError) as exc:
+        kind = "an .npz" if path.lower().endswith(".npz") else "a .npy"
+        raise ValueError(f"FILE: {path} is not {kind} file of numbers that NumPy can read "
+                         f"({type(exc).__name__})") from None
+
+
+def _read_file(path: str) -> _Table:
     lower = path.lower()
     if lower.endswith((".csv", ".tsv", ".txt")):
         delim = "\t" if lower.endswith(".tsv") else ","
@@ -134,25 +177,26 @@ def _read(path: str) -> _Table:
             bad = next(i for i, r in enumerate(body) if len(r) != len(header))
             raise ValueError(f"FILE: line {bad + 2} has {len(body[bad])} fields, the header "
                              f"has {len(header)}")
-        return _Table(header, [_column([r[j] for r in body]) for j in range(len(header))])
+        blanks = {}
+        for j in range(len(header)):
+            empty = [i for i, r in enumerate(body) if not r[j].strip()]
+            if empty:
+                blanks[j] = empty[0]
+        return _Table(header, [_column([r[j] for r in body]) for j in range(len(header))],
+                      blanks)
     if lower.endswith(".npy"):
-        arr = np.load(path, allow_pickle=False)
-        arr = arr[:, None] if arr.ndim == 1 else arr
-        idx = range(arr.shape[1])
-        return _Table([str(j) for j in idx], [arr[:, j] for j in idx])
+        arr = _load_numpy(path)
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"FILE: {path} is not a .npy file of numbers that NumPy can read")
+        return _Table(*_array_columns(arr, path))
     if lower.endswith(".npz"):
         names: list[str] = []
         cols: list[np.ndarray] = []
-        with np.load(path, allow_pickle=False) as z:
+        with _load_numpy(path) as z:
             for k in z.files:
-                a = z[k]
-                if a.ndim == 1:
-                    names.append(k)
-                    cols.append(a)
-                else:
-                    for j in range(a.shape[1]):
-                        names.append(f"{k}[{j}]")
-                        cols.append(a[:, j])
+                n, c = _array_columns(z[k], path, k)
+                names += n
+                cols += c
         return _Table(names, cols)
     if lower.endswith((".parquet", ".pq")):
         try:
@@ -285,7 +329,7 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--mc-samples", type=int, default=100_000, metavar="N")
     est.add_argument("--integral", choices=("mc", "quadrature"), default="mc")
     est.add_argument("--selection", choices=("valid", "aic", "bic"), default="valid")
-    est.add_argument("--init", default="random_sklearn")
+    est.add_argument("--init", choices=INITS, default="random_sklearn")
     est.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     common(est)
     est.set_defaults(func=_cmd_estimate)

@@ -66,6 +66,9 @@ from ._validation import (
     check_choice,
     check_float,
     check_int,
+    check_mc_samples,
+    check_n_bootstrap,
+    check_n_inits,
     resolve_n_jobs,
     resolve_seed,
 )
@@ -174,7 +177,7 @@ class SelectComponentsParamHolder:
     scale: Optional[float] = None
 
     def __post_init__(self) -> None:
-        self.n_inits = check_int(self.n_inits, "n_inits", minimum=1)
+        self.n_inits = check_n_inits(self.n_inits)
         self.n_folds = check_int(self.n_folds, "n_folds", minimum=2)
         self.metric_method = check_choice(self.metric_method, "metric_method",
                                           ("valid", "aic", "bic"))
@@ -224,7 +227,7 @@ class MIDistParamHolder:
     fixed_components_number: int = 0
 
     def __post_init__(self) -> None:
-        self.n_bootstrap = check_int(self.n_bootstrap, "n_bootstrap", minimum=0)
+        self.n_bootstrap = check_n_bootstrap(self.n_bootstrap)
         if not isinstance(self.integral_method, str) or \
                 self.integral_method.lower() not in _INTEGRALS:
             raise ValueError(f"integral_method: expected 'MC' or 'quad', got "
@@ -232,7 +235,7 @@ class MIDistParamHolder:
         mc = check_float(self.MC_samples, "MC_samples")
         if not mc.is_integer() or mc < 1:
             raise ValueError(f"MC_samples: expected a whole number >= 1, got {self.MC_samples}")
-        self.MC_samples = int(mc)
+        self.MC_samples = check_mc_samples(int(mc), "MC_samples")
         self.fixed_components = check_bool(self.fixed_components, "fixed_components")
         self.fixed_components_number = check_int(self.fixed_components_number,
                                                  "fixed_components_number", minimum=0)

@@ -16,9 +16,13 @@ from ._validation import (
     check_choice,
     check_float,
     check_int,
+    check_mc_samples,
+    check_n_bootstrap,
+    check_n_inits,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
+    unmask,
 )
 from ._warnings import DiscreteDataWarning, ZeroInformationWarning, warning_class
 from .mixture import INITS, GaussianMixture
@@ -57,13 +61,13 @@ def _estimator_options(
     """Validates the estimator options once and returns them in the core's form."""
     return {
         "n_components": check_int(n_components, "n_components", minimum=1, allow_none=True),
-        "n_bootstrap": check_int(n_bootstrap, "n_bootstrap", minimum=0),
-        "mc_samples": check_int(mc_samples, "mc_samples", minimum=1),
+        "n_bootstrap": check_n_bootstrap(n_bootstrap),
+        "mc_samples": check_mc_samples(mc_samples),
         "integral": check_choice(integral, "integral", ("mc", "quadrature")),
         "quadrature_order": check_int(quadrature_order, "quadrature_order", minimum=1,
                                       allow_none=True),
         "selection": check_choice(selection, "selection", ("valid", "aic", "bic")),
-        "n_inits": check_int(n_inits, "n_inits", minimum=1),
+        "n_inits": check_n_inits(n_inits),
         "n_folds": check_int(n_folds, "n_folds", minimum=2),
         "patience": check_int(patience, "patience", minimum=1),
         "threshold_components": check_float(threshold_components, "threshold_components",
@@ -121,12 +125,15 @@ def _records(raw: list[dict[str, Any]], n_inits: int) -> list[SelectionRecord]:
     return out
 
 
-def _encode_labels(a: Any, name: str, n_rows: Optional[int] = None) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes 0..C-1 and the sorted distinct labels of a discrete variable."""
+def _encode_labels(
+    a: Any, name: str, n_rows: Optional[int] = None, rows_of: str = "x"
+) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes 0..C-1 and the sorted distinct labels of a discrete variable (its row
+    count must be ``n_rows``, that of the argument ``rows_of``)."""
     if a is None:
         raise TypeError(f"{name}: expected an array-like of labels, got None")
     raw = a.to_numpy() if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray) else a
-    arr = np.asarray(raw)
+    arr = np.asarray(unmask(raw, name))
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -135,8 +142,8 @@ def _encode_labels(a: Any, name: str, n_rows: Optional[int] = None) -> tuple[np.
     if arr.size == 0:
         raise ValueError(f"{name}: is empty")
     if n_rows is not None and arr.shape[0] != n_rows:
-        raise ValueError(f"{name}: has {arr.shape[0]} rows but x has {n_rows}; every variable "
-                         "needs one row per sample")
+        raise ValueError(f"{name}: has {arr.shape[0]} rows but {rows_of} has {n_rows}; every "
+                         "variable needs one row per sample")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name}: complex numbers cannot be labels")
     if arr.dtype.kind == "f":
@@ -243,13 +250,14 @@ def _categorical(
     n_jobs: Any,
     progress: Any,
     label_name: str,
+    cont_name: str,
 ) -> MIResult:
     ln_base, unit = resolve_base(base)
     check_bool(progress, "progress")
     jobs = resolve_n_jobs(n_jobs)
     seed = resolve_seed(random_state)
-    data = as_block(x, "x")
-    codes, classes = _encode_labels(labels, label_name, n_rows=data.shape[0])
+    data = as_block(x, cont_name)
+    codes, classes = _encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     if len(classes) == 1:
@@ -461,9 +469,10 @@ def mutual_information(
     if discrete_x or discrete_y:
         if z is not None:
             raise ValueError("z: conditioning is not available with a discrete variable")
-        cont, lab, lab_name = (y, x, "x") if discrete_x else (x, y, "y")
+        cont, lab, lab_name, cont_name = (y, x, "x", "y") if discrete_x else (x, y, "y", "x")
         return _categorical(cont, lab, opts=opts, base=base, random_state=random_state,
-                            n_jobs=n_jobs, progress=progress, label_name=lab_name)
+                            n_jobs=n_jobs, progress=progress, label_name=lab_name,
+                            cont_name=cont_name)
     blocks = [("x", x), ("y", y)] + ([("z", z)] if z is not None else [])
     return _joint("mi" if z is None else "cmi", blocks, opts=opts, base=base,
                   random_state=random_state, n_jobs=n_jobs, progress=progress,
@@ -526,8 +535,10 @@ def kl_divergence_marginals(x: Any, y: Any, *, order: str = "forward", **kwargs:
     opts, run = _common(kwargs)
     xa = as_block(x, "x")
     ya = as_block(y, "y", n_rows=xa.shape[0])
-    if xa.shape[1] != 1 or ya.shape[1] != 1:
-        raise ValueError("x: KL divergence of marginals needs 1-D x and y")
+    for name, arr in (("x", xa), ("y", ya)):
+        if arr.shape[1] != 1:
+            raise ValueError(f"{name}: KL divergence of marginals needs 1-D x and y, got "
+                             f"{arr.shape[1]} columns")
     kind = "kl" if order == "forward" else "kl_reverse"
     return _joint(kind, [("x", xa), ("y", ya)], opts=opts, quantity="kl_divergence", **run)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -16,6 +16,8 @@ from ._validation import (
     check_choice,
     check_float,
     check_int,
+    check_mc_samples,
+    check_memory,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
@@ -25,6 +27,20 @@ __all__ = ["INITS", "GaussianMixture"]
 
 #: The initialisation strategies, in the order of ALGORITHM.md.
 INITS = ("random_sklearn", "kmeans_sklearn", "random", "minmax", "kmeans", "randomized_kmeans")
+
+
+def _parameter(value: Any, name: str) -> np.ndarray:
+    """A float64 array of model parameters; the error names ``name``."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name}: complex numbers are not supported")
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected numbers, got an array of dtype {arr.dtype}") from None
 
 
 class GaussianMixture:
@@ -92,11 +108,11 @@ class GaussianMixture:
 
     @staticmethod
     def _build(weights: Any, means: Any, covariances: Any) -> _core.Mixture:
-        w = np.ascontiguousarray(np.asarray(weights, dtype=np.float64).ravel())
-        m = np.asarray(means, dtype=np.float64)
+        w = np.ascontiguousarray(_parameter(weights, "weights").ravel())
+        m = _parameter(means, "means")
         if m.ndim == 1:
             m = m[:, None] if w.size == m.size else m[None, :]
-        c = np.asarray(covariances, dtype=np.float64)
+        c = _parameter(covariances, "covariances")
         if c.ndim == 1 and m.shape[1] == 1:
             c = c[:, None, None]
         elif c.ndim == 2 and m.shape[0] == 1 and c.shape == (m.shape[1], m.shape[1]):
@@ -294,12 +310,19 @@ class GaussianMixture:
     def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draws ``n_samples`` points; returns ``(X, component_labels)``."""
         n = check_int(n_samples, "n_samples", minimum=1)
+        check_memory("n_samples", n * (self.n_features + 1) * 8,
+                     "draw the points in batches, each with its own random_state")
         return self._m.sample(n, resolve_seed(random_state))
 
     # -- transformations ----------------------------------------------------------------
     def marginal(self, dims: Union[int, Sequence[int]]) -> GaussianMixture:
         """The marginal mixture over the dimensions ``dims`` (in that order)."""
-        idx = [dims] if isinstance(dims, (int, np.integer)) else list(dims)
+        if isinstance(dims, (int, np.integer)):
+            idx = [dims]
+        elif isinstance(dims, (str, bytes)) or not isinstance(dims, Iterable):
+            raise TypeError(f"dims: expected an integer or a sequence of integers, got {dims!r}")
+        else:
+            idx = list(dims)
         for i in idx:
             if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
                 raise TypeError(f"dims: expected integers, got {i!r}")
@@ -347,7 +370,7 @@ class GaussianMixture:
         0.223144
         """
         check_choice(integral, "integral", ("mc", "quadrature"))
-        mc = check_int(mc_samples, "mc_samples", minimum=1)
+        mc = check_mc_samples(mc_samples)
         order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
         ln_base, _ = resolve_base(base)
         kind = "mi" if z_dims is None else "cmi"
@@ -368,7 +391,7 @@ class GaussianMixture:
     ) -> float:
         """Differential entropy ``-E[ln p]`` of this model."""
         check_choice(integral, "integral", ("mc", "quadrature"))
-        mc = check_int(mc_samples, "mc_samples", minimum=1)
+        mc = check_mc_samples(mc_samples)
         order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
         ln_base, _ = resolve_base(base)
         v = _core.model_quantity(self._m, "entropy", [], [], [], integral, mc, order,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -20,6 +20,7 @@ from ._validation import (
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
+    unmask,
 )
 from .estimators import _common, _encode_labels
 from .result import summarize
@@ -159,6 +160,9 @@ class MIMatrix:
 def _flags(value: Flags, n: int, name: str) -> list[bool]:
     if isinstance(value, (bool, np.bool_)):
         return [bool(value)] * n
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name}: expected True, False or a list of them (one per column), got "
+                        f"{value!r}")
     flags = list(value)
     if len(flags) != n:
         raise ValueError(f"{name}: expected {n} flags (one per column), got {len(flags)}")
@@ -173,7 +177,7 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
     if hasattr(M, "columns"):
         return labels, [M[c].to_numpy() for c in M.columns]
     raw = M.to_numpy() if hasattr(M, "to_numpy") else M
-    arr = np.asarray(raw)
+    arr = np.asarray(unmask(raw, name))
     if arr.ndim == 1:
         return labels, [arr]
     if arr.ndim != 2:
@@ -184,20 +188,21 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
 class _Data:
     """Continuous columns as one float matrix and discrete ones as integer codes."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows_of: str) -> None:
         self.cont: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []
         self.levels: list[int] = []
         self.n: Optional[int] = None
+        self.rows_of = rows_of  # the argument whose first column sets the row count
 
     def add(self, raw: Any, label: str, discrete: bool) -> tuple[bool, int]:
         if discrete:
-            codes, classes = _encode_labels(raw, label, n_rows=self.n)
+            codes, classes = _encode_labels(raw, label, n_rows=self.n, rows_of=self.rows_of)
             self.n = codes.shape[0]
             self.codes.append(codes)
             self.levels.append(len(classes))
             return True, len(self.codes) - 1
-        col = as_block(raw, label, n_rows=self.n, allow_constant=True)
+        col = as_block(raw, label, n_rows=self.n, rows_of=self.rows_of, allow_constant=True)
         if col.shape[1] != 1:
             raise ValueError(f"{label}: expected one column")
         self.n = col.shape[0]
@@ -380,8 +385,15 @@ def _matrix_of_columns(
     block_size: Optional[int],
     miller_madow: bool,
     options: dict[str, Any],
+    names: tuple[str, str, str, str] = ("A", "B", "discrete_a", "discrete_b"),
+    b_is_target: bool = False,
 ) -> MIMatrix:
-    """:func:`mi_matrix` on columns already split (``b=None``: symmetric)."""
+    """:func:`mi_matrix` on columns already split (``b=None``: symmetric).
+
+    ``names`` are the caller's argument names for A, B and their discreteness flags, used in
+    error messages; with ``b_is_target`` B's single column is called by B's name alone.
+    """
+    a_name, b_name, flags_a_name, flags_b_name = names
     check_choice(errors, "errors", ("nan", "raise"))
     check_bool(miller_madow, "miller_madow")
     block_size = check_int(block_size, "block_size", minimum=1, allow_none=True)
@@ -391,21 +403,22 @@ def _matrix_of_columns(
     progress = check_bool(run["progress"], "progress")
     jobs = resolve_n_jobs(run["n_jobs"])
 
-    flags_a = _flags(discrete_a, len(a_cols), "discrete_a")
-    data = _Data()
-    a_ref = [data.add(c, f"A column {lab!r}", d) for lab, c, d in zip(a_labels, a_cols, flags_a)]
+    flags_a = _flags(discrete_a, len(a_cols), flags_a_name)
+    data = _Data(rows_of=a_name)
+    a_ref = [data.add(c, f"{a_name} column {lab!r}", d)
+             for lab, c, d in zip(a_labels, a_cols, flags_a)]
     symmetric = b is None
     if b is None:
         b_labels, b_ref = a_labels, a_ref
         index = [(i, j) for i in range(len(a_ref)) for j in range(i + 1, len(a_ref))]
     else:
         b_labels, b_cols = b
-        flags_b = _flags(discrete_b, len(b_cols), "discrete_b")
-        b_ref = [data.add(c, f"B column {lab!r}", d)
+        flags_b = _flags(discrete_b, len(b_cols), flags_b_name)
+        b_ref = [data.add(c, b_name if b_is_target else f"{b_name} column {lab!r}", d)
                  for lab, c, d in zip(b_labels, b_cols, flags_b)]
         index = [(i, j) for i in range(len(a_ref)) for j in range(len(b_ref))]
     if data.n is not None and data.n < 2:
-        raise ValueError(f"A: at least 2 rows are needed, got {data.n}")
+        raise ValueError(f"{a_name}: at least 2 rows are needed, got {data.n}")
     cont, codes = data.arrays()
     pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
     if executor is None:
@@ -446,6 +459,8 @@ def _matrix_of_columns(
 
 
 def _target_column(target: Any, name: str) -> tuple[str, Any]:
+    if target is None:
+        raise TypeError(f"{name}: expected an array-like or Series, got None")
     label = str(getattr(target, "name", None) or name) if hasattr(target, "to_numpy") else name
     raw = target.to_numpy() if hasattr(target, "to_numpy") else np.asarray(target)
     if np.ndim(raw) == 2 and np.shape(raw)[1] == 1:
@@ -529,10 +544,22 @@ def mi_ranking(
     check_bool(discrete_target, "discrete_target")
     labels, cols = _split_columns(X, "X")
     t_label, t_col = _target_column(target, "target")
+    # The target is checked first: a constant target would otherwise give a ranking of NaNs
+    # with the reason hidden in .errors.
+    n_rows = np.shape(cols[0])[0] if cols else None
+    if discrete_target:
+        _, classes = _encode_labels(t_col, "target", n_rows=n_rows, rows_of="X")
+        if len(classes) < 2:
+            raise ValueError(f"target: has a single class ({classes[0]!r}); its mutual "
+                             "information with every feature is 0 and there is nothing to rank")
+    else:
+        as_block(t_col, "target", n_rows=n_rows, rows_of="X")
     m = _matrix_of_columns(labels, cols, discrete_features, ([t_label], [t_col]), discrete_target,
                            errors="nan", executor=options.pop("executor", None),
                            block_size=options.pop("block_size", None),
-                           miller_madow=options.pop("miller_madow", False), options=options)
+                           miller_madow=options.pop("miller_madow", False), options=options,
+                           names=("X", "target", "discrete_features", "discrete_target"),
+                           b_is_target=True)
     means = m.mean[:, 0]
     stds = m.std[:, 0]
     order = np.argsort(np.where(np.isfinite(means), -means, np.inf), kind="stable")
@@ -583,7 +610,9 @@ def mi_score(
     m = _matrix_of_columns(labels, cols, discrete_features, ([label], [raw_y]), disc,
                            errors="nan", executor=None, block_size=None, miller_madow=False,
                            options=dict(options, n_bootstrap=n_bootstrap,
-                                        random_state=random_state))
+                                        random_state=random_state),
+                           names=("X", "y", "discrete_features", "discrete_target"),
+                           b_is_target=True)
     scores = m.mean[:, 0].copy()
     for (row, _), msg in m.errors.items():
         i = m.row_labels.index(row)

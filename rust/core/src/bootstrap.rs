@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::gmm::Gmm;
 use crate::rng::{self, Purpose};
 
+/// The most replicates [`run`] accepts.
+pub const MAX_BOOTSTRAP: usize = 10_000_000;
+
 /// One bootstrap replicate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Replicate {
@@ -19,6 +22,20 @@ pub struct Replicate {
     pub n_iter: usize,
     /// Whether the refit converged.
     pub converged: bool,
+}
+
+/// Refuses more than [`MAX_BOOTSTRAP`] replicates (their results are held in memory).
+pub fn check_count(n_boot: usize) -> Result<()> {
+    if n_boot > MAX_BOOTSTRAP {
+        return Err(Error::arg(
+            "n_bootstrap",
+            format!(
+                "must be at most {MAX_BOOTSTRAP} (got {n_boot}): the bootstrap std is stable \
+                 to a few percent after a few hundred replicates"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Multiplicities of the rows in a resample of `n` rows drawn with replacement.
@@ -48,6 +65,7 @@ pub fn run<F>(
 where
     F: Fn(&Gmm, usize) -> Result<f64> + Sync,
 {
+    check_count(n_boot)?;
     let n = x.len() / d;
     ctrl.add_total(n_boot as u64);
     (0..n_boot)

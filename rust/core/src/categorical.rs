@@ -96,6 +96,7 @@ pub fn estimate(
     let n = check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(d)?;
+    crate::bootstrap::check_count(opts.n_bootstrap)?;
     if labels.len() != n {
         return Err(Error::arg(
             "y",
@@ -114,7 +115,7 @@ pub fn estimate(
     }
     for (c, r) in rows.iter().enumerate() {
         opts.select.validate(r.len(), d).map_err(|e| match e {
-            Error::InvalidArgument { msg, .. } => {
+            Error::InvalidArgument { arg, msg } if arg == "x" || arg == "n_folds" => {
                 Error::arg("y", format!("class {c} has {} rows: {msg}", r.len()))
             }
             e => e,

@@ -87,6 +87,7 @@ pub fn estimate(
     seed: u64,
     ctrl: &Control,
 ) -> Result<DiscreteEstimate> {
+    crate::bootstrap::check_count(n_bootstrap)?;
     if a.len() != b.len() {
         return Err(Error::arg(
             "y",

@@ -338,6 +338,7 @@ pub fn estimate(
     check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(quantity.integral_dim(d))?;
+    crate::bootstrap::check_count(opts.n_bootstrap)?;
     if let Quantity::KlDivergence { x: a, y: b, .. } = quantity {
         if *a >= d || *b >= d || a == b {
             return Err(Error::arg("x", "KL needs two distinct 1-D columns"));

@@ -463,10 +463,34 @@ impl Gmm {
     ///
     /// The draws are made in chunks, each from its own stream derived from `seed`, so the
     /// output is the same for any number of threads.
+    ///
+    /// # Panics
+    /// If `n x d` overflows or the memory cannot be allocated; [`Gmm::try_sample`] returns
+    /// an error instead.
     pub fn sample(&self, n: usize, seed: u64) -> (Vec<f64>, Vec<usize>) {
+        self.try_sample(n, seed).expect("sample")
+    }
+
+    /// [`Gmm::sample`] that refuses, with an error naming `n_samples`, a draw whose memory
+    /// cannot be allocated (instead of aborting the process).
+    pub fn try_sample(&self, n: usize, seed: u64) -> Result<(Vec<f64>, Vec<usize>)> {
         let d = self.d;
-        let mut x = vec![0.0; n * d];
-        let mut labels = vec![0usize; n];
+        let too_big = || {
+            Error::arg(
+                "n_samples",
+                format!(
+                    "{n} points of dimension {d} need more memory than can be allocated; \
+                     draw them in batches (each with its own random_state)"
+                ),
+            )
+        };
+        let len = n.checked_mul(d).ok_or_else(too_big)?;
+        let mut x: Vec<f64> = Vec::new();
+        x.try_reserve_exact(len).map_err(|_| too_big())?;
+        x.resize(len, 0.0);
+        let mut labels: Vec<usize> = Vec::new();
+        labels.try_reserve_exact(n).map_err(|_| too_big())?;
+        labels.resize(n, 0);
         x.par_chunks_mut(CHUNK_ROWS * d)
             .zip(labels.par_chunks_mut(CHUNK_ROWS))
             .enumerate()
@@ -477,7 +501,7 @@ impl Gmm {
                     *l = self.sample_one(&mut r, &mut z, row);
                 }
             });
-        (x, labels)
+        Ok((x, labels))
     }
 
     /// Evaluates `ln N(x | mu_c, S_c)` (without the weight) for one point.

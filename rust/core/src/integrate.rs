@@ -18,6 +18,9 @@ pub const MAX_QUADRATURE_DIM: usize = 6;
 /// Largest number of tensor nodes per component accepted by quadrature.
 pub const MAX_QUADRATURE_NODES: usize = 1_000_000;
 
+/// The most Monte Carlo draws [`Integral::validate`] accepts.
+pub const MAX_MC_SAMPLES: usize = 10_000_000_000;
+
 /// How an expectation over the model is computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Integral {
@@ -41,6 +44,16 @@ impl Integral {
             Integral::MonteCarlo { samples } => {
                 if samples == 0 {
                     return Err(Error::arg("mc_samples", "must be at least 1"));
+                }
+                if samples > MAX_MC_SAMPLES {
+                    return Err(Error::arg(
+                        "mc_samples",
+                        format!(
+                            "must be at most {MAX_MC_SAMPLES} (got {samples}): the Monte Carlo \
+                             error falls as 1/sqrt(mc_samples) and is far below the bootstrap \
+                             error long before; use integral='quadrature' for low dimensions"
+                        ),
+                    ));
                 }
             }
             Integral::Quadrature { order } => {

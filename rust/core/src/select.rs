@@ -77,11 +77,24 @@ impl Default for SelectOptions {
     }
 }
 
+/// The most initialisations per K that [`SelectOptions::validate`] accepts.
+pub const MAX_INITS: usize = 10_000;
+
 impl SelectOptions {
     /// Checks the options against a data set of `n` rows in `d` dimensions.
     pub fn validate(&self, n: usize, d: usize) -> Result<()> {
         if self.n_inits == 0 {
             return Err(Error::arg("n_inits", "must be at least 1"));
+        }
+        if self.n_inits > MAX_INITS {
+            return Err(Error::arg(
+                "n_inits",
+                format!(
+                    "must be at most {MAX_INITS} (got {}): every initialisation is a full EM \
+                     fit per fold and is held in memory while a K is evaluated",
+                    self.n_inits
+                ),
+            ));
         }
         if self.n_folds < 2 {
             return Err(Error::arg("n_folds", "must be at least 2"));
@@ -436,15 +449,17 @@ pub fn select(
         .collect();
     let n_train_min = splits.iter().map(|(t, _)| t.len() / d).min().unwrap_or(0);
     let mut warnings = Vec::new();
-    let ks: Vec<usize> = match opts.fixed_components {
-        Some(k) => vec![k],
-        None => (1..=opts.max_components).collect(),
+    // A range, not a list: `max_components` may be far above what the data allow (the
+    // search stops at the training-fold size anyway).
+    let ks = match opts.fixed_components {
+        Some(k) => k..=k,
+        None => 1..=opts.max_components,
     };
     let mut records = Vec::new();
     let mut best: Option<(f64, usize, Gmm)> = None;
     let mut stale = 0;
     let mut stopped = opts.fixed_components.is_some();
-    for &k in &ks {
+    for k in ks {
         if k > n_train_min {
             warnings.push(Warning {
                 kind: WarningKind::TooFewRows,

@@ -277,7 +277,7 @@ impl Mixture {
     fn sample<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> PyResult<Sampled<'py>> {
         let g = &self.0;
         let (x, l) = run(py, None, || {
-            Ok(g.sample(n, rng::derive(seed, rng::Purpose::Sample, 0, 0)))
+            g.try_sample(n, rng::derive(seed, rng::Purpose::Sample, 0, 0))
         })?;
         let x = Array2::from_shape_vec((n, g.dim()), x)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
