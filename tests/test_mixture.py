@@ -147,8 +147,8 @@ def test_single_gaussian_fit_is_the_sample_moments(init):
 
 def test_reg_covar_is_added_to_the_fitted_covariance():
     X = np.random.default_rng(1).normal(size=(500, 2))
-    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.25, random_state=0)
-    # K = 1: exact up to rounding (see above).
+    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.25, random_state=0, standardize=False)
+    # K = 1: exact up to rounding (see above). In the data's units (standardize=False).
     np.testing.assert_allclose(g.covariances_[0], np.cov(X.T, bias=True) + 0.25 * np.eye(2),
                                rtol=1e-10)
 
@@ -201,12 +201,37 @@ def test_fit_does_not_depend_on_the_number_of_threads():
     assert a == b and a.n_iter_ == b.n_iter_
 
 
+def test_reg_covar_is_in_standardised_units_by_default():
+    X = np.random.default_rng(1).normal(size=(500, 2)) * [3.0, 0.5]
+    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.25, random_state=0)
+    # K = 1 is closed form: the standardised covariance plus 0.25 I, mapped back to the
+    # data's units, adds 0.25 * sd_j^2 to variance j.
+    sd = X.std(axis=0)
+    np.testing.assert_allclose(g.covariances_[0],
+                               np.cov(X.T, bias=True) + 0.25 * np.diag(sd**2), rtol=1e-10)
+
+
+def test_fit_is_scale_equivariant():
+    X = np.random.default_rng(0).normal(size=(300, 2))
+    g1 = gmmi.GaussianMixture().fit(X, 2, random_state=0, record_curves=True)
+    for a in (1e-12, 1e12):
+        g2 = gmmi.GaussianMixture().fit(a * X, 2, random_state=0, record_curves=True)
+        # Standardised, both fits see the same numbers up to the rounding of the
+        # standardisation (~1e-15 relative), so ln p_aX(a x) = ln p_X(x) - d ln a to far
+        # better than 1e-8 (regression: at scale 1e-12 reg_covar used to swamp the
+        # variances: 32.7 instead of 53.5 per point).
+        np.testing.assert_allclose(g2.score_samples(a * X[:5]),
+                                   g1.score_samples(X[:5]) - 2 * np.log(a), rtol=1e-8)
+        np.testing.assert_allclose(g2.train_curve_, g1.train_curve_ - 2 * np.log(a),
+                                   rtol=1e-8)
+
+
 def test_curves_and_convergence_records():
     X = sep3_data(1000, seed=6)
     V = sep3_data(300, seed=7)
     thr = 1e-5
     g = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, record_curves=True,
-                                   validation_data=V, threshold_fit=thr)
+                                   validation_data=V, threshold_fit=thr, standardize=False)
     assert g.converged_ and g.n_iter_ > 2
     assert len(g.train_curve_) == len(g.valid_curve_) == g.n_iter_
     # EM never decreases the likelihood (up to rounding of a mean of ~1000 terms).

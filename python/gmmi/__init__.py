@@ -22,6 +22,7 @@ from ._warnings import (
     DegenerateWarning,
     DiscreteDataWarning,
     GmmiWarning,
+    HeavyTailWarning,
     MaxComponentsWarning,
     ZeroInformationWarning,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "DiscreteDataWarning",
     "GaussianMixture",
     "GmmiWarning",
+    "HeavyTailWarning",
     "MIMatrix",
     "MIRanking",
     "MIResult",

@@ -23,6 +23,7 @@ __all__ = [
     "check_memory",
     "check_n_bootstrap",
     "check_n_inits",
+    "column_std",
     "resolve_base",
     "resolve_n_jobs",
     "resolve_seed",
@@ -73,13 +74,15 @@ def as_block(
     rows_of: str = "x",
     allow_constant: bool = False,
     min_rows: int = 2,
+    check_spread: bool = True,
 ) -> np.ndarray:
     """Converts ``a`` to a C-contiguous float64 array of shape (n, k).
 
     1-D input is one column. Integer and float32 input is converted; booleans, complex
     numbers, strings and objects are refused, as are NaN/inf, empty input, a row count
     different from ``n_rows`` (the row count of the argument ``rows_of``) and (unless
-    ``allow_constant``) constant columns.
+    ``allow_constant``) constant columns, and (with ``check_spread``: data to fit, not
+    points to evaluate) columns whose variance is outside double precision.
     """
     if a is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got None")
@@ -128,15 +131,42 @@ def as_block(
         i, j = np.argwhere(~finite)[0]
         raise ValueError(f"{name}: contains {out[i, j]} at row {i}, column {j}; remove or "
                          "impute non-finite values first")
-    if not allow_constant:
-        spread = out.max(axis=0) - out.min(axis=0)
-        if (spread == 0).any():
-            j = int(np.argmax(spread == 0))
-            raise ValueError(
-                f"{name}: column {j} is constant; the mutual information of a constant with "
-                "anything is 0, and a density cannot be fitted to it: drop the column"
-            )
+    constant = out.max(axis=0) == out.min(axis=0)
+    if not allow_constant and constant.any():
+        j = int(np.argmax(constant))
+        raise ValueError(
+            f"{name}: column {j} is constant; the mutual information of a constant with "
+            "anything is 0, and a density cannot be fitted to it: drop the column"
+        )
+    if not check_spread:
+        return out
+    std = column_std(out)
+    bad = ~constant & ~((std >= MIN_SCALE) & (std <= MAX_SCALE))  # NaN: overflowed
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}: column {j} has a standard deviation of {std[j]:.1e}, whose square (a "
+            "covariance in the data's units) is outside double precision; rescale it to a "
+            "spread between 1e-153 and 1e153 (mutual information does not change under "
+            "rescaling)"
+        )
     return out
+
+
+#: Standard deviations a column may have: their squares stay normal, finite doubles.
+MIN_SCALE, MAX_SCALE = 1e-153, 1e153
+
+
+def column_std(a: np.ndarray) -> np.ndarray:
+    """Population standard deviation of every column of a finite 2-D array, without the
+    overflow or underflow of squaring: deviations are divided by the largest first. (The
+    rounding of the mean can leave a constant column a tiny non-zero value: test constancy
+    with max == min.)"""
+    with np.errstate(over="ignore", invalid="ignore"):
+        dev = a - np.sum(a / a.shape[0], axis=0)
+        big = np.max(np.abs(dev), axis=0)
+        safe = np.where(big > 0, big, 1.0)
+        return big * np.sqrt(np.mean((dev / safe) ** 2, axis=0))
 
 
 #: The largest integer any option accepts unless it sets its own bound: the core counts in

@@ -17,17 +17,25 @@ class MaxComponentsWarning(GmmiWarning):
 
 class BadFitWarning(GmmiWarning):
     """Every cross-validation fit stopped within two EM iterations (a sign of a bad fit),
-    or the search stopped early for lack of rows."""
+    the search stopped early for lack of rows, or bootstrap resamples had to be redrawn
+    because their refit failed numerically."""
 
 
 class DegenerateWarning(GmmiWarning):
-    """A fitted component is singular: the variables are (nearly) deterministic functions of
-    each other, or the data have many ties. The MI is then effectively infinite and the
-    reported value is set by ``reg_covar``."""
+    """A fitted component is singular: its variance in some direction is set by
+    ``reg_covar`` rather than by the data. Across the variables this means they are (nearly)
+    deterministic functions of each other and the MI is effectively infinite; within one
+    variable it means tied values, collinear columns, outliers that squeeze the bulk, or a
+    component collapsed onto a few points (the message says which)."""
 
 
 class DiscreteDataWarning(GmmiWarning):
     """Data passed as continuous look discrete (few distinct values)."""
+
+
+class HeavyTailWarning(GmmiWarning):
+    """A variable has heavy tails (say Cauchy-like) that a finite Gaussian mixture cannot
+    model; transform it monotonically (ranks, logarithm, arcsinh) before estimating."""
 
 
 class ZeroInformationWarning(GmmiWarning):
@@ -40,6 +48,7 @@ _KIND_TO_CLASS: dict[str, type[GmmiWarning]] = {
     "not_converged": ConvergenceWarning,
     "too_few_rows": BadFitWarning,
     "degenerate": DegenerateWarning,
+    "redrawn": BadFitWarning,
 }
 
 

@@ -24,7 +24,12 @@ from ._validation import (
     resolve_seed,
     unmask,
 )
-from ._warnings import DiscreteDataWarning, ZeroInformationWarning, warning_class
+from ._warnings import (
+    DiscreteDataWarning,
+    HeavyTailWarning,
+    ZeroInformationWarning,
+    warning_class,
+)
 from .mixture import INITS, GaussianMixture
 from .result import MIResult, SelectionRecord, summarize
 
@@ -107,6 +112,36 @@ def _warn_if_discrete(block: np.ndarray, name: str, flag: str) -> None:
             DiscreteDataWarning,
             stacklevel=4,
         )
+
+
+#: A value is "far" beyond this many robust standard deviations (1.4826 MAD) from the
+#: median, and a column is heavy-tailed when more than TAIL_FRACTION of its values are far:
+#: a Cauchy sample has about 2% of its values beyond 20 robust sd, a log-normal (sigma = 1)
+#: 0.2%, a Student t with 3 degrees of freedom 0.02%, a Gaussian none.
+TAIL_SDS, TAIL_FRACTION = 20.0, 0.01
+
+
+def _warn_if_heavy_tailed(block: np.ndarray, name: str) -> None:
+    med = np.median(block, axis=0)
+    dev = np.abs(block - med)
+    mad = 1.4826 * np.median(dev, axis=0)
+    for j in range(block.shape[1]):
+        if mad[j] <= 0:
+            continue  # more than half the values tied: the tie checks speak for it
+        far = float(np.mean(dev[:, j] > TAIL_SDS * mad[j]))
+        if far > TAIL_FRACTION:
+            col = f" column {j}" if block.shape[1] > 1 else ""
+            warnings.warn(
+                f"{name}{col}: heavy tails ({100 * far:.1f}% of the values lie beyond "
+                f"{TAIL_SDS:g} robust standard deviations of the median); a finite Gaussian "
+                "mixture cannot model them, and the misfit can show up as spurious dependence "
+                "(independent Cauchy samples give ~0.1 nat). Mutual information is invariant "
+                "under monotone maps of each variable: transform it first (ranks, a logarithm "
+                "or arcsinh)",
+                HeavyTailWarning,
+                stacklevel=4,
+            )
+            return
 
 
 def _records(raw: list[dict[str, Any]], n_inits: int) -> list[SelectionRecord]:
@@ -217,9 +252,10 @@ def _joint(
         arr = as_block(value, name, n_rows=n_rows)
         n_rows = arr.shape[0]
         arrays.append(arr)
-    if warn_discrete:
-        for (name, _), arr in zip(blocks, arrays):
+    for (name, _), arr in zip(blocks, arrays):
+        if warn_discrete:
             _warn_if_discrete(arr, name, f"discrete_{name}" if name in ("x", "y") else "discrete")
+        _warn_if_heavy_tailed(arr, name)
     cols: list[list[int]] = []
     start = 0
     for arr in arrays:
@@ -257,6 +293,7 @@ def _categorical(
     jobs = resolve_n_jobs(n_jobs)
     seed = resolve_seed(random_state)
     data = as_block(x, cont_name)
+    _warn_if_heavy_tailed(data, cont_name)
     codes, classes = _encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)

@@ -18,6 +18,7 @@ from ._validation import (
     check_int,
     check_mc_samples,
     check_memory,
+    column_std,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
@@ -174,7 +175,7 @@ class GaussianMixture:
         return self._m.n_parameters
 
     def _points(self, X: Any, name: str = "X") -> np.ndarray:
-        x = as_block(X, name, allow_constant=True, min_rows=1)
+        x = as_block(X, name, allow_constant=True, min_rows=1, check_spread=False)
         if x.shape[1] != self.n_features:
             if self.n_features == 1 and x.shape[0] == 1:
                 x = x.T
@@ -196,9 +197,15 @@ class GaussianMixture:
         scale: Optional[float] = None,
         validation_data: Optional[Any] = None,
         record_curves: bool = False,
+        standardize: bool = True,
         n_jobs: Optional[int] = None,
     ) -> GaussianMixture:
         """Fits the mixture to ``X`` by EM from the chosen initialisation.
+
+        With ``standardize=True`` (the default) EM runs on the columns of ``X`` shifted to
+        mean 0 and scaled to standard deviation 1, and the fitted model is mapped back to the
+        units of ``X``: the fit is then the same, up to rounding, whatever the units (data of
+        scale 1e-12 would otherwise have their variances swamped by ``reg_covar``).
 
         Parameters
         ----------
@@ -219,14 +226,17 @@ class GaussianMixture:
         max_iter : int, default 10000
             Maximum EM iterations.
         reg_covar : float, default 1e-15
-            Added to the diagonal of every covariance (in the units of ``X``).
+            Added to the diagonal of every covariance (in standardised units, or in the
+            units of ``X`` with ``standardize=False``).
         scale : float, optional
             Ball radius of the ``random``/``minmax`` inits, push size of
-            ``randomized_kmeans``.
+            ``randomized_kmeans`` (in the same units as ``reg_covar``).
         validation_data : array-like, optional
             Held-out rows whose log-likelihood is recorded with ``record_curves``.
         record_curves : bool, default False
             Keep ``train_curve_`` and ``valid_curve_``.
+        standardize : bool, default True
+            Fit in standardised units (see above); constant columns are only centred.
         n_jobs : int, optional
             Threads (default: every core).
 
@@ -235,7 +245,7 @@ class GaussianMixture:
         GaussianMixture
             ``self``, fitted.
         """
-        x = as_block(X, "X", allow_constant=True, min_rows=1)
+        x = as_block(X, "X", allow_constant=True, min_rows=2)
         k = check_int(n_components, "n_components", minimum=1)
         assert k is not None
         if k > x.shape[0]:
@@ -247,24 +257,41 @@ class GaussianMixture:
         check_float(reg_covar, "reg_covar", strict=False)
         check_float(scale, "scale", allow_none=True)
         check_bool(record_curves, "record_curves")
+        check_bool(standardize, "standardize")
         valid = None
         if validation_data is not None:
             valid = as_block(validation_data, "validation_data", allow_constant=True, min_rows=1)
             if valid.shape[1] != x.shape[1]:
                 raise ValueError(f"validation_data: expected {x.shape[1]} columns, got "
                                  f"{valid.shape[1]}")
+        distinct = np.unique(x, axis=0).shape[0]
+        if distinct < k:
+            raise ValueError(f"n_components: X has {distinct} distinct row(s), fewer distinct "
+                             f"rows than components ({k}); a component needs data of its own")
+        shift = np.zeros(x.shape[1])
+        unit = np.ones(x.shape[1])
+        if standardize:
+            shift = np.sum(x / x.shape[0], axis=0)
+            sd = column_std(x)
+            unit = np.where(x.max(axis=0) > x.min(axis=0), sd, 1.0)
+            x = np.ascontiguousarray((x - shift) / unit)
+            if valid is not None:
+                valid = np.ascontiguousarray((valid - shift) / unit)
         seed = resolve_seed(random_state)
         start = _core.initial_mixture(x, k, init, scale, seed)
         out = run_with_control(
             _core.em_fit, start, x, valid, float(threshold_fit), int(max_iter), float(reg_covar),
             bool(record_curves), n_jobs=resolve_n_jobs(n_jobs),
         )
-        self._mix = out["model"]
+        # Back to the units of X: the density picks up the Jacobian 1 / prod(unit).
+        log_jac = float(np.sum(np.log(unit)))
+        self._mix = out["model"].affine(unit.tolist(), shift.tolist()) if standardize \
+            else out["model"]
         self.n_iter_ = int(out["n_iter"])
         self.converged_ = bool(out["converged"])
-        self.lower_bound_ = float(out["lower_bound"])
-        self.train_curve_ = out["train_curve"]
-        self.valid_curve_ = out["valid_curve"]
+        self.lower_bound_ = float(out["lower_bound"]) - log_jac
+        self.train_curve_ = out["train_curve"] - log_jac
+        self.valid_curve_ = out["valid_curve"] - log_jac
         if not self.converged_:
             import warnings
 

@@ -22,6 +22,8 @@ pub struct Replicate {
     pub n_iter: usize,
     /// Whether the refit converged.
     pub converged: bool,
+    /// Resamples drawn again because the refit failed numerically (see [`MAX_REDRAWS`]).
+    pub redraws: usize,
 }
 
 /// Refuses more than [`MAX_BOOTSTRAP`] replicates (their results are held in memory).
@@ -72,28 +74,66 @@ where
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
-            let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, 0);
-            let counts = resample_counts(n, &mut r);
-            let fit = em::fit(
-                &Data::weighted(x, d, &counts),
-                None,
-                warm,
-                em_opts,
-                Some(ctrl),
-            )
-            .map_err(|e| match e {
-                Error::Numerical(m) => Error::Numerical(format!("bootstrap replicate {b}: {m}")),
-                e => e,
-            })?;
-            let value = functional(&fit.model, b)?;
-            ctrl.task_done();
-            Ok(Replicate {
-                value,
-                n_iter: fit.n_iter,
-                converged: fit.converged,
-            })
+            let mut attempt = 0;
+            loop {
+                let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(attempt));
+                let counts = resample_counts(n, &mut r);
+                let out = em::fit(
+                    &Data::weighted(x, d, &counts),
+                    None,
+                    warm,
+                    em_opts,
+                    Some(ctrl),
+                )
+                .and_then(|fit| Ok((functional(&fit.model, b)?, fit)));
+                match out {
+                    Ok((value, fit)) => {
+                        ctrl.task_done();
+                        return Ok(Replicate {
+                            value,
+                            n_iter: fit.n_iter,
+                            converged: fit.converged,
+                            redraws: attempt,
+                        });
+                    }
+                    Err(Error::Numerical(m)) if attempt < MAX_REDRAWS => {
+                        let _ = m;
+                        attempt += 1;
+                    }
+                    Err(Error::Numerical(m)) => {
+                        return Err(Error::Numerical(format!(
+                            "bootstrap replicate {b} failed on {} resamples in a row: {m}",
+                            MAX_REDRAWS + 1
+                        )))
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         })
         .collect()
+}
+
+/// How many times a bootstrap replicate whose refit fails numerically (a covariance loses
+/// positive definiteness on the resample, say) is redrawn before the estimate fails.
+pub const MAX_REDRAWS: usize = 5;
+
+/// The last key of a replicate's random stream for its `attempt`-th redraw (0: the first
+/// draw). Keys below 2^32 are left to the caller (the class of a per-class bootstrap).
+pub fn redraw_key(attempt: usize) -> u64 {
+    (attempt as u64) << 32
+}
+
+/// A warning when some replicates were redrawn.
+pub fn redraw_warning(redraws: usize, n_boot: usize) -> Option<crate::select::Warning> {
+    (redraws > 0).then(|| crate::select::Warning {
+        kind: crate::select::WarningKind::Redrawn,
+        message: format!(
+            "{redraws} bootstrap resample(s) of {n_boot} replicates gave a refit that failed \
+             numerically (a covariance stopped being positive definite) and were redrawn; the \
+             uncertainty describes resamples on which the fit succeeds. Frequent failures \
+             suggest fewer components or a larger reg_covar"
+        ),
+    })
 }
 
 /// Mean and standard deviation (ddof = 1; NaN for fewer than two values) of `v`.
@@ -133,6 +173,47 @@ mod tests {
         assert!(s > 0.02 && s < 0.15, "{s}");
         assert!((m - 0.5).abs() < 0.2);
         assert_eq!(ctrl.tasks_done(), 40);
+    }
+
+    #[test]
+    fn failed_replicates_are_redrawn_reproducibly() {
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let (x, _) = g.sample(300, 1);
+        let ctrl = Control::new();
+        let opts = EmOptions::default();
+        let plain = run(&x, 2, &g, &opts, 40, 4, &ctrl, |m, _| Ok(m.covariances()[1])).unwrap();
+        // A functional that fails (numerically) above the median of the plain replicates:
+        // about half the first draws fail and are redrawn until one falls below it.
+        let mut v: Vec<f64> = plain.iter().map(|r| r.value).collect();
+        v.sort_by(f64::total_cmp);
+        let cut = v[20];
+        let f = |m: &Gmm, _b: usize| {
+            let c = m.covariances()[1];
+            if c > cut {
+                Err(Error::Numerical("too large".into()))
+            } else {
+                Ok(c)
+            }
+        };
+        let a = run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap();
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(a, one.install(|| run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap()));
+        assert!(a.iter().all(|r| r.value <= cut));
+        let redrawn = a.iter().filter(|r| r.redraws > 0).count();
+        // 19 of the 40 first draws lie above the cut (the 21st smallest value).
+        assert_eq!(redrawn, 19);
+        for (p, r) in plain.iter().zip(&a) {
+            if r.redraws == 0 {
+                assert_eq!(p, r); // first draws are the plain replicates
+            }
+        }
+        // A functional that always fails gives up after MAX_REDRAWS redraws.
+        let never = |_: &Gmm, _: usize| -> Result<f64> { Err(Error::Numerical("no".into())) };
+        let err = run(&x, 2, &g, &opts, 3, 4, &ctrl, never).unwrap_err();
+        assert!(err.to_string().contains("failed on 6 resamples in a row"), "{err}");
     }
 
     #[test]

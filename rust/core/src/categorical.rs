@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::bootstrap::{mean_std, resample_counts};
+use crate::bootstrap::{self, mean_std, resample_counts};
 use crate::control::Control;
 use crate::em::{self, Data};
 use crate::error::{Error, Result};
@@ -153,34 +153,54 @@ pub fn estimate(
     let full_models: Vec<Gmm> = fulls.iter().map(|f| f.model.clone()).collect();
     let mc_seed = |b: u64| rng::derive(opts.seed, Purpose::MonteCarlo, b, 0);
     let full_value = categorical_mi(&full_models, &pi, &opts.integral, mc_seed(u64::MAX))?;
-    let reps: Vec<(f64, bool)> = (0..opts.n_bootstrap)
+    // One replicate: every class resampled (stratified), refitted, and the MI of the set.
+    let categorical_replicate = |b: usize, attempt: usize| -> Result<(f64, bool)> {
+        let mut models = Vec::with_capacity(n_classes);
+        let mut all_converged = true;
+        for (c, (xc, s)) in data.iter().zip(&selections).enumerate() {
+            let key = c as u64 + 1 + bootstrap::redraw_key(attempt);
+            let mut r = rng::stream(opts.seed, Purpose::Bootstrap, b as u64, key);
+            let w = resample_counts(xc.len() / d, &mut r);
+            let f = em::fit(
+                &Data::weighted(xc, d, &w),
+                None,
+                &s.warm_start,
+                &opts.em,
+                Some(ctrl),
+            )
+            .map_err(|e| match e {
+                Error::Numerical(m) => Error::Numerical(format!("class {c}: {m}")),
+                e => e,
+            })?;
+            all_converged &= f.converged;
+            models.push(f.model);
+        }
+        Ok((
+            categorical_mi(&models, &pi, &opts.integral, mc_seed(b as u64))?,
+            all_converged,
+        ))
+    };
+    let reps: Vec<(f64, bool, usize)> = (0..opts.n_bootstrap)
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
-            let mut models = Vec::with_capacity(n_classes);
-            let mut all_converged = true;
-            for (c, (xc, s)) in data.iter().zip(&selections).enumerate() {
-                let mut r = rng::stream(opts.seed, Purpose::Bootstrap, b as u64, c as u64 + 1);
-                let w = resample_counts(xc.len() / d, &mut r);
-                let f = em::fit(
-                    &Data::weighted(xc, d, &w),
-                    None,
-                    &s.warm_start,
-                    &opts.em,
-                    Some(ctrl),
-                )
-                .map_err(|e| match e {
-                    Error::Numerical(m) => {
-                        Error::Numerical(format!("bootstrap replicate {b}, class {c}: {m}"))
+            let mut attempt = 0;
+            loop {
+                match categorical_replicate(b, attempt) {
+                    Ok((v, converged)) => {
+                        ctrl.task_done();
+                        return Ok((v, converged, attempt));
                     }
-                    e => e,
-                })?;
-                all_converged &= f.converged;
-                models.push(f.model);
+                    Err(Error::Numerical(_)) if attempt < bootstrap::MAX_REDRAWS => attempt += 1,
+                    Err(Error::Numerical(m)) => {
+                        return Err(Error::Numerical(format!(
+                            "bootstrap replicate {b} failed on {} resamples in a row: {m}",
+                            bootstrap::MAX_REDRAWS + 1
+                        )))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            let v = categorical_mi(&models, &pi, &opts.integral, mc_seed(b as u64))?;
-            ctrl.task_done();
-            Ok((v, all_converged))
         })
         .collect::<Result<_>>()?;
     let mut warnings = Vec::new();
@@ -192,12 +212,21 @@ pub fn estimate(
             });
         }
     }
-    for (c, g) in full_models.iter().enumerate() {
-        warnings.extend(crate::estimator::degeneracy_warning(
+    let all: Vec<usize> = (0..d).collect();
+    for (c, (g, xc)) in full_models.iter().zip(&data).enumerate() {
+        warnings.extend(crate::estimator::degeneracy_warnings(
             g,
+            xc,
+            &[("x", all.clone())],
+            crate::estimator::Singularity::Within,
+            opts.em.reg_covar,
             &format!("class {c}: "),
         ));
     }
+    warnings.extend(bootstrap::redraw_warning(
+        reps.iter().map(|r| r.2).sum(),
+        reps.len(),
+    ));
     let bad = reps.iter().filter(|r| !r.1).count();
     if bad > 0 {
         warnings.push(Warning {

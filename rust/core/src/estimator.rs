@@ -63,6 +63,24 @@ impl Quantity {
         }
     }
 
+    /// The variables (named as in the Python API) and what a singular component means.
+    fn blocks(&self, d: usize) -> (Vec<(&'static str, Vec<usize>)>, Singularity) {
+        match self {
+            Quantity::MutualInformation { x, y } => (
+                vec![("x", x.clone()), ("y", y.clone())],
+                Singularity::Across,
+            ),
+            Quantity::ConditionalMutualInformation { x, y, z } => (
+                vec![("x", x.clone()), ("y", y.clone()), ("z", z.clone())],
+                Singularity::Across,
+            ),
+            Quantity::Entropy => (vec![("x", (0..d).collect())], Singularity::Entropy),
+            Quantity::KlDivergence { x, y, .. } => {
+                (vec![("x", vec![*x]), ("y", vec![*y])], Singularity::Within)
+            }
+        }
+    }
+
     /// Dimension of the model the integral runs over.
     fn integral_dim(&self, d: usize) -> usize {
         match self {
@@ -104,6 +122,26 @@ impl Default for EstimatorOptions {
     }
 }
 
+/// The smallest standard deviation a column may have: its square stays a normal double.
+pub const MIN_SCALE: f64 = 1e-153;
+/// The largest standard deviation a column may have: its square stays finite.
+pub const MAX_SCALE: f64 = 1e153;
+
+/// Mean and (population) standard deviation of `n` values, without overflow or underflow
+/// for any finite values: the deviations are divided by the largest one before squaring.
+/// (The rounding of the mean can leave a constant column a tiny non-zero deviation: test
+/// constancy with `min == max`.)
+pub fn column_moments(values: impl Iterator<Item = f64> + Clone, n: usize) -> (f64, f64) {
+    let nf = n as f64;
+    let m: f64 = values.clone().map(|v| v / nf).sum();
+    let big = values.clone().map(|v| (v - m).abs()).fold(0.0, f64::max);
+    if big == 0.0 || !big.is_finite() {
+        return (m, if big == 0.0 { 0.0 } else { f64::INFINITY });
+    }
+    let ms: f64 = values.map(|v| ((v - m) / big).powi(2)).sum::<f64>() / nf;
+    (m, big * ms.sqrt())
+}
+
 /// Per-column location and scale used to standardise a data matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standardizer {
@@ -127,23 +165,33 @@ impl Standardizer {
         let mut shift = vec![0.0; d];
         let mut scale = vec![0.0; d];
         for j in 0..d {
-            let m = x.iter().skip(j).step_by(d).sum::<f64>() / n as f64;
-            let v = x
-                .iter()
-                .skip(j)
-                .step_by(d)
-                .map(|a| (a - m) * (a - m))
-                .sum::<f64>()
-                / n as f64;
-            if v <= 0.0 || !v.is_finite() {
+            let col = x.iter().skip(j).step_by(d).copied();
+            let (lo, hi) = col
+                .clone()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+            let (m, sd) = column_moments(col, n);
+            if lo == hi {
                 return Err(Error::arg(
                     format!("column {j}"),
                     "is constant (zero variance): mutual information with a constant is zero; \
                      drop the column",
                 ));
             }
+            if !(MIN_SCALE..=MAX_SCALE).contains(&sd) {
+                return Err(Error::arg(
+                    format!("column {j}"),
+                    format!(
+                        "has a standard deviation of {sd:.1e}, whose square (a covariance in \
+                         the data's units) is outside double precision; rescale it to a \
+                         spread between 1e-153 and 1e153 (mutual information does not change \
+                         under rescaling)"
+                    ),
+                ));
+            }
             shift[j] = m;
-            scale[j] = v.sqrt();
+            scale[j] = sd;
         }
         Ok(Standardizer { shift, scale })
     }
@@ -229,54 +277,164 @@ pub fn check_data(x: &[f64], d: usize) -> Result<usize> {
     Ok(n)
 }
 
-/// Smallest eigenvalue of a component's correlation matrix below which the model is
-/// treated as degenerate: the variables are then deterministic functions of each other on
-/// that component (to about 1e-4.5 relative noise) and the MI is effectively infinite.
+/// Floor of the eigenvalue test of [`degeneracy_warnings`], relative to the data's variance:
+/// below it a direction of a component holds (nearly) no data whatever `reg_covar` is.
 pub const DEGENERATE_EIGENVALUE: f64 = 1e-9;
 
-/// A warning when a component of `g` is (numerically) singular, judged on its correlation
-/// matrix so that units do not matter.
-pub fn degeneracy_warning(g: &Gmm, context: &str) -> Option<Warning> {
+/// A direction of a component is "set by `reg_covar`" when its variance is below this many
+/// times `reg_covar` (`reg_covar` is then more than a tenth of it).
+pub const DEGENERATE_FACTOR: f64 = 10.0;
+
+/// What a singular component means for the quantity estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Singularity {
+    /// MI / CMI between the blocks: a singular direction shared across blocks (not explained
+    /// by singular directions within them) means the MI is effectively infinite.
+    Across,
+    /// An entropy: any singular direction makes it effectively -infinite.
+    Entropy,
+    /// Only singular directions within a block matter (marginal KL, per-class fits).
+    Within,
+}
+
+/// Fraction of the rows of `x` (row-major, `d` columns) whose values in `cols` repeat an
+/// earlier row's.
+fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
+    let n = x.len() / d;
+    let mut rows: Vec<Vec<u64>> = (0..n)
+        .map(|i| cols.iter().map(|&j| x[i * d + j].to_bits()).collect())
+        .collect();
+    rows.sort_unstable();
+    let dup = rows.windows(2).filter(|w| w[0] == w[1]).count();
+    dup as f64 / n.max(1) as f64
+}
+
+/// Warnings for fitted components that are (numerically) singular, i.e. whose variance in
+/// some direction is set by `reg_covar` rather than by the data.
+///
+/// `g` is in the units it was fitted in (where `reg_covar` was added) and `x` holds the rows
+/// it was fitted on; `blocks` names the variables (such as `("x", [0])`, `("y", [1])`). Each
+/// component's covariance is scaled by the mixture's overall standard deviations, and a
+/// direction counts as singular when its variance is below
+/// `max(DEGENERATE_FACTOR * reg_covar / smallest variance, DEGENERATE_EIGENVALUE)`.
+/// A singular direction shared across blocks means perfect dependence (`Across`); one within
+/// a block means tied values, collinear columns or a component collapsed onto a few points.
+pub fn degeneracy_warnings(
+    g: &Gmm,
+    x: &[f64],
+    blocks: &[(&str, Vec<usize>)],
+    what: Singularity,
+    reg_covar: f64,
+    context: &str,
+) -> Vec<Warning> {
     let d = g.dim();
-    if d < 2 {
-        // In 1-D a component collapsed onto tied values shows as a tiny variance relative to
-        // the mixture's.
-        let (_, total) = g.moments();
-        let worst = (0..g.n_components())
-            .map(|c| g.covariance(c)[0] / total[0])
-            .fold(f64::INFINITY, f64::min);
-        return (worst < DEGENERATE_EIGENVALUE).then(|| Warning {
+    let (_, total) = g.moments();
+    let sd: Vec<f64> = (0..d).map(|j| total[j * d + j].max(0.0).sqrt()).collect();
+    let min_var = sd.iter().fold(f64::INFINITY, |a, &b| a.min(b * b));
+    let thr = (DEGENERATE_FACTOR * reg_covar / min_var).max(DEGENERATE_EIGENVALUE);
+    // Number of eigenvalues below `thr` and the smallest one, of a component's scaled
+    // covariance restricted to `idx`.
+    let small = |c: usize, idx: &[usize]| -> (usize, f64) {
+        let s = g.covariance(c);
+        let m = nalgebra::DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
+            let (i, j) = (idx[a], idx[b]);
+            s[i * d + j] / (sd[i] * sd[j])
+        });
+        let ev = m.symmetric_eigenvalues();
+        // NaN (a broken covariance) counts as singular.
+        let count = ev.iter().filter(|&&v| v < thr || v.is_nan()).count();
+        (count, ev.iter().copied().fold(f64::INFINITY, f64::min))
+    };
+    let joint: Vec<usize> = blocks.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    let mut out = Vec::new();
+    let mut across: Option<f64> = None;
+    // Per block: the smallest eigenvalue seen and the component it belongs to.
+    let mut within: Vec<Option<(f64, usize)>> = vec![None; blocks.len()];
+    for c in 0..g.n_components() {
+        let per_block: Vec<(usize, f64)> = blocks.iter().map(|(_, v)| small(c, v)).collect();
+        for (b, &(count, min)) in per_block.iter().enumerate() {
+            if count > 0 && within[b].is_none_or(|(w, _)| min < w) {
+                within[b] = Some((min, c));
+            }
+        }
+        let (count, min) = small(c, &joint);
+        let explained: usize = per_block.iter().map(|p| p.0).sum();
+        let shared = match what {
+            Singularity::Across => count > explained,
+            Singularity::Entropy => count > 0,
+            Singularity::Within => false,
+        };
+        if shared {
+            across = Some(across.map_or(min, |a| a.min(min)));
+        }
+    }
+    if let Some(min) = across {
+        let message = match what {
+            Singularity::Entropy => format!(
+                "{context}a fitted component is singular (smallest scaled eigenvalue \
+                 {min:.1e}, reg_covar={reg_covar:.0e}): the variables are (nearly) \
+                 deterministic functions of each other, or the data have many ties. The \
+                 differential entropy is then effectively infinite (it tends to -inf) and the \
+                 reported value is set by reg_covar, not by the data"
+            ),
+            _ => format!(
+                "{context}a fitted component is singular across the variables (smallest \
+                 scaled eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}): they are (nearly) \
+                 deterministic functions of each other. The mutual information is then \
+                 effectively infinite and the reported value is set by reg_covar, not by the \
+                 data"
+            ),
+        };
+        out.push(Warning {
+            kind: WarningKind::Degenerate,
+            message,
+        });
+    }
+    let n = x.len() / d;
+    for ((name, cols), found) in blocks.iter().zip(&within) {
+        let Some((min, c)) = *found else { continue };
+        let cov = g.covariance(c);
+        let column_shrunk = cols.iter().any(|&j| {
+            let v = cov[j * d + j] / (sd[j] * sd[j]);
+            v < thr || v.is_nan()
+        });
+        let rows = g.weights()[c] * n as f64;
+        let ties = tie_fraction(x, d, cols);
+        let cause = if !column_shrunk {
+            format!(
+                "The columns of {name} are (nearly) linearly dependent: drop the redundant \
+                 ones (the mutual information does not change)"
+            )
+        } else if ties >= 0.01 {
+            format!(
+                "{name} has many tied values ({:.0}% of rows repeat another): add jitter below \
+                 the measurement precision or treat {name} as discrete",
+                100.0 * ties
+            )
+        } else if rows >= 10.0 {
+            format!(
+                "The component holds about {rows:.0} rows, so the spread of {name} is \
+                 dominated by a few far-away values (outliers) and the bulk is narrower than \
+                 reg_covar resolves: remove the outliers or transform {name} (say ranks or a \
+                 logarithm)"
+            )
+        } else {
+            format!(
+                "{name} has no ties to speak of: the component collapsed onto a few points \
+                 (EM's degenerate solution); fix fewer components (n_components / \
+                 max_components) or raise reg_covar"
+            )
+        };
+        out.push(Warning {
             kind: WarningKind::Degenerate,
             message: format!(
-                "{context}a fitted component has a variance {worst:.1e} times the data's: \
-                 the data have many tied values; the estimate is set by reg_covar, not by the \
-                 data. Add jitter below the measurement precision or treat the variable as \
-                 discrete"
+                "{context}a fitted component is singular within {name} (smallest scaled \
+                 eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}); the estimate may be set by \
+                 reg_covar rather than by the data. {cause}"
             ),
         });
     }
-    let mut worst = f64::INFINITY;
-    for c in 0..g.n_components() {
-        let s = g.covariance(c);
-        let corr = nalgebra::DMatrix::from_fn(d, d, |i, j| {
-            s[i * d + j] / (s[i * d + i] * s[j * d + j]).sqrt()
-        });
-        let min = corr
-            .symmetric_eigenvalues()
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min);
-        worst = worst.min(min);
-    }
-    (worst < DEGENERATE_EIGENVALUE).then(|| Warning {
-        kind: WarningKind::Degenerate,
-        message: format!(
-            "{context}a fitted component is singular (smallest correlation eigenvalue \
-             {worst:.1e}): the variables are (nearly) deterministic functions of each other, \
-             or the data have many ties. The mutual information is then effectively infinite \
-             and the reported value is set by reg_covar, not by the data"
-        ),
-    })
+    out
 }
 
 fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning> {
@@ -353,7 +511,19 @@ pub fn estimate(
         fit_and_bootstrap(&z, d, &selection.warm_start, opts, ctrl, functional)?;
     let mut warnings = selection.warnings.clone();
     warnings.extend(not_converged_warning(&replicates, opts.em.max_iter));
-    warnings.extend(degeneracy_warning(&full.model, ""));
+    warnings.extend(bootstrap::redraw_warning(
+        replicates.iter().map(|r| r.redraws).sum(),
+        replicates.len(),
+    ));
+    let (blocks, what) = quantity.blocks(d);
+    warnings.extend(degeneracy_warnings(
+        &full.model,
+        &z,
+        &blocks,
+        what,
+        opts.em.reg_covar,
+        "",
+    ));
     Ok(Estimate {
         replicates,
         full_value,
@@ -479,5 +649,42 @@ mod tests {
         // (0.5 ln var) has sd 0.013; allow 0.05.
         assert!((e.mean() - truth).abs() < 0.05, "{} vs {truth}", e.mean());
         assert!(e.std().is_nan());
+    }
+
+    #[test]
+    fn column_moments_survive_extreme_scales() {
+        // Squaring deviations of 1e200 overflows and of 1e-200 underflows; the scaled
+        // computation gives the plain one times the scale (to rounding).
+        let base = [1.0, 2.0, 4.0, -3.0];
+        let (m0, s0) = column_moments(base.iter().copied(), 4);
+        for a in [1e-200, 1e200] {
+            let (m, s) = column_moments(base.iter().map(|v| v * a), 4);
+            assert!((m / a - m0).abs() < 1e-12 && (s / a - s0).abs() < 1e-12, "{a}");
+        }
+        // Out of range for a covariance: refused with the column named, not "constant".
+        let x: Vec<f64> = base.iter().map(|v| v * 1e200).collect();
+        let err = Standardizer::fit(&x, 1, true).unwrap_err();
+        assert!(err.to_string().starts_with("column 0: has a standard deviation"));
+    }
+
+    fn singular_pair(rho: f64) -> Gmm {
+        Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, rho, rho, 1.0]).unwrap()
+    }
+
+    #[test]
+    fn singular_across_variables_means_infinite_mi_and_within_does_not() {
+        let x: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64]).collect();
+        let blocks = [("x", vec![0]), ("y", vec![1])];
+        // y = x with reg_covar 1e-3: the variance across is 2e-3, within 10 reg_covar.
+        let g = singular_pair(1.0 - 1e-3);
+        let w = degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-3, "");
+        assert!(w.len() == 1 && w[0].message.contains("effectively infinite"), "{w:?}");
+        // The same component as two columns of one variable: not infinite MI.
+        let one = [("x", vec![0, 1])];
+        let w = degeneracy_warnings(&g, &x, &one, Singularity::Across, 1e-3, "");
+        assert!(w.len() == 1 && w[0].message.contains("linearly dependent"), "{w:?}");
+        // A correlation of 0.9 is no degeneracy at any small reg_covar.
+        let ok = singular_pair(0.9);
+        assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
     }
 }

@@ -325,11 +325,46 @@ impl Gmm {
         let mut out = vec![0.0; n * self.k];
         for (row, o) in x.chunks_exact(self.d).zip(out.chunks_exact_mut(self.k)) {
             let lse = self.weighted_log_densities(row, o);
-            for v in o.iter_mut() {
-                *v = (*v - lse).exp();
+            if lse.is_finite() {
+                for v in o.iter_mut() {
+                    *v = (*v - lse).exp();
+                }
+            } else {
+                self.far_responsibilities(row, o);
             }
         }
         Ok(out)
+    }
+
+    /// Responsibilities of a point so far from every component that its squared
+    /// Mahalanobis distances overflow (every log-density is -inf): the limit, in which the
+    /// component with the smallest distance takes everything (exact ties share). Distances
+    /// are compared after dividing by the largest whitened coordinate, which cannot
+    /// overflow.
+    fn far_responsibilities(&self, x: &[f64], out: &mut [f64]) {
+        let (d, k) = (self.d, self.k);
+        let mut z = vec![0.0; k * d];
+        for c in 0..k {
+            let mu = &self.means[c * d..(c + 1) * d];
+            let p = &self.inv_chol[c * d * d..(c + 1) * d * d];
+            for i in 0..d {
+                z[c * d + i] = (0..=i).map(|j| p[i * d + j] * (x[j] - mu[j])).sum();
+            }
+        }
+        let s = z.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+        if !(s.is_finite() && s > 0.0) {
+            out.iter_mut().for_each(|v| *v = 1.0 / k as f64);
+            return;
+        }
+        let q: Vec<f64> = z
+            .chunks_exact(d)
+            .map(|zc| zc.iter().map(|v| (v / s) * (v / s)).sum())
+            .collect();
+        let best = q.iter().copied().fold(f64::INFINITY, f64::min);
+        let winners = q.iter().filter(|&&v| v == best).count();
+        for (o, &v) in out.iter_mut().zip(&q) {
+            *o = if v == best { 1.0 / winners as f64 } else { 0.0 };
+        }
     }
 
     /// Mean of `ln p(x_i)` over the rows of `x`.
@@ -740,5 +775,20 @@ mod tests {
         let ll = g.score(&x).unwrap() * 2.0;
         assert!((g.aic(&x).unwrap() - (-2.0 * ll + 34.0)).abs() < 1e-10);
         assert!((g.bic(&x).unwrap() - (-2.0 * ll + 17.0 * 2f64.ln())).abs() < 1e-10);
+    }
+
+    #[test]
+    fn far_points_get_finite_responsibilities() {
+        let g = Gmm::new(2, vec![0.5, 0.5], vec![0.0, 0.0, 1e145, 0.0], {
+            let mut c = vec![1.0, 0.0, 0.0, 1.0];
+            c.extend([1.0, 0.0, 0.0, 1.0]);
+            c
+        })
+        .unwrap();
+        // Squared distances (~1e320) overflow: the nearer component takes all. (The means
+        // must differ by more than the rounding of the point's coordinates to be told apart;
+        // points beyond that get equal shares.)
+        let r = g.responsibilities(&[1e160, 0.0, -1e160, 0.0, 1e250, 0.0]).unwrap();
+        assert_eq!(r, vec![0.0, 1.0, 1.0, 0.0, 0.5, 0.5]);
     }
 }

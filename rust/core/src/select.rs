@@ -162,6 +162,8 @@ pub enum WarningKind {
     /// A fitted component is (numerically) singular: the variables are deterministic
     /// functions of each other on part of the data, or there are many ties.
     Degenerate,
+    /// Some bootstrap resamples were redrawn because their refit failed numerically.
+    Redrawn,
 }
 
 /// A warning with its kind and a message for the user.

@@ -402,6 +402,7 @@ fn warning_kind(k: WarningKind) -> &'static str {
         WarningKind::NotConverged => "not_converged",
         WarningKind::TooFewRows => "too_few_rows",
         WarningKind::Degenerate => "degenerate",
+        WarningKind::Redrawn => "redrawn",
     }
 }
 
