@@ -181,7 +181,17 @@ mod tests {
         let (x, _) = g.sample(300, 1);
         let ctrl = Control::new();
         let opts = EmOptions::default();
-        let plain = run(&x, 2, &g, &opts, 40, 4, &ctrl, |m, _| Ok(m.covariances()[1])).unwrap();
+        let plain = run(
+            &x,
+            2,
+            &g,
+            &opts,
+            40,
+            4,
+            &ctrl,
+            |m, _| Ok(m.covariances()[1]),
+        )
+        .unwrap();
         // A functional that fails (numerically) above the median of the plain replicates:
         // about half the first draws fail and are redrawn until one falls below it.
         let mut v: Vec<f64> = plain.iter().map(|r| r.value).collect();
@@ -200,7 +210,10 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        assert_eq!(a, one.install(|| run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap()));
+        assert_eq!(
+            a,
+            one.install(|| run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap())
+        );
         assert!(a.iter().all(|r| r.value <= cut));
         let redrawn = a.iter().filter(|r| r.redraws > 0).count();
         // 19 of the 40 first draws lie above the cut (the 21st smallest value).
@@ -213,7 +226,10 @@ mod tests {
         // A functional that always fails gives up after MAX_REDRAWS redraws.
         let never = |_: &Gmm, _: usize| -> Result<f64> { Err(Error::Numerical("no".into())) };
         let err = run(&x, 2, &g, &opts, 3, 4, &ctrl, never).unwrap_err();
-        assert!(err.to_string().contains("failed on 6 resamples in a row"), "{err}");
+        assert!(
+            err.to_string().contains("failed on 6 resamples in a row"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -659,12 +659,17 @@ mod tests {
         let (m0, s0) = column_moments(base.iter().copied(), 4);
         for a in [1e-200, 1e200] {
             let (m, s) = column_moments(base.iter().map(|v| v * a), 4);
-            assert!((m / a - m0).abs() < 1e-12 && (s / a - s0).abs() < 1e-12, "{a}");
+            assert!(
+                (m / a - m0).abs() < 1e-12 && (s / a - s0).abs() < 1e-12,
+                "{a}"
+            );
         }
         // Out of range for a covariance: refused with the column named, not "constant".
         let x: Vec<f64> = base.iter().map(|v| v * 1e200).collect();
         let err = Standardizer::fit(&x, 1, true).unwrap_err();
-        assert!(err.to_string().starts_with("column 0: has a standard deviation"));
+        assert!(err
+            .to_string()
+            .starts_with("column 0: has a standard deviation"));
     }
 
     fn singular_pair(rho: f64) -> Gmm {
@@ -678,11 +683,17 @@ mod tests {
         // y = x with reg_covar 1e-3: the variance across is 2e-3, within 10 reg_covar.
         let g = singular_pair(1.0 - 1e-3);
         let w = degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-3, "");
-        assert!(w.len() == 1 && w[0].message.contains("effectively infinite"), "{w:?}");
+        assert!(
+            w.len() == 1 && w[0].message.contains("effectively infinite"),
+            "{w:?}"
+        );
         // The same component as two columns of one variable: not infinite MI.
         let one = [("x", vec![0, 1])];
         let w = degeneracy_warnings(&g, &x, &one, Singularity::Across, 1e-3, "");
-        assert!(w.len() == 1 && w[0].message.contains("linearly dependent"), "{w:?}");
+        assert!(
+            w.len() == 1 && w[0].message.contains("linearly dependent"),
+            "{w:?}"
+        );
         // A correlation of 0.9 is no degeneracy at any small reg_covar.
         let ok = singular_pair(0.9);
         assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());

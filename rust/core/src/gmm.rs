@@ -788,7 +788,9 @@ mod tests {
         // Squared distances (~1e320) overflow: the nearer component takes all. (The means
         // must differ by more than the rounding of the point's coordinates to be told apart;
         // points beyond that get equal shares.)
-        let r = g.responsibilities(&[1e160, 0.0, -1e160, 0.0, 1e250, 0.0]).unwrap();
+        let r = g
+            .responsibilities(&[1e160, 0.0, -1e160, 0.0, 1e250, 0.0])
+            .unwrap();
         assert_eq!(r, vec![0.0, 1.0, 1.0, 0.0, 0.5, 0.5]);
     }
 }
