@@ -31,6 +31,7 @@ pub mod kmeans;
 pub mod pairs;
 pub mod rng;
 pub mod select;
+pub mod vmath;
 
 pub use control::Control;
 pub use error::{Error, Result};
