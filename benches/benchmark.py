@@ -1,23 +1,52 @@
-"""Speed and accuracy of gmmi against the published GMM-MI package and KSG.
+"""Speed and accuracy of gmmi against the published GMM-MI package and KSG, and gmmi's scaling.
 
-Run from the repository root (gmmi installed)::
+Run from the repository root with gmmi installed::
 
-    python benches/benchmark.py                 # accuracy/speed table, median of 3 runs
-    python benches/benchmark.py --scaling       # wall time and peak memory vs n
-    python benches/benchmark.py --quick         # tiny settings, to check the plumbing
+    python benches/benchmark.py                      # comparison table, median of 3 runs
+    python benches/benchmark.py --repeats 5 --out benches/results
+    python benches/benchmark.py --quick              # tiny settings: checks the plumbing only
+    python benches/benchmark.py --scaling            # gmmi time and peak memory vs n
+    python benches/benchmark.py --scaling --init kmeans --max-n 100000
+    python benches/benchmark.py --scaling --quick    # tiny scaling run, plumbing only
 
-The comparison runs on the same data in one run:
+Comparison (default). The same data, generated here with NumPy from fixed seeds, go to:
 
-- gmmi with the published defaults (50 bootstrap replicates, 1e5 Monte Carlo draws);
-- the published package ``gmm-mi`` with its defaults, installed by this script into its own
-  virtual environment (``benches/.venv-gmmmi``; it needs ``scikit-learn<1.6``) and run in a
-  subprocess; only the ``fit_estimate`` call is timed;
-- scikit-learn's ``mutual_info_regression`` (KSG, k = 3), which gives no uncertainty.
+- gmmi with the published defaults (50 bootstrap replicates, 1e5 Monte Carlo draws,
+  ``random_state=0``, all cores);
+- the published package ``gmm-mi`` (PyPI ``gmm-mi``, import ``gmm_mi``) with its defaults,
+  through its README API ``EstimateMI().fit_estimate(X)``. It needs ``scikit-learn<1.6``, so
+  this script installs it once into its own virtual environment ``benches/.venv-gmmmi`` and
+  runs it in a subprocess with that environment's python; the data go through a temporary
+  ``.npy`` file and the result comes back as JSON. Only the ``fit_estimate`` call is timed
+  (not interpreter start-up or imports). No code of gmm-mi is copied; it is only called;
+- scikit-learn's ``mutual_info_regression(x[:, None], y, n_neighbors=3, random_state=0)``
+  (KSG), the usual non-parametric choice; it gives no uncertainty ("—").
 
-Cases: bivariate Gaussian (rho = 0.6) at n = 200 and 10,000; the D5 mixture of the paper at
-n = 1,000 and 10,000; gamma-exponential (a = 1, both variables log-transformed) at
-n = 10,000. Output: a Markdown table (printed and written to ``benchmark.md``) and
-``benchmark.json`` in ``--out`` (default ``benches/results``).
+Cases: bivariate Gaussian rho = 0.6 at n = 200 and 10,000 (truth -0.5 ln(1 - rho^2)); the
+paper's five-component mixture D5 at n = 1,000 and 10,000 (truth 0.16805 nat);
+gamma-exponential with a = 1 (x ~ Gamma(1, 1), y | x ~ Exponential(rate x), both
+log-transformed; truth psi(2) - ln 1 = 1 - Euler's gamma) at n = 10,000. Every method is run
+``--repeats`` times (default 3) on each case and the median wall time is reported, with the
+estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / gmmi and
+whether gmmi and gmm-mi agree within their combined uncertainty
+(|a - b| < 2 sqrt(sa^2 + sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of
+all cores over one. Output: a Markdown table, printed and written to
+``<out>/benchmark.md``, and ``<out>/benchmark.json`` with the machine (cores, platform,
+Python, BLAS thread pools, load average), the package versions and the date.
+
+Scaling (``--scaling``): gmmi's wall time and peak resident memory (VmHWM of a fresh
+subprocess per point) for n = 1e3, 1e4, 1e5, 1e6 (``--max-n`` to stop earlier) on the D5
+mixture with the published defaults, in two modes: K fixed at 5 (``n_components=5``, isolates
+EM and the bootstrap) and with the full component search, each with ``n_jobs=1`` and
+``n_jobs=2``. Output: ``<out>/scaling-<init>.json`` and a log-log plot
+``<out>/scaling-<init>.png`` (time and memory vs n).
+
+``--quick`` uses 5 bootstrap replicates and 5,000 Monte Carlo draws for both gmmi and gmm-mi
+(so that the time ratio still compares like with like), only the cases with n <= 1,000 and
+one repetition; with ``--scaling`` it runs n = 500, 1,000, 2,000. Its numbers are not a
+benchmark, and it writes to ``benches/results/quick`` unless ``--out`` is given. Run the
+real thing on a quiet machine: other load inflates gmm-mi's times more than gmmi's (the load
+average is recorded in the JSON).
 """
 
 from __future__ import annotations
@@ -28,12 +57,15 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,268 +73,473 @@ import gmmi
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-gmmmi"
+RESULT_TAG = "GMMMI_RESULT "
 EULER_GAMMA = 0.5772156649015329
+RHO = 0.6
+DATA_SEED = 0
+QUICK = {"n_bootstrap": 5, "mc_samples": 5000}
 
-D5 = (
-    [0.2, 0.35, 0.15, 0.12, 0.18],
-    [(-1, 1), (0, 2), (-1.5, 2), (2, 1), (-0.25, 0)],
-    [[[1, 0], [0, 0.1]], [[0.5, 0.2], [0.2, 0.5]], [[0.1, 0.05], [0.05, 0.1]],
-     [[0.5, -0.1], [-0.1, 0.9]], [[0.2, -0.05], [-0.05, 0.1]]],
-)
+D5_WEIGHTS = np.array([0.2, 0.35, 0.15, 0.12, 0.18])
+D5_MEANS = np.array([(-1.0, 1.0), (0.0, 2.0), (-1.5, 2.0), (2.0, 1.0), (-0.25, 0.0)])
+D5_COVS = np.array([
+    [[1.0, 0.0], [0.0, 0.1]],
+    [[0.5, 0.2], [0.2, 0.5]],
+    [[0.1, 0.05], [0.05, 0.1]],
+    [[0.5, -0.1], [-0.1, 0.9]],
+    [[0.2, -0.05], [-0.05, 0.1]],
+])
+D5_TRUTH = 0.16805
 
 CASES = [("gaussian", 200), ("gaussian", 10_000), ("d5", 1_000), ("d5", 10_000),
          ("gamma-exponential", 10_000)]
 
+# Runs inside gmm-mi's own environment. argv[1]: JSON with the data path and the settings.
 GMMMI_RUNNER = r"""
 import json, sys, time, warnings
 import numpy as np
-warnings.filterwarnings("ignore")
 from gmm_mi.mi import EstimateMI
-X = np.load(sys.argv[1])
-repeats = int(sys.argv[2])
-times, out = [], None
-for _ in range(repeats):
+args = json.loads(sys.argv[1])
+X = np.load(args["data"])
+kw = {}
+if args["n_bootstrap"] is not None:
+    from gmm_mi.param_holders import MIDistParamHolder
+    kw["mi_dist_params"] = MIDistParamHolder(n_bootstrap=args["n_bootstrap"],
+                                             MC_samples=args["mc_samples"])
+times, caught, out, k = [], [], None, None
+for _ in range(args["repeats"]):
     est = EstimateMI()
-    t0 = time.perf_counter()
-    out = est.fit_estimate(X)
-    times.append(time.perf_counter() - t0)
-print(json.dumps({"times": times, "mean": float(out[0]), "std": float(out[1])}))
-"""
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        out = est.fit_estimate(X, **kw)
+        times.append(time.perf_counter() - t0)
+    caught += [f"{x.category.__name__}: {x.message}" for x in w]
+    k = getattr(est, "best_components", None)
+print("@TAG@" + json.dumps({
+    "times": times, "mean": float(out[0]), "std": float(out[1]),
+    "k": None if k is None else int(k), "n_warnings": len(caught),
+    "warnings": sorted(set(caught))[:20]}))
+""".replace("@TAG@", RESULT_TAG)
 
 
-def make(case: str, n: int, seed: int = 0) -> tuple[np.ndarray, float]:
-    """The data of a case and its true MI (nat)."""
+# --------------------------------------------------------------------------- data
+
+
+def make(case: str, n: int, seed: int = DATA_SEED) -> tuple[np.ndarray, float]:
+    """The (n, 2) data of a case, drawn with NumPy only, and its true MI in nat."""
     rng = np.random.default_rng(seed)
     if case == "gaussian":
-        rho = 0.6
-        X = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
-        return X, -0.5 * math.log(1 - rho**2)
+        X = rng.multivariate_normal([0.0, 0.0], [[1.0, RHO], [RHO, 1.0]], size=n)
+        return X, -0.5 * math.log(1.0 - RHO**2)
     if case == "d5":
-        w, m, c = D5
-        g = gmmi.GaussianMixture(w, np.asarray(m, float), np.asarray(c, float))
-        X, _ = g.sample(n, random_state=seed)
-        return X, 0.16805
+        labels = rng.choice(len(D5_WEIGHTS), size=n, p=D5_WEIGHTS)
+        chol = np.linalg.cholesky(D5_COVS)
+        z = rng.standard_normal((n, 2))
+        return D5_MEANS[labels] + np.einsum("nij,nj->ni", chol[labels], z), D5_TRUTH
     if case == "gamma-exponential":
-        x = rng.gamma(1.0, 1.0, n)
-        y = rng.exponential(1.0 / x)
-        return np.column_stack([np.log(x), np.log(y)]), 1.0 - EULER_GAMMA
-    raise ValueError(case)
+        x = rng.gamma(1.0, 1.0, size=n)  # a = 1
+        y = rng.exponential(1.0 / x)  # NumPy takes the scale, 1 / rate
+        return np.column_stack([np.log(x), np.log(y)]), 1.0 - EULER_GAMMA  # psi(2) - ln 1
+    raise ValueError(f"unknown case {case!r}")
+
+
+# --------------------------------------------------------------------------- gmm-mi
+
+
+def _venv_python() -> Path:
+    sub = "Scripts/python.exe" if os.name == "nt" else "bin/python"
+    return VENV / sub
 
 
 def ensure_gmmmi() -> Path | None:
-    """The python of a virtual environment with gmm-mi, created on first use."""
-    py = VENV / "bin" / "python"
+    """The python of a virtual environment holding gmm-mi, created and filled on first use."""
+    py = _venv_python()
     if not py.exists():
-        print(f"creating {VENV} with gmm-mi (once)...", flush=True)
+        print(f"creating {VENV} (once)...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    ok = subprocess.run([str(py), "-c", "import gmm_mi"], capture_output=True).returncode == 0
-    if not ok:
-        r = subprocess.run([str(py), "-m", "pip", "install", "-q", "gmm-mi",
-                            "scikit-learn<1.6"], capture_output=True, text=True)
-        if r.returncode != 0:
-            print("could not install gmm-mi:", r.stderr[-2000:], file=sys.stderr)
-            return None
-    return py
+    check = ("import gmm_mi.mi, sklearn\n"
+             "assert tuple(map(int, sklearn.__version__.split('.')[:2])) < (1, 6)")
+    if subprocess.run([str(py), "-c", check], capture_output=True).returncode == 0:
+        return py
+    print("installing gmm-mi and scikit-learn<1.6 into it (once, about a minute)...", flush=True)
+    # The second attempt is a fallback in case a future gmm-mi release no longer builds
+    # against NumPy 2; gmm-mi 0.8.2 installs with the first.
+    for extra in ([], ["numpy<2"]):
+        r = subprocess.run([str(py), "-m", "pip", "install", "-q", "gmm-mi", "scikit-learn<1.6",
+                            *extra], capture_output=True, text=True)
+        if r.returncode == 0 and subprocess.run([str(py), "-c", check],
+                                                capture_output=True).returncode == 0:
+            return py
+        print(f"pip install gmm-mi {' '.join(extra)} failed:\n{r.stderr[-2000:]}",
+              file=sys.stderr)
+    return None
 
 
-def run_gmmmi(py: Path, X: np.ndarray, repeats: int) -> dict | None:
+def run_gmmmi(py: Path, X: np.ndarray, repeats: int, quick: bool,
+              timeout: float | None) -> dict[str, Any]:
+    """gmm-mi's estimate and fit_estimate wall times, or {"error": ...}."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "X.npy"
         np.save(path, X)
-        r = subprocess.run([str(py), "-c", GMMMI_RUNNER, str(path), str(repeats)],
-                           capture_output=True, text=True)
-    if r.returncode != 0:
-        print("gmm-mi failed:", r.stderr[-2000:], file=sys.stderr)
-        return None
-    return json.loads(r.stdout.strip().splitlines()[-1])
+        spec = {"data": str(path), "repeats": repeats,
+                "n_bootstrap": QUICK["n_bootstrap"] if quick else None,
+                "mc_samples": QUICK["mc_samples"] if quick else None}
+        try:
+            r = subprocess.run([str(py), "-c", GMMMI_RUNNER, json.dumps(spec)],
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {timeout} s"}
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(RESULT_TAG)]
+    if r.returncode != 0 or not lines:
+        tail = r.stderr.strip().splitlines()[-5:]
+        print("gmm-mi failed:\n" + "\n".join(tail), file=sys.stderr)
+        return {"error": tail[-1].strip() if tail else f"exit code {r.returncode}"}
+    return json.loads(lines[-1][len(RESULT_TAG):])
 
 
-def run_gmmi(X: np.ndarray, repeats: int, quick: bool) -> dict:
-    kw = {"n_bootstrap": 5, "mc_samples": 5000} if quick else {}
-    times, r = [], None
+def gmmmi_versions(py: Path) -> dict[str, Any]:
+    code = ("import importlib.metadata as m, json, platform, threadpoolctl\n"
+            "print(json.dumps({'gmm-mi': m.version('gmm-mi'),"
+            " 'scikit-learn': m.version('scikit-learn'), 'numpy': m.version('numpy'),"
+            " 'python': platform.python_version(),"
+            " 'threadpools': [(p.get('internal_api'), p.get('num_threads'))"
+            " for p in threadpoolctl.threadpool_info()]}))")
+    r = subprocess.run([str(py), "-c", "import numpy, sklearn\n" + code],
+                       capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else {"error": r.stderr[-500:]}
+
+
+# --------------------------------------------------------------------------- gmmi and KSG
+
+
+def run_gmmi(X: np.ndarray, repeats: int, quick: bool, **extra: Any) -> dict[str, Any]:
+    kw = dict(QUICK) if quick else {}
+    kw.update(extra)
+    times: list[float] = []
+    caught: list[str] = []
+    r = None
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **kw)
-        times.append(time.perf_counter() - t0)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            t0 = time.perf_counter()
+            r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **kw)
+            times.append(time.perf_counter() - t0)
+        caught += [f"{x.category.__name__}: {x.message}" for x in w]
     assert r is not None
-    return {"times": times, "mean": r.mean, "std": r.std, "k": r.n_components}
+    return {"times": times, "mean": float(r.mean), "std": float(r.std),
+            "k": r.n_components, "n_warnings": len(caught),
+            "warnings": sorted(set(caught) | set(r.warnings))[:20]}
 
 
-def run_ksg(X: np.ndarray, repeats: int) -> dict:
+def run_ksg(X: np.ndarray, repeats: int) -> dict[str, Any]:
     from sklearn.feature_selection import mutual_info_regression
 
-    times, v = [], math.nan
+    times: list[float] = []
+    v = math.nan
     for _ in range(repeats):
         t0 = time.perf_counter()
         v = float(mutual_info_regression(X[:, :1], X[:, 1], n_neighbors=3, random_state=0)[0])
         times.append(time.perf_counter() - t0)
-    return {"times": times, "mean": v}
+    return {"times": times, "mean": v, "std": None}
 
 
-def versions(py: Path | None) -> dict:
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(), "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(), "python_implementation":
+        platform.python_implementation(),
+    }
+    if hasattr(os, "getloadavg"):
+        info["loadavg_start"] = os.getloadavg()
+    try:
+        import threadpoolctl
+
+        info["threadpools"] = [(p.get("internal_api"), p.get("num_threads"))
+                               for p in threadpoolctl.threadpool_info()]
+    except ImportError:
+        pass
+    return info
+
+
+def versions() -> dict[str, Any]:
     import sklearn
 
-    out = {"gmmi": gmmi.__version__, "scikit-learn (KSG)": sklearn.__version__,
-           "numpy": np.__version__}
-    if py is not None:
-        r = subprocess.run([str(py), "-c", "import importlib.metadata as m; "
-                            "print(m.version('gmm-mi'), m.version('scikit-learn'))"],
-                           capture_output=True, text=True)
-        if r.returncode == 0:
-            g, s = r.stdout.split()
-            out["gmm-mi"] = g
-            out["scikit-learn (gmm-mi)"] = s
-    return out
+    return {"gmmi": gmmi.__version__, "numpy": np.__version__,
+            "scikit-learn (KSG)": sklearn.__version__}
+
+
+def med(d: dict[str, Any] | None) -> float | None:
+    if not d or "times" not in d:
+        return None
+    return float(statistics.median(d["times"]))
+
+
+def fmt_est(d: dict[str, Any] | None) -> str:
+    if not d or "mean" not in d:
+        return "failed" if d else "—"
+    s = d.get("std")
+    std = f"{s:.4f}" if s is not None and math.isfinite(s) else "—"
+    k = f" (K={d['k']})" if d.get("k") is not None else ""
+    return f"{d['mean']:.4f} ± {std}{k}"
+
+
+def fmt_time(t: float | None) -> str:
+    if t is None:
+        return "—"
+    return f"{t:.3f} s" if t < 10 else f"{t:.1f} s"
+
+
+def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    m, v = meta["machine"], meta["versions"]
+    head = (f"Machine: {m['cpu_count']} cores ({m['processor']}), {m['platform']}, Python "
+            f"{m['python']}; median of {meta['repeats']} run(s); "
+            + ", ".join(f"{k} {val}" for k, val in v.items() if isinstance(val, str))
+            + f"; {meta['date']}.")
+    if meta["quick"]:
+        head += (f"\n\nQUICK RUN (n_bootstrap={QUICK['n_bootstrap']}, "
+                 f"mc_samples={QUICK['mc_samples']} for gmmi and gmm-mi): plumbing check, "
+                 "not a benchmark.")
+    lines = [
+        head, "",
+        "| case | n | truth (nat) | gmmi | gmm-mi | KSG (k=3) | gmmi time | gmm-mi time "
+        "| KSG time | gmm-mi / gmmi | agree | gmmi 1 thread | 2 threads vs 1 |",
+        "|---|---:|---:|---|---|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        ratio = f"{r['ratio']:.0f}x" if r.get("ratio") is not None else "—"
+        agree = {True: "yes", False: "**no**", None: "—"}[r.get("agree")]
+        lines.append(
+            f"| {r['case']} | {r['n']:,} | {r['truth']:.4f} | {fmt_est(r['gmmi'])} | "
+            f"{fmt_est(r['gmm-mi'])} | {fmt_est(r['ksg'])} | {fmt_time(med(r['gmmi']))} | "
+            f"{fmt_time(med(r['gmm-mi']))} | {fmt_time(med(r['ksg']))} | {ratio} | {agree} | "
+            f"{fmt_time(med(r.get('gmmi_1_thread')))} | {r.get('thread_speedup', 0):.2f}x |")
+    notes = [f"- {r['case']} n={r['n']:,}: {name}: {w}"
+             for r in rows for name in ("gmmi", "gmm-mi")
+             for w in ((r[name] or {}).get("warnings") or [])
+             + ([f"error: {r[name]['error']}"] if r[name] and "error" in r[name] else [])]
+    if notes:
+        lines += ["", "Warnings and errors:", "", *notes]
+    return "\n".join(lines) + "\n"
 
 
 def comparison(args: argparse.Namespace) -> None:
     py = None if args.no_gmmmi else ensure_gmmmi()
     cases = [(c, n) for c, n in CASES if not args.quick or n <= 1000]
+    vers = versions()  # imports scikit-learn first, so that its thread pools are listed
+    meta: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "machine": machine(), "repeats": args.repeats, "quick": args.quick,
+        "data_seed": DATA_SEED,
+        "settings": {
+            "gmmi": {"random_state": 0, "n_jobs": None, **(QUICK if args.quick else {})},
+            "gmm-mi": "EstimateMI().fit_estimate(X)" + (
+                f" with MIDistParamHolder(n_bootstrap={QUICK['n_bootstrap']}, "
+                f"MC_samples={QUICK['mc_samples']})" if args.quick else ""),
+            "ksg": "mutual_info_regression(x[:, None], y, n_neighbors=3, random_state=0)"},
+        "versions": vers,
+    }
+    if py is not None:
+        gv = gmmmi_versions(py)
+        meta["gmm-mi environment"] = gv
+        for key, name in (("gmm-mi", "gmm-mi"), ("scikit-learn", "scikit-learn (gmm-mi)"),
+                          ("numpy", "numpy (gmm-mi)")):
+            if key in gv:
+                meta["versions"][name] = gv[key]
+    # Untimed warm-up: the first call creates gmmi's thread pools.
+    warm, _ = make("gaussian", 200)
+    for jobs in (None, 1):
+        gmmi.mutual_information(warm[:, 0], warm[:, 1], n_bootstrap=2, mc_samples=500,
+                                random_state=0, n_jobs=jobs)
     rows = []
     for case, n in cases:
         X, truth = make(case, n)
-        print(f"{case} n={n} ...", flush=True)
+        print(f"{case} n={n:,} ...", flush=True)
         g = run_gmmi(X, args.repeats, args.quick)
+        g1 = run_gmmi(X, args.repeats, args.quick, n_jobs=1)
         k = run_ksg(X, args.repeats)
-        p = run_gmmmi(py, X, args.repeats) if py is not None and not args.quick_gmmmi_skip(n) \
-            else None
-        row = {"case": case, "n": n, "truth": truth, "gmmi": g, "ksg": k, "gmm-mi": p}
-        tg = statistics.median(g["times"])
-        if p is not None:
-            tp = statistics.median(p["times"])
-            row["ratio"] = tp / tg
-            row["agree"] = abs(p["mean"] - g["mean"]) < 2 * math.hypot(p["std"], g["std"])
+        p: dict[str, Any] | None = None
+        if py is not None and n <= args.gmmmi_max_n:
+            p = run_gmmmi(py, X, args.repeats, args.quick, args.gmmmi_timeout)
+        row: dict[str, Any] = {"case": case, "n": n, "truth": truth, "gmmi": g, "gmm-mi": p,
+                               "ksg": k, "ratio": None, "agree": None, "gmmi_1_thread": g1,
+                               "thread_speedup": med(g1) / med(g)}
+        if p is not None and "mean" in p:
+            row["ratio"] = med(p) / med(g)
+            if math.isfinite(g["std"]) and math.isfinite(p["std"]):
+                row["agree"] = bool(abs(p["mean"] - g["mean"])
+                                    < 2 * math.hypot(p["std"], g["std"]))
         rows.append(row)
-        print(f"  gmmi {g['mean']:.4f}±{g['std']:.4f} in {tg:.2f} s"
-              + (f"; gmm-mi {p['mean']:.4f}±{p['std']:.4f} in {statistics.median(p['times']):.2f}"
-                 f" s; ratio {row['ratio']:.0f}x" if p else ""), flush=True)
-    meta = {"date": dt.datetime.now().isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                        "processor": platform.processor(), "python": platform.python_version()},
-            "repeats": args.repeats, "quick": args.quick, "versions": versions(py)}
+        line = f"  gmmi {fmt_est(g)} in {fmt_time(med(g))}"
+        if p is not None:
+            line += f"; gmm-mi {fmt_est(p)} in {fmt_time(med(p))}"
+        print(line + f"; KSG {k['mean']:.4f} in {fmt_time(med(k))}", flush=True)
+    if hasattr(os, "getloadavg"):
+        meta["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmark.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out / "benchmark.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     md = table(rows, meta)
     (out / "benchmark.md").write_text(md)
+    print()
     print(md)
+    load = meta["machine"].get("loadavg_start", (0.0,))[0]
+    if load > (os.cpu_count() or 1):
+        print(f"note: load average was {load:.1f} on {os.cpu_count()} cores at the start; "
+              "times are not representative", file=sys.stderr)
 
 
-def fmt(d: dict | None, key: str = "mean") -> str:
-    if d is None:
-        return "—"
-    s = d.get("std")
-    return f"{d[key]:.4f} ± {s:.4f}" if s is not None and math.isfinite(s) else f"{d[key]:.4f}"
+# --------------------------------------------------------------------------- scaling
 
 
-def table(rows: list[dict], meta: dict) -> str:
-    lines = [
-        f"Machine: {meta['machine']['cpus']} cores, {meta['machine']['platform']}, Python "
-        f"{meta['machine']['python']}; median of {meta['repeats']} runs; "
-        f"{', '.join(f'{k} {v}' for k, v in meta['versions'].items())}; {meta['date']}.",
-        "",
-        "| case | n | truth (nat) | gmmi | gmm-mi | KSG (k=3) | gmmi time | gmm-mi time "
-        "| KSG time | gmm-mi / gmmi | agree |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        tg = statistics.median(r["gmmi"]["times"])
-        tk = statistics.median(r["ksg"]["times"])
-        p = r["gmm-mi"]
-        tp = f"{statistics.median(p['times']):.2f} s" if p else "—"
-        ratio = f"{r['ratio']:.0f}x" if "ratio" in r else "—"
-        agree = ("yes" if r["agree"] else "no") if "agree" in r else "—"
-        lines.append(
-            f"| {r['case']} | {r['n']:,} | {r['truth']:.4f} | {fmt(r['gmmi'])} | {fmt(p)} | "
-            f"{r['ksg']['mean']:.4f} | {tg:.3f} s | {tp} | {tk:.3f} s | {ratio} | {agree} |")
-    return "\n".join(lines) + "\n"
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (VmHWM), MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
 
 
-SCALING_CHILD = r"""
-import json, resource, sys, time
-import numpy as np, gmmi
-sys.path.insert(0, sys.argv[4])
-from benchmark import make
-n, mode, jobs, init = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[5]
-X, _ = make("d5", n, seed=1)
-kw = {"n_components": 5} if mode == "fixed-K" else {}
-kw["init"] = init
-t0 = time.perf_counter()
-r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, n_jobs=jobs, **kw)
-t = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"n": n, "mode": mode, "jobs": jobs, "init": init, "time": t,
-                  "rss_mib": rss, "mean": r.mean, "std": r.std, "k": r.n_components,
-                  "warnings": r.warnings}))
-"""
+def scaling_point(spec: dict[str, Any]) -> None:
+    """One scaling point, run in a fresh child process; prints one JSON line."""
+    X, _ = make("d5", spec["n"], seed=spec["seed"])
+    kw: dict[str, Any] = {"init": spec["init"], "n_jobs": spec["jobs"]}
+    if spec["mode"] == "fixed-K":
+        kw["n_components"] = 5
+    g = run_gmmi(X, 1, spec["quick"], **kw)
+    print(RESULT_TAG + json.dumps({**spec, "time": g["times"][0], "rss_mib": peak_rss_mib(),
+                                   "mean": g["mean"], "std": g["std"], "k": g["k"],
+                                   "warnings": g["warnings"]}), flush=True)
 
 
 def scaling(args: argparse.Namespace) -> None:
-    ns = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= args.max_n]
+    ns = (500, 1_000, 2_000) if args.quick else (1_000, 10_000, 100_000, 1_000_000)
+    ns = tuple(n for n in ns if n <= args.max_n)
+    meta = {"date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+            "machine": machine(), "versions": versions(), "quick": args.quick,
+            "init": args.init, "data": "d5", "data_seed": 1, "repeats": args.scaling_repeats,
+            "settings": {"random_state": 0, **(QUICK if args.quick else {})}}
     points = []
     for mode in ("fixed-K", "selection"):
         for jobs in (1, 2):
             for n in ns:
                 if jobs == 1 and n > args.max_n_single:
                     continue
-                r = subprocess.run([sys.executable, "-c", SCALING_CHILD, str(n), mode, str(jobs),
-                                    str(HERE), args.init], capture_output=True, text=True)
-                if r.returncode != 0:
-                    print(r.stderr[-2000:], file=sys.stderr)
+                spec = {"n": n, "mode": mode, "jobs": jobs, "init": args.init, "seed": 1,
+                        "quick": args.quick}
+                runs = []
+                for _ in range(args.scaling_repeats):
+                    r = subprocess.run([sys.executable, str(Path(__file__).resolve()),
+                                        "--scaling-point", json.dumps(spec)],
+                                       capture_output=True, text=True)
+                    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(RESULT_TAG)]
+                    if r.returncode != 0 or not lines:
+                        print(r.stderr[-2000:], file=sys.stderr)
+                        break
+                    runs.append(json.loads(lines[-1][len(RESULT_TAG):]))
+                if not runs:
                     continue
-                p = json.loads(r.stdout.strip().splitlines()[-1])
+                p = dict(runs[-1])
+                p["times"] = [q["time"] for q in runs]
+                p["time"] = statistics.median(p["times"])
+                p["rss_mib"] = max(q["rss_mib"] for q in runs)
                 points.append(p)
                 print(f"{mode:9s} n_jobs={jobs} n={n:>9,}: {p['time']:8.2f} s, peak RSS "
-                      f"{p['rss_mib']:7.1f} MiB, MI {p['mean']:.4f}±{p['std']:.4f} "
+                      f"{p['rss_mib']:7.1f} MiB, MI {p['mean']:.4f} ± {p['std']:.4f} "
                       f"(K={p['k']}){' WARNED' if p['warnings'] else ''}", flush=True)
+    if hasattr(os, "getloadavg"):
+        meta["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"scaling-{args.init}.json").write_text(json.dumps(points, indent=2))
+    stem = f"scaling-{args.init}"
+    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "points": points}, indent=2)
+                                      + "\n")
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib import ticker
     except ImportError:
+        print("matplotlib missing: no plot", file=sys.stderr)
         return
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(10, 4))
     for mode, ls in (("fixed-K", "--"), ("selection", "-")):
         for jobs, color in ((1, "C0"), (2, "C1")):
-            pts = sorted((p["n"], p["time"]) for p in points
+            pts = sorted((p["n"], p["time"], p["rss_mib"]) for p in points
                          if p["mode"] == mode and p["jobs"] == jobs)
-            if pts:
-                ax.plot(*zip(*pts), ls, marker="o", color=color,
-                        label=f"{mode}, {jobs} thread{'s' if jobs > 1 else ''}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("n (D5 mixture, 2-D)")
-    ax.set_ylabel(f"wall time (s), defaults but init={args.init!r}")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, which="both")
+            if not pts:
+                continue
+            nn, tt, mm = zip(*pts)
+            label = f"{'K = 5 fixed' if mode == 'fixed-K' else 'K selected'}, n_jobs={jobs}"
+            ax_t.plot(nn, tt, ls, marker="o", color=color, label=label)
+            ax_m.plot(nn, mm, ls, marker="o", color=color, label=label)
+    for ax, ylabel in ((ax_t, "wall time (s)"), (ax_m, "peak RSS of the process (MiB)")):
+        ax.set_xscale("log")
+        ax.set_xlabel("n (D5 mixture, 2-D)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+    ax_t.set_yscale("log")
+    ax_t.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax_t.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax_t.yaxis.set_minor_formatter(ticker.NullFormatter())
+    if points:
+        ax_m.set_ylim(0, 1.15 * max(p["rss_mib"] for p in points))
+    ax_t.legend(fontsize=8)
+    title = f"gmmi {gmmi.__version__}, init={args.init!r}, {os.cpu_count()} cores"
+    fig.suptitle(title + (" (QUICK settings)" if args.quick else ", published defaults"))
     fig.tight_layout()
-    fig.savefig(out / f"scaling-{args.init}.png", dpi=120)
+    fig.savefig(out / f"{stem}.png", dpi=120)
+    plt.close(fig)
+    print(f"wrote {out / stem}.json and .png")
+
+
+# --------------------------------------------------------------------------- main
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="tiny settings, n <= 1000")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per method and case (median)")
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny settings (5 replicates, 5000 draws, n <= 1000, 1 run)")
+    ap.add_argument("--out", default=None,
+                    help="output folder (default benches/results, benches/results/quick "
+                         "with --quick so that a plumbing check never overwrites real results)")
     ap.add_argument("--no-gmmmi", action="store_true", help="skip the published package")
     ap.add_argument("--gmmmi-max-n", type=int, default=10**9,
-                    help="skip gmm-mi above this n (it can take minutes per run)")
-    ap.add_argument("--scaling", action="store_true", help="time and memory vs n instead")
-    ap.add_argument("--max-n", type=int, default=1_000_000)
+                    help="skip gmm-mi above this n (it takes minutes per run at n = 1e4)")
+    ap.add_argument("--gmmmi-timeout", type=float, default=None,
+                    help="seconds allowed for all the gmm-mi runs of one case")
+    ap.add_argument("--scaling", action="store_true", help="gmmi time and memory vs n instead")
+    ap.add_argument("--max-n", type=int, default=1_000_000, help="largest n for --scaling")
     ap.add_argument("--max-n-single", type=int, default=1_000_000,
-                    help="largest n timed with one thread")
+                    help="largest n timed with n_jobs=1 in --scaling")
+    ap.add_argument("--scaling-repeats", type=int, default=1,
+                    help="subprocess runs per scaling point (median time)")
     ap.add_argument("--init", default="random_sklearn",
-                    help="initialisation for --scaling (the published default stalls at the "
-                         "data mean on large n; 'kmeans' does not)")
-    ap.add_argument("--out", default=str(HERE / "results"))
+                    help="gmmi initialisation for --scaling (the published default, "
+                         "random_sklearn, can stall at the data mean at large n; "
+                         "kmeans does not)")
+    ap.add_argument("--scaling-point", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.scaling_point:
+        scaling_point(json.loads(args.scaling_point))
+        return
+    if args.out is None:
+        args.out = str(HERE / "results" / "quick") if args.quick else str(HERE / "results")
     if args.quick:
         args.repeats = 1
-    args.quick_gmmmi_skip = lambda n: n > args.gmmmi_max_n
+        args.scaling_repeats = 1
+    if args.repeats < 1 or args.scaling_repeats < 1:
+        ap.error("--repeats and --scaling-repeats must be >= 1")
     if args.scaling:
         scaling(args)
     else:
