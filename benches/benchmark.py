@@ -67,9 +67,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# NumPy's BLAS is only used here to draw the data (multivariate_normal), but its idle worker
+# threads then spin and take cores from the code being timed. One BLAS thread in this
+# process; the gmm-mi subprocess gets the environment as it was (see GMMMI_ENV).
+GMMMI_ENV = dict(os.environ)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import gmmi
+import numpy as np  # noqa: E402
+
+import gmmi  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-gmmmi"
@@ -186,7 +192,8 @@ def run_gmmmi(py: Path, X: np.ndarray, repeats: int, quick: bool,
                 "mc_samples": QUICK["mc_samples"] if quick else None}
         try:
             r = subprocess.run([str(py), "-c", GMMMI_RUNNER, json.dumps(spec)],
-                               capture_output=True, text=True, timeout=timeout)
+                               capture_output=True, text=True, timeout=timeout,
+                               env=GMMMI_ENV)
         except subprocess.TimeoutExpired:
             return {"error": f"timed out after {timeout} s"}
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith(RESULT_TAG)]
