@@ -187,7 +187,6 @@ fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> S
     let k = g.n_components();
     let (means, inv, log_norm) = (g.means(), g.inverse_cholesky_factors(), g.log_norms());
     let zero = [0.0; LANES];
-    let mut u = vec![zero; k * D];
     let mut e = vec![zero; k];
     let mut nk = vec![zero; k];
     let mut s1 = vec![zero; k * D];
@@ -235,11 +234,6 @@ fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> S
                     maha[l] += z[l] * z[l];
                 }
             }
-            for j in 0..D {
-                for l in 0..LANES {
-                    u[c * D + j][l] = xs[j][l] - mu[j];
-                }
-            }
             for l in 0..LANES {
                 e[c][l] = log_norm[c] - 0.5 * maha[l];
             }
@@ -272,20 +266,28 @@ fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> S
             }
         }
         for c in 0..k {
+            let mu = &means[c * D..(c + 1) * D];
             let mut r = zero;
             for l in 0..LANES {
                 r[l] = e[c][l] * scale[l];
                 nk[c][l] += r[l];
             }
+            // Deviations from the mean, recomputed (cheaper than storing them per component).
+            let mut u = [zero; D];
+            for j in 0..D {
+                for l in 0..LANES {
+                    u[j][l] = xs[j][l] - mu[j];
+                }
+            }
             for a in 0..D {
-                let ua = u[c * D + a];
+                let ua = u[a];
                 let mut ra = zero;
                 for l in 0..LANES {
                     ra[l] = r[l] * ua[l];
                     s1[c * D + a][l] += ra[l];
                 }
                 for b in a..D {
-                    let ub = u[c * D + b];
+                    let ub = u[b];
                     let acc = &mut s2[c * D * D + a * D + b];
                     for l in 0..LANES {
                         acc[l] += ra[l] * ub[l];

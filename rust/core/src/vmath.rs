@@ -15,9 +15,9 @@
 //! results. Only the speed depends on the machine (x86-64 processors without FMA, made
 //! before 2013, run the baseline variant with software FMA: correct but slower).
 
-/// Values processed together by the vectorised EM kernel (two AVX-512 registers of `f64`,
-/// four AVX2 registers; measured: 16 beats 8 by 11% and 32 by 20%).
-pub const LANES: usize = 16;
+/// Rows processed together by the vectorised EM kernel (four AVX-512 registers of `f64`;
+/// measured at d = 2: 32 beats 16 by 7-25% and 8 by 25-35%, depending on K).
+pub const LANES: usize = 32;
 
 /// ln 2 split in two (fdlibm's): the high part has trailing zero bits, so `n * LN2_HI` is
 /// exact for the exponents that occur.
