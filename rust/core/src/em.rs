@@ -200,14 +200,14 @@ fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> S
         let mut ws = zero;
         let mut m = 0;
         while m < LANES && i < n {
+            // Written unconditionally, kept only if the weight is non-zero: bootstrap weights
+            // are zero for a third of the rows at random, a branch the CPU would mispredict.
             let wi = w.map_or(1.0, |w| w[i]);
-            if wi != 0.0 {
-                for j in 0..D {
-                    xs[j][m] = x[i * D + j];
-                }
-                ws[m] = wi;
-                m += 1;
+            for j in 0..D {
+                xs[j][m] = x[i * D + j];
             }
+            ws[m] = wi;
+            m += usize::from(wi != 0.0);
             i += 1;
         }
         if m == 0 {

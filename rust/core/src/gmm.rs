@@ -470,14 +470,13 @@ impl Gmm {
     pub fn sample_one(&self, rng: &mut Rng, z: &mut [f64], out: &mut [f64]) -> usize {
         let d = self.d;
         let u: f64 = rng.random();
+        // The first c whose cumulative weight exceeds u (the last if rounding leaves none),
+        // counted without a data-dependent branch: a random u would mispredict it.
         let mut acc = 0.0;
-        let mut comp = self.k - 1;
-        for (c, w) in self.weights.iter().enumerate() {
+        let mut comp = 0;
+        for w in &self.weights[..self.k - 1] {
             acc += w;
-            if u < acc {
-                comp = c;
-                break;
-            }
+            comp += usize::from(u >= acc);
         }
         for v in z.iter_mut() {
             *v = rng.sample(StandardNormal);

@@ -368,7 +368,9 @@ fn pair_chunk_impl(comps: &[PairComponent], cum: &[f64], seed: u64, ci: usize, r
                 0
             } else {
                 let u: f64 = r.random();
-                cum.iter().position(|&a| u < a).unwrap_or(k - 1)
+                // The first c with u < cum[c] (k - 1 if none), counted without branches
+                // that a random u would mispredict.
+                cum[..k - 1].iter().filter(|&&a| u >= a).count()
             };
             let e1: f64 = r.sample(StandardNormal);
             let e2: f64 = r.sample(StandardNormal);
