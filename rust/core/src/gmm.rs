@@ -297,6 +297,10 @@ impl Gmm {
             2 => density_d2(self, xs, os),
             3 => density_d3(self, xs, os),
             4 => density_d4(self, xs, os),
+            5 => density_d5(self, xs, os),
+            6 => density_d6(self, xs, os),
+            7 => density_d7(self, xs, os),
+            8 => density_d8(self, xs, os),
             _ => {
                 let mut buf = vec![0.0; self.k];
                 for (row, o) in xs.chunks_exact(d).zip(os.iter_mut()) {
@@ -607,6 +611,10 @@ crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &Gmm, x: &[f64], ou
 crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
 crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
 crate::dispatch!(fn density_d4 = log_density_lanes::<4>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d5 = log_density_lanes::<5>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d6 = log_density_lanes::<6>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d7 = log_density_lanes::<7>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d8 = log_density_lanes::<8>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
 
 /// `ln p(x_i)` for the rows of `x` in a compile-time dimension, [`LANES`] rows at a time with
 /// the lane loop innermost (vectorised `exp`/`ln`, as in the EM pass). A row far from every
@@ -869,7 +877,7 @@ mod tests {
 
     #[test]
     fn vectorised_log_density_matches_the_scalar_path() {
-        for d in 1..=5 {
+        for d in 1..=9 {
             let k = 3;
             let means: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 - 2.0).collect();
             let mut covs = Vec::new();
