@@ -529,7 +529,9 @@ def mi_ranking(
     """Ranks the columns of ``X`` by their mutual information with ``target``.
 
     Takes the options of :func:`mi_matrix`. Features whose ``mean ± std`` intervals overlap
-    are flagged: their order is not resolved by the data.
+    are flagged: their order is not resolved by the data. A feature whose estimate fails
+    (say a constant column) is ranked last with its reason in ``errors``; a constant target
+    (or one with a single class) raises ``ValueError``: there is nothing to rank.
 
     Examples
     --------

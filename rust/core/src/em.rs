@@ -197,7 +197,8 @@ crate::dispatch!(fn stats_d8 = chunk_stats_lanes::<8>,
 #[inline(always)]
 fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
     let k = g.n_components();
-    let (means, inv, log_norm) = (g.means(), g.inverse_cholesky_factors(), g.log_norms());
+    let means = g.means();
+    let params = (means, g.inverse_cholesky_factors(), g.log_norms());
     let zero = [0.0; LANES];
     let mut e = vec![zero; k];
     let mut nk = vec![zero; k];
@@ -231,25 +232,7 @@ fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> S
                 xs[j][l] = xs[j][0];
             }
         }
-        for c in 0..k {
-            let mu = &means[c * D..(c + 1) * D];
-            let p = &inv[c * D * D..(c + 1) * D * D];
-            let mut maha = zero;
-            for a in 0..D {
-                let mut z = zero;
-                for b in 0..=a {
-                    for l in 0..LANES {
-                        z[l] += p[a * D + b] * (xs[b][l] - mu[b]);
-                    }
-                }
-                for l in 0..LANES {
-                    maha[l] += z[l] * z[l];
-                }
-            }
-            for l in 0..LANES {
-                e[c][l] = log_norm[c] - 0.5 * maha[l];
-            }
-        }
+        crate::gmm::log_densities_lanes(params, &xs, &mut e);
         // Log-sum-exp over components; e becomes exp(lp - max).
         let mut scale = zero;
         if k == 1 {

@@ -607,6 +607,38 @@ impl Gmm {
     }
 }
 
+/// `ln w_c + ln N(x_l | c)` for every component `c` and each of the [`LANES`] points of a
+/// block (`xs[j][l]`: coordinate `j` of point `l`), into `out[c][l]`, from the means, inverse
+/// Cholesky factors and log-normalisers of the components (plain slices, so that the
+/// compiler keeps them in registers across the inlined loops): the first half of the
+/// vectorised EM pass and log-density.
+#[inline(always)]
+pub(crate) fn log_densities_lanes<const D: usize>(
+    (means, inv, log_norm): (&[f64], &[f64], &[f64]),
+    xs: &[[f64; LANES]; D],
+    out: &mut [[f64; LANES]],
+) {
+    for (c, o) in out.iter_mut().enumerate() {
+        let mu = &means[c * D..(c + 1) * D];
+        let p = &inv[c * D * D..(c + 1) * D * D];
+        let mut maha = [0.0; LANES];
+        for a in 0..D {
+            let mut z = [0.0; LANES];
+            for b in 0..=a {
+                for l in 0..LANES {
+                    z[l] += p[a * D + b] * (xs[b][l] - mu[b]);
+                }
+            }
+            for l in 0..LANES {
+                maha[l] += z[l] * z[l];
+            }
+        }
+        for l in 0..LANES {
+            o[l] = log_norm[c] - 0.5 * maha[l];
+        }
+    }
+}
+
 crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
 crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
 crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
@@ -624,6 +656,7 @@ fn log_density_lanes<const D: usize>(g: &Gmm, x: &[f64], out: &mut [f64]) {
     let k = g.k;
     let zero = [0.0; LANES];
     let mut lp = vec![zero; k];
+    let params = (&g.means[..], &g.inv_chol[..], &g.log_norm[..]);
     for (xb, ob) in x.chunks(LANES * D).zip(out.chunks_mut(LANES)) {
         let m = ob.len();
         let mut xs = [zero; D];
@@ -633,25 +666,7 @@ fn log_density_lanes<const D: usize>(g: &Gmm, x: &[f64], out: &mut [f64]) {
                 xs[j][l] = xb[row * D + j];
             }
         }
-        for c in 0..k {
-            let mu = &g.means[c * D..(c + 1) * D];
-            let p = &g.inv_chol[c * D * D..(c + 1) * D * D];
-            let mut maha = zero;
-            for a in 0..D {
-                let mut z = zero;
-                for b in 0..=a {
-                    for l in 0..LANES {
-                        z[l] += p[a * D + b] * (xs[b][l] - mu[b]);
-                    }
-                }
-                for l in 0..LANES {
-                    maha[l] += z[l] * z[l];
-                }
-            }
-            for l in 0..LANES {
-                lp[c][l] = g.log_norm[c] - 0.5 * maha[l];
-            }
-        }
+        log_densities_lanes(params, &xs, &mut lp);
         if k == 1 {
             ob.copy_from_slice(&lp[0][..m]);
             continue;
