@@ -234,31 +234,11 @@ fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> S
         }
         crate::gmm::log_densities_lanes(params, &xs, &mut e);
         // Log-sum-exp over components; e becomes exp(lp - max).
+        let (lse, sum) = vmath::log_sum_exp_lanes(&mut e);
         let mut scale = zero;
-        if k == 1 {
-            for l in 0..LANES {
-                ll[l] += ws[l] * e[0][l];
-                e[0][l] = 1.0;
-                scale[l] = ws[l];
-            }
-        } else {
-            let mut mx = e[0];
-            for c in 1..k {
-                for l in 0..LANES {
-                    mx[l] = mx[l].max(e[c][l]);
-                }
-            }
-            let mut sum = zero;
-            for c in 0..k {
-                for l in 0..LANES {
-                    e[c][l] = vmath::exp(e[c][l] - mx[l]);
-                    sum[l] += e[c][l];
-                }
-            }
-            for l in 0..LANES {
-                ll[l] += ws[l] * (mx[l] + vmath::ln_normal(sum[l]));
-                scale[l] = ws[l] / sum[l];
-            }
+        for l in 0..LANES {
+            ll[l] += ws[l] * lse[l];
+            scale[l] = ws[l] / sum[l];
         }
         for c in 0..k {
             let mu = &means[c * D..(c + 1) * D];

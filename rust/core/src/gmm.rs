@@ -667,29 +667,8 @@ fn log_density_lanes<const D: usize>(g: &Gmm, x: &[f64], out: &mut [f64]) {
             }
         }
         log_densities_lanes(params, &xs, &mut lp);
-        if k == 1 {
-            ob.copy_from_slice(&lp[0][..m]);
-            continue;
-        }
-        let mut mx = lp[0];
-        for c in 1..k {
-            for l in 0..LANES {
-                mx[l] = mx[l].max(lp[c][l]);
-            }
-        }
-        let mut sum = zero;
-        for c in 0..k {
-            for l in 0..LANES {
-                sum[l] += vmath::exp(lp[c][l] - mx[l]);
-            }
-        }
-        for l in 0..m {
-            ob[l] = if mx[l] == f64::NEG_INFINITY {
-                f64::NEG_INFINITY
-            } else {
-                mx[l] + vmath::ln_normal(sum[l])
-            };
-        }
+        let (lse, _) = vmath::log_sum_exp_lanes(&mut lp);
+        ob.copy_from_slice(&lse[..m]);
     }
 }
 

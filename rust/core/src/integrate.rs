@@ -394,39 +394,17 @@ fn pair_chunk_impl(comps: &[PairComponent], cum: &[f64], seed: u64, ci: usize, r
                 ly[j][l] = q.ny - 0.5 * zy * zy;
             }
         }
-        let (a, b, c) = (lse_lanes(&lj), lse_lanes(&lx), lse_lanes(&ly));
+        let (a, b, c) = (
+            vmath::log_sum_exp_lanes(&mut lj).0,
+            vmath::log_sum_exp_lanes(&mut lx).0,
+            vmath::log_sum_exp_lanes(&mut ly).0,
+        );
         for l in 0..m {
             total += a[l] - b[l] - c[l];
         }
         done += m;
     }
     total
-}
-
-/// `ln sum_j exp(v[j][l])` for every lane `l` (the terms added in order of `j`). An all
-/// `-inf` lane gives NaN, which the callers report as a degenerate model.
-#[inline(always)]
-fn lse_lanes<const L: usize>(v: &[[f64; L]]) -> [f64; L] {
-    if v.len() == 1 {
-        return v[0];
-    }
-    let mut mx = v[0];
-    for row in &v[1..] {
-        for l in 0..L {
-            mx[l] = mx[l].max(row[l]);
-        }
-    }
-    let mut s = [0.0; L];
-    for row in v {
-        for l in 0..L {
-            s[l] += vmath::exp(row[l] - mx[l]);
-        }
-    }
-    let mut out = [0.0; L];
-    for l in 0..L {
-        out[l] = mx[l] + vmath::ln_normal(s[l]);
-    }
-    out
 }
 
 /// The per-component constants of [`pair_chunk`] and the cumulative weights.

@@ -91,6 +91,41 @@ pub fn ln_normal(x: f64) -> f64 {
     (e * LN2_LO + lnm) + e * LN2_HI
 }
 
+/// `ln sum_c exp(v[c][l])` for every lane `l`, the terms added in order of `c`: returns
+/// `(lse, sum)` and overwrites `v[c][l]` with `exp(v[c][l] - max_c v[c][l])` (the
+/// responsibilities up to `sum`). A single row is returned as it is (and becomes 1); a lane
+/// whose terms are all `-inf` gives `-inf`.
+#[inline(always)]
+pub fn log_sum_exp_lanes<const L: usize>(v: &mut [[f64; L]]) -> ([f64; L], [f64; L]) {
+    if v.len() == 1 {
+        let lse = v[0];
+        v[0] = [1.0; L];
+        return (lse, [1.0; L]);
+    }
+    let mut mx = v[0];
+    for row in &v[1..] {
+        for l in 0..L {
+            mx[l] = mx[l].max(row[l]);
+        }
+    }
+    let mut sum = [0.0; L];
+    for row in v.iter_mut() {
+        for l in 0..L {
+            row[l] = exp(row[l] - mx[l]);
+            sum[l] += row[l];
+        }
+    }
+    let mut lse = [0.0; L];
+    for l in 0..L {
+        lse[l] = if mx[l] == f64::NEG_INFINITY {
+            f64::NEG_INFINITY
+        } else {
+            mx[l] + ln_normal(sum[l])
+        };
+    }
+    (lse, sum)
+}
+
 /// Calls the same kernel compiled for AVX-512 + FMA, AVX2 + FMA or the baseline instruction set,
 /// whichever the machine has (checked once per call; the check is cached by the standard
 /// library). `dispatch!(name, impl_fn, (args: types) -> ret)` defines `fn name(args) -> ret`.
