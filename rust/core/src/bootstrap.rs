@@ -74,41 +74,25 @@ where
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
-            let mut attempt = 0;
-            loop {
+            let ((value, fit), redraws) = with_redraws(b, |attempt| {
                 let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(attempt));
                 let counts = resample_counts(n, &mut r);
-                let out = em::fit(
+                let fit = em::fit(
                     &Data::weighted(x, d, &counts),
                     None,
                     warm,
                     em_opts,
                     Some(ctrl),
-                )
-                .and_then(|fit| Ok((functional(&fit.model, b)?, fit)));
-                match out {
-                    Ok((value, fit)) => {
-                        ctrl.task_done();
-                        return Ok(Replicate {
-                            value,
-                            n_iter: fit.n_iter,
-                            converged: fit.converged,
-                            redraws: attempt,
-                        });
-                    }
-                    Err(Error::Numerical(m)) if attempt < MAX_REDRAWS => {
-                        let _ = m;
-                        attempt += 1;
-                    }
-                    Err(Error::Numerical(m)) => {
-                        return Err(Error::Numerical(format!(
-                            "bootstrap replicate {b} failed on {} resamples in a row: {m}",
-                            MAX_REDRAWS + 1
-                        )))
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+                )?;
+                Ok((functional(&fit.model, b)?, fit))
+            })?;
+            ctrl.task_done();
+            Ok(Replicate {
+                value,
+                n_iter: fit.n_iter,
+                converged: fit.converged,
+                redraws,
+            })
         })
         .collect()
 }
@@ -116,6 +100,30 @@ where
 /// How many times a bootstrap replicate whose refit fails numerically (a covariance loses
 /// positive definiteness on the resample, say) is redrawn before the estimate fails.
 pub const MAX_REDRAWS: usize = 5;
+
+/// Runs `replicate(attempt)` for attempt 0, 1, ... until it succeeds; a numerical failure
+/// (a refit that lost positive definiteness, say) is retried on the next resample at most
+/// [`MAX_REDRAWS`] times. Returns the result and the number of redraws; other errors (a
+/// cancellation) pass through.
+pub fn with_redraws<T>(
+    b: usize,
+    mut replicate: impl FnMut(usize) -> Result<T>,
+) -> Result<(T, usize)> {
+    let mut attempt = 0;
+    loop {
+        match replicate(attempt) {
+            Ok(v) => return Ok((v, attempt)),
+            Err(Error::Numerical(_)) if attempt < MAX_REDRAWS => attempt += 1,
+            Err(Error::Numerical(m)) => {
+                return Err(Error::Numerical(format!(
+                    "bootstrap replicate {b} failed on {} resamples in a row: {m}",
+                    MAX_REDRAWS + 1
+                )))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
 
 /// The last key of a replicate's random stream for its `attempt`-th redraw (0: the first
 /// draw). Keys below 2^32 are left to the caller (the class of a per-class bootstrap).

@@ -184,23 +184,10 @@ pub fn estimate(
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
-            let mut attempt = 0;
-            loop {
-                match categorical_replicate(b, attempt) {
-                    Ok((v, converged)) => {
-                        ctrl.task_done();
-                        return Ok((v, converged, attempt));
-                    }
-                    Err(Error::Numerical(_)) if attempt < bootstrap::MAX_REDRAWS => attempt += 1,
-                    Err(Error::Numerical(m)) => {
-                        return Err(Error::Numerical(format!(
-                            "bootstrap replicate {b} failed on {} resamples in a row: {m}",
-                            bootstrap::MAX_REDRAWS + 1
-                        )))
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            let ((v, converged), redraws) =
+                bootstrap::with_redraws(b, |attempt| categorical_replicate(b, attempt))?;
+            ctrl.task_done();
+            Ok((v, converged, redraws))
         })
         .collect::<Result<_>>()?;
     let mut warnings = Vec::new();
