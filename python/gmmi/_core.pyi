@@ -13,6 +13,11 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 __all__ = [
+    "MAX_BOOTSTRAP",
+    "MAX_INITS",
+    "MAX_MC_SAMPLES",
+    "MAX_SCALE",
+    "MIN_SCALE",
     "Control",
     "Mixture",
     "NumericalError",
@@ -29,6 +34,13 @@ __all__ = [
 ]
 
 __version__: str
+#: Bounds of the core: bootstrap replicates, Monte Carlo draws, initialisations per K, and
+#: the standard deviation a column may have (its square must stay a normal, finite double).
+MAX_BOOTSTRAP: int
+MAX_MC_SAMPLES: int
+MAX_INITS: int
+MIN_SCALE: float
+MAX_SCALE: float
 
 class NumericalError(ArithmeticError):
     """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an

@@ -13,6 +13,8 @@ from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
 
+from . import _core
+
 __all__ = [
     "as_block",
     "check_bool",
@@ -147,14 +149,16 @@ def as_block(
         raise ValueError(
             f"{name}: column {j} has a standard deviation of {std[j]:.1e}, whose square (a "
             "covariance in the data's units) is outside double precision; rescale it to a "
-            "spread between 1e-153 and 1e153 (mutual information does not change under "
-            "rescaling)"
+            f"spread between {MIN_SCALE:g} and {MAX_SCALE:g} (mutual information does not "
+            "change under rescaling)"
         )
     return out
 
 
-#: Standard deviations a column may have: their squares stay normal, finite doubles.
-MIN_SCALE, MAX_SCALE = 1e-153, 1e153
+#: Standard deviations a column may have (the core's): their squares stay normal, finite
+#: doubles.
+MIN_SCALE: float = _core.MIN_SCALE
+MAX_SCALE: float = _core.MAX_SCALE
 
 
 def column_std(a: np.ndarray) -> np.ndarray:
@@ -172,12 +176,13 @@ def column_std(a: np.ndarray) -> np.ndarray:
 #: The largest integer any option accepts unless it sets its own bound: the core counts in
 #: 64-bit integers.
 INT_MAX = 2**63 - 1
-#: Bounds the core also enforces (its results for these are held in memory); checked here
-#: first so that the message comes before any work and Python integers of any size are
-#: refused with the argument's name.
-MAX_BOOTSTRAP = 10_000_000
-MAX_MC_SAMPLES = 10_000_000_000
-MAX_INITS = 10_000
+#: The core's own bounds (its results for these are held in memory), checked here first so
+#: that the message comes before any work and Python integers of any size are refused with
+#: the argument's name.
+MAX_BOOTSTRAP: int = _core.MAX_BOOTSTRAP
+MAX_MC_SAMPLES: int = _core.MAX_MC_SAMPLES
+MAX_INITS: int = _core.MAX_INITS
+#: More threads than this only adds overhead (a Python-side bound: the core has none).
 MAX_JOBS = 1024
 
 

@@ -805,5 +805,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate_pairs, m)?)?;
     m.add("NumericalError", m.py().get_type::<NumericalError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The core's bounds, so that the Python layer checks against the same numbers.
+    m.add("MAX_BOOTSTRAP", gmmi_core::bootstrap::MAX_BOOTSTRAP)?;
+    m.add("MAX_MC_SAMPLES", gmmi_core::integrate::MAX_MC_SAMPLES)?;
+    m.add("MAX_INITS", gmmi_core::select::MAX_INITS)?;
+    m.add("MIN_SCALE", gmmi_core::estimator::MIN_SCALE)?;
+    m.add("MAX_SCALE", gmmi_core::estimator::MAX_SCALE)?;
     Ok(())
 }
