@@ -55,7 +55,8 @@ def test_published_two_step_example_equals_one_call_and_gmmi():
     assert est.fit(X) is est and est.MI_mean is None  # fit alone estimates nothing
     two_step = est.estimate(mi_dist_params=SMALL)
     one_call = EstimateMI().fit_estimate(X, mi_dist_params=SMALL)
-    r = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=10, mc_samples=5000,
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], preset="published", n_bootstrap=10,
+                                mc_samples=5000,
                                 random_state=0)
     assert two_step == one_call == (r.mean, r.std)
     np.testing.assert_array_equal(est.result.samples, r.samples)

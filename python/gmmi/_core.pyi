@@ -144,7 +144,25 @@ class Options:
         scale: Optional[float],
         standardize: bool,
         seed: int,
+        auto_threshold: bool,
+        bootstrap_neighbours: int,
+        bias_correction: bool,
     ) -> Self: ...
+
+def preset(name: str) -> dict[str, Any]:
+    """The option values of a preset ("gmmi" or "published"), as Options keywords."""
+
+def summary(
+    values: list[float], full_value: float, bias_correction: bool, nonnegative: bool
+) -> tuple[float, float]:
+    """The point estimate and std (ddof 1) of bootstrap replicates."""
+
+def interval(
+    values: list[float], full_value: float, level: float, bias_correction: bool,
+    nonnegative: bool,
+) -> tuple[float, float]:
+    """The central bootstrap interval at `level` (basic with bias correction, else
+    percentile)."""
 
 def initial_mixture(
     x: NDArray[np.float64],

@@ -395,7 +395,7 @@ class EstimateMI:
             "max_components": s.max_components,
             "mc_samples": int(mi.MC_samples), "integral": _INTEGRALS[mi.integral_method.lower()],
             "random_state": self.random_state, "n_jobs": self.n_jobs,
-            "progress": bool(verbose) and _has_tqdm(),
+            "progress": bool(verbose) and _has_tqdm(), "preset": "published",
         }
 
     def _search_k(self) -> Optional[int]:

@@ -43,47 +43,67 @@ __all__ = [
 Base = Union[float, str]
 
 
-def _estimator_options(
-    *,
-    n_components: Any,
-    n_bootstrap: Any,
-    mc_samples: Any,
-    integral: Any,
-    quadrature_order: Any,
-    selection: Any,
-    n_inits: Any,
-    n_folds: Any,
-    patience: Any,
-    threshold_components: Any,
-    max_components: Any,
-    threshold_fit: Any,
-    reg_covar: Any,
-    max_iter: Any,
-    init: Any,
-    scale: Any,
-    standardize: Any,
-) -> dict[str, Any]:
-    """Validates the estimator options once and returns them in the core's form."""
+#: The option presets: ``"gmmi"`` (the defaults, chosen for correct answers and honest
+#: intervals at every n) and ``"published"`` (Piras et al. 2023, for reproducing the paper).
+PRESETS = ("gmmi", "published")
+
+#: The estimator options whose defaults come from the preset.
+OPTION_NAMES = (
+    "n_components", "n_bootstrap", "mc_samples", "integral", "quadrature_order", "selection",
+    "n_inits", "n_folds", "patience", "threshold_components", "max_components",
+    "threshold_fit", "reg_covar", "max_iter", "init", "scale", "standardize",
+)
+
+
+def preset_options(preset: str = "gmmi") -> dict[str, Any]:
+    """The option values of a preset, read from the core (the one place they are written).
+
+    Examples
+    --------
+    >>> from gmmi.estimators import preset_options
+    >>> preset_options("published")["init"], preset_options("gmmi")["init"]
+    ('random_sklearn', 'mixed')
+    """
+    check_choice(preset, "preset", PRESETS)
+    return dict(_core.preset(preset))
+
+
+def _estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
+    """Validates the estimator options once and returns them in the core's form; an option
+    given as ``None`` takes the preset's value (``n_components`` and ``scale`` may stay
+    ``None``)."""
+    unknown = set(given) - set(OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"{sorted(unknown)[0]}: unknown option")
+    opts = preset_options(preset)
+    if given.get("threshold_fit") is not None:
+        # A tolerance given by the user is used as it is, at every n.
+        opts["auto_threshold"] = False
+    for k, v in given.items():
+        if v is not None or k in ("n_components", "scale", "quadrature_order"):
+            opts[k] = v
     return {
-        "n_components": check_int(n_components, "n_components", minimum=1, allow_none=True),
-        "n_bootstrap": check_n_bootstrap(n_bootstrap),
-        "mc_samples": check_mc_samples(mc_samples),
-        "integral": check_choice(integral, "integral", ("mc", "quadrature")),
-        "quadrature_order": check_int(quadrature_order, "quadrature_order", minimum=1,
+        **opts,
+        "n_components": check_int(opts["n_components"], "n_components", minimum=1,
+                                  allow_none=True),
+        "n_bootstrap": check_n_bootstrap(opts["n_bootstrap"]),
+        "mc_samples": check_mc_samples(opts["mc_samples"]),
+        "integral": check_choice(opts["integral"], "integral", ("mc", "quadrature")),
+        "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order", minimum=1,
                                       allow_none=True),
-        "selection": check_choice(selection, "selection", ("valid", "aic", "bic")),
-        "n_inits": check_n_inits(n_inits),
-        "n_folds": check_int(n_folds, "n_folds", minimum=2),
-        "patience": check_int(patience, "patience", minimum=1),
-        "threshold_components": check_float(threshold_components, "threshold_components",
-                                            strict=False),
-        "max_components": check_int(max_components, "max_components", minimum=1),
-        "threshold_fit": check_float(threshold_fit, "threshold_fit"),
-        "reg_covar": check_float(reg_covar, "reg_covar", strict=False),
-        "max_iter": check_int(max_iter, "max_iter", minimum=1),
-        "init": check_choice(init, "init", INITS),
-        "scale": check_float(scale, "scale", allow_none=True),
-        "standardize": check_bool(standardize, "standardize"),
+        "selection": check_choice(opts["selection"], "selection", ("valid", "aic", "bic")),
+        "n_inits": check_n_inits(opts["n_inits"]),
+        "n_folds": check_int(opts["n_folds"], "n_folds", minimum=2),
+        "patience": check_int(opts["patience"], "patience", minimum=1),
+        "threshold_components": check_float(opts["threshold_components"],
+                                            "threshold_components", strict=False),
+        "max_components": check_int(opts["max_components"], "max_components", minimum=1),
+        "threshold_fit": check_float(opts["threshold_fit"], "threshold_fit"),
+        "reg_covar": check_float(opts["reg_covar"], "reg_covar", strict=False),
+        "max_iter": check_int(opts["max_iter"], "max_iter", minimum=1),
+        "init": check_choice(opts["init"], "init", INITS),
+        "scale": check_float(opts["scale"], "scale", allow_none=True),
+        "standardize": check_bool(opts["standardize"], "standardize"),
     }
 
 
@@ -211,8 +231,9 @@ def _finish(
 ) -> MIResult:
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
-    mean, std = summarize(values, full)
+    mean, std = float(raw["estimate"]) / ln_base, float(raw["std"]) / ln_base
     model = raw.get("model")
+    details = {"boot_n_components": np.asarray(raw["boot_n_components"], dtype=int)}
     return MIResult(
         mean=mean,
         std=std,
@@ -227,6 +248,8 @@ def _finish(
         random_state=seed,
         options=options,
         warnings=collected,
+        details=details,
+        bias_corrected=bool(raw["bias_correction"]) and values.size >= 2,
     )
 
 
@@ -333,7 +356,7 @@ def _categorical(
     _emit(raw["warnings"], collected)
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
-    mean, std = summarize(values, full)
+    mean, std = float(raw["estimate"]) / ln_base, float(raw["std"]) / ln_base
     per_class_k = {c: int(s["n_components"]) for c, s in zip(classes, raw["selections"])}
     details = {
         "classes": classes,
@@ -348,7 +371,8 @@ def _categorical(
     return MIResult(mean=mean, std=std, samples=values, n_components=None, model=None,
                     selection=[], unit=unit, quantity="mutual_information",
                     estimator="gmm-categorical", full_value=full, random_state=seed,
-                    options=options, warnings=collected, details=details)
+                    options=options, warnings=collected, details=details,
+                    bias_corrected=bool(raw["bias_correction"]) and values.size >= 2)
 
 
 def _discrete(
@@ -394,24 +418,25 @@ def mutual_information(
     discrete_x: bool = False,
     discrete_y: bool = False,
     n_components: Optional[int] = None,
-    n_bootstrap: int = 50,
-    mc_samples: int = 100_000,
-    integral: str = "mc",
+    n_bootstrap: Optional[int] = None,
+    mc_samples: Optional[int] = None,
+    integral: Optional[str] = None,
     quadrature_order: Optional[int] = None,
-    selection: str = "valid",
-    n_inits: int = 3,
-    n_folds: int = 2,
-    patience: int = 1,
-    threshold_components: float = 1e-5,
-    max_components: int = 50,
-    threshold_fit: float = 1e-5,
-    reg_covar: float = 1e-15,
-    max_iter: int = 10_000,
-    init: str = "random_sklearn",
+    selection: Optional[str] = None,
+    n_inits: Optional[int] = None,
+    n_folds: Optional[int] = None,
+    patience: Optional[int] = None,
+    threshold_components: Optional[float] = None,
+    max_components: Optional[int] = None,
+    threshold_fit: Optional[float] = None,
+    reg_covar: Optional[float] = None,
+    max_iter: Optional[int] = None,
+    init: Optional[str] = None,
     scale: Optional[float] = None,
     miller_madow: bool = False,
     base: Base = math.e,
-    standardize: bool = True,
+    standardize: Optional[bool] = None,
+    preset: str = "gmmi",
     random_state: Any = None,
     n_jobs: Optional[int] = None,
     progress: bool = False,
@@ -447,14 +472,23 @@ def mutual_information(
     selection : {"valid", "aic", "bic"}, default "valid"
         Metric of the component search.
     n_inits, n_folds, patience, threshold_components, max_components
-        Component search: initialisations per K, cross-validation folds, non-improving K
-        tolerated, minimal improvement, largest K.
-    threshold_fit, reg_covar, max_iter
-        EM: tolerance on the mean log-likelihood, covariance regularisation (on the
-        standardised scale), iteration cap.
-    init : str, default "random_sklearn"
-        Initialisation: ``random_sklearn``, ``kmeans_sklearn``, ``random``, ``minmax``,
-        ``kmeans``, ``randomized_kmeans``.
+        Component search: initialisations per K (3), cross-validation folds (2),
+        non-improving K tolerated (1), minimal improvement (1e-5), largest K (50).
+    threshold_fit : float, optional
+        EM stops when the mean log-likelihood per sample changes by less than this. Default
+        (gmmi preset): ``min(1e-5, 0.01 / n)`` on ``n`` rows, so that fits stop well within
+        the data's statistical precision at every n; a value given here is used at every n
+        (the published preset: 1e-5).
+    reg_covar : float, optional
+        Added to every covariance's diagonal, on the standardised scale: 1e-6 (gmmi) or
+        1e-15 (published).
+    max_iter : int, default 10000
+        EM iteration cap.
+    init : str, optional
+        Initialisation: ``kmeans`` (gmmi: greedy k-means++ with restarts, then per-cluster
+        moments), ``random_sklearn`` (published: random responsibilities, which start every
+        component at the data mean and can stall there with many rows), ``kmeans_sklearn``,
+        ``random``, ``minmax``, ``randomized_kmeans``.
     scale : float, optional
         Scale of the ``random``/``minmax``/``randomized_kmeans`` initialisations.
     miller_madow : bool, default False
@@ -463,6 +497,15 @@ def mutual_information(
         Logarithm base of the result (``2`` or ``"bit"`` for bits).
     standardize : bool, default True
         Standardise every column before fitting (MI is invariant to it).
+    preset : {"gmmi", "published"}, default "gmmi"
+        Where the defaults of the options above come from (an option given explicitly
+        always wins). ``"gmmi"``: k-means starts, an EM tolerance that shrinks with n, the
+        number of components re-chosen in every bootstrap replicate (among the selected K
+        and its neighbours, by out-of-bag likelihood) and a bias-corrected estimate and
+        interval (see :meth:`MIResult.ci`). ``"published"``: the published method's
+        defaults and its bootstrap at a fixed K, whose estimate is the replicates' mean and
+        whose interval their percentiles (to reproduce Piras et al. 2023; used by
+        :mod:`gmmi.compat`).
     random_state : int, numpy.random.Generator or None
         Seed; the seed used is stored in the result.
     n_jobs : int, optional
@@ -496,7 +539,7 @@ def mutual_information(
         n_inits=n_inits, n_folds=n_folds, patience=patience,
         threshold_components=threshold_components, max_components=max_components,
         threshold_fit=threshold_fit, reg_covar=reg_covar, max_iter=max_iter, init=init,
-        scale=scale, standardize=standardize,
+        scale=scale, standardize=standardize, preset=preset,
     )
     if discrete_x and discrete_y:
         if z is not None:
@@ -535,18 +578,14 @@ def conditional_mutual_information(x: Any, y: Any, z: Any, **kwargs: Any) -> MIR
 
 
 def _common(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    defaults: dict[str, Any] = {
-        "n_components": None, "n_bootstrap": 50, "mc_samples": 100_000, "integral": "mc",
-        "quadrature_order": None, "selection": "valid", "n_inits": 3, "n_folds": 2,
-        "patience": 1, "threshold_components": 1e-5, "max_components": 50,
-        "threshold_fit": 1e-5, "reg_covar": 1e-15, "max_iter": 10_000,
-        "init": "random_sklearn", "scale": None, "standardize": True,
-    }
+    """Splits keyword options into the validated estimator options (defaults from
+    ``preset``) and the run options (base, random_state, n_jobs, progress)."""
     run_keys = {"base": math.e, "random_state": None, "n_jobs": None, "progress": False}
-    unknown = set(kwargs) - set(defaults) - set(run_keys)
+    unknown = set(kwargs) - set(OPTION_NAMES) - set(run_keys) - {"preset"}
     if unknown:
         raise TypeError(f"{sorted(unknown)[0]}: unknown option")
-    opts = _estimator_options(**{k: kwargs.get(k, v) for k, v in defaults.items()})
+    opts = _estimator_options(preset=kwargs.get("preset", "gmmi"),
+                              **{k: kwargs.get(k) for k in OPTION_NAMES})
     run = {k: kwargs.get(k, v) for k, v in run_keys.items()}
     return opts, run
 

@@ -27,7 +27,8 @@ from ._validation import (
 __all__ = ["INITS", "GaussianMixture"]
 
 #: The initialisation strategies, in the order of ALGORITHM.md.
-INITS = ("random_sklearn", "kmeans_sklearn", "random", "minmax", "kmeans", "randomized_kmeans")
+INITS = ("random_sklearn", "kmeans_sklearn", "random", "minmax", "kmeans", "randomized_kmeans",
+         "mixed")
 
 
 def _parameter(value: Any, name: str) -> np.ndarray:

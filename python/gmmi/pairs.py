@@ -23,7 +23,6 @@ from ._validation import (
     unmask,
 )
 from .estimators import _common, _encode_labels
-from .result import summarize
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_ranking", "mi_score"]
 
@@ -445,7 +444,7 @@ def _matrix_of_columns(
                 errs[(a_labels[u], b_labels[v])] = r
             continue
         values = np.asarray(r["values"], dtype=float) / ln_base
-        cell_mean, cell_std = summarize(values, r["mean"] / ln_base)
+        cell_mean, cell_std = r["mean"] / ln_base, r["std"] / ln_base
         for u, v in cells:
             mean[u, v], std[u, v] = cell_mean, cell_std
             if r["n_components"] is not None:

@@ -24,6 +24,8 @@ pub struct Replicate {
     pub converged: bool,
     /// Resamples drawn again because the refit failed numerically (see [`MAX_REDRAWS`]).
     pub redraws: usize,
+    /// Components of the model the replicate kept.
+    pub n_components: usize,
 }
 
 /// Refuses more than [`MAX_BOOTSTRAP`] replicates (their results are held in memory).
@@ -67,34 +69,162 @@ pub fn run<F>(
 where
     F: Fn(&Gmm, usize) -> Result<f64> + Sync,
 {
+    let (reps, dropped) = run_selecting(
+        x,
+        d,
+        std::slice::from_ref(warm),
+        em_opts,
+        n_boot,
+        seed,
+        ctrl,
+        functional,
+    )?;
+    if dropped > 0 {
+        return Err(Error::Numerical(format!(
+            "{dropped} bootstrap replicate(s) failed on {} resamples in a row",
+            MAX_REDRAWS + 1
+        )));
+    }
+    Ok(reps)
+}
+
+/// The bootstrap with the choice of the model inside it: replicate `b` resamples the rows
+/// with the stream `(seed, Bootstrap, b)`, refits every candidate (warm starts of
+/// neighbouring numbers of components, say) on the resample, keeps the one with the highest
+/// mean log-likelihood on the rows the resample left out (out of bag, about 37% of them),
+/// and evaluates `functional(model, b)` on it. A candidate whose refit fails numerically is
+/// skipped; the resample is redrawn only when every candidate fails. With one candidate no
+/// out-of-bag score is computed (the plain bootstrap of the published method).
+///
+/// Returns the replicates that succeeded, in replicate order, and the number dropped
+/// because their refits failed on [`MAX_REDRAWS`]` + 1` resamples in a row; a numerical
+/// error only when every replicate failed.
+#[allow(clippy::too_many_arguments)]
+pub fn run_selecting<F>(
+    x: &[f64],
+    d: usize,
+    candidates: &[Gmm],
+    em_opts: &EmOptions,
+    n_boot: usize,
+    seed: u64,
+    ctrl: &Control,
+    functional: F,
+) -> Result<(Vec<Replicate>, usize)>
+where
+    F: Fn(&Gmm, usize) -> Result<f64> + Sync,
+{
     check_count(n_boot)?;
+    if candidates.is_empty() {
+        return Err(Error::arg(
+            "candidates",
+            "at least one warm start is needed",
+        ));
+    }
     let n = x.len() / d;
     ctrl.add_total(n_boot as u64);
-    (0..n_boot)
+    let out: Vec<Option<Replicate>> = (0..n_boot)
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
-            let ((value, fit), redraws) = with_redraws(b, |attempt| {
+            let attempt = with_redraws(b, |attempt| {
                 let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(attempt));
                 let counts = resample_counts(n, &mut r);
-                let fit = em::fit(
-                    &Data::weighted(x, d, &counts),
-                    None,
-                    warm,
-                    em_opts,
-                    Some(ctrl),
-                )?;
-                Ok((functional(&fit.model, b)?, fit))
-            })?;
+                let fit = refit(x, d, &counts, candidates, em_opts, ctrl)?;
+                let k = fit.model.n_components();
+                Ok((functional(&fit.model, b)?, fit, k))
+            });
             ctrl.task_done();
-            Ok(Replicate {
-                value,
-                n_iter: fit.n_iter,
-                converged: fit.converged,
-                redraws,
-            })
+            match attempt {
+                Ok(((value, fit, k), redraws)) => Ok(Some(Replicate {
+                    value,
+                    n_iter: fit.n_iter,
+                    converged: fit.converged,
+                    redraws,
+                    n_components: k,
+                })),
+                Err(Error::Numerical(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    let dropped = out.iter().filter(|r| r.is_none()).count();
+    if n_boot > 0 && dropped == n_boot {
+        return Err(Error::Numerical(format!(
+            "every bootstrap replicate ({n_boot}) failed on {} resamples in a row (the refit \
+             failed numerically: a covariance stopped being positive definite); increase \
+             reg_covar (e.g. 1e-6) or use fewer components",
+            MAX_REDRAWS + 1
+        )));
+    }
+    Ok((out.into_iter().flatten().collect(), dropped))
+}
+
+/// Refits the candidates on the resample of the rows of `x` with multiplicities `counts`:
+/// one candidate is simply refitted; among several, the fit with the best mean
+/// log-likelihood on the out-of-bag rows (count 0) is kept (ties: the earlier candidate),
+/// skipping fits that fail numerically. A numerical error when every fit fails.
+pub fn refit(
+    x: &[f64],
+    d: usize,
+    counts: &[f64],
+    candidates: &[Gmm],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+) -> Result<em::EmFit> {
+    if let [only] = candidates {
+        return em::fit(
+            &Data::weighted(x, d, counts),
+            None,
+            only,
+            em_opts,
+            Some(ctrl),
+        );
+    }
+    best_out_of_bag(x, d, counts, candidates, em_opts, ctrl)
+}
+
+fn best_out_of_bag(
+    x: &[f64],
+    d: usize,
+    counts: &[f64],
+    candidates: &[Gmm],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+) -> Result<em::EmFit> {
+    let oob: Vec<f64> = x
+        .chunks_exact(d)
+        .zip(counts)
+        .filter(|(_, &c)| c == 0.0)
+        .flat_map(|(r, _)| r.iter().copied())
+        .collect();
+    let data = Data::weighted(x, d, counts);
+    let mut best: Option<(f64, em::EmFit)> = None;
+    let mut last_err = None;
+    for g in candidates {
+        let fit = match em::fit(&data, None, g, em_opts, Some(ctrl)) {
+            Ok(f) => f,
+            Err(Error::Numerical(m)) => {
+                last_err = Some(m);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        // No out-of-bag row (a tiny data set): keep the first candidate that fits.
+        let score = if oob.is_empty() {
+            0.0
+        } else {
+            match fit.model.score(&oob) {
+                Ok(s) if s.is_finite() => s,
+                _ => f64::NEG_INFINITY,
+            }
+        };
+        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, fit));
+        }
+    }
+    best.map(|(_, f)| f).ok_or_else(|| {
+        Error::Numerical(last_err.unwrap_or_else(|| "every candidate refit failed".into()))
+    })
 }
 
 /// How many times a bootstrap replicate whose refit fails numerically (a covariance loses
@@ -129,6 +259,21 @@ pub fn with_redraws<T>(
 /// draw). Keys below 2^32 are left to the caller (the class of a per-class bootstrap).
 pub fn redraw_key(attempt: usize) -> u64 {
     (attempt as u64) << 32
+}
+
+/// A warning when some replicates were dropped because every redraw failed.
+pub fn dropped_warning(dropped: usize, n_boot: usize) -> Option<crate::select::Warning> {
+    (dropped > 0).then(|| crate::select::Warning {
+        kind: crate::select::WarningKind::Redrawn,
+        message: format!(
+            "{dropped} of {n_boot} bootstrap replicates were dropped: their refits failed \
+             numerically (a covariance stopped being positive definite) on {} resamples in a \
+             row; the interval rests on the {} that succeeded. Frequent failures suggest \
+             fewer components or a larger reg_covar",
+            MAX_REDRAWS + 1,
+            n_boot - dropped
+        ),
+    })
 }
 
 /// A warning when some replicates were redrawn.
@@ -238,6 +383,64 @@ mod tests {
             err.to_string().contains("failed on 6 resamples in a row"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_replicate_that_always_fails_is_dropped_not_fatal() {
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let (x, _) = g.sample(200, 1);
+        let ctrl = Control::new();
+        // Replicate 1 fails on every redraw; the others succeed.
+        let f = |m: &Gmm, b: usize| {
+            if b == 1 {
+                Err(Error::Numerical("collapsed".into()))
+            } else {
+                Ok(m.covariances()[1])
+            }
+        };
+        let cands = [g.clone()];
+        let (reps, dropped) =
+            run_selecting(&x, 2, &cands, &EmOptions::default(), 4, 3, &ctrl, f).unwrap();
+        assert_eq!((reps.len(), dropped), (3, 1));
+        // The strict form refuses the same run, naming the cause.
+        let err = run(&x, 2, &g, &EmOptions::default(), 4, 3, &ctrl, f).unwrap_err();
+        assert!(
+            err.to_string().contains("1 bootstrap replicate(s)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn out_of_bag_choice_prefers_the_true_number_of_components() {
+        // Two separated clusters: from warm starts at K = 1, 2, 3 the out-of-bag likelihood
+        // picks K = 2 on most resamples (K = 1 misfits; K = 3 splits a Gaussian and pays on
+        // held-out rows). K = 3 may win a few by chance (its extra component costs little),
+        // so the test asks for a majority, not all.
+        let truth = Gmm::new(
+            2,
+            vec![0.5, 0.5],
+            vec![-4.0, 0.0, 4.0, 0.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+        )
+        .unwrap();
+        let (x, _) = truth.sample(1000, 2);
+        let one = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![17.0, 0.0, 0.0, 1.0]).unwrap();
+        let three = Gmm::new(
+            2,
+            vec![0.5, 0.25, 0.25],
+            vec![-4.0, 0.0, 4.0, 1.0, 4.0, -1.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.5],
+        )
+        .unwrap();
+        let cands = [truth.clone(), one, three];
+        let f = |m: &Gmm, _b: usize| Ok(m.n_components() as f64);
+        let ctrl = Control::new();
+        let (reps, dropped) =
+            run_selecting(&x, 2, &cands, &EmOptions::default(), 20, 5, &ctrl, f).unwrap();
+        assert_eq!(dropped, 0);
+        let twos = reps.iter().filter(|r| r.n_components == 2).count();
+        assert!(twos >= 14, "K=2 kept by {twos} of 20");
+        assert!(reps.iter().all(|r| r.n_components != 1));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::bootstrap::{self, mean_std, resample_counts};
 use crate::control::Control;
-use crate::em::{self, Data};
+use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::estimator::{check_data, EstimatorOptions, Standardizer};
 use crate::gmm::Gmm;
@@ -74,12 +74,20 @@ pub struct CategoricalEstimate {
     pub counts: Vec<usize>,
     /// Warnings (prefixed with the class index).
     pub warnings: Vec<Warning>,
+    /// Whether the point estimate and interval are bias-corrected (see
+    /// [`crate::estimator::summary`]).
+    pub bias_correction: bool,
 }
 
 impl CategoricalEstimate {
     /// Mean and standard deviation of the replicates.
     pub fn mean_std(&self) -> (f64, f64) {
         mean_std(&self.values)
+    }
+
+    /// The point estimate (bias-corrected when asked, clipped at 0) and the std.
+    pub fn summary(&self) -> (f64, f64) {
+        crate::estimator::summary(&self.values, self.full_value, self.bias_correction, true)
     }
 }
 
@@ -132,20 +140,27 @@ pub fn estimate(
         })
         .collect();
     let pi: Vec<f64> = rows.iter().map(|r| r.len() as f64 / n as f64).collect();
+    let em_opts: Vec<EmOptions> = rows.iter().map(|r| opts.em_for(r.len())).collect();
     let selections: Vec<Selection> = data
         .par_iter()
+        .zip(&em_opts)
         .enumerate()
-        .map(|(c, xc)| {
+        .map(|(c, (xc, em))| {
             let seed = rng::derive(opts.seed, Purpose::Class, c as u64, 0);
-            select::select(xc, d, &opts.select, &opts.em, seed, ctrl)
+            select::select(xc, d, &opts.select, em, seed, ctrl)
         })
         .collect::<Result<_>>()?;
+    let candidates: Vec<Vec<Gmm>> = selections
+        .iter()
+        .map(|s| s.neighbours(opts.bootstrap_neighbours))
+        .collect();
     ctrl.add_total(n_classes as u64 + opts.n_bootstrap as u64);
     let fulls: Vec<em::EmFit> = data
         .par_iter()
-        .zip(&selections)
-        .map(|(xc, s)| {
-            let f = em::fit(&Data::new(xc, d), None, &s.warm_start, &opts.em, Some(ctrl));
+        .zip(&candidates)
+        .zip(&em_opts)
+        .map(|((xc, cands), em)| {
+            let f = crate::estimator::fit_first(&Data::new(xc, d), cands, em, ctrl);
             ctrl.task_done();
             f
         })
@@ -157,18 +172,11 @@ pub fn estimate(
     let categorical_replicate = |b: usize, attempt: usize| -> Result<(f64, bool)> {
         let mut models = Vec::with_capacity(n_classes);
         let mut all_converged = true;
-        for (c, (xc, s)) in data.iter().zip(&selections).enumerate() {
+        for (c, ((xc, cands), em)) in data.iter().zip(&candidates).zip(&em_opts).enumerate() {
             let key = c as u64 + 1 + bootstrap::redraw_key(attempt);
             let mut r = rng::stream(opts.seed, Purpose::Bootstrap, b as u64, key);
             let w = resample_counts(xc.len() / d, &mut r);
-            let f = em::fit(
-                &Data::weighted(xc, d, &w),
-                None,
-                &s.warm_start,
-                &opts.em,
-                Some(ctrl),
-            )
-            .map_err(|e| match e {
+            let f = bootstrap::refit(xc, d, &w, cands, em, ctrl).map_err(|e| match e {
                 Error::Numerical(m) => Error::Numerical(format!("class {c}: {m}")),
                 e => e,
             })?;
@@ -206,7 +214,7 @@ pub fn estimate(
             xc,
             &[("x", all.clone())],
             crate::estimator::Singularity::Within,
-            opts.em.reg_covar,
+            em_opts[c].reg_covar,
             &format!("class {c}: "),
         ));
     }
@@ -232,6 +240,7 @@ pub fn estimate(
         pi,
         counts: rows.iter().map(Vec::len).collect(),
         warnings,
+        bias_correction: opts.bias_correction,
     })
 }
 

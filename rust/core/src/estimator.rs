@@ -81,6 +81,11 @@ impl Quantity {
         }
     }
 
+    /// Whether the quantity is non-negative by definition (MI, CMI, KL; not an entropy).
+    pub fn nonnegative(&self) -> bool {
+        !matches!(self, Quantity::Entropy)
+    }
+
     /// Dimension of the model the integral runs over.
     fn integral_dim(&self, d: usize) -> usize {
         match self {
@@ -107,18 +112,64 @@ pub struct EstimatorOptions {
     pub standardize: bool,
     /// The random state everything derives from.
     pub seed: u64,
+    /// Tighten `em.threshold` to `AUTO_THRESHOLD / n` on `n` rows when that is smaller, so
+    /// that EM stops well within the statistical precision of the data at every n (a fixed
+    /// tolerance lets refits at large n stop next to their start, and the bootstrap spread
+    /// then collapses).
+    pub auto_threshold: bool,
+    /// Each bootstrap replicate re-chooses the number of components among the selected K
+    /// and its neighbours `K - w ..= K + w` (`w` this value; 0: refit at the selected K only,
+    /// the published bootstrap) by out-of-bag likelihood, so the spread of the replicates
+    /// includes the uncertainty of K.
+    pub bootstrap_neighbours: usize,
+    /// Report the bias-corrected estimate `2 full - mean(replicates)` and the basic
+    /// bootstrap interval instead of the mean of the replicates and their percentiles.
+    pub bias_correction: bool,
 }
 
+/// See [`EstimatorOptions::auto_threshold`]: EM on `n` rows stops when the mean
+/// log-likelihood changes by less than `AUTO_THRESHOLD / n` (a total change of 0.01 nat).
+pub const AUTO_THRESHOLD: f64 = 0.01;
+
 impl Default for EstimatorOptions {
+    /// gmmi's defaults, chosen for correct answers and honest intervals at every n: mixed
+    /// k-means and random starts, an EM tolerance that shrinks with n, K re-chosen inside the
+    /// bootstrap, a bias-corrected estimate.
     fn default() -> Self {
+        let published = Self::published();
         EstimatorOptions {
             select: SelectOptions::default(),
+            auto_threshold: true,
+            bootstrap_neighbours: 1,
+            bias_correction: true,
+            ..published
+        }
+    }
+}
+
+impl EstimatorOptions {
+    /// The published method's defaults (Piras et al. 2023), for reproducing the paper.
+    pub fn published() -> Self {
+        EstimatorOptions {
+            select: SelectOptions::published(),
             em: EmOptions::default(),
             n_bootstrap: 50,
             integral: Integral::MonteCarlo { samples: 100_000 },
             standardize: true,
             seed: 0,
+            auto_threshold: false,
+            bootstrap_neighbours: 0,
+            bias_correction: false,
         }
+    }
+
+    /// The EM options used on `n` rows (see [`EstimatorOptions::auto_threshold`]).
+    pub fn em_for(&self, n: usize) -> EmOptions {
+        let mut em = self.em.clone();
+        if self.auto_threshold {
+            em.threshold = em.threshold.min(AUTO_THRESHOLD / n.max(1) as f64);
+        }
+        em
     }
 }
 
@@ -215,7 +266,9 @@ impl Standardizer {
 pub struct Estimate {
     /// The bootstrap replicates (empty when `n_bootstrap` is 0).
     pub replicates: Vec<Replicate>,
-    /// The quantity of the model fitted on all the data.
+    /// The quantity of the model fitted on all the data (with the number of components
+    /// re-chosen in the bootstrap: averaged over the candidate numbers of components,
+    /// weighted by how often the replicates chose each).
     pub full_value: f64,
     /// The model fitted on all the data, in original units.
     pub model: Gmm,
@@ -227,9 +280,44 @@ pub struct Estimate {
     pub selection: Selection,
     /// Warnings for the user (selection and bootstrap).
     pub warnings: Vec<Warning>,
+    /// Whether [`Estimate::point`] and [`Estimate::interval`] are bias-corrected.
+    pub bias_correction: bool,
+    /// The quantity cannot be negative (MI, CMI, KL): the estimate and interval are clipped
+    /// at zero.
+    pub nonnegative: bool,
 }
 
 impl Estimate {
+    /// The point estimate: with bias correction (and at least two replicates) the
+    /// full-data value minus the bootstrap estimate of its bias, `2 full - mean(replicates)`;
+    /// otherwise the mean of the replicates (the full-data value without replicates).
+    pub fn point(&self) -> f64 {
+        summary(
+            &self.values(),
+            self.full_value,
+            self.bias_correction,
+            self.nonnegative,
+        )
+        .0
+    }
+
+    /// The standard deviation (ddof 1) of the replicates; NaN with fewer than two.
+    pub fn std(&self) -> f64 {
+        bootstrap::mean_std(&self.values()).1
+    }
+
+    /// The central interval at `level` (in (0, 1)): with bias correction the basic bootstrap
+    /// interval `[2 full - q(1 - a/2), 2 full - q(a/2)]`, otherwise the percentile interval
+    /// `[q(a/2), q(1 - a/2)]`, `q` the quantiles of the replicates (NaN without any).
+    pub fn interval(&self, level: f64) -> (f64, f64) {
+        interval(
+            &self.values(),
+            self.full_value,
+            level,
+            self.bias_correction,
+            self.nonnegative,
+        )
+    }
     /// The replicate values.
     pub fn values(&self) -> Vec<f64> {
         self.replicates.iter().map(|r| r.value).collect()
@@ -243,10 +331,54 @@ impl Estimate {
             bootstrap::mean_std(&self.values()).0
         }
     }
+}
 
-    /// Standard deviation (ddof 1) of the replicates; NaN with fewer than two.
-    pub fn std(&self) -> f64 {
-        bootstrap::mean_std(&self.values()).1
+/// The point estimate and standard deviation of replicate `values` of a quantity whose
+/// full-data value is `full` (see [`Estimate::point`]); the one place they are computed.
+pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bool) -> (f64, f64) {
+    let (mean, std) = bootstrap::mean_std(values);
+    let point = if values.is_empty() {
+        full
+    } else if bias_correction && values.len() >= 2 {
+        2.0 * full - mean
+    } else {
+        mean
+    };
+    (if nonnegative { point.max(0.0) } else { point }, std)
+}
+
+/// Linear-interpolation quantile (NumPy's default) of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + frac * (sorted[hi] - sorted[lo])
+}
+
+/// The interval of [`Estimate::interval`] for replicate `values` and full-data value `full`.
+pub fn interval(
+    values: &[f64],
+    full: f64,
+    level: f64,
+    bias_correction: bool,
+    nonnegative: bool,
+) -> (f64, f64) {
+    if values.is_empty() || !(level > 0.0 && level < 1.0) {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let a = (1.0 - level) / 2.0;
+    let (qlo, qhi) = (quantile(&v, a), quantile(&v, 1.0 - a));
+    let (lo, hi) = if bias_correction && v.len() >= 2 {
+        (2.0 * full - qhi, 2.0 * full - qlo)
+    } else {
+        (qlo, qhi)
+    };
+    if nonnegative {
+        (lo.max(0.0), hi.max(0.0))
+    } else {
+        (lo, hi)
     }
 }
 
@@ -452,37 +584,91 @@ fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning>
     })
 }
 
-/// Fits the full-data model from the warm start and computes the bootstrap replicates of a
+/// Fits the full-data model from the first of `fallbacks` (the selected K's warm start; the
+/// others, in order, when a fit fails numerically) and computes the bootstrap replicates of a
 /// functional of it; shared by the joint and the per-class estimators.
+///
+/// With more than one candidate every replicate re-chooses among them (see
+/// [`bootstrap::run_selecting`]), and the full-data value is the average of the full-data
+/// values of the candidates weighted by how often the replicates chose each: when two
+/// numbers of components fit about equally well, the estimate does not jump between their
+/// values from one data set to the next, and it is the quantity whose bias the replicates
+/// estimate.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_and_bootstrap<F>(
     z: &[f64],
     d: usize,
-    warm: &Gmm,
+    candidates: &[Gmm],
+    fallbacks: &[Gmm],
+    em_opts: &EmOptions,
     opts: &EstimatorOptions,
     ctrl: &Control,
     functional: F,
-) -> Result<(em::EmFit, f64, Vec<Replicate>)>
+) -> Result<(em::EmFit, f64, Vec<Replicate>, usize)>
 where
     F: Fn(&Gmm, u64) -> Result<f64> + Sync,
 {
+    let data = Data::new(z, d);
+    let full_seed = rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0);
     ctrl.add_total(1);
-    let full = em::fit(&Data::new(z, d), None, warm, &opts.em, Some(ctrl))?;
+    let full = fit_first(&data, fallbacks, em_opts, ctrl)?;
     ctrl.task_done();
-    let full_value = functional(
-        &full.model,
-        rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0),
-    )?;
-    let reps = bootstrap::run(
+    let mut full_value = functional(&full.model, full_seed)?;
+    let (reps, dropped) = bootstrap::run_selecting(
         z,
         d,
-        warm,
-        &opts.em,
+        candidates,
+        em_opts,
         opts.n_bootstrap,
         opts.seed,
         ctrl,
         |g, b| functional(g, rng::derive(opts.seed, Purpose::MonteCarlo, b as u64, 0)),
     )?;
-    Ok((full, full_value, reps))
+    if candidates.len() > 1 && !reps.is_empty() {
+        let k_full = full.model.n_components();
+        let mut total = 0.0;
+        let mut weight = 0.0;
+        for g in candidates {
+            let k = g.n_components();
+            let count = reps.iter().filter(|r| r.n_components == k).count() as f64;
+            if count == 0.0 {
+                continue;
+            }
+            let value = if k == k_full {
+                full_value
+            } else {
+                match em::fit(&data, None, g, em_opts, Some(ctrl)) {
+                    Ok(f) => functional(&f.model, full_seed)?,
+                    Err(Error::Numerical(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            total += count * value;
+            weight += count;
+        }
+        if weight > 0.0 {
+            full_value = total / weight;
+        }
+    }
+    Ok((full, full_value, reps, dropped))
+}
+
+/// EM on `data` from the first candidate whose fit does not fail numerically.
+pub(crate) fn fit_first(
+    data: &Data,
+    candidates: &[Gmm],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+) -> Result<em::EmFit> {
+    let mut last = Error::Numerical("no candidate model".into());
+    for g in candidates {
+        match em::fit(data, None, g, em_opts, Some(ctrl)) {
+            Ok(f) => return Ok(f),
+            Err(Error::Numerical(m)) => last = Error::Numerical(m),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 /// Estimates `quantity` from the rows of `x` (row-major `n x d`).
@@ -493,7 +679,7 @@ pub fn estimate(
     opts: &EstimatorOptions,
     ctrl: &Control,
 ) -> Result<Estimate> {
-    check_data(x, d)?;
+    let n = check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(quantity.integral_dim(d))?;
     crate::bootstrap::check_count(opts.n_bootstrap)?;
@@ -504,24 +690,47 @@ pub fn estimate(
     }
     let st = Standardizer::fit(x, d, opts.standardize)?;
     let z = st.transform(x);
-    let selection = select::select(&z, d, &opts.select, &opts.em, opts.seed, ctrl)?;
+    let em_opts = opts.em_for(n);
+    let selection = select::select(&z, d, &opts.select, &em_opts, opts.seed, ctrl)?;
     let functional =
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed);
-    let (full, full_value, replicates) =
-        fit_and_bootstrap(&z, d, &selection.warm_start, opts, ctrl, functional)?;
+    let candidates = selection.neighbours(opts.bootstrap_neighbours);
+    let fallbacks = selection.neighbours(usize::MAX);
+    let (full, full_value, replicates, dropped) = fit_and_bootstrap(
+        &z,
+        d,
+        &candidates,
+        &fallbacks,
+        &em_opts,
+        opts,
+        ctrl,
+        functional,
+    )?;
     let mut warnings = selection.warnings.clone();
-    warnings.extend(not_converged_warning(&replicates, opts.em.max_iter));
+    if full.model.n_components() != selection.k {
+        warnings.push(Warning {
+            kind: WarningKind::Redrawn,
+            message: format!(
+                "the fit of the selected K={} on all the data failed numerically; the \
+                 estimate uses the next candidate, K={}",
+                selection.k,
+                full.model.n_components()
+            ),
+        });
+    }
+    warnings.extend(not_converged_warning(&replicates, em_opts.max_iter));
     warnings.extend(bootstrap::redraw_warning(
         replicates.iter().map(|r| r.redraws).sum(),
         replicates.len(),
     ));
+    warnings.extend(bootstrap::dropped_warning(dropped, opts.n_bootstrap));
     let (blocks, what) = quantity.blocks(d);
     warnings.extend(degeneracy_warnings(
         &full.model,
         &z,
         &blocks,
         what,
-        opts.em.reg_covar,
+        em_opts.reg_covar,
         "",
     ));
     Ok(Estimate {
@@ -532,6 +741,8 @@ pub fn estimate(
         model_converged: full.converged,
         selection,
         warnings,
+        bias_correction: opts.bias_correction,
+        nonnegative: quantity.nonnegative(),
     })
 }
 

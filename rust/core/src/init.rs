@@ -26,18 +26,36 @@ pub enum InitMethod {
     /// k-means clusters, each mean then pushed by a draw from its own covariance times
     /// `scale`.
     RandomizedKmeans,
+    /// gmmi's default for the component search: start `r` uses `Kmeans` when `r` is even
+    /// and `RandomSklearn` when it is odd, so that each K is tried from both kinds of start
+    /// and the held-out score picks the better. k-means starts do not stall at the data mean
+    /// (random responsibilities' blind spot on separated clusters and large data); random
+    /// responsibilities do not inherit k-means' partition of heavy-tailed or curved data,
+    /// from which EM can converge to a poor optimum. A single fit uses `Kmeans`.
+    Mixed,
 }
 
 impl InitMethod {
     /// All methods with their names.
-    pub const ALL: [(&'static str, InitMethod); 6] = [
+    pub const ALL: [(&'static str, InitMethod); 7] = [
         ("random_sklearn", InitMethod::RandomSklearn),
         ("kmeans_sklearn", InitMethod::KmeansSklearn),
         ("random", InitMethod::Random),
         ("minmax", InitMethod::Minmax),
         ("kmeans", InitMethod::Kmeans),
         ("randomized_kmeans", InitMethod::RandomizedKmeans),
+        ("mixed", InitMethod::Mixed),
     ];
+
+    /// The method used for start number `r` of a component search (see
+    /// [`InitMethod::Mixed`]; every other method is used for all starts).
+    pub fn for_start(self, r: usize) -> InitMethod {
+        match self {
+            InitMethod::Mixed if r % 2 == 0 => InitMethod::Kmeans,
+            InitMethod::Mixed => InitMethod::RandomSklearn,
+            m => m,
+        }
+    }
 
     /// The method's name as accepted by [`InitMethod::from_str`].
     pub fn name(&self) -> &'static str {
@@ -307,7 +325,7 @@ pub fn initialize(
             }
             isotropic(d, k, means, s)
         }
-        InitMethod::Kmeans => kmeans_model(x, d, k, s, rng),
+        InitMethod::Kmeans | InitMethod::Mixed => kmeans_model(x, d, k, s, rng),
         InitMethod::RandomizedKmeans => {
             let base = kmeans_model(x, d, k, s, rng)?;
             let push = scale.unwrap_or(1.0);

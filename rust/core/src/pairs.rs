@@ -61,7 +61,9 @@ impl Columns<'_> {
 /// The outcome of one pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairResult {
-    /// Mean of the replicates (the full-data value without bootstrap).
+    /// The point estimate: as [`estimator::Estimate::point`] (the mean of the replicates,
+    /// or the bias-corrected value with `bias_correction`; the full-data value without
+    /// bootstrap).
     pub mean: f64,
     /// Standard deviation of the replicates (NaN with fewer than two).
     pub std: f64,
@@ -104,7 +106,7 @@ fn one(
             };
             let e = estimator::estimate(&x, 2, &q, opts, ctrl)?;
             Ok(PairResult {
-                mean: e.mean(),
+                mean: e.point(),
                 std: e.std(),
                 values: e.values(),
                 n_components: Some(e.selection.k),
@@ -136,7 +138,13 @@ fn one(
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
             let e = categorical::estimate(&x, 1, &labels, c, opts, ctrl)?;
-            Ok(PairResult::from_replicates(e.values, e.full_value))
+            let (mean, std) = e.summary();
+            Ok(PairResult {
+                mean,
+                std,
+                values: e.values,
+                n_components: None,
+            })
         }
         PairKind::Discrete => {
             let (a, b) = (cols.disc(p.a), cols.disc(p.b));

@@ -62,7 +62,20 @@ pub struct SelectOptions {
 }
 
 impl Default for SelectOptions {
+    /// gmmi's defaults: the published search with starts that alternate k-means (greedy
+    /// k-means++ with restarts) and random responsibilities (see [`InitMethod::Mixed`]).
     fn default() -> Self {
+        SelectOptions {
+            init: InitMethod::Mixed,
+            ..Self::published()
+        }
+    }
+}
+
+impl SelectOptions {
+    /// The published method's defaults (Piras et al. 2023): 3 random-responsibility starts,
+    /// 2 folds, patience 1, threshold 1e-5, up to 50 components, held-out likelihood.
+    pub fn published() -> Self {
         SelectOptions {
             n_inits: 3,
             n_folds: 2,
@@ -191,6 +204,8 @@ pub struct KRecord {
     pub n_iter: Vec<usize>,
     /// Convergence flag of every (init, fold) fit.
     pub converged: Vec<bool>,
+    /// Warm-start parameters of this K (the best init's best fold), if any fit succeeded.
+    pub warm_start: Option<Gmm>,
 }
 
 /// The outcome of the component search.
@@ -204,6 +219,37 @@ pub struct Selection {
     pub warm_start: Gmm,
     /// Warnings for the user.
     pub warnings: Vec<Warning>,
+}
+
+impl Selection {
+    /// Warm starts of the selected K and of its neighbours `K - width ..= K + width` that the
+    /// search fitted, the selected K first, then by distance (smaller K first on a tie): the
+    /// candidates the bootstrap chooses among when it re-selects K on every replicate.
+    pub fn neighbours(&self, width: usize) -> Vec<Gmm> {
+        let mut out = vec![self.warm_start.clone()];
+        let farthest = self
+            .records
+            .iter()
+            .map(|r| r.k.abs_diff(self.k))
+            .max()
+            .unwrap_or(0);
+        for step in 1..=width.min(farthest) {
+            for k in [self.k.checked_sub(step), Some(self.k + step)] {
+                let Some(k) = k.filter(|&k| k >= 1) else {
+                    continue;
+                };
+                if let Some(g) = self
+                    .records
+                    .iter()
+                    .find(|r| r.k == k)
+                    .and_then(|r| r.warm_start.clone())
+                {
+                    out.push(g);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Shuffled fold assignment: `folds[f]` holds the row indices of fold `f`.
@@ -256,7 +302,7 @@ fn evaluate_k(
         .into_par_iter()
         .map(|r| {
             let mut g = rng::stream(seed, Purpose::Init, k as u64, r as u64);
-            initialize(x, d, k, opts.init, opts.scale, &mut g)
+            initialize(x, d, k, opts.init.for_start(r), opts.scale, &mut g)
         })
         .collect();
     let fits: Vec<Result<FoldFit>> = (0..opts.n_inits * n_f)
@@ -340,6 +386,7 @@ fn evaluate_k(
         fold_scores: fits.iter().map(|f| f.score).collect(),
         n_iter: fits.iter().map(|f| f.n_iter).collect(),
         converged: fits.iter().map(|f| f.converged).collect(),
+        warm_start: warm.clone(),
     };
     Ok((rec, warm))
 }
@@ -365,7 +412,10 @@ fn stalled_stop_check(
     seed: u64,
     ctrl: &Control,
 ) -> Result<Option<Warning>> {
-    if matches!(opts.init, InitMethod::Kmeans | InitMethod::KmeansSklearn) {
+    if matches!(
+        opts.init,
+        InitMethod::Kmeans | InitMethod::KmeansSklearn | InitMethod::Mixed
+    ) {
         return Ok(None);
     }
     let Some(next) = records.iter().find(|r| r.k == k + 1) else {
@@ -513,7 +563,8 @@ pub fn select(
         .iter()
         .find(|r| r.k == k)
         .expect("selected K was recorded");
-    if rec.n_iter.iter().all(|&it| it <= 2) {
+    // One component converges in one step from any start: only K > 1 can stall.
+    if k > 1 && rec.n_iter.iter().all(|&it| it <= 2) {
         warnings.push(Warning {
             kind: WarningKind::ShortFits,
             message: format!(
@@ -632,7 +683,7 @@ mod tests {
         let s = select(
             &x,
             2,
-            &SelectOptions::default(),
+            &SelectOptions::published(),
             &EmOptions::default(),
             0,
             &ctrl,
@@ -654,7 +705,7 @@ mod tests {
         let s = select(
             &y,
             2,
-            &SelectOptions::default(),
+            &SelectOptions::published(),
             &EmOptions::default(),
             1,
             &ctrl,

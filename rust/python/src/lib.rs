@@ -447,6 +447,18 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
         "boot_converged",
         e.replicates.iter().map(|r| r.converged).collect::<Vec<_>>(),
     )?;
+    out.set_item(
+        "boot_n_components",
+        e.replicates
+            .iter()
+            .map(|r| r.n_components)
+            .collect::<Vec<_>>(),
+    )?;
+    let (point, std) = (e.point(), e.std());
+    out.set_item("estimate", point)?;
+    out.set_item("std", std)?;
+    out.set_item("bias_correction", e.bias_correction)?;
+    out.set_item("nonnegative", e.nonnegative)?;
     out.set_item("model", Mixture(e.model.clone()))?;
     out.set_item("model_n_iter", e.model_n_iter)?;
     out.set_item("model_converged", e.model_converged)?;
@@ -467,7 +479,8 @@ impl Options {
     #[pyo3(signature = (
         *, n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
         patience, threshold_components, max_components, n_components, threshold_fit,
-        reg_covar, max_iter, init, scale, standardize, seed
+        reg_covar, max_iter, init, scale, standardize, seed, auto_threshold,
+        bootstrap_neighbours, bias_correction
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -489,6 +502,9 @@ impl Options {
         scale: Option<f64>,
         standardize: bool,
         seed: u64,
+        auto_threshold: bool,
+        bootstrap_neighbours: usize,
+        bias_correction: bool,
     ) -> PyResult<Self> {
         let metric: Metric = selection.parse().map_err(to_py)?;
         let init: InitMethod = init.parse().map_err(to_py)?;
@@ -514,10 +530,86 @@ impl Options {
             integral: parse_integral(integral, mc_samples, quadrature_order)?,
             standardize,
             seed,
+            auto_threshold,
+            bootstrap_neighbours,
+            bias_correction,
         };
         opts.em.validate().map_err(to_py)?;
         Ok(Options(opts))
     }
+}
+
+/// The option values of a preset: "gmmi" (the defaults) or "published" (Piras et al. 2023),
+/// as the keyword arguments of `Options` (without `seed`). The one place the defaults live.
+#[pyfunction]
+fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
+    let o = match name {
+        "gmmi" => EstimatorOptions::default(),
+        "published" => EstimatorOptions::published(),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "preset: unknown preset {other:?}; expected 'gmmi' or 'published'"
+            )))
+        }
+    };
+    let d = PyDict::new(py);
+    d.set_item("n_bootstrap", o.n_bootstrap)?;
+    let (integral, mc) = match o.integral {
+        Integral::MonteCarlo { samples } => ("mc", samples),
+        Integral::Quadrature { .. } => ("quadrature", 100_000),
+    };
+    d.set_item("mc_samples", mc)?;
+    d.set_item("integral", integral)?;
+    d.set_item("quadrature_order", py.None())?;
+    d.set_item(
+        "selection",
+        match o.select.metric {
+            Metric::Valid => "valid",
+            Metric::Aic => "aic",
+            Metric::Bic => "bic",
+        },
+    )?;
+    d.set_item("n_inits", o.select.n_inits)?;
+    d.set_item("n_folds", o.select.n_folds)?;
+    d.set_item("patience", o.select.patience)?;
+    d.set_item("threshold_components", o.select.threshold)?;
+    d.set_item("max_components", o.select.max_components)?;
+    d.set_item("n_components", o.select.fixed_components)?;
+    d.set_item("threshold_fit", o.em.threshold)?;
+    d.set_item("reg_covar", o.em.reg_covar)?;
+    d.set_item("max_iter", o.em.max_iter)?;
+    d.set_item("init", o.select.init.name())?;
+    d.set_item("scale", o.select.scale)?;
+    d.set_item("standardize", o.standardize)?;
+    d.set_item("auto_threshold", o.auto_threshold)?;
+    d.set_item("bootstrap_neighbours", o.bootstrap_neighbours)?;
+    d.set_item("bias_correction", o.bias_correction)?;
+    Ok(d)
+}
+
+/// The point estimate and std of replicate values (see the core's `estimator::summary`).
+#[pyfunction]
+#[pyo3(signature = (values, full_value, bias_correction, nonnegative))]
+fn summary(
+    values: Vec<f64>,
+    full_value: f64,
+    bias_correction: bool,
+    nonnegative: bool,
+) -> (f64, f64) {
+    estimator::summary(&values, full_value, bias_correction, nonnegative)
+}
+
+/// The central bootstrap interval at `level` (see the core's `estimator::interval`).
+#[pyfunction]
+#[pyo3(signature = (values, full_value, level, bias_correction, nonnegative))]
+fn interval(
+    values: Vec<f64>,
+    full_value: f64,
+    level: f64,
+    bias_correction: bool,
+    nonnegative: bool,
+) -> (f64, f64) {
+    estimator::interval(&values, full_value, level, bias_correction, nonnegative)
 }
 
 /// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse".
@@ -634,6 +726,11 @@ fn estimate_categorical<'py>(
         Array1::from_vec(e.values.clone()).into_pyarray(py),
     )?;
     out.set_item("full_value", e.full_value)?;
+    let (point, std) = e.summary();
+    out.set_item("estimate", point)?;
+    out.set_item("std", std)?;
+    out.set_item("bias_correction", e.bias_correction)?;
+    out.set_item("nonnegative", true)?;
     out.set_item("pi", e.pi.clone())?;
     out.set_item("counts", e.counts.clone())?;
     let models = PyList::empty(py);
@@ -795,6 +892,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Control>()?;
     m.add_class::<Mixture>()?;
     m.add_class::<Options>()?;
+    m.add_function(wrap_pyfunction!(preset, m)?)?;
+    m.add_function(wrap_pyfunction!(summary, m)?)?;
+    m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;

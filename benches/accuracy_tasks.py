@@ -1,0 +1,328 @@
+"""Task definitions of the accuracy suite (``benches/accuracy.py``): data and closed-form truths.
+
+Every task is a :class:`Task`: a name, a family, whether a Gaussian mixture can represent the
+joint density exactly ("can fit"), the true (conditional) mutual information in nats, and a
+generator ``sample(n, rng) -> (x, y)`` or ``(x, y, z)``. The truths follow
+``../shared/design/ALGORITHM.md`` ("Ground truth for tests").
+
+Not a package: ``benches/accuracy.py`` imports this module after putting its own directory on
+``sys.path``.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+from scipy import integrate
+from scipy.special import digamma, gammaln, ndtr
+
+Sampler = Callable[[int, np.random.Generator], tuple]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One accuracy task."""
+
+    name: str
+    family: str
+    truth: float
+    sample: Sampler
+    #: whether a Gaussian mixture can represent the joint density (up to the number of
+    #: components): the bias of a too-simple model is then not expected.
+    can_fit: bool
+    #: "joint" (x, y continuous), "cmi" (x, y, z), "categorical" (x continuous, y labels)
+    kind: str = "joint"
+    description: str = ""
+
+
+# --------------------------------------------------------------------------- truths
+
+
+def gaussian_mi(cov: np.ndarray, dx: int) -> float:
+    """I(X;Y) of a Gaussian with covariance ``cov``, x the first ``dx`` coordinates."""
+    cov = np.asarray(cov, dtype=float)
+    ld = np.linalg.slogdet
+    return 0.5 * (ld(cov[:dx, :dx])[1] + ld(cov[dx:, dx:])[1] - ld(cov)[1])
+
+
+def gaussian_cmi(cov: np.ndarray, ix: list[int], iy: list[int], iz: list[int]) -> float:
+    """I(X;Y|Z) of a Gaussian: 0.5 ln(det S_xz det S_yz / (det S_z det S_xyz))."""
+    cov = np.asarray(cov, dtype=float)
+
+    def logdet(idx: list[int]) -> float:
+        return float(np.linalg.slogdet(cov[np.ix_(idx, idx)])[1])
+
+    cmi = 0.5 * (logdet(ix + iz) + logdet(iy + iz) - logdet(iz) - logdet(ix + iy + iz))
+    return 0.0 if abs(cmi) < 1e-12 else cmi  # exact zero, not rounding noise
+
+
+def student_t_entropy(d: int, nu: float) -> float:
+    """Differential entropy (nats) of the standard d-dimensional Student t with nu dof."""
+    return float(
+        gammaln(nu / 2) + 0.5 * d * math.log(nu * math.pi) - gammaln((nu + d) / 2)
+        + 0.5 * (nu + d) * (digamma((nu + d) / 2) - digamma(nu / 2))
+    )
+
+
+def student_t_mi(nu: float, dx: int, dy: int) -> float:
+    """I(X;Y) of the first dx and last dy coordinates of a standard multivariate t."""
+    return (student_t_entropy(dx, nu) + student_t_entropy(dy, nu)
+            - student_t_entropy(dx + dy, nu))
+
+
+def uniform_noise_mi(e: float) -> float:
+    """I(X; X + U(-e, e)) for X ~ U(0, 1)."""
+    return e - math.log(2 * e) if e <= 0.5 else 1.0 / (4 * e)
+
+
+def gamma_exp_mi(a: float) -> float:
+    """I(X;Y), X ~ Gamma(a, 1), Y | X ~ Exponential(rate X): psi(a + 1) - ln a."""
+    return float(digamma(a + 1) - math.log(a))
+
+
+CAT_P = (0.6, 0.3, 0.1)
+CAT_MU = (-1.0, 0.0, 1.5)
+
+
+def categorical_mi() -> float:
+    """I(X;C) for C ~ Cat(CAT_P), X | C ~ N(CAT_MU[c], 1): h(X) - sum_c p_c h(X|c), h(X) of
+    the 1-D mixture by scipy.integrate.quad."""
+    p = np.array(CAT_P)
+    mu = np.array(CAT_MU)
+
+    def neg_plogp(t: float) -> float:
+        dens = float(np.sum(p * np.exp(-0.5 * (t - mu) ** 2)) / math.sqrt(2 * math.pi))
+        return -dens * math.log(dens) if dens > 0 else 0.0
+
+    lo, hi = float(mu.min()) - 15.0, float(mu.max()) + 15.0
+    h_x, _ = integrate.quad(neg_plogp, lo, hi, points=list(mu), limit=400,
+                            epsabs=1e-13, epsrel=1e-12)
+    h_cond = 0.5 * math.log(2 * math.pi * math.e)
+    return float(h_x - h_cond)
+
+
+# --------------------------------------------------------------------------- mixtures
+
+_C3 = [[[1.0, 0.0], [0.0, 0.1]], [[0.5, 0.2], [0.2, 0.5]], [[0.1, 0.05], [0.05, 0.1]]]
+MIXTURES = {
+    "D1": ([1.0], [(-1.0, 1.0)], [[[0.5, 0.2], [0.2, 0.5]]]),
+    "D3": ([0.3, 0.45, 0.25], [(-1.0, 1.0), (0.0, 2.0), (-1.5, 2.0)], _C3),
+    "D5": ([0.2, 0.35, 0.15, 0.12, 0.18],
+           [(-1.0, 1.0), (0.0, 2.0), (-1.5, 2.0), (2.0, 1.0), (-0.25, 0.0)],
+           [*_C3, [[0.5, -0.1], [-0.1, 0.9]], [[0.2, -0.05], [-0.05, 0.1]]]),
+}
+# D1: -0.5 ln(1 - 0.4^2) (one Gaussian, rho = 0.2 / 0.5). D3 and D5: the integral of
+# p log(p / (p_x p_y)) on a dense 2-D grid (midpoint rule over the means' bounding box
+# +- 9 in each coordinate, log-densities by log-sum-exp, exact 1-D mixture marginals) with
+# steps 0.02, 0.01 and 0.005, which agree to 9 decimals: D1 0.087176694 (the closed form),
+# D3 0.132386964, D5 0.168052799.
+MIXTURE_TRUTH = {"D1": 0.0871767, "D3": 0.1323870, "D5": 0.1680528}
+
+
+def _mixture_sampler(w: list, mu: list, cov: list) -> Sampler:
+    weights = np.asarray(w, dtype=float)
+    means = np.asarray(mu, dtype=float)
+    chol = np.linalg.cholesky(np.asarray(cov, dtype=float))
+
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        comp = rng.choice(len(weights), size=n, p=weights)
+        eps = rng.standard_normal((n, 2))
+        v = means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
+        return v[:, 0], v[:, 1]
+
+    return sample
+
+
+# --------------------------------------------------------------------------- samplers
+
+
+def _gaussian_sampler(cov: np.ndarray, dx: int,
+                      transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> Sampler:
+    chol = np.linalg.cholesky(np.asarray(cov, dtype=float))
+    d = chol.shape[0]
+
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        v = rng.standard_normal((n, d)) @ chol.T
+        if transform is not None:
+            v = transform(v)
+        x, y = v[:, :dx], v[:, dx:]
+        if dx == 1 and d - dx == 1:
+            return x[:, 0], y[:, 0]
+        return x, y
+
+    return sample
+
+
+def bivariate_cov(rho: float) -> np.ndarray:
+    return np.array([[1.0, rho], [rho, 1.0]])
+
+
+def dense_cov(d: int, name: str) -> np.ndarray:
+    """A random correlation matrix of dimension 2d: a Wishart draw with 3d degrees of
+    freedom (seeded by zlib.crc32 of the task name), rescaled to unit variances."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    df = 3 * d
+    a = rng.standard_normal((2 * d, df))
+    s = a @ a.T / df
+    sd = np.sqrt(np.diag(s))
+    return s / np.outer(sd, sd)
+
+
+def sparse_cov(d: int, rho: float = 0.5) -> np.ndarray:
+    """Only the pairs (x_i, y_i) correlated, with correlation rho."""
+    cov = np.eye(2 * d)
+    for i in range(d):
+        cov[i, d + i] = cov[d + i, i] = rho
+    return cov
+
+
+def _uniform_noise_sampler(e: float) -> Sampler:
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        x = rng.uniform(0.0, 1.0, n)
+        return x, x + rng.uniform(-e, e, n)
+
+    return sample
+
+
+def _student_t_sampler(nu: float, dx: int, dy: int) -> Sampler:
+    d = dx + dy
+
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        z = rng.standard_normal((n, d))
+        w = rng.chisquare(nu, n)
+        t = z / np.sqrt(w / nu)[:, None]
+        if d == 2:
+            return t[:, 0], t[:, 1]
+        return t[:, :dx], t[:, dx:]
+
+    return sample
+
+
+def _gamma_exp_sampler(a: float, log: bool) -> Sampler:
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        x = rng.gamma(a, 1.0, n)
+        y = rng.exponential(scale=1.0 / x)
+        if log:
+            return np.log(x), np.log(y)
+        return x, y
+
+    return sample
+
+
+def _categorical_sampler(n: int, rng: np.random.Generator) -> tuple:
+    c = rng.choice(len(CAT_P), size=n, p=np.array(CAT_P))
+    x = np.array(CAT_MU)[c] + rng.standard_normal(n)
+    return x, c
+
+
+# Chain X -> Z -> Y: z = x + N(0,1), y = z + N(0,1). Covariance of (x, y, z).
+CHAIN_COV = np.array([[1.0, 1.0, 1.0], [1.0, 3.0, 2.0], [1.0, 2.0, 2.0]])
+# Collider-like sum: X, Z independent N(0,1), Y = X + Z + N(0,1). Covariance of (x, y, z).
+SUM_COV = np.array([[1.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 1.0]])
+
+
+def _chain_sampler(n: int, rng: np.random.Generator) -> tuple:
+    x = rng.standard_normal(n)
+    z = x + rng.standard_normal(n)
+    y = z + rng.standard_normal(n)
+    return x, y, z
+
+
+def _sum_sampler(n: int, rng: np.random.Generator) -> tuple:
+    x = rng.standard_normal(n)
+    z = rng.standard_normal(n)
+    y = x + z + rng.standard_normal(n)
+    return x, y, z
+
+
+# --------------------------------------------------------------------------- the list
+
+FAMILIES = ("gaussian", "gaussian-multi", "monotone", "uniform-noise", "student-t",
+            "gamma-exp", "gamma-exp-log", "mixture", "categorical", "cmi")
+CAN_FIT = {"gaussian": True, "gaussian-multi": True, "mixture": True, "categorical": True,
+           "cmi": True, "monotone": False, "uniform-noise": False, "student-t": False,
+           "gamma-exp": False, "gamma-exp-log": False}
+
+MONOTONE_MAPS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "exp": np.exp,      # lognormal marginals
+    "cube": lambda v: v**3,
+    "ndtr": ndtr,       # uniform marginals
+}
+
+
+def build_tasks() -> list[Task]:
+    """Every task of the suite, in report order."""
+    tasks: list[Task] = []
+
+    def add(name: str, family: str, truth: float, sample: Sampler, kind: str = "joint",
+            description: str = "") -> None:
+        tasks.append(Task(name, family, float(truth), sample, CAN_FIT[family], kind,
+                          description))
+
+    for rho in (0.3, 0.6, 0.9):
+        cov = bivariate_cov(rho)
+        add(f"gauss-rho{rho}", "gaussian", -0.5 * math.log(1 - rho**2),
+            _gaussian_sampler(cov, 1), description=f"bivariate Gaussian, rho = {rho}")
+    for d in (2, 3, 5):
+        name = f"gauss-{d}+{d}-dense"
+        cov = dense_cov(d, name)
+        add(name, "gaussian-multi", gaussian_mi(cov, d), _gaussian_sampler(cov, d),
+            description=f"{d}+{d} Gaussian, Wishart(3d) correlation, seed crc32(name)")
+        cov = sparse_cov(d)
+        add(f"gauss-{d}+{d}-sparse", "gaussian-multi", gaussian_mi(cov, d),
+            _gaussian_sampler(cov, d), description=f"{d}+{d} Gaussian, corr(x_i, y_i) = 0.5")
+    for mname, fn in MONOTONE_MAPS.items():
+        cov = bivariate_cov(0.6)
+        add(f"mono-{mname}-rho0.6", "monotone", gaussian_mi(cov, 1),
+            _gaussian_sampler(cov, 1, fn),
+            description=f"bivariate Gaussian rho = 0.6, {mname} of each variable")
+        cov = sparse_cov(3)
+        add(f"mono-{mname}-3+3-sparse", "monotone", gaussian_mi(cov, 3),
+            _gaussian_sampler(cov, 3, fn),
+            description=f"3+3 sparse Gaussian, {mname} of each variable")
+    for e in (0.1, 0.3, 0.75):
+        add(f"unoise-e{e}", "uniform-noise", uniform_noise_mi(e), _uniform_noise_sampler(e),
+            description=f"X ~ U(0,1), Y = X + U(-{e}, {e})")
+    for nu in (1, 2, 5):
+        for d in (1, 2, 3):
+            add(f"student-nu{nu}-{d}+{d}", "student-t", student_t_mi(nu, d, d),
+                _student_t_sampler(nu, d, d),
+                description=f"multivariate t, nu = {nu}, identity scale, {d}+{d}")
+    for log in (False, True):
+        for a in (0.5, 1.0, 3.0):
+            fam = "gamma-exp-log" if log else "gamma-exp"
+            add(f"{fam}-a{a:g}", fam, gamma_exp_mi(a), _gamma_exp_sampler(a, log),
+                description=f"X ~ Gamma({a:g}, 1), Y | X ~ Exp(rate X)"
+                + (", (log X, log Y)" if log else ""))
+    for mname, (w, mu, cov) in MIXTURES.items():
+        add(f"mixture-{mname}", "mixture", MIXTURE_TRUTH[mname], _mixture_sampler(w, mu, cov),
+            description=f"the paper's {mname} ({len(w)} components)")
+    add("categorical-3class", "categorical", categorical_mi(), _categorical_sampler,
+        kind="categorical",
+        description="C ~ Cat(0.6, 0.3, 0.1), X | C ~ N((-1, 0, 1.5)[C], 1)")
+    add("cmi-chain-zero", "cmi", gaussian_cmi(CHAIN_COV, [0], [1], [2]), _chain_sampler,
+        kind="cmi", description="X -> Z -> Y Gaussian chain, I(X;Y|Z) = 0")
+    add("cmi-sum", "cmi", gaussian_cmi(SUM_COV, [0], [1], [2]), _sum_sampler, kind="cmi",
+        description="X, Z ~ N(0,1) independent, Y = X + Z + N(0,1): I(X;Y|Z) = 0.5 ln 2")
+    return tasks
+
+
+def check_truths() -> None:
+    """Self-checks of the closed forms against the values quoted in ALGORITHM.md."""
+    assert abs(student_t_mi(1, 1, 1) - 0.22417) < 5e-6
+    assert abs(uniform_noise_mi(0.1) - 1.7094) < 5e-5
+    assert abs(uniform_noise_mi(0.75) - 1 / 3) < 1e-12
+    assert abs(gaussian_mi(np.array([[0.5, 0.2], [0.2, 0.5]]), 1) - MIXTURE_TRUTH["D1"]) < 1e-7
+    assert gaussian_cmi(CHAIN_COV, [0], [1], [2]) == 0.0
+    assert abs(gaussian_cmi(SUM_COV, [0], [1], [2]) - 0.5 * math.log(2)) < 1e-12
+    assert abs(MIXTURE_TRUTH["D5"] - 0.16805) < 5e-6
+
+
+if __name__ == "__main__":
+    check_truths()
+    for t in build_tasks():
+        print(f"{t.name:28s} {t.family:15s} fit={t.can_fit!s:5s} truth={t.truth:.6f}")
