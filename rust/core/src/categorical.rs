@@ -152,7 +152,7 @@ pub fn estimate(
         .collect::<Result<_>>()?;
     let candidates: Vec<Vec<Gmm>> = selections
         .iter()
-        .map(|s| s.neighbours(opts.bootstrap_neighbours))
+        .map(|s| s.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE))
         .collect();
     ctrl.add_total(n_classes as u64 + opts.n_bootstrap as u64);
     let fulls: Vec<em::EmFit> = data

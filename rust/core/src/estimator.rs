@@ -119,8 +119,9 @@ pub struct EstimatorOptions {
     pub auto_threshold: bool,
     /// Each bootstrap replicate re-chooses the number of components among the selected K
     /// and its neighbours `K - w ..= K + w` (`w` this value; 0: refit at the selected K only,
-    /// the published bootstrap) by out-of-bag likelihood, so the spread of the replicates
-    /// includes the uncertainty of K.
+    /// the published bootstrap) whose held-out score is within
+    /// [`select::NEIGHBOUR_SE`] standard errors of the selected K's, by out-of-bag
+    /// likelihood, so the spread of the replicates includes the uncertainty of K.
     pub bootstrap_neighbours: usize,
     /// Report the bias-corrected estimate `2 full - mean(replicates)` and the basic
     /// bootstrap interval instead of the mean of the replicates and their percentiles.
@@ -694,7 +695,7 @@ pub fn estimate(
     let selection = select::select(&z, d, &opts.select, &em_opts, opts.seed, ctrl)?;
     let functional =
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed);
-    let candidates = selection.neighbours(opts.bootstrap_neighbours);
+    let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
     let fallbacks = selection.neighbours(usize::MAX);
     let (full, full_value, replicates, dropped) = fit_and_bootstrap(
         &z,

@@ -219,14 +219,38 @@ pub struct Selection {
     pub warm_start: Gmm,
     /// Warnings for the user.
     pub warnings: Vec<Warning>,
+    /// Standard error of the selected K's metric: the standard deviation of the warm
+    /// start's log-density over the rows of the fold it was validated on, divided by the
+    /// square root of their number (for `aic` / `bic`, in those units: times `2 n`). The
+    /// noise scale for comparing the metrics of neighbouring K.
+    pub metric_se: f64,
 }
+
+/// A neighbouring K enters the bootstrap's re-choice only when its metric is within this
+/// many standard errors ([`Selection::metric_se`]) of the selected K's: a K the held-out
+/// data reject by more than that would not be chosen on another data set from the same
+/// source, and refitting it on every replicate would only cost time.
+pub const NEIGHBOUR_SE: f64 = 3.0;
 
 impl Selection {
     /// Warm starts of the selected K and of its neighbours `K - width ..= K + width` that the
     /// search fitted, the selected K first, then by distance (smaller K first on a tie): the
-    /// candidates the bootstrap chooses among when it re-selects K on every replicate.
+    /// fallbacks when the selected K's fit fails.
     pub fn neighbours(&self, width: usize) -> Vec<Gmm> {
+        self.neighbours_within(width, f64::INFINITY)
+    }
+
+    /// As [`Selection::neighbours`], keeping only the K whose metric is within
+    /// `n_se` standard errors ([`Selection::metric_se`]) of the selected K's: the candidates
+    /// the bootstrap chooses among when it re-selects K on every replicate.
+    pub fn neighbours_within(&self, width: usize, n_se: f64) -> Vec<Gmm> {
         let mut out = vec![self.warm_start.clone()];
+        let best = self
+            .records
+            .iter()
+            .find(|r| r.k == self.k)
+            .map_or(f64::NEG_INFINITY, |r| r.metric);
+        let margin = n_se * self.metric_se;
         let farthest = self
             .records
             .iter()
@@ -238,10 +262,12 @@ impl Selection {
                 let Some(k) = k.filter(|&k| k >= 1) else {
                     continue;
                 };
+                let close =
+                    |r: &&KRecord| r.k == k && (margin.is_infinite() || r.metric >= best - margin);
                 if let Some(g) = self
                     .records
                     .iter()
-                    .find(|r| r.k == k)
+                    .find(close)
                     .and_then(|r| r.warm_start.clone())
                 {
                     out.push(g);
@@ -606,11 +632,36 @@ pub fn select(
             ),
         });
     }
+    let metric_se = metric_standard_error(rec, &warm_start, &splits, opts.metric, n)?;
     Ok(Selection {
         records,
         k,
         warm_start,
         warnings,
+        metric_se,
+    })
+}
+
+/// See [`Selection::metric_se`].
+fn metric_standard_error(
+    rec: &KRecord,
+    warm: &Gmm,
+    splits: &[(Vec<f64>, Vec<f64>)],
+    metric: Metric,
+    n: usize,
+) -> Result<f64> {
+    let n_f = splits.len();
+    let row = &rec.fold_scores[rec.best_init * n_f..(rec.best_init + 1) * n_f];
+    let fold = (0..n_f)
+        .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+        .unwrap_or(0);
+    let ld = warm.log_density(&splits[fold].1)?;
+    let (_, sd) = crate::bootstrap::mean_std(&ld);
+    let se = sd / (ld.len() as f64).sqrt();
+    let se = if se.is_finite() { se } else { f64::INFINITY };
+    Ok(match metric {
+        Metric::Valid => se,
+        Metric::Aic | Metric::Bic => se * 2.0 * n as f64,
     })
 }
 
