@@ -235,3 +235,6 @@ def estimate_pairs(
 ) -> list[Union[dict[str, Any], str]]:
     """Many pairs at once: per pair a dict (mean, std, values, n_components) or the error
     message of a pair that failed."""
+
+def _thread_pools() -> tuple[list[int], int]:
+    """The thread-pool sizes kept alive (most recent first) and the largest pool allowed."""

@@ -4,9 +4,8 @@
 //! the GIL, run the core on a Rayon pool of the requested size, and turn every error (and
 //! any panic) into a Python exception.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use gmmi_core::em::{self, Data, EmOptions};
 use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
@@ -46,12 +45,7 @@ fn run<T: Send>(
     f: impl FnOnce() -> gmmi_core::Result<T> + Send,
 ) -> PyResult<T> {
     let pool = pool(n_jobs)?;
-    let out = py.detach(move || {
-        catch_unwind(AssertUnwindSafe(|| match &pool {
-            Some(p) => p.install(f),
-            None => f(),
-        }))
-    });
+    let out = py.detach(move || catch_unwind(AssertUnwindSafe(|| pool.install(f))));
     match out {
         Ok(r) => r.map_err(to_py),
         Err(payload) => {
@@ -68,27 +62,98 @@ fn run<T: Send>(
     }
 }
 
-fn pool(n_jobs: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let Some(n) = n_jobs else { return Ok(None) };
-    if n == 0 {
-        return Err(PyValueError::new_err("n_jobs: must be at least 1"));
+/// How many thread pools are kept alive between calls: the most recently used sizes. A call
+/// with another size builds a pool and drops the least recently used one (its threads exit
+/// once no running call holds it), so a process holds at most this many pools' threads.
+const POOL_CACHE: usize = 2;
+
+/// Threads per pool at most, as a multiple of the cores: more only adds overhead, and results
+/// do not depend on the thread count, so a larger `n_jobs` is clamped to this.
+const MAX_THREADS_PER_CORE: usize = 4;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The largest pool built: `MAX_THREADS_PER_CORE` threads per core, at least 8.
+fn max_threads() -> usize {
+    (cores() * MAX_THREADS_PER_CORE).max(8)
+}
+
+/// Threads of the pool for `n_jobs` (`None`: `RAYON_NUM_THREADS` if set, else every core).
+fn pool_size(n_jobs: Option<usize>) -> PyResult<usize> {
+    let n = match n_jobs {
+        Some(0) => return Err(PyValueError::new_err("n_jobs: must be at least 1")),
+        Some(n) => n,
+        None => std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(cores),
+    };
+    Ok(n.min(max_threads()))
+}
+
+/// The pools of this process, most recently used first, and the process they belong to.
+struct Pools {
+    pid: u32,
+    recent: Vec<(usize, Arc<rayon::ThreadPool>)>,
+}
+
+static POOLS: Mutex<Pools> = Mutex::new(Pools {
+    pid: 0,
+    recent: Vec::new(),
+});
+
+/// Forgets the pools of a parent process. A forked child inherits the pool objects but not
+/// their threads, so installing work on them would wait forever, and dropping them could
+/// wait on locks held by threads that do not exist in the child: they are leaked instead
+/// (a few hundred bytes each), and the child builds its own pools on first use.
+fn forget_parent_pools(p: &mut Pools) {
+    let pid = std::process::id();
+    if p.pid != pid {
+        for (_, pool) in p.recent.drain(..) {
+            std::mem::forget(pool);
+        }
+        p.pid = pid;
     }
-    let mut map = POOLS
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .map_err(|_| PyRuntimeError::new_err("thread pool cache poisoned"))?;
-    if let Some(p) = map.get(&n) {
-        return Ok(Some(p.clone()));
+}
+
+/// Every call runs on a pool of this module (never on Rayon's global pool, which cannot be
+/// rebuilt after a fork). `pool` runs with the GIL held, and `os.fork` holds the GIL, so no
+/// thread of this process is inside this lock when it forks.
+fn pool(n_jobs: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
+    let n = pool_size(n_jobs)?;
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    forget_parent_pools(&mut pools);
+    if let Some(i) = pools.recent.iter().position(|(m, _)| *m == n) {
+        let entry = pools.recent.remove(i);
+        let p = entry.1.clone();
+        pools.recent.insert(0, entry);
+        return Ok(p);
     }
     let p = Arc::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
+            .thread_name(|i| format!("gmmi-{i}"))
             .build()
             .map_err(|e| PyRuntimeError::new_err(format!("could not start {n} threads: {e}")))?,
     );
-    map.insert(n, p.clone());
-    Ok(Some(p))
+    pools.recent.insert(0, (n, p.clone()));
+    pools.recent.truncate(POOL_CACHE);
+    Ok(p)
+}
+
+/// `(pool sizes cached, most recent first; the largest pool size allowed)`, for tests.
+#[pyfunction]
+fn _thread_pools() -> (Vec<usize>, usize) {
+    let pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    let sizes = if pools.pid == std::process::id() {
+        pools.recent.iter().map(|(n, _)| *n).collect()
+    } else {
+        Vec::new()
+    };
+    (sizes, max_threads())
 }
 
 /// The rows of `a` for a model of dimension `dim`: a column count that differs is an error
@@ -803,6 +868,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_discrete, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(_thread_pools, m)?)?;
     m.add("NumericalError", m.py().get_type::<NumericalError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // The core's bounds, so that the Python layer checks against the same numbers.
