@@ -194,8 +194,11 @@ def model_quantity(
     mc_samples: int,
     quadrature_order: Optional[int],
     seed: int,
+    n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
 ) -> float:
-    """MI, conditional MI or entropy of a given mixture (no fitting)."""
+    """MI, conditional MI or entropy of a given mixture (no fitting); ``control`` cancels
+    it."""
 
 def estimate_categorical(
     data: NDArray[np.float64],
@@ -235,6 +238,3 @@ def estimate_pairs(
 ) -> list[Union[dict[str, Any], str]]:
     """Many pairs at once: per pair a dict (mean, std, values, n_components) or the error
     message of a pair that failed."""
-
-def _thread_pools() -> tuple[list[int], int]:
-    """The thread-pool sizes kept alive (most recent first) and the largest pool allowed."""

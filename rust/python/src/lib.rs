@@ -144,18 +144,6 @@ fn pool(n_jobs: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
     Ok(p)
 }
 
-/// `(pool sizes cached, most recent first; the largest pool size allowed)`, for tests.
-#[pyfunction]
-fn _thread_pools() -> (Vec<usize>, usize) {
-    let pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    let sizes = if pools.pid == std::process::id() {
-        pools.recent.iter().map(|(n, _)| *n).collect()
-    } else {
-        Vec::new()
-    };
-    (sizes, max_threads())
-}
-
 /// The rows of `a` for a model of dimension `dim`: a column count that differs is an error
 /// naming `X` (not a silent reshape).
 fn rows_for(a: &PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Vec<f64>> {
@@ -638,12 +626,15 @@ fn estimate<'py>(
     estimate_dict(py, e)
 }
 
-/// MI, conditional MI or entropy of a given mixture (no fitting).
+/// MI, conditional MI or entropy of a given mixture (no fitting); `control` cancels it.
 #[pyfunction]
-#[pyo3(signature = (mixture, kind, x_cols, y_cols, z_cols, integral, mc_samples, quadrature_order, seed))]
+#[pyo3(signature = (
+    mixture, kind, x_cols, y_cols, z_cols, integral, mc_samples, quadrature_order, seed,
+    n_jobs=None, control=None
+))]
 #[allow(clippy::too_many_arguments)]
-fn model_quantity(
-    py: Python<'_>,
+fn model_quantity<'py>(
+    py: Python<'py>,
     mixture: &Mixture,
     kind: &str,
     x_cols: Vec<usize>,
@@ -653,18 +644,23 @@ fn model_quantity(
     mc_samples: usize,
     quadrature_order: Option<usize>,
     seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
 ) -> PyResult<f64> {
     let integral = parse_integral(integral, mc_samples, quadrature_order)?;
     let g = &mixture.0;
     let seed = rng::derive(seed, rng::Purpose::MonteCarlo, 0, 0);
+    let ctrl = ctrl_of(control);
     match kind {
-        "mi" => run(py, None, || {
-            integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed)
+        "mi" => run(py, n_jobs, || {
+            integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed, &ctrl)
         }),
-        "cmi" => run(py, None, || {
-            integrate::conditional_mutual_information(g, &x_cols, &y_cols, &z_cols, &integral, seed)
+        "cmi" => run(py, n_jobs, || {
+            integrate::conditional_mutual_information(
+                g, &x_cols, &y_cols, &z_cols, &integral, seed, &ctrl,
+            )
         }),
-        "entropy" => run(py, None, || integrate::entropy(g, &integral, seed)),
+        "entropy" => run(py, n_jobs, || integrate::entropy(g, &integral, seed, &ctrl)),
         other => Err(PyValueError::new_err(format!(
             "kind: unknown quantity {other:?}"
         ))),
@@ -868,7 +864,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_discrete, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_pairs, m)?)?;
-    m.add_function(wrap_pyfunction!(_thread_pools, m)?)?;
     m.add("NumericalError", m.py().get_type::<NumericalError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // The core's bounds, so that the Python layer checks against the same numbers.
