@@ -29,6 +29,12 @@ pub const MAX_QUADRATURE_DIM: usize = 6;
 /// Largest number of tensor nodes per component accepted by quadrature.
 pub const MAX_QUADRATURE_NODES: usize = 1_000_000;
 
+/// Largest Gauss-Hermite order (nodes per dimension): the nodes come from the eigenvalues of
+/// an `order x order` matrix, and beyond a few hundred nodes the outer weights underflow in
+/// double precision, so a larger order adds cost (and memory: `order^2` doubles) but no
+/// accuracy.
+pub const MAX_QUADRATURE_ORDER: usize = 1000;
+
 /// The most Monte Carlo draws [`Integral::validate`] accepts.
 pub const MAX_MC_SAMPLES: usize = 10_000_000_000;
 
@@ -81,6 +87,16 @@ impl Integral {
                 let m = order.unwrap_or_else(|| default_order(d));
                 if m == 0 {
                     return Err(Error::arg("quadrature_order", "must be at least 1"));
+                }
+                if m > MAX_QUADRATURE_ORDER {
+                    return Err(Error::arg(
+                        "quadrature_order",
+                        format!(
+                            "must be at most {MAX_QUADRATURE_ORDER} (got {m}): beyond a few \
+                             hundred nodes per dimension the Gauss-Hermite weights underflow \
+                             and the integral gains no accuracy"
+                        ),
+                    ));
                 }
                 let nodes = (m as f64).powi(d as i32);
                 if nodes > MAX_QUADRATURE_NODES as f64 {
@@ -798,6 +814,23 @@ mod tests {
         let one = gauss(0.6);
         let v = mi_scalar_pair_mc(&one, 200_000, 1, &Control::new()).unwrap();
         assert!((v + 0.5 * (1.0f64 - 0.36).ln()).abs() < 0.01);
+    }
+
+    #[test]
+    fn refuses_an_order_whose_node_matrix_would_not_fit() {
+        // order^2 doubles for the Golub-Welsch matrix: 1e5 used to abort on 80 GB.
+        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let q = Integral::Quadrature {
+            order: Some(100_000),
+        };
+        let r = entropy(&g, &q, 0, &Control::new());
+        assert!(
+            matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "quadrature_order")
+        );
+        let ok = Integral::Quadrature {
+            order: Some(MAX_QUADRATURE_ORDER),
+        };
+        assert!(ok.validate(1).is_ok());
     }
 
     #[test]

@@ -17,7 +17,9 @@ use gmmi_core::{categorical, discrete, rng, Error, Gmm};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyArithmeticError, PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyArithmeticError, PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -142,6 +144,50 @@ fn pool(n_jobs: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
     pools.recent.insert(0, (n, p.clone()));
     pools.recent.truncate(POOL_CACHE);
     Ok(p)
+}
+
+/// Copies of the data an estimate may hold at once (the input's copy, the standardised
+/// data, cross-validation folds, a resampled fit's buffers), measured at 7 to 8.5 for the
+/// joint estimator; the check below asks for this many with some margin.
+const WORKING_COPIES: usize = 10;
+
+/// Checks, before any work, that the working memory of a computation on `rows` rows of
+/// `cols` values can be allocated: `WORKING_COPIES` copies of the data and one row weight
+/// per row for each thread. The memory is reserved and released at once (the pages are
+/// never touched), so a request beyond the address space or the memory limit becomes a
+/// `MemoryError` naming `arg` instead of a failed allocation, which aborts the process, in
+/// the middle of the computation.
+fn check_working_memory(
+    arg: &str,
+    rows: usize,
+    cols: usize,
+    n_jobs: Option<usize>,
+) -> PyResult<()> {
+    let threads = pool_size(n_jobs)?;
+    let values = rows
+        .saturating_mul(cols.max(1))
+        .saturating_mul(WORKING_COPIES)
+        .saturating_add(rows.saturating_mul(threads));
+    reserve_or_fail(
+        arg,
+        rows,
+        cols,
+        values.saturating_mul(std::mem::size_of::<f64>()),
+    )
+}
+
+/// `MemoryError` naming `arg` unless `bytes` can be allocated (then released at once).
+fn reserve_or_fail(arg: &str, rows: usize, cols: usize, bytes: usize) -> PyResult<()> {
+    let mut probe: Vec<u8> = Vec::new();
+    if probe.try_reserve_exact(bytes).is_err() {
+        return Err(PyMemoryError::new_err(format!(
+            "{arg}: {rows} rows x {cols} columns need about {:.1} GiB of working memory, which \
+             could not be allocated (memory or address-space limit); use a random subset of \
+             the rows (the bootstrap error shrinks as 1/sqrt(n): a subset loses little)",
+            bytes as f64 / (1u64 << 30) as f64
+        )));
+    }
+    Ok(())
 }
 
 /// The rows of `a` for a model of dimension `dim`: a column count that differs is an error
@@ -308,6 +354,9 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        // The output has a value per row and component (and a working copy).
+        let (n, k) = (x.as_array().nrows(), self.0.n_components());
+        reserve_or_fail("X", n, k, n.saturating_mul(k).saturating_mul(2 * 8))?;
         let v = rows_for(&x, self.0.dim())?;
         let n = v.len() / self.0.dim();
         let out = run(py, None, || self.0.component_log_densities(&v))?;
@@ -320,6 +369,9 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        // The output has a value per row and component (and a working copy).
+        let (n, k) = (x.as_array().nrows(), self.0.n_components());
+        reserve_or_fail("X", n, k, n.saturating_mul(k).saturating_mul(2 * 8))?;
         let v = rows_for(&x, self.0.dim())?;
         let n = v.len() / self.0.dim();
         let out = run(py, None, || self.0.responsibilities(&v))?;
@@ -419,6 +471,8 @@ fn em_fit<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shape = x.as_array().dim();
+    check_working_memory("X", shape.0, shape.1, n_jobs)?;
     let (v, d) = rows(&x);
     let val = valid.as_ref().map(rows).map(|(v, _)| v);
     let opts = EmOptions {
@@ -590,6 +644,8 @@ fn estimate<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shape = data.as_array().dim();
+    check_working_memory("x", shape.0, shape.1, n_jobs)?;
     let (v, d) = rows(&data);
     let opts = &options.0;
     let quantity = match kind {
@@ -682,6 +738,8 @@ fn estimate_categorical<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shape = data.as_array().dim();
+    check_working_memory("x", shape.0, shape.1 + 1, n_jobs)?;
     let (v, d) = rows(&data);
     let labels = codes(&labels, "y")?;
     let opts = &options.0;
@@ -740,6 +798,7 @@ fn estimate_discrete<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    check_working_memory("x", a.len()?, 2, n_jobs)?;
     let a = codes(&a, "x")?;
     let b = codes(&b, "y")?;
     let ctrl = ctrl_of(control);
@@ -752,10 +811,16 @@ fn estimate_discrete<'py>(
         Array1::from_vec(e.values.clone()).into_pyarray(py),
     )?;
     out.set_item("full_value", e.full_value)?;
-    let table: Vec<i64> = e.table.iter().map(|&v| v as i64).collect();
+    // The non-empty cells only (row-major): a dense table of two ID-like columns would not
+    // fit in memory. Python builds the dense table when it is small.
+    let cells: Vec<i64> = e
+        .cells
+        .iter()
+        .flat_map(|&(i, j, c)| [i as i64, j as i64, c as i64])
+        .collect();
     out.set_item(
-        "table",
-        Array2::from_shape_vec((na, nb), table)
+        "cells",
+        Array2::from_shape_vec((e.cells.len(), 3), cells)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
             .into_pyarray(py),
     )?;
@@ -781,6 +846,15 @@ fn estimate_pairs<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyList>> {
+    // Two copies of all the columns, and every thread works on one pair (two columns) at a
+    // time with the working memory of one estimate.
+    let n = continuous.as_array().nrows().max(codes.as_array().nrows());
+    let cols = continuous.as_array().ncols() + codes.as_array().ncols();
+    let values = n.saturating_mul(cols).saturating_mul(2).saturating_add(
+        n.saturating_mul(2 * WORKING_COPIES + 1)
+            .saturating_mul(pool_size(n_jobs)?),
+    );
+    reserve_or_fail("A", n, cols, values.saturating_mul(8))?;
     let (cont, nc) = rows(&continuous);
     let n = continuous.as_array().nrows();
     let code_view = codes.as_array();
