@@ -29,3 +29,151 @@ def test_a_missing_label_is_named_with_its_row(labels):
         gmmi.mutual_information(x, labels, discrete_y=True, **FAST)
     with pytest.raises(ValueError, match=r"^x: label at row 2 is missing"):
         gmmi.mutual_information(labels, labels, discrete_x=True, discrete_y=True, **FAST)
+
+
+# --- many pairs: each cell keeps its warnings, columns never mix ----------------------------
+def _degenerate_columns():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    return x, 2 * x + 1, rng.normal(size=300)  # the second is an exact function of the first
+
+
+def test_matrix_cells_carry_and_raise_the_single_pair_warnings():
+    x, y, z = _degenerate_columns()
+    with pytest.warns(gmmi.DegenerateWarning) as single:
+        gmmi.mutual_information(x, y, **FAST)
+    expected = [str(w.message) for w in single if issubclass(w.category, gmmi.DegenerateWarning)]
+    with pytest.warns(gmmi.DegenerateWarning) as caught:
+        m = gmmi.mi_matrix(np.column_stack([x, y, z]), **FAST)
+    raised = [str(w.message) for w in caught if issubclass(w.category, gmmi.DegenerateWarning)]
+    # Raised once per pair, naming it; stored on both mirrored cells.
+    assert raised == [f"pair ('A[0]', 'A[1]'): {expected[0]}"]
+    assert m.cell_warnings[("A[0]", "A[1]")] == m.cell_warnings[("A[1]", "A[0]")]
+    assert any(expected[0] in w for w in m.cell_warnings[("A[0]", "A[1]")])
+    assert ("A[0]", "A[2]") not in m.cell_warnings
+
+
+def test_ranking_and_score_carry_the_warnings_of_each_feature():
+    x, y, z = _degenerate_columns()
+    with pytest.warns(gmmi.DegenerateWarning, match=r"^feature 'X\[0\]': "):
+        r = gmmi.mi_ranking(np.column_stack([x, z]), y, **FAST)
+    assert list(r.cell_warnings) == ["X[0]"]
+    with pytest.warns(gmmi.DegenerateWarning, match=r"^feature 'X\[0\]': "):
+        gmmi.mi_score(np.column_stack([x, z]), y, mc_samples=1000)
+
+
+def test_mi_score_keeps_columns_whose_names_stringify_alike_apart():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=300)
+    X = pd.DataFrame({1: y + 0.3 * rng.normal(size=300), "1": np.ones(300)})
+    s = gmmi.mi_score(X, y, mc_samples=2000)
+    # The informative column (name 1) keeps its score; the constant one (name "1") scores 0.
+    alone = gmmi.mi_score(X[[1]], y, mc_samples=2000)
+    assert s[0] == alone[0] > 0.5
+    assert s[1] == 0.0
+    # Duplicate names work too, by position.
+    Xd = pd.DataFrame(np.column_stack([X[1], np.ones(300)]), columns=["a", "a"])
+    np.testing.assert_array_equal(gmmi.mi_score(Xd, y, mc_samples=2000), s)
+
+
+# --- saving and loading ----------------------------------------------------------------------
+def _labels_of(kind, n, rng):
+    codes = rng.integers(0, 3, n)
+    if kind == "datetime64[D]":
+        return np.array(["2020-01-01", "2020-03-01", "2021-01-01"], dtype="M8[D]")[codes]
+    if kind == "datetime64[ns]":
+        return np.array(["2020-01-01", "2020-03-01", "2021-01-01"], dtype="M8[ns]")[codes]
+    if kind == "bytes":
+        return np.array([b"a", b"b\xff", b"c"])[codes]
+    return pd.Series(pd.to_datetime(["2020-01-01", "2020-03-01", "2021-01-01"])[codes])
+
+
+@pytest.mark.parametrize("kind", ["datetime64[D]", "datetime64[ns]", "bytes", "timestamps"])
+def test_categorical_and_discrete_results_with_any_labels_round_trip(tmp_path, kind):
+    rng = np.random.default_rng(2)
+    y = _labels_of(kind, 300, rng)
+    x = rng.normal(size=300) + (np.asarray(y) == np.asarray(y)[0])
+    for r in (gmmi.mutual_information(x, y, discrete_y=True, **FAST),
+              gmmi.mutual_information(y, y, discrete_x=True, discrete_y=True, **FAST)):
+        path = tmp_path / "r.json"
+        r.save(path)
+        back = gmmi.load(path)
+        assert back == r
+        assert repr(back) == repr(r)
+
+
+def test_equality_of_results_is_by_value(tmp_path):
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(200, 3))
+    A[:, 1] += A[:, 0]
+    r = gmmi.mutual_information(A[:, 0], A[:, 1], n_bootstrap=0, mc_samples=1000,
+                                random_state=0)  # std is NaN: equal to itself anyway
+    m = gmmi.mi_matrix(A, **FAST)
+    k = gmmi.mi_ranking(A[:, 1:], A[:, 0], **FAST)
+    for obj in (r, m, k, r.model):
+        obj.save(tmp_path / "o.json")
+        assert obj == gmmi.load(tmp_path / "o.json")
+    other = gmmi.mutual_information(A[:, 0], A[:, 2], n_bootstrap=0, mc_samples=1000,
+                                    random_state=0)
+    assert r != other and r != m and r != 1.0
+
+
+def _saved(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=200)
+    r = gmmi.mutual_information(x, x + rng.normal(size=200), **FAST)
+    path = tmp_path / "r.json"
+    r.save(path)
+    return path, path.read_text()
+
+
+def _load_text(tmp_path, text):
+    path = tmp_path / "hostile.json"
+    path.write_text(text)
+    return gmmi.load(path)
+
+
+HEAD = '{"format": "gmmi", "format_version": 1, "gmmi_version": "0", "type": "MIResult", '
+
+
+@pytest.mark.parametrize("text, pattern", [
+    (HEAD + '"data": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    (HEAD + '"data": {"details": ' + "[" * 900 + "]" * 900 + "}}", "nested deeper than 64"),
+    (HEAD.replace('"format_version": 1', '"format_version": -7') + '"data": {}}',
+     "format version -7"),
+    (HEAD.replace('"format_version": 1', '"format_version": true') + '"data": {}}',
+     "format version True"),
+    (HEAD.rstrip(", ") + "}", "missing key 'data'"),
+    (HEAD + '"data": {}, "extra": 1}', "unknown key 'extra'"),
+    (HEAD + '"data": {"samples": {"__array__": [0], "dtype": "(16000,16000)f8", '
+     '"shape": [1]}}}', "dtype: '\\(16000,16000\\)f8' is not a plain"),
+    (HEAD + '"data": {"samples": {"__array__": ["a"], "dtype": "<U100000000", '
+     '"shape": [1]}}}', "more than a file of this size can hold"),
+    (HEAD + '"data": {"samples": {"__array__": [0], "dtype": "O", "shape": [1]}}}',
+     "is not a plain"),
+    (HEAD + '"data": {"samples": {"__array__": [1, 2], "dtype": "<f8", "shape": [3]}}}',
+     "needs 3 values"),
+])
+def test_hostile_files_are_refused_with_a_value_error(tmp_path, text, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        _load_text(tmp_path, text)
+
+
+@pytest.mark.parametrize("edit, pattern", [
+    (lambda t: t.replace('"full_value": ', '"full_value": NaN, "x": ', 1), "bare token NaN"),
+    (lambda t: t.replace('"unit": "nat"', '"unit": 5'), r"data\.unit: expected a string"),
+    (lambda t: t.replace('"random_state": 0', '"random_state": "0"'),
+     r"data\.random_state: expected an integer"),
+    (lambda t: t.replace('"warnings": []', '"warnings": [], "__class__": 1'),
+     "unknown key '__class__'"),
+    (lambda t: t.replace('"quantity": "mutual_information", ', ""), "missing key 'quantity'"),
+    (lambda t: t.replace('"samples": {"__array__"', '"samples": {"__arrey__": 0, "__array__"'),
+     "exactly the keys"),
+])
+def test_edited_files_are_refused_naming_the_field(tmp_path, edit, pattern):
+    path, text = _saved(tmp_path)
+    assert gmmi.load(path) is not None  # the unedited file loads
+    edited = edit(text)
+    assert edited != text
+    with pytest.raises(ValueError, match=pattern):
+        _load_text(tmp_path, edited)

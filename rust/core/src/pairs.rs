@@ -11,6 +11,7 @@ use crate::control::Control;
 use crate::discrete;
 use crate::error::{Error, Result};
 use crate::estimator::{self, EstimatorOptions, Quantity};
+use crate::select::Warning;
 
 /// Which estimator a pair needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,8 @@ pub struct PairResult {
     pub values: Vec<f64>,
     /// Selected number of components (joint estimator only).
     pub n_components: Option<usize>,
+    /// The estimator's warnings for this pair (as the single-pair estimate raises them).
+    pub warnings: Vec<Warning>,
 }
 
 impl PairResult {
@@ -80,6 +83,7 @@ impl PairResult {
             std,
             values,
             n_components: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -108,6 +112,7 @@ fn one(
                 std: e.std(),
                 values: e.values(),
                 n_components: Some(e.selection.k),
+                warnings: e.warnings,
             })
         }
         PairKind::Categorical => {
@@ -132,11 +137,15 @@ fn one(
                     std: if opts.n_bootstrap > 1 { 0.0 } else { f64::NAN },
                     values: vec![0.0; opts.n_bootstrap],
                     n_components: None,
+                    warnings: Vec::new(),
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
             let e = categorical::estimate(&x, 1, &labels, c, opts, ctrl)?;
-            Ok(PairResult::from_replicates(e.values, e.full_value))
+            Ok(PairResult {
+                warnings: e.warnings,
+                ..PairResult::from_replicates(e.values, e.full_value)
+            })
         }
         PairKind::Discrete => {
             let (a, b) = (cols.disc(p.a), cols.disc(p.b));

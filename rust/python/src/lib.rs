@@ -916,6 +916,7 @@ fn estimate_pairs<'py>(
                 d.set_item("std", p.std)?;
                 d.set_item("values", p.values)?;
                 d.set_item("n_components", p.n_components)?;
+                d.set_item("warnings", warnings_list(py, &p.warnings)?)?;
                 list.append(d)?;
             }
             Err(e) => list.append(e.to_string())?,
