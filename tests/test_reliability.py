@@ -177,3 +177,106 @@ def test_edited_files_are_refused_naming_the_field(tmp_path, edit, pattern):
     assert edited != text
     with pytest.raises(ValueError, match=pattern):
         _load_text(tmp_path, edited)
+
+
+# --- the command line on real-world files ----------------------------------------------------
+def _csv_rows(n=120, seed=5):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    return a, a + rng.normal(size=n)
+
+
+def _cli(capsys, *argv):
+    from gmmi.cli import main
+
+    code = main([str(v) for v in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+CLI_FAST = ("--n-bootstrap", "2", "--mc-samples", "1000", "--quiet")
+
+
+def test_cli_reads_excel_csv_with_a_byte_order_mark_and_spaced_header(tmp_path, capsys):
+    a, b = _csv_rows()
+    body = "".join(f"{u}, {v}\n" for u, v in zip(a, b))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n" + body.replace(", ", ","), encoding="utf-8")
+    excel = tmp_path / "excel.csv"
+    excel.write_text("\ufeffa, b\n" + body, encoding="utf-8")
+    results = []
+    for f in (plain, excel):
+        code, out, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", "--json",
+                              *CLI_FAST)
+        assert code == 0, err
+        results.append(out)
+    assert results[0] == results[1]  # the same numbers as the clean file
+
+
+def test_cli_names_the_real_columns_when_one_is_not_found(tmp_path, capsys):
+    f = tmp_path / "d.csv"
+    f.write_text("a, b \n1,2\n3,4\n")
+    code, _, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "c", *CLI_FAST)
+    assert code == 1
+    assert err.strip() == "gmmi: error: column 'c' not found; the file has 'a', 'b'"
+
+
+@pytest.mark.parametrize("marker", ["NA", "nan", "NULL", "#N/A", " NA "])
+def test_cli_reports_missing_markers_with_their_row(tmp_path, capsys, marker):
+    a, b = _csv_rows()
+    lines = [f"{u},{v}" for u, v in zip(a, b)]
+    lines[7] = f"{a[7]},{marker}"
+    f = tmp_path / "na.csv"
+    f.write_text("a,b\n" + "\n".join(lines) + "\n")
+    code, _, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", *CLI_FAST)
+    assert code == 1
+    assert err.startswith(f"gmmi: error: FILE: column 'b' has a missing value "
+                          f"({marker.strip()!r}) at data row 7"), err
+
+
+def test_cli_accepts_a_huge_cell(tmp_path, capsys):
+    a, b = _csv_rows()
+    f = tmp_path / "wide.csv"
+    f.write_text("a,b,note\n" + "".join(f"{u},{v},{'x' * (200_000 if i == 0 else 1)}\n"
+                                        for i, (u, v) in enumerate(zip(a, b))))
+    code, out, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", *CLI_FAST)
+    assert code == 0, err
+    assert out.startswith("MI = ")
+
+
+def test_cli_refuses_a_directory_as_out_before_computing(tmp_path, capsys):
+    a, b = _csv_rows()
+    f = tmp_path / "d.csv"
+    f.write_text("a,b\n" + "".join(f"{u},{v}\n" for u, v in zip(a, b)))
+    for option in ("--out", "--plot"):
+        code, _, err = _cli(capsys, "matrix", f, "--a", "a,b", option, tmp_path, *CLI_FAST)
+        assert code == 1
+        assert err.startswith(f"gmmi: error: {option}: {tmp_path} is a directory"), err
+
+
+def test_cli_reads_npy_and_npz_by_content(tmp_path, capsys):
+    a, b = _csv_rows()
+    arr = np.column_stack([a, b])
+    np.save(tmp_path / "real.npy", arr)
+    (tmp_path / "real.npy").rename(tmp_path / "plain.npz")  # a .npz that holds a .npy
+    code, out_npz, err = _cli(capsys, "estimate", tmp_path / "plain.npz", "--x", "0", "--y",
+                              "1", "--json", *CLI_FAST)
+    assert code == 0, err
+    np.save(tmp_path / "ok.npy", arr)
+    code, out_npy, err = _cli(capsys, "estimate", tmp_path / "ok.npy", "--x", "0", "--y", "1",
+                              "--json", *CLI_FAST)
+    assert code == 0, err
+    assert out_npz == out_npy
+    np.savez(tmp_path / "z.npz", v=arr)
+    (tmp_path / "z.npz").rename(tmp_path / "z.npy")  # and the reverse
+    code, _, err = _cli(capsys, "estimate", tmp_path / "z.npy", "--x", "v[0]", "--y", "v[1]",
+                        *CLI_FAST)
+    assert code == 0, err
+
+
+def test_cli_refuses_non_utf8_text(tmp_path, capsys):
+    f = tmp_path / "latin.csv"
+    f.write_bytes("a,b\n1,\xe9\n".encode("latin-1"))
+    code, _, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", *CLI_FAST)
+    assert code == 1 and err.startswith("gmmi: error: FILE: ") and "UTF-8" in err, err
