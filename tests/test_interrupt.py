@@ -37,6 +37,12 @@ try:
         A = np.column_stack([x, y, x - y])
         with ThreadPoolExecutor(max_workers=2) as ex:
             ex.submit(gmmi.mi_matrix, A, n_bootstrap=1000, random_state=0).result()
+    elif what == "executor_matrix":
+        # executor=: the blocks run on the caller's threads, each under its own Control.
+        from concurrent.futures import ThreadPoolExecutor
+        A = np.column_stack([x, y, x - y])
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            gmmi.mi_matrix(A, n_bootstrap=1000, random_state=0, executor=ex)
     elif what == "monte_carlo":
         # 300 rows fit in milliseconds; then 1e9 Monte Carlo draws (about 6 s).
         gmmi.mutual_information(x[:300], y[:300], n_bootstrap=0, mc_samples=10**9,
@@ -58,8 +64,8 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("what", ["estimate", "matrix", "thread_matrix", "monte_carlo",
-                                  "quadrature", "entropy"])
+@pytest.mark.parametrize("what", ["estimate", "matrix", "thread_matrix", "executor_matrix",
+                                  "monte_carlo", "quadrature", "entropy"])
 def test_sigint_stops_a_long_call_within_a_second(what):
     proc = subprocess.Popen([sys.executable, "-c", CHILD, what], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

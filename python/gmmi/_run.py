@@ -4,6 +4,7 @@ and turn Ctrl-C into a prompt cancellation."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import signal
 import threading
 from typing import Any, Callable, TypeVar
@@ -42,6 +43,8 @@ def _install_sigint_handler() -> None:
 
 
 _install_sigint_handler()
+if hasattr(os, "register_at_fork"):  # a forked child runs none of its parent's calls
+    os.register_at_fork(after_in_child=_BACKGROUND.clear)
 
 
 class _Bar:

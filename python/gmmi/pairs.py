@@ -259,8 +259,10 @@ def _compute_block(
     ``n_jobs``."""
     opts = dict(kwargs)
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
-    return list(_core.estimate_pairs(cont, codes, levels, pairs, miller_madow=miller_madow,
-                                     options=_core.Options(**opts), n_jobs=n_jobs))
+    # Under a Control: Ctrl-C cancels the block also on a thread of the caller's executor.
+    return list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
+                                 miller_madow=miller_madow, options=_core.Options(**opts),
+                                 n_jobs=n_jobs))
 
 
 def _block_inputs(
