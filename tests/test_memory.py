@@ -101,3 +101,23 @@ def test_outputs_and_buffers_sized_by_arguments():
     """), int(1.5 * GIB))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["quadrature_order", "X"], proc.stdout
+
+
+def test_initialising_many_components_on_many_rows_is_a_memory_error():
+    # random_sklearn starts from a responsibility per row and component: 1e6 rows x 5e4
+    # components is 400 GB.
+    proc = run_limited(textwrap.dedent("""
+        import numpy as np, gmmi
+        X = np.random.default_rng(0).normal(size=(10**6, 1))
+        for call in (lambda: gmmi.GaussianMixture().fit(X, 50_000, random_state=0),
+                     lambda: gmmi.mutual_information(X[:, 0], X[:, 0] ** 3, n_bootstrap=0,
+                                                     n_components=50_000, random_state=0)):
+            try:
+                call()
+            except MemoryError as e:
+                print(str(e).split(":")[0])
+            except ValueError as e:
+                print("ValueError", e)
+    """), int(1.5 * GIB))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["X", "x"], proc.stdout

@@ -432,6 +432,10 @@ fn initial_mixture(
     scale: Option<f64>,
     seed: u64,
 ) -> PyResult<Mixture> {
+    // A copy of the data and a responsibility per row and component.
+    let (n, d) = x.as_array().dim();
+    let values = n.saturating_mul(d.saturating_add(n_components));
+    reserve_or_fail("X", n, d, values.saturating_mul(2 * 8))?;
     let (v, d) = rows(&x);
     let method: InitMethod = init.parse().map_err(to_py)?;
     run(py, None, || {
@@ -645,7 +649,10 @@ fn estimate<'py>(
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let shape = data.as_array().dim();
-    check_working_memory("x", shape.0, shape.1, n_jobs)?;
+    // With n_components fixed, an initialisation holds a responsibility per row and
+    // component (the search starts at K = 1 and stops early, so it is not counted).
+    let k = options.0.select.fixed_components.unwrap_or(0);
+    check_working_memory("x", shape.0, shape.1.saturating_add(k), n_jobs)?;
     let (v, d) = rows(&data);
     let opts = &options.0;
     let quantity = match kind {
