@@ -4,6 +4,8 @@ real-world files."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -280,3 +282,17 @@ def test_cli_refuses_non_utf8_text(tmp_path, capsys):
     f.write_bytes("a,b\n1,\xe9\n".encode("latin-1"))
     code, _, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", *CLI_FAST)
     assert code == 1 and err.startswith("gmmi: error: FILE: ") and "UTF-8" in err, err
+
+
+def test_known_details_are_checked_too(tmp_path):
+    # repr reads details["n_components_per_class"]: a list there used to load and then
+    # break repr with an AttributeError.
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 200)
+    r = gmmi.mutual_information(rng.normal(y, 1.0), y, discrete_y=True, **FAST)
+    r.save(tmp_path / "c.json")
+    doc = json.loads((tmp_path / "c.json").read_text())
+    doc["data"]["details"]["n_components_per_class"] = [1, 2]
+    (tmp_path / "c.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"data\.details\.n_components_per_class: expected"):
+        gmmi.load(tmp_path / "c.json")

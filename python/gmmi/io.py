@@ -378,6 +378,24 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
 }
 
 
+#: Entries of ``MIResult.details`` that the estimators write (checked when present: repr and
+#: plots read them).
+_DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "classes": (lambda v: isinstance(v, list), "a list"),
+    "x_classes": (lambda v: isinstance(v, list), "a list"),
+    "y_classes": (lambda v: isinstance(v, list), "a list"),
+    "class_counts": (_list_of(_is_int), "a list of integers"),
+    "class_weights": (_list_of(_is_float), "a list of numbers"),
+    "class_models": (_dict_of(lambda k: True, _is_mixture), "a dictionary of mixtures"),
+    "n_components_per_class": (_dict_of(lambda k: True, _is_int),
+                               "a dictionary of integers"),
+    "class_selection": (_dict_of(lambda k: True, _list_of(_is_record)),
+                        "a dictionary of selection-record lists"),
+    "table": (_opt(_array(2, "iu")), "a 2-D integer array or null"),
+    "table_cells": (_array(2, "iu"), "a 2-D integer array"),
+}
+
+
 def _check_fields(kind: str, data: Any, where: str, required: set[str]) -> None:
     schema = _SCHEMAS[kind]
     if not isinstance(data, dict):
@@ -392,6 +410,10 @@ def _check_fields(kind: str, data: Any, where: str, required: set[str]) -> None:
         check, expected = schema[key]
         if not check(value):
             raise _Invalid(f"{where}.{key}", f"expected {expected}, got {type(value).__name__}")
+    for key, value in data.get("details", {}).items() if kind == "MIResult" else ():
+        if key in _DETAILS and not _DETAILS[key][0](value):
+            raise _Invalid(f"{where}.details.{key}",
+                           f"expected {_DETAILS[key][1]}, got {type(value).__name__}")
 
 
 def _build(cls: Any, data: Any, where: str) -> Any:
