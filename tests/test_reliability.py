@@ -296,3 +296,18 @@ def test_known_details_are_checked_too(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match=r"data\.details\.n_components_per_class: expected"):
         gmmi.load(tmp_path / "c.json")
+
+
+def test_matrix_cells_carry_the_column_warnings_of_the_single_pair_path():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=400)
+    heavy = rng.standard_cauchy(400)  # HeavyTailWarning in the single-pair path
+    with pytest.warns(gmmi.HeavyTailWarning) as single:
+        gmmi.mutual_information(x, heavy, **FAST)
+    assert single
+    with pytest.warns(gmmi.HeavyTailWarning, match=r"^A column 'A\[1\]': heavy tails") as caught:
+        m = gmmi.mi_matrix(np.column_stack([x, heavy, x + rng.normal(size=400)]), **FAST)
+    assert sum(issubclass(w.category, gmmi.HeavyTailWarning) for w in caught) == 1  # once
+    for cell in [("A[0]", "A[1]"), ("A[1]", "A[2]"), ("A[2]", "A[1]")]:
+        assert any("heavy tails" in w for w in m.cell_warnings[cell]), cell
+    assert not any("heavy tails" in w for w in m.cell_warnings.get(("A[0]", "A[2]"), []))

@@ -25,7 +25,7 @@ from ._validation import (
     unmask,
 )
 from ._warnings import warning_class
-from .estimators import _common, _encode_labels
+from .estimators import _common, _encode_labels, _warn_if_discrete, _warn_if_heavy_tailed
 from .result import summarize
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_ranking", "mi_score"]
@@ -234,6 +234,18 @@ class _Data:
         codes = np.column_stack(self.codes) if self.codes else np.zeros((n, 0), dtype=np.int64)
         return np.ascontiguousarray(cont, dtype=np.float64), np.ascontiguousarray(codes,
                                                                                   dtype=np.int64)
+
+
+def _column_warnings(col: np.ndarray, label: str, flag: str) -> list[tuple[type[Warning], str]]:
+    """The data warnings the single-pair estimator raises for a continuous column (looks
+    discrete, heavy tails), recorded instead of raised."""
+    if col.size == 0 or col.min() == col.max():
+        return []  # a constant column fails as a pair, with its reason
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _warn_if_discrete(col[:, None], label, flag)
+        _warn_if_heavy_tailed(col[:, None], label)
+    return [(w.category, str(w.message)) for w in caught]
 
 
 def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
@@ -450,6 +462,19 @@ def _matrix_and_failures(
         raise ValueError(f"{a_name}: at least 2 rows are needed, got {data.n}")
     cont, codes = data.arrays()
     pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
+    # Column warnings: raised once per column, and kept on every cell of that column.
+    col_msgs: dict[tuple[str, int], list[str]] = {}
+    for refs, labels, name, flag, is_target in (
+            (a_ref, a_labels, a_name, flags_a_name, False),
+            (b_ref, b_labels, b_name, flags_b_name, b_is_target)):
+        for (disc, k), lab in zip(refs, labels):
+            if disc or ("c", k) in col_msgs:
+                continue
+            label = name if is_target else f"{name} column {lab!r}"
+            found = _column_warnings(cont[:, k], label, flag)
+            for category, message in found:
+                warnings.warn(message, category, stacklevel=4)
+            col_msgs[("c", k)] = [m for _, m in found]
     if executor is None:
         raw = run_with_control(_core.estimate_pairs, cont, codes, data.levels, pairs,
                                miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
@@ -482,6 +507,9 @@ def _matrix_and_failures(
         messages = [f"{pair}: {m}" for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
             warnings.warn(message, warning_class(kind), stacklevel=4)
+        column = [m for disc, k in (a_ref[i], b_ref[j]) if not disc
+                  for m in col_msgs.get(("c", k), [])]
+        messages = list(dict.fromkeys(column + messages))
         if messages:
             for u, v in cells:
                 cell_warnings.setdefault((a_labels[u], b_labels[v]), []).extend(messages)
