@@ -60,8 +60,8 @@ class MIMatrix:
         The estimator options.
     cell_warnings : dict
         ``{(row_label, col_label): [message, ...]}``: the warnings of each pair (a singular
-        fit, a component search that hit ``max_components``...), also raised as warnings
-        that name the pair.
+        fit, a component search that hit ``max_components``...; raised naming the pair) and
+        of its columns (heavy tails, looks discrete; raised once per column).
 
     Two matrices are equal (``==``) when every field holds the same values, NaN in the
     same cells.
