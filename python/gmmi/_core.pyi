@@ -212,8 +212,11 @@ def model_quantity(
     mc_samples: int,
     quadrature_order: Optional[int],
     seed: int,
+    n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
 ) -> float:
-    """MI, conditional MI or entropy of a given mixture (no fitting)."""
+    """MI, conditional MI or entropy of a given mixture (no fitting); ``control`` cancels
+    it."""
 
 def estimate_categorical(
     data: NDArray[np.float64],
@@ -238,7 +241,8 @@ def estimate_discrete(
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> dict[str, Any]:
-    """Plug-in MI of two discrete code vectors, with bootstrap."""
+    """Plug-in MI of two discrete code vectors, with bootstrap; ``cells`` holds the
+    non-empty cells of the contingency table as rows (a, b, count)."""
 
 def estimate_pairs(
     continuous: NDArray[np.float64],
@@ -251,5 +255,5 @@ def estimate_pairs(
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> list[Union[dict[str, Any], str]]:
-    """Many pairs at once: per pair a dict (mean, std, values, n_components) or the error
-    message of a pair that failed."""
+    """Many pairs at once: per pair a dict (mean, std, values, n_components, warnings as
+    (kind, message) pairs) or the error message of a pair that failed."""

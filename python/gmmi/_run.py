@@ -4,6 +4,9 @@ and turn Ctrl-C into a prompt cancellation."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import signal
+import threading
 from typing import Any, Callable, TypeVar
 
 from . import _core
@@ -11,6 +14,37 @@ from . import _core
 T = TypeVar("T")
 
 _POLL_SECONDS = 0.05
+
+#: Controls of the calls running outside the main thread. Python delivers SIGINT to the main
+#: thread only, so a call made from a worker thread (say inside a ThreadPoolExecutor) would
+#: never see Ctrl-C and the main thread's ``with`` block would wait for it to finish; the
+#: handler below cancels these calls before raising KeyboardInterrupt as usual. (A set's
+#: add/discard and copy are atomic under the GIL, so the handler takes no lock.)
+_BACKGROUND: set[_core.Control] = set()
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    for control in list(_BACKGROUND):
+        control.cancel()
+    signal.default_int_handler(signum, frame)
+
+
+def _install_sigint_handler() -> None:
+    """Chains :func:`_on_sigint` in front of Python's default SIGINT handler, only when that
+    default is in place (a handler set by the application, or SIGINT ignored, is left
+    alone) and only from the main thread (the only one allowed to set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_sigint)
+    except (ValueError, OSError):  # pragma: no cover - embedded interpreters
+        pass
+
+
+_install_sigint_handler()
+if hasattr(os, "register_at_fork"):  # a forked child runs none of its parent's calls
+    os.register_at_fork(after_in_child=_BACKGROUND.clear)
 
 
 class _Bar:
@@ -57,10 +91,15 @@ def run_with_control(
 
     The core releases the GIL, so the main thread stays responsive: it refreshes the progress
     bar and, on KeyboardInterrupt, cancels the computation, waits for the workers to stop
-    (they check the flag between EM iterations) and re-raises. With ``outer`` the bar counts
-    pairs of variables instead of fits.
+    (they check the flag between EM iterations and every few milliseconds of an integral)
+    and re-raises. Called from another thread, the computation is cancelled by Ctrl-C in
+    the main thread (see ``_on_sigint``) and raises KeyboardInterrupt in its own thread.
+    With ``outer`` the bar counts pairs of variables instead of fits.
     """
     control = _core.Control()
+    background = threading.current_thread() is not threading.main_thread()
+    if background:
+        _BACKGROUND.add(control)
     bar = _Bar(progress, desc, outer)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gmmi")
     try:
@@ -78,5 +117,6 @@ def run_with_control(
         concurrent.futures.wait([future])
         raise
     finally:
+        _BACKGROUND.discard(control)
         bar.close()
         executor.shutdown(wait=True)

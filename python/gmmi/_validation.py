@@ -26,6 +26,7 @@ __all__ = [
     "check_n_bootstrap",
     "check_n_inits",
     "column_std",
+    "missing_label",
     "resolve_base",
     "resolve_n_jobs",
     "resolve_seed",
@@ -54,6 +55,31 @@ def unmask(a: Any, name: str) -> Any:
                              f"first at row {first[0]}); drop those rows or fill them first")
         return np.ma.getdata(a)
     return a
+
+
+def _is_missing(v: Any) -> bool:
+    """None, NaN, NaT and pandas' ``NA`` / ``NaT`` (without importing pandas)."""
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return v != v
+    if isinstance(v, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(v))
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+def missing_label(arr: np.ndarray) -> Optional[int]:
+    """The first row of a 1-D label array holding a missing value (NaN, None, NaT,
+    ``pandas.NA``), or None."""
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+    elif arr.dtype.kind in "mM":
+        bad = np.isnat(arr)
+    elif arr.dtype.kind == "O":
+        bad = np.fromiter((_is_missing(v) for v in arr), dtype=bool, count=arr.shape[0])
+    else:
+        return None
+    return int(np.argmax(bad)) if bad.any() else None
 
 
 def column_names(a: Any, name: str) -> list[str]:
@@ -184,6 +210,11 @@ MAX_MC_SAMPLES: int = _core.MAX_MC_SAMPLES
 MAX_INITS: int = _core.MAX_INITS
 #: More threads than this only adds overhead (a Python-side bound: the core has none).
 MAX_JOBS = 1024
+
+#: The most cells a dense contingency table of discrete-discrete MI is built for (80 MB);
+#: beyond, ``details["table"]`` is None and ``details["table_cells"]`` holds the non-empty
+#: cells as rows ``(x index, y index, count)``.
+MAX_DENSE_TABLE = 10_000_000
 
 
 def memory_bound() -> int:

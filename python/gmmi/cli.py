@@ -84,12 +84,19 @@ def _split_cols(spec: Optional[str]) -> list[str]:
     return cols
 
 
+#: Cells read as a missing value (pandas' default markers, R's NA), after stripping spaces.
+MISSING = frozenset({"", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null",
+                     "None", "#N/A", "#N/A N/A", "#NA", "<NA>", "-1.#IND", "-1.#QNAN", "1.#IND",
+                     "1.#QNAN"})
+
+
 class _Table:
     """Columns of a data file by name (or by 0-based index). ``blanks`` maps a column index
-    to the first data row with an empty cell: such a column is refused when it is used."""
+    to the first data row with a missing value (an empty cell or a marker such as NA) and
+    the cell: such a column is refused when it is used."""
 
     def __init__(self, names: list[str], columns: list[np.ndarray],
-                 blanks: Optional[dict[int, int]] = None) -> None:
+                 blanks: Optional[dict[int, tuple[int, str]]] = None) -> None:
         self.names = names
         self.columns = columns
         self.blanks = blanks or {}
@@ -97,9 +104,11 @@ class _Table:
     def get(self, spec: str) -> np.ndarray:
         i = self._index(spec)
         if i in self.blanks:
-            raise ValueError(f"FILE: column {self.names[i]!r} has an empty cell (a missing "
-                             f"value) at data row {self.blanks[i]}; fill or drop missing "
-                             "values first")
+            row, cell = self.blanks[i]
+            what = "an empty cell (a missing value)" if not cell.strip() else \
+                f"a missing value ({cell.strip()!r})"
+            raise ValueError(f"FILE: column {self.names[i]!r} has {what} at data row {row}; "
+                             "fill or drop missing values first")
         return self.columns[i]
 
     def _index(self, spec: str) -> int:
@@ -109,7 +118,8 @@ class _Table:
             i = int(spec)
             if -len(self.columns) <= i < len(self.columns):
                 return i % len(self.columns)
-        raise ValueError(f"column {spec!r} not found; the file has {', '.join(self.names)}")
+        raise ValueError(f"column {spec!r} not found; the file has "
+                         f"{', '.join(repr(n) for n in self.names)}")
 
     def block(self, specs: list[str], numeric: bool = True) -> np.ndarray:
         cols = [self.get(s) for s in specs]
@@ -155,49 +165,66 @@ def _array_columns(arr: np.ndarray, path: str, name: Optional[str] = None
     return labels, [arr[:, j] for j in range(arr.shape[1])]
 
 
-def _load_numpy(path: str) -> Any:
+def _load_numpy(path: str) -> _Table:
+    """A .npy or .npz file, whatever its extension says (NumPy reads either by content)."""
     try:
-        return np.load(path, allow_pickle=False)
+        loaded = np.load(path, allow_pickle=False)
     except (ValueError, EOFError) as exc:
         kind = "an .npz" if path.lower().endswith(".npz") else "a .npy"
         raise ValueError(f"FILE: {path} is not {kind} file of numbers that NumPy can read "
                          f"({type(exc).__name__})") from None
+    if isinstance(loaded, np.ndarray):
+        return _Table(*_array_columns(loaded, path))
+    if not hasattr(loaded, "files"):
+        raise ValueError(f"FILE: {path} is not a .npy or .npz file of numbers")
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    with loaded as z:
+        for k in z.files:
+            try:
+                arr = z[k]
+            except (ValueError, EOFError, OSError) as exc:
+                raise ValueError(f"FILE: {path} [{k}] cannot be read by NumPy "
+                                 f"({type(exc).__name__})") from None
+            n, c = _array_columns(arr, path, k)
+            names += n
+            cols += c
+    return _Table(names, cols)
+
+
+def _read_csv(path: str, delim: str) -> _Table:
+    # A cell may be as long as the file (the csv module's default limit is 128 KiB).
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    try:
+        # utf-8-sig drops the byte-order mark that Excel's "CSV UTF-8" writes.
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh, delimiter=delim))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"FILE: {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                         "save it as UTF-8") from None
+    except csv.Error as exc:
+        raise ValueError(f"FILE: {path} is not a valid CSV file ({exc})") from None
+    if len(rows) < 2:
+        raise ValueError(f"FILE: {path} needs a header line and at least one data row")
+    header, body = [h.strip() for h in rows[0]], rows[1:]
+    if any(len(r) != len(header) for r in body):
+        bad = next(i for i, r in enumerate(body) if len(r) != len(header))
+        raise ValueError(f"FILE: line {bad + 2} has {len(body[bad])} fields, the header "
+                         f"has {len(header)}")
+    blanks: dict[int, tuple[int, str]] = {}
+    for j in range(len(header)):
+        missing = next((i for i, r in enumerate(body) if r[j].strip() in MISSING), None)
+        if missing is not None:
+            blanks[j] = (missing, body[missing][j])
+    return _Table(header, [_column([r[j] for r in body]) for j in range(len(header))], blanks)
 
 
 def _read_file(path: str) -> _Table:
     lower = path.lower()
     if lower.endswith((".csv", ".tsv", ".txt")):
-        delim = "\t" if lower.endswith(".tsv") else ","
-        with open(path, newline="") as fh:
-            rows = list(csv.reader(fh, delimiter=delim))
-        if len(rows) < 2:
-            raise ValueError(f"FILE: {path} needs a header line and at least one data row")
-        header, body = rows[0], rows[1:]
-        if any(len(r) != len(header) for r in body):
-            bad = next(i for i, r in enumerate(body) if len(r) != len(header))
-            raise ValueError(f"FILE: line {bad + 2} has {len(body[bad])} fields, the header "
-                             f"has {len(header)}")
-        blanks = {}
-        for j in range(len(header)):
-            empty = [i for i, r in enumerate(body) if not r[j].strip()]
-            if empty:
-                blanks[j] = empty[0]
-        return _Table(header, [_column([r[j] for r in body]) for j in range(len(header))],
-                      blanks)
-    if lower.endswith(".npy"):
-        arr = _load_numpy(path)
-        if not isinstance(arr, np.ndarray):
-            raise ValueError(f"FILE: {path} is not a .npy file of numbers that NumPy can read")
-        return _Table(*_array_columns(arr, path))
-    if lower.endswith(".npz"):
-        names: list[str] = []
-        cols: list[np.ndarray] = []
-        with _load_numpy(path) as z:
-            for k in z.files:
-                n, c = _array_columns(z[k], path, k)
-                names += n
-                cols += c
-        return _Table(names, cols)
+        return _read_csv(path, "\t" if lower.endswith(".tsv") else ",")
+    if lower.endswith((".npy", ".npz")):
+        return _load_numpy(path)
     if lower.endswith((".parquet", ".pq")):
         try:
             import pandas as pd
@@ -229,9 +256,23 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_output(path: Optional[str], option: str) -> None:
+    """Refuses, before any computation, an output path that cannot be a file."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise ValueError(f"{option}: {path} is a directory; give a file name (say "
+                         f"{os.path.join(path, 'mi.csv' if option == '--out' else 'mi.png')})")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"{option}: the directory {parent} does not exist")
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from .pairs import _matrix_of_columns
 
+    _check_output(args.out, "--out")
+    _check_output(args.plot, "--plot")
     table = _read(args.file)
 
     def columns(spec: str, discrete: bool) -> tuple[list[str], list[np.ndarray]]:
@@ -369,8 +410,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("gmmi: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, FileNotFoundError, ArithmeticError, ImportError) as exc:
+    except (ValueError, TypeError, ArithmeticError, ImportError, MemoryError) as exc:
         print(f"gmmi: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file that cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"gmmi: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
 
 

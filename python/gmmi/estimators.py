@@ -11,6 +11,7 @@ import numpy as np
 from . import _core
 from ._run import run_with_control
 from ._validation import (
+    MAX_DENSE_TABLE,
     as_block,
     check_bool,
     check_choice,
@@ -19,6 +20,7 @@ from ._validation import (
     check_mc_samples,
     check_n_bootstrap,
     check_n_inits,
+    missing_label,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
@@ -201,15 +203,10 @@ def _encode_labels(
                          "variable needs one row per sample")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name}: complex numbers cannot be labels")
-    if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all():
-            i = int(np.argmax(~np.isfinite(arr)))
-            raise ValueError(f"{name}: label at row {i} is {arr[i]}; drop or fill missing labels")
-    elif arr.dtype.kind == "O":
-        missing = [i for i, v in enumerate(arr) if v is None or (isinstance(v, float) and v != v)]
-        if missing:
-            raise ValueError(f"{name}: label at row {missing[0]} is missing; drop or fill "
-                             "missing labels")
+    i = missing_label(arr)
+    if i is not None:
+        what = arr[i] if arr.dtype.kind == "f" else f"missing ({arr[i]})"
+        raise ValueError(f"{name}: label at row {i} is {what}; drop or fill missing labels")
     try:
         uniques, codes = np.unique(arr, return_inverse=True)
     except TypeError:
@@ -403,7 +400,12 @@ def _discrete(
     mean, std = summarize(values, full)
     options = {"n_bootstrap": n_bootstrap, "miller_madow": miller_madow, "base": unit,
                "random_state": seed, "n_jobs": n_jobs}
-    details = {"x_classes": ca, "y_classes": cb, "table": raw["table"]}
+    cells = raw["cells"]
+    table = None  # two ID-like columns: 1e5 levels each would be a 1e10-cell table
+    if len(ca) * len(cb) <= MAX_DENSE_TABLE:
+        table = np.zeros((len(ca), len(cb)), dtype=np.int64)
+        table[cells[:, 0], cells[:, 1]] = cells[:, 2]
+    details = {"x_classes": ca, "y_classes": cb, "table": table, "table_cells": cells}
     return MIResult(mean=mean, std=std, samples=values, n_components=None, model=None,
                     selection=[], unit=unit, quantity="mutual_information", estimator="plugin",
                     full_value=full, random_state=seed, options=options, warnings=[],

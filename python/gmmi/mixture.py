@@ -404,9 +404,9 @@ class GaussianMixture:
         order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
         ln_base, _ = resolve_base(base)
         kind = "mi" if z_dims is None else "cmi"
-        v = _core.model_quantity(
-            self._m, kind, list(x_dims), list(y_dims), list(z_dims or []), integral, mc, order,
-            resolve_seed(random_state),
+        v = run_with_control(
+            _core.model_quantity, self._m, kind, list(x_dims), list(y_dims), list(z_dims or []),
+            integral, mc, order, resolve_seed(random_state),
         )
         return float(v) / ln_base
 
@@ -424,8 +424,8 @@ class GaussianMixture:
         mc = check_mc_samples(mc_samples)
         order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
         ln_base, _ = resolve_base(base)
-        v = _core.model_quantity(self._m, "entropy", [], [], [], integral, mc, order,
-                                 resolve_seed(random_state))
+        v = run_with_control(_core.model_quantity, self._m, "entropy", [], [], [], integral, mc,
+                             order, resolve_seed(random_state))
         return float(v) / ln_base
 
     # -- persistence --------------------------------------------------------------------

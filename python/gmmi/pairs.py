@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
@@ -10,6 +11,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core
+from ._compare import same_fields
 from ._run import run_with_control
 from ._validation import (
     as_block,
@@ -22,14 +24,15 @@ from ._validation import (
     resolve_seed,
     unmask,
 )
-from .estimators import _common, _encode_labels
+from ._warnings import warning_class
+from .estimators import _common, _encode_labels, _warn_if_discrete, _warn_if_heavy_tailed
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_ranking", "mi_score"]
 
 Flags = Union[bool, Sequence[bool]]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class MIMatrix:
     """Mutual information between every pair of columns, with bootstrap uncertainties.
 
@@ -54,6 +57,13 @@ class MIMatrix:
         The seed used by every pair.
     options : dict
         The estimator options.
+    cell_warnings : dict
+        ``{(row_label, col_label): [message, ...]}``: the warnings of each pair (a singular
+        fit, a component search that hit ``max_components``...; raised naming the pair) and
+        of its columns (heavy tails, looks discrete; raised once per column).
+
+    Two matrices are equal (``==``) when every field holds the same values, NaN in the
+    same cells.
     """
 
     mean: np.ndarray
@@ -67,6 +77,14 @@ class MIMatrix:
     unit: str
     random_state: int
     options: dict[str, Any] = field(default_factory=dict)
+    cell_warnings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return same_fields(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -174,7 +192,8 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
         raise TypeError(f"{name}: expected an array or DataFrame, got None")
     labels = column_names(M, name)
     if hasattr(M, "columns"):
-        return labels, [M[c].to_numpy() for c in M.columns]
+        # By position: two columns may share a name (or names such as 1 and "1").
+        return labels, [M.iloc[:, j].to_numpy() for j in range(len(labels))]
     raw = M.to_numpy() if hasattr(M, "to_numpy") else M
     arr = np.asarray(unmask(raw, name))
     if arr.ndim == 1:
@@ -216,6 +235,18 @@ class _Data:
                                                                                   dtype=np.int64)
 
 
+def _column_warnings(col: np.ndarray, label: str, flag: str) -> list[tuple[type[Warning], str]]:
+    """The data warnings the single-pair estimator raises for a continuous column (looks
+    discrete, heavy tails), recorded instead of raised."""
+    if col.size == 0 or col.min() == col.max():
+        return []  # a constant column fails as a pair, with its reason
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _warn_if_discrete(col[:, None], label, flag)
+        _warn_if_heavy_tailed(col[:, None], label)
+    return [(w.category, str(w.message)) for w in caught]
+
+
 def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
     (da, ia), (db, ib) = a, b
     if not da and not db:
@@ -239,8 +270,10 @@ def _compute_block(
     ``n_jobs``."""
     opts = dict(kwargs)
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
-    return list(_core.estimate_pairs(cont, codes, levels, pairs, miller_madow=miller_madow,
-                                     options=_core.Options(**opts), n_jobs=n_jobs))
+    # Under a Control: Ctrl-C cancels the block also on a thread of the caller's executor.
+    return list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
+                                 miller_madow=miller_madow, options=_core.Options(**opts),
+                                 n_jobs=n_jobs))
 
 
 def _block_inputs(
@@ -372,7 +405,12 @@ def mi_matrix(
                               miller_madow=miller_madow, options=options)
 
 
-def _matrix_of_columns(
+def _matrix_of_columns(*args: Any, **kwargs: Any) -> MIMatrix:
+    """:func:`_matrix_and_failures` without the failures by position."""
+    return _matrix_and_failures(*args, **kwargs)[0]
+
+
+def _matrix_and_failures(
     a_labels: list[str],
     a_cols: list[Any],
     discrete_a: Flags,
@@ -386,11 +424,14 @@ def _matrix_of_columns(
     options: dict[str, Any],
     names: tuple[str, str, str, str] = ("A", "B", "discrete_a", "discrete_b"),
     b_is_target: bool = False,
-) -> MIMatrix:
-    """:func:`mi_matrix` on columns already split (``b=None``: symmetric).
+) -> tuple[MIMatrix, dict[tuple[int, int], str], dict[tuple[int, int], list[str]]]:
+    """:func:`mi_matrix` on columns already split (``b=None``: symmetric), with the failures
+    and warnings of each pair by position ``(i, j)`` (labels may repeat, say columns 1 and
+    "1").
 
     ``names`` are the caller's argument names for A, B and their discreteness flags, used in
     error messages; with ``b_is_target`` B's single column is called by B's name alone.
+    Each pair's warnings are raised, naming the pair.
     """
     a_name, b_name, flags_a_name, flags_b_name = names
     check_choice(errors, "errors", ("nan", "raise"))
@@ -420,6 +461,19 @@ def _matrix_of_columns(
         raise ValueError(f"{a_name}: at least 2 rows are needed, got {data.n}")
     cont, codes = data.arrays()
     pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
+    # Column warnings: raised once per column, and kept on every cell of that column.
+    col_msgs: dict[tuple[str, int], list[str]] = {}
+    for refs, labels, name, flag, is_target in (
+            (a_ref, a_labels, a_name, flags_a_name, False),
+            (b_ref, b_labels, b_name, flags_b_name, b_is_target)):
+        for (disc, k), lab in zip(refs, labels):
+            if disc or ("c", k) in col_msgs:
+                continue
+            label = name if is_target else f"{name} column {lab!r}"
+            found = _column_warnings(cont[:, k], label, flag)
+            for category, message in found:
+                warnings.warn(message, category, stacklevel=4)
+            col_msgs[("c", k)] = [m for _, m in found]
     if executor is None:
         raw = run_with_control(_core.estimate_pairs, cont, codes, data.levels, pairs,
                                miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
@@ -435,14 +489,30 @@ def _matrix_of_columns(
     ncomp = np.full((p, q), np.nan)
     samples = np.full((p, q, nb), np.nan)
     errs: dict[tuple[str, str], str] = {}
+    failed: dict[tuple[int, int], str] = {}
+    cell_warnings: dict[tuple[str, str], list[str]] = {}
+    warned: dict[tuple[int, int], list[str]] = {}
     for (i, j), r in zip(index, raw):
         cells = [(i, j), (j, i)] if symmetric else [(i, j)]
+        pair = (f"feature {a_labels[i]!r}" if b_is_target
+                else f"pair ({a_labels[i]!r}, {b_labels[j]!r})")
         if isinstance(r, str):
             if errors == "raise":
                 raise ValueError(f"pair ({a_labels[i]!r}, {b_labels[j]!r}): {r}")
             for u, v in cells:
                 errs[(a_labels[u], b_labels[v])] = r
+                failed[(u, v)] = r
             continue
+        messages = [f"{pair}: {m}" for _, m in r["warnings"]]
+        for (kind, _), message in zip(r["warnings"], messages):
+            warnings.warn(message, warning_class(kind), stacklevel=4)
+        column = [m for disc, k in (a_ref[i], b_ref[j]) if not disc
+                  for m in col_msgs.get(("c", k), [])]
+        messages = list(dict.fromkeys(column + messages))
+        if messages:
+            for u, v in cells:
+                cell_warnings.setdefault((a_labels[u], b_labels[v]), []).extend(messages)
+                warned.setdefault((u, v), []).extend(messages)
         values = np.asarray(r["values"], dtype=float) / ln_base
         cell_mean, cell_std = r["mean"] / ln_base, r["std"] / ln_base
         for u, v in cells:
@@ -451,10 +521,12 @@ def _matrix_of_columns(
                 ncomp[u, v] = r["n_components"]
             if nb:
                 samples[u, v] = values
-    return MIMatrix(mean=mean, std=std, n_components=ncomp, samples=samples,
-                    row_labels=list(a_labels), col_labels=list(b_labels), errors=errs,
-                    symmetric=symmetric, unit=unit, random_state=seed,
-                    options=dict(opts, base=unit, miller_madow=miller_madow))
+    m = MIMatrix(mean=mean, std=std, n_components=ncomp, samples=samples,
+                 row_labels=list(a_labels), col_labels=list(b_labels), errors=errs,
+                 symmetric=symmetric, unit=unit, random_state=seed,
+                 options=dict(opts, base=unit, miller_madow=miller_madow),
+                 cell_warnings=cell_warnings)
+    return m, failed, warned
 
 
 def _target_column(target: Any, name: str) -> tuple[str, Any]:
@@ -469,7 +541,7 @@ def _target_column(target: Any, name: str) -> tuple[str, Any]:
     return label, raw
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class MIRanking:
     """Features ranked by their mutual information with a target.
 
@@ -486,6 +558,8 @@ class MIRanking:
         ``{feature: message}`` for features whose estimate failed (ranked last).
     unit : str
         Unit of the values.
+    cell_warnings : dict
+        ``{feature: [message, ...]}``: the warnings of each feature's estimate.
     """
 
     features: list[str]
@@ -494,6 +568,14 @@ class MIRanking:
     overlaps_next: np.ndarray
     errors: dict[str, str]
     unit: str
+    cell_warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return same_fields(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_pandas(self) -> Any:
         """A DataFrame with columns ``feature, mean, std, overlaps_next``."""
@@ -555,12 +637,11 @@ def mi_ranking(
                              "information with every feature is 0 and there is nothing to rank")
     else:
         as_block(t_col, "target", n_rows=n_rows, rows_of="X")
-    m = _matrix_of_columns(labels, cols, discrete_features, ([t_label], [t_col]), discrete_target,
-                           errors="nan", executor=options.pop("executor", None),
-                           block_size=options.pop("block_size", None),
-                           miller_madow=options.pop("miller_madow", False), options=options,
-                           names=("X", "target", "discrete_features", "discrete_target"),
-                           b_is_target=True)
+    m, failed, warned = _matrix_and_failures(
+        labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
+        executor=options.pop("executor", None), block_size=options.pop("block_size", None),
+        miller_madow=options.pop("miller_madow", False), options=options,
+        names=("X", "target", "discrete_features", "discrete_target"), b_is_target=True)
     means = m.mean[:, 0]
     stds = m.std[:, 0]
     order = np.argsort(np.where(np.isfinite(means), -means, np.inf), kind="stable")
@@ -569,9 +650,11 @@ def mi_ranking(
     hi = ranked_mean + np.nan_to_num(ranked_std)
     overlaps = np.zeros(len(order), dtype=bool)
     overlaps[:-1] = lo[:-1] <= hi[1:]
-    errs = {row: msg for (row, _), msg in m.errors.items()}
+    errs = {labels[i]: msg for (i, _), msg in failed.items()}
+    cell_warnings = {labels[i]: msgs for (i, _), msgs in warned.items()}
     return MIRanking(features=[labels[i] for i in order], mean=ranked_mean, std=ranked_std,
-                     overlaps_next=overlaps, errors=errs, unit=m.unit)
+                     overlaps_next=overlaps, errors=errs, unit=m.unit,
+                     cell_warnings=cell_warnings)
 
 
 def mi_score(
@@ -608,17 +691,16 @@ def mi_score(
     else:
         disc = check_bool(discrete_target, "discrete_target")
     labels, cols = _split_columns(X, "X")
-    m = _matrix_of_columns(labels, cols, discrete_features, ([label], [raw_y]), disc,
-                           errors="nan", executor=None, block_size=None, miller_madow=False,
-                           options=dict(options, n_bootstrap=n_bootstrap,
-                                        random_state=random_state),
-                           names=("X", "y", "discrete_features", "discrete_target"),
-                           b_is_target=True)
+    m, failed, _ = _matrix_and_failures(
+        labels, cols, discrete_features, ([label], [raw_y]), disc, errors="nan", executor=None,
+        block_size=None, miller_madow=False,
+        options=dict(options, n_bootstrap=n_bootstrap, random_state=random_state),
+        names=("X", "y", "discrete_features", "discrete_target"), b_is_target=True)
     scores = m.mean[:, 0].copy()
-    for (row, _), msg in m.errors.items():
-        i = m.row_labels.index(row)
+    # By position: labels may repeat when stringified (columns 1 and "1").
+    for (i, _), msg in sorted(failed.items()):
         if "constant" in msg:
             scores[i] = 0.0
         else:
-            raise ValueError(f"X column {row!r}: {msg}")
+            raise ValueError(f"X column {labels[i]!r} (position {i}): {msg}")
     return scores

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
+from ._compare import same_fields
 from .mixture import GaussianMixture
 
 __all__ = ["MIResult", "SelectionRecord", "summarize"]
@@ -35,7 +36,7 @@ _SYMBOL = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SelectionRecord:
     """What the component search recorded for one number of components.
 
@@ -64,6 +65,13 @@ class SelectionRecord:
     n_iter: np.ndarray
     converged: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return same_fields(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-friendly)."""
         return {
@@ -76,7 +84,7 @@ class SelectionRecord:
         }
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class MIResult:
     """A GMM-MI estimate with its bootstrap uncertainty.
 
@@ -218,6 +226,15 @@ class MIResult:
         from .io import save
 
         save(self, path)
+
+    def __eq__(self, other: object) -> bool:
+        """Every field holds the same values (NaN equal to NaN, arrays elementwise): a
+        result equals itself loaded back from a file."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return same_fields(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __float__(self) -> float:
         return float(self.mean)

@@ -71,8 +71,15 @@ fn mc(c: &mut Criterion) {
         group.throughput(Throughput::Elements((samples * k) as u64));
         group.bench_function(BenchmarkId::new("d2", format!("k{k}")), |b| {
             b.iter(|| {
-                mutual_information(&g, &[0], &[1], &Integral::MonteCarlo { samples }, 3)
-                    .expect("mi")
+                mutual_information(
+                    &g,
+                    &[0],
+                    &[1],
+                    &Integral::MonteCarlo { samples },
+                    3,
+                    &gmmi_core::Control::new(),
+                )
+                .expect("mi")
             })
         });
     }

@@ -36,7 +36,13 @@ pub fn pooled(models: &[Gmm], pi: &[f64]) -> Result<Gmm> {
 }
 
 /// Categorical MI of per-class models with class probabilities `pi`.
-pub fn categorical_mi(models: &[Gmm], pi: &[f64], integral: &Integral, seed: u64) -> Result<f64> {
+pub fn categorical_mi(
+    models: &[Gmm],
+    pi: &[f64],
+    integral: &Integral,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<f64> {
     if models.is_empty() || models.len() != pi.len() {
         return Err(Error::arg("y", "one model per class is needed"));
     }
@@ -51,6 +57,7 @@ pub fn categorical_mi(models: &[Gmm], pi: &[f64], integral: &Integral, seed: u64
                 &mix,
                 integral,
                 rng::derive(seed, Purpose::Class, c as u64, 0),
+                ctrl,
             )
         })
         .collect::<Result<_>>()?;
@@ -167,7 +174,7 @@ pub fn estimate(
         .collect::<Result<_>>()?;
     let full_models: Vec<Gmm> = fulls.iter().map(|f| f.model.clone()).collect();
     let mc_seed = |b: u64| rng::derive(opts.seed, Purpose::MonteCarlo, b, 0);
-    let full_value = categorical_mi(&full_models, &pi, &opts.integral, mc_seed(u64::MAX))?;
+    let full_value = categorical_mi(&full_models, &pi, &opts.integral, mc_seed(u64::MAX), ctrl)?;
     // One replicate: every class resampled (stratified), refitted, and the MI of the set.
     let categorical_replicate = |b: usize, attempt: usize| -> Result<(f64, bool)> {
         let mut models = Vec::with_capacity(n_classes);
@@ -184,7 +191,7 @@ pub fn estimate(
             models.push(f.model);
         }
         Ok((
-            categorical_mi(&models, &pi, &opts.integral, mc_seed(b as u64))?,
+            categorical_mi(&models, &pi, &opts.integral, mc_seed(b as u64), ctrl)?,
             all_converged,
         ))
     };
@@ -258,6 +265,7 @@ mod tests {
             &[0.5, 0.5],
             &Integral::Quadrature { order: None },
             0,
+            &Control::new(),
         )
         .unwrap();
         assert!((v - 2f64.ln()).abs() < 1e-10);
@@ -271,6 +279,7 @@ mod tests {
             &[0.3, 0.7],
             &Integral::Quadrature { order: None },
             0,
+            &Control::new(),
         )
         .unwrap();
         assert!(v.abs() < 1e-12);
@@ -286,6 +295,7 @@ mod tests {
             &[0.7, 0.3],
             &Integral::Quadrature { order: None },
             0,
+            &Control::new(),
         )
         .unwrap();
         let (xa, _) = ga.sample(1400, 1);

@@ -42,22 +42,23 @@ pub enum Quantity {
 }
 
 impl Quantity {
-    /// Evaluates the quantity on a model (in original units) with the given integral.
-    pub fn evaluate(&self, g: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
+    /// Evaluates the quantity on a model (in original units) with the given integral;
+    /// `ctrl` cancels it.
+    pub fn evaluate(&self, g: &Gmm, integral: &Integral, seed: u64, ctrl: &Control) -> Result<f64> {
         match self {
             Quantity::MutualInformation { x, y } => {
-                integrate::mutual_information(g, x, y, integral, seed)
+                integrate::mutual_information(g, x, y, integral, seed, ctrl)
             }
             Quantity::ConditionalMutualInformation { x, y, z } => {
-                integrate::conditional_mutual_information(g, x, y, z, integral, seed)
+                integrate::conditional_mutual_information(g, x, y, z, integral, seed, ctrl)
             }
-            Quantity::Entropy => integrate::entropy(g, integral, seed),
+            Quantity::Entropy => integrate::entropy(g, integral, seed, ctrl),
             Quantity::KlDivergence { x, y, reverse } => {
                 let (px, py) = (g.marginal(&[*x])?, g.marginal(&[*y])?);
                 if *reverse {
-                    integrate::kl_divergence(&py, &px, integral, seed)
+                    integrate::kl_divergence(&py, &px, integral, seed, ctrl)
                 } else {
-                    integrate::kl_divergence(&px, &py, integral, seed)
+                    integrate::kl_divergence(&px, &py, integral, seed, ctrl)
                 }
             }
         }
@@ -694,7 +695,7 @@ pub fn estimate(
     let em_opts = opts.em_for(n);
     let selection = select::select(&z, d, &opts.select, &em_opts, opts.seed, ctrl)?;
     let functional =
-        |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed);
+        |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
     let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
     let fallbacks = selection.neighbours(usize::MAX);
     let (full, full_value, replicates, dropped) = fit_and_bootstrap(

@@ -8,10 +8,15 @@
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
+use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::gmm::{Gmm, CHUNK_ROWS};
 use crate::rng::{self, Purpose};
 use crate::vmath;
+
+/// Quadrature nodes evaluated between two checks of the cancel flag (a few milliseconds of
+/// work at most; Monte Carlo checks once per chunk of [`CHUNK_ROWS`] draws).
+const NODES_PER_CHECK: usize = 4096;
 
 /// Draws per block of the Monte Carlo pair kernel (measured: 32 beats 8 and 16 by 35-50%
 /// on AVX-512, and 64 is no better; wider blocks give the out-of-order core more
@@ -23,6 +28,12 @@ pub const MAX_QUADRATURE_DIM: usize = 6;
 
 /// Largest number of tensor nodes per component accepted by quadrature.
 pub const MAX_QUADRATURE_NODES: usize = 1_000_000;
+
+/// Largest Gauss-Hermite order (nodes per dimension): the nodes come from the eigenvalues of
+/// an `order x order` matrix, and beyond a few hundred nodes the outer weights underflow in
+/// double precision, so a larger order adds cost (and memory: `order^2` doubles) but no
+/// accuracy.
+pub const MAX_QUADRATURE_ORDER: usize = 1000;
 
 /// The most Monte Carlo draws [`Integral::validate`] accepts.
 pub const MAX_MC_SAMPLES: usize = 10_000_000_000;
@@ -76,6 +87,16 @@ impl Integral {
                 let m = order.unwrap_or_else(|| default_order(d));
                 if m == 0 {
                     return Err(Error::arg("quadrature_order", "must be at least 1"));
+                }
+                if m > MAX_QUADRATURE_ORDER {
+                    return Err(Error::arg(
+                        "quadrature_order",
+                        format!(
+                            "must be at most {MAX_QUADRATURE_ORDER} (got {m}): beyond a few \
+                             hundred nodes per dimension the Gauss-Hermite weights underflow \
+                             and the integral gains no accuracy"
+                        ),
+                    ));
                 }
                 let nodes = (m as f64).powi(d as i32);
                 if nodes > MAX_QUADRATURE_NODES as f64 {
@@ -183,7 +204,15 @@ impl<'a> Evaluator<'a> {
 
 /// `E_p[ sum_j coef_j ln q_j(v[dims_j]) ]`, by the chosen integral; `seed` drives the Monte
 /// Carlo draws (one stream per chunk of draws, so the value does not depend on threads).
-pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> Result<f64> {
+/// Stops with [`Error::Cancelled`] within one chunk of draws (or of quadrature nodes) of
+/// `ctrl` being cancelled.
+pub fn expectation(
+    p: &Gmm,
+    terms: &[Term],
+    integral: &Integral,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<f64> {
     integral.validate(p.dim())?;
     for t in terms {
         let need = t.dims.as_ref().map_or(p.dim(), Vec::len);
@@ -205,6 +234,7 @@ pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> R
             let sums: Vec<f64> = (0..n_chunks)
                 .into_par_iter()
                 .map(|ci| {
+                    ctrl.check()?;
                     let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
                     let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
                     let mut ev = Evaluator::new(terms);
@@ -215,9 +245,9 @@ pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> R
                         p.sample_one(&mut r, &mut z, &mut v);
                         s += ev.eval(&v);
                     }
-                    s
+                    Ok(s)
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             sums.iter().sum::<f64>() / samples as f64
         }
         Integral::Quadrature { order } => {
@@ -232,6 +262,9 @@ pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> R
                     let mut v = vec![0.0; d];
                     let mut s = 0.0;
                     for idx in 0..n_nodes {
+                        if idx % NODES_PER_CHECK == 0 {
+                            ctrl.check()?;
+                        }
                         let mut rem = idx;
                         let mut weight = 1.0;
                         for nd in node.iter_mut() {
@@ -243,9 +276,9 @@ pub fn expectation(p: &Gmm, terms: &[Term], integral: &Integral, seed: u64) -> R
                         p.map_node(c, &node, &mut v);
                         s += weight * ev.eval(&v);
                     }
-                    p.weights()[c] * s
+                    Ok(p.weights()[c] * s)
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             per_comp.iter().sum()
         }
     };
@@ -293,12 +326,13 @@ pub fn mutual_information(
     y: &[usize],
     integral: &Integral,
     seed: u64,
+    ctrl: &Control,
 ) -> Result<f64> {
     check_blocks(g.dim(), &[("x", x), ("y", y)])?;
     let xy = concat(&[x, y]);
     let joint = g.marginal(&xy)?;
     if let (Integral::MonteCarlo { samples }, 1, 1) = (*integral, x.len(), y.len()) {
-        return mi_scalar_pair_mc(&joint, samples, seed);
+        return mi_scalar_pair_mc(&joint, samples, seed, ctrl);
     }
     let nx = x.len();
     let xs: Vec<usize> = (0..nx).collect();
@@ -320,7 +354,7 @@ pub fn mutual_information(
             dims: Some(ys),
         },
     ];
-    expectation(&joint, &terms, integral, seed)
+    expectation(&joint, &terms, integral, seed, ctrl)
 }
 
 /// Per-component constants of the fused kernel for the MI of two scalar variables.
@@ -447,17 +481,18 @@ fn pair_components(g: &Gmm) -> (Vec<PairComponent>, Vec<f64>) {
 /// marginal densities evaluated in one pass per draw: the same integral as the general
 /// path, about three times faster. Draws come in chunks with their own streams, so the
 /// value does not depend on the number of threads.
-fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64) -> Result<f64> {
+fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64, ctrl: &Control) -> Result<f64> {
     Integral::MonteCarlo { samples }.validate(2)?;
     let (comps, cum) = pair_components(g);
     let n_chunks = samples.div_ceil(CHUNK_ROWS);
     let sums: Vec<f64> = (0..n_chunks)
         .into_par_iter()
         .map(|ci| {
+            ctrl.check()?;
             let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-            pair_chunk(&comps, &cum, seed, ci, rows)
+            Ok(pair_chunk(&comps, &cum, seed, ci, rows))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let value = sums.iter().sum::<f64>() / samples as f64;
     if !value.is_finite() {
         return Err(Error::Numerical(
@@ -477,6 +512,7 @@ pub fn conditional_mutual_information(
     z: &[usize],
     integral: &Integral,
     seed: u64,
+    ctrl: &Control,
 ) -> Result<f64> {
     check_blocks(g.dim(), &[("x", x), ("y", y), ("z", z)])?;
     let all = concat(&[x, y, z]);
@@ -509,21 +545,27 @@ pub fn conditional_mutual_information(
             dims: Some(yz),
         },
     ];
-    expectation(&joint, &terms, integral, seed)
+    expectation(&joint, &terms, integral, seed, ctrl)
 }
 
 /// Differential entropy `H = -E[ln p(v)]` of the whole model.
-pub fn entropy(g: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
+pub fn entropy(g: &Gmm, integral: &Integral, seed: u64, ctrl: &Control) -> Result<f64> {
     let terms = [Term {
         coef: -1.0,
         model: g.clone(),
         dims: None,
     }];
-    expectation(g, &terms, integral, seed)
+    expectation(g, &terms, integral, seed, ctrl)
 }
 
 /// `KL(p || q) = E_p[ln p - ln q]` for two mixtures of the same dimension.
-pub fn kl_divergence(p: &Gmm, q: &Gmm, integral: &Integral, seed: u64) -> Result<f64> {
+pub fn kl_divergence(
+    p: &Gmm,
+    q: &Gmm,
+    integral: &Integral,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<f64> {
     if p.dim() != q.dim() {
         return Err(Error::arg(
             "y",
@@ -542,7 +584,7 @@ pub fn kl_divergence(p: &Gmm, q: &Gmm, integral: &Integral, seed: u64) -> Result
             dims: None,
         },
     ];
-    expectation(p, &terms, integral, seed)
+    expectation(p, &terms, integral, seed, ctrl)
 }
 
 #[cfg(test)]
@@ -597,6 +639,7 @@ mod tests {
                 &[1],
                 &Integral::Quadrature { order: None },
                 0,
+                &Control::new(),
             )
             .unwrap();
             assert!((q - truth).abs() < 1e-10, "rho={rho}: {q} vs {truth}");
@@ -613,6 +656,7 @@ mod tests {
             &[1],
             &Integral::MonteCarlo { samples: 100_000 },
             3,
+            &Control::new(),
         )
         .unwrap();
         // The integrand's standard deviation is below 1 for rho = 0.6, so the MC standard
@@ -630,14 +674,22 @@ mod tests {
             vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
         )
         .unwrap();
-        let q =
-            mutual_information(&g, &[0], &[1], &Integral::Quadrature { order: None }, 0).unwrap();
+        let q = mutual_information(
+            &g,
+            &[0],
+            &[1],
+            &Integral::Quadrature { order: None },
+            0,
+            &Control::new(),
+        )
+        .unwrap();
         let mc = mutual_information(
             &g,
             &[0],
             &[1],
             &Integral::MonteCarlo { samples: 400_000 },
             1,
+            &Control::new(),
         )
         .unwrap();
         // MC standard error ~ 1/sqrt(4e5) = 0.0016 (integrand sd ~ 1); allow 5.
@@ -652,9 +704,10 @@ mod tests {
         // order (x, y, z): var x 1, var y 3, var z 2, cov(x,y)=1, cov(x,z)=1, cov(y,z)=2
         let g = Gmm::new(3, vec![1.0], vec![0.0; 3], cov).unwrap();
         let q = Integral::Quadrature { order: None };
-        let cmi = conditional_mutual_information(&g, &[0], &[1], &[2], &q, 0).unwrap();
+        let cmi =
+            conditional_mutual_information(&g, &[0], &[1], &[2], &q, 0, &Control::new()).unwrap();
         assert!(cmi.abs() < 1e-10, "{cmi}");
-        let mi = mutual_information(&g, &[0], &[1], &q, 0).unwrap();
+        let mi = mutual_information(&g, &[0], &[1], &q, 0, &Control::new()).unwrap();
         assert!((mi + 0.5 * (1.0 - 1.0 / 3.0f64).ln()).abs() < 1e-10);
     }
 
@@ -664,9 +717,22 @@ mod tests {
         let q = Gmm::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
         // KL(N(0,1)||N(1,4)) = ln 2 + (1 + 1)/8 - 1/2
         let truth = 2f64.ln() + 2.0 / 8.0 - 0.5;
-        let k = kl_divergence(&p, &q, &Integral::Quadrature { order: None }, 0).unwrap();
+        let k = kl_divergence(
+            &p,
+            &q,
+            &Integral::Quadrature { order: None },
+            0,
+            &Control::new(),
+        )
+        .unwrap();
         assert!((k - truth).abs() < 1e-12);
-        let h = entropy(&q, &Integral::Quadrature { order: None }, 0).unwrap();
+        let h = entropy(
+            &q,
+            &Integral::Quadrature { order: None },
+            0,
+            &Control::new(),
+        )
+        .unwrap();
         assert!(
             (h - 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 4.0).ln()).abs() < 1e-12
         );
@@ -688,6 +754,7 @@ mod tests {
             &[3, 4, 5, 6],
             &Integral::Quadrature { order: None },
             0,
+            &Control::new(),
         );
         assert!(matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "integral"));
     }
@@ -704,7 +771,7 @@ mod tests {
             vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
         )
         .unwrap();
-        let fused = mi_scalar_pair_mc(&g, 400_000, 9).unwrap();
+        let fused = mi_scalar_pair_mc(&g, 400_000, 9, &Control::new()).unwrap();
         let terms = [
             Term {
                 coef: 1.0,
@@ -722,18 +789,76 @@ mod tests {
                 dims: Some(vec![1]),
             },
         ];
-        let general =
-            expectation(&g, &terms, &Integral::MonteCarlo { samples: 400_000 }, 9).unwrap();
-        let quad = mutual_information(&g, &[0], &[1], &Integral::Quadrature { order: Some(96) }, 0)
-            .unwrap();
+        let general = expectation(
+            &g,
+            &terms,
+            &Integral::MonteCarlo { samples: 400_000 },
+            9,
+            &Control::new(),
+        )
+        .unwrap();
+        let quad = mutual_information(
+            &g,
+            &[0],
+            &[1],
+            &Integral::Quadrature { order: Some(96) },
+            0,
+            &Control::new(),
+        )
+        .unwrap();
         // Integrand sd < 1.5: MC standard error < 0.0024 each; 4 of them for the
         // difference of two independent estimates (sqrt 2 x 0.0024 x 4 < 0.014).
         assert!((fused - general).abs() < 0.014, "{fused} vs {general}");
         assert!((fused - quad).abs() < 0.01, "{fused} vs {quad}");
         // Single Gaussian: the integrand is exactly quadratic, MC error ~ 1/sqrt(n).
         let one = gauss(0.6);
-        let v = mi_scalar_pair_mc(&one, 200_000, 1).unwrap();
+        let v = mi_scalar_pair_mc(&one, 200_000, 1, &Control::new()).unwrap();
         assert!((v + 0.5 * (1.0f64 - 0.36).ln()).abs() < 0.01);
+    }
+
+    #[test]
+    fn refuses_an_order_whose_node_matrix_would_not_fit() {
+        // order^2 doubles for the Golub-Welsch matrix: 1e5 used to abort on 80 GB.
+        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let q = Integral::Quadrature {
+            order: Some(100_000),
+        };
+        let r = entropy(&g, &q, 0, &Control::new());
+        assert!(
+            matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "quadrature_order")
+        );
+        let ok = Integral::Quadrature {
+            order: Some(MAX_QUADRATURE_ORDER),
+        };
+        assert!(ok.validate(1).is_ok());
+    }
+
+    #[test]
+    fn a_cancelled_control_stops_every_integral() {
+        // Sizes that would take minutes: each path must see the flag at its first chunk.
+        let c = Control::new();
+        c.cancel();
+        let mc = Integral::MonteCarlo {
+            samples: MAX_MC_SAMPLES,
+        };
+        let t0 = std::time::Instant::now();
+        let pair = mutual_information(&gauss(0.5), &[0], &[1], &mc, 0, &c);
+        assert_eq!(pair, Err(Error::Cancelled));
+        let g3 = Gmm::new(3, vec![1.0], vec![0.0; 3], {
+            let mut s = vec![0.0; 9];
+            s[0] = 1.0;
+            s[4] = 1.0;
+            s[8] = 1.0;
+            s
+        })
+        .unwrap();
+        assert_eq!(entropy(&g3, &mc, 0, &c), Err(Error::Cancelled));
+        let quad = Integral::Quadrature { order: Some(99) };
+        assert_eq!(
+            conditional_mutual_information(&g3, &[0], &[1], &[2], &quad, 0, &c),
+            Err(Error::Cancelled)
+        );
+        assert!(t0.elapsed().as_secs_f64() < 1.0, "{:?}", t0.elapsed());
     }
 
     #[test]
@@ -744,8 +869,8 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        let a = one.install(|| mutual_information(&g, &[0], &[1], &i, 5).unwrap());
-        let b = mutual_information(&g, &[0], &[1], &i, 5).unwrap();
+        let a = one.install(|| mutual_information(&g, &[0], &[1], &i, 5, &Control::new()).unwrap());
+        let b = mutual_information(&g, &[0], &[1], &i, 5, &Control::new()).unwrap();
         assert_eq!(a.to_bits(), b.to_bits());
     }
 }

@@ -11,6 +11,7 @@ use crate::control::Control;
 use crate::discrete;
 use crate::error::{Error, Result};
 use crate::estimator::{self, EstimatorOptions, Quantity};
+use crate::select::Warning;
 
 /// Which estimator a pair needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,8 @@ pub struct PairResult {
     pub values: Vec<f64>,
     /// Selected number of components (joint estimator only).
     pub n_components: Option<usize>,
+    /// The estimator's warnings for this pair (as the single-pair estimate raises them).
+    pub warnings: Vec<Warning>,
 }
 
 impl PairResult {
@@ -82,6 +85,7 @@ impl PairResult {
             std,
             values,
             n_components: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -110,6 +114,7 @@ fn one(
                 std: e.std(),
                 values: e.values(),
                 n_components: Some(e.selection.k),
+                warnings: e.warnings,
             })
         }
         PairKind::Categorical => {
@@ -134,6 +139,7 @@ fn one(
                     std: if opts.n_bootstrap > 1 { 0.0 } else { f64::NAN },
                     values: vec![0.0; opts.n_bootstrap],
                     n_components: None,
+                    warnings: Vec::new(),
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
@@ -144,6 +150,7 @@ fn one(
                 std,
                 values: e.values,
                 n_components: None,
+                warnings: e.warnings,
             })
         }
         PairKind::Discrete => {

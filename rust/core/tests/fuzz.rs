@@ -146,7 +146,7 @@ proptest! {
         if g.dim() >= 2 {
             let integral = if quad { Integral::Quadrature { order: Some(8) } }
                            else { Integral::MonteCarlo { samples: 500 } };
-            match mutual_information(&g, &[0], &[1], &integral, seed) {
+            match mutual_information(&g, &[0], &[1], &integral, seed, &gmmi_core::Control::new()) {
                 Ok(v) => prop_assert!(v.is_finite()),
                 Err(Error::Numerical(_)) => {}
                 Err(e) => prop_assert!(false, "unexpected error {e}"),

@@ -4,9 +4,8 @@
 //! the GIL, run the core on a Rayon pool of the requested size, and turn every error (and
 //! any panic) into a Python exception.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use gmmi_core::em::{self, Data, EmOptions};
 use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
@@ -18,7 +17,9 @@ use gmmi_core::{categorical, discrete, rng, Error, Gmm};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyArithmeticError, PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyArithmeticError, PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -46,12 +47,7 @@ fn run<T: Send>(
     f: impl FnOnce() -> gmmi_core::Result<T> + Send,
 ) -> PyResult<T> {
     let pool = pool(n_jobs)?;
-    let out = py.detach(move || {
-        catch_unwind(AssertUnwindSafe(|| match &pool {
-            Some(p) => p.install(f),
-            None => f(),
-        }))
-    });
+    let out = py.detach(move || catch_unwind(AssertUnwindSafe(|| pool.install(f))));
     match out {
         Ok(r) => r.map_err(to_py),
         Err(payload) => {
@@ -68,27 +64,130 @@ fn run<T: Send>(
     }
 }
 
-fn pool(n_jobs: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let Some(n) = n_jobs else { return Ok(None) };
-    if n == 0 {
-        return Err(PyValueError::new_err("n_jobs: must be at least 1"));
+/// How many thread pools are kept alive between calls: the most recently used sizes. A call
+/// with another size builds a pool and drops the least recently used one (its threads exit
+/// once no running call holds it), so a process holds at most this many pools' threads.
+const POOL_CACHE: usize = 2;
+
+/// Threads per pool at most, as a multiple of the cores: more only adds overhead, and results
+/// do not depend on the thread count, so a larger `n_jobs` is clamped to this.
+const MAX_THREADS_PER_CORE: usize = 4;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The largest pool built: `MAX_THREADS_PER_CORE` threads per core, at least 8.
+fn max_threads() -> usize {
+    (cores() * MAX_THREADS_PER_CORE).max(8)
+}
+
+/// Threads of the pool for `n_jobs` (`None`: `RAYON_NUM_THREADS` if set, else every core).
+fn pool_size(n_jobs: Option<usize>) -> PyResult<usize> {
+    let n = match n_jobs {
+        Some(0) => return Err(PyValueError::new_err("n_jobs: must be at least 1")),
+        Some(n) => n,
+        None => std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(cores),
+    };
+    Ok(n.min(max_threads()))
+}
+
+/// The pools of this process, most recently used first, and the process they belong to.
+struct Pools {
+    pid: u32,
+    recent: Vec<(usize, Arc<rayon::ThreadPool>)>,
+}
+
+static POOLS: Mutex<Pools> = Mutex::new(Pools {
+    pid: 0,
+    recent: Vec::new(),
+});
+
+/// Forgets the pools of a parent process. A forked child inherits the pool objects but not
+/// their threads, so installing work on them would wait forever, and dropping them could
+/// wait on locks held by threads that do not exist in the child: they are leaked instead
+/// (a few hundred bytes each), and the child builds its own pools on first use.
+fn forget_parent_pools(p: &mut Pools) {
+    let pid = std::process::id();
+    if p.pid != pid {
+        for (_, pool) in p.recent.drain(..) {
+            std::mem::forget(pool);
+        }
+        p.pid = pid;
     }
-    let mut map = POOLS
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .map_err(|_| PyRuntimeError::new_err("thread pool cache poisoned"))?;
-    if let Some(p) = map.get(&n) {
-        return Ok(Some(p.clone()));
+}
+
+/// Every call runs on a pool of this module (never on Rayon's global pool, which cannot be
+/// rebuilt after a fork). `pool` runs with the GIL held, and `os.fork` holds the GIL, so no
+/// thread of this process is inside this lock when it forks.
+fn pool(n_jobs: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
+    let n = pool_size(n_jobs)?;
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    forget_parent_pools(&mut pools);
+    if let Some(i) = pools.recent.iter().position(|(m, _)| *m == n) {
+        let entry = pools.recent.remove(i);
+        let p = entry.1.clone();
+        pools.recent.insert(0, entry);
+        return Ok(p);
     }
     let p = Arc::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
+            .thread_name(|i| format!("gmmi-{i}"))
             .build()
             .map_err(|e| PyRuntimeError::new_err(format!("could not start {n} threads: {e}")))?,
     );
-    map.insert(n, p.clone());
-    Ok(Some(p))
+    pools.recent.insert(0, (n, p.clone()));
+    pools.recent.truncate(POOL_CACHE);
+    Ok(p)
+}
+
+/// Copies of the data an estimate may hold at once (the input's copy, the standardised
+/// data, cross-validation folds, a resampled fit's buffers), measured at 7 to 8.5 for the
+/// joint estimator; the check below asks for this many with some margin.
+const WORKING_COPIES: usize = 10;
+
+/// Checks, before any work, that the working memory of a computation on `rows` rows of
+/// `cols` values can be allocated: `WORKING_COPIES` copies of the data and one row weight
+/// per row for each thread. The memory is reserved and released at once (the pages are
+/// never touched), so a request beyond the address space or the memory limit becomes a
+/// `MemoryError` naming `arg` instead of a failed allocation, which aborts the process, in
+/// the middle of the computation.
+fn check_working_memory(
+    arg: &str,
+    rows: usize,
+    cols: usize,
+    n_jobs: Option<usize>,
+) -> PyResult<()> {
+    let threads = pool_size(n_jobs)?;
+    let values = rows
+        .saturating_mul(cols.max(1))
+        .saturating_mul(WORKING_COPIES)
+        .saturating_add(rows.saturating_mul(threads));
+    reserve_or_fail(
+        arg,
+        rows,
+        cols,
+        values.saturating_mul(std::mem::size_of::<f64>()),
+    )
+}
+
+/// `MemoryError` naming `arg` unless `bytes` can be allocated (then released at once).
+fn reserve_or_fail(arg: &str, rows: usize, cols: usize, bytes: usize) -> PyResult<()> {
+    let mut probe: Vec<u8> = Vec::new();
+    if probe.try_reserve_exact(bytes).is_err() {
+        return Err(PyMemoryError::new_err(format!(
+            "{arg}: {rows} rows x {cols} columns need about {:.1} GiB of working memory, which \
+             could not be allocated (memory or address-space limit); use a random subset of \
+             the rows (the bootstrap error shrinks as 1/sqrt(n): a subset loses little)",
+            bytes as f64 / (1u64 << 30) as f64
+        )));
+    }
+    Ok(())
 }
 
 /// The rows of `a` for a model of dimension `dim`: a column count that differs is an error
@@ -255,6 +354,9 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        // The output has a value per row and component (and a working copy).
+        let (n, k) = (x.as_array().nrows(), self.0.n_components());
+        reserve_or_fail("X", n, k, n.saturating_mul(k).saturating_mul(2 * 8))?;
         let v = rows_for(&x, self.0.dim())?;
         let n = v.len() / self.0.dim();
         let out = run(py, None, || self.0.component_log_densities(&v))?;
@@ -267,6 +369,9 @@ impl Mixture {
         py: Python<'py>,
         x: PyReadonlyArray2<'_, f64>,
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        // The output has a value per row and component (and a working copy).
+        let (n, k) = (x.as_array().nrows(), self.0.n_components());
+        reserve_or_fail("X", n, k, n.saturating_mul(k).saturating_mul(2 * 8))?;
         let v = rows_for(&x, self.0.dim())?;
         let n = v.len() / self.0.dim();
         let out = run(py, None, || self.0.responsibilities(&v))?;
@@ -327,6 +432,10 @@ fn initial_mixture(
     scale: Option<f64>,
     seed: u64,
 ) -> PyResult<Mixture> {
+    // A copy of the data and a responsibility per row and component.
+    let (n, d) = x.as_array().dim();
+    let values = n.saturating_mul(d.saturating_add(n_components));
+    reserve_or_fail("X", n, d, values.saturating_mul(2 * 8))?;
     let (v, d) = rows(&x);
     let method: InitMethod = init.parse().map_err(to_py)?;
     run(py, None, || {
@@ -366,6 +475,8 @@ fn em_fit<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shape = x.as_array().dim();
+    check_working_memory("X", shape.0, shape.1, n_jobs)?;
     let (v, d) = rows(&x);
     let val = valid.as_ref().map(rows).map(|(v, _)| v);
     let opts = EmOptions {
@@ -629,6 +740,11 @@ fn estimate<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shape = data.as_array().dim();
+    // With n_components fixed, an initialisation holds a responsibility per row and
+    // component (the search starts at K = 1 and stops early, so it is not counted).
+    let k = options.0.select.fixed_components.unwrap_or(0);
+    check_working_memory("x", shape.0, shape.1.saturating_add(k), n_jobs)?;
     let (v, d) = rows(&data);
     let opts = &options.0;
     let quantity = match kind {
@@ -665,12 +781,15 @@ fn estimate<'py>(
     estimate_dict(py, e)
 }
 
-/// MI, conditional MI or entropy of a given mixture (no fitting).
+/// MI, conditional MI or entropy of a given mixture (no fitting); `control` cancels it.
 #[pyfunction]
-#[pyo3(signature = (mixture, kind, x_cols, y_cols, z_cols, integral, mc_samples, quadrature_order, seed))]
+#[pyo3(signature = (
+    mixture, kind, x_cols, y_cols, z_cols, integral, mc_samples, quadrature_order, seed,
+    n_jobs=None, control=None
+))]
 #[allow(clippy::too_many_arguments)]
-fn model_quantity(
-    py: Python<'_>,
+fn model_quantity<'py>(
+    py: Python<'py>,
     mixture: &Mixture,
     kind: &str,
     x_cols: Vec<usize>,
@@ -680,18 +799,23 @@ fn model_quantity(
     mc_samples: usize,
     quadrature_order: Option<usize>,
     seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
 ) -> PyResult<f64> {
     let integral = parse_integral(integral, mc_samples, quadrature_order)?;
     let g = &mixture.0;
     let seed = rng::derive(seed, rng::Purpose::MonteCarlo, 0, 0);
+    let ctrl = ctrl_of(control);
     match kind {
-        "mi" => run(py, None, || {
-            integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed)
+        "mi" => run(py, n_jobs, || {
+            integrate::mutual_information(g, &x_cols, &y_cols, &integral, seed, &ctrl)
         }),
-        "cmi" => run(py, None, || {
-            integrate::conditional_mutual_information(g, &x_cols, &y_cols, &z_cols, &integral, seed)
+        "cmi" => run(py, n_jobs, || {
+            integrate::conditional_mutual_information(
+                g, &x_cols, &y_cols, &z_cols, &integral, seed, &ctrl,
+            )
         }),
-        "entropy" => run(py, None, || integrate::entropy(g, &integral, seed)),
+        "entropy" => run(py, n_jobs, || integrate::entropy(g, &integral, seed, &ctrl)),
         other => Err(PyValueError::new_err(format!(
             "kind: unknown quantity {other:?}"
         ))),
@@ -713,6 +837,8 @@ fn estimate_categorical<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shape = data.as_array().dim();
+    check_working_memory("x", shape.0, shape.1 + 1, n_jobs)?;
     let (v, d) = rows(&data);
     let labels = codes(&labels, "y")?;
     let opts = &options.0;
@@ -776,6 +902,7 @@ fn estimate_discrete<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    check_working_memory("x", a.len()?, 2, n_jobs)?;
     let a = codes(&a, "x")?;
     let b = codes(&b, "y")?;
     let ctrl = ctrl_of(control);
@@ -788,10 +915,16 @@ fn estimate_discrete<'py>(
         Array1::from_vec(e.values.clone()).into_pyarray(py),
     )?;
     out.set_item("full_value", e.full_value)?;
-    let table: Vec<i64> = e.table.iter().map(|&v| v as i64).collect();
+    // The non-empty cells only (row-major): a dense table of two ID-like columns would not
+    // fit in memory. Python builds the dense table when it is small.
+    let cells: Vec<i64> = e
+        .cells
+        .iter()
+        .flat_map(|&(i, j, c)| [i as i64, j as i64, c as i64])
+        .collect();
     out.set_item(
-        "table",
-        Array2::from_shape_vec((na, nb), table)
+        "cells",
+        Array2::from_shape_vec((e.cells.len(), 3), cells)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
             .into_pyarray(py),
     )?;
@@ -817,6 +950,15 @@ fn estimate_pairs<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyList>> {
+    // Two copies of all the columns, and every thread works on one pair (two columns) at a
+    // time with the working memory of one estimate.
+    let n = continuous.as_array().nrows().max(codes.as_array().nrows());
+    let cols = continuous.as_array().ncols() + codes.as_array().ncols();
+    let values = n.saturating_mul(cols).saturating_mul(2).saturating_add(
+        n.saturating_mul(2 * WORKING_COPIES + 1)
+            .saturating_mul(pool_size(n_jobs)?),
+    );
+    reserve_or_fail("A", n, cols, values.saturating_mul(8))?;
     let (cont, nc) = rows(&continuous);
     let n = continuous.as_array().nrows();
     let code_view = codes.as_array();
@@ -878,6 +1020,7 @@ fn estimate_pairs<'py>(
                 d.set_item("std", p.std)?;
                 d.set_item("values", p.values)?;
                 d.set_item("n_components", p.n_components)?;
+                d.set_item("warnings", warnings_list(py, &p.warnings)?)?;
                 list.append(d)?;
             }
             Err(e) => list.append(e.to_string())?,
