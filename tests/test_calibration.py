@@ -27,7 +27,7 @@ def test_presets_come_from_the_core_and_differ_where_documented():
     # gmmi's own: only the start, the tolerance rule, the bootstrap and the summary differ.
     differ = {k for k in pub if pub[k] != ours[k]}
     assert differ == {"init", "auto_threshold", "bootstrap_neighbours", "bias_correction"}
-    with pytest.raises(ValueError, match="^preset"):
+    with pytest.raises(ValueError, match=r"^preset"):
         preset_options("paper")
 
 
