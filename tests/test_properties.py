@@ -125,17 +125,21 @@ def test_invariant_under_affine_maps(seed, rho, kind, a, b, sign, c, d):
     # rounding (relative error ~ eps (1 + |b| / (a sd(x))) < 1e-11 here). Usually every
     # number is then equal to ~1e-14, but EM can amplify that rounding in a poorly
     # determined fit (seen: a 2% component, one replicate off by 6e-4, the mean by 1e-4 =
-    # 0.002 std): the estimates must agree to 0.1 std, far inside the statistical noise.
+    # 0.002 std), and gmmi's bootstrap makes discrete choices on near ties (each replicate
+    # keeps the K with the best out-of-bag score): a rounding-level flip of one of the 8
+    # replicates moves the bias-corrected estimate (2 full - mean) by a quarter of the gap
+    # between its two candidates' values (seen: 0.13 std). The estimates must agree to
+    # 0.3 std, still far inside the statistical noise.
     # Quadrature (mirror-symmetric nodes) covers both signs; Monte Carlo draws are not
     # mirrored, so with a < 0 the MC estimates agree within noise only (3 combined std).
     p = gmmi.mutual_information(x, y, random_state=seed, integral="quadrature", **FAST)
     q = gmmi.mutual_information(u, v, random_state=seed, integral="quadrature", **FAST)
     assert p.n_components == q.n_components
-    assert abs(p.mean - q.mean) <= 0.1 * p.std + EXACT
+    assert abs(p.mean - q.mean) <= 0.3 * p.std + EXACT
     r = gmmi.mutual_information(x, y, random_state=seed, **FAST)
     s = gmmi.mutual_information(u, v, random_state=seed, **FAST)
     if sign > 0:
-        assert abs(r.mean - s.mean) <= 0.1 * r.std + EXACT
+        assert abs(r.mean - s.mean) <= 0.3 * r.std + EXACT
     else:
         assert within_noise(r, s)
 

@@ -478,7 +478,7 @@ def mutual_information(
         non-improving K tolerated (1), minimal improvement (1e-5), largest K (50).
     threshold_fit : float, optional
         EM stops when the mean log-likelihood per sample changes by less than this. Default
-        (gmmi preset): ``min(1e-5, 0.01 / n)`` on ``n`` rows, so that fits stop well within
+        (gmmi preset): ``min(1e-5, 0.1 / n)`` on ``n`` rows, so that fits stop well within
         the data's statistical precision at every n; a value given here is used at every n
         (the published preset: 1e-5).
     reg_covar : float, optional

@@ -219,17 +219,21 @@ pub struct Selection {
     pub warm_start: Gmm,
     /// Warnings for the user.
     pub warnings: Vec<Warning>,
-    /// Standard error of the selected K's metric: the standard deviation of the warm
-    /// start's log-density over the rows of the fold it was validated on, divided by the
-    /// square root of their number (for `aic` / `bic`, in those units: times `2 n`). The
-    /// noise scale for comparing the metrics of neighbouring K.
-    pub metric_se: f64,
+    /// For every record (in order), the standard error of the difference between its
+    /// metric and the selected K's: the standard deviation over the rows of the selected
+    /// warm start's validation fold of the difference of the two warm starts' log-densities,
+    /// divided by the square root of their number (for `aic` / `bic`, in those units: times
+    /// `2 n`); NaN for the selected K and for a K without a fit. The noise scale for
+    /// comparing neighbouring K: the two scores are computed on largely the same rows, so
+    /// the paired difference is far less noisy than either score.
+    pub metric_se: Vec<f64>,
 }
 
 /// A neighbouring K enters the bootstrap's re-choice only when its metric is within this
 /// many standard errors ([`Selection::metric_se`]) of the selected K's: a K the held-out
-/// data reject by more than that would not be chosen on another data set from the same
-/// source, and refitting it on every replicate would only cost time.
+/// data reject by more than that would rarely be chosen on another data set from the same
+/// source, and refitting it on every replicate would only add time and the occasional
+/// degenerate refit.
 pub const NEIGHBOUR_SE: f64 = 3.0;
 
 impl Selection {
@@ -250,7 +254,6 @@ impl Selection {
             .iter()
             .find(|r| r.k == self.k)
             .map_or(f64::NEG_INFINITY, |r| r.metric);
-        let margin = n_se * self.metric_se;
         let farthest = self
             .records
             .iter()
@@ -262,15 +265,13 @@ impl Selection {
                 let Some(k) = k.filter(|&k| k >= 1) else {
                     continue;
                 };
-                let close =
-                    |r: &&KRecord| r.k == k && (margin.is_infinite() || r.metric >= best - margin);
-                if let Some(g) = self
-                    .records
-                    .iter()
-                    .find(close)
-                    .and_then(|r| r.warm_start.clone())
-                {
-                    out.push(g);
+                let Some(i) = self.records.iter().position(|r| r.k == k) else {
+                    continue;
+                };
+                let r = &self.records[i];
+                let close = n_se.is_infinite() || r.metric >= best - n_se * self.metric_se[i];
+                if let (true, Some(g)) = (close, &r.warm_start) {
+                    out.push(g.clone());
                 }
             }
         }
@@ -632,7 +633,7 @@ pub fn select(
             ),
         });
     }
-    let metric_se = metric_standard_error(rec, &warm_start, &splits, opts.metric, n)?;
+    let metric_se = metric_standard_errors(&records, rec, &warm_start, &splits, opts.metric, n)?;
     Ok(Selection {
         records,
         k,
@@ -643,26 +644,38 @@ pub fn select(
 }
 
 /// See [`Selection::metric_se`].
-fn metric_standard_error(
+fn metric_standard_errors(
+    records: &[KRecord],
     rec: &KRecord,
     warm: &Gmm,
     splits: &[(Vec<f64>, Vec<f64>)],
     metric: Metric,
     n: usize,
-) -> Result<f64> {
+) -> Result<Vec<f64>> {
     let n_f = splits.len();
     let row = &rec.fold_scores[rec.best_init * n_f..(rec.best_init + 1) * n_f];
     let fold = (0..n_f)
         .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
         .unwrap_or(0);
-    let ld = warm.log_density(&splits[fold].1)?;
-    let (_, sd) = crate::bootstrap::mean_std(&ld);
-    let se = sd / (ld.len() as f64).sqrt();
-    let se = if se.is_finite() { se } else { f64::INFINITY };
-    Ok(match metric {
-        Metric::Valid => se,
-        Metric::Aic | Metric::Bic => se * 2.0 * n as f64,
-    })
+    let valid = &splits[fold].1;
+    let base = warm.log_density(valid)?;
+    let scale = match metric {
+        Metric::Valid => 1.0,
+        Metric::Aic | Metric::Bic => 2.0 * n as f64,
+    };
+    records
+        .iter()
+        .map(|r| match &r.warm_start {
+            Some(g) if r.k != rec.k => {
+                let other = g.log_density(valid)?;
+                let diff: Vec<f64> = base.iter().zip(&other).map(|(a, b)| a - b).collect();
+                let (_, sd) = crate::bootstrap::mean_std(&diff);
+                let se = scale * sd / (diff.len() as f64).sqrt();
+                Ok(if se.is_finite() { se } else { f64::INFINITY })
+            }
+            _ => Ok(f64::NAN),
+        })
+        .collect()
 }
 
 #[cfg(test)]
