@@ -342,7 +342,8 @@ def comparison(args: argparse.Namespace) -> None:
         "machine": machine(), "repeats": args.repeats, "quick": args.quick,
         "data_seed": DATA_SEED,
         "settings": {
-            "gmmi": {"random_state": 0, "n_jobs": None, **(QUICK if args.quick else {})},
+            "gmmi": {"random_state": 0, "n_jobs": None, "preset": args.preset,
+                     **(QUICK if args.quick else {})},
             "gmm-mi": "EstimateMI().fit_estimate(X)" + (
                 f" with MIDistParamHolder(n_bootstrap={QUICK['n_bootstrap']}, "
                 f"MC_samples={QUICK['mc_samples']})" if args.quick else ""),
@@ -365,8 +366,8 @@ def comparison(args: argparse.Namespace) -> None:
     for case, n in cases:
         X, truth = make(case, n)
         print(f"{case} n={n:,} ...", flush=True)
-        g = run_gmmi(X, args.repeats, args.quick)
-        g1 = run_gmmi(X, args.repeats, args.quick, n_jobs=1)
+        g = run_gmmi(X, args.repeats, args.quick, preset=args.preset)
+        g1 = run_gmmi(X, args.repeats, args.quick, n_jobs=1, preset=args.preset)
         k = run_ksg(X, args.repeats)
         p: dict[str, Any] | None = None
         if py is not None and n <= args.gmmmi_max_n:
@@ -417,7 +418,8 @@ def peak_rss_mib() -> float:
 def scaling_point(spec: dict[str, Any]) -> None:
     """One scaling point, run in a fresh child process; prints one JSON line."""
     X, _ = make("d5", spec["n"], seed=spec["seed"])
-    kw: dict[str, Any] = {"init": spec["init"], "n_jobs": spec["jobs"]}
+    kw: dict[str, Any] = {"init": spec["init"], "n_jobs": spec["jobs"],
+                          "preset": spec.get("preset", "gmmi")}
     if spec["mode"] == "fixed-K":
         kw["n_components"] = 5
     g = run_gmmi(X, 1, spec["quick"], **kw)
@@ -431,7 +433,8 @@ def scaling(args: argparse.Namespace) -> None:
     ns = tuple(n for n in ns if n <= args.max_n)
     meta = {"date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
             "machine": machine(), "versions": versions(), "quick": args.quick,
-            "init": args.init, "data": "d5", "data_seed": 1, "repeats": args.scaling_repeats,
+            "init": args.init, "preset": args.preset, "data": "d5", "data_seed": 1,
+            "repeats": args.scaling_repeats,
             "settings": {"random_state": 0, **(QUICK if args.quick else {})}}
     points = []
     for mode in ("fixed-K", "selection"):
@@ -440,7 +443,7 @@ def scaling(args: argparse.Namespace) -> None:
                 if jobs == 1 and n > args.max_n_single:
                     continue
                 spec = {"n": n, "mode": mode, "jobs": jobs, "init": args.init, "seed": 1,
-                        "quick": args.quick}
+                        "quick": args.quick, "preset": args.preset}
                 runs = []
                 for _ in range(args.scaling_repeats):
                     r = subprocess.run([sys.executable, str(Path(__file__).resolve()),
@@ -465,7 +468,7 @@ def scaling(args: argparse.Namespace) -> None:
         meta["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"scaling-{args.init}"
+    stem = f"scaling-{args.preset}" + (f"-{args.init}" if args.init else "")
     (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "points": points}, indent=2)
                                       + "\n")
     try:
@@ -531,10 +534,11 @@ def main() -> None:
                     help="largest n timed with n_jobs=1 in --scaling")
     ap.add_argument("--scaling-repeats", type=int, default=1,
                     help="subprocess runs per scaling point (median time)")
-    ap.add_argument("--init", default="random_sklearn",
-                    help="gmmi initialisation for --scaling (the published default, "
-                         "random_sklearn, can stall at the data mean at large n; "
-                         "kmeans does not)")
+    ap.add_argument("--init", default=None,
+                    help="gmmi initialisation for --scaling (default: the preset's; the "
+                         "published random_sklearn can stall at the data mean at large n)")
+    ap.add_argument("--preset", default="gmmi", choices=("gmmi", "published"),
+                    help="gmmi's option preset (default gmmi)")
     ap.add_argument("--scaling-point", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.scaling_point:

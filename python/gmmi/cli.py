@@ -56,11 +56,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     x, y = load_d5()
     if not args.quiet and not args.json:
+        which = "gmmi's defaults" if args.preset == "gmmi" else "the published defaults"
         print(f"gmmi {__version__} demo: the D5 mixture of Piras et al. (2023), n = {x.size}, "
-              "published defaults")
+              f"{which}")
     t0 = time.perf_counter()
     r = mutual_information(x, y, n_bootstrap=args.n_bootstrap, random_state=args.random_state,
-                           n_jobs=args.n_jobs, progress=_progress_default(args))
+                           n_jobs=args.n_jobs, progress=_progress_default(args),
+                           preset=args.preset)
     elapsed = time.perf_counter() - t0
     z = (r.mean - D5_MI) / r.std if r.std > 0 else math.nan
     extra = {
@@ -250,6 +252,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         n_components=args.n_components, n_bootstrap=args.n_bootstrap,
         mc_samples=args.mc_samples, integral=args.integral, selection=args.selection,
         init=args.init, base=base, random_state=args.random_state, n_jobs=args.n_jobs,
+        preset=args.preset,
         progress=_progress_default(args),
     )
     _print_result(r, args.json)
@@ -293,6 +296,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
         block_size=None, miller_madow=False,
         options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
+                 "preset": args.preset,
                  "integral": args.integral, "base": base, "random_state": args.random_state,
                  "n_jobs": args.n_jobs, "progress": _progress_default(args)})
     if args.out:
@@ -343,8 +347,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--n-bootstrap", type=int, default=50, metavar="N",
+        sp.add_argument("--n-bootstrap", type=int, default=None, metavar="N",
                         help="bootstrap replicates (default 50)")
+        sp.add_argument("--preset", choices=("gmmi", "published"), default="gmmi",
+                        help="option defaults: gmmi's (default; calibrated intervals) or the "
+                             "published method's (to reproduce Piras et al. 2023)")
         sp.add_argument("--random-state", type=int, default=0, metavar="SEED",
                         help="seed (default 0)")
         sp.add_argument("--n-jobs", type=int, default=None, metavar="N",
@@ -367,10 +374,14 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--discrete-y", action="store_true", help="y is categorical")
     est.add_argument("--n-components", type=int, default=None, metavar="K",
                      help="fix the number of components")
-    est.add_argument("--mc-samples", type=int, default=100_000, metavar="N")
-    est.add_argument("--integral", choices=("mc", "quadrature"), default="mc")
-    est.add_argument("--selection", choices=("valid", "aic", "bic"), default="valid")
-    est.add_argument("--init", choices=INITS, default="random_sklearn")
+    est.add_argument("--mc-samples", type=int, default=None, metavar="N",
+                     help="Monte Carlo draws per integral (default 100000)")
+    est.add_argument("--integral", choices=("mc", "quadrature"), default=None,
+                     help="default mc")
+    est.add_argument("--selection", choices=("valid", "aic", "bic"), default=None,
+                     help="default valid")
+    est.add_argument("--init", choices=INITS, default=None,
+                     help="default: the preset's (mixed for gmmi, random_sklearn published)")
     est.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     common(est)
     est.set_defaults(func=_cmd_estimate)
@@ -383,8 +394,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="columns (default: every pair of --a)")
     mat.add_argument("--discrete-a", action="store_true", help="--a columns are categorical")
     mat.add_argument("--discrete-b", action="store_true", help="--b columns are categorical")
-    mat.add_argument("--mc-samples", type=int, default=100_000, metavar="N")
-    mat.add_argument("--integral", choices=("mc", "quadrature"), default="mc")
+    mat.add_argument("--mc-samples", type=int, default=None, metavar="N",
+                     help="Monte Carlo draws per integral (default 100000)")
+    mat.add_argument("--integral", choices=("mc", "quadrature"), default=None,
+                     help="default mc")
     mat.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     mat.add_argument("--out", default=None, metavar="CSV", help="write a tidy CSV")
     mat.add_argument("--plot", default=None, metavar="PNG", help="write a heatmap")
