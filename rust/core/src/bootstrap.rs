@@ -500,6 +500,34 @@ mod tests {
     }
 
     #[test]
+    fn a_component_on_a_few_duplicated_rows_is_degenerate() {
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let (x, _) = g.sample(300, 7);
+        let counts = vec![1.0; 300];
+        assert!(!has_degenerate_component(&g, &x, &counts));
+        // A second component centred far from every row takes almost no responsibility:
+        // fewer than d + 2 = 4 rows' worth.
+        let spare = Gmm::new(
+            2,
+            vec![0.98, 0.02],
+            vec![0.0, 0.0, 30.0, 30.0],
+            vec![1.0, 0.5, 0.5, 1.0, 0.01, 0.0, 0.0, 0.01],
+        )
+        .unwrap();
+        assert!(has_degenerate_component(&spare, &x, &counts));
+        // A numerically singular component is degenerate whatever its support.
+        let flat = Gmm::new(
+            2,
+            vec![1.0],
+            vec![0.0, 0.0],
+            vec![1.0, 1.0, 1.0, 1.0 + 1e-12],
+        );
+        if let Ok(flat) = flat {
+            assert!(has_degenerate_component(&flat, &x, &counts));
+        }
+    }
+
+    #[test]
     fn counts_sum_to_n() {
         let mut r = rng::stream(0, Purpose::Bootstrap, 0, 0);
         let c = resample_counts(1000, &mut r);

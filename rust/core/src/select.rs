@@ -784,6 +784,34 @@ mod tests {
     }
 
     #[test]
+    fn neighbours_are_the_k_the_held_out_data_cannot_reject() {
+        // Three separated blobs: K = 3 is selected; K = 2 scores far worse (a blob merged
+        // into another), so it is a fallback but not a bootstrap candidate; K = 4 splits a
+        // Gaussian and scores about the same, so it is both.
+        let (x, _) = three_blobs().sample(1500, 4);
+        let opts = SelectOptions {
+            patience: 1,
+            ..Default::default()
+        };
+        let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
+        assert_eq!(s.k, 3);
+        let ks = |v: Vec<Gmm>| v.iter().map(Gmm::n_components).collect::<Vec<_>>();
+        assert_eq!(ks(s.neighbours(1)), vec![3, 2, 4]);
+        assert_eq!(ks(s.neighbours(usize::MAX)), vec![3, 2, 4, 1]);
+        let within = ks(s.neighbours_within(1, NEIGHBOUR_SE));
+        assert_eq!(within[0], 3);
+        assert!(!within.contains(&2), "{within:?}");
+        // The paired standard errors are finite and positive for the other K, NaN for K.
+        for (r, se) in s.records.iter().zip(&s.metric_se) {
+            assert!(if r.k == 3 {
+                se.is_nan()
+            } else {
+                *se > 0.0 && se.is_finite()
+            });
+        }
+    }
+
+    #[test]
     fn fixed_components_skips_the_search() {
         let (x, _) = three_blobs().sample(300, 4);
         let opts = SelectOptions {
