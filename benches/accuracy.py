@@ -599,6 +599,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     remaining = Counter((name, n) for name, n, _ in todo)
     done_cells = 0
     started = time.perf_counter()
+    # The commit and tree state when the run starts (the tree may change while it runs).
+    commit = _git("rev-parse", "HEAD") or "unknown"
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
 
     def progress(rec: dict[str, Any]) -> None:
         nonlocal done_cells
@@ -639,8 +642,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     summary = build_summary(runs, order)
     meta = {
         "gmmi_version": gmmi.__version__,
-        "git_commit": _git("rev-parse", "HEAD") or "unknown",
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_commit": commit,
+        "git_dirty": dirty,
         "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "argv": sys.argv,

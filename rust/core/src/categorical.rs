@@ -174,7 +174,13 @@ pub fn estimate(
         .collect::<Result<_>>()?;
     let full_models: Vec<Gmm> = fulls.iter().map(|f| f.model.clone()).collect();
     let mc_seed = |b: u64| rng::derive(opts.seed, Purpose::MonteCarlo, b, 0);
-    let full_value = categorical_mi(&full_models, &pi, &opts.integral, mc_seed(u64::MAX), ctrl)?;
+    let full_value = categorical_mi(
+        &full_models,
+        &pi,
+        &opts.full_integral(),
+        mc_seed(u64::MAX),
+        ctrl,
+    )?;
     // One replicate: every class resampled (stratified), refitted, and the MI of the set.
     let categorical_replicate = |b: usize, attempt: usize| -> Result<(f64, bool)> {
         let mut models = Vec::with_capacity(n_classes);

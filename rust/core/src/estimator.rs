@@ -129,6 +129,23 @@ pub struct EstimatorOptions {
     pub bias_correction: bool,
 }
 
+/// With bias correction the full-data value enters the estimate twice (`2 full - mean`), so
+/// its Monte Carlo error counts double; it is integrated with this many times the draws of a
+/// replicate, which makes that error no larger than one replicate's (an error the spread of
+/// the replicates already reports).
+pub const FULL_VALUE_DRAWS: usize = 4;
+
+impl EstimatorOptions {
+    /// The integral for the full-data value (see [`FULL_VALUE_DRAWS`]).
+    pub fn full_integral(&self) -> Integral {
+        if self.bias_correction && self.n_bootstrap >= 2 {
+            self.integral.with_more_draws(FULL_VALUE_DRAWS)
+        } else {
+            self.integral
+        }
+    }
+}
+
 /// See [`EstimatorOptions::auto_threshold`]: EM on `n` rows stops when the mean
 /// log-likelihood changes by less than `AUTO_THRESHOLD / n` (a total change of 0.1 nat;
 /// the published 1e-5 is that at n = 10,000, where its bootstrap spread matches the spread
@@ -599,7 +616,7 @@ fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning>
 /// values from one data set to the next, and it is the quantity whose bias the replicates
 /// estimate.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fit_and_bootstrap<F>(
+pub(crate) fn fit_and_bootstrap<F, G>(
     z: &[f64],
     d: usize,
     candidates: &[Gmm],
@@ -608,16 +625,18 @@ pub(crate) fn fit_and_bootstrap<F>(
     opts: &EstimatorOptions,
     ctrl: &Control,
     functional: F,
+    full_functional: G,
 ) -> Result<(em::EmFit, f64, Vec<Replicate>, usize)>
 where
     F: Fn(&Gmm, u64) -> Result<f64> + Sync,
+    G: Fn(&Gmm, u64) -> Result<f64>,
 {
     let data = Data::new(z, d);
     let full_seed = rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0);
     ctrl.add_total(1);
     let full = fit_first(&data, fallbacks, em_opts, ctrl)?;
     ctrl.task_done();
-    let mut full_value = functional(&full.model, full_seed)?;
+    let mut full_value = full_functional(&full.model, full_seed)?;
     let (reps, dropped) = bootstrap::run_selecting(
         z,
         d,
@@ -642,7 +661,7 @@ where
                 full_value
             } else {
                 match em::fit(&data, None, g, em_opts, Some(ctrl)) {
-                    Ok(f) => functional(&f.model, full_seed)?,
+                    Ok(f) => full_functional(&f.model, full_seed)?,
                     Err(Error::Numerical(_)) => continue,
                     Err(e) => return Err(e),
                 }
@@ -698,6 +717,9 @@ pub fn estimate(
     let selection = select::select(&z, d, &opts.select, &em_opts, opts.seed, ctrl)?;
     let functional =
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
+    let full_integral = opts.full_integral();
+    let full_functional =
+        |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &full_integral, seed, ctrl);
     let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
     let fallbacks = selection.neighbours(usize::MAX);
     let (full, full_value, replicates, dropped) = fit_and_bootstrap(
@@ -709,6 +731,7 @@ pub fn estimate(
         opts,
         ctrl,
         functional,
+        full_functional,
     )?;
     let mut warnings = selection.warnings.clone();
     if full.model.n_components() != selection.k {

@@ -55,6 +55,19 @@ pub enum Integral {
 }
 
 impl Integral {
+    /// The same integral with `factor` times the Monte Carlo draws (at most
+    /// [`MAX_MC_SAMPLES`]); quadrature is returned unchanged.
+    pub fn with_more_draws(&self, factor: usize) -> Integral {
+        match *self {
+            Integral::MonteCarlo { samples } => Integral::MonteCarlo {
+                samples: samples
+                    .saturating_mul(factor)
+                    .min(MAX_MC_SAMPLES.max(samples)),
+            },
+            q => q,
+        }
+    }
+
     /// Checks the integral's settings for a model of dimension `d`.
     pub fn validate(&self, d: usize) -> Result<()> {
         match *self {
