@@ -10,15 +10,17 @@ Switching is a one-line import change::
 
 The classes take the constructor and method arguments documented for the published package
 (Piras et al. 2023), with the same defaults and the same positional order, and compute with
-gmmi's core. This module is written from that documentation; it shares no code with the
-published package. What differs, and why:
+gmmi's core using ``preset="published"`` (the published method's bootstrap at a fixed K, the
+replicates' mean and percentile interval; not gmmi's own defaults, see
+:func:`gmmi.mutual_information`). This module is written from that documentation; it shares
+no code with the published package. What differs, and why:
 
 - **Two steps.** gmmi estimates in one call; here :meth:`EstimateMI.fit` runs the component
   search and the full-data fit (a gmmi call with ``n_bootstrap=0``), and
   :meth:`EstimateMI.estimate` runs the bootstrap at the selected number of components with
   the same seed. Both steps re-derive the warm start of that K from the seed, so
   ``fit`` + ``estimate`` gives exactly what :func:`gmmi.mutual_information` gives in one call
-  with ``random_state=est.random_state``.
+  with ``random_state=est.random_state`` and ``preset="published"``.
 - **Seeding.** ``EstimateMI(random_state=0)`` by default, so that two runs agree, as two runs
   of the published package do (it seeds its own generators). ``random_state=None`` draws a
   seed once, at construction, and stores it in ``random_state``.

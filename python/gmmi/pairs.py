@@ -379,8 +379,10 @@ def mi_matrix(
     miller_madow : bool
         Miller-Madow correction for discrete-discrete pairs.
     **options
-        Options of :func:`gmmi.mutual_information` (``n_bootstrap``, ``mc_samples``,
-        ``random_state``, ``n_jobs``, ``progress``, ``base``, ...).
+        Options of :func:`gmmi.mutual_information` (``preset``, ``n_bootstrap``,
+        ``mc_samples``, ``random_state``, ``n_jobs``, ``progress``, ``base``, ...); with the
+        default ``preset="gmmi"`` each cell is the bias-corrected estimate and its std
+        includes the choice of K.
 
     Returns
     -------
