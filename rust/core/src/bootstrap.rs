@@ -198,10 +198,12 @@ fn best_out_of_bag(
         .flat_map(|(r, _)| r.iter().copied())
         .collect();
     let data = Data::weighted(x, d, counts);
-    // Candidates are compared after EM to a 10x looser tolerance; only the one kept is
-    // then run to the full tolerance (the losers' last, slow iterations are skipped).
+    // Candidates are compared after EM to a 10x looser tolerance (and at most
+    // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance (the
+    // losers' last, slow iterations are skipped).
     let screen = EmOptions {
         threshold: em_opts.threshold * SCREEN_FACTOR,
+        max_iter: em_opts.max_iter.min(SCREEN_MAX_ITER),
         ..em_opts.clone()
     };
     // (score, degenerate, fit): a non-degenerate fit beats any degenerate one.
@@ -252,7 +254,8 @@ fn best_out_of_bag(
 /// n = 200): an artefact of the resample, whose duplicates real data do not have. The
 /// out-of-bag choice therefore prefers any candidate without such a component; when every
 /// candidate has one (the variables are deterministic functions of each other, say) the
-/// choice is by score as usual.
+/// choice is by score as usual. `g` is an EM fit on the rows of `x` with multiplicities
+/// `counts` (its weights are then the shares of the responsibilities).
 pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
     let d = g.dim();
     let singular = g.cholesky_factors().chunks_exact(d * d).any(|l| {
@@ -260,6 +263,16 @@ pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
     });
     if singular {
         return true;
+    }
+    // After EM on these rows a component's weight is its share of the count-weighted
+    // responsibilities (to within one iteration's change); each distinct row carries at most
+    // the largest count, so a weight of twice (d + 2) * that / total shows the support is
+    // large enough without computing the responsibilities.
+    let total: f64 = counts.iter().sum();
+    let max_count = counts.iter().copied().fold(0.0, f64::max);
+    let floor = 2.0 * (d + 2) as f64 * max_count / total;
+    if g.weights().iter().all(|&w| w >= floor) {
+        return false;
     }
     let distinct: Vec<f64> = x
         .chunks_exact(d)
@@ -282,6 +295,11 @@ pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
 
 /// See [`refit`]: candidates are screened with EM to this many times the tolerance.
 pub const SCREEN_FACTOR: f64 = 10.0;
+
+/// See [`refit`]: and at most this many EM iterations (a spare component of an overfitted
+/// candidate can make EM crawl for thousands of iterations; the comparison needs only its
+/// rough fit, and the candidate kept is then run to convergence).
+pub const SCREEN_MAX_ITER: usize = 100;
 
 /// How many times a bootstrap replicate whose refit fails numerically (a covariance loses
 /// positive definiteness on the resample, say) is redrawn before the estimate fails.
@@ -506,10 +524,11 @@ mod tests {
         let counts = vec![1.0; 300];
         assert!(!has_degenerate_component(&g, &x, &counts));
         // A second component centred far from every row takes almost no responsibility:
-        // fewer than d + 2 = 4 rows' worth.
+        // fewer than d + 2 = 4 rows' worth (its weight, 0.005, is what EM would give it
+        // with about 1.5 rows).
         let spare = Gmm::new(
             2,
-            vec![0.98, 0.02],
+            vec![0.995, 0.005],
             vec![0.0, 0.0, 30.0, 30.0],
             vec![1.0, 0.5, 0.5, 1.0, 0.01, 0.0, 0.0, 0.01],
         )
