@@ -191,12 +191,7 @@ fn best_out_of_bag(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
-    let oob: Vec<f64> = x
-        .chunks_exact(d)
-        .zip(counts)
-        .filter(|(_, &c)| c == 0.0)
-        .flat_map(|(r, _)| r.iter().copied())
-        .collect();
+    let oob = rows_where(x, d, counts, |c| c == 0.0);
     let data = Data::weighted(x, d, counts);
     // Candidates are compared after EM to a 10x looser tolerance (and at most
     // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance (the
@@ -274,12 +269,7 @@ pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
     if g.weights().iter().all(|&w| w >= floor) {
         return false;
     }
-    let distinct: Vec<f64> = x
-        .chunks_exact(d)
-        .zip(counts)
-        .filter(|(_, &c)| c > 0.0)
-        .flat_map(|(r, _)| r.iter().copied())
-        .collect();
+    let distinct = rows_where(x, d, counts, |c| c > 0.0);
     let Ok(resp) = g.responsibilities(&distinct) else {
         return true;
     };
@@ -291,6 +281,15 @@ pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
         }
     }
     support.iter().any(|&s| s < (d + 2) as f64)
+}
+
+/// The rows of `x` (row-major, `d` columns) whose count passes `keep`, row-major.
+fn rows_where(x: &[f64], d: usize, counts: &[f64], keep: impl Fn(f64) -> bool) -> Vec<f64> {
+    x.chunks_exact(d)
+        .zip(counts)
+        .filter(|(_, &c)| keep(c))
+        .flat_map(|(r, _)| r.iter().copied())
+        .collect()
 }
 
 /// See [`refit`]: candidates are screened with EM to this many times the tolerance.

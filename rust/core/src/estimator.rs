@@ -313,13 +313,17 @@ impl Estimate {
     /// full-data value minus the bootstrap estimate of its bias, `2 full - mean(replicates)`;
     /// otherwise the mean of the replicates (the full-data value without replicates).
     pub fn point(&self) -> f64 {
+        self.summary().0
+    }
+
+    /// [`Estimate::point`] and [`Estimate::std`] in one pass over the replicates.
+    pub fn summary(&self) -> (f64, f64) {
         summary(
             &self.values(),
             self.full_value,
             self.bias_correction,
             self.nonnegative,
         )
-        .0
     }
 
     /// The standard deviation (ddof 1) of the replicates; NaN with fewer than two.

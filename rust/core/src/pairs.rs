@@ -5,7 +5,6 @@
 
 use rayon::prelude::*;
 
-use crate::bootstrap::mean_std;
 use crate::categorical;
 use crate::control::Control;
 use crate::discrete;
@@ -79,9 +78,9 @@ pub struct PairResult {
 impl PairResult {
     /// Mean and std of the replicates (the full-data value when there are none).
     fn from_replicates(values: Vec<f64>, full_value: f64) -> Self {
-        let (mean, std) = mean_std(&values);
+        let (mean, std) = estimator::summary(&values, full_value, false, false);
         PairResult {
-            mean: if values.is_empty() { full_value } else { mean },
+            mean,
             std,
             values,
             n_components: None,
@@ -109,9 +108,10 @@ fn one(
                 y: vec![1],
             };
             let e = estimator::estimate(&x, 2, &q, opts, ctrl)?;
+            let (mean, std) = e.summary();
             Ok(PairResult {
-                mean: e.point(),
-                std: e.std(),
+                mean,
+                std,
                 values: e.values(),
                 n_components: Some(e.selection.k),
                 warnings: e.warnings,

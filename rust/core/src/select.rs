@@ -208,6 +208,17 @@ pub struct KRecord {
     pub warm_start: Option<Gmm>,
 }
 
+impl KRecord {
+    /// The fold this K's warm start was validated on: the best initialisation's fold with
+    /// the highest held-out score (ties: the first), as chosen by the search.
+    pub fn best_fold(&self, n_folds: usize) -> usize {
+        let row = &self.fold_scores[self.best_init * n_folds..(self.best_init + 1) * n_folds];
+        (0..n_folds)
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+            .unwrap_or(0)
+    }
+}
+
 /// The outcome of the component search.
 #[derive(Debug, Clone)]
 pub struct Selection {
@@ -457,12 +468,7 @@ fn stalled_stop_check(
         .iter()
         .find(|r| r.k == k)
         .expect("selected K was recorded");
-    let n_f = splits.len();
-    let row = &selected.fold_scores[selected.best_init * n_f..(selected.best_init + 1) * n_f];
-    let fold = (0..n_f)
-        .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
-        .unwrap_or(0);
-    let (train, valid) = &splits[fold];
+    let (train, valid) = &splits[selected.best_fold(splits.len())];
     let mut g = rng::stream(seed, Purpose::Init, (k + 1) as u64, u64::MAX);
     let start = match initialize(train, d, k + 1, InitMethod::Kmeans, None, &mut g) {
         Ok(s) => s,
@@ -474,10 +480,7 @@ fn stalled_stop_check(
         Err(Error::Numerical(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (a, b) = (fitted.log_density(valid)?, warm.log_density(valid)?);
-    let diff: Vec<f64> = a.iter().zip(&b).map(|(u, v)| u - v).collect();
-    let (gain, sd) = crate::bootstrap::mean_std(&diff);
-    let se = sd / (diff.len() as f64).sqrt();
+    let (gain, se) = paired_difference(&fitted.log_density(valid)?, &warm.log_density(valid)?);
     // Three standard errors of the mean held-out gain: chance alone exceeds that 0.1% of
     // the time, where a stalled search leaves an obvious gain (0.17 nat per point on D5).
     Ok(
@@ -643,6 +646,14 @@ pub fn select(
     })
 }
 
+/// Mean and standard error (sd / sqrt(len)) of the pointwise difference `a - b` of two
+/// models' log-densities on the same rows.
+fn paired_difference(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let diff: Vec<f64> = a.iter().zip(b).map(|(u, v)| u - v).collect();
+    let (mean, sd) = crate::bootstrap::mean_std(&diff);
+    (mean, sd / (diff.len() as f64).sqrt())
+}
+
 /// See [`Selection::metric_se`].
 fn metric_standard_errors(
     records: &[KRecord],
@@ -652,12 +663,7 @@ fn metric_standard_errors(
     metric: Metric,
     n: usize,
 ) -> Result<Vec<f64>> {
-    let n_f = splits.len();
-    let row = &rec.fold_scores[rec.best_init * n_f..(rec.best_init + 1) * n_f];
-    let fold = (0..n_f)
-        .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
-        .unwrap_or(0);
-    let valid = &splits[fold].1;
+    let valid = &splits[rec.best_fold(splits.len())].1;
     let base = warm.log_density(valid)?;
     let scale = match metric {
         Metric::Valid => 1.0,
@@ -667,10 +673,7 @@ fn metric_standard_errors(
         .iter()
         .map(|r| match &r.warm_start {
             Some(g) if r.k != rec.k => {
-                let other = g.log_density(valid)?;
-                let diff: Vec<f64> = base.iter().zip(&other).map(|(a, b)| a - b).collect();
-                let (_, sd) = crate::bootstrap::mean_std(&diff);
-                let se = scale * sd / (diff.len() as f64).sqrt();
+                let se = scale * paired_difference(&base, &g.log_density(valid)?).1;
                 Ok(if se.is_finite() { se } else { f64::INFINITY })
             }
             _ => Ok(f64::NAN),

@@ -565,7 +565,7 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
             .map(|r| r.n_components)
             .collect::<Vec<_>>(),
     )?;
-    let (point, std) = (e.point(), e.std());
+    let (point, std) = e.summary();
     out.set_item("estimate", point)?;
     out.set_item("std", std)?;
     out.set_item("bias_correction", e.bias_correction)?;
