@@ -44,13 +44,16 @@ try:
         with ThreadPoolExecutor(max_workers=2) as ex:
             gmmi.mi_matrix(A, n_bootstrap=1000, random_state=0, executor=ex)
     elif what == "monte_carlo":
-        # 300 rows fit in milliseconds; then 1e9 Monte Carlo draws (about 6 s).
-        gmmi.mutual_information(x[:300], y[:300], n_bootstrap=0, mc_samples=10**9,
-                                random_state=0)
+        # 1e9 Monte Carlo draws from a two-component mixture (about 6 s; one Gaussian would
+        # be integrated in closed form).
+        g2 = gmmi.GaussianMixture([0.5, 0.5], [[0.0, 0.0], [2.0, 1.0]],
+                                  [[[1.0, 0.5], [0.5, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
+        g2.mutual_information([0], [1], mc_samples=10**9)
     elif what == "quadrature":
         g6.mutual_information([0, 1, 2], [3, 4, 5], integral="quadrature", quadrature_order=8)
     elif what == "entropy":
-        gmmi.GaussianMixture([1.0], [[0.0]], [[[1.0]]]).entropy(mc_samples=3 * 10**8)
+        gmmi.GaussianMixture([0.5, 0.5], [[0.0], [3.0]], [[[1.0]], [[1.0]]]).entropy(
+            mc_samples=3 * 10**8)
     else:
         gmmi.mutual_information(x, y, n_bootstrap=10_000, random_state=0)
     print("finished", flush=True)

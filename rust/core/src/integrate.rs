@@ -68,6 +68,19 @@ impl Integral {
         }
     }
 
+    /// The same integral with the share `fraction` (in `(0, 1]`) of the Monte Carlo draws,
+    /// at least one; quadrature is returned unchanged. A weighted average of integrals
+    /// `sum_t f_t I_t` computed with the shares `f_t` (summing to 1) of `N` draws has the
+    /// Monte Carlo error of one integral with `N` draws.
+    pub fn with_share(&self, fraction: f64) -> Integral {
+        match *self {
+            Integral::MonteCarlo { samples } => Integral::MonteCarlo {
+                samples: ((samples as f64 * fraction.clamp(0.0, 1.0)).ceil() as usize).max(1),
+            },
+            q => q,
+        }
+    }
+
     /// Checks the integral's settings for a model of dimension `d`.
     pub fn validate(&self, d: usize) -> Result<()> {
         match *self {
@@ -241,58 +254,68 @@ pub fn expectation(
         }
     }
     let d = p.dim();
-    let value = match *integral {
-        Integral::MonteCarlo { samples } => {
-            let n_chunks = samples.div_ceil(CHUNK_ROWS);
-            let sums: Vec<f64> = (0..n_chunks)
-                .into_par_iter()
-                .map(|ci| {
-                    ctrl.check()?;
-                    let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
-                    let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-                    let mut ev = Evaluator::new(terms);
-                    let mut z = vec![0.0; d];
-                    let mut v = vec![0.0; d];
-                    let mut s = 0.0;
-                    for _ in 0..rows {
-                        p.sample_one(&mut r, &mut z, &mut v);
-                        s += ev.eval(&v);
-                    }
-                    Ok(s)
-                })
-                .collect::<Result<_>>()?;
-            sums.iter().sum::<f64>() / samples as f64
-        }
-        Integral::Quadrature { order } => {
-            let m = order.unwrap_or_else(|| default_order(d));
-            let (t, w) = gauss_hermite(m);
-            let n_nodes = m.pow(d as u32);
-            let per_comp: Vec<f64> = (0..p.n_components())
-                .into_par_iter()
-                .map(|c| {
-                    let mut ev = Evaluator::new(terms);
-                    let mut node = vec![0.0; d];
-                    let mut v = vec![0.0; d];
-                    let mut s = 0.0;
-                    for idx in 0..n_nodes {
-                        if idx % NODES_PER_CHECK == 0 {
-                            ctrl.check()?;
+    let single = |g: &Gmm| g.n_components() == 1;
+    let value = if single(p) && terms.iter().all(|t| single(&t.model)) {
+        // Every density is one Gaussian: the expectation is exact, whatever the integral
+        // option (a Monte Carlo or quadrature value only approximates this number).
+        terms
+            .iter()
+            .map(|t| t.coef * gaussian_log_expectation(p, t))
+            .sum()
+    } else {
+        match *integral {
+            Integral::MonteCarlo { samples } => {
+                let n_chunks = samples.div_ceil(CHUNK_ROWS);
+                let sums: Vec<f64> = (0..n_chunks)
+                    .into_par_iter()
+                    .map(|ci| {
+                        ctrl.check()?;
+                        let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
+                        let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
+                        let mut ev = Evaluator::new(terms);
+                        let mut z = vec![0.0; d];
+                        let mut v = vec![0.0; d];
+                        let mut s = 0.0;
+                        for _ in 0..rows {
+                            p.sample_one(&mut r, &mut z, &mut v);
+                            s += ev.eval(&v);
                         }
-                        let mut rem = idx;
-                        let mut weight = 1.0;
-                        for nd in node.iter_mut() {
-                            let i = rem % m;
-                            rem /= m;
-                            *nd = t[i];
-                            weight *= w[i];
+                        Ok(s)
+                    })
+                    .collect::<Result<_>>()?;
+                sums.iter().sum::<f64>() / samples as f64
+            }
+            Integral::Quadrature { order } => {
+                let m = order.unwrap_or_else(|| default_order(d));
+                let (t, w) = gauss_hermite(m);
+                let n_nodes = m.pow(d as u32);
+                let per_comp: Vec<f64> = (0..p.n_components())
+                    .into_par_iter()
+                    .map(|c| {
+                        let mut ev = Evaluator::new(terms);
+                        let mut node = vec![0.0; d];
+                        let mut v = vec![0.0; d];
+                        let mut s = 0.0;
+                        for idx in 0..n_nodes {
+                            if idx % NODES_PER_CHECK == 0 {
+                                ctrl.check()?;
+                            }
+                            let mut rem = idx;
+                            let mut weight = 1.0;
+                            for nd in node.iter_mut() {
+                                let i = rem % m;
+                                rem /= m;
+                                *nd = t[i];
+                                weight *= w[i];
+                            }
+                            p.map_node(c, &node, &mut v);
+                            s += weight * ev.eval(&v);
                         }
-                        p.map_node(c, &node, &mut v);
-                        s += weight * ev.eval(&v);
-                    }
-                    Ok(p.weights()[c] * s)
-                })
-                .collect::<Result<_>>()?;
-            per_comp.iter().sum()
+                        Ok(p.weights()[c] * s)
+                    })
+                    .collect::<Result<_>>()?;
+                per_comp.iter().sum()
+            }
         }
     };
     if !value.is_finite() {
@@ -303,6 +326,36 @@ pub fn expectation(
         ));
     }
     Ok(value)
+}
+
+/// `E_{v ~ p}[ln q(v[dims])]` for a single Gaussian `p = N(mu, S)` and a term whose model
+/// `q = N(m, C)` is a single Gaussian: `ln N-normaliser(C) - 1/2 (tr(C^-1 S_DD) +
+/// |P (mu_D - m)|^2)` with `P` the inverse Cholesky factor of `C` and `D` the term's
+/// dimensions.
+fn gaussian_log_expectation(p: &Gmm, t: &Term) -> f64 {
+    let d = p.dim();
+    let q = &t.model;
+    let m = q.dim();
+    let dim = |i: usize| t.dims.as_ref().map_or(i, |v| v[i]);
+    let (mu, s) = (p.mean(0), p.covariance(0));
+    let (qm, il) = (q.mean(0), &q.inverse_cholesky_factors()[..m * m]);
+    let mut e = 0.0;
+    for i in 0..m {
+        let row = &il[i * m..i * m + i + 1];
+        let shift: f64 = row
+            .iter()
+            .enumerate()
+            .map(|(j, a)| a * (mu[dim(j)] - qm[j]))
+            .sum();
+        let mut spread = 0.0;
+        for (j, a) in row.iter().enumerate() {
+            for (k, b) in row.iter().enumerate() {
+                spread += a * s[dim(j) * d + dim(k)] * b;
+            }
+        }
+        e += shift * shift + spread;
+    }
+    q.log_norms()[0] - 0.5 * e
 }
 
 fn check_blocks(d: usize, blocks: &[(&str, &[usize])]) -> Result<()> {
@@ -344,7 +397,9 @@ pub fn mutual_information(
     check_blocks(g.dim(), &[("x", x), ("y", y)])?;
     let xy = concat(&[x, y]);
     let joint = g.marginal(&xy)?;
-    if let (Integral::MonteCarlo { samples }, 1, 1) = (*integral, x.len(), y.len()) {
+    if let (Integral::MonteCarlo { samples }, 1, 1, false) =
+        (*integral, x.len(), y.len(), joint.n_components() == 1)
+    {
         return mi_scalar_pair_mc(&joint, samples, seed, ctrl);
     }
     let nx = x.len();
@@ -659,22 +714,66 @@ mod tests {
         }
     }
 
+    fn two_components(d: usize) -> Gmm {
+        let mut cov = vec![0.0; 2 * d * d];
+        for c in 0..2 {
+            for i in 0..d {
+                for j in 0..d {
+                    cov[c * d * d + i * d + j] = if i == j { 1.0 + c as f64 } else { 0.3 };
+                }
+            }
+        }
+        let mut means = vec![0.0; 2 * d];
+        means[d..].iter_mut().for_each(|m| *m = 1.5);
+        Gmm::new(d, vec![0.4, 0.6], means, cov).unwrap()
+    }
+
     #[test]
-    fn monte_carlo_matches_truth_within_its_error() {
-        let rho: f64 = 0.6;
-        let truth = -0.5 * (1.0 - rho * rho).ln();
-        let mc = mutual_information(
-            &gauss(rho),
-            &[0],
-            &[1],
-            &Integral::MonteCarlo { samples: 100_000 },
-            3,
-            &Control::new(),
-        )
-        .unwrap();
-        // The integrand's standard deviation is below 1 for rho = 0.6, so the MC standard
-        // error is below 1/sqrt(1e5) = 0.0032; allow 5 of them.
-        assert!((mc - truth).abs() < 0.016, "{mc} vs {truth}");
+    fn one_gaussian_is_integrated_exactly_whatever_the_option() {
+        let mc = Integral::MonteCarlo { samples: 1000 };
+        let ctrl = Control::new();
+        for rho in [0.0, 0.3, 0.6, 0.9, -0.95] {
+            let truth = -0.5 * (1.0f64 - rho * rho).ln();
+            let v = mutual_information(&gauss(rho), &[0], &[1], &mc, 3, &ctrl).unwrap();
+            // Closed form: only rounding separates it from the truth (1000 MC draws would
+            // be off by ~0.02).
+            assert!((v - truth).abs() < 1e-12, "rho={rho}: {v} vs {truth}");
+        }
+        // Chain x -> z -> y (order x, y, z): I(X;Y|Z) = 0 and I(X;Y) = -1/2 ln(2/3).
+        let cov = vec![1.0, 1.0, 1.0, 1.0, 3.0, 2.0, 1.0, 2.0, 2.0];
+        let g = Gmm::new(3, vec![1.0], vec![0.5, -1.0, 2.0], cov).unwrap();
+        let cmi = conditional_mutual_information(&g, &[0], &[1], &[2], &mc, 0, &ctrl).unwrap();
+        assert!(cmi.abs() < 1e-12, "{cmi}");
+        let mi = mutual_information(&g, &[0, 2], &[1], &mc, 0, &ctrl).unwrap();
+        // I(X,Z;Y) = I(Z;Y) = -1/2 ln(1 - 4/6).
+        assert!((mi + 0.5 * (1.0 - 4.0 / 6.0f64).ln()).abs() < 1e-12, "{mi}");
+        // KL(N(0,1) || N(1,4)) = ln 2 + (1 + 1)/8 - 1/2, entropy of N(1, 4).
+        let p = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let q = Gmm::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
+        let k = kl_divergence(&p, &q, &mc, 0, &ctrl).unwrap();
+        assert!((k - (2f64.ln() + 2.0 / 8.0 - 0.5)).abs() < 1e-12, "{k}");
+        let h = entropy(&q, &mc, 0, &ctrl).unwrap();
+        let truth = 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 4.0).ln();
+        assert!((h - truth).abs() < 1e-12, "{h}");
+        // The closed form agrees with the quadrature that is exact for one Gaussian.
+        let quad = Integral::Quadrature { order: None };
+        let gq = mutual_information(&g, &[0, 2], &[1], &quad, 0, &ctrl).unwrap();
+        assert!((gq - mi).abs() < 1e-10, "{gq} vs {mi}");
+    }
+
+    #[test]
+    fn monte_carlo_matches_quadrature_within_its_error() {
+        // Two overlapping components: Monte Carlo is used and has an error.
+        let g = two_components(2);
+        let ctrl = Control::new();
+        let quad = Integral::Quadrature { order: Some(64) };
+        let q = mutual_information(&g, &[0], &[1], &quad, 0, &ctrl).unwrap();
+        let mc = Integral::MonteCarlo { samples: 100_000 };
+        let v = mutual_information(&g, &[0], &[1], &mc, 3, &ctrl).unwrap();
+        // The integrand's standard deviation is below 1 here, so the MC standard error is
+        // below 1/sqrt(1e5) = 0.0032; allow 5 of them.
+        assert!((v - q).abs() < 0.016, "{v} vs {q}");
+        assert_ne!(v, q, "Monte Carlo on a mixture is not exact");
     }
 
     #[test]
@@ -855,16 +954,10 @@ mod tests {
             samples: MAX_MC_SAMPLES,
         };
         let t0 = std::time::Instant::now();
-        let pair = mutual_information(&gauss(0.5), &[0], &[1], &mc, 0, &c);
+        // Mixtures: a single Gaussian is integrated in closed form, with nothing to stop.
+        let pair = mutual_information(&two_components(2), &[0], &[1], &mc, 0, &c);
         assert_eq!(pair, Err(Error::Cancelled));
-        let g3 = Gmm::new(3, vec![1.0], vec![0.0; 3], {
-            let mut s = vec![0.0; 9];
-            s[0] = 1.0;
-            s[4] = 1.0;
-            s[8] = 1.0;
-            s
-        })
-        .unwrap();
+        let g3 = two_components(3);
         assert_eq!(entropy(&g3, &mc, 0, &c), Err(Error::Cancelled));
         let quad = Integral::Quadrature { order: Some(99) };
         assert_eq!(
@@ -876,14 +969,16 @@ mod tests {
 
     #[test]
     fn monte_carlo_is_thread_independent() {
-        let g = gauss(0.5);
+        let g = two_components(3);
         let i = Integral::MonteCarlo { samples: 20_000 };
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
             .unwrap();
-        let a = one.install(|| mutual_information(&g, &[0], &[1], &i, 5, &Control::new()).unwrap());
-        let b = mutual_information(&g, &[0], &[1], &i, 5, &Control::new()).unwrap();
-        assert_eq!(a.to_bits(), b.to_bits());
+        for y in [vec![1], vec![1, 2]] {
+            let run = || mutual_information(&g, &[0], &y, &i, 5, &Control::new()).unwrap();
+            let (a, b) = (one.install(run), run());
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
     }
 }
