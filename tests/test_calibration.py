@@ -23,10 +23,11 @@ def test_presets_come_from_the_core_and_differ_where_documented():
         "random_sklearn", 3, 2, 1)
     assert (pub["threshold_fit"], pub["reg_covar"], pub["n_bootstrap"]) == (1e-5, 1e-15, 50)
     assert not (pub["auto_threshold"] or pub["bias_correction"])
-    assert pub["bootstrap_neighbours"] == 0
+    assert pub["bootstrap_neighbours"] == 0 and pub["stratified_bootstrap"]
     # gmmi's own: only the start, the tolerance rule, the bootstrap and the summary differ.
     differ = {k for k in pub if pub[k] != ours[k]}
-    assert differ == {"init", "auto_threshold", "bootstrap_neighbours", "bias_correction"}
+    assert differ == {"init", "auto_threshold", "bootstrap_neighbours", "bias_correction",
+                      "stratified_bootstrap"}
     with pytest.raises(ValueError, match=r"^preset"):
         preset_options("paper")
 
@@ -37,18 +38,30 @@ def _gaussian(n, rho=0.6, seed=0):
 
 
 def test_interval_and_estimate_follow_their_formulas():
+    stats = pytest.importorskip("scipy.stats")
     x, y = _gaussian(500)
     r = MI(x, y, n_bootstrap=20, mc_samples=5000, random_state=1)
     assert r.bias_corrected and r.options["bias_correction"]
     v, f = r.samples, r.full_value
     # Bias-corrected estimate and basic bootstrap interval, recomputed here with NumPy.
     assert r.mean == pytest.approx(max(0.0, 2 * f - v.mean()), rel=1e-12)
+    # Default interval: estimate -/+ t quantile (19 degrees of freedom) x std (ddof 1).
+    half = stats.t.ppf(0.95, df=v.size - 1) * v.std(ddof=1)
+    assert r.std == pytest.approx(v.std(ddof=1), rel=1e-12)
+    assert r.ci(0.9) == pytest.approx((max(0.0, r.mean - half), r.mean + half), rel=1e-12)
+    assert r.ci(0.9, method="normal") == r.ci(0.9)
     lo, hi = np.quantile(v, [0.05, 0.95])
-    assert r.ci(0.9) == pytest.approx((max(0.0, 2 * f - hi), max(0.0, 2 * f - lo)), rel=1e-12)
+    assert r.ci(0.9, method="basic") == pytest.approx(
+        (max(0.0, 2 * f - hi), max(0.0, 2 * f - lo)), rel=1e-12)
+    assert r.ci(0.9, method="percentile") == pytest.approx((lo, hi), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^method"):
+        r.ci(0.9, method="bca")
     p = MI(x, y, n_bootstrap=20, mc_samples=5000, random_state=1, preset="published")
     assert not p.bias_corrected
     assert p.mean == pytest.approx(p.samples.mean(), rel=1e-12)
     assert p.ci(0.9) == pytest.approx(tuple(np.quantile(p.samples, [0.05, 0.95])), rel=1e-12)
+    half = stats.t.ppf(0.95, df=p.samples.size - 1) * p.samples.std(ddof=1)
+    assert p.ci(0.9, method="normal") == pytest.approx((p.mean - half, p.mean + half), rel=1e-12)
 
 
 def test_an_explicit_tolerance_is_used_at_every_n():

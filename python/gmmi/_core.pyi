@@ -147,6 +147,7 @@ class Options:
         auto_threshold: bool,
         bootstrap_neighbours: int,
         bias_correction: bool,
+        stratified_bootstrap: bool,
     ) -> Self: ...
 
 def preset(name: str) -> dict[str, Any]:
@@ -159,10 +160,11 @@ def summary(
 
 def interval(
     values: list[float], full_value: float, level: float, bias_correction: bool,
-    nonnegative: bool,
+    nonnegative: bool, method: str,
 ) -> tuple[float, float]:
-    """The central bootstrap interval at `level` (basic with bias correction, else
-    percentile)."""
+    """The central bootstrap interval at `level` by `method`: "normal" (point estimate
+    -/+ Student-t quantile x std), "basic" (reflected quantiles with bias correction) or
+    "percentile"."""
 
 def initial_mixture(
     x: NDArray[np.float64],

@@ -124,9 +124,14 @@ pub struct EstimatorOptions {
     /// [`select::NEIGHBOUR_SE`] standard errors of the selected K's, by out-of-bag
     /// likelihood, so the spread of the replicates includes the uncertainty of K.
     pub bootstrap_neighbours: usize,
-    /// Report the bias-corrected estimate `2 full - mean(replicates)` and the basic
-    /// bootstrap interval instead of the mean of the replicates and their percentiles.
+    /// Report the bias-corrected estimate `2 full - mean(replicates)` and the normal
+    /// interval about it instead of the mean of the replicates and their percentiles.
     pub bias_correction: bool,
+    /// Categorical MI: resample within each class, keeping the class counts (the published
+    /// bootstrap), instead of resampling all rows, which lets the class frequencies vary as
+    /// they do between data sets (gmmi's default; the stratified bootstrap leaves that
+    /// variation out of the interval).
+    pub stratified_bootstrap: bool,
 }
 
 /// With bias correction the full-data value enters the estimate twice (`2 full - mean`), so
@@ -163,6 +168,7 @@ impl Default for EstimatorOptions {
             auto_threshold: true,
             bootstrap_neighbours: 1,
             bias_correction: true,
+            stratified_bootstrap: false,
             ..published
         }
     }
@@ -181,6 +187,7 @@ impl EstimatorOptions {
             auto_threshold: false,
             bootstrap_neighbours: 0,
             bias_correction: false,
+            stratified_bootstrap: true,
         }
     }
 
@@ -331,18 +338,19 @@ impl Estimate {
         bootstrap::mean_std(&self.values()).1
     }
 
-    /// The central interval at `level` (in (0, 1)): with bias correction the basic bootstrap
-    /// interval `[2 full - q(1 - a/2), 2 full - q(a/2)]`, otherwise the percentile interval
-    /// `[q(a/2), q(1 - a/2)]`, `q` the quantiles of the replicates (NaN without any).
+    /// The central interval at `level` (in (0, 1)) by the estimate's default method
+    /// ([`IntervalMethod::default_for`]); see [`interval`].
     pub fn interval(&self, level: f64) -> (f64, f64) {
         interval(
             &self.values(),
             self.full_value,
             level,
+            IntervalMethod::default_for(self.bias_correction),
             self.bias_correction,
             self.nonnegative,
         )
     }
+
     /// The replicate values.
     pub fn values(&self) -> Vec<f64> {
         self.replicates.iter().map(|r| r.value).collect()
@@ -380,25 +388,90 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + frac * (sorted[hi] - sorted[lo])
 }
 
-/// The interval of [`Estimate::interval`] for replicate `values` and full-data value `full`.
+/// How replicates become an interval (see [`interval`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntervalMethod {
+    /// `point -/+ t sd`: the point estimate ([`summary`]) and the standard deviation of the
+    /// replicates, with the Student-t quantile of `B - 1` degrees of freedom for `B`
+    /// replicates. gmmi's default: its standard deviation is stable at the default
+    /// `B = 50`, where the 2.5% and 97.5% quantiles of the replicates are not (they rest on
+    /// one or two replicates each; Efron & Tibshirani advise B >= 1000 for quantile
+    /// intervals).
+    Normal,
+    /// The basic bootstrap interval `[2 full - q(1 - a/2), 2 full - q(a/2)]` (with bias
+    /// correction; otherwise the percentile interval), `q` the quantiles of the replicates.
+    Basic,
+    /// The percentile interval `[q(a/2), q(1 - a/2)]`.
+    Percentile,
+}
+
+impl IntervalMethod {
+    /// Parses "normal", "basic" or "percentile" (the Python names).
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "normal" => Ok(IntervalMethod::Normal),
+            "basic" => Ok(IntervalMethod::Basic),
+            "percentile" => Ok(IntervalMethod::Percentile),
+            other => Err(Error::arg(
+                "method",
+                format!("expected 'normal', 'basic' or 'percentile', got {other:?}"),
+            )),
+        }
+    }
+
+    /// The default for an estimate: [`IntervalMethod::Normal`] with bias correction (gmmi's
+    /// preset), the percentile interval without (the published one).
+    pub fn default_for(bias_correction: bool) -> Self {
+        if bias_correction {
+            IntervalMethod::Normal
+        } else {
+            IntervalMethod::Percentile
+        }
+    }
+}
+
+/// The `p`-quantile of Student's t with `dof` degrees of freedom.
+pub fn t_quantile(p: f64, dof: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, dof)
+        .map(|t| t.inverse_cdf(p))
+        .unwrap_or(f64::NAN)
+}
+
+/// The central interval at `level` of replicate `values` with full-data value `full` (NaN
+/// with no replicates, or fewer than two for [`IntervalMethod::Normal`]); clipped at 0 for
+/// a non-negative quantity.
 pub fn interval(
     values: &[f64],
     full: f64,
     level: f64,
+    method: IntervalMethod,
     bias_correction: bool,
     nonnegative: bool,
 ) -> (f64, f64) {
     if values.is_empty() || !(level > 0.0 && level < 1.0) {
         return (f64::NAN, f64::NAN);
     }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
     let a = (1.0 - level) / 2.0;
-    let (qlo, qhi) = (quantile(&v, a), quantile(&v, 1.0 - a));
-    let (lo, hi) = if bias_correction && v.len() >= 2 {
-        (2.0 * full - qhi, 2.0 * full - qlo)
-    } else {
-        (qlo, qhi)
+    let (lo, hi) = match method {
+        IntervalMethod::Normal => {
+            if values.len() < 2 {
+                return (f64::NAN, f64::NAN);
+            }
+            let (point, std) = summary(values, full, bias_correction, false);
+            let half = t_quantile(1.0 - a, (values.len() - 1) as f64) * std;
+            (point - half, point + half)
+        }
+        IntervalMethod::Basic | IntervalMethod::Percentile => {
+            let mut v = values.to_vec();
+            v.sort_by(f64::total_cmp);
+            let (qlo, qhi) = (quantile(&v, a), quantile(&v, 1.0 - a));
+            if method == IntervalMethod::Basic && bias_correction && v.len() >= 2 {
+                (2.0 * full - qhi, 2.0 * full - qlo)
+            } else {
+                (qlo, qhi)
+            }
+        }
     };
     if nonnegative {
         (lo.max(0.0), hi.max(0.0))
@@ -618,7 +691,9 @@ fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning>
 /// values of the candidates weighted by how often the replicates chose each: when two
 /// numbers of components fit about equally well, the estimate does not jump between their
 /// values from one data set to the next, and it is the quantity whose bias the replicates
-/// estimate.
+/// estimate. `full_functional(model, seed, share)` evaluates a candidate with the share
+/// `share` of the full-data integral's Monte Carlo draws (its weight), so the weighted
+/// average has the Monte Carlo error of one full-data integral.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_and_bootstrap<F, G>(
     z: &[f64],
@@ -633,14 +708,13 @@ pub(crate) fn fit_and_bootstrap<F, G>(
 ) -> Result<(em::EmFit, f64, Vec<Replicate>, usize)>
 where
     F: Fn(&Gmm, u64) -> Result<f64> + Sync,
-    G: Fn(&Gmm, u64) -> Result<f64>,
+    G: Fn(&Gmm, u64, f64) -> Result<f64>,
 {
     let data = Data::new(z, d);
     let full_seed = rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0);
     ctrl.add_total(1);
     let full = fit_first(&data, fallbacks, em_opts, ctrl)?;
     ctrl.task_done();
-    let mut full_value = full_functional(&full.model, full_seed)?;
     let (reps, dropped) = bootstrap::run_selecting(
         z,
         d,
@@ -653,30 +727,37 @@ where
     )?;
     if candidates.len() > 1 && !reps.is_empty() {
         let k_full = full.model.n_components();
-        let mut total = 0.0;
+        let total = reps.len() as f64;
+        let mut sum = 0.0;
         let mut weight = 0.0;
         for g in candidates {
             let k = g.n_components();
-            let count = reps.iter().filter(|r| r.n_components == k).count() as f64;
-            if count == 0.0 {
+            let share = reps.iter().filter(|r| r.n_components == k).count() as f64 / total;
+            if share == 0.0 {
                 continue;
             }
-            let value = if k == k_full {
-                full_value
+            let model = if k == k_full {
+                full.model.clone()
             } else {
                 match em::fit(&data, None, g, em_opts, Some(ctrl)) {
-                    Ok(f) => full_functional(&f.model, full_seed)?,
+                    Ok(f) => f.model,
                     Err(Error::Numerical(_)) => continue,
                     Err(e) => return Err(e),
                 }
             };
-            total += count * value;
-            weight += count;
+            sum += share
+                * full_functional(
+                    &model,
+                    rng::derive(full_seed, Purpose::MonteCarlo, k as u64, 0),
+                    share,
+                )?;
+            weight += share;
         }
         if weight > 0.0 {
-            full_value = total / weight;
+            return Ok((full, sum / weight, reps, dropped));
         }
     }
+    let full_value = full_functional(&full.model, full_seed, 1.0)?;
     Ok((full, full_value, reps, dropped))
 }
 
@@ -722,8 +803,14 @@ pub fn estimate(
     let functional =
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
     let full_integral = opts.full_integral();
-    let full_functional =
-        |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &full_integral, seed, ctrl);
+    let full_functional = |g: &Gmm, seed: u64, share: f64| {
+        quantity.evaluate(
+            &st.to_original(g)?,
+            &full_integral.with_share(share),
+            seed,
+            ctrl,
+        )
+    };
     let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
     let fallbacks = selection.neighbours(usize::MAX);
     let (full, full_value, replicates, dropped) = fit_and_bootstrap(

@@ -591,7 +591,7 @@ impl Options {
         *, n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
         patience, threshold_components, max_components, n_components, threshold_fit,
         reg_covar, max_iter, init, scale, standardize, seed, auto_threshold,
-        bootstrap_neighbours, bias_correction
+        bootstrap_neighbours, bias_correction, stratified_bootstrap
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -616,6 +616,7 @@ impl Options {
         auto_threshold: bool,
         bootstrap_neighbours: usize,
         bias_correction: bool,
+        stratified_bootstrap: bool,
     ) -> PyResult<Self> {
         let metric: Metric = selection.parse().map_err(to_py)?;
         let init: InitMethod = init.parse().map_err(to_py)?;
@@ -644,6 +645,7 @@ impl Options {
             auto_threshold,
             bootstrap_neighbours,
             bias_correction,
+            stratified_bootstrap,
         };
         opts.em.validate().map_err(to_py)?;
         Ok(Options(opts))
@@ -695,6 +697,7 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("auto_threshold", o.auto_threshold)?;
     d.set_item("bootstrap_neighbours", o.bootstrap_neighbours)?;
     d.set_item("bias_correction", o.bias_correction)?;
+    d.set_item("stratified_bootstrap", o.stratified_bootstrap)?;
     Ok(d)
 }
 
@@ -710,17 +713,27 @@ fn summary(
     estimator::summary(&values, full_value, bias_correction, nonnegative)
 }
 
-/// The central bootstrap interval at `level` (see the core's `estimator::interval`).
+/// The central bootstrap interval at `level` by `method` ("normal", "basic",
+/// "percentile"; see the core's `estimator::interval`).
 #[pyfunction]
-#[pyo3(signature = (values, full_value, level, bias_correction, nonnegative))]
+#[pyo3(signature = (values, full_value, level, bias_correction, nonnegative, method))]
 fn interval(
     values: Vec<f64>,
     full_value: f64,
     level: f64,
     bias_correction: bool,
     nonnegative: bool,
-) -> (f64, f64) {
-    estimator::interval(&values, full_value, level, bias_correction, nonnegative)
+    method: &str,
+) -> PyResult<(f64, f64)> {
+    let method = estimator::IntervalMethod::parse(method).map_err(to_py)?;
+    Ok(estimator::interval(
+        &values,
+        full_value,
+        level,
+        method,
+        bias_correction,
+        nonnegative,
+    ))
 }
 
 /// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse".
@@ -859,6 +872,7 @@ fn estimate_categorical<'py>(
     out.set_item("nonnegative", true)?;
     out.set_item("pi", e.pi.clone())?;
     out.set_item("counts", e.counts.clone())?;
+    out.set_item("choices", e.choices.clone())?;
     let models = PyList::empty(py);
     for g in &e.models {
         models.append(Mixture(g.clone()))?;
