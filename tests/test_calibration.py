@@ -5,6 +5,7 @@ data sets is measured by benches/accuracy.py, not here."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -139,3 +140,21 @@ def test_clustered_data_at_large_n_get_all_their_components():
     assert r.n_components >= 5
     # sd of the estimate at n = 1e5 is about 0.0015, MC error of 2e4 draws about 0.005.
     assert abs(r.mean - 0.16805) < 0.02, r
+
+
+def test_categorical_interval_includes_the_variation_of_class_frequencies():
+    # Two classes 8 sd apart (overlap ~e^-8): I = H(p_hat) to within 1e-3, so across data
+    # sets the estimate varies as the binary entropy of the class frequency, with delta-
+    # method sd |ln((1 - p) / p)| sqrt(p (1 - p) / n) = 0.0175 at p = 0.2, n = 1000.
+    n, p = 1000, 0.2
+    sd = math.log((1 - p) / p) * math.sqrt(p * (1 - p) / n)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        c = (rng.random(n) < p).astype(int)
+        x = rng.normal(8.0 * c, 1.0)
+        r = MI(x, c, discrete_y=True, random_state=seed)
+        # 50 replicates estimate an sd to ~10% (1 / sqrt(2 x 49)); allow 3 of those.
+        assert abs(r.std - sd) < 0.3 * sd, (seed, r.std, sd)
+        # The published bootstrap keeps the class counts and misses that variation.
+        q = MI(x, c, discrete_y=True, random_state=seed, preset="published")
+        assert q.std < 0.2 * sd, (seed, q.std)
