@@ -459,8 +459,9 @@ def mutual_information(
     discrete_x, discrete_y : bool, default False
         Treat the variable as categorical (labels of any type). One discrete variable gives
         the continuous-categorical estimator (a mixture per class, classes weighted by their
-        frequency, stratified bootstrap); two give the plug-in estimate of the contingency
-        table.
+        frequency; gmmi's bootstrap resamples all rows, so the class frequencies vary, the
+        published one resamples within each class); two give the plug-in estimate of the
+        contingency table.
     n_components : int, optional
         Fix the number of components (skips the cross-validated search).
     n_bootstrap : int, default 50
@@ -503,8 +504,9 @@ def mutual_information(
         Where the defaults of the options above come from (an option given explicitly
         always wins). ``"gmmi"``: k-means starts, an EM tolerance that shrinks with n, the
         number of components re-chosen in every bootstrap replicate (among the selected K
-        and its neighbours, by out-of-bag likelihood) and a bias-corrected estimate and
-        interval (see :meth:`MIResult.ci`). ``"published"``: the published method's
+        and its neighbours, by out-of-bag likelihood), a bias-corrected estimate with a
+        normal interval about it (see :meth:`MIResult.ci`), and for categorical MI a
+        bootstrap over all rows. ``"published"``: the published method's
         defaults and its bootstrap at a fixed K, whose estimate is the replicates' mean and
         whose interval their percentiles (to reproduce Piras et al. 2023; used by
         :mod:`gmmi.compat`).

@@ -95,7 +95,8 @@ def plot_model(
 
 def plot_bootstrap(result: MIResult, *, ax: Any = None, level: float = 0.95,
                    bins: Optional[int] = None) -> Any:
-    """Histogram of the bootstrap replicates with the mean and the percentile interval."""
+    """Histogram of the bootstrap replicates with the estimate and its interval
+    (:meth:`MIResult.ci` by the result's default method)."""
     if result.samples.size < 2:
         raise ValueError("result: the bootstrap distribution needs n_bootstrap >= 2")
     ax = _axes(ax)
