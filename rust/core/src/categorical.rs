@@ -18,7 +18,7 @@ use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::estimator::{check_data, EstimatorOptions, Standardizer};
 use crate::gmm::Gmm;
-use crate::integrate::{kl_divergence, Integral};
+use crate::integrate::{integrate, Integral};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Selection, Warning, WarningKind};
 
@@ -38,7 +38,13 @@ pub fn pooled(models: &[Gmm], pi: &[f64]) -> Result<Gmm> {
     Gmm::new(d, w, m, s)
 }
 
-/// Categorical MI of per-class models with class probabilities `pi`.
+/// Categorical MI of per-class models with class probabilities `pi`, in its
+/// Rao-Blackwellised form `I = H(pi) - E_{x ~ p}[H(C | x)]`: `x` drawn from the pooled
+/// mixture `p = sum_c pi_c p(x|c)` and the posterior `r_c(x) = pi_c p(x|c) / p(x)` computed
+/// exactly. This is the conditional expectation, given `x`, of drawing a class and
+/// evaluating `ln p(x|c) - ln p(x)`; its integrand is bounded by `ln C`, and one integral
+/// over all classes replaces one per class. (On three to four overlapping classes it had
+/// the Monte Carlo error of the per-class integrals with 3-4x as many draws in total.)
 pub fn categorical_mi(
     models: &[Gmm],
     pi: &[f64],
@@ -49,22 +55,38 @@ pub fn categorical_mi(
     if models.is_empty() || models.len() != pi.len() {
         return Err(Error::arg("y", "one model per class is needed"));
     }
+    if pi.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
+        return Err(Error::arg("y", "every class needs a positive frequency"));
+    }
+    let total: f64 = pi.iter().sum();
+    let ln_pi: Vec<f64> = pi.iter().map(|p| (p / total).ln()).collect();
+    let entropy: f64 = -ln_pi.iter().map(|l| l.exp() * l).sum::<f64>();
     let mix = pooled(models, pi)?;
-    // Each class contributes KL(p(x|c) || sum_c' pi_c' p(x|c')).
-    let parts: Vec<f64> = models
-        .par_iter()
-        .enumerate()
-        .map(|(c, g)| {
-            kl_divergence(
-                g,
-                &mix,
-                integral,
-                rng::derive(seed, Purpose::Class, c as u64, 0),
-                ctrl,
-            )
-        })
-        .collect::<Result<_>>()?;
-    Ok(parts.iter().zip(pi).map(|(v, p)| v * p).sum::<f64>())
+    let kmax = models.iter().map(Gmm::n_components).max().unwrap_or(1);
+    let ln_pi = &ln_pi;
+    let neg_conditional = integrate(&mix, integral, seed, ctrl, || {
+        let mut buf = vec![0.0; kmax];
+        let mut l = vec![0.0; models.len()];
+        move |x: &[f64]| {
+            for ((lc, g), lp) in l.iter_mut().zip(models).zip(ln_pi) {
+                *lc = lp + g.weighted_log_densities(x, &mut buf);
+            }
+            let lse = crate::gmm::log_sum_exp(&l);
+            // sum_c r_c ln r_c = -H(C | x); terms with r_c = 0 contribute 0.
+            l.iter()
+                .map(|lc| {
+                    let lr = lc - lse;
+                    let r = lr.exp();
+                    if r > 0.0 {
+                        r * lr
+                    } else {
+                        0.0
+                    }
+                })
+                .sum::<f64>()
+        }
+    })?;
+    Ok(entropy + neg_conditional)
 }
 
 /// The full-data value: with one candidate K per class, or no replicates, the MI of the
@@ -416,6 +438,33 @@ mod tests {
         )
         .unwrap();
         assert!((v - 2f64.ln()).abs() < 1e-10);
+    }
+
+    #[test]
+    fn rao_blackwellised_form_equals_the_per_class_definition() {
+        // I = sum_c pi_c KL(p(x|c) || p(x)) (ALGORITHM.md, step 6), by quadrature, against
+        // H(pi) - E[H(C|x)]: the same number (fine quadrature of smooth integrands agrees to
+        // ~1e-9), and its Monte Carlo value within its error.
+        let models = [
+            Gmm::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
+            Gmm::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
+            Gmm::new(1, vec![1.0], vec![1.5], vec![0.7]).unwrap(),
+        ];
+        let pi = [0.5, 0.3, 0.2];
+        let q = Integral::Quadrature { order: Some(120) };
+        let ctrl = Control::new();
+        let mix = pooled(&models, &pi).unwrap();
+        let definition: f64 = models
+            .iter()
+            .zip(&pi)
+            .map(|(g, p)| p * crate::integrate::kl_divergence(g, &mix, &q, 0, &ctrl).unwrap())
+            .sum();
+        let rb = categorical_mi(&models, &pi, &q, 0, &ctrl).unwrap();
+        assert!((rb - definition).abs() < 1e-7, "{rb} vs {definition}");
+        let mc = Integral::MonteCarlo { samples: 100_000 };
+        let v = categorical_mi(&models, &pi, &mc, 7, &ctrl).unwrap();
+        // The integrand lies in [-ln 3, 0]: sd < 0.55, MC standard error < 0.0018; allow 4.
+        assert!((v - rb).abs() < 0.007, "{v} vs {rb}");
     }
 
     #[test]

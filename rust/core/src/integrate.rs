@@ -253,71 +253,98 @@ pub fn expectation(
             ));
         }
     }
-    let d = p.dim();
     let single = |g: &Gmm| g.n_components() == 1;
-    let value = if single(p) && terms.iter().all(|t| single(&t.model)) {
+    if single(p) && terms.iter().all(|t| single(&t.model)) {
         // Every density is one Gaussian: the expectation is exact, whatever the integral
         // option (a Monte Carlo or quadrature value only approximates this number).
-        terms
+        let value: f64 = terms
             .iter()
             .map(|t| t.coef * gaussian_log_expectation(p, t))
-            .sum()
-    } else {
-        match *integral {
-            Integral::MonteCarlo { samples } => {
-                let n_chunks = samples.div_ceil(CHUNK_ROWS);
-                let sums: Vec<f64> = (0..n_chunks)
-                    .into_par_iter()
-                    .map(|ci| {
-                        ctrl.check()?;
-                        let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
-                        let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-                        let mut ev = Evaluator::new(terms);
-                        let mut z = vec![0.0; d];
-                        let mut v = vec![0.0; d];
-                        let mut s = 0.0;
-                        for _ in 0..rows {
-                            p.sample_one(&mut r, &mut z, &mut v);
-                            s += ev.eval(&v);
+            .sum();
+        return finite(value);
+    }
+    integrate(p, integral, seed, ctrl, || {
+        let mut ev = Evaluator::new(terms);
+        move |v: &[f64]| ev.eval(v)
+    })
+}
+
+/// `E_p[f(v)]` by the chosen integral, for an integrand made per worker by `make` (so it
+/// may keep scratch space); `seed` drives the Monte Carlo draws (one stream per chunk of
+/// draws, so the value does not depend on threads). Stops with [`Error::Cancelled`] within
+/// one chunk of draws (or of quadrature nodes) of `ctrl` being cancelled; a non-finite value
+/// is a numerical error.
+pub fn integrate<M, F>(
+    p: &Gmm,
+    integral: &Integral,
+    seed: u64,
+    ctrl: &Control,
+    make: M,
+) -> Result<f64>
+where
+    M: Fn() -> F + Sync,
+    F: FnMut(&[f64]) -> f64,
+{
+    integral.validate(p.dim())?;
+    let d = p.dim();
+    let value = match *integral {
+        Integral::MonteCarlo { samples } => {
+            let n_chunks = samples.div_ceil(CHUNK_ROWS);
+            let sums: Vec<f64> = (0..n_chunks)
+                .into_par_iter()
+                .map(|ci| {
+                    ctrl.check()?;
+                    let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
+                    let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
+                    let mut f = make();
+                    let mut z = vec![0.0; d];
+                    let mut v = vec![0.0; d];
+                    let mut s = 0.0;
+                    for _ in 0..rows {
+                        p.sample_one(&mut r, &mut z, &mut v);
+                        s += f(&v);
+                    }
+                    Ok(s)
+                })
+                .collect::<Result<_>>()?;
+            sums.iter().sum::<f64>() / samples as f64
+        }
+        Integral::Quadrature { order } => {
+            let m = order.unwrap_or_else(|| default_order(d));
+            let (t, w) = gauss_hermite(m);
+            let n_nodes = m.pow(d as u32);
+            let per_comp: Vec<f64> = (0..p.n_components())
+                .into_par_iter()
+                .map(|c| {
+                    let mut f = make();
+                    let mut node = vec![0.0; d];
+                    let mut v = vec![0.0; d];
+                    let mut s = 0.0;
+                    for idx in 0..n_nodes {
+                        if idx % NODES_PER_CHECK == 0 {
+                            ctrl.check()?;
                         }
-                        Ok(s)
-                    })
-                    .collect::<Result<_>>()?;
-                sums.iter().sum::<f64>() / samples as f64
-            }
-            Integral::Quadrature { order } => {
-                let m = order.unwrap_or_else(|| default_order(d));
-                let (t, w) = gauss_hermite(m);
-                let n_nodes = m.pow(d as u32);
-                let per_comp: Vec<f64> = (0..p.n_components())
-                    .into_par_iter()
-                    .map(|c| {
-                        let mut ev = Evaluator::new(terms);
-                        let mut node = vec![0.0; d];
-                        let mut v = vec![0.0; d];
-                        let mut s = 0.0;
-                        for idx in 0..n_nodes {
-                            if idx % NODES_PER_CHECK == 0 {
-                                ctrl.check()?;
-                            }
-                            let mut rem = idx;
-                            let mut weight = 1.0;
-                            for nd in node.iter_mut() {
-                                let i = rem % m;
-                                rem /= m;
-                                *nd = t[i];
-                                weight *= w[i];
-                            }
-                            p.map_node(c, &node, &mut v);
-                            s += weight * ev.eval(&v);
+                        let mut rem = idx;
+                        let mut weight = 1.0;
+                        for nd in node.iter_mut() {
+                            let i = rem % m;
+                            rem /= m;
+                            *nd = t[i];
+                            weight *= w[i];
                         }
-                        Ok(p.weights()[c] * s)
-                    })
-                    .collect::<Result<_>>()?;
-                per_comp.iter().sum()
-            }
+                        p.map_node(c, &node, &mut v);
+                        s += weight * f(&v);
+                    }
+                    Ok(p.weights()[c] * s)
+                })
+                .collect::<Result<_>>()?;
+            per_comp.iter().sum()
         }
     };
+    finite(value)
+}
+
+fn finite(value: f64) -> Result<f64> {
     if !value.is_finite() {
         return Err(Error::Numerical(
             "the integral is not finite: the fitted model is degenerate (for example, one \
@@ -561,15 +588,7 @@ fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64, ctrl: &Control) -> Resu
             Ok(pair_chunk(&comps, &cum, seed, ci, rows))
         })
         .collect::<Result<_>>()?;
-    let value = sums.iter().sum::<f64>() / samples as f64;
-    if !value.is_finite() {
-        return Err(Error::Numerical(
-            "the integral is not finite: the fitted model is degenerate (for example, one \
-             variable is an exact function of the other)"
-                .into(),
-        ));
-    }
-    Ok(value)
+    finite(sums.iter().sum::<f64>() / samples as f64)
 }
 
 /// `I(X;Y|Z) = E[ln p(x,y,z) + ln p(z) - ln p(x,z) - ln p(y,z)]`.
