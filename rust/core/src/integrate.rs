@@ -468,15 +468,60 @@ struct PairComponent {
     ny: f64,
 }
 
-crate::dispatch!(fn pair_chunk = pair_chunk_impl,
-    (comps: &[PairComponent], cum: &[f64], seed: u64, ci: usize, rows: usize) -> f64);
+/// The control variate of the fused pair kernel: the MI integrand of the Gaussian with the
+/// mixture's mean and covariance, minus its expectation under the mixture (which only
+/// needs those two moments): with `z` the draw standardised by the mixture's moments and
+/// `rho` their correlation, `h = -rho (rho zx^2 - 2 zx zy + rho zy^2) / (2 (1 - rho^2))`,
+/// whose mean under the mixture is exactly 0.
+#[derive(Debug, Clone, Copy)]
+struct PairControl {
+    mu: [f64; 2],
+    inv_sd: [f64; 2],
+    rho: f64,
+    /// `-rho / (2 (1 - rho^2))`.
+    scale: f64,
+}
 
-/// The sum of `ln p(x,y) - ln p(x) - ln p(y)` over the `rows` draws of Monte Carlo chunk
-/// `ci`, [`LANES`] draws at a time: the draws are made one by one in the stream's order, then
-/// the three densities of a block are evaluated with the component loop outside and the
-/// lane loop inside, which vectorises.
+impl PairControl {
+    fn new(g: &Gmm) -> Self {
+        let (mu, cov) = g.moments();
+        let inv_sd = [1.0 / cov[0].sqrt(), 1.0 / cov[3].sqrt()];
+        let rho = (cov[1] * inv_sd[0] * inv_sd[1]).clamp(-1.0, 1.0);
+        let scale = if rho.abs() < 1.0 {
+            -rho / (2.0 * (1.0 - rho * rho))
+        } else {
+            0.0
+        };
+        PairControl {
+            mu: [mu[0], mu[1]],
+            inv_sd,
+            rho,
+            scale,
+        }
+    }
+}
+
+/// Sums over a chunk of draws of the integrand `f`, the control `h`, `f h` and `h^2`.
+type PairSums = [f64; 4];
+
+crate::dispatch!(fn pair_chunk = pair_chunk_impl,
+    (comps: &[PairComponent], cum: &[f64], cv: &PairControl, seed: u64, ci: usize,
+     rows: usize) -> PairSums);
+
+/// The sums ([`PairSums`]) of `f = ln p(x,y) - ln p(x) - ln p(y)` and of the control
+/// variate `h` ([`PairControl`]) over the `rows` draws of Monte Carlo chunk `ci`, [`LANES`]
+/// draws at a time: the draws are made one by one in the stream's order, then the three
+/// densities of a block are evaluated with the component loop outside and the lane loop
+/// inside, which vectorises.
 #[inline(always)]
-fn pair_chunk_impl(comps: &[PairComponent], cum: &[f64], seed: u64, ci: usize, rows: usize) -> f64 {
+fn pair_chunk_impl(
+    comps: &[PairComponent],
+    cum: &[f64],
+    cv: &PairControl,
+    seed: u64,
+    ci: usize,
+    rows: usize,
+) -> PairSums {
     use rand::RngExt;
     use rand_distr::StandardNormal;
 
@@ -487,7 +532,7 @@ fn pair_chunk_impl(comps: &[PairComponent], cum: &[f64], seed: u64, ci: usize, r
         vec![[0.0; LANES]; k],
         vec![[0.0; LANES]; k],
     );
-    let mut total = 0.0;
+    let mut sums = [0.0; 4];
     let mut done = 0;
     while done < rows {
         let m = LANES.min(rows - done);
@@ -529,11 +574,18 @@ fn pair_chunk_impl(comps: &[PairComponent], cum: &[f64], seed: u64, ci: usize, r
             vmath::log_sum_exp_lanes(&mut ly).0,
         );
         for l in 0..m {
-            total += a[l] - b[l] - c[l];
+            let f = a[l] - b[l] - c[l];
+            let zx = (v1[l] - cv.mu[0]) * cv.inv_sd[0];
+            let zy = (v2[l] - cv.mu[1]) * cv.inv_sd[1];
+            let h = cv.scale * (cv.rho * (zx * zx + zy * zy) - 2.0 * zx * zy);
+            sums[0] += f;
+            sums[1] += h;
+            sums[2] += f * h;
+            sums[3] += h * h;
         }
         done += m;
     }
-    total
+    sums
 }
 
 /// The per-component constants of [`pair_chunk`] and the cumulative weights.
@@ -576,19 +628,42 @@ fn pair_components(g: &Gmm) -> (Vec<PairComponent>, Vec<f64>) {
 /// marginal densities evaluated in one pass per draw: the same integral as the general
 /// path, about three times faster. Draws come in chunks with their own streams, so the
 /// value does not depend on the number of threads.
+///
+/// The moment-matched Gaussian's integrand is a control variate ([`PairControl`]): the
+/// estimate is `mean(f) - beta mean(h)` with `beta = cov(f, h) / var(h)` from the same
+/// draws (a bias of order 1 / samples). Where the mixture is close to a Gaussian (two
+/// components fitted to Gaussian data, common when the bootstrap re-chooses K) `f` and `h`
+/// nearly coincide and the Monte Carlo error all but vanishes; elsewhere `beta` falls to
+/// about 0 and the estimate is plain Monte Carlo.
 fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64, ctrl: &Control) -> Result<f64> {
     Integral::MonteCarlo { samples }.validate(2)?;
     let (comps, cum) = pair_components(g);
+    let cv = PairControl::new(g);
     let n_chunks = samples.div_ceil(CHUNK_ROWS);
-    let sums: Vec<f64> = (0..n_chunks)
+    let chunks: Vec<PairSums> = (0..n_chunks)
         .into_par_iter()
         .map(|ci| {
             ctrl.check()?;
             let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-            Ok(pair_chunk(&comps, &cum, seed, ci, rows))
+            Ok(pair_chunk(&comps, &cum, &cv, seed, ci, rows))
         })
         .collect::<Result<_>>()?;
-    finite(sums.iter().sum::<f64>() / samples as f64)
+    let mut t = [0.0; 4];
+    for c in &chunks {
+        for (a, b) in t.iter_mut().zip(c) {
+            *a += b;
+        }
+    }
+    let n = samples as f64;
+    let (mf, mh) = (t[0] / n, t[1] / n);
+    let var_h = t[3] / n - mh * mh;
+    let cov_fh = t[2] / n - mf * mh;
+    let beta = if var_h > 0.0 && var_h.is_finite() {
+        cov_fh / var_h
+    } else {
+        0.0
+    };
+    finite(mf - beta * mh)
 }
 
 /// `I(X;Y|Z) = E[ln p(x,y,z) + ln p(z) - ln p(x,z) - ln p(y,z)]`.
@@ -698,10 +773,13 @@ mod tests {
         )
         .unwrap();
         let (comps, cum) = pair_components(&g);
+        let cv = PairControl::new(&g);
         for rows in [1, 7, 4096] {
-            let a = pair_chunk(&comps, &cum, 5, 3, rows);
-            let b = pair_chunk_impl(&comps, &cum, 5, 3, rows);
-            assert_eq!(a.to_bits(), b.to_bits(), "{rows}");
+            let a = pair_chunk(&comps, &cum, &cv, 5, 3, rows);
+            let b = pair_chunk_impl(&comps, &cum, &cv, 5, 3, rows);
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.to_bits(), y.to_bits(), "{rows}");
+            }
         }
     }
 
@@ -945,6 +1023,36 @@ mod tests {
         let one = gauss(0.6);
         let v = mi_scalar_pair_mc(&one, 200_000, 1, &Control::new()).unwrap();
         assert!((v + 0.5 * (1.0f64 - 0.36).ln()).abs() < 0.01);
+    }
+
+    #[test]
+    fn control_variate_removes_the_error_of_a_near_gaussian_mixture() {
+        // Two components fitted to Gaussian-like data: the integrand is close to the
+        // moment-matched Gaussian's, so with 20,000 draws the estimate is within 0.001 of
+        // the quadrature value on every seed; plain Monte Carlo has a standard error of
+        // ~0.006 here (integrand sd ~0.9) and would land within 0.001 with probability
+        // ~0.13 per seed.
+        let g = Gmm::new(
+            2,
+            vec![0.5, 0.5],
+            vec![0.0, 0.0, 0.3, 0.3],
+            vec![1.0, 0.85, 0.85, 1.0, 1.0, 0.9, 0.9, 1.0],
+        )
+        .unwrap();
+        let ctrl = Control::new();
+        let quad = mutual_information(
+            &g,
+            &[0],
+            &[1],
+            &Integral::Quadrature { order: Some(96) },
+            0,
+            &ctrl,
+        )
+        .unwrap();
+        for seed in 0..5 {
+            let v = mi_scalar_pair_mc(&g, 20_000, seed, &ctrl).unwrap();
+            assert!((v - quad).abs() < 1e-3, "seed {seed}: {v} vs {quad}");
+        }
     }
 
     #[test]
