@@ -25,7 +25,12 @@ Comparison (default). The same data, generated here with NumPy from fixed seeds,
 Cases: bivariate Gaussian rho = 0.6 at n = 200 and 10,000 (truth -0.5 ln(1 - rho^2)); the
 paper's five-component mixture D5 at n = 1,000 and 10,000 (truth 0.16805 nat);
 gamma-exponential with a = 1 (x ~ Gamma(1, 1), y | x ~ Exponential(rate x), both
-log-transformed; truth psi(2) - ln 1 = 1 - Euler's gamma) at n = 10,000. Every method is run
+log-transformed; truth psi(2) - ln 1 = 1 - Euler's gamma) at n = 10,000; categorical MI
+shaped like the paper's 3D-shapes experiment (a 1-D latent, 4 balanced classes with
+Gaussian class-conditionals, n = 48,000; truth by quadrature) with the paper's settings
+there (``n_inits=5, n_folds=3, n_bootstrap=100``) on both packages
+(``fit_estimate_categorical`` for gmm-mi, ``discrete_y=True`` for gmmi,
+``mutual_info_classif`` for KSG); ``--cases`` picks some. Every method is run
 ``--repeats`` times (default 3) on each case and the median wall time is reported, with the
 estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / gmmi and
 whether gmmi and gmm-mi agree within their combined uncertainty
@@ -97,7 +102,15 @@ D5_COVS = np.array([
 D5_TRUTH = 0.16805
 
 CASES = [("gaussian", 200), ("gaussian", 10_000), ("d5", 1_000), ("d5", 10_000),
-         ("gamma-exponential", 10_000)]
+         ("gamma-exponential", 10_000), ("categorical", 48_000)]
+
+# The categorical case is shaped like the paper's 3D-shapes experiment (a 1-D latent against
+# a generative factor with 4 balanced classes, n = 48,000) and run with the paper's settings
+# there, on both packages; the other cases use each package's defaults.
+CAT_MEANS = (-1.5, -0.3, 0.6, 1.8)
+CAT_SDS = (0.6, 0.7, 0.8, 0.6)
+CASE_SETTINGS: dict[str, dict[str, int]] = {
+    "categorical": {"n_inits": 5, "n_folds": 3, "n_bootstrap": 100}}
 
 # Runs inside gmm-mi's own environment. argv[1]: JSON with the data path and the settings.
 GMMMI_RUNNER = r"""
@@ -105,19 +118,26 @@ import json, sys, time, warnings
 import numpy as np
 from gmm_mi.mi import EstimateMI
 args = json.loads(sys.argv[1])
+from gmm_mi.param_holders import MIDistParamHolder, SelectComponentsParamHolder
 X = np.load(args["data"])
-kw = {}
-if args["n_bootstrap"] is not None:
-    from gmm_mi.param_holders import MIDistParamHolder
-    kw["mi_dist_params"] = MIDistParamHolder(n_bootstrap=args["n_bootstrap"],
-                                             MC_samples=args["mc_samples"])
+kw, init = {}, {}
+dist = {k: args[k] for k in ("n_bootstrap", "mc_samples") if args[k] is not None}
+if dist:
+    kw["mi_dist_params"] = MIDistParamHolder(**{"MC_samples" if k == "mc_samples" else k: v
+                                                for k, v in dist.items()})
+sel = {k: args[k] for k in ("n_inits", "n_folds") if args.get(k) is not None}
+if sel:
+    init["select_components_params"] = SelectComponentsParamHolder(**sel)
 times, caught, out, k = [], [], None, None
 for _ in range(args["repeats"]):
-    est = EstimateMI()
+    est = EstimateMI(**init)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
-        out = est.fit_estimate(X, **kw)
+        if args["categorical"]:
+            out = est.fit_estimate_categorical(X[:, :1], X[:, 1].astype(int), **kw)
+        else:
+            out = est.fit_estimate(X, **kw)
         times.append(time.perf_counter() - t0)
     caught += [f"{x.category.__name__}: {x.message}" for x in w]
     k = getattr(est, "best_components", None)
@@ -146,7 +166,29 @@ def make(case: str, n: int, seed: int = DATA_SEED) -> tuple[np.ndarray, float]:
         x = rng.gamma(1.0, 1.0, size=n)  # a = 1
         y = rng.exponential(1.0 / x)  # NumPy takes the scale, 1 / rate
         return np.column_stack([np.log(x), np.log(y)]), 1.0 - EULER_GAMMA  # psi(2) - ln 1
+    if case == "categorical":
+        # Balanced classes (gmm-mi weights classes equally), x | c ~ N(mean_c, sd_c).
+        c = np.arange(n) % len(CAT_MEANS)
+        rng.shuffle(c)
+        x = np.asarray(CAT_MEANS)[c] + np.asarray(CAT_SDS)[c] * rng.standard_normal(n)
+        return np.column_stack([x, c.astype(float)]), categorical_truth()
     raise ValueError(f"unknown case {case!r}")
+
+
+def categorical_truth() -> float:
+    """I(X; C) of the categorical case: h(X) - sum_c h(X | c) / C, h(X) by quadrature."""
+    from scipy import integrate
+
+    mu, sd = np.asarray(CAT_MEANS), np.asarray(CAT_SDS)
+
+    def neg_plogp(t: float) -> float:
+        dens = float(np.mean(np.exp(-0.5 * ((t - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))))
+        return -dens * math.log(dens) if dens > 0 else 0.0
+
+    h_x = integrate.quad(neg_plogp, mu.min() - 12, mu.max() + 12, points=list(mu), limit=400,
+                         epsabs=1e-13, epsrel=1e-12)[0]
+    h_cond = float(np.mean(0.5 * np.log(2 * math.pi * math.e * sd**2)))
+    return h_x - h_cond
 
 
 # --------------------------------------------------------------------------- gmm-mi
@@ -182,14 +224,17 @@ def ensure_gmmmi() -> Path | None:
 
 
 def run_gmmmi(py: Path, X: np.ndarray, repeats: int, quick: bool,
-              timeout: float | None) -> dict[str, Any]:
-    """gmm-mi's estimate and fit_estimate wall times, or {"error": ...}."""
+              timeout: float | None, case: str = "") -> dict[str, Any]:
+    """gmm-mi's estimate and fit_estimate (fit_estimate_categorical) wall times, or
+    {"error": ...}."""
+    settings = {**CASE_SETTINGS.get(case, {}), **(QUICK if quick else {})}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "X.npy"
         np.save(path, X)
-        spec = {"data": str(path), "repeats": repeats,
-                "n_bootstrap": QUICK["n_bootstrap"] if quick else None,
-                "mc_samples": QUICK["mc_samples"] if quick else None}
+        spec = {"data": str(path), "repeats": repeats, "categorical": case == "categorical",
+                "n_bootstrap": settings.get("n_bootstrap"),
+                "mc_samples": settings.get("mc_samples"),
+                "n_inits": settings.get("n_inits"), "n_folds": settings.get("n_folds")}
         try:
             r = subprocess.run([str(py), "-c", GMMMI_RUNNER, json.dumps(spec)],
                                capture_output=True, text=True, timeout=timeout,
@@ -219,9 +264,12 @@ def gmmmi_versions(py: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- gmmi and KSG
 
 
-def run_gmmi(X: np.ndarray, repeats: int, quick: bool, **extra: Any) -> dict[str, Any]:
-    kw = dict(QUICK) if quick else {}
+def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
+             **extra: Any) -> dict[str, Any]:
+    kw: dict[str, Any] = {**CASE_SETTINGS.get(case, {}), **(QUICK if quick else {})}
     kw.update(extra)
+    if case == "categorical":
+        kw["discrete_y"] = True
     times: list[float] = []
     caught: list[str] = []
     r = None
@@ -238,14 +286,19 @@ def run_gmmi(X: np.ndarray, repeats: int, quick: bool, **extra: Any) -> dict[str
             "warnings": sorted(set(caught) | set(r.warnings))[:20]}
 
 
-def run_ksg(X: np.ndarray, repeats: int) -> dict[str, Any]:
-    from sklearn.feature_selection import mutual_info_regression
+def run_ksg(X: np.ndarray, repeats: int, case: str = "") -> dict[str, Any]:
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
     times: list[float] = []
     v = math.nan
     for _ in range(repeats):
         t0 = time.perf_counter()
-        v = float(mutual_info_regression(X[:, :1], X[:, 1], n_neighbors=3, random_state=0)[0])
+        if case == "categorical":
+            v = float(mutual_info_classif(X[:, :1], X[:, 1].astype(int), n_neighbors=3,
+                                          random_state=0)[0])
+        else:
+            v = float(mutual_info_regression(X[:, :1], X[:, 1], n_neighbors=3,
+                                             random_state=0)[0])
         times.append(time.perf_counter() - t0)
     return {"times": times, "mean": v, "std": None}
 
@@ -335,7 +388,9 @@ def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 def comparison(args: argparse.Namespace) -> None:
     py = None if args.no_gmmmi else ensure_gmmmi()
-    cases = [(c, n) for c, n in CASES if not args.quick or n <= 1000]
+    wanted = set(args.cases.split(",")) if args.cases else None
+    cases = [(c, n) for c, n in CASES
+             if (not args.quick or n <= 1000) and (wanted is None or c in wanted)]
     vers = versions()  # imports scikit-learn first, so that its thread pools are listed
     meta: dict[str, Any] = {
         "date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
@@ -344,6 +399,7 @@ def comparison(args: argparse.Namespace) -> None:
         "settings": {
             "gmmi": {"random_state": 0, "n_jobs": None, "preset": args.preset,
                      **(QUICK if args.quick else {})},
+            "case settings (both packages)": CASE_SETTINGS,
             "gmm-mi": "EstimateMI().fit_estimate(X)" + (
                 f" with MIDistParamHolder(n_bootstrap={QUICK['n_bootstrap']}, "
                 f"MC_samples={QUICK['mc_samples']})" if args.quick else ""),
@@ -366,12 +422,12 @@ def comparison(args: argparse.Namespace) -> None:
     for case, n in cases:
         X, truth = make(case, n)
         print(f"{case} n={n:,} ...", flush=True)
-        g = run_gmmi(X, args.repeats, args.quick, preset=args.preset)
-        g1 = run_gmmi(X, args.repeats, args.quick, n_jobs=1, preset=args.preset)
-        k = run_ksg(X, args.repeats)
+        g = run_gmmi(X, args.repeats, args.quick, case, preset=args.preset)
+        g1 = run_gmmi(X, args.repeats, args.quick, case, n_jobs=1, preset=args.preset)
+        k = run_ksg(X, args.repeats, case)
         p: dict[str, Any] | None = None
         if py is not None and n <= args.gmmmi_max_n:
-            p = run_gmmmi(py, X, args.repeats, args.quick, args.gmmmi_timeout)
+            p = run_gmmmi(py, X, args.repeats, args.quick, args.gmmmi_timeout, case)
         row: dict[str, Any] = {"case": case, "n": n, "truth": truth, "gmmi": g, "gmm-mi": p,
                                "ksg": k, "ratio": None, "agree": None, "gmmi_1_thread": g1,
                                "thread_speedup": med(g1) / med(g)}
@@ -518,6 +574,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3, help="runs per method and case (median)")
+    ap.add_argument("--cases", default=None,
+                    help="comma-separated case names (default all: gaussian, d5, "
+                         "gamma-exponential, categorical)")
     ap.add_argument("--quick", action="store_true",
                     help="tiny settings (5 replicates, 5000 draws, n <= 1000, 1 run)")
     ap.add_argument("--out", default=None,
