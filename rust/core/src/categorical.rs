@@ -17,8 +17,8 @@ use crate::control::Control;
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::estimator::{check_data, EstimatorOptions, Standardizer};
-use crate::gmm::{Gmm, CHUNK_ROWS};
-use crate::integrate::{integrate, Integral};
+use crate::gmm::Gmm;
+use crate::integrate::{integrate, monte_carlo_chunks, Integral};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Selection, Warning, WarningKind};
 use crate::vmath::{self, LANES};
@@ -208,25 +208,10 @@ fn scalar_posterior_mc(
     Integral::MonteCarlo { samples }.validate(1)?;
     let classes: Vec<Vec<ScalarComponent>> = models.iter().map(scalar_components).collect();
     let draw = scalar_components(mix);
-    let cum: Vec<f64> = mix
-        .weights()
-        .iter()
-        .scan(0.0, |acc, w| {
-            *acc += w;
-            Some(*acc)
-        })
-        .collect();
-    let n_chunks = samples.div_ceil(CHUNK_ROWS);
-    let sums: Vec<f64> = (0..n_chunks)
-        .into_par_iter()
-        .map(|ci| {
-            ctrl.check()?;
-            let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-            Ok(posterior_chunk(
-                &classes, ln_pi, &draw, &cum, seed, ci, rows,
-            ))
-        })
-        .collect::<Result<_>>()?;
+    let cum = mix.cumulative_weights();
+    let sums = monte_carlo_chunks(samples, ctrl, |ci, rows| {
+        posterior_chunk(&classes, ln_pi, &draw, &cum, seed, ci, rows)
+    })?;
     let v = sums.iter().sum::<f64>() / samples as f64;
     if !v.is_finite() {
         return Err(Error::Numerical(

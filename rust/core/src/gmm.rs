@@ -476,6 +476,18 @@ impl Gmm {
         })
     }
 
+    /// Running sums of the weights, accumulated in the order [`Gmm::sample_one`] uses, so
+    /// that a kernel choosing components from them draws the same components.
+    pub fn cumulative_weights(&self) -> Vec<f64> {
+        self.weights
+            .iter()
+            .scan(0.0, |acc, w| {
+                *acc += w;
+                Some(*acc)
+            })
+            .collect()
+    }
+
     /// Draws one point into `out` (length d) and returns its component.
     #[inline]
     pub fn sample_one(&self, rng: &mut Rng, z: &mut [f64], out: &mut [f64]) -> usize {

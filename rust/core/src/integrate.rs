@@ -269,6 +269,23 @@ pub fn expectation(
     })
 }
 
+/// Runs `chunk(ci, rows)` on the Monte Carlo chunks of `samples` draws ([`CHUNK_ROWS`]
+/// each, the last one shorter) in parallel, checking `ctrl` before each; the results are in
+/// chunk order, so sums over them do not depend on the number of threads.
+pub(crate) fn monte_carlo_chunks<T, F>(samples: usize, ctrl: &Control, chunk: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(usize, usize) -> T + Sync,
+{
+    (0..samples.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|ci| {
+            ctrl.check()?;
+            Ok(chunk(ci, CHUNK_ROWS.min(samples - ci * CHUNK_ROWS)))
+        })
+        .collect()
+}
+
 /// `E_p[f(v)]` by the chosen integral, for an integrand made per worker by `make` (so it
 /// may keep scratch space); `seed` drives the Monte Carlo draws (one stream per chunk of
 /// draws, so the value does not depend on threads). Stops with [`Error::Cancelled`] within
@@ -289,24 +306,18 @@ where
     let d = p.dim();
     let value = match *integral {
         Integral::MonteCarlo { samples } => {
-            let n_chunks = samples.div_ceil(CHUNK_ROWS);
-            let sums: Vec<f64> = (0..n_chunks)
-                .into_par_iter()
-                .map(|ci| {
-                    ctrl.check()?;
-                    let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
-                    let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-                    let mut f = make();
-                    let mut z = vec![0.0; d];
-                    let mut v = vec![0.0; d];
-                    let mut s = 0.0;
-                    for _ in 0..rows {
-                        p.sample_one(&mut r, &mut z, &mut v);
-                        s += f(&v);
-                    }
-                    Ok(s)
-                })
-                .collect::<Result<_>>()?;
+            let sums = monte_carlo_chunks(samples, ctrl, |ci, rows| {
+                let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
+                let mut f = make();
+                let mut z = vec![0.0; d];
+                let mut v = vec![0.0; d];
+                let mut s = 0.0;
+                for _ in 0..rows {
+                    p.sample_one(&mut r, &mut z, &mut v);
+                    s += f(&v);
+                }
+                s
+            })?;
             sums.iter().sum::<f64>() / samples as f64
         }
         Integral::Quadrature { order } => {
@@ -613,15 +624,7 @@ fn pair_components(g: &Gmm) -> (Vec<PairComponent>, Vec<f64>) {
             }
         })
         .collect();
-    let cum: Vec<f64> = g
-        .weights()
-        .iter()
-        .scan(0.0, |acc, w| {
-            *acc += w;
-            Some(*acc)
-        })
-        .collect();
-    (comps, cum)
+    (comps, g.cumulative_weights())
 }
 
 /// Monte Carlo MI of a 2-D mixture between its two coordinates, with the joint and both
@@ -639,15 +642,9 @@ fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64, ctrl: &Control) -> Resu
     Integral::MonteCarlo { samples }.validate(2)?;
     let (comps, cum) = pair_components(g);
     let cv = PairControl::new(g);
-    let n_chunks = samples.div_ceil(CHUNK_ROWS);
-    let chunks: Vec<PairSums> = (0..n_chunks)
-        .into_par_iter()
-        .map(|ci| {
-            ctrl.check()?;
-            let rows = CHUNK_ROWS.min(samples - ci * CHUNK_ROWS);
-            Ok(pair_chunk(&comps, &cum, &cv, seed, ci, rows))
-        })
-        .collect::<Result<_>>()?;
+    let chunks = monte_carlo_chunks(samples, ctrl, |ci, rows| {
+        pair_chunk(&comps, &cum, &cv, seed, ci, rows)
+    })?;
     let mut t = [0.0; 4];
     for c in &chunks {
         for (a, b) in t.iter_mut().zip(c) {
