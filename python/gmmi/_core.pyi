@@ -160,11 +160,11 @@ def summary(
 
 def interval(
     values: list[float], full_value: float, level: float, bias_correction: bool,
-    nonnegative: bool, method: str,
+    nonnegative: bool, method: Optional[str] = None,
 ) -> tuple[float, float]:
     """The central bootstrap interval at `level` by `method`: "normal" (point estimate
     -/+ Student-t quantile x std), "basic" (reflected quantiles with bias correction) or
-    "percentile"."""
+    "percentile"; None: "normal" with bias correction, else "percentile"."""
 
 def initial_mixture(
     x: NDArray[np.float64],

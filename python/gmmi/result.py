@@ -191,9 +191,8 @@ class MIResult:
         """
         if not (isinstance(level, (int, float)) and 0 < level < 1):
             raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
-        if method is None:
-            method = "normal" if self.bias_corrected else "percentile"
-        check_choice(method, "method", ("normal", "basic", "percentile"))
+        if method is not None:
+            check_choice(method, "method", ("normal", "basic", "percentile"))
         if self.samples.size < 2:
             raise ValueError("level: a confidence interval needs n_bootstrap >= 2")
         nonnegative = self.quantity != "entropy"

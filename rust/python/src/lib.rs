@@ -714,18 +714,22 @@ fn summary(
 }
 
 /// The central bootstrap interval at `level` by `method` ("normal", "basic",
-/// "percentile"; see the core's `estimator::interval`).
+/// "percentile"; `None`: the estimate's default, `IntervalMethod::default_for`; see the
+/// core's `estimator::interval`).
 #[pyfunction]
-#[pyo3(signature = (values, full_value, level, bias_correction, nonnegative, method))]
+#[pyo3(signature = (values, full_value, level, bias_correction, nonnegative, method=None))]
 fn interval(
     values: Vec<f64>,
     full_value: f64,
     level: f64,
     bias_correction: bool,
     nonnegative: bool,
-    method: &str,
+    method: Option<&str>,
 ) -> PyResult<(f64, f64)> {
-    let method = estimator::IntervalMethod::parse(method).map_err(to_py)?;
+    let method = match method {
+        Some(m) => estimator::IntervalMethod::parse(m).map_err(to_py)?,
+        None => estimator::IntervalMethod::default_for(bias_correction),
+    };
     Ok(estimator::interval(
         &values,
         full_value,
