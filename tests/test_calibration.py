@@ -28,7 +28,8 @@ def test_presets_come_from_the_core_and_differ_where_documented():
     # gmmi's own: only the start, the tolerance rule, the bootstrap and the summary differ.
     differ = {k for k in pub if pub[k] != ours[k]}
     assert differ == {"init", "auto_threshold", "bootstrap_neighbours", "bias_correction",
-                      "stratified_bootstrap"}
+                      "stratified_bootstrap", "transform"}
+    assert (pub["transform"], ours["transform"]) == ("identity", "auto")
     with pytest.raises(ValueError, match=r"^preset"):
         preset_options("paper")
 

@@ -35,6 +35,7 @@ from .estimators import (
 from .io import load
 from .mixture import GaussianMixture
 from .pairs import MIMatrix, MIRanking, mi_matrix, mi_ranking, mi_score
+from .representation import Representation
 from .result import MIResult, SelectionRecord
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "MIResult",
     "MaxComponentsWarning",
     "NumericalError",
+    "Representation",
     "SelectionRecord",
     "ZeroInformationWarning",
     "__version__",

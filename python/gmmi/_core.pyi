@@ -148,6 +148,7 @@ class Options:
         bootstrap_neighbours: int,
         bias_correction: bool,
         stratified_bootstrap: bool,
+        transform: str,
     ) -> Self: ...
 
 def preset(name: str) -> dict[str, Any]:
@@ -203,6 +204,12 @@ def estimate(
     control: Optional[Control] = None,
 ) -> dict[str, Any]:
     """The joint GMM-MI estimator: ``kind`` is mi, cmi, entropy, kl or kl_reverse."""
+
+def apply_transform(
+    columns: list[dict[str, Any]], data: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Applies per-column maps (an estimate's ``transform["columns"]``) to the rows of
+    ``data``: the mapped rows and every row's log-Jacobian determinant."""
 
 def model_quantity(
     mixture: Mixture,

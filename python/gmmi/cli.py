@@ -21,6 +21,7 @@ import numpy as np
 from . import __version__
 from .estimators import mutual_information
 from .mixture import INITS
+from .representation import TRANSFORMS
 
 __all__ = ["main"]
 
@@ -62,7 +63,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     r = mutual_information(x, y, n_bootstrap=args.n_bootstrap, random_state=args.random_state,
                            n_jobs=args.n_jobs, progress=_progress_default(args),
-                           preset=args.preset)
+                           preset=args.preset, transform=args.transform)
     elapsed = time.perf_counter() - t0
     z = (r.mean - D5_MI) / r.std if r.std > 0 else math.nan
     extra = {
@@ -252,7 +253,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         n_components=args.n_components, n_bootstrap=args.n_bootstrap,
         mc_samples=args.mc_samples, integral=args.integral, selection=args.selection,
         init=args.init, base=base, random_state=args.random_state, n_jobs=args.n_jobs,
-        preset=args.preset,
+        preset=args.preset, transform=args.transform,
         progress=_progress_default(args),
     )
     _print_result(r, args.json)
@@ -296,7 +297,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
         block_size=None, miller_madow=False,
         options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
-                 "preset": args.preset,
+                 "preset": args.preset, "transform": args.transform,
                  "integral": args.integral, "base": base, "random_state": args.random_state,
                  "n_jobs": args.n_jobs, "progress": _progress_default(args)})
     if args.out:
@@ -352,6 +353,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--preset", choices=("gmmi", "published"), default="gmmi",
                         help="option defaults: gmmi's (default; calibrated intervals) or the "
                              "published method's (to reproduce Piras et al. 2023)")
+        sp.add_argument("--transform", choices=TRANSFORMS, default=None,
+                        help="coordinates the mixture is fitted in: auto (gmmi: identity or a "
+                             "Gaussianising map, by held-out likelihood), identity (published), "
+                             "asinh, gaussianize")
         sp.add_argument("--random-state", type=int, default=0, metavar="SEED",
                         help="seed (default 0)")
         sp.add_argument("--n-jobs", type=int, default=None, metavar="N",

@@ -63,12 +63,15 @@ def _encode_array(obj: np.ndarray) -> dict[str, Any]:
 
 def _encode(obj: Any) -> Any:
     from .mixture import GaussianMixture
+    from .representation import Representation
     from .result import SelectionRecord
 
     if isinstance(obj, GaussianMixture):
         return {"__gmm__": _encode(obj.get_params())}
     if isinstance(obj, SelectionRecord):
         return {"__selection__": _encode(obj.__dict__)}
+    if isinstance(obj, Representation):
+        return {"__representation__": _encode(obj.__dict__)}
     if isinstance(obj, np.ndarray):
         return _encode_array(obj)
     if isinstance(obj, (np.datetime64, np.timedelta64)):
@@ -250,6 +253,12 @@ class _Decoder:
         return _build(SelectionRecord, self.value(obj["__selection__"], where, depth + 1),
                       where)
 
+    def representation(self, obj: dict[str, Any], where: str, depth: int) -> Any:
+        from .representation import Representation
+
+        return _build(Representation,
+                      self.value(obj["__representation__"], where, depth + 1), where)
+
 
 _TAGS: dict[str, Callable[..., Any]] = {
     "__array__": _Decoder.array,
@@ -263,6 +272,7 @@ _TAGS: dict[str, Callable[..., Any]] = {
     "__items__": _Decoder.items,
     "__gmm__": _Decoder.gmm,
     "__selection__": _Decoder.selection,
+    "__representation__": _Decoder.representation,
 }
 
 
@@ -315,6 +325,12 @@ def _is_record(v: Any) -> bool:
     return isinstance(v, SelectionRecord)
 
 
+def _is_representation(v: Any) -> bool:
+    from .representation import Representation
+
+    return isinstance(v, Representation)
+
+
 _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     "MIResult": {
         "mean": (_is_float, "a number"),
@@ -332,6 +348,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "warnings": (_list_of(_is_str), "a list of strings"),
         "details": (_dict_of(_is_str, lambda v: True), "a dictionary"),
         "bias_corrected": (lambda v: isinstance(v, bool), "true or false"),
+        "transform": (_opt(_is_representation), "a representation or null"),
     },
     "MIMatrix": {
         "mean": (_array(2), "a 2-D float array"),
@@ -365,6 +382,11 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "fold_scores": (_array(2), "a 2-D float array"),
         "n_iter": (_array(2, "iu"), "a 2-D integer array"),
         "converged": (_array(2, "b"), "a 2-D boolean array"),
+    },
+    "Representation": {
+        "name": (_is_str, "a string"),
+        "columns": (_list_of(_dict_of(_is_str, lambda v: True)), "a list of dictionaries"),
+        "candidates": (_list_of(_dict_of(_is_str, lambda v: True)), "a list of dictionaries"),
     },
     "GaussianMixture": {
         "weights": (_array(1), "a 1-D float array"),

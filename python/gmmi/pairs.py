@@ -235,15 +235,19 @@ class _Data:
                                                                                   dtype=np.int64)
 
 
-def _column_warnings(col: np.ndarray, label: str, flag: str) -> list[tuple[type[Warning], str]]:
+def _column_warnings(col: np.ndarray, label: str, flag: str,
+                     heavy_tails: bool = True) -> list[tuple[type[Warning], str]]:
     """The data warnings the single-pair estimator raises for a continuous column (looks
-    discrete, heavy tails), recorded instead of raised."""
+    discrete, heavy tails), recorded instead of raised. ``heavy_tails=False`` when the
+    representation is learned (``transform`` other than ``"identity"``): a map takes care of
+    the tails, or the held-out likelihood found the data fitted as they are."""
     if col.size == 0 or col.min() == col.max():
         return []  # a constant column fails as a pair, with its reason
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _warn_if_discrete(col[:, None], label, flag)
-        _warn_if_heavy_tailed(col[:, None], label)
+        if heavy_tails:
+            _warn_if_heavy_tailed(col[:, None], label)
     return [(w.category, str(w.message)) for w in caught]
 
 
@@ -472,7 +476,8 @@ def _matrix_and_failures(
             if disc or ("c", k) in col_msgs:
                 continue
             label = name if is_target else f"{name} column {lab!r}"
-            found = _column_warnings(cont[:, k], label, flag)
+            found = _column_warnings(cont[:, k], label, flag,
+                                     heavy_tails=opts["transform"] == "identity")
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
             col_msgs[("c", k)] = [m for _, m in found]

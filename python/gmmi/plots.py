@@ -37,6 +37,7 @@ def plot_model(
     levels: int = 8,
     grid: int = 150,
     n_std: float = 2.0,
+    transform: Any = None,
 ) -> Any:
     """Density contours of a fitted mixture over the data, with each component's ellipse.
 
@@ -54,6 +55,20 @@ def plot_model(
         Grid points per axis.
     n_std : float
         Ellipses at ``n_std`` standard deviations.
+    transform : Representation, optional
+        The representation the model was fitted in (``result.transform``): ``X`` (in the
+        original units, every column of the model) is mapped into it before it is drawn, and
+        the axes say which map they show.
+
+    Examples
+    --------
+    >>> import numpy as np, gmmi, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=500); y = np.exp(x + rng.normal(size=500))
+    >>> r = gmmi.mutual_information(x, y, n_bootstrap=0, random_state=0)
+    >>> from gmmi.plots import plot_model
+    >>> ax = plot_model(r.model, np.column_stack([x, y]), transform=r.transform)
     """
     from matplotlib.patches import Ellipse
 
@@ -66,6 +81,8 @@ def plot_model(
     if X is not None:
         pts = np.asarray(X, dtype=float)
         pts = pts[:, None] if pts.ndim == 1 else pts
+        if transform is not None:
+            pts = transform.apply(pts)
         pts = pts[:, dims]
         ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.3, color="0.4", label="data")
     means, covs = m.means_, m.covariances_
@@ -87,8 +104,12 @@ def plot_model(
         ax.add_patch(Ellipse(tuple(mu), width, height, angle=angle, fill=False,
                              color=f"C{k % 10}", lw=1.5, label=f"component {k} (w={w:.2f})"))
         ax.plot(*mu, "+", color=f"C{k % 10}")
-    ax.set_xlabel(f"dimension {dims[0]}")
-    ax.set_ylabel(f"dimension {dims[1]}")
+    names = [f"dimension {d}" for d in dims]
+    if transform is not None:
+        names = [n if transform.columns[d]["map"] == "identity"
+                 else f"{transform.columns[d]['map']}({n})" for n, d in zip(names, dims)]
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
     ax.legend(fontsize=7, loc="best")
     return ax
 

@@ -12,6 +12,7 @@ from . import _core
 from ._compare import same_fields
 from ._validation import check_choice
 from .mixture import GaussianMixture
+from .representation import Representation
 
 __all__ = ["MIResult", "SelectionRecord", "summarize"]
 
@@ -103,7 +104,8 @@ class MIResult:
     n_components : int or None
         Number of components selected (per class for categorical MI, see ``details``).
     model : GaussianMixture or None
-        The mixture fitted on all the data, in the original units.
+        The mixture fitted on all the data, in the coordinates of ``transform`` (the
+        original units when it is the identity; map data with ``transform.apply``).
     selection : list of SelectionRecord
         The per-K table of the component search.
     unit : str
@@ -127,6 +129,11 @@ class MIResult:
         number of components each bootstrap replicate kept).
     bias_corrected : bool
         Whether ``mean`` and :meth:`ci` are bias-corrected (see ``mean``).
+    transform : Representation or None
+        The per-variable maps the mixture was fitted in and the candidates compared (see
+        :class:`~gmmi.representation.Representation`; for categorical MI the map of the
+        continuous variable, and the per-class models in ``details`` are in its
+        coordinates); None for the discrete-discrete estimator.
     """
 
     mean: float
@@ -144,6 +151,7 @@ class MIResult:
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     bias_corrected: bool = False
+    transform: Optional[Representation] = None
 
     @property
     def n_bootstrap(self) -> int:
@@ -224,6 +232,7 @@ class MIResult:
             "options": dict(self.options),
             "warnings": list(self.warnings),
             "bias_corrected": self.bias_corrected,
+            "transform": None if self.transform is None else self.transform.to_dict(),
         }
 
     def plot_bootstrap(self, ax: Any = None, level: float = 0.95) -> Any:
@@ -232,6 +241,17 @@ class MIResult:
         from .plots import plot_bootstrap
 
         return plot_bootstrap(self, ax=ax, level=level)
+
+    def plot_model(self, X: Any = None, *, dims: Any = (0, 1), ax: Any = None) -> Any:
+        """Contours of the fitted mixture over the data ``X`` (original units, the joint
+        columns in the order of the estimate), both in the coordinates the model was fitted
+        in (see :func:`gmmi.plots.plot_model` and ``transform``)."""
+        from .plots import plot_model
+
+        if self.model is None:
+            raise ValueError("model: this result has no joint mixture (categorical or "
+                             "discrete estimate)")
+        return plot_model(self.model, X, dims=dims, ax=ax, transform=self.transform)
 
     def plot_selection(self, ax: Any = None) -> Any:
         """The selection metric against K (see :func:`gmmi.plots.plot_selection`)."""

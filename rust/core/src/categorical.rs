@@ -16,11 +16,12 @@ use crate::bootstrap::{self, mean_std, resample_counts};
 use crate::control::Control;
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::estimator::{check_data, EstimatorOptions, Standardizer};
+use crate::estimator::{check_data, per_row_score, EstimatorOptions, Standardizer};
 use crate::gmm::Gmm;
 use crate::integrate::{integrate, monte_carlo_chunks, Integral};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Selection, Warning, WarningKind};
+use crate::transform::{Candidate, MapFamily, Transform};
 use crate::vmath::{self, LANES};
 
 /// The mixture `sum_c pi_c p(x|c)` as one Gaussian mixture.
@@ -325,7 +326,8 @@ pub struct CategoricalEstimate {
     pub full_value: f64,
     /// The number of components each replicate chose per class (replicate order).
     pub choices: Vec<Vec<usize>>,
-    /// Per-class models fitted on all their rows, in original units.
+    /// Per-class models fitted on all their rows, in the coordinates of
+    /// [`CategoricalEstimate::transform`] (the original units for the identity).
     pub models: Vec<Gmm>,
     /// Per-class component searches.
     pub selections: Vec<Selection>,
@@ -338,6 +340,10 @@ pub struct CategoricalEstimate {
     /// Whether the point estimate and interval are bias-corrected (see
     /// [`crate::estimator::summary`]).
     pub bias_correction: bool,
+    /// The representation of x the class mixtures were fitted in.
+    pub transform: Transform,
+    /// The representations compared (`n_components` summed over the classes).
+    pub transform_candidates: Vec<Candidate>,
 }
 
 impl CategoricalEstimate {
@@ -390,27 +396,97 @@ pub fn estimate(
             e => e,
         })?;
     }
-    let st = Standardizer::fit(x, d, opts.standardize)?;
-    let z = st.transform(x);
-    let data: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .flat_map(|&i| z[i * d..(i + 1) * d].iter().copied())
-                .collect()
-        })
-        .collect();
     let pi: Vec<f64> = rows.iter().map(|r| r.len() as f64 / n as f64).collect();
     let em_opts: Vec<EmOptions> = rows.iter().map(|r| opts.em_for(r.len())).collect();
-    let selections: Vec<Selection> = data
-        .par_iter()
-        .zip(&em_opts)
-        .enumerate()
-        .map(|(c, (xc, em))| {
-            let seed = rng::derive(opts.seed, Purpose::Class, c as u64, 0);
-            select::select(xc, d, &opts.select, em, seed, ctrl)
-        })
-        .collect::<Result<_>>()?;
+    // The representation of x: every family of `opts.transform` is mapped, standardised and
+    // searched per class; the score is the class-weighted held-out log-likelihood per row
+    // in the original units (see `estimator::choose_representation`).
+    let prepare = |family: MapFamily| -> Result<(f64, f64, Prepared)> {
+        let t = Transform::fit(family, x, d, opts.seed)?;
+        let (mapped, log_jac) = if t.is_identity() {
+            (None, 0.0)
+        } else {
+            let (m, lj) = t.apply(x);
+            (Some(m), lj)
+        };
+        let mx = mapped.as_deref().unwrap_or(x);
+        let st = Standardizer::fit(mx, d, opts.standardize)?;
+        let z = st.transform(mx);
+        drop(mapped);
+        let data: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .flat_map(|&i| z[i * d..(i + 1) * d].iter().copied())
+                    .collect()
+            })
+            .collect();
+        let selections: Vec<Selection> = data
+            .par_iter()
+            .zip(&em_opts)
+            .enumerate()
+            .map(|(c, (xc, em))| {
+                let seed = rng::derive(opts.seed, Purpose::Class, c as u64, 0);
+                select::select(xc, d, &opts.select, em, seed, ctrl)
+            })
+            .collect::<Result<_>>()?;
+        let held_out: f64 = selections
+            .iter()
+            .zip(&rows)
+            .zip(&pi)
+            .map(|((s, r), p)| p * per_row_score(s, opts.select.metric, r.len()))
+            .sum();
+        let score = held_out - st.scale.iter().map(|s| s.ln()).sum::<f64>() + log_jac
+            - t.n_parameters() as f64 / n as f64;
+        Ok((
+            score,
+            log_jac,
+            Prepared {
+                t,
+                st,
+                data,
+                selections,
+            },
+        ))
+    };
+    let mut transform_candidates = Vec::new();
+    let mut best: Option<(f64, Prepared)> = None;
+    for family in opts.transform.families() {
+        match prepare(family) {
+            Ok((score, log_jacobian, p)) => {
+                transform_candidates.push(Candidate {
+                    family,
+                    score,
+                    n_components: p.selections.iter().map(|s| s.k).sum(),
+                    log_jacobian,
+                });
+                if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                    best = Some((score, p));
+                }
+            }
+            Err(Error::Numerical(_)) if family != MapFamily::Identity => {
+                transform_candidates.push(Candidate {
+                    family,
+                    score: f64::NEG_INFINITY,
+                    n_components: 0,
+                    log_jacobian: f64::NAN,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let Some((
+        _,
+        Prepared {
+            t: transform,
+            st,
+            data,
+            selections,
+        },
+    )) = best
+    else {
+        return Err(Error::Numerical("no representation could be fitted".into()));
+    };
     let candidates: Vec<Vec<Gmm>> = selections
         .iter()
         .map(|s| s.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE))
@@ -549,7 +625,17 @@ pub fn estimate(
         counts: rows.iter().map(Vec::len).collect(),
         warnings,
         bias_correction: opts.bias_correction,
+        transform,
+        transform_candidates,
     })
+}
+
+/// One representation of x, mapped, standardised, split by class and searched.
+struct Prepared {
+    t: Transform,
+    st: Standardizer,
+    data: Vec<Vec<f64>>,
+    selections: Vec<Selection>,
 }
 
 #[cfg(test)]

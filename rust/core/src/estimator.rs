@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::gmm::Gmm;
 use crate::integrate::{self, Integral};
 use crate::rng::{self, Purpose};
-use crate::select::{self, SelectOptions, Selection, Warning, WarningKind};
+use crate::select::{self, Metric, SelectOptions, Selection, Warning, WarningKind};
+use crate::transform::{self, Candidate, MapFamily, Transform, TransformOption};
 
 /// What is estimated from the fitted joint model.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +133,11 @@ pub struct EstimatorOptions {
     /// they do between data sets (gmmi's default; the stratified bootstrap leaves that
     /// variation out of the interval).
     pub stratified_bootstrap: bool,
+    /// The representation of the variables the mixture is fitted in (see
+    /// [`crate::transform`]): compared by held-out likelihood in the original units
+    /// (`Auto`, gmmi's default) or fixed (`Fixed(Identity)`: the published method). Only
+    /// quantities unchanged by such maps (MI, conditional MI, categorical MI) use it.
+    pub transform: TransformOption,
 }
 
 /// With bias correction the full-data value enters the estimate twice (`2 full - mean`), so
@@ -169,6 +175,7 @@ impl Default for EstimatorOptions {
             bootstrap_neighbours: 1,
             bias_correction: true,
             stratified_bootstrap: false,
+            transform: TransformOption::Auto,
             ..published
         }
     }
@@ -188,6 +195,7 @@ impl EstimatorOptions {
             bootstrap_neighbours: 0,
             bias_correction: false,
             stratified_bootstrap: true,
+            transform: TransformOption::Fixed(MapFamily::Identity),
         }
     }
 
@@ -298,7 +306,8 @@ pub struct Estimate {
     /// re-chosen in the bootstrap: averaged over the candidate numbers of components,
     /// weighted by how often the replicates chose each).
     pub full_value: f64,
-    /// The model fitted on all the data, in original units.
+    /// The model fitted on all the data, in the units of the chosen representation (the
+    /// original units when [`Estimate::transform`] is the identity).
     pub model: Gmm,
     /// EM iterations of the full-data fit.
     pub model_n_iter: usize,
@@ -308,6 +317,10 @@ pub struct Estimate {
     pub selection: Selection,
     /// Warnings for the user (selection and bootstrap).
     pub warnings: Vec<Warning>,
+    /// The representation the mixture was fitted in.
+    pub transform: Transform,
+    /// The representations compared, with their scores (one when the transform was fixed).
+    pub transform_candidates: Vec<Candidate>,
     /// Whether [`Estimate::point`] and [`Estimate::interval`] are bias-corrected.
     pub bias_correction: bool,
     /// The quantity cannot be negative (MI, CMI, KL): the estimate and interval are clipped
@@ -796,10 +809,32 @@ pub fn estimate(
             return Err(Error::arg("x", "KL needs two distinct 1-D columns"));
         }
     }
-    let st = Standardizer::fit(x, d, opts.standardize)?;
-    let z = st.transform(x);
     let em_opts = opts.em_for(n);
-    let selection = select::select(&z, d, &opts.select, &em_opts, opts.seed, ctrl)?;
+    let option = match (quantity, opts.transform) {
+        (Quantity::MutualInformation { .. } | Quantity::ConditionalMutualInformation { .. }, t) => {
+            t
+        }
+        (_, TransformOption::Auto | TransformOption::Fixed(MapFamily::Identity)) => {
+            TransformOption::Fixed(MapFamily::Identity)
+        }
+        (_, TransformOption::Fixed(f)) => {
+            return Err(Error::arg(
+                "transform",
+                format!(
+                    "{:?} changes entropy and KL divergence (they are not invariant under maps \
+                     of the variables); use transform='identity' or 'auto'",
+                    f.name()
+                ),
+            ))
+        }
+    };
+    let Representation {
+        transform,
+        candidates: transform_candidates,
+        standardizer: st,
+        z,
+        selection,
+    } = choose_representation(x, d, option, opts, &em_opts, ctrl)?;
     let functional =
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
     let full_integral = opts.full_integral();
@@ -859,9 +894,141 @@ pub fn estimate(
         model_converged: full.converged,
         selection,
         warnings,
+        transform,
+        transform_candidates,
         bias_correction: opts.bias_correction,
         nonnegative: quantity.nonnegative(),
     })
+}
+
+/// The representation the mixture is fitted in (see [`choose_representation`]).
+pub struct Representation {
+    /// The chosen maps.
+    pub transform: Transform,
+    /// Every candidate compared, with its score.
+    pub candidates: Vec<Candidate>,
+    /// The standardisation of the mapped data.
+    pub standardizer: Standardizer,
+    /// The mapped, standardised rows (row-major).
+    pub z: Vec<f64>,
+    /// The component search on `z`.
+    pub selection: Selection,
+}
+
+/// Held-out log-likelihood per row of a search, in the units of the data it ran on: the
+/// selected K's metric (`valid`: already per row; `aic` / `bic`: `-criterion / (2 n)`).
+pub(crate) fn per_row_score(sel: &Selection, metric: Metric, n: usize) -> f64 {
+    let m = sel
+        .records
+        .iter()
+        .find(|r| r.k == sel.k)
+        .map_or(f64::NEG_INFINITY, |r| r.metric);
+    match metric {
+        Metric::Valid => m,
+        Metric::Aic | Metric::Bic => m / (2.0 * n as f64),
+    }
+}
+
+/// Maps the rows of `x` by each family of `option`, runs the component search on the mapped,
+/// standardised data and keeps the family with the highest held-out log-likelihood in the
+/// original units: the search's held-out score, plus the mean log-Jacobian of the map and of
+/// the standardisation, minus the map's own fitted parameters over n (the expected optimism of
+/// a map fitted on the rows it is scored on). Ties go to the identity, then to the simpler
+/// map. A non-identity family that cannot be fitted (numerically) is skipped with score
+/// `-inf`; the identity's errors (a constant column, too few rows) are the caller's.
+pub fn choose_representation(
+    x: &[f64],
+    d: usize,
+    option: TransformOption,
+    opts: &EstimatorOptions,
+    em_opts: &EmOptions,
+    ctrl: &Control,
+) -> Result<Representation> {
+    let n = x.len() / d;
+    let families = option.families();
+    // A single family is not compared: its search runs on all the rows directly.
+    let rows = (families.len() > 1)
+        .then(|| transform::fit_rows(n, opts.seed))
+        .flatten();
+    let sub: Option<Vec<f64>> = rows.as_ref().map(|r| {
+        r.iter()
+            .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
+            .collect()
+    });
+    let xc: &[f64] = sub.as_deref().unwrap_or(x);
+    let nc = xc.len() / d;
+    let mut candidates = Vec::with_capacity(families.len());
+    let mut best: Option<(f64, Representation)> = None;
+    for family in families {
+        let attempt = (|| -> Result<(f64, f64, Representation)> {
+            let t = Transform::fit(family, x, d, opts.seed)?;
+            let (mapped, log_jac) = if t.is_identity() {
+                (None, 0.0)
+            } else {
+                let (m, lj) = t.apply(xc);
+                (Some(m), lj)
+            };
+            let mc = mapped.as_deref().unwrap_or(xc);
+            let st = Standardizer::fit(mc, d, opts.standardize)?;
+            let z = st.transform(mc);
+            drop(mapped);
+            let sel = select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?;
+            let score = per_row_score(&sel, opts.select.metric, nc)
+                - st.scale.iter().map(|s| s.ln()).sum::<f64>()
+                + log_jac
+                - t.n_parameters() as f64 / nc as f64;
+            let rep = Representation {
+                transform: t,
+                candidates: Vec::new(),
+                standardizer: st,
+                z,
+                selection: sel,
+            };
+            Ok((score, log_jac, rep))
+        })();
+        match attempt {
+            Ok((score, log_jac, rep)) => {
+                candidates.push(Candidate {
+                    family,
+                    score,
+                    n_components: rep.selection.k,
+                    log_jacobian: log_jac,
+                });
+                if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                    best = Some((score, rep));
+                }
+            }
+            Err(Error::Numerical(_)) if family != MapFamily::Identity => {
+                candidates.push(Candidate {
+                    family,
+                    score: f64::NEG_INFINITY,
+                    n_components: 0,
+                    log_jacobian: f64::NAN,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let (_, mut rep) =
+        best.ok_or_else(|| Error::Numerical("no representation could be fitted".into()))?;
+    rep.candidates = candidates;
+    if sub.is_some() {
+        // Compared on a subset: map, standardise and search all the rows with the winner.
+        let (st, z) = if rep.transform.is_identity() {
+            let st = Standardizer::fit(x, d, opts.standardize)?;
+            let z = st.transform(x);
+            (st, z)
+        } else {
+            let (mapped, _) = rep.transform.apply(x);
+            let st = Standardizer::fit(&mapped, d, opts.standardize)?;
+            let z = st.transform(&mapped);
+            (st, z)
+        };
+        rep.selection = select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?;
+        rep.standardizer = st;
+        rep.z = z;
+    }
+    Ok(rep)
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub mod kmeans;
 pub mod pairs;
 pub mod rng;
 pub mod select;
+pub mod transform;
 pub mod vmath;
 
 pub use control::Control;

@@ -25,6 +25,8 @@ pub enum Purpose {
     Sample = 6,
     /// Anything derived per class (categorical estimator).
     Class = 7,
+    /// Fitting a learned representation (transform) of the variables.
+    Transform = 8,
 }
 
 /// SplitMix64 finaliser: a bijective, well-mixing map of 64-bit words.

@@ -13,6 +13,7 @@ use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
 use gmmi_core::select::{Metric, SelectOptions, WarningKind};
+use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
 use gmmi_core::{categorical, discrete, rng, Error, Gmm};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
@@ -546,6 +547,127 @@ fn warnings_list<'py>(
     Ok(out)
 }
 
+/// The chosen representation: `{"name", "columns": [{"map", params...}], "candidates":
+/// [{"name", "score", "n_components", "log_jacobian"}]}`.
+fn transform_dict<'py>(
+    py: Python<'py>,
+    t: &Transform,
+    candidates: &[Candidate],
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("name", t.family.name())?;
+    let cols = PyList::empty(py);
+    for c in &t.columns {
+        let d = PyDict::new(py);
+        d.set_item("map", c.family().name())?;
+        match c {
+            ColumnMap::Identity => {}
+            ColumnMap::Asinh { centre, scale } => {
+                d.set_item("centre", centre)?;
+                d.set_item("scale", scale)?;
+            }
+            ColumnMap::Gaussianize {
+                centre,
+                scale,
+                shift,
+                spread,
+                weights,
+                means,
+                sds,
+            } => {
+                d.set_item("centre", centre)?;
+                d.set_item("scale", scale)?;
+                d.set_item("shift", shift)?;
+                d.set_item("spread", spread)?;
+                d.set_item("weights", weights.clone())?;
+                d.set_item("means", means.clone())?;
+                d.set_item("sds", sds.clone())?;
+            }
+        }
+        cols.append(d)?;
+    }
+    out.set_item("columns", cols)?;
+    let cands = PyList::empty(py);
+    for c in candidates {
+        let d = PyDict::new(py);
+        d.set_item("name", c.family.name())?;
+        d.set_item("score", c.score)?;
+        d.set_item("n_components", c.n_components)?;
+        d.set_item("log_jacobian", c.log_jacobian)?;
+        cands.append(d)?;
+    }
+    out.set_item("candidates", cands)?;
+    Ok(out)
+}
+
+/// One column's map from the dictionary [`transform_dict`] writes.
+fn column_map(c: &Bound<'_, PyDict>) -> PyResult<ColumnMap> {
+    fn get<'py, T: FromPyObjectOwned<'py>>(c: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
+        c.get_item(key)?
+            .ok_or_else(|| PyValueError::new_err(format!("columns: a map needs {key:?}")))?
+            .extract::<T>()
+            .map_err(Into::into)
+    }
+    let map: String = get(c, "map")?;
+    let out = match map.as_str() {
+        "identity" => ColumnMap::Identity,
+        "asinh" => ColumnMap::Asinh {
+            centre: get(c, "centre")?,
+            scale: get(c, "scale")?,
+        },
+        "gaussianize" => ColumnMap::Gaussianize {
+            centre: get(c, "centre")?,
+            scale: get(c, "scale")?,
+            shift: get(c, "shift")?,
+            spread: get(c, "spread")?,
+            weights: get(c, "weights")?,
+            means: get(c, "means")?,
+            sds: get(c, "sds")?,
+        },
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "columns: unknown map {other:?}"
+            )))
+        }
+    };
+    out.check().map_err(to_py)?;
+    Ok(out)
+}
+
+/// Mapped rows and their log-Jacobian determinants.
+type Mapped<'py> = (
+    Bound<'py, numpy::PyArray2<f64>>,
+    Bound<'py, numpy::PyArray1<f64>>,
+);
+
+/// Applies the per-column maps `columns` (as in an estimate's `transform["columns"]`) to
+/// the rows of `data`: the mapped rows and the log-Jacobian determinant of every row.
+#[pyfunction]
+fn apply_transform<'py>(
+    py: Python<'py>,
+    columns: Vec<Bound<'py, PyDict>>,
+    data: PyReadonlyArray2<'_, f64>,
+) -> PyResult<Mapped<'py>> {
+    let maps = columns
+        .iter()
+        .map(column_map)
+        .collect::<PyResult<Vec<_>>>()?;
+    let (v, d) = rows_for(&data, maps.len()).map(|v| (v, maps.len()))?;
+    let n = v.len() / d.max(1);
+    let mut out = vec![0.0; v.len()];
+    let mut lj = vec![0.0; n];
+    for (i, (row, dst)) in v.chunks_exact(d).zip(out.chunks_exact_mut(d)).enumerate() {
+        for j in 0..d {
+            let (y, l) = maps[j].apply(row[j]);
+            dst[j] = y;
+            lj[i] += l;
+        }
+    }
+    let arr =
+        Array2::from_shape_vec((n, d), out).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((arr.into_pyarray(py), Array1::from_vec(lj).into_pyarray(py)))
+}
+
 fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("values", Array1::from_vec(e.values()).into_pyarray(py))?;
@@ -576,6 +698,10 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
     out.set_item("n_components", e.selection.k)?;
     out.set_item("selection", selection_records(py, &e.selection)?)?;
     out.set_item("warnings", warnings_list(py, &e.warnings)?)?;
+    out.set_item(
+        "transform",
+        transform_dict(py, &e.transform, &e.transform_candidates)?,
+    )?;
     Ok(out)
 }
 
@@ -591,7 +717,7 @@ impl Options {
         *, n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
         patience, threshold_components, max_components, n_components, threshold_fit,
         reg_covar, max_iter, init, scale, standardize, seed, auto_threshold,
-        bootstrap_neighbours, bias_correction, stratified_bootstrap
+        bootstrap_neighbours, bias_correction, stratified_bootstrap, transform
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -617,6 +743,7 @@ impl Options {
         bootstrap_neighbours: usize,
         bias_correction: bool,
         stratified_bootstrap: bool,
+        transform: &str,
     ) -> PyResult<Self> {
         let metric: Metric = selection.parse().map_err(to_py)?;
         let init: InitMethod = init.parse().map_err(to_py)?;
@@ -646,6 +773,7 @@ impl Options {
             bootstrap_neighbours,
             bias_correction,
             stratified_bootstrap,
+            transform: TransformOption::parse(transform).map_err(to_py)?,
         };
         opts.em.validate().map_err(to_py)?;
         Ok(Options(opts))
@@ -698,6 +826,7 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("bootstrap_neighbours", o.bootstrap_neighbours)?;
     d.set_item("bias_correction", o.bias_correction)?;
     d.set_item("stratified_bootstrap", o.stratified_bootstrap)?;
+    d.set_item("transform", o.transform.name())?;
     Ok(d)
 }
 
@@ -889,6 +1018,10 @@ fn estimate_categorical<'py>(
         d.set_item("selection", selection_records(py, s)?)?;
         sels.append(d)?;
     }
+    out.set_item(
+        "transform",
+        transform_dict(py, &e.transform, &e.transform_candidates)?,
+    )?;
     out.set_item("selections", sels)?;
     out.set_item("warnings", warnings_list(py, &e.warnings)?)?;
     Ok(out)
@@ -1060,6 +1193,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_transform, m)?)?;
     m.add_function(wrap_pyfunction!(model_quantity, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_discrete, m)?)?;
