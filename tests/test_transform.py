@@ -1,0 +1,187 @@
+"""Learned per-variable representations (``transform``, issue #13).
+
+MI is unchanged by a strictly increasing map of each variable; ``transform="auto"`` compares
+the identity with a Gaussianising map by the held-out likelihood of the joint mixture in the
+original units. Tolerances are stated per test: "k std" checks ask the truth to lie within k
+of the estimator's sampling standard deviations (bootstrap std, or the known sd of the
+Gaussian MLE), as in test_estimators.py.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmi
+
+from conftest import D1, D3, D5, mixture
+
+NOBOOT = {"n_bootstrap": 0, "mc_samples": 20_000}
+
+
+def _gaussian_pair(n: int, rho: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
+
+
+def test_monotone_maps_of_a_gaussian_are_undone():
+    # (exp(g1), g2^3) with corr(g1, g2) = 0.6: truth -0.5 ln(1 - 0.36) = 0.2231. As they are,
+    # the data need many components and the estimate is far off; the Gaussianising map
+    # recovers a single Gaussian. The sd of the Gaussian MI estimate is rho / sqrt(n) = 0.011
+    # at n = 3000 (delta method); 3 sd.
+    g = _gaussian_pair(3000, 0.6, 1)
+    x, y = np.exp(g[:, 0]), g[:, 1] ** 3
+    truth = -0.5 * math.log(1 - 0.36)
+    auto = gmmi.mutual_information(x, y, random_state=0, **NOBOOT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # heavy tails, a degenerate component: expected here
+        ident = gmmi.mutual_information(x, y, transform="identity", random_state=0, **NOBOOT)
+    assert auto.transform.name == "gaussianize"
+    assert [c["map"] for c in auto.transform.columns] == ["gaussianize", "gaussianize"]
+    sd = 0.6 / math.sqrt(3000)
+    assert abs(auto.mean - truth) < 3 * sd, auto.mean
+    assert auto.n_components <= 2
+    # The identity's error is several times larger (the property the map exists for).
+    assert abs(ident.mean - truth) > 3 * abs(auto.mean - truth)
+    # Both candidates were scored, and the chosen one has the higher score.
+    names = [c["name"] for c in auto.transform.candidates]
+    assert names == ["identity", "gaussianize"]
+    assert auto.transform.chosen_score == max(c["score"] for c in auto.transform.candidates)
+    assert ident.transform.name == "identity" and len(ident.transform.candidates) == 1
+
+
+@pytest.mark.parametrize("spec,seed", [(D1, 3), (D3, 4), (D5, 5)])
+def test_identity_wins_on_the_papers_mixtures(spec, seed):
+    # A Gaussian mixture is best fitted as it is: the map would bend it into a shape that is
+    # no longer a mixture. The identity must win, so the estimate is the published one.
+    X, _ = mixture(spec).sample(2000, random_state=seed)
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **NOBOOT)
+    assert r.transform.name == "identity"
+    assert r.transform.is_identity
+    same = gmmi.mutual_information(X[:, 0], X[:, 1], transform="identity", random_state=0,
+                                   **NOBOOT)
+    assert r.mean == same.mean and r.n_components == same.n_components
+
+
+def test_heavy_tails_are_mapped_and_not_warned_about():
+    # A Cauchy-like y = g2 / |e|: the identity fit is poor and warned about when asked for;
+    # with "auto" a map is chosen and the warning (whose advice is "transform first") is not
+    # raised. Truth is not closed-form here; the test checks the choice and the warning.
+    rng = np.random.default_rng(2)
+    g = _gaussian_pair(2000, 0.6, 2)
+    y = g[:, 1] / np.abs(rng.normal(size=2000))
+    with pytest.warns(gmmi.HeavyTailWarning):
+        gmmi.mutual_information(g[:, 0], y, transform="identity", random_state=0, **NOBOOT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.HeavyTailWarning)
+        r = gmmi.mutual_information(g[:, 0], y, random_state=0, **NOBOOT)
+    assert r.transform.name == "gaussianize"
+
+
+def test_forced_maps_and_bad_values():
+    g = _gaussian_pair(600, 0.5, 3)
+    for name in ("identity", "asinh", "gaussianize"):
+        r = gmmi.mutual_information(g[:, 0], g[:, 1], transform=name, random_state=0, **NOBOOT)
+        assert r.transform.name == name
+        assert [c["map"] for c in r.transform.columns] == [name, name]
+    with pytest.raises(ValueError, match="^transform: "):
+        gmmi.mutual_information(g[:, 0], g[:, 1], transform="log", **NOBOOT)
+    # Entropy changes under a map: only the identity is allowed ("auto" resolves to it).
+    with pytest.raises(ValueError, match="^transform: "):
+        gmmi.entropy(g[:, 0], transform="gaussianize", **NOBOOT)
+    h = gmmi.entropy(g[:, 0], random_state=0, **NOBOOT)
+    assert h.transform.name == "identity"
+
+
+def test_presets():
+    g = _gaussian_pair(500, 0.5, 4)
+    x, y = np.exp(g[:, 0]), g[:, 1]
+    assert gmmi.mutual_information(x, y, preset="published", n_bootstrap=0,
+                                   random_state=0).transform.name == "identity"
+
+
+def test_apply_maps_increasing_with_the_log_jacobian_of_its_derivative():
+    g = _gaussian_pair(2000, 0.6, 5)
+    x = np.exp(g[:, 0])
+    r = gmmi.mutual_information(x, g[:, 1], transform="gaussianize", random_state=0, **NOBOOT)
+    t = r.transform
+    grid = np.column_stack([np.geomspace(1e-3, 1e3, 400), np.linspace(-5, 5, 400)])
+    z, lj = t.apply(grid, return_log_jacobian=True)
+    assert z.shape == grid.shape and lj.shape == (400,)
+    assert np.all(np.diff(z, axis=0) > 0)  # strictly increasing in every column
+    # Central differences: the log-Jacobian is the sum of the columns' log-derivatives
+    # (relative step 1e-6: truncation and rounding errors are ~1e-7 in the log).
+    h = grid * 1e-6 + 1e-9
+    up, _ = t.apply(grid + h, return_log_jacobian=True)
+    down, _ = t.apply(grid - h, return_log_jacobian=True)
+    numeric = np.log((up - down) / (2 * h)).sum(axis=1)
+    assert np.max(np.abs(numeric - lj)) < 1e-4
+    # The data in the model's coordinates: close to standard normal scores (sd of the
+    # sample mean at n = 2000 is 0.022, of the sample sd 0.016; 4 sd).
+    zx = t.apply(np.column_stack([x, g[:, 1]]))[:, 0]
+    assert abs(zx.mean()) < 0.09 and abs(zx.std() - 1) < 0.07
+    # Bad input names the argument.
+    with pytest.raises(ValueError, match="^X: expected 2 columns"):
+        t.apply(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="^columns: "):
+        gmmi.Representation("asinh", [{"map": "asinh", "centre": 0.0, "scale": -1.0}]).apply(
+            np.zeros((2, 1)))
+
+
+def test_model_density_in_the_original_units_integrates_the_map():
+    # score_samples of the model at the mapped data plus the log-Jacobian is a log-density
+    # of the original data: its mean equals the chosen candidate's (held-out) score up to
+    # the held-out/in-sample gap, a few hundredths of a nat per row at n = 2000 with K <= 3.
+    g = _gaussian_pair(2000, 0.6, 6)
+    X = np.column_stack([np.exp(g[:, 0]), g[:, 1]])
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **NOBOOT)
+    z, lj = r.transform.apply(X, return_log_jacobian=True)
+    in_sample = float(np.mean(r.model.score_samples(z) + lj))
+    assert abs(in_sample - r.transform.chosen_score) < 0.05
+
+
+def test_conditional_categorical_and_matrix_use_the_same_machinery():
+    rng = np.random.default_rng(7)
+    g = _gaussian_pair(1500, 0.6, 7)
+    z = rng.normal(size=1500)
+    x, y = np.exp(g[:, 0] + 0.0 * z), g[:, 1] ** 3
+    cmi = gmmi.conditional_mutual_information(x, y, z, random_state=0, **NOBOOT)
+    assert cmi.transform.name == "gaussianize" and len(cmi.transform.columns) == 3
+    # z is independent of (x, y): I(X;Y|Z) = I(X;Y) = 0.2231; sd ~ 0.6 / sqrt(1500) = 0.015,
+    # plus the extra dimension's fitting noise; 4 sd.
+    assert abs(cmi.mean - 0.2231) < 0.06
+    labels = (g[:, 1] > 0.5).astype(int) + (g[:, 1] > -0.5)
+    cat = gmmi.mutual_information(x, labels, discrete_y=True, random_state=0, **NOBOOT)
+    assert cat.transform.name == "gaussianize" and len(cat.transform.columns) == 1
+    m = gmmi.mi_matrix(np.column_stack([x, y]), random_state=0, **NOBOOT)
+    single = gmmi.mutual_information(x, y, random_state=0, **NOBOOT)
+    assert m.mean[0, 1] == single.mean
+
+
+def test_result_with_a_transform_saves_and_loads(tmp_path):
+    g = _gaussian_pair(800, 0.6, 8)
+    r = gmmi.mutual_information(np.exp(g[:, 0]), g[:, 1], random_state=0, n_bootstrap=4,
+                                mc_samples=5_000)
+    assert r.transform.name == "gaussianize"
+    r.save(tmp_path / "r.json")
+    back = gmmi.load(tmp_path / "r.json")
+    assert back == r and back.transform == r.transform
+    assert np.array_equal(back.transform.apply(np.exp(g[:5, :1]).repeat(2, axis=1)),
+                          r.transform.apply(np.exp(g[:5, :1]).repeat(2, axis=1)))
+    assert r.to_dict()["transform"]["name"] == "gaussianize"
+
+
+def test_plot_model_maps_the_data(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    g = _gaussian_pair(600, 0.6, 9)
+    X = np.column_stack([np.exp(g[:, 0]), g[:, 1]])
+    r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **NOBOOT)
+    ax = r.plot_model(X)
+    assert ax.get_xlabel() == f"{r.transform.columns[0]['map']}(dimension 0)"
+    # The scattered points are the mapped data.
+    pts = ax.collections[0].get_offsets()
+    assert np.allclose(pts, r.transform.apply(X))
