@@ -641,6 +641,7 @@ struct Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vmath::{with_variant, Variant};
 
     #[test]
     fn separated_classes_give_the_label_entropy() {
@@ -708,9 +709,13 @@ mod tests {
         let classes: Vec<Vec<ScalarComponent>> = models.iter().map(scalar_components).collect();
         let draw = scalar_components(&mix);
         let cum: Vec<f64> = [0.25, 0.5, 0.8, 1.0].to_vec();
-        let x = posterior_chunk(&classes, &ln_pi, &draw, &cum, 3, 2, 100);
         let y = posterior_chunk_impl(&classes, &ln_pi, &draw, &cum, 3, 2, 100);
-        assert_eq!(x.to_bits(), y.to_bits());
+        for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+            let x = with_variant(v, || {
+                posterior_chunk(&classes, &ln_pi, &draw, &cum, 3, 2, 100)
+            });
+            assert_eq!(x.to_bits(), y.to_bits(), "{v:?}");
+        }
     }
 
     #[test]

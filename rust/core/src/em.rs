@@ -93,6 +93,33 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// Checks the shape: `d >= 1`, whole rows, one finite non-negative weight per row (a
+    /// short weight slice would otherwise be read out of bounds).
+    pub fn check(&self) -> Result<()> {
+        if self.d == 0 || self.x.len() % self.d != 0 {
+            return Err(Error::arg(
+                "X",
+                format!(
+                    "{} values do not make whole rows of {} columns",
+                    self.x.len(),
+                    self.d
+                ),
+            ));
+        }
+        if let Some(w) = self.weights {
+            if w.len() != self.n_rows() {
+                return Err(Error::arg(
+                    "weights",
+                    format!("has {} entries for {} rows", w.len(), self.n_rows()),
+                ));
+            }
+            if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(Error::arg("weights", "must be finite and non-negative"));
+            }
+        }
+        Ok(())
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.x.len() / self.d
@@ -363,6 +390,13 @@ fn all_stats(g: &Gmm, data: &Data) -> Stats {
 /// One EM iteration from `g` on `data`: returns the new mixture and the mean log-likelihood
 /// per sample of `g` (the E-step value).
 pub fn em_step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
+    data.check()?;
+    if g.dim() != data.d {
+        return Err(Error::arg(
+            "X",
+            format!("data have {} columns but the model has {}", data.d, g.dim()),
+        ));
+    }
     let (k, d) = (g.n_components(), g.dim());
     let st = all_stats(g, data);
     let total_w = data.total_weight();
@@ -427,6 +461,7 @@ pub fn fit(
     ctrl: Option<&Control>,
 ) -> Result<EmFit> {
     opts.validate()?;
+    data.check()?;
     if init.dim() != data.d {
         return Err(Error::arg(
             "X",
@@ -485,6 +520,7 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vmath::{with_variant, Variant};
 
     fn three_blobs() -> Gmm {
         Gmm::new(
@@ -588,7 +624,7 @@ mod tests {
 
     #[test]
     fn vector_kernels_equal_the_baseline_bit_for_bit() {
-        // The dispatched kernel (AVX-512 or AVX2 where the CPU has them) against the same
+        // Every dispatched variant the CPU supports (forced in turn) against the same
         // code compiled for the baseline instruction set: the same IEEE operations in the
         // same order, so identical sums on any machine. Weights with zeros exercise the
         // skipping of rows and a partial last block.
@@ -596,10 +632,12 @@ mod tests {
         let (x, _) = truth.sample(1001, 9);
         let w: Vec<f64> = (0..1001).map(|i| (i % 3) as f64).collect();
         for weights in [None, Some(&w[..])] {
-            let a = stats_d2(&truth, &x, weights);
             let b = chunk_stats_lanes::<2>(&truth, &x, weights);
-            assert_eq!(a.ll.to_bits(), b.ll.to_bits());
-            assert_eq!((&a.nk, &a.s1, &a.s2), (&b.nk, &b.s1, &b.s2));
+            for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+                let a = with_variant(v, || stats_d2(&truth, &x, weights));
+                assert_eq!(a.ll.to_bits(), b.ll.to_bits(), "{v:?}");
+                assert_eq!((&a.nk, &a.s1, &a.s2), (&b.nk, &b.s1, &b.s2), "{v:?}");
+            }
         }
     }
 
@@ -684,5 +722,26 @@ mod tests {
             Err(Error::Numerical(m)) => assert!(m.contains("reg_covar")),
             other => panic!("expected a numerical error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn mismatched_weights_are_an_argument_error_not_a_panic() {
+        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let x = [0.0, 1.0, -1.0, 0.5];
+        let short = [1.0, 1.0];
+        for w in [
+            &short[..],
+            &[1.0, 1.0, f64::NAN, 1.0][..],
+            &[1.0, -1.0, 1.0, 1.0][..],
+        ] {
+            let data = Data::weighted(&x, 1, w);
+            let e = fit(&data, None, &g, &EmOptions::default(), None).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { ref arg, .. } if arg == "weights"));
+            let e = em_step(&g, &data, 1e-6).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { ref arg, .. } if arg == "weights"));
+        }
+        // A ragged matrix and a model of the wrong dimension are refused too.
+        let e = em_step(&g, &Data::new(&x[..3], 2), 1e-6).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { ref arg, .. } if arg == "X"));
     }
 }

@@ -731,6 +731,7 @@ pub fn ordered_sum(v: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vmath::{with_variant, Variant};
 
     fn d3() -> Gmm {
         Gmm::new(
@@ -908,9 +909,14 @@ mod tests {
                 );
             }
             if d == 2 {
-                // The dispatched kernel equals its baseline compilation bit for bit.
+                // Every dispatched variant the CPU supports equals the baseline compilation
+                // bit for bit.
                 let mut base = vec![0.0; 37];
                 log_density_lanes::<2>(&g, &x, &mut base);
+                for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+                    let forced = with_variant(v, || g.log_density(&x).unwrap());
+                    assert_eq!(forced, base, "{v:?}");
+                }
                 assert_eq!(fast, base);
             }
         }

@@ -749,6 +749,7 @@ pub fn kl_divergence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vmath::{with_variant, Variant};
 
     fn gauss(rho: f64) -> Gmm {
         Gmm::new(
@@ -772,10 +773,12 @@ mod tests {
         let (comps, cum) = pair_components(&g);
         let cv = PairControl::new(&g);
         for rows in [1, 7, 4096] {
-            let a = pair_chunk(&comps, &cum, &cv, 5, 3, rows);
             let b = pair_chunk_impl(&comps, &cum, &cv, 5, 3, rows);
-            for (x, y) in a.iter().zip(&b) {
-                assert_eq!(x.to_bits(), y.to_bits(), "{rows}");
+            for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+                let a = with_variant(v, || pair_chunk(&comps, &cum, &cv, 5, 3, rows));
+                for (x, y) in a.iter().zip(&b) {
+                    assert_eq!(x.to_bits(), y.to_bits(), "{rows} {v:?}");
+                }
             }
         }
     }

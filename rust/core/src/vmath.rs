@@ -26,8 +26,10 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1.5 * 2^52: adding it rounds to an integer, which then sits in the low mantissa bits.
 const SHIFTER: f64 = 6_755_399_441_055_744.0;
 
-/// `e^x`, within 2 units in the last place of the correctly rounded value; 0 below -708.39
-/// (where the result would be subnormal), infinity above 709.78, NaN for NaN.
+/// `e^x`, within 2 units in the last place of the correctly rounded value on
+/// `[-708, 709]`; 0 below -708 and infinity above 709 (cut-offs inside the normal range, so
+/// that `2^n` is a normal double for every exponent the reduction produces: libm's exact
+/// limits are -708.40 for the smallest normal result and 709.78 for overflow), NaN for NaN.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     let xc = x.clamp(-708.0, 709.0);
@@ -126,9 +128,77 @@ pub fn log_sum_exp_lanes<const L: usize>(v: &mut [[f64; L]]) -> ([f64; L], [f64;
     (lse, sum)
 }
 
+/// A compiled instruction-set variant of the dispatched kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// AVX-512F + FMA.
+    Avx512,
+    /// AVX2 + FMA.
+    Avx2,
+    /// The target's baseline instruction set (software FMA where the CPU has none).
+    Baseline,
+}
+
+impl Variant {
+    /// Every variant, widest first.
+    pub const ALL: [Variant; 3] = [Variant::Avx512, Variant::Avx2, Variant::Baseline];
+
+    /// Whether this machine can run the variant.
+    pub fn supported(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let fma = std::is_x86_feature_detected!("fma");
+            match self {
+                Variant::Avx512 => fma && std::is_x86_feature_detected!("avx512f"),
+                Variant::Avx2 => fma && std::is_x86_feature_detected!("avx2"),
+                Variant::Baseline => true,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Variant::Baseline
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    static FORCED: std::cell::Cell<Option<Variant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every dispatched kernel called on this thread using `variant` (tests only:
+/// so that each compiled variant the machine supports is checked against the baseline, not
+/// only the widest one).
+#[cfg(test)]
+pub fn with_variant<T>(variant: Variant, f: impl FnOnce() -> T) -> T {
+    assert!(variant.supported(), "{variant:?} is not supported here");
+    let old = FORCED.with(|c| c.replace(Some(variant)));
+    let out = f();
+    FORCED.with(|c| c.set(old));
+    out
+}
+
+/// The variant dispatched kernels use: the widest the machine supports (or, in tests, the
+/// one [`with_variant`] forces).
+#[inline]
+pub fn chosen_variant() -> Variant {
+    #[cfg(test)]
+    if let Some(v) = FORCED.with(|c| c.get()) {
+        return v;
+    }
+    if Variant::Avx512.supported() {
+        Variant::Avx512
+    } else if Variant::Avx2.supported() {
+        Variant::Avx2
+    } else {
+        Variant::Baseline
+    }
+}
+
 /// Calls the same kernel compiled for AVX-512 + FMA, AVX2 + FMA or the baseline instruction set,
-/// whichever the machine has (checked once per call; the check is cached by the standard
-/// library). `dispatch!(name, impl_fn, (args: types) -> ret)` defines `fn name(args) -> ret`.
+/// whichever the machine has ([`chosen_variant`]; the feature checks are cached by the
+/// standard library). `dispatch!(fn name = impl_fn, (args: types) -> ret)` defines
+/// `fn name(args) -> ret`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! dispatch {
@@ -144,15 +214,12 @@ macro_rules! dispatch {
                 fn avx2($($arg: $ty),*) -> $ret {
                     $imp($($arg),*)
                 }
-                if std::is_x86_feature_detected!("avx512f")
-                    && std::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU supports AVX-512F (checked just above).
-                    return unsafe { wide($($arg),*) };
-                }
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports AVX2 (checked just above).
-                    return unsafe { avx2($($arg),*) };
+                match $crate::vmath::chosen_variant() {
+                    // SAFETY: chosen_variant returns a variant only when the CPU supports it.
+                    $crate::vmath::Variant::Avx512 => return unsafe { wide($($arg),*) },
+                    // SAFETY: as above.
+                    $crate::vmath::Variant::Avx2 => return unsafe { avx2($($arg),*) },
+                    $crate::vmath::Variant::Baseline => {}
                 }
             }
             $imp($($arg),*)
@@ -182,6 +249,10 @@ mod tests {
             assert!(ulps(exp(x), x.exp()) <= 1.0, "{x}");
         }
         assert_eq!(exp(-709.0), 0.0);
+        // The documented cut-offs, inside libm's range.
+        assert_eq!(exp(-708.2), 0.0);
+        assert_eq!(exp(709.5), f64::INFINITY);
+        assert!(exp(709.0).is_finite() && exp(-708.0) > 0.0);
         assert_eq!(exp(f64::NEG_INFINITY), 0.0);
         assert_eq!(exp(710.0), f64::INFINITY);
         assert!(exp(f64::NAN).is_nan());
@@ -204,5 +275,19 @@ mod tests {
             assert!(ulps(ln_normal(v), v.ln()) <= 2.0 || v == 1.0, "{v}");
         }
         assert_eq!(ln_normal(1.0), 0.0);
+    }
+
+    #[test]
+    fn variants_can_be_forced_and_the_host_runs_avx2() {
+        for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+            assert_eq!(with_variant(v, chosen_variant), v);
+        }
+        assert!(Variant::Baseline.supported());
+        // This project's machines (and CI runners) have AVX2 + FMA: the AVX2 variant must be
+        // among those the bit-identity tests run.
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            assert!(Variant::Avx2.supported());
+        }
     }
 }
