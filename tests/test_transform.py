@@ -87,10 +87,10 @@ def test_forced_maps_and_bad_values():
         r = gmmi.mutual_information(g[:, 0], g[:, 1], transform=name, random_state=0, **NOBOOT)
         assert r.transform.name == name
         assert [c["map"] for c in r.transform.columns] == [name, name]
-    with pytest.raises(ValueError, match="^transform: "):
+    with pytest.raises(ValueError, match=r"^transform: "):
         gmmi.mutual_information(g[:, 0], g[:, 1], transform="log", **NOBOOT)
     # Entropy changes under a map: only the identity is allowed ("auto" resolves to it).
-    with pytest.raises(ValueError, match="^transform: "):
+    with pytest.raises(ValueError, match=r"^transform: "):
         gmmi.entropy(g[:, 0], transform="gaussianize", **NOBOOT)
     h = gmmi.entropy(g[:, 0], random_state=0, **NOBOOT)
     assert h.transform.name == "identity"
@@ -124,9 +124,9 @@ def test_apply_maps_increasing_with_the_log_jacobian_of_its_derivative():
     zx = t.apply(np.column_stack([x, g[:, 1]]))[:, 0]
     assert abs(zx.mean()) < 0.09 and abs(zx.std() - 1) < 0.07
     # Bad input names the argument.
-    with pytest.raises(ValueError, match="^X: expected 2 columns"):
+    with pytest.raises(ValueError, match=r"^X: expected 2 columns"):
         t.apply(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="^columns: "):
+    with pytest.raises(ValueError, match=r"^columns: "):
         gmmi.Representation("asinh", [{"map": "asinh", "centre": 0.0, "scale": -1.0}]).apply(
             np.zeros((2, 1)))
 
