@@ -66,6 +66,15 @@ def test_identity_wins_on_the_papers_mixtures(spec, seed):
     assert r.mean == same.mean and r.n_components == same.n_components
 
 
+def test_a_single_gaussian_is_not_compared_further():
+    # The identity's search selects K = 1 on Gaussian data: the Gaussianising map (the
+    # identity up to noise there) is not tried, which keeps Gaussian pairs as fast as before.
+    g = _gaussian_pair(2000, 0.6, 10)
+    r = gmmi.mutual_information(g[:, 0], g[:, 1], random_state=0, **NOBOOT)
+    assert r.n_components == 1
+    assert [c["name"] for c in r.transform.candidates] == ["identity"]
+
+
 def test_heavy_tails_are_mapped_and_not_warned_about():
     # A Cauchy-like y = g2 / |e|: the identity fit is poor and warned about when asked for;
     # with "auto" a map is chosen and the warning (whose advice is "transform first") is not

@@ -452,6 +452,14 @@ pub fn estimate(
     let mut transform_candidates = Vec::new();
     let mut best: Option<(f64, Prepared)> = None;
     for family in opts.transform.families() {
+        if family != MapFamily::Identity
+            && best
+                .as_ref()
+                .is_some_and(|(_, p)| p.t.is_identity() && p.selections.iter().all(|s| s.k == 1))
+        {
+            // Every class is a single Gaussian as it is: nothing for a map to improve.
+            break;
+        }
         match prepare(family) {
             Ok((score, log_jacobian, p)) => {
                 transform_candidates.push(Candidate {
