@@ -47,7 +47,10 @@ class Representation:
         Every family compared: ``{"name", "score", "n_components", "log_jacobian"}``, the
         score being the held-out log-likelihood per row in the original units (nats; higher
         is better; ``-inf`` for a family that could not be fitted), ``n_components`` the K the
-        search chose in that representation. One entry when the transform was fixed.
+        search chose in that representation (a challenger of the identity is screened with
+        one start per K, and searched again with every start if it wins; summed over the
+        classes for categorical MI). One entry when the transform was fixed, or when the
+        identity's search found a single Gaussian (nothing for a map to improve).
 
     Examples
     --------

@@ -401,6 +401,21 @@ pub fn estimate(
     // The representation of x: every family of `opts.transform` is mapped, standardised and
     // searched per class; the score is the class-weighted held-out log-likelihood per row
     // in the original units (see `estimator::choose_representation`).
+    let compared = opts.transform.families().len() > 1;
+    let screening = select::SelectOptions {
+        n_inits: 1,
+        ..opts.select.clone()
+    };
+    let search = |data: &[Vec<f64>], sel_opts: &select::SelectOptions| -> Result<Vec<Selection>> {
+        data.par_iter()
+            .zip(&em_opts)
+            .enumerate()
+            .map(|(c, (xc, em))| {
+                let seed = rng::derive(opts.seed, Purpose::Class, c as u64, 0);
+                select::select(xc, d, sel_opts, em, seed, ctrl)
+            })
+            .collect()
+    };
     let prepare = |family: MapFamily| -> Result<(f64, f64, Prepared)> {
         let t = Transform::fit(family, x, d, opts.seed)?;
         let (mapped, log_jac) = if t.is_identity() {
@@ -421,15 +436,14 @@ pub fn estimate(
                     .collect()
             })
             .collect();
-        let selections: Vec<Selection> = data
-            .par_iter()
-            .zip(&em_opts)
-            .enumerate()
-            .map(|(c, (xc, em))| {
-                let seed = rng::derive(opts.seed, Purpose::Class, c as u64, 0);
-                select::select(xc, d, &opts.select, em, seed, ctrl)
-            })
-            .collect::<Result<_>>()?;
+        // Challengers of the identity are screened with one start per K (as in
+        // `estimator::choose_representation`).
+        let sel_opts = if family == MapFamily::Identity || !compared {
+            &opts.select
+        } else {
+            &screening
+        };
+        let selections = search(&data, sel_opts)?;
         let held_out: f64 = selections
             .iter()
             .zip(&rows)
@@ -489,12 +503,16 @@ pub fn estimate(
             t: transform,
             st,
             data,
-            selections,
+            mut selections,
         },
     )) = best
     else {
         return Err(Error::Numerical("no representation could be fitted".into()));
     };
+    if compared && !transform.is_identity() && opts.select.n_inits > 1 {
+        // The winner was screened with one start per K: search it with all of them.
+        selections = search(&data, &opts.select)?;
+    }
     let candidates: Vec<Vec<Gmm>> = selections
         .iter()
         .map(|s| s.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE))

@@ -96,7 +96,7 @@ impl<'a> Data<'a> {
     /// Checks the shape: `d >= 1`, whole rows, one finite non-negative weight per row (a
     /// short weight slice would otherwise be read out of bounds).
     pub fn check(&self) -> Result<()> {
-        if self.d == 0 || self.x.len() % self.d != 0 {
+        if self.d == 0 || !self.x.len().is_multiple_of(self.d) {
             return Err(Error::arg(
                 "X",
                 format!(

@@ -498,7 +498,7 @@ pub fn check_data(x: &[f64], d: usize) -> Result<usize> {
     if d == 0 {
         return Err(Error::arg("x", "needs at least one column"));
     }
-    if x.len() % d != 0 {
+    if !x.len().is_multiple_of(d) {
         return Err(Error::arg(
             "x",
             "the data length is not a multiple of the column count",
@@ -934,7 +934,8 @@ pub(crate) fn per_row_score(sel: &Selection, metric: Metric, n: usize) -> f64 {
 /// original units: the search's held-out score, plus the mean log-Jacobian of the map and of
 /// the standardisation, minus the map's own fitted parameters over n (the expected optimism of
 /// a map fitted on the rows it is scored on). Ties go to the identity, then to the simpler
-/// map. When the identity's search selects a single component the other families are not
+/// map. Challengers of the identity are screened with one start per K (see the body). When
+/// the identity's search selects a single component the other families are not
 /// tried (a Gaussianising map of Gaussian data is the identity up to fitting noise). A
 /// non-identity family that cannot be fitted (numerically) is recorded with score `-inf`;
 /// the identity's errors (a constant column, too few rows) are the caller's.
@@ -959,6 +960,15 @@ pub fn choose_representation(
     });
     let xc: &[f64] = sub.as_deref().unwrap_or(x);
     let nc = xc.len() / d;
+    // Challengers of the identity are searched with one start per K (the first of the
+    // strategy's: k-means for gmmi's `mixed`): a screening score, slightly pessimistic, so a
+    // close call goes to the identity; a challenger that wins is searched again with every
+    // start before its search is used.
+    let compared = families.len() > 1;
+    let screening = SelectOptions {
+        n_inits: 1,
+        ..opts.select.clone()
+    };
     let mut candidates = Vec::with_capacity(families.len());
     let mut best: Option<(f64, Representation)> = None;
     for family in families {
@@ -983,7 +993,11 @@ pub fn choose_representation(
             let st = Standardizer::fit(mc, d, opts.standardize)?;
             let z = st.transform(mc);
             drop(mapped);
-            let sel = select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?;
+            let sel = if family == MapFamily::Identity || !compared {
+                select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?
+            } else {
+                select::select(&z, d, &screening, em_opts, opts.seed, ctrl)?
+            };
             let score = per_row_score(&sel, opts.select.metric, nc)
                 - st.scale.iter().map(|s| s.ln()).sum::<f64>()
                 + log_jac
@@ -1023,6 +1037,10 @@ pub fn choose_representation(
     let (_, mut rep) =
         best.ok_or_else(|| Error::Numerical("no representation could be fitted".into()))?;
     rep.candidates = candidates;
+    if sub.is_none() && compared && !rep.transform.is_identity() && opts.select.n_inits > 1 {
+        // The winner was screened with one start per K: search it with all of them.
+        rep.selection = select::select(&rep.z, d, &opts.select, em_opts, opts.seed, ctrl)?;
+    }
     if sub.is_some() {
         // Compared on a subset: map, standardise and search all the rows with the winner.
         let (st, z) = if rep.transform.is_identity() {

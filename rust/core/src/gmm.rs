@@ -274,7 +274,7 @@ impl Gmm {
     }
 
     fn check_points(&self, x: &[f64]) -> Result<usize> {
-        if x.len() % self.d != 0 {
+        if !x.len().is_multiple_of(self.d) {
             return Err(Error::arg(
                 "X",
                 format!(

@@ -51,7 +51,7 @@ impl InitMethod {
     /// [`InitMethod::Mixed`]; every other method is used for all starts).
     pub fn for_start(self, r: usize) -> InitMethod {
         match self {
-            InitMethod::Mixed if r % 2 == 0 => InitMethod::Kmeans,
+            InitMethod::Mixed if r.is_multiple_of(2) => InitMethod::Kmeans,
             InitMethod::Mixed => InitMethod::RandomSklearn,
             m => m,
         }
