@@ -28,7 +28,7 @@ FAST = {"n_bootstrap": 20, "mc_samples": 20_000}
 
 def mixture(spec: tuple) -> gmmi.GaussianMixture:
     w, m, c = spec
-    return gmmi.GaussianMixture(w, np.asarray(m, float), np.asarray(c, float))
+    return gmmi.GaussianMixture.from_parameters(w, np.asarray(m, float), np.asarray(c, float))
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_gaussian_mixture_fit_finds_unequal_separated_clusters_for_every_seed():
     k = g.choice(3, size=n, p=[0.5, 0.3, 0.2])
     X = np.array([[0, 0], [6, 0], [0, 6]])[k] + g.normal(size=(n, 2)) * np.sqrt(0.5)
     for s in range(20):
-        m = gmmi.GaussianMixture().fit(X, n_components=3, random_state=s)
+        m = gmmi.GaussianMixture(n_components=3, random_state=s).fit(X)
         np.testing.assert_allclose(np.sort(m.weights_), [0.2, 0.3, 0.5], atol=0.02,
                                    err_msg=f"random_state={s}")
 
@@ -136,7 +136,7 @@ def test_clustered_data_at_large_n_get_all_their_components():
     mu = np.array([(-1, 1), (0, 2), (-1.5, 2), (2, 1), (-0.25, 0)])
     cov = np.array([[[1, 0], [0, 0.1]], [[0.5, 0.2], [0.2, 0.5]], [[0.1, 0.05], [0.05, 0.1]],
                     [[0.5, -0.1], [-0.1, 0.9]], [[0.2, -0.05], [-0.05, 0.1]]])
-    X, _ = gmmi.GaussianMixture(w, mu, cov).sample(100_000, random_state=2)
+    X, _ = gmmi.GaussianMixture.from_parameters(w, mu, cov).sample(100_000, random_state=2)
     r = MI(X[:, 0], X[:, 1], n_bootstrap=8, mc_samples=20_000, random_state=0)
     assert r.n_components >= 5
     # sd of the estimate at n = 1e5 is about 0.0015, MC error of 2e4 draws about 0.005.

@@ -134,7 +134,7 @@ def test_quadrature_equals_closed_form_for_one_gaussian():
         d = dx + dy
         a = rng.normal(size=(d, d))
         cov = a @ a.T + 0.3 * np.eye(d)
-        g = gmmi.GaussianMixture([1.0], rng.normal(size=(1, d)), cov[None])
+        g = gmmi.GaussianMixture.from_parameters([1.0], rng.normal(size=(1, d)), cov[None])
         q = g.mutual_information(list(range(dx)), list(range(dx, d)), integral="quadrature")
         assert abs(q - gaussian_mi(cov, dx)) < 1e-10
 

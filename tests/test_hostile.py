@@ -73,10 +73,10 @@ CONSTANT = [
     case("categorical", lambda: MI(ones, (y500 > 0).astype(int), discrete_y=True),
          r"^x: column 0 is constant"),
     case("GaussianMixture.fit, 10 constant rows",
-         lambda: gmmi.GaussianMixture().fit(np.ones((10, 2)), 2, random_state=0),
+         lambda: gmmi.GaussianMixture(n_components=2, random_state=0).fit(np.ones((10, 2))),
          r"fewer distinct rows than components"),
     case("GaussianMixture.fit, 50 constant rows",
-         lambda: gmmi.GaussianMixture().fit(np.ones((50, 2)), 2, random_state=0),
+         lambda: gmmi.GaussianMixture(n_components=2, random_state=0).fit(np.ones((50, 2))),
          r"fewer distinct rows than components"),
 ]
 
@@ -177,8 +177,8 @@ def test_extreme_scales_give_the_estimate_or_a_named_error(a):
 
 def test_gaussian_mixture_fit_is_scale_equivariant():
     X = np.random.default_rng(0).normal(size=(300, 2))
-    g1 = gmmi.GaussianMixture().fit(X, 1, random_state=0)
-    g2 = gmmi.GaussianMixture().fit(1e-12 * X, 1, random_state=0)
+    g1 = gmmi.GaussianMixture(n_components=1, random_state=0).fit(X)
+    g2 = gmmi.GaussianMixture(n_components=1, random_state=0).fit(1e-12 * X)
     # log p_aX(a x) = log p_X(x) - d ln a, exactly for a one-component fit (closed form);
     # 1e-6 allows for EM's tolerance.
     np.testing.assert_allclose(g2.score_samples(1e-12 * X[:5]),
@@ -395,7 +395,7 @@ def test_small_samples(n, fn):
 
 
 def test_far_away_points_get_finite_responsibilities():
-    g = gmmi.GaussianMixture([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2)] * 2)
+    g = gmmi.GaussianMixture.from_parameters([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2)] * 2)
     p = g.predict_proba([[1e160, 0.0], [1e200, 0.0]])
     assert np.isfinite(p).all()
     np.testing.assert_allclose(p.sum(axis=1), 1.0)

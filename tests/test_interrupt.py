@@ -23,7 +23,7 @@ y = x + rng.normal(size=200_000)
 what = sys.argv[1]
 if what == "quadrature":
     # 30 components in 6-D with 8^6 nodes each: about 9 s of quadrature.
-    g6 = gmmi.GaussianMixture(np.full(30, 1 / 30), rng.normal(size=(30, 6)),
+    g6 = gmmi.GaussianMixture.from_parameters(np.full(30, 1 / 30), rng.normal(size=(30, 6)),
                               np.tile(np.eye(6), (30, 1, 1)))
 print("ready", flush=True)
 try:
@@ -46,14 +46,14 @@ try:
     elif what == "monte_carlo":
         # 1e9 Monte Carlo draws from a two-component mixture (about 6 s; one Gaussian would
         # be integrated in closed form).
-        g2 = gmmi.GaussianMixture([0.5, 0.5], [[0.0, 0.0], [2.0, 1.0]],
+        g2 = gmmi.GaussianMixture.from_parameters([0.5, 0.5], [[0.0, 0.0], [2.0, 1.0]],
                                   [[[1.0, 0.5], [0.5, 1.0]], [[1.0, 0.0], [0.0, 1.0]]])
         g2.mutual_information([0], [1], mc_samples=10**9)
     elif what == "quadrature":
         g6.mutual_information([0, 1, 2], [3, 4, 5], integral="quadrature", quadrature_order=8)
     elif what == "entropy":
-        gmmi.GaussianMixture([0.5, 0.5], [[0.0], [3.0]], [[[1.0]], [[1.0]]]).entropy(
-            mc_samples=3 * 10**8)
+        gmmi.GaussianMixture.from_parameters(
+            [0.5, 0.5], [[0.0], [3.0]], [[[1.0]], [[1.0]]]).entropy(mc_samples=3 * 10**8)
     else:
         gmmi.mutual_information(x, y, n_bootstrap=10_000, random_state=0)
     print("finished", flush=True)

@@ -13,7 +13,7 @@ import gmmi
 
 def test_mixture_round_trip(tmp_path):
     X = np.random.default_rng(0).normal(size=(300, 2))
-    g = gmmi.GaussianMixture().fit(X, 2, random_state=0, record_curves=True)
+    g = gmmi.GaussianMixture(n_components=2, random_state=0, record_curves=True).fit(X)
     path = tmp_path / "g.json"
     g.save(path)
     h = gmmi.load(path)
@@ -64,7 +64,7 @@ def test_matrix_round_trip_with_nan_and_errors(tmp_path):
 
 
 def test_newer_format_and_foreign_files_are_refused(tmp_path):
-    g = gmmi.GaussianMixture([1.0], [[0.0]], [[[1.0]]])
+    g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[1.0]]])
     path = tmp_path / "g.json"
     g.save(path)
     doc = json.loads(path.read_text())

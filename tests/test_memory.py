@@ -86,14 +86,14 @@ def test_outputs_and_buffers_sized_by_arguments():
     # per-row-per-component outputs of a mixture with many components.
     proc = run_limited(textwrap.dedent("""
         import numpy as np, gmmi
-        g = gmmi.GaussianMixture([1.0], [[0.0]], [[[1.0]]])
+        g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[1.0]]])
         try:
             g.entropy(integral="quadrature", quadrature_order=100_000)
         except ValueError as e:
             print(str(e).split(":")[0])
         k = 20_000
-        big = gmmi.GaussianMixture(np.full(k, 1 / k), np.arange(k, dtype=float)[:, None],
-                                   np.ones((k, 1, 1)))
+        big = gmmi.GaussianMixture.from_parameters(
+            np.full(k, 1 / k), np.arange(k, dtype=float)[:, None], np.ones((k, 1, 1)))
         try:
             big.predict_proba(np.zeros((10**6, 1)))  # 1e6 x 2e4 doubles: 160 GB
         except MemoryError as e:
@@ -109,7 +109,7 @@ def test_initialising_many_components_on_many_rows_is_a_memory_error():
     proc = run_limited(textwrap.dedent("""
         import numpy as np, gmmi
         X = np.random.default_rng(0).normal(size=(10**6, 1))
-        for call in (lambda: gmmi.GaussianMixture().fit(X, 50_000, random_state=0),
+        for call in (lambda: gmmi.GaussianMixture(n_components=50_000, random_state=0).fit(X),
                      lambda: gmmi.mutual_information(X[:, 0], X[:, 0] ** 3, n_bootstrap=0,
                                                      n_components=50_000, random_state=0)):
             try:

@@ -32,7 +32,7 @@ C3 = [
 
 
 def sep3() -> gmmi.GaussianMixture:
-    return gmmi.GaussianMixture(*SEP3)
+    return gmmi.GaussianMixture.from_parameters(*SEP3)
 
 
 def sep3_data(n: int, seed: int) -> np.ndarray:
@@ -71,14 +71,19 @@ EYE2 = np.eye(2)
 )
 def test_construction_is_validated(args, match):
     with pytest.raises(ValueError, match=match):
-        gmmi.GaussianMixture(*args)
+        gmmi.GaussianMixture.from_parameters(*args)
 
 
 def test_partial_parameters_are_refused():
-    with pytest.raises(ValueError, match=r"^covariances"):
-        gmmi.GaussianMixture([1.0], [[0.0]])
-    with pytest.raises(ValueError, match=r"^means"):
-        gmmi.GaussianMixture(weights=[1.0], covariances=[[[1.0]]])
+    with pytest.raises(TypeError, match="covariances"):
+        gmmi.GaussianMixture.from_parameters([1.0], [[0.0]])  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="means"):
+        gmmi.GaussianMixture.from_parameters(weights=[1.0], covariances=[[[1.0]]])
+    # Parameters where the hyperparameter goes (gmmi 0.1's constructor) are pointed to
+    # from_parameters when the model is used.
+    g = gmmi.GaussianMixture([0.5, 0.5])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^n_components: .*from_parameters"):
+        g.fit(np.zeros((10, 1)) + np.arange(10)[:, None])
 
 
 def test_construction_stores_the_parameters():
@@ -95,7 +100,7 @@ def test_construction_stores_the_parameters():
 
 @pytest.mark.parametrize(
     "attr",
-    ["weights_", "means_", "covariances_", "n_components", "n_features", "n_parameters"],
+    ["weights_", "means_", "covariances_", "n_features", "n_parameters", "precisions_cholesky_"],
 )
 def test_unfitted_attributes_raise_attribute_error(attr):
     with pytest.raises(AttributeError, match="fit"):
@@ -123,7 +128,7 @@ def test_unfitted_methods_raise_attribute_error(method, args):
     g = gmmi.GaussianMixture()
     with pytest.raises(AttributeError, match="fit"):
         getattr(g, method)(*args)
-    assert repr(g) == "GaussianMixture(unfitted)"
+    assert repr(g) == "GaussianMixture(n_components=1; unfitted)"
 
 
 # -- fitting ------------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ def test_single_gaussian_fit_is_the_sample_moments(init):
     rng = np.random.default_rng(0)
     cov = [[2.0, 0.6, 0.0], [0.6, 1.0, 0.2], [0.0, 0.2, 0.5]]
     X = rng.multivariate_normal([1.0, -2.0, 0.5], cov, size=1000)
-    g = gmmi.GaussianMixture().fit(X, 1, init=init, random_state=0, reg_covar=0.0)
+    g = gmmi.GaussianMixture(n_components=1, init=init, random_state=0, reg_covar=0.0).fit(X)
     # With K = 1 every responsibility is exactly 1, so the first M-step already gives the
     # closed-form ML estimate (sample mean, biased sample covariance, n_k = n + 10 eps) and
     # later steps reproduce it: the agreement is to rounding (~1e-15), not to threshold_fit.
@@ -147,7 +152,8 @@ def test_single_gaussian_fit_is_the_sample_moments(init):
 
 def test_reg_covar_is_added_to_the_fitted_covariance():
     X = np.random.default_rng(1).normal(size=(500, 2))
-    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.25, random_state=0, standardize=False)
+    g = gmmi.GaussianMixture(n_components=1, reg_covar=0.25, random_state=0,
+                             standardize=False).fit(X)
     # K = 1: exact up to rounding (see above). In the data's units (standardize=False).
     np.testing.assert_allclose(g.covariances_[0], np.cov(X.T, bias=True) + 0.25 * np.eye(2),
                                rtol=1e-10)
@@ -157,7 +163,7 @@ def test_reg_covar_is_added_to_the_fitted_covariance():
 def test_every_init_recovers_separated_components(init):
     truth = sep3()
     X = sep3_data(3000, seed=1)
-    g = gmmi.GaussianMixture().fit(X, 3, init=init, random_state=2)
+    g = gmmi.GaussianMixture(n_components=3, init=init, random_state=2).fit(X)
     assert g.converged_
     order = match_components(g.means_, truth.means_)
     # Means: the standard error of a component mean is sqrt(S_jj / n_k) <= sqrt(2 / 600)
@@ -173,37 +179,37 @@ def test_every_init_recovers_separated_components(init):
 
 def test_unknown_init_is_refused():
     with pytest.raises(ValueError, match=r"^init: expected one of"):
-        gmmi.GaussianMixture().fit(sep3_data(50, 0), 2, init="kmeans++")
+        gmmi.GaussianMixture(n_components=2, init="kmeans++").fit(sep3_data(50, 0))
 
 
 def test_random_state_makes_fits_reproducible():
     X = sep3_data(500, seed=3)
     for init in ("random", "random_sklearn", "randomized_kmeans"):
-        a = gmmi.GaussianMixture().fit(X, 3, init=init, random_state=5)
-        b = gmmi.GaussianMixture().fit(X, 3, init=init, random_state=5)
+        a = gmmi.GaussianMixture(n_components=3, init=init, random_state=5).fit(X)
+        b = gmmi.GaussianMixture(n_components=3, init=init, random_state=5).fit(X)
         assert a == b and a.n_iter_ == b.n_iter_, init
-    c = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=np.random.default_rng(9))
-    d = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=np.random.default_rng(9))
+    c = gmmi.GaussianMixture(3, init="random", random_state=np.random.default_rng(9)).fit(X)
+    d = gmmi.GaussianMixture(3, init="random", random_state=np.random.default_rng(9)).fit(X)
     assert c == d
     # ... and the seed matters: after a single EM step two random starts still differ.
     with pytest.warns(gmmi.ConvergenceWarning):
-        e = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=5, max_iter=1)
+        e = gmmi.GaussianMixture(n_components=3, init="random", random_state=5, max_iter=1).fit(X)
     with pytest.warns(gmmi.ConvergenceWarning):
-        f = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=6, max_iter=1)
+        f = gmmi.GaussianMixture(n_components=3, init="random", random_state=6, max_iter=1).fit(X)
     assert e != f
 
 
 def test_fit_does_not_depend_on_the_number_of_threads():
     # 10000 rows: three chunks of the core's 4096-row blocks, summed in a fixed order.
     X = sep3_data(10_000, seed=4)
-    a = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=0, n_jobs=1)
-    b = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=0, n_jobs=3)
+    a = gmmi.GaussianMixture(n_components=3, init="random", random_state=0, n_jobs=1).fit(X)
+    b = gmmi.GaussianMixture(n_components=3, init="random", random_state=0, n_jobs=3).fit(X)
     assert a == b and a.n_iter_ == b.n_iter_
 
 
 def test_reg_covar_is_in_standardised_units_by_default():
     X = np.random.default_rng(1).normal(size=(500, 2)) * [3.0, 0.5]
-    g = gmmi.GaussianMixture().fit(X, 1, reg_covar=0.25, random_state=0)
+    g = gmmi.GaussianMixture(n_components=1, reg_covar=0.25, random_state=0).fit(X)
     # K = 1 is closed form: the standardised covariance plus 0.25 I, mapped back to the
     # data's units, adds 0.25 * sd_j^2 to variance j.
     sd = X.std(axis=0)
@@ -213,9 +219,9 @@ def test_reg_covar_is_in_standardised_units_by_default():
 
 def test_fit_is_scale_equivariant():
     X = np.random.default_rng(0).normal(size=(300, 2))
-    g1 = gmmi.GaussianMixture().fit(X, 2, random_state=0, record_curves=True)
+    g1 = gmmi.GaussianMixture(n_components=2, random_state=0, record_curves=True).fit(X)
     for a in (1e-12, 1e12):
-        g2 = gmmi.GaussianMixture().fit(a * X, 2, random_state=0, record_curves=True)
+        g2 = gmmi.GaussianMixture(n_components=2, random_state=0, record_curves=True).fit(a * X)
         # Standardised, both fits see the same numbers up to the rounding of the
         # standardisation (~1e-15 relative), so ln p_aX(a x) = ln p_X(x) - d ln a to far
         # better than 1e-8 (regression: at scale 1e-12 reg_covar used to swamp the
@@ -230,8 +236,9 @@ def test_curves_and_convergence_records():
     X = sep3_data(1000, seed=6)
     V = sep3_data(300, seed=7)
     thr = 1e-5
-    g = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, record_curves=True,
-                                   validation_data=V, threshold_fit=thr, standardize=False)
+    g = gmmi.GaussianMixture(n_components=3, init="random", random_state=1, record_curves=True,
+                             tol=thr, standardize=False, reg_covar=1e-15).fit(
+        X, validation_data=V)
     assert g.converged_ and g.n_iter_ > 2
     assert len(g.train_curve_) == len(g.valid_curve_) == g.n_iter_
     # EM never decreases the likelihood (up to rounding of a mean of ~1000 terms).
@@ -252,11 +259,11 @@ def test_curves_and_convergence_records():
 
 def test_curves_are_empty_unless_requested_and_max_iter_warns():
     X = sep3_data(400, seed=8)
-    g = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, validation_data=X)
+    g = gmmi.GaussianMixture(3, init="random", random_state=1).fit(X, validation_data=X)
     assert g.train_curve_.size == 0 and g.valid_curve_.size == 0
     with pytest.warns(gmmi.ConvergenceWarning, match="max_iter"):
-        h = gmmi.GaussianMixture().fit(X, 3, init="random", random_state=1, max_iter=2,
-                                       record_curves=True)
+        h = gmmi.GaussianMixture(n_components=3, init="random", random_state=1, max_iter=2,
+                                 record_curves=True).fit(X)
     assert h.converged_ is False and h.n_iter_ == 2 and len(h.train_curve_) == 2
     assert h.valid_curve_.size == 0  # no validation data given
 
@@ -275,7 +282,7 @@ def test_densities_match_the_reference_and_each_other():
 
 
 def test_marginal_is_the_sub_block_mixture():
-    g = gmmi.GaussianMixture(W3, M3, C3)
+    g = gmmi.GaussianMixture.from_parameters(W3, M3, C3)
     m = g.marginal([2, 0])  # reordering is honoured
     np.testing.assert_array_equal(m.weights_, W3)
     np.testing.assert_array_equal(m.means_, np.asarray(M3)[:, [2, 0]])
@@ -284,7 +291,7 @@ def test_marginal_is_the_sub_block_mixture():
 
 
 def test_marginal_density_is_the_integral_of_the_joint():
-    g = gmmi.GaussianMixture(*SEP3)
+    g = gmmi.GaussianMixture.from_parameters(*SEP3)
     m = g.marginal([0])
     for x in (-6.0, 0.5, 6.3):
         joint = quad(lambda y, x=x: np.exp(g.score_samples([[x, y]])[0]), -30, 30,
@@ -300,11 +307,11 @@ def test_marginal_density_is_the_integral_of_the_joint():
 )
 def test_marginal_rejects_bad_dims(dims, exc, match):
     with pytest.raises(exc, match=match):
-        gmmi.GaussianMixture(W3, M3, C3).marginal(dims)
+        gmmi.GaussianMixture.from_parameters(W3, M3, C3).marginal(dims)
 
 
 def test_affine_transforms_parameters_and_density_with_the_jacobian():
-    g = gmmi.GaussianMixture(W3, M3, C3)
+    g = gmmi.GaussianMixture.from_parameters(W3, M3, C3)
     a, b = np.array([2.0, -3.0, 0.5]), np.array([1.0, 0.5, -2.0])
     h = g.affine(a, b)
     np.testing.assert_allclose(h.means_, a * np.asarray(M3) + b, rtol=1e-15)
@@ -349,7 +356,7 @@ def test_aic_bic_match_the_formula(k, d):
     m = rng.normal(scale=3.0, size=(k, d))
     a = rng.normal(size=(k, d, d))
     c = a @ a.transpose(0, 2, 1) / d + np.eye(d)
-    g = gmmi.GaussianMixture(w, m, c)
+    g = gmmi.GaussianMixture.from_parameters(w, m, c)
     n = 333
     X, _ = g.sample(n, random_state=1)
     p = k - 1 + k * d + k * d * (d + 1) // 2
@@ -363,7 +370,7 @@ def test_aic_bic_match_the_formula(k, d):
 # -- persistence --------------------------------------------------------------------------------
 def test_pickle_round_trip_of_a_fitted_model():
     X = sep3_data(500, seed=8)
-    g = gmmi.GaussianMixture().fit(X, 3, random_state=0, record_curves=True)
+    g = gmmi.GaussianMixture(n_components=3, random_state=0, record_curves=True).fit(X)
     h = pickle.loads(pickle.dumps(g))
     assert h == g and h is not g
     assert (h.n_iter_, h.converged_, h.lower_bound_) == (g.n_iter_, g.converged_,
@@ -375,17 +382,19 @@ def test_pickle_round_trip_of_a_fitted_model():
 
 def test_pickle_round_trip_of_unfitted_and_constructed_models():
     u = pickle.loads(pickle.dumps(gmmi.GaussianMixture()))
-    assert u == gmmi.GaussianMixture() and repr(u) == "GaussianMixture(unfitted)"
-    g = gmmi.GaussianMixture(W3, M3, C3)
+    assert u == gmmi.GaussianMixture() and repr(u) == "GaussianMixture(n_components=1; unfitted)"
+    v = pickle.loads(pickle.dumps(gmmi.GaussianMixture(3, init="random", tol=1e-3)))
+    assert v.get_params() == gmmi.GaussianMixture(3, init="random", tol=1e-3).get_params()
+    g = gmmi.GaussianMixture.from_parameters(W3, M3, C3)
     h = pickle.loads(pickle.dumps(g))
     assert h == g and h.n_iter_ is None
-    assert h != gmmi.GaussianMixture(W3[::-1], M3, C3)
+    assert h != gmmi.GaussianMixture.from_parameters(W3[::-1], M3, C3)
 
 
 # -- input handling -----------------------------------------------------------------------------
 def test_input_layouts_and_dtypes_give_the_same_results():
     X = sep3_data(400, seed=9)
-    g = gmmi.GaussianMixture().fit(X, 2, init="random", random_state=0)
+    g = gmmi.GaussianMixture(n_components=2, init="random", random_state=0).fit(X)
     want = g.score_samples(X)
     ro = X.copy()
     ro.setflags(write=False)
@@ -400,35 +409,35 @@ def test_input_layouts_and_dtypes_give_the_same_results():
     }
     for name, v in variants.items():
         np.testing.assert_array_equal(g.score_samples(v), want, err_msg=name)
-        fit = gmmi.GaussianMixture().fit(v, 2, init="random", random_state=0)
+        fit = gmmi.GaussianMixture(n_components=2, init="random", random_state=0).fit(v)
         assert fit == g, name
     # float32 and int64 are converted to float64 (the same values give the same model).
     x32 = X.astype(np.float32)
-    assert (gmmi.GaussianMixture().fit(x32, 2, init="random", random_state=0)
-            == gmmi.GaussianMixture().fit(x32.astype(np.float64), 2, init="random",
-                                          random_state=0))
+    assert (gmmi.GaussianMixture(n_components=2, init="random", random_state=0).fit(x32)
+            == gmmi.GaussianMixture(n_components=2, init="random",
+                                    random_state=0).fit(x32.astype(np.float64)))
     np.testing.assert_array_equal(g.score_samples(x32), g.score_samples(x32.astype(float)))
     xi = np.round(X * 10).astype(np.int64)
-    assert (gmmi.GaussianMixture().fit(xi, 2, random_state=0)
-            == gmmi.GaussianMixture().fit(xi.astype(float), 2, random_state=0))
+    assert (gmmi.GaussianMixture(n_components=2, random_state=0).fit(xi)
+            == gmmi.GaussianMixture(n_components=2, random_state=0).fit(xi.astype(float)))
 
 
 def test_one_dimensional_input_is_one_column():
     x = sep3_data(300, seed=10)[:, 0]
-    a = gmmi.GaussianMixture().fit(x, 2, random_state=0)
-    b = gmmi.GaussianMixture().fit(x[:, None], 2, random_state=0)
+    a = gmmi.GaussianMixture(n_components=2, random_state=0).fit(x)
+    b = gmmi.GaussianMixture(n_components=2, random_state=0).fit(x[:, None])
     assert a == b and a.n_features == 1
     np.testing.assert_array_equal(a.score_samples(x), b.score_samples(x[:, None]))
     assert a.score_samples(x).shape == (300,)
     # 1-D integer input.
-    c = gmmi.GaussianMixture().fit(np.arange(50, dtype=np.int64) % 7, 1)
+    c = gmmi.GaussianMixture(n_components=1).fit(np.arange(50, dtype=np.int64) % 7)
     assert c.means_[0, 0] == pytest.approx(np.mean(np.arange(50) % 7), rel=1e-12)
 
 
 def test_score_samples_does_not_modify_its_input():
     X = sep3_data(100, seed=11)
     before = X.copy()
-    g = gmmi.GaussianMixture().fit(X, 3, random_state=0)
+    g = gmmi.GaussianMixture(n_components=3, random_state=0).fit(X)
     g.score_samples(X)
     g.predict_proba(X)
     np.testing.assert_array_equal(X, before)
@@ -437,7 +446,7 @@ def test_score_samples_does_not_modify_its_input():
 @pytest.mark.parametrize(
     ("X", "kwargs", "exc", "match"),
     [
-        (np.array([[0.0, np.nan]] * 10), {}, ValueError, r"^X: contains nan"),
+        (np.array([[0.0, np.nan]] * 10), {}, ValueError, r"^X: contains NaN"),
         (np.array([[0.0, np.inf]] * 10), {}, ValueError, r"^X: contains inf"),
         (np.array([[0.0, -np.inf]] * 10), {}, ValueError, r"^X: contains -inf"),
         (np.zeros((3, 2)), {"n_components": 4}, ValueError, r"^n_components: 4 components"),
@@ -447,29 +456,32 @@ def test_score_samples_does_not_modify_its_input():
         (np.zeros((0, 2)), {}, ValueError, r"^X: is empty"),
         (None, {}, TypeError, r"^X"),
         (np.ones((10, 2)), {"init": "nope"}, ValueError, r"^init"),
-        (np.ones((10, 2)), {"threshold_fit": 0.0}, ValueError, r"^threshold_fit"),
+        (np.ones((10, 2)), {"tol": 0.0}, ValueError, r"^tol"),
+        (np.ones((10, 2)), {"n_init": 0}, ValueError, r"^n_init"),
+        (np.ones((10, 2)), {"covariance_type": "diag"}, ValueError, r"^covariance_type"),
         (np.ones((10, 2)), {"max_iter": 0}, ValueError, r"^max_iter"),
         (np.ones((10, 2)), {"reg_covar": -1.0}, ValueError, r"^reg_covar"),
         (np.ones((10, 2)), {"validation_data": np.ones((5, 3))}, ValueError,
          r"^validation_data: expected 2 columns"),
         (np.ones((10, 2)), {"validation_data": [[np.nan, 0.0]]}, ValueError,
-         r"^validation_data: contains nan"),
+         r"^validation_data: contains NaN"),
         (np.ones((10, 2), dtype=complex), {}, TypeError, r"^X: complex"),
         (np.ones((10, 2), dtype=bool), {}, TypeError, r"^X: boolean"),
         (np.array([["a", "b"]] * 10), {}, TypeError, r"^X: expected numbers"),
     ],
 )
 def test_bad_fit_inputs_name_the_argument(X, kwargs, exc, match):
+    fit_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k == "validation_data"}
     with pytest.raises(exc, match=match):
-        gmmi.GaussianMixture().fit(X, **kwargs)
+        gmmi.GaussianMixture(**kwargs).fit(X, **fit_kwargs)
 
 
 @pytest.mark.parametrize(
     ("X", "exc", "match"),
     [
-        (np.zeros((5, 3)), ValueError, r"^X: expected 2 columns, got 3"),
-        (np.zeros(5), ValueError, r"^X: expected 2 columns, got 1"),
-        (np.array([[0.0, np.nan]]), ValueError, r"^X: contains nan"),
+        (np.zeros((5, 3)), ValueError, r"^X has 3 features, but GaussianMixture is expecting 2"),
+        (np.zeros(5), ValueError, r"^X has 1 features, but GaussianMixture is expecting 2"),
+        (np.array([[0.0, np.nan]]), ValueError, r"^X: contains NaN"),
         (np.zeros((2, 2, 2)), ValueError, r"^X: expected a 1-D or 2-D array"),
     ],
 )
@@ -482,8 +494,8 @@ def test_bad_scoring_inputs_name_the_argument(method, X, exc, match):
 
 
 def test_fit_replaces_the_previous_model_and_returns_self():
-    g = gmmi.GaussianMixture(W3, M3, C3)
+    g = gmmi.GaussianMixture.from_parameters(W3, M3, C3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = g.fit(sep3_data(300, seed=12), 3, random_state=0)
+        out = g.set_params(n_components=3, random_state=0).fit(sep3_data(300, seed=12))
     assert out is g and g.n_features == 2 and g.n_iter_ is not None

@@ -45,7 +45,7 @@ def random_model(rng, d, k):
 def points(rng, w, m, c, n, seed):
     """Rows sampled from the model, plus rows in the far tails (where ln p ~ -1e4 and every
     component's density underflows: only a log-sum-exp gets them right)."""
-    X, _ = gmmi.GaussianMixture(w, m, c).sample(n, random_state=seed)
+    X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(n, random_state=seed)
     d = m.shape[1]
     tails = rng.normal(scale=8.0, size=(20, d))
     far = m[0] + rng.choice([-1.0, 1.0], size=(5, d)) * 150.0
@@ -93,7 +93,7 @@ def test_log_densities_agree(d, k):
     want_resp, _ = ref.e_step(X, w, m, c)
     assert np.all(np.isfinite(want_ld)) and want_ld.min() < -1000.0  # the far rows count
 
-    g = gmmi.GaussianMixture(w, m, c)
+    g = gmmi.GaussianMixture.from_parameters(w, m, c)
     core = _core.Mixture(w, m, c)
     for name, got in [
         ("GaussianMixture.score_samples", g.score_samples(X)),
@@ -121,7 +121,7 @@ def test_log_densities_agree_across_parallel_chunks(d):
     # 9000 rows > 2 x 4096 (the core's chunk size): the parallel path is exercised.
     rng = np.random.default_rng(50 + d)
     w, m, c = random_model(rng, d, 3)
-    X, _ = gmmi.GaussianMixture(w, m, c).sample(9000, random_state=d)
+    X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(9000, random_state=d)
     np.testing.assert_allclose(_core.Mixture(w, m, c).score_samples(X),
                                ref.log_density(X, w, m, c), **TOL_LD)
 
@@ -146,7 +146,7 @@ def check_em_step(X, start, reg):
 def test_one_em_iteration_agrees(d, k):
     rng = np.random.default_rng(7 + 100 * d + k)
     w, m, c = random_model(rng, d, k)
-    X, _ = gmmi.GaussianMixture(w, m, c).sample(600, random_state=k)
+    X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(600, random_state=k)
     # Start away from the truth so the step really moves every parameter; reg_covar = 1e-6
     # is far above the tolerance, so dropping or misplacing it would fail.
     w0, m0, c0 = random_model(np.random.default_rng(k + 31 * d), d, k)
@@ -158,7 +158,7 @@ def test_one_em_iteration_agrees(d, k):
 def test_em_iteration_agrees_across_parallel_chunks(d):
     rng = np.random.default_rng(90 + d)
     w, m, c = random_model(rng, d, 3)
-    X, _ = gmmi.GaussianMixture(w, m, c).sample(9000, random_state=d)
+    X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(9000, random_state=d)
     w0, m0, c0 = random_model(np.random.default_rng(d), d, 3)
     check_em_step(X, (w0, m0, c0), 0.0)
 
@@ -196,7 +196,7 @@ def test_em_fit_is_repeated_reference_steps():
     1e-9 is still five orders of magnitude above what is observed."""
     rng = np.random.default_rng(13)
     w, m, c = random_model(rng, 3, 3)
-    X, _ = gmmi.GaussianMixture(w, m, c).sample(1500, random_state=0)
+    X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(1500, random_state=0)
     w0, m0, c0 = random_model(np.random.default_rng(14), 3, 3)
     out = _core.em_fit(_core.Mixture(w0, m0, c0), X, None, 1e-300, 6, 1e-6, True)
     lls = []

@@ -24,6 +24,7 @@ from ._warnings import (
     GmmiWarning,
     HeavyTailWarning,
     MaxComponentsWarning,
+    NotFittedError,
     ZeroInformationWarning,
 )
 from .estimators import (
@@ -50,6 +51,7 @@ __all__ = [
     "MIRanking",
     "MIResult",
     "MaxComponentsWarning",
+    "NotFittedError",
     "NumericalError",
     "Representation",
     "SelectionRecord",

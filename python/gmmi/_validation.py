@@ -114,6 +114,9 @@ def as_block(
     """
     if a is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got None")
+    if type(a).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name}: sparse input is not supported; pass a dense array "
+                        "(for example X.toarray())")
     raw = _to_numpy(a)
     raw = unmask(raw, name)
     try:
@@ -131,10 +134,10 @@ def as_block(
     if arr.dtype.kind in "OUSV":
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"{name}: expected numbers, got an array of dtype {arr.dtype} that does not "
-                "convert to float (for labels use discrete_x=True / discrete_y=True)"
+                f"convert to float ({exc}; for labels use discrete_x=True / discrete_y=True)"
             ) from None
     if not (np.issubdtype(arr.dtype, np.number)):
         raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
@@ -147,7 +150,9 @@ def as_block(
                          f"(shape {arr.shape})")
     n, k = arr.shape
     if n == 0 or k == 0:
-        raise ValueError(f"{name}: is empty (shape {arr.shape})")
+        what = (f"0 feature(s) (shape={arr.shape}) while a minimum of 1 is required"
+                if arr.ndim == 2 and arr.shape[0] > 0 else f"shape {arr.shape}")
+        raise ValueError(f"{name}: is empty ({what})")
     if n_rows is not None and n != n_rows:
         raise ValueError(f"{name}: has {n} rows but {rows_of} has {n_rows}; every variable "
                          "needs one row per sample")
@@ -157,7 +162,8 @@ def as_block(
     finite = np.isfinite(out)
     if not finite.all():
         i, j = np.argwhere(~finite)[0]
-        raise ValueError(f"{name}: contains {out[i, j]} at row {i}, column {j}; remove or "
+        bad = "NaN" if np.isnan(out[i, j]) else str(out[i, j])
+        raise ValueError(f"{name}: contains {bad} at row {i}, column {j}; remove or "
                          "impute non-finite values first")
     constant = out.max(axis=0) == out.min(axis=0)
     if not allow_constant and constant.any():

@@ -1,6 +1,30 @@
-"""Warning classes raised by gmmi (all subclasses of :class:`GmmiWarning`)."""
+"""Warning classes raised by gmmi (all subclasses of :class:`GmmiWarning`), and
+:class:`NotFittedError`."""
 
 from __future__ import annotations
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A model was used before it was fitted (as scikit-learn's ``NotFittedError``, a
+    ValueError and an AttributeError; when scikit-learn is imported, the error raised is also
+    an instance of scikit-learn's, see :func:`not_fitted_error`)."""
+
+
+_BOTH: dict[type, type] = {}
+
+
+def not_fitted_error(message: str) -> NotFittedError:
+    """A :class:`NotFittedError`, which is also scikit-learn's ``NotFittedError`` when
+    scikit-learn has been imported (gmmi does not import it itself)."""
+    import sys
+
+    sk = sys.modules.get("sklearn.exceptions")
+    base = getattr(sk, "NotFittedError", None)
+    if base is None:
+        return NotFittedError(message)
+    if base not in _BOTH:
+        _BOTH[base] = type("NotFittedError", (NotFittedError, base), {"__module__": __name__})
+    return _BOTH[base](message)
 
 
 class GmmiWarning(UserWarning):

@@ -67,7 +67,7 @@ def _encode(obj: Any) -> Any:
     from .result import SelectionRecord
 
     if isinstance(obj, GaussianMixture):
-        return {"__gmm__": _encode(obj.get_params())}
+        return {"__gmm__": _encode(obj._fitted_state())}
     if isinstance(obj, SelectionRecord):
         return {"__selection__": _encode(obj.__dict__)}
     if isinstance(obj, Representation):
@@ -454,9 +454,9 @@ def _mixture(data: Any, where: str) -> Any:
     if data == {}:
         return GaussianMixture()
     _check_fields("GaussianMixture", data, where, {"weights", "means", "covariances"})
-    g = GaussianMixture()
     try:
-        g.__setstate__(data)
+        g = GaussianMixture(n_components=len(data["weights"]))
+        g._restore_fitted(data)
     except (TypeError, ValueError) as exc:
         raise _Invalid(where, f"not a valid mixture ({exc})") from None
     return g
@@ -469,7 +469,7 @@ def save(obj: Any, path: PathLike) -> None:
 
     kind = type(obj).__name__
     if kind == "GaussianMixture":
-        data = _encode(obj.get_params())
+        data = _encode(obj._fitted_state())
     elif kind in ("MIResult", "MIMatrix", "MIRanking"):
         data = _encode(dict(obj.__dict__))
     else:
@@ -487,7 +487,7 @@ def load(path: PathLike) -> Any:
     Examples
     --------
     >>> import os, tempfile, gmmi
-    >>> g = gmmi.GaussianMixture([1.0], [[0.0, 1.0]], [[[1.0, 0.2], [0.2, 1.0]]])
+    >>> g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 1.0]], [[[1.0, 0.2], [0.2, 1.0]]])
     >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
     >>> g.save(path)
     >>> gmmi.load(path) == g

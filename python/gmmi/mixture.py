@@ -1,10 +1,11 @@
-"""``GaussianMixture``: a full-covariance Gaussian mixture backed by the Rust core."""
+"""``GaussianMixture``: a full-covariance Gaussian mixture backed by the Rust core, usable
+where :class:`sklearn.mixture.GaussianMixture` is."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 
@@ -45,43 +46,83 @@ def _parameter(value: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name}: expected numbers, got an array of dtype {arr.dtype}") from None
 
 
+#: The hyperparameters of :class:`GaussianMixture`, in the constructor's order.
+_HYPERPARAMETERS = ("n_components", "covariance_type", "init", "n_init", "tol", "reg_covar",
+                    "max_iter", "random_state", "standardize", "scale", "record_curves",
+                    "n_jobs")
+
+
 class GaussianMixture:
     """A Gaussian mixture model with full covariances, in any dimension.
 
-    Build one from parameters, ``GaussianMixture(weights, means, covariances)``, or fit one
-    with ``GaussianMixture().fit(X, n_components=...)``. Parameters are validated on
-    construction: weights positive and summing to one, covariances symmetric positive
-    definite.
+    A drop-in for :class:`sklearn.mixture.GaussianMixture` with ``covariance_type="full"``:
+    hyperparameters go to the constructor, :meth:`fit` learns ``weights_``, ``means_``,
+    ``covariances_`` (and ``converged_``, ``n_iter_``, ``lower_bound_``), and ``clone``,
+    pipelines and grid searches work. EM runs in gmmi's Rust core. Build a model from known
+    parameters with :meth:`from_parameters`.
 
     Parameters
     ----------
-    weights : array-like of shape (n_components,), optional
-        Mixture weights.
-    means : array-like of shape (n_components, n_features), optional
-        Component means.
-    covariances : array-like of shape (n_components, n_features, n_features), optional
-        Component covariance matrices.
+    n_components : int, default 1
+        Number of components.
+    covariance_type : {"full"}, default "full"
+        Only full covariances (the parameter exists for scikit-learn compatibility).
+    init : str, default "kmeans_sklearn"
+        Initialisation: ``kmeans_sklearn`` (scikit-learn's: k-means labels, then an M-step),
+        ``random_sklearn`` (random responsibilities, the published MI method's), ``random``,
+        ``minmax``, ``kmeans``, ``randomized_kmeans`` or ``mixed`` (alternating k-means and
+        random-responsibility starts over ``n_init``).
+    n_init : int, default 1
+        Initialisations; the fit with the highest log-likelihood is kept.
+    tol : float, default 1e-5
+        EM stops when the mean log-likelihood per sample changes by less than this.
+    reg_covar : float, default 1e-6
+        Added to the diagonal of every covariance (in standardised units with
+        ``standardize=True``).
+    max_iter : int, default 10000
+        Maximum EM iterations per initialisation.
+    random_state : int, numpy.random.Generator or None
+        Seed of the initialisations (and the default of :meth:`sample`).
+    standardize : bool, default True
+        Fit on columns shifted to mean 0 and scaled to sd 1, then map the model back to the
+        units of ``X``: the fit is the same, up to rounding, whatever the units (data of
+        scale 1e-12 would otherwise have their variances swamped by ``reg_covar``); constant
+        columns are only centred.
+    scale : float, optional
+        Ball radius of the ``random``/``minmax`` inits, push size of ``randomized_kmeans``.
+    record_curves : bool, default False
+        Keep the mean log-likelihood of every EM iteration in ``train_curve_`` (and
+        ``valid_curve_`` with ``validation_data``).
+    n_jobs : int, optional
+        Threads (default: every core).
 
     Attributes
     ----------
     weights_, means_, covariances_ : numpy.ndarray
-        The parameters.
-    n_iter_ : int or None
-        EM iterations of the last fit (None for a model built from parameters).
+        The parameters: shapes (K,), (K, d), (K, d, d).
+    precisions_cholesky_ : numpy.ndarray
+        Cholesky factors of the precision matrices, as scikit-learn defines them.
     converged_ : bool or None
-        Whether the last fit met its tolerance.
+        Whether the kept fit met ``tol`` (None for a model built from parameters).
+    n_iter_ : int or None
+        EM iterations of the kept fit.
+    lower_bound_ : float or None
+        Mean log-likelihood per sample of the kept fit at its last E-step.
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+    feature_names_in_ : numpy.ndarray
+        Column names, when ``X`` had string column names.
     train_curve_, valid_curve_ : numpy.ndarray
-        Mean log-likelihood per sample at each EM iteration, on the training and validation
-        data (empty unless ``record_curves=True`` was passed to :meth:`fit`).
+        Per-iteration mean log-likelihoods (empty unless ``record_curves``).
 
     Examples
     --------
     >>> import numpy as np
     >>> import gmmi
-    >>> g = gmmi.GaussianMixture([0.5, 0.5], [[-2.0, 0.0], [2.0, 0.0]],
-    ...                          [np.eye(2), np.eye(2)])
+    >>> g = gmmi.GaussianMixture.from_parameters([0.5, 0.5], [[-2.0, 0.0], [2.0, 0.0]],
+    ...                                          [np.eye(2), np.eye(2)])
     >>> X, labels = g.sample(2000, random_state=0)
-    >>> fitted = gmmi.GaussianMixture().fit(X, n_components=2, random_state=0)
+    >>> fitted = gmmi.GaussianMixture(n_components=2, random_state=0).fit(X)
     >>> np.sort(fitted.means_[:, 0]).round(1)
     array([-2.,  2.])
     >>> round(float(g.score_samples([[0.0, 0.0]])[0]), 4)
@@ -90,23 +131,78 @@ class GaussianMixture:
 
     def __init__(
         self,
-        weights: Optional[Any] = None,
-        means: Optional[Any] = None,
-        covariances: Optional[Any] = None,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        init: str = "kmeans_sklearn",
+        n_init: int = 1,
+        tol: float = 1e-5,
+        reg_covar: float = 1e-6,
+        max_iter: int = 10_000,
+        random_state: Any = None,
+        standardize: bool = True,
+        scale: Optional[float] = None,
+        record_curves: bool = False,
+        n_jobs: Optional[int] = None,
     ) -> None:
-        given = [p is not None for p in (weights, means, covariances)]
-        self._mix: Optional[_core.Mixture] = None
-        self.n_iter_: Optional[int] = None
-        self.converged_: Optional[bool] = None
-        self.lower_bound_: Optional[float] = None
-        self.train_curve_ = np.empty(0)
-        self.valid_curve_ = np.empty(0)
-        if any(given) and not all(given):
-            missing = [n for n, g in zip(("weights", "means", "covariances"), given) if not g]
-            raise ValueError(f"{missing[0]}: weights, means and covariances go together; "
-                             "pass all three or none")
-        if all(given):
-            self._mix = self._build(weights, means, covariances)
+        # scikit-learn's contract: store the hyperparameters as given; fit() checks them.
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.init = init
+        self.n_init = n_init
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.standardize = standardize
+        self.scale = scale
+        self.record_curves = record_curves
+        self.n_jobs = n_jobs
+
+    # -- scikit-learn protocol ----------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyperparameters (scikit-learn's ``get_params``)."""
+        return {name: getattr(self, name) for name in _HYPERPARAMETERS}
+
+    def set_params(self, **params: Any) -> GaussianMixture:
+        """Sets hyperparameters (scikit-learn's ``set_params``); returns ``self``."""
+        for name, value in params.items():
+            if name not in _HYPERPARAMETERS:
+                raise ValueError(f"{name}: not a parameter of GaussianMixture; valid "
+                                 f"parameters: {', '.join(_HYPERPARAMETERS)}")
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type="density_estimator", target_tags=TargetTags(required=False))
+
+    #: The checks of ``sklearn.utils.estimator_checks.check_estimator`` that do not apply,
+    #: with the reason (pass as ``expected_failed_checks``).
+    SKLEARN_EXPECTED_FAILED_CHECKS: ClassVar[dict[str, str]] = {
+        "check_fit1d": "a 1-D X is one column (gmmi's convention for every estimator), not an "
+                       "error",
+        "check_complex_data": "complex X raises TypeError naming the argument, as every "
+                              "unsupported dtype does in gmmi",
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return getattr(self, "_mix", None) is not None
+
+    @classmethod
+    def from_parameters(cls, weights: Any, means: Any, covariances: Any) -> GaussianMixture:
+        """A model with known parameters (validated: weights positive and summing to one,
+        covariances symmetric positive definite); ``n_components`` is their number.
+
+        Examples
+        --------
+        >>> import gmmi
+        >>> g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[2.0]]])
+        >>> g.n_components, g.n_features_in_
+        (1, 1)
+        """
+        return cls._from_core(cls._build(weights, means, covariances))
 
     @staticmethod
     def _build(weights: Any, means: Any, covariances: Any) -> _core.Mixture:
@@ -128,17 +224,33 @@ class GaussianMixture:
 
     @classmethod
     def _from_core(cls, mix: _core.Mixture) -> GaussianMixture:
-        g = cls()
-        g._mix = mix
+        g = cls(n_components=mix.n_components)
+        g._set_model(mix)
         return g
+
+    def _set_model(self, mix: _core.Mixture, n_iter: Optional[int] = None,
+                   converged: Optional[bool] = None, lower_bound: Optional[float] = None,
+                   train_curve: Any = None, valid_curve: Any = None) -> None:
+        self._mix = mix
+        self.n_features_in_ = int(mix.dim)
+        self.n_iter_ = n_iter
+        self.converged_ = converged
+        self.lower_bound_ = lower_bound
+        self.train_curve_ = np.asarray(np.empty(0) if train_curve is None else train_curve,
+                                       dtype=float)
+        self.valid_curve_ = np.asarray(np.empty(0) if valid_curve is None else valid_curve,
+                                       dtype=float)
 
     # -- parameters ---------------------------------------------------------------------
     @property
     def _m(self) -> _core.Mixture:
-        if self._mix is None:
-            raise AttributeError("this GaussianMixture has no parameters yet: call fit() or "
-                                 "construct it from weights, means and covariances")
-        return self._mix
+        mix = getattr(self, "_mix", None)
+        if mix is None:
+            from ._warnings import not_fitted_error
+
+            raise not_fitted_error("this GaussianMixture is not fitted yet: call fit() or build "
+                                   "it with GaussianMixture.from_parameters()")
+        return mix
 
     @property
     def weights_(self) -> np.ndarray:
@@ -161,104 +273,91 @@ class GaussianMixture:
         return self._m.cholesky_factors
 
     @property
-    def n_components(self) -> int:
-        """Number of components."""
-        return self._m.n_components
+    def precisions_cholesky_(self) -> np.ndarray:
+        """Upper-triangular ``U`` with ``U U^T`` the precision matrix (scikit-learn's
+        ``precisions_cholesky_`` for full covariances: ``inv(L).T`` for ``S = L L^T``)."""
+        return np.stack([np.linalg.inv(c).T for c in self.cholesky_factors_])
+
+    @property
+    def precisions_(self) -> np.ndarray:
+        """Inverse covariances."""
+        return np.stack([np.linalg.inv(c) for c in self.covariances_])
 
     @property
     def n_features(self) -> int:
-        """Dimension of the space."""
-        return self._m.dim
+        """Dimension of the space (``n_features_in_``)."""
+        return int(self._m.dim)
 
     @property
     def n_parameters(self) -> int:
         """Free parameters: ``K-1 + K d + K d(d+1)/2``."""
-        return self._m.n_parameters
+        return int(self._m.n_parameters)
 
     def _points(self, X: Any, name: str = "X") -> np.ndarray:
         x = as_block(X, name, allow_constant=True, min_rows=1, check_spread=False)
-        if x.shape[1] != self.n_features:
-            if self.n_features == 1 and x.shape[0] == 1:
+        d = self.n_features
+        if x.shape[1] != d:
+            if d == 1 and x.shape[0] == 1:
                 x = x.T
             else:
-                raise ValueError(f"{name}: expected {self.n_features} columns, got {x.shape[1]}")
+                hint = ""
+                if np.ndim(X) == 1:
+                    hint = (" (a 1-D X is one column; Reshape your data with "
+                            "X.reshape(1, -1) if it is a single row)")
+                raise ValueError(f"{name} has {x.shape[1]} features, but GaussianMixture is "
+                                 f"expecting {d} features as input{hint}")
         return x
 
     # -- fitting ------------------------------------------------------------------------
-    def fit(
-        self,
-        X: Any,
-        n_components: int = 1,
-        *,
-        init: str = "kmeans_sklearn",
-        random_state: Any = None,
-        threshold_fit: float = 1e-5,
-        max_iter: int = 10_000,
-        reg_covar: float = 1e-15,
-        scale: Optional[float] = None,
-        validation_data: Optional[Any] = None,
-        record_curves: bool = False,
-        standardize: bool = True,
-        n_jobs: Optional[int] = None,
-    ) -> GaussianMixture:
-        """Fits the mixture to ``X`` by EM from the chosen initialisation.
+    def _check_hyperparameters(self) -> int:
+        if isinstance(self.n_components, (list, tuple, np.ndarray)):
+            raise TypeError("n_components: expected an integer, got an array; to build a model "
+                            "from known weights, means and covariances use "
+                            "GaussianMixture.from_parameters(weights, means, covariances)")
+        k = check_int(self.n_components, "n_components", minimum=1)
+        assert k is not None
+        check_choice(self.covariance_type, "covariance_type", ("full",))
+        check_choice(self.init, "init", INITS)
+        check_int(self.n_init, "n_init", minimum=1)
+        check_float(self.tol, "tol")
+        check_int(self.max_iter, "max_iter", minimum=1)
+        check_float(self.reg_covar, "reg_covar", strict=False)
+        check_float(self.scale, "scale", allow_none=True)
+        check_bool(self.record_curves, "record_curves")
+        check_bool(self.standardize, "standardize")
+        return k
 
-        With ``standardize=True`` (the default) EM runs on the columns of ``X`` shifted to
-        mean 0 and scaled to standard deviation 1, and the fitted model is mapped back to the
-        units of ``X``: the fit is then the same, up to rounding, whatever the units (data of
-        scale 1e-12 would otherwise have their variances swamped by ``reg_covar``).
+    def fit(self, X: Any, y: Any = None, *, validation_data: Optional[Any] = None
+            ) -> GaussianMixture:
+        """Fits the mixture to ``X`` by EM from ``n_init`` initialisations, keeping the one
+        with the highest log-likelihood.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples,)
-            The data.
-        n_components : int, default 1
-            Number of components (at most the number of rows).
-        init : str, default "kmeans_sklearn"
-            One of ``random_sklearn``, ``kmeans_sklearn``, ``random``, ``minmax``,
-            ``kmeans``, ``randomized_kmeans``. The default is scikit-learn's (k-means
-            labels, then an M-step). The MI estimators default to ``random_sklearn``, the
-            published method's choice, whose components all start near the data mean: on
-            well-separated clusters EM can stop at that saddle before separating them.
-        random_state : int, numpy.random.Generator or None
-            Seed of the initialisation.
-        threshold_fit : float, default 1e-5
-            Stop when the mean log-likelihood per sample changes by less than this.
-        max_iter : int, default 10000
-            Maximum EM iterations.
-        reg_covar : float, default 1e-15
-            Added to the diagonal of every covariance (in standardised units, or in the
-            units of ``X`` with ``standardize=False``).
-        scale : float, optional
-            Ball radius of the ``random``/``minmax`` inits, push size of
-            ``randomized_kmeans`` (in the same units as ``reg_covar``).
+            The data (a 1-D array is one column).
+        y : ignored
+            For scikit-learn's API.
         validation_data : array-like, optional
             Held-out rows whose log-likelihood is recorded with ``record_curves``.
-        record_curves : bool, default False
-            Keep ``train_curve_`` and ``valid_curve_``.
-        standardize : bool, default True
-            Fit in standardised units (see above); constant columns are only centred.
-        n_jobs : int, optional
-            Threads (default: every core).
 
         Returns
         -------
         GaussianMixture
             ``self``, fitted.
         """
-        x = as_block(X, "X", allow_constant=True, min_rows=2)
-        k = check_int(n_components, "n_components", minimum=1)
-        assert k is not None
+        k = self._check_hyperparameters()
+        names = getattr(X, "columns", None)
+        try:
+            x = as_block(X, "X", allow_constant=True, min_rows=2)
+        except ValueError as exc:
+            if "at least 2 rows" in str(exc):
+                raise ValueError(f"{exc} (1 sample: fitting a mixture needs n_samples >= 2)"
+                                 ) from None
+            raise
         if k > x.shape[0]:
             raise ValueError(f"n_components: {k} components need at least {k} rows; X has "
                              f"{x.shape[0]}")
-        check_choice(init, "init", INITS)
-        check_float(threshold_fit, "threshold_fit")
-        check_int(max_iter, "max_iter", minimum=1)
-        check_float(reg_covar, "reg_covar", strict=False)
-        check_float(scale, "scale", allow_none=True)
-        check_bool(record_curves, "record_curves")
-        check_bool(standardize, "standardize")
         valid = None
         if validation_data is not None:
             valid = as_block(validation_data, "validation_data", allow_constant=True, min_rows=1)
@@ -273,48 +372,65 @@ class GaussianMixture:
                                  f"rows than components ({k}); a component needs data of its own")
         shift = np.zeros(x.shape[1])
         unit = np.ones(x.shape[1])
-        if standardize:
+        if self.standardize:
             shift = np.sum(x / x.shape[0], axis=0)
             sd = column_std(x)
             unit = np.where(x.max(axis=0) > x.min(axis=0), sd, 1.0)
             x = np.ascontiguousarray((x - shift) / unit)
             if valid is not None:
                 valid = np.ascontiguousarray((valid - shift) / unit)
-        seed = resolve_seed(random_state)
-        start = _core.initial_mixture(x, k, init, scale, seed)
-        out = run_with_control(
-            _core.em_fit, start, x, valid, float(threshold_fit), int(max_iter), float(reg_covar),
-            bool(record_curves), n_jobs=resolve_n_jobs(n_jobs),
-        )
+        base = resolve_seed(self.random_state)
+        seeds = [base] + [int(s) for s in
+                          np.random.SeedSequence(base).generate_state(self.n_init - 1, np.uint64)]
+        jobs = resolve_n_jobs(self.n_jobs)
+        best = None
+        for r, seed in enumerate(seeds):
+            init = self.init
+            if init == "mixed":
+                init = "kmeans" if r % 2 == 0 else "random_sklearn"
+            start = _core.initial_mixture(x, k, init, self.scale, seed)
+            out = run_with_control(
+                _core.em_fit, start, x, valid, float(self.tol), int(self.max_iter),
+                float(self.reg_covar), bool(self.record_curves), n_jobs=jobs,
+            )
+            if best is None or out["lower_bound"] > best["lower_bound"]:
+                best = out
+        assert best is not None
         # Back to the units of X: the density picks up the Jacobian 1 / prod(unit).
         log_jac = float(np.sum(np.log(unit)))
-        self._mix = out["model"].affine(unit.tolist(), shift.tolist()) if standardize \
-            else out["model"]
-        self.n_iter_ = int(out["n_iter"])
-        self.converged_ = bool(out["converged"])
-        self.lower_bound_ = float(out["lower_bound"]) - log_jac
-        self.train_curve_ = out["train_curve"] - log_jac
-        self.valid_curve_ = out["valid_curve"] - log_jac
+        mix = best["model"].affine(unit.tolist(), shift.tolist()) if self.standardize \
+            else best["model"]
+        self._set_model(mix, int(best["n_iter"]), bool(best["converged"]),
+                        float(best["lower_bound"]) - log_jac, best["train_curve"] - log_jac,
+                        best["valid_curve"] - log_jac)
+        if names is not None and all(isinstance(c, str) for c in names):
+            self.feature_names_in_ = np.asarray(list(names), dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         if not self.converged_:
             import warnings
 
             from ._warnings import ConvergenceWarning
 
             warnings.warn(
-                f"EM reached max_iter={max_iter} before converging (threshold_fit="
-                f"{threshold_fit}); raise max_iter or threshold_fit",
+                f"EM reached max_iter={self.max_iter} before converging (tol={self.tol}); "
+                "raise max_iter or tol",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fits, then returns the most probable component of every row of ``X``."""
+        return self.fit(X).predict(X)
 
     # -- densities ----------------------------------------------------------------------
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density ``ln p(x)`` of every row of ``X``, shape (n_samples,)."""
         return self._m.score_samples(self._points(X))
 
-    def score(self, X: Any) -> float:
-        """Mean log-density per sample of ``X``."""
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-density per sample of ``X`` (``y`` is ignored, for scikit-learn)."""
         return float(np.mean(self.score_samples(X)))
 
     def component_log_densities(self, X: Any) -> np.ndarray:
@@ -338,11 +454,13 @@ class GaussianMixture:
         return float(self._m.bic(self._points(X)))
 
     def sample(self, n_samples: int = 1, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draws ``n_samples`` points; returns ``(X, component_labels)``."""
+        """Draws ``n_samples`` points; returns ``(X, component_labels)``. ``random_state``
+        defaults to the model's own (as in scikit-learn)."""
         n = check_int(n_samples, "n_samples", minimum=1)
         check_memory("n_samples", n * (self.n_features + 1) * 8,
                      "draw the points in batches, each with its own random_state")
-        return self._m.sample(n, resolve_seed(random_state))
+        seed = self.random_state if random_state is None else random_state
+        return self._m.sample(n, resolve_seed(seed))
 
     # -- transformations ----------------------------------------------------------------
     def marginal(self, dims: Union[int, Sequence[int]]) -> GaussianMixture:
@@ -395,7 +513,8 @@ class GaussianMixture:
         Examples
         --------
         >>> import numpy as np, gmmi
-        >>> g = gmmi.GaussianMixture([1.0], [[0.0, 0.0]], [[[1.0, 0.6], [0.6, 1.0]]])
+        >>> g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 0.0]],
+        ...                                          [[[1.0, 0.6], [0.6, 1.0]]])
         >>> round(g.mutual_information([0], [1], integral="quadrature"), 6)
         0.223144
         """
@@ -429,9 +548,10 @@ class GaussianMixture:
         return float(v) / ln_base
 
     # -- persistence --------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """Parameters and fit information as plain Python/numpy objects."""
-        if self._mix is None:
+    def _fitted_state(self) -> dict[str, Any]:
+        """The fitted parameters and fit information (what a saved model file holds);
+        empty when not fitted."""
+        if getattr(self, "_mix", None) is None:
             return {}
         return {
             "weights": self.weights_,
@@ -444,6 +564,13 @@ class GaussianMixture:
             "valid_curve": self.valid_curve_,
         }
 
+    def _restore_fitted(self, state: dict[str, Any]) -> None:
+        """Sets the fitted state written by :meth:`_fitted_state` (validated)."""
+        mix = self._build(state["weights"], state["means"], state["covariances"])
+        self._set_model(mix, state.get("n_iter"), state.get("converged"),
+                        state.get("lower_bound"), state.get("train_curve"),
+                        state.get("valid_curve"))
+
     def plot(self, X: Any = None, *, dims: Sequence[int] = (0, 1), ax: Any = None) -> Any:
         """Density contours over the data with each component's ellipse (see
         :func:`gmmi.plots.plot_model`)."""
@@ -452,29 +579,33 @@ class GaussianMixture:
         return plot_model(self, X, dims=dims, ax=ax)
 
     def save(self, path: str) -> None:
-        """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
+        """Writes the fitted model to ``path`` as JSON; read it back with :func:`gmmi.load`
+        (the hyperparameters are not saved: the loaded model has the defaults, with
+        ``n_components`` set to its number of components)."""
         from .io import save
 
         save(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
-        return self.get_params()
+        state: dict[str, Any] = {"params": self.get_params(), "fitted": self._fitted_state()}
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = self.feature_names_in_
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__()  # type: ignore[misc]
-        if state:
-            self._mix = self._build(state["weights"], state["means"], state["covariances"])
-            self.n_iter_ = state.get("n_iter")
-            self.converged_ = state.get("converged")
-            self.lower_bound_ = state.get("lower_bound")
-            self.train_curve_ = np.asarray(state.get("train_curve", np.empty(0)))
-            self.valid_curve_ = np.asarray(state.get("valid_curve", np.empty(0)))
+        self.__init__(**state.get("params", {}))  # type: ignore[misc]
+        if state.get("fitted"):
+            self._restore_fitted(state["fitted"])
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = state["feature_names_in_"]
 
     def __eq__(self, other: object) -> bool:
+        """Same hyperparameters and, when fitted, the same parameters."""
         if not isinstance(other, GaussianMixture):
             return NotImplemented
-        if self._mix is None or other._mix is None:
-            return self._mix is None and other._mix is None
+        mine, theirs = getattr(self, "_mix", None), getattr(other, "_mix", None)
+        if mine is None or theirs is None:
+            return mine is None and theirs is None and self.get_params() == other.get_params()
         return bool(
             np.array_equal(self.weights_, other.weights_)
             and np.array_equal(self.means_, other.means_)
@@ -484,6 +615,10 @@ class GaussianMixture:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        if self._mix is None:
-            return "GaussianMixture(unfitted)"
-        return f"GaussianMixture(n_components={self.n_components}, n_features={self.n_features})"
+        defaults = GaussianMixture().get_params()
+        given = [f"{k}={v!r}" for k, v in self.get_params().items()
+                 if k != "n_components" and v != defaults[k]]
+        args = ", ".join([f"n_components={self.n_components!r}", *given])
+        if getattr(self, "_mix", None) is None:
+            return f"GaussianMixture({args}; unfitted)"
+        return f"GaussianMixture({args}; fitted, {self.n_features} features)"
