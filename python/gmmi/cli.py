@@ -18,10 +18,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import __version__
+from ._core import __version__
+from ._options import INITS, TRANSFORMS
 from .estimators import mutual_information
-from .mixture import INITS
-from .representation import TRANSFORMS
 
 __all__ = ["main"]
 
@@ -273,7 +272,7 @@ def _check_output(path: Optional[str], option: str) -> None:
 
 
 def _cmd_matrix(args: argparse.Namespace) -> int:
-    from .pairs import _matrix_of_columns
+    from .pairs import mi_matrix_of_columns
 
     _check_output(args.out, "--out")
     _check_output(args.plot, "--plot")
@@ -293,7 +292,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     a_labels, a_cols = columns(args.a, args.discrete_a)
     b = columns(args.b, args.discrete_b) if args.b else None
     base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
-    m = _matrix_of_columns(
+    m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
         block_size=None, miller_madow=False,
         options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,

@@ -62,6 +62,7 @@ from typing import Any, Optional, TypeVar, Union
 import numpy as np
 
 from . import estimators
+from ._options import INITS
 from ._validation import (
     as_block,
     check_bool,
@@ -74,7 +75,6 @@ from ._validation import (
     resolve_n_jobs,
     resolve_seed,
 )
-from .mixture import INITS
 from .result import MIResult
 
 __all__ = [

@@ -9,163 +9,43 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core
+from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed
+from ._options import OPTION_NAMES, PRESETS, estimator_options, preset_options, split_options
 from ._run import run_with_control
 from ._validation import (
     MAX_DENSE_TABLE,
     as_block,
     check_bool,
     check_choice,
-    check_float,
-    check_int,
-    check_mc_samples,
-    check_n_bootstrap,
-    check_n_inits,
-    missing_label,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
-    unmask,
 )
 from ._warnings import (
-    DiscreteDataWarning,
-    HeavyTailWarning,
     ZeroInformationWarning,
     warning_class,
 )
-from .mixture import INITS, GaussianMixture
-from .representation import TRANSFORMS, Representation
+from .mixture import GaussianMixture
+from .representation import Representation
 from .result import MIResult, SelectionRecord, summarize
 
 __all__ = [
+    "OPTION_NAMES",
+    "PRESETS",
     "conditional_mutual_information",
     "entropy",
     "kl_divergence_marginals",
     "mutual_information",
+    "preset_options",
 ]
 
 Base = Union[float, str]
-
-
-#: The option presets: ``"gmmi"`` (the defaults, chosen for correct answers and honest
-#: intervals at every n) and ``"published"`` (Piras et al. 2023, for reproducing the paper).
-PRESETS = ("gmmi", "published")
-
-#: The estimator options whose defaults come from the preset.
-OPTION_NAMES = (
-    "n_components", "n_bootstrap", "mc_samples", "integral", "quadrature_order", "selection",
-    "n_inits", "n_folds", "patience", "threshold_components", "max_components",
-    "threshold_fit", "reg_covar", "max_iter", "init", "scale", "standardize", "transform",
-)
-
-
-def preset_options(preset: str = "gmmi") -> dict[str, Any]:
-    """The option values of a preset, read from the core (the one place they are written).
-
-    Examples
-    --------
-    >>> from gmmi.estimators import preset_options
-    >>> preset_options("published")["init"], preset_options("gmmi")["init"]
-    ('random_sklearn', 'mixed')
-    """
-    check_choice(preset, "preset", PRESETS)
-    return dict(_core.preset(preset))
-
-
-def _estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
-    """Validates the estimator options once and returns them in the core's form; an option
-    given as ``None`` takes the preset's value (``n_components`` and ``scale`` may stay
-    ``None``)."""
-    unknown = set(given) - set(OPTION_NAMES)
-    if unknown:
-        raise TypeError(f"{sorted(unknown)[0]}: unknown option")
-    opts = preset_options(preset)
-    if given.get("threshold_fit") is not None:
-        # A tolerance given by the user is used as it is, at every n.
-        opts["auto_threshold"] = False
-    for k, v in given.items():
-        if v is not None or k in ("n_components", "scale", "quadrature_order"):
-            opts[k] = v
-    return {
-        **opts,
-        "n_components": check_int(opts["n_components"], "n_components", minimum=1,
-                                  allow_none=True),
-        "n_bootstrap": check_n_bootstrap(opts["n_bootstrap"]),
-        "mc_samples": check_mc_samples(opts["mc_samples"]),
-        "integral": check_choice(opts["integral"], "integral", ("mc", "quadrature")),
-        "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order", minimum=1,
-                                      allow_none=True),
-        "selection": check_choice(opts["selection"], "selection", ("valid", "aic", "bic")),
-        "n_inits": check_n_inits(opts["n_inits"]),
-        "n_folds": check_int(opts["n_folds"], "n_folds", minimum=2),
-        "patience": check_int(opts["patience"], "patience", minimum=1),
-        "threshold_components": check_float(opts["threshold_components"],
-                                            "threshold_components", strict=False),
-        "max_components": check_int(opts["max_components"], "max_components", minimum=1),
-        "threshold_fit": check_float(opts["threshold_fit"], "threshold_fit"),
-        "reg_covar": check_float(opts["reg_covar"], "reg_covar", strict=False),
-        "max_iter": check_int(opts["max_iter"], "max_iter", minimum=1),
-        "init": check_choice(opts["init"], "init", INITS),
-        "scale": check_float(opts["scale"], "scale", allow_none=True),
-        "standardize": check_bool(opts["standardize"], "standardize"),
-        "transform": check_choice(opts["transform"], "transform", TRANSFORMS),
-    }
 
 
 def _emit(core_warnings: list[tuple[str, str]], collected: list[str]) -> None:
     for kind, message in core_warnings:
         collected.append(message)
         warnings.warn(message, warning_class(kind), stacklevel=4)
-
-
-def _looks_discrete(block: np.ndarray) -> bool:
-    n = block.shape[0]
-    for j in range(block.shape[1]):
-        col = block[:, j]
-        if np.all(col == np.round(col)):
-            n_unique = np.unique(col).size
-            if n_unique <= 20 and n_unique * 5 <= n:
-                return True
-    return False
-
-
-def _warn_if_discrete(block: np.ndarray, name: str, flag: str) -> None:
-    if _looks_discrete(block):
-        warnings.warn(
-            f"{name}: has few distinct integer values and looks discrete; if it is a label, "
-            f"pass {flag}=True (a density fitted to ties is unreliable)",
-            DiscreteDataWarning,
-            stacklevel=4,
-        )
-
-
-#: A value is "far" beyond this many robust standard deviations (1.4826 MAD) from the
-#: median, and a column is heavy-tailed when more than TAIL_FRACTION of its values are far:
-#: a Cauchy sample has about 2% of its values beyond 20 robust sd, a log-normal (sigma = 1)
-#: 0.2%, a Student t with 3 degrees of freedom 0.02%, a Gaussian none.
-TAIL_SDS, TAIL_FRACTION = 20.0, 0.01
-
-
-def _warn_if_heavy_tailed(block: np.ndarray, name: str) -> None:
-    med = np.median(block, axis=0)
-    dev = np.abs(block - med)
-    mad = 1.4826 * np.median(dev, axis=0)
-    for j in range(block.shape[1]):
-        if mad[j] <= 0:
-            continue  # more than half the values tied: the tie checks speak for it
-        far = float(np.mean(dev[:, j] > TAIL_SDS * mad[j]))
-        if far > TAIL_FRACTION:
-            col = f" column {j}" if block.shape[1] > 1 else ""
-            warnings.warn(
-                f"{name}{col}: heavy tails ({100 * far:.1f}% of the values lie beyond "
-                f"{TAIL_SDS:g} robust standard deviations of the median); a finite Gaussian "
-                "mixture cannot model them, and the misfit can show up as spurious dependence "
-                "(independent Cauchy samples give ~0.1 nat). Mutual information is invariant "
-                "under monotone maps of each variable: transform it first (ranks, a logarithm "
-                "or arcsinh)",
-                HeavyTailWarning,
-                stacklevel=4,
-            )
-            return
 
 
 def _records(raw: list[dict[str, Any]], n_inits: int) -> list[SelectionRecord]:
@@ -182,38 +62,6 @@ def _records(raw: list[dict[str, Any]], n_inits: int) -> list[SelectionRecord]:
             )
         )
     return out
-
-
-def _encode_labels(
-    a: Any, name: str, n_rows: Optional[int] = None, rows_of: str = "x"
-) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes 0..C-1 and the sorted distinct labels of a discrete variable (its row
-    count must be ``n_rows``, that of the argument ``rows_of``)."""
-    if a is None:
-        raise TypeError(f"{name}: expected an array-like of labels, got None")
-    raw = a.to_numpy() if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray) else a
-    arr = np.asarray(unmask(raw, name))
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: a discrete variable must be 1-D (one label per row), got "
-                         f"shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name}: is empty")
-    if n_rows is not None and arr.shape[0] != n_rows:
-        raise ValueError(f"{name}: has {arr.shape[0]} rows but {rows_of} has {n_rows}; every "
-                         "variable needs one row per sample")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name}: complex numbers cannot be labels")
-    i = missing_label(arr)
-    if i is not None:
-        what = arr[i] if arr.dtype.kind == "f" else f"missing ({arr[i]})"
-        raise ValueError(f"{name}: label at row {i} is {what}; drop or fill missing labels")
-    try:
-        uniques, codes = np.unique(arr, return_inverse=True)
-    except TypeError:
-        raise TypeError(f"{name}: labels must be mutually comparable (got mixed types)") from None
-    return np.ascontiguousarray(codes.ravel(), dtype=np.int64), list(uniques.tolist())
 
 
 def _finish(
@@ -277,7 +125,7 @@ def _joint(
         arrays.append(arr)
     for (name, _), arr in zip(blocks, arrays):
         if warn_discrete:
-            _warn_if_discrete(arr, name, f"discrete_{name}" if name in ("x", "y") else "discrete")
+            warn_if_discrete(arr, name, f"discrete_{name}" if name in ("x", "y") else "discrete")
     cols: list[list[int]] = []
     start = 0
     for arr in arrays:
@@ -294,7 +142,7 @@ def _joint(
     if raw["transform"]["name"] == "identity":
         # A learned map that handles the tails was available and lost, or was not asked for.
         for (name, _), arr in zip(blocks, arrays):
-            _warn_if_heavy_tailed(arr, name)
+            warn_if_heavy_tailed(arr, name)
     collected: list[str] = []
     _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
@@ -319,7 +167,7 @@ def _categorical(
     jobs = resolve_n_jobs(n_jobs)
     seed = resolve_seed(random_state)
     data = as_block(x, cont_name)
-    codes, classes = _encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
+    codes, classes = encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     if len(classes) == 1:
@@ -355,7 +203,7 @@ def _categorical(
         desc="categorical MI",
     )
     if raw["transform"]["name"] == "identity":
-        _warn_if_heavy_tailed(data, cont_name)
+        warn_if_heavy_tailed(data, cont_name)
     collected: list[str] = []
     _emit(raw["warnings"], collected)
     values = np.asarray(raw["values"], dtype=float) / ln_base
@@ -395,8 +243,8 @@ def _discrete(
     check_bool(progress, "progress")
     jobs = resolve_n_jobs(n_jobs)
     seed = resolve_seed(random_state)
-    a, ca = _encode_labels(x, "x")
-    b, cb = _encode_labels(y, "y", n_rows=a.shape[0])
+    a, ca = encode_labels(x, "x")
+    b, cb = encode_labels(y, "y", n_rows=a.shape[0])
     if a.shape[0] < 2:
         raise ValueError(f"x: at least 2 rows are needed, got {a.shape[0]}")
     raw = run_with_control(
@@ -556,7 +404,7 @@ def mutual_information(
     check_bool(discrete_x, "discrete_x")
     check_bool(discrete_y, "discrete_y")
     check_bool(miller_madow, "miller_madow")
-    opts = _estimator_options(
+    opts = estimator_options(
         n_components=n_components, n_bootstrap=n_bootstrap, mc_samples=mc_samples,
         integral=integral, quadrature_order=quadrature_order, selection=selection,
         n_inits=n_inits, n_folds=n_folds, patience=patience,
@@ -600,19 +448,6 @@ def conditional_mutual_information(x: Any, y: Any, z: Any, **kwargs: Any) -> MIR
     return mutual_information(x, y, z, **kwargs)
 
 
-def _common(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Splits keyword options into the validated estimator options (defaults from
-    ``preset``) and the run options (base, random_state, n_jobs, progress)."""
-    run_keys = {"base": math.e, "random_state": None, "n_jobs": None, "progress": False}
-    unknown = set(kwargs) - set(OPTION_NAMES) - set(run_keys) - {"preset"}
-    if unknown:
-        raise TypeError(f"{sorted(unknown)[0]}: unknown option")
-    opts = _estimator_options(preset=kwargs.get("preset", "gmmi"),
-                              **{k: kwargs.get(k) for k in OPTION_NAMES})
-    run = {k: kwargs.get(k, v) for k, v in run_keys.items()}
-    return opts, run
-
-
 def kl_divergence_marginals(x: Any, y: Any, *, order: str = "forward", **kwargs: Any) -> MIResult:
     """KL divergence between the marginal densities of two 1-D variables.
 
@@ -631,7 +466,7 @@ def kl_divergence_marginals(x: Any, y: Any, *, order: str = "forward", **kwargs:
     True
     """
     check_choice(order, "order", ("forward", "reverse"))
-    opts, run = _common(kwargs)
+    opts, run = split_options(kwargs)
     xa = as_block(x, "x")
     ya = as_block(y, "y", n_rows=xa.shape[0])
     for name, arr in (("x", xa), ("y", ya)):
@@ -656,5 +491,5 @@ def entropy(x: Any, **kwargs: Any) -> MIResult:
     >>> bool(abs(r.mean - 0.5 * np.log(2 * np.pi * np.e * 4)) < 0.05)
     True
     """
-    opts, run = _common(kwargs)
+    opts, run = split_options(kwargs)
     return _joint("entropy", [("x", x)], opts=opts, quantity="entropy", **run)

@@ -1,283 +1,30 @@
 """Saving and loading results and models as JSON (never pickle).
 
-A file holds ``{"format": "gmmi", "format_version": 1, "gmmi_version": ..., "type": ...,
-"data": ...}``. Arrays, non-finite floats, mixtures, tuples, bytes, dates and dictionaries
-with non-string keys are tagged so they come back as they were.
-
-:func:`load` reads untrusted files: the whole document is checked against the schema of its
-type (every key, every field's type, nesting depth, array dtypes and shapes) before anything
-is built, and an array may not take more memory than the file's size can justify, so a
-hostile file gives a ``ValueError`` naming the problem, not a ``RecursionError``, a
-``KeyError`` or gigabytes of allocation.
+The file format is :mod:`gmmi._codec`'s; this module holds the schema of every saved type and
+builds objects back. :func:`load` reads untrusted files: the whole document is checked against
+the schema of its type (every key, every field's type, nesting depth, array dtypes and shapes)
+before anything is built, and an array may not take more memory than the file's size can
+justify, so a hostile file gives a ``ValueError`` naming the problem, not a
+``RecursionError``, a ``KeyError`` or gigabytes of allocation.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import json
-import math
-import os
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 import numpy as np
 
+from ._codec import FORMAT_VERSION, Decoder, Invalid, PathLike, read
+from .mixture import GaussianMixture
+from .pairs import MIMatrix, MIRanking
+from .representation import Representation
+from .result import MIResult, SelectionRecord
+
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
-#: Version of the file format written by this gmmi.
-FORMAT_VERSION = 1
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-#: Nesting a gmmi document may have. The deepest a saved result goes is about 10 levels
-#: (a result's details, a per-class dict of mixtures, a mixture's arrays); 64 is generous.
-MAX_DEPTH = 64
-
-#: Array dtypes a file may declare: plain numbers, booleans, strings, dates. No objects, no
-#: structured or sub-array dtypes (whose size is not what the file holds).
-_ARRAY_KINDS = "biufSUmM"
-
-_TOP_KEYS = ("format", "format_version", "gmmi_version", "type", "data")
-
-
-def _float(v: float) -> Any:
-    if math.isfinite(v):
-        return v
-    return {"__float__": "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")}
-
-
-def _encode_array(obj: np.ndarray) -> dict[str, Any]:
-    kind = obj.dtype.kind
-    if kind not in _ARRAY_KINDS or obj.dtype.subdtype is not None:
-        raise TypeError(f"cannot save an array of dtype {obj.dtype}")
-    if kind in "mM":
-        flat: list[Any] = obj.view(np.int64).ravel().tolist()  # NaT is the int64 minimum
-    elif kind == "S":
-        flat = [v.decode("latin-1") for v in obj.ravel().tolist()]
-    else:
-        flat = obj.ravel().tolist()
-        if kind == "f":
-            flat = [v if math.isfinite(v) else repr(float(v)) for v in flat]
-    return {"__array__": flat, "dtype": obj.dtype.str, "shape": list(obj.shape)}
-
-
-def _encode(obj: Any) -> Any:
-    from .mixture import GaussianMixture
-    from .representation import Representation
-    from .result import SelectionRecord
-
-    if isinstance(obj, GaussianMixture):
-        return {"__gmm__": _encode(obj._fitted_state())}
-    if isinstance(obj, SelectionRecord):
-        return {"__selection__": _encode(obj.__dict__)}
-    if isinstance(obj, Representation):
-        return {"__representation__": _encode(obj.__dict__)}
-    if isinstance(obj, np.ndarray):
-        return _encode_array(obj)
-    if isinstance(obj, (np.datetime64, np.timedelta64)):
-        return {"__scalar__": _encode_array(np.asarray(obj))}
-    if isinstance(obj, (np.floating, float)):
-        return _float(float(obj))
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, (bytes, np.bytes_)):
-        return {"__bytes__": bytes(obj).decode("latin-1")}
-    if isinstance(obj, datetime.datetime):
-        return {"__datetime__": obj.isoformat()}
-    if isinstance(obj, datetime.date):
-        return {"__date__": obj.isoformat()}
-    if isinstance(obj, datetime.timedelta):
-        return {"__timedelta__": [obj.days, obj.seconds, obj.microseconds]}
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) for k in obj):
-            return {k: _encode(v) for k, v in obj.items()}
-        return {"__items__": [[_encode(k), _encode(v)] for k, v in obj.items()]}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v) for v in obj]}
-    if isinstance(obj, list):
-        return [_encode(v) for v in obj]
-    if obj is None or isinstance(obj, (str, int, bool)):
-        return str(obj) if isinstance(obj, str) else obj
-    raise TypeError(f"cannot save an object of type {type(obj).__name__}")
-
-
-class _Invalid(ValueError):
-    """A schema violation; ``where`` is the JSON path of the offending value."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-
-
-def _reject_constant(token: str) -> Any:
-    raise _Invalid("file", f"contains the bare token {token}, which is not JSON (gmmi writes "
-                   "non-finite numbers as tagged objects)")
-
-
-class _Decoder:
-    """Turns a parsed document back into objects, checking every value on the way; arrays
-    share a byte budget set by the file's size."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-
-    def value(self, obj: Any, where: str, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise _Invalid(where, f"is nested deeper than {MAX_DEPTH} levels; no gmmi file is")
-        if isinstance(obj, list):
-            return [self.value(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
-        if not isinstance(obj, dict):
-            return obj
-        tags = [k for k in obj if k in _TAGS]
-        if not tags:
-            return {k: self.value(v, f"{where}.{k}", depth + 1) for k, v in obj.items()}
-        tag = tags[0]
-        allowed = {"__array__": {"__array__", "dtype", "shape"}}.get(tag, {tag})
-        if set(obj) != allowed:
-            raise _Invalid(where, f"a {tag} object must have exactly the keys "
-                           f"{sorted(allowed)}, got {sorted(obj)}")
-        return _TAGS[tag](self, obj, where, depth)
-
-    def array(self, obj: dict[str, Any], where: str, depth: int) -> np.ndarray:
-        values, dtype_str, shape = obj["__array__"], obj["dtype"], obj["shape"]
-        if not isinstance(dtype_str, str) or len(dtype_str) > 32:
-            raise _Invalid(where, "dtype: expected a short dtype string")
-        try:
-            dtype = np.dtype(dtype_str)
-        except (TypeError, ValueError):
-            raise _Invalid(where, f"dtype: {dtype_str!r} is not a NumPy dtype") from None
-        if dtype.kind not in _ARRAY_KINDS or dtype.subdtype is not None or dtype.names:
-            raise _Invalid(where, f"dtype: {dtype_str!r} is not a plain number, boolean, "
-                           "string or date dtype")
-        if (not isinstance(shape, list) or len(shape) > 32
-                or not all(type(s) is int and s >= 0 for s in shape)):
-            raise _Invalid(where, "shape: expected a list of non-negative integers")
-        if not isinstance(values, list):
-            raise _Invalid(where, "__array__: expected a list of values")
-        size = math.prod(shape)
-        if size != len(values):
-            raise _Invalid(where, f"shape {tuple(shape)} needs {size} values, the file has "
-                           f"{len(values)}")
-        nbytes = size * max(dtype.itemsize, 1)
-        if nbytes > self.budget:
-            raise _Invalid(where, f"declares {nbytes:,} bytes of array data, more than a file "
-                           "of this size can hold")
-        self.budget -= nbytes
-        if not all(type(v) in (int, float, str, bool) for v in values):
-            raise _Invalid(where, "__array__: expected a flat list of numbers or strings")
-        try:
-            if dtype.kind in "mM":
-                out = np.asarray(values, dtype=np.int64).view(dtype)
-            elif dtype.kind == "S":
-                out = np.asarray([v.encode("latin-1") for v in values], dtype=dtype)
-            elif dtype.kind == "f":
-                out = np.asarray([float(v) for v in values], dtype=dtype)
-            else:
-                out = np.asarray(values, dtype=dtype)
-        except (TypeError, ValueError, OverflowError, AttributeError, UnicodeError) as exc:
-            raise _Invalid(where, f"values do not fit dtype {dtype_str!r} ({exc})") from None
-        return out.reshape(shape)
-
-    def scalar(self, obj: dict[str, Any], where: str, depth: int) -> Any:
-        inner = obj["__scalar__"]
-        if not isinstance(inner, dict) or "__array__" not in inner:
-            raise _Invalid(where, "__scalar__: expected an array object")
-        a = self.value(inner, where, depth + 1)
-        if a.shape != () or a.dtype.kind not in "mM":
-            raise _Invalid(where, "__scalar__: expected a 0-d date or time array")
-        return a[()]
-
-    def float_(self, obj: dict[str, Any], where: str, depth: int) -> float:
-        v = obj["__float__"]
-        if v not in ("nan", "inf", "-inf"):
-            raise _Invalid(where, "__float__: expected 'nan', 'inf' or '-inf'")
-        return float(v)
-
-    def text(self, obj: dict[str, Any], tag: str, where: str) -> str:
-        v = obj[tag]
-        if not isinstance(v, str):
-            raise _Invalid(where, f"{tag}: expected a string")
-        return v
-
-    def bytes_(self, obj: dict[str, Any], where: str, depth: int) -> bytes:
-        try:
-            return self.text(obj, "__bytes__", where).encode("latin-1")
-        except UnicodeError:
-            raise _Invalid(where, "__bytes__: expected latin-1 text") from None
-
-    def datetime_(self, obj: dict[str, Any], where: str, depth: int) -> Any:
-        tag = "__datetime__" if "__datetime__" in obj else "__date__"
-        parse: Callable[[str], Any] = (datetime.datetime.fromisoformat if tag == "__datetime__"
-                                       else datetime.date.fromisoformat)
-        try:
-            return parse(self.text(obj, tag, where))
-        except ValueError as exc:
-            raise _Invalid(where, f"{tag}: {exc}") from None
-
-    def timedelta(self, obj: dict[str, Any], where: str, depth: int) -> datetime.timedelta:
-        v = obj["__timedelta__"]
-        if not (isinstance(v, list) and len(v) == 3 and all(type(t) is int for t in v)):
-            raise _Invalid(where, "__timedelta__: expected [days, seconds, microseconds]")
-        try:
-            return datetime.timedelta(days=v[0], seconds=v[1], microseconds=v[2])
-        except OverflowError as exc:
-            raise _Invalid(where, f"__timedelta__: {exc}") from None
-
-    def tuple_(self, obj: dict[str, Any], where: str, depth: int) -> tuple[Any, ...]:
-        v = obj["__tuple__"]
-        if not isinstance(v, list):
-            raise _Invalid(where, "__tuple__: expected a list")
-        return tuple(self.value(e, f"{where}[{i}]", depth + 1) for i, e in enumerate(v))
-
-    def items(self, obj: dict[str, Any], where: str, depth: int) -> dict[Any, Any]:
-        v = obj["__items__"]
-        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 2 for e in v):
-            raise _Invalid(where, "__items__: expected a list of [key, value] pairs")
-        out: dict[Any, Any] = {}
-        for i, (k, val) in enumerate(v):
-            key = _hashable(self.value(k, f"{where}[{i}]", depth + 1))
-            try:
-                hash(key)
-            except TypeError:
-                raise _Invalid(f"{where}[{i}]", "a dictionary key must be hashable") from None
-            out[key] = self.value(val, f"{where}[{i}]", depth + 1)
-        return out
-
-    def gmm(self, obj: dict[str, Any], where: str, depth: int) -> Any:
-        return _mixture(self.value(obj["__gmm__"], where, depth + 1), where)
-
-    def selection(self, obj: dict[str, Any], where: str, depth: int) -> Any:
-        from .result import SelectionRecord
-
-        return _build(SelectionRecord, self.value(obj["__selection__"], where, depth + 1),
-                      where)
-
-    def representation(self, obj: dict[str, Any], where: str, depth: int) -> Any:
-        from .representation import Representation
-
-        return _build(Representation,
-                      self.value(obj["__representation__"], where, depth + 1), where)
-
-
-_TAGS: dict[str, Callable[..., Any]] = {
-    "__array__": _Decoder.array,
-    "__scalar__": _Decoder.scalar,
-    "__float__": _Decoder.float_,
-    "__bytes__": _Decoder.bytes_,
-    "__datetime__": _Decoder.datetime_,
-    "__date__": _Decoder.datetime_,
-    "__timedelta__": _Decoder.timedelta,
-    "__tuple__": _Decoder.tuple_,
-    "__items__": _Decoder.items,
-    "__gmm__": _Decoder.gmm,
-    "__selection__": _Decoder.selection,
-    "__representation__": _Decoder.representation,
-}
-
-
-def _hashable(k: Any) -> Any:
-    return tuple(k) if isinstance(k, list) else k
+#: The types a file may hold.
+_CLASSES: dict[str, Any] = {"MIResult": MIResult, "MIMatrix": MIMatrix, "MIRanking": MIRanking}
 
 
 # -- the schema of each saved type: field -> check ------------------------------------------
@@ -314,20 +61,14 @@ def _is_label_pair(v: Any) -> bool:
 
 
 def _is_mixture(v: Any) -> bool:
-    from .mixture import GaussianMixture
-
     return isinstance(v, GaussianMixture)
 
 
 def _is_record(v: Any) -> bool:
-    from .result import SelectionRecord
-
     return isinstance(v, SelectionRecord)
 
 
 def _is_representation(v: Any) -> bool:
-    from .representation import Representation
-
     return isinstance(v, Representation)
 
 
@@ -423,20 +164,20 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
 def _check_fields(kind: str, data: Any, where: str, required: set[str]) -> None:
     schema = _SCHEMAS[kind]
     if not isinstance(data, dict):
-        raise _Invalid(where, f"a {kind} must be a JSON object")
+        raise Invalid(where, f"a {kind} must be a JSON object")
     extra = sorted(set(data) - set(schema))
     if extra:
-        raise _Invalid(where, f"unknown key {extra[0]!r} for a {kind}")
+        raise Invalid(where, f"unknown key {extra[0]!r} for a {kind}")
     missing = sorted(required - set(data))
     if missing:
-        raise _Invalid(where, f"missing key {missing[0]!r} of a {kind}")
+        raise Invalid(where, f"missing key {missing[0]!r} of a {kind}")
     for key, value in data.items():
         check, expected = schema[key]
         if not check(value):
-            raise _Invalid(f"{where}.{key}", f"expected {expected}, got {type(value).__name__}")
+            raise Invalid(f"{where}.{key}", f"expected {expected}, got {type(value).__name__}")
     for key, value in data.get("details", {}).items() if kind == "MIResult" else ():
         if key in _DETAILS and not _DETAILS[key][0](value):
-            raise _Invalid(f"{where}.details.{key}",
+            raise Invalid(f"{where}.details.{key}",
                            f"expected {_DETAILS[key][1]}, got {type(value).__name__}")
 
 
@@ -449,8 +190,6 @@ def _build(cls: Any, data: Any, where: str) -> Any:
 
 
 def _mixture(data: Any, where: str) -> Any:
-    from .mixture import GaussianMixture
-
     if data == {}:
         return GaussianMixture()
     _check_fields("GaussianMixture", data, where, {"weights", "means", "covariances"})
@@ -458,27 +197,27 @@ def _mixture(data: Any, where: str) -> Any:
         g = GaussianMixture(n_components=len(data["weights"]))
         g._restore_fitted(data)
     except (TypeError, ValueError) as exc:
-        raise _Invalid(where, f"not a valid mixture ({exc})") from None
+        raise Invalid(where, f"not a valid mixture ({exc})") from None
     return g
+
+
+def _objects() -> dict[str, Callable[[Any, str], Any]]:
+    """Builders of the tagged objects nested in a saved result."""
+    return {
+        GaussianMixture._codec_tag: _mixture,
+        SelectionRecord._codec_tag: lambda data, where: _build(SelectionRecord, data, where),
+        Representation._codec_tag: lambda data, where: _build(Representation, data, where),
+    }
 
 
 def save(obj: Any, path: PathLike) -> None:
     """Writes an :class:`~gmmi.MIResult`, :class:`~gmmi.MIMatrix`,
-    :class:`~gmmi.MIRanking` or :class:`~gmmi.GaussianMixture` to ``path`` as JSON."""
-    from . import __version__
-
-    kind = type(obj).__name__
-    if kind == "GaussianMixture":
-        data = _encode(obj._fitted_state())
-    elif kind in ("MIResult", "MIMatrix", "MIRanking"):
-        data = _encode(dict(obj.__dict__))
-    else:
-        raise TypeError(f"obj: cannot save a {kind}; expected MIResult, MIMatrix, MIRanking "
-                        "or GaussianMixture")
-    doc = {"format": "gmmi", "format_version": FORMAT_VERSION, "gmmi_version": __version__,
-           "type": kind, "data": data}
-    with open(os.fspath(path), "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, allow_nan=False)
+    :class:`~gmmi.MIRanking` or :class:`~gmmi.GaussianMixture` to ``path`` as JSON (the same
+    as ``obj.save(path)``)."""
+    if not isinstance(obj, (MIResult, MIMatrix, MIRanking, GaussianMixture)):
+        raise TypeError(f"obj: cannot save a {type(obj).__name__}; expected MIResult, MIMatrix, "
+                        "MIRanking or GaussianMixture")
+    obj.save(path)
 
 
 def load(path: PathLike) -> Any:
@@ -493,51 +232,18 @@ def load(path: PathLike) -> Any:
     >>> gmmi.load(path) == g
     True
     """
-    from .pairs import MIMatrix, MIRanking
-    from .result import MIResult
-
-    with open(os.fspath(path), "rb") as fh:
-        raw = fh.read()
-    try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except _Invalid as exc:
-        raise ValueError(f"path: {path}: {exc}") from None
-    except RecursionError:
-        raise ValueError(f"path: {path} is nested too deeply to be a gmmi file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"path: {path} is not a gmmi JSON file ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != "gmmi":
-        raise ValueError(f"path: {path} is not a gmmi file")
-    version = doc.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"path: {path} has format version {version!r}; expected a positive "
-                         "integer")
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"path: {path} has format version {version}, newer than this gmmi reads "
-            f"({FORMAT_VERSION}); upgrade gmmi (it was written by gmmi "
-            f"{doc.get('gmmi_version')})"
-        )
-    extra = sorted(set(doc) - set(_TOP_KEYS))
-    missing = [k for k in _TOP_KEYS if k not in doc]
-    if extra or missing:
-        problem = f"unknown key {extra[0]!r}" if extra else f"missing key {missing[0]!r}"
-        raise ValueError(f"path: {path}: {problem} in a gmmi file")
-    if not isinstance(doc["gmmi_version"], str):
-        raise ValueError(f"path: {path}: gmmi_version must be a string")
-    kind = doc["type"]
-    classes = {"MIResult": MIResult, "MIMatrix": MIMatrix, "MIRanking": MIRanking}
-    if kind != "GaussianMixture" and kind not in classes:
+    kind, raw, size = read(path)
+    if kind != "GaussianMixture" and kind not in _CLASSES:
         raise ValueError(f"path: unknown object type {kind!r} in {path}")
     # Arrays may take at most 64 bytes per byte of file (a number takes 2 bytes or more in
     # JSON and 8 in memory; a one-character string 3 and 4), and 1 MiB in any case.
-    decoder = _Decoder(budget=max(64 * len(raw), 1 << 20))
+    decoder = Decoder(budget=max(64 * size, 1 << 20), objects=_objects())
     try:
-        data = decoder.value(doc["data"], "data", 1)
+        data = decoder.value(raw, "data", 1)
         if kind == "GaussianMixture":
             return _mixture(data, "data")
-        return _build(classes[kind], data, "data")
-    except _Invalid as exc:
+        return _build(_CLASSES[kind], data, "data")
+    except Invalid as exc:
         raise ValueError(f"path: {path}: {exc}") from None
     except RecursionError:
         raise ValueError(f"path: {path} is nested too deeply to be a gmmi file") from None

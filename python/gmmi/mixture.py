@@ -9,7 +9,8 @@ from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 
-from . import _core
+from . import _codec, _core
+from ._options import INITS
 from ._run import run_with_control
 from ._validation import (
     as_block,
@@ -26,10 +27,6 @@ from ._validation import (
 )
 
 __all__ = ["INITS", "GaussianMixture"]
-
-#: The initialisation strategies, in the order of ALGORITHM.md.
-INITS = ("random_sklearn", "kmeans_sklearn", "random", "minmax", "kmeans", "randomized_kmeans",
-         "mixed")
 
 
 def _parameter(value: Any, name: str) -> np.ndarray:
@@ -548,6 +545,12 @@ class GaussianMixture:
         return float(v) / ln_base
 
     # -- persistence --------------------------------------------------------------------
+    #: The tag of a model nested in a saved file (see :mod:`gmmi._codec`).
+    _codec_tag = "__gmm__"
+
+    def _codec_state(self) -> dict[str, Any]:
+        return self._fitted_state()
+
     def _fitted_state(self) -> dict[str, Any]:
         """The fitted parameters and fit information (what a saved model file holds);
         empty when not fitted."""
@@ -578,13 +581,11 @@ class GaussianMixture:
 
         return plot_model(self, X, dims=dims, ax=ax)
 
-    def save(self, path: str) -> None:
+    def save(self, path: _codec.PathLike) -> None:
         """Writes the fitted model to ``path`` as JSON; read it back with :func:`gmmi.load`
         (the hyperparameters are not saved: the loaded model has the defaults, with
         ``n_components`` set to its number of components)."""
-        from .io import save
-
-        save(self, path)
+        _codec.write(path, "GaussianMixture", self._fitted_state())
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = {"params": self.get_params(), "fitted": self._fitted_state()}

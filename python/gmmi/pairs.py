@@ -10,8 +10,10 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _core
+from . import _codec, _core
 from ._compare import same_fields
+from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed
+from ._options import split_options
 from ._run import run_with_control
 from ._validation import (
     as_block,
@@ -25,9 +27,8 @@ from ._validation import (
     unmask,
 )
 from ._warnings import warning_class
-from .estimators import _common, _encode_labels, _warn_if_discrete, _warn_if_heavy_tailed
 
-__all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_ranking", "mi_score"]
+__all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking", "mi_score"]
 
 Flags = Union[bool, Sequence[bool]]
 
@@ -161,11 +162,9 @@ class MIMatrix:
                     ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
         return ax
 
-    def save(self, path: str) -> None:
+    def save(self, path: _codec.PathLike) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
-        from .io import save
-
-        save(self, path)
+        _codec.write(path, "MIMatrix", dict(self.__dict__))
 
     def __repr__(self) -> str:
         p, q = self.shape
@@ -215,7 +214,7 @@ class _Data:
 
     def add(self, raw: Any, label: str, discrete: bool) -> tuple[bool, int]:
         if discrete:
-            codes, classes = _encode_labels(raw, label, n_rows=self.n, rows_of=self.rows_of)
+            codes, classes = encode_labels(raw, label, n_rows=self.n, rows_of=self.rows_of)
             self.n = codes.shape[0]
             self.codes.append(codes)
             self.levels.append(len(classes))
@@ -245,9 +244,9 @@ def _column_warnings(col: np.ndarray, label: str, flag: str,
         return []  # a constant column fails as a pair, with its reason
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _warn_if_discrete(col[:, None], label, flag)
+        warn_if_discrete(col[:, None], label, flag)
         if heavy_tails:
-            _warn_if_heavy_tailed(col[:, None], label)
+            warn_if_heavy_tailed(col[:, None], label)
     return [(w.category, str(w.message)) for w in caught]
 
 
@@ -406,13 +405,15 @@ def mi_matrix(
     """
     a_labels, a_cols = _split_columns(A, "A")
     b = None if B is None else _split_columns(B, "B")
-    return _matrix_of_columns(a_labels, a_cols, discrete_a, b, discrete_b, errors=errors,
-                              executor=executor, block_size=block_size,
-                              miller_madow=miller_madow, options=options)
+    return mi_matrix_of_columns(a_labels, a_cols, discrete_a, b, discrete_b, errors=errors,
+                                executor=executor, block_size=block_size,
+                                miller_madow=miller_madow, options=options)
 
 
-def _matrix_of_columns(*args: Any, **kwargs: Any) -> MIMatrix:
-    """:func:`_matrix_and_failures` without the failures by position."""
+def mi_matrix_of_columns(*args: Any, **kwargs: Any) -> MIMatrix:
+    """:func:`mi_matrix` on columns already split and labelled, ``(labels, columns)`` for A
+    and optionally B (``None``: every pair of A), with the options as one dictionary: the
+    entry point of front ends such as the command line."""
     return _matrix_and_failures(*args, **kwargs)[0]
 
 
@@ -443,7 +444,7 @@ def _matrix_and_failures(
     check_choice(errors, "errors", ("nan", "raise"))
     check_bool(miller_madow, "miller_madow")
     block_size = check_int(block_size, "block_size", minimum=1, allow_none=True)
-    opts, run = _common(options)
+    opts, run = split_options(options)
     ln_base, unit = resolve_base(run["base"])
     seed = resolve_seed(run["random_state"])
     progress = check_bool(run["progress"], "progress")
@@ -591,11 +592,9 @@ class MIRanking:
         return pd.DataFrame({"feature": self.features, "mean": self.mean, "std": self.std,
                              "overlaps_next": self.overlaps_next})
 
-    def save(self, path: str) -> None:
+    def save(self, path: _codec.PathLike) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
-        from .io import save
-
-        save(self, path)
+        _codec.write(path, "MIRanking", dict(self.__dict__))
 
     def __repr__(self) -> str:
         lines = [f"MIRanking ({self.unit}):"]
@@ -638,7 +637,7 @@ def mi_ranking(
     # with the reason hidden in .errors.
     n_rows = np.shape(cols[0])[0] if cols else None
     if discrete_target:
-        _, classes = _encode_labels(t_col, "target", n_rows=n_rows, rows_of="X")
+        _, classes = encode_labels(t_col, "target", n_rows=n_rows, rows_of="X")
         if len(classes) < 2:
             raise ValueError(f"target: has a single class ({classes[0]!r}); its mutual "
                              "information with every feature is 0 and there is nothing to rank")

@@ -25,11 +25,10 @@ import numpy as np
 
 from . import _core
 from ._compare import same_fields
+from ._options import TRANSFORMS
 
 __all__ = ["TRANSFORMS", "Representation"]
 
-#: The values of the ``transform`` option.
-TRANSFORMS = ("auto", "identity", "asinh", "gaussianize")
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +107,12 @@ class Representation:
         mapped, lj = _core.apply_transform([dict(c) for c in self.columns],
                                            np.ascontiguousarray(arr))
         return (mapped, lj) if return_log_jacobian else mapped
+
+    #: The tag of a representation in a saved file (see :mod:`gmmi._codec`).
+    _codec_tag = "__representation__"
+
+    def _codec_state(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-friendly)."""

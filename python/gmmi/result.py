@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _core
+from . import _codec, _core
 from ._compare import same_fields
 from ._validation import check_choice
 from .mixture import GaussianMixture
@@ -73,6 +73,12 @@ class SelectionRecord:
         return same_fields(self, other)
 
     __hash__ = None  # type: ignore[assignment]
+
+    #: The tag of a record in a saved file (see :mod:`gmmi._codec`).
+    _codec_tag = "__selection__"
+
+    def _codec_state(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-friendly)."""
@@ -259,11 +265,9 @@ class MIResult:
 
         return plot_selection(self, ax=ax)
 
-    def save(self, path: str) -> None:
+    def save(self, path: _codec.PathLike) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
-        from .io import save
-
-        save(self, path)
+        _codec.write(path, "MIResult", dict(self.__dict__))
 
     def __eq__(self, other: object) -> bool:
         """Every field holds the same values (NaN equal to NaN, arrays elementwise): a
