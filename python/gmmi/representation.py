@@ -48,8 +48,7 @@ class Representation:
         is better; ``-inf`` for a family that could not be fitted), ``n_components`` the K the
         search chose in that representation (a challenger of the identity is screened with
         one start per K, and searched again with every start if it wins; summed over the
-        classes for categorical MI). One entry when the transform was fixed, or when the
-        identity's search found a single Gaussian (nothing for a map to improve).
+        classes for categorical MI). One entry when the transform was fixed.
 
     Examples
     --------

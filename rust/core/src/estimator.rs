@@ -934,9 +934,7 @@ pub(crate) fn per_row_score(sel: &Selection, metric: Metric, n: usize) -> f64 {
 /// original units: the search's held-out score, plus the mean log-Jacobian of the map and of
 /// the standardisation, minus the map's own fitted parameters over n (the expected optimism of
 /// a map fitted on the rows it is scored on). Ties go to the identity, then to the simpler
-/// map. Challengers of the identity are screened with one start per K (see the body). When
-/// the identity's search selects a single component the other families are not
-/// tried (a Gaussianising map of Gaussian data is the identity up to fitting noise). A
+/// map. Challengers of the identity are screened with one start per K (see the body). A
 /// non-identity family that cannot be fitted (numerically) is recorded with score `-inf`;
 /// the identity's errors (a constant column, too few rows) are the caller's.
 pub fn choose_representation(
@@ -972,15 +970,6 @@ pub fn choose_representation(
     let mut candidates = Vec::with_capacity(families.len());
     let mut best: Option<(f64, Representation)> = None;
     for family in families {
-        if family != MapFamily::Identity
-            && best
-                .as_ref()
-                .is_some_and(|(_, r)| r.transform.is_identity() && r.selection.k == 1)
-        {
-            // The data as they are fit a single Gaussian: a Gaussianising map of Gaussian
-            // data is the identity up to its fitting noise, so there is nothing to compare.
-            break;
-        }
         let attempt = (|| -> Result<(f64, f64, Representation)> {
             let t = Transform::fit(family, x, d, opts.seed)?;
             let (mapped, log_jac) = if t.is_identity() {
