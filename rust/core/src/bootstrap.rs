@@ -5,6 +5,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use crate::control::Control;
+use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::Gmm;
@@ -243,7 +244,7 @@ fn best_out_of_bag(
 /// density: the responsibilities it takes from the distinct in-bag rows (rows of `x` with a
 /// positive count, each counted once) add up to less than `d + 2`, or it is numerically
 /// singular (a squared diagonal entry of its Cholesky factor below
-/// [`crate::estimator::DEGENERATE_EIGENVALUE`], on standardised data). On a bootstrap
+/// [`crate::diagnostics::DEGENERATE_EIGENVALUE`], on standardised data). On a bootstrap
 /// resample a spare component can settle on two or three duplicated rows and take an
 /// unbounded share of mutual information (seen: 0.6 nat against 0.2 for a Gaussian at
 /// n = 200): an artefact of the resample, whose duplicates real data do not have. The
@@ -254,7 +255,7 @@ fn best_out_of_bag(
 pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
     let d = g.dim();
     let singular = g.cholesky_factors().chunks_exact(d * d).any(|l| {
-        (0..d).any(|i| l[i * d + i] * l[i * d + i] < crate::estimator::DEGENERATE_EIGENVALUE)
+        (0..d).any(|i| l[i * d + i] * l[i * d + i] < crate::diagnostics::DEGENERATE_EIGENVALUE)
     });
     if singular {
         return true;
@@ -335,9 +336,9 @@ pub fn redraw_key(attempt: usize) -> u64 {
 }
 
 /// A warning when some replicates were dropped because every redraw failed.
-pub fn dropped_warning(dropped: usize, n_boot: usize) -> Option<crate::select::Warning> {
-    (dropped > 0).then(|| crate::select::Warning {
-        kind: crate::select::WarningKind::Redrawn,
+pub fn dropped_warning(dropped: usize, n_boot: usize) -> Option<Warning> {
+    (dropped > 0).then(|| Warning {
+        kind: WarningKind::Redrawn,
         message: format!(
             "{dropped} of {n_boot} bootstrap replicates were dropped: their refits failed \
              numerically (a covariance stopped being positive definite) on {} resamples in a \
@@ -350,9 +351,9 @@ pub fn dropped_warning(dropped: usize, n_boot: usize) -> Option<crate::select::W
 }
 
 /// A warning when some replicates were redrawn.
-pub fn redraw_warning(redraws: usize, n_boot: usize) -> Option<crate::select::Warning> {
-    (redraws > 0).then(|| crate::select::Warning {
-        kind: crate::select::WarningKind::Redrawn,
+pub fn redraw_warning(redraws: usize, n_boot: usize) -> Option<Warning> {
+    (redraws > 0).then(|| Warning {
+        kind: WarningKind::Redrawn,
         message: format!(
             "{redraws} bootstrap resample(s) of {n_boot} replicates gave a refit that failed \
              numerically (a covariance stopped being positive definite) and were redrawn; the \
@@ -360,20 +361,6 @@ pub fn redraw_warning(redraws: usize, n_boot: usize) -> Option<crate::select::Wa
              suggest fewer components or a larger reg_covar"
         ),
     })
-}
-
-/// Mean and standard deviation (ddof = 1; NaN for fewer than two values) of `v`.
-pub fn mean_std(v: &[f64]) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (m, f64::NAN);
-    }
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (m, var.sqrt())
 }
 
 #[cfg(test)]
@@ -394,7 +381,7 @@ mod tests {
         let b = one.install(|| run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap());
         assert_eq!(a, b);
         let vals: Vec<f64> = a.iter().map(|r| r.value).collect();
-        let (m, s) = mean_std(&vals);
+        let (m, s) = crate::stats::mean_std(&vals);
         // The bootstrap sd of a sample covariance at n=300 is about sqrt((1+rho^2)/n) ~ 0.065.
         assert!(s > 0.02 && s < 0.15, "{s}");
         assert!((m - 0.5).abs() < 0.2);

@@ -12,15 +12,18 @@
 
 use rayon::prelude::*;
 
-use crate::bootstrap::{self, mean_std, resample_counts};
+use crate::bootstrap::{self, resample_counts};
 use crate::control::Control;
+use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::estimator::{check_data, per_row_score, EstimatorOptions, Standardizer};
+use crate::estimator::{check_data, per_row_score, EstimatorOptions};
 use crate::gmm::Gmm;
 use crate::integrate::{integrate, monte_carlo_chunks, Integral};
 use crate::rng::{self, Purpose};
-use crate::select::{self, Selection, Warning, WarningKind};
+use crate::select::{self, Selection};
+use crate::stats::mean_std;
+use crate::stats::Standardizer;
 use crate::transform::{Candidate, MapFamily, Transform};
 use crate::vmath::{self, LANES};
 
@@ -338,7 +341,7 @@ pub struct CategoricalEstimate {
     /// Warnings (prefixed with the class index).
     pub warnings: Vec<Warning>,
     /// Whether the point estimate and interval are bias-corrected (see
-    /// [`crate::estimator::summary`]).
+    /// [`crate::stats::summary`]).
     pub bias_correction: bool,
     /// The representation of x the class mixtures were fitted in.
     pub transform: Transform,
@@ -354,7 +357,7 @@ impl CategoricalEstimate {
 
     /// The point estimate (bias-corrected when asked, clipped at 0) and the std.
     pub fn summary(&self) -> (f64, f64) {
-        crate::estimator::summary(&self.values, self.full_value, self.bias_correction, true)
+        crate::stats::summary(&self.values, self.full_value, self.bias_correction, true)
     }
 }
 
@@ -617,11 +620,11 @@ pub fn estimate(
     }
     let all: Vec<usize> = (0..d).collect();
     for (c, (g, xc)) in full_models.iter().zip(&data).enumerate() {
-        warnings.extend(crate::estimator::degeneracy_warnings(
+        warnings.extend(crate::diagnostics::degeneracy_warnings(
             g,
             xc,
             &[("x", all.clone())],
-            crate::estimator::Singularity::Within,
+            crate::diagnostics::Singularity::Within,
             em_opts[c].reg_covar,
             &format!("class {c}: "),
         ));

@@ -4,10 +4,10 @@
 use rand::RngExt;
 use rayon::prelude::*;
 
-use crate::bootstrap::mean_std;
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::rng::{self, Purpose};
+use crate::stats::mean_std;
 
 /// `sum p ln(1/p)` of counts with total `n`, and the number of non-empty cells.
 fn plugin_entropy(counts: &[f64], n: f64) -> (f64, usize) {

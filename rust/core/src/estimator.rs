@@ -2,12 +2,14 @@
 
 use crate::bootstrap::{self, Replicate};
 use crate::control::Control;
+use crate::diagnostics::{degeneracy_warnings, Singularity, Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::Gmm;
 use crate::integrate::{self, Integral};
 use crate::rng::{self, Purpose};
-use crate::select::{self, Metric, SelectOptions, Selection, Warning, WarningKind};
+use crate::select::{self, Metric, SelectOptions, Selection};
+use crate::stats::{interval, summary, IntervalMethod, Standardizer};
 use crate::transform::{self, Candidate, MapFamily, Transform, TransformOption};
 
 /// What is estimated from the fitted joint model.
@@ -209,94 +211,6 @@ impl EstimatorOptions {
     }
 }
 
-/// The smallest standard deviation a column may have: its square stays a normal double.
-pub const MIN_SCALE: f64 = 1e-153;
-/// The largest standard deviation a column may have: its square stays finite.
-pub const MAX_SCALE: f64 = 1e153;
-
-/// Mean and (population) standard deviation of `n` values, without overflow or underflow
-/// for any finite values: the deviations are divided by the largest one before squaring.
-/// (The rounding of the mean can leave a constant column a tiny non-zero deviation: test
-/// constancy with `min == max`.)
-pub fn column_moments(values: impl Iterator<Item = f64> + Clone, n: usize) -> (f64, f64) {
-    let nf = n as f64;
-    let m: f64 = values.clone().map(|v| v / nf).sum();
-    let big = values.clone().map(|v| (v - m).abs()).fold(0.0, f64::max);
-    if big == 0.0 || !big.is_finite() {
-        return (m, if big == 0.0 { 0.0 } else { f64::INFINITY });
-    }
-    let ms: f64 = values.map(|v| ((v - m) / big).powi(2)).sum::<f64>() / nf;
-    (m, big * ms.sqrt())
-}
-
-/// Per-column location and scale used to standardise a data matrix.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Standardizer {
-    /// Column means (zeros when not standardising).
-    pub shift: Vec<f64>,
-    /// Column standard deviations (ones when not standardising).
-    pub scale: Vec<f64>,
-}
-
-impl Standardizer {
-    /// Computes the column means and standard deviations (ddof 0) of `x`; a constant column
-    /// is an error naming its index.
-    pub fn fit(x: &[f64], d: usize, enabled: bool) -> Result<Self> {
-        let n = x.len() / d;
-        if !enabled {
-            return Ok(Standardizer {
-                shift: vec![0.0; d],
-                scale: vec![1.0; d],
-            });
-        }
-        let mut shift = vec![0.0; d];
-        let mut scale = vec![0.0; d];
-        for j in 0..d {
-            let col = x.iter().skip(j).step_by(d).copied();
-            let (lo, hi) = col
-                .clone()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(v), b.max(v))
-                });
-            let (m, sd) = column_moments(col, n);
-            if lo == hi {
-                return Err(Error::arg(
-                    format!("column {j}"),
-                    "is constant (zero variance): mutual information with a constant is zero; \
-                     drop the column",
-                ));
-            }
-            if !(MIN_SCALE..=MAX_SCALE).contains(&sd) {
-                return Err(Error::arg(
-                    format!("column {j}"),
-                    format!(
-                        "has a standard deviation of {sd:.1e}, whose square (a covariance in \
-                         the data's units) is outside double precision; rescale it to a \
-                         spread between 1e-153 and 1e153 (mutual information does not change \
-                         under rescaling)"
-                    ),
-                ));
-            }
-            shift[j] = m;
-            scale[j] = sd;
-        }
-        Ok(Standardizer { shift, scale })
-    }
-
-    /// `(x - shift) / scale`, row-major.
-    pub fn transform(&self, x: &[f64]) -> Vec<f64> {
-        let d = self.shift.len();
-        x.chunks_exact(d)
-            .flat_map(|r| (0..d).map(move |j| (r[j] - self.shift[j]) / self.scale[j]))
-            .collect()
-    }
-
-    /// A model fitted on standardised data, in original units.
-    pub fn to_original(&self, g: &Gmm) -> Result<Gmm> {
-        g.affine(&self.scale, &self.shift)
-    }
-}
-
 /// The outcome of an estimate.
 #[derive(Debug, Clone)]
 pub struct Estimate {
@@ -348,7 +262,7 @@ impl Estimate {
 
     /// The standard deviation (ddof 1) of the replicates; NaN with fewer than two.
     pub fn std(&self) -> f64 {
-        bootstrap::mean_std(&self.values()).1
+        crate::stats::mean_std(&self.values()).1
     }
 
     /// The central interval at `level` (in (0, 1)) by the estimate's default method
@@ -374,122 +288,8 @@ impl Estimate {
         if self.replicates.is_empty() {
             self.full_value
         } else {
-            bootstrap::mean_std(&self.values()).0
+            crate::stats::mean_std(&self.values()).0
         }
-    }
-}
-
-/// The point estimate and standard deviation of replicate `values` of a quantity whose
-/// full-data value is `full` (see [`Estimate::point`]); the one place they are computed.
-pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bool) -> (f64, f64) {
-    let (mean, std) = bootstrap::mean_std(values);
-    let point = if values.is_empty() {
-        full
-    } else if bias_correction && values.len() >= 2 {
-        2.0 * full - mean
-    } else {
-        mean
-    };
-    (if nonnegative { point.max(0.0) } else { point }, std)
-}
-
-/// Linear-interpolation quantile (NumPy's default) of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + frac * (sorted[hi] - sorted[lo])
-}
-
-/// How replicates become an interval (see [`interval`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IntervalMethod {
-    /// `point -/+ t sd`: the point estimate ([`summary`]) and the standard deviation of the
-    /// replicates, with the Student-t quantile of `B - 1` degrees of freedom for `B`
-    /// replicates. gmmi's default: its standard deviation is stable at the default
-    /// `B = 50`, where the 2.5% and 97.5% quantiles of the replicates are not (they rest on
-    /// one or two replicates each; Efron & Tibshirani advise B >= 1000 for quantile
-    /// intervals).
-    Normal,
-    /// The basic bootstrap interval `[2 full - q(1 - a/2), 2 full - q(a/2)]` (with bias
-    /// correction; otherwise the percentile interval), `q` the quantiles of the replicates.
-    Basic,
-    /// The percentile interval `[q(a/2), q(1 - a/2)]`.
-    Percentile,
-}
-
-impl IntervalMethod {
-    /// Parses "normal", "basic" or "percentile" (the Python names).
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "normal" => Ok(IntervalMethod::Normal),
-            "basic" => Ok(IntervalMethod::Basic),
-            "percentile" => Ok(IntervalMethod::Percentile),
-            other => Err(Error::arg(
-                "method",
-                format!("expected 'normal', 'basic' or 'percentile', got {other:?}"),
-            )),
-        }
-    }
-
-    /// The default for an estimate: [`IntervalMethod::Normal`] with bias correction (gmmi's
-    /// preset), the percentile interval without (the published one).
-    pub fn default_for(bias_correction: bool) -> Self {
-        if bias_correction {
-            IntervalMethod::Normal
-        } else {
-            IntervalMethod::Percentile
-        }
-    }
-}
-
-/// The `p`-quantile of Student's t with `dof` degrees of freedom.
-pub fn t_quantile(p: f64, dof: f64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, StudentsT};
-    StudentsT::new(0.0, 1.0, dof)
-        .map(|t| t.inverse_cdf(p))
-        .unwrap_or(f64::NAN)
-}
-
-/// The central interval at `level` of replicate `values` with full-data value `full` (NaN
-/// with no replicates, or fewer than two for [`IntervalMethod::Normal`]); clipped at 0 for
-/// a non-negative quantity.
-pub fn interval(
-    values: &[f64],
-    full: f64,
-    level: f64,
-    method: IntervalMethod,
-    bias_correction: bool,
-    nonnegative: bool,
-) -> (f64, f64) {
-    if values.is_empty() || !(level > 0.0 && level < 1.0) {
-        return (f64::NAN, f64::NAN);
-    }
-    let a = (1.0 - level) / 2.0;
-    let (lo, hi) = match method {
-        IntervalMethod::Normal => {
-            if values.len() < 2 {
-                return (f64::NAN, f64::NAN);
-            }
-            let (point, std) = summary(values, full, bias_correction, false);
-            let half = t_quantile(1.0 - a, (values.len() - 1) as f64) * std;
-            (point - half, point + half)
-        }
-        IntervalMethod::Basic | IntervalMethod::Percentile => {
-            let mut v = values.to_vec();
-            v.sort_by(f64::total_cmp);
-            let (qlo, qhi) = (quantile(&v, a), quantile(&v, 1.0 - a));
-            if method == IntervalMethod::Basic && bias_correction && v.len() >= 2 {
-                (2.0 * full - qhi, 2.0 * full - qlo)
-            } else {
-                (qlo, qhi)
-            }
-        }
-    };
-    if nonnegative {
-        (lo.max(0.0), hi.max(0.0))
-    } else {
-        (lo, hi)
     }
 }
 
@@ -518,166 +318,6 @@ pub fn check_data(x: &[f64], d: usize) -> Result<usize> {
         ));
     }
     Ok(n)
-}
-
-/// Floor of the eigenvalue test of [`degeneracy_warnings`], relative to the data's variance:
-/// below it a direction of a component holds (nearly) no data whatever `reg_covar` is.
-pub const DEGENERATE_EIGENVALUE: f64 = 1e-9;
-
-/// A direction of a component is "set by `reg_covar`" when its variance is below this many
-/// times `reg_covar` (`reg_covar` is then more than a tenth of it).
-pub const DEGENERATE_FACTOR: f64 = 10.0;
-
-/// What a singular component means for the quantity estimated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Singularity {
-    /// MI / CMI between the blocks: a singular direction shared across blocks (not explained
-    /// by singular directions within them) means the MI is effectively infinite.
-    Across,
-    /// An entropy: any singular direction makes it effectively -infinite.
-    Entropy,
-    /// Only singular directions within a block matter (marginal KL, per-class fits).
-    Within,
-}
-
-/// Fraction of the rows of `x` (row-major, `d` columns) whose values in `cols` repeat an
-/// earlier row's.
-fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
-    let n = x.len() / d;
-    let mut rows: Vec<Vec<u64>> = (0..n)
-        .map(|i| cols.iter().map(|&j| x[i * d + j].to_bits()).collect())
-        .collect();
-    rows.sort_unstable();
-    let dup = rows.windows(2).filter(|w| w[0] == w[1]).count();
-    dup as f64 / n.max(1) as f64
-}
-
-/// Warnings for fitted components that are (numerically) singular, i.e. whose variance in
-/// some direction is set by `reg_covar` rather than by the data.
-///
-/// `g` is in the units it was fitted in (where `reg_covar` was added) and `x` holds the rows
-/// it was fitted on; `blocks` names the variables (such as `("x", [0])`, `("y", [1])`). Each
-/// component's covariance is scaled by the mixture's overall standard deviations, and a
-/// direction counts as singular when its variance is below
-/// `max(DEGENERATE_FACTOR * reg_covar / smallest variance, DEGENERATE_EIGENVALUE)`.
-/// A singular direction shared across blocks means perfect dependence (`Across`); one within
-/// a block means tied values, collinear columns or a component collapsed onto a few points.
-pub fn degeneracy_warnings(
-    g: &Gmm,
-    x: &[f64],
-    blocks: &[(&str, Vec<usize>)],
-    what: Singularity,
-    reg_covar: f64,
-    context: &str,
-) -> Vec<Warning> {
-    let d = g.dim();
-    let (_, total) = g.moments();
-    let sd: Vec<f64> = (0..d).map(|j| total[j * d + j].max(0.0).sqrt()).collect();
-    let min_var = sd.iter().fold(f64::INFINITY, |a, &b| a.min(b * b));
-    let thr = (DEGENERATE_FACTOR * reg_covar / min_var).max(DEGENERATE_EIGENVALUE);
-    // Number of eigenvalues below `thr` and the smallest one, of a component's scaled
-    // covariance restricted to `idx`.
-    let small = |c: usize, idx: &[usize]| -> (usize, f64) {
-        let s = g.covariance(c);
-        let m = nalgebra::DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
-            let (i, j) = (idx[a], idx[b]);
-            s[i * d + j] / (sd[i] * sd[j])
-        });
-        let ev = m.symmetric_eigenvalues();
-        // NaN (a broken covariance) counts as singular.
-        let count = ev.iter().filter(|&&v| v < thr || v.is_nan()).count();
-        (count, ev.iter().copied().fold(f64::INFINITY, f64::min))
-    };
-    let joint: Vec<usize> = blocks.iter().flat_map(|(_, v)| v.iter().copied()).collect();
-    let mut out = Vec::new();
-    let mut across: Option<f64> = None;
-    // Per block: the smallest eigenvalue seen and the component it belongs to.
-    let mut within: Vec<Option<(f64, usize)>> = vec![None; blocks.len()];
-    for c in 0..g.n_components() {
-        let per_block: Vec<(usize, f64)> = blocks.iter().map(|(_, v)| small(c, v)).collect();
-        for (b, &(count, min)) in per_block.iter().enumerate() {
-            if count > 0 && within[b].is_none_or(|(w, _)| min < w) {
-                within[b] = Some((min, c));
-            }
-        }
-        let (count, min) = small(c, &joint);
-        let explained: usize = per_block.iter().map(|p| p.0).sum();
-        let shared = match what {
-            Singularity::Across => count > explained,
-            Singularity::Entropy => count > 0,
-            Singularity::Within => false,
-        };
-        if shared {
-            across = Some(across.map_or(min, |a| a.min(min)));
-        }
-    }
-    if let Some(min) = across {
-        let message = match what {
-            Singularity::Entropy => format!(
-                "{context}a fitted component is singular (smallest scaled eigenvalue \
-                 {min:.1e}, reg_covar={reg_covar:.0e}): the variables are (nearly) \
-                 deterministic functions of each other, or the data have many ties. The \
-                 differential entropy is then effectively infinite (it tends to -inf) and the \
-                 reported value is set by reg_covar, not by the data"
-            ),
-            _ => format!(
-                "{context}a fitted component is singular across the variables (smallest \
-                 scaled eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}): they are (nearly) \
-                 deterministic functions of each other. The mutual information is then \
-                 effectively infinite and the reported value is set by reg_covar, not by the \
-                 data"
-            ),
-        };
-        out.push(Warning {
-            kind: WarningKind::Degenerate,
-            message,
-        });
-    }
-    let n = x.len() / d;
-    for ((name, cols), found) in blocks.iter().zip(&within) {
-        let Some((min, c)) = *found else { continue };
-        let cov = g.covariance(c);
-        let column_shrunk = cols.iter().any(|&j| {
-            let v = cov[j * d + j] / (sd[j] * sd[j]);
-            v < thr || v.is_nan()
-        });
-        let rows = g.weights()[c] * n as f64;
-        let ties = tie_fraction(x, d, cols);
-        let cause = if !column_shrunk {
-            format!(
-                "The columns of {name} are (nearly) linearly dependent: drop the redundant \
-                 ones (the mutual information does not change)"
-            )
-        } else if ties >= 0.01 {
-            format!(
-                "{name} has many tied values ({:.0}% of rows repeat another): add jitter below \
-                 the measurement precision or treat {name} as discrete",
-                100.0 * ties
-            )
-        } else if rows >= 10.0 {
-            format!(
-                "The component holds about {rows:.0} rows, so the spread of {name} is \
-                 dominated by a few far-away values (outliers) and the bulk is narrower than \
-                 reg_covar resolves: remove the outliers or transform {name} (say ranks or a \
-                 logarithm)"
-            )
-        } else {
-            format!(
-                "{name} has no ties to speak of: the component collapsed onto a few points \
-                 (EM's degenerate solution); fix fewer components (n_components / \
-                 max_components) or raise reg_covar"
-            )
-        };
-        out.push(Warning {
-            kind: WarningKind::Degenerate,
-            message: format!(
-                "{context}a fitted component is singular within {name} (smallest scaled \
-                 eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}); the estimate may be set by \
-                 reg_covar rather than by the data. {cause}"
-            ),
-        });
-    }
-    out
 }
 
 fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning> {
@@ -1163,53 +803,5 @@ mod tests {
         // (0.5 ln var) has sd 0.013; allow 0.05.
         assert!((e.mean() - truth).abs() < 0.05, "{} vs {truth}", e.mean());
         assert!(e.std().is_nan());
-    }
-
-    #[test]
-    fn column_moments_survive_extreme_scales() {
-        // Squaring deviations of 1e200 overflows and of 1e-200 underflows; the scaled
-        // computation gives the plain one times the scale (to rounding).
-        let base = [1.0, 2.0, 4.0, -3.0];
-        let (m0, s0) = column_moments(base.iter().copied(), 4);
-        for a in [1e-200, 1e200] {
-            let (m, s) = column_moments(base.iter().map(|v| v * a), 4);
-            assert!(
-                (m / a - m0).abs() < 1e-12 && (s / a - s0).abs() < 1e-12,
-                "{a}"
-            );
-        }
-        // Out of range for a covariance: refused with the column named, not "constant".
-        let x: Vec<f64> = base.iter().map(|v| v * 1e200).collect();
-        let err = Standardizer::fit(&x, 1, true).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("column 0: has a standard deviation"));
-    }
-
-    fn singular_pair(rho: f64) -> Gmm {
-        Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, rho, rho, 1.0]).unwrap()
-    }
-
-    #[test]
-    fn singular_across_variables_means_infinite_mi_and_within_does_not() {
-        let x: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64]).collect();
-        let blocks = [("x", vec![0]), ("y", vec![1])];
-        // y = x with reg_covar 1e-3: the variance across is 2e-3, within 10 reg_covar.
-        let g = singular_pair(1.0 - 1e-3);
-        let w = degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-3, "");
-        assert!(
-            w.len() == 1 && w[0].message.contains("effectively infinite"),
-            "{w:?}"
-        );
-        // The same component as two columns of one variable: not infinite MI.
-        let one = [("x", vec![0, 1])];
-        let w = degeneracy_warnings(&g, &x, &one, Singularity::Across, 1e-3, "");
-        assert!(
-            w.len() == 1 && w[0].message.contains("linearly dependent"),
-            "{w:?}"
-        );
-        // A correlation of 0.9 is no degeneracy at any small reg_covar.
-        let ok = singular_pair(0.9);
-        assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
     }
 }

@@ -20,6 +20,7 @@
 pub mod bootstrap;
 pub mod categorical;
 pub mod control;
+pub mod diagnostics;
 pub mod discrete;
 pub mod em;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod kmeans;
 pub mod pairs;
 pub mod rng;
 pub mod select;
+pub mod stats;
 pub mod transform;
 pub mod vmath;
 

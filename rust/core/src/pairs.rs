@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use crate::categorical;
 use crate::control::Control;
+use crate::diagnostics::Warning;
 use crate::discrete;
 use crate::error::{Error, Result};
 use crate::estimator::{self, EstimatorOptions, Quantity};
-use crate::select::Warning;
 
 /// Which estimator a pair needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,7 @@ pub struct PairResult {
 impl PairResult {
     /// Mean and std of the replicates (the full-data value when there are none).
     fn from_replicates(values: Vec<f64>, full_value: f64) -> Self {
-        let (mean, std) = estimator::summary(&values, full_value, false, false);
+        let (mean, std) = crate::stats::summary(&values, full_value, false, false);
         PairResult {
             mean,
             std,

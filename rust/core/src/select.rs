@@ -6,6 +6,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use crate::control::Control;
+use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::Gmm;
@@ -159,33 +160,6 @@ impl SelectOptions {
         }
         Ok(())
     }
-}
-
-/// Kind of a warning raised during selection or bootstrap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WarningKind {
-    /// The search reached `max_components` without the metric stopping to improve.
-    MaxComponents,
-    /// Every CV fit of the selected K stopped within two EM iterations.
-    ShortFits,
-    /// At least one EM fit hit `max_iter` before converging.
-    NotConverged,
-    /// The search stopped early because there were too few training rows for more K.
-    TooFewRows,
-    /// A fitted component is (numerically) singular: the variables are deterministic
-    /// functions of each other on part of the data, or there are many ties.
-    Degenerate,
-    /// Some bootstrap resamples were redrawn because their refit failed numerically.
-    Redrawn,
-}
-
-/// A warning with its kind and a message for the user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Warning {
-    /// Machine-readable kind.
-    pub kind: WarningKind,
-    /// Human-readable message.
-    pub message: String,
 }
 
 /// What was recorded for one number of components.
@@ -650,7 +624,7 @@ pub fn select(
 /// models' log-densities on the same rows.
 fn paired_difference(a: &[f64], b: &[f64]) -> (f64, f64) {
     let diff: Vec<f64> = a.iter().zip(b).map(|(u, v)| u - v).collect();
-    let (mean, sd) = crate::bootstrap::mean_std(&diff);
+    let (mean, sd) = crate::stats::mean_std(&diff);
     (mean, sd / (diff.len() as f64).sqrt())
 }
 

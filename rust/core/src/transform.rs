@@ -231,7 +231,7 @@ impl ColumnMap {
                         let (u, lj): (Vec<f64>, Vec<f64>) =
                             col.iter().map(|&x| pre_map(x, centre, scale)).unzip();
                         let (shift, spread) =
-                            crate::estimator::column_moments(u.iter().copied(), u.len());
+                            crate::stats::column_moments(u.iter().copied(), u.len());
                         if !(spread > 0.0 && spread.is_finite()) {
                             return Ok(None);
                         }
@@ -387,7 +387,7 @@ pub fn robust_location_scale(col: &[f64]) -> Result<(f64, f64)> {
         if iqr > 0.0 {
             iqr
         } else {
-            crate::estimator::column_moments(v.iter().copied(), v.len()).1
+            crate::stats::column_moments(v.iter().copied(), v.len()).1
         }
     };
     if !(scale > 0.0 && scale.is_finite() && centre.is_finite()) {
@@ -661,7 +661,7 @@ mod tests {
         let x = sample_lognormal(4000);
         let t = Transform::fit(MapFamily::Gaussianize, &x, 1, 3).unwrap();
         let (z, _) = t.apply(&x);
-        let (m, s) = crate::estimator::column_moments(z.iter().copied(), z.len());
+        let (m, s) = crate::stats::column_moments(z.iter().copied(), z.len());
         assert!(m.abs() < 0.05 && (s - 1.0).abs() < 0.05, "{m} {s}");
     }
 

@@ -7,14 +7,15 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
+use gmmi_core::diagnostics::{Warning, WarningKind};
 use gmmi_core::em::{self, Data, EmOptions};
 use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
 use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
-use gmmi_core::select::{Metric, SelectOptions, WarningKind};
+use gmmi_core::select::{Metric, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
-use gmmi_core::{categorical, discrete, rng, Error, Gmm};
+use gmmi_core::{categorical, discrete, rng, stats, Error, Gmm};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::create_exception;
@@ -536,10 +537,7 @@ fn selection_records<'py>(
     Ok(recs)
 }
 
-fn warnings_list<'py>(
-    py: Python<'py>,
-    w: &[gmmi_core::select::Warning],
-) -> PyResult<Bound<'py, PyList>> {
+fn warnings_list<'py>(py: Python<'py>, w: &[Warning]) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for w in w {
         out.append((warning_kind(w.kind), w.message.clone()))?;
@@ -830,7 +828,7 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     Ok(d)
 }
 
-/// The point estimate and std of replicate values (see the core's `estimator::summary`).
+/// The point estimate and std of replicate values (see the core's `stats::summary`).
 #[pyfunction]
 #[pyo3(signature = (values, full_value, bias_correction, nonnegative))]
 fn summary(
@@ -839,12 +837,12 @@ fn summary(
     bias_correction: bool,
     nonnegative: bool,
 ) -> (f64, f64) {
-    estimator::summary(&values, full_value, bias_correction, nonnegative)
+    stats::summary(&values, full_value, bias_correction, nonnegative)
 }
 
 /// The central bootstrap interval at `level` by `method` ("normal", "basic",
 /// "percentile"; `None`: the estimate's default, `IntervalMethod::default_for`; see the
-/// core's `estimator::interval`).
+/// core's `stats::interval`).
 #[pyfunction]
 #[pyo3(signature = (values, full_value, level, bias_correction, nonnegative, method=None))]
 fn interval(
@@ -856,10 +854,10 @@ fn interval(
     method: Option<&str>,
 ) -> PyResult<(f64, f64)> {
     let method = match method {
-        Some(m) => estimator::IntervalMethod::parse(m).map_err(to_py)?,
-        None => estimator::IntervalMethod::default_for(bias_correction),
+        Some(m) => stats::IntervalMethod::parse(m).map_err(to_py)?,
+        None => stats::IntervalMethod::default_for(bias_correction),
     };
-    Ok(estimator::interval(
+    Ok(stats::interval(
         &values,
         full_value,
         level,
@@ -1204,7 +1202,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_BOOTSTRAP", gmmi_core::bootstrap::MAX_BOOTSTRAP)?;
     m.add("MAX_MC_SAMPLES", gmmi_core::integrate::MAX_MC_SAMPLES)?;
     m.add("MAX_INITS", gmmi_core::select::MAX_INITS)?;
-    m.add("MIN_SCALE", gmmi_core::estimator::MIN_SCALE)?;
-    m.add("MAX_SCALE", gmmi_core::estimator::MAX_SCALE)?;
+    m.add("MIN_SCALE", gmmi_core::stats::MIN_SCALE)?;
+    m.add("MAX_SCALE", gmmi_core::stats::MAX_SCALE)?;
     Ok(())
 }

@@ -1,0 +1,223 @@
+//! What the estimator tells the user about its fits: warning kinds and messages, and the
+//! degeneracy diagnostics of fitted components.
+
+use crate::gmm::Gmm;
+
+/// Kind of a warning raised during selection or bootstrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarningKind {
+    /// The search reached `max_components` without the metric stopping to improve.
+    MaxComponents,
+    /// Every CV fit of the selected K stopped within two EM iterations.
+    ShortFits,
+    /// At least one EM fit hit `max_iter` before converging.
+    NotConverged,
+    /// The search stopped early because there were too few training rows for more K.
+    TooFewRows,
+    /// A fitted component is (numerically) singular: the variables are deterministic
+    /// functions of each other on part of the data, or there are many ties.
+    Degenerate,
+    /// Some bootstrap resamples were redrawn because their refit failed numerically.
+    Redrawn,
+}
+
+/// A warning with its kind and a message for the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// Machine-readable kind.
+    pub kind: WarningKind,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// Floor of the eigenvalue test of [`degeneracy_warnings`], relative to the data's variance:
+/// below it a direction of a component holds (nearly) no data whatever `reg_covar` is.
+pub const DEGENERATE_EIGENVALUE: f64 = 1e-9;
+
+/// A direction of a component is "set by `reg_covar`" when its variance is below this many
+/// times `reg_covar` (`reg_covar` is then more than a tenth of it).
+pub const DEGENERATE_FACTOR: f64 = 10.0;
+
+/// What a singular component means for the quantity estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Singularity {
+    /// MI / CMI between the blocks: a singular direction shared across blocks (not explained
+    /// by singular directions within them) means the MI is effectively infinite.
+    Across,
+    /// An entropy: any singular direction makes it effectively -infinite.
+    Entropy,
+    /// Only singular directions within a block matter (marginal KL, per-class fits).
+    Within,
+}
+
+/// Fraction of the rows of `x` (row-major, `d` columns) whose values in `cols` repeat an
+/// earlier row's.
+fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
+    let n = x.len() / d;
+    let mut rows: Vec<Vec<u64>> = (0..n)
+        .map(|i| cols.iter().map(|&j| x[i * d + j].to_bits()).collect())
+        .collect();
+    rows.sort_unstable();
+    let dup = rows.windows(2).filter(|w| w[0] == w[1]).count();
+    dup as f64 / n.max(1) as f64
+}
+
+/// Warnings for fitted components that are (numerically) singular, i.e. whose variance in
+/// some direction is set by `reg_covar` rather than by the data.
+///
+/// `g` is in the units it was fitted in (where `reg_covar` was added) and `x` holds the rows
+/// it was fitted on; `blocks` names the variables (such as `("x", [0])`, `("y", [1])`). Each
+/// component's covariance is scaled by the mixture's overall standard deviations, and a
+/// direction counts as singular when its variance is below
+/// `max(DEGENERATE_FACTOR * reg_covar / smallest variance, DEGENERATE_EIGENVALUE)`.
+/// A singular direction shared across blocks means perfect dependence (`Across`); one within
+/// a block means tied values, collinear columns or a component collapsed onto a few points.
+pub fn degeneracy_warnings(
+    g: &Gmm,
+    x: &[f64],
+    blocks: &[(&str, Vec<usize>)],
+    what: Singularity,
+    reg_covar: f64,
+    context: &str,
+) -> Vec<Warning> {
+    let d = g.dim();
+    let (_, total) = g.moments();
+    let sd: Vec<f64> = (0..d).map(|j| total[j * d + j].max(0.0).sqrt()).collect();
+    let min_var = sd.iter().fold(f64::INFINITY, |a, &b| a.min(b * b));
+    let thr = (DEGENERATE_FACTOR * reg_covar / min_var).max(DEGENERATE_EIGENVALUE);
+    // Number of eigenvalues below `thr` and the smallest one, of a component's scaled
+    // covariance restricted to `idx`.
+    let small = |c: usize, idx: &[usize]| -> (usize, f64) {
+        let s = g.covariance(c);
+        let m = nalgebra::DMatrix::from_fn(idx.len(), idx.len(), |a, b| {
+            let (i, j) = (idx[a], idx[b]);
+            s[i * d + j] / (sd[i] * sd[j])
+        });
+        let ev = m.symmetric_eigenvalues();
+        // NaN (a broken covariance) counts as singular.
+        let count = ev.iter().filter(|&&v| v < thr || v.is_nan()).count();
+        (count, ev.iter().copied().fold(f64::INFINITY, f64::min))
+    };
+    let joint: Vec<usize> = blocks.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    let mut out = Vec::new();
+    let mut across: Option<f64> = None;
+    // Per block: the smallest eigenvalue seen and the component it belongs to.
+    let mut within: Vec<Option<(f64, usize)>> = vec![None; blocks.len()];
+    for c in 0..g.n_components() {
+        let per_block: Vec<(usize, f64)> = blocks.iter().map(|(_, v)| small(c, v)).collect();
+        for (b, &(count, min)) in per_block.iter().enumerate() {
+            if count > 0 && within[b].is_none_or(|(w, _)| min < w) {
+                within[b] = Some((min, c));
+            }
+        }
+        let (count, min) = small(c, &joint);
+        let explained: usize = per_block.iter().map(|p| p.0).sum();
+        let shared = match what {
+            Singularity::Across => count > explained,
+            Singularity::Entropy => count > 0,
+            Singularity::Within => false,
+        };
+        if shared {
+            across = Some(across.map_or(min, |a| a.min(min)));
+        }
+    }
+    if let Some(min) = across {
+        let message = match what {
+            Singularity::Entropy => format!(
+                "{context}a fitted component is singular (smallest scaled eigenvalue \
+                 {min:.1e}, reg_covar={reg_covar:.0e}): the variables are (nearly) \
+                 deterministic functions of each other, or the data have many ties. The \
+                 differential entropy is then effectively infinite (it tends to -inf) and the \
+                 reported value is set by reg_covar, not by the data"
+            ),
+            _ => format!(
+                "{context}a fitted component is singular across the variables (smallest \
+                 scaled eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}): they are (nearly) \
+                 deterministic functions of each other. The mutual information is then \
+                 effectively infinite and the reported value is set by reg_covar, not by the \
+                 data"
+            ),
+        };
+        out.push(Warning {
+            kind: WarningKind::Degenerate,
+            message,
+        });
+    }
+    let n = x.len() / d;
+    for ((name, cols), found) in blocks.iter().zip(&within) {
+        let Some((min, c)) = *found else { continue };
+        let cov = g.covariance(c);
+        let column_shrunk = cols.iter().any(|&j| {
+            let v = cov[j * d + j] / (sd[j] * sd[j]);
+            v < thr || v.is_nan()
+        });
+        let rows = g.weights()[c] * n as f64;
+        let ties = tie_fraction(x, d, cols);
+        let cause = if !column_shrunk {
+            format!(
+                "The columns of {name} are (nearly) linearly dependent: drop the redundant \
+                 ones (the mutual information does not change)"
+            )
+        } else if ties >= 0.01 {
+            format!(
+                "{name} has many tied values ({:.0}% of rows repeat another): add jitter below \
+                 the measurement precision or treat {name} as discrete",
+                100.0 * ties
+            )
+        } else if rows >= 10.0 {
+            format!(
+                "The component holds about {rows:.0} rows, so the spread of {name} is \
+                 dominated by a few far-away values (outliers) and the bulk is narrower than \
+                 reg_covar resolves: remove the outliers or transform {name} (say ranks or a \
+                 logarithm)"
+            )
+        } else {
+            format!(
+                "{name} has no ties to speak of: the component collapsed onto a few points \
+                 (EM's degenerate solution); fix fewer components (n_components / \
+                 max_components) or raise reg_covar"
+            )
+        };
+        out.push(Warning {
+            kind: WarningKind::Degenerate,
+            message: format!(
+                "{context}a fitted component is singular within {name} (smallest scaled \
+                 eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}); the estimate may be set by \
+                 reg_covar rather than by the data. {cause}"
+            ),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn singular_pair(rho: f64) -> Gmm {
+        Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, rho, rho, 1.0]).unwrap()
+    }
+
+    #[test]
+    fn singular_across_variables_means_infinite_mi_and_within_does_not() {
+        let x: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64]).collect();
+        let blocks = [("x", vec![0]), ("y", vec![1])];
+        // y = x with reg_covar 1e-3: the variance across is 2e-3, within 10 reg_covar.
+        let g = singular_pair(1.0 - 1e-3);
+        let w = degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-3, "");
+        assert!(
+            w.len() == 1 && w[0].message.contains("effectively infinite"),
+            "{w:?}"
+        );
+        // The same component as two columns of one variable: not infinite MI.
+        let one = [("x", vec![0, 1])];
+        let w = degeneracy_warnings(&g, &x, &one, Singularity::Across, 1e-3, "");
+        assert!(
+            w.len() == 1 && w[0].message.contains("linearly dependent"),
+            "{w:?}"
+        );
+        // A correlation of 0.9 is no degeneracy at any small reg_covar.
+        let ok = singular_pair(0.9);
+        assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
+    }
+}
