@@ -179,6 +179,25 @@ def initial_mixture(
 def em_step(mixture: Mixture, x: NDArray[np.float64], reg_covar: float) -> tuple[Mixture, float]:
     """One EM iteration: the new mixture and the mean log-likelihood of the old one."""
 
+def fit_mixture(
+    x: NDArray[np.float64],
+    n_components: int,
+    init: str,
+    n_init: int,
+    scale: Optional[float],
+    standardize: bool,
+    tol: float,
+    max_iter: int,
+    reg_covar: float,
+    record_curves: bool,
+    seed: int,
+    valid: Optional[NDArray[np.float64]] = None,
+    n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
+) -> dict[str, Any]:
+    """``GaussianMixture.fit``: standardise, EM from ``n_init`` starts, keep the best, back to
+    the data's units."""
+
 def em_fit(
     mixture: Mixture,
     x: NDArray[np.float64],

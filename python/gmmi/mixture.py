@@ -20,7 +20,6 @@ from ._validation import (
     check_int,
     check_mc_samples,
     check_memory,
-    column_std,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
@@ -367,39 +366,14 @@ class GaussianMixture:
             if distinct < k:
                 raise ValueError(f"n_components: X has {distinct} distinct row(s), fewer distinct "
                                  f"rows than components ({k}); a component needs data of its own")
-        shift = np.zeros(x.shape[1])
-        unit = np.ones(x.shape[1])
-        if self.standardize:
-            shift = np.sum(x / x.shape[0], axis=0)
-            sd = column_std(x)
-            unit = np.where(x.max(axis=0) > x.min(axis=0), sd, 1.0)
-            x = np.ascontiguousarray((x - shift) / unit)
-            if valid is not None:
-                valid = np.ascontiguousarray((valid - shift) / unit)
-        base = resolve_seed(self.random_state)
-        seeds = [base] + [int(s) for s in
-                          np.random.SeedSequence(base).generate_state(self.n_init - 1, np.uint64)]
-        jobs = resolve_n_jobs(self.n_jobs)
-        best = None
-        for r, seed in enumerate(seeds):
-            init = self.init
-            if init == "mixed":
-                init = "kmeans" if r % 2 == 0 else "random_sklearn"
-            start = _core.initial_mixture(x, k, init, self.scale, seed)
-            out = run_with_control(
-                _core.em_fit, start, x, valid, float(self.tol), int(self.max_iter),
-                float(self.reg_covar), bool(self.record_curves), n_jobs=jobs,
-            )
-            if best is None or out["lower_bound"] > best["lower_bound"]:
-                best = out
-        assert best is not None
-        # Back to the units of X: the density picks up the Jacobian 1 / prod(unit).
-        log_jac = float(np.sum(np.log(unit)))
-        mix = best["model"].affine(unit.tolist(), shift.tolist()) if self.standardize \
-            else best["model"]
-        self._set_model(mix, int(best["n_iter"]), bool(best["converged"]),
-                        float(best["lower_bound"]) - log_jac, best["train_curve"] - log_jac,
-                        best["valid_curve"] - log_jac)
+        out = run_with_control(
+            _core.fit_mixture, x, k, self.init, int(self.n_init), self.scale,
+            bool(self.standardize), float(self.tol), int(self.max_iter), float(self.reg_covar),
+            bool(self.record_curves), resolve_seed(self.random_state), valid,
+            n_jobs=resolve_n_jobs(self.n_jobs),
+        )
+        self._set_model(out["model"], int(out["n_iter"]), bool(out["converged"]),
+                        float(out["lower_bound"]), out["train_curve"], out["valid_curve"])
         if names is not None and all(isinstance(c, str) for c in names):
             self.feature_names_in_ = np.asarray(list(names), dtype=object)
         elif hasattr(self, "feature_names_in_"):

@@ -25,6 +25,7 @@ pub mod discrete;
 pub mod em;
 pub mod error;
 pub mod estimator;
+pub mod fit;
 pub mod gmm;
 pub mod init;
 pub mod integrate;

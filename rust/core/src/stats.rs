@@ -37,6 +37,12 @@ impl Standardizer {
     /// Computes the column means and standard deviations (ddof 0) of `x`; a constant column
     /// is an error naming its index.
     pub fn fit(x: &[f64], d: usize, enabled: bool) -> Result<Self> {
+        Self::fit_with(x, d, enabled, false)
+    }
+
+    /// As [`Standardizer::fit`], but a constant column is only centred (scale 1) when
+    /// `allow_constant` (a density model may have a degenerate column; MI may not).
+    pub fn fit_with(x: &[f64], d: usize, enabled: bool, allow_constant: bool) -> Result<Self> {
         let n = x.len() / d;
         if !enabled {
             return Ok(Standardizer {
@@ -54,6 +60,11 @@ impl Standardizer {
                     (a.min(v), b.max(v))
                 });
             let (m, sd) = column_moments(col, n);
+            if lo == hi && allow_constant {
+                shift[j] = m;
+                scale[j] = 1.0;
+                continue;
+            }
             if lo == hi {
                 return Err(Error::arg(
                     format!("column {j}"),

@@ -461,6 +461,74 @@ fn em_step(
     run(py, None, || em::em_step(g, &Data::new(&v, d), reg_covar)).map(|(g, ll)| (Mixture(g), ll))
 }
 
+/// `GaussianMixture.fit`: standardise, EM from `n_init` starts, keep the best, back to the
+/// data's units (see the core's `fit::fit_mixture`).
+#[pyfunction]
+#[pyo3(signature = (
+    x, n_components, init, n_init, scale, standardize, tol, max_iter, reg_covar,
+    record_curves, seed, valid=None, n_jobs=None, control=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn fit_mixture<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'_, f64>,
+    n_components: usize,
+    init: &str,
+    n_init: usize,
+    scale: Option<f64>,
+    standardize: bool,
+    tol: f64,
+    max_iter: usize,
+    reg_covar: f64,
+    record_curves: bool,
+    seed: u64,
+    valid: Option<PyReadonlyArray2<'_, f64>>,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (n, d) = x.as_array().dim();
+    check_working_memory("X", n, d.saturating_add(n_components), n_jobs)?;
+    let (v, d) = rows(&x);
+    let val = valid.as_ref().map(rows).map(|(v, _)| v);
+    let opts = gmmi_core::fit::FitOptions {
+        n_components,
+        init: init.parse().map_err(to_py)?,
+        n_init,
+        scale,
+        standardize,
+        em: EmOptions {
+            threshold: tol,
+            max_iter,
+            reg_covar,
+            record_curves,
+        },
+    };
+    opts.em.validate().map_err(to_py)?;
+    let ctrl = ctrl_of(control);
+    let fit = run(py, n_jobs, || {
+        gmmi_core::fit::fit_mixture(&v, d, val.as_deref(), &opts, seed, &ctrl)
+    })?;
+    em_fit_dict(py, fit)
+}
+
+/// The dictionary of an EM fit: model, iterations, convergence, lower bound, curves.
+fn em_fit_dict<'py>(py: Python<'py>, fit: em::EmFit) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("model", Mixture(fit.model))?;
+    out.set_item("n_iter", fit.n_iter)?;
+    out.set_item("converged", fit.converged)?;
+    out.set_item("lower_bound", fit.lower_bound)?;
+    out.set_item(
+        "train_curve",
+        Array1::from_vec(fit.train_curve).into_pyarray(py),
+    )?;
+    out.set_item(
+        "valid_curve",
+        Array1::from_vec(fit.valid_curve).into_pyarray(py),
+    )?;
+    Ok(out)
+}
+
 /// A full EM fit from `mixture`.
 #[pyfunction]
 #[pyo3(signature = (mixture, x, valid, threshold_fit, max_iter, reg_covar, record_curves, n_jobs=None, control=None))]
@@ -492,20 +560,7 @@ fn em_fit<'py>(
     let fit = run(py, n_jobs, || {
         em::fit(&Data::new(&v, d), val.as_deref(), g, &opts, Some(&ctrl))
     })?;
-    let out = PyDict::new(py);
-    out.set_item("model", Mixture(fit.model))?;
-    out.set_item("n_iter", fit.n_iter)?;
-    out.set_item("converged", fit.converged)?;
-    out.set_item("lower_bound", fit.lower_bound)?;
-    out.set_item(
-        "train_curve",
-        Array1::from_vec(fit.train_curve).into_pyarray(py),
-    )?;
-    out.set_item(
-        "valid_curve",
-        Array1::from_vec(fit.valid_curve).into_pyarray(py),
-    )?;
-    Ok(out)
+    em_fit_dict(py, fit)
 }
 
 fn warning_kind(k: WarningKind) -> &'static str {
@@ -1190,6 +1245,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(apply_transform, m)?)?;
     m.add_function(wrap_pyfunction!(model_quantity, m)?)?;
