@@ -419,7 +419,12 @@ pub fn estimate(
             })
             .collect()
     };
-    let prepare = |family: MapFamily| -> Result<(f64, f64, Prepared)> {
+    // `prepare(family, class_rows, sel_opts)`: x mapped by `family` (fitted as always on at
+    // most MAP_FIT_ROWS rows), standardised, split into the classes' `class_rows` and searched.
+    let prepare = |family: MapFamily,
+                   class_rows: &[Vec<usize>],
+                   sel_opts: &select::SelectOptions|
+     -> Result<(f64, f64, Prepared)> {
         let t = Transform::fit(family, x, d, opts.seed)?;
         let (mapped, log_jac) = if t.is_identity() {
             (None, 0.0)
@@ -431,7 +436,7 @@ pub fn estimate(
         let st = Standardizer::fit(mx, d, opts.standardize)?;
         let z = st.transform(mx);
         drop(mapped);
-        let data: Vec<Vec<f64>> = rows
+        let data: Vec<Vec<f64>> = class_rows
             .iter()
             .map(|r| {
                 r.iter()
@@ -439,22 +444,15 @@ pub fn estimate(
                     .collect()
             })
             .collect();
-        // Challengers of the identity are screened with one start per K (as in
-        // `estimator::choose_representation`).
-        let sel_opts = if family == MapFamily::Identity || !compared {
-            &opts.select
-        } else {
-            &screening
-        };
         let selections = search(&data, sel_opts)?;
+        let m: usize = class_rows.iter().map(Vec::len).sum();
         let held_out: f64 = selections
             .iter()
-            .zip(&rows)
-            .zip(&pi)
-            .map(|((s, r), p)| p * per_row_score(s, opts.select.metric, r.len()))
+            .zip(class_rows)
+            .map(|(s, r)| r.len() as f64 / m as f64 * per_row_score(s, opts.select.metric, r.len()))
             .sum();
         let score = held_out - st.scale.iter().map(|s| s.ln()).sum::<f64>() + log_jac
-            - t.n_parameters() as f64 / n as f64;
+            - t.n_parameters() as f64 / m as f64;
         Ok((
             score,
             log_jac,
@@ -466,18 +464,35 @@ pub fn estimate(
             },
         ))
     };
+    // Candidates are compared on the rows the maps are fitted on (a seeded subset of at most
+    // MAP_FIT_ROWS), unless a class would then be too small for the search.
+    let subset: Option<Vec<Vec<usize>>> = compared
+        .then(|| crate::transform::fit_rows(n, opts.seed))
+        .flatten()
+        .map(|keep| {
+            let mut by_class = vec![Vec::new(); n_classes];
+            for i in keep {
+                by_class[labels[i]].push(i);
+            }
+            by_class
+        })
+        .filter(|by_class| {
+            by_class
+                .iter()
+                .all(|r| opts.select.validate(r.len(), d).is_ok())
+        });
+    let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
     let mut transform_candidates = Vec::new();
     let mut best: Option<(f64, Prepared)> = None;
     for family in opts.transform.families() {
-        if family != MapFamily::Identity
-            && best
-                .as_ref()
-                .is_some_and(|(_, p)| p.t.is_identity() && p.selections.iter().all(|s| s.k == 1))
-        {
-            // Every class is a single Gaussian as it is: nothing for a map to improve.
-            break;
-        }
-        match prepare(family) {
+        // Challengers of the identity are screened with one start per K (as in
+        // `estimator::choose_representation`).
+        let sel_opts = if family == MapFamily::Identity || !compared {
+            &opts.select
+        } else {
+            &screening
+        };
+        match prepare(family, compare_rows, sel_opts) {
             Ok((score, log_jacobian, p)) => {
                 transform_candidates.push(Candidate {
                     family,
@@ -500,22 +515,22 @@ pub fn estimate(
             Err(e) => return Err(e),
         }
     }
-    let Some((
-        _,
-        Prepared {
-            t: transform,
-            st,
-            data,
-            mut selections,
-        },
-    )) = best
-    else {
+    let Some((_, mut chosen)) = best else {
         return Err(Error::Numerical("no representation could be fitted".into()));
     };
-    if compared && !transform.is_identity() && opts.select.n_inits > 1 {
+    if subset.is_some() {
+        // Compared on a subset: map, standardise and search all the rows with the winner.
+        chosen = prepare(chosen.t.family, &rows, &opts.select)?.2;
+    } else if compared && !chosen.t.is_identity() && opts.select.n_inits > 1 {
         // The winner was screened with one start per K: search it with all of them.
-        selections = search(&data, &opts.select)?;
+        chosen.selections = search(&chosen.data, &opts.select)?;
     }
+    let Prepared {
+        t: transform,
+        st,
+        data,
+        selections,
+    } = chosen;
     let candidates: Vec<Vec<Gmm>> = selections
         .iter()
         .map(|s| s.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE))
