@@ -622,7 +622,9 @@ pub fn choose_representation(
             let st = Standardizer::fit(mc, d, opts.standardize)?;
             let z = st.transform(mc);
             drop(mapped);
-            let sel = if family == MapFamily::Identity || !compared {
+            // On a subset every candidate is screened alike (the winner is searched again on
+            // all rows); on all rows the identity's search is the one the estimate uses.
+            let sel = if !compared || (family == MapFamily::Identity && sub.is_none()) {
                 select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?
             } else {
                 select::select(&z, d, &screening, em_opts, opts.seed, ctrl)?
