@@ -426,16 +426,7 @@ pub fn estimate(
                    sel_opts: &select::SelectOptions|
      -> Result<(f64, f64, Prepared)> {
         let t = Transform::fit(family, x, d, opts.seed)?;
-        let (mapped, log_jac) = if t.is_identity() {
-            (None, 0.0)
-        } else {
-            let (m, lj) = t.apply(x);
-            (Some(m), lj)
-        };
-        let mx = mapped.as_deref().unwrap_or(x);
-        let st = Standardizer::fit(mx, d, opts.standardize)?;
-        let z = st.transform(mx);
-        drop(mapped);
+        let (st, z, log_jac) = crate::transform::map_and_standardize(&t, x, d, opts.standardize)?;
         let data: Vec<Vec<f64>> = class_rows
             .iter()
             .map(|r| {

@@ -612,16 +612,7 @@ pub fn choose_representation(
     for family in families {
         let attempt = (|| -> Result<(f64, f64, Representation)> {
             let t = Transform::fit(family, x, d, opts.seed)?;
-            let (mapped, log_jac) = if t.is_identity() {
-                (None, 0.0)
-            } else {
-                let (m, lj) = t.apply(xc);
-                (Some(m), lj)
-            };
-            let mc = mapped.as_deref().unwrap_or(xc);
-            let st = Standardizer::fit(mc, d, opts.standardize)?;
-            let z = st.transform(mc);
-            drop(mapped);
+            let (st, z, log_jac) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
             // On a subset every candidate is screened alike (the winner is searched again on
             // all rows); on all rows the identity's search is the one the estimate uses.
             let sel = if !compared || (family == MapFamily::Identity && sub.is_none()) {
@@ -674,16 +665,7 @@ pub fn choose_representation(
     }
     if sub.is_some() {
         // Compared on a subset: map, standardise and search all the rows with the winner.
-        let (st, z) = if rep.transform.is_identity() {
-            let st = Standardizer::fit(x, d, opts.standardize)?;
-            let z = st.transform(x);
-            (st, z)
-        } else {
-            let (mapped, _) = rep.transform.apply(x);
-            let st = Standardizer::fit(&mapped, d, opts.standardize)?;
-            let z = st.transform(&mapped);
-            (st, z)
-        };
+        let (st, z, _) = transform::map_and_standardize(&rep.transform, x, d, opts.standardize)?;
         rep.selection = select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?;
         rep.standardizer = st;
         rep.z = z;

@@ -555,6 +555,26 @@ impl Transform {
     }
 }
 
+/// The rows of `x` mapped by `t` and standardised (when `standardize`): the
+/// standardisation, the mapped standardised rows and the mean log-Jacobian of the map.
+pub fn map_and_standardize(
+    t: &Transform,
+    x: &[f64],
+    d: usize,
+    standardize: bool,
+) -> Result<(crate::stats::Standardizer, Vec<f64>, f64)> {
+    use crate::stats::Standardizer;
+    if t.is_identity() {
+        let st = Standardizer::fit(x, d, standardize)?;
+        let z = st.transform(x);
+        return Ok((st, z, 0.0));
+    }
+    let (mapped, log_jac) = t.apply(x);
+    let st = Standardizer::fit(&mapped, d, standardize)?;
+    let z = st.transform(&mapped);
+    Ok((st, z, log_jac))
+}
+
 /// The rows maps are fitted on: `None` (all of them) up to [`MAP_FIT_ROWS`], else a seeded
 /// random subset of that size.
 pub fn fit_rows(n: usize, seed: u64) -> Option<Vec<usize>> {
