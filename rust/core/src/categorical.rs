@@ -478,9 +478,7 @@ pub fn estimate(
     for family in opts.transform.families() {
         // Challengers of the identity are screened with one start per K (as in
         // `estimator::choose_representation`).
-        // On a subset every candidate is screened alike (the winner is searched again on all
-        // rows); on all rows the identity's search is the one the estimate uses.
-        let sel_opts = if !compared || (family == MapFamily::Identity && subset.is_none()) {
+        let sel_opts = if family == MapFamily::Identity || !compared {
             &opts.select
         } else {
             &screening

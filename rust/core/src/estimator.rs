@@ -613,9 +613,7 @@ pub fn choose_representation(
         let attempt = (|| -> Result<(f64, f64, Representation)> {
             let t = Transform::fit(family, x, d, opts.seed)?;
             let (st, z, log_jac) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
-            // On a subset every candidate is screened alike (the winner is searched again on
-            // all rows); on all rows the identity's search is the one the estimate uses.
-            let sel = if !compared || (family == MapFamily::Identity && sub.is_none()) {
+            let sel = if family == MapFamily::Identity || !compared {
                 select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?
             } else {
                 select::select(&z, d, &screening, em_opts, opts.seed, ctrl)?
