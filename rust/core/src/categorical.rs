@@ -24,7 +24,7 @@ use crate::rng::{self, Purpose};
 use crate::select::{self, Selection};
 use crate::stats::mean_std;
 use crate::stats::Standardizer;
-use crate::transform::{Candidate, MapFamily, Transform};
+use crate::transform::{Candidate, Comparison, Transform};
 use crate::vmath::{self, LANES};
 
 /// The mixture `sum_c pi_c p(x|c)` as one Gaussian mixture.
@@ -404,11 +404,8 @@ pub fn estimate(
     // The representation of x: every family of `opts.transform` is mapped, standardised and
     // searched per class; the score is the class-weighted held-out log-likelihood per row
     // in the original units (see `estimator::choose_representation`).
+    let mut comparison = Comparison::new(opts.transform, &opts.select);
     let compared = opts.transform.families().len() > 1;
-    let screening = select::SelectOptions {
-        n_inits: 1,
-        ..opts.select.clone()
-    };
     let search = |data: &[Vec<f64>], sel_opts: &select::SelectOptions| -> Result<Vec<Selection>> {
         data.par_iter()
             .zip(&em_opts)
@@ -419,13 +416,12 @@ pub fn estimate(
             })
             .collect()
     };
-    // `prepare(family, class_rows, sel_opts)`: x mapped by `family` (fitted as always on at
-    // most MAP_FIT_ROWS rows), standardised, split into the classes' `class_rows` and searched.
-    let prepare = |family: MapFamily,
+    // `prepare(t, class_rows, sel_opts)`: x mapped by `t`, standardised, split into the
+    // classes' `class_rows` and searched.
+    let prepare = |t: Transform,
                    class_rows: &[Vec<usize>],
                    sel_opts: &select::SelectOptions|
-     -> Result<(f64, f64, Prepared)> {
-        let t = Transform::fit(family, x, d, opts.seed)?;
+     -> Result<(f64, f64, usize, Prepared)> {
         let (st, z, log_jac) = crate::transform::map_and_standardize(&t, x, d, opts.standardize)?;
         let data: Vec<Vec<f64>> = class_rows
             .iter()
@@ -444,9 +440,11 @@ pub fn estimate(
             .sum();
         let score = held_out - st.scale.iter().map(|s| s.ln()).sum::<f64>() + log_jac
             - t.n_parameters() as f64 / m as f64;
+        let k = selections.iter().map(|s| s.k).sum();
         Ok((
             score,
             log_jac,
+            k,
             Prepared {
                 t,
                 st,
@@ -473,46 +471,17 @@ pub fn estimate(
                 .all(|r| opts.select.validate(r.len(), d).is_ok())
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
-    let mut transform_candidates = Vec::new();
-    let mut best: Option<(f64, Prepared)> = None;
     for family in opts.transform.families() {
-        // Challengers of the identity are screened with one start per K (as in
-        // `estimator::choose_representation`).
-        let sel_opts = if family == MapFamily::Identity || !compared {
-            &opts.select
-        } else {
-            &screening
-        };
-        match prepare(family, compare_rows, sel_opts) {
-            Ok((score, log_jacobian, p)) => {
-                transform_candidates.push(Candidate {
-                    family,
-                    score,
-                    n_components: p.selections.iter().map(|s| s.k).sum(),
-                    log_jacobian,
-                });
-                if best.as_ref().is_none_or(|(b, _)| score > *b) {
-                    best = Some((score, p));
-                }
-            }
-            Err(Error::Numerical(_)) if family != MapFamily::Identity => {
-                transform_candidates.push(Candidate {
-                    family,
-                    score: f64::NEG_INFINITY,
-                    n_components: 0,
-                    log_jacobian: f64::NAN,
-                });
-            }
-            Err(e) => return Err(e),
-        }
+        let outcome = Transform::fit(family, x, d, opts.seed)
+            .and_then(|t| prepare(t, compare_rows, comparison.options(family)));
+        comparison.offer(family, outcome)?;
     }
-    let Some((_, mut chosen)) = best else {
-        return Err(Error::Numerical("no representation could be fitted".into()));
-    };
+    let full_search = comparison.needs_full_search_of_winner();
+    let (mut chosen, transform_candidates) = comparison.winner()?;
     if subset.is_some() {
-        // Compared on a subset: map, standardise and search all the rows with the winner.
-        chosen = prepare(chosen.t.family, &rows, &opts.select)?.2;
-    } else if compared && !chosen.t.is_identity() && opts.select.n_inits > 1 {
+        // Compared on a subset: standardise and search all the rows with the winner's map.
+        chosen = prepare(chosen.t, &rows, &opts.select)?.3;
+    } else if full_search {
         // The winner was screened with one start per K: search it with all of them.
         chosen.selections = search(&chosen.data, &opts.select)?;
     }

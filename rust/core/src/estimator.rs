@@ -10,7 +10,7 @@ use crate::integrate::{self, Integral};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Metric, SelectOptions, Selection};
 use crate::stats::{interval, summary, IntervalMethod, Standardizer};
-use crate::transform::{self, Candidate, MapFamily, Transform, TransformOption};
+use crate::transform::{self, Candidate, Comparison, MapFamily, Transform, TransformOption};
 
 /// What is estimated from the fitted joint model.
 #[derive(Debug, Clone, PartialEq)]
@@ -598,30 +598,17 @@ pub fn choose_representation(
     });
     let xc: &[f64] = sub.as_deref().unwrap_or(x);
     let nc = xc.len() / d;
-    // Challengers of the identity are searched with one start per K (the first of the
-    // strategy's: k-means for gmmi's `mixed`): a screening score, slightly pessimistic, so a
-    // close call goes to the identity; a challenger that wins is searched again with every
-    // start before its search is used.
-    let compared = families.len() > 1;
-    let screening = SelectOptions {
-        n_inits: 1,
-        ..opts.select.clone()
-    };
-    let mut candidates = Vec::with_capacity(families.len());
-    let mut best: Option<(f64, Representation)> = None;
+    let mut comparison = Comparison::new(option, &opts.select);
     for family in families {
-        let attempt = (|| -> Result<(f64, f64, Representation)> {
+        let outcome = (|| -> Result<(f64, f64, usize, Representation)> {
             let t = Transform::fit(family, x, d, opts.seed)?;
             let (st, z, log_jac) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
-            let sel = if family == MapFamily::Identity || !compared {
-                select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?
-            } else {
-                select::select(&z, d, &screening, em_opts, opts.seed, ctrl)?
-            };
+            let sel = select::select(&z, d, comparison.options(family), em_opts, opts.seed, ctrl)?;
             let score = per_row_score(&sel, opts.select.metric, nc)
                 - st.scale.iter().map(|s| s.ln()).sum::<f64>()
                 + log_jac
                 - t.n_parameters() as f64 / nc as f64;
+            let k = sel.k;
             let rep = Representation {
                 transform: t,
                 candidates: Vec::new(),
@@ -629,44 +616,22 @@ pub fn choose_representation(
                 z,
                 selection: sel,
             };
-            Ok((score, log_jac, rep))
+            Ok((score, log_jac, k, rep))
         })();
-        match attempt {
-            Ok((score, log_jac, rep)) => {
-                candidates.push(Candidate {
-                    family,
-                    score,
-                    n_components: rep.selection.k,
-                    log_jacobian: log_jac,
-                });
-                if best.as_ref().is_none_or(|(b, _)| score > *b) {
-                    best = Some((score, rep));
-                }
-            }
-            Err(Error::Numerical(_)) if family != MapFamily::Identity => {
-                candidates.push(Candidate {
-                    family,
-                    score: f64::NEG_INFINITY,
-                    n_components: 0,
-                    log_jacobian: f64::NAN,
-                });
-            }
-            Err(e) => return Err(e),
-        }
+        comparison.offer(family, outcome)?;
     }
-    let (_, mut rep) =
-        best.ok_or_else(|| Error::Numerical("no representation could be fitted".into()))?;
+    let full_search = comparison.needs_full_search_of_winner();
+    let (mut rep, candidates) = comparison.winner()?;
     rep.candidates = candidates;
-    if sub.is_none() && compared && !rep.transform.is_identity() && opts.select.n_inits > 1 {
-        // The winner was screened with one start per K: search it with all of them.
-        rep.selection = select::select(&rep.z, d, &opts.select, em_opts, opts.seed, ctrl)?;
-    }
     if sub.is_some() {
         // Compared on a subset: map, standardise and search all the rows with the winner.
         let (st, z, _) = transform::map_and_standardize(&rep.transform, x, d, opts.standardize)?;
         rep.selection = select::select(&z, d, &opts.select, em_opts, opts.seed, ctrl)?;
         rep.standardizer = st;
         rep.z = z;
+    } else if full_search {
+        // The winner was screened with one start per K: search it with all of them.
+        rep.selection = select::select(&rep.z, d, &opts.select, em_opts, opts.seed, ctrl)?;
     }
     Ok(rep)
 }

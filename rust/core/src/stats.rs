@@ -132,7 +132,7 @@ pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bo
 }
 
 /// Linear-interpolation quantile (NumPy's default) of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
     let hi = (lo + 1).min(sorted.len() - 1);

@@ -29,6 +29,8 @@ use crate::error::{Error, Result};
 use crate::gmm::{log_sum_exp, Gmm};
 use crate::init::{initialize, InitMethod};
 use crate::rng::{self, Purpose};
+use crate::select::SelectOptions;
+use crate::stats::quantile;
 
 /// A family of strictly increasing maps of one column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,15 +150,14 @@ pub enum ColumnMap {
 /// and the cost of the fit no longer grows with n.
 pub const SKETCH_SIZE: usize = 1_000;
 
-/// `m` evenly spaced order statistics of `col` (all of it, sorted, when it is not longer).
-fn quantile_sketch(col: &[f64], m: usize) -> Vec<f64> {
-    let mut v = col.to_vec();
-    v.sort_by(f64::total_cmp);
-    if v.len() <= m {
-        return v;
+/// `m` evenly spaced order statistics of the sorted values `sorted` (all of them when there
+/// are not more).
+fn quantile_sketch(sorted: &[f64], m: usize) -> Vec<f64> {
+    if sorted.len() <= m {
+        return sorted.to_vec();
     }
     (0..m)
-        .map(|i| quantile_sorted(&v, (i as f64 + 0.5) / m as f64))
+        .map(|i| quantile(sorted, (i as f64 + 0.5) / m as f64))
         .collect()
 }
 
@@ -214,12 +215,13 @@ impl ColumnMap {
         match family {
             MapFamily::Identity => Ok(ColumnMap::Identity),
             MapFamily::Asinh => {
-                let (centre, scale) = robust_location_scale(col)?;
+                let (centre, scale) = robust_location_scale(&sorted_copy(col))?;
                 Ok(ColumnMap::Asinh { centre, scale })
             }
             MapFamily::Gaussianize => {
-                let (centre, mad) = robust_location_scale(col)?;
-                let sketch = quantile_sketch(col, SKETCH_SIZE);
+                let sorted = sorted_copy(col);
+                let (centre, mad) = robust_location_scale(&sorted)?;
+                let sketch = quantile_sketch(&sorted, SKETCH_SIZE);
                 let col: &[f64] = &sketch;
                 let n = col.len() as f64;
                 // The 1-D density model behind the map is `f(u(x)) u'(x)`: the pre-map scale
@@ -371,23 +373,26 @@ impl ColumnMap {
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
-/// Median and normal-consistent median absolute deviation of `col`; when more than half
-/// the values tie (MAD 0), the interquartile range / 1.349, then the standard deviation.
-pub fn robust_location_scale(col: &[f64]) -> Result<(f64, f64)> {
-    let mut v = col.to_vec();
-    v.sort_by(f64::total_cmp);
-    let centre = quantile_sorted(&v, 0.5);
-    let mut dev: Vec<f64> = v.iter().map(|x| (x - centre).abs()).collect();
-    dev.sort_by(f64::total_cmp);
-    let mad = 1.482_602_218_505_602 * quantile_sorted(&dev, 0.5);
+/// Median and normal-consistent median absolute deviation of the sorted values `sorted`;
+/// when more than half the values tie (MAD 0), the interquartile range / 1.349, then the
+/// standard deviation.
+pub fn robust_location_scale(sorted: &[f64]) -> Result<(f64, f64)> {
+    let centre = quantile(sorted, 0.5);
+    let dev = sorted_copy(
+        &sorted
+            .iter()
+            .map(|x| (x - centre).abs())
+            .collect::<Vec<_>>(),
+    );
+    let mad = 1.482_602_218_505_602 * quantile(&dev, 0.5);
     let scale = if mad > 0.0 {
         mad
     } else {
-        let iqr = (quantile_sorted(&v, 0.75) - quantile_sorted(&v, 0.25)) / 1.349;
+        let iqr = (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 1.349;
         if iqr > 0.0 {
             iqr
         } else {
-            crate::stats::column_moments(v.iter().copied(), v.len()).1
+            crate::stats::column_moments(sorted.iter().copied(), sorted.len()).1
         }
     };
     if !(scale > 0.0 && scale.is_finite() && centre.is_finite()) {
@@ -396,11 +401,10 @@ pub fn robust_location_scale(col: &[f64]) -> Result<(f64, f64)> {
     Ok((centre, scale))
 }
 
-fn quantile_sorted(v: &[f64], q: f64) -> f64 {
-    let h = q * (v.len() - 1) as f64;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+fn sorted_copy(v: &[f64]) -> Vec<f64> {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s
 }
 
 /// A 1-D Gaussian mixture for `v` (standardised values): K = 1, 2, ... by BIC, stopping
@@ -600,6 +604,100 @@ pub fn subset(n: usize, m: usize, seed: u64) -> Option<Vec<usize>> {
         }
     }
     Some(chosen.into_iter().collect())
+}
+
+/// The comparison of candidate representations, shared by the joint and the categorical
+/// estimators: which search options each candidate gets, every candidate's record, and the
+/// best so far (ties go to the earlier, the identity first).
+///
+/// Challengers of the identity are searched with one start per K (the first of the
+/// strategy's: k-means for gmmi's `mixed`): a screening score, slightly pessimistic, so a
+/// close call goes to the identity; a challenger that wins is searched again with every start
+/// before its search is used.
+pub(crate) struct Comparison<T> {
+    full: SelectOptions,
+    screening: SelectOptions,
+    compared: bool,
+    candidates: Vec<Candidate>,
+    best: Option<(f64, MapFamily, T)>,
+}
+
+impl<T> Comparison<T> {
+    /// A comparison of the families of `option`, searched with `select`.
+    pub(crate) fn new(option: TransformOption, select: &SelectOptions) -> Self {
+        Comparison {
+            full: select.clone(),
+            screening: SelectOptions {
+                n_inits: 1,
+                ..select.clone()
+            },
+            compared: option.families().len() > 1,
+            candidates: Vec::new(),
+            best: None,
+        }
+    }
+
+    /// The search options of `family`'s candidate.
+    pub(crate) fn options(&self, family: MapFamily) -> &SelectOptions {
+        if family == MapFamily::Identity || !self.compared {
+            &self.full
+        } else {
+            &self.screening
+        }
+    }
+
+    /// Whether the winner so far was only screened, so that its search must be run again
+    /// with every start before it is used.
+    pub(crate) fn needs_full_search_of_winner(&self) -> bool {
+        self.compared
+            && self.full.n_inits > 1
+            && self
+                .best
+                .as_ref()
+                .is_some_and(|(_, f, _)| *f != MapFamily::Identity)
+    }
+
+    /// Records the outcome of `family`'s candidate: `Ok((score, log_jacobian, n_components,
+    /// value))`. A non-identity family that fails numerically is recorded with score `-inf`;
+    /// any other error is returned.
+    pub(crate) fn offer(
+        &mut self,
+        family: MapFamily,
+        outcome: Result<(f64, f64, usize, T)>,
+    ) -> Result<()> {
+        match outcome {
+            Ok((score, log_jacobian, n_components, value)) => {
+                self.candidates.push(Candidate {
+                    family,
+                    score,
+                    n_components,
+                    log_jacobian,
+                });
+                if self.best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                    self.best = Some((score, family, value));
+                }
+                Ok(())
+            }
+            Err(Error::Numerical(_)) if family != MapFamily::Identity => {
+                self.candidates.push(Candidate {
+                    family,
+                    score: f64::NEG_INFINITY,
+                    n_components: 0,
+                    log_jacobian: f64::NAN,
+                });
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The winner and every candidate's record.
+    pub(crate) fn winner(self) -> Result<(T, Vec<Candidate>)> {
+        let (_, _, value) = self
+            .best
+            .ok_or_else(|| Error::Numerical("no representation could be fitted".into()))?;
+        Ok((value, self.candidates))
+    }
 }
 
 /// One candidate representation and its score.
