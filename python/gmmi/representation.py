@@ -21,11 +21,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from . import _core
 from ._compare import same_fields
 from ._options import TRANSFORMS
+from ._validation import as_block
 
 __all__ = ["TRANSFORMS", "Representation"]
 
@@ -98,13 +97,8 @@ class Representation:
         -------
         numpy.ndarray of shape (n, d), and of shape (n,) with ``return_log_jacobian``
         """
-        arr = np.asarray(data, dtype=float)
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2:
-            raise ValueError(f"data: expected a 2-D array, got {arr.ndim} dimensions")
-        mapped, lj = _core.apply_transform([dict(c) for c in self.columns],
-                                           np.ascontiguousarray(arr))
+        arr = as_block(data, "data", allow_constant=True, min_rows=1, check_spread=False)
+        mapped, lj = _core.apply_transform([dict(c) for c in self.columns], arr)
         return (mapped, lj) if return_log_jacobian else mapped
 
     #: The tag of a representation in a saved file (see :mod:`gmmi._codec`).
