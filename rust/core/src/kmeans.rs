@@ -101,8 +101,33 @@ fn seed_greedy(x: &[f64], d: usize, k: usize, rng: &mut Rng) -> Vec<f64> {
     centers
 }
 
-/// Lloyd iterations from `centers` until no label changes or `max_iter`; returns the labels,
-/// the iterations and the inertia.
+/// Lloyd stops when the centres move by at most this fraction of the data's mean variance
+/// (the sum over centres of their squared shifts; scikit-learn's `tol` criterion and value).
+/// On overlapping clusters the last labels keep flipping between neighbouring centres for
+/// hundreds of iterations while the centres barely move; for a starting point of EM those
+/// iterations buy nothing.
+pub const LLOYD_TOL: f64 = 1e-4;
+
+/// Mean over the columns of the variance of the rows of `x`.
+fn mean_variance(x: &[f64], d: usize) -> f64 {
+    let n = (x.len() / d) as f64;
+    (0..d)
+        .map(|j| {
+            let m = x.iter().skip(j).step_by(d).sum::<f64>() / n;
+            x.iter()
+                .skip(j)
+                .step_by(d)
+                .map(|v| (v - m) * (v - m))
+                .sum::<f64>()
+                / n
+        })
+        .sum::<f64>()
+        / d as f64
+}
+
+/// Lloyd iterations from `centers` until no label changes, the centres move by less than
+/// [`LLOYD_TOL`] (then the rows are relabelled by the final centres), or `max_iter`;
+/// returns the labels, the iterations and the inertia.
 fn lloyd(
     x: &[f64],
     d: usize,
@@ -112,6 +137,7 @@ fn lloyd(
 ) -> (Vec<usize>, usize, f64) {
     let n = x.len() / d;
     let row = |i: usize| &x[i * d..(i + 1) * d];
+    let tol = LLOYD_TOL * mean_variance(x, d);
     let mut labels = vec![usize::MAX; n];
     let mut n_iter = 0;
     for it in 1..=max_iter {
@@ -126,6 +152,7 @@ fn lloyd(
         }
         let mut sums = vec![0.0; k * d];
         let mut counts = vec![0usize; k];
+        let mut shift = 0.0;
         for (i, &l) in labels.iter().enumerate() {
             counts[l] += 1;
             for j in 0..d {
@@ -145,13 +172,23 @@ fn lloyd(
                 centers[c * d..(c + 1) * d].copy_from_slice(row(far));
                 labels[far] = c;
                 changed = true;
+                // A re-seeded centre has not settled: never stop on this iteration's shift.
+                shift = f64::INFINITY;
             } else {
                 for j in 0..d {
-                    centers[c * d + j] = sums[c * d + j] / counts[c] as f64;
+                    let new = sums[c * d + j] / counts[c] as f64;
+                    shift += (new - centers[c * d + j]) * (new - centers[c * d + j]);
+                    centers[c * d + j] = new;
                 }
             }
         }
         if !changed {
+            break;
+        }
+        if shift <= tol {
+            for (i, l) in labels.iter_mut().enumerate() {
+                *l = nearest(row(i), centers, d).0;
+            }
             break;
         }
     }
