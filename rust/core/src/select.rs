@@ -290,11 +290,50 @@ fn gather(x: &[f64], d: usize, rows: impl Iterator<Item = usize>) -> Vec<f64> {
     out
 }
 
+#[derive(Clone)]
 struct FoldFit {
     score: f64,
     n_iter: usize,
     converged: bool,
     model: Option<Gmm>,
+}
+
+/// Relative difference below which two starts are taken as the same (see [`same_start`]):
+/// k-means starts of one clustering from different seeds differ by a few thousandths of a
+/// standard deviation where Lloyd stopped.
+pub const SAME_START_TOL: f64 = 1e-2;
+
+/// Whether two starts are the same mixture up to [`SAME_START_TOL`]: the same components in
+/// any order, weights equal to that fraction, means to that fraction of the component's
+/// standard deviation, covariances to that fraction of the product of standard deviations
+/// (scale-free). k-means starts from different seeds usually reach the same clustering,
+/// up to the order of the components and where Lloyd stopped; EM from two such starts
+/// converges to the same optimum, so the second is not refitted.
+fn same_start(a: &Gmm, b: &Gmm) -> bool {
+    let (k, d) = (a.n_components(), a.dim());
+    if k != b.n_components() || d != b.dim() {
+        return false;
+    }
+    let matches = |c: usize, e: usize| {
+        let (wa, wb) = (a.weights()[c], b.weights()[e]);
+        if (wa - wb).abs() > SAME_START_TOL * wa.max(wb) {
+            return false;
+        }
+        let (ma, mb, sa, sb) = (a.mean(c), b.mean(e), a.covariance(c), b.covariance(e));
+        let sd: Vec<f64> = (0..d)
+            .map(|j| sa[j * d + j].max(sb[j * d + j]).sqrt())
+            .collect();
+        (0..d).all(|j| (ma[j] - mb[j]).abs() <= SAME_START_TOL * sd[j])
+            && (0..d * d).all(|i| (sa[i] - sb[i]).abs() <= SAME_START_TOL * sd[i / d] * sd[i % d])
+    };
+    let mut used = vec![false; k];
+    (0..k).all(|c| {
+        let found = (0..k).find(|&e| !used[e] && matches(c, e));
+        if let Some(e) = found {
+            used[e] = true;
+        }
+        found.is_some()
+    })
 }
 
 /// Evaluates one K: all (init, fold) fits in parallel.
@@ -317,9 +356,23 @@ fn evaluate_k(
             initialize(x, d, k, opts.init.for_start(r), opts.scale, &mut g)
         })
         .collect();
-    let fits: Vec<Result<FoldFit>> = (0..opts.n_inits * n_f)
-        .into_par_iter()
-        .map(|t| {
+    // A start equal to an earlier one (k-means starts from different seeds usually reach
+    // the same clustering; every start is the same at K = 1) gives the same fits: they are
+    // copied instead of refitted.
+    let same_as: Vec<Option<usize>> = (0..opts.n_inits)
+        .map(|r| {
+            (0..r).find(|&q| match (&inits[q], &inits[r]) {
+                (Ok(a), Ok(b)) => same_start(a, b),
+                _ => false,
+            })
+        })
+        .collect();
+    let tasks: Vec<usize> = (0..opts.n_inits * n_f)
+        .filter(|t| same_as[t / n_f].is_none())
+        .collect();
+    let fitted: Vec<Result<FoldFit>> = tasks
+        .par_iter()
+        .map(|&t| {
             let (r, f) = (t / n_f, t % n_f);
             let init = match &inits[r] {
                 Ok(g) => g,
@@ -361,7 +414,23 @@ fn evaluate_k(
             }
         })
         .collect();
-    let fits: Vec<FoldFit> = fits.into_iter().collect::<Result<_>>()?;
+    let fitted: Vec<FoldFit> = fitted.into_iter().collect::<Result<_>>()?;
+    let mut fits: Vec<Option<FoldFit>> = (0..opts.n_inits * n_f).map(|_| None).collect();
+    for (&t, fit) in tasks.iter().zip(fitted) {
+        fits[t] = Some(fit);
+    }
+    for r in 0..opts.n_inits {
+        if let Some(q) = same_as[r] {
+            for f in 0..n_f {
+                fits[r * n_f + f] = fits[q * n_f + f].clone();
+                ctrl.task_done();
+            }
+        }
+    }
+    let fits: Vec<FoldFit> = fits
+        .into_iter()
+        .map(|f| f.expect("every (start, fold) was fitted or copied"))
+        .collect();
     let mut best_init = 0;
     let mut best_mean = f64::NEG_INFINITY;
     for r in 0..opts.n_inits {
