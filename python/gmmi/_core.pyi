@@ -127,7 +127,7 @@ class Options:
         cls,
         *,
         n_bootstrap: int,
-        mc_samples: int,
+        mc_samples: Union[int, str],
         integral: str,
         quadrature_order: Optional[int],
         selection: str,
@@ -149,6 +149,7 @@ class Options:
         bias_correction: bool,
         stratified_bootstrap: bool,
         transform: str,
+        accelerate_em: bool,
     ) -> Self: ...
 
 def preset(name: str) -> dict[str, Any]:
@@ -208,8 +209,10 @@ def em_fit(
     record_curves: bool,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
+    accelerate: bool = False,
 ) -> dict[str, Any]:
-    """A full EM fit: keys model, n_iter, converged, lower_bound, train_curve, valid_curve."""
+    """A full EM fit (SQUAREM-accelerated with ``accelerate``): keys model, n_iter,
+    converged, lower_bound, train_curve, valid_curve."""
 
 def estimate(
     data: NDArray[np.float64],

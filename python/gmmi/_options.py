@@ -17,12 +17,16 @@ from ._validation import (
     check_n_inits,
 )
 
-__all__ = ["INITS", "OPTION_NAMES", "PRESETS", "TRANSFORMS", "estimator_options",
+__all__ = ["INITS", "INTEGRALS", "OPTION_NAMES", "PRESETS", "TRANSFORMS", "estimator_options",
            "preset_options", "split_options"]
 
 #: The initialisation strategies, in the order of ALGORITHM.md.
 INITS = ("random_sklearn", "kmeans_sklearn", "random", "minmax", "kmeans", "randomized_kmeans",
          "mixed")
+
+#: The values of the ``integral`` option: randomised quasi-Monte Carlo (gmmi's default),
+#: Monte Carlo (the published method) and Gauss-Hermite quadrature.
+INTEGRALS = ("qmc", "mc", "quadrature")
 
 #: The values of the ``transform`` option (see :mod:`gmmi.representation`).
 TRANSFORMS = ("auto", "identity", "asinh", "gaussianize")
@@ -71,8 +75,8 @@ def estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
         "n_components": check_int(opts["n_components"], "n_components", minimum=1,
                                   allow_none=True),
         "n_bootstrap": check_n_bootstrap(opts["n_bootstrap"]),
-        "mc_samples": check_mc_samples(opts["mc_samples"]),
-        "integral": check_choice(opts["integral"], "integral", ("mc", "quadrature")),
+        "mc_samples": check_mc_samples(opts["mc_samples"], allow_auto=True),
+        "integral": check_choice(opts["integral"], "integral", INTEGRALS),
         "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order", minimum=1,
                                       allow_none=True),
         "selection": check_choice(opts["selection"], "selection", ("valid", "aic", "bic")),

@@ -239,8 +239,19 @@ def check_n_bootstrap(value: Any, name: str = "n_bootstrap") -> int:
                      "replicates")
 
 
-def check_mc_samples(value: Any, name: str = "mc_samples") -> int:
-    """Monte Carlo draws per integral: an integer in [1, MAX_MC_SAMPLES]."""
+@overload
+def check_mc_samples(value: Any, name: str = ..., *, allow_auto: Literal[False] = ...) -> int: ...
+@overload
+def check_mc_samples(value: Any, name: str = ..., *,
+                     allow_auto: bool) -> Union[int, Literal["auto"]]: ...
+def check_mc_samples(value: Any, name: str = "mc_samples", *,
+                     allow_auto: bool = False) -> Union[int, Literal["auto"]]:
+    """Monte Carlo draws (or quasi-Monte Carlo points) per integral: an integer in
+    [1, MAX_MC_SAMPLES], or ``"auto"`` where ``allow_auto`` (chosen from an error target)."""
+    if allow_auto and isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"{name}: expected 'auto' or a positive integer, got {value!r}")
+        return "auto"
     return check_int(value, name, minimum=1, maximum=MAX_MC_SAMPLES,
                      advice="the Monte Carlo error falls as 1/sqrt(mc_samples) and is far below "
                      "the bootstrap error long before; use integral='quadrature' in low "

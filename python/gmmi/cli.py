@@ -19,10 +19,22 @@ from typing import Any, Optional
 import numpy as np
 
 from ._core import __version__
-from ._options import INITS, TRANSFORMS
+from ._options import INITS, INTEGRALS, TRANSFORMS
 from .estimators import mutual_information
 
 __all__ = ["main"]
+
+
+
+def _mc_samples(text: str) -> Any:
+    """``--mc-samples``: ``auto`` or a whole number."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a whole number, got {text!r}") from None
 
 
 def _progress_default(args: argparse.Namespace) -> bool:
@@ -378,10 +390,11 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--discrete-y", action="store_true", help="y is categorical")
     est.add_argument("--n-components", type=int, default=None, metavar="K",
                      help="fix the number of components")
-    est.add_argument("--mc-samples", type=int, default=None, metavar="N",
-                     help="Monte Carlo draws per integral (default 100000)")
-    est.add_argument("--integral", choices=("mc", "quadrature"), default=None,
-                     help="default mc")
+    est.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
+                     help="points per integral, or 'auto' (default: chosen from the "
+                     "integration error)")
+    est.add_argument("--integral", choices=INTEGRALS, default=None,
+                     help="default: the preset's (qmc for gmmi, mc published)")
     est.add_argument("--selection", choices=("valid", "aic", "bic"), default=None,
                      help="default valid")
     est.add_argument("--init", choices=INITS, default=None,
@@ -398,10 +411,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="columns (default: every pair of --a)")
     mat.add_argument("--discrete-a", action="store_true", help="--a columns are categorical")
     mat.add_argument("--discrete-b", action="store_true", help="--b columns are categorical")
-    mat.add_argument("--mc-samples", type=int, default=None, metavar="N",
-                     help="Monte Carlo draws per integral (default 100000)")
-    mat.add_argument("--integral", choices=("mc", "quadrature"), default=None,
-                     help="default mc")
+    mat.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
+                     help="points per integral, or 'auto' (default: chosen from the "
+                     "integration error)")
+    mat.add_argument("--integral", choices=INTEGRALS, default=None,
+                     help="default: the preset's (qmc for gmmi, mc published)")
     mat.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     mat.add_argument("--out", default=None, metavar="CSV", help="write a tidy CSV")
     mat.add_argument("--plot", default=None, metavar="PNG", help="write a heatmap")

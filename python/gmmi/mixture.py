@@ -489,7 +489,7 @@ class GaussianMixture:
         >>> round(g.mutual_information([0], [1], integral="quadrature"), 6)
         0.223144
         """
-        check_choice(integral, "integral", ("mc", "quadrature"))
+        check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
         mc = check_mc_samples(mc_samples)
         order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
         ln_base, _ = resolve_base(base)
@@ -510,7 +510,7 @@ class GaussianMixture:
         random_state: Any = 0,
     ) -> float:
         """Differential entropy ``-E[ln p]`` of this model."""
-        check_choice(integral, "integral", ("mc", "quadrature"))
+        check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
         mc = check_mc_samples(mc_samples)
         order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
         ln_base, _ = resolve_base(base)

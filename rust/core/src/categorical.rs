@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::estimator::{check_data, per_row_score, EstimatorOptions};
 use crate::gmm::Gmm;
 use crate::integrate::{integrate, monte_carlo_chunks, Integral};
+use crate::qmc::{self, Points};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Selection};
 use crate::stats::mean_std;
@@ -67,8 +68,18 @@ pub fn categorical_mi(
     let ln_pi: Vec<f64> = pi.iter().map(|p| (p / total).ln()).collect();
     let entropy: f64 = -ln_pi.iter().map(|l| l.exp() * l).sum::<f64>();
     let mix = pooled(models, pi)?;
-    if let (Integral::MonteCarlo { samples }, 1) = (*integral, mix.dim()) {
-        return Ok(entropy + scalar_posterior_mc(models, &ln_pi, &mix, samples, seed, ctrl)?);
+    if mix.dim() == 1 {
+        match *integral {
+            Integral::MonteCarlo { samples } => {
+                return Ok(entropy + scalar_posterior_mc(models, &ln_pi, &mix, samples, seed, ctrl)?)
+            }
+            Integral::Qmc { points, .. } => {
+                integral.validate(1)?;
+                let e = scalar_posterior_qmc(models, &ln_pi, &mix, points, seed, ctrl)?;
+                return Ok(entropy + e.value);
+            }
+            Integral::Quadrature { .. } => {}
+        }
     }
     Ok(entropy + posterior_generic(models, &ln_pi, &mix, integral, seed, ctrl)?)
 }
@@ -169,33 +180,121 @@ fn posterior_chunk_impl(
         for l in m..LANES {
             x[l] = x[0];
         }
-        for ((row, comps), lp) in class.iter_mut().zip(classes).zip(ln_pi) {
-            for (buf, q) in comp.iter_mut().zip(comps) {
-                for l in 0..LANES {
-                    let z = (x[l] - q.mu) * q.inv_sd;
-                    buf[l] = q.norm - 0.5 * z * z;
-                }
-            }
-            let (lc, _) = vmath::log_sum_exp_lanes(&mut comp[..comps.len()]);
-            for l in 0..LANES {
-                row[l] = lp + lc[l];
-            }
-        }
-        let logs = class.clone();
-        let (lse, sum) = vmath::log_sum_exp_lanes(&mut class);
-        for l in 0..m {
-            let mut h = 0.0;
-            for (e, lc) in class.iter().zip(&logs) {
-                // r_c ln r_c, 0 where the posterior underflows to 0.
-                if e[l] > 0.0 {
-                    h += e[l] / sum[l] * (lc[l] - lse[l]);
-                }
-            }
-            total += h;
+        let h = posterior_block(classes, ln_pi, &x, &mut comp, &mut class);
+        for &v in &h[..m] {
+            total += v;
         }
         done += m;
     }
     total
+}
+
+/// `sum_c r_c(x) ln r_c(x)` at the [`LANES`] points `x`: every class's log-density with the
+/// component loop outside and the lane loop inside, which vectorises (`comp`, `class`:
+/// scratch rows).
+#[inline(always)]
+fn posterior_block(
+    classes: &[Vec<ScalarComponent>],
+    ln_pi: &[f64],
+    x: &[f64; LANES],
+    comp: &mut [[f64; LANES]],
+    class: &mut [[f64; LANES]],
+) -> [f64; LANES] {
+    for ((row, comps), lp) in class.iter_mut().zip(classes).zip(ln_pi) {
+        for (buf, q) in comp.iter_mut().zip(comps) {
+            for l in 0..LANES {
+                let z = (x[l] - q.mu) * q.inv_sd;
+                buf[l] = q.norm - 0.5 * z * z;
+            }
+        }
+        let (lc, _) = vmath::log_sum_exp_lanes(&mut comp[..comps.len()]);
+        for l in 0..LANES {
+            row[l] = lp + lc[l];
+        }
+    }
+    let logs = class.to_vec();
+    let (lse, sum) = vmath::log_sum_exp_lanes(class);
+    let mut out = [0.0; LANES];
+    for (l, o) in out.iter_mut().enumerate() {
+        let mut h = 0.0;
+        for (e, lc) in class.iter().zip(&logs) {
+            // r_c ln r_c, 0 where the posterior underflows to 0.
+            if e[l] > 0.0 {
+                h += e[l] / sum[l] * (lc[l] - lse[l]);
+            }
+        }
+        *o = h;
+    }
+    out
+}
+
+crate::dispatch!(fn posterior_lattice = posterior_lattice_impl,
+    (classes: &[Vec<ScalarComponent>], ln_pi: &[f64], draw: &ScalarComponent,
+     lat: qmc::Lattice, shift: f64, start: usize, len: usize) -> (f64, f64));
+
+/// The sums of [`posterior_block`] and of its square over the points `start..start + len`
+/// of a component's shifted 1-D lattice (`draw`: that component of the pooled mixture).
+#[inline(always)]
+fn posterior_lattice_impl(
+    classes: &[Vec<ScalarComponent>],
+    ln_pi: &[f64],
+    draw: &ScalarComponent,
+    lat: qmc::Lattice,
+    shift: f64,
+    start: usize,
+    len: usize,
+) -> (f64, f64) {
+    let kmax = classes.iter().map(Vec::len).max().unwrap_or(1);
+    let mut comp = vec![[0.0; LANES]; kmax];
+    let mut class = vec![[0.0; LANES]; classes.len()];
+    let (mut sum, mut sq) = (0.0, 0.0);
+    let mut done = 0;
+    while done < len {
+        let m = LANES.min(len - done);
+        // Lanes past the block's points hold further lattice points (finite; dropped).
+        let e: [f64; LANES] = lat.normal_lanes(start + done, 0, shift);
+        let mut x = [0.0; LANES];
+        for l in 0..LANES {
+            x[l] = draw.mu + draw.sd * e[l];
+        }
+        let h = posterior_block(classes, ln_pi, &x, &mut comp, &mut class);
+        for &v in &h[..m] {
+            sum += v;
+            sq += v * v;
+        }
+        done += m;
+    }
+    (sum, sq)
+}
+
+/// `E_{x ~ mix}[sum_c r_c(x) ln r_c(x)]` for 1-D class models by quasi-Monte Carlo
+/// ([`crate::qmc`]): shifted regular grids per component of the pooled mixture.
+fn scalar_posterior_qmc(
+    models: &[Gmm],
+    ln_pi: &[f64],
+    mix: &Gmm,
+    points: Points,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<qmc::Estimate> {
+    let classes: Vec<Vec<ScalarComponent>> = models.iter().map(scalar_components).collect();
+    let draw = scalar_components(mix);
+    qmc::integrate(
+        mix.weights(),
+        1,
+        points,
+        seed,
+        ctrl,
+        |c, lat, shift, start, len| {
+            posterior_lattice(&classes, ln_pi, &draw[c], lat, shift[0], start, len)
+        },
+    )
+    .map_err(|e| match e {
+        Error::Numerical(_) => Error::Numerical(
+            "the categorical integral is not finite: a class model is degenerate".into(),
+        ),
+        e => e,
+    })
 }
 
 /// `E_{x ~ mix}[sum_c r_c(x) ln r_c(x)] = -E[H(C | x)]` for 1-D class models by Monte
@@ -374,6 +473,11 @@ pub fn estimate(
     let n = check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(d)?;
+    // A quasi-Monte Carlo error target is relative to the statistical error on n rows.
+    let opts = &EstimatorOptions {
+        integral: opts.integral.for_rows(n),
+        ..opts.clone()
+    };
     crate::bootstrap::check_count(opts.n_bootstrap)?;
     if labels.len() != n {
         return Err(Error::arg(

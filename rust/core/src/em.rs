@@ -28,6 +28,9 @@ pub struct EmOptions {
     pub reg_covar: f64,
     /// Record the training (and validation) log-likelihood after every iteration.
     pub record_curves: bool,
+    /// Accelerate EM by squared extrapolation (SQUAREM, see [`fit`]): the same fixed points
+    /// in fewer iterations where EM is slow. Off: plain EM (the published method).
+    pub accelerate: bool,
 }
 
 impl Default for EmOptions {
@@ -37,6 +40,7 @@ impl Default for EmOptions {
             max_iter: 10_000,
             reg_covar: 1e-15,
             record_curves: false,
+            accelerate: false,
         }
     }
 }
@@ -397,6 +401,12 @@ pub fn em_step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
             format!("data have {} columns but the model has {}", data.d, g.dim()),
         ));
     }
+    step(g, data, reg_covar)
+}
+
+/// [`em_step`] on data already checked against the model (the EM loop checks once, not on
+/// every iteration).
+fn step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
     let (k, d) = (g.n_components(), g.dim());
     let st = all_stats(g, data);
     let total_w = data.total_weight();
@@ -448,6 +458,87 @@ pub fn em_step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
     Ok((new, mean_ll))
 }
 
+/// The extrapolation of a SQUAREM cycle `g -> g1 -> g2` (see [`fit`]): the model one EM
+/// step after the accepted jump and the jump's log-likelihood, or `None` (the cycle ends at
+/// `g2`).
+fn squarem_jump<F>(
+    g: &Gmm,
+    g1: &Gmm,
+    g2: &Gmm,
+    ll1: f64,
+    opts: &EmOptions,
+    n_iter: &mut usize,
+    iterate: &mut F,
+) -> Result<Option<(Gmm, f64)>>
+where
+    F: FnMut(&Gmm, &mut usize) -> Result<(Gmm, f64)>,
+{
+    let (p0, p1, p2) = (params(g), params(g1), params(g2));
+    let r: Vec<f64> = p1.iter().zip(&p0).map(|(a, b)| a - b).collect();
+    let v: Vec<f64> = (0..p0.len()).map(|i| p2[i] - p1[i] - r[i]).collect();
+    let (rr, vv) = (dot(&r, &r), dot(&v, &v));
+    if !(vv > 0.0 && rr.is_finite()) {
+        return Ok(None);
+    }
+    let mut alpha = -(rr / vv).sqrt();
+    for _ in 0..3 {
+        if alpha >= -1.0 || *n_iter >= opts.max_iter {
+            return Ok(None);
+        }
+        let p: Vec<f64> = (0..p0.len())
+            .map(|i| p0[i] - 2.0 * alpha * r[i] + alpha * alpha * v[i])
+            .collect();
+        let kept_weights = p.iter().zip(g2.weights()).all(|(w, w2)| *w >= 0.5 * w2);
+        if let (true, Some(jump)) = (kept_weights, from_params(g, &p)) {
+            match iterate(&jump, n_iter) {
+                Ok((after, ll)) if ll.is_finite() && ll >= ll1 => return Ok(Some((after, ll))),
+                Ok(_) | Err(Error::Numerical(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        alpha = (alpha - 1.0) / 2.0;
+    }
+    Ok(None)
+}
+
+/// The parameters of `g` as one vector: weights, means, covariances.
+fn params(g: &Gmm) -> Vec<f64> {
+    let mut p = Vec::with_capacity(g.weights().len() + g.means().len() + g.covariances().len());
+    p.extend_from_slice(g.weights());
+    p.extend_from_slice(g.means());
+    p.extend_from_slice(g.covariances());
+    p
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The mixture with the layout of `like` and the parameters `p` ([`params`]), if they make
+/// one: positive weights (renormalised), finite means, positive definite covariances
+/// (symmetrised).
+fn from_params(like: &Gmm, p: &[f64]) -> Option<Gmm> {
+    let (k, d) = (like.n_components(), like.dim());
+    let (w, rest) = p.split_at(k);
+    let (m, c) = rest.split_at(k * d);
+    if w.iter().any(|v| !(v.is_finite() && *v > 0.0)) || m.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let total: f64 = w.iter().sum();
+    let mut cov = c.to_vec();
+    for b in 0..k {
+        let s = &mut cov[b * d * d..(b + 1) * d * d];
+        for i in 0..d {
+            for j in 0..i {
+                let avg = 0.5 * (s[i * d + j] + s[j * d + i]);
+                s[i * d + j] = avg;
+                s[j * d + i] = avg;
+            }
+        }
+    }
+    Gmm::from_parts(d, w.iter().map(|v| v / total).collect(), m.to_vec(), cov).ok()
+}
+
 /// Fits a mixture by EM from `init` on `data`, optionally recording the log-likelihood on a
 /// held-out set `valid` (row-major, same dimension).
 ///
@@ -482,7 +573,9 @@ pub fn fit(
     let mut n_iter = 0;
     let mut train_curve = Vec::new();
     let mut valid_curve = Vec::new();
-    for it in 1..=opts.max_iter {
+    // One EM iteration from `g`: records the curves, counts it and returns the next model
+    // with the log-likelihood of `g`.
+    let mut iterate = |g: &Gmm, n_iter: &mut usize| -> Result<(Gmm, f64)> {
         if let Some(c) = ctrl {
             c.check()?;
         }
@@ -491,18 +584,59 @@ pub fn fit(
                 valid_curve.push(g.score(v)?);
             }
         }
-        let (next, ll) = em_step(&g, data, opts.reg_covar)?;
-        g = next;
-        n_iter = it;
-        lower_bound = ll;
+        let (next, ll) = step(g, data, opts.reg_covar)?;
+        *n_iter += 1;
         if opts.record_curves {
             train_curve.push(ll);
         }
-        if (ll - prev).abs() < opts.threshold {
-            converged = true;
-            break;
+        Ok((next, ll))
+    };
+    if !opts.accelerate {
+        while n_iter < opts.max_iter {
+            let (next, ll) = iterate(&g, &mut n_iter)?;
+            g = next;
+            lower_bound = ll;
+            if (ll - prev).abs() < opts.threshold {
+                converged = true;
+                break;
+            }
+            prev = ll;
         }
-        prev = ll;
+    } else {
+        // SQUAREM (Varadhan & Roland 2008, scheme S3). A cycle from g: g1 = F(g),
+        // g2 = F(g1); with r = g1 - g and v = g2 - g1 - r in the parameters, the model
+        // g - 2 a r + a^2 v, a = -|r|/|v| (a = -1 is g2: two plain EM steps), then one EM
+        // step from there. The jump is kept only if it is a valid model whose weights are at
+        // least half of g2's (a jump that empties a component lands on a plateau where EM
+        // crawls) and whose log-likelihood is at least that of g1; otherwise a is halved
+        // towards -1, and after three tries the cycle ends at g2. The fit has converged when
+        // a whole cycle gains less than the threshold (stricter than one plain step, which
+        // gains less than a cycle). A fixed point of EM is a fixed point of the cycle, so
+        // the fits converge to the optima of EM, in a third of the iterations where EM is
+        // slow.
+        while n_iter < opts.max_iter {
+            let (g1, ll0) = iterate(&g, &mut n_iter)?;
+            lower_bound = ll0;
+            if (ll0 - prev).abs() < opts.threshold {
+                g = g1;
+                converged = true;
+                break;
+            }
+            prev = ll0;
+            if n_iter >= opts.max_iter {
+                g = g1;
+                break;
+            }
+            let (g2, ll1) = iterate(&g1, &mut n_iter)?;
+            lower_bound = ll1;
+            g = squarem_jump(&g, &g1, &g2, ll1, opts, &mut n_iter, &mut iterate)?.map_or(
+                g2,
+                |(after, ll)| {
+                    lower_bound = ll;
+                    after
+                },
+            );
+        }
     }
     if let Some(c) = ctrl {
         c.fit_done();

@@ -7,6 +7,7 @@ use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::Gmm;
 use crate::integrate::{self, Integral};
+use crate::qmc::Points;
 use crate::rng::{self, Purpose};
 use crate::select::{self, Metric, SelectOptions, Selection};
 use crate::stats::{interval, summary, IntervalMethod, Standardizer};
@@ -110,7 +111,8 @@ pub struct EstimatorOptions {
     pub em: EmOptions,
     /// Bootstrap replicates (0: a single fit on all the data).
     pub n_bootstrap: usize,
-    /// How the integral is computed.
+    /// How the integral is computed (a quasi-Monte Carlo target is a fraction of the
+    /// statistical error: see [`Integral::for_rows`]).
     pub integral: Integral,
     /// Standardise every column before fitting (the reported model is in original units).
     pub standardize: bool,
@@ -178,6 +180,16 @@ impl Default for EstimatorOptions {
             bias_correction: true,
             stratified_bootstrap: false,
             transform: TransformOption::Auto,
+            integral: Integral::Qmc {
+                points: Points::Target {
+                    rel: integrate::QMC_REL_ERROR,
+                },
+                fallback: 100_000,
+            },
+            em: EmOptions {
+                accelerate: true,
+                ..published.em.clone()
+            },
             ..published
         }
     }
@@ -443,6 +455,11 @@ pub fn estimate(
     let n = check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(quantity.integral_dim(d))?;
+    // A quasi-Monte Carlo error target is relative to the statistical error on n rows.
+    let opts = &EstimatorOptions {
+        integral: opts.integral.for_rows(n),
+        ..opts.clone()
+    };
     crate::bootstrap::check_count(opts.n_bootstrap)?;
     if let Quantity::KlDivergence { x: a, y: b, .. } = quantity {
         if *a >= d || *b >= d || a == b {

@@ -1,6 +1,6 @@
 //! Expectations over a fitted mixture: mutual information, conditional mutual information,
-//! differential entropy and Kullback-Leibler divergence, by Monte Carlo or by tensor
-//! Gauss-Hermite quadrature.
+//! differential entropy and Kullback-Leibler divergence, by Monte Carlo, randomised
+//! quasi-Monte Carlo ([`crate::qmc`]) or tensor Gauss-Hermite quadrature.
 //!
 //! Every quantity is `E_p[ sum_j c_j ln q_j(v[S_j]) ]` for a sampling mixture `p` and a few
 //! terms (a coefficient, a mixture `q_j` and the dimensions `S_j` it sees); see [`Term`].
@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::gmm::{Gmm, CHUNK_ROWS};
+use crate::qmc::{self, Points};
 use crate::rng::{self, Purpose};
 use crate::vmath;
 
@@ -52,7 +53,25 @@ pub enum Integral {
         /// Nodes per dimension.
         order: Option<usize>,
     },
+    /// Randomised quasi-Monte Carlo ([`crate::qmc`]) where a lattice rule is implemented
+    /// (the MI of two scalar variables, categorical MI of a scalar variable), with an error
+    /// estimate and, for [`Points::Target`], as many points as the target needs; Monte Carlo
+    /// with `fallback` draws (or the fixed number of points) elsewhere.
+    Qmc {
+        /// How many points.
+        points: Points,
+        /// Monte Carlo draws where no lattice rule applies and `points` is a target.
+        fallback: usize,
+    },
 }
+
+/// The fraction of the statistical error the estimators allow the integration error of a
+/// quasi-Monte Carlo integral (see [`Integral::for_rows`]): 20% of `sd(f)/sqrt(n)`. Added
+/// in quadrature to the spread of the bootstrap replicates it inflates their standard
+/// deviation by at most 2%; the full-data value, with half that error, moves by at most a
+/// tenth of the statistical error. (Monte Carlo with a fixed 1e5 draws has an error of 32%
+/// of the statistical error at n = 10,000, and 3 times it at n = 1e6.)
+pub const QMC_REL_ERROR: f64 = 0.2;
 
 impl Integral {
     /// The same integral with `factor` times the Monte Carlo draws (at most
@@ -63,6 +82,37 @@ impl Integral {
                 samples: samples
                     .saturating_mul(factor)
                     .min(MAX_MC_SAMPLES.max(samples)),
+            },
+            Integral::Qmc { points, fallback } => Integral::Qmc {
+                points: match points {
+                    Points::Fixed(m) => {
+                        Points::Fixed(m.saturating_mul(factor).min(qmc::MAX_POINTS))
+                    }
+                    Points::Target { rel } => Points::Target {
+                        rel: rel / (factor as f64).sqrt(),
+                    },
+                },
+                fallback: fallback
+                    .saturating_mul(factor)
+                    .min(MAX_MC_SAMPLES.max(fallback)),
+            },
+            q => q,
+        }
+    }
+
+    /// The integral an estimator on `n` rows uses: a quasi-Monte Carlo target `rel` (a
+    /// fraction of the statistical error `sd(f)/sqrt(n)`) becomes `rel/sqrt(n)` times
+    /// `sd(f)`; any other integral is returned unchanged.
+    pub fn for_rows(&self, n: usize) -> Integral {
+        match *self {
+            Integral::Qmc {
+                points: Points::Target { rel },
+                fallback,
+            } => Integral::Qmc {
+                points: Points::Target {
+                    rel: rel / (n.max(1) as f64).sqrt(),
+                },
+                fallback,
             },
             q => q,
         }
@@ -75,8 +125,28 @@ impl Integral {
     pub fn with_share(&self, fraction: f64) -> Integral {
         match *self {
             Integral::MonteCarlo { samples } => Integral::MonteCarlo {
-                samples: ((samples as f64 * fraction.clamp(0.0, 1.0)).ceil() as usize).max(1),
+                samples: share_of(samples, fraction),
             },
+            // Each integral of the average meets the target on its own, so the average does.
+            Integral::Qmc { points, fallback } => Integral::Qmc {
+                points: match points {
+                    Points::Fixed(m) => Points::Fixed(share_of(m, fraction)),
+                    t => t,
+                },
+                fallback: share_of(fallback, fraction),
+            },
+            q => q,
+        }
+    }
+
+    /// The Monte Carlo integral used where no lattice rule applies.
+    fn monte_carlo(&self) -> Integral {
+        match *self {
+            Integral::Qmc {
+                points: Points::Fixed(m),
+                ..
+            } => Integral::MonteCarlo { samples: m },
+            Integral::Qmc { fallback, .. } => Integral::MonteCarlo { samples: fallback },
             q => q,
         }
     }
@@ -84,6 +154,20 @@ impl Integral {
     /// Checks the integral's settings for a model of dimension `d`.
     pub fn validate(&self, d: usize) -> Result<()> {
         match *self {
+            Integral::Qmc { points, fallback } => {
+                if let Points::Target { rel } = points {
+                    if !(rel.is_finite() && rel > 0.0) {
+                        return Err(Error::arg(
+                            "mc_samples",
+                            "the error target must be positive",
+                        ));
+                    }
+                }
+                return self
+                    .monte_carlo()
+                    .validate(d)
+                    .and(Integral::MonteCarlo { samples: fallback }.validate(d));
+            }
             Integral::MonteCarlo { samples } => {
                 if samples == 0 {
                     return Err(Error::arg("mc_samples", "must be at least 1"));
@@ -138,6 +222,10 @@ impl Integral {
         }
         Ok(())
     }
+}
+
+fn share_of(count: usize, fraction: f64) -> usize {
+    ((count as f64 * fraction.clamp(0.0, 1.0)).ceil() as usize).max(1)
 }
 
 /// Default Gauss-Hermite order per dimension: about 4,000 nodes per component at most.
@@ -304,7 +392,8 @@ where
 {
     integral.validate(p.dim())?;
     let d = p.dim();
-    let value = match *integral {
+    let value = match integral.monte_carlo() {
+        Integral::Qmc { .. } => unreachable!("monte_carlo() maps Qmc to MonteCarlo"),
         Integral::MonteCarlo { samples } => {
             let sums = monte_carlo_chunks(samples, ctrl, |ci, rows| {
                 let mut r = rng::stream(seed, Purpose::Chunk, ci as u64, 0);
@@ -435,10 +524,17 @@ pub fn mutual_information(
     check_blocks(g.dim(), &[("x", x), ("y", y)])?;
     let xy = concat(&[x, y]);
     let joint = g.marginal(&xy)?;
-    if let (Integral::MonteCarlo { samples }, 1, 1, false) =
-        (*integral, x.len(), y.len(), joint.n_components() == 1)
-    {
-        return mi_scalar_pair_mc(&joint, samples, seed, ctrl);
+    if (x.len(), y.len()) == (1, 1) && joint.n_components() > 1 {
+        match *integral {
+            Integral::MonteCarlo { samples } => {
+                return mi_scalar_pair_mc(&joint, samples, seed, ctrl)
+            }
+            Integral::Qmc { points, .. } => {
+                integral.validate(2)?;
+                return Ok(mi_scalar_pair_qmc(&joint, points, seed, ctrl)?.value);
+            }
+            Integral::Quadrature { .. } => {}
+        }
     }
     let nx = x.len();
     let xs: Vec<usize> = (0..nx).collect();
@@ -567,25 +663,9 @@ fn pair_chunk_impl(
             // Unused lanes of the last block: any finite point (results are dropped).
             (v1[l], v2[l]) = (v1[0], v2[0]);
         }
-        for (j, q) in comps.iter().enumerate() {
-            for l in 0..LANES {
-                let u1 = v1[l] - q.mu[0];
-                let u2 = v2[l] - q.mu[1];
-                let z1 = q.p[0] * u1;
-                let z2 = q.p[1] * u1 + q.p[2] * u2;
-                let zy = q.iy * u2;
-                lx[j][l] = q.nx - 0.5 * z1 * z1;
-                lj[j][l] = q.nj - 0.5 * (z1 * z1 + z2 * z2);
-                ly[j][l] = q.ny - 0.5 * zy * zy;
-            }
-        }
-        let (a, b, c) = (
-            vmath::log_sum_exp_lanes(&mut lj).0,
-            vmath::log_sum_exp_lanes(&mut lx).0,
-            vmath::log_sum_exp_lanes(&mut ly).0,
-        );
+        let f = pair_block(comps, &v1, &v2, &mut lj, &mut lx, &mut ly);
         for l in 0..m {
-            let f = a[l] - b[l] - c[l];
+            let f = f[l];
             let zx = (v1[l] - cv.mu[0]) * cv.inv_sd[0];
             let zy = (v2[l] - cv.mu[1]) * cv.inv_sd[1];
             let h = cv.scale * (cv.rho * (zx * zx + zy * zy) - 2.0 * zx * zy);
@@ -597,6 +677,106 @@ fn pair_chunk_impl(
         done += m;
     }
     sums
+}
+
+/// `f = ln p(x,y) - ln p(x) - ln p(y)` at the [`LANES`] points `(v1, v2)`: the three
+/// densities with the component loop outside and the lane loop inside, which vectorises
+/// (`lj`, `lx`, `ly`: scratch rows, one per component).
+#[inline(always)]
+fn pair_block(
+    comps: &[PairComponent],
+    v1: &[f64; LANES],
+    v2: &[f64; LANES],
+    lj: &mut [[f64; LANES]],
+    lx: &mut [[f64; LANES]],
+    ly: &mut [[f64; LANES]],
+) -> [f64; LANES] {
+    for (j, q) in comps.iter().enumerate() {
+        for l in 0..LANES {
+            let u1 = v1[l] - q.mu[0];
+            let u2 = v2[l] - q.mu[1];
+            let z1 = q.p[0] * u1;
+            let z2 = q.p[1] * u1 + q.p[2] * u2;
+            let zy = q.iy * u2;
+            lx[j][l] = q.nx - 0.5 * z1 * z1;
+            lj[j][l] = q.nj - 0.5 * (z1 * z1 + z2 * z2);
+            ly[j][l] = q.ny - 0.5 * zy * zy;
+        }
+    }
+    let (a, b, c) = (
+        vmath::log_sum_exp_lanes(lj).0,
+        vmath::log_sum_exp_lanes(lx).0,
+        vmath::log_sum_exp_lanes(ly).0,
+    );
+    let mut f = [0.0; LANES];
+    for l in 0..LANES {
+        f[l] = a[l] - b[l] - c[l];
+    }
+    f
+}
+
+crate::dispatch!(fn pair_lattice = pair_lattice_impl,
+    (comps: &[PairComponent], c: usize, lat: qmc::Lattice, shift: [f64; 2], start: usize,
+     len: usize) -> (f64, f64));
+
+/// The sums of `f` ([`pair_block`]) and `f^2` over the points `start..start + len` of
+/// component `c`'s lattice `lat` moved by `shift`, mapped to the component by `Phi^-1` and
+/// its Cholesky factor.
+#[inline(always)]
+fn pair_lattice_impl(
+    comps: &[PairComponent],
+    c: usize,
+    lat: qmc::Lattice,
+    shift: [f64; 2],
+    start: usize,
+    len: usize,
+) -> (f64, f64) {
+    let k = comps.len();
+    let s = &comps[c];
+    let (mut lj, mut lx, mut ly) = (
+        vec![[0.0; LANES]; k],
+        vec![[0.0; LANES]; k],
+        vec![[0.0; LANES]; k],
+    );
+    let (mut sum, mut sq) = (0.0, 0.0);
+    let mut done = 0;
+    while done < len {
+        let m = LANES.min(len - done);
+        // Lanes past the block's points hold further lattice points (finite; dropped).
+        let e1: [f64; LANES] = lat.normal_lanes(start + done, 0, shift[0]);
+        let e2: [f64; LANES] = lat.normal_lanes(start + done, 1, shift[1]);
+        let (mut v1, mut v2) = ([0.0; LANES], [0.0; LANES]);
+        for l in 0..LANES {
+            v1[l] = s.mu[0] + s.l[0] * e1[l];
+            v2[l] = s.mu[1] + s.l[1] * e1[l] + s.l[2] * e2[l];
+        }
+        let f = pair_block(comps, &v1, &v2, &mut lj, &mut lx, &mut ly);
+        for &v in &f[..m] {
+            sum += v;
+            sq += v * v;
+        }
+        done += m;
+    }
+    (sum, sq)
+}
+
+/// Quasi-Monte Carlo MI of a 2-D mixture between its two coordinates ([`crate::qmc`]): the
+/// fused densities of [`pair_block`] at shifted Fibonacci lattice points of each component.
+pub fn mi_scalar_pair_qmc(
+    g: &Gmm,
+    points: Points,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<qmc::Estimate> {
+    let (comps, _) = pair_components(g);
+    qmc::integrate(
+        g.weights(),
+        2,
+        points,
+        seed,
+        ctrl,
+        |c, lat, shift, start, len| pair_lattice(&comps, c, lat, shift, start, len),
+    )
 }
 
 /// The per-component constants of [`pair_chunk`] and the cumulative weights.

@@ -31,6 +31,7 @@ pub mod init;
 pub mod integrate;
 pub mod kmeans;
 pub mod pairs;
+pub mod qmc;
 pub mod rng;
 pub mod select;
 pub mod stats;

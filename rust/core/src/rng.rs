@@ -27,6 +27,8 @@ pub enum Purpose {
     Class = 7,
     /// Fitting a learned representation (transform) of the variables.
     Transform = 8,
+    /// The random shifts of one round of a quasi-Monte Carlo integral.
+    Lattice = 9,
 }
 
 /// SplitMix64 finaliser: a bijective, well-mixing map of 64-bit words.

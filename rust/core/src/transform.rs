@@ -416,6 +416,7 @@ fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(Gmm, f64)> {
         max_iter: 300,
         reg_covar: MAP_REG_COVAR,
         record_curves: false,
+        accelerate: false,
     };
     let mut best: Option<(f64, Gmm)> = None;
     let mut stale = 0;

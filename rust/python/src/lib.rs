@@ -13,6 +13,7 @@ use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
 use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
+use gmmi_core::qmc::Points;
 use gmmi_core::select::{Metric, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
 use gmmi_core::{categorical, discrete, rng, stats, Error, Gmm};
@@ -411,14 +412,47 @@ impl Mixture {
     }
 }
 
-fn parse_integral(integral: &str, mc_samples: usize, order: Option<usize>) -> PyResult<Integral> {
+/// Monte Carlo draws used where `mc_samples="auto"` and no error target applies (the
+/// published count).
+const AUTO_MC_SAMPLES: usize = 100_000;
+
+/// `mc_samples`: "auto" (`None`) or a count.
+fn mc_samples_of(v: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+    if let Ok(s) = v.extract::<String>() {
+        return if s == "auto" {
+            Ok(None)
+        } else {
+            Err(PyValueError::new_err(format!(
+                "mc_samples: expected 'auto' or a positive integer, got {s:?}"
+            )))
+        };
+    }
+    v.extract::<usize>().map(Some)
+}
+
+/// The integral of the options `integral` and `mc_samples` (`None`: "auto", the points of a
+/// quasi-Monte Carlo integral chosen from its error target, 1e5 Monte Carlo draws).
+fn parse_integral(
+    integral: &str,
+    mc_samples: Option<usize>,
+    order: Option<usize>,
+) -> PyResult<Integral> {
     match integral {
         "mc" => Ok(Integral::MonteCarlo {
-            samples: mc_samples,
+            samples: mc_samples.unwrap_or(AUTO_MC_SAMPLES),
+        }),
+        "qmc" => Ok(Integral::Qmc {
+            points: mc_samples.map_or(
+                Points::Target {
+                    rel: integrate::QMC_REL_ERROR,
+                },
+                Points::Fixed,
+            ),
+            fallback: mc_samples.unwrap_or(AUTO_MC_SAMPLES),
         }),
         "quadrature" => Ok(Integral::Quadrature { order }),
         other => Err(PyValueError::new_err(format!(
-            "integral: unknown integral {other:?}; expected 'mc' or 'quadrature'"
+            "integral: unknown integral {other:?}; expected 'qmc', 'mc' or 'quadrature'"
         ))),
     }
 }
@@ -501,6 +535,7 @@ fn fit_mixture<'py>(
             max_iter,
             reg_covar,
             record_curves,
+            accelerate: false,
         },
     };
     opts.em.validate().map_err(to_py)?;
@@ -531,7 +566,7 @@ fn em_fit_dict<'py>(py: Python<'py>, fit: em::EmFit) -> PyResult<Bound<'py, PyDi
 
 /// A full EM fit from `mixture`.
 #[pyfunction]
-#[pyo3(signature = (mixture, x, valid, threshold_fit, max_iter, reg_covar, record_curves, n_jobs=None, control=None))]
+#[pyo3(signature = (mixture, x, valid, threshold_fit, max_iter, reg_covar, record_curves, n_jobs=None, control=None, accelerate=false))]
 #[allow(clippy::too_many_arguments)]
 fn em_fit<'py>(
     py: Python<'py>,
@@ -544,6 +579,7 @@ fn em_fit<'py>(
     record_curves: bool,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
+    accelerate: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let shape = x.as_array().dim();
     check_working_memory("X", shape.0, shape.1, n_jobs)?;
@@ -554,6 +590,7 @@ fn em_fit<'py>(
         max_iter,
         reg_covar,
         record_curves,
+        accelerate,
     };
     let ctrl = ctrl_of(control);
     let g = &mixture.0;
@@ -770,12 +807,12 @@ impl Options {
         *, n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
         patience, threshold_components, max_components, n_components, threshold_fit,
         reg_covar, max_iter, init, scale, standardize, seed, auto_threshold,
-        bootstrap_neighbours, bias_correction, stratified_bootstrap, transform
+        bootstrap_neighbours, bias_correction, stratified_bootstrap, transform, accelerate_em
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         n_bootstrap: usize,
-        mc_samples: usize,
+        mc_samples: &Bound<'_, PyAny>,
         integral: &str,
         quadrature_order: Option<usize>,
         selection: &str,
@@ -797,6 +834,7 @@ impl Options {
         bias_correction: bool,
         stratified_bootstrap: bool,
         transform: &str,
+        accelerate_em: bool,
     ) -> PyResult<Self> {
         let metric: Metric = selection.parse().map_err(to_py)?;
         let init: InitMethod = init.parse().map_err(to_py)?;
@@ -817,9 +855,10 @@ impl Options {
                 max_iter,
                 reg_covar,
                 record_curves: false,
+                accelerate: accelerate_em,
             },
             n_bootstrap,
-            integral: parse_integral(integral, mc_samples, quadrature_order)?,
+            integral: parse_integral(integral, mc_samples_of(mc_samples)?, quadrature_order)?,
             standardize,
             seed,
             auto_threshold,
@@ -849,10 +888,18 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("n_bootstrap", o.n_bootstrap)?;
     let (integral, mc) = match o.integral {
-        Integral::MonteCarlo { samples } => ("mc", samples),
-        Integral::Quadrature { .. } => ("quadrature", 100_000),
+        Integral::MonteCarlo { samples } => ("mc", Some(samples)),
+        Integral::Qmc {
+            points: Points::Fixed(m),
+            ..
+        } => ("qmc", Some(m)),
+        Integral::Qmc { .. } => ("qmc", None),
+        Integral::Quadrature { .. } => ("quadrature", None),
     };
-    d.set_item("mc_samples", mc)?;
+    match mc {
+        Some(m) => d.set_item("mc_samples", m)?,
+        None => d.set_item("mc_samples", "auto")?,
+    }
     d.set_item("integral", integral)?;
     d.set_item("quadrature_order", py.None())?;
     d.set_item(
@@ -879,6 +926,7 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("bootstrap_neighbours", o.bootstrap_neighbours)?;
     d.set_item("bias_correction", o.bias_correction)?;
     d.set_item("stratified_bootstrap", o.stratified_bootstrap)?;
+    d.set_item("accelerate_em", o.em.accelerate)?;
     d.set_item("transform", o.transform.name())?;
     Ok(d)
 }
@@ -1001,7 +1049,7 @@ fn model_quantity<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<f64> {
-    let integral = parse_integral(integral, mc_samples, quadrature_order)?;
+    let integral = parse_integral(integral, Some(mc_samples), quadrature_order)?;
     let g = &mixture.0;
     let seed = rng::derive(seed, rng::Purpose::MonteCarlo, 0, 0);
     let ctrl = ctrl_of(control);
