@@ -152,6 +152,10 @@ class Options:
         accelerate_em: bool,
     ) -> Self: ...
 
+def simd_variant() -> str:
+    """The instruction-set variant of the vectorised kernels: "avx512", "avx2" or "baseline"
+    (the widest the CPU has, limited by the environment variable ``GMMI_SIMD``)."""
+
 def preset(name: str) -> dict[str, Any]:
     """The option values of a preset ("gmmi" or "published"), as Options keywords."""
 

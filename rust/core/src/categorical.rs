@@ -795,6 +795,29 @@ mod tests {
     }
 
     #[test]
+    fn qmc_agrees_with_quadrature_within_its_error() {
+        let models = [
+            Gmm::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
+            Gmm::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
+            Gmm::new(1, vec![1.0], vec![1.5], vec![0.7]).unwrap(),
+        ];
+        let pi = [0.5, 0.3, 0.2];
+        let ctrl = Control::new();
+        let q = Integral::Quadrature { order: Some(120) };
+        let truth = categorical_mi(&models, &pi, &q, 0, &ctrl).unwrap();
+        let qmc = Integral::Qmc {
+            points: Points::Target { rel: 1e-4 },
+            fallback: 1,
+        };
+        for seed in 0..5 {
+            let v = categorical_mi(&models, &pi, &qmc, seed, &ctrl).unwrap();
+            // The integrand's sd is below 0.55 (it lies in [-ln 3, 0]): a target of 1e-4 sd
+            // is an error below 5.5e-5; 3e-4 allows 5 such errors.
+            assert!((v - truth).abs() < 3e-4, "{v} vs {truth}");
+        }
+    }
+
+    #[test]
     fn fused_scalar_kernel_equals_the_general_path() {
         // The same draws (the stream of Gmm::sample_one) through the vectorised kernel and
         // the general integrand: equal up to the rounding of exp/ln (a few ulp per term).

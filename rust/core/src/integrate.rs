@@ -1054,6 +1054,89 @@ mod tests {
     }
 
     #[test]
+    fn pair_qmc_meets_its_target_and_agrees_with_quadrature() {
+        // D3 of the paper; the reference is fine quadrature (order 96; its error on this
+        // smooth integrand is far below 1e-4, see fused_kernel tests below).
+        let g = Gmm::new(
+            2,
+            vec![0.3, 0.45, 0.25],
+            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
+            vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
+        )
+        .unwrap();
+        let ctrl = Control::new();
+        let quad = Integral::Quadrature { order: Some(96) };
+        let truth = mutual_information(&g, &[0], &[1], &quad, 0, &ctrl).unwrap();
+        let mut misses = 0;
+        for seed in 0..20 {
+            let e = mi_scalar_pair_qmc(&g, Points::Target { rel: 1e-3 }, seed, &ctrl).unwrap();
+            assert!(e.error <= 1e-3 * e.sd, "{e:?}");
+            if (e.value - truth).abs() > 3.0 * e.error + 1e-5 {
+                misses += 1;
+            }
+        }
+        // The error estimate (7 degrees of freedom) is honest: beyond 3 standard errors in
+        // about 2% of seeds; more than 3 of 20 has probability below 1%. (The 1e-5 allows
+        // for the quadrature reference.)
+        assert!(misses <= 3, "{misses} of 20 beyond 3 standard errors");
+        // Through the public entry point, a fixed number of points.
+        let fixed = Integral::Qmc {
+            points: Points::Fixed(20_000),
+            fallback: 1,
+        };
+        let v = mutual_information(&g, &[0], &[1], &fixed, 3, &ctrl).unwrap();
+        // 20,000 lattice points: error ~3e-4 sd(f) (sd(f) < 1 here); 0.003 is > 10 errors.
+        assert!((v - truth).abs() < 3e-3, "{v} vs {truth}");
+    }
+
+    #[test]
+    fn qmc_targets_scale_with_the_rows_and_fall_back_to_monte_carlo() {
+        let auto = Integral::Qmc {
+            points: Points::Target { rel: 0.2 },
+            fallback: 1000,
+        };
+        assert_eq!(
+            auto.for_rows(10_000),
+            Integral::Qmc {
+                points: Points::Target { rel: 0.002 },
+                fallback: 1000
+            }
+        );
+        // Four times the draws: half the error target, four times the fallback draws.
+        assert_eq!(
+            auto.with_more_draws(4),
+            Integral::Qmc {
+                points: Points::Target { rel: 0.1 },
+                fallback: 4000
+            }
+        );
+        assert_eq!(auto.monte_carlo(), Integral::MonteCarlo { samples: 1000 });
+        let bad = Integral::Qmc {
+            points: Points::Target { rel: 0.0 },
+            fallback: 1000,
+        };
+        assert!(
+            matches!(bad.validate(2), Err(Error::InvalidArgument { ref arg, .. }) if arg == "mc_samples")
+        );
+        // A 3-D joint (no lattice rule): Monte Carlo with the fallback draws, the same value
+        // as asking for them.
+        let g = Gmm::new(
+            3,
+            vec![0.5, 0.5],
+            vec![0.0, 0.0, 0.0, 1.0, 1.0, -1.0],
+            vec![
+                1.0, 0.3, 0.0, 0.3, 1.0, 0.2, 0.0, 0.2, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0,
+                0.0, 1.0,
+            ],
+        )
+        .unwrap();
+        let ctrl = Control::new();
+        let a = mutual_information(&g, &[0, 1], &[2], &auto, 5, &ctrl).unwrap();
+        let b = mutual_information(&g, &[0, 1], &[2], &auto.monte_carlo(), 5, &ctrl).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn mixture_quadrature_agrees_with_monte_carlo() {
         // D3 of the paper.
         let g = Gmm::new(

@@ -181,17 +181,36 @@ pub fn with_variant<T>(variant: Variant, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// The variant dispatched kernels use: the widest the machine supports (or, in tests, the
-/// one [`with_variant`] forces).
+/// The widest variant allowed by the environment variable `GMMI_SIMD` (`avx512`, `avx2` or
+/// `baseline`, read once; unset or any other value: no limit). It lets a machine with
+/// AVX-512 measure or reproduce what an AVX2 machine runs (every variant gives the same
+/// numbers, bit for bit; only the speed differs).
+fn simd_limit() -> Variant {
+    static LIMIT: std::sync::OnceLock<Variant> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        match std::env::var("GMMI_SIMD")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            Ok("avx2") => Variant::Avx2,
+            Ok("baseline") => Variant::Baseline,
+            _ => Variant::Avx512,
+        }
+    })
+}
+
+/// The variant dispatched kernels use: the widest the machine supports within
+/// [`simd_limit`] (or, in tests, the one [`with_variant`] forces).
 #[inline]
 pub fn chosen_variant() -> Variant {
     #[cfg(test)]
     if let Some(v) = FORCED.with(|c| c.get()) {
         return v;
     }
-    if Variant::Avx512.supported() {
+    let limit = simd_limit();
+    if limit == Variant::Avx512 && Variant::Avx512.supported() {
         Variant::Avx512
-    } else if Variant::Avx2.supported() {
+    } else if limit != Variant::Baseline && Variant::Avx2.supported() {
         Variant::Avx2
     } else {
         Variant::Baseline

@@ -872,6 +872,17 @@ impl Options {
     }
 }
 
+/// The instruction-set variant the vectorised kernels run: "avx512", "avx2" or "baseline"
+/// (the widest the CPU has, limited by the environment variable `GMMI_SIMD`).
+#[pyfunction]
+fn simd_variant() -> &'static str {
+    match gmmi_core::vmath::chosen_variant() {
+        gmmi_core::vmath::Variant::Avx512 => "avx512",
+        gmmi_core::vmath::Variant::Avx2 => "avx2",
+        gmmi_core::vmath::Variant::Baseline => "baseline",
+    }
+}
+
 /// The option values of a preset: "gmmi" (the defaults) or "published" (Piras et al. 2023),
 /// as the keyword arguments of `Options` (without `seed`). The one place the defaults live.
 #[pyfunction]
@@ -1288,6 +1299,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Mixture>()?;
     m.add_class::<Options>()?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_variant, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
