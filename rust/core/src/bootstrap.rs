@@ -172,13 +172,6 @@ pub fn refit(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
-    // Replicates start from the full-data fits, next to their optima, where plain EM
-    // stops within about ten iterations and SQUAREM's cycles of three only add iterations.
-    let plain = EmOptions {
-        accelerate: false,
-        ..em_opts.clone()
-    };
-    let em_opts = &plain;
     if let [only] = candidates {
         return em::fit(
             &Data::weighted(x, d, counts),

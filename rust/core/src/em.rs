@@ -458,6 +458,9 @@ fn step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
     Ok((new, mean_ll))
 }
 
+/// Plain EM iterations before SQUAREM cycles start (see [`fit`]).
+pub const PLAIN_BEFORE_SQUAREM: usize = 10;
+
 /// The extrapolation of a SQUAREM cycle `g -> g1 -> g2` (see [`fit`]): the model one EM
 /// step after the accepted jump and the jump's log-likelihood, or `None` (the cycle ends at
 /// `g2`).
@@ -542,7 +545,9 @@ fn from_params(like: &Gmm, p: &[f64]) -> Option<Gmm> {
 /// Fits a mixture by EM from `init` on `data`, optionally recording the log-likelihood on a
 /// held-out set `valid` (row-major, same dimension).
 ///
-/// Stops when `|ll_t - ll_{t-1}| < threshold` or after `max_iter` iterations. `ctrl`, when
+/// Stops when `|ll_t - ll_{t-1}| < threshold` or after `max_iter` iterations. With
+/// `opts.accelerate`, after [`PLAIN_BEFORE_SQUAREM`] plain iterations the fit continues in
+/// SQUAREM cycles (below), converged when a cycle gains less than `threshold`. `ctrl`, when
 /// given, is checked for cancellation before every iteration.
 pub fn fit(
     data: &Data,
@@ -591,18 +596,25 @@ pub fn fit(
         }
         Ok((next, ll))
     };
-    if !opts.accelerate {
-        while n_iter < opts.max_iter {
-            let (next, ll) = iterate(&g, &mut n_iter)?;
-            g = next;
-            lower_bound = ll;
-            if (ll - prev).abs() < opts.threshold {
-                converged = true;
-                break;
-            }
-            prev = ll;
-        }
+    // Plain EM first: most warm-started fits (bootstrap replicates, the full-data fit) end
+    // within a few iterations, where SQUAREM's cycles of three would only add iterations;
+    // the rest are slow, and are accelerated from there on.
+    let plain_first = if opts.accelerate {
+        PLAIN_BEFORE_SQUAREM
     } else {
+        opts.max_iter
+    };
+    while n_iter < plain_first.min(opts.max_iter) {
+        let (next, ll) = iterate(&g, &mut n_iter)?;
+        g = next;
+        lower_bound = ll;
+        if (ll - prev).abs() < opts.threshold {
+            converged = true;
+            break;
+        }
+        prev = ll;
+    }
+    if opts.accelerate && !converged {
         // SQUAREM (Varadhan & Roland 2008, scheme S3). A cycle from g: g1 = F(g),
         // g2 = F(g1); with r = g1 - g and v = g2 - g1 - r in the parameters, the model
         // g - 2 a r + a^2 v, a = -|r|/|v| (a = -1 is g2: two plain EM steps), then one EM
