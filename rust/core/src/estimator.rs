@@ -452,6 +452,19 @@ pub fn estimate(
     opts: &EstimatorOptions,
     ctrl: &Control,
 ) -> Result<Estimate> {
+    estimate_known(x, d, quantity, opts, ctrl, None)
+}
+
+/// As [`estimate`], with column maps of the representation fitted beforehand (see
+/// [`Transform::fit_known`]); the same numbers as [`estimate`].
+pub fn estimate_known(
+    x: &[f64],
+    d: usize,
+    quantity: &Quantity,
+    opts: &EstimatorOptions,
+    ctrl: &Control,
+    known: Option<transform::KnownMaps<'_>>,
+) -> Result<Estimate> {
     let n = check_data(x, d)?;
     opts.em.validate()?;
     opts.integral.validate(quantity.integral_dim(d))?;
@@ -491,7 +504,7 @@ pub fn estimate(
         standardizer: st,
         z,
         selection,
-    } = choose_representation(x, d, option, opts, &em_opts, ctrl)?;
+    } = choose_representation(x, d, option, opts, &em_opts, ctrl, known)?;
     let functional =
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
     let full_integral = opts.full_integral();
@@ -601,6 +614,7 @@ pub fn choose_representation(
     opts: &EstimatorOptions,
     em_opts: &EmOptions,
     ctrl: &Control,
+    known: Option<transform::KnownMaps<'_>>,
 ) -> Result<Representation> {
     let n = x.len() / d;
     let families = option.families();
@@ -618,7 +632,7 @@ pub fn choose_representation(
     let mut comparison = Comparison::new(option, &opts.select);
     for family in families {
         let outcome = (|| -> Result<(f64, f64, usize, Representation)> {
-            let t = Transform::fit(family, x, d, opts.seed)?;
+            let t = Transform::fit_known(family, x, d, opts.seed, known)?;
             let (st, z, log_jac) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
             let sel = select::select(&z, d, comparison.options(family), em_opts, opts.seed, ctrl)?;
             let score = per_row_score(&sel, opts.select.metric, nc)

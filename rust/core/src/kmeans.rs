@@ -125,6 +125,54 @@ fn mean_variance(x: &[f64], d: usize) -> f64 {
         / d as f64
 }
 
+/// Rows labelled together by [`assign`].
+const LANES: usize = 32;
+
+crate::dispatch!(fn assign = assign_impl,
+    (x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) -> bool);
+
+/// Labels every row of `x` by its nearest centre (the first on a tie, as [`nearest`], with
+/// the same squared distances), [`LANES`] rows at a time with the centre loop outside so
+/// that the distances and the running minimum vectorise; returns whether a label changed.
+#[inline(always)]
+fn assign_impl(x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) -> bool {
+    let n = x.len() / d;
+    let mut changed = false;
+    let mut cols = vec![[0.0; LANES]; d];
+    for start in (0..n).step_by(LANES) {
+        let m = LANES.min(n - start);
+        for l in 0..LANES {
+            // Lanes past the end repeat the last row (their labels are not written).
+            let i = start + l.min(m - 1);
+            for j in 0..d {
+                cols[j][l] = x[i * d + j];
+            }
+        }
+        let mut best = [f64::INFINITY; LANES];
+        let mut arg = [0u64; LANES];
+        for (c, ctr) in centers.chunks_exact(d).enumerate() {
+            let mut dist = [0.0; LANES];
+            for (col, &v) in cols.iter().zip(ctr) {
+                for l in 0..LANES {
+                    let u = col[l] - v;
+                    dist[l] += u * u;
+                }
+            }
+            for l in 0..LANES {
+                let closer = dist[l] < best[l];
+                best[l] = if closer { dist[l] } else { best[l] };
+                arg[l] = if closer { c as u64 } else { arg[l] };
+            }
+        }
+        for (l, &a) in arg.iter().enumerate().take(m) {
+            let a = a as usize;
+            changed |= labels[start + l] != a;
+            labels[start + l] = a;
+        }
+    }
+    changed
+}
+
 /// Lloyd iterations from `centers` until no label changes, the centres move by less than
 /// [`LLOYD_TOL`] (then the rows are relabelled by the final centres), or `max_iter`;
 /// returns the labels, the iterations and the inertia.
@@ -142,14 +190,7 @@ fn lloyd(
     let mut n_iter = 0;
     for it in 1..=max_iter {
         n_iter = it;
-        let mut changed = false;
-        for (i, l) in labels.iter_mut().enumerate() {
-            let (best, _) = nearest(row(i), centers, d);
-            if *l != best {
-                *l = best;
-                changed = true;
-            }
-        }
+        let mut changed = assign(x, d, centers, &mut labels);
         let mut sums = vec![0.0; k * d];
         let mut counts = vec![0usize; k];
         let mut shift = 0.0;
@@ -186,9 +227,7 @@ fn lloyd(
             break;
         }
         if shift <= tol {
-            for (i, l) in labels.iter_mut().enumerate() {
-                *l = nearest(row(i), centers, d).0;
-            }
+            assign(x, d, centers, &mut labels);
             break;
         }
     }
@@ -254,6 +293,29 @@ mod tests {
     use super::*;
     use crate::gmm::Gmm;
     use crate::rng::{stream, Purpose};
+
+    #[test]
+    fn vectorised_assignment_equals_the_nearest_centre() {
+        use crate::vmath::{with_variant, Variant};
+        let mut r = stream(3, Purpose::Init, 0, 0);
+        for d in [1, 2, 3] {
+            // 101 rows (a partial last block), values on a coarse grid so that ties occur.
+            let x: Vec<f64> = (0..101 * d)
+                .map(|_| (r.random_range(0..7) as f64) * 0.5)
+                .collect();
+            let centers: Vec<f64> = (0..4 * d).map(|i| (i % 5) as f64 * 0.75).collect();
+            let want: Vec<usize> = x
+                .chunks_exact(d)
+                .map(|p| nearest(p, &centers, d).0)
+                .collect();
+            for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+                let mut got = vec![usize::MAX; 101];
+                assert!(with_variant(v, || assign(&x, d, &centers, &mut got)));
+                assert_eq!(got, want, "{v:?} d={d}");
+                assert!(!with_variant(v, || assign(&x, d, &centers, &mut got)));
+            }
+        }
+    }
 
     #[test]
     fn separates_obvious_clusters() {

@@ -11,6 +11,7 @@ use crate::diagnostics::Warning;
 use crate::discrete;
 use crate::error::{Error, Result};
 use crate::estimator::{self, EstimatorOptions, Quantity};
+use crate::transform::{self, ColumnMap, MapFamily, Transform};
 
 /// Which estimator a pair needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +90,68 @@ impl PairResult {
     }
 }
 
+/// The representation's column maps of the continuous pairs, each fitted once per (family,
+/// column, position in the pair) instead of once per pair: a map depends only on the
+/// column's values, its position and the seed (see [`Transform::fit_column`]), so a cell
+/// keeps the single-pair estimate's numbers. A map that fails to fit is left out (the pair
+/// then fits it, and meets the failure, itself).
+struct MapCache {
+    families: Vec<MapFamily>,
+    nc: usize,
+    /// Indexed by `(family index * nc + column) * 2 + position`.
+    maps: Vec<Option<ColumnMap>>,
+}
+
+impl MapCache {
+    fn new(cols: &Columns, pairs: &[Pair], opts: &EstimatorOptions) -> MapCache {
+        let families: Vec<MapFamily> = opts
+            .transform
+            .families()
+            .into_iter()
+            .filter(|&f| f != MapFamily::Identity)
+            .collect();
+        let nc = cols.nc;
+        let mut wanted = vec![false; nc * 2];
+        for p in pairs.iter().filter(|p| p.kind == PairKind::Continuous) {
+            wanted[p.a * 2] = true;
+            wanted[p.b * 2 + 1] = true;
+        }
+        let n = cols.continuous.len() / nc.max(1);
+        let rows = transform::fit_rows(n, opts.seed);
+        let jobs: Vec<(usize, usize)> = (0..families.len())
+            .flat_map(|f| (0..nc * 2).filter(|&i| wanted[i]).map(move |i| (f, i)))
+            .collect();
+        let fitted: Vec<(usize, Option<ColumnMap>)> = jobs
+            .par_iter()
+            .map(|&(f, i)| {
+                let (c, pos) = (i / 2, i % 2);
+                let col: Vec<f64> = cols.cont(c).collect();
+                let map = Transform::fit_column(families[f], &col, pos, rows.as_deref(), opts.seed);
+                ((f * nc + c) * 2 + pos, map.ok())
+            })
+            .collect();
+        let mut maps = vec![None; families.len() * nc * 2];
+        for (i, m) in fitted {
+            maps[i] = m;
+        }
+        MapCache { families, nc, maps }
+    }
+
+    /// The map of `family` for the column at position `j` (0: `p.a`, 1: `p.b`) of `p`.
+    fn get(&self, p: &Pair, family: MapFamily, j: usize) -> Option<ColumnMap> {
+        let f = self.families.iter().position(|&g| g == family)?;
+        let c = if j == 0 { p.a } else { p.b };
+        self.maps[(f * self.nc + c) * 2 + j].clone()
+    }
+}
+
 fn one(
     cols: &Columns,
     p: &Pair,
     opts: &EstimatorOptions,
     miller_madow: bool,
     ctrl: &Control,
+    cache: &MapCache,
 ) -> Result<PairResult> {
     match p.kind {
         PairKind::Continuous => {
@@ -107,7 +164,8 @@ fn one(
                 x: vec![0],
                 y: vec![1],
             };
-            let e = estimator::estimate(&x, 2, &q, opts, ctrl)?;
+            let known = |family: MapFamily, j: usize| cache.get(p, family, j);
+            let e = estimator::estimate_known(&x, 2, &q, opts, ctrl, Some(&known))?;
             let (mean, std) = e.summary();
             Ok(PairResult {
                 mean,
@@ -193,13 +251,14 @@ pub fn estimate_pairs(
         }
     }
     ctrl.add_units(pairs.len() as u64);
+    let cache = MapCache::new(cols, pairs, opts);
     let out: Vec<Result<PairResult>> = pairs
         .par_iter()
         .map(|p| {
             if ctrl.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let r = one(cols, p, opts, miller_madow, ctrl);
+            let r = one(cols, p, opts, miller_madow, ctrl, &cache);
             ctrl.unit_done();
             r
         })

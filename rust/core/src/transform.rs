@@ -508,6 +508,19 @@ impl Transform {
     /// Fits a map of `family` to every column of `x` (row-major, `d` columns), on at most
     /// [`MAP_FIT_ROWS`] rows.
     pub fn fit(family: MapFamily, x: &[f64], d: usize, seed: u64) -> Result<Self> {
+        Self::fit_known(family, x, d, seed, None)
+    }
+
+    /// As [`Transform::fit`], taking the map of column `j` from `known` where it has one
+    /// (a map fitted beforehand by [`Transform::fit_column`] on the same values at the same
+    /// position: many pairs of a matrix share their columns).
+    pub fn fit_known(
+        family: MapFamily,
+        x: &[f64],
+        d: usize,
+        seed: u64,
+        known: Option<KnownMaps<'_>>,
+    ) -> Result<Self> {
         if family == MapFamily::Identity {
             return Ok(Self::identity(d));
         }
@@ -516,18 +529,38 @@ impl Transform {
         let columns = (0..d)
             .into_par_iter()
             .map(|j| {
-                let col: Vec<f64> = match &rows {
-                    Some(r) => r.iter().map(|&i| x[i * d + j]).collect(),
-                    None => x.iter().skip(j).step_by(d).copied().collect(),
-                };
-                ColumnMap::fit(
-                    family,
-                    &col,
-                    rng::derive(seed, Purpose::Transform, j as u64, 1),
-                )
+                if let Some(map) = known.and_then(|k| k(family, j)) {
+                    return Ok(map);
+                }
+                let col: Vec<f64> = x.iter().skip(j).step_by(d).copied().collect();
+                Self::fit_column(family, &col, j, rows.as_deref(), seed)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Transform { family, columns })
+    }
+
+    /// The map of `family` that [`Transform::fit`] fits to a column `col` (all its rows) at
+    /// position `j` of the data, with `rows` = [`fit_rows`] of the data.
+    pub fn fit_column(
+        family: MapFamily,
+        col: &[f64],
+        j: usize,
+        rows: Option<&[usize]>,
+        seed: u64,
+    ) -> Result<ColumnMap> {
+        let picked: Vec<f64>;
+        let values = match rows {
+            Some(r) => {
+                picked = r.iter().map(|&i| col[i]).collect();
+                &picked[..]
+            }
+            None => col,
+        };
+        ColumnMap::fit(
+            family,
+            values,
+            rng::derive(seed, Purpose::Transform, j as u64, 1),
+        )
     }
 
     /// Whether every column is left as it is.
@@ -579,6 +612,9 @@ pub fn map_and_standardize(
     let z = st.transform(&mapped);
     Ok((st, z, log_jac))
 }
+
+/// Maps fitted beforehand: `(family, j)` -> the map of column `j`, if known.
+pub type KnownMaps<'a> = &'a (dyn Fn(MapFamily, usize) -> Option<ColumnMap> + Sync);
 
 /// The rows maps are fitted on: `None` (all of them) up to [`MAP_FIT_ROWS`], else a seeded
 /// random subset of that size.
