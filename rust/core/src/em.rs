@@ -117,7 +117,11 @@ impl<'a> Data<'a> {
                     format!("has {} entries for {} rows", w.len(), self.n_rows()),
                 ));
             }
-            if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            // A fold without early exit vectorises (checked on every fit, over every row).
+            let valid = w
+                .iter()
+                .fold(true, |ok, v| ok & (v.is_finite() & (*v >= 0.0)));
+            if !valid {
                 return Err(Error::arg("weights", "must be finite and non-negative"));
             }
         }
