@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._validation import missing_label, unmask
+from ._validation import missing_label, to_numpy, unmask
 from ._warnings import DiscreteDataWarning, HeavyTailWarning
 
 __all__ = ["TAIL_FRACTION", "TAIL_SDS", "encode_labels", "warn_if_discrete",
@@ -73,7 +73,7 @@ def encode_labels(
     count must be ``n_rows``, that of the argument ``rows_of``)."""
     if a is None:
         raise TypeError(f"{name}: expected an array-like of labels, got None")
-    raw = a.to_numpy() if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray) else a
+    raw = to_numpy(a, name)
     arr = np.asarray(unmask(raw, name))
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]

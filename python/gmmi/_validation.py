@@ -30,17 +30,28 @@ __all__ = [
     "resolve_base",
     "resolve_n_jobs",
     "resolve_seed",
+    "to_numpy",
     "unmask",
 ]
 
 
-def _to_numpy(a: Any) -> Any:
-    # pandas objects (and anything else exposing to_numpy) without importing pandas.
+def to_numpy(a: Any, name: str = "data") -> Any:
+    """NumPy data of the array-likes of the ecosystem, without importing their packages:
+    pandas and polars objects and xarray DataArrays (``to_numpy``), anything NumPy converts
+    (``__array__``, the buffer and array-interface protocols, sequences), and objects that
+    only speak DLPack (``__dlpack__``: PyTorch, JAX and CuPy arrays on the CPU)."""
     if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray):
         try:
             return a.to_numpy()
         except TypeError:
             return a
+    if (hasattr(a, "__dlpack__") and not hasattr(a, "__array__")
+            and not hasattr(a, "__array_interface__")):
+        try:
+            return np.from_dlpack(a)
+        except (TypeError, RuntimeError, BufferError) as exc:
+            raise TypeError(f"{name}: could not read the array through DLPack ({exc}); copy "
+                            "it to the host first (for example .cpu() or .get())") from exc
     return a
 
 
@@ -83,12 +94,18 @@ def missing_label(arr: np.ndarray) -> Optional[int]:
 
 
 def column_names(a: Any, name: str) -> list[str]:
-    """Column labels of a pandas object, or ``name``/``name[i]`` for arrays."""
+    """Column labels of a pandas or polars frame or of a 2-D xarray DataArray (the
+    coordinates of its second dimension), a Series' or 1-D DataArray's name, or
+    ``name``/``name[i]`` for arrays."""
     cols = getattr(a, "columns", None)
     if cols is not None:
         return [str(c) for c in cols]
+    dims, coords = getattr(a, "dims", None), getattr(a, "coords", None)
+    if isinstance(dims, tuple) and len(dims) == 2 and coords is not None and dims[1] in coords:
+        # An xarray DataArray: its columns are the coordinates of its second dimension.
+        return [str(c) for c in np.asarray(coords[dims[1]].values).tolist()]
     series_name = getattr(a, "name", None) if hasattr(a, "to_numpy") else None
-    arr = np.asarray(_to_numpy(a)) if not isinstance(a, np.ndarray) else a
+    arr = np.asarray(to_numpy(a, name)) if not isinstance(a, np.ndarray) else a
     if arr.ndim <= 1:
         return [str(series_name) if series_name is not None else name]
     return [f"{name}[{i}]" for i in range(arr.shape[1])]
@@ -117,7 +134,7 @@ def as_block(
     if type(a).__module__.startswith("scipy.sparse"):
         raise TypeError(f"{name}: sparse input is not supported; pass a dense array "
                         "(for example X.toarray())")
-    raw = _to_numpy(a)
+    raw = to_numpy(a, name)
     raw = unmask(raw, name)
     try:
         arr = np.asarray(raw)

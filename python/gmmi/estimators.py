@@ -309,8 +309,9 @@ def mutual_information(
     Parameters
     ----------
     x, y : array-like of shape (n,) or (n, d)
-        The variables; NumPy arrays, lists, pandas Series or DataFrames. Any number of
-        columns each.
+        The variables; NumPy arrays, lists, pandas or polars Series and DataFrames, xarray
+        DataArrays, or any object with ``__array__`` or ``__dlpack__`` (PyTorch, JAX or
+        CuPy arrays on the host). Any number of columns each.
     z : array-like of shape (n,) or (n, dz), optional
         Condition on ``z``: returns the conditional mutual information ``I(X;Y|Z)``.
     discrete_x, discrete_y : bool, default False

@@ -24,6 +24,7 @@ from ._validation import (
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
+    to_numpy,
     unmask,
 )
 from ._warnings import warning_class
@@ -190,10 +191,13 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
     if M is None:
         raise TypeError(f"{name}: expected an array or DataFrame, got None")
     labels = column_names(M, name)
-    if hasattr(M, "columns"):
-        # By position: two columns may share a name (or names such as 1 and "1").
+    if hasattr(M, "iloc"):
+        # pandas, by position: two columns may share a name (or names such as 1 and "1").
         return labels, [M.iloc[:, j].to_numpy() for j in range(len(labels))]
-    raw = M.to_numpy() if hasattr(M, "to_numpy") else M
+    if hasattr(M, "get_columns"):
+        # polars: its columns in order, each with its own dtype.
+        return labels, [c.to_numpy() for c in M.get_columns()]
+    raw = to_numpy(M, name)
     arr = np.asarray(unmask(raw, name))
     if arr.ndim == 1:
         return labels, [arr]
@@ -541,7 +545,7 @@ def _target_column(target: Any, name: str) -> tuple[str, Any]:
     if target is None:
         raise TypeError(f"{name}: expected an array-like or Series, got None")
     label = str(getattr(target, "name", None) or name) if hasattr(target, "to_numpy") else name
-    raw = target.to_numpy() if hasattr(target, "to_numpy") else np.asarray(target)
+    raw = np.asarray(to_numpy(target, name))
     if np.ndim(raw) == 2 and np.shape(raw)[1] == 1:
         raw = np.asarray(raw)[:, 0]
     if np.ndim(raw) != 1:
