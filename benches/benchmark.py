@@ -315,6 +315,18 @@ def machine() -> dict[str, Any]:
     }
     if hasattr(os, "getloadavg"):
         info["loadavg_start"] = os.getloadavg()
+    # The CPU's vector extensions and the variant gmmi's kernels run (GMMI_SIMD can cap it
+    # at avx2 or baseline to measure an AVX2 machine on an AVX-512 one).
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), [])
+        info["cpu_flags"] = [x for x in ("avx2", "fma", "avx512f") if x in flags]
+    except OSError:
+        pass
+    from gmmi import _core
+
+    info["gmmi_kernels"] = _core.simd_variant()
     try:
         import threadpoolctl
 
@@ -356,7 +368,8 @@ def fmt_time(t: float | None) -> str:
 def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     m, v = meta["machine"], meta["versions"]
     head = (f"Machine: {m['cpu_count']} cores ({m['processor']}), {m['platform']}, Python "
-            f"{m['python']}; median of {meta['repeats']} run(s); "
+            f"{m['python']}; CPU flags {', '.join(m.get('cpu_flags', [])) or 'unknown'}, gmmi "
+            f"kernels {m.get('gmmi_kernels', '?')}; median of {meta['repeats']} run(s); "
             + ", ".join(f"{k} {val}" for k, val in v.items() if isinstance(val, str))
             + f"; {meta['date']}.")
     if meta["quick"]:
