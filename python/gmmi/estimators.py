@@ -80,7 +80,11 @@ def _finish(
     full = float(raw["full_value"]) / ln_base
     mean, std = float(raw["estimate"]) / ln_base, float(raw["std"]) / ln_base
     model = raw.get("model")
-    details = {"boot_n_components": np.asarray(raw["boot_n_components"], dtype=int)}
+    details: dict[str, Any] = {
+        "boot_n_components": np.asarray(raw["boot_n_components"], dtype=int)}
+    if raw.get("integration_error") is not None:
+        # The standard error of the integral behind full_value, in the result's unit.
+        details["integration_error"] = float(raw["integration_error"]) / ln_base
     return MIResult(
         mean=mean,
         std=std,

@@ -132,7 +132,9 @@ class MIResult:
         Warnings raised during the estimate.
     details : dict
         Estimator-specific extras (per-class models and counts for categorical MI; the
-        number of components each bootstrap replicate kept).
+        number of components each bootstrap replicate kept; ``integration_error``, the
+        standard error of the integral behind ``full_value`` where the integral estimates
+        one: the quasi-Monte Carlo MI of two scalar variables, 0 for a single Gaussian).
     bias_corrected : bool
         Whether ``mean`` and :meth:`ci` are bias-corrected (see ``mean``).
     transform : Representation or None

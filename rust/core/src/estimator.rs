@@ -45,7 +45,27 @@ pub enum Quantity {
     },
 }
 
+/// A value and the standard error of its integral, where known.
+pub type ValueWithError = (f64, Option<f64>);
+
 impl Quantity {
+    /// As [`Quantity::evaluate`], with the standard error of the integral where it is known
+    /// (see [`integrate::mutual_information_with_error`]; `None` otherwise).
+    pub fn evaluate_with_error(
+        &self,
+        g: &Gmm,
+        integral: &Integral,
+        seed: u64,
+        ctrl: &Control,
+    ) -> Result<ValueWithError> {
+        match self {
+            Quantity::MutualInformation { x, y } => {
+                integrate::mutual_information_with_error(g, x, y, integral, seed, ctrl)
+            }
+            _ => Ok((self.evaluate(g, integral, seed, ctrl)?, None)),
+        }
+    }
+
     /// Evaluates the quantity on a model (in original units) with the given integral;
     /// `ctrl` cancels it.
     pub fn evaluate(&self, g: &Gmm, integral: &Integral, seed: u64, ctrl: &Control) -> Result<f64> {
@@ -232,6 +252,10 @@ pub struct Estimate {
     /// re-chosen in the bootstrap: averaged over the candidate numbers of components,
     /// weighted by how often the replicates chose each).
     pub full_value: f64,
+    /// Standard error of the integral behind [`Estimate::full_value`] where the integral
+    /// estimates one (quasi-Monte Carlo MI of two scalar variables; 0 for a single
+    /// Gaussian, integrated exactly); `None` otherwise.
+    pub integration_error: Option<f64>,
     /// The model fitted on all the data, in the units of the chosen representation (the
     /// original units when [`Estimate::transform`] is the identity).
     pub model: Gmm,
@@ -370,10 +394,10 @@ pub(crate) fn fit_and_bootstrap<F, G>(
     ctrl: &Control,
     functional: F,
     full_functional: G,
-) -> Result<(em::EmFit, f64, Vec<Replicate>, usize)>
+) -> Result<(em::EmFit, ValueWithError, Vec<Replicate>, usize)>
 where
     F: Fn(&Gmm, u64) -> Result<f64> + Sync,
-    G: Fn(&Gmm, u64, f64) -> Result<f64>,
+    G: Fn(&Gmm, u64, f64) -> Result<ValueWithError>,
 {
     let data = Data::new(z, d);
     let full_seed = rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0);
@@ -395,6 +419,8 @@ where
         let total = reps.len() as f64;
         let mut sum = 0.0;
         let mut weight = 0.0;
+        // The weighted average's standard error, while every candidate's is known.
+        let mut err2 = Some(0.0);
         for g in candidates {
             let k = g.n_components();
             let share = reps.iter().filter(|r| r.n_components == k).count() as f64 / total;
@@ -410,16 +436,18 @@ where
                     Err(e) => return Err(e),
                 }
             };
-            sum += share
-                * full_functional(
-                    &model,
-                    rng::derive(full_seed, Purpose::MonteCarlo, k as u64, 0),
-                    share,
-                )?;
+            let (value, error) = full_functional(
+                &model,
+                rng::derive(full_seed, Purpose::MonteCarlo, k as u64, 0),
+                share,
+            )?;
+            sum += share * value;
+            err2 = err2.zip(error).map(|(a, e)| a + (share * e).powi(2));
             weight += share;
         }
         if weight > 0.0 {
-            return Ok((full, sum / weight, reps, dropped));
+            let error = err2.map(|a| a.sqrt() / weight);
+            return Ok((full, (sum / weight, error), reps, dropped));
         }
     }
     let full_value = full_functional(&full.model, full_seed, 1.0)?;
@@ -509,7 +537,7 @@ pub fn estimate_known(
         |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
     let full_integral = opts.full_integral();
     let full_functional = |g: &Gmm, seed: u64, share: f64| {
-        quantity.evaluate(
+        quantity.evaluate_with_error(
             &st.to_original(g)?,
             &full_integral.with_share(share),
             seed,
@@ -518,7 +546,7 @@ pub fn estimate_known(
     };
     let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
     let fallbacks = selection.neighbours(usize::MAX);
-    let (full, full_value, replicates, dropped) = fit_and_bootstrap(
+    let (full, (full_value, integration_error), replicates, dropped) = fit_and_bootstrap(
         &z,
         d,
         &candidates,
@@ -559,6 +587,7 @@ pub fn estimate_known(
     Ok(Estimate {
         replicates,
         full_value,
+        integration_error,
         model: st.to_original(&full.model)?,
         model_n_iter: full.n_iter,
         model_converged: full.converged,

@@ -559,6 +559,32 @@ pub fn mutual_information(
     expectation(&joint, &terms, integral, seed, ctrl)
 }
 
+/// As [`mutual_information`] (the same value), with the standard error of the integral
+/// where it is known: the quasi-Monte Carlo estimate of two scalar variables (its spread over
+/// the random shifts), or 0 where the integral is exact (a single Gaussian); `None`
+/// otherwise.
+pub fn mutual_information_with_error(
+    g: &Gmm,
+    x: &[usize],
+    y: &[usize],
+    integral: &Integral,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<(f64, Option<f64>)> {
+    if let (Integral::Qmc { points, .. }, 1, 1) = (*integral, x.len(), y.len()) {
+        check_blocks(g.dim(), &[("x", x), ("y", y)])?;
+        integral.validate(2)?;
+        let joint = g.marginal(&[x[0], y[0]])?;
+        if joint.n_components() > 1 {
+            let e = mi_scalar_pair_qmc(&joint, points, seed, ctrl)?;
+            return Ok((e.value, Some(e.error)));
+        }
+    }
+    let exact = g.n_components() == 1;
+    let value = mutual_information(g, x, y, integral, seed, ctrl)?;
+    Ok((value, exact.then_some(0.0)))
+}
+
 /// Per-component constants of the fused kernel for the MI of two scalar variables.
 struct PairComponent {
     mu: [f64; 2],

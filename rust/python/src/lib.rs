@@ -762,6 +762,7 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
     let out = PyDict::new(py);
     out.set_item("values", Array1::from_vec(e.values()).into_pyarray(py))?;
     out.set_item("full_value", e.full_value)?;
+    out.set_item("integration_error", e.integration_error)?;
     out.set_item(
         "boot_n_iter",
         e.replicates.iter().map(|r| r.n_iter).collect::<Vec<_>>(),
