@@ -767,17 +767,22 @@ mod tests {
         assert!((v - 2f64.ln()).abs() < 1e-10);
     }
 
-    #[test]
-    fn rao_blackwellised_form_equals_the_per_class_definition() {
-        // I = sum_c pi_c KL(p(x|c) || p(x)) (ALGORITHM.md, step 6), by quadrature, against
-        // H(pi) - E[H(C|x)]: the same number (fine quadrature of smooth integrands agrees to
-        // ~1e-9), and its Monte Carlo value within its error.
+    /// Three 1-D classes (one a two-component mixture) and their frequencies.
+    fn three_classes() -> ([Gmm; 3], [f64; 3]) {
         let models = [
             Gmm::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
             Gmm::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
             Gmm::new(1, vec![1.0], vec![1.5], vec![0.7]).unwrap(),
         ];
-        let pi = [0.5, 0.3, 0.2];
+        (models, [0.5, 0.3, 0.2])
+    }
+
+    #[test]
+    fn rao_blackwellised_form_equals_the_per_class_definition() {
+        // I = sum_c pi_c KL(p(x|c) || p(x)) (ALGORITHM.md, step 6), by quadrature, against
+        // H(pi) - E[H(C|x)]: the same number (fine quadrature of smooth integrands agrees to
+        // ~1e-9), and its Monte Carlo value within its error.
+        let (models, pi) = three_classes();
         let q = Integral::Quadrature { order: Some(120) };
         let ctrl = Control::new();
         let mix = pooled(&models, &pi).unwrap();
@@ -796,12 +801,7 @@ mod tests {
 
     #[test]
     fn qmc_agrees_with_quadrature_within_its_error() {
-        let models = [
-            Gmm::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
-            Gmm::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
-            Gmm::new(1, vec![1.0], vec![1.5], vec![0.7]).unwrap(),
-        ];
-        let pi = [0.5, 0.3, 0.2];
+        let (models, pi) = three_classes();
         let ctrl = Control::new();
         let q = Integral::Quadrature { order: Some(120) };
         let truth = categorical_mi(&models, &pi, &q, 0, &ctrl).unwrap();

@@ -521,17 +521,32 @@ pub fn mutual_information(
     seed: u64,
     ctrl: &Control,
 ) -> Result<f64> {
+    Ok(mutual_information_with_error(g, x, y, integral, seed, ctrl)?.0)
+}
+
+/// As [`mutual_information`], with the standard error of the integral where it is known:
+/// the quasi-Monte Carlo estimate of two scalar variables (its spread over the random
+/// shifts), or 0 where the integral is exact (a single Gaussian); `None` otherwise.
+pub fn mutual_information_with_error(
+    g: &Gmm,
+    x: &[usize],
+    y: &[usize],
+    integral: &Integral,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<(f64, Option<f64>)> {
     check_blocks(g.dim(), &[("x", x), ("y", y)])?;
     let xy = concat(&[x, y]);
     let joint = g.marginal(&xy)?;
     if (x.len(), y.len()) == (1, 1) && joint.n_components() > 1 {
         match *integral {
             Integral::MonteCarlo { samples } => {
-                return mi_scalar_pair_mc(&joint, samples, seed, ctrl)
+                return Ok((mi_scalar_pair_mc(&joint, samples, seed, ctrl)?, None));
             }
             Integral::Qmc { points, .. } => {
                 integral.validate(2)?;
-                return Ok(mi_scalar_pair_qmc(&joint, points, seed, ctrl)?.value);
+                let e = mi_scalar_pair_qmc(&joint, points, seed, ctrl)?;
+                return Ok((e.value, Some(e.error)));
             }
             Integral::Quadrature { .. } => {}
         }
@@ -556,32 +571,8 @@ pub fn mutual_information(
             dims: Some(ys),
         },
     ];
-    expectation(&joint, &terms, integral, seed, ctrl)
-}
-
-/// As [`mutual_information`] (the same value), with the standard error of the integral
-/// where it is known: the quasi-Monte Carlo estimate of two scalar variables (its spread over
-/// the random shifts), or 0 where the integral is exact (a single Gaussian); `None`
-/// otherwise.
-pub fn mutual_information_with_error(
-    g: &Gmm,
-    x: &[usize],
-    y: &[usize],
-    integral: &Integral,
-    seed: u64,
-    ctrl: &Control,
-) -> Result<(f64, Option<f64>)> {
-    if let (Integral::Qmc { points, .. }, 1, 1) = (*integral, x.len(), y.len()) {
-        check_blocks(g.dim(), &[("x", x), ("y", y)])?;
-        integral.validate(2)?;
-        let joint = g.marginal(&[x[0], y[0]])?;
-        if joint.n_components() > 1 {
-            let e = mi_scalar_pair_qmc(&joint, points, seed, ctrl)?;
-            return Ok((e.value, Some(e.error)));
-        }
-    }
-    let exact = g.n_components() == 1;
-    let value = mutual_information(g, x, y, integral, seed, ctrl)?;
+    let exact = joint.n_components() == 1;
+    let value = expectation(&joint, &terms, integral, seed, ctrl)?;
     Ok((value, exact.then_some(0.0)))
 }
 
@@ -1079,17 +1070,22 @@ mod tests {
         assert_ne!(v, q, "Monte Carlo on a mixture is not exact");
     }
 
-    #[test]
-    fn pair_qmc_meets_its_target_and_agrees_with_quadrature() {
-        // D3 of the paper; the reference is fine quadrature (order 96; its error on this
-        // smooth integrand is far below 1e-4, see fused_kernel tests below).
-        let g = Gmm::new(
+    /// D3 of the paper.
+    fn paper_d3() -> Gmm {
+        Gmm::new(
             2,
             vec![0.3, 0.45, 0.25],
             vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
             vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn pair_qmc_meets_its_target_and_agrees_with_quadrature() {
+        // D3 of the paper; the reference is fine quadrature (order 96; its error on this
+        // smooth integrand is far below 1e-4, see fused_kernel tests below).
+        let g = paper_d3();
         let ctrl = Control::new();
         let quad = Integral::Quadrature { order: Some(96) };
         let truth = mutual_information(&g, &[0], &[1], &quad, 0, &ctrl).unwrap();
@@ -1165,13 +1161,7 @@ mod tests {
     #[test]
     fn mixture_quadrature_agrees_with_monte_carlo() {
         // D3 of the paper.
-        let g = Gmm::new(
-            2,
-            vec![0.3, 0.45, 0.25],
-            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
-            vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
-        )
-        .unwrap();
+        let g = paper_d3();
         let q = mutual_information(
             &g,
             &[0],
@@ -1262,13 +1252,7 @@ mod tests {
         // The fused 2-D kernel and the general term-by-term integrand are the same integral:
         // on the same model their MC estimates agree within MC error, and the fused one
         // agrees with the exact quadrature.
-        let g = Gmm::new(
-            2,
-            vec![0.3, 0.45, 0.25],
-            vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
-            vec![1.0, 0.0, 0.0, 0.1, 0.5, 0.2, 0.2, 0.5, 0.1, 0.05, 0.05, 0.1],
-        )
-        .unwrap();
+        let g = paper_d3();
         let fused = mi_scalar_pair_mc(&g, 400_000, 9, &Control::new()).unwrap();
         let terms = [
             Term {
