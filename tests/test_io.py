@@ -78,3 +78,27 @@ def test_newer_format_and_foreign_files_are_refused(tmp_path):
         gmmi.load(other)
     with pytest.raises(TypeError, match="cannot save"):
         gmmi.io.save(object(), tmp_path / "o.json")
+
+
+def test_rich_displays_show_the_numbers_escaped():
+    # Notebooks render _repr_html_: each display holds the object's numbers, and text from
+    # the data (labels) is escaped, so a label cannot inject markup.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=400)
+    y = x + rng.normal(size=400)
+    r = gmmi.mutual_information(x, y, n_bootstrap=4, random_state=0)
+    h = r._repr_html_()
+    assert h.startswith("<table") and f"{r.mean:.4f}" in h and "95% interval" in h
+    z = np.column_stack([x, y])
+    m = gmmi.mi_matrix(z, np.column_stack([y]), n_bootstrap=3, random_state=0)
+    hm = m._repr_html_()
+    assert f"{m.mean[0, 0]:.3f} ± {m.std[0, 0]:.3f}" in hm
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"<b>x</b>": x, "y": y})
+    rk = gmmi.mi_ranking(df, y, n_bootstrap=3, random_state=0)
+    hr = rk._repr_html_()
+    assert "&lt;b&gt;x&lt;/b&gt;" in hr and "<b>x</b>" not in hr
+    g = gmmi.GaussianMixture(n_components=2, random_state=0).fit(z)
+    hg = g._repr_html_()
+    assert f"{g.weights_[0]:.4f}" in hg and "standard deviations" in hg
+    assert "n_components" in gmmi.GaussianMixture(n_components=2)._repr_html_()

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 
-from . import _codec, _core
+from . import _codec, _core, _html
 from ._options import INITS
 from ._run import run_with_control
 from ._validation import (
@@ -597,3 +597,15 @@ class GaussianMixture:
         if getattr(self, "_mix", None) is None:
             return f"GaussianMixture({args}; unfitted)"
         return f"GaussianMixture({args}; fitted, {self.n_features} features)"
+
+    def _repr_html_(self) -> str:
+        """The rich display of notebooks: the fitted components (weight, mean, standard
+        deviations), or the hyperparameters of an unfitted model."""
+        if getattr(self, "_mix", None) is None:
+            return _html.table(repr(self), [[k, repr(v)] for k, v in self.get_params().items()])
+        rows = [[c, f"{w:.4f}", np.array2string(m, precision=4, separator=", "),
+                 np.array2string(np.sqrt(np.diag(s)), precision=4, separator=", ")]
+                for c, (w, m, s) in enumerate(zip(self.weights_, self.means_,
+                                                  self.covariances_))]
+        return _html.table(repr(self), rows,
+                           header=["component", "weight", "mean", "standard deviations"])

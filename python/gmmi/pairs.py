@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _codec, _core
+from . import _codec, _core, _html
 from ._compare import same_fields
 from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed
 from ._options import split_options
@@ -172,6 +172,22 @@ class MIMatrix:
         kind = "symmetric " if self.symmetric else ""
         failed = f", {len(self.errors)} failed" if self.errors else ""
         return f"MIMatrix({kind}{p} x {q}, unit={self.unit!r}{failed})"
+
+    #: Largest number of rows or columns the rich display shows in full.
+    _HTML_MAX = 40
+
+    def _repr_html_(self) -> str:
+        """The rich display of notebooks: the matrix as mean ± std (NaN for a failed pair),
+        up to 40 rows and columns."""
+        p, q = self.shape
+        rows = [[self.row_labels[i], *(
+            f"{self.mean[i, j]:.3f} ± {self.std[i, j]:.3f}"
+            if math.isfinite(self.mean[i, j]) and math.isfinite(self.std[i, j])
+            else f"{self.mean[i, j]:.3f}" for j in range(min(q, self._HTML_MAX)))]
+            for i in range(min(p, self._HTML_MAX))]
+        title = repr(self) + ("" if max(p, q) <= self._HTML_MAX else
+                              f" (first {self._HTML_MAX} rows and columns)")
+        return _html.table(title, rows, header=["", *self.col_labels[:self._HTML_MAX]])
 
 
 def _flags(value: Flags, n: int, name: str) -> list[bool]:
@@ -599,6 +615,14 @@ class MIRanking:
     def save(self, path: _codec.PathLike) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
         _codec.write(path, "MIRanking", dict(self.__dict__))
+
+    def _repr_html_(self) -> str:
+        """The rich display of notebooks: the ranking with the uncertainties."""
+        rows = [[k + 1, f, f"{m:.4f}", f"{s:.4f}", "~ next" if o else ""]
+                for k, (f, m, s, o) in enumerate(zip(self.features, self.mean, self.std,
+                                                     self.overlaps_next))]
+        return _html.table(f"MIRanking ({self.unit})", rows,
+                           header=["rank", "feature", "MI", "std", ""])
 
     def __repr__(self) -> str:
         lines = [f"MIRanking ({self.unit}):"]

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _codec, _core
+from . import _codec, _core, _html
 from ._compare import same_fields
 from ._validation import check_choice
 from .mixture import GaussianMixture
@@ -300,5 +300,24 @@ class MIResult:
         if math.isnan(self.std):
             return f"{sym} = {self.mean:.3f} {self.unit} ({', '.join(parts)})"
         return f"{sym} = {self.mean:.3f} ± {self.std:.3f} {self.unit} ({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """The rich display of notebooks: the estimate, its interval and how it was made."""
+        rows: list[list[Any]] = [["estimate", f"{self.mean:.4f} {self.unit}"]]
+        if not math.isnan(self.std):
+            lo, hi = self.ci(0.95)
+            rows += [["std (bootstrap)", f"{self.std:.4f}"],
+                     ["95% interval", f"({lo:.4f}, {hi:.4f})"]]
+        rows.append(["replicates", self.samples.size])
+        if self.n_components is not None:
+            rows.append(["components (K)", self.n_components])
+        if self.transform is not None:
+            rows.append(["representation", self.transform.name])
+        err = self.details.get("integration_error")
+        if err is not None:
+            rows.append(["integration error", f"{err:.2g}"])
+        rows.append(["estimator", self.estimator])
+        rows += [["warning", w] for w in self.warnings]
+        return _html.table(repr(self), rows)
 
     __str__ = __repr__
