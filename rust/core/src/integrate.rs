@@ -778,7 +778,7 @@ fn pair_lattice_impl(
 }
 
 /// Quasi-Monte Carlo MI of a 2-D mixture between its two coordinates ([`crate::qmc`]): the
-/// fused densities of [`pair_block`] at shifted Fibonacci lattice points of each component.
+/// fused densities of the pair kernel at shifted Fibonacci lattice points of each component.
 pub fn mi_scalar_pair_qmc(
     g: &Gmm,
     points: Points,

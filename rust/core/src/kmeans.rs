@@ -36,7 +36,9 @@ fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(u, v)| (u - v) * (u - v)).sum()
 }
 
-/// Index of the nearest centre and its squared distance.
+/// Index of the nearest centre and its squared distance (the scalar reference of
+/// [`assign`], for the tests).
+#[cfg(test)]
 fn nearest(p: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
     let mut best = 0;
     let mut bd = f64::INFINITY;
@@ -131,7 +133,7 @@ const LANES: usize = 32;
 crate::dispatch!(fn assign = assign_impl,
     (x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) -> bool);
 
-/// Labels every row of `x` by its nearest centre (the first on a tie, as [`nearest`], with
+/// Labels every row of `x` by its nearest centre (the first on a tie, with
 /// the same squared distances), [`LANES`] rows at a time with the centre loop outside so
 /// that the distances and the running minimum vectorise; returns whether a label changed.
 #[inline(always)]
@@ -270,15 +272,13 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
     }
     let (centers, mut labels, n_iter, mut inertia) = best.expect("at least one restart");
     if subset.is_some() {
-        inertia = 0.0;
-        labels = x
+        labels = vec![usize::MAX; x.len() / d];
+        assign(x, d, &centers, &mut labels);
+        inertia = x
             .chunks_exact(d)
-            .map(|p| {
-                let (c, v) = nearest(p, &centers, d);
-                inertia += v;
-                c
-            })
-            .collect();
+            .zip(&labels)
+            .map(|(p, &c)| sq_dist(p, &centers[c * d..(c + 1) * d]))
+            .sum();
     }
     KMeans {
         centers,

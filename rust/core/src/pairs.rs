@@ -125,8 +125,15 @@ impl MapCache {
             .par_iter()
             .map(|&(f, i)| {
                 let (c, pos) = (i / 2, i % 2);
-                let col: Vec<f64> = cols.cont(c).collect();
-                let map = Transform::fit_column(families[f], &col, pos, rows.as_deref(), opts.seed);
+                let map = Transform::fit_column(
+                    families[f],
+                    cols.continuous,
+                    nc,
+                    c,
+                    pos,
+                    rows.as_deref(),
+                    opts.seed,
+                );
                 ((f * nc + c) * 2 + pos, map.ok())
             })
             .collect();

@@ -298,7 +298,7 @@ struct FoldFit {
     model: Option<Gmm>,
 }
 
-/// Relative difference below which two starts are taken as the same (see [`same_start`]):
+/// Relative difference below which two starts are taken as the same (see the component search's start comparison):
 /// k-means starts of one clustering from different seeds differ by a few thousandths of a
 /// standard deviation where Lloyd stopped, and by about 1% on data sets large enough for
 /// k-means to run on a random subset of rows; EM from starts this close ends at the same

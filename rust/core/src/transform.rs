@@ -120,7 +120,7 @@ pub enum ColumnMap {
     Asinh {
         /// Median of the column.
         centre: f64,
-        /// Normal-consistent median absolute deviation (or a fallback, see [`robust_scale`]).
+        /// Normal-consistent median absolute deviation (or a fallback, see [`robust_location_scale`]).
         scale: f64,
     },
     /// `Phi^-1(F((asinh((x - centre) / scale) - shift) / spread))` with `F` the distribution
@@ -532,33 +532,31 @@ impl Transform {
                 if let Some(map) = known.and_then(|k| k(family, j)) {
                     return Ok(map);
                 }
-                let col: Vec<f64> = x.iter().skip(j).step_by(d).copied().collect();
-                Self::fit_column(family, &col, j, rows.as_deref(), seed)
+                Self::fit_column(family, x, d, j, j, rows.as_deref(), seed)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Transform { family, columns })
     }
 
-    /// The map of `family` that [`Transform::fit`] fits to a column `col` (all its rows) at
-    /// position `j` of the data, with `rows` = [`fit_rows`] of the data.
+    /// The map of `family` that [`Transform::fit`] fits at position `j` of the data, to
+    /// column `col` of the row-major matrix `x` (`width` columns), on its rows `rows` (=
+    /// [`fit_rows`] of the data; `None`: all). Only those rows are read.
     pub fn fit_column(
         family: MapFamily,
-        col: &[f64],
+        x: &[f64],
+        width: usize,
+        col: usize,
         j: usize,
         rows: Option<&[usize]>,
         seed: u64,
     ) -> Result<ColumnMap> {
-        let picked: Vec<f64>;
-        let values = match rows {
-            Some(r) => {
-                picked = r.iter().map(|&i| col[i]).collect();
-                &picked[..]
-            }
-            None => col,
+        let values: Vec<f64> = match rows {
+            Some(r) => r.iter().map(|&i| x[i * width + col]).collect(),
+            None => x.iter().skip(col).step_by(width).copied().collect(),
         };
         ColumnMap::fit(
             family,
-            values,
+            &values,
             rng::derive(seed, Purpose::Transform, j as u64, 1),
         )
     }

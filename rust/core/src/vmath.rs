@@ -8,7 +8,7 @@
 //! of [`LANES`] values compiles to SIMD instructions.
 //!
 //! Kernels are written once over blocks of `LANES` values and compiled for several
-//! instruction sets ([`dispatch!`]). Rust never fuses `a * b + c` into one instruction
+//! instruction sets ([`crate::dispatch!`]). Rust never fuses `a * b + c` into one instruction
 //! unless asked, and the polynomials ask explicitly (`mul_add`, a correctly rounded fused
 //! multiply-add: one instruction with FMA, an exact software routine without), so every
 //! variant performs the same IEEE operations in the same order and returns bit-identical
@@ -200,7 +200,8 @@ fn simd_limit() -> Variant {
 }
 
 /// The variant dispatched kernels use: the widest the machine supports within
-/// [`simd_limit`] (or, in tests, the one [`with_variant`] forces).
+/// the limit set by the environment variable `GMMI_SIMD` (`avx2` or `baseline`; or, in
+/// tests, the variant `with_variant` forces).
 #[inline]
 pub fn chosen_variant() -> Variant {
     #[cfg(test)]
