@@ -357,3 +357,125 @@ def test_other_bad_input():
         est.estimate(include_kl="yes")
     with pytest.raises(ValueError, match=r"^base"):
         est.estimate(base=1.0)
+
+
+# -- the published package's own test file, call by call -----------------------------------
+# gmm-mi's tests/test_sample.py (at its release 0.8.2) runs these calls after
+# `from gmm_mi.mi import EstimateMI`; with only that import pointed at gmmi.compat they must
+# all run. (Its assertions on the exact published numbers depend on that package's random
+# streams and are not repeated; benches/published_tests.py runs the file itself.)
+def test_the_published_test_files_calls_run():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X = published_example()
+    one = EstimateMI()
+    m1, s1 = one.fit_estimate(X)
+    m2, s2 = EstimateMI().fit_estimate(X[:, 0], X[:, 1])
+    assert (m1, s1) == (m2, s2)  # one 2-D array or two 1-D arrays: the same estimate
+    # The truth, 0.223 nat, within 3 bootstrap std of the published preset's estimate.
+    assert abs(m1 - 0.2231) < 3 * s1
+    _, ax = plt.subplots(1, 1, figsize=(10, 10))
+    ax.scatter(X[:, 0], X[:, 1], label="Input data")
+    ax = one.plot_fitted_model(ax=ax, color="salmon", alpha=0.8, linewidth=4)
+    ax.tick_params(axis="both", which="both", labelsize=20)
+    ax.set_xlabel("X", fontsize=30)
+    ax.legend(fontsize=25, frameon=False)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["Input data", "Fitted model"]
+    # Two ellipses (1 and 2 std) per component, drawn with the given style.
+    assert len(ax.patches) == 2 * one.n_components
+    assert ax.patches[0].get_linewidth() == 4 and ax.patches[0].get_alpha() == 0.8
+    plt.close("all")
+
+
+@pytest.mark.parametrize(("order", "truth"), [
+    ("forward", math.log(5 / 4) - 0.5 * (1 - (16 + 100) / 25)),
+    ("reverse", math.log(4 / 5) - 0.5 * (1 - (25 + 100) / 16)),
+])
+def test_the_published_kl_tests(order, truth):
+    # The published file's KL checks: N(7, 4^2) and N(-3, 5^2), 10,000 samples each, the
+    # analytic KL within 3 bootstrap std (a fixed seed here; that file draws unseeded).
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(7, 4, 10_000), rng.normal(-3, 5, 10_000)
+    est = EstimateMI()
+    est.fit_estimate(a, b, include_kl=True, kl_order=order)
+    assert abs(est.KL_mean - truth) < 3 * est.KL_std
+
+
+def test_plot_fitted_contours_is_a_corner_plot():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 2))
+    y = x[:, :1] + rng.normal(size=(400, 1))
+    est = EstimateMI(n_bootstrap=2, MC_samples=2000).fit(x, y)
+    fig = est.plot_fitted_contours(parameters=["a", "b", "c"], extents={"c": (-5, 5)},
+                                   n_samples=3000)
+    axes = np.array(fig.axes).reshape(3, 3)
+    assert axes[2, 0].get_xlabel() == "a" and axes[2, 0].get_ylabel() == "c"
+    assert axes[2, 2].get_xlim() == (-5, 5)
+    assert not axes[0, 1].axison  # the upper triangle is empty
+    # Two contour levels (68%, 95% of the model's probability) in each lower panel.
+    assert len(axes[1, 0].collections[-1].levels) == 2
+    with pytest.raises(ValueError, match="plot_fitted_model: draws a 2-D model"):
+        est.plot_fitted_model()
+    with pytest.raises(ValueError, match="names"):
+        est.plot_fitted_contours(parameters=["a"])
+    plt.close("all")
+
+
+def test_plots_need_a_continuous_fit():
+    with pytest.raises(NotFittedError, match="plot_fitted_model: call fit"):
+        EstimateMI().plot_fitted_model()
+    est = EstimateMI(n_bootstrap=2, MC_samples=2000)
+    rng = np.random.default_rng(0)
+    est.fit_categorical(rng.normal(size=200), np.repeat([0, 1], 100))
+    with pytest.raises(NotFittedError, match="fit_categorical"):
+        est.plot_fitted_contours()
+
+
+def test_save_and_load_restore_the_estimator(tmp_path):
+    X = published_example()
+    est = EstimateMI(n_bootstrap=5, MC_samples=2000, random_state=4)
+    m, s = est.fit_estimate(X, include_kl=True)
+    est.save(tmp_path / "est")  # no extension: .json is added, on load too
+    assert (tmp_path / "est.json").exists()
+    back = EstimateMI().load(tmp_path / "est")
+    assert (back.MI_mean, back.MI_std, back.KL_mean) == (m, s, est.KL_mean)
+    assert back.result == est.result and back.random_state == 4
+    assert back.mi_dist_params == est.mi_dist_params
+    # The data come back too, so the loaded estimator can estimate again: same numbers.
+    assert back.estimate(include_kl=True) == (m, s)
+    cat = EstimateMI(n_bootstrap=3, MC_samples=2000)
+    rng = np.random.default_rng(1)
+    labels = np.repeat(["a", "b"], 100)
+    mc = cat.fit_estimate_categorical(rng.normal(size=200) + (labels == "b"), labels)
+    cat.save(tmp_path / "cat.json")
+    again = EstimateMI().load(tmp_path / "cat.json")
+    assert again.estimate_categorical() == mc
+
+
+def test_load_refuses_pickles_and_other_files(tmp_path):
+    import pickle
+
+    pkl = tmp_path / "model.pkl"
+    pkl.write_bytes(pickle.dumps({"MI_mean": 0.2}))
+    with pytest.raises(ValueError, match="is a Python pickle, not a gmmi file"):
+        EstimateMI().load(pkl)
+    r = gmmi.mutual_information(*published_example().T, n_bootstrap=2, random_state=0)
+    r.save(tmp_path / "r.json")
+    with pytest.raises(ValueError, match="holds a 'MIResult' object, not 'EstimateMI'"):
+        EstimateMI().load(tmp_path / "r.json")
+    est = EstimateMI(n_bootstrap=2, MC_samples=2000)
+    est.fit_estimate(published_example())
+    est.save(tmp_path / "e.json")
+    text = (tmp_path / "e.json").read_text().replace('"n_bootstrap": 2', '"n_bootstrap": -1')
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(ValueError, match="mi_dist_params"):
+        EstimateMI().load(tmp_path / "bad.json")
+    with pytest.raises(TypeError, match="filename"):
+        est.save(3)

@@ -32,10 +32,12 @@ from .estimators import (
     entropy,
     kl_divergence_marginals,
     mutual_information,
+    pointwise_mutual_information,
 )
 from .io import load
 from .mixture import GaussianMixture
 from .pairs import MIMatrix, MIRanking, mi_matrix, mi_ranking, mi_score
+from .pointwise import PointwiseMI
 from .representation import Representation
 from .result import MIResult, SelectionRecord
 
@@ -53,6 +55,7 @@ __all__ = [
     "MaxComponentsWarning",
     "NotFittedError",
     "NumericalError",
+    "PointwiseMI",
     "Representation",
     "SelectionRecord",
     "ZeroInformationWarning",
@@ -65,4 +68,5 @@ __all__ = [
     "mi_ranking",
     "mi_score",
     "mutual_information",
+    "pointwise_mutual_information",
 ]

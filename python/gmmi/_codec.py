@@ -280,6 +280,12 @@ def read(path: PathLike) -> tuple[str, Any, int]:
     the envelope; ``ValueError`` naming the path otherwise."""
     with open(os.fspath(path), "rb") as fh:
         raw = fh.read()
+    if raw[:1] == b"\x80":  # the opcode a pickle of protocol 2 or later starts with
+        raise ValueError(
+            f"path: {path} is a Python pickle, not a gmmi file: gmmi reads only its own JSON "
+            "files (loading a pickle can run any code, and one saved by the published gmm-mi "
+            "package holds that package's classes). Re-run the estimate with gmmi "
+            "(gmmi.compat.EstimateMI takes the published API) and save that.")
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except Invalid as exc:

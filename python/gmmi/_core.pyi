@@ -226,10 +226,12 @@ def estimate(
     z_cols: list[int],
     *,
     options: Options,
+    keep_models: bool = False,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> dict[str, Any]:
-    """The joint GMM-MI estimator: ``kind`` is mi, cmi, entropy, kl or kl_reverse."""
+    """The joint GMM-MI estimator: ``kind`` is mi, cmi, entropy, kl or kl_reverse;
+    ``keep_models`` also returns every bootstrap replicate's model (``"boot_models"``)."""
 
 def apply_transform(
     columns: list[dict[str, Any]], data: NDArray[np.float64]

@@ -398,6 +398,11 @@ def resolve_base(base: Union[float, str]) -> tuple[float, str]:
             return math.log(2.0), "bit"
         if key in ("ban", "bans", "dit", "10"):
             return math.log(10.0), "ban"
+        if key.startswith("log"):  # a result's unit for another base: "log3"
+            try:
+                return resolve_base(float(key[3:]))
+            except ValueError:
+                pass
         raise ValueError(f"base: expected a number > 1, 'nat' or 'bit', got {base!r}")
     b = check_float(base, "base", minimum=1.0)
     assert b is not None

@@ -32,9 +32,13 @@ no code with the published package. What differs, and why:
   :class:`SelectComponentsParamHolder` too; ``fixed_components`` in
   :class:`MIDistParamHolder`), ``X`` and ``Y`` may have several columns each, and
   ``EstimateMI`` also takes ``mi_dist_params`` and holder fields as keywords.
-- **Not provided:** ``save``/``load`` and the plotting methods (use ``est.result.save``,
-  ``est.result.model.plot``), conditional MI (use :func:`gmmi.conditional_mutual_information`)
-  and attributes that gmmi has no honest counterpart for (``best_metric``, ``converged``,
+- **Saving** (:meth:`EstimateMI.save`, :meth:`EstimateMI.load`) writes gmmi's JSON format,
+  never a pickle: a file from the published package (a pickle) is refused with a clear
+  error, and gmmi's files load in gmmi only. The plots (:meth:`EstimateMI.plot_fitted_model`,
+  :meth:`EstimateMI.plot_fitted_contours`) are drawn with matplotlib by :mod:`gmmi.plots`
+  (the published package used chainconsumer for the contours).
+- **Not provided:** conditional MI (use :func:`gmmi.conditional_mutual_information`) and
+  attributes that gmmi has no honest counterpart for (``best_metric``, ``converged``,
   ``lcurves``, ...): see :attr:`EstimateMI.result` for everything gmmi records.
 
 Examples
@@ -54,14 +58,16 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
+import os
 from dataclasses import dataclass, fields, replace
-from typing import Any, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import numpy as np
 
-from . import estimators
+from . import _codec, estimators, io, plots
 from ._options import INITS
 from ._validation import (
     as_block,
@@ -640,6 +646,157 @@ class EstimateMI:
         self._labelled = (x, labels)
         return self.estimate_categorical(mi_dist_params, base=base, verbose=verbose)
 
+    # -- plots ---------------------------------------------------------------------------
+    def _joint_fit(self, what: str) -> tuple[Any, np.ndarray]:
+        """The full-data mixture of the last continuous fit and its data (original units)."""
+        if self._xy is None or self.result is None or self.result.model is None:
+            where = " (plots are for continuous MI; the data were given to fit_categorical)" \
+                if self._labelled is not None else ""
+            raise NotFittedError(f"{what}: call fit(X) or fit_estimate(X) first{where}")
+        return self.result.model, np.hstack(self._xy)
+
+    def plot_fitted_model(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draws the fitted mixture's components as ellipses (1 and 2 standard deviations).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (a new figure when ``None``); typically the axes the data were
+            scattered on.
+        **kwargs
+            Passed to each :class:`matplotlib.patches.Ellipse` (``color``, ``alpha``,
+            ``linewidth``, ``fill``, ``label``, ...); the legend label defaults to
+            ``"Fitted model"``.
+
+        Returns
+        -------
+        matplotlib Axes
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit` (or after a categorical fit).
+        ValueError
+            If ``X`` and ``Y`` have more than two columns in all (use
+            :meth:`plot_fitted_contours`).
+        """
+        model, _ = self._joint_fit("plot_fitted_model")
+        if model.n_features != 2:
+            raise ValueError(f"plot_fitted_model: draws a 2-D model, this one has "
+                             f"{model.n_features} dimensions; use plot_fitted_contours")
+        label = kwargs.pop("label", "Fitted model")
+        return plots.plot_components(model, ax=ax, label=label, **kwargs)
+
+    def plot_fitted_contours(self, parameters: Optional[list[str]] = None,
+                             extents: Optional[dict[str, Any]] = None,
+                             n_samples: Optional[int] = None, **kwargs: Any) -> Any:
+        """A corner plot of the fitted mixture over the input data.
+
+        Each dimension's histogram with the model's marginal density, and each pair's data
+        with the contours of the model enclosing 68% and 95% of its probability (see
+        :func:`gmmi.plots.plot_corner`).
+
+        Parameters
+        ----------
+        parameters : list of str, optional
+            Names of the dimensions (columns of ``X`` then ``Y``), for the labels.
+        extents : dict, optional
+            Axis range ``(low, high)`` of any dimension, by name (or by index).
+        n_samples : int, optional
+            Points drawn from the fitted model to place the contours (default: as many as
+            the data, at least 10,000).
+        **kwargs
+            Passed to the contour calls (``colors``, ``linewidths``, ...).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        model, data = self._joint_fit("plot_fitted_contours")
+        return plots.plot_corner(model, data, names=parameters, extents=extents,
+                                 n_samples=n_samples, random_state=self.random_state, **kwargs)
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(self, filename: Union[str, os.PathLike[str]]) -> None:
+        """Writes the estimator (settings, data, last results) to ``filename`` as gmmi JSON.
+
+        A name without an extension gets ``.json`` (the published package added ``.pkl``
+        and wrote a pickle; gmmi never writes or reads pickles). Read it back with
+        :meth:`load`.
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np
+        >>> from gmmi.compat import EstimateMI
+        >>> X = np.random.default_rng(0).multivariate_normal([0, 0], [[1, .6], [.6, 1]], 300)
+        >>> est = EstimateMI(n_bootstrap=3, MC_samples=2000)
+        >>> MI_mean, MI_std = est.fit_estimate(X)
+        >>> path = os.path.join(tempfile.mkdtemp(), "estimator")
+        >>> est.save(path)
+        >>> EstimateMI().load(path).MI_mean == MI_mean
+        True
+        """
+        labelled = None
+        if self._labelled is not None:
+            labels = np.asarray(self._labelled[1])
+            if labels.dtype.kind not in "biufUSmM":
+                raise TypeError("filename: cannot save labels of dtype object; give labels "
+                                "as integers or strings")
+            labelled = [self._labelled[0], labels]
+        state = {
+            "gmm_fit_params": dataclasses.asdict(self.gmm_fit_params),
+            "select_components_params": dataclasses.asdict(self.select_components_params),
+            "mi_dist_params": dataclasses.asdict(self.mi_dist_params),
+            "random_state": self.random_state,
+            "n_jobs": self.n_jobs,
+            "MI_mean": self.MI_mean, "MI_std": self.MI_std,
+            "KL_mean": self.KL_mean, "KL_std": self.KL_std,
+            "n_components": self.n_components,
+            "selected_k": self._selected_k,
+            "result": None if self.result is None else dict(self.result.__dict__),
+            "xy": None if self._xy is None else list(self._xy),
+            "labelled": labelled,
+        }
+        _codec.write(_json_path(filename), "EstimateMI", state)
+
+    def load(self, filename: Union[str, os.PathLike[str]]) -> EstimateMI:
+        """Restores this estimator from a file written by :meth:`save` (in place, as the
+        published method does; also returns ``self``).
+
+        Raises
+        ------
+        ValueError
+            If the file is not a saved ``EstimateMI`` (a pickle from the published package
+            is refused: see :meth:`save`), or any of its fields is invalid.
+        """
+        path = _json_path(filename)
+        data = io.read_state(path, "EstimateMI", _STATE_SCHEMA, set(_STATE_SCHEMA))
+        holders: dict[str, Any] = {}
+        for name, cls in (("gmm_fit_params", GMMFitParamHolder),
+                          ("select_components_params", SelectComponentsParamHolder),
+                          ("mi_dist_params", MIDistParamHolder)):
+            try:
+                holders[name] = cls(**data[name])
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"path: {path}: data.{name}: {exc}") from None
+        try:
+            seed = resolve_seed(data["random_state"])
+            resolve_n_jobs(data["n_jobs"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"path: {path}: {exc}") from None
+        result = None if data["result"] is None else \
+            io.result_from_state(data["result"], path, "data.result")
+        self.__dict__.update(holders)
+        self.random_state, self.n_jobs = seed, data["n_jobs"]
+        self.MI_mean, self.MI_std = data["MI_mean"], data["MI_std"]
+        self.KL_mean, self.KL_std = data["KL_mean"], data["KL_std"]
+        self.n_components, self._selected_k = data["n_components"], data["selected_k"]
+        self.result = result
+        self._xy = None if data["xy"] is None else (data["xy"][0], data["xy"][1])
+        self._labelled = None if data["labelled"] is None else \
+            (data["labelled"][0], data["labelled"][1])
+        return self
+
     def __repr__(self) -> str:
         if self.MI_mean is None:
             state = "fitted" if self.result is not None else "unfitted"
@@ -682,3 +839,58 @@ def _has_tqdm() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _json_path(filename: Any) -> str:
+    """The file name, with ``.json`` added when it has no extension."""
+    if not isinstance(filename, (str, os.PathLike)):
+        raise TypeError(f"filename: expected a path, got {type(filename).__name__}")
+    path = os.fspath(filename)
+    return path if os.path.splitext(path)[1] else path + ".json"
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or check(v)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_matrix(v: Any) -> bool:
+    return isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind == "f"
+
+
+def _is_xy(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) == 2 and all(_is_matrix(a) for a in v)
+            and v[0].shape[0] == v[1].shape[0])
+
+
+def _is_labelled(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) == 2 and _is_matrix(v[0])
+            and isinstance(v[1], np.ndarray) and v[1].ndim == 1
+            and v[1].shape[0] == v[0].shape[0])
+
+
+#: The fields of a saved EstimateMI: key -> (check, what is expected).
+_STATE_SCHEMA: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "gmm_fit_params": (lambda v: isinstance(v, dict), "a dictionary"),
+    "select_components_params": (lambda v: isinstance(v, dict), "a dictionary"),
+    "mi_dist_params": (lambda v: isinstance(v, dict), "a dictionary"),
+    "random_state": (_is_count, "a non-negative integer"),
+    "n_jobs": (_optional(lambda v: isinstance(v, int) and not isinstance(v, bool)),
+               "an integer or null"),
+    "MI_mean": (_optional(_is_number), "a number or null"),
+    "MI_std": (_optional(_is_number), "a number or null"),
+    "KL_mean": (_optional(_is_number), "a number or null"),
+    "KL_std": (_optional(_is_number), "a number or null"),
+    "n_components": (_optional(_is_count), "an integer or null"),
+    "selected_k": (_optional(_is_count), "an integer or null"),
+    "result": (_optional(lambda v: isinstance(v, dict)), "a result or null"),
+    "xy": (_optional(_is_xy), "two 2-D float arrays with the same rows, or null"),
+    "labelled": (_optional(_is_labelled), "a 2-D float array and its labels, or null"),
+}

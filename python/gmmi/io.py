@@ -21,7 +21,7 @@ from .pairs import MIMatrix, MIRanking
 from .representation import Representation
 from .result import MIResult, SelectionRecord
 
-__all__ = ["FORMAT_VERSION", "load", "save"]
+__all__ = ["FORMAT_VERSION", "load", "read_state", "result_from_state", "save"]
 
 #: The types a file may hold.
 _CLASSES: dict[str, Any] = {"MIResult": MIResult, "MIMatrix": MIMatrix, "MIRanking": MIRanking}
@@ -90,6 +90,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "details": (_dict_of(_is_str, lambda v: True), "a dictionary"),
         "bias_corrected": (lambda v: isinstance(v, bool), "true or false"),
         "transform": (_opt(_is_representation), "a representation or null"),
+        "bootstrap_models": (_list_of(_is_mixture), "a list of mixtures"),
     },
     "MIMatrix": {
         "mean": (_array(2), "a 2-D float array"),
@@ -158,11 +159,13 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "table": (_opt(_array(2, "iu")), "a 2-D integer array or null"),
     "table_cells": (_array(2, "iu"), "a 2-D integer array"),
     "boot_n_components": (_array(1, "iu"), "a 1-D integer array"),
+    "block_columns": (_list_of(_is_int), "a list of integers"),
 }
 
 
-def _check_fields(kind: str, data: Any, where: str, required: set[str]) -> None:
-    schema = _SCHEMAS[kind]
+def _check_fields(kind: str, data: Any, where: str, required: set[str],
+                  schema: Any = None) -> None:
+    schema = _SCHEMAS[kind] if schema is None else schema
     if not isinstance(data, dict):
         raise Invalid(where, f"a {kind} must be a JSON object")
     extra = sorted(set(data) - set(schema))
@@ -208,6 +211,38 @@ def _objects() -> dict[str, Callable[[Any, str], Any]]:
         SelectionRecord._codec_tag: lambda data, where: _build(SelectionRecord, data, where),
         Representation._codec_tag: lambda data, where: _build(Representation, data, where),
     }
+
+
+def read_state(path: PathLike, kind: str,
+               schema: dict[str, tuple[Callable[[Any], bool], str]],
+               required: set[str]) -> dict[str, Any]:
+    """The checked state of a file holding an object of type ``kind`` that a module above
+    this one defines (:class:`gmmi.compat.EstimateMI`): every key must be in ``schema``
+    (key -> (check, what is expected)), the keys in ``required`` present; nested mixtures,
+    selection records and representations come back built; a result nested as a state
+    dictionary is built with :func:`result_from_state`."""
+    found, raw, size = read(path)
+    if found != kind:
+        raise ValueError(f"path: {path} holds a {found!r} object, not {kind!r}")
+    decoder = Decoder(budget=max(64 * size, 1 << 20), objects=_objects())
+    try:
+        data = decoder.value(raw, "data", 1)
+        _check_fields(kind, data, "data", required, schema)
+    except Invalid as exc:
+        raise ValueError(f"path: {path}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"path: {path} is nested too deeply to be a gmmi file") from None
+    return dict(data)
+
+
+def result_from_state(data: Any, path: PathLike, where: str) -> MIResult:
+    """An :class:`~gmmi.MIResult` from its state dictionary (a decoded part of the file at
+    ``path``), checked against its schema."""
+    try:
+        result: MIResult = _build(MIResult, data, where)
+    except Invalid as exc:
+        raise ValueError(f"path: {path}: {exc}") from None
+    return result
 
 
 def save(obj: Any, path: PathLike) -> None:

@@ -10,8 +10,9 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._validation import check_choice
+from ._validation import as_block, check_choice
 from .mixture import GaussianMixture
+from .pointwise import PointwiseMI, pointwise
 from .representation import Representation
 
 __all__ = ["MIResult", "SelectionRecord", "summarize"]
@@ -142,6 +143,9 @@ class MIResult:
         :class:`~gmmi.representation.Representation`; for categorical MI the map of the
         continuous variable, and the per-class models in ``details`` are in its
         coordinates); None for the discrete-discrete estimator.
+    bootstrap_models : list of GaussianMixture
+        Every bootstrap replicate's mixture, in the coordinates of ``model``; kept only when
+        asked for (:func:`gmmi.pointwise_mutual_information`), empty otherwise.
     """
 
     mean: float
@@ -160,6 +164,7 @@ class MIResult:
     details: dict[str, Any] = field(default_factory=dict)
     bias_corrected: bool = False
     transform: Optional[Representation] = None
+    bootstrap_models: list[GaussianMixture] = field(default_factory=list)
 
     @property
     def n_bootstrap(self) -> int:
@@ -215,6 +220,78 @@ class MIResult:
         lo, hi = _core.interval([float(v) for v in self.samples], float(self.full_value),
                                 float(level), bool(self.bias_corrected), nonnegative, method)
         return float(lo), float(hi)
+
+    def pointwise(self, x: Any, y: Any, z: Any = None, *, n_draws: int = 20_000,
+                  random_state: Any = None) -> PointwiseMI:
+        """Pointwise mutual information at the samples ``(x, y[, z])`` and its profile.
+
+        Evaluates ``ln p(x, y) - ln p(x) - ln p(y)`` (conditional MI:
+        ``ln p(x, y, z) + ln p(z) - ln p(x, z) - ln p(y, z)``) under the mixture fitted on all
+        the data and under every replicate's mixture kept in ``bootstrap_models`` (their
+        spread is the uncertainty; :func:`gmmi.pointwise_mutual_information` keeps them), and
+        draws ``n_draws`` points from each mixture for the profile, the distribution of the
+        PMI whose mean is the MI (see :class:`~gmmi.pointwise.PointwiseMI`).
+
+        Parameters
+        ----------
+        x, y : array-like of shape (m,) or (m, d_x), (m, d_y)
+            Samples in the original units, with the columns of the estimate's ``x`` and
+            ``y`` (often the data themselves).
+        z : array-like of shape (m,) or (m, d_z), optional
+            The conditioning samples, for a conditional MI result (and only for one).
+        n_draws : int, default 20000
+            Points drawn from each mixture for its profile.
+        random_state : int, numpy.random.Generator or None
+            Seed of the draws (default: the result's ``random_state``).
+
+        Returns
+        -------
+        PointwiseMI
+
+        Raises
+        ------
+        ValueError
+            If the result is not a joint GMM estimate of (conditional) MI, or the samples do
+            not have the estimate's columns.
+
+        Examples
+        --------
+        >>> import numpy as np, gmmi
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=1000); y = x + rng.normal(size=1000)
+        >>> r = gmmi.mutual_information(x, y, n_bootstrap=0, random_state=0)
+        >>> p = r.pointwise(x, y)
+        >>> p.values.shape
+        (1000,)
+        >>> bool(abs(p.profile_mean - r.full_value) < 5 * p.profile_error + 0.01)
+        True
+        """
+        if self.estimator != "gmm" or self.model is None or self.quantity not in (
+                "mutual_information", "conditional_mutual_information"):
+            raise ValueError(
+                "result: pointwise MI needs the joint estimate of a (conditional) mutual "
+                f"information between continuous variables; this is a {self.estimator!r} "
+                f"estimate of {self.quantity!r}")
+        conditional = self.quantity == "conditional_mutual_information"
+        if conditional and z is None:
+            raise ValueError("z: this is a conditional MI result; give the samples of z too")
+        if not conditional and z is not None:
+            raise ValueError("z: this result is not conditional; z must be None")
+        named = [("x", x), ("y", y)] + ([("z", z)] if conditional else [])
+        blocks: list[np.ndarray] = []
+        for name, value in named:
+            blocks.append(as_block(value, name, n_rows=blocks[0].shape[0] if blocks else None,
+                                   allow_constant=True, min_rows=1, check_spread=False))
+        expected = self.details.get("block_columns")
+        if expected is not None:
+            for (name, _), b, k in zip(named, blocks, expected):
+                if b.shape[1] != int(k):
+                    raise ValueError(f"{name}: has {b.shape[1]} columns, but the estimate's "
+                                     f"{name} had {int(k)}")
+        seed = self.random_state if random_state is None else random_state
+        return pointwise(self.model, self.bootstrap_models, self.transform, blocks,
+                         quantity=self.quantity, unit=self.unit, n_draws=n_draws,
+                         random_state=seed, result=self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-friendly; the model as its parameters)."""

@@ -27,6 +27,9 @@ pub struct Replicate {
     pub redraws: usize,
     /// Components of the model the replicate kept.
     pub n_components: usize,
+    /// The refitted model (in the units the bootstrap ran in), when asked for (see
+    /// [`run_selecting`]'s `keep_models`).
+    pub model: Option<Gmm>,
 }
 
 /// Refuses more than [`MAX_BOOTSTRAP`] replicates (their results are held in memory).
@@ -77,6 +80,7 @@ where
         em_opts,
         n_boot,
         seed,
+        false,
         ctrl,
         functional,
     )?;
@@ -97,6 +101,8 @@ where
 /// skipped; the resample is redrawn only when every candidate fails. With one candidate no
 /// out-of-bag score is computed (the plain bootstrap of the published method).
 ///
+/// With `keep_models` every replicate also holds its refitted model.
+///
 /// Returns the replicates that succeeded, in replicate order, and the number dropped
 /// because their refits failed on [`MAX_REDRAWS`]` + 1` resamples in a row; a numerical
 /// error only when every replicate failed.
@@ -108,6 +114,7 @@ pub fn run_selecting<F>(
     em_opts: &EmOptions,
     n_boot: usize,
     seed: u64,
+    keep_models: bool,
     ctrl: &Control,
     functional: F,
 ) -> Result<(Vec<Replicate>, usize)>
@@ -142,6 +149,7 @@ where
                     converged: fit.converged,
                     redraws,
                     n_components: k,
+                    model: keep_models.then_some(fit.model),
                 })),
                 Err(Error::Numerical(_)) => Ok(None),
                 Err(e) => Err(e),
@@ -460,7 +468,7 @@ mod tests {
         };
         let cands = [g.clone()];
         let (reps, dropped) =
-            run_selecting(&x, 2, &cands, &EmOptions::default(), 4, 3, &ctrl, f).unwrap();
+            run_selecting(&x, 2, &cands, &EmOptions::default(), 4, 3, false, &ctrl, f).unwrap();
         assert_eq!((reps.len(), dropped), (3, 1));
         // The strict form refuses the same run, naming the cause.
         let err = run(&x, 2, &g, &EmOptions::default(), 4, 3, &ctrl, f).unwrap_err();
@@ -496,11 +504,29 @@ mod tests {
         let f = |m: &Gmm, _b: usize| Ok(m.n_components() as f64);
         let ctrl = Control::new();
         let (reps, dropped) =
-            run_selecting(&x, 2, &cands, &EmOptions::default(), 20, 5, &ctrl, f).unwrap();
+            run_selecting(&x, 2, &cands, &EmOptions::default(), 20, 5, false, &ctrl, f).unwrap();
         assert_eq!(dropped, 0);
         let twos = reps.iter().filter(|r| r.n_components == 2).count();
         assert!(twos >= 14, "K=2 kept by {twos} of 20");
         assert!(reps.iter().all(|r| r.n_components != 1));
+    }
+
+    #[test]
+    fn kept_models_are_the_models_the_values_came_from() {
+        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let (x, _) = g.sample(300, 4);
+        let ctrl = Control::new();
+        let f = |m: &Gmm, _b: usize| Ok(m.covariances()[1]);
+        let cands = [g.clone()];
+        let opts = EmOptions::default();
+        let (plain, _) = run_selecting(&x, 2, &cands, &opts, 5, 9, false, &ctrl, f).unwrap();
+        let (kept, _) = run_selecting(&x, 2, &cands, &opts, 5, 9, true, &ctrl, f).unwrap();
+        assert!(plain.iter().all(|r| r.model.is_none()));
+        for (p, k) in plain.iter().zip(&kept) {
+            // Keeping the models changes no value, and each is the model behind its value.
+            assert_eq!(p.value, k.value);
+            assert_eq!(k.model.as_ref().unwrap().covariances()[1], k.value);
+        }
     }
 
     #[test]

@@ -162,6 +162,10 @@ pub struct EstimatorOptions {
     /// (`Auto`, gmmi's default) or fixed (`Fixed(Identity)`: the published method). Only
     /// quantities unchanged by such maps (MI, conditional MI, categorical MI) use it.
     pub transform: TransformOption,
+    /// Keep every bootstrap replicate's refitted model ([`Replicate::model`], in the units
+    /// of the chosen representation, as [`Estimate::model`]): pointwise mutual information
+    /// draws its uncertainty from them. Changes no number.
+    pub keep_models: bool,
 }
 
 /// With bias correction the full-data value enters the estimate twice (`2 full - mean`), so
@@ -230,6 +234,7 @@ impl EstimatorOptions {
             bias_correction: false,
             stratified_bootstrap: true,
             transform: TransformOption::Fixed(MapFamily::Identity),
+            keep_models: false,
         }
     }
 
@@ -411,6 +416,7 @@ where
         em_opts,
         opts.n_bootstrap,
         opts.seed,
+        opts.keep_models,
         ctrl,
         |g, b| functional(g, rng::derive(opts.seed, Purpose::MonteCarlo, b as u64, 0)),
     )?;
@@ -546,7 +552,7 @@ pub fn estimate_known(
     };
     let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
     let fallbacks = selection.neighbours(usize::MAX);
-    let (full, (full_value, integration_error), replicates, dropped) = fit_and_bootstrap(
+    let (full, (full_value, integration_error), mut replicates, dropped) = fit_and_bootstrap(
         &z,
         d,
         &candidates,
@@ -557,6 +563,11 @@ pub fn estimate_known(
         functional,
         full_functional,
     )?;
+    for r in &mut replicates {
+        if let Some(g) = r.model.take() {
+            r.model = Some(st.to_original(&g)?);
+        }
+    }
     let mut warnings = selection.warnings.clone();
     if full.model.n_components() != selection.k {
         warnings.push(Warning {

@@ -784,6 +784,15 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
     out.set_item("bias_correction", e.bias_correction)?;
     out.set_item("nonnegative", e.nonnegative)?;
     out.set_item("model", Mixture(e.model.clone()))?;
+    if e.replicates.iter().any(|r| r.model.is_some()) {
+        let models = PyList::empty(py);
+        for r in &e.replicates {
+            if let Some(g) = &r.model {
+                models.append(Mixture(g.clone()))?;
+            }
+        }
+        out.set_item("boot_models", models)?;
+    }
     out.set_item("model_n_iter", e.model_n_iter)?;
     out.set_item("model_converged", e.model_converged)?;
     out.set_item("n_components", e.selection.k)?;
@@ -867,6 +876,7 @@ impl Options {
             bias_correction,
             stratified_bootstrap,
             transform: TransformOption::parse(transform).map_err(to_py)?,
+            keep_models: false,
         };
         opts.em.validate().map_err(to_py)?;
         Ok(Options(opts))
@@ -982,10 +992,12 @@ fn interval(
     ))
 }
 
-/// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse".
+/// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse";
+/// `keep_models` also returns every bootstrap replicate's model ("boot_models").
 #[pyfunction]
 #[pyo3(signature = (
-    data, kind, x_cols, y_cols, z_cols, *, options, n_jobs=None, control=None
+    data, kind, x_cols, y_cols, z_cols, *, options, keep_models=false, n_jobs=None,
+    control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate<'py>(
@@ -996,6 +1008,7 @@ fn estimate<'py>(
     y_cols: Vec<usize>,
     z_cols: Vec<usize>,
     options: &Options,
+    keep_models: bool,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -1005,7 +1018,10 @@ fn estimate<'py>(
     let k = options.0.select.fixed_components.unwrap_or(0);
     check_working_memory("x", shape.0, shape.1.saturating_add(k), n_jobs)?;
     let (v, d) = rows(&data);
-    let opts = &options.0;
+    let opts = &EstimatorOptions {
+        keep_models,
+        ..options.0.clone()
+    };
     let quantity = match kind {
         "mi" => Quantity::MutualInformation {
             x: x_cols,
