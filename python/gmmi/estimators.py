@@ -361,15 +361,17 @@ def mutual_information(
         the data's statistical precision at every n; a value given here is used at every n
         (the published preset: 1e-5).
     reg_covar : float, optional
-        Added to every covariance's diagonal, on the standardised scale: 1e-6 (gmmi) or
-        1e-15 (published).
+        Added to every covariance's diagonal, on the standardised scale (1e-15 in both
+        presets).
     max_iter : int, default 10000
         EM iteration cap.
     init : str, optional
-        Initialisation: ``kmeans`` (gmmi: greedy k-means++ with restarts, then per-cluster
-        moments), ``random_sklearn`` (published: random responsibilities, which start every
-        component at the data mean and can stall there with many rows), ``kmeans_sklearn``,
-        ``random``, ``minmax``, ``randomized_kmeans``.
+        Initialisation: ``mixed`` (gmmi: the starts of a search alternate between
+        ``kmeans`` and ``random_sklearn``; a single fit uses ``kmeans``), ``kmeans``
+        (greedy k-means++ with restarts, then per-cluster moments), ``random_sklearn``
+        (published: random responsibilities, which start every component at the data mean
+        and can stall there with many rows), ``kmeans_sklearn``, ``random``, ``minmax``,
+        ``randomized_kmeans``.
     scale : float, optional
         Scale of the ``random``/``minmax``/``randomized_kmeans`` initialisations.
     miller_madow : bool, default False
@@ -381,10 +383,11 @@ def mutual_information(
     transform : {"auto", "identity", "asinh", "gaussianize"}, optional
         The coordinates the mixture is fitted in (MI and conditional MI do not change under
         a strictly increasing map of each variable). ``"auto"`` (gmmi preset) compares the
-        three maps by the held-out likelihood of the fitted mixture as a density of the
-        original data (log-Jacobian included) and keeps the best: the identity wins on data
-        a mixture fits (the paper's D1-D5), the others on heavy tails, skewed, bounded or
-        otherwise non-mixture marginals. ``"identity"`` (published preset) fits the data as
+        identity and ``"gaussianize"`` by the held-out likelihood of the fitted mixture as a
+        density of the original data (log-Jacobian included) and keeps the best: the
+        identity wins on data a mixture fits (the paper's D1-D5), the Gaussianising map on
+        heavy tails, skewed, bounded or otherwise non-mixture marginals; ``"asinh"`` is
+        used only when forced. ``"identity"`` (published preset) fits the data as
         they are. See :class:`~gmmi.representation.Representation`; the choice is
         ``result.transform`` and ``result.model`` is in its coordinates. Entropy and KL
         divergence always use the identity.

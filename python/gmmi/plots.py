@@ -297,7 +297,8 @@ def plot_bootstrap(result: MIResult, *, ax: Any = None, level: float = 0.95,
     s = result.samples
     ax.hist(s, bins=bins or max(10, int(np.sqrt(s.size)) * 2), color="C0", alpha=0.7)
     lo, hi = result.ci(level)
-    ax.axvline(result.mean, color="k", lw=1.5, label=f"mean {result.mean:.3f}")
+    what = "estimate (bias-corrected)" if result.bias_corrected else "mean"
+    ax.axvline(result.mean, color="k", lw=1.5, label=f"{what} {result.mean:.3f}")
     ax.axvspan(lo, hi, color="C1", alpha=0.2, label=f"{level:.0%} interval")
     ax.set_xlabel(f"{result.quantity.replace('_', ' ')} ({result.unit})")
     ax.set_ylabel("replicates")

@@ -2,14 +2,16 @@
 
 Mutual information is unchanged by any strictly increasing map of each variable, so gmmi may
 fit its mixture in other coordinates than the data's own. With ``transform="auto"`` (gmmi's
-default) three families of maps are compared by the held-out likelihood of the fitted
-mixture, counted as a density of the original data (the log-Jacobian of the map included):
+default) the identity and the Gaussianising map are compared by the held-out likelihood of
+the fitted mixture, counted as a density of the original data (the log-Jacobian of the map
+included); the asinh map can be forced:
 
 - ``"identity"``: the data as they are (the published method);
 - ``"asinh"``: ``asinh((x - median) / s)``, ``s`` the normal-consistent median absolute
-  deviation: linear in the bulk, logarithmic in the tails;
-- ``"gaussianize"``: the asinh map, then ``Phi^-1(F(.))`` with ``F`` the distribution
-  function of a 1-D Gaussian mixture fitted to the column (K by BIC): smooth normal scores.
+  deviation: linear in the bulk, logarithmic in the tails (only when forced);
+- ``"gaussianize"``: an optional asinh pre-map (its scale chosen by BIC, or none), then
+  ``Phi^-1(F(.))`` with ``F`` the distribution function of a 1-D Gaussian mixture fitted to
+  the column (K by BIC): smooth normal scores.
 
 The estimate's :attr:`~gmmi.MIResult.model` is in the coordinates of the chosen map; map
 data into them with :meth:`Representation.apply`.
