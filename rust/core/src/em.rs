@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::gmm::Gmm;
-use crate::vmath::{self, LANES};
+use crate::kernels::{chunk_stats, Stats};
 
 /// `10 * machine epsilon`, added to every component's effective count (as in the method).
 pub const COUNT_EPS: f64 = 10.0 * f64::EPSILON;
@@ -158,210 +158,6 @@ pub struct EmFit {
     /// Mean validation log-likelihood at every iteration (when recorded and a validation set
     /// was given).
     pub valid_curve: Vec<f64>,
-}
-
-/// Sufficient statistics of one chunk of rows.
-struct Stats {
-    ll: f64,
-    nk: Vec<f64>,
-    s1: Vec<f64>,
-    s2: Vec<f64>,
-}
-
-impl Stats {
-    fn zeros(k: usize, d: usize) -> Self {
-        Stats {
-            ll: 0.0,
-            nk: vec![0.0; k],
-            s1: vec![0.0; k * d],
-            s2: vec![0.0; k * d * d],
-        }
-    }
-
-    fn add(&mut self, o: &Stats) {
-        self.ll += o.ll;
-        for (a, b) in self.nk.iter_mut().zip(&o.nk) {
-            *a += b;
-        }
-        for (a, b) in self.s1.iter_mut().zip(&o.s1) {
-            *a += b;
-        }
-        for (a, b) in self.s2.iter_mut().zip(&o.s2) {
-            *a += b;
-        }
-    }
-}
-
-fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
-    // The dimension as a compile-time constant (d <= 8) lets the compiler unroll the small
-    // loops and vectorise over rows; above that a scalar path.
-    match g.dim() {
-        1 => stats_d1(g, x, w),
-        2 => stats_d2(g, x, w),
-        3 => stats_d3(g, x, w),
-        4 => stats_d4(g, x, w),
-        5 => stats_d5(g, x, w),
-        6 => stats_d6(g, x, w),
-        7 => stats_d7(g, x, w),
-        8 => stats_d8(g, x, w),
-        _ => chunk_stats_dyn(g, x, w),
-    }
-}
-
-crate::dispatch!(fn stats_d1 = chunk_stats_lanes::<1>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d2 = chunk_stats_lanes::<2>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d3 = chunk_stats_lanes::<3>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d4 = chunk_stats_lanes::<4>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d5 = chunk_stats_lanes::<5>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d6 = chunk_stats_lanes::<6>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d7 = chunk_stats_lanes::<7>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d8 = chunk_stats_lanes::<8>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
-
-/// The statistics of a chunk in a compile-time dimension, [`LANES`] rows at a time (rows of
-/// zero weight skipped): per block, the component loop is outside and the lane loop inside,
-/// so densities, exponentials and sums vectorise. Each lane accumulates its own sums, added
-/// in lane order at the end: a fixed order, whatever the machine or thread count.
-#[inline(always)]
-fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
-    let k = g.n_components();
-    let means = g.means();
-    let params = (means, g.inverse_cholesky_factors(), g.log_norms());
-    let zero = [0.0; LANES];
-    let mut e = vec![zero; k];
-    let mut nk = vec![zero; k];
-    let mut s1 = vec![zero; k * D];
-    let mut s2 = vec![zero; k * D * D];
-    let mut ll = zero;
-    let n = x.len() / D;
-    let mut i = 0;
-    loop {
-        // Gather the next LANES rows of non-zero weight.
-        let mut xs = [[0.0; LANES]; D];
-        let mut ws = zero;
-        let mut m = 0;
-        while m < LANES && i < n {
-            // Written unconditionally, kept only if the weight is non-zero: bootstrap weights
-            // are zero for a third of the rows at random, a branch the CPU would mispredict.
-            let wi = w.map_or(1.0, |w| w[i]);
-            for j in 0..D {
-                xs[j][m] = x[i * D + j];
-            }
-            ws[m] = wi;
-            m += usize::from(wi != 0.0);
-            i += 1;
-        }
-        if m == 0 {
-            break;
-        }
-        for l in m..LANES {
-            // Unused lanes: a real row with weight 0 (finite terms times 0).
-            for j in 0..D {
-                xs[j][l] = xs[j][0];
-            }
-        }
-        crate::gmm::log_densities_lanes(params, &xs, &mut e);
-        // Log-sum-exp over components; e becomes exp(lp - max).
-        let (lse, sum) = vmath::log_sum_exp_lanes(&mut e);
-        let mut scale = zero;
-        for l in 0..LANES {
-            ll[l] += ws[l] * lse[l];
-            scale[l] = ws[l] / sum[l];
-        }
-        for c in 0..k {
-            let mu = &means[c * D..(c + 1) * D];
-            let mut r = zero;
-            for l in 0..LANES {
-                r[l] = e[c][l] * scale[l];
-                nk[c][l] += r[l];
-            }
-            // Deviations from the mean, recomputed (cheaper than storing them per component).
-            let mut u = [zero; D];
-            for j in 0..D {
-                for l in 0..LANES {
-                    u[j][l] = xs[j][l] - mu[j];
-                }
-            }
-            for a in 0..D {
-                let ua = u[a];
-                let mut ra = zero;
-                for l in 0..LANES {
-                    ra[l] = r[l] * ua[l];
-                    s1[c * D + a][l] += ra[l];
-                }
-                for b in a..D {
-                    let ub = u[b];
-                    let acc = &mut s2[c * D * D + a * D + b];
-                    for l in 0..LANES {
-                        acc[l] += ra[l] * ub[l];
-                    }
-                }
-            }
-        }
-    }
-    let lanes_sum = |v: &[f64; LANES]| v.iter().sum::<f64>();
-    Stats {
-        ll: lanes_sum(&ll),
-        nk: nk.iter().map(lanes_sum).collect(),
-        s1: s1.iter().map(lanes_sum).collect(),
-        s2: s2.iter().map(lanes_sum).collect(),
-    }
-}
-
-/// One row's contribution: `lp[c]` holds `ln w_c + ln N(x | c)` on entry; responsibilities
-/// are formed from a single exponential per component.
-#[inline(always)]
-fn accumulate(st: &mut Stats, lp: &mut [f64], u: &[f64], d: usize, wi: f64) {
-    // After this, lp[c] = exp(lp[c] - max) and lse = max + ln(sum).
-    let lse = crate::gmm::log_sum_exp_in_place(lp);
-    st.ll += wi * lse;
-    let s: f64 = lp.iter().sum();
-    let scale = wi / s;
-    for (c, e) in lp.iter().enumerate() {
-        let r = e * scale;
-        st.nk[c] += r;
-        let uc = &u[c * d..(c + 1) * d];
-        let s1 = &mut st.s1[c * d..(c + 1) * d];
-        for j in 0..d {
-            s1[j] += r * uc[j];
-        }
-        let s2 = &mut st.s2[c * d * d..(c + 1) * d * d];
-        for a in 0..d {
-            let ra = r * uc[a];
-            for b in a..d {
-                s2[a * d + b] += ra * uc[b];
-            }
-        }
-    }
-}
-
-fn chunk_stats_dyn(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
-    let (k, d) = (g.n_components(), g.dim());
-    let mut st = Stats::zeros(k, d);
-    let mut lp = vec![0.0; k];
-    let mut u = vec![0.0; k * d];
-    for (i, row) in x.chunks_exact(d).enumerate() {
-        let wi = w.map_or(1.0, |w| w[i]);
-        if wi == 0.0 {
-            continue;
-        }
-        for c in 0..k {
-            let mu = g.mean(c);
-            for j in 0..d {
-                u[c * d + j] = row[j] - mu[j];
-            }
-            lp[c] = g.component_log_density(c, row);
-        }
-        accumulate(&mut st, &mut lp, &u, d, wi);
-    }
-    st
 }
 
 /// Rows per chunk of the EM pass: chunks are the unit of parallel work and their sums are
@@ -838,9 +634,9 @@ mod tests {
         let (x, _) = truth.sample(1001, 9);
         let w: Vec<f64> = (0..1001).map(|i| (i % 3) as f64).collect();
         for weights in [None, Some(&w[..])] {
-            let b = chunk_stats_lanes::<2>(&truth, &x, weights);
+            let b = crate::kernels::chunk_stats_lanes::<2>(&truth, &x, weights);
             for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
-                let a = with_variant(v, || stats_d2(&truth, &x, weights));
+                let a = with_variant(v, || chunk_stats(&truth, &x, weights));
                 assert_eq!(a.ll.to_bits(), b.ll.to_bits(), "{v:?}");
                 assert_eq!((&a.nk, &a.s1, &a.s2), (&b.nk, &b.s1, &b.s2), "{v:?}");
             }

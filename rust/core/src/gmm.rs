@@ -7,8 +7,8 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::rng::{self, Purpose, Rng};
-use crate::vmath::{self, LANES};
 
 /// ln(2 pi).
 pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
@@ -293,14 +293,7 @@ impl Gmm {
         let mut out = vec![0.0; n];
         let d = self.d;
         let work = |(xs, os): (&[f64], &mut [f64])| match d {
-            1 => density_d1(self, xs, os),
-            2 => density_d2(self, xs, os),
-            3 => density_d3(self, xs, os),
-            4 => density_d4(self, xs, os),
-            5 => density_d5(self, xs, os),
-            6 => density_d6(self, xs, os),
-            7 => density_d7(self, xs, os),
-            8 => density_d8(self, xs, os),
+            1..=8 => kernels::log_density(self, xs, os),
             _ => {
                 let mut buf = vec![0.0; self.k];
                 for (row, o) in xs.chunks_exact(d).zip(os.iter_mut()) {
@@ -619,71 +612,6 @@ impl Gmm {
     }
 }
 
-/// `ln w_c + ln N(x_l | c)` for every component `c` and each of the [`LANES`] points of a
-/// block (`xs[j][l]`: coordinate `j` of point `l`), into `out[c][l]`, from the means, inverse
-/// Cholesky factors and log-normalisers of the components (plain slices, so that the
-/// compiler keeps them in registers across the inlined loops): the first half of the
-/// vectorised EM pass and log-density.
-#[inline(always)]
-pub(crate) fn log_densities_lanes<const D: usize>(
-    (means, inv, log_norm): (&[f64], &[f64], &[f64]),
-    xs: &[[f64; LANES]; D],
-    out: &mut [[f64; LANES]],
-) {
-    for (c, o) in out.iter_mut().enumerate() {
-        let mu = &means[c * D..(c + 1) * D];
-        let p = &inv[c * D * D..(c + 1) * D * D];
-        let mut maha = [0.0; LANES];
-        for a in 0..D {
-            let mut z = [0.0; LANES];
-            for b in 0..=a {
-                for l in 0..LANES {
-                    z[l] += p[a * D + b] * (xs[b][l] - mu[b]);
-                }
-            }
-            for l in 0..LANES {
-                maha[l] += z[l] * z[l];
-            }
-        }
-        for l in 0..LANES {
-            o[l] = log_norm[c] - 0.5 * maha[l];
-        }
-    }
-}
-
-crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d4 = log_density_lanes::<4>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d5 = log_density_lanes::<5>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d6 = log_density_lanes::<6>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d7 = log_density_lanes::<7>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d8 = log_density_lanes::<8>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-
-/// `ln p(x_i)` for the rows of `x` in a compile-time dimension, [`LANES`] rows at a time with
-/// the lane loop innermost (vectorised `exp`/`ln`, as in the EM pass). A row far from every
-/// component (all log-densities `-inf`) gets `-inf`.
-#[inline(always)]
-fn log_density_lanes<const D: usize>(g: &Gmm, x: &[f64], out: &mut [f64]) {
-    let k = g.k;
-    let zero = [0.0; LANES];
-    let mut lp = vec![zero; k];
-    let params = (&g.means[..], &g.inv_chol[..], &g.log_norm[..]);
-    for (xb, ob) in x.chunks(LANES * D).zip(out.chunks_mut(LANES)) {
-        let m = ob.len();
-        let mut xs = [zero; D];
-        for l in 0..LANES {
-            let row = l.min(m - 1); // unused lanes repeat the last row
-            for j in 0..D {
-                xs[j][l] = xb[row * D + j];
-            }
-        }
-        log_densities_lanes(params, &xs, &mut lp);
-        let (lse, _) = vmath::log_sum_exp_lanes(&mut lp);
-        ob.copy_from_slice(&lse[..m]);
-    }
-}
-
 /// `ln sum_i exp(v_i)`, stable far in the tails; a single term is returned as it is.
 #[inline]
 pub fn log_sum_exp(v: &[f64]) -> f64 {
@@ -912,7 +840,7 @@ mod tests {
                 // Every dispatched variant the CPU supports equals the baseline compilation
                 // bit for bit.
                 let mut base = vec![0.0; 37];
-                log_density_lanes::<2>(&g, &x, &mut base);
+                kernels::log_density_lanes::<2>(&g, &x, &mut base);
                 for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
                     let forced = with_variant(v, || g.log_density(&x).unwrap());
                     assert_eq!(forced, base, "{v:?}");

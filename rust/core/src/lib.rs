@@ -29,6 +29,7 @@ pub mod fit;
 pub mod gmm;
 pub mod init;
 pub mod integrate;
+pub(crate) mod kernels;
 pub mod kmeans;
 pub mod pairs;
 pub mod qmc;

@@ -1,0 +1,296 @@
+//! The vectorised kernels of the hot loops over rows: the EM pass's sufficient statistics and
+//! the mixture log-density, [`LANES`] rows at a time in a compile-time dimension (`d <= 8`)
+//! with the lane loop innermost, so that the compiler vectorises them, each compiled for
+//! every instruction set it is dispatched on ([`crate::dispatch!`]; the vector maths is in
+//! [`crate::vmath`]). Every variant performs the same IEEE operations in the same order, so
+//! results are identical on any machine and thread count.
+
+use crate::gmm::{self, Gmm};
+use crate::vmath::{self, LANES};
+
+/// `ln p(x_i)` into `out` for the rows of `x`, for a mixture of dimension 1 to 8.
+pub(crate) fn log_density(g: &Gmm, x: &[f64], out: &mut [f64]) {
+    match g.dim() {
+        1 => density_d1(g, x, out),
+        2 => density_d2(g, x, out),
+        3 => density_d3(g, x, out),
+        4 => density_d4(g, x, out),
+        5 => density_d5(g, x, out),
+        6 => density_d6(g, x, out),
+        7 => density_d7(g, x, out),
+        8 => density_d8(g, x, out),
+        d => unreachable!("the lane kernels take dimensions 1 to 8, not {d}"),
+    }
+}
+
+/// `ln w_c + ln N(x_l | c)` for every component `c` and each of the [`LANES`] points of a
+/// block (`xs[j][l]`: coordinate `j` of point `l`), into `out[c][l]`, from the means, inverse
+/// Cholesky factors and log-normalisers of the components (plain slices, so that the
+/// compiler keeps them in registers across the inlined loops): the first half of the
+/// vectorised EM pass and log-density.
+#[inline(always)]
+pub(crate) fn log_densities_lanes<const D: usize>(
+    (means, inv, log_norm): (&[f64], &[f64], &[f64]),
+    xs: &[[f64; LANES]; D],
+    out: &mut [[f64; LANES]],
+) {
+    for (c, o) in out.iter_mut().enumerate() {
+        let mu = &means[c * D..(c + 1) * D];
+        let p = &inv[c * D * D..(c + 1) * D * D];
+        let mut maha = [0.0; LANES];
+        for a in 0..D {
+            let mut z = [0.0; LANES];
+            for b in 0..=a {
+                for l in 0..LANES {
+                    z[l] += p[a * D + b] * (xs[b][l] - mu[b]);
+                }
+            }
+            for l in 0..LANES {
+                maha[l] += z[l] * z[l];
+            }
+        }
+        for l in 0..LANES {
+            o[l] = log_norm[c] - 0.5 * maha[l];
+        }
+    }
+}
+
+crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d4 = log_density_lanes::<4>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d5 = log_density_lanes::<5>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d6 = log_density_lanes::<6>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d7 = log_density_lanes::<7>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d8 = log_density_lanes::<8>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+
+/// `ln p(x_i)` for the rows of `x` in a compile-time dimension, [`LANES`] rows at a time with
+/// the lane loop innermost (vectorised `exp`/`ln`, as in the EM pass). A row far from every
+/// component (all log-densities `-inf`) gets `-inf`.
+#[inline(always)]
+pub(crate) fn log_density_lanes<const D: usize>(g: &Gmm, x: &[f64], out: &mut [f64]) {
+    let k = g.n_components();
+    let zero = [0.0; LANES];
+    let mut lp = vec![zero; k];
+    let params = (g.means(), g.inverse_cholesky_factors(), g.log_norms());
+    for (xb, ob) in x.chunks(LANES * D).zip(out.chunks_mut(LANES)) {
+        let m = ob.len();
+        let mut xs = [zero; D];
+        for l in 0..LANES {
+            let row = l.min(m - 1); // unused lanes repeat the last row
+            for j in 0..D {
+                xs[j][l] = xb[row * D + j];
+            }
+        }
+        log_densities_lanes(params, &xs, &mut lp);
+        let (lse, _) = vmath::log_sum_exp_lanes(&mut lp);
+        ob.copy_from_slice(&lse[..m]);
+    }
+}
+
+/// Sufficient statistics of the EM pass over a chunk of rows: the weighted log-likelihood,
+/// and per component the responsibility sums, first moments and (upper-triangle) second
+/// moments about the component's current mean.
+pub(crate) struct Stats {
+    pub(crate) ll: f64,
+    pub(crate) nk: Vec<f64>,
+    pub(crate) s1: Vec<f64>,
+    pub(crate) s2: Vec<f64>,
+}
+
+impl Stats {
+    pub(crate) fn zeros(k: usize, d: usize) -> Self {
+        Stats {
+            ll: 0.0,
+            nk: vec![0.0; k],
+            s1: vec![0.0; k * d],
+            s2: vec![0.0; k * d * d],
+        }
+    }
+
+    pub(crate) fn add(&mut self, o: &Stats) {
+        self.ll += o.ll;
+        for (a, b) in self.nk.iter_mut().zip(&o.nk) {
+            *a += b;
+        }
+        for (a, b) in self.s1.iter_mut().zip(&o.s1) {
+            *a += b;
+        }
+        for (a, b) in self.s2.iter_mut().zip(&o.s2) {
+            *a += b;
+        }
+    }
+}
+
+/// The EM statistics of the rows `x` of one chunk with weights `w` (`None`: all 1).
+pub(crate) fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+    // The dimension as a compile-time constant (d <= 8) lets the compiler unroll the small
+    // loops and vectorise over rows; above that a scalar path.
+    match g.dim() {
+        1 => stats_d1(g, x, w),
+        2 => stats_d2(g, x, w),
+        3 => stats_d3(g, x, w),
+        4 => stats_d4(g, x, w),
+        5 => stats_d5(g, x, w),
+        6 => stats_d6(g, x, w),
+        7 => stats_d7(g, x, w),
+        8 => stats_d8(g, x, w),
+        _ => chunk_stats_dyn(g, x, w),
+    }
+}
+
+crate::dispatch!(fn stats_d1 = chunk_stats_lanes::<1>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d2 = chunk_stats_lanes::<2>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d3 = chunk_stats_lanes::<3>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d4 = chunk_stats_lanes::<4>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d5 = chunk_stats_lanes::<5>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d6 = chunk_stats_lanes::<6>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d7 = chunk_stats_lanes::<7>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+crate::dispatch!(fn stats_d8 = chunk_stats_lanes::<8>,
+    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+
+/// The statistics of a chunk in a compile-time dimension, [`LANES`] rows at a time (rows of
+/// zero weight skipped): per block, the component loop is outside and the lane loop inside,
+/// so densities, exponentials and sums vectorise. Each lane accumulates its own sums, added
+/// in lane order at the end: a fixed order, whatever the machine or thread count.
+#[inline(always)]
+pub(crate) fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+    let k = g.n_components();
+    let means = g.means();
+    let params = (means, g.inverse_cholesky_factors(), g.log_norms());
+    let zero = [0.0; LANES];
+    let mut e = vec![zero; k];
+    let mut nk = vec![zero; k];
+    let mut s1 = vec![zero; k * D];
+    let mut s2 = vec![zero; k * D * D];
+    let mut ll = zero;
+    let n = x.len() / D;
+    let mut i = 0;
+    loop {
+        // Gather the next LANES rows of non-zero weight.
+        let mut xs = [[0.0; LANES]; D];
+        let mut ws = zero;
+        let mut m = 0;
+        while m < LANES && i < n {
+            // Written unconditionally, kept only if the weight is non-zero: bootstrap weights
+            // are zero for a third of the rows at random, a branch the CPU would mispredict.
+            let wi = w.map_or(1.0, |w| w[i]);
+            for j in 0..D {
+                xs[j][m] = x[i * D + j];
+            }
+            ws[m] = wi;
+            m += usize::from(wi != 0.0);
+            i += 1;
+        }
+        if m == 0 {
+            break;
+        }
+        for l in m..LANES {
+            // Unused lanes: a real row with weight 0 (finite terms times 0).
+            for j in 0..D {
+                xs[j][l] = xs[j][0];
+            }
+        }
+        log_densities_lanes(params, &xs, &mut e);
+        // Log-sum-exp over components; e becomes exp(lp - max).
+        let (lse, sum) = vmath::log_sum_exp_lanes(&mut e);
+        let mut scale = zero;
+        for l in 0..LANES {
+            ll[l] += ws[l] * lse[l];
+            scale[l] = ws[l] / sum[l];
+        }
+        for c in 0..k {
+            let mu = &means[c * D..(c + 1) * D];
+            let mut r = zero;
+            for l in 0..LANES {
+                r[l] = e[c][l] * scale[l];
+                nk[c][l] += r[l];
+            }
+            // Deviations from the mean, recomputed (cheaper than storing them per component).
+            let mut u = [zero; D];
+            for j in 0..D {
+                for l in 0..LANES {
+                    u[j][l] = xs[j][l] - mu[j];
+                }
+            }
+            for a in 0..D {
+                let ua = u[a];
+                let mut ra = zero;
+                for l in 0..LANES {
+                    ra[l] = r[l] * ua[l];
+                    s1[c * D + a][l] += ra[l];
+                }
+                for b in a..D {
+                    let ub = u[b];
+                    let acc = &mut s2[c * D * D + a * D + b];
+                    for l in 0..LANES {
+                        acc[l] += ra[l] * ub[l];
+                    }
+                }
+            }
+        }
+    }
+    let lanes_sum = |v: &[f64; LANES]| v.iter().sum::<f64>();
+    Stats {
+        ll: lanes_sum(&ll),
+        nk: nk.iter().map(lanes_sum).collect(),
+        s1: s1.iter().map(lanes_sum).collect(),
+        s2: s2.iter().map(lanes_sum).collect(),
+    }
+}
+
+/// One row's contribution: `lp[c]` holds `ln w_c + ln N(x | c)` on entry; responsibilities
+/// are formed from a single exponential per component.
+#[inline(always)]
+fn accumulate(st: &mut Stats, lp: &mut [f64], u: &[f64], d: usize, wi: f64) {
+    // After this, lp[c] = exp(lp[c] - max) and lse = max + ln(sum).
+    let lse = gmm::log_sum_exp_in_place(lp);
+    st.ll += wi * lse;
+    let s: f64 = lp.iter().sum();
+    let scale = wi / s;
+    for (c, e) in lp.iter().enumerate() {
+        let r = e * scale;
+        st.nk[c] += r;
+        let uc = &u[c * d..(c + 1) * d];
+        let s1 = &mut st.s1[c * d..(c + 1) * d];
+        for j in 0..d {
+            s1[j] += r * uc[j];
+        }
+        let s2 = &mut st.s2[c * d * d..(c + 1) * d * d];
+        for a in 0..d {
+            let ra = r * uc[a];
+            for b in a..d {
+                s2[a * d + b] += ra * uc[b];
+            }
+        }
+    }
+}
+
+fn chunk_stats_dyn(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+    let (k, d) = (g.n_components(), g.dim());
+    let mut st = Stats::zeros(k, d);
+    let mut lp = vec![0.0; k];
+    let mut u = vec![0.0; k * d];
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        let wi = w.map_or(1.0, |w| w[i]);
+        if wi == 0.0 {
+            continue;
+        }
+        for c in 0..k {
+            let mu = g.mean(c);
+            for j in 0..d {
+                u[c * d + j] = row[j] - mu[j];
+            }
+            lp[c] = g.component_log_density(c, row);
+        }
+        accumulate(&mut st, &mut lp, &u, d, wi);
+    }
+    st
+}
