@@ -994,7 +994,7 @@ def test_core_binding_checks_the_column_count():
     # rows of a 2-D model; em_step divided by the wrong row count).
     from gmmi import _core
 
-    m = _core.Mixture(np.array([1.0]), np.zeros((1, 2)), np.eye(2)[None])
+    m = _core.GaussianMixture(np.array([1.0]), np.zeros((1, 2)), np.eye(2)[None])
     for call in (lambda: m.score_samples(np.zeros((3, 4))),
                  lambda: m.responsibilities(np.zeros((3, 4))),
                  lambda: m.aic(np.zeros((3, 4))),

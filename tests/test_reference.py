@@ -94,22 +94,22 @@ def test_log_densities_agree(d, k):
     assert np.all(np.isfinite(want_ld)) and want_ld.min() < -1000.0  # the far rows count
 
     g = gmmi.GaussianMixture.from_parameters(w, m, c)
-    core = _core.Mixture(w, m, c)
+    core = _core.GaussianMixture(w, m, c)
     for name, got in [
         ("GaussianMixture.score_samples", g.score_samples(X)),
-        ("Mixture.score_samples", core.score_samples(X)),
+        ("GaussianMixture.score_samples", core.score_samples(X)),
     ]:
         np.testing.assert_allclose(got, want_ld, **TOL_LD, err_msg=name)
     for name, got in [
         ("GaussianMixture.component_log_densities", g.component_log_densities(X)),
-        ("Mixture.component_log_densities", core.component_log_densities(X)),
+        ("GaussianMixture.component_log_densities", core.component_log_densities(X)),
     ]:
         np.testing.assert_allclose(got, want_comp, **TOL_LD, err_msg=name)
     # r = exp(lp_k - ln p): an absolute error delta in the exponent is a relative error delta
     # in r; delta is a few ulps of |lp| <= ~2e4 here, i.e. < 1e-11, so rtol 1e-10 is tight.
     for name, got in [
         ("GaussianMixture.predict_proba", g.predict_proba(X)),
-        ("Mixture.responsibilities", core.responsibilities(X)),
+        ("GaussianMixture.responsibilities", core.responsibilities(X)),
     ]:
         np.testing.assert_allclose(got, want_resp, rtol=1e-10, atol=1e-14, err_msg=name)
     # Rows sum to 1 up to the same exponent error (a few ulps of |ln p| ~ 1e4: ~1e-12).
@@ -122,14 +122,14 @@ def test_log_densities_agree_across_parallel_chunks(d):
     rng = np.random.default_rng(50 + d)
     w, m, c = random_model(rng, d, 3)
     X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(9000, random_state=d)
-    np.testing.assert_allclose(_core.Mixture(w, m, c).score_samples(X),
+    np.testing.assert_allclose(_core.GaussianMixture(w, m, c).score_samples(X),
                                ref.log_density(X, w, m, c), **TOL_LD)
 
 
 # -- one EM iteration --------------------------------------------------------------------------
 def check_em_step(X, start, reg):
     w0, m0, c0 = start
-    new, ll = _core.em_step(_core.Mixture(w0, m0, c0), X, reg)
+    new, ll = _core.em_step(_core.GaussianMixture(w0, m0, c0), X, reg)
     (w1, m1, c1), ll_ref = ref.em_step(X, w0, m0, c0, reg)
     # The log-likelihood is a mean of log-densities, each within 1e-12 relative.
     assert ll == pytest.approx(ll_ref, rel=1e-12, abs=1e-12)
@@ -198,7 +198,7 @@ def test_em_fit_is_repeated_reference_steps():
     w, m, c = random_model(rng, 3, 3)
     X, _ = gmmi.GaussianMixture.from_parameters(w, m, c).sample(1500, random_state=0)
     w0, m0, c0 = random_model(np.random.default_rng(14), 3, 3)
-    out = _core.em_fit(_core.Mixture(w0, m0, c0), X, None, 1e-300, 6, 1e-6, True)
+    out = _core.em_fit(_core.GaussianMixture(w0, m0, c0), X, None, 1e-300, 6, 1e-6, True)
     lls = []
     params = (w0, m0, c0)
     for _ in range(6):

@@ -19,7 +19,7 @@ __all__ = [
     "MAX_SCALE",
     "MIN_SCALE",
     "Control",
-    "Mixture",
+    "GaussianMixture",
     "NumericalError",
     "Options",
     "__version__",
@@ -73,7 +73,7 @@ class Control:
         """Outer units (pairs) announced."""
 
 @final
-class Mixture:
+class GaussianMixture:
     """A validated full-covariance Gaussian mixture.
 
     Raises ValueError (message starting with the argument name) on inconsistent shapes,
@@ -114,8 +114,8 @@ class Mixture:
         """p(k | x), shape (n, n_components)."""
     def sample(self, n: int, seed: int) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """``n`` points, shape (n, dim), and their component labels, shape (n,)."""
-    def marginal(self, dims: list[int]) -> Mixture: ...
-    def affine(self, scale: list[float], shift: list[float]) -> Mixture: ...
+    def marginal(self, dims: list[int]) -> GaussianMixture: ...
+    def affine(self, scale: list[float], shift: list[float]) -> GaussianMixture: ...
     def aic(self, x: NDArray[np.float64]) -> float: ...
     def bic(self, x: NDArray[np.float64]) -> float: ...
 
@@ -178,10 +178,10 @@ def initial_mixture(
     init: str,
     scale: Optional[float],
     seed: int,
-) -> Mixture:
+) -> GaussianMixture:
     """Initial parameters by one of the six strategies."""
 
-def em_step(mixture: Mixture, x: NDArray[np.float64], reg_covar: float) -> tuple[Mixture, float]:
+def em_step(mixture: GaussianMixture, x: NDArray[np.float64], reg_covar: float) -> tuple[GaussianMixture, float]:
     """One EM iteration: the new mixture and the mean log-likelihood of the old one."""
 
 def fit_mixture(
@@ -204,7 +204,7 @@ def fit_mixture(
     the data's units."""
 
 def em_fit(
-    mixture: Mixture,
+    mixture: GaussianMixture,
     x: NDArray[np.float64],
     valid: Optional[NDArray[np.float64]],
     threshold_fit: float,
@@ -240,7 +240,7 @@ def apply_transform(
     ``data``: the mapped rows and every row's log-Jacobian determinant."""
 
 def model_quantity(
-    mixture: Mixture,
+    mixture: GaussianMixture,
     kind: str,
     x_cols: list[int],
     y_cols: list[int],

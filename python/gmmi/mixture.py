@@ -201,7 +201,7 @@ class GaussianMixture:
         return cls._from_core(cls._build(weights, means, covariances))
 
     @staticmethod
-    def _build(weights: Any, means: Any, covariances: Any) -> _core.Mixture:
+    def _build(weights: Any, means: Any, covariances: Any) -> _core.GaussianMixture:
         w = np.ascontiguousarray(_parameter(weights, "weights").ravel())
         m = _parameter(means, "means")
         if m.ndim == 1:
@@ -216,15 +216,15 @@ class GaussianMixture:
         if c.ndim != 3:
             raise ValueError("covariances: expected shape (n_components, n_features, "
                              f"n_features), got {c.shape}")
-        return _core.Mixture(w, np.ascontiguousarray(m), np.ascontiguousarray(c))
+        return _core.GaussianMixture(w, np.ascontiguousarray(m), np.ascontiguousarray(c))
 
     @classmethod
-    def _from_core(cls, mix: _core.Mixture) -> GaussianMixture:
+    def _from_core(cls, mix: _core.GaussianMixture) -> GaussianMixture:
         g = cls(n_components=mix.n_components)
         g._set_model(mix)
         return g
 
-    def _set_model(self, mix: _core.Mixture, n_iter: Optional[int] = None,
+    def _set_model(self, mix: _core.GaussianMixture, n_iter: Optional[int] = None,
                    converged: Optional[bool] = None, lower_bound: Optional[float] = None,
                    train_curve: Any = None, valid_curve: Any = None) -> None:
         self._mix = mix
@@ -239,7 +239,7 @@ class GaussianMixture:
 
     # -- parameters ---------------------------------------------------------------------
     @property
-    def _m(self) -> _core.Mixture:
+    def _m(self) -> _core.GaussianMixture:
         mix = getattr(self, "_mix", None)
         if mix is None:
             from ._warnings import not_fitted_error

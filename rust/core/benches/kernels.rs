@@ -6,11 +6,11 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gmmi_core::em::{em_step, Data};
 use gmmi_core::integrate::{mutual_information, Integral};
-use gmmi_core::Gmm;
+use gmmi_core::GaussianMixture;
 use std::hint::black_box;
 
 /// A well-spread mixture of `k` components in `d` dimensions.
-fn model(k: usize, d: usize) -> Gmm {
+fn model(k: usize, d: usize) -> GaussianMixture {
     let weights = vec![1.0 / k as f64; k];
     let mut means = Vec::with_capacity(k * d);
     let mut covs = Vec::with_capacity(k * d * d);
@@ -24,7 +24,7 @@ fn model(k: usize, d: usize) -> Gmm {
             }
         }
     }
-    Gmm::new(d, weights, means, covs).expect("valid benchmark model")
+    GaussianMixture::new(d, weights, means, covs).expect("valid benchmark model")
 }
 
 fn em(c: &mut Criterion) {

@@ -8,7 +8,7 @@ use crate::control::Control;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 use crate::rng::{self, Purpose};
 
 /// The most replicates [`run`] accepts.
@@ -29,7 +29,7 @@ pub struct Replicate {
     pub n_components: usize,
     /// The refitted model (in the units the bootstrap ran in), when asked for (see
     /// [`run_selecting`]'s `keep_models`).
-    pub model: Option<Gmm>,
+    pub model: Option<GaussianMixture>,
 }
 
 /// Refuses more than [`MAX_BOOTSTRAP`] replicates (their results are held in memory).
@@ -63,7 +63,7 @@ pub fn resample_counts(n: usize, rng: &mut rng::Rng) -> Vec<f64> {
 pub fn run<F>(
     x: &[f64],
     d: usize,
-    warm: &Gmm,
+    warm: &GaussianMixture,
     em_opts: &EmOptions,
     n_boot: usize,
     seed: u64,
@@ -71,7 +71,7 @@ pub fn run<F>(
     functional: F,
 ) -> Result<Vec<Replicate>>
 where
-    F: Fn(&Gmm, usize) -> Result<f64> + Sync,
+    F: Fn(&GaussianMixture, usize) -> Result<f64> + Sync,
 {
     let (reps, dropped) = run_selecting(
         x,
@@ -110,7 +110,7 @@ where
 pub fn run_selecting<F>(
     x: &[f64],
     d: usize,
-    candidates: &[Gmm],
+    candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     n_boot: usize,
     seed: u64,
@@ -119,7 +119,7 @@ pub fn run_selecting<F>(
     functional: F,
 ) -> Result<(Vec<Replicate>, usize)>
 where
-    F: Fn(&Gmm, usize) -> Result<f64> + Sync,
+    F: Fn(&GaussianMixture, usize) -> Result<f64> + Sync,
 {
     check_count(n_boot)?;
     if candidates.is_empty() {
@@ -176,7 +176,7 @@ pub fn refit(
     x: &[f64],
     d: usize,
     counts: &[f64],
-    candidates: &[Gmm],
+    candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
@@ -196,7 +196,7 @@ fn best_out_of_bag(
     x: &[f64],
     d: usize,
     counts: &[f64],
-    candidates: &[Gmm],
+    candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
@@ -260,7 +260,7 @@ fn best_out_of_bag(
 /// candidate has one (the variables are deterministic functions of each other, say) the
 /// choice is by score as usual. `g` is an EM fit on the rows of `x` with multiplicities
 /// `counts` (its weights are then the shares of the responsibilities).
-pub fn has_degenerate_component(g: &Gmm, x: &[f64], counts: &[f64]) -> bool {
+pub fn has_degenerate_component(g: &GaussianMixture, x: &[f64], counts: &[f64]) -> bool {
     let d = g.dim();
     let singular = g.cholesky_factors().chunks_exact(d * d).any(|l| {
         (0..d).any(|i| l[i * d + i] * l[i * d + i] < crate::diagnostics::DEGENERATE_EIGENVALUE)
@@ -377,9 +377,10 @@ mod tests {
 
     #[test]
     fn replicates_are_reproducible_and_vary() {
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
         let (x, _) = g.sample(300, 1);
-        let f = |m: &Gmm, _b: usize| Ok(m.covariances()[1]);
+        let f = |m: &GaussianMixture, _b: usize| Ok(m.covariances()[1]);
         let ctrl = Control::new();
         let a = run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap();
         let one = rayon::ThreadPoolBuilder::new()
@@ -398,7 +399,8 @@ mod tests {
 
     #[test]
     fn failed_replicates_are_redrawn_reproducibly() {
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
         let (x, _) = g.sample(300, 1);
         let ctrl = Control::new();
         let opts = EmOptions::default();
@@ -418,7 +420,7 @@ mod tests {
         let mut v: Vec<f64> = plain.iter().map(|r| r.value).collect();
         v.sort_by(f64::total_cmp);
         let cut = v[20];
-        let f = |m: &Gmm, _b: usize| {
+        let f = |m: &GaussianMixture, _b: usize| {
             let c = m.covariances()[1];
             if c > cut {
                 Err(Error::Numerical("too large".into()))
@@ -445,7 +447,8 @@ mod tests {
             }
         }
         // A functional that always fails gives up after MAX_REDRAWS redraws.
-        let never = |_: &Gmm, _: usize| -> Result<f64> { Err(Error::Numerical("no".into())) };
+        let never =
+            |_: &GaussianMixture, _: usize| -> Result<f64> { Err(Error::Numerical("no".into())) };
         let err = run(&x, 2, &g, &opts, 3, 4, &ctrl, never).unwrap_err();
         assert!(
             err.to_string().contains("failed on 6 resamples in a row"),
@@ -455,11 +458,12 @@ mod tests {
 
     #[test]
     fn a_replicate_that_always_fails_is_dropped_not_fatal() {
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
         let (x, _) = g.sample(200, 1);
         let ctrl = Control::new();
         // Replicate 1 fails on every redraw; the others succeed.
-        let f = |m: &Gmm, b: usize| {
+        let f = |m: &GaussianMixture, b: usize| {
             if b == 1 {
                 Err(Error::Numerical("collapsed".into()))
             } else {
@@ -484,7 +488,7 @@ mod tests {
         // picks K = 2 on most resamples (K = 1 misfits; K = 3 splits a Gaussian and pays on
         // held-out rows). K = 3 may win a few by chance (its extra component costs little),
         // so the test asks for a majority, not all.
-        let truth = Gmm::new(
+        let truth = GaussianMixture::new(
             2,
             vec![0.5, 0.5],
             vec![-4.0, 0.0, 4.0, 0.0],
@@ -492,8 +496,9 @@ mod tests {
         )
         .unwrap();
         let (x, _) = truth.sample(1000, 2);
-        let one = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![17.0, 0.0, 0.0, 1.0]).unwrap();
-        let three = Gmm::new(
+        let one =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![17.0, 0.0, 0.0, 1.0]).unwrap();
+        let three = GaussianMixture::new(
             2,
             vec![0.5, 0.25, 0.25],
             vec![-4.0, 0.0, 4.0, 1.0, 4.0, -1.0],
@@ -501,7 +506,7 @@ mod tests {
         )
         .unwrap();
         let cands = [truth.clone(), one, three];
-        let f = |m: &Gmm, _b: usize| Ok(m.n_components() as f64);
+        let f = |m: &GaussianMixture, _b: usize| Ok(m.n_components() as f64);
         let ctrl = Control::new();
         let (reps, dropped) =
             run_selecting(&x, 2, &cands, &EmOptions::default(), 20, 5, false, &ctrl, f).unwrap();
@@ -513,10 +518,11 @@ mod tests {
 
     #[test]
     fn kept_models_are_the_models_the_values_came_from() {
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
         let (x, _) = g.sample(300, 4);
         let ctrl = Control::new();
-        let f = |m: &Gmm, _b: usize| Ok(m.covariances()[1]);
+        let f = |m: &GaussianMixture, _b: usize| Ok(m.covariances()[1]);
         let cands = [g.clone()];
         let opts = EmOptions::default();
         let (plain, _) = run_selecting(&x, 2, &cands, &opts, 5, 9, false, &ctrl, f).unwrap();
@@ -531,14 +537,15 @@ mod tests {
 
     #[test]
     fn a_component_on_a_few_duplicated_rows_is_degenerate() {
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
         let (x, _) = g.sample(300, 7);
         let counts = vec![1.0; 300];
         assert!(!has_degenerate_component(&g, &x, &counts));
         // A second component centred far from every row takes almost no responsibility:
         // fewer than d + 2 = 4 rows' worth (its weight, 0.005, is what EM would give it
         // with about 1.5 rows).
-        let spare = Gmm::new(
+        let spare = GaussianMixture::new(
             2,
             vec![0.995, 0.005],
             vec![0.0, 0.0, 30.0, 30.0],
@@ -547,7 +554,7 @@ mod tests {
         .unwrap();
         assert!(has_degenerate_component(&spare, &x, &counts));
         // A numerically singular component is degenerate whatever its support.
-        let flat = Gmm::new(
+        let flat = GaussianMixture::new(
             2,
             vec![1.0],
             vec![0.0, 0.0],

@@ -18,7 +18,7 @@ use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::estimator::{check_data, per_row_score, EstimatorOptions};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 use crate::integrate::{integrate, monte_carlo_chunks, Integral};
 use crate::qmc::{self, Points};
 use crate::rng::{self, Purpose};
@@ -29,7 +29,7 @@ use crate::transform::{Candidate, Comparison, Transform};
 use crate::vmath::{self, LANES};
 
 /// The mixture `sum_c pi_c p(x|c)` as one Gaussian mixture.
-pub fn pooled(models: &[Gmm], pi: &[f64]) -> Result<Gmm> {
+pub fn pooled(models: &[GaussianMixture], pi: &[f64]) -> Result<GaussianMixture> {
     let d = models[0].dim();
     let mut w = Vec::new();
     let mut m = Vec::new();
@@ -41,7 +41,7 @@ pub fn pooled(models: &[Gmm], pi: &[f64]) -> Result<Gmm> {
     }
     let total: f64 = w.iter().sum();
     w.iter_mut().for_each(|v| *v /= total);
-    Gmm::new(d, w, m, s)
+    GaussianMixture::new(d, w, m, s)
 }
 
 /// Categorical MI of per-class models with class probabilities `pi`, in its
@@ -52,7 +52,7 @@ pub fn pooled(models: &[Gmm], pi: &[f64]) -> Result<Gmm> {
 /// over all classes replaces one per class. (On three to four overlapping classes it had
 /// the Monte Carlo error of the per-class integrals with 3-4x as many draws in total.)
 pub fn categorical_mi(
-    models: &[Gmm],
+    models: &[GaussianMixture],
     pi: &[f64],
     integral: &Integral,
     seed: u64,
@@ -86,14 +86,18 @@ pub fn categorical_mi(
 
 /// `E_{x ~ mix}[sum_c r_c(x) ln r_c(x)]` by any integral and dimension (the general path).
 fn posterior_generic(
-    models: &[Gmm],
+    models: &[GaussianMixture],
     ln_pi: &[f64],
-    mix: &Gmm,
+    mix: &GaussianMixture,
     integral: &Integral,
     seed: u64,
     ctrl: &Control,
 ) -> Result<f64> {
-    let kmax = models.iter().map(Gmm::n_components).max().unwrap_or(1);
+    let kmax = models
+        .iter()
+        .map(GaussianMixture::n_components)
+        .max()
+        .unwrap_or(1);
     integrate(mix, integral, seed, ctrl, || {
         let mut buf = vec![0.0; kmax];
         let mut l = vec![0.0; models.len()];
@@ -128,7 +132,7 @@ struct ScalarComponent {
     norm: f64,
 }
 
-fn scalar_components(g: &Gmm) -> Vec<ScalarComponent> {
+fn scalar_components(g: &GaussianMixture) -> Vec<ScalarComponent> {
     (0..g.n_components())
         .map(|c| ScalarComponent {
             mu: g.mean(c)[0],
@@ -146,7 +150,7 @@ crate::dispatch!(fn posterior_chunk = posterior_chunk_impl,
 /// The sum of `sum_c r_c(x) ln r_c(x)` over the `rows` draws of Monte Carlo chunk `ci` of a
 /// 1-D pooled mixture (components `draw`, cumulative weights `cum`), [`LANES`] draws at a
 /// time: the draws are made one by one in the stream's order (the same draws as
-/// [`Gmm::sample_one`]), then every class's log-density is evaluated with the component
+/// [`GaussianMixture::sample_one`]), then every class's log-density is evaluated with the component
 /// loop outside and the lane loop inside, which vectorises.
 #[inline(always)]
 fn posterior_chunk_impl(
@@ -270,9 +274,9 @@ fn posterior_lattice_impl(
 /// `E_{x ~ mix}[sum_c r_c(x) ln r_c(x)]` for 1-D class models by quasi-Monte Carlo
 /// ([`crate::qmc`]): shifted regular grids per component of the pooled mixture.
 fn scalar_posterior_qmc(
-    models: &[Gmm],
+    models: &[GaussianMixture],
     ln_pi: &[f64],
-    mix: &Gmm,
+    mix: &GaussianMixture,
     points: Points,
     seed: u64,
     ctrl: &Control,
@@ -301,9 +305,9 @@ fn scalar_posterior_qmc(
 /// Carlo with the fused kernel [`posterior_chunk`] (chunks with their own streams: the
 /// value does not depend on the number of threads).
 fn scalar_posterior_mc(
-    models: &[Gmm],
+    models: &[GaussianMixture],
     ln_pi: &[f64],
-    mix: &Gmm,
+    mix: &GaussianMixture,
     samples: usize,
     seed: u64,
     ctrl: &Control,
@@ -337,14 +341,14 @@ fn full_value(
     d: usize,
     fulls: &[em::EmFit],
     choices: &[Vec<usize>],
-    candidates: &[Vec<Gmm>],
+    candidates: &[Vec<GaussianMixture>],
     em_opts: &[EmOptions],
     pi: &[f64],
     integral: &Integral,
     seed: u64,
     ctrl: &Control,
 ) -> Result<f64> {
-    let selected: Vec<Gmm> = fulls.iter().map(|f| f.model.clone()).collect();
+    let selected: Vec<GaussianMixture> = fulls.iter().map(|f| f.model.clone()).collect();
     if choices.is_empty() || candidates.iter().all(|c| c.len() < 2) {
         return categorical_mi(&selected, pi, integral, seed, ctrl);
     }
@@ -361,7 +365,7 @@ fn full_value(
             ks
         })
         .collect();
-    let fits: Vec<Vec<(usize, Option<Gmm>)>> = needed
+    let fits: Vec<Vec<(usize, Option<GaussianMixture>)>> = needed
         .par_iter()
         .enumerate()
         .map(|(c, ks)| {
@@ -397,7 +401,7 @@ fn full_value(
             .iter()
             .enumerate()
             .map(|(c, &k)| model(c, k))
-            .collect::<Option<Vec<Gmm>>>()
+            .collect::<Option<Vec<GaussianMixture>>>()
         else {
             continue;
         };
@@ -430,7 +434,7 @@ pub struct CategoricalEstimate {
     pub choices: Vec<Vec<usize>>,
     /// Per-class models fitted on all their rows, in the coordinates of
     /// [`CategoricalEstimate::transform`] (the original units for the identity).
-    pub models: Vec<Gmm>,
+    pub models: Vec<GaussianMixture>,
     /// Per-class component searches.
     pub selections: Vec<Selection>,
     /// Class frequencies.
@@ -595,7 +599,7 @@ pub fn estimate(
         data,
         selections,
     } = chosen;
-    let candidates: Vec<Vec<Gmm>> = selections
+    let candidates: Vec<Vec<GaussianMixture>> = selections
         .iter()
         .map(|s| s.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE))
         .collect();
@@ -610,7 +614,7 @@ pub fn estimate(
             f
         })
         .collect::<Result<_>>()?;
-    let full_models: Vec<Gmm> = fulls.iter().map(|f| f.model.clone()).collect();
+    let full_models: Vec<GaussianMixture> = fulls.iter().map(|f| f.model.clone()).collect();
     let mc_seed = |b: u64, key: u64| rng::derive(opts.seed, Purpose::MonteCarlo, b, key);
     // One replicate: the rows resampled with replacement over all classes, so the class
     // frequencies vary as they do between data sets (or, stratified, within each class);
@@ -646,7 +650,7 @@ pub fn estimate(
             pi_b.push(w.iter().sum::<f64>() / n as f64);
             models.push(f.model);
         }
-        let ks = models.iter().map(Gmm::n_components).collect();
+        let ks = models.iter().map(GaussianMixture::n_components).collect();
         let value = categorical_mi(&models, &pi_b, &opts.integral, mc_seed(b as u64, 0), ctrl)?;
         Ok((value, all_converged, ks))
     };
@@ -754,8 +758,8 @@ mod tests {
     #[test]
     fn separated_classes_give_the_label_entropy() {
         // Two classes far apart: I = H(C) = ln 2 for balanced classes.
-        let a = Gmm::new(1, vec![1.0], vec![-20.0], vec![1.0]).unwrap();
-        let b = Gmm::new(1, vec![1.0], vec![20.0], vec![1.0]).unwrap();
+        let a = GaussianMixture::new(1, vec![1.0], vec![-20.0], vec![1.0]).unwrap();
+        let b = GaussianMixture::new(1, vec![1.0], vec![20.0], vec![1.0]).unwrap();
         let v = categorical_mi(
             &[a, b],
             &[0.5, 0.5],
@@ -768,11 +772,11 @@ mod tests {
     }
 
     /// Three 1-D classes (one a two-component mixture) and their frequencies.
-    fn three_classes() -> ([Gmm; 3], [f64; 3]) {
+    fn three_classes() -> ([GaussianMixture; 3], [f64; 3]) {
         let models = [
-            Gmm::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
-            Gmm::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
-            Gmm::new(1, vec![1.0], vec![1.5], vec![0.7]).unwrap(),
+            GaussianMixture::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
+            GaussianMixture::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
+            GaussianMixture::new(1, vec![1.0], vec![1.5], vec![0.7]).unwrap(),
         ];
         (models, [0.5, 0.3, 0.2])
     }
@@ -819,12 +823,12 @@ mod tests {
 
     #[test]
     fn fused_scalar_kernel_equals_the_general_path() {
-        // The same draws (the stream of Gmm::sample_one) through the vectorised kernel and
+        // The same draws (the stream of GaussianMixture::sample_one) through the vectorised kernel and
         // the general integrand: equal up to the rounding of exp/ln (a few ulp per term).
         let models = [
-            Gmm::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
-            Gmm::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
-            Gmm::new(1, vec![1.0], vec![30.0], vec![0.7]).unwrap(),
+            GaussianMixture::new(1, vec![0.4, 0.6], vec![-1.0, 0.5], vec![0.5, 1.0]).unwrap(),
+            GaussianMixture::new(1, vec![1.0], vec![0.0], vec![2.0]).unwrap(),
+            GaussianMixture::new(1, vec![1.0], vec![30.0], vec![0.7]).unwrap(),
         ];
         let pi = [0.5, 0.3, 0.2];
         let ln_pi: Vec<f64> = pi.iter().map(|p: &f64| p.ln()).collect();
@@ -851,7 +855,7 @@ mod tests {
 
     #[test]
     fn identical_classes_give_zero() {
-        let a = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let a = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
         let v = categorical_mi(
             &[a.clone(), a],
             &[0.3, 0.7],
@@ -866,8 +870,8 @@ mod tests {
     #[test]
     fn estimate_recovers_a_known_value() {
         // Classes N(-1, 1) and N(1, 1) with pi = (0.7, 0.3); truth by quadrature.
-        let ga = Gmm::new(1, vec![1.0], vec![-1.0], vec![1.0]).unwrap();
-        let gb = Gmm::new(1, vec![1.0], vec![1.0], vec![1.0]).unwrap();
+        let ga = GaussianMixture::new(1, vec![1.0], vec![-1.0], vec![1.0]).unwrap();
+        let gb = GaussianMixture::new(1, vec![1.0], vec![1.0], vec![1.0]).unwrap();
         let truth = categorical_mi(
             &[ga.clone(), gb.clone()],
             &[0.7, 0.3],

@@ -1,7 +1,7 @@
 //! What the estimator tells the user about its fits: warning kinds and messages, and the
 //! degeneracy diagnostics of fitted components.
 
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 
 /// Kind of a warning raised during selection or bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +73,7 @@ fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
 /// A singular direction shared across blocks means perfect dependence (`Across`); one within
 /// a block means tied values, collinear columns or a component collapsed onto a few points.
 pub fn degeneracy_warnings(
-    g: &Gmm,
+    g: &GaussianMixture,
     x: &[f64],
     blocks: &[(&str, Vec<usize>)],
     what: Singularity,
@@ -194,8 +194,8 @@ pub fn degeneracy_warnings(
 mod tests {
     use super::*;
 
-    fn singular_pair(rho: f64) -> Gmm {
-        Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, rho, rho, 1.0]).unwrap()
+    fn singular_pair(rho: f64) -> GaussianMixture {
+        GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, rho, rho, 1.0]).unwrap()
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{Error, Result};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 use crate::kernels::{chunk_stats, Stats};
 
 /// `10 * machine epsilon`, added to every component's effective count (as in the method).
@@ -146,7 +146,7 @@ impl<'a> Data<'a> {
 #[derive(Debug, Clone)]
 pub struct EmFit {
     /// The fitted mixture (parameters after the last M-step).
-    pub model: Gmm,
+    pub model: GaussianMixture,
     /// Iterations performed.
     pub n_iter: usize,
     /// Whether the tolerance was met before `max_iter`.
@@ -168,7 +168,7 @@ pub struct EmFit {
 pub const EM_CHUNK_ROWS: usize = 1024;
 
 /// Accumulates the statistics of all rows in fixed chunks, added in chunk order.
-fn all_stats(g: &Gmm, data: &Data) -> Stats {
+fn all_stats(g: &GaussianMixture, data: &Data) -> Stats {
     let d = data.d;
     let n = data.n_rows();
     let rows = EM_CHUNK_ROWS;
@@ -193,7 +193,7 @@ fn all_stats(g: &Gmm, data: &Data) -> Stats {
 
 /// One EM iteration from `g` on `data`: returns the new mixture and the mean log-likelihood
 /// per sample of `g` (the E-step value).
-pub fn em_step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
+pub fn em_step(g: &GaussianMixture, data: &Data, reg_covar: f64) -> Result<(GaussianMixture, f64)> {
     data.check()?;
     if g.dim() != data.d {
         return Err(Error::arg(
@@ -206,7 +206,7 @@ pub fn em_step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
 
 /// [`em_step`] on data already checked against the model (the EM loop checks once, not on
 /// every iteration).
-fn step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
+fn step(g: &GaussianMixture, data: &Data, reg_covar: f64) -> Result<(GaussianMixture, f64)> {
     let (k, d) = (g.n_components(), g.dim());
     let st = all_stats(g, data);
     let total_w = data.total_weight();
@@ -248,7 +248,7 @@ fn step(g: &Gmm, data: &Data, reg_covar: f64) -> Result<(Gmm, f64)> {
             cv[a * d + a] += reg_covar;
         }
     }
-    let new = Gmm::from_parts(d, weights, means, covs).map_err(|c| {
+    let new = GaussianMixture::from_parts(d, weights, means, covs).map_err(|c| {
         Error::Numerical(format!(
             "the covariance of component {c} stopped being positive definite during EM \
              (a component collapsed onto too few points); increase reg_covar (e.g. 1e-6) \
@@ -265,16 +265,16 @@ pub const PLAIN_BEFORE_SQUAREM: usize = 10;
 /// step after the accepted jump and the jump's log-likelihood, or `None` (the cycle ends at
 /// `g2`).
 fn squarem_jump<F>(
-    g: &Gmm,
-    g1: &Gmm,
-    g2: &Gmm,
+    g: &GaussianMixture,
+    g1: &GaussianMixture,
+    g2: &GaussianMixture,
     ll1: f64,
     opts: &EmOptions,
     n_iter: &mut usize,
     iterate: &mut F,
-) -> Result<Option<(Gmm, f64)>>
+) -> Result<Option<(GaussianMixture, f64)>>
 where
-    F: FnMut(&Gmm, &mut usize) -> Result<(Gmm, f64)>,
+    F: FnMut(&GaussianMixture, &mut usize) -> Result<(GaussianMixture, f64)>,
 {
     let (p0, p1, p2) = (params(g), params(g1), params(g2));
     let r: Vec<f64> = p1.iter().zip(&p0).map(|(a, b)| a - b).collect();
@@ -305,7 +305,7 @@ where
 }
 
 /// The parameters of `g` as one vector: weights, means, covariances.
-fn params(g: &Gmm) -> Vec<f64> {
+fn params(g: &GaussianMixture) -> Vec<f64> {
     let mut p = Vec::with_capacity(g.weights().len() + g.means().len() + g.covariances().len());
     p.extend_from_slice(g.weights());
     p.extend_from_slice(g.means());
@@ -320,7 +320,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// The mixture with the layout of `like` and the parameters `p` ([`params`]), if they make
 /// one: positive weights (renormalised), finite means, positive definite covariances
 /// (symmetrised).
-fn from_params(like: &Gmm, p: &[f64]) -> Option<Gmm> {
+fn from_params(like: &GaussianMixture, p: &[f64]) -> Option<GaussianMixture> {
     let (k, d) = (like.n_components(), like.dim());
     let (w, rest) = p.split_at(k);
     let (m, c) = rest.split_at(k * d);
@@ -339,7 +339,7 @@ fn from_params(like: &Gmm, p: &[f64]) -> Option<Gmm> {
             }
         }
     }
-    Gmm::from_parts(d, w.iter().map(|v| v / total).collect(), m.to_vec(), cov).ok()
+    GaussianMixture::from_parts(d, w.iter().map(|v| v / total).collect(), m.to_vec(), cov).ok()
 }
 
 /// Fits a mixture by EM from `init` on `data`, optionally recording the log-likelihood on a
@@ -352,7 +352,7 @@ fn from_params(like: &Gmm, p: &[f64]) -> Option<Gmm> {
 pub fn fit(
     data: &Data,
     valid: Option<&[f64]>,
-    init: &Gmm,
+    init: &GaussianMixture,
     opts: &EmOptions,
     ctrl: Option<&Control>,
 ) -> Result<EmFit> {
@@ -380,7 +380,7 @@ pub fn fit(
     let mut valid_curve = Vec::new();
     // One EM iteration from `g`: records the curves, counts it and returns the next model
     // with the log-likelihood of `g`.
-    let mut iterate = |g: &Gmm, n_iter: &mut usize| -> Result<(Gmm, f64)> {
+    let mut iterate = |g: &GaussianMixture, n_iter: &mut usize| -> Result<(GaussianMixture, f64)> {
         if let Some(c) = ctrl {
             c.check()?;
         }
@@ -468,8 +468,8 @@ mod tests {
     use super::*;
     use crate::vmath::{with_variant, Variant};
 
-    fn three_blobs() -> Gmm {
-        Gmm::new(
+    fn three_blobs() -> GaussianMixture {
+        GaussianMixture::new(
             2,
             vec![0.5, 0.3, 0.2],
             vec![-5.0, 0.0, 5.0, 5.0, 5.0, -5.0],
@@ -486,7 +486,7 @@ mod tests {
         // are pinned only to about sqrt(2 tol / curvature) on this flat likelihood (~1e-4
         // seen between the two fits at 1e-10), so 1e-3 on weights and means: a different
         // optimum would differ by 0.1 or more.
-        let truth = Gmm::new(
+        let truth = GaussianMixture::new(
             2,
             vec![0.5, 0.3, 0.2],
             vec![-1.0, 0.0, 0.5, 0.5, 1.5, -0.5],
@@ -495,7 +495,7 @@ mod tests {
         .unwrap();
         let (x, _) = truth.sample(3000, 11);
         let data = Data::new(&x, 2);
-        let start = Gmm::new(
+        let start = GaussianMixture::new(
             2,
             vec![0.34, 0.33, 0.33],
             vec![-1.5, 0.5, 1.0, 1.0, 1.0, -1.0],
@@ -536,10 +536,12 @@ mod tests {
 
     #[test]
     fn single_gaussian_converges_to_sample_moments() {
-        let truth = Gmm::new(2, vec![1.0], vec![1.0, -2.0], vec![2.0, 0.6, 0.6, 1.0]).unwrap();
+        let truth =
+            GaussianMixture::new(2, vec![1.0], vec![1.0, -2.0], vec![2.0, 0.6, 0.6, 1.0]).unwrap();
         let n = 500;
         let (x, _) = truth.sample(n, 3);
-        let init = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+        let init =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
         let opts = EmOptions {
             reg_covar: 0.0,
             ..Default::default()
@@ -577,7 +579,7 @@ mod tests {
         let n = 6000;
         let (x, _) = truth.sample(n, 11);
         // Start from perturbed truth: EM must converge to the sampled parameters.
-        let init = Gmm::new(
+        let init = GaussianMixture::new(
             2,
             vec![1.0 / 3.0; 3],
             vec![-4.0, 1.0, 4.0, 4.0, 4.0, -4.0],
@@ -667,7 +669,7 @@ mod tests {
         let truth = three_blobs();
         let (x, _) = truth.sample(400, 1);
         let (v, _) = truth.sample(100, 2);
-        let init = Gmm::new(
+        let init = GaussianMixture::new(
             2,
             vec![1.0 / 3.0; 3],
             vec![-1.0, 0.0, 0.0, 1.0, 1.0, 0.0],
@@ -709,7 +711,7 @@ mod tests {
         // Two identical points and two components with no regularisation: a component
         // collapses and the error says to raise reg_covar.
         let x = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
-        let init = Gmm::new(
+        let init = GaussianMixture::new(
             2,
             vec![0.5, 0.5],
             vec![0.0, 0.0, 1.0, 1.0],
@@ -728,7 +730,7 @@ mod tests {
 
     #[test]
     fn mismatched_weights_are_an_argument_error_not_a_panic() {
-        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let g = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
         let x = [0.0, 1.0, -1.0, 0.5];
         let short = [1.0, 1.0];
         for w in [

@@ -5,7 +5,7 @@ use crate::control::Control;
 use crate::diagnostics::{degeneracy_warnings, Singularity, Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 use crate::integrate::{self, Integral};
 use crate::qmc::Points;
 use crate::rng::{self, Purpose};
@@ -53,7 +53,7 @@ impl Quantity {
     /// (see [`integrate::mutual_information_with_error`]; `None` otherwise).
     pub fn evaluate_with_error(
         &self,
-        g: &Gmm,
+        g: &GaussianMixture,
         integral: &Integral,
         seed: u64,
         ctrl: &Control,
@@ -68,7 +68,13 @@ impl Quantity {
 
     /// Evaluates the quantity on a model (in original units) with the given integral;
     /// `ctrl` cancels it.
-    pub fn evaluate(&self, g: &Gmm, integral: &Integral, seed: u64, ctrl: &Control) -> Result<f64> {
+    pub fn evaluate(
+        &self,
+        g: &GaussianMixture,
+        integral: &Integral,
+        seed: u64,
+        ctrl: &Control,
+    ) -> Result<f64> {
         match self {
             Quantity::MutualInformation { x, y } => {
                 integrate::mutual_information(g, x, y, integral, seed, ctrl)
@@ -263,7 +269,7 @@ pub struct Estimate {
     pub integration_error: Option<f64>,
     /// The model fitted on all the data, in the units of the chosen representation (the
     /// original units when [`Estimate::transform`] is the identity).
-    pub model: Gmm,
+    pub model: GaussianMixture,
     /// EM iterations of the full-data fit.
     pub model_n_iter: usize,
     /// Whether the full-data fit converged.
@@ -392,8 +398,8 @@ fn not_converged_warning(reps: &[Replicate], max_iter: usize) -> Option<Warning>
 pub(crate) fn fit_and_bootstrap<F, G>(
     z: &[f64],
     d: usize,
-    candidates: &[Gmm],
-    fallbacks: &[Gmm],
+    candidates: &[GaussianMixture],
+    fallbacks: &[GaussianMixture],
     em_opts: &EmOptions,
     opts: &EstimatorOptions,
     ctrl: &Control,
@@ -401,8 +407,8 @@ pub(crate) fn fit_and_bootstrap<F, G>(
     full_functional: G,
 ) -> Result<(em::EmFit, ValueWithError, Vec<Replicate>, usize)>
 where
-    F: Fn(&Gmm, u64) -> Result<f64> + Sync,
-    G: Fn(&Gmm, u64, f64) -> Result<ValueWithError>,
+    F: Fn(&GaussianMixture, u64) -> Result<f64> + Sync,
+    G: Fn(&GaussianMixture, u64, f64) -> Result<ValueWithError>,
 {
     let data = Data::new(z, d);
     let full_seed = rng::derive(opts.seed, Purpose::MonteCarlo, u64::MAX, 0);
@@ -463,7 +469,7 @@ where
 /// EM on `data` from the first candidate whose fit does not fail numerically.
 pub(crate) fn fit_first(
     data: &Data,
-    candidates: &[Gmm],
+    candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
@@ -539,10 +545,11 @@ pub fn estimate_known(
         z,
         selection,
     } = choose_representation(x, d, option, opts, &em_opts, ctrl, known)?;
-    let functional =
-        |g: &Gmm, seed: u64| quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl);
+    let functional = |g: &GaussianMixture, seed: u64| {
+        quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl)
+    };
     let full_integral = opts.full_integral();
-    let full_functional = |g: &Gmm, seed: u64, share: f64| {
+    let full_functional = |g: &GaussianMixture, seed: u64, share: f64| {
         quantity.evaluate_with_error(
             &st.to_original(g)?,
             &full_integral.with_share(share),
@@ -714,7 +721,7 @@ mod tests {
     #[test]
     fn bivariate_gaussian_truth_within_bootstrap_error() {
         let rho: f64 = 0.6;
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             2,
             vec![1.0],
             vec![1.0, 5.0],
@@ -766,7 +773,8 @@ mod tests {
         let e = estimate(&x, 2, &q, &opts, &Control::new()).unwrap();
         assert!(e.warnings.iter().any(|w| w.kind == WarningKind::Degenerate));
         // An ordinary Gaussian sample is not flagged.
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.9, 0.9, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.9, 0.9, 1.0]).unwrap();
         let (y, _) = g.sample(300, 3);
         let e = estimate(&y, 2, &q, &opts, &Control::new()).unwrap();
         assert!(e.warnings.iter().all(|w| w.kind != WarningKind::Degenerate));
@@ -804,7 +812,7 @@ mod tests {
 
     #[test]
     fn entropy_is_in_original_units() {
-        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![100.0]).unwrap();
+        let g = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![100.0]).unwrap();
         let (x, _) = g.sample(3000, 1);
         let opts = EstimatorOptions {
             n_bootstrap: 0,

@@ -76,11 +76,11 @@ pub fn fit_mixture(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gmm::Gmm;
+    use crate::gmm::GaussianMixture;
 
     #[test]
     fn fit_is_equivariant_under_rescaling_and_keeps_the_best_start() {
-        let truth = Gmm::new(
+        let truth = GaussianMixture::new(
             2,
             vec![0.5, 0.5],
             vec![-3.0, 0.0, 3.0, 1.0],

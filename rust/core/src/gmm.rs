@@ -22,7 +22,7 @@ pub const CHUNK_ROWS: usize = 4096;
 /// Parameters are validated on construction (weights positive and summing to one,
 /// covariances symmetric positive definite) and the Cholesky factors are kept with them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Gmm {
+pub struct GaussianMixture {
     d: usize,
     k: usize,
     weights: Vec<f64>,
@@ -65,7 +65,7 @@ pub fn cholesky(cov: &[f64], d: usize) -> Option<(Vec<f64>, Vec<f64>, f64)> {
     Some((lv, iv, logdet))
 }
 
-impl Gmm {
+impl GaussianMixture {
     /// Builds a mixture from `weights` (k), `means` (k*d, row-major) and `covariances`
     /// (k*d*d, row-major), validating every parameter.
     pub fn new(
@@ -156,7 +156,7 @@ impl Gmm {
             inv_chol[c * d * d..(c + 1) * d * d].copy_from_slice(&il);
             log_norm[c] = weights[c].ln() - 0.5 * (d as f64 * LN_2PI + logdet);
         }
-        Ok(Gmm {
+        Ok(GaussianMixture {
             d,
             k,
             weights,
@@ -394,7 +394,7 @@ impl Gmm {
 
     /// The marginal mixture over the dimensions `dims` (in that order): same weights,
     /// sub-vectors of the means and sub-blocks of the covariances.
-    pub fn marginal(&self, dims: &[usize]) -> Result<Gmm> {
+    pub fn marginal(&self, dims: &[usize]) -> Result<GaussianMixture> {
         if dims.is_empty() {
             return Err(Error::arg("dims", "at least one dimension is needed"));
         }
@@ -427,7 +427,7 @@ impl Gmm {
                 }
             }
         }
-        Gmm::from_parts(m, self.weights.clone(), means, covs).map_err(|c| {
+        GaussianMixture::from_parts(m, self.weights.clone(), means, covs).map_err(|c| {
             Error::Numerical(format!(
                 "the marginal covariance of component {c} is not positive definite"
             ))
@@ -437,7 +437,7 @@ impl Gmm {
     /// The image of the mixture under `x -> scale * x + shift`, applied per dimension
     /// (`scale` must be non-zero). Used to report a model fitted on standardised data in the
     /// original units.
-    pub fn affine(&self, scale: &[f64], shift: &[f64]) -> Result<Gmm> {
+    pub fn affine(&self, scale: &[f64], shift: &[f64]) -> Result<GaussianMixture> {
         let d = self.d;
         if scale.len() != d || shift.len() != d {
             return Err(Error::arg(
@@ -462,14 +462,14 @@ impl Gmm {
                 }
             }
         }
-        Gmm::from_parts(d, self.weights.clone(), means, covs).map_err(|c| {
+        GaussianMixture::from_parts(d, self.weights.clone(), means, covs).map_err(|c| {
             Error::Numerical(format!(
                 "the transformed covariance of component {c} is not positive definite"
             ))
         })
     }
 
-    /// Running sums of the weights, accumulated in the order [`Gmm::sample_one`] uses, so
+    /// Running sums of the weights, accumulated in the order [`GaussianMixture::sample_one`] uses, so
     /// that a kernel choosing components from them draws the same components.
     pub fn cumulative_weights(&self) -> Vec<f64> {
         self.weights
@@ -515,13 +515,13 @@ impl Gmm {
     /// output is the same for any number of threads.
     ///
     /// # Panics
-    /// If `n x d` overflows or the memory cannot be allocated; [`Gmm::try_sample`] returns
+    /// If `n x d` overflows or the memory cannot be allocated; [`GaussianMixture::try_sample`] returns
     /// an error instead.
     pub fn sample(&self, n: usize, seed: u64) -> (Vec<f64>, Vec<usize>) {
         self.try_sample(n, seed).expect("sample")
     }
 
-    /// [`Gmm::sample`] that refuses, with an error naming `n_samples`, a draw whose memory
+    /// [`GaussianMixture::sample`] that refuses, with an error naming `n_samples`, a draw whose memory
     /// cannot be allocated (instead of aborting the process).
     pub fn try_sample(&self, n: usize, seed: u64) -> Result<(Vec<f64>, Vec<usize>)> {
         let d = self.d;
@@ -661,8 +661,8 @@ mod tests {
     use super::*;
     use crate::vmath::{with_variant, Variant};
 
-    fn d3() -> Gmm {
-        Gmm::new(
+    fn d3() -> GaussianMixture {
+        GaussianMixture::new(
             2,
             vec![0.3, 0.45, 0.25],
             vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
@@ -673,20 +673,21 @@ mod tests {
 
     #[test]
     fn validates_parameters() {
-        let bad_w = Gmm::new(1, vec![0.5, 0.4], vec![0.0, 1.0], vec![1.0, 1.0]);
+        let bad_w = GaussianMixture::new(1, vec![0.5, 0.4], vec![0.0, 1.0], vec![1.0, 1.0]);
         assert!(matches!(bad_w, Err(Error::InvalidArgument { ref arg, .. }) if arg == "weights"));
-        let neg = Gmm::new(1, vec![1.0], vec![0.0], vec![-1.0]);
+        let neg = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![-1.0]);
         assert!(matches!(neg, Err(Error::InvalidArgument { ref arg, .. }) if arg == "covariances"));
-        let asym = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.1, 1.0]);
+        let asym = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.1, 1.0]);
         assert!(asym.is_err());
-        let shape = Gmm::new(2, vec![1.0], vec![0.0], vec![1.0, 0.0, 0.0, 1.0]);
+        let shape = GaussianMixture::new(2, vec![1.0], vec![0.0], vec![1.0, 0.0, 0.0, 1.0]);
         assert!(matches!(shape, Err(Error::InvalidArgument { ref arg, .. }) if arg == "means"));
     }
 
     #[test]
     fn single_gaussian_density_matches_closed_form() {
         // N(0, diag(4, 9)) at (2, 3): ln p = -ln(2 pi) - 0.5 ln 36 - 0.5 (1 + 1)
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![4.0, 0.0, 0.0, 9.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![4.0, 0.0, 0.0, 9.0]).unwrap();
         let lp = g.log_density(&[2.0, 3.0]).unwrap()[0];
         let want = -LN_2PI - 0.5 * 36f64.ln() - 1.0;
         assert!((lp - want).abs() < 1e-14, "{lp} vs {want}");
@@ -712,7 +713,7 @@ mod tests {
 
     #[test]
     fn marginal_of_gaussian_is_the_sub_block() {
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             3,
             vec![1.0],
             vec![1.0, 2.0, 3.0],
@@ -795,7 +796,7 @@ mod tests {
 
     #[test]
     fn far_points_get_finite_responsibilities() {
-        let g = Gmm::new(2, vec![0.5, 0.5], vec![0.0, 0.0, 1e145, 0.0], {
+        let g = GaussianMixture::new(2, vec![0.5, 0.5], vec![0.0, 0.0, 1e145, 0.0], {
             let mut c = vec![1.0, 0.0, 0.0, 1.0];
             c.extend([1.0, 0.0, 0.0, 1.0]);
             c
@@ -823,7 +824,7 @@ mod tests {
                     }
                 }
             }
-            let g = Gmm::new(d, vec![0.2, 0.3, 0.5], means, covs).unwrap();
+            let g = GaussianMixture::new(d, vec![0.2, 0.3, 0.5], means, covs).unwrap();
             let (mut x, _) = g.sample(37, 4); // a partial last block
             x[..d].iter_mut().for_each(|v| *v = 1e200); // far from everything: -inf
             let fast = g.log_density(&x).unwrap();

@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 
 use crate::error::{Error, Result};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 use crate::kmeans::kmeans;
 use crate::rng::Rng;
 
@@ -122,7 +122,13 @@ pub fn default_scale(x: &[f64], d: usize, k: usize) -> f64 {
 
 /// Weights, means and covariances from (soft or hard) responsibilities `resp` (`n x k`):
 /// one M-step with `reg` on the diagonal. `None` when a covariance is not positive definite.
-fn mstep_from_resp(x: &[f64], d: usize, k: usize, resp: &[f64], reg: f64) -> Option<Gmm> {
+fn mstep_from_resp(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    resp: &[f64],
+    reg: f64,
+) -> Option<GaussianMixture> {
     let eps = crate::em::COUNT_EPS;
     let mut nk = vec![eps; k];
     let mut means = vec![0.0; k * d];
@@ -160,7 +166,7 @@ fn mstep_from_resp(x: &[f64], d: usize, k: usize, resp: &[f64], reg: f64) -> Opt
     }
     let total: f64 = nk.iter().sum();
     let weights = nk.iter().map(|v| v / total).collect();
-    Gmm::from_parts(d, weights, means, covs).ok()
+    GaussianMixture::from_parts(d, weights, means, covs).ok()
 }
 
 /// A regularisation that makes a covariance estimate usable when it is singular: a millionth
@@ -181,7 +187,7 @@ fn fallback_reg(x: &[f64], d: usize) -> f64 {
     1e-6 * (total / d as f64).max(f64::MIN_POSITIVE)
 }
 
-fn m_step_or_regularised(x: &[f64], d: usize, k: usize, resp: &[f64]) -> Result<Gmm> {
+fn m_step_or_regularised(x: &[f64], d: usize, k: usize, resp: &[f64]) -> Result<GaussianMixture> {
     mstep_from_resp(x, d, k, resp, 0.0)
         .or_else(|| mstep_from_resp(x, d, k, resp, fallback_reg(x, d)))
         .ok_or_else(|| {
@@ -193,18 +199,18 @@ fn m_step_or_regularised(x: &[f64], d: usize, k: usize, resp: &[f64]) -> Result<
         })
 }
 
-fn isotropic(d: usize, k: usize, means: Vec<f64>, s: f64) -> Result<Gmm> {
+fn isotropic(d: usize, k: usize, means: Vec<f64>, s: f64) -> Result<GaussianMixture> {
     let mut covs = vec![0.0; k * d * d];
     for c in 0..k {
         for j in 0..d {
             covs[c * d * d + j * d + j] = s * s;
         }
     }
-    Gmm::from_parts(d, vec![1.0 / k as f64; k], means, covs)
+    GaussianMixture::from_parts(d, vec![1.0 / k as f64; k], means, covs)
         .map_err(|_| Error::arg("scale", "gives a degenerate covariance; use a larger scale"))
 }
 
-fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<Gmm> {
+fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<GaussianMixture> {
     let km = kmeans(x, d, k, 300, rng);
     let n = x.len() / d;
     let mut counts = vec![0usize; k];
@@ -247,7 +253,7 @@ fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<
         }
     }
     let _ = n;
-    Gmm::from_parts(d, weights, means, covs)
+    GaussianMixture::from_parts(d, weights, means, covs)
         .map_err(|c| Error::Numerical(format!("k-means cluster {c} has a degenerate covariance")))
 }
 
@@ -263,7 +269,7 @@ pub fn initialize(
     method: InitMethod,
     scale: Option<f64>,
     rng: &mut Rng,
-) -> Result<Gmm> {
+) -> Result<GaussianMixture> {
     let n = x.len() / d;
     if k == 0 {
         return Err(Error::arg("n_components", "must be at least 1"));
@@ -344,7 +350,7 @@ pub fn initialize(
                     means[c * d + i] += push * p;
                 }
             }
-            Gmm::from_parts(
+            GaussianMixture::from_parts(
                 d,
                 base.weights().to_vec(),
                 means,
@@ -361,7 +367,7 @@ mod tests {
     use crate::rng::{stream, Purpose};
 
     fn data() -> Vec<f64> {
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             2,
             vec![0.5, 0.5],
             vec![-3.0, 0.0, 3.0, 1.0],

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{Error, Result};
-use crate::gmm::{Gmm, CHUNK_ROWS};
+use crate::gmm::{GaussianMixture, CHUNK_ROWS};
 use crate::qmc::{self, Points};
 use crate::rng::{self, Purpose};
 use crate::vmath;
@@ -270,7 +270,7 @@ pub struct Term {
     /// Coefficient.
     pub coef: f64,
     /// The mixture evaluated.
-    pub model: Gmm,
+    pub model: GaussianMixture,
     /// Dimensions of the sampled point it sees (`None`: all, in order).
     pub dims: Option<Vec<usize>>,
 }
@@ -321,7 +321,7 @@ impl<'a> Evaluator<'a> {
 /// Stops with [`Error::Cancelled`] within one chunk of draws (or of quadrature nodes) of
 /// `ctrl` being cancelled.
 pub fn expectation(
-    p: &Gmm,
+    p: &GaussianMixture,
     terms: &[Term],
     integral: &Integral,
     seed: u64,
@@ -341,7 +341,7 @@ pub fn expectation(
             ));
         }
     }
-    let single = |g: &Gmm| g.n_components() == 1;
+    let single = |g: &GaussianMixture| g.n_components() == 1;
     if single(p) && terms.iter().all(|t| single(&t.model)) {
         // Every density is one Gaussian: the expectation is exact, whatever the integral
         // option (a Monte Carlo or quadrature value only approximates this number).
@@ -380,7 +380,7 @@ where
 /// one chunk of draws (or of quadrature nodes) of `ctrl` being cancelled; a non-finite value
 /// is a numerical error.
 pub fn integrate<M, F>(
-    p: &Gmm,
+    p: &GaussianMixture,
     integral: &Integral,
     seed: u64,
     ctrl: &Control,
@@ -459,7 +459,7 @@ fn finite(value: f64) -> Result<f64> {
 /// `q = N(m, C)` is a single Gaussian: `ln N-normaliser(C) - 1/2 (tr(C^-1 S_DD) +
 /// |P (mu_D - m)|^2)` with `P` the inverse Cholesky factor of `C` and `D` the term's
 /// dimensions.
-fn gaussian_log_expectation(p: &Gmm, t: &Term) -> f64 {
+fn gaussian_log_expectation(p: &GaussianMixture, t: &Term) -> f64 {
     let d = p.dim();
     let q = &t.model;
     let m = q.dim();
@@ -514,7 +514,7 @@ fn concat(parts: &[&[usize]]) -> Vec<usize> {
 /// `I(X;Y) = E[ln p(x,y) - ln p(x) - ln p(y)]` for the dimensions `x` and `y` of `g`
 /// (other dimensions are marginalised out).
 pub fn mutual_information(
-    g: &Gmm,
+    g: &GaussianMixture,
     x: &[usize],
     y: &[usize],
     integral: &Integral,
@@ -528,7 +528,7 @@ pub fn mutual_information(
 /// the quasi-Monte Carlo estimate of two scalar variables (its spread over the random
 /// shifts), or 0 where the integral is exact (a single Gaussian); `None` otherwise.
 pub fn mutual_information_with_error(
-    g: &Gmm,
+    g: &GaussianMixture,
     x: &[usize],
     y: &[usize],
     integral: &Integral,
@@ -607,7 +607,7 @@ struct PairControl {
 }
 
 impl PairControl {
-    fn new(g: &Gmm) -> Self {
+    fn new(g: &GaussianMixture) -> Self {
         let (mu, cov) = g.moments();
         let inv_sd = [1.0 / cov[0].sqrt(), 1.0 / cov[3].sqrt()];
         let rho = (cov[1] * inv_sd[0] * inv_sd[1]).clamp(-1.0, 1.0);
@@ -780,7 +780,7 @@ fn pair_lattice_impl(
 /// Quasi-Monte Carlo MI of a 2-D mixture between its two coordinates ([`crate::qmc`]): the
 /// fused densities of the pair kernel at shifted Fibonacci lattice points of each component.
 pub fn mi_scalar_pair_qmc(
-    g: &Gmm,
+    g: &GaussianMixture,
     points: Points,
     seed: u64,
     ctrl: &Control,
@@ -797,7 +797,7 @@ pub fn mi_scalar_pair_qmc(
 }
 
 /// The per-component constants of [`pair_chunk`] and the cumulative weights.
-fn pair_components(g: &Gmm) -> (Vec<PairComponent>, Vec<f64>) {
+fn pair_components(g: &GaussianMixture) -> (Vec<PairComponent>, Vec<f64>) {
     let k = g.n_components();
     let half_ln_2pi = 0.5 * crate::gmm::LN_2PI;
     let comps: Vec<PairComponent> = (0..k)
@@ -835,7 +835,12 @@ fn pair_components(g: &Gmm) -> (Vec<PairComponent>, Vec<f64>) {
 /// components fitted to Gaussian data, common when the bootstrap re-chooses K) `f` and `h`
 /// nearly coincide and the Monte Carlo error all but vanishes; elsewhere `beta` falls to
 /// about 0 and the estimate is plain Monte Carlo.
-fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64, ctrl: &Control) -> Result<f64> {
+fn mi_scalar_pair_mc(
+    g: &GaussianMixture,
+    samples: usize,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<f64> {
     Integral::MonteCarlo { samples }.validate(2)?;
     let (comps, cum) = pair_components(g);
     let cv = PairControl::new(g);
@@ -862,7 +867,7 @@ fn mi_scalar_pair_mc(g: &Gmm, samples: usize, seed: u64, ctrl: &Control) -> Resu
 
 /// `I(X;Y|Z) = E[ln p(x,y,z) + ln p(z) - ln p(x,z) - ln p(y,z)]`.
 pub fn conditional_mutual_information(
-    g: &Gmm,
+    g: &GaussianMixture,
     x: &[usize],
     y: &[usize],
     z: &[usize],
@@ -905,7 +910,7 @@ pub fn conditional_mutual_information(
 }
 
 /// Differential entropy `H = -E[ln p(v)]` of the whole model.
-pub fn entropy(g: &Gmm, integral: &Integral, seed: u64, ctrl: &Control) -> Result<f64> {
+pub fn entropy(g: &GaussianMixture, integral: &Integral, seed: u64, ctrl: &Control) -> Result<f64> {
     let terms = [Term {
         coef: -1.0,
         model: g.clone(),
@@ -916,8 +921,8 @@ pub fn entropy(g: &Gmm, integral: &Integral, seed: u64, ctrl: &Control) -> Resul
 
 /// `KL(p || q) = E_p[ln p - ln q]` for two mixtures of the same dimension.
 pub fn kl_divergence(
-    p: &Gmm,
-    q: &Gmm,
+    p: &GaussianMixture,
+    q: &GaussianMixture,
     integral: &Integral,
     seed: u64,
     ctrl: &Control,
@@ -948,8 +953,8 @@ mod tests {
     use super::*;
     use crate::vmath::{with_variant, Variant};
 
-    fn gauss(rho: f64) -> Gmm {
-        Gmm::new(
+    fn gauss(rho: f64) -> GaussianMixture {
+        GaussianMixture::new(
             2,
             vec![1.0],
             vec![0.3, -1.0],
@@ -960,7 +965,7 @@ mod tests {
 
     #[test]
     fn vector_pair_kernel_equals_the_baseline_bit_for_bit() {
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             2,
             vec![0.3, 0.7],
             vec![0.0, 1.0, -2.0, 0.5],
@@ -1008,7 +1013,7 @@ mod tests {
         }
     }
 
-    fn two_components(d: usize) -> Gmm {
+    fn two_components(d: usize) -> GaussianMixture {
         let mut cov = vec![0.0; 2 * d * d];
         for c in 0..2 {
             for i in 0..d {
@@ -1019,7 +1024,7 @@ mod tests {
         }
         let mut means = vec![0.0; 2 * d];
         means[d..].iter_mut().for_each(|m| *m = 1.5);
-        Gmm::new(d, vec![0.4, 0.6], means, cov).unwrap()
+        GaussianMixture::new(d, vec![0.4, 0.6], means, cov).unwrap()
     }
 
     #[test]
@@ -1035,15 +1040,15 @@ mod tests {
         }
         // Chain x -> z -> y (order x, y, z): I(X;Y|Z) = 0 and I(X;Y) = -1/2 ln(2/3).
         let cov = vec![1.0, 1.0, 1.0, 1.0, 3.0, 2.0, 1.0, 2.0, 2.0];
-        let g = Gmm::new(3, vec![1.0], vec![0.5, -1.0, 2.0], cov).unwrap();
+        let g = GaussianMixture::new(3, vec![1.0], vec![0.5, -1.0, 2.0], cov).unwrap();
         let cmi = conditional_mutual_information(&g, &[0], &[1], &[2], &mc, 0, &ctrl).unwrap();
         assert!(cmi.abs() < 1e-12, "{cmi}");
         let mi = mutual_information(&g, &[0, 2], &[1], &mc, 0, &ctrl).unwrap();
         // I(X,Z;Y) = I(Z;Y) = -1/2 ln(1 - 4/6).
         assert!((mi + 0.5 * (1.0 - 4.0 / 6.0f64).ln()).abs() < 1e-12, "{mi}");
         // KL(N(0,1) || N(1,4)) = ln 2 + (1 + 1)/8 - 1/2, entropy of N(1, 4).
-        let p = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
-        let q = Gmm::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
+        let p = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let q = GaussianMixture::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
         let k = kl_divergence(&p, &q, &mc, 0, &ctrl).unwrap();
         assert!((k - (2f64.ln() + 2.0 / 8.0 - 0.5)).abs() < 1e-12, "{k}");
         let h = entropy(&q, &mc, 0, &ctrl).unwrap();
@@ -1071,8 +1076,8 @@ mod tests {
     }
 
     /// D3 of the paper.
-    fn paper_d3() -> Gmm {
-        Gmm::new(
+    fn paper_d3() -> GaussianMixture {
+        GaussianMixture::new(
             2,
             vec![0.3, 0.45, 0.25],
             vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0],
@@ -1142,7 +1147,7 @@ mod tests {
         );
         // A 3-D joint (no lattice rule): Monte Carlo with the fallback draws, the same value
         // as asking for them.
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             3,
             vec![0.5, 0.5],
             vec![0.0, 0.0, 0.0, 1.0, 1.0, -1.0],
@@ -1190,7 +1195,7 @@ mod tests {
         // and I(X;Y) = -0.5 ln(1 - rho^2) with rho^2 = 1/3.
         let cov = vec![1.0, 1.0, 1.0, 1.0, 3.0, 2.0, 1.0, 2.0, 2.0];
         // order (x, y, z): var x 1, var y 3, var z 2, cov(x,y)=1, cov(x,z)=1, cov(y,z)=2
-        let g = Gmm::new(3, vec![1.0], vec![0.0; 3], cov).unwrap();
+        let g = GaussianMixture::new(3, vec![1.0], vec![0.0; 3], cov).unwrap();
         let q = Integral::Quadrature { order: None };
         let cmi =
             conditional_mutual_information(&g, &[0], &[1], &[2], &q, 0, &Control::new()).unwrap();
@@ -1201,8 +1206,8 @@ mod tests {
 
     #[test]
     fn kl_and_entropy_of_gaussians() {
-        let p = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
-        let q = Gmm::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
+        let p = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let q = GaussianMixture::new(1, vec![1.0], vec![1.0], vec![4.0]).unwrap();
         // KL(N(0,1)||N(1,4)) = ln 2 + (1 + 1)/8 - 1/2
         let truth = 2f64.ln() + 2.0 / 8.0 - 0.5;
         let k = kl_divergence(
@@ -1228,7 +1233,7 @@ mod tests {
 
     #[test]
     fn refuses_quadrature_in_high_dimension() {
-        let g = Gmm::new(7, vec![1.0], vec![0.0; 7], {
+        let g = GaussianMixture::new(7, vec![1.0], vec![0.0; 7], {
             let mut c = vec![0.0; 49];
             for i in 0..7 {
                 c[i * 7 + i] = 1.0;
@@ -1305,7 +1310,7 @@ mod tests {
         // the quadrature value on every seed; plain Monte Carlo has a standard error of
         // ~0.006 here (integrand sd ~0.9) and would land within 0.001 with probability
         // ~0.13 per seed.
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             2,
             vec![0.5, 0.5],
             vec![0.0, 0.0, 0.3, 0.3],
@@ -1331,7 +1336,7 @@ mod tests {
     #[test]
     fn refuses_an_order_whose_node_matrix_would_not_fit() {
         // order^2 doubles for the Golub-Welsch matrix: 1e5 used to abort on 80 GB.
-        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let g = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
         let q = Integral::Quadrature {
             order: Some(100_000),
         };

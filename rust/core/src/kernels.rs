@@ -5,11 +5,11 @@
 //! [`crate::vmath`]). Every variant performs the same IEEE operations in the same order, so
 //! results are identical on any machine and thread count.
 
-use crate::gmm::{self, Gmm};
+use crate::gmm::{self, GaussianMixture};
 use crate::vmath::{self, LANES};
 
 /// `ln p(x_i)` into `out` for the rows of `x`, for a mixture of dimension 1 to 8.
-pub(crate) fn log_density(g: &Gmm, x: &[f64], out: &mut [f64]) {
+pub(crate) fn log_density(g: &GaussianMixture, x: &[f64], out: &mut [f64]) {
     match g.dim() {
         1 => density_d1(g, x, out),
         2 => density_d2(g, x, out),
@@ -55,20 +55,20 @@ pub(crate) fn log_densities_lanes<const D: usize>(
     }
 }
 
-crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d4 = log_density_lanes::<4>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d5 = log_density_lanes::<5>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d6 = log_density_lanes::<6>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d7 = log_density_lanes::<7>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d8 = log_density_lanes::<8>, (g: &Gmm, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d4 = log_density_lanes::<4>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d5 = log_density_lanes::<5>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d6 = log_density_lanes::<6>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d7 = log_density_lanes::<7>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+crate::dispatch!(fn density_d8 = log_density_lanes::<8>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
 
 /// `ln p(x_i)` for the rows of `x` in a compile-time dimension, [`LANES`] rows at a time with
 /// the lane loop innermost (vectorised `exp`/`ln`, as in the EM pass). A row far from every
 /// component (all log-densities `-inf`) gets `-inf`.
 #[inline(always)]
-pub(crate) fn log_density_lanes<const D: usize>(g: &Gmm, x: &[f64], out: &mut [f64]) {
+pub(crate) fn log_density_lanes<const D: usize>(g: &GaussianMixture, x: &[f64], out: &mut [f64]) {
     let k = g.n_components();
     let zero = [0.0; LANES];
     let mut lp = vec![zero; k];
@@ -123,7 +123,7 @@ impl Stats {
 }
 
 /// The EM statistics of the rows `x` of one chunk with weights `w` (`None`: all 1).
-pub(crate) fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+pub(crate) fn chunk_stats(g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats {
     // The dimension as a compile-time constant (d <= 8) lets the compiler unroll the small
     // loops and vectorise over rows; above that a scalar path.
     match g.dim() {
@@ -140,28 +140,32 @@ pub(crate) fn chunk_stats(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
 }
 
 crate::dispatch!(fn stats_d1 = chunk_stats_lanes::<1>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d2 = chunk_stats_lanes::<2>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d3 = chunk_stats_lanes::<3>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d4 = chunk_stats_lanes::<4>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d5 = chunk_stats_lanes::<5>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d6 = chunk_stats_lanes::<6>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d7 = chunk_stats_lanes::<7>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 crate::dispatch!(fn stats_d8 = chunk_stats_lanes::<8>,
-    (g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats);
+    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 
 /// The statistics of a chunk in a compile-time dimension, [`LANES`] rows at a time (rows of
 /// zero weight skipped): per block, the component loop is outside and the lane loop inside,
 /// so densities, exponentials and sums vectorise. Each lane accumulates its own sums, added
 /// in lane order at the end: a fixed order, whatever the machine or thread count.
 #[inline(always)]
-pub(crate) fn chunk_stats_lanes<const D: usize>(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+pub(crate) fn chunk_stats_lanes<const D: usize>(
+    g: &GaussianMixture,
+    x: &[f64],
+    w: Option<&[f64]>,
+) -> Stats {
     let k = g.n_components();
     let means = g.means();
     let params = (means, g.inverse_cholesky_factors(), g.log_norms());
@@ -273,7 +277,7 @@ fn accumulate(st: &mut Stats, lp: &mut [f64], u: &[f64], d: usize, wi: f64) {
     }
 }
 
-fn chunk_stats_dyn(g: &Gmm, x: &[f64], w: Option<&[f64]>) -> Stats {
+fn chunk_stats_dyn(g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats {
     let (k, d) = (g.n_components(), g.dim());
     let mut st = Stats::zeros(k, d);
     let mut lp = vec![0.0; k];

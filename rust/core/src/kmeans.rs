@@ -291,7 +291,7 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gmm::Gmm;
+    use crate::gmm::GaussianMixture;
     use crate::rng::{stream, Purpose};
 
     #[test]
@@ -336,7 +336,7 @@ mod tests {
     /// Three separated clusters with unequal sizes, the case where plain k-means++ (one
     /// candidate per centre, one run) often seeds two centres in the big cluster.
     fn unequal_clusters(n: usize, seed: u64) -> Vec<f64> {
-        let g = Gmm::new(
+        let g = GaussianMixture::new(
             2,
             vec![0.5, 0.3, 0.2],
             vec![0.0, 0.0, 6.0, 0.0, 0.0, 6.0],

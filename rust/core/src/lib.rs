@@ -41,4 +41,4 @@ pub mod vmath;
 
 pub use control::Control;
 pub use error::{Error, Result};
-pub use gmm::Gmm;
+pub use gmm::GaussianMixture;

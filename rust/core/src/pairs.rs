@@ -283,7 +283,8 @@ mod tests {
 
     #[test]
     fn cells_equal_single_pair_estimates_and_failures_stay_local() {
-        let g = crate::Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let g = crate::GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0])
+            .unwrap();
         let (xy, _) = g.sample(400, 1);
         // Columns: x, y, constant.
         let cont: Vec<f64> = xy.chunks(2).flat_map(|r| [r[0], r[1], 3.0]).collect();

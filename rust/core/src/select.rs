@@ -9,7 +9,7 @@ use crate::control::Control;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 use crate::init::{initialize, InitMethod};
 use crate::rng::{self, Purpose};
 
@@ -179,7 +179,7 @@ pub struct KRecord {
     /// Convergence flag of every (init, fold) fit.
     pub converged: Vec<bool>,
     /// Warm-start parameters of this K (the best init's best fold), if any fit succeeded.
-    pub warm_start: Option<Gmm>,
+    pub warm_start: Option<GaussianMixture>,
 }
 
 impl KRecord {
@@ -201,7 +201,7 @@ pub struct Selection {
     /// The selected number of components.
     pub k: usize,
     /// Warm-start parameters of the selected K.
-    pub warm_start: Gmm,
+    pub warm_start: GaussianMixture,
     /// Warnings for the user.
     pub warnings: Vec<Warning>,
     /// For every record (in order), the standard error of the difference between its
@@ -225,14 +225,14 @@ impl Selection {
     /// Warm starts of the selected K and of its neighbours `K - width ..= K + width` that the
     /// search fitted, the selected K first, then by distance (smaller K first on a tie): the
     /// fallbacks when the selected K's fit fails.
-    pub fn neighbours(&self, width: usize) -> Vec<Gmm> {
+    pub fn neighbours(&self, width: usize) -> Vec<GaussianMixture> {
         self.neighbours_within(width, f64::INFINITY)
     }
 
     /// As [`Selection::neighbours`], keeping only the K whose metric is within
     /// `n_se` standard errors ([`Selection::metric_se`]) of the selected K's: the candidates
     /// the bootstrap chooses among when it re-selects K on every replicate.
-    pub fn neighbours_within(&self, width: usize, n_se: f64) -> Vec<Gmm> {
+    pub fn neighbours_within(&self, width: usize, n_se: f64) -> Vec<GaussianMixture> {
         let mut out = vec![self.warm_start.clone()];
         let best = self
             .records
@@ -295,7 +295,7 @@ struct FoldFit {
     score: f64,
     n_iter: usize,
     converged: bool,
-    model: Option<Gmm>,
+    model: Option<GaussianMixture>,
 }
 
 /// Relative difference below which two starts are taken as the same (see the component search's start comparison):
@@ -311,7 +311,7 @@ pub const SAME_START_TOL: f64 = 0.05;
 /// (scale-free). k-means starts from different seeds usually reach the same clustering,
 /// up to the order of the components and where Lloyd stopped; EM from two such starts
 /// converges to the same optimum, so the second is not refitted.
-fn same_start(a: &Gmm, b: &Gmm) -> bool {
+fn same_start(a: &GaussianMixture, b: &GaussianMixture) -> bool {
     let (k, d) = (a.n_components(), a.dim());
     if k != b.n_components() || d != b.dim() {
         return false;
@@ -349,9 +349,9 @@ fn evaluate_k(
     em_opts: &EmOptions,
     seed: u64,
     ctrl: &Control,
-) -> Result<(KRecord, Option<Gmm>)> {
+) -> Result<(KRecord, Option<GaussianMixture>)> {
     let n_f = splits.len();
-    let inits: Vec<Result<Gmm>> = (0..opts.n_inits)
+    let inits: Vec<Result<GaussianMixture>> = (0..opts.n_inits)
         .into_par_iter()
         .map(|r| {
             let mut g = rng::stream(seed, Purpose::Init, k as u64, r as u64);
@@ -487,7 +487,7 @@ const STALLED_ITERATIONS: usize = 3;
 fn stalled_stop_check(
     d: usize,
     k: usize,
-    warm: &Gmm,
+    warm: &GaussianMixture,
     records: &[KRecord],
     splits: &[(Vec<f64>, Vec<f64>)],
     opts: &SelectOptions,
@@ -583,7 +583,7 @@ pub fn select(
         None => 1..=opts.max_components,
     };
     let mut records = Vec::new();
-    let mut best: Option<(f64, usize, Gmm)> = None;
+    let mut best: Option<(f64, usize, GaussianMixture)> = None;
     let mut stale = 0;
     let mut stopped = opts.fixed_components.is_some();
     for k in ks {
@@ -703,7 +703,7 @@ fn paired_difference(a: &[f64], b: &[f64]) -> (f64, f64) {
 fn metric_standard_errors(
     records: &[KRecord],
     rec: &KRecord,
-    warm: &Gmm,
+    warm: &GaussianMixture,
     splits: &[(Vec<f64>, Vec<f64>)],
     metric: Metric,
     n: usize,
@@ -730,8 +730,8 @@ fn metric_standard_errors(
 mod tests {
     use super::*;
 
-    fn three_blobs() -> Gmm {
-        Gmm::new(
+    fn three_blobs() -> GaussianMixture {
+        GaussianMixture::new(
             2,
             vec![0.4, 0.35, 0.25],
             vec![-4.0, 0.0, 4.0, 4.0, 4.0, -4.0],
@@ -780,7 +780,7 @@ mod tests {
         // the data mean, with this many rows EM stalls there at K=3 and the published
         // search keeps K=2 (truth: 5). The check refits K=3 from k-means, finds it better on
         // held-out data and warns.
-        let d5 = Gmm::new(
+        let d5 = GaussianMixture::new(
             2,
             vec![0.2, 0.35, 0.15, 0.12, 0.18],
             vec![-1.0, 1.0, 0.0, 2.0, -1.5, 2.0, 2.0, 1.0, -0.25, 0.0],
@@ -812,7 +812,8 @@ mod tests {
             s.k
         );
         // A single Gaussian: the stalled K=2 fits are right to lose; no warning.
-        let g = Gmm::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.6, 0.6, 1.0]).unwrap();
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.6, 0.6, 1.0]).unwrap();
         let (y, _) = g.sample(20_000, 5);
         let s = select(
             &y,
@@ -843,7 +844,11 @@ mod tests {
         };
         let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
         assert_eq!(s.k, 3);
-        let ks = |v: Vec<Gmm>| v.iter().map(Gmm::n_components).collect::<Vec<_>>();
+        let ks = |v: Vec<GaussianMixture>| {
+            v.iter()
+                .map(GaussianMixture::n_components)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ks(s.neighbours(1)), vec![3, 2, 4]);
         assert_eq!(ks(s.neighbours(usize::MAX)), vec![3, 2, 4, 1]);
         let within = ks(s.neighbours_within(1, NEIGHBOUR_SE));

@@ -2,7 +2,7 @@
 //! estimate, standard deviation, intervals): the one place each is computed.
 
 use crate::error::{Error, Result};
-use crate::gmm::Gmm;
+use crate::gmm::GaussianMixture;
 
 /// The smallest standard deviation a column may have: its square stays a normal double.
 pub const MIN_SCALE: f64 = 1e-153;
@@ -98,7 +98,7 @@ impl Standardizer {
     }
 
     /// A model fitted on standardised data, in original units.
-    pub fn to_original(&self, g: &Gmm) -> Result<Gmm> {
+    pub fn to_original(&self, g: &GaussianMixture) -> Result<GaussianMixture> {
         g.affine(&self.scale, &self.shift)
     }
 }

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::gmm::{log_sum_exp, Gmm};
+use crate::gmm::{log_sum_exp, GaussianMixture};
 use crate::init::{initialize, InitMethod};
 use crate::rng::{self, Purpose};
 use crate::select::SelectOptions;
@@ -409,7 +409,7 @@ fn sorted_copy(v: &[f64]) -> Vec<f64> {
 
 /// A 1-D Gaussian mixture for `v` (standardised values): K = 1, 2, ... by BIC, stopping
 /// after two K without improvement or at [`MAX_MAP_COMPONENTS`]; k-means starts.
-fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(Gmm, f64)> {
+fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(GaussianMixture, f64)> {
     let data = Data::new(v, 1);
     let opts = EmOptions {
         threshold: 1e-4,
@@ -418,7 +418,7 @@ fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(Gmm, f64)> {
         record_curves: false,
         accelerate: false,
     };
-    let mut best: Option<(f64, Gmm)> = None;
+    let mut best: Option<(f64, GaussianMixture)> = None;
     let mut stale = 0;
     for k in 1..=MAX_MAP_COMPONENTS.min(v.len() / 10).max(1) {
         let mut r = rng::stream(seed, Purpose::Transform, k as u64, 0);
@@ -779,7 +779,7 @@ mod tests {
     }
 
     fn sample_lognormal(n: usize) -> Vec<f64> {
-        let g = Gmm::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let g = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
         g.sample(n, 5).0.into_iter().map(f64::exp).collect()
     }
 

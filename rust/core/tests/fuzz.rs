@@ -10,7 +10,7 @@ use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{mutual_information, Integral};
 use gmmi_core::rng::{stream, Purpose};
 use gmmi_core::select::SelectOptions;
-use gmmi_core::{Control, Error, Gmm};
+use gmmi_core::{Control, Error, GaussianMixture};
 use proptest::prelude::*;
 
 /// Floats including the awkward ones.
@@ -24,7 +24,7 @@ fn any_float() -> impl Strategy<Value = f64> {
 }
 
 /// A valid mixture: covariances A A^T + eps I.
-fn valid_gmm() -> impl Strategy<Value = Gmm> {
+fn valid_gmm() -> impl Strategy<Value = GaussianMixture> {
     // Dimensions up to 9: the vectorised kernels cover d <= 8, the scalar path the rest.
     (1usize..10, 1usize..5).prop_flat_map(|(d, k)| {
         (
@@ -48,7 +48,7 @@ fn valid_gmm() -> impl Strategy<Value = Gmm> {
                         }
                     }
                 }
-                Gmm::new(d, w, m, c).expect("constructed to be valid")
+                GaussianMixture::new(d, w, m, c).expect("constructed to be valid")
             })
     })
 }
@@ -84,7 +84,7 @@ proptest! {
         m in prop::collection::vec(any_float(), 1..16),
         c in prop::collection::vec(any_float(), 1..40),
     ) {
-        let _ = (k, Gmm::new(d, w, m, c));
+        let _ = (k, GaussianMixture::new(d, w, m, c));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use gmmi_core::pairs::{self, Columns, Pair, PairKind};
 use gmmi_core::qmc::Points;
 use gmmi_core::select::{Metric, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
-use gmmi_core::{categorical, discrete, rng, stats, Error, Gmm};
+use gmmi_core::{categorical, discrete, rng, stats, Error, GaussianMixture};
 use numpy::ndarray::{Array1, Array2, Array3};
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::create_exception;
@@ -267,10 +267,11 @@ type Sampled<'py> = (
     Bound<'py, numpy::PyArray1<i64>>,
 );
 
-/// A validated full-covariance Gaussian mixture.
-#[pyclass(module = "gmmi._core", frozen)]
+/// A validated full-covariance Gaussian mixture (the core's [`GaussianMixture`]; in Python
+/// `gmmi._core.GaussianMixture`, held by `gmmi.GaussianMixture`).
+#[pyclass(module = "gmmi._core", frozen, name = "GaussianMixture")]
 #[derive(Clone)]
-struct Mixture(Gmm);
+struct Mixture(GaussianMixture);
 
 #[pymethods]
 impl Mixture {
@@ -296,7 +297,7 @@ impl Mixture {
                 c.shape()
             )));
         }
-        Gmm::new(
+        GaussianMixture::new(
             d,
             w,
             m.iter().copied().collect(),
