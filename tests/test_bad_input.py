@@ -186,7 +186,7 @@ BAD = [
     case("mi max_components 0", lambda: MI(x, y, max_components=0), ValueError,
          r"^max_components"),
     case("mi threshold_fit 0", lambda: MI(x, y, threshold_fit=0), ValueError,
-         r"^threshold_fit: must be > 0"),
+         r"^threshold_fit: must be a finite positive number"),
     case("mi threshold_fit nan", lambda: MI(x, y, threshold_fit=float("nan")), ValueError,
          r"^threshold_fit: must be finite"),
     case("mi threshold_fit str", lambda: MI(x, y, threshold_fit="1e-5"), TypeError,

@@ -13,11 +13,15 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 __all__ = [
+    "INITS",
+    "INTEGRALS",
     "MAX_BOOTSTRAP",
     "MAX_INITS",
     "MAX_MC_SAMPLES",
     "MAX_SCALE",
     "MIN_SCALE",
+    "SELECTIONS",
+    "TRANSFORMS",
     "Control",
     "GaussianMixture",
     "NumericalError",
@@ -41,6 +45,10 @@ MAX_MC_SAMPLES: int
 MAX_INITS: int
 MIN_SCALE: float
 MAX_SCALE: float
+INITS: list[str]
+INTEGRALS: list[str]
+SELECTIONS: list[str]
+TRANSFORMS: list[str]
 
 class NumericalError(ArithmeticError):
     """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an
@@ -181,7 +189,9 @@ def initial_mixture(
 ) -> GaussianMixture:
     """Initial parameters by one of the six strategies."""
 
-def em_step(mixture: GaussianMixture, x: NDArray[np.float64], reg_covar: float) -> tuple[GaussianMixture, float]:
+def em_step(
+    mixture: GaussianMixture, x: NDArray[np.float64], reg_covar: float
+) -> tuple[GaussianMixture, float]:
     """One EM iteration: the new mixture and the mean log-likelihood of the old one."""
 
 def fit_mixture(

@@ -1,35 +1,33 @@
-"""The estimator options: presets read from the core, names, and their validation (the one
-place the Python layer checks them)."""
+"""The estimator options: presets, names and bounds read from the core.
+
+Every default, every bound and every name of a choice is written once, in the core's option
+types; this module converts the given values to the core's types (an integer, a finite
+number, one of the names), then builds the core's validated options object, whose checks
+raise a ``ValueError`` naming the offending option."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Optional
 
 from . import _core
-from ._validation import (
-    check_bool,
-    check_choice,
-    check_float,
-    check_int,
-    check_mc_samples,
-    check_n_bootstrap,
-    check_n_inits,
-)
+from ._validation import check_bool, check_choice, check_int, check_real
 
-__all__ = ["INITS", "INTEGRALS", "OPTION_NAMES", "PRESETS", "TRANSFORMS", "estimator_options",
-           "preset_options", "split_options"]
+__all__ = ["INITS", "INTEGRALS", "OPTION_NAMES", "PRESETS", "SELECTIONS", "TRANSFORMS",
+           "check_bounds", "estimator_options", "preset_options", "split_options"]
 
-#: The initialisation strategies, in the order of ALGORITHM.md.
-INITS = ("random_sklearn", "kmeans_sklearn", "random", "minmax", "kmeans", "randomized_kmeans",
-         "mixed")
+#: The initialisation strategies, in the order of ALGORITHM.md (the core's names).
+INITS: tuple[str, ...] = tuple(_core.INITS)
 
 #: The values of the ``integral`` option: randomised quasi-Monte Carlo (gmmi's default),
 #: Monte Carlo (the published method) and Gauss-Hermite quadrature.
-INTEGRALS = ("qmc", "mc", "quadrature")
+INTEGRALS: tuple[str, ...] = tuple(_core.INTEGRALS)
+
+#: The values of the ``selection`` option: held-out likelihood, AIC, BIC.
+SELECTIONS: tuple[str, ...] = tuple(_core.SELECTIONS)
 
 #: The values of the ``transform`` option (see :mod:`gmmi.representation`).
-TRANSFORMS = ("auto", "identity", "asinh", "gaussianize")
+TRANSFORMS: tuple[str, ...] = tuple(_core.TRANSFORMS)
 
 #: The option presets: ``"gmmi"`` (the defaults, chosen for correct answers and honest
 #: intervals at every n) and ``"published"`` (Piras et al. 2023, for reproducing the paper).
@@ -70,30 +68,53 @@ def estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
     for k, v in given.items():
         if v is not None or k in ("n_components", "scale", "quadrature_order"):
             opts[k] = v
-    return {
+    typed = {
         **opts,
-        "n_components": check_int(opts["n_components"], "n_components", minimum=1,
-                                  allow_none=True),
-        "n_bootstrap": check_n_bootstrap(opts["n_bootstrap"]),
-        "mc_samples": check_mc_samples(opts["mc_samples"], allow_auto=True),
+        "n_components": check_int(opts["n_components"], "n_components", allow_none=True),
+        "n_bootstrap": check_int(opts["n_bootstrap"], "n_bootstrap"),
+        "mc_samples": _mc_samples(opts["mc_samples"], "mc_samples"),
         "integral": check_choice(opts["integral"], "integral", INTEGRALS),
-        "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order", minimum=1,
+        "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order",
                                       allow_none=True),
-        "selection": check_choice(opts["selection"], "selection", ("valid", "aic", "bic")),
-        "n_inits": check_n_inits(opts["n_inits"]),
-        "n_folds": check_int(opts["n_folds"], "n_folds", minimum=2),
-        "patience": check_int(opts["patience"], "patience", minimum=1),
-        "threshold_components": check_float(opts["threshold_components"],
-                                            "threshold_components", strict=False),
-        "max_components": check_int(opts["max_components"], "max_components", minimum=1),
-        "threshold_fit": check_float(opts["threshold_fit"], "threshold_fit"),
-        "reg_covar": check_float(opts["reg_covar"], "reg_covar", strict=False),
-        "max_iter": check_int(opts["max_iter"], "max_iter", minimum=1),
+        "selection": check_choice(opts["selection"], "selection", SELECTIONS),
+        "n_inits": check_int(opts["n_inits"], "n_inits"),
+        "n_folds": check_int(opts["n_folds"], "n_folds"),
+        "patience": check_int(opts["patience"], "patience"),
+        "threshold_components": check_real(opts["threshold_components"], "threshold_components"),
+        "max_components": check_int(opts["max_components"], "max_components"),
+        "threshold_fit": check_real(opts["threshold_fit"], "threshold_fit"),
+        "reg_covar": check_real(opts["reg_covar"], "reg_covar"),
+        "max_iter": check_int(opts["max_iter"], "max_iter"),
         "init": check_choice(opts["init"], "init", INITS),
-        "scale": check_float(opts["scale"], "scale", allow_none=True),
+        "scale": check_real(opts["scale"], "scale", allow_none=True),
         "standardize": check_bool(opts["standardize"], "standardize"),
         "transform": check_choice(opts["transform"], "transform", TRANSFORMS),
     }
+    _core.Options(seed=0, **typed)  # the core checks every bound, naming the option
+    return typed
+
+
+def check_bounds(values: dict[str, Any], rename: Optional[dict[str, str]] = None) -> None:
+    """Checks option values (gmmi's names, already of the right types) against the core's
+    bounds, every other option at the gmmi preset; the ``ValueError`` names the option as
+    ``rename`` maps it (for APIs that call an option differently)."""
+    try:
+        _core.Options(seed=0, **{**preset_options("gmmi"), **values})
+    except ValueError as exc:
+        message = str(exc)
+        for name, shown in (rename or {}).items():
+            if message.startswith(name + ":"):
+                raise ValueError(shown + message[len(name):]) from None
+        raise
+
+
+def _mc_samples(value: Any, name: str) -> Any:
+    """``"auto"`` or an integer (its bounds are the core's)."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"{name}: expected 'auto' or a positive integer, got {value!r}")
+        return value
+    return check_int(value, name)
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

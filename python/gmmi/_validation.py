@@ -21,10 +21,8 @@ __all__ = [
     "check_choice",
     "check_float",
     "check_int",
-    "check_mc_samples",
     "check_memory",
-    "check_n_bootstrap",
-    "check_n_inits",
+    "check_real",
     "column_std",
     "missing_label",
     "resolve_base",
@@ -225,12 +223,6 @@ def column_std(a: np.ndarray) -> np.ndarray:
 #: The largest integer any option accepts unless it sets its own bound: the core counts in
 #: 64-bit integers.
 INT_MAX = 2**63 - 1
-#: The core's own bounds (its results for these are held in memory), checked here first so
-#: that the message comes before any work and Python integers of any size are refused with
-#: the argument's name.
-MAX_BOOTSTRAP: int = _core.MAX_BOOTSTRAP
-MAX_MC_SAMPLES: int = _core.MAX_MC_SAMPLES
-MAX_INITS: int = _core.MAX_INITS
 #: More threads than this only adds overhead (a Python-side bound: the core has none).
 MAX_JOBS = 1024
 
@@ -247,38 +239,6 @@ def memory_bound() -> int:
     except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
         total = 32 << 30
     return max(total // 2, 1 << 30)
-
-
-def check_n_bootstrap(value: Any, name: str = "n_bootstrap") -> int:
-    """Bootstrap replicates: an integer in [0, MAX_BOOTSTRAP]."""
-    return check_int(value, name, minimum=0, maximum=MAX_BOOTSTRAP,
-                     advice="the bootstrap std is stable to a few percent after a few hundred "
-                     "replicates")
-
-
-@overload
-def check_mc_samples(value: Any, name: str = ..., *, allow_auto: Literal[False] = ...) -> int: ...
-@overload
-def check_mc_samples(value: Any, name: str = ..., *,
-                     allow_auto: bool) -> Union[int, Literal["auto"]]: ...
-def check_mc_samples(value: Any, name: str = "mc_samples", *,
-                     allow_auto: bool = False) -> Union[int, Literal["auto"]]:
-    """Monte Carlo draws (or quasi-Monte Carlo points) per integral: an integer in
-    [1, MAX_MC_SAMPLES], or ``"auto"`` where ``allow_auto`` (chosen from an error target)."""
-    if allow_auto and isinstance(value, str):
-        if value != "auto":
-            raise ValueError(f"{name}: expected 'auto' or a positive integer, got {value!r}")
-        return "auto"
-    return check_int(value, name, minimum=1, maximum=MAX_MC_SAMPLES,
-                     advice="the Monte Carlo error falls as 1/sqrt(mc_samples) and is far below "
-                     "the bootstrap error long before; use integral='quadrature' in low "
-                     "dimensions")
-
-
-def check_n_inits(value: Any, name: str = "n_inits") -> int:
-    """Initialisations per number of components: an integer in [1, MAX_INITS]."""
-    return check_int(value, name, minimum=1, maximum=MAX_INITS,
-                     advice="every initialisation is a full EM fit per fold")
 
 
 def check_memory(name: str, nbytes: int, advice: str) -> None:
@@ -372,6 +332,12 @@ def check_float(
         rel = ">" if strict else ">="
         raise ValueError(f"{name}: must be {rel} {minimum}, got {value}")
     return value
+
+
+def check_real(value: Any, name: str, *, allow_none: bool = False) -> Any:
+    """A finite real number (``None`` if allowed): the type of a numeric option, whose sign
+    and size the core checks (see :mod:`gmmi._options`)."""
+    return check_float(value, name, minimum=-math.inf, allow_none=allow_none)
 
 
 def check_bool(value: Any, name: str) -> bool:

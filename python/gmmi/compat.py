@@ -68,16 +68,14 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import numpy as np
 
 from . import _codec, estimators, io, plots
-from ._options import INITS
+from ._options import INITS, SELECTIONS, check_bounds
 from ._validation import (
     as_block,
     check_bool,
     check_choice,
     check_float,
     check_int,
-    check_mc_samples,
-    check_n_bootstrap,
-    check_n_inits,
+    check_real,
     resolve_n_jobs,
     resolve_seed,
 )
@@ -134,10 +132,12 @@ class GMMFitParamHolder:
 
     def __post_init__(self) -> None:
         self.init_type = check_choice(self.init_type, "init_type", INITS)
-        self.scale = check_float(self.scale, "scale", allow_none=True)
-        self.threshold_fit = check_float(self.threshold_fit, "threshold_fit")
-        self.reg_covar = check_float(self.reg_covar, "reg_covar", strict=False)
-        self.max_iter = check_int(self.max_iter, "max_iter", minimum=1)
+        self.scale = check_real(self.scale, "scale", allow_none=True)
+        self.threshold_fit = check_real(self.threshold_fit, "threshold_fit")
+        self.reg_covar = check_real(self.reg_covar, "reg_covar")
+        self.max_iter = check_int(self.max_iter, "max_iter")
+        check_bounds({"scale": self.scale, "threshold_fit": self.threshold_fit,
+                      "reg_covar": self.reg_covar, "max_iter": self.max_iter})
 
 
 @dataclass
@@ -185,19 +185,21 @@ class SelectComponentsParamHolder:
     scale: Optional[float] = None
 
     def __post_init__(self) -> None:
-        self.n_inits = check_n_inits(self.n_inits)
-        self.n_folds = check_int(self.n_folds, "n_folds", minimum=2)
-        self.metric_method = check_choice(self.metric_method, "metric_method",
-                                          ("valid", "aic", "bic"))
-        self.threshold_components = check_float(self.threshold_components,
-                                                "threshold_components", strict=False)
-        self.patience = check_int(self.patience, "patience", minimum=1)
-        self.max_components = check_int(self.max_components, "max_components", minimum=1)
+        self.n_inits = check_int(self.n_inits, "n_inits")
+        self.n_folds = check_int(self.n_folds, "n_folds")
+        self.metric_method = check_choice(self.metric_method, "metric_method", SELECTIONS)
+        self.threshold_components = check_real(self.threshold_components, "threshold_components")
+        self.patience = check_int(self.patience, "patience")
+        self.max_components = check_int(self.max_components, "max_components")
         self.fixed_components_number = check_int(self.fixed_components_number,
-                                                 "fixed_components_number", minimum=0)
+                                                 "fixed_components_number")
         if self.init_type is not None:
             self.init_type = check_choice(self.init_type, "init_type", INITS)
-        self.scale = check_float(self.scale, "scale", allow_none=True)
+        self.scale = check_real(self.scale, "scale", allow_none=True)
+        check_bounds({"n_inits": self.n_inits, "n_folds": self.n_folds,
+                      "threshold_components": self.threshold_components,
+                      "patience": self.patience, "max_components": self.max_components,
+                      "scale": self.scale})
 
 
 @dataclass
@@ -235,7 +237,7 @@ class MIDistParamHolder:
     fixed_components_number: int = 0
 
     def __post_init__(self) -> None:
-        self.n_bootstrap = check_n_bootstrap(self.n_bootstrap)
+        self.n_bootstrap = check_int(self.n_bootstrap, "n_bootstrap")
         if not isinstance(self.integral_method, str) or \
                 self.integral_method.lower() not in _INTEGRALS:
             raise ValueError(f"integral_method: expected 'MC' or 'quad', got "
@@ -243,10 +245,12 @@ class MIDistParamHolder:
         mc = check_float(self.MC_samples, "MC_samples")
         if not mc.is_integer() or mc < 1:
             raise ValueError(f"MC_samples: expected a whole number >= 1, got {self.MC_samples}")
-        self.MC_samples = check_mc_samples(int(mc), "MC_samples")
+        self.MC_samples = check_int(int(mc), "MC_samples")  # the core's range is checked below
         self.fixed_components = check_bool(self.fixed_components, "fixed_components")
         self.fixed_components_number = check_int(self.fixed_components_number,
-                                                 "fixed_components_number", minimum=0)
+                                                 "fixed_components_number")
+        check_bounds({"n_bootstrap": self.n_bootstrap, "mc_samples": self.MC_samples,
+                      "integral": "mc"}, rename={"mc_samples": "MC_samples"})
         if self.fixed_components and self.fixed_components_number < 1:
             raise ValueError("fixed_components_number: must be at least 1 when "
                              f"fixed_components=True, got {self.fixed_components_number}")

@@ -16,10 +16,9 @@ from ._validation import (
     as_block,
     check_bool,
     check_choice,
-    check_float,
     check_int,
-    check_mc_samples,
     check_memory,
+    check_real,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
@@ -310,15 +309,15 @@ class GaussianMixture:
             raise TypeError("n_components: expected an integer, got an array; to build a model "
                             "from known weights, means and covariances use "
                             "GaussianMixture.from_parameters(weights, means, covariances)")
-        k = check_int(self.n_components, "n_components", minimum=1)
-        assert k is not None
+        # Types here; every bound is the core's (FitOptions::check, run by the fit).
+        k = check_int(self.n_components, "n_components")
         check_choice(self.covariance_type, "covariance_type", ("full",))
         check_choice(self.init, "init", INITS)
-        check_int(self.n_init, "n_init", minimum=1)
-        check_float(self.tol, "tol")
-        check_int(self.max_iter, "max_iter", minimum=1)
-        check_float(self.reg_covar, "reg_covar", strict=False)
-        check_float(self.scale, "scale", allow_none=True)
+        check_int(self.n_init, "n_init")
+        check_real(self.tol, "tol")
+        check_int(self.max_iter, "max_iter")
+        check_real(self.reg_covar, "reg_covar")
+        check_real(self.scale, "scale", allow_none=True)
         check_bool(self.record_curves, "record_curves")
         check_bool(self.standardize, "standardize")
         return k
@@ -490,8 +489,8 @@ class GaussianMixture:
         0.223144
         """
         check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
-        mc = check_mc_samples(mc_samples)
-        order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
+        mc = check_int(mc_samples, "mc_samples")  # bounds: the core's, with the integral's
+        order = check_int(quadrature_order, "quadrature_order", allow_none=True)
         ln_base, _ = resolve_base(base)
         kind = "mi" if z_dims is None else "cmi"
         v = run_with_control(
@@ -577,8 +576,8 @@ class GaussianMixture:
     ) -> float:
         """Differential entropy ``-E[ln p]`` of this model."""
         check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
-        mc = check_mc_samples(mc_samples)
-        order = check_int(quadrature_order, "quadrature_order", minimum=1, allow_none=True)
+        mc = check_int(mc_samples, "mc_samples")  # bounds: the core's, with the integral's
+        order = check_int(quadrature_order, "quadrature_order", allow_none=True)
         ln_base, _ = resolve_base(base)
         v = run_with_control(_core.model_quantity, self._m, "entropy", [], [], [], integral, mc,
                              order, resolve_seed(random_state))

@@ -244,6 +244,16 @@ impl EstimatorOptions {
         }
     }
 
+    /// Checks every bound of the options that does not depend on the data (EM, component
+    /// search, integral, bootstrap count), naming the offending option: the one place these
+    /// bounds are written. The estimators check the options again against their data.
+    pub fn check(&self) -> Result<()> {
+        self.em.validate()?;
+        self.select.check()?;
+        self.integral.check()?;
+        crate::bootstrap::check_count(self.n_bootstrap)
+    }
+
     /// The EM options used on `n` rows (see [`EstimatorOptions::auto_threshold`]).
     pub fn em_for(&self, n: usize) -> EmOptions {
         let mut em = self.em.clone();
@@ -717,6 +727,43 @@ pub fn choose_representation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_bound_is_checked_once_and_names_its_option() {
+        assert!(EstimatorOptions::default().check().is_ok());
+        assert!(EstimatorOptions::published().check().is_ok());
+        let named = |o: EstimatorOptions| match o.check() {
+            Err(Error::InvalidArgument { arg, .. }) => arg,
+            other => panic!("expected an invalid argument, got {other:?}"),
+        };
+        let base = EstimatorOptions::default;
+        let mut o = base();
+        o.select.n_folds = 1;
+        assert_eq!(named(o), "n_folds");
+        let mut o = base();
+        o.select.n_inits = crate::select::MAX_INITS + 1;
+        assert_eq!(named(o), "n_inits");
+        let mut o = base();
+        o.select.fixed_components = Some(0);
+        assert_eq!(named(o), "n_components");
+        let mut o = base();
+        o.em.reg_covar = -1.0;
+        assert_eq!(named(o), "reg_covar");
+        let mut o = base();
+        o.n_bootstrap = crate::bootstrap::MAX_BOOTSTRAP + 1;
+        assert_eq!(named(o), "n_bootstrap");
+        let mut o = base();
+        o.integral = Integral::MonteCarlo { samples: 0 };
+        assert_eq!(named(o), "mc_samples");
+        let mut o = base();
+        o.integral = Integral::Quadrature { order: Some(0) };
+        assert_eq!(named(o), "quadrature_order");
+        // Bounds that depend on the data are checked with the data, not here.
+        let mut o = base();
+        o.select.n_folds = 1_000_000;
+        assert!(o.check().is_ok());
+        assert!(o.select.validate(10, 2).is_err());
+    }
 
     #[test]
     fn bivariate_gaussian_truth_within_bootstrap_error() {

@@ -25,6 +25,29 @@ pub struct FitOptions {
     pub em: EmOptions,
 }
 
+impl FitOptions {
+    /// Checks every bound that does not depend on the data, naming the offending option by
+    /// its name in `gmmi.GaussianMixture` (whose engine this is: `tol` for the EM
+    /// threshold).
+    pub fn check(&self) -> Result<()> {
+        if self.n_components == 0 {
+            return Err(Error::arg("n_components", "must be at least 1"));
+        }
+        if self.n_init == 0 {
+            return Err(Error::arg("n_init", "must be at least 1"));
+        }
+        if let Some(s) = self.scale {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::arg("scale", "must be a finite positive number"));
+            }
+        }
+        self.em.validate().map_err(|e| match e {
+            Error::InvalidArgument { arg, msg } if arg == "threshold_fit" => Error::arg("tol", msg),
+            e => e,
+        })
+    }
+}
+
 /// Fits a mixture to the rows of `x` (row-major, `d` columns) from `n_init` starts; start `r`
 /// draws from the stream `(seed, Init, n_components, r)`. The fit (model, lower bound and
 /// curves) is in the units of `x`; `valid` rows are scored for the validation curve.
@@ -36,9 +59,7 @@ pub fn fit_mixture(
     seed: u64,
     ctrl: &Control,
 ) -> Result<EmFit> {
-    if opts.n_init == 0 {
-        return Err(Error::arg("n_init", "must be at least 1"));
-    }
+    opts.check()?;
     let st = Standardizer::fit_with(x, d, opts.standardize, true)?;
     let z = st.transform(x);
     let zv = valid.map(|v| st.transform(v));

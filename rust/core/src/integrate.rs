@@ -151,22 +151,51 @@ impl Integral {
         }
     }
 
-    /// Checks the integral's settings for a model of dimension `d`.
+    /// Checks the integral's settings for a model of dimension `d`: [`Self::check`] and the
+    /// limits of quadrature in `d` dimensions.
     pub fn validate(&self, d: usize) -> Result<()> {
+        self.check()?;
+        if let Integral::Quadrature { order } = *self {
+            if d > MAX_QUADRATURE_DIM {
+                return Err(Error::arg(
+                    "integral",
+                    format!(
+                        "quadrature is available up to {MAX_QUADRATURE_DIM} joint dimensions \
+                         (the node count grows as order^d); this model has {d}: use \
+                         integral='mc'"
+                    ),
+                ));
+            }
+            let m = order.unwrap_or_else(|| default_order(d));
+            let nodes = (m as f64).powi(d as i32);
+            if nodes > MAX_QUADRATURE_NODES as f64 {
+                return Err(Error::arg(
+                    "quadrature_order",
+                    format!(
+                        "{m}^{d} nodes per component exceed {MAX_QUADRATURE_NODES}; use a \
+                         smaller order or integral='mc'"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every bound that does not depend on the model, naming the offending option.
+    pub fn check(&self) -> Result<()> {
         match *self {
             Integral::Qmc { points, fallback } => {
-                if let Points::Target { rel } = points {
-                    if !(rel.is_finite() && rel > 0.0) {
+                match points {
+                    Points::Target { rel } if !(rel.is_finite() && rel > 0.0) => {
                         return Err(Error::arg(
                             "mc_samples",
                             "the error target must be positive",
                         ));
                     }
+                    Points::Fixed(m) => Integral::MonteCarlo { samples: m }.check()?,
+                    Points::Target { .. } => {}
                 }
-                return self
-                    .monte_carlo()
-                    .validate(d)
-                    .and(Integral::MonteCarlo { samples: fallback }.validate(d));
+                Integral::MonteCarlo { samples: fallback }.check()
             }
             Integral::MonteCarlo { samples } => {
                 if samples == 0 {
@@ -182,45 +211,21 @@ impl Integral {
                         ),
                     ));
                 }
+                Ok(())
             }
-            Integral::Quadrature { order } => {
-                if d > MAX_QUADRATURE_DIM {
-                    return Err(Error::arg(
-                        "integral",
-                        format!(
-                            "quadrature is available up to {MAX_QUADRATURE_DIM} joint dimensions \
-                             (the node count grows as order^d); this model has {d}: use \
-                             integral='mc'"
-                        ),
-                    ));
-                }
-                let m = order.unwrap_or_else(|| default_order(d));
-                if m == 0 {
-                    return Err(Error::arg("quadrature_order", "must be at least 1"));
-                }
-                if m > MAX_QUADRATURE_ORDER {
-                    return Err(Error::arg(
-                        "quadrature_order",
-                        format!(
-                            "must be at most {MAX_QUADRATURE_ORDER} (got {m}): beyond a few \
-                             hundred nodes per dimension the Gauss-Hermite weights underflow \
-                             and the integral gains no accuracy"
-                        ),
-                    ));
-                }
-                let nodes = (m as f64).powi(d as i32);
-                if nodes > MAX_QUADRATURE_NODES as f64 {
-                    return Err(Error::arg(
-                        "quadrature_order",
-                        format!(
-                            "{m}^{d} nodes per component exceed {MAX_QUADRATURE_NODES}; use a \
-                             smaller order or integral='mc'"
-                        ),
-                    ));
-                }
-            }
+            Integral::Quadrature { order } => match order {
+                Some(0) => Err(Error::arg("quadrature_order", "must be at least 1")),
+                Some(m) if m > MAX_QUADRATURE_ORDER => Err(Error::arg(
+                    "quadrature_order",
+                    format!(
+                        "must be at most {MAX_QUADRATURE_ORDER} (got {m}): beyond a few \
+                         hundred nodes per dimension the Gauss-Hermite weights underflow and \
+                         the integral gains no accuracy"
+                    ),
+                )),
+                _ => Ok(()),
+            },
         }
-        Ok(())
     }
 }
 

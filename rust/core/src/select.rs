@@ -24,6 +24,11 @@ pub enum Metric {
     Bic,
 }
 
+impl Metric {
+    /// The names of the metrics, as the `selection` option takes them.
+    pub const NAMES: [&'static str; 3] = ["valid", "aic", "bic"];
+}
+
 impl FromStr for Metric {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -95,8 +100,39 @@ impl SelectOptions {
 pub const MAX_INITS: usize = 10_000;
 
 impl SelectOptions {
-    /// Checks the options against a data set of `n` rows in `d` dimensions.
+    /// Checks the options against a data set of `n` rows in `d` dimensions: [`Self::check`]
+    /// and the folds the data allow.
     pub fn validate(&self, n: usize, d: usize) -> Result<()> {
+        self.check()?;
+        if self.n_folds > n {
+            return Err(Error::arg(
+                "n_folds",
+                format!("{} folds need at least as many rows; got {n}", self.n_folds),
+            ));
+        }
+        // Every training split must hold more rows than dimensions (or a full covariance is
+        // singular) and at least as many rows as components.
+        let n_train = n - n.div_ceil(self.n_folds);
+        let k_needed = self.fixed_components.unwrap_or(1);
+        let needed = k_needed.max(d + 1);
+        if n_train < needed {
+            let n_min = (needed * self.n_folds).div_ceil(self.n_folds - 1);
+            return Err(Error::arg(
+                "x",
+                format!(
+                    "{n} rows leave {n_train} training rows per cross-validation fold; fitting \
+                     {k_needed} component(s) with full covariances in {d} dimensions needs at \
+                     least {needed} (at least {n_min} rows with n_folds={}): provide more data",
+                    self.n_folds
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks every bound that does not depend on the data, naming the offending option
+    /// (the one place these bounds are written; Python reads them through the options).
+    pub fn check(&self) -> Result<()> {
         if self.n_inits == 0 {
             return Err(Error::arg("n_inits", "must be at least 1"));
         }
@@ -112,12 +148,6 @@ impl SelectOptions {
         }
         if self.n_folds < 2 {
             return Err(Error::arg("n_folds", "must be at least 2"));
-        }
-        if self.n_folds > n {
-            return Err(Error::arg(
-                "n_folds",
-                format!("{} folds need at least as many rows; got {n}", self.n_folds),
-            ));
         }
         if self.patience == 0 {
             return Err(Error::arg("patience", "must be at least 1"));
@@ -140,23 +170,6 @@ impl SelectOptions {
             if !(s.is_finite() && s > 0.0) {
                 return Err(Error::arg("scale", "must be a finite positive number"));
             }
-        }
-        // Every training split must hold more rows than dimensions (or a full covariance is
-        // singular) and at least as many rows as components.
-        let n_train = n - n.div_ceil(self.n_folds);
-        let k_needed = self.fixed_components.unwrap_or(1);
-        let needed = k_needed.max(d + 1);
-        if n_train < needed {
-            let n_min = (needed * self.n_folds).div_ceil(self.n_folds - 1);
-            return Err(Error::arg(
-                "x",
-                format!(
-                    "{n} rows leave {n_train} training rows per cross-validation fold; fitting \
-                     {k_needed} component(s) with full covariances in {d} dimensions needs at \
-                     least {needed} (at least {n_min} rows with n_folds={}): provide more data",
-                    self.n_folds
-                ),
-            ));
         }
         Ok(())
     }

@@ -91,6 +91,13 @@ impl TransformOption {
             })
     }
 
+    /// The names the `transform` option takes: `"auto"`, then every map family's.
+    pub fn names() -> Vec<&'static str> {
+        std::iter::once("auto")
+            .chain(MapFamily::ALL.iter().map(|f| f.name()))
+            .collect()
+    }
+
     /// The option's name.
     pub fn name(self) -> &'static str {
         match self {

@@ -431,6 +431,9 @@ fn mc_samples_of(v: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
     v.extract::<usize>().map(Some)
 }
 
+/// The values of the `integral` option (see [`parse_integral`]).
+const INTEGRALS: [&str; 3] = ["qmc", "mc", "quadrature"];
+
 /// The integral of the options `integral` and `mc_samples` (`None`: "auto", the points of a
 /// quasi-Monte Carlo integral chosen from its error target, 1e5 Monte Carlo draws).
 fn parse_integral(
@@ -438,6 +441,10 @@ fn parse_integral(
     mc_samples: Option<usize>,
     order: Option<usize>,
 ) -> PyResult<Integral> {
+    if order.is_some() {
+        // A quadrature order is checked even when another integral is chosen.
+        Integral::Quadrature { order }.check().map_err(to_py)?;
+    }
     match integral {
         "mc" => Ok(Integral::MonteCarlo {
             samples: mc_samples.unwrap_or(AUTO_MC_SAMPLES),
@@ -539,7 +546,7 @@ fn fit_mixture<'py>(
             accelerate: false,
         },
     };
-    opts.em.validate().map_err(to_py)?;
+    opts.check().map_err(to_py)?;
     let ctrl = ctrl_of(control);
     let fit = run(py, n_jobs, || {
         gmmi_core::fit::fit_mixture(&v, d, val.as_deref(), &opts, seed, &ctrl)
@@ -879,7 +886,7 @@ impl Options {
             transform: TransformOption::parse(transform).map_err(to_py)?,
             keep_models: false,
         };
-        opts.em.validate().map_err(to_py)?;
+        opts.check().map_err(to_py)?;
         Ok(Options(opts))
     }
 }
@@ -1338,5 +1345,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_INITS", gmmi_core::select::MAX_INITS)?;
     m.add("MIN_SCALE", gmmi_core::stats::MIN_SCALE)?;
     m.add("MAX_SCALE", gmmi_core::stats::MAX_SCALE)?;
+    // The names the choice options take, from the types that parse them.
+    let inits: Vec<&str> = gmmi_core::init::InitMethod::ALL
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    m.add("INITS", inits)?;
+    m.add("INTEGRALS", INTEGRALS.to_vec())?;
+    m.add("SELECTIONS", gmmi_core::select::Metric::NAMES.to_vec())?;
+    m.add("TRANSFORMS", gmmi_core::transform::TransformOption::names())?;
     Ok(())
 }
