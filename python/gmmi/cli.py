@@ -19,7 +19,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ._core import __version__
-from ._options import INITS, INTEGRALS, TRANSFORMS
+from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS
 from .estimators import mutual_information
 
 __all__ = ["main"]
@@ -395,7 +395,7 @@ def _parser() -> argparse.ArgumentParser:
                      "integration error)")
     est.add_argument("--integral", choices=INTEGRALS, default=None,
                      help="default: the preset's (qmc for gmmi, mc published)")
-    est.add_argument("--selection", choices=("valid", "aic", "bic"), default=None,
+    est.add_argument("--selection", choices=SELECTIONS, default=None,
                      help="default valid")
     est.add_argument("--init", choices=INITS, default=None,
                      help="default: the preset's (mixed for gmmi, random_sklearn published)")

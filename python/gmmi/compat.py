@@ -68,7 +68,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import numpy as np
 
 from . import _codec, estimators, io, plots
-from ._options import INITS, SELECTIONS, check_bounds
+from ._options import INITS, SELECTIONS, check_bounds, preset_options
 from ._validation import (
     as_block,
     check_bool,
@@ -92,6 +92,9 @@ __all__ = [
 Base = Union[float, str]
 
 _INTEGRALS = {"mc": "mc", "quad": "quadrature", "quadrature": "quadrature"}
+
+#: The published method's defaults, read from the core (the holders' defaults).
+_PUBLISHED = preset_options("published")
 
 
 @dataclass
@@ -124,11 +127,11 @@ class GMMFitParamHolder:
     10000
     """
 
-    init_type: str = "random_sklearn"
+    init_type: str = _PUBLISHED["init"]
     scale: Optional[float] = None
-    threshold_fit: float = 1e-5
-    reg_covar: float = 1e-15
-    max_iter: int = 10_000
+    threshold_fit: float = _PUBLISHED["threshold_fit"]
+    reg_covar: float = _PUBLISHED["reg_covar"]
+    max_iter: int = _PUBLISHED["max_iter"]
 
     def __post_init__(self) -> None:
         self.init_type = check_choice(self.init_type, "init_type", INITS)
@@ -174,12 +177,12 @@ class SelectComponentsParamHolder:
     2
     """
 
-    n_inits: int = 3
-    n_folds: int = 2
-    metric_method: str = "valid"
-    threshold_components: float = 1e-5
-    patience: int = 1
-    max_components: int = 50
+    n_inits: int = _PUBLISHED["n_inits"]
+    n_folds: int = _PUBLISHED["n_folds"]
+    metric_method: str = _PUBLISHED["selection"]
+    threshold_components: float = _PUBLISHED["threshold_components"]
+    patience: int = _PUBLISHED["patience"]
+    max_components: int = _PUBLISHED["max_components"]
     fixed_components_number: int = 0
     init_type: Optional[str] = None
     scale: Optional[float] = None
@@ -230,9 +233,9 @@ class MIDistParamHolder:
     10000
     """
 
-    n_bootstrap: int = 50
+    n_bootstrap: int = _PUBLISHED["n_bootstrap"]
     integral_method: str = "MC"
-    MC_samples: float = 1e5
+    MC_samples: float = float(_PUBLISHED["mc_samples"])
     fixed_components: bool = False
     fixed_components_number: int = 0
 
