@@ -499,3 +499,20 @@ def test_fit_replaces_the_previous_model_and_returns_self():
         warnings.simplefilter("error")
         out = g.set_params(n_components=3, random_state=0).fit(sep3_data(300, seed=12))
     assert out is g and g.n_features == 2 and g.n_iter_ is not None
+
+
+def test_core_reads_c_ordered_arrays_in_place_and_copies_others():
+    # The extension reads a C-contiguous float64 array's memory as it is and copies any other
+    # layout to row-major first: a Fortran-ordered or strided view must give the same
+    # numbers as its C-ordered copy (a wrong layout would mix up rows and columns).
+    from gmmi import _core
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    core = _core.GaussianMixture(np.array([0.4, 0.6]), rng.normal(size=(2, 3)),
+                                 np.stack([np.eye(3), 2 * np.eye(3)]))
+    want = core.score_samples(np.ascontiguousarray(X))
+    np.testing.assert_array_equal(core.score_samples(np.asfortranarray(X)), want)
+    wide = np.ascontiguousarray(np.hstack([X, X]))[:, ::2]  # strided, not contiguous
+    np.testing.assert_array_equal(core.score_samples(np.ascontiguousarray(wide)),
+                                  core.score_samples(wide))

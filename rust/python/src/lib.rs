@@ -4,6 +4,7 @@
 //! the GIL, run the core on a Rayon pool of the requested size, and turn every error (and
 //! any panic) into a Python exception.
 
+use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,9 @@ use gmmi_core::select::{Metric, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
 use gmmi_core::{categorical, discrete, rng, stats, Error, GaussianMixture};
 use numpy::ndarray::{Array1, Array2, Array3};
-use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
+use numpy::{
+    IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyUntypedArrayMethods,
+};
 use pyo3::create_exception;
 use pyo3::exceptions::{
     PyArithmeticError, PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyValueError,
@@ -195,7 +198,7 @@ fn reserve_or_fail(arg: &str, rows: usize, cols: usize, bytes: usize) -> PyResul
 
 /// The rows of `a` for a model of dimension `dim`: a column count that differs is an error
 /// naming `X` (not a silent reshape).
-fn rows_for(a: &PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Vec<f64>> {
+fn rows_for<'a>(a: &'a PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Cow<'a, [f64]>> {
     let (v, d) = rows(a);
     if d != dim {
         return Err(PyValueError::new_err(format!(
@@ -205,9 +208,17 @@ fn rows_for(a: &PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Vec<f64>> {
     Ok(v)
 }
 
-fn rows(a: &PyReadonlyArray2<'_, f64>) -> (Vec<f64>, usize) {
+/// The rows of a 2-D array, row-major: the array's own memory when it is C-contiguous (the
+/// Python layer passes such arrays), a copy otherwise.
+fn rows<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> (Cow<'a, [f64]>, usize) {
     let v = a.as_array();
-    (v.iter().copied().collect(), v.ncols())
+    let d = v.ncols();
+    if a.is_c_contiguous() {
+        if let Ok(s) = a.as_slice() {
+            return (Cow::Borrowed(s), d);
+        }
+    }
+    (Cow::Owned(v.iter().copied().collect()), d)
 }
 
 /// Progress counters and a cancel flag shared with a running computation.
@@ -1190,7 +1201,7 @@ fn estimate_discrete<'py>(
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_working_memory("x", a.len()?, 2, n_jobs)?;
+    check_working_memory("x", a.len(), 2, n_jobs)?;
     let a = codes(&a, "x")?;
     let b = codes(&b, "y")?;
     let ctrl = ctrl_of(control);
