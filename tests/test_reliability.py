@@ -314,3 +314,18 @@ def test_matrix_cells_carry_the_column_warnings_of_the_single_pair_path():
     for cell in [("A[0]", "A[1]"), ("A[1]", "A[2]"), ("A[2]", "A[1]")]:
         assert any("heavy tails" in w for w in m.cell_warnings[cell]), cell
     assert not any("heavy tails" in w for w in m.cell_warnings.get(("A[0]", "A[2]"), []))
+
+
+def test_every_warning_kind_of_the_core_has_a_gmmi_warning_class():
+    # The core reports warnings as typed kinds (gmmi._core.WarningKind); each must map to a
+    # gmmi warning class, or a new kind would raise KeyError in the middle of an estimate.
+    from gmmi import _core
+    from gmmi._warnings import WARNING_CLASSES, warning_class
+
+    kinds = {getattr(_core.WarningKind, name) for name in dir(_core.WarningKind)
+             if not name.startswith("_")
+             and isinstance(getattr(_core.WarningKind, name), _core.WarningKind)}
+    assert len(kinds) == 6
+    assert kinds == set(WARNING_CLASSES)
+    for kind in kinds:
+        assert issubclass(warning_class(kind), gmmi.GmmiWarning)

@@ -6,11 +6,11 @@ conversion and validation. Classes are created through ``__new__`` (PyO3), are i
 and cannot be subclassed. Check with ``python -m mypy.stubtest gmmi._core``.
 """
 
-from typing import Any, Optional, Union, final
+from typing import Any, ClassVar, Optional, TypedDict, Union, final
 
 import numpy as np
 from numpy.typing import NDArray
-from typing_extensions import Self
+from typing_extensions import NotRequired, Self
 
 __all__ = [
     "INITS",
@@ -26,15 +26,22 @@ __all__ = [
     "GaussianMixture",
     "NumericalError",
     "Options",
+    "WarningKind",
     "__version__",
+    "apply_transform",
     "em_fit",
     "em_step",
     "estimate",
     "estimate_categorical",
     "estimate_discrete",
     "estimate_pairs",
+    "fit_mixture",
     "initial_mixture",
+    "interval",
     "model_quantity",
+    "preset",
+    "simd_variant",
+    "summary",
 ]
 
 __version__: str
@@ -49,6 +56,112 @@ INITS: list[str]
 INTEGRALS: list[str]
 SELECTIONS: list[str]
 TRANSFORMS: list[str]
+
+@final
+class WarningKind:
+    """What a warning of the core is about (``gmmi._warnings`` maps each kind to the gmmi
+    warning class raised)."""
+
+    MaxComponents: ClassVar[WarningKind]
+    ShortFits: ClassVar[WarningKind]
+    NotConverged: ClassVar[WarningKind]
+    TooFewRows: ClassVar[WarningKind]
+    Degenerate: ClassVar[WarningKind]
+    Redrawn: ClassVar[WarningKind]
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __int__(self) -> int: ...
+
+#: A warning of the core: its kind and the message for the user.
+_CoreWarning = tuple[WarningKind, str]
+
+class _SelectionRecordDict(TypedDict):
+    """One number of components of a search (``gmmi.SelectionRecord`` is built from it)."""
+
+    k: int
+    metric: float
+    best_init: int
+    fold_scores: list[float]
+    n_iter: list[int]
+    converged: list[bool]
+
+class _TransformDict(TypedDict):
+    """The chosen representation and every candidate compared."""
+
+    name: str
+    columns: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+
+class _EmFitDict(TypedDict):
+    """An EM fit (``fit_mixture``, ``em_fit``)."""
+
+    model: GaussianMixture
+    n_iter: int
+    converged: bool
+    lower_bound: float
+    train_curve: NDArray[np.float64]
+    valid_curve: NDArray[np.float64]
+
+class _EstimateDict(TypedDict):
+    """The joint estimator's output (``estimate``)."""
+
+    values: NDArray[np.float64]
+    full_value: float
+    integration_error: Optional[float]
+    boot_n_iter: list[int]
+    boot_converged: list[bool]
+    boot_n_components: list[int]
+    estimate: float
+    std: float
+    bias_correction: bool
+    nonnegative: bool
+    model: GaussianMixture
+    boot_models: NotRequired[list[GaussianMixture]]
+    model_n_iter: int
+    model_converged: bool
+    n_components: int
+    selection: list[_SelectionRecordDict]
+    warnings: list[_CoreWarning]
+    transform: _TransformDict
+
+class _ClassSelectionDict(TypedDict):
+    """One class's component search (categorical MI)."""
+
+    n_components: int
+    selection: list[_SelectionRecordDict]
+
+class _CategoricalDict(TypedDict):
+    """The continuous-categorical estimator's output (``estimate_categorical``)."""
+
+    values: NDArray[np.float64]
+    full_value: float
+    estimate: float
+    std: float
+    bias_correction: bool
+    nonnegative: bool
+    pi: list[float]
+    counts: list[int]
+    choices: list[list[int]]
+    models: list[GaussianMixture]
+    transform: _TransformDict
+    selections: list[_ClassSelectionDict]
+    warnings: list[_CoreWarning]
+
+class _DiscreteDict(TypedDict):
+    """The plug-in estimator's output (``estimate_discrete``)."""
+
+    values: NDArray[np.float64]
+    full_value: float
+    cells: NDArray[np.int64]
+
+class _PairDict(TypedDict):
+    """One pair of ``estimate_pairs``."""
+
+    mean: float
+    std: float
+    values: list[float]
+    n_components: Optional[int]
+    warnings: list[_CoreWarning]
 
 class NumericalError(ArithmeticError):
     """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an
@@ -209,7 +322,7 @@ def fit_mixture(
     valid: Optional[NDArray[np.float64]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]:
+) -> _EmFitDict:
     """``GaussianMixture.fit``: standardise, EM from ``n_init`` starts, keep the best, back to
     the data's units."""
 
@@ -224,7 +337,7 @@ def em_fit(
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
     accelerate: bool = False,
-) -> dict[str, Any]:
+) -> _EmFitDict:
     """A full EM fit (SQUAREM-accelerated with ``accelerate``): keys model, n_iter,
     converged, lower_bound, train_curve, valid_curve."""
 
@@ -239,7 +352,7 @@ def estimate(
     keep_models: bool = False,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]:
+) -> _EstimateDict:
     """The joint GMM-MI estimator: ``kind`` is mi, cmi, entropy, kl or kl_reverse;
     ``keep_models`` also returns every bootstrap replicate's model (``"boot_models"``)."""
 
@@ -273,7 +386,7 @@ def estimate_categorical(
     options: Options,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]:
+) -> _CategoricalDict:
     """Continuous-categorical MI: x rows and class codes in 0..n_classes."""
 
 def estimate_discrete(
@@ -287,7 +400,7 @@ def estimate_discrete(
     seed: int,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> dict[str, Any]:
+) -> _DiscreteDict:
     """Plug-in MI of two discrete code vectors, with bootstrap; ``cells`` holds the
     non-empty cells of the contingency table as rows (a, b, count)."""
 
@@ -301,6 +414,6 @@ def estimate_pairs(
     options: Options,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
-) -> list[Union[dict[str, Any], str]]:
-    """Many pairs at once: per pair a dict (mean, std, values, n_components, warnings as
-    (kind, message) pairs) or the error message of a pair that failed."""
+) -> list[Union[_PairDict, str]]:
+    """Many pairs at once: per pair its output, or the error message of a pair that
+    failed."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from . import _core
+
 
 class NotFittedError(ValueError, AttributeError):
     """A model was used before it was fitted (as scikit-learn's ``NotFittedError``, a
@@ -66,16 +68,18 @@ class ZeroInformationWarning(GmmiWarning):
     """The mutual information is zero by construction (for example a single class)."""
 
 
-_KIND_TO_CLASS: dict[str, type[GmmiWarning]] = {
-    "max_components": MaxComponentsWarning,
-    "short_fits": BadFitWarning,
-    "not_converged": ConvergenceWarning,
-    "too_few_rows": BadFitWarning,
-    "degenerate": DegenerateWarning,
-    "redrawn": BadFitWarning,
+#: The gmmi warning class of each kind of warning the core reports (every kind has one:
+#: ``tests/test_reliability.py`` checks that the table covers ``_core.WarningKind``).
+WARNING_CLASSES: dict[_core.WarningKind, type[GmmiWarning]] = {
+    _core.WarningKind.MaxComponents: MaxComponentsWarning,
+    _core.WarningKind.ShortFits: BadFitWarning,
+    _core.WarningKind.NotConverged: ConvergenceWarning,
+    _core.WarningKind.TooFewRows: BadFitWarning,
+    _core.WarningKind.Degenerate: DegenerateWarning,
+    _core.WarningKind.Redrawn: BadFitWarning,
 }
 
 
-def warning_class(kind: str) -> type[GmmiWarning]:
+def warning_class(kind: _core.WarningKind) -> type[GmmiWarning]:
     """The warning class for a warning kind reported by the core."""
-    return _KIND_TO_CLASS.get(kind, GmmiWarning)
+    return WARNING_CLASSES[kind]

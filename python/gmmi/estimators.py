@@ -44,13 +44,13 @@ __all__ = [
 Base = Union[float, str]
 
 
-def _emit(core_warnings: list[tuple[str, str]], collected: list[str]) -> None:
+def _emit(core_warnings: list[_core._CoreWarning], collected: list[str]) -> None:
     for kind, message in core_warnings:
         collected.append(message)
         warnings.warn(message, warning_class(kind), stacklevel=4)
 
 
-def _records(raw: list[dict[str, Any]], n_inits: int) -> list[SelectionRecord]:
+def _records(raw: list[_core._SelectionRecordDict], n_inits: int) -> list[SelectionRecord]:
     out = []
     for r in raw:
         out.append(
@@ -67,7 +67,7 @@ def _records(raw: list[dict[str, Any]], n_inits: int) -> list[SelectionRecord]:
 
 
 def _finish(
-    raw: dict[str, Any],
+    raw: _core._EstimateDict,
     *,
     quantity: str,
     estimator: str,
@@ -85,9 +85,10 @@ def _finish(
     model = raw.get("model")
     details: dict[str, Any] = {
         "boot_n_components": np.asarray(raw["boot_n_components"], dtype=int)}
-    if raw.get("integration_error") is not None:
+    integration_error = raw["integration_error"]
+    if integration_error is not None:
         # The standard error of the integral behind full_value, in the result's unit.
-        details["integration_error"] = float(raw["integration_error"]) / ln_base
+        details["integration_error"] = float(integration_error) / ln_base
     if block_columns is not None:
         details["block_columns"] = block_columns
     return MIResult(

@@ -127,6 +127,6 @@ class Representation:
         return f"Representation({self.name!r}; held-out log-lik per row: {scores})"
 
     @classmethod
-    def _from_core(cls, raw: dict[str, Any]) -> Representation:
+    def _from_core(cls, raw: _core._TransformDict) -> Representation:
         return cls(name=str(raw["name"]), columns=[dict(c) for c in raw["columns"]],
                    candidates=[dict(c) for c in raw["candidates"]])

@@ -619,14 +619,29 @@ fn em_fit<'py>(
     em_fit_dict(py, fit)
 }
 
-fn warning_kind(k: WarningKind) -> &'static str {
-    match k {
-        WarningKind::MaxComponents => "max_components",
-        WarningKind::ShortFits => "short_fits",
-        WarningKind::NotConverged => "not_converged",
-        WarningKind::TooFewRows => "too_few_rows",
-        WarningKind::Degenerate => "degenerate",
-        WarningKind::Redrawn => "redrawn",
+/// What a warning of the core is about; the Python layer raises the gmmi warning class of
+/// each kind (`gmmi._warnings`).
+#[pyclass(module = "gmmi._core", name = "WarningKind", eq, eq_int, frozen, hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum PyWarningKind {
+    MaxComponents,
+    ShortFits,
+    NotConverged,
+    TooFewRows,
+    Degenerate,
+    Redrawn,
+}
+
+impl From<WarningKind> for PyWarningKind {
+    fn from(k: WarningKind) -> Self {
+        match k {
+            WarningKind::MaxComponents => PyWarningKind::MaxComponents,
+            WarningKind::ShortFits => PyWarningKind::ShortFits,
+            WarningKind::NotConverged => PyWarningKind::NotConverged,
+            WarningKind::TooFewRows => PyWarningKind::TooFewRows,
+            WarningKind::Degenerate => PyWarningKind::Degenerate,
+            WarningKind::Redrawn => PyWarningKind::Redrawn,
+        }
     }
 }
 
@@ -651,7 +666,7 @@ fn selection_records<'py>(
 fn warnings_list<'py>(py: Python<'py>, w: &[Warning]) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for w in w {
-        out.append((warning_kind(w.kind), w.message.clone()))?;
+        out.append((PyWarningKind::from(w.kind), w.message.clone()))?;
     }
     Ok(out)
 }
@@ -1334,6 +1349,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Control>()?;
     m.add_class::<Mixture>()?;
     m.add_class::<Options>()?;
+    m.add_class::<PyWarningKind>()?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(simd_variant, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
