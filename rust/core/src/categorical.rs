@@ -6,7 +6,7 @@
 //! with one mixture `p(x|c)` selected and fitted per class and `pi_c` the class frequencies.
 //! gmmi's bootstrap resamples the rows over all classes, so `pi_c` varies between replicates
 //! as it does between data sets; the published one resamples within each class
-//! ([`EstimatorOptions::stratified_bootstrap`]), which leaves that variation out of the
+//! ([`crate::estimator::EstimatorOptions::stratified_bootstrap`]), which leaves that variation out of the
 //! interval (on a three-class task at n = 5,000: 0.0072 reported against 0.0086 across data
 //! sets).
 
@@ -17,7 +17,7 @@ use crate::control::Control;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
-use crate::estimator::{check_data, per_row_score, EstimatorOptions};
+use crate::estimator::{check_data, per_row_score, ValidOptions};
 use crate::gmm::GaussianMixture;
 use crate::integrate::{integrate, monte_carlo_chunks, Integral};
 use crate::qmc::{self, Points};
@@ -471,18 +471,12 @@ pub fn estimate(
     d: usize,
     labels: &[usize],
     n_classes: usize,
-    opts: &EstimatorOptions,
+    opts: &ValidOptions,
     ctrl: &Control,
 ) -> Result<CategoricalEstimate> {
     let n = check_data(x, d)?;
-    opts.em.validate()?;
-    opts.integral.validate(d)?;
-    // A quasi-Monte Carlo error target is relative to the statistical error on n rows.
-    let opts = &EstimatorOptions {
-        integral: opts.integral.for_rows(n),
-        ..opts.clone()
-    };
-    crate::bootstrap::check_count(opts.n_bootstrap)?;
+    opts.integral.check_dim(d)?;
+    let opts = &opts.for_rows(n);
     if labels.len() != n {
         return Err(Error::arg(
             "y",
@@ -753,6 +747,7 @@ struct Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimator::EstimatorOptions;
     use crate::vmath::{with_variant, Variant};
 
     #[test]
@@ -889,7 +884,15 @@ mod tests {
             integral: Integral::MonteCarlo { samples: 20_000 },
             ..Default::default()
         };
-        let e = estimate(&x, 1, &labels, 2, &opts, &Control::new()).unwrap();
+        let e = estimate(
+            &x,
+            1,
+            &labels,
+            2,
+            &opts.clone().validated().unwrap(),
+            &Control::new(),
+        )
+        .unwrap();
         let (m, s) = e.mean_std();
         // Bootstrap sd at n=2000 is ~0.01; 4 sd covers the truth unless the estimator is
         // biased.

@@ -191,6 +191,41 @@ impl EstimatorOptions {
     }
 }
 
+/// Estimator options that passed [`EstimatorOptions::check`] (made by
+/// [`EstimatorOptions::validated`]): the estimators take this type, so their code checks
+/// only what depends on the data (the Params -> check -> ValidParams pattern of linfa). It
+/// reads as the options it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidOptions(EstimatorOptions);
+
+impl std::ops::Deref for ValidOptions {
+    type Target = EstimatorOptions;
+    fn deref(&self) -> &EstimatorOptions {
+        &self.0
+    }
+}
+
+impl ValidOptions {
+    /// The same options keeping (or not) every bootstrap replicate's model
+    /// ([`EstimatorOptions::keep_models`]; it changes no number).
+    pub fn with_keep_models(&self, keep_models: bool) -> ValidOptions {
+        ValidOptions(EstimatorOptions {
+            keep_models,
+            ..self.0.clone()
+        })
+    }
+
+    /// The options for `n` rows: a quasi-Monte Carlo error target becomes relative to the
+    /// statistical error on `n` rows ([`Integral::for_rows`], which keeps the integral
+    /// valid).
+    pub(crate) fn for_rows(&self, n: usize) -> ValidOptions {
+        ValidOptions(EstimatorOptions {
+            integral: self.0.integral.for_rows(n),
+            ..self.0.clone()
+        })
+    }
+}
+
 /// See [`EstimatorOptions::auto_threshold`]: EM on `n` rows stops when the mean
 /// log-likelihood changes by less than `AUTO_THRESHOLD / n` (a total change of 0.1 nat;
 /// the published 1e-5 is that at n = 10,000, where its bootstrap spread matches the spread
@@ -246,12 +281,18 @@ impl EstimatorOptions {
 
     /// Checks every bound of the options that does not depend on the data (EM, component
     /// search, integral, bootstrap count), naming the offending option: the one place these
-    /// bounds are written. The estimators check the options again against their data.
+    /// bounds are written.
     pub fn check(&self) -> Result<()> {
         self.em.validate()?;
         self.select.check()?;
         self.integral.check()?;
         crate::bootstrap::check_count(self.n_bootstrap)
+    }
+
+    /// The options, checked once ([`Self::check`]) into the type the estimators take.
+    pub fn validated(self) -> Result<ValidOptions> {
+        self.check()?;
+        Ok(ValidOptions(self))
     }
 
     /// The EM options used on `n` rows (see [`EstimatorOptions::auto_threshold`]).
@@ -499,7 +540,7 @@ pub fn estimate(
     x: &[f64],
     d: usize,
     quantity: &Quantity,
-    opts: &EstimatorOptions,
+    opts: &ValidOptions,
     ctrl: &Control,
 ) -> Result<Estimate> {
     estimate_known(x, d, quantity, opts, ctrl, None)
@@ -511,19 +552,13 @@ pub fn estimate_known(
     x: &[f64],
     d: usize,
     quantity: &Quantity,
-    opts: &EstimatorOptions,
+    opts: &ValidOptions,
     ctrl: &Control,
     known: Option<transform::KnownMaps<'_>>,
 ) -> Result<Estimate> {
     let n = check_data(x, d)?;
-    opts.em.validate()?;
-    opts.integral.validate(quantity.integral_dim(d))?;
-    // A quasi-Monte Carlo error target is relative to the statistical error on n rows.
-    let opts = &EstimatorOptions {
-        integral: opts.integral.for_rows(n),
-        ..opts.clone()
-    };
-    crate::bootstrap::check_count(opts.n_bootstrap)?;
+    opts.integral.check_dim(quantity.integral_dim(d))?;
+    let opts = &opts.for_rows(n);
     if let Quantity::KlDivergence { x: a, y: b, .. } = quantity {
         if *a >= d || *b >= d || a == b {
             return Err(Error::arg("x", "KL needs two distinct 1-D columns"));
@@ -785,7 +820,14 @@ mod tests {
             integral: Integral::MonteCarlo { samples: 20_000 },
             ..Default::default()
         };
-        let e = estimate(&x, 2, &q, &opts, &Control::new()).unwrap();
+        let e = estimate(
+            &x,
+            2,
+            &q,
+            &opts.clone().validated().unwrap(),
+            &Control::new(),
+        )
+        .unwrap();
         let truth = -0.5 * (1.0 - rho * rho).ln();
         assert_eq!(e.selection.k, 1);
         // 4 bootstrap standard deviations: the estimator's sd at n=2000 is ~0.015, and the MC
@@ -817,13 +859,27 @@ mod tests {
             x: vec![0],
             y: vec![1],
         };
-        let e = estimate(&x, 2, &q, &opts, &Control::new()).unwrap();
+        let e = estimate(
+            &x,
+            2,
+            &q,
+            &opts.clone().validated().unwrap(),
+            &Control::new(),
+        )
+        .unwrap();
         assert!(e.warnings.iter().any(|w| w.kind == WarningKind::Degenerate));
         // An ordinary Gaussian sample is not flagged.
         let g =
             GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.9, 0.9, 1.0]).unwrap();
         let (y, _) = g.sample(300, 3);
-        let e = estimate(&y, 2, &q, &opts, &Control::new()).unwrap();
+        let e = estimate(
+            &y,
+            2,
+            &q,
+            &opts.clone().validated().unwrap(),
+            &Control::new(),
+        )
+        .unwrap();
         assert!(e.warnings.iter().all(|w| w.kind != WarningKind::Degenerate));
     }
 
@@ -834,7 +890,13 @@ mod tests {
             x: vec![0],
             y: vec![1],
         };
-        let r = estimate(&x, 2, &q, &EstimatorOptions::default(), &Control::new());
+        let r = estimate(
+            &x,
+            2,
+            &q,
+            &EstimatorOptions::default().validated().unwrap(),
+            &Control::new(),
+        );
         match r {
             Err(Error::InvalidArgument { arg, msg }) => {
                 assert_eq!(arg, "x");
@@ -851,7 +913,7 @@ mod tests {
             &x,
             2,
             &Quantity::Entropy,
-            &EstimatorOptions::default(),
+            &EstimatorOptions::default().validated().unwrap(),
             &Control::new(),
         );
         assert!(matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "column 1"));
@@ -870,7 +932,14 @@ mod tests {
             },
             ..Default::default()
         };
-        let e = estimate(&x, 1, &Quantity::Entropy, &opts, &Control::new()).unwrap();
+        let e = estimate(
+            &x,
+            1,
+            &Quantity::Entropy,
+            &opts.clone().validated().unwrap(),
+            &Control::new(),
+        )
+        .unwrap();
         let truth = 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 100.0).ln();
         // The sample variance at n=3000 has relative sd sqrt(2/3000)=0.026, so the entropy
         // (0.5 ln var) has sd 0.013; allow 0.05.

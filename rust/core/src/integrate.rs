@@ -155,6 +155,12 @@ impl Integral {
     /// limits of quadrature in `d` dimensions.
     pub fn validate(&self, d: usize) -> Result<()> {
         self.check()?;
+        self.check_dim(d)
+    }
+
+    /// The limits of quadrature in `d` dimensions (for an integral that passed
+    /// [`Self::check`]).
+    pub fn check_dim(&self, d: usize) -> Result<()> {
         if let Integral::Quadrature { order } = *self {
             if d > MAX_QUADRATURE_DIM {
                 return Err(Error::arg(

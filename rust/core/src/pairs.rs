@@ -10,7 +10,7 @@ use crate::control::Control;
 use crate::diagnostics::Warning;
 use crate::discrete;
 use crate::error::{Error, Result};
-use crate::estimator::{self, EstimatorOptions, Quantity};
+use crate::estimator::{self, EstimatorOptions, Quantity, ValidOptions};
 use crate::transform::{self, ColumnMap, MapFamily, Transform};
 
 /// Which estimator a pair needs.
@@ -155,7 +155,7 @@ impl MapCache {
 fn one(
     cols: &Columns,
     p: &Pair,
-    opts: &EstimatorOptions,
+    opts: &ValidOptions,
     miller_madow: bool,
     ctrl: &Control,
     cache: &MapCache,
@@ -240,7 +240,7 @@ fn one(
 pub fn estimate_pairs(
     cols: &Columns,
     pairs: &[Pair],
-    opts: &EstimatorOptions,
+    opts: &ValidOptions,
     miller_madow: bool,
     ctrl: &Control,
 ) -> Result<Vec<Result<PairResult>>> {
@@ -299,7 +299,9 @@ mod tests {
             n_bootstrap: 5,
             integral: Integral::MonteCarlo { samples: 2000 },
             ..Default::default()
-        };
+        }
+        .validated()
+        .unwrap();
         let pairs = [
             Pair {
                 kind: PairKind::Continuous,

@@ -171,7 +171,9 @@ proptest! {
             em: EmOptions { max_iter: 100, ..EmOptions::default() },
             seed,
             ..EstimatorOptions::default()
-        };
+        }
+        .validated()
+        .unwrap();
         let q = if d >= 2 {
             Quantity::MutualInformation { x: vec![0], y: (1..d).collect() }
         } else {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use gmmi_core::diagnostics::{Warning, WarningKind};
 use gmmi_core::em::{self, Data, EmOptions};
-use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity};
+use gmmi_core::estimator::{self, Estimate, EstimatorOptions, Quantity, ValidOptions};
 use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
@@ -842,7 +842,7 @@ fn estimate_dict<'py>(py: Python<'py>, e: Estimate) -> PyResult<Bound<'py, PyDic
 /// The estimator's options, checked once on construction into the core's validated type
 /// (every entry point then takes this object instead of twenty arguments).
 #[pyclass(module = "gmmi._core", frozen, name = "Options")]
-struct Options(EstimatorOptions);
+struct Options(ValidOptions);
 
 #[pymethods]
 impl Options {
@@ -912,8 +912,7 @@ impl Options {
             transform: TransformOption::parse(transform).map_err(to_py)?,
             keep_models: false,
         };
-        opts.check().map_err(to_py)?;
-        Ok(Options(opts))
+        Ok(Options(opts.validated().map_err(to_py)?))
     }
 }
 
@@ -1052,10 +1051,7 @@ fn estimate<'py>(
     let k = options.0.select.fixed_components.unwrap_or(0);
     check_working_memory("x", shape.0, shape.1.saturating_add(k), n_jobs)?;
     let (v, d) = rows(&data);
-    let opts = &EstimatorOptions {
-        keep_models,
-        ..options.0.clone()
-    };
+    let opts = &options.0.with_keep_models(keep_models);
     let quantity = match kind {
         "mi" => Quantity::MutualInformation {
             x: x_cols,
