@@ -21,6 +21,7 @@ __all__ = [
     "check_choice",
     "check_float",
     "check_int",
+    "check_level",
     "check_memory",
     "check_real",
     "column_std",
@@ -338,6 +339,13 @@ def check_real(value: Any, name: str, *, allow_none: bool = False) -> Any:
     """A finite real number (``None`` if allowed): the type of a numeric option, whose sign
     and size the core checks (see :mod:`gmmi._options`)."""
     return check_float(value, name, minimum=-math.inf, allow_none=allow_none)
+
+
+def check_level(level: Any, name: str = "level") -> float:
+    """A coverage probability in (0, 1) (bools refused)."""
+    if isinstance(level, bool) or not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"{name}: expected a number in (0, 1), got {level!r}")
+    return float(level)
 
 
 def check_bool(value: Any, name: str) -> bool:

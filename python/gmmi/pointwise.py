@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from ._validation import check_int, resolve_base, resolve_seed
+from ._validation import check_int, check_level, resolve_base, resolve_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .mixture import GaussianMixture
@@ -115,8 +115,7 @@ class PointwiseMI:
         -------
         lo, hi : numpy.ndarray of shape (m,)
         """
-        if not (isinstance(level, (int, float)) and 0 < level < 1):
-            raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
+        level = check_level(level)
         if self.n_models < 2:
             raise ValueError("level: an interval needs at least two bootstrap models (estimate "
                              "with gmmi.pointwise_mutual_information, n_bootstrap >= 2)")
@@ -127,8 +126,7 @@ class PointwiseMI:
     def profile_ci(self, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Percentile band of every profile quantile over the replicate models, shape
         (L,) each (see :meth:`ci`)."""
-        if not (isinstance(level, (int, float)) and 0 < level < 1):
-            raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
+        level = check_level(level)
         if self.n_models < 2:
             raise ValueError("level: a band needs at least two bootstrap models")
         a = (1.0 - level) / 2.0

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._validation import as_block, check_choice
+from ._validation import as_block, check_choice, check_level
 from .mixture import GaussianMixture
 from .pointwise import PointwiseMI, pointwise
 from .representation import Representation
@@ -210,8 +210,7 @@ class MIResult:
         True
         >>> lo, hi = r.ci(0.9, method="percentile")
         """
-        if not (isinstance(level, (int, float)) and 0 < level < 1):
-            raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
+        level = check_level(level)
         if method is not None:
             check_choice(method, "method", ("normal", "basic", "percentile"))
         if self.samples.size < 2:
