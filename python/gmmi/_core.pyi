@@ -29,6 +29,7 @@ __all__ = [
     "WarningKind",
     "__version__",
     "apply_transform",
+    "column_std",
     "em_fit",
     "em_step",
     "estimate",
@@ -340,6 +341,10 @@ def em_fit(
 ) -> _EmFitDict:
     """A full EM fit (SQUAREM-accelerated with ``accelerate``): keys model, n_iter,
     converged, lower_bound, train_curve, valid_curve."""
+
+def column_std(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Population standard deviation of every column of a finite 2-D array, without
+    overflow or underflow."""
 
 def estimate(
     data: NDArray[np.float64],

@@ -24,7 +24,6 @@ __all__ = [
     "check_level",
     "check_memory",
     "check_real",
-    "column_std",
     "missing_label",
     "resolve_base",
     "resolve_n_jobs",
@@ -190,7 +189,7 @@ def as_block(
         )
     if not check_spread:
         return out
-    std = column_std(out)
+    std = _core.column_std(out)  # the core's column moments
     bad = ~constant & ~((std >= MIN_SCALE) & (std <= MAX_SCALE))  # NaN: overflowed
     if bad.any():
         j = int(np.argmax(bad))
@@ -207,18 +206,6 @@ def as_block(
 #: doubles.
 MIN_SCALE: float = _core.MIN_SCALE
 MAX_SCALE: float = _core.MAX_SCALE
-
-
-def column_std(a: np.ndarray) -> np.ndarray:
-    """Population standard deviation of every column of a finite 2-D array, without the
-    overflow or underflow of squaring: deviations are divided by the largest first. (The
-    rounding of the mean can leave a constant column a tiny non-zero value: test constancy
-    with max == min.)"""
-    with np.errstate(over="ignore", invalid="ignore"):
-        dev = a - np.sum(a / a.shape[0], axis=0)
-        big = np.max(np.abs(dev), axis=0)
-        safe = np.where(big > 0, big, 1.0)
-        return big * np.sqrt(np.mean((dev / safe) ** 2, axis=0))
 
 
 #: The largest integer any option accepts unless it sets its own bound: the core counts in

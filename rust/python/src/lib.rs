@@ -916,6 +916,23 @@ impl Options {
     }
 }
 
+/// Population standard deviation of every column of a finite 2-D array (the core's
+/// `stats::column_moments`: no overflow or underflow for any finite values).
+#[pyfunction]
+fn column_std<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'_, f64>,
+) -> Bound<'py, numpy::PyArray1<f64>> {
+    let a = x.as_array();
+    let n = a.nrows();
+    let out: Vec<f64> = a
+        .columns()
+        .into_iter()
+        .map(|c| stats::column_moments(c.iter().copied(), n).1)
+        .collect();
+    Array1::from_vec(out).into_pyarray(py)
+}
+
 /// The instruction-set variant the vectorised kernels run: "avx512", "avx2" or "baseline"
 /// (the widest the CPU has, limited by the environment variable `GMMI_SIMD`).
 #[pyfunction]
@@ -1348,6 +1365,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyWarningKind>()?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(simd_variant, m)?)?;
+    m.add_function(wrap_pyfunction!(column_std, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
