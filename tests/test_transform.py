@@ -43,7 +43,10 @@ def test_monotone_maps_of_a_gaussian_are_undone():
     assert [c["map"] for c in auto.transform.columns] == ["gaussianize", "gaussianize"]
     sd = 0.6 / math.sqrt(3000)
     assert abs(auto.mean - truth) < 3 * sd, auto.mean
-    assert auto.n_components <= 2
+    # A near-Gaussian after the map: a few components at most (with gmmi's patience of 2 the
+    # search may keep one or two components whose held-out gain is at the noise level; the
+    # MI, asserted above, is not affected).
+    assert auto.n_components <= 3
     # The identity's error is several times larger (the property the map exists for).
     assert abs(ident.mean - truth) > 3 * abs(auto.mean - truth)
     # Both candidates were scored, and the chosen one has the higher score.
@@ -77,10 +80,12 @@ def test_a_cauchy_pair_fitted_by_one_gaussian_does_not_win():
 
     task = {t.name: t for t in accuracy_tasks.build_tasks()}["student-nu1-3+3"]
     x, y = task.sample(1000, np.random.default_rng(1496709932))
+    # patience=1 (the published search) reproduces the case: the identity stops at K = 1.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ident = gmmi.mutual_information(x, y, transform="identity", random_state=9, **NOBOOT)
-        r = gmmi.mutual_information(x, y, random_state=9, **NOBOOT)
+        ident = gmmi.mutual_information(x, y, transform="identity", random_state=9, patience=1,
+                                        **NOBOOT)
+        r = gmmi.mutual_information(x, y, random_state=9, patience=1, **NOBOOT)
     assert ident.n_components == 1 and ident.mean > 3.0
     assert r.transform.name == "gaussianize"
     # The choice is the property here; 0.5 nat only rules out the single Gaussian's 3.9.

@@ -355,7 +355,8 @@ def mutual_information(
         Metric of the component search.
     n_inits, n_folds, patience, threshold_components, max_components
         Component search: initialisations per K (3), cross-validation folds (2),
-        non-improving K tolerated (1), minimal improvement (1e-5), largest K (50).
+        non-improving K tolerated (2 with gmmi's preset, 1 with the published one), minimal
+        improvement (1e-5), largest K (50).
     threshold_fit : float, optional
         EM stops when the mean log-likelihood per sample changes by less than this. Default
         (gmmi preset): ``min(1e-5, 0.1 / n)`` on ``n`` rows, so that fits stop well within

@@ -67,12 +67,22 @@ pub struct SelectOptions {
     pub scale: Option<f64>,
 }
 
+/// gmmi's `patience`: the search goes on past two non-improving K. On densities a mixture
+/// only approximates (heavy tails, sharp edges) the held-out score creeps up with K in
+/// steps smaller than its noise, and a search that stops at the first dip keeps too few
+/// components for the MI (multivariate t, nu = 1, 3+3 at n = 5,000: mean |error| 0.177 nat
+/// with patience 1, 0.079 with 2 on the calibration suite; mixtures and Gaussians: the same
+/// K and estimates).
+pub const GMMI_PATIENCE: usize = 2;
+
 impl Default for SelectOptions {
     /// gmmi's defaults: the published search with starts that alternate k-means (greedy
-    /// k-means++ with restarts) and random responsibilities (see [`InitMethod::Mixed`]).
+    /// k-means++ with restarts) and random responsibilities (see [`InitMethod::Mixed`]),
+    /// and a patience of [`GMMI_PATIENCE`].
     fn default() -> Self {
         SelectOptions {
             init: InitMethod::Mixed,
+            patience: GMMI_PATIENCE,
             ..Self::published()
         }
     }
@@ -781,8 +791,8 @@ mod tests {
                 "{metric:?}: {:?}",
                 s.records.iter().map(|r| r.metric).collect::<Vec<_>>()
             );
-            // patience 1: the search stops right after the first non-improving K.
-            assert_eq!(s.records.len(), 4);
+            // The search stops after `patience` non-improving K.
+            assert_eq!(s.records.len(), 3 + opts.patience);
             assert_eq!(s.records[0].fold_scores.len(), 6);
         }
     }
