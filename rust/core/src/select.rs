@@ -71,7 +71,7 @@ pub struct SelectOptions {
 /// only approximates (heavy tails, sharp edges) the held-out score creeps up with K in
 /// steps smaller than its noise, and a search that stops at the first dip keeps too few
 /// components for the MI (multivariate t, nu = 1, 3+3 at n = 5,000: mean |error| 0.177 nat
-/// with patience 1, 0.079 with 2 on the calibration suite; mixtures and Gaussians: the same
+/// with patience 1, 0.077 with 2 on the calibration suite; mixtures and Gaussians: the same
 /// K and estimates).
 pub const GMMI_PATIENCE: usize = 2;
 
