@@ -330,7 +330,7 @@ def plot_selection(result: MIResult, *, ax: Any = None) -> Any:
 
 
 def plot_pointwise(pmi: PointwiseMI, *, kind: str = "profile", ax: Any = None,
-                   level: float = 0.9, dims: Sequence[int] = (0, -1)) -> Any:
+                   level: float = 0.9, dims: Optional[Sequence[int]] = None) -> Any:
     """Pointwise mutual information: its profile, or the samples coloured by it.
 
     Parameters
@@ -342,7 +342,7 @@ def plot_pointwise(pmi: PointwiseMI, *, kind: str = "profile", ax: Any = None,
         from the full-data mixture, with the band of the bootstrap replicates' mixtures at
         ``level`` and the mean (the model's MI) marked. ``"samples"``: the samples as a
         scatter of two of their columns (``dims``, indices into the columns of x, y and z
-        in that order; default the first of x against the last), coloured by their
+        in that order; default the first column of x against the first of y), coloured by their
         pointwise MI under the full-data mixture (diverging at 0: red where ``x`` and
         ``y`` occur together more often than apart).
     level : float, default 0.9
@@ -378,6 +378,8 @@ def plot_pointwise(pmi: PointwiseMI, *, kind: str = "profile", ax: Any = None,
         ax.legend(fontsize=8, loc="lower right")
         return ax
     d = pmi.points.shape[1]
+    if dims is None:
+        dims = (0, pmi.n_columns[0])
     idx = [int(i) % d if -d <= int(i) < d else int(i) for i in dims]
     if len(idx) != 2 or not all(0 <= i < d for i in idx):
         raise ValueError(f"dims: expected two column indices in [-{d}, {d}), got {list(dims)}")

@@ -134,7 +134,7 @@ class PointwiseMI:
         return np.asarray(lo), np.asarray(hi)
 
     def plot(self, kind: str = "profile", *, ax: Any = None, level: float = 0.9,
-             dims: tuple[int, int] = (0, -1)) -> Any:
+             dims: Optional[tuple[int, int]] = None) -> Any:
         """Draws the profile or the samples coloured by their PMI (see
         :func:`gmmi.plots.plot_pointwise`)."""
         from .plots import plot_pointwise
