@@ -63,7 +63,7 @@ import difflib
 import math
 import os
 from dataclasses import dataclass, fields, replace
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Optional, TypeVar, Union
 
 import numpy as np
 
@@ -777,7 +777,7 @@ class EstimateMI:
             is refused: see :meth:`save`), or any of its fields is invalid.
         """
         path = _json_path(filename)
-        data = io.read_state(path, "EstimateMI", _STATE_SCHEMA, set(_STATE_SCHEMA))
+        data = io.read_state(path, "EstimateMI")
         holders: dict[str, Any] = {}
         for name, cls in (("gmm_fit_params", GMMFitParamHolder),
                           ("select_components_params", SelectComponentsParamHolder),
@@ -854,50 +854,3 @@ def _json_path(filename: Any) -> str:
         raise TypeError(f"filename: expected a path, got {type(filename).__name__}")
     path = os.fspath(filename)
     return path if os.path.splitext(path)[1] else path + ".json"
-
-
-def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda v: v is None or check(v)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _is_count(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
-def _is_matrix(v: Any) -> bool:
-    return isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind == "f"
-
-
-def _is_xy(v: Any) -> bool:
-    return (isinstance(v, list) and len(v) == 2 and all(_is_matrix(a) for a in v)
-            and v[0].shape[0] == v[1].shape[0])
-
-
-def _is_labelled(v: Any) -> bool:
-    return (isinstance(v, list) and len(v) == 2 and _is_matrix(v[0])
-            and isinstance(v[1], np.ndarray) and v[1].ndim == 1
-            and v[1].shape[0] == v[0].shape[0])
-
-
-#: The fields of a saved EstimateMI: key -> (check, what is expected).
-_STATE_SCHEMA: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "gmm_fit_params": (lambda v: isinstance(v, dict), "a dictionary"),
-    "select_components_params": (lambda v: isinstance(v, dict), "a dictionary"),
-    "mi_dist_params": (lambda v: isinstance(v, dict), "a dictionary"),
-    "random_state": (_is_count, "a non-negative integer"),
-    "n_jobs": (_optional(lambda v: isinstance(v, int) and not isinstance(v, bool)),
-               "an integer or null"),
-    "MI_mean": (_optional(_is_number), "a number or null"),
-    "MI_std": (_optional(_is_number), "a number or null"),
-    "KL_mean": (_optional(_is_number), "a number or null"),
-    "KL_std": (_optional(_is_number), "a number or null"),
-    "n_components": (_optional(_is_count), "an integer or null"),
-    "selected_k": (_optional(_is_count), "an integer or null"),
-    "result": (_optional(lambda v: isinstance(v, dict)), "a result or null"),
-    "xy": (_optional(_is_xy), "two 2-D float arrays with the same rows, or null"),
-    "labelled": (_optional(_is_labelled), "a 2-D float array and its labels, or null"),
-}

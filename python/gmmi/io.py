@@ -72,6 +72,23 @@ def _is_representation(v: Any) -> bool:
     return isinstance(v, Representation)
 
 
+def _is_count(v: Any) -> bool:
+    return _is_int(v) and v >= 0
+
+
+def _is_xy(v: Any) -> bool:
+    """Two 2-D float arrays with the same rows (an estimator's x and y)."""
+    return (isinstance(v, list) and len(v) == 2 and all(_array(2, "f")(a) for a in v)
+            and v[0].shape[0] == v[1].shape[0])
+
+
+def _is_labelled(v: Any) -> bool:
+    """A 2-D float array and a 1-D array of as many labels."""
+    return (isinstance(v, list) and len(v) == 2 and _array(2, "f")(v[0])
+            and isinstance(v[1], np.ndarray) and v[1].ndim == 1
+            and v[1].shape[0] == v[0].shape[0])
+
+
 _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     "MIResult": {
         "mean": (_is_float, "a number"),
@@ -130,6 +147,22 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "columns": (_list_of(_dict_of(_is_str, lambda v: True)), "a list of dictionaries"),
         "candidates": (_list_of(_dict_of(_is_str, lambda v: True)), "a list of dictionaries"),
     },
+    "EstimateMI": {  # gmmi.compat.EstimateMI (built back there, see read_state)
+        "gmm_fit_params": (lambda v: isinstance(v, dict), "a dictionary"),
+        "select_components_params": (lambda v: isinstance(v, dict), "a dictionary"),
+        "mi_dist_params": (lambda v: isinstance(v, dict), "a dictionary"),
+        "random_state": (_is_count, "a non-negative integer"),
+        "n_jobs": (_opt(_is_int), "an integer or null"),
+        "MI_mean": (_opt(_is_float), "a number or null"),
+        "MI_std": (_opt(_is_float), "a number or null"),
+        "KL_mean": (_opt(_is_float), "a number or null"),
+        "KL_std": (_opt(_is_float), "a number or null"),
+        "n_components": (_opt(_is_count), "an integer or null"),
+        "selected_k": (_opt(_is_count), "an integer or null"),
+        "result": (_opt(lambda v: isinstance(v, dict)), "a result or null"),
+        "xy": (_opt(_is_xy), "two 2-D float arrays with the same rows, or null"),
+        "labelled": (_opt(_is_labelled), "a 2-D float array and its labels, or null"),
+    },
     "GaussianMixture": {
         "weights": (_array(1), "a 1-D float array"),
         "means": (_array(2), "a 2-D float array"),
@@ -163,9 +196,8 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _check_fields(kind: str, data: Any, where: str, required: set[str],
-                  schema: Any = None) -> None:
-    schema = _SCHEMAS[kind] if schema is None else schema
+def _check_fields(kind: str, data: Any, where: str, required: set[str]) -> None:
+    schema = _SCHEMAS[kind]
     if not isinstance(data, dict):
         raise Invalid(where, f"a {kind} must be a JSON object")
     extra = sorted(set(data) - set(schema))
@@ -213,21 +245,19 @@ def _objects() -> dict[str, Callable[[Any, str], Any]]:
     }
 
 
-def read_state(path: PathLike, kind: str,
-               schema: dict[str, tuple[Callable[[Any], bool], str]],
-               required: set[str]) -> dict[str, Any]:
+def read_state(path: PathLike, kind: str) -> dict[str, Any]:
     """The checked state of a file holding an object of type ``kind`` that a module above
-    this one defines (:class:`gmmi.compat.EstimateMI`): every key must be in ``schema``
-    (key -> (check, what is expected)), the keys in ``required`` present; nested mixtures,
-    selection records and representations come back built; a result nested as a state
-    dictionary is built with :func:`result_from_state`."""
+    this one defines and builds back (``"EstimateMI"``, :class:`gmmi.compat.EstimateMI`):
+    every key of its schema present and valid; nested mixtures, selection records and
+    representations come back built; a result nested as a state dictionary is built with
+    :func:`result_from_state`."""
     found, raw, size = read(path)
     if found != kind:
         raise ValueError(f"path: {path} holds a {found!r} object, not {kind!r}")
     decoder = Decoder(budget=max(64 * size, 1 << 20), objects=_objects())
     try:
         data = decoder.value(raw, "data", 1)
-        _check_fields(kind, data, "data", required, schema)
+        _check_fields(kind, data, "data", set(_SCHEMAS[kind]))
     except Invalid as exc:
         raise ValueError(f"path: {path}: {exc}") from None
     except RecursionError:
