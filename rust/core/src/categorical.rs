@@ -883,16 +883,10 @@ mod tests {
             n_bootstrap: 20,
             integral: Integral::MonteCarlo { samples: 20_000 },
             ..Default::default()
-        };
-        let e = estimate(
-            &x,
-            1,
-            &labels,
-            2,
-            &opts.clone().validated().unwrap(),
-            &Control::new(),
-        )
+        }
+        .validated()
         .unwrap();
+        let e = estimate(&x, 1, &labels, 2, &opts, &Control::new()).unwrap();
         let (m, s) = e.mean_std();
         // Bootstrap sd at n=2000 is ~0.01; 4 sd covers the truth unless the estimator is
         // biased.

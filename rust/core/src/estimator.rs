@@ -819,15 +819,10 @@ mod tests {
             n_bootstrap: 20,
             integral: Integral::MonteCarlo { samples: 20_000 },
             ..Default::default()
-        };
-        let e = estimate(
-            &x,
-            2,
-            &q,
-            &opts.clone().validated().unwrap(),
-            &Control::new(),
-        )
+        }
+        .validated()
         .unwrap();
+        let e = estimate(&x, 2, &q, &opts, &Control::new()).unwrap();
         let truth = -0.5 * (1.0 - rho * rho).ln();
         assert_eq!(e.selection.k, 1);
         // 4 bootstrap standard deviations: the estimator's sd at n=2000 is ~0.015, and the MC
@@ -854,32 +849,20 @@ mod tests {
             n_bootstrap: 2,
             integral: Integral::MonteCarlo { samples: 1000 },
             ..Default::default()
-        };
+        }
+        .validated()
+        .unwrap();
         let q = Quantity::MutualInformation {
             x: vec![0],
             y: vec![1],
         };
-        let e = estimate(
-            &x,
-            2,
-            &q,
-            &opts.clone().validated().unwrap(),
-            &Control::new(),
-        )
-        .unwrap();
+        let e = estimate(&x, 2, &q, &opts, &Control::new()).unwrap();
         assert!(e.warnings.iter().any(|w| w.kind == WarningKind::Degenerate));
         // An ordinary Gaussian sample is not flagged.
         let g =
             GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.9, 0.9, 1.0]).unwrap();
         let (y, _) = g.sample(300, 3);
-        let e = estimate(
-            &y,
-            2,
-            &q,
-            &opts.clone().validated().unwrap(),
-            &Control::new(),
-        )
-        .unwrap();
+        let e = estimate(&y, 2, &q, &opts, &Control::new()).unwrap();
         assert!(e.warnings.iter().all(|w| w.kind != WarningKind::Degenerate));
     }
 
@@ -931,15 +914,10 @@ mod tests {
                 ..Default::default()
             },
             ..Default::default()
-        };
-        let e = estimate(
-            &x,
-            1,
-            &Quantity::Entropy,
-            &opts.clone().validated().unwrap(),
-            &Control::new(),
-        )
+        }
+        .validated()
         .unwrap();
+        let e = estimate(&x, 1, &Quantity::Entropy, &opts, &Control::new()).unwrap();
         let truth = 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 100.0).ln();
         // The sample variance at n=3000 has relative sd sqrt(2/3000)=0.026, so the entropy
         // (0.5 ln var) has sd 0.013; allow 0.05.
