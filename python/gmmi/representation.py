@@ -44,12 +44,15 @@ class Representation:
         One fitted map per column of the joint data (``x`` columns, then ``y``, then
         ``z``): ``{"map": name, ...parameters}``.
     candidates : list of dict
-        Every family compared: ``{"name", "score", "n_components", "log_jacobian"}``, the
-        score being the held-out log-likelihood per row in the original units (nats; higher
-        is better; ``-inf`` for a family that could not be fitted), ``n_components`` the K the
-        search chose in that representation (a challenger of the identity is screened with
-        one start per K, and searched again with every start if it wins; summed over the
-        classes for categorical MI). One entry when the transform was fixed.
+        Every family compared: ``{"name", "score", "n_components", "log_jacobian", "se"}``,
+        the score being the held-out log-likelihood per row in the original units (nats;
+        higher is better; ``-inf`` for a family that could not be fitted), ``n_components``
+        the K the search chose in that representation (a challenger of the identity is
+        screened with one start per K, and searched again with every start if it wins;
+        summed over the classes for categorical MI), ``se`` the standard error of the
+        challenger's score minus the identity's (from the paired held-out log-densities of
+        the same rows; NaN for the identity). A challenger replaces the identity only when
+        it scores more than two of these higher. One entry when the transform was fixed.
 
     Examples
     --------
@@ -58,8 +61,8 @@ class Representation:
     >>> g = rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=2000)
     >>> r = gmmi.mutual_information(np.exp(g[:, 0]), g[:, 1], n_bootstrap=0,
     ...                             random_state=0)
-    >>> r.transform.name, r.transform.chosen_score >= max(c["score"] for c in
-    ...                                                   r.transform.candidates)
+    >>> ident, gauss = r.transform.candidates
+    >>> r.transform.name, gauss["score"] - ident["score"] > 2 * gauss["se"]
     ('gaussianize', True)
     >>> z = r.transform.apply(np.column_stack([np.exp(g[:, 0]), g[:, 1]]))
     >>> z.shape

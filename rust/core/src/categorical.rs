@@ -25,7 +25,7 @@ use crate::rng::{self, Purpose};
 use crate::select::{self, Selection};
 use crate::stats::mean_std;
 use crate::stats::Standardizer;
-use crate::transform::{Candidate, Comparison, Transform};
+use crate::transform::{Candidate, Comparison, Offer, Transform};
 use crate::vmath::{self, LANES};
 
 /// The mixture `sum_c pi_c p(x|c)` as one Gaussian mixture.
@@ -522,8 +522,9 @@ pub fn estimate(
     // classes' `class_rows` and searched.
     let prepare = |t: Transform,
                    class_rows: &[Vec<usize>],
-                   sel_opts: &select::SelectOptions|
-     -> Result<(f64, f64, usize, Prepared)> {
+                   sel_opts: &select::SelectOptions,
+                   with_rows: bool|
+     -> Result<Offer<Prepared>> {
         let (st, z, log_jac) = crate::transform::map_and_standardize(&t, x, d, opts.standardize)?;
         let data: Vec<Vec<f64>> = class_rows
             .iter()
@@ -540,20 +541,34 @@ pub fn estimate(
             .zip(class_rows)
             .map(|(s, r)| r.len() as f64 / m as f64 * per_row_score(s, opts.select.metric, r.len()))
             .sum();
-        let score = held_out - st.scale.iter().map(|s| s.ln()).sum::<f64>() + log_jac
-            - t.n_parameters() as f64 / m as f64;
+        let log_scale = st.scale.iter().map(|s| s.ln()).sum::<f64>();
+        let score = held_out - log_scale + log_jac - t.n_parameters() as f64 / m as f64;
         let k = selections.iter().map(|s| s.k).sum();
-        Ok((
+        // Every compared row's held-out log-density in the original units, class by class.
+        let mut rows_out = Vec::new();
+        if with_rows {
+            let lj = (!t.is_identity()).then(|| t.apply_rows(x).1);
+            for ((s, r), zc) in selections.iter().zip(class_rows).zip(&data) {
+                let h = s.held_out_log_density(zc, d)?;
+                rows_out.extend(
+                    h.into_iter()
+                        .zip(r)
+                        .map(|(v, &i)| v + lj.as_ref().map_or(0.0, |l| l[i]) - log_scale),
+                );
+            }
+        }
+        Ok(Offer {
             score,
-            log_jac,
-            k,
-            Prepared {
+            log_jacobian: log_jac,
+            n_components: k,
+            held_out: rows_out,
+            value: Prepared {
                 t,
                 st,
                 data,
                 selections,
             },
-        ))
+        })
     };
     // Candidates are compared on the rows the maps are fitted on (a seeded subset of at most
     // MAP_FIT_ROWS), unless a class would then be too small for the search.
@@ -575,14 +590,21 @@ pub fn estimate(
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
     for family in opts.transform.families() {
         let outcome = Transform::fit(family, x, d, opts.seed)
-            .and_then(|t| prepare(t, compare_rows, comparison.options(family)));
+            .and_then(|t| {
+                prepare(
+                    t,
+                    compare_rows,
+                    comparison.options(family),
+                    comparison.compared(),
+                )
+            });
         comparison.offer(family, outcome)?;
     }
     let full_search = comparison.needs_full_search_of_winner();
     let (mut chosen, transform_candidates) = comparison.winner()?;
     if subset.is_some() {
         // Compared on a subset: standardise and search all the rows with the winner's map.
-        chosen = prepare(chosen.t, &rows, &opts.select)?.3;
+        chosen = prepare(chosen.t, &rows, &opts.select, false)?.value;
     } else if full_search {
         // The winner was screened with one start per K: search it with all of them.
         chosen.selections = search(&chosen.data, &opts.select)?;

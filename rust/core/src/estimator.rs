@@ -11,7 +11,7 @@ use crate::qmc::Points;
 use crate::rng::{self, Purpose};
 use crate::select::{self, Metric, SelectOptions, Selection};
 use crate::stats::{interval, summary, IntervalMethod, Standardizer};
-use crate::transform::{self, Candidate, Comparison, MapFamily, Transform, TransformOption};
+use crate::transform::{self, Candidate, Comparison, MapFamily, Offer, Transform, TransformOption};
 
 /// What is estimated from the fitted joint model.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,6 +259,7 @@ impl Default for EstimatorOptions {
         }
     }
 }
+
 
 impl EstimatorOptions {
     /// The published method's defaults (Piras et al. 2023), for reproducing the paper.
@@ -695,8 +696,9 @@ pub(crate) fn per_row_score(sel: &Selection, metric: Metric, n: usize) -> f64 {
 /// standardised data and keeps the family with the highest held-out log-likelihood in the
 /// original units: the search's held-out score, plus the mean log-Jacobian of the map and of
 /// the standardisation, minus the map's own fitted parameters over n (the expected optimism of
-/// a map fitted on the rows it is scored on). Ties go to the identity, then to the simpler
-/// map. Challengers of the identity are screened with one start per K (see the body). A
+/// a map fitted on the rows it is scored on). A map replaces the identity only when it wins by
+/// more than [`transform::CHALLENGER_SE`] standard errors of the paired per-row difference
+/// of held-out log-densities. Challengers of the identity are screened with one start per K (see the body). A
 /// non-identity family that cannot be fitted (numerically) is recorded with score `-inf`;
 /// the identity's errors (a constant column, too few rows) are the caller's.
 pub fn choose_representation(
@@ -723,23 +725,36 @@ pub fn choose_representation(
     let nc = xc.len() / d;
     let mut comparison = Comparison::new(option, &opts.select);
     for family in families {
-        let outcome = (|| -> Result<(f64, f64, usize, Representation)> {
+        let outcome = (|| -> Result<Offer<Representation>> {
             let t = Transform::fit_known(family, x, d, opts.seed, known)?;
             let (st, z, log_jac) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
             let sel = select::select(&z, d, comparison.options(family), em_opts, opts.seed, ctrl)?;
-            let score = per_row_score(&sel, opts.select.metric, nc)
-                - st.scale.iter().map(|s| s.ln()).sum::<f64>()
-                + log_jac
+            let log_scale = st.scale.iter().map(|s| s.ln()).sum::<f64>();
+            let score = per_row_score(&sel, opts.select.metric, nc) - log_scale + log_jac
                 - t.n_parameters() as f64 / nc as f64;
-            let k = sel.k;
-            let rep = Representation {
-                transform: t,
-                candidates: Vec::new(),
-                standardizer: st,
-                z,
-                selection: sel,
+            let held_out = if comparison.compared() {
+                let lj = (!t.is_identity()).then(|| t.apply_rows(xc).1);
+                let mut h = sel.held_out_log_density(&z, d)?;
+                for (i, v) in h.iter_mut().enumerate() {
+                    *v += lj.as_ref().map_or(0.0, |l| l[i]) - log_scale;
+                }
+                h
+            } else {
+                Vec::new()
             };
-            Ok((score, log_jac, k, rep))
+            Ok(Offer {
+                score,
+                log_jacobian: log_jac,
+                n_components: sel.k,
+                held_out,
+                value: Representation {
+                    transform: t,
+                    candidates: Vec::new(),
+                    standardizer: st,
+                    z,
+                    selection: sel,
+                },
+            })
         })();
         comparison.offer(family, outcome)?;
     }

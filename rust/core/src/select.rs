@@ -203,6 +203,10 @@ pub struct KRecord {
     pub converged: Vec<bool>,
     /// Warm-start parameters of this K (the best init's best fold), if any fit succeeded.
     pub warm_start: Option<GaussianMixture>,
+    /// The best initialisation's model of every fold (`None` where that fit failed), kept
+    /// for the selected K only (empty for the others): with the folds they give every
+    /// row's held-out log-density ([`Selection::held_out_log_density`]).
+    pub fold_models: Vec<Option<GaussianMixture>>,
 }
 
 impl KRecord {
@@ -235,6 +239,8 @@ pub struct Selection {
     /// comparing neighbouring K: the two scores are computed on largely the same rows, so
     /// the paired difference is far less noisy than either score.
     pub metric_se: Vec<f64>,
+    /// The seed the folds were drawn with ([`make_folds`]).
+    pub fold_seed: u64,
 }
 
 /// A neighbouring K enters the bootstrap's re-choice only when its metric is within this
@@ -284,6 +290,33 @@ impl Selection {
             }
         }
         out
+    }
+}
+
+impl Selection {
+    /// Every row's held-out log-density under the selected K: row `i` of `x` (the rows the
+    /// search ran on, row-major `n x d`) scored by the best initialisation's model of the
+    /// fold that held it out. Their mean is the `valid` metric up to the weighting of
+    /// unequal folds; the rows' spread is the noise of that metric, and two searches on the
+    /// same rows with the same seed share their folds, so their per-row values pair. A row
+    /// whose fold's fit failed is `-inf`.
+    pub fn held_out_log_density(&self, x: &[f64], d: usize) -> Result<Vec<f64>> {
+        let n = x.len() / d;
+        let rec = self
+            .records
+            .iter()
+            .find(|r| r.k == self.k)
+            .expect("selected K was recorded");
+        let mut out = vec![f64::NEG_INFINITY; n];
+        let folds = make_folds(n, rec.fold_models.len(), self.fold_seed);
+        for (rows, model) in folds.iter().zip(&rec.fold_models) {
+            let Some(g) = model else { continue };
+            let valid = gather(x, d, rows.iter().copied());
+            for (&i, v) in rows.iter().zip(g.log_density(&valid)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -493,6 +526,7 @@ fn evaluate_k(
         n_iter: fits.iter().map(|f| f.n_iter).collect(),
         converged: fits.iter().map(|f| f.converged).collect(),
         warm_start: warm.clone(),
+        fold_models: row.iter().map(|f| f.model.clone()).collect(),
     };
     Ok((rec, warm))
 }
@@ -548,7 +582,7 @@ fn stalled_stop_check(
         Err(Error::Numerical(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (gain, se) = paired_difference(&fitted.log_density(valid)?, &warm.log_density(valid)?);
+    let (gain, se) = crate::stats::paired_difference(&fitted.log_density(valid)?, &warm.log_density(valid)?);
     // Three standard errors of the mean held-out gain: chance alone exceeds that 0.1% of
     // the time, where a stalled search leaves an obvious gain (0.17 nat per point on D5).
     Ok(
@@ -705,21 +739,17 @@ pub fn select(
         });
     }
     let metric_se = metric_standard_errors(&records, rec, &warm_start, &splits, opts.metric, n)?;
+    for r in records.iter_mut().filter(|r| r.k != k) {
+        r.fold_models = Vec::new();
+    }
     Ok(Selection {
         records,
         k,
         warm_start,
         warnings,
         metric_se,
+        fold_seed: seed,
     })
-}
-
-/// Mean and standard error (sd / sqrt(len)) of the pointwise difference `a - b` of two
-/// models' log-densities on the same rows.
-fn paired_difference(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let diff: Vec<f64> = a.iter().zip(b).map(|(u, v)| u - v).collect();
-    let (mean, sd) = crate::stats::mean_std(&diff);
-    (mean, sd / (diff.len() as f64).sqrt())
 }
 
 /// See [`Selection::metric_se`].
@@ -741,7 +771,7 @@ fn metric_standard_errors(
         .iter()
         .map(|r| match &r.warm_start {
             Some(g) if r.k != rec.k => {
-                let se = scale * paired_difference(&base, &g.log_density(valid)?).1;
+                let se = scale * crate::stats::paired_difference(&base, &g.log_density(valid)?).1;
                 Ok(if se.is_finite() { se } else { f64::INFINITY })
             }
             _ => Ok(f64::NAN),
@@ -795,6 +825,26 @@ mod tests {
             assert_eq!(s.records.len(), 3 + opts.patience);
             assert_eq!(s.records[0].fold_scores.len(), 6);
         }
+    }
+
+    #[test]
+    fn held_out_log_densities_average_to_the_metric() {
+        // 1500 rows in 2 folds of 750: the `valid` metric is the mean of the two folds' mean
+        // held-out log-densities, which equals the mean over all rows of each row's held-out
+        // log-density (equal folds), up to rounding.
+        let (x, _) = three_blobs().sample(1500, 4);
+        let ctrl = Control::new();
+        let s = select(&x, 2, &SelectOptions::default(), &EmOptions::default(), 1, &ctrl).unwrap();
+        let h = s.held_out_log_density(&x, 2).unwrap();
+        assert_eq!(h.len(), 1500);
+        let mean = h.iter().sum::<f64>() / h.len() as f64;
+        let rec = s.records.iter().find(|r| r.k == s.k).unwrap();
+        assert!((mean - rec.metric).abs() < 1e-12, "{mean} {}", rec.metric);
+        // Only the selected K keeps its fold models.
+        assert!(s
+            .records
+            .iter()
+            .all(|r| r.fold_models.is_empty() == (r.k != s.k)));
     }
 
     #[test]

@@ -672,7 +672,7 @@ fn warnings_list<'py>(py: Python<'py>, w: &[Warning]) -> PyResult<Bound<'py, PyL
 }
 
 /// The chosen representation: `{"name", "columns": [{"map", params...}], "candidates":
-/// [{"name", "score", "n_components", "log_jacobian"}]}`.
+/// [{"name", "score", "n_components", "log_jacobian", "bulk_gain", "se"}]}`.
 fn transform_dict<'py>(
     py: Python<'py>,
     t: &Transform,
@@ -718,6 +718,8 @@ fn transform_dict<'py>(
         d.set_item("score", c.score)?;
         d.set_item("n_components", c.n_components)?;
         d.set_item("log_jacobian", c.log_jacobian)?;
+        d.set_item("bulk_gain", c.bulk_gain)?;
+        d.set_item("se", c.se)?;
         cands.append(d)?;
     }
     out.set_item("candidates", cands)?;
