@@ -26,13 +26,14 @@ def test_presets_come_from_the_core_and_differ_where_documented():
     assert not (pub["auto_threshold"] or pub["bias_correction"])
     assert pub["bootstrap_neighbours"] == 0 and pub["stratified_bootstrap"]
     assert (pub["integral"], pub["mc_samples"], pub["accelerate_em"]) == ("mc", 100_000, False)
-    # gmmi's own: only the start, the search's patience, the tolerance rule, EM's
-    # acceleration, the bootstrap, the representation, the integral and the summary differ.
+    # gmmi's own: only the start, the search's patience, the covariance floor, the tolerance
+    # rule, EM's acceleration, the bootstrap, the representation, the integral and the
+    # summary differ.
     differ = {k for k in pub if pub[k] != ours[k]}
-    assert differ == {"init", "patience", "auto_threshold", "bootstrap_neighbours",
-                      "bias_correction", "stratified_bootstrap", "transform", "integral",
-                      "mc_samples", "accelerate_em"}
-    assert ours["patience"] == 2
+    assert differ == {"init", "patience", "reg_covar", "auto_threshold",
+                      "bootstrap_neighbours", "bias_correction", "stratified_bootstrap",
+                      "transform", "integral", "mc_samples", "accelerate_em"}
+    assert ours["patience"] == 2 and ours["reg_covar"] == 1e-10
     assert (pub["transform"], ours["transform"]) == ("identity", "auto")
     assert (ours["integral"], ours["mc_samples"], ours["accelerate_em"]) == ("qmc", "auto", True)
     with pytest.raises(ValueError, match=r"^preset"):

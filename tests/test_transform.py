@@ -85,7 +85,7 @@ def test_a_cauchy_pair_fitted_by_one_gaussian_does_not_win():
     task = {t.name: t for t in accuracy_tasks.build_tasks()}["student-nu1-3+3"]
     x, y = task.sample(1000, np.random.default_rng(1496709932))
     # patience=1 and reg_covar=1e-15 (the published search) reproduce the case: the identity
-    # stops at K = 1 (with a larger reg_covar the K = 2 fits no longer fail).
+    # stops at K = 1 (with gmmi's reg_covar of 1e-10 the K = 2 fits no longer fail).
     old = {"patience": 1, "reg_covar": 1e-15}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -363,8 +363,10 @@ def mutual_information(
         the data's statistical precision at every n; a value given here is used at every n
         (the published preset: 1e-5).
     reg_covar : float, optional
-        Added to every covariance's diagonal, on the standardised scale (1e-15 in both
-        presets).
+        Added to every covariance's diagonal, on the standardised scale. Default (gmmi
+        preset): 1e-10, so that a component that collapses onto a few far rows of
+        heavy-tailed data keeps a covariance that can be inverted (the published preset:
+        1e-15, with which such fits fail and bootstrap replicates are dropped).
     max_iter : int, default 10000
         EM iteration cap.
     init : str, optional
