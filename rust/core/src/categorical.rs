@@ -589,15 +589,14 @@ pub fn estimate(
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
     for family in opts.transform.families() {
-        let outcome = Transform::fit(family, x, d, opts.seed)
-            .and_then(|t| {
-                prepare(
-                    t,
-                    compare_rows,
-                    comparison.options(family),
-                    comparison.compared(),
-                )
-            });
+        let outcome = Transform::fit(family, x, d, opts.seed).and_then(|t| {
+            prepare(
+                t,
+                compare_rows,
+                comparison.options(family),
+                comparison.compared(),
+            )
+        });
         comparison.offer(family, outcome)?;
     }
     let full_search = comparison.needs_full_search_of_winner();

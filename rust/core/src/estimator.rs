@@ -707,14 +707,15 @@ pub(crate) fn per_row_score(sel: &Selection, metric: Metric, n: usize) -> f64 {
 }
 
 /// Maps the rows of `x` by each family of `option`, runs the component search on the mapped,
-/// standardised data and keeps the family with the highest held-out log-likelihood in the
-/// original units: the search's held-out score, plus the mean log-Jacobian of the map and of
-/// the standardisation, minus the map's own fitted parameters over n (the expected optimism of
-/// a map fitted on the rows it is scored on). A map replaces the identity only when it wins by
-/// more than [`transform::CHALLENGER_SE`] standard errors of the paired per-row difference
-/// of held-out log-densities. Challengers of the identity are screened with one start per K (see the body). A
-/// non-identity family that cannot be fitted (numerically) is recorded with score `-inf`;
-/// the identity's errors (a constant column, too few rows) are the caller's.
+/// standardised data and scores every family by its held-out log-likelihood in the original
+/// units: the search's held-out score, plus the mean log-Jacobian of the map and of the
+/// standardisation, minus the map's own fitted parameters over n (the expected optimism of a
+/// map fitted on the rows it is scored on). A map replaces the identity only when it scores
+/// higher and its trimmed mean gain per row exceeds [`transform::CHALLENGER_SE`] standard
+/// errors (the bulk of the rows prefers it; see [`transform::BULK_TRIM`]). Challengers of the
+/// identity are screened with one start per K (see the body). A non-identity family that
+/// cannot be fitted (numerically) is recorded with score `-inf`; the identity's errors (a
+/// constant column, too few rows) are the caller's.
 pub fn choose_representation(
     x: &[f64],
     d: usize,

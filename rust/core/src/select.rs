@@ -582,7 +582,8 @@ fn stalled_stop_check(
         Err(Error::Numerical(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (gain, se) = crate::stats::paired_difference(&fitted.log_density(valid)?, &warm.log_density(valid)?);
+    let (gain, se) =
+        crate::stats::paired_difference(&fitted.log_density(valid)?, &warm.log_density(valid)?);
     // Three standard errors of the mean held-out gain: chance alone exceeds that 0.1% of
     // the time, where a stalled search leaves an obvious gain (0.17 nat per point on D5).
     Ok(
@@ -834,7 +835,15 @@ mod tests {
         // log-density (equal folds), up to rounding.
         let (x, _) = three_blobs().sample(1500, 4);
         let ctrl = Control::new();
-        let s = select(&x, 2, &SelectOptions::default(), &EmOptions::default(), 1, &ctrl).unwrap();
+        let s = select(
+            &x,
+            2,
+            &SelectOptions::default(),
+            &EmOptions::default(),
+            1,
+            &ctrl,
+        )
+        .unwrap();
         let h = s.held_out_log_density(&x, 2).unwrap();
         assert_eq!(h.len(), 1500);
         let mean = h.iter().sum::<f64>() / h.len() as f64;

@@ -137,7 +137,10 @@ pub(crate) fn trimmed_paired_difference(a: &[f64], b: &[f64], gamma: f64) -> (f6
     let tmean = kept.iter().sum::<f64>() / kept.len() as f64;
     let wins: Vec<f64> = diff.iter().map(|v| v.clamp(lo, hi)).collect();
     let (_, sw) = mean_std(&wins);
-    (tmean, sw / ((1.0 - 2.0 * g as f64 / n as f64) * (n as f64).sqrt()))
+    (
+        tmean,
+        sw / ((1.0 - 2.0 * g as f64 / n as f64) * (n as f64).sqrt()),
+    )
 }
 
 /// Mean and standard deviation (ddof = 1; NaN for fewer than two values) of `v`.

@@ -964,7 +964,13 @@ mod tests {
         // which lifts the challenger's mean score by 12.5 nat per row, but the bulk of the
         // rows is no better under it: the identity stays.
         let ident: Vec<f64> = (0..400)
-            .map(|i| if i % 80 == 0 { -1000.0 } else { -1.0 - 0.001 * i as f64 })
+            .map(|i| {
+                if i % 80 == 0 {
+                    -1000.0
+                } else {
+                    -1.0 - 0.001 * i as f64
+                }
+            })
             .collect();
         let chal: Vec<f64> = (0..400)
             .map(|i| -1.0 - 0.001 * i as f64 + if i % 2 == 0 { 0.3 } else { -0.3 })
