@@ -43,7 +43,9 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: str) -> None:
 TAIL_SDS, TAIL_FRACTION = 20.0, 0.01
 
 
-def warn_if_heavy_tailed(block: np.ndarray, name: str) -> None:
+def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = False) -> None:
+    """Warn (HeavyTailWarning) when a column of ``block`` has heavy tails and is fitted as it
+    is; ``kept_by_auto``: ``transform="auto"`` compared a map and kept the identity."""
     med = np.median(block, axis=0)
     dev = np.abs(block - med)
     mad = 1.4826 * np.median(dev, axis=0)
@@ -53,13 +55,20 @@ def warn_if_heavy_tailed(block: np.ndarray, name: str) -> None:
         far = float(np.mean(dev[:, j] > TAIL_SDS * mad[j]))
         if far > TAIL_FRACTION:
             col = f" column {j}" if block.shape[1] > 1 else ""
+            advice = (
+                "transform='auto' compared a Gaussianising map and kept the data as they are "
+                "(the map did not fit the bulk of the rows better), so the mixture's tails are "
+                "fitted as they are: compare with transform='gaussianize'"
+                if kept_by_auto else
+                "Mutual information is invariant under monotone maps of each variable: "
+                "transform it first (transform='auto' or 'gaussianize', ranks, a logarithm "
+                "or arcsinh)"
+            )
             warnings.warn(
                 f"{name}{col}: heavy tails ({100 * far:.1f}% of the values lie beyond "
                 f"{TAIL_SDS:g} robust standard deviations of the median); a finite Gaussian "
                 "mixture cannot model them, and the misfit can show up as spurious dependence "
-                "(independent Cauchy samples give ~0.1 nat). Mutual information is invariant "
-                "under monotone maps of each variable: transform it first (ranks, a logarithm "
-                "or arcsinh)",
+                f"(independent Cauchy samples give ~0.1 nat). {advice}",
                 HeavyTailWarning,
                 stacklevel=4,
             )

@@ -153,8 +153,9 @@ def _joint(
     )
     if raw["transform"]["name"] == "identity":
         # A learned map that handles the tails was available and lost, or was not asked for.
+        compared = len(raw["transform"]["candidates"]) > 1
         for (name, _), arr in zip(blocks, arrays):
-            warn_if_heavy_tailed(arr, name)
+            warn_if_heavy_tailed(arr, name, kept_by_auto=compared)
     collected: list[str] = []
     _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
@@ -216,7 +217,8 @@ def _categorical(
         desc="categorical MI",
     )
     if raw["transform"]["name"] == "identity":
-        warn_if_heavy_tailed(data, cont_name)
+        warn_if_heavy_tailed(data, cont_name,
+                             kept_by_auto=len(raw["transform"]["candidates"]) > 1)
     collected: list[str] = []
     _emit(raw["warnings"], collected)
     values = np.asarray(raw["values"], dtype=float) / ln_base
