@@ -525,7 +525,8 @@ pub fn estimate(
                    sel_opts: &select::SelectOptions,
                    with_rows: bool|
      -> Result<Offer<Prepared>> {
-        let (st, z, log_jac) = crate::transform::map_and_standardize(&t, x, d, opts.standardize)?;
+        let (st, z, lj) = crate::transform::map_and_standardize(&t, x, d, opts.standardize)?;
+        let log_jac = crate::transform::mean_log_jacobian(&lj);
         let data: Vec<Vec<f64>> = class_rows
             .iter()
             .map(|r| {
@@ -547,13 +548,12 @@ pub fn estimate(
         // Every compared row's held-out log-density in the original units, class by class.
         let mut rows_out = Vec::new();
         if with_rows {
-            let lj = (!t.is_identity()).then(|| t.apply_rows(x).1);
             for ((s, r), zc) in selections.iter().zip(class_rows).zip(&data) {
                 let h = s.held_out_log_density(zc, d)?;
                 rows_out.extend(
                     h.into_iter()
                         .zip(r)
-                        .map(|(v, &i)| v + lj.as_ref().map_or(0.0, |l| l[i]) - log_scale),
+                        .map(|(v, &i)| v + lj.get(i).copied().unwrap_or(0.0) - log_scale),
                 );
             }
         }

@@ -742,16 +742,16 @@ pub fn choose_representation(
     for family in families {
         let outcome = (|| -> Result<Offer<Representation>> {
             let t = Transform::fit_known(family, x, d, opts.seed, known)?;
-            let (st, z, log_jac) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
+            let (st, z, lj) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
+            let log_jac = transform::mean_log_jacobian(&lj);
             let sel = select::select(&z, d, comparison.options(family), em_opts, opts.seed, ctrl)?;
             let log_scale = st.scale.iter().map(|s| s.ln()).sum::<f64>();
             let score = per_row_score(&sel, opts.select.metric, nc) - log_scale + log_jac
                 - t.n_parameters() as f64 / nc as f64;
             let held_out = if comparison.compared() {
-                let lj = (!t.is_identity()).then(|| t.apply_rows(xc).1);
                 let mut h = sel.held_out_log_density(&z, d)?;
                 for (i, v) in h.iter_mut().enumerate() {
-                    *v += lj.as_ref().map_or(0.0, |l| l[i]) - log_scale;
+                    *v += lj.get(i).copied().unwrap_or(0.0) - log_scale;
                 }
                 h
             } else {

@@ -604,23 +604,29 @@ impl Transform {
 }
 
 /// The rows of `x` mapped by `t` and standardised (when `standardize`): the
-/// standardisation, the mapped standardised rows and the mean log-Jacobian of the map.
+/// standardisation, the mapped standardised rows and the log-Jacobian determinant of the map
+/// at every row (empty for the identity, whose log-Jacobian is 0).
 pub fn map_and_standardize(
     t: &Transform,
     x: &[f64],
     d: usize,
     standardize: bool,
-) -> Result<(crate::stats::Standardizer, Vec<f64>, f64)> {
+) -> Result<(crate::stats::Standardizer, Vec<f64>, Vec<f64>)> {
     use crate::stats::Standardizer;
     if t.is_identity() {
         let st = Standardizer::fit(x, d, standardize)?;
         let z = st.transform(x);
-        return Ok((st, z, 0.0));
+        return Ok((st, z, Vec::new()));
     }
-    let (mapped, log_jac) = t.apply(x);
+    let (mapped, log_jac) = t.apply_rows(x);
     let st = Standardizer::fit(&mapped, d, standardize)?;
     let z = st.transform(&mapped);
     Ok((st, z, log_jac))
+}
+
+/// The mean of per-row log-Jacobians as [`map_and_standardize`] returns them (0 when empty).
+pub fn mean_log_jacobian(rows: &[f64]) -> f64 {
+    rows.iter().sum::<f64>() / rows.len().max(1) as f64
 }
 
 /// Maps fitted beforehand: `(family, j)` -> the map of column `j`, if known.
