@@ -506,7 +506,6 @@ pub fn estimate(
     // The representation of x: every family of `opts.transform` is mapped, standardised and
     // searched per class; the score is the class-weighted held-out log-likelihood per row
     // in the original units (see `estimator::choose_representation`).
-    let mut comparison = Comparison::new(opts.transform, &opts.select);
     let compared = opts.transform.families().len() > 1;
     let search = |data: &[Vec<f64>], sel_opts: &select::SelectOptions| -> Result<Vec<Selection>> {
         data.par_iter()
@@ -588,6 +587,7 @@ pub fn estimate(
                 .all(|r| opts.select.validate(r.len(), d).is_ok())
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
+    let mut comparison = Comparison::new(opts.transform, &opts.select, subset.is_some());
     for family in opts.transform.families() {
         let outcome = Transform::fit(family, x, d, opts.seed).and_then(|t| {
             prepare(

@@ -738,7 +738,7 @@ pub fn choose_representation(
     });
     let xc: &[f64] = sub.as_deref().unwrap_or(x);
     let nc = xc.len() / d;
-    let mut comparison = Comparison::new(option, &opts.select);
+    let mut comparison = Comparison::new(option, &opts.select, sub.is_some());
     for family in families {
         let outcome = (|| -> Result<Offer<Representation>> {
             let t = Transform::fit_known(family, x, d, opts.seed, known)?;

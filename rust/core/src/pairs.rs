@@ -91,14 +91,14 @@ impl PairResult {
 }
 
 /// The representation's column maps of the continuous pairs, each fitted once per (family,
-/// column, position in the pair) instead of once per pair: a map depends only on the
-/// column's values, its position and the seed (see [`Transform::fit_column`]), so a cell
-/// keeps the single-pair estimate's numbers. A map that fails to fit is left out (the pair
+/// column) instead of once per pair: a map depends only on the column's values and the rows
+/// it is fitted on (see [`Transform::fit_column`]), so a cell keeps the single-pair
+/// estimate's numbers. A map that fails to fit is left out (the pair
 /// then fits it, and meets the failure, itself).
 struct MapCache {
     families: Vec<MapFamily>,
     nc: usize,
-    /// Indexed by `(family index * nc + column) * 2 + position`.
+    /// Indexed by `family index * nc + column`.
     maps: Vec<Option<ColumnMap>>,
 }
 
@@ -111,33 +111,25 @@ impl MapCache {
             .filter(|&f| f != MapFamily::Identity)
             .collect();
         let nc = cols.nc;
-        let mut wanted = vec![false; nc * 2];
+        let mut wanted = vec![false; nc];
         for p in pairs.iter().filter(|p| p.kind == PairKind::Continuous) {
-            wanted[p.a * 2] = true;
-            wanted[p.b * 2 + 1] = true;
+            wanted[p.a] = true;
+            wanted[p.b] = true;
         }
         let n = cols.continuous.len() / nc.max(1);
         let rows = transform::fit_rows(n, opts.seed);
         let jobs: Vec<(usize, usize)> = (0..families.len())
-            .flat_map(|f| (0..nc * 2).filter(|&i| wanted[i]).map(move |i| (f, i)))
+            .flat_map(|f| (0..nc).filter(|&c| wanted[c]).map(move |c| (f, c)))
             .collect();
         let fitted: Vec<(usize, Option<ColumnMap>)> = jobs
             .par_iter()
-            .map(|&(f, i)| {
-                let (c, pos) = (i / 2, i % 2);
-                let map = Transform::fit_column(
-                    families[f],
-                    cols.continuous,
-                    nc,
-                    c,
-                    pos,
-                    rows.as_deref(),
-                    opts.seed,
-                );
-                ((f * nc + c) * 2 + pos, map.ok())
+            .map(|&(f, c)| {
+                let map =
+                    Transform::fit_column(families[f], cols.continuous, nc, c, rows.as_deref());
+                (f * nc + c, map.ok())
             })
             .collect();
-        let mut maps = vec![None; families.len() * nc * 2];
+        let mut maps = vec![None; families.len() * nc];
         for (i, m) in fitted {
             maps[i] = m;
         }
@@ -148,7 +140,7 @@ impl MapCache {
     fn get(&self, p: &Pair, family: MapFamily, j: usize) -> Option<ColumnMap> {
         let f = self.families.iter().position(|&g| g == family)?;
         let c = if j == 0 { p.a } else { p.b };
-        self.maps[(f * self.nc + c) * 2 + j].clone()
+        self.maps[f * self.nc + c].clone()
     }
 }
 

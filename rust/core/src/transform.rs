@@ -27,7 +27,6 @@ use rayon::prelude::*;
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::{log_sum_exp, GaussianMixture};
-use crate::init::{initialize, InitMethod};
 use crate::rng::{self, Purpose};
 use crate::select::SelectOptions;
 use crate::stats::quantile;
@@ -216,9 +215,9 @@ impl ColumnMap {
         }
     }
 
-    /// Fits a map of `family` to the values `col` (any order); `seed` drives the 1-D
-    /// mixture's initialisation.
-    pub fn fit(family: MapFamily, col: &[f64], seed: u64) -> Result<ColumnMap> {
+    /// Fits a map of `family` to the values `col` (any order). The fit is deterministic: the
+    /// same values give the same map.
+    pub fn fit(family: MapFamily, col: &[f64]) -> Result<ColumnMap> {
         match family {
             MapFamily::Identity => Ok(ColumnMap::Identity),
             MapFamily::Asinh => {
@@ -245,7 +244,7 @@ impl ColumnMap {
                             return Ok(None);
                         }
                         let v: Vec<f64> = u.iter().map(|a| (a - shift) / spread).collect();
-                        let (g, bic_v) = match fit_1d_mixture(&v, seed) {
+                        let (g, bic_v) = match fit_1d_mixture(&v) {
                             Ok(f) => f,
                             Err(Error::Numerical(_)) => return Ok(None),
                             Err(e) => return Err(e),
@@ -414,9 +413,13 @@ fn sorted_copy(v: &[f64]) -> Vec<f64> {
     s
 }
 
-/// A 1-D Gaussian mixture for `v` (standardised values): K = 1, 2, ... by BIC, stopping
-/// after two K without improvement or at [`MAX_MAP_COMPONENTS`]; k-means starts.
-fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(GaussianMixture, f64)> {
+/// A 1-D Gaussian mixture for `v` (standardised values, sorted ascending): K = 1, 2, ... by
+/// BIC, stopping after two K without improvement or at [`MAX_MAP_COMPONENTS`]. Each K starts
+/// from `K` equal-count bins of the sorted values (weights, means and variances of the bins):
+/// in one dimension that is the classic start, it needs no random seeding or k-means
+/// restarts (which took 40% of a map's fit), and the fit is deterministic.
+fn fit_1d_mixture(v: &[f64]) -> Result<(GaussianMixture, f64)> {
+    debug_assert!(v.windows(2).all(|w| w[0] <= w[1]), "values must be sorted");
     let data = Data::new(v, 1);
     let opts = EmOptions {
         threshold: 1e-4,
@@ -428,9 +431,7 @@ fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(GaussianMixture, f64)> {
     let mut best: Option<(f64, GaussianMixture)> = None;
     let mut stale = 0;
     for k in 1..=MAX_MAP_COMPONENTS.min(v.len() / 10).max(1) {
-        let mut r = rng::stream(seed, Purpose::Transform, k as u64, 0);
-        let fitted = initialize(v, 1, k, InitMethod::Kmeans, None, &mut r)
-            .and_then(|init| em::fit(&data, None, &init, &opts, None));
+        let fitted = binned_start(v, k).and_then(|init| em::fit(&data, None, &init, &opts, None));
         let g = match fitted {
             Ok(f) => f.model,
             Err(Error::Numerical(_)) => {
@@ -455,6 +456,22 @@ fn fit_1d_mixture(v: &[f64], seed: u64) -> Result<(GaussianMixture, f64)> {
     }
     best.map(|(b, g)| (g, b))
         .ok_or_else(|| Error::Numerical("no 1-D mixture could be fitted for the map".into()))
+}
+
+/// `k` components on `k` equal-count bins of the sorted values `v` (each bin's share, mean
+/// and variance, the variance at least [`MAP_REG_COVAR`]).
+fn binned_start(v: &[f64], k: usize) -> Result<GaussianMixture> {
+    let n = v.len();
+    let (mut weights, mut means, mut vars) = (Vec::new(), Vec::new(), Vec::new());
+    for b in 0..k {
+        let bin = &v[b * n / k..(b + 1) * n / k];
+        let (m, sd) = crate::stats::column_moments(bin.iter().copied(), bin.len());
+        weights.push(bin.len() as f64 / n as f64);
+        means.push(m);
+        vars.push((sd * sd).max(MAP_REG_COVAR));
+    }
+    GaussianMixture::from_parts(1, weights, means, vars)
+        .map_err(|c| Error::Numerical(format!("1-D bin {c} has a degenerate variance")))
 }
 
 /// `ln Phi(t)` of the standard normal distribution function, accurate in both tails.
@@ -519,8 +536,8 @@ impl Transform {
     }
 
     /// As [`Transform::fit`], taking the map of column `j` from `known` where it has one
-    /// (a map fitted beforehand by [`Transform::fit_column`] on the same values at the same
-    /// position: many pairs of a matrix share their columns).
+    /// (a map fitted beforehand by [`Transform::fit_column`] on the same values: many pairs of
+    /// a matrix share their columns).
     pub fn fit_known(
         family: MapFamily,
         x: &[f64],
@@ -539,33 +556,27 @@ impl Transform {
                 if let Some(map) = known.and_then(|k| k(family, j)) {
                     return Ok(map);
                 }
-                Self::fit_column(family, x, d, j, j, rows.as_deref(), seed)
+                Self::fit_column(family, x, d, j, rows.as_deref())
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Transform { family, columns })
     }
 
-    /// The map of `family` that [`Transform::fit`] fits at position `j` of the data, to
-    /// column `col` of the row-major matrix `x` (`width` columns), on its rows `rows` (=
-    /// [`fit_rows`] of the data; `None`: all). Only those rows are read.
+    /// The map of `family` that [`Transform::fit`] fits to column `col` of the row-major
+    /// matrix `x` (`width` columns), on its rows `rows` (= [`fit_rows`] of the data; `None`:
+    /// all). Only those rows are read.
     pub fn fit_column(
         family: MapFamily,
         x: &[f64],
         width: usize,
         col: usize,
-        j: usize,
         rows: Option<&[usize]>,
-        seed: u64,
     ) -> Result<ColumnMap> {
         let values: Vec<f64> = match rows {
             Some(r) => r.iter().map(|&i| x[i * width + col]).collect(),
             None => x.iter().skip(col).step_by(width).copied().collect(),
         };
-        ColumnMap::fit(
-            family,
-            &values,
-            rng::derive(seed, Purpose::Transform, j as u64, 1),
-        )
+        ColumnMap::fit(family, &values)
     }
 
     /// Whether every column is left as it is.
@@ -696,19 +707,24 @@ pub(crate) struct Offer<T> {
 /// Challengers of the identity are searched with one start per K (the first of the
 /// strategy's: k-means for gmmi's `mixed`): a screening score, slightly pessimistic, so a
 /// close call goes to the identity; a challenger that wins is searched again with every start
-/// before its search is used.
+/// before its search is used. When the candidates are compared on a subset of the rows (the
+/// winner's search is then run again on all of them anyway), the identity is screened the same
+/// way: the comparison's cost is then one start per K for every candidate, and the rule for a
+/// challenger (the bulk of the rows must prefer it) keeps close calls with the identity.
 pub(crate) struct Comparison<T> {
     full: SelectOptions,
     screening: SelectOptions,
     compared: bool,
+    on_subset: bool,
     candidates: Vec<Candidate>,
     identity: Option<(f64, Vec<f64>)>,
     best: Option<(f64, MapFamily, T)>,
 }
 
 impl<T> Comparison<T> {
-    /// A comparison of the families of `option`, searched with `select`.
-    pub(crate) fn new(option: TransformOption, select: &SelectOptions) -> Self {
+    /// A comparison of the families of `option`, searched with `select`, on a subset of the
+    /// rows (`on_subset`) or on all of them.
+    pub(crate) fn new(option: TransformOption, select: &SelectOptions, on_subset: bool) -> Self {
         Comparison {
             full: select.clone(),
             screening: SelectOptions {
@@ -716,6 +732,7 @@ impl<T> Comparison<T> {
                 ..select.clone()
             },
             compared: option.families().len() > 1,
+            on_subset,
             candidates: Vec::new(),
             identity: None,
             best: None,
@@ -730,7 +747,7 @@ impl<T> Comparison<T> {
 
     /// The search options of `family`'s candidate.
     pub(crate) fn options(&self, family: MapFamily) -> &SelectOptions {
-        if family == MapFamily::Identity || !self.compared {
+        if !self.compared || (family == MapFamily::Identity && !self.on_subset) {
             &self.full
         } else {
             &self.screening
@@ -741,6 +758,7 @@ impl<T> Comparison<T> {
     /// with every start before it is used.
     pub(crate) fn needs_full_search_of_winner(&self) -> bool {
         self.compared
+            && !self.on_subset
             && self.full.n_inits > 1
             && self
                 .best
@@ -934,7 +952,7 @@ mod tests {
             held_out: rows.to_vec(),
             value: tag,
         };
-        let mut c = Comparison::new(TransformOption::Auto, &SelectOptions::default());
+        let mut c = Comparison::new(TransformOption::Auto, &SelectOptions::default(), false);
         c.offer(MapFamily::Identity, Ok(offer(ident, "identity")))
             .unwrap();
         c.offer(MapFamily::Gaussianize, Ok(offer(chal, "map")))
