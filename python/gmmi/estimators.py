@@ -395,10 +395,11 @@ def mutual_information(
         20%-trimmed mean gain per row exceeds two standard errors). The identity wins on
         data a mixture fits (the paper's D1-D5) and where the bulk of the rows prefers it
         (multivariate t: a scale mixture of Gaussians); the Gaussianising map on skewed,
-        bounded or otherwise non-mixture marginals; ``"asinh"`` is used only when forced. ``"identity"`` (published preset) fits the data as
-        they are. See :class:`~gmmi.representation.Representation`; the choice is
-        ``result.transform`` and ``result.model`` is in its coordinates. Entropy and KL
-        divergence always use the identity.
+        bounded or otherwise non-mixture marginals; ``"asinh"`` is used only when forced.
+        ``"identity"`` (published preset) fits the data as they are. See
+        :class:`~gmmi.representation.Representation`; the choice is ``result.transform``
+        and ``result.model`` is in its coordinates. Entropy and KL divergence always use
+        the identity.
     preset : {"gmmi", "published"}, default "gmmi"
         Where the defaults of the options above come from (an option given explicitly
         always wins). ``"gmmi"``: k-means starts, an EM tolerance that shrinks with n, the
