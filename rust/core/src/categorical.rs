@@ -541,8 +541,7 @@ pub fn estimate(
             .zip(class_rows)
             .map(|(s, r)| r.len() as f64 / m as f64 * per_row_score(s, opts.select.metric, r.len()))
             .sum();
-        let log_scale = st.scale.iter().map(|s| s.ln()).sum::<f64>();
-        let score = held_out - log_scale + log_jac - t.n_parameters() as f64 / m as f64;
+        let score = held_out + st.log_jacobian() + log_jac - t.n_parameters() as f64 / m as f64;
         let k = selections.iter().map(|s| s.k).sum();
         // Every compared row's held-out log-density in the original units, class by class.
         let mut rows_out = Vec::new();
@@ -552,7 +551,7 @@ pub fn estimate(
                 rows_out.extend(
                     h.into_iter()
                         .zip(r)
-                        .map(|(v, &i)| v + lj.get(i).copied().unwrap_or(0.0) - log_scale),
+                        .map(|(v, &i)| crate::transform::in_original_units(v, &lj, i, &st)),
                 );
             }
         }

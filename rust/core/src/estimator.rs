@@ -745,15 +745,14 @@ pub fn choose_representation(
             let (st, z, lj) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
             let log_jac = transform::mean_log_jacobian(&lj);
             let sel = select::select(&z, d, comparison.options(family), em_opts, opts.seed, ctrl)?;
-            let log_scale = st.scale.iter().map(|s| s.ln()).sum::<f64>();
-            let score = per_row_score(&sel, opts.select.metric, nc) - log_scale + log_jac
+            let score = per_row_score(&sel, opts.select.metric, nc) + st.log_jacobian() + log_jac
                 - t.n_parameters() as f64 / nc as f64;
             let held_out = if comparison.compared() {
-                let mut h = sel.held_out_log_density(&z, d)?;
-                for (i, v) in h.iter_mut().enumerate() {
-                    *v += lj.get(i).copied().unwrap_or(0.0) - log_scale;
-                }
-                h
+                let h = sel.held_out_log_density(&z, d)?;
+                h.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| transform::in_original_units(v, &lj, i, &st))
+                    .collect()
             } else {
                 Vec::new()
             };

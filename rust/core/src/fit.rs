@@ -86,7 +86,7 @@ pub fn fit_mixture(
     }
     let mut fit = best.expect("n_init >= 1");
     // Back to the units of x: the density picks up the Jacobian 1 / prod(scale).
-    let log_jac: f64 = st.scale.iter().map(|s| s.ln()).sum();
+    let log_jac = -st.log_jacobian();
     fit.model = st.to_original(&fit.model)?;
     fit.lower_bound -= log_jac;
     fit.train_curve.iter_mut().for_each(|v| *v -= log_jac);

@@ -97,6 +97,12 @@ impl Standardizer {
             .collect()
     }
 
+    /// The log-Jacobian determinant of the standardisation, `-sum(ln scale)`: a density of
+    /// the standardised data plus this is a density of the original data.
+    pub fn log_jacobian(&self) -> f64 {
+        -self.scale.iter().map(|s| s.ln()).sum::<f64>()
+    }
+
     /// A model fitted on standardised data, in original units.
     pub fn to_original(&self, g: &GaussianMixture) -> Result<GaussianMixture> {
         g.affine(&self.scale, &self.shift)

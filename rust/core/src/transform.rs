@@ -584,17 +584,9 @@ impl Transform {
         self.columns.iter().all(|c| *c == ColumnMap::Identity)
     }
 
-    /// The mapped data (row-major) and the mean over rows of the log-Jacobian determinant.
-    pub fn apply(&self, x: &[f64]) -> (Vec<f64>, f64) {
-        if self.is_identity() {
-            return (x.to_vec(), 0.0);
-        }
-        let (out, lj) = self.apply_rows(x);
-        (out, lj.iter().sum::<f64>() / lj.len().max(1) as f64)
-    }
-
-    /// The mapped data (row-major) and the log-Jacobian determinant of the map at every row.
-    pub fn apply_rows(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    /// The mapped data (row-major) and the log-Jacobian determinant of the map at every row
+    /// (their mean: [`mean_log_jacobian`]).
+    pub fn apply(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let d = self.columns.len();
         let mut out = vec![0.0; x.len()];
         let mut lj = vec![0.0; x.len() / d];
@@ -629,7 +621,7 @@ pub fn map_and_standardize(
         let z = st.transform(x);
         return Ok((st, z, Vec::new()));
     }
-    let (mapped, log_jac) = t.apply_rows(x);
+    let (mapped, log_jac) = t.apply(x);
     let st = Standardizer::fit(&mapped, d, standardize)?;
     let z = st.transform(&mapped);
     Ok((st, z, log_jac))
@@ -638,6 +630,19 @@ pub fn map_and_standardize(
 /// The mean of per-row log-Jacobians as [`map_and_standardize`] returns them (0 when empty).
 pub fn mean_log_jacobian(rows: &[f64]) -> f64 {
     rows.iter().sum::<f64>() / rows.len().max(1) as f64
+}
+
+/// A held-out log-density `v` of the mapped, standardised row `i` in the units of the
+/// original data: plus the map's log-Jacobian at the row (`lj` as [`map_and_standardize`]
+/// returns it, empty for the identity) and the standardisation's
+/// ([`crate::stats::Standardizer::log_jacobian`]).
+pub(crate) fn in_original_units(
+    v: f64,
+    lj: &[f64],
+    i: usize,
+    st: &crate::stats::Standardizer,
+) -> f64 {
+    v + lj.get(i).copied().unwrap_or(0.0) + st.log_jacobian()
 }
 
 /// Maps fitted beforehand: `(family, j)` -> the map of column `j`, if known.
@@ -770,9 +775,8 @@ impl<T> Comparison<T> {
     /// when its score is higher and the trimmed mean of the per-row differences of their
     /// held-out log-densities (the rows and folds are the same, so the two pair) exceeds
     /// [`CHALLENGER_SE`] of its standard errors; another challenger, when it also scores
-    /// higher. A
-    /// non-identity family that fails numerically is recorded with score `-inf`; any other
-    /// error is returned.
+    /// higher. A non-identity family that fails numerically is recorded with score `-inf`;
+    /// any other error is returned.
     pub(crate) fn offer(&mut self, family: MapFamily, outcome: Result<Offer<T>>) -> Result<()> {
         match outcome {
             Ok(o) => {
