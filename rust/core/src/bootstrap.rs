@@ -46,14 +46,70 @@ pub fn check_count(n_boot: usize) -> Result<()> {
     Ok(())
 }
 
-/// Multiplicities of the rows in a resample of `n` rows drawn with replacement.
+/// Multiplicities of the rows in a resample of `n` rows drawn with replacement: `n` draws of
+/// `rng.random_range(0..n)`, each adding one to its row's count.
+///
+/// Above [`RESAMPLE_BUCKET_ROWS`] rows the counts no longer fit in the CPU's caches and one
+/// increment at a random place costs a trip to memory (about 60 ns a row at n = 10^7, most of
+/// a bootstrap replicate's time at K = 1). The same draws are then taken in blocks, grouped
+/// by the region of rows they fall in, and each region's increments applied together, while
+/// its counts are in cache. The counts are sums of ones, exact in any order: the result is
+/// the same draw for draw, only faster (16-20 ns a row at n = 10^7, 7-10 ns at 10^6, against
+/// 37 ns one by one at 10^6).
 pub fn resample_counts(n: usize, rng: &mut rng::Rng) -> Vec<f64> {
     let mut counts = vec![0.0; n];
-    for _ in 0..n {
-        counts[rng.random_range(0..n)] += 1.0;
+    if n <= RESAMPLE_BUCKET_ROWS || u32::try_from(n).is_err() {
+        for _ in 0..n {
+            counts[rng.random_range(0..n)] += 1.0;
+        }
+        return counts;
+    }
+    // A block of draws is counting-sorted by region of 2^RESAMPLE_REGION_SHIFT rows, then
+    // applied region by region.
+    let shift = RESAMPLE_REGION_SHIFT;
+    let n_regions = (n >> shift) + 1;
+    let block = RESAMPLE_BLOCK.min(n);
+    let mut draws: Vec<u32> = Vec::with_capacity(block);
+    let mut sorted: Vec<u32> = vec![0; block];
+    let mut starts = vec![0usize; n_regions + 1];
+    let mut left = n;
+    while left > 0 {
+        let m = block.min(left);
+        left -= m;
+        draws.clear();
+        // `n` fits in u32 (checked above), so every index does.
+        draws.extend((0..m).map(|_| rng.random_range(0..n) as u32));
+        starts.iter_mut().for_each(|s| *s = 0);
+        for &i in &draws {
+            starts[(i >> shift) as usize + 1] += 1;
+        }
+        for r in 0..n_regions {
+            starts[r + 1] += starts[r];
+        }
+        for &i in &draws {
+            let slot = &mut starts[(i >> shift) as usize];
+            sorted[*slot] = i;
+            *slot += 1;
+        }
+        for &i in &sorted[..m] {
+            counts[i as usize] += 1.0;
+        }
     }
     counts
 }
+
+/// See [`resample_counts`]: up to this many rows (512 KiB of counts, within a core's L2
+/// cache) the draws are applied one by one.
+pub const RESAMPLE_BUCKET_ROWS: usize = 1 << 16;
+
+/// See [`resample_counts`]: draws grouped per block (4 MiB of indices, twice).
+pub const RESAMPLE_BLOCK: usize = 1 << 20;
+
+/// See [`resample_counts`]: draws are grouped by regions of `2^this` rows (128 KiB of
+/// counts, within a core's L2 cache). Measured at n = 10^7 (AVX2 machine, 1 thread): 59 ns a
+/// row one by one; 16-20 ns grouped, with regions of 2^13 to 2^16 rows and blocks of 2^16 to
+/// 2^23 draws alike (the memory traffic of the grouped draws sets the floor).
+pub const RESAMPLE_REGION_SHIFT: u32 = 14;
 
 /// Runs `n_boot` replicates on the rows of `x` (row-major `n x d`): replicate `b` resamples
 /// the rows with the stream `(seed, Bootstrap, b)`, fits EM from `warm`, and evaluates
@@ -570,5 +626,24 @@ mod tests {
         let mut r = rng::stream(0, Purpose::Bootstrap, 0, 0);
         let c = resample_counts(1000, &mut r);
         assert_eq!(c.iter().sum::<f64>(), 1000.0);
+    }
+
+    #[test]
+    fn grouped_counts_are_the_draws_counted_one_by_one() {
+        // Above RESAMPLE_BUCKET_ROWS the draws are grouped by region before they are counted;
+        // with more than one block (and a partial last one) the counts must still be exactly
+        // those of the same draws counted in order.
+        for n in [
+            RESAMPLE_BUCKET_ROWS + 1,
+            RESAMPLE_BLOCK + RESAMPLE_BLOCK / 3 + 7,
+        ] {
+            let got = resample_counts(n, &mut rng::stream(5, Purpose::Bootstrap, 1, 0));
+            let mut r = rng::stream(5, Purpose::Bootstrap, 1, 0);
+            let mut want = vec![0.0; n];
+            for _ in 0..n {
+                want[r.random_range(0..n)] += 1.0;
+            }
+            assert!(got == want, "n = {n}");
+        }
     }
 }
