@@ -133,6 +133,29 @@ def test_heavy_tails_kept_by_auto_are_warned_about_with_what_was_compared():
     assert r.transform.candidates[1]["bulk_gain"] < 0
 
 
+def test_mi_matrix_warns_of_heavy_tails_where_a_pair_kept_the_data_as_they_are():
+    # A shared scale: 3% of the rows have both variables 100 times wider. Each column is
+    # heavy-tailed (3% of its values beyond 20 robust sd, the threshold is 1%), and a mixture
+    # of concentric components fits the pair as it is, so "auto" keeps the identity (the
+    # map's trimmed gain per row is negative). mi_matrix must warn as the single-pair call
+    # does, on every cell whose pair kept a heavy-tailed column as it is.
+    rng = np.random.default_rng(0)
+    n = 2000
+    s = np.where(rng.random(n) < 0.03, 100.0, 1.0)
+    x, y, z = s * rng.standard_normal(n), s * rng.standard_normal(n), rng.standard_normal(n)
+    single = gmmi.mutual_information(x, y, random_state=0, **NOBOOT)
+    assert single.transform.name == "identity"
+    with pytest.warns(gmmi.HeavyTailWarning, match="kept the data as they are"):
+        m = gmmi.mi_matrix(np.column_stack([x, z]), y[:, None], random_state=0, **NOBOOT)
+    assert m.mean[0, 0] == single.mean
+    cells = m.cell_warnings
+    assert sum("heavy tails" in w for w in cells[("A[0]", "B[0]")]) == 2
+    # The Gaussian column is not flagged; its pair still fits the heavy-tailed one as it is
+    # when "auto" keeps the identity there, and then says so.
+    for w in cells.get(("A[1]", "B[0]"), []):
+        assert "A[1]" not in w
+
+
 def test_forced_maps_and_bad_values():
     g = _gaussian_pair(600, 0.5, 3)
     for name in ("identity", "asinh", "gaussianize"):

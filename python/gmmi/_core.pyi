@@ -163,6 +163,10 @@ class _PairDict(TypedDict):
     values: list[float]
     n_components: Optional[int]
     warnings: list[_CoreWarning]
+    #: The representation the pair was fitted in (``None`` for two discrete variables).
+    transform: Optional[str]
+    #: Whether several representations were compared (``transform="auto"``).
+    compared: bool
 
 class NumericalError(ArithmeticError):
     """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an

@@ -27,7 +27,7 @@ from ._validation import (
     to_numpy,
     unmask,
 )
-from ._warnings import warning_class
+from ._warnings import HeavyTailWarning, warning_class
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking", "mi_score"]
 
@@ -258,8 +258,8 @@ def _column_warnings(col: np.ndarray, label: str, flag: str,
                      heavy_tails: bool = True) -> list[tuple[type[Warning], str]]:
     """The data warnings the single-pair estimator raises for a continuous column (looks
     discrete, heavy tails), recorded instead of raised. ``heavy_tails=False`` when the
-    representation is learned (``transform`` other than ``"identity"``): a map takes care of
-    the tails, or the held-out likelihood found the data fitted as they are."""
+    representation is learned (``transform`` other than ``"identity"``): whether the tails
+    are fitted as they are depends on each pair's choice (see :func:`_kept_tails_warning`)."""
     if col.size == 0 or col.min() == col.max():
         return []  # a constant column fails as a pair, with its reason
     with warnings.catch_warnings(record=True) as caught:
@@ -268,6 +268,17 @@ def _column_warnings(col: np.ndarray, label: str, flag: str,
         if heavy_tails:
             warn_if_heavy_tailed(col[:, None], label)
     return [(w.category, str(w.message)) for w in caught]
+
+
+def _kept_tails_warning(col: np.ndarray, label: str) -> Optional[str]:
+    """The heavy-tail warning of the single-pair estimator for a column that a pair fitted as
+    it is after ``transform="auto"`` compared a map (``None``: no heavy tails)."""
+    if col.size == 0 or col.min() == col.max():
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_if_heavy_tailed(col[:, None], label, kept_by_auto=True)
+    return str(caught[0].message) if caught else None
 
 
 def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
@@ -490,6 +501,7 @@ def _matrix_and_failures(
     pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
     # Column warnings: raised once per column, and kept on every cell of that column.
     col_msgs: dict[tuple[str, int], list[str]] = {}
+    col_label: dict[int, str] = {}
     for refs, labels, name, flag, is_target in (
             (a_ref, a_labels, a_name, flags_a_name, False),
             (b_ref, b_labels, b_name, flags_b_name, b_is_target)):
@@ -497,6 +509,7 @@ def _matrix_and_failures(
             if disc or ("c", k) in col_msgs:
                 continue
             label = name if is_target else f"{name} column {lab!r}"
+            col_label[k] = label
             found = _column_warnings(cont[:, k], label, flag,
                                      heavy_tails=opts["transform"] == "identity")
             for category, message in found:
@@ -536,6 +549,18 @@ def _matrix_and_failures(
             warnings.warn(message, warning_class(kind), stacklevel=4)
         column = [m for disc, k in (a_ref[i], b_ref[j]) if not disc
                   for m in col_msgs.get(("c", k), [])]
+        if r["transform"] == "identity" and r["compared"]:
+            # "auto" kept this pair's data as they are: a heavy-tailed column is fitted with
+            # its tails, as the single-pair estimate warns (once per column, kept per cell).
+            for disc, k in (a_ref[i], b_ref[j]):
+                if disc:
+                    continue
+                if ("tails", k) not in col_msgs:
+                    tails = _kept_tails_warning(cont[:, k], col_label[k])
+                    col_msgs[("tails", k)] = [tails] if tails else []
+                    if tails:
+                        warnings.warn(tails, HeavyTailWarning, stacklevel=4)
+                column += col_msgs[("tails", k)]
         messages = list(dict.fromkeys(column + messages))
         if messages:
             for u, v in cells:

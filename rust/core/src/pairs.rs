@@ -74,6 +74,11 @@ pub struct PairResult {
     pub n_components: Option<usize>,
     /// The estimator's warnings for this pair (as the single-pair estimate raises them).
     pub warnings: Vec<Warning>,
+    /// The representation the pair's mixture was fitted in (`None` for two discrete
+    /// variables).
+    pub transform: Option<MapFamily>,
+    /// Whether several representations were compared for this pair (`transform="auto"`).
+    pub compared: bool,
 }
 
 impl PairResult {
@@ -86,6 +91,8 @@ impl PairResult {
             values,
             n_components: None,
             warnings: Vec::new(),
+            transform: None,
+            compared: false,
         }
     }
 }
@@ -172,6 +179,8 @@ fn one(
                 values: e.values(),
                 n_components: Some(e.selection.k),
                 warnings: e.warnings,
+                transform: Some(e.transform.family),
+                compared: e.transform_candidates.len() > 1,
             })
         }
         PairKind::Categorical => {
@@ -197,6 +206,8 @@ fn one(
                     values: vec![0.0; opts.n_bootstrap],
                     n_components: None,
                     warnings: Vec::new(),
+                    transform: Some(MapFamily::Identity),
+                    compared: false,
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
@@ -208,6 +219,8 @@ fn one(
                 values: e.values,
                 n_components: None,
                 warnings: e.warnings,
+                transform: Some(e.transform.family),
+                compared: e.transform_candidates.len() > 1,
             })
         }
         PairKind::Discrete => {
