@@ -258,6 +258,8 @@ fn best_out_of_bag(
 ) -> Result<em::EmFit> {
     let oob = rows_where(x, d, counts, |c| c == 0.0);
     let data = Data::weighted(x, d, counts);
+    // One layout of the resample for every candidate's fit.
+    let packed = em::pack(&data);
     // Candidates are compared after EM to a 10x looser tolerance (and at most
     // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance (the
     // losers' last, slow iterations are skipped).
@@ -270,7 +272,7 @@ fn best_out_of_bag(
     let mut best: Option<(f64, bool, em::EmFit)> = None;
     let mut last_err = None;
     for g in candidates {
-        let fit = match em::fit(&data, None, g, &screen, Some(ctrl)) {
+        let fit = match em::fit_prepared(&data, packed.as_ref(), None, g, &screen, Some(ctrl)) {
             Ok(f) => f,
             Err(Error::Numerical(m)) => {
                 last_err = Some(m);
@@ -299,7 +301,14 @@ fn best_out_of_bag(
     let (_, _, screened) = best.ok_or_else(|| {
         Error::Numerical(last_err.unwrap_or_else(|| "every candidate refit failed".into()))
     })?;
-    let mut fit = em::fit(&data, None, &screened.model, em_opts, Some(ctrl))?;
+    let mut fit = em::fit_prepared(
+        &data,
+        packed.as_ref(),
+        None,
+        &screened.model,
+        em_opts,
+        Some(ctrl),
+    )?;
     fit.n_iter += screened.n_iter;
     Ok(fit)
 }

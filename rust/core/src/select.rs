@@ -394,13 +394,17 @@ fn same_start(a: &GaussianMixture, b: &GaussianMixture) -> bool {
     })
 }
 
+/// One cross-validation fold: its training rows, its held-out rows (row-major) and the
+/// training rows laid out for the EM kernels ([`em::pack`]).
+type Split = (Vec<f64>, Vec<f64>, Option<crate::kernels::Packed>);
+
 /// Evaluates one K: all (init, fold) fits in parallel.
 #[allow(clippy::too_many_arguments)]
 fn evaluate_k(
     x: &[f64],
     d: usize,
     k: usize,
-    splits: &[(Vec<f64>, Vec<f64>)],
+    splits: &[Split],
     opts: &SelectOptions,
     em_opts: &EmOptions,
     seed: u64,
@@ -445,8 +449,15 @@ fn evaluate_k(
                 }
                 Err(e) => return Err(e.clone()),
             };
-            let (train, valid) = &splits[f];
-            let res = em::fit(&Data::new(train, d), None, init, em_opts, Some(ctrl));
+            let (train, valid, packed) = &splits[f];
+            let res = em::fit_prepared(
+                &Data::new(train, d),
+                packed.as_ref(),
+                None,
+                init,
+                em_opts,
+                Some(ctrl),
+            );
             ctrl.task_done();
             match res {
                 Ok(fit) => {
@@ -546,7 +557,7 @@ fn stalled_stop_check(
     k: usize,
     warm: &GaussianMixture,
     records: &[KRecord],
-    splits: &[(Vec<f64>, Vec<f64>)],
+    splits: &[Split],
     opts: &SelectOptions,
     em_opts: &EmOptions,
     seed: u64,
@@ -570,14 +581,21 @@ fn stalled_stop_check(
         .iter()
         .find(|r| r.k == k)
         .expect("selected K was recorded");
-    let (train, valid) = &splits[selected.best_fold(splits.len())];
+    let (train, valid, packed) = &splits[selected.best_fold(splits.len())];
     let mut g = rng::stream(seed, Purpose::Init, (k + 1) as u64, u64::MAX);
     let start = match initialize(train, d, k + 1, InitMethod::Kmeans, None, &mut g) {
         Ok(s) => s,
         Err(Error::Numerical(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let fitted = match em::fit(&Data::new(train, d), None, &start, em_opts, Some(ctrl)) {
+    let fitted = match em::fit_prepared(
+        &Data::new(train, d),
+        packed.as_ref(),
+        None,
+        &start,
+        em_opts,
+        Some(ctrl),
+    ) {
         Ok(f) => f.model,
         Err(Error::Numerical(_)) => return Ok(None),
         Err(e) => return Err(e),
@@ -618,7 +636,7 @@ pub fn select(
     opts.validate(n, d)?;
     em_opts.validate()?;
     let folds = make_folds(n, opts.n_folds, seed);
-    let splits: Vec<(Vec<f64>, Vec<f64>)> = (0..opts.n_folds)
+    let splits: Vec<Split> = (0..opts.n_folds)
         .map(|f| {
             let train = gather(
                 x,
@@ -629,10 +647,16 @@ pub fn select(
                     .filter(|(g, _)| *g != f)
                     .flat_map(|(_, v)| v.iter().copied()),
             );
-            (train, gather(x, d, folds[f].iter().copied()))
+            // Laid out for the EM kernels once, for every K and start fitted on this fold.
+            let packed = em::pack(&Data::new(&train, d));
+            (train, gather(x, d, folds[f].iter().copied()), packed)
         })
         .collect();
-    let n_train_min = splits.iter().map(|(t, _)| t.len() / d).min().unwrap_or(0);
+    let n_train_min = splits
+        .iter()
+        .map(|(t, _, _)| t.len() / d)
+        .min()
+        .unwrap_or(0);
     let mut warnings = Vec::new();
     // A range, not a list: `max_components` may be far above what the data allow (the
     // search stops at the training-fold size anyway).
@@ -758,7 +782,7 @@ fn metric_standard_errors(
     records: &[KRecord],
     rec: &KRecord,
     warm: &GaussianMixture,
-    splits: &[(Vec<f64>, Vec<f64>)],
+    splits: &[Split],
     metric: Metric,
     n: usize,
 ) -> Result<Vec<f64>> {
