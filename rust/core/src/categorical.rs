@@ -587,15 +587,23 @@ pub fn estimate(
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
     let mut comparison = Comparison::new(opts.transform, &opts.select, subset.is_some());
-    for family in opts.transform.families() {
-        let outcome = Transform::fit(family, x, d, opts.seed).and_then(|t| {
-            prepare(
-                t,
-                compare_rows,
-                comparison.options(family),
-                comparison.compared(),
-            )
-        });
+    // Candidates prepared concurrently, offered in the families' order (as for the joint
+    // estimator, see `estimator::choose_representation`).
+    let families = opts.transform.families();
+    let outcomes: Vec<_> = families
+        .par_iter()
+        .map(|&family| {
+            Transform::fit(family, x, d, opts.seed).and_then(|t| {
+                prepare(
+                    t,
+                    compare_rows,
+                    comparison.options(family),
+                    comparison.compared(),
+                )
+            })
+        })
+        .collect();
+    for (family, outcome) in families.into_iter().zip(outcomes) {
         comparison.offer(family, outcome)?;
     }
     let full_search = comparison.needs_full_search_of_winner();
