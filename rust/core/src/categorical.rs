@@ -587,25 +587,10 @@ pub fn estimate(
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
     let mut comparison = Comparison::new(opts.transform, &opts.select, subset.is_some());
-    // Candidates prepared concurrently, offered in the families' order (as for the joint
-    // estimator, see `estimator::choose_representation`).
-    let families = opts.transform.families();
-    let outcomes: Vec<_> = families
-        .par_iter()
-        .map(|&family| {
-            Transform::fit(family, x, d, opts.seed).and_then(|t| {
-                prepare(
-                    t,
-                    compare_rows,
-                    comparison.options(family),
-                    comparison.compared(),
-                )
-            })
-        })
-        .collect();
-    for (family, outcome) in families.into_iter().zip(outcomes) {
-        comparison.offer(family, outcome)?;
-    }
+    comparison.run(opts.transform.families(), |family, sel_opts, compared| {
+        Transform::fit(family, x, d, opts.seed)
+            .and_then(|t| prepare(t, compare_rows, sel_opts, compared))
+    })?;
     let full_search = comparison.needs_full_search_of_winner();
     let (mut chosen, transform_candidates) = comparison.winner()?;
     if subset.is_some() {

@@ -1,7 +1,5 @@
 //! The whole GMM-MI estimator: standardise, choose K, fit, bootstrap, integrate.
 
-use rayon::prelude::*;
-
 use crate::bootstrap::{self, Replicate};
 use crate::control::Control;
 use crate::diagnostics::{degeneracy_warnings, Singularity, Warning, WarningKind};
@@ -741,46 +739,36 @@ pub fn choose_representation(
     let xc: &[f64] = sub.as_deref().unwrap_or(x);
     let nc = xc.len() / d;
     let mut comparison = Comparison::new(option, &opts.select, sub.is_some());
-    // The candidates are fitted and searched concurrently (each search on the subset is too
-    // small to keep two threads busy: Gaussian n = 10,000 gained nothing from a second
-    // thread in this phase), then offered in the families' order, the identity first, as
-    // the comparison's rule needs: the outcome does not depend on the thread count.
-    let outcomes: Vec<Result<Offer<Representation>>> = families
-        .par_iter()
-        .map(|&family| -> Result<Offer<Representation>> {
-            let t = Transform::fit_known(family, x, d, opts.seed, known)?;
-            let (st, z, lj) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
-            let log_jac = transform::mean_log_jacobian(&lj);
-            let sel = select::select(&z, d, comparison.options(family), em_opts, opts.seed, ctrl)?;
-            let score = per_row_score(&sel, opts.select.metric, nc) + st.log_jacobian() + log_jac
-                - t.n_parameters() as f64 / nc as f64;
-            let held_out = if comparison.compared() {
-                let h = sel.held_out_log_density(&z, d)?;
-                h.into_iter()
-                    .enumerate()
-                    .map(|(i, v)| transform::in_original_units(v, &lj, i, &st))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Ok(Offer {
-                score,
-                log_jacobian: log_jac,
-                n_components: sel.k,
-                held_out,
-                value: Representation {
-                    transform: t,
-                    candidates: Vec::new(),
-                    standardizer: st,
-                    z,
-                    selection: sel,
-                },
-            })
+    comparison.run(families, |family, sel_opts, compared| {
+        let t = Transform::fit_known(family, x, d, opts.seed, known)?;
+        let (st, z, lj) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
+        let log_jac = transform::mean_log_jacobian(&lj);
+        let sel = select::select(&z, d, sel_opts, em_opts, opts.seed, ctrl)?;
+        let score = per_row_score(&sel, opts.select.metric, nc) + st.log_jacobian() + log_jac
+            - t.n_parameters() as f64 / nc as f64;
+        let held_out = if compared {
+            let h = sel.held_out_log_density(&z, d)?;
+            h.into_iter()
+                .enumerate()
+                .map(|(i, v)| transform::in_original_units(v, &lj, i, &st))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Offer {
+            score,
+            log_jacobian: log_jac,
+            n_components: sel.k,
+            held_out,
+            value: Representation {
+                transform: t,
+                candidates: Vec::new(),
+                standardizer: st,
+                z,
+                selection: sel,
+            },
         })
-        .collect();
-    for (family, outcome) in families.into_iter().zip(outcomes) {
-        comparison.offer(family, outcome)?;
-    }
+    })?;
     let full_search = comparison.needs_full_search_of_winner();
     let (mut rep, candidates) = comparison.winner()?;
     rep.candidates = candidates;

@@ -744,12 +744,6 @@ impl<T> Comparison<T> {
         }
     }
 
-    /// Whether several families are compared (only then are the rows' held-out
-    /// log-densities needed).
-    pub(crate) fn compared(&self) -> bool {
-        self.compared
-    }
-
     /// The search options of `family`'s candidate.
     pub(crate) fn options(&self, family: MapFamily) -> &SelectOptions {
         if !self.compared || (family == MapFamily::Identity && !self.on_subset) {
@@ -757,6 +751,26 @@ impl<T> Comparison<T> {
         } else {
             &self.screening
         }
+    }
+
+    /// Fits every family of `families` concurrently with `candidate(family, its search
+    /// options, whether several families are compared)` and offers the outcomes in the
+    /// families' order, the identity first, as the rule needs ([`Comparison::offer`]): the
+    /// outcome does not depend on the thread count. (One after the other, each search on the
+    /// 2,000-row subset was too small to keep two threads busy.)
+    pub(crate) fn run<F>(&mut self, families: Vec<MapFamily>, candidate: F) -> Result<()>
+    where
+        T: Send + Sync,
+        F: Fn(MapFamily, &SelectOptions, bool) -> Result<Offer<T>> + Sync,
+    {
+        let outcomes: Vec<Result<Offer<T>>> = families
+            .par_iter()
+            .map(|&family| candidate(family, self.options(family), self.compared))
+            .collect();
+        for (family, outcome) in families.into_iter().zip(outcomes) {
+            self.offer(family, outcome)?;
+        }
+        Ok(())
     }
 
     /// Whether the winner so far was only screened, so that its search must be run again
