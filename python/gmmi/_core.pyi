@@ -163,10 +163,8 @@ class _PairDict(TypedDict):
     values: list[float]
     n_components: Optional[int]
     warnings: list[_CoreWarning]
-    #: The representation the pair was fitted in (``None`` for two discrete variables).
+    #: The representation the pair was fitted in (``None`` when no mixture was fitted).
     transform: Optional[str]
-    #: Whether several representations were compared (``transform="auto"``).
-    compared: bool
 
 class NumericalError(ArithmeticError):
     """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -27,7 +28,7 @@ from ._validation import (
     to_numpy,
     unmask,
 )
-from ._warnings import HeavyTailWarning, warning_class
+from ._warnings import warning_class
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking", "mi_score"]
 
@@ -254,31 +255,18 @@ class _Data:
                                                                                   dtype=np.int64)
 
 
-def _column_warnings(col: np.ndarray, label: str, flag: str,
-                     heavy_tails: bool = True) -> list[tuple[type[Warning], str]]:
-    """The data warnings the single-pair estimator raises for a continuous column (looks
-    discrete, heavy tails), recorded instead of raised. ``heavy_tails=False`` when the
-    representation is learned (``transform`` other than ``"identity"``): whether the tails
-    are fitted as they are depends on each pair's choice (see :func:`_kept_tails_warning`)."""
+def _recorded(col: np.ndarray, *checks: Callable[[np.ndarray], None]
+              ) -> list[tuple[type[Warning], str]]:
+    """The warnings the single-pair estimator's data ``checks`` raise for the continuous
+    column ``col`` (each called on it as a one-column block), recorded instead of raised;
+    none for an empty or constant column, which fails as a pair with its reason."""
     if col.size == 0 or col.min() == col.max():
-        return []  # a constant column fails as a pair, with its reason
+        return []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        warn_if_discrete(col[:, None], label, flag)
-        if heavy_tails:
-            warn_if_heavy_tailed(col[:, None], label)
+        for check in checks:
+            check(col[:, None])
     return [(w.category, str(w.message)) for w in caught]
-
-
-def _kept_tails_warning(col: np.ndarray, label: str) -> Optional[str]:
-    """The heavy-tail warning of the single-pair estimator for a column that a pair fitted as
-    it is after ``transform="auto"`` compared a map (``None``: no heavy tails)."""
-    if col.size == 0 or col.min() == col.max():
-        return None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warn_if_heavy_tailed(col[:, None], label, kept_by_auto=True)
-    return str(caught[0].message) if caught else None
 
 
 def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
@@ -510,8 +498,12 @@ def _matrix_and_failures(
                 continue
             label = name if is_target else f"{name} column {lab!r}"
             col_label[k] = label
-            found = _column_warnings(cont[:, k], label, flag,
-                                     heavy_tails=opts["transform"] == "identity")
+            # Heavy tails here when the data are fitted as they are; under a learned
+            # representation per pair, where a pair kept a column as it is (below).
+            checks = [partial(warn_if_discrete, name=label, flag=flag)]
+            if opts["transform"] == "identity":
+                checks.append(partial(warn_if_heavy_tailed, name=label))
+            found = _recorded(cont[:, k], *checks)
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
             col_msgs[("c", k)] = [m for _, m in found]
@@ -549,17 +541,18 @@ def _matrix_and_failures(
             warnings.warn(message, warning_class(kind), stacklevel=4)
         column = [m for disc, k in (a_ref[i], b_ref[j]) if not disc
                   for m in col_msgs.get(("c", k), [])]
-        if r["transform"] == "identity" and r["compared"]:
+        if r["transform"] == "identity" and opts["transform"] == "auto":
             # "auto" kept this pair's data as they are: a heavy-tailed column is fitted with
             # its tails, as the single-pair estimate warns (once per column, kept per cell).
             for disc, k in (a_ref[i], b_ref[j]):
                 if disc:
                     continue
                 if ("tails", k) not in col_msgs:
-                    tails = _kept_tails_warning(cont[:, k], col_label[k])
-                    col_msgs[("tails", k)] = [tails] if tails else []
-                    if tails:
-                        warnings.warn(tails, HeavyTailWarning, stacklevel=4)
+                    tails = _recorded(cont[:, k], partial(
+                        warn_if_heavy_tailed, name=col_label[k], kept_by_auto=True))
+                    for category, message in tails:
+                        warnings.warn(message, category, stacklevel=4)
+                    col_msgs[("tails", k)] = [m for _, m in tails]
                 column += col_msgs[("tails", k)]
         messages = list(dict.fromkeys(column + messages))
         if messages:

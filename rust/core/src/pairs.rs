@@ -74,11 +74,10 @@ pub struct PairResult {
     pub n_components: Option<usize>,
     /// The estimator's warnings for this pair (as the single-pair estimate raises them).
     pub warnings: Vec<Warning>,
-    /// The representation the pair's mixture was fitted in (`None` for two discrete
-    /// variables).
+    /// The representation the pair's mixture was fitted in (`None` when no mixture was
+    /// fitted: two discrete variables, or a discrete one with a single level present).
+    /// Whether several were compared follows from the options (`transform="auto"`).
     pub transform: Option<MapFamily>,
-    /// Whether several representations were compared for this pair (`transform="auto"`).
-    pub compared: bool,
 }
 
 impl PairResult {
@@ -92,7 +91,6 @@ impl PairResult {
             n_components: None,
             warnings: Vec::new(),
             transform: None,
-            compared: false,
         }
     }
 }
@@ -180,7 +178,6 @@ fn one(
                 n_components: Some(e.selection.k),
                 warnings: e.warnings,
                 transform: Some(e.transform.family),
-                compared: e.transform_candidates.len() > 1,
             })
         }
         PairKind::Categorical => {
@@ -206,8 +203,7 @@ fn one(
                     values: vec![0.0; opts.n_bootstrap],
                     n_components: None,
                     warnings: Vec::new(),
-                    transform: Some(MapFamily::Identity),
-                    compared: false,
+                    transform: None,
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
@@ -220,7 +216,6 @@ fn one(
                 n_components: None,
                 warnings: e.warnings,
                 transform: Some(e.transform.family),
-                compared: e.transform_candidates.len() > 1,
             })
         }
         PairKind::Discrete => {

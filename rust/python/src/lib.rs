@@ -1351,7 +1351,6 @@ fn estimate_pairs<'py>(
                 d.set_item("n_components", p.n_components)?;
                 d.set_item("warnings", warnings_list(py, &p.warnings)?)?;
                 d.set_item("transform", p.transform.map(|f| f.name()))?;
-                d.set_item("compared", p.compared)?;
                 list.append(d)?;
             }
             Err(e) => list.append(e.to_string())?,
