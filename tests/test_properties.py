@@ -212,14 +212,17 @@ def test_row_order(seed, rho, n, kind):
     a = gmmi.mutual_information(x, y, random_state=seed, **FAST)
     b = gmmi.mutual_information(x[perm], y[perm], random_state=seed, **FAST)
     assert within_noise(a, b)
-    # What is exact: with one component and no bootstrap the fit on all rows is the unique
-    # maximum-likelihood Gaussian (order-free up to the rounding of sums) and the Monte Carlo
-    # draws depend on the seed only: equal to 1e-9. (With K >= 2 the warm start comes from
-    # the CV folds, so even the full-data fit can move to another local optimum.)
+    # What is exact: with one component, no bootstrap and a fixed representation the fit on
+    # all rows is the unique maximum-likelihood Gaussian (order-free up to the rounding of
+    # sums) and the Monte Carlo draws depend on the seed only: equal to 1e-9. (With K >= 2
+    # the warm start comes from the CV folds, so even the full-data fit can move to another
+    # local optimum; under transform="auto" the choice of representation is scored on the
+    # folds too, and on a near tie it can differ: seed 33788, n = 150, two clusters gave the
+    # identity one way and the Gaussianising map the other, 0.102 against 0.069.)
     c = gmmi.mutual_information(x, y, random_state=seed, n_components=1, n_bootstrap=0,
-                                mc_samples=4000)
+                                mc_samples=4000, transform="identity")
     d = gmmi.mutual_information(x[perm], y[perm], random_state=seed, n_components=1,
-                                n_bootstrap=0, mc_samples=4000)
+                                n_bootstrap=0, mc_samples=4000, transform="identity")
     assert close(c.mean, d.mean)
 
 
