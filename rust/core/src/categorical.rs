@@ -587,7 +587,7 @@ pub fn estimate(
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
     let mut comparison = Comparison::new(opts.transform, &opts.select, subset.is_some());
-    comparison.run(opts.transform.families(), |family, sel_opts, compared| {
+    comparison.run(|family, sel_opts, compared| {
         Transform::fit(family, x, d, opts.seed)
             .and_then(|t| prepare(t, compare_rows, sel_opts, compared))
     })?;

@@ -726,9 +726,8 @@ pub fn choose_representation(
     known: Option<transform::KnownMaps<'_>>,
 ) -> Result<Representation> {
     let n = x.len() / d;
-    let families = option.families();
     // A single family is not compared: its search runs on all the rows directly.
-    let rows = (families.len() > 1)
+    let rows = (option.families().len() > 1)
         .then(|| transform::fit_rows(n, opts.seed))
         .flatten();
     let sub: Option<Vec<f64>> = rows.as_ref().map(|r| {
@@ -739,7 +738,7 @@ pub fn choose_representation(
     let xc: &[f64] = sub.as_deref().unwrap_or(x);
     let nc = xc.len() / d;
     let mut comparison = Comparison::new(option, &opts.select, sub.is_some());
-    comparison.run(families, |family, sel_opts, compared| {
+    comparison.run(|family, sel_opts, compared| {
         let t = Transform::fit_known(family, x, d, opts.seed, known)?;
         let (st, z, lj) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
         let log_jac = transform::mean_log_jacobian(&lj);

@@ -167,12 +167,11 @@ pub(crate) fn chunk_stats_lanes<const D: usize>(
     w: Option<&[f64]>,
 ) -> Stats {
     let mut sums = LaneSums::new(g.n_components(), D);
-    let n = x.len() / D;
     let mut i = 0;
     loop {
         let mut xs = [[0.0; LANES]; D];
         let mut ws = [0.0; LANES];
-        if gather_block(x, D, w, n, &mut i, xs.as_flattened_mut(), &mut ws) == 0 {
+        if gather_block(x, D, w, &mut i, xs.as_flattened_mut(), &mut ws) == 0 {
             break;
         }
         sums.add_block::<D>(g, &xs, &ws);
@@ -180,8 +179,8 @@ pub(crate) fn chunk_stats_lanes<const D: usize>(
     sums.finish()
 }
 
-/// Gathers the next [`LANES`] rows of non-zero weight of `x` (row-major, `d` columns, `n`
-/// rows), from row `*i` on, into `xs` (`xs[j * LANES + l]`: coordinate `j` of lane `l`) and
+/// Gathers the next [`LANES`] rows of non-zero weight of `x` (row-major, `d` columns), from
+/// row `*i` on, into `xs` (`xs[j * LANES + l]`: coordinate `j` of lane `l`) and
 /// their weights into `ws`; the unused lanes repeat lane 0 with weight 0 (finite terms times
 /// 0). Returns the number of rows gathered (0: none left).
 #[inline(always)]
@@ -189,11 +188,11 @@ fn gather_block(
     x: &[f64],
     d: usize,
     w: Option<&[f64]>,
-    n: usize,
     i: &mut usize,
     xs: &mut [f64],
     ws: &mut [f64; LANES],
 ) -> usize {
+    let n = x.len() / d;
     let mut m = 0;
     while m < LANES && *i < n {
         // Written unconditionally, kept only if the weight is non-zero: bootstrap weights
@@ -329,7 +328,7 @@ impl Packed {
             let hi = (lo + chunk_rows).min(n);
             let (xc, wc) = (&x[lo * d..hi * d], w.map(|w| &w[lo..hi]));
             let mut i = 0;
-            while gather_block(xc, d, wc, hi - lo, &mut i, &mut block, &mut ws) > 0 {
+            while gather_block(xc, d, wc, &mut i, &mut block, &mut ws) > 0 {
                 values.extend_from_slice(&block);
                 values.extend_from_slice(&ws);
             }

@@ -719,6 +719,7 @@ pub(crate) struct Offer<T> {
 pub(crate) struct Comparison<T> {
     full: SelectOptions,
     screening: SelectOptions,
+    option: TransformOption,
     compared: bool,
     on_subset: bool,
     candidates: Vec<Candidate>,
@@ -736,6 +737,7 @@ impl<T> Comparison<T> {
                 n_inits: 1,
                 ..select.clone()
             },
+            option,
             compared: option.families().len() > 1,
             on_subset,
             candidates: Vec::new(),
@@ -753,16 +755,17 @@ impl<T> Comparison<T> {
         }
     }
 
-    /// Fits every family of `families` concurrently with `candidate(family, its search
+    /// Fits every family of the option concurrently with `candidate(family, its search
     /// options, whether several families are compared)` and offers the outcomes in the
     /// families' order, the identity first, as the rule needs ([`Comparison::offer`]): the
     /// outcome does not depend on the thread count. (One after the other, each search on the
     /// 2,000-row subset was too small to keep two threads busy.)
-    pub(crate) fn run<F>(&mut self, families: Vec<MapFamily>, candidate: F) -> Result<()>
+    pub(crate) fn run<F>(&mut self, candidate: F) -> Result<()>
     where
         T: Send + Sync,
         F: Fn(MapFamily, &SelectOptions, bool) -> Result<Offer<T>> + Sync,
     {
+        let families = self.option.families();
         let outcomes: Vec<Result<Offer<T>>> = families
             .par_iter()
             .map(|&family| candidate(family, self.options(family), self.compared))
