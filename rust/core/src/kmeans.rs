@@ -70,15 +70,17 @@ fn draw_weighted(w: &[f64], total: f64, rng: &mut Rng) -> usize {
     w.iter().rposition(|&v| v > 0.0).unwrap_or(n - 1)
 }
 
-/// Greedy k-means++ seeding of the rows of `x`.
-fn seed_greedy(x: &[f64], d: usize, k: usize, rng: &mut Rng) -> Vec<f64> {
+/// Greedy k-means++ seeding of the rows of `x` (laid out as `lanes`).
+fn seed_greedy(x: &[f64], lanes: &Lanes, k: usize, rng: &mut Rng) -> Vec<f64> {
+    let d = lanes.d;
     let n = x.len() / d;
     let row = |i: usize| &x[i * d..(i + 1) * d];
     let trials = 2 + (k as f64).ln().floor() as usize;
     let mut centers = Vec::with_capacity(k * d);
     let first = rng.random_range(0..n);
     centers.extend_from_slice(row(first));
-    let mut dist: Vec<f64> = (0..n).map(|i| sq_dist(row(i), row(first))).collect();
+    let mut dist = vec![0.0; n];
+    distances(lanes, row(first), &mut dist);
     let mut cand_dist = vec![0.0; n];
     let mut best_dist = vec![0.0; n];
     for _ in 1..k {
@@ -86,9 +88,11 @@ fn seed_greedy(x: &[f64], d: usize, k: usize, rng: &mut Rng) -> Vec<f64> {
         let mut best: Option<(f64, usize)> = None;
         for _ in 0..trials {
             let c = draw_weighted(&dist, total, rng);
+            distances(lanes, row(c), &mut cand_dist);
+            // Summed in row order, as the potential always was.
             let mut pot = 0.0;
-            for (i, (cd, &dv)) in cand_dist.iter_mut().zip(&dist).enumerate() {
-                *cd = dv.min(sq_dist(row(i), row(c)));
+            for (cd, &dv) in cand_dist.iter_mut().zip(&dist) {
+                *cd = dv.min(*cd);
                 pot += *cd;
             }
             if best.is_none_or(|(p, _)| pot < p) {
@@ -130,36 +134,102 @@ fn mean_variance(x: &[f64], d: usize) -> f64 {
 /// Rows labelled together by [`assign`].
 const LANES: usize = 32;
 
-crate::dispatch!(fn assign = assign_impl,
-    (x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) -> bool);
+/// Rows laid out for the lane loops once, for the many passes of a k-means run (seeding
+/// trials, Lloyd iterations and restarts): blocks of [`LANES`] rows, coordinate `j` of lane
+/// `l` at `j * LANES + l`, the lanes past the end repeating the last row. Each pass then
+/// reads whole vectors instead of gathering every row again.
+struct Lanes {
+    d: usize,
+    n: usize,
+    values: Vec<f64>,
+}
 
-/// Labels every row of `x` by its nearest centre (the first on a tie, with
-/// the same squared distances), [`LANES`] rows at a time with the centre loop outside so
-/// that the distances and the running minimum vectorise; returns whether a label changed.
-#[inline(always)]
-fn assign_impl(x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) -> bool {
-    let n = x.len() / d;
-    let mut changed = false;
-    let mut cols = vec![[0.0; LANES]; d];
-    for start in (0..n).step_by(LANES) {
-        let m = LANES.min(n - start);
-        for l in 0..LANES {
-            // Lanes past the end repeat the last row (their labels are not written).
-            let i = start + l.min(m - 1);
-            for j in 0..d {
-                cols[j][l] = x[i * d + j];
+impl Lanes {
+    fn new(x: &[f64], d: usize) -> Self {
+        let n = x.len() / d;
+        let mut values = vec![0.0; n.div_ceil(LANES) * LANES * d];
+        for (b, block) in values.chunks_exact_mut(LANES * d).enumerate() {
+            let m = LANES.min(n - b * LANES);
+            for l in 0..LANES {
+                let i = b * LANES + l.min(m - 1);
+                for j in 0..d {
+                    block[j * LANES + l] = x[i * d + j];
+                }
             }
         }
+        Lanes { d, n, values }
+    }
+
+    /// The blocks with the index of their first row and their number of real rows.
+    fn blocks(&self) -> impl Iterator<Item = (usize, usize, &[f64])> {
+        self.values
+            .chunks_exact(LANES * self.d)
+            .enumerate()
+            .map(|(b, v)| (b * LANES, LANES.min(self.n - b * LANES), v))
+    }
+}
+
+/// Per-cluster sums of the rows and counts, accumulated by [`assign`] in row order.
+struct Sums {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+}
+
+impl Sums {
+    fn zeros(k: usize, d: usize) -> Self {
+        Sums {
+            sums: vec![0.0; k * d],
+            counts: vec![0; k],
+        }
+    }
+}
+
+crate::dispatch!(fn assign = assign_impl,
+    (lanes: &Lanes, centers: &[f64], labels: &mut [usize], sums: Option<&mut Sums>) -> bool);
+
+crate::dispatch!(fn distances = distances_impl, (lanes: &Lanes, p: &[f64], out: &mut [f64]) -> ());
+
+/// The squared distance of `p` to the `LANES` rows of `block`, summed over the coordinates
+/// in order from 0 (the value of [`sq_dist`], bit for bit).
+#[inline(always)]
+fn block_distances(block: &[f64], p: &[f64]) -> [f64; LANES] {
+    let mut dist = [0.0; LANES];
+    for (col, &v) in block.chunks_exact(LANES).zip(p) {
+        for l in 0..LANES {
+            let u = col[l] - v;
+            dist[l] += u * u;
+        }
+    }
+    dist
+}
+
+/// The squared distance of every row to the point `p`, into `out`.
+#[inline(always)]
+fn distances_impl(lanes: &Lanes, p: &[f64], out: &mut [f64]) {
+    for (start, m, block) in lanes.blocks() {
+        let dist = block_distances(block, p);
+        out[start..start + m].copy_from_slice(&dist[..m]);
+    }
+}
+
+/// Labels every row by its nearest centre (the first on a tie, with the same squared
+/// distances), [`LANES`] rows at a time with the centre loop outside so that the distances
+/// and the running minimum vectorise; adds each row to its cluster's sum in `sums`, in row
+/// order, when given; returns whether a label changed.
+#[inline(always)]
+fn assign_impl(
+    lanes: &Lanes,
+    centers: &[f64],
+    labels: &mut [usize],
+    mut sums: Option<&mut Sums>,
+) -> bool {
+    let d = lanes.d;
+    let mut changed = false;
+    for (start, m, block) in lanes.blocks() {
         let mut best = [f64::INFINITY; LANES];
         let mut arg = [0u64; LANES];
         for (c, ctr) in centers.chunks_exact(d).enumerate() {
-            let mut dist = [0.0; LANES];
-            for (col, &v) in cols.iter().zip(ctr) {
-                for l in 0..LANES {
-                    let u = col[l] - v;
-                    dist[l] += u * u;
-                }
-            }
+            let dist = block_distances(block, ctr);
             for l in 0..LANES {
                 let closer = dist[l] < best[l];
                 best[l] = if closer { dist[l] } else { best[l] };
@@ -170,21 +240,42 @@ fn assign_impl(x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) -> bo
             let a = a as usize;
             changed |= labels[start + l] != a;
             labels[start + l] = a;
+            if let Some(s) = sums.as_deref_mut() {
+                s.counts[a] += 1;
+                for j in 0..d {
+                    s.sums[a * d + j] += block[j * LANES + l];
+                }
+            }
         }
     }
     changed
 }
+
+/// Labels the rows of `x` by their nearest centre, [`LABEL_CHUNK`] rows laid out at a time
+/// (the labelling of all the rows of a large data set after a run on a subset).
+fn label_rows(x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) {
+    for (xc, lc) in x
+        .chunks(LABEL_CHUNK * d)
+        .zip(labels.chunks_mut(LABEL_CHUNK))
+    {
+        assign(&Lanes::new(xc, d), centers, lc, None);
+    }
+}
+
+/// Rows laid out at a time by [`label_rows`].
+const LABEL_CHUNK: usize = 1 << 14;
 
 /// Lloyd iterations from `centers` until no label changes, the centres move by less than
 /// [`LLOYD_TOL`] (then the rows are relabelled by the final centres), or `max_iter`;
 /// returns the labels, the iterations and the inertia.
 fn lloyd(
     x: &[f64],
-    d: usize,
+    lanes: &Lanes,
     k: usize,
     centers: &mut [f64],
     max_iter: usize,
 ) -> (Vec<usize>, usize, f64) {
+    let d = lanes.d;
     let n = x.len() / d;
     let row = |i: usize| &x[i * d..(i + 1) * d];
     let tol = LLOYD_TOL * mean_variance(x, d);
@@ -192,16 +283,10 @@ fn lloyd(
     let mut n_iter = 0;
     for it in 1..=max_iter {
         n_iter = it;
-        let mut changed = assign(x, d, centers, &mut labels);
-        let mut sums = vec![0.0; k * d];
-        let mut counts = vec![0usize; k];
+        let mut acc = Sums::zeros(k, d);
+        let mut changed = assign(lanes, centers, &mut labels, Some(&mut acc));
+        let Sums { sums, counts } = acc;
         let mut shift = 0.0;
-        for (i, &l) in labels.iter().enumerate() {
-            counts[l] += 1;
-            for j in 0..d {
-                sums[l * d + j] += row(i)[j];
-            }
-        }
         for c in 0..k {
             if counts[c] == 0 {
                 // Re-seed at the point farthest from its own centre.
@@ -229,7 +314,7 @@ fn lloyd(
             break;
         }
         if shift <= tol {
-            assign(x, d, centers, &mut labels);
+            assign(lanes, centers, &mut labels, None);
             break;
         }
     }
@@ -262,10 +347,11 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
             .collect()
     });
     let xs: &[f64] = subset.as_deref().unwrap_or(x);
+    let lanes = Lanes::new(xs, d);
     let mut best: Option<(Vec<f64>, Vec<usize>, usize, f64)> = None;
     for _ in 0..KMEANS_RESTARTS {
-        let mut centers = seed_greedy(xs, d, k, rng);
-        let (labels, it, inertia) = lloyd(xs, d, k, &mut centers, max_iter);
+        let mut centers = seed_greedy(xs, &lanes, k, rng);
+        let (labels, it, inertia) = lloyd(xs, &lanes, k, &mut centers, max_iter);
         if best.as_ref().is_none_or(|b| inertia < b.3) {
             best = Some((centers, labels, it, inertia));
         }
@@ -273,7 +359,7 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
     let (centers, mut labels, n_iter, mut inertia) = best.expect("at least one restart");
     if subset.is_some() {
         labels = vec![usize::MAX; x.len() / d];
-        assign(x, d, &centers, &mut labels);
+        label_rows(x, d, &centers, &mut labels);
         inertia = x
             .chunks_exact(d)
             .zip(&labels)
@@ -309,10 +395,36 @@ mod tests {
                 .map(|p| nearest(p, &centers, d).0)
                 .collect();
             for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
+                let lanes = Lanes::new(&x, d);
                 let mut got = vec![usize::MAX; 101];
-                assert!(with_variant(v, || assign(&x, d, &centers, &mut got)));
+                let mut acc = Sums::zeros(4, d);
+                assert!(with_variant(v, || assign(
+                    &lanes,
+                    &centers,
+                    &mut got,
+                    Some(&mut acc)
+                )));
                 assert_eq!(got, want, "{v:?} d={d}");
-                assert!(!with_variant(v, || assign(&x, d, &centers, &mut got)));
+                assert!(!with_variant(v, || assign(
+                    &lanes, &centers, &mut got, None
+                )));
+                // The sums are the rows added to their cluster in row order, bit for bit.
+                let mut want_sums = Sums::zeros(4, d);
+                for (p, &c) in x.chunks_exact(d).zip(&want) {
+                    want_sums.counts[c] += 1;
+                    for j in 0..d {
+                        want_sums.sums[c * d + j] += p[j];
+                    }
+                }
+                assert_eq!(acc.counts, want_sums.counts);
+                let bits = |s: &Sums| s.sums.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&acc), bits(&want_sums));
+                // The distances to a point are those of the scalar reference, bit for bit.
+                let mut dist = vec![0.0; 101];
+                with_variant(v, || distances(&lanes, &centers[..d], &mut dist));
+                for (p, got) in x.chunks_exact(d).zip(&dist) {
+                    assert_eq!(got.to_bits(), sq_dist(p, &centers[..d]).to_bits());
+                }
             }
         }
     }
