@@ -372,7 +372,12 @@ pub fn fit(
 /// The rows of `data` laid out for the lane kernels (see [`Packed`]), `None` above 8 columns
 /// (the scalar kernel reads the rows as they are).
 pub(crate) fn pack(data: &Data) -> Option<Packed> {
-    (data.d <= 8).then(|| Packed::new(data.x, data.d, data.weights, EM_CHUNK_ROWS))
+    pack_in(data, Vec::new())
+}
+
+/// [`pack`] in the memory of `buf` (see [`Packed::new_in`]).
+pub(crate) fn pack_in(data: &Data, buf: Vec<f64>) -> Option<Packed> {
+    (data.d <= 8).then(|| Packed::new_in(data.x, data.d, data.weights, EM_CHUNK_ROWS, buf))
 }
 
 /// [`fit`] with the rows of `data` already laid out by [`pack`] (`packed`; `None`: laid out
@@ -705,8 +710,12 @@ mod tests {
             w[EM_CHUNK_ROWS..2 * EM_CHUNK_ROWS]
                 .iter_mut()
                 .for_each(|v| *v = 0.0);
+            // The weighted layout is made in the memory of the unweighted one (as the
+            // bootstrap reuses its layouts): it must equal a layout made afresh.
+            let mut memory = Vec::new();
             for weights in [None, Some(&w[..])] {
-                let packed = Packed::new(&x, d, weights, EM_CHUNK_ROWS);
+                let fresh = Packed::new_in(&x, d, weights, EM_CHUNK_ROWS, Vec::new()).into_values();
+                let packed = Packed::new_in(&x, d, weights, EM_CHUNK_ROWS, memory);
                 assert_eq!(packed.n_chunks(), n.div_ceil(EM_CHUNK_ROWS));
                 for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
                     for c in 0..packed.n_chunks() {
@@ -720,6 +729,9 @@ mod tests {
                         assert_eq!(got.s2, want.s2, "d={d} {v:?} chunk {c}");
                     }
                 }
+                memory = packed.into_values();
+                let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&memory), bits(&fresh), "d={d}");
             }
         }
     }

@@ -289,8 +289,17 @@ impl GaussianMixture {
 
     /// `ln p(x_i)` for every row of `x` (row-major `n x d`), in parallel over row chunks.
     pub fn log_density(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let mut out = Vec::new();
+        self.log_density_into(x, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`GaussianMixture::log_density`] into `out` (resized to the number of rows; its
+    /// memory is reused, for callers that evaluate many times).
+    pub fn log_density_into(&self, x: &[f64], out: &mut Vec<f64>) -> Result<()> {
         let n = self.check_points(x)?;
-        let mut out = vec![0.0; n];
+        out.clear();
+        out.resize(n, 0.0);
         let d = self.d;
         let work = |(xs, os): (&[f64], &mut [f64])| match d {
             1..=8 => kernels::log_density(self, xs, os),
@@ -306,9 +315,9 @@ impl GaussianMixture {
                 .zip(out.par_chunks_mut(CHUNK_ROWS))
                 .for_each(work);
         } else {
-            work((x, &mut out));
+            work((x, out));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Per-component `ln w_c + ln N(x_i | mu_c, S_c)`, row-major `n x k`.
@@ -373,11 +382,17 @@ impl GaussianMixture {
 
     /// Mean of `ln p(x_i)` over the rows of `x`.
     pub fn score(&self, x: &[f64]) -> Result<f64> {
-        let ld = self.log_density(x)?;
-        if ld.is_empty() {
+        self.score_into(x, &mut Vec::new())
+    }
+
+    /// [`GaussianMixture::score`] with the per-row log-densities written to `buf` (its
+    /// memory reused).
+    pub fn score_into(&self, x: &[f64], buf: &mut Vec<f64>) -> Result<f64> {
+        self.log_density_into(x, buf)?;
+        if buf.is_empty() {
             return Err(Error::arg("X", "at least one row is needed"));
         }
-        Ok(ordered_sum(&ld) / ld.len() as f64)
+        Ok(ordered_sum(buf) / buf.len() as f64)
     }
 
     /// Akaike information criterion on `x`: `-2 ln L + 2 p`.
