@@ -3,6 +3,7 @@
 
 use rand::RngExt;
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 use crate::control::Control;
 use crate::diagnostics::{Warning, WarningKind};
@@ -112,9 +113,9 @@ fn resample_counts_into(n: usize, rng: &mut rng::Rng, scratch: &mut Scratch) {
     }
 }
 
-/// The working memory of bootstrap replicates, reused from one replicate to the next by
-/// the replicates one worker runs: the counts, the out-of-bag rows, the layout of the
-/// resample and the out-of-bag densities. At 10^7 rows these are about 400 MB per replicate;
+/// The working memory of a bootstrap replicate, handed on to the next replicate when it is
+/// done: the counts, the out-of-bag rows, the layout of the resample and the out-of-bag
+/// densities. At 10^7 rows these are about 400 MB per replicate;
 /// allocated afresh each time, every page of them had to be provided (and zeroed) by the
 /// system again, which took a fifth of the CPU time.
 #[derive(Default)]
@@ -139,6 +140,11 @@ pub const RESAMPLE_BLOCK: usize = 1 << 20;
 /// row one by one; 16-20 ns grouped, with regions of 2^13 to 2^16 rows and blocks of 2^16 to
 /// 2^23 draws alike (the memory traffic of the grouped draws sets the floor).
 pub const RESAMPLE_REGION_SHIFT: u32 = 14;
+
+/// The list behind `m`, also after a panic elsewhere (it holds only spare memory).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Runs `n_boot` replicates on the rows of `x` (row-major `n x d`): replicate `b` resamples
 /// the rows with the stream `(seed, Bootstrap, b)`, fits EM from `warm`, and evaluates
@@ -215,17 +221,21 @@ where
     }
     let n = x.len() / d;
     ctrl.add_total(n_boot as u64);
+    // The working memory of finished replicates, for the next ones (freed on return).
+    let spare: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
     let out: Vec<Option<Replicate>> = (0..n_boot)
         .into_par_iter()
-        .map_init(Scratch::default, |scratch, b| {
+        .map(|b| {
             ctrl.check()?;
+            let mut scratch = lock(&spare).pop().unwrap_or_default();
             let attempt = with_redraws(b, |attempt| {
                 let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(attempt));
-                resample_counts_into(n, &mut r, scratch);
-                let fit = refit_in(x, d, candidates, em_opts, ctrl, scratch)?;
+                resample_counts_into(n, &mut r, &mut scratch);
+                let fit = refit_in(x, d, candidates, em_opts, ctrl, &mut scratch)?;
                 let k = fit.model.n_components();
                 Ok((functional(&fit.model, b)?, fit, k))
             });
+            lock(&spare).push(scratch);
             ctrl.task_done();
             match attempt {
                 Ok(((value, fit, k), redraws)) => Ok(Some(Replicate {
