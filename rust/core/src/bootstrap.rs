@@ -123,6 +123,12 @@ struct Scratch {
     counts: Vec<f64>,
     draws: Vec<u32>,
     sorted: Vec<u32>,
+    fit: FitScratch,
+}
+
+/// The part of a replicate's [`Scratch`] its refit uses.
+#[derive(Default)]
+struct FitScratch {
     oob: Vec<f64>,
     densities: Vec<f64>,
     layout: Vec<f64>,
@@ -231,7 +237,15 @@ where
             let attempt = with_redraws(b, |attempt| {
                 let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(attempt));
                 resample_counts_into(n, &mut r, &mut scratch);
-                let fit = refit_in(x, d, candidates, em_opts, ctrl, &mut scratch)?;
+                let fit = refit_in(
+                    x,
+                    d,
+                    &scratch.counts,
+                    candidates,
+                    em_opts,
+                    ctrl,
+                    &mut scratch.fit,
+                )?;
                 let k = fit.model.n_components();
                 Ok((functional(&fit.model, b)?, fit, k))
             });
@@ -275,30 +289,32 @@ pub fn refit(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
-    let mut scratch = Scratch {
-        counts: counts.to_vec(),
-        ..Scratch::default()
-    };
-    refit_in(x, d, candidates, em_opts, ctrl, &mut scratch)
+    refit_in(
+        x,
+        d,
+        counts,
+        candidates,
+        em_opts,
+        ctrl,
+        &mut FitScratch::default(),
+    )
 }
 
-/// [`refit`] on the counts `scratch.counts`, in the memory of `scratch`.
+/// [`refit`] in the memory of `scratch`.
 fn refit_in(
     x: &[f64],
     d: usize,
+    counts: &[f64],
     candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
-    scratch: &mut Scratch,
+    scratch: &mut FitScratch,
 ) -> Result<em::EmFit> {
-    let Scratch {
-        counts,
+    let FitScratch {
         oob,
         densities,
         layout,
-        ..
     } = scratch;
-    let counts: &[f64] = counts;
     let data = Data::weighted(x, d, counts);
     // One layout of the resample for every candidate's fit.
     let packed = em::pack_in(&data, std::mem::take(layout));
