@@ -10,6 +10,7 @@
 //! fraction of their spread); every row is then labelled by its nearest centre.
 
 use rand::RngExt;
+use rayon::prelude::*;
 
 use crate::rng::Rng;
 
@@ -348,12 +349,23 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
     });
     let xs: &[f64] = subset.as_deref().unwrap_or(x);
     let lanes = Lanes::new(xs, d);
+    // The seedings draw from `rng` one after the other; Lloyd's iterations draw nothing, so
+    // the restarts' iterations run in parallel and the result does not depend on it.
+    let seeds: Vec<Vec<f64>> = (0..KMEANS_RESTARTS)
+        .map(|_| seed_greedy(xs, &lanes, k, rng))
+        .collect();
+    let runs: Vec<(Vec<f64>, Vec<usize>, usize, f64)> = seeds
+        .into_par_iter()
+        .map(|mut centers| {
+            let (labels, it, inertia) = lloyd(xs, &lanes, k, &mut centers, max_iter);
+            (centers, labels, it, inertia)
+        })
+        .collect();
+    // The first restart of the lowest inertia.
     let mut best: Option<(Vec<f64>, Vec<usize>, usize, f64)> = None;
-    for _ in 0..KMEANS_RESTARTS {
-        let mut centers = seed_greedy(xs, &lanes, k, rng);
-        let (labels, it, inertia) = lloyd(xs, &lanes, k, &mut centers, max_iter);
-        if best.as_ref().is_none_or(|b| inertia < b.3) {
-            best = Some((centers, labels, it, inertia));
+    for run in runs {
+        if best.as_ref().is_none_or(|b| run.3 < b.3) {
+            best = Some(run);
         }
     }
     let (centers, mut labels, n_iter, mut inertia) = best.expect("at least one restart");
@@ -476,6 +488,25 @@ mod tests {
                 "seed {s}: {counts:?}"
             );
         }
+    }
+
+    #[test]
+    fn restarts_in_parallel_give_the_sequential_result() {
+        // The seedings draw from the stream in order and the Lloyd runs draw nothing: the
+        // same centres, labels and stream state on one thread and on several.
+        let x = unequal_clusters(3000, 4);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut r = stream(9, Purpose::Init, 4, 0);
+                let km = kmeans(&x, 2, 4, 300, &mut r);
+                (km.centers, km.labels, km.inertia, r.random::<u64>())
+            })
+        };
+        assert_eq!(run(1), run(3));
     }
 
     #[test]
