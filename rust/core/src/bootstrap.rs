@@ -96,13 +96,13 @@ fn resample_counts_into(n: usize, rng: &mut rng::Rng, scratch: &mut Scratch) {
         // `n` fits in u32 (checked above), so every index does.
         draws.extend((0..m).map(|_| rng.random_range(0..n) as u32));
         starts.iter_mut().for_each(|s| *s = 0);
-        for &i in draws.iter() {
+        for &i in &*draws {
             starts[(i >> shift) as usize + 1] += 1;
         }
         for r in 0..n_regions {
             starts[r + 1] += starts[r];
         }
-        for &i in draws.iter() {
+        for &i in &*draws {
             let slot = &mut starts[(i >> shift) as usize];
             sorted[*slot] = i;
             *slot += 1;
@@ -115,9 +115,9 @@ fn resample_counts_into(n: usize, rng: &mut rng::Rng, scratch: &mut Scratch) {
 
 /// The working memory of a bootstrap replicate, handed on to the next replicate when it is
 /// done: the counts, the out-of-bag rows, the layout of the resample and the out-of-bag
-/// densities. At 10^7 rows these are about 400 MB per replicate;
-/// allocated afresh each time, every page of them had to be provided (and zeroed) by the
-/// system again, which took a fifth of the CPU time.
+/// densities. At 10^7 rows these are about 400 MB per replicate; allocated afresh each time,
+/// every page of them had to be provided (and zeroed) by the system again, which took a
+/// fifth of the CPU time.
 #[derive(Default)]
 struct Scratch {
     counts: Vec<f64>,
