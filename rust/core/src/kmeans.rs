@@ -266,20 +266,20 @@ fn label_rows(x: &[f64], d: usize, centers: &[f64], labels: &mut [usize]) {
 /// Rows laid out at a time by [`label_rows`].
 const LABEL_CHUNK: usize = 1 << 14;
 
-/// Lloyd iterations from `centers` until no label changes, the centres move by less than
-/// [`LLOYD_TOL`] (then the rows are relabelled by the final centres), or `max_iter`;
+/// Lloyd iterations from `centers` until no label changes, the centres' squared shifts add
+/// up to at most `tol` (then the rows are relabelled by the final centres), or `max_iter`;
 /// returns the labels, the iterations and the inertia.
 fn lloyd(
     x: &[f64],
     lanes: &Lanes,
     k: usize,
     centers: &mut [f64],
+    tol: f64,
     max_iter: usize,
 ) -> (Vec<usize>, usize, f64) {
     let d = lanes.d;
     let n = x.len() / d;
     let row = |i: usize| &x[i * d..(i + 1) * d];
-    let tol = LLOYD_TOL * mean_variance(x, d);
     let mut labels = vec![usize::MAX; n];
     let mut n_iter = 0;
     for it in 1..=max_iter {
@@ -349,6 +349,8 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
     });
     let xs: &[f64] = subset.as_deref().unwrap_or(x);
     let lanes = Lanes::new(xs, d);
+    // Lloyd's tolerance: LLOYD_TOL of the rows' mean variance, the same for every restart.
+    let tol = LLOYD_TOL * mean_variance(xs, d);
     // The seedings draw from `rng` one after the other; Lloyd's iterations draw nothing, so
     // the restarts' iterations run in parallel and the result does not depend on it.
     let seeds: Vec<Vec<f64>> = (0..KMEANS_RESTARTS)
@@ -357,7 +359,7 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
     let runs: Vec<(Vec<f64>, Vec<usize>, usize, f64)> = seeds
         .into_par_iter()
         .map(|mut centers| {
-            let (labels, it, inertia) = lloyd(xs, &lanes, k, &mut centers, max_iter);
+            let (labels, it, inertia) = lloyd(xs, &lanes, k, &mut centers, tol, max_iter);
             (centers, labels, it, inertia)
         })
         .collect();
