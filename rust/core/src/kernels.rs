@@ -184,7 +184,7 @@ pub(crate) fn chunk_stats_lanes<const D: usize>(
 /// their weights into `ws`; the unused lanes repeat lane 0 with weight 0 (finite terms times
 /// 0). Returns the number of rows gathered (0: none left).
 #[inline(always)]
-fn gather_block(
+pub(crate) fn gather_block(
     x: &[f64],
     d: usize,
     w: Option<&[f64]>,

@@ -12,7 +12,9 @@
 use rand::RngExt;
 use rayon::prelude::*;
 
+use crate::kernels;
 use crate::rng::Rng;
+use crate::vmath::LANES;
 
 /// Result of a k-means run.
 #[derive(Debug, Clone)]
@@ -132,13 +134,11 @@ fn mean_variance(x: &[f64], d: usize) -> f64 {
         / d as f64
 }
 
-/// Rows labelled together by [`assign`].
-const LANES: usize = 32;
-
 /// Rows laid out for the lane loops once, for the many passes of a k-means run (seeding
-/// trials, Lloyd iterations and restarts): blocks of [`LANES`] rows, coordinate `j` of lane
-/// `l` at `j * LANES + l`, the lanes past the end repeating the last row. Each pass then
-/// reads whole vectors instead of gathering every row again.
+/// trials, Lloyd iterations and restarts): the blocks of [`LANES`] rows of the EM kernels'
+/// gather ([`kernels::gather_block`], every row, coordinate `j` of lane `l` at
+/// `j * LANES + l`; the lanes past the end repeat a row of their block and are never read).
+/// Each pass then reads whole vectors instead of gathering every row again.
 struct Lanes {
     d: usize,
     n: usize,
@@ -148,15 +148,11 @@ struct Lanes {
 impl Lanes {
     fn new(x: &[f64], d: usize) -> Self {
         let n = x.len() / d;
-        let mut values = vec![0.0; n.div_ceil(LANES) * LANES * d];
-        for (b, block) in values.chunks_exact_mut(LANES * d).enumerate() {
-            let m = LANES.min(n - b * LANES);
-            for l in 0..LANES {
-                let i = b * LANES + l.min(m - 1);
-                for j in 0..d {
-                    block[j * LANES + l] = x[i * d + j];
-                }
-            }
+        let mut values = Vec::with_capacity(n.div_ceil(LANES) * LANES * d);
+        let (mut block, mut weights) = (vec![0.0; d * LANES], [0.0; LANES]);
+        let mut i = 0;
+        while kernels::gather_block(x, d, None, &mut i, &mut block, &mut weights) > 0 {
+            values.extend_from_slice(&block);
         }
         Lanes { d, n, values }
     }
