@@ -544,11 +544,9 @@ mod tests {
         let f = |m: &GaussianMixture, _b: usize| Ok(m.covariances()[1]);
         let ctrl = Control::new();
         let a = run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let b = one.install(|| run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap());
+        let b = crate::on_threads(1, || {
+            run(&x, 2, &g, &EmOptions::default(), 20, 4, &ctrl, f).unwrap()
+        });
         assert_eq!(a, b);
         let vals: Vec<f64> = a.iter().map(|r| r.value).collect();
         let (m, s) = crate::stats::mean_std(&vals);
@@ -590,13 +588,9 @@ mod tests {
             }
         };
         let a = run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap();
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
         assert_eq!(
             a,
-            one.install(|| run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap())
+            crate::on_threads(1, || run(&x, 2, &g, &opts, 40, 4, &ctrl, f).unwrap())
         );
         assert!(a.iter().all(|r| r.value <= cut));
         let redrawn = a.iter().filter(|r| r.redraws > 0).count();

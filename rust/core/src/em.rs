@@ -741,16 +741,8 @@ mod tests {
         let truth = three_blobs();
         let (x, _) = truth.sample(3 * EM_CHUNK_ROWS + 17, 8);
         let data = Data::new(&x, 2);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap();
-        let a = one.install(|| em_step(&truth, &data, 1e-6).unwrap());
-        let b = two.install(|| em_step(&truth, &data, 1e-6).unwrap());
+        let a = crate::on_threads(1, || em_step(&truth, &data, 1e-6).unwrap());
+        let b = crate::on_threads(2, || em_step(&truth, &data, 1e-6).unwrap());
         assert_eq!(a.0, b.0);
         assert_eq!(a.1.to_bits(), b.1.to_bits());
     }

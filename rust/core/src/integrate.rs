@@ -1387,13 +1387,9 @@ mod tests {
     fn monte_carlo_is_thread_independent() {
         let g = two_components(3);
         let i = Integral::MonteCarlo { samples: 20_000 };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
         for y in [vec![1], vec![1, 2]] {
             let run = || mutual_information(&g, &[0], &y, &i, 5, &Control::new()).unwrap();
-            let (a, b) = (one.install(run), run());
+            let (a, b) = (crate::on_threads(1, run), run());
             assert_eq!(a.to_bits(), b.to_bits());
         }
     }

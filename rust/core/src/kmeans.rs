@@ -494,11 +494,7 @@ mod tests {
         // same centres, labels and stream state on one thread and on several.
         let x = unequal_clusters(3000, 4);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            crate::on_threads(threads, || {
                 let mut r = stream(9, Purpose::Init, 4, 0);
                 let km = kmeans(&x, 2, 4, 300, &mut r);
                 (km.centers, km.labels, km.inertia, r.random::<u64>())

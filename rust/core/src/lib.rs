@@ -40,5 +40,16 @@ pub mod transform;
 pub mod vmath;
 
 pub use control::Control;
+
+/// Runs `f` on a pool of `threads` threads: the tests that a result does not depend on the
+/// thread count.
+#[cfg(test)]
+pub(crate) fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a test thread pool")
+        .install(f)
+}
 pub use error::{Error, Result};
 pub use gmm::GaussianMixture;

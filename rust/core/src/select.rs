@@ -1005,11 +1005,7 @@ mod tests {
     fn same_result_on_any_thread_count() {
         let (x, _) = three_blobs().sample(500, 2);
         let run = |t: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            crate::on_threads(t, || {
                 select(
                     &x,
                     2,
