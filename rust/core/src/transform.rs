@@ -720,7 +720,6 @@ pub(crate) struct Comparison<T> {
     full: SelectOptions,
     screening: SelectOptions,
     option: TransformOption,
-    compared: bool,
     on_subset: bool,
     candidates: Vec<Candidate>,
     identity: Option<(f64, Vec<f64>)>,
@@ -738,7 +737,6 @@ impl<T> Comparison<T> {
                 ..select.clone()
             },
             option,
-            compared: option.families().len() > 1,
             on_subset,
             candidates: Vec::new(),
             identity: None,
@@ -746,9 +744,15 @@ impl<T> Comparison<T> {
         }
     }
 
+    /// Whether several families are compared (only then are the rows' held-out
+    /// log-densities needed).
+    fn compared(&self) -> bool {
+        self.option.families().len() > 1
+    }
+
     /// The search options of `family`'s candidate.
     pub(crate) fn options(&self, family: MapFamily) -> &SelectOptions {
-        if !self.compared || (family == MapFamily::Identity && !self.on_subset) {
+        if !self.compared() || (family == MapFamily::Identity && !self.on_subset) {
             &self.full
         } else {
             &self.screening
@@ -768,7 +772,7 @@ impl<T> Comparison<T> {
         let families = self.option.families();
         let outcomes: Vec<Result<Offer<T>>> = families
             .par_iter()
-            .map(|&family| candidate(family, self.options(family), self.compared))
+            .map(|&family| candidate(family, self.options(family), self.compared()))
             .collect();
         for (family, outcome) in families.into_iter().zip(outcomes) {
             self.offer(family, outcome)?;
@@ -779,7 +783,7 @@ impl<T> Comparison<T> {
     /// Whether the winner so far was only screened, so that its search must be run again
     /// with every start before it is used.
     pub(crate) fn needs_full_search_of_winner(&self) -> bool {
-        self.compared
+        self.compared()
             && !self.on_subset
             && self.full.n_inits > 1
             && self
@@ -825,7 +829,7 @@ impl<T> Comparison<T> {
                         beats_identity && (*best_family == MapFamily::Identity || o.score > *b)
                     }
                 };
-                if family == MapFamily::Identity && self.compared {
+                if family == MapFamily::Identity && self.compared() {
                     self.identity = Some((o.score, o.held_out));
                 }
                 if better {
