@@ -73,6 +73,30 @@ def test_identity_wins_on_the_papers_mixtures(spec, seed):
     assert r.mean == same.mean and r.n_components == same.n_components
 
 
+@pytest.mark.parametrize("n", [500, 3000])
+def test_an_affine_map_is_not_searched_and_auto_is_the_identity(n):
+    # Gaussian columns get an affine Gaussianising map (one component, no pre-map): a mixture
+    # of affinely mapped columns is a mixture of the columns, so the challenger is recorded
+    # as affine, not searched, and `auto` gives the identity's numbers exactly (below and
+    # above the 2,000 rows a comparison would run on).
+    g = _gaussian_pair(n, 0.6, 7)
+    r = gmmi.mutual_information(g[:, 0], g[:, 1], random_state=0, n_bootstrap=5)
+    same = gmmi.mutual_information(g[:, 0], g[:, 1], transform="identity", random_state=0,
+                                   n_bootstrap=5)
+    ident, gauss = r.transform.candidates
+    assert r.transform.name == "identity"
+    assert not ident["affine"] and math.isfinite(ident["score"])
+    assert gauss["name"] == "gaussianize" and gauss["affine"]
+    assert math.isnan(gauss["score"]) and gauss["n_components"] == 0
+    assert "affine" in repr(r.transform)
+    assert r.mean == same.mean and r.std == same.std
+    np.testing.assert_array_equal(r.samples, same.samples)
+    # One skewed column is enough for a real comparison.
+    s = gmmi.mutual_information(np.exp(g[:, 0]), g[:, 1], random_state=0, **NOBOOT)
+    assert not s.transform.candidates[1]["affine"]
+    assert math.isfinite(s.transform.candidates[1]["score"])
+
+
 def test_a_cauchy_pair_fitted_by_one_gaussian_does_not_win():
     # Multivariate Cauchy (3+3 columns): the data as they are select K = 1 with a held-out
     # score of about -1,200 nat per row (outliers), and that single Gaussian's MI is 3.9 nat

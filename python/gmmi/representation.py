@@ -45,7 +45,7 @@ class Representation:
         ``z``): ``{"map": name, ...parameters}``.
     candidates : list of dict
         Every family compared: ``{"name", "score", "n_components", "log_jacobian",
-        "bulk_gain", "se"}``, the score being the held-out log-likelihood per row in the
+        "bulk_gain", "se", "affine"}``, the score being the held-out log-likelihood per row in the
         original units (nats; higher is better; ``-inf`` for a family that could not be
         fitted), ``n_components`` the K the search chose in that representation (candidates
         compared on a subset of the rows, and challengers of the identity, are screened
@@ -54,7 +54,12 @@ class Representation:
         compared rows of the challenger's held-out log-density minus the identity's (the
         rows and folds are the same, so they pair) and ``se`` its standard error (both NaN
         for the identity). A challenger replaces the identity only when its score is higher
-        and its ``bulk_gain`` exceeds two ``se``. One entry when the transform was fixed.
+        and its ``bulk_gain`` exceeds two ``se``. A challenger whose map came out affine
+        on every column (``affine`` True: the Gaussianising map of Gaussian columns) offers
+        the same densities as the identity, since a Gaussian mixture of affinely mapped
+        columns is a Gaussian mixture of the columns; it is not searched, and its
+        ``score``, ``log_jacobian``, ``bulk_gain`` and ``se`` are NaN (``n_components`` 0).
+        One entry when the transform was fixed.
 
     Examples
     --------
@@ -127,7 +132,8 @@ class Representation:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        scores = ", ".join(f"{c['name']} {c['score']:.4f} (K={c['n_components']})"
+        scores = ", ".join(f"{c['name']} affine, the identity's" if c.get("affine")
+                           else f"{c['name']} {c['score']:.4f} (K={c['n_components']})"
                            for c in self.candidates)
         return f"Representation({self.name!r}; held-out log-lik per row: {scores})"
 

@@ -25,7 +25,7 @@ use crate::rng::{self, Purpose};
 use crate::select::{self, Selection};
 use crate::stats::mean_std;
 use crate::stats::Standardizer;
-use crate::transform::{Candidate, Comparison, Offer, Transform};
+use crate::transform::{Candidate, Comparison, FittedMaps, Offer, Transform};
 use crate::vmath::{self, LANES};
 
 /// The mixture `sum_c pi_c p(x|c)` as one Gaussian mixture.
@@ -506,7 +506,10 @@ pub fn estimate(
     // The representation of x: every family of `opts.transform` is mapped, standardised and
     // searched per class; the score is the class-weighted held-out log-likelihood per row
     // in the original units (see `estimator::choose_representation`).
-    let compared = opts.transform.families().len() > 1;
+    let maps = FittedMaps::fit(opts.transform, d, |family| {
+        Transform::fit(family, x, d, opts.seed)
+    });
+    let compared = maps.compared();
     let search = |data: &[Vec<f64>], sel_opts: &select::SelectOptions| -> Result<Vec<Selection>> {
         data.par_iter()
             .zip(&em_opts)
@@ -586,9 +589,9 @@ pub fn estimate(
                 .all(|r| opts.select.validate(r.len(), d).is_ok())
         });
     let compare_rows: &[Vec<usize>] = subset.as_deref().unwrap_or(&rows);
-    let mut comparison = Comparison::new(opts.transform, &opts.select, subset.is_some());
+    let mut comparison = Comparison::new(&maps, &opts.select, subset.is_some());
     comparison.run(|family, sel_opts, compared| {
-        Transform::fit(family, x, d, opts.seed)
+        maps.get(family)
             .and_then(|t| prepare(t, compare_rows, sel_opts, compared))
     })?;
     let full_search = comparison.needs_full_search_of_winner();

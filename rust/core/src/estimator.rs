@@ -11,7 +11,9 @@ use crate::qmc::Points;
 use crate::rng::{self, Purpose};
 use crate::select::{self, Metric, SelectOptions, Selection};
 use crate::stats::{interval, summary, IntervalMethod, Standardizer};
-use crate::transform::{self, Candidate, Comparison, MapFamily, Offer, Transform, TransformOption};
+use crate::transform::{
+    self, Candidate, Comparison, FittedMaps, MapFamily, Offer, Transform, TransformOption,
+};
 
 /// What is estimated from the fitted joint model.
 #[derive(Debug, Clone, PartialEq)]
@@ -726,8 +728,13 @@ pub fn choose_representation(
     known: Option<transform::KnownMaps<'_>>,
 ) -> Result<Representation> {
     let n = x.len() / d;
-    // A single family is not compared: its search runs on all the rows directly.
-    let rows = (option.families().len() > 1)
+    let maps = FittedMaps::fit(option, d, |family| {
+        Transform::fit_known(family, x, d, opts.seed, known)
+    });
+    // A single family left to search is not compared: its search runs on all the rows
+    // directly.
+    let rows = maps
+        .compared()
         .then(|| transform::fit_rows(n, opts.seed))
         .flatten();
     let sub: Option<Vec<f64>> = rows.as_ref().map(|r| {
@@ -737,9 +744,9 @@ pub fn choose_representation(
     });
     let xc: &[f64] = sub.as_deref().unwrap_or(x);
     let nc = xc.len() / d;
-    let mut comparison = Comparison::new(option, &opts.select, sub.is_some());
+    let mut comparison = Comparison::new(&maps, &opts.select, sub.is_some());
     comparison.run(|family, sel_opts, compared| {
-        let t = Transform::fit_known(family, x, d, opts.seed, known)?;
+        let t = maps.get(family)?;
         let (st, z, lj) = transform::map_and_standardize(&t, xc, d, opts.standardize)?;
         let log_jac = transform::mean_log_jacobian(&lj);
         let sel = select::select(&z, d, sel_opts, em_opts, opts.seed, ctrl)?;
@@ -860,6 +867,52 @@ mod tests {
         );
         // The reported model is in original units.
         assert!((e.model.means()[1] - 5.0).abs() < 0.5);
+    }
+
+    #[test]
+    fn an_affine_challenger_is_not_searched_and_the_estimate_is_the_identitys() {
+        // Gaussian columns: the Gaussianising map is affine on both, so `auto` runs only the
+        // identity's search, on all the rows (n > MAP_FIT_ROWS, where a comparison would
+        // have searched a subset): the same numbers as transform = identity, bit for bit.
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 5.0], vec![1.0, 0.6, 0.6, 1.0]).unwrap();
+        let (x, _) = g.sample(transform::MAP_FIT_ROWS + 500, 23);
+        let q = Quantity::MutualInformation {
+            x: vec![0],
+            y: vec![1],
+        };
+        let run = |transform| {
+            let opts = EstimatorOptions {
+                n_bootstrap: 4,
+                integral: Integral::MonteCarlo { samples: 2000 },
+                transform,
+                ..Default::default()
+            }
+            .validated()
+            .unwrap();
+            estimate(&x, 2, &q, &opts, &Control::new()).unwrap()
+        };
+        let auto = run(TransformOption::Auto);
+        let identity = run(TransformOption::Fixed(MapFamily::Identity));
+        assert_eq!(auto.transform.family, MapFamily::Identity);
+        let c = &auto.transform_candidates;
+        assert_eq!(c.len(), 2);
+        assert!(!c[0].affine && c[0].score.is_finite());
+        assert!(c[1].affine && c[1].family == MapFamily::Gaussianize && c[1].score.is_nan());
+        assert_eq!(auto.values(), identity.values());
+        assert_eq!(auto.full_value, identity.full_value);
+        assert_eq!(auto.selection.k, identity.selection.k);
+        // One skewed column: the map is not affine there, and the two are compared.
+        let skewed: Vec<f64> = x.chunks_exact(2).flat_map(|r| [r[0].exp(), r[1]]).collect();
+        let opts = EstimatorOptions {
+            n_bootstrap: 0,
+            ..Default::default()
+        }
+        .validated()
+        .unwrap();
+        let e = estimate(&skewed, 2, &q, &opts, &Control::new()).unwrap();
+        let c = &e.transform_candidates;
+        assert!(!c[1].affine && c[1].score.is_finite(), "{c:?}");
     }
 
     #[test]

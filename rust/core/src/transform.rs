@@ -375,6 +375,19 @@ impl ColumnMap {
             _ => 0,
         }
     }
+
+    /// Whether the map is affine (`a x + b`, `a > 0`): the identity, or a Gaussianising map
+    /// without an asinh pre-map whose 1-D mixture has a single component (the normal scores
+    /// of one Gaussian are `(x - m) / s`). The map a Gaussian column gets.
+    pub fn is_affine(&self) -> bool {
+        match self {
+            ColumnMap::Identity => true,
+            ColumnMap::Asinh { .. } => false,
+            ColumnMap::Gaussianize { scale, weights, .. } => {
+                scale.is_infinite() && weights.len() == 1
+            }
+        }
+    }
 }
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
@@ -604,6 +617,14 @@ impl Transform {
     pub fn n_parameters(&self) -> usize {
         self.columns.iter().map(ColumnMap::n_parameters).sum()
     }
+
+    /// Whether every column's map is affine ([`ColumnMap::is_affine`]). A Gaussian mixture
+    /// of affinely mapped columns is a Gaussian mixture of the columns themselves, so such a
+    /// representation offers the same densities of the original data as the identity (with
+    /// the map's fitted parameters more): see [`FittedMaps`].
+    pub fn is_affine(&self) -> bool {
+        self.columns.iter().all(ColumnMap::is_affine)
+    }
 }
 
 /// The rows of `x` mapped by `t` and standardised (when `standardize`): the
@@ -704,6 +725,78 @@ pub(crate) struct Offer<T> {
     pub(crate) value: T,
 }
 
+/// The maps of the families of a [`TransformOption`], fitted before any component search,
+/// and which of them the comparison must search.
+///
+/// A challenger whose map is affine on every column ([`Transform::is_affine`]: the
+/// Gaussianising map of Gaussian columns) is not searched: a Gaussian mixture of affinely
+/// mapped columns is a Gaussian mixture of the columns, so it offers the same densities of
+/// the original data as the identity, with the map's parameters more. Its score could only
+/// be the identity's minus that penalty, it cannot pass the challenger's rule, and searching
+/// it (with the identity's search on the comparison's subset of the rows, wasted when the
+/// identity is the only candidate left) was most of the representation's cost on Gaussian
+/// data. It is recorded with [`Candidate::affine`] set.
+pub(crate) struct FittedMaps {
+    /// Every family of the option, in its order, with its fitted map.
+    maps: Vec<(MapFamily, Result<Transform>)>,
+}
+
+impl FittedMaps {
+    /// Fits the map of every family of `option` concurrently with `fit(family)` (the
+    /// identity, on `d` columns, needs none). A fit's error is kept for the family's
+    /// candidate to meet in the comparison ([`Comparison::offer`] records a numerical
+    /// failure; any other error is returned).
+    pub(crate) fn fit<F>(option: TransformOption, d: usize, fit: F) -> Self
+    where
+        F: Fn(MapFamily) -> Result<Transform> + Sync,
+    {
+        let maps = option
+            .families()
+            .into_par_iter()
+            .map(|family| match family {
+                MapFamily::Identity => (family, Ok(Transform::identity(d))),
+                f => (f, fit(f)),
+            })
+            .collect();
+        FittedMaps { maps }
+    }
+
+    /// The map of `family` (its fit's error when it failed).
+    pub(crate) fn get(&self, family: MapFamily) -> Result<Transform> {
+        self.maps
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| Err(Error::arg("transform", "family not fitted")))
+    }
+
+    /// Whether `family` is a challenger of the identity whose map is affine on every column
+    /// (a family fixed by the user is used as it is).
+    fn affine(&self, family: MapFamily) -> bool {
+        family != MapFamily::Identity
+            && self.maps.iter().any(|(f, _)| *f == MapFamily::Identity)
+            && self
+                .maps
+                .iter()
+                .any(|(f, t)| *f == family && t.as_ref().is_ok_and(Transform::is_affine))
+    }
+
+    /// The families whose candidates are searched: all but the affine challengers.
+    fn searched(&self) -> Vec<MapFamily> {
+        self.maps
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|&f| !self.affine(f))
+            .collect()
+    }
+
+    /// Whether several candidates are searched and compared (else the one left is used
+    /// as it is, its search run on all the rows with every start).
+    pub(crate) fn compared(&self) -> bool {
+        self.searched().len() > 1
+    }
+}
+
 /// The comparison of candidate representations, shared by the joint and the categorical
 /// estimators: which search options each candidate gets, every candidate's record, and the
 /// best so far (the identity first; a challenger must score higher and beat it on the bulk of
@@ -719,7 +812,10 @@ pub(crate) struct Offer<T> {
 pub(crate) struct Comparison<T> {
     full: SelectOptions,
     screening: SelectOptions,
-    option: TransformOption,
+    /// Every family of the option, in its order (the order of the records).
+    families: Vec<MapFamily>,
+    /// The families searched (see [`FittedMaps`]).
+    searched: Vec<MapFamily>,
     on_subset: bool,
     candidates: Vec<Candidate>,
     identity: Option<(f64, Vec<f64>)>,
@@ -727,16 +823,17 @@ pub(crate) struct Comparison<T> {
 }
 
 impl<T> Comparison<T> {
-    /// A comparison of the families of `option`, searched with `select`, on a subset of the
-    /// rows (`on_subset`) or on all of them.
-    pub(crate) fn new(option: TransformOption, select: &SelectOptions, on_subset: bool) -> Self {
+    /// A comparison of the families of `maps` (those it searches: see [`FittedMaps`]),
+    /// searched with `select`, on a subset of the rows (`on_subset`) or on all of them.
+    pub(crate) fn new(maps: &FittedMaps, select: &SelectOptions, on_subset: bool) -> Self {
         Comparison {
             full: select.clone(),
             screening: SelectOptions {
                 n_inits: 1,
                 ..select.clone()
             },
-            option,
+            families: maps.maps.iter().map(|(f, _)| *f).collect(),
+            searched: maps.searched(),
             on_subset,
             candidates: Vec::new(),
             identity: None,
@@ -747,7 +844,7 @@ impl<T> Comparison<T> {
     /// Whether several families are compared (only then are the rows' held-out
     /// log-densities needed).
     fn compared(&self) -> bool {
-        self.option.families().len() > 1
+        self.searched.len() > 1
     }
 
     /// The search options of `family`'s candidate.
@@ -769,7 +866,7 @@ impl<T> Comparison<T> {
         T: Send + Sync,
         F: Fn(MapFamily, &SelectOptions, bool) -> Result<Offer<T>> + Sync,
     {
-        let families = self.option.families();
+        let families = self.searched.clone();
         let outcomes: Vec<Result<Offer<T>>> = families
             .par_iter()
             .map(|&family| candidate(family, self.options(family), self.compared()))
@@ -814,6 +911,7 @@ impl<T> Comparison<T> {
                     log_jacobian: o.log_jacobian,
                     bulk_gain,
                     se,
+                    affine: false,
                 });
                 let beats_identity = match &self.identity {
                     // An identity that could not be scored loses to any scored challenger.
@@ -845,6 +943,7 @@ impl<T> Comparison<T> {
                     log_jacobian: f64::NAN,
                     bulk_gain: f64::NAN,
                     se: f64::NAN,
+                    affine: false,
                 });
                 Ok(())
             }
@@ -852,12 +951,33 @@ impl<T> Comparison<T> {
         }
     }
 
-    /// The winner and every candidate's record.
+    /// The winner and every candidate's record, in the option's order of the families (an
+    /// affine challenger's record, not searched, has [`Candidate::affine`] set).
     pub(crate) fn winner(self) -> Result<(T, Vec<Candidate>)> {
         let (_, _, value) = self
             .best
             .ok_or_else(|| Error::Numerical("no representation could be fitted".into()))?;
-        Ok((value, self.candidates))
+        let mut searched = self.candidates.into_iter();
+        let records = self
+            .families
+            .iter()
+            .map(|&family| {
+                if self.searched.contains(&family) {
+                    searched.next().expect("one record per searched family")
+                } else {
+                    Candidate {
+                        family,
+                        score: f64::NAN,
+                        n_components: 0,
+                        log_jacobian: f64::NAN,
+                        bulk_gain: f64::NAN,
+                        se: f64::NAN,
+                        affine: true,
+                    }
+                }
+            })
+            .collect();
+        Ok((value, records))
     }
 }
 
@@ -880,6 +1000,10 @@ pub struct Candidate {
     /// The standard error of `bulk_gain`. A challenger wins only with a higher score and a
     /// `bulk_gain` above [`CHALLENGER_SE`] of these.
     pub se: f64,
+    /// The family's map is affine on every column, so it offers the same densities as the
+    /// identity and was not searched (see [`FittedMaps`]); `score`, `log_jacobian`,
+    /// `bulk_gain` and `se` are then NaN and `n_components` 0.
+    pub affine: bool,
 }
 
 #[cfg(test)]
@@ -941,6 +1065,33 @@ mod tests {
     }
 
     #[test]
+    fn the_gaussianising_map_of_a_gaussian_column_is_affine_and_of_a_skewed_one_is_not() {
+        // A Gaussian column: BIC keeps one component without a pre-map, and the map is then
+        // exactly affine (its second differences vanish to rounding); a log-normal column
+        // needs a pre-map or more components and is not affine.
+        let g = GaussianMixture::new(1, vec![1.0], vec![3.0], vec![4.0]).unwrap();
+        let (x, _) = g.sample(2000, 11);
+        let m = ColumnMap::fit(MapFamily::Gaussianize, &x).unwrap();
+        assert!(m.is_affine(), "{m:?}");
+        for v in [-5.0, 0.0, 2.5, 9.0] {
+            let (a, b, c) = (m.apply(v - 1.0).0, m.apply(v).0, m.apply(v + 1.0).0);
+            assert!((a - 2.0 * b + c).abs() < 1e-9, "not affine at {v}");
+        }
+        let t = Transform {
+            family: MapFamily::Gaussianize,
+            columns: vec![m, ColumnMap::Identity],
+        };
+        assert!(t.is_affine());
+        let skewed = ColumnMap::fit(MapFamily::Gaussianize, &sample_lognormal(2000)).unwrap();
+        assert!(!skewed.is_affine(), "{skewed:?}");
+        assert!(!ColumnMap::Asinh {
+            centre: 0.0,
+            scale: 1.0
+        }
+        .is_affine());
+    }
+
+    #[test]
     fn gaussianize_makes_a_lognormal_column_normal() {
         // log X ~ N(0,1): the map's scores are close to normal: mean 0, sd 1 (sampling sd
         // of either at n = 4000 is about 0.016; a fitted 1-D mixture adds a little more).
@@ -977,7 +1128,17 @@ mod tests {
             held_out: rows.to_vec(),
             value: tag,
         };
-        let mut c = Comparison::new(TransformOption::Auto, &SelectOptions::default(), false);
+        // A challenger whose map is not affine (asinh), so that it is compared.
+        let maps = FittedMaps::fit(TransformOption::Auto, 1, |family| {
+            Ok(Transform {
+                family,
+                columns: vec![ColumnMap::Asinh {
+                    centre: 0.0,
+                    scale: 1.0,
+                }],
+            })
+        });
+        let mut c = Comparison::new(&maps, &SelectOptions::default(), false);
         c.offer(MapFamily::Identity, Ok(offer(ident, "identity")))
             .unwrap();
         c.offer(MapFamily::Gaussianize, Ok(offer(chal, "map")))

@@ -672,7 +672,7 @@ fn warnings_list<'py>(py: Python<'py>, w: &[Warning]) -> PyResult<Bound<'py, PyL
 }
 
 /// The chosen representation: `{"name", "columns": [{"map", params...}], "candidates":
-/// [{"name", "score", "n_components", "log_jacobian", "bulk_gain", "se"}]}`.
+/// [{"name", "score", "n_components", "log_jacobian", "bulk_gain", "se", "affine"}]}`.
 fn transform_dict<'py>(
     py: Python<'py>,
     t: &Transform,
@@ -720,6 +720,7 @@ fn transform_dict<'py>(
         d.set_item("log_jacobian", c.log_jacobian)?;
         d.set_item("bulk_gain", c.bulk_gain)?;
         d.set_item("se", c.se)?;
+        d.set_item("affine", c.affine)?;
         cands.append(d)?;
     }
     out.set_item("candidates", cands)?;
