@@ -40,6 +40,8 @@ pub mod transform;
 pub mod vmath;
 
 pub use control::Control;
+pub use error::{Error, Result};
+pub use gmm::GaussianMixture;
 
 /// Runs `f` on a pool of `threads` threads: the tests that a result does not depend on the
 /// thread count.
@@ -51,5 +53,3 @@ pub(crate) fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) 
         .expect("a test thread pool")
         .install(f)
 }
-pub use error::{Error, Result};
-pub use gmm::GaussianMixture;
