@@ -936,15 +936,8 @@ impl<T> Comparison<T> {
                 Ok(())
             }
             Err(Error::Numerical(_)) if family != MapFamily::Identity => {
-                self.candidates.push(Candidate {
-                    family,
-                    score: f64::NEG_INFINITY,
-                    n_components: 0,
-                    log_jacobian: f64::NAN,
-                    bulk_gain: f64::NAN,
-                    se: f64::NAN,
-                    affine: false,
-                });
+                self.candidates
+                    .push(Candidate::not_searched(family, f64::NEG_INFINITY, false));
                 Ok(())
             }
             Err(e) => Err(e),
@@ -965,15 +958,7 @@ impl<T> Comparison<T> {
                 if self.searched.contains(&family) {
                     searched.next().expect("one record per searched family")
                 } else {
-                    Candidate {
-                        family,
-                        score: f64::NAN,
-                        n_components: 0,
-                        log_jacobian: f64::NAN,
-                        bulk_gain: f64::NAN,
-                        se: f64::NAN,
-                        affine: true,
-                    }
+                    Candidate::not_searched(family, f64::NAN, true)
                 }
             })
             .collect();
@@ -1004,6 +989,22 @@ pub struct Candidate {
     /// identity and was not searched (see [`FittedMaps`]); `score`, `log_jacobian`,
     /// `bulk_gain` and `se` are then NaN and `n_components` 0.
     pub affine: bool,
+}
+
+impl Candidate {
+    /// The record of a family without a search: one whose map could not be fitted (`score`
+    /// `-inf`) or an affine one (`score` NaN, `affine`).
+    fn not_searched(family: MapFamily, score: f64, affine: bool) -> Self {
+        Candidate {
+            family,
+            score,
+            n_components: 0,
+            log_jacobian: f64::NAN,
+            bulk_gain: f64::NAN,
+            se: f64::NAN,
+            affine,
+        }
+    }
 }
 
 #[cfg(test)]
