@@ -389,9 +389,7 @@ fn best_out_of_bag(
     let (_, _, screened) = best.ok_or_else(|| {
         Error::Numerical(last_err.unwrap_or_else(|| "every candidate refit failed".into()))
     })?;
-    let mut fit = em::fit_prepared(data, packed, None, &screened.model, em_opts, Some(ctrl))?;
-    fit.n_iter += screened.n_iter;
-    Ok(fit)
+    em::continue_fit(data, packed, screened, em_opts, Some(ctrl))
 }
 
 /// Whether a component of `g` rests on too few distinct rows of the resample to be a

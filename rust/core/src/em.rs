@@ -355,7 +355,10 @@ fn from_params(like: &GaussianMixture, p: &[f64]) -> Option<GaussianMixture> {
 /// Fits a mixture by EM from `init` on `data`, optionally recording the log-likelihood on a
 /// held-out set `valid` (row-major, same dimension).
 ///
-/// Stops when `|ll_t - ll_{t-1}| < threshold` or after `max_iter` iterations. With
+/// Stops when `|ll_t - ll_{t-1}| < threshold` or after `max_iter` iterations. A single
+/// component stops after two: its M-step is the closed-form maximum-likelihood estimate, so
+/// the first step lands on the optimum and the second evaluates it (its log-likelihood is
+/// the fit's `lower_bound`); further steps would return the same model. With
 /// `opts.accelerate`, after [`PLAIN_BEFORE_SQUAREM`] plain iterations the fit continues in
 /// SQUAREM cycles (below), converged when a cycle gains less than `threshold`. `ctrl`, when
 /// given, is checked for cancellation before every iteration.
@@ -392,6 +395,47 @@ pub(crate) fn fit_prepared(
     opts: &EmOptions,
     ctrl: Option<&Control>,
 ) -> Result<EmFit> {
+    fit_from(data, packed, valid, init, f64::NEG_INFINITY, opts, ctrl)
+}
+
+/// Continues `earlier`, a fit on the same rows to a looser tolerance, to `opts`'s: the
+/// first iteration's log-likelihood is compared with `earlier`'s last, so a fit that is
+/// already converged to `opts.threshold` stops after one iteration instead of two, and a
+/// converged single component (already the optimum) is returned as it is. The iterations
+/// count both fits'.
+pub(crate) fn continue_fit(
+    data: &Data,
+    packed: Option<&Packed>,
+    earlier: EmFit,
+    opts: &EmOptions,
+    ctrl: Option<&Control>,
+) -> Result<EmFit> {
+    if earlier.converged && earlier.model.n_components() == 1 {
+        return Ok(earlier);
+    }
+    let mut fit = fit_from(
+        data,
+        packed,
+        None,
+        &earlier.model,
+        earlier.lower_bound,
+        opts,
+        ctrl,
+    )?;
+    fit.n_iter += earlier.n_iter;
+    Ok(fit)
+}
+
+/// [`fit_prepared`] from `init` whose predecessor's log-likelihood was `prev`.
+fn fit_from(
+    data: &Data,
+    packed: Option<&Packed>,
+    valid: Option<&[f64]>,
+    init: &GaussianMixture,
+    mut prev: f64,
+    opts: &EmOptions,
+    ctrl: Option<&Control>,
+) -> Result<EmFit> {
     opts.validate()?;
     data.check()?;
     if init.dim() != data.d {
@@ -417,7 +461,6 @@ pub(crate) fn fit_prepared(
         }
     };
     let mut g = init.clone();
-    let mut prev = f64::NEG_INFINITY;
     let mut lower_bound = f64::NEG_INFINITY;
     let mut converged = false;
     let mut n_iter = 0;
@@ -449,11 +492,12 @@ pub(crate) fn fit_prepared(
     } else {
         opts.max_iter
     };
+    let single = g.n_components() == 1;
     while n_iter < plain_first.min(opts.max_iter) {
         let (next, ll) = iterate(&g, &mut n_iter)?;
         g = next;
         lower_bound = ll;
-        if (ll - prev).abs() < opts.threshold {
+        if (ll - prev).abs() < opts.threshold || (single && n_iter == 2) {
             converged = true;
             break;
         }
@@ -593,8 +637,8 @@ mod tests {
         };
         let f = fit(&Data::new(&x, 2), None, &init, &opts, None).unwrap();
         // For K = 1 the M-step is the closed-form maximum-likelihood estimate: the first step
-        // lands on the sample mean and the biased sample covariance; the second evaluates
-        // that optimum, the third sees no change and stops.
+        // lands on the sample mean and the biased sample covariance, the second evaluates
+        // that optimum, and the fit stops there (a third would return the same model).
         let mut m = [0.0; 2];
         for r in x.chunks(2) {
             m[0] += r[0] / n as f64;
@@ -615,7 +659,59 @@ mod tests {
             assert!((f.model.covariances()[j] - s[j]).abs() < 1e-12);
         }
         assert!(f.converged);
-        assert_eq!(f.n_iter, 3);
+        assert_eq!(f.n_iter, 2);
+        // The reported log-likelihood is the optimum's, not the start's.
+        let at_optimum = f.model.score(&x).unwrap();
+        assert!((f.lower_bound - at_optimum).abs() < 1e-12);
+        // Continuing a converged single component changes nothing and costs nothing.
+        let again = continue_fit(&Data::new(&x, 2), None, f.clone(), &opts, None).unwrap();
+        assert_eq!(again.model, f.model);
+        assert_eq!(again.n_iter, 2);
+    }
+
+    #[test]
+    fn continuing_a_looser_fit_reaches_the_tight_fit() {
+        // Three overlapping components: EM is slow, so a fit stopped at a 10x looser tolerance
+        // is not yet at the tight one. Continued to the tight tolerance it must end where a
+        // fresh tight fit from the same start ends (plain EM: the same path, equal models);
+        // and a fit continued at the tolerance it already met stops
+        // after one iteration, not the two a fresh fit needs to see its first change.
+        let truth = GaussianMixture::new(
+            2,
+            vec![0.5, 0.3, 0.2],
+            vec![-1.0, 0.0, 0.5, 0.5, 1.5, -0.5],
+            vec![1.0, 0.3, 0.3, 1.0, 0.5, 0.0, 0.0, 0.8, 1.0, -0.4, -0.4, 0.6],
+        )
+        .unwrap();
+        let (x, _) = truth.sample(2000, 5);
+        let data = Data::new(&x, 2);
+        let start = GaussianMixture::new(
+            2,
+            vec![0.34, 0.33, 0.33],
+            vec![-1.5, 0.5, 1.0, 1.0, 1.0, -1.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+        )
+        .unwrap();
+        let tight = EmOptions {
+            threshold: 1e-7,
+            reg_covar: 1e-6,
+            accelerate: false,
+            ..EmOptions::default()
+        };
+        let loose = EmOptions {
+            threshold: 1e-6,
+            ..tight.clone()
+        };
+        let first = fit(&data, None, &start, &loose, None).unwrap();
+        assert!(first.converged);
+        let fresh = fit(&data, None, &start, &tight, None).unwrap();
+        let continued = continue_fit(&data, None, first.clone(), &tight, None).unwrap();
+        assert!(continued.converged);
+        assert!(continued.n_iter > first.n_iter);
+        assert_eq!(continued.model, fresh.model);
+        assert_eq!(continued.n_iter, fresh.n_iter);
+        let same = continue_fit(&data, None, first.clone(), &loose, None).unwrap();
+        assert_eq!(same.n_iter, first.n_iter + 1);
     }
 
     #[test]
