@@ -184,11 +184,10 @@ fn all_stats(g: &GaussianMixture, data: &Data, packed: Option<&Packed>) -> Stats
     };
     let n_chunks = data.x.len().div_ceil(step).max(1);
     debug_assert!(packed.is_none_or(|p| p.n_chunks() == n_chunks));
-    let parts: Vec<Stats> = if n_chunks > 1 {
-        (0..n_chunks).into_par_iter().map(chunk).collect()
-    } else {
-        vec![chunk(0)]
-    };
+    if n_chunks == 1 {
+        return chunk(0);
+    }
+    let parts: Vec<Stats> = (0..n_chunks).into_par_iter().map(chunk).collect();
     let mut total = Stats::zeros(g.n_components(), d);
     for p in &parts {
         total.add(p);
@@ -228,18 +227,19 @@ fn step(
                 .into(),
         ));
     }
-    let counts: Vec<f64> = st.nk.iter().map(|v| v + COUNT_EPS).collect();
-    let sum_counts: f64 = counts.iter().sum();
-    let weights: Vec<f64> = counts.iter().map(|c| c / sum_counts).collect();
+    // Each component's count, kept off zero by COUNT_EPS.
+    let count = |c: usize| st.nk[c] + COUNT_EPS;
+    let sum_counts: f64 = (0..k).map(count).sum();
+    let weights: Vec<f64> = (0..k).map(|c| count(c) / sum_counts).collect();
     let mut means = vec![0.0; k * d];
     let mut covs = vec![0.0; k * d * d];
+    let mut delta = vec![0.0; d];
     for c in 0..k {
         let nr = st.nk[c];
-        let ne = counts[c];
+        let ne = count(c);
         let old = g.mean(c);
         let s1 = &st.s1[c * d..(c + 1) * d];
         let s2 = &st.s2[c * d * d..(c + 1) * d * d];
-        let mut delta = vec![0.0; d];
         for j in 0..d {
             // mean = (sum r v) / n_eps = (old * R + s1) / n_eps, s1 = sum r (v - old)
             let mean = (old[j] * nr + s1[j]) / ne;

@@ -216,25 +216,43 @@ pub(crate) fn gather_block(
     m
 }
 
-/// The per-lane sums of the EM pass over a chunk's blocks (see [`chunk_stats_lanes`]).
+/// The per-lane sums of the EM pass over a chunk's blocks (see [`chunk_stats_lanes`]), in
+/// one buffer: per component the exponentials of a block (`k` rows), the responsibility sums
+/// (`k`), first moments (`k d`) and second moments (`k d d`).
 struct LaneSums {
-    e: Vec<[f64; LANES]>,
-    nk: Vec<[f64; LANES]>,
-    s1: Vec<[f64; LANES]>,
-    s2: Vec<[f64; LANES]>,
+    k: usize,
+    d: usize,
+    buf: Vec<[f64; LANES]>,
     ll: [f64; LANES],
 }
 
 impl LaneSums {
     fn new(k: usize, d: usize) -> Self {
-        let zero = [0.0; LANES];
         LaneSums {
-            e: vec![zero; k],
-            nk: vec![zero; k],
-            s1: vec![zero; k * d],
-            s2: vec![zero; k * d * d],
-            ll: zero,
+            k,
+            d,
+            buf: vec![[0.0; LANES]; k * (2 + d + d * d)],
+            ll: [0.0; LANES],
         }
+    }
+
+    /// The buffer as `(e, nk, s1, s2)`.
+    #[allow(clippy::type_complexity)]
+    #[inline(always)]
+    fn parts(
+        buf: &mut [[f64; LANES]],
+        k: usize,
+        d: usize,
+    ) -> (
+        &mut [[f64; LANES]],
+        &mut [[f64; LANES]],
+        &mut [[f64; LANES]],
+        &mut [[f64; LANES]],
+    ) {
+        let (e, rest) = buf.split_at_mut(k);
+        let (nk, rest) = rest.split_at_mut(k);
+        let (s1, s2) = rest.split_at_mut(k * d);
+        (e, nk, s1, s2)
     }
 
     /// Adds one block of [`LANES`] rows `xs` with weights `ws`.
@@ -248,7 +266,8 @@ impl LaneSums {
         let zero = [0.0; LANES];
         let means = g.means();
         let params = (means, g.inverse_cholesky_factors(), g.log_norms());
-        let LaneSums { e, nk, s1, s2, ll } = self;
+        let LaneSums { k, d, buf, ll } = self;
+        let (e, nk, s1, s2) = Self::parts(buf, *k, *d);
         log_densities_lanes(params, xs, e);
         // Log-sum-exp over components; e becomes exp(lp - max).
         let (lse, sum) = vmath::log_sum_exp_lanes(e);
@@ -289,13 +308,14 @@ impl LaneSums {
         }
     }
 
-    fn finish(self) -> Stats {
+    fn finish(mut self) -> Stats {
         let lanes_sum = |v: &[f64; LANES]| v.iter().sum::<f64>();
+        let (_, nk, s1, s2) = Self::parts(&mut self.buf, self.k, self.d);
         Stats {
             ll: lanes_sum(&self.ll),
-            nk: self.nk.iter().map(lanes_sum).collect(),
-            s1: self.s1.iter().map(lanes_sum).collect(),
-            s2: self.s2.iter().map(lanes_sum).collect(),
+            nk: nk.iter().map(lanes_sum).collect(),
+            s1: s1.iter().map(lanes_sum).collect(),
+            s2: s2.iter().map(lanes_sum).collect(),
         }
     }
 }
