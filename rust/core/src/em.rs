@@ -567,6 +567,29 @@ mod tests {
         .unwrap()
     }
 
+    /// Three overlapping components, on which plain EM is slow.
+    fn overlapping_three() -> GaussianMixture {
+        GaussianMixture::new(
+            2,
+            vec![0.5, 0.3, 0.2],
+            vec![-1.0, 0.0, 0.5, 0.5, 1.5, -0.5],
+            vec![1.0, 0.3, 0.3, 1.0, 0.5, 0.0, 0.0, 0.8, 1.0, -0.4, -0.4, 0.6],
+        )
+        .unwrap()
+    }
+
+    /// A start for [`overlapping_three`]'s samples: equal weights, unit covariances, means
+    /// off the truth's.
+    fn overlapping_start() -> GaussianMixture {
+        GaussianMixture::new(
+            2,
+            vec![0.34, 0.33, 0.33],
+            vec![-1.5, 0.5, 1.0, 1.0, 1.0, -1.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+        )
+        .unwrap()
+    }
+
     #[test]
     fn squarem_reaches_the_optimum_of_plain_em_in_fewer_iterations() {
         // Three overlapping components, where plain EM is slow: from the same start both
@@ -575,22 +598,10 @@ mod tests {
         // are pinned only to about sqrt(2 tol / curvature) on this flat likelihood (~1e-4
         // seen between the two fits at 1e-10), so 1e-3 on weights and means: a different
         // optimum would differ by 0.1 or more.
-        let truth = GaussianMixture::new(
-            2,
-            vec![0.5, 0.3, 0.2],
-            vec![-1.0, 0.0, 0.5, 0.5, 1.5, -0.5],
-            vec![1.0, 0.3, 0.3, 1.0, 0.5, 0.0, 0.0, 0.8, 1.0, -0.4, -0.4, 0.6],
-        )
-        .unwrap();
+        let truth = overlapping_three();
         let (x, _) = truth.sample(3000, 11);
         let data = Data::new(&x, 2);
-        let start = GaussianMixture::new(
-            2,
-            vec![0.34, 0.33, 0.33],
-            vec![-1.5, 0.5, 1.0, 1.0, 1.0, -1.0],
-            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
-        )
-        .unwrap();
+        let start = overlapping_start();
         let base = EmOptions {
             threshold: 1e-12,
             reg_covar: 1e-6,
@@ -674,24 +685,12 @@ mod tests {
         // Three overlapping components: EM is slow, so a fit stopped at a 10x looser tolerance
         // is not yet at the tight one. Continued to the tight tolerance it must end where a
         // fresh tight fit from the same start ends (plain EM: the same path, equal models);
-        // and a fit continued at the tolerance it already met stops
-        // after one iteration, not the two a fresh fit needs to see its first change.
-        let truth = GaussianMixture::new(
-            2,
-            vec![0.5, 0.3, 0.2],
-            vec![-1.0, 0.0, 0.5, 0.5, 1.5, -0.5],
-            vec![1.0, 0.3, 0.3, 1.0, 0.5, 0.0, 0.0, 0.8, 1.0, -0.4, -0.4, 0.6],
-        )
-        .unwrap();
+        // and a fit continued at the tolerance it already met stops after one iteration,
+        // not the two a fresh fit needs to see its first change.
+        let truth = overlapping_three();
         let (x, _) = truth.sample(2000, 5);
         let data = Data::new(&x, 2);
-        let start = GaussianMixture::new(
-            2,
-            vec![0.34, 0.33, 0.33],
-            vec![-1.5, 0.5, 1.0, 1.0, 1.0, -1.0],
-            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
-        )
-        .unwrap();
+        let start = overlapping_start();
         let tight = EmOptions {
             threshold: 1e-7,
             reg_covar: 1e-6,
