@@ -216,6 +216,9 @@ pub(crate) fn gather_block(
     m
 }
 
+/// Rows of per-lane values, one row per component (or per component and coordinate).
+type LaneRows<'a> = &'a mut [[f64; LANES]];
+
 /// The per-lane sums of the EM pass over a chunk's blocks (see [`chunk_stats_lanes`]), in
 /// one buffer: per component the exponentials of a block (`k` rows), the responsibility sums
 /// (`k`), first moments (`k d`) and second moments (`k d d`).
@@ -237,18 +240,12 @@ impl LaneSums {
     }
 
     /// The buffer as `(e, nk, s1, s2)`.
-    #[allow(clippy::type_complexity)]
     #[inline(always)]
     fn parts(
         buf: &mut [[f64; LANES]],
         k: usize,
         d: usize,
-    ) -> (
-        &mut [[f64; LANES]],
-        &mut [[f64; LANES]],
-        &mut [[f64; LANES]],
-        &mut [[f64; LANES]],
-    ) {
+    ) -> (LaneRows<'_>, LaneRows<'_>, LaneRows<'_>, LaneRows<'_>) {
         let (e, rest) = buf.split_at_mut(k);
         let (nk, rest) = rest.split_at_mut(k);
         let (s1, s2) = rest.split_at_mut(k * d);
