@@ -936,8 +936,7 @@ impl<T> Comparison<T> {
                 Ok(())
             }
             Err(Error::Numerical(_)) if family != MapFamily::Identity => {
-                self.candidates
-                    .push(Candidate::not_searched(family, f64::NEG_INFINITY, false));
+                self.candidates.push(Candidate::not_searched(family, false));
                 Ok(())
             }
             Err(e) => Err(e),
@@ -958,7 +957,7 @@ impl<T> Comparison<T> {
                 if self.searched.contains(&family) {
                     searched.next().expect("one record per searched family")
                 } else {
-                    Candidate::not_searched(family, f64::NAN, true)
+                    Candidate::not_searched(family, true)
                 }
             })
             .collect();
@@ -992,12 +991,12 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// The record of a family without a search: one whose map could not be fitted (`score`
-    /// `-inf`) or an affine one (`score` NaN, `affine`).
-    fn not_searched(family: MapFamily, score: f64, affine: bool) -> Self {
+    /// The record of a family without a search: an affine one (`score` NaN) or one whose map
+    /// could not be fitted (`score` `-inf`).
+    fn not_searched(family: MapFamily, affine: bool) -> Self {
         Candidate {
             family,
-            score,
+            score: if affine { f64::NAN } else { f64::NEG_INFINITY },
             n_components: 0,
             log_jacobian: f64::NAN,
             bulk_gain: f64::NAN,
