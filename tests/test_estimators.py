@@ -216,6 +216,35 @@ def test_selection_metrics_and_table(d3):
         assert r.selection[0].fold_scores.shape == (3, 2)
 
 
+def test_the_search_waits_longer_after_a_large_best_k():
+    # Additive uniform noise (a density with sharp edges) needs many components, so the best
+    # K is large and patience="auto" waits ceil(K_best / 3) non-improving K where a fixed
+    # patience of 2 stops after 2. The search's table shows it exactly: it ends
+    # `patience(K_best)` K after the last improvement (the search is deterministic given the
+    # seed; n_bootstrap=0, the identity and K up to 40 keep the test under a few seconds).
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0.0, 1.0, 3000)
+    y = x + rng.uniform(-0.1, 0.1, 3000)
+    common = dict(n_bootstrap=0, transform="identity", max_components=40, random_state=4)
+    fixed = gmmi.mutual_information(x, y, patience=2, **common)
+    auto = gmmi.mutual_information(x, y, **common)
+    assert auto.options["patience"] == "auto" and fixed.options["patience"] == 2
+
+    def stop_after(r):
+        k_best = max(r.selection, key=lambda s: s.metric).k
+        return k_best, len(r.selection) - k_best
+
+    k_fixed, waited = stop_after(fixed)
+    assert waited == 2
+    k_auto, waited = stop_after(auto)
+    # The two searches agree on every K both ran (same folds and starts), so "auto" never
+    # stops sooner, and here the best K is past 6, where it waits longer than 2.
+    assert [s.metric for s in auto.selection[:len(fixed.selection)]] == \
+        [s.metric for s in fixed.selection]
+    assert k_auto >= k_fixed and k_auto > 6
+    assert waited == max(2, math.ceil(k_auto / 3))
+
+
 def test_fixed_components(d3):
     X, _ = d3.sample(1000, random_state=14)
     r = gmmi.mutual_information(X[:, 0], X[:, 1], n_components=4, n_bootstrap=3,
@@ -287,6 +316,8 @@ def test_option_validation():
         ({"n_folds": 1}, "n_folds"),
         ({"n_inits": 0}, "n_inits"),
         ({"patience": 0}, "patience"),
+        ({"patience": "sometimes"}, "patience"),
+        ({"patience": 2.5}, "patience"),
         ({"max_components": 0}, "max_components"),
         ({"threshold_fit": 0.0}, "threshold_fit"),
         ({"reg_covar": -1.0}, "reg_covar"),

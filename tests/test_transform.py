@@ -43,7 +43,7 @@ def test_monotone_maps_of_a_gaussian_are_undone():
     assert [c["map"] for c in auto.transform.columns] == ["gaussianize", "gaussianize"]
     sd = 0.6 / math.sqrt(3000)
     assert abs(auto.mean - truth) < 3 * sd, auto.mean
-    # A near-Gaussian after the map: a few components at most (with gmmi's patience of 2 the
+    # A near-Gaussian after the map: a few components at most (with a patience of 2 the
     # search may keep one or two components whose held-out gain is at the noise level; the
     # MI, asserted above, is not affected).
     assert auto.n_components <= 3

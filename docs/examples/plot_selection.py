@@ -8,7 +8,7 @@ log-likelihood of the held-out part, and stops when the score stops improving. T
 example draws the search for a sample of the paper's five-component mixture D5.
 
 Settings: the bundled D5 sample (``gmmi.datasets.load_d5``, 5,000 rows) and a random
-subset of 1,000 of its rows; gmmi's defaults (3 starts per K, 2 folds, patience 1),
+subset of 1,000 of its rows; gmmi's defaults (3 starts per K, 2 folds, ``patience="auto"``),
 ``random_state=0``.
 """
 
@@ -35,8 +35,8 @@ for rec in r.selection:
 # %%
 # :meth:`MIResult.plot_selection <gmmi.MIResult.plot_selection>` draws the metric against K
 # (blue), the mean held-out score of each start (grey dots) and the selected K (star). The
-# search stops after the first K that fails to improve on the best (``patience=1``) by more
-# than ``threshold_components``.
+# search stops after ``max(2, ceil(K_best / 3))`` K in a row fail to improve on the best
+# (``patience="auto"``; 2 here) by more than ``threshold_components``.
 
 ax = r.plot_selection()
 ax.set_title(f"D5, n = {x.size}: selected K = {r.n_components}")

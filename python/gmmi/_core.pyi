@@ -257,7 +257,7 @@ class Options:
         selection: str,
         n_inits: int,
         n_folds: int,
-        patience: int,
+        patience: Union[int, str],
         threshold_components: float,
         max_components: int,
         n_components: Optional[int],

@@ -72,14 +72,14 @@ def estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
         **opts,
         "n_components": check_int(opts["n_components"], "n_components", allow_none=True),
         "n_bootstrap": check_int(opts["n_bootstrap"], "n_bootstrap"),
-        "mc_samples": _mc_samples(opts["mc_samples"], "mc_samples"),
+        "mc_samples": _auto_or_int(opts["mc_samples"], "mc_samples"),
         "integral": check_choice(opts["integral"], "integral", INTEGRALS),
         "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order",
                                       allow_none=True),
         "selection": check_choice(opts["selection"], "selection", SELECTIONS),
         "n_inits": check_int(opts["n_inits"], "n_inits"),
         "n_folds": check_int(opts["n_folds"], "n_folds"),
-        "patience": check_int(opts["patience"], "patience"),
+        "patience": _auto_or_int(opts["patience"], "patience"),
         "threshold_components": check_real(opts["threshold_components"], "threshold_components"),
         "max_components": check_int(opts["max_components"], "max_components"),
         "threshold_fit": check_real(opts["threshold_fit"], "threshold_fit"),
@@ -108,8 +108,8 @@ def check_bounds(values: dict[str, Any], rename: Optional[dict[str, str]] = None
         raise
 
 
-def _mc_samples(value: Any, name: str) -> Any:
-    """``"auto"`` or an integer (its bounds are the core's)."""
+def _auto_or_int(value: Any, name: str) -> Any:
+    """``"auto"`` or an integer (its bounds are the core's): ``mc_samples``, ``patience``."""
     if isinstance(value, str):
         if value != "auto":
             raise ValueError(f"{name}: expected 'auto' or a positive integer, got {value!r}")

@@ -298,7 +298,7 @@ def mutual_information(
     selection: Optional[str] = None,
     n_inits: Optional[int] = None,
     n_folds: Optional[int] = None,
-    patience: Optional[int] = None,
+    patience: Union[int, str, None] = None,
     threshold_components: Optional[float] = None,
     max_components: Optional[int] = None,
     threshold_fit: Optional[float] = None,
@@ -355,10 +355,15 @@ def mutual_information(
         Gauss-Hermite nodes per dimension (default depends on the dimension).
     selection : {"valid", "aic", "bic"}, default "valid"
         Metric of the component search.
-    n_inits, n_folds, patience, threshold_components, max_components
-        Component search: initialisations per K (3), cross-validation folds (2),
-        non-improving K tolerated (2 with gmmi's preset, 1 with the published one), minimal
-        improvement (1e-5), largest K (50).
+    n_inits, n_folds, threshold_components, max_components
+        Component search: initialisations per K (3), cross-validation folds (2), minimal
+        improvement of the held-out score (1e-5), largest K (50).
+    patience : int or "auto", optional
+        The search stops after this many consecutive K that do not improve on the best.
+        ``"auto"`` (gmmi preset): ``max(2, ceil(K_best / 3))`` with ``K_best`` the best K so
+        far, so 2 for the small mixtures of Gaussian-like data and longer where many
+        components are needed (sharp edges, heavy tails), whose held-out score climbs in
+        plateaus that grow with K. The published preset: 1.
     threshold_fit : float, optional
         EM stops when the mean log-likelihood per sample changes by less than this. Default
         (gmmi preset): ``min(1e-5, 0.1 / n)`` on ``n`` rows, so that fits stop well within

@@ -15,7 +15,7 @@ use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
 use gmmi_core::qmc::Points;
-use gmmi_core::select::{Metric, SelectOptions};
+use gmmi_core::select::{Metric, Patience, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
 use gmmi_core::{categorical, discrete, rng, stats, Error, GaussianMixture};
 use numpy::ndarray::{Array1, Array2, Array3};
@@ -428,14 +428,15 @@ impl Mixture {
 /// published count).
 const AUTO_MC_SAMPLES: usize = 100_000;
 
-/// `mc_samples`: "auto" (`None`) or a count.
-fn mc_samples_of(v: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+/// An option that is "auto" (`None`) or a count (`mc_samples`, `patience`); the error names
+/// the option `name`.
+fn auto_or_count(v: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<usize>> {
     if let Ok(s) = v.extract::<String>() {
         return if s == "auto" {
             Ok(None)
         } else {
             Err(PyValueError::new_err(format!(
-                "mc_samples: expected 'auto' or a positive integer, got {s:?}"
+                "{name}: expected 'auto' or a positive integer, got {s:?}"
             )))
         };
     }
@@ -865,7 +866,7 @@ impl Options {
         selection: &str,
         n_inits: usize,
         n_folds: usize,
-        patience: usize,
+        patience: &Bound<'_, PyAny>,
         threshold_components: f64,
         max_components: usize,
         n_components: Option<usize>,
@@ -889,7 +890,8 @@ impl Options {
             select: SelectOptions {
                 n_inits,
                 n_folds,
-                patience,
+                patience: auto_or_count(patience, "patience")?
+                    .map_or(Patience::Auto, Patience::Fixed),
                 threshold: threshold_components,
                 max_components,
                 fixed_components: n_components,
@@ -905,7 +907,11 @@ impl Options {
                 accelerate: accelerate_em,
             },
             n_bootstrap,
-            integral: parse_integral(integral, mc_samples_of(mc_samples)?, quadrature_order)?,
+            integral: parse_integral(
+                integral,
+                auto_or_count(mc_samples, "mc_samples")?,
+                quadrature_order,
+            )?,
             standardize,
             seed,
             auto_threshold,
@@ -987,7 +993,10 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     )?;
     d.set_item("n_inits", o.select.n_inits)?;
     d.set_item("n_folds", o.select.n_folds)?;
-    d.set_item("patience", o.select.patience)?;
+    match o.select.patience {
+        Patience::Fixed(p) => d.set_item("patience", p)?,
+        Patience::Auto => d.set_item("patience", "auto")?,
+    }
     d.set_item("threshold_components", o.select.threshold)?;
     d.set_item("max_components", o.select.max_components)?;
     d.set_item("n_components", o.select.fixed_components)?;
