@@ -53,9 +53,12 @@ def test_interval_and_estimate_follow_their_formulas():
     v, f = r.samples, r.full_value
     # Bias-corrected estimate and basic bootstrap interval, recomputed here with NumPy.
     assert r.mean == pytest.approx(max(0.0, 2 * f - v.mean()), rel=1e-12)
-    # Default interval: estimate -/+ t quantile (19 degrees of freedom) x std (ddof 1).
-    half = stats.t.ppf(0.95, df=v.size - 1) * v.std(ddof=1)
-    assert r.std == pytest.approx(v.std(ddof=1), rel=1e-12)
+    # The std: the replicates' root-mean-square deviation from the full-data value (their
+    # spread, ddof 1, and the bias the correction removed); the default interval is the
+    # estimate -/+ t quantile (19 degrees of freedom) x that std.
+    std = math.hypot(v.std(ddof=1), v.mean() - f)
+    assert r.std == pytest.approx(std, rel=1e-12) and r.std > v.std(ddof=1)
+    half = stats.t.ppf(0.95, df=v.size - 1) * std
     assert r.ci(0.9) == pytest.approx((max(0.0, r.mean - half), r.mean + half), rel=1e-12)
     assert r.ci(0.9, method="normal") == r.ci(0.9)
     lo, hi = np.quantile(v, [0.05, 0.95])

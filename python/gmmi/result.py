@@ -22,11 +22,12 @@ def summarize(
     values: np.ndarray, full_value: float, bias_correction: bool = False,
     nonnegative: bool = False,
 ) -> tuple[float, float]:
-    """The point estimate and standard deviation (ddof 1) of bootstrap replicates, computed
-    by the core (the one place they are computed): the mean of the replicates, or with
-    ``bias_correction`` the bias-corrected ``2 * full_value - mean``; the full-data value
-    without replicates; clipped at 0 when ``nonnegative``. The std is NaN with fewer than two
-    replicates."""
+    """The point estimate and its standard deviation from bootstrap replicates, computed by
+    the core (the one place they are computed): the mean of the replicates and their
+    standard deviation (ddof 1), or with ``bias_correction`` the bias-corrected
+    ``2 * full_value - mean`` and the replicates' root-mean-square deviation from
+    ``full_value``; the full-data value without replicates; the point clipped at 0 when
+    ``nonnegative``. The std is NaN with fewer than two replicates."""
     point, std = _core.summary([float(v) for v in np.ravel(values)], float(full_value),
                                bool(bias_correction), bool(nonnegative))
     return float(point), float(std)
@@ -105,7 +106,11 @@ class MIResult:
         ``2 * full_value - samples.mean()``; with the published preset the mean of the
         replicates. The full-data value when ``n_bootstrap=0``; never below 0 for MI and KL.
     std : float
-        Standard deviation (ddof=1) of the replicates; NaN without bootstrap.
+        The estimate's standard deviation; NaN without bootstrap. With ``bias_corrected``
+        the replicates' root-mean-square deviation from ``full_value``,
+        ``sqrt(samples.std(ddof=1)**2 + (samples.mean() - full_value)**2)``: their spread
+        and the bias the correction removed, which the bootstrap only estimates. Otherwise
+        the standard deviation (ddof=1) of the replicates.
     samples : numpy.ndarray
         The replicate values.
     n_components : int or None
@@ -180,8 +185,8 @@ class MIResult:
             Coverage in (0, 1).
         method : {"normal", "basic", "percentile"}, optional
             ``"normal"`` (the default with ``bias_corrected``, gmmi's preset):
-            ``mean -/+ t * std``, the point estimate and the standard deviation of the
-            replicates with the Student-t quantile of ``n_bootstrap - 1`` degrees of
+            ``mean -/+ t * std``, the point estimate and its standard deviation (see
+            ``std``) with the Student-t quantile of ``n_bootstrap - 1`` degrees of
             freedom. The standard deviation of 50 replicates is stable; their 2.5% and 97.5%
             quantiles are not (each rests on one or two replicates), and on the calibration
             suite the quantile intervals held the truth less often.

@@ -375,9 +375,10 @@ impl Estimate {
         )
     }
 
-    /// The standard deviation (ddof 1) of the replicates; NaN with fewer than two.
+    /// The estimate's standard deviation ([`summary`]: the replicates' spread, and with bias
+    /// correction the size of the correction too); NaN with fewer than two replicates.
     pub fn std(&self) -> f64 {
-        crate::stats::mean_std(&self.values()).1
+        self.summary().1
     }
 
     /// The central interval at `level` (in (0, 1)) by the estimate's default method

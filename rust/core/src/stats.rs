@@ -164,15 +164,31 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 /// The point estimate and standard deviation of replicate `values` of a quantity whose
-/// full-data value is `full` (see [`crate::estimator::Estimate::point`]); the one place they are computed.
+/// full-data value is `full` (see [`crate::estimator::Estimate::point`]); the one place they
+/// are computed.
+///
+/// Without bias correction: the mean and the standard deviation (ddof 1) of the replicates.
+/// With it (and at least two replicates) the point is `2 full - mean`, and the standard
+/// deviation is `sqrt(sd^2 + (mean - full)^2)`: the bootstrap's root-mean-square error of the
+/// full-data value (Efron & Tibshirani 1993, ch. 10), its spread and its bias together. The
+/// correction removes a bias the bootstrap only estimates, so the uncertainty it reports
+/// counts the correction's own size as an error, not only the spread of the replicates.
+/// Where a mixture fits the density the bias is a small fraction of the spread (the interval
+/// widens by a few percent); where it does not, at large K, the replicates' duplicated rows
+/// make the estimated bias unreliable in size and even in sign, and the spread alone
+/// understated the error. On the calibration suite (seed offsets 0 and 3000, 1,560
+/// estimates) coverage went from 47 to 73 of 120 on additive uniform noise and from 281 to
+/// 304 of 360 on multivariate t; on data sets not looked at before (offset 7000, 780
+/// estimates) from 27 to 40 of 60 and from 144 to 156 of 180. No family lost a covered run;
+/// those a mixture fits gained at most one.
 pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bool) -> (f64, f64) {
-    let (mean, std) = mean_std(values);
-    let point = if values.is_empty() {
-        full
+    let (mean, sd) = mean_std(values);
+    let (point, std) = if values.is_empty() {
+        (full, sd)
     } else if bias_correction && values.len() >= 2 {
-        2.0 * full - mean
+        (2.0 * full - mean, sd.hypot(mean - full))
     } else {
-        mean
+        (mean, sd)
     };
     (if nonnegative { point.max(0.0) } else { point }, std)
 }
@@ -188,8 +204,9 @@ pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// How replicates become an interval (see [`interval`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntervalMethod {
-    /// `point -/+ t sd`: the point estimate ([`summary`]) and the standard deviation of the
-    /// replicates, with the Student-t quantile of `B - 1` degrees of freedom for `B`
+    /// `point -/+ t sd`: the point estimate and standard deviation of [`summary`] (with bias
+    /// correction: the root-mean-square deviation of the replicates from the full-data
+    /// value), with the Student-t quantile of `B - 1` degrees of freedom for `B`
     /// replicates. gmmi's default: its standard deviation is stable at the default
     /// `B = 50`, where the 2.5% and 97.5% quantiles of the replicates are not (they rest on
     /// one or two replicates each; Efron & Tibshirani advise B >= 1000 for quantile
@@ -280,6 +297,29 @@ pub fn interval(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bias_corrected_std_is_the_rms_deviation_from_the_full_value() {
+        // Replicates 1, 2, 3, 6: mean 3, sd (ddof 1) sqrt(14 / 3); full-data value 2, so
+        // the estimated bias is 1 and the corrected point 2 * 2 - 3 = 1.
+        let v = [1.0, 2.0, 3.0, 6.0];
+        let sd = (14.0f64 / 3.0).sqrt();
+        let (point, std) = summary(&v, 2.0, false, false);
+        assert_eq!((point, std), (3.0, sd));
+        let (point, std) = summary(&v, 2.0, true, false);
+        assert_eq!(point, 1.0);
+        assert!((std - (sd * sd + 1.0).sqrt()).abs() < 1e-15);
+        // No bias: the spread alone.
+        assert_eq!(summary(&v, 3.0, true, false).1, sd);
+        // The normal interval is built on that std.
+        let (lo, hi) = interval(&v, 2.0, 0.9, IntervalMethod::Normal, true, false);
+        let half = t_quantile(0.95, 3.0) * std;
+        assert!((lo - (1.0 - half)).abs() < 1e-12 && (hi - (1.0 + half)).abs() < 1e-12);
+        // Clipping moves the point, not the std.
+        let (point, clipped_std) = summary(&v, 1.0, true, true);
+        assert_eq!(point, 0.0);
+        assert!((clipped_std - (sd * sd + 4.0).sqrt()).abs() < 1e-15);
+    }
 
     #[test]
     fn column_moments_survive_extreme_scales() {
