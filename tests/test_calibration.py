@@ -34,6 +34,7 @@ def test_presets_come_from_the_core_and_differ_where_documented():
                       "bootstrap_neighbours", "bias_correction", "stratified_bootstrap",
                       "transform", "integral", "mc_samples", "accelerate_em"}
     assert ours["patience"] == "auto" and ours["reg_covar"] == 1e-10
+    assert ours["bootstrap_neighbours"] == "auto"
     assert (pub["transform"], ours["transform"]) == ("identity", "auto")
     assert (ours["integral"], ours["mc_samples"], ours["accelerate_em"]) == ("qmc", "auto", True)
     with pytest.raises(ValueError, match=r"^preset"):

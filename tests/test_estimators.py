@@ -245,6 +245,27 @@ def test_the_search_waits_longer_after_a_large_best_k():
     assert waited == max(2, math.ceil(k_auto / 3))
 
 
+def test_replicates_choose_k_in_a_window_that_grows_with_k():
+    # The data of the test above: the selected K is large and the held-out score is flat
+    # around it, so the replicates re-choose K among the searched K within
+    # max(1, ceil(K / 3)) of it (bootstrap_neighbours="auto"), never farther, and here they
+    # reach beyond K +/- 1 (the window of gmmi's earlier default, still the published
+    # bootstrap's 0 and any fixed width). The estimate is deterministic given the seed.
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0.0, 1.0, 3000)
+    y = x + rng.uniform(-0.1, 0.1, 3000)
+    common = dict(n_bootstrap=20, transform="identity", max_components=40, random_state=4)
+    r = gmmi.mutual_information(x, y, **common)
+    assert r.options["bootstrap_neighbours"] == "auto"
+    k = max(r.selection, key=lambda s: s.metric).k  # the selected K (held-out metric)
+    width = max(1, math.ceil(k / 3))
+    chosen = {int(b) for b in r.details["boot_n_components"]}
+    searched = {s.k for s in r.selection}
+    assert chosen <= searched
+    assert all(abs(b - k) <= width for b in chosen), (k, sorted(chosen))
+    assert any(abs(b - k) > 1 for b in chosen), (k, sorted(chosen))
+
+
 def test_fixed_components(d3):
     X, _ = d3.sample(1000, random_state=14)
     r = gmmi.mutual_information(X[:, 0], X[:, 1], n_components=4, n_bootstrap=3,

@@ -47,7 +47,8 @@ ax.figure.tight_layout()
 # -------------------------
 # With fewer rows the held-out likelihood cannot separate neighbouring K as well; the
 # search may stop earlier. gmmi's bootstrap re-chooses K in every replicate among the
-# selected K and its neighbours whose held-out score is close, so ``std`` includes this
+# selected K and the searched K near it (within ``max(1, ceil(K / 3))``) whose held-out
+# score is close, so ``std`` includes this
 # uncertainty; ``details["boot_n_components"]`` records the K each replicate kept.
 
 rng = np.random.default_rng(1)

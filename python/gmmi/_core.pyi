@@ -269,7 +269,7 @@ class Options:
         standardize: bool,
         seed: int,
         auto_threshold: bool,
-        bootstrap_neighbours: int,
+        bootstrap_neighbours: Union[int, str],
         bias_correction: bool,
         stratified_bootstrap: bool,
         transform: str,

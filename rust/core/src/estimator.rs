@@ -152,11 +152,11 @@ pub struct EstimatorOptions {
     /// then collapses).
     pub auto_threshold: bool,
     /// Each bootstrap replicate re-chooses the number of components among the selected K
-    /// and its neighbours `K - w ..= K + w` (`w` this value; 0: refit at the selected K only,
-    /// the published bootstrap) whose held-out score is within
-    /// [`select::NEIGHBOUR_SE`] standard errors of the selected K's, by out-of-bag
+    /// and its neighbours `K - w ..= K + w` (`w` the width of this value at the selected K;
+    /// 0: refit at the selected K only, the published bootstrap) whose held-out score is
+    /// within [`select::NEIGHBOUR_SE`] standard errors of the selected K's, by out-of-bag
     /// likelihood, so the spread of the replicates includes the uncertainty of K.
-    pub bootstrap_neighbours: usize,
+    pub bootstrap_neighbours: select::Neighbours,
     /// Report the bias-corrected estimate `2 full - mean(replicates)` and the normal
     /// interval about it instead of the mean of the replicates and their percentiles.
     pub bias_correction: bool,
@@ -243,7 +243,7 @@ impl Default for EstimatorOptions {
         EstimatorOptions {
             select: SelectOptions::default(),
             auto_threshold: true,
-            bootstrap_neighbours: 1,
+            bootstrap_neighbours: select::Neighbours::Auto,
             bias_correction: true,
             stratified_bootstrap: false,
             transform: TransformOption::Auto,
@@ -288,7 +288,7 @@ impl EstimatorOptions {
             standardize: true,
             seed: 0,
             auto_threshold: false,
-            bootstrap_neighbours: 0,
+            bootstrap_neighbours: select::Neighbours::Fixed(0),
             bias_correction: false,
             stratified_bootstrap: true,
             transform: TransformOption::Fixed(MapFamily::Identity),
@@ -620,7 +620,10 @@ pub fn estimate_known(
             ctrl,
         )
     };
-    let candidates = selection.neighbours_within(opts.bootstrap_neighbours, select::NEIGHBOUR_SE);
+    let candidates = selection.neighbours_within(
+        opts.bootstrap_neighbours.width(selection.k),
+        select::NEIGHBOUR_SE,
+    );
     let fallbacks = selection.neighbours(usize::MAX);
     let (full, (full_value, integration_error), mut replicates, dropped) = fit_and_bootstrap(
         &z,

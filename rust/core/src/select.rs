@@ -287,6 +287,40 @@ pub struct Selection {
 /// degenerate refit.
 pub const NEIGHBOUR_SE: f64 = 3.0;
 
+/// How far from the selected K a bootstrap replicate may re-choose the number of components
+/// (see [`Selection::neighbours_within`]).
+///
+/// Where a mixture fits, the selected K is clear and its neighbours K +/- 1 are the K the
+/// data might have chosen instead. Where it only approximates the density (sharp edges,
+/// heavy tails) the held-out score is flat over a stretch of K that grows with K, and the
+/// MI of the fitted mixture changes along it (on additive uniform noise it rises towards
+/// the truth): every K on that stretch is a model the data cannot reject, and their spread
+/// of MI is part of the estimate's uncertainty (model averaging over the K the data do not
+/// reject, the "Occam's window" of Madigan & Raftery 1994). On the calibration suite, a
+/// window of `ceil(K / 3)` either side (with the [`NEIGHBOUR_SE`] rule) took the coverage of
+/// the uniform-noise tasks from 37 to 44 of 60 and of the Student-t tasks from 150 to 153 of
+/// 180, with every other family's coverage and, up to K = 3, every estimate unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Neighbours {
+    /// At most this many K either side (0: refit at the selected K only, the published
+    /// bootstrap).
+    Fixed(usize),
+    /// gmmi's default: `max(1, ceil(K / AUTO_PATIENCE_DIVISOR))` either side of the selected
+    /// K: one up to K = 3, then a third of K, the stretch the search itself waits through
+    /// ([`Patience::Auto`]), so the K above the selected one were all searched.
+    Auto,
+}
+
+impl Neighbours {
+    /// The number of K either side of the selected K `k` that a replicate may choose.
+    pub fn width(self, k: usize) -> usize {
+        match self {
+            Neighbours::Fixed(w) => w,
+            Neighbours::Auto => k.div_ceil(AUTO_PATIENCE_DIVISOR).max(1),
+        }
+    }
+}
+
 impl Selection {
     /// Warm starts of the selected K and of its neighbours `K - width ..= K + width` that the
     /// search fitted, the selected K first, then by distance (smaller K first on a tie): the
@@ -1029,6 +1063,74 @@ mod tests {
                 *se > 0.0 && se.is_finite()
             });
         }
+    }
+
+    #[test]
+    fn the_bootstrap_window_is_one_k_up_to_three_then_a_third_of_k() {
+        for k in 1..=3 {
+            assert_eq!(Neighbours::Auto.width(k), 1, "K = {k}");
+        }
+        let widths: Vec<usize> = (4..=12).map(|k| Neighbours::Auto.width(k)).collect();
+        assert_eq!(widths, vec![2, 2, 2, 3, 3, 3, 4, 4, 4]);
+        assert_eq!(Neighbours::Fixed(0).width(20), 0);
+        // The search always fitted the K above the selected one that the window reaches:
+        // it waits at least as many K as the window is wide.
+        for k in 1..=60 {
+            assert!(
+                Patience::Auto.after(k) >= Neighbours::Auto.width(k),
+                "K = {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wider_window_adds_the_k_the_held_out_data_cannot_reject() {
+        // Additive uniform noise (a parallelogram of constant density): the held-out score
+        // climbs slowly over many K. The window of the selected K holds K either side up to
+        // its width, and only K whose score is within NEIGHBOUR_SE standard errors.
+        let mut r = <crate::rng::Rng as rand::SeedableRng>::seed_from_u64(3);
+        let x: Vec<f64> = (0..3000)
+            .flat_map(|_| {
+                let u: f64 = r.random();
+                let e: f64 = r.random::<f64>() * 0.2 - 0.1;
+                [u, u + e]
+            })
+            .collect();
+        let s = select(
+            &x,
+            2,
+            &SelectOptions::default(),
+            &EmOptions::default(),
+            1,
+            &Control::new(),
+        )
+        .unwrap();
+        assert!(s.k >= 4, "K = {}", s.k);
+        let ks = |v: Vec<GaussianMixture>| {
+            v.iter()
+                .map(GaussianMixture::n_components)
+                .collect::<Vec<_>>()
+        };
+        let w = Neighbours::Auto.width(s.k);
+        assert!(w >= 2);
+        let wide = ks(s.neighbours_within(w, NEIGHBOUR_SE));
+        let narrow = ks(s.neighbours_within(1, NEIGHBOUR_SE));
+        assert_eq!(
+            wide[..narrow.len()],
+            narrow[..],
+            "the window grows outwards"
+        );
+        for &k in &wide {
+            assert!(
+                k.abs_diff(s.k) <= w,
+                "K = {k} outside the window of {}",
+                s.k
+            );
+            let i = s.records.iter().position(|r| r.k == k).unwrap();
+            let best = s.records.iter().find(|r| r.k == s.k).unwrap().metric;
+            assert!(k == s.k || s.records[i].metric >= best - NEIGHBOUR_SE * s.metric_se[i]);
+        }
+        assert!(wide.len() > narrow.len(), "{wide:?} vs {narrow:?}");
     }
 
     #[test]

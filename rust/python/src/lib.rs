@@ -15,7 +15,7 @@ use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
 use gmmi_core::qmc::Points;
-use gmmi_core::select::{Metric, Patience, SelectOptions};
+use gmmi_core::select::{Metric, Neighbours, Patience, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
 use gmmi_core::{categorical, discrete, rng, stats, Error, GaussianMixture};
 use numpy::ndarray::{Array1, Array2, Array3};
@@ -878,7 +878,7 @@ impl Options {
         standardize: bool,
         seed: u64,
         auto_threshold: bool,
-        bootstrap_neighbours: usize,
+        bootstrap_neighbours: &Bound<'_, PyAny>,
         bias_correction: bool,
         stratified_bootstrap: bool,
         transform: &str,
@@ -915,7 +915,8 @@ impl Options {
             standardize,
             seed,
             auto_threshold,
-            bootstrap_neighbours,
+            bootstrap_neighbours: auto_or_count(bootstrap_neighbours, "bootstrap_neighbours")?
+                .map_or(Neighbours::Auto, Neighbours::Fixed),
             bias_correction,
             stratified_bootstrap,
             transform: TransformOption::parse(transform).map_err(to_py)?,
@@ -1007,7 +1008,10 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("scale", o.select.scale)?;
     d.set_item("standardize", o.standardize)?;
     d.set_item("auto_threshold", o.auto_threshold)?;
-    d.set_item("bootstrap_neighbours", o.bootstrap_neighbours)?;
+    match o.bootstrap_neighbours {
+        Neighbours::Fixed(w) => d.set_item("bootstrap_neighbours", w)?,
+        Neighbours::Auto => d.set_item("bootstrap_neighbours", "auto")?,
+    }
     d.set_item("bias_correction", o.bias_correction)?;
     d.set_item("stratified_bootstrap", o.stratified_bootstrap)?;
     d.set_item("accelerate_em", o.em.accelerate)?;
