@@ -154,8 +154,9 @@ pub struct EstimatorOptions {
     /// Each bootstrap replicate re-chooses the number of components among the selected K
     /// and its neighbours `K - w ..= K + w` (`w` the width of this value at the selected K;
     /// 0: refit at the selected K only, the published bootstrap) whose held-out score is
-    /// within [`select::NEIGHBOUR_SE`] standard errors of the selected K's, by out-of-bag
-    /// likelihood, so the spread of the replicates includes the uncertainty of K.
+    /// within [`select::NEIGHBOUR_SE`] standard errors of the selected K's (at most
+    /// [`select::Neighbours::per_side`] of those on each side), by out-of-bag likelihood, so
+    /// the spread of the replicates includes the uncertainty of K.
     pub bootstrap_neighbours: select::Neighbours,
     /// Report the bias-corrected estimate `2 full - mean(replicates)` and the normal
     /// interval about it instead of the mean of the replicates and their percentiles.
@@ -622,6 +623,7 @@ pub fn estimate_known(
     };
     let candidates = selection.neighbours_within(
         opts.bootstrap_neighbours.width(selection.k),
+        opts.bootstrap_neighbours.per_side(),
         select::NEIGHBOUR_SE,
     );
     let fallbacks = selection.neighbours(usize::MAX);

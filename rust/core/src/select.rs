@@ -319,21 +319,49 @@ impl Neighbours {
             Neighbours::Auto => k.div_ceil(AUTO_PATIENCE_DIVISOR).max(1),
         }
     }
+
+    /// At most how many K on each side of the selected K a replicate may choose: every K of
+    /// a window fixed by the user; [`WINDOW_STEPS`] for `Auto` (see
+    /// [`Selection::neighbours_within`]).
+    pub fn per_side(self) -> usize {
+        match self {
+            Neighbours::Fixed(_) => usize::MAX,
+            Neighbours::Auto => WINDOW_STEPS,
+        }
+    }
 }
+
+/// How many K on each side of the selected K the [`Neighbours::Auto`] window offers the
+/// bootstrap at most: of the K on that side that the held-out data cannot reject, the
+/// farthest and evenly spaced ones nearer (see [`Selection::neighbours_within`]).
+///
+/// A wide window is sampled, not enumerated: its K are models the held-out data cannot tell
+/// apart, the MI of the fitted mixture changes smoothly along K, and the spread of the
+/// replicates needs the window's ends and a point between, not every K. Each candidate is
+/// refitted on every replicate, so enumerating a window of `2 ceil(K / 3) + 1` K made the
+/// bootstrap's cost grow as K^2: on additive uniform noise at n = 5,000 (K = 19, up to 15
+/// candidates) it was three quarters of the time of the estimate.
+pub const WINDOW_STEPS: usize = 2;
 
 impl Selection {
     /// Warm starts of the selected K and of its neighbours `K - width ..= K + width` that the
     /// search fitted, the selected K first, then by distance (smaller K first on a tie): the
     /// fallbacks when the selected K's fit fails.
     pub fn neighbours(&self, width: usize) -> Vec<GaussianMixture> {
-        self.neighbours_within(width, f64::INFINITY)
+        self.neighbours_within(width, usize::MAX, f64::INFINITY)
     }
 
-    /// As [`Selection::neighbours`], keeping only the K whose metric is within
-    /// `n_se` standard errors ([`Selection::metric_se`]) of the selected K's: the candidates
-    /// the bootstrap chooses among when it re-selects K on every replicate.
-    pub fn neighbours_within(&self, width: usize, n_se: f64) -> Vec<GaussianMixture> {
-        let mut out = vec![self.warm_start.clone()];
+    /// As [`Selection::neighbours`], keeping only the K whose metric is within `n_se`
+    /// standard errors ([`Selection::metric_se`]) of the selected K's, and of those at most
+    /// `per_side` on each side: the farthest and, nearer, the ones at evenly spaced ranks
+    /// (`per_side` 2 keeps the farthest and the middle one). These are the candidates the
+    /// bootstrap chooses among when it re-selects K on every replicate.
+    pub fn neighbours_within(
+        &self,
+        width: usize,
+        per_side: usize,
+        n_se: f64,
+    ) -> Vec<GaussianMixture> {
         let best = self
             .records
             .iter()
@@ -345,20 +373,54 @@ impl Selection {
             .map(|r| r.k.abs_diff(self.k))
             .max()
             .unwrap_or(0);
-        for step in 1..=width.min(farthest) {
-            for k in [self.k.checked_sub(step), Some(self.k + step)] {
-                let Some(k) = k.filter(|&k| k >= 1) else {
-                    continue;
-                };
-                let Some(i) = self.records.iter().position(|r| r.k == k) else {
-                    continue;
-                };
-                let r = &self.records[i];
-                let close = n_se.is_infinite() || r.metric >= best - n_se * self.metric_se[i];
-                if let (true, Some(g)) = (close, &r.warm_start) {
-                    out.push(g.clone());
-                }
+        // The K on one side (by distance, nearest first) that the held-out data accept.
+        let side = |below: bool| -> Vec<(usize, &GaussianMixture)> {
+            let close: Vec<(usize, &GaussianMixture)> = (1..=width.min(farthest))
+                .map_while(|step| {
+                    if below {
+                        self.k.checked_sub(step).filter(|&k| k >= 1)
+                    } else {
+                        self.k.checked_add(step)
+                    }
+                })
+                .filter_map(|k| {
+                    let i = self.records.iter().position(|r| r.k == k)?;
+                    let r = &self.records[i];
+                    let accepted =
+                        n_se.is_infinite() || r.metric >= best - n_se * self.metric_se[i];
+                    let g = r.warm_start.as_ref().filter(|_| accepted)?;
+                    Some((k.abs_diff(self.k), g))
+                })
+                .collect();
+            let m = close.len();
+            if m <= per_side {
+                return close;
             }
+            // Ranks ceil(j m / per_side) - 1 for j = 1..=per_side: evenly spaced, ending at
+            // the farthest.
+            (1..=per_side)
+                .map(|j| close[(j * m).div_ceil(per_side) - 1])
+                .collect()
+        };
+        let (mut lower, mut upper) = (
+            side(true).into_iter().peekable(),
+            side(false).into_iter().peekable(),
+        );
+        let mut out = vec![self.warm_start.clone()];
+        // Merged by distance, the smaller K first on a tie.
+        loop {
+            let take_lower = match (lower.peek(), upper.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(a), Some(b)) => a.0 <= b.0,
+            };
+            let next = if take_lower {
+                lower.next()
+            } else {
+                upper.next()
+            };
+            out.extend(next.map(|(_, g)| g.clone()));
         }
         out
     }
@@ -1052,7 +1114,7 @@ mod tests {
         };
         assert_eq!(ks(s.neighbours(1)), vec![3, 2, 4]);
         assert_eq!(ks(s.neighbours(usize::MAX)), vec![3, 2, 4, 1]);
-        let within = ks(s.neighbours_within(1, NEIGHBOUR_SE));
+        let within = ks(s.neighbours_within(1, usize::MAX, NEIGHBOUR_SE));
         assert_eq!(within[0], 3);
         assert!(!within.contains(&2), "{within:?}");
         // The paired standard errors are finite and positive for the other K, NaN for K.
@@ -1113,8 +1175,8 @@ mod tests {
         };
         let w = Neighbours::Auto.width(s.k);
         assert!(w >= 2);
-        let wide = ks(s.neighbours_within(w, NEIGHBOUR_SE));
-        let narrow = ks(s.neighbours_within(1, NEIGHBOUR_SE));
+        let wide = ks(s.neighbours_within(w, usize::MAX, NEIGHBOUR_SE));
+        let narrow = ks(s.neighbours_within(1, usize::MAX, NEIGHBOUR_SE));
         assert_eq!(
             wide[..narrow.len()],
             narrow[..],
@@ -1129,6 +1191,24 @@ mod tests {
             let i = s.records.iter().position(|r| r.k == k).unwrap();
             let best = s.records.iter().find(|r| r.k == s.k).unwrap().metric;
             assert!(k == s.k || s.records[i].metric >= best - NEIGHBOUR_SE * s.metric_se[i]);
+        }
+        // Sampled to at most WINDOW_STEPS a side: the farthest accepted K on each side stays.
+        let sampled = ks(s.neighbours_within(w, WINDOW_STEPS, NEIGHBOUR_SE));
+        assert_eq!(sampled[0], s.k);
+        for below in [true, false] {
+            let on_side = |v: &[usize]| -> Vec<usize> {
+                v.iter()
+                    .copied()
+                    .filter(|&k| k != s.k && (k < s.k) == below)
+                    .collect()
+            };
+            let (all, kept) = (on_side(&wide), on_side(&sampled));
+            assert!(kept.len() <= WINDOW_STEPS && kept.len() == all.len().min(WINDOW_STEPS));
+            assert!(
+                kept.iter().all(|k| all.contains(k)),
+                "{kept:?} not in {all:?}"
+            );
+            assert_eq!(all.last(), kept.last(), "the farthest accepted K is kept");
         }
         assert!(wide.len() > narrow.len(), "{wide:?} vs {narrow:?}");
     }
