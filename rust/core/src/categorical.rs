@@ -611,13 +611,7 @@ pub fn estimate(
     } = chosen;
     let candidates: Vec<Vec<GaussianMixture>> = selections
         .iter()
-        .map(|s| {
-            s.neighbours_within(
-                opts.bootstrap_neighbours.width(s.k),
-                opts.bootstrap_neighbours.per_side(),
-                select::NEIGHBOUR_SE,
-            )
-        })
+        .map(|s| s.bootstrap_candidates(opts.bootstrap_neighbours))
         .collect();
     ctrl.add_total(n_classes as u64 + opts.n_bootstrap as u64);
     let fulls: Vec<em::EmFit> = data

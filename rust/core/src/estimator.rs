@@ -621,11 +621,7 @@ pub fn estimate_known(
             ctrl,
         )
     };
-    let candidates = selection.neighbours_within(
-        opts.bootstrap_neighbours.width(selection.k),
-        opts.bootstrap_neighbours.per_side(),
-        select::NEIGHBOUR_SE,
-    );
+    let candidates = selection.bootstrap_candidates(opts.bootstrap_neighbours);
     let fallbacks = selection.neighbours(usize::MAX);
     let (full, (full_value, integration_error), mut replicates, dropped) = fit_and_bootstrap(
         &z,

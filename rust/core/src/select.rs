@@ -344,6 +344,13 @@ impl Neighbours {
 pub const WINDOW_STEPS: usize = 2;
 
 impl Selection {
+    /// The warm starts a bootstrap replicate chooses among under the window `window`: the
+    /// selected K and the K of [`Selection::neighbours_within`] with the window's width and
+    /// [`Neighbours::per_side`], within [`NEIGHBOUR_SE`] standard errors.
+    pub fn bootstrap_candidates(&self, window: Neighbours) -> Vec<GaussianMixture> {
+        self.neighbours_within(window.width(self.k), window.per_side(), NEIGHBOUR_SE)
+    }
+
     /// Warm starts of the selected K and of its neighbours `K - width ..= K + width` that the
     /// search fitted, the selected K first, then by distance (smaller K first on a tie): the
     /// fallbacks when the selected K's fit fails.
@@ -402,26 +409,15 @@ impl Selection {
                 .map(|j| close[(j * m).div_ceil(per_side) - 1])
                 .collect()
         };
-        let (mut lower, mut upper) = (
-            side(true).into_iter().peekable(),
-            side(false).into_iter().peekable(),
-        );
+        // Both sides merged by distance, the smaller K first on a tie.
+        let mut near: Vec<(usize, bool, &GaussianMixture)> = side(true)
+            .into_iter()
+            .map(|(dist, g)| (dist, false, g))
+            .chain(side(false).into_iter().map(|(dist, g)| (dist, true, g)))
+            .collect();
+        near.sort_by_key(|&(dist, above, _)| (dist, above));
         let mut out = vec![self.warm_start.clone()];
-        // Merged by distance, the smaller K first on a tie.
-        loop {
-            let take_lower = match (lower.peek(), upper.peek()) {
-                (None, None) => break,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some(a), Some(b)) => a.0 <= b.0,
-            };
-            let next = if take_lower {
-                lower.next()
-            } else {
-                upper.next()
-            };
-            out.extend(next.map(|(_, g)| g.clone()));
-        }
+        out.extend(near.into_iter().map(|(_, _, g)| g.clone()));
         out
     }
 }
