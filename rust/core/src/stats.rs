@@ -177,10 +177,10 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 /// widens by a few percent); where it does not, at large K, the replicates' duplicated rows
 /// inflate the estimated bias while the mixture's own approximation error can have the
 /// other sign, and the spread alone understated the error. On the calibration suite (seed
-/// offsets 0 and 3000, 1,560 estimates) coverage went from 47 to 73 of 120 on additive uniform noise and from 281 to
-/// 304 of 360 on multivariate t; on data sets not looked at before (offset 7000, 780
-/// estimates) from 27 to 40 of 60 and from 144 to 156 of 180. No family lost a covered run;
-/// those a mixture fits gained at most one.
+/// offsets 0 and 3000, 1,560 estimates) coverage went from 47 to 73 of 120 on additive
+/// uniform noise and from 281 to 304 of 360 on multivariate t; on data sets not looked at
+/// before (offset 7000, 780 estimates) from 27 to 40 of 60 and from 144 to 156 of 180. No
+/// family lost a covered run; those a mixture fits gained at most one.
 pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bool) -> (f64, f64) {
     let (mean, sd) = mean_std(values);
     let (point, std) = if values.is_empty() {
