@@ -186,6 +186,11 @@ pub const MAP_REG_COVAR: f64 = 1e-4;
 /// tries (`inf`: none, the column as it is): small scales turn a power-law spike or a
 /// log-normal-like skew into a smooth shape a few components fit.
 pub const PRE_SCALES: [f64; 4] = [f64::INFINITY, 1.0, 0.1, 0.01];
+/// The pre-map scales are tried in the order of [`PRE_SCALES`] until this many in a row fail
+/// to lower the BIC of the best so far (the patience of the 1-D K search): the smaller scales
+/// need the most components, and on a column the identity pre-map fits, they are the most
+/// expensive fits of the map and lose.
+pub const SCALE_PATIENCE: usize = 2;
 
 /// `(value, ln derivative)` of the pre-map of a Gaussianising map: `asinh((x - centre) /
 /// scale)`, or `x - centre` when `scale` is infinite.
@@ -229,47 +234,22 @@ impl ColumnMap {
                 let (centre, mad) = robust_location_scale(&sorted)?;
                 let sketch = quantile_sketch(&sorted, SKETCH_SIZE);
                 let col: &[f64] = &sketch;
-                let n = col.len() as f64;
                 // The 1-D density model behind the map is `f(u(x)) u'(x)`: the pre-map scale
-                // and K are chosen together by its BIC in the original units.
-                let fits = PRE_SCALES
-                    .par_iter()
-                    .map(|&c| -> Result<Option<(f64, ColumnMap)>> {
-                        let scale = c * mad;
-                        let (u, lj): (Vec<f64>, Vec<f64>) =
-                            col.iter().map(|&x| pre_map(x, centre, scale)).unzip();
-                        let (shift, spread) =
-                            crate::stats::column_moments(u.iter().copied(), u.len());
-                        if !(spread > 0.0 && spread.is_finite()) {
-                            return Ok(None);
-                        }
-                        let v: Vec<f64> = u.iter().map(|a| (a - shift) / spread).collect();
-                        let (g, bic_v) = match fit_1d_mixture(&v) {
-                            Ok(f) => f,
-                            Err(Error::Numerical(_)) => return Ok(None),
-                            Err(e) => return Err(e),
-                        };
-                        let bic = bic_v - 2.0 * (lj.iter().sum::<f64>() - n * spread.ln());
-                        let sds = g.covariances().iter().map(|c| c.sqrt()).collect();
-                        Ok(Some((
-                            bic,
-                            ColumnMap::Gaussianize {
-                                centre,
-                                scale,
-                                shift,
-                                spread,
-                                weights: g.weights().to_vec(),
-                                means: g.means().to_vec(),
-                                sds,
-                            },
-                        )))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                // The first of the lowest BIC, in the fixed order of PRE_SCALES.
+                // and K are chosen together by its BIC in the original units, the scales in
+                // the order of PRE_SCALES until SCALE_PATIENCE in a row bring no improvement
+                // (the first of the lowest BIC wins).
                 let mut best: Option<(f64, ColumnMap)> = None;
-                for (bic, map) in fits.into_iter().flatten() {
-                    if best.as_ref().is_none_or(|(b, _)| bic < *b) {
-                        best = Some((bic, map));
+                let mut stale = 0;
+                for &c in &PRE_SCALES {
+                    match fit_pre_scaled(col, centre, c * mad)? {
+                        Some((bic, map)) if best.as_ref().is_none_or(|(b, _)| bic < *b) => {
+                            best = Some((bic, map));
+                            stale = 0;
+                        }
+                        _ => stale += 1,
+                    }
+                    if best.is_some() && stale >= SCALE_PATIENCE {
+                        break;
                     }
                 }
                 best.map(|(_, m)| m).ok_or_else(|| {
@@ -418,6 +398,38 @@ pub fn robust_location_scale(sorted: &[f64]) -> Result<(f64, f64)> {
         return Err(Error::Numerical("a constant column has no map".into()));
     }
     Ok((centre, scale))
+}
+
+/// The Gaussianising map of the sorted values `col` with the pre-map of scale `scale` about
+/// `centre` (infinite: none) and the BIC of its 1-D density in the original units, `None`
+/// when the pre-mapped values are constant or no 1-D mixture can be fitted to them.
+fn fit_pre_scaled(col: &[f64], centre: f64, scale: f64) -> Result<Option<(f64, ColumnMap)>> {
+    let n = col.len() as f64;
+    let (u, lj): (Vec<f64>, Vec<f64>) = col.iter().map(|&x| pre_map(x, centre, scale)).unzip();
+    let (shift, spread) = crate::stats::column_moments(u.iter().copied(), u.len());
+    if !(spread > 0.0 && spread.is_finite()) {
+        return Ok(None);
+    }
+    let v: Vec<f64> = u.iter().map(|a| (a - shift) / spread).collect();
+    let (g, bic_v) = match fit_1d_mixture(&v) {
+        Ok(f) => f,
+        Err(Error::Numerical(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let bic = bic_v - 2.0 * (lj.iter().sum::<f64>() - n * spread.ln());
+    let sds = g.covariances().iter().map(|c| c.sqrt()).collect();
+    Ok(Some((
+        bic,
+        ColumnMap::Gaussianize {
+            centre,
+            scale,
+            shift,
+            spread,
+            weights: g.weights().to_vec(),
+            means: g.means().to_vec(),
+            sds,
+        },
+    )))
 }
 
 fn sorted_copy(v: &[f64]) -> Vec<f64> {
@@ -1062,6 +1074,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_pre_scale_sweep_stops_early_without_changing_the_chosen_map() {
+        // The sweep stops after SCALE_PATIENCE scales that do not lower the BIC; on these
+        // shapes it must return the map of the exhaustive sweep: a Gaussian column (no
+        // pre-map wins and the smallest scale is never fitted), log-normal ones (sigma 1, 6),
+        // a Cauchy one, and odd powers of a normal variable (a spike at zero: the smallest
+        // scale wins, after every scale is fitted).
+        let std_normal = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        let (z, _) = std_normal.sample(3000, 21);
+        let columns: Vec<Vec<f64>> = vec![
+            z.iter().map(|v| 3.0 + 2.0 * v).collect(),
+            z.iter().map(|v| v.exp()).collect(),
+            z.iter().map(|v| (6.0 * v).exp()).collect(),
+            z.chunks(2).map(|v| v[0] / v[1]).collect(),
+            z.iter().map(|v| v.powi(5)).collect(),
+            z.iter().map(|v| v.powi(9)).collect(),
+        ];
+        let mut winners = Vec::new();
+        for col in &columns {
+            let sorted = sorted_copy(col);
+            let (centre, mad) = robust_location_scale(&sorted).unwrap();
+            let sketch = quantile_sketch(&sorted, SKETCH_SIZE);
+            let mut best: Option<(usize, f64, ColumnMap)> = None;
+            for (i, &c) in PRE_SCALES.iter().enumerate() {
+                if let Some((bic, map)) = fit_pre_scaled(&sketch, centre, c * mad).unwrap() {
+                    if best.as_ref().is_none_or(|(_, b, _)| bic < *b) {
+                        best = Some((i, bic, map));
+                    }
+                }
+            }
+            let (i, _, exhaustive) = best.unwrap();
+            assert_eq!(
+                ColumnMap::fit(MapFamily::Gaussianize, col).unwrap(),
+                exhaustive
+            );
+            winners.push(i);
+        }
+        // Both ends of the sweep are exercised: an early stop and a win at the last scale.
+        assert_eq!(winners[0], 0, "{winners:?}");
+        assert!(winners.contains(&(PRE_SCALES.len() - 1)), "{winners:?}");
     }
 
     #[test]
