@@ -503,6 +503,7 @@ pub fn estimate(
     }
     let pi: Vec<f64> = rows.iter().map(|r| r.len() as f64 / n as f64).collect();
     let em_opts: Vec<EmOptions> = rows.iter().map(|r| opts.em_for(r.len())).collect();
+    let search_em: Vec<EmOptions> = rows.iter().map(|r| opts.search_em_for(r.len())).collect();
     // The representation of x: every family of `opts.transform` is mapped, standardised and
     // searched per class; the score is the class-weighted held-out log-likelihood per row
     // in the original units (see `estimator::choose_representation`).
@@ -512,7 +513,7 @@ pub fn estimate(
     let compared = maps.compared();
     let search = |data: &[Vec<f64>], sel_opts: &select::SelectOptions| -> Result<Vec<Selection>> {
         data.par_iter()
-            .zip(&em_opts)
+            .zip(&search_em)
             .enumerate()
             .map(|(c, (xc, em))| {
                 let seed = rng::derive(opts.seed, Purpose::Class, c as u64, 0);

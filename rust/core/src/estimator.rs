@@ -321,6 +321,22 @@ impl EstimatorOptions {
         }
         em
     }
+
+    /// The EM options of the component search's fits on `n` rows: [`Self::em_for`], except
+    /// that the tightening with n stops at a tenth of the search's own threshold
+    /// (`select.threshold`, the least gain in held-out log-likelihood per row that makes a
+    /// larger K better). The search only ranks K by held-out scores, which it needs to a
+    /// precision well within that threshold; the models it hands on (the full-data fit, the
+    /// bootstrap's candidates) are run to [`Self::em_for`]'s tolerance afterwards. Below
+    /// `10 * AUTO_THRESHOLD / select.threshold` rows (10^5 with the defaults) nothing changes.
+    pub fn search_em_for(&self, n: usize) -> EmOptions {
+        let mut em = self.em.clone();
+        if self.auto_threshold {
+            let auto = (AUTO_THRESHOLD / n.max(1) as f64).max(self.select.threshold / 10.0);
+            em.threshold = em.threshold.min(auto);
+        }
+        em
+    }
 }
 
 /// The outcome of an estimate.
@@ -608,7 +624,7 @@ pub fn estimate_known(
         standardizer: st,
         z,
         selection,
-    } = choose_representation(x, d, option, opts, &em_opts, ctrl, known)?;
+    } = choose_representation(x, d, option, opts, &opts.search_em_for(n), ctrl, known)?;
     let functional = |g: &GaussianMixture, seed: u64| {
         quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl)
     };
@@ -796,6 +812,32 @@ pub fn choose_representation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_search_tolerance_tightens_with_n_down_to_a_tenth_of_the_search_threshold() {
+        let o = EstimatorOptions::default();
+        let floor = o.select.threshold / 10.0;
+        // Below 10 * AUTO_THRESHOLD / threshold rows (10^5) the search fits as everything else.
+        for n in [200, 10_000, 99_000] {
+            assert_eq!(o.search_em_for(n), o.em_for(n), "n = {n}");
+        }
+        // Beyond, everything else keeps tightening; the search stops at the floor.
+        for n in [200_000, 10_000_000] {
+            assert_eq!(o.search_em_for(n).threshold, floor, "n = {n}");
+            assert!(o.em_for(n).threshold < floor, "n = {n}");
+            let mut rest = o.search_em_for(n);
+            rest.threshold = o.em_for(n).threshold;
+            assert_eq!(rest, o.em_for(n), "only the threshold differs");
+        }
+        // A tolerance set tighter by hand is kept, and without auto_threshold (the
+        // published preset) the search uses the fixed tolerance as everything else does.
+        let mut tight = EstimatorOptions::default();
+        tight.em.threshold = 1e-9;
+        assert_eq!(tight.search_em_for(10_000_000).threshold, 1e-9);
+        let p = EstimatorOptions::published();
+        assert_eq!(p.search_em_for(10_000_000), p.em_for(10_000_000));
+        assert_eq!(p.search_em_for(10_000_000).threshold, p.em.threshold);
+    }
 
     #[test]
     fn every_bound_is_checked_once_and_names_its_option() {
