@@ -367,8 +367,9 @@ def mutual_information(
     threshold_fit : float, optional
         EM stops when the mean log-likelihood per sample changes by less than this. Default
         (gmmi preset): ``min(1e-5, 0.1 / n)`` on ``n`` rows, so that fits stop well within
-        the data's statistical precision at every n; a value given here is used at every n
-        (the published preset: 1e-5).
+        the data's statistical precision at every n (the component search's fits, which only
+        rank K, stop tightening at 1e-6 above 10^5 rows); a value given here is used for
+        every fit at every n (the published preset: 1e-5).
     reg_covar : float, optional
         Added to every covariance's diagonal, on the standardised scale. Default (gmmi
         preset): 1e-10, so that a component that collapses onto a few far rows of
