@@ -315,11 +315,7 @@ impl EstimatorOptions {
 
     /// The EM options used on `n` rows (see [`EstimatorOptions::auto_threshold`]).
     pub fn em_for(&self, n: usize) -> EmOptions {
-        let mut em = self.em.clone();
-        if self.auto_threshold {
-            em.threshold = em.threshold.min(AUTO_THRESHOLD / n.max(1) as f64);
-        }
-        em
+        self.em_tightened_to(n, 0.0)
     }
 
     /// The EM options of the component search's fits on `n` rows: [`Self::em_for`], except
@@ -330,9 +326,15 @@ impl EstimatorOptions {
     /// bootstrap's candidates) are run to [`Self::em_for`]'s tolerance afterwards. Below
     /// `10 * AUTO_THRESHOLD / select.threshold` rows (10^5 with the defaults) nothing changes.
     pub fn search_em_for(&self, n: usize) -> EmOptions {
+        self.em_tightened_to(n, self.select.threshold / 10.0)
+    }
+
+    /// `self.em` with, under `auto_threshold`, its tolerance tightened to `AUTO_THRESHOLD / n`
+    /// on `n` rows but not below `floor`.
+    fn em_tightened_to(&self, n: usize, floor: f64) -> EmOptions {
         let mut em = self.em.clone();
         if self.auto_threshold {
-            let auto = (AUTO_THRESHOLD / n.max(1) as f64).max(self.select.threshold / 10.0);
+            let auto = (AUTO_THRESHOLD / n.max(1) as f64).max(floor);
             em.threshold = em.threshold.min(auto);
         }
         em

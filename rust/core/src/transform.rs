@@ -186,11 +186,11 @@ pub const MAP_REG_COVAR: f64 = 1e-4;
 /// tries (`inf`: none, the column as it is): small scales turn a power-law spike or a
 /// log-normal-like skew into a smooth shape a few components fit.
 pub const PRE_SCALES: [f64; 4] = [f64::INFINITY, 1.0, 0.1, 0.01];
-/// The pre-map scales are tried in the order of [`PRE_SCALES`] until this many in a row fail
-/// to lower the BIC of the best so far (the patience of the 1-D K search): the smaller scales
-/// need the most components, and on a column the identity pre-map fits, they are the most
-/// expensive fits of the map and lose.
-pub const SCALE_PATIENCE: usize = 2;
+/// A Gaussianising map's two searches, over the number of 1-D components and over the
+/// pre-map scales (in the order of [`PRE_SCALES`]), stop after this many in a row that do
+/// not lower the BIC of the best so far: the smaller scales need the most components, and on
+/// a column the identity pre-map fits, they are the most expensive fits of the map and lose.
+pub const MAP_PATIENCE: usize = 2;
 
 /// `(value, ln derivative)` of the pre-map of a Gaussianising map: `asinh((x - centre) /
 /// scale)`, or `x - centre` when `scale` is infinite.
@@ -236,7 +236,7 @@ impl ColumnMap {
                 let col: &[f64] = &sketch;
                 // The 1-D density model behind the map is `f(u(x)) u'(x)`: the pre-map scale
                 // and K are chosen together by its BIC in the original units, the scales in
-                // the order of PRE_SCALES until SCALE_PATIENCE in a row bring no improvement
+                // the order of PRE_SCALES until MAP_PATIENCE in a row bring no improvement
                 // (the first of the lowest BIC wins).
                 let mut best: Option<(f64, ColumnMap)> = None;
                 let mut stale = 0;
@@ -248,7 +248,7 @@ impl ColumnMap {
                         }
                         _ => stale += 1,
                     }
-                    if best.is_some() && stale >= SCALE_PATIENCE {
+                    if best.is_some() && stale >= MAP_PATIENCE {
                         break;
                     }
                 }
@@ -439,10 +439,10 @@ fn sorted_copy(v: &[f64]) -> Vec<f64> {
 }
 
 /// A 1-D Gaussian mixture for `v` (standardised values, sorted ascending): K = 1, 2, ... by
-/// BIC, stopping after two K without improvement or at [`MAX_MAP_COMPONENTS`]. Each K starts
-/// from `K` equal-count bins of the sorted values (weights, means and variances of the bins):
-/// in one dimension that is the classic start, it needs no random seeding or k-means
-/// restarts (which took 40% of a map's fit), and the fit is deterministic.
+/// BIC, stopping after [`MAP_PATIENCE`] K without improvement or at [`MAX_MAP_COMPONENTS`].
+/// Each K starts from `K` equal-count bins of the sorted values (weights, means and
+/// variances of the bins): in one dimension that is the classic start, it needs no random
+/// seeding or k-means restarts (which took 40% of a map's fit), and the fit is deterministic.
 fn fit_1d_mixture(v: &[f64]) -> Result<(GaussianMixture, f64)> {
     debug_assert!(v.windows(2).all(|w| w[0] <= w[1]), "values must be sorted");
     let data = Data::new(v, 1);
@@ -461,7 +461,7 @@ fn fit_1d_mixture(v: &[f64]) -> Result<(GaussianMixture, f64)> {
             Ok(f) => f.model,
             Err(Error::Numerical(_)) => {
                 stale += 1;
-                if stale >= 2 {
+                if stale >= MAP_PATIENCE {
                     break;
                 }
                 continue;
@@ -474,7 +474,7 @@ fn fit_1d_mixture(v: &[f64]) -> Result<(GaussianMixture, f64)> {
             stale = 0;
         } else {
             stale += 1;
-            if stale >= 2 {
+            if stale >= MAP_PATIENCE {
                 break;
             }
         }
@@ -1078,7 +1078,7 @@ mod tests {
 
     #[test]
     fn the_pre_scale_sweep_stops_early_without_changing_the_chosen_map() {
-        // The sweep stops after SCALE_PATIENCE scales that do not lower the BIC; on these
+        // The sweep stops after MAP_PATIENCE scales that do not lower the BIC; on these
         // shapes it must return the map of the exhaustive sweep: a Gaussian column (no
         // pre-map wins and the smallest scale is never fitted), log-normal ones (sigma 1, 6),
         // a Cauchy one, and odd powers of a normal variable (a spike at zero: the smallest
