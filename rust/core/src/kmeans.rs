@@ -344,6 +344,9 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
             .collect()
     });
     let xs: &[f64] = subset.as_deref().unwrap_or(x);
+    if k == 1 {
+        return one_cluster(x, xs, d, rng);
+    }
     let lanes = Lanes::new(xs, d);
     // Lloyd's tolerance: LLOYD_TOL of the rows' mean variance, the same for every restart.
     let tol = LLOYD_TOL * mean_variance(xs, d);
@@ -380,6 +383,35 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
         centers,
         labels,
         n_iter,
+        inertia,
+    }
+}
+
+/// [`kmeans`] with one cluster: every row is in it, whatever the seeds, and Lloyd stops
+/// after its first pass with the centre at the mean of the rows it ran on (`xs`, the subset
+/// on a large data set). That is returned without the passes (at K = 1 they were most of a
+/// fixed-K estimate's start on 10,000 rows); the seedings' draws are still taken from
+/// `rng`, so that it is left as a full run leaves it.
+fn one_cluster(x: &[f64], xs: &[f64], d: usize, rng: &mut Rng) -> KMeans {
+    let m = xs.len() / d;
+    for _ in 0..KMEANS_RESTARTS {
+        // The first (and, at K = 1, only) draw of each greedy seeding.
+        let _ = rng.random_range(0..m);
+    }
+    let mut centers = vec![0.0; d];
+    for p in xs.chunks_exact(d) {
+        for (c, v) in centers.iter_mut().zip(p) {
+            *c += v;
+        }
+    }
+    for c in centers.iter_mut() {
+        *c /= m as f64;
+    }
+    let inertia = x.chunks_exact(d).map(|p| sq_dist(p, &centers)).sum();
+    KMeans {
+        centers,
+        labels: vec![0; x.len() / d],
+        n_iter: 1,
         inertia,
     }
 }
@@ -523,5 +555,48 @@ mod tests {
                 "{cs:?}"
             );
         }
+    }
+
+    #[test]
+    fn one_cluster_is_lloyds_answer_and_leaves_the_stream_where_lloyd_does() {
+        // What a full run gives at K = 1 (its seedings and Lloyd passes), by hand: the same
+        // labels, a centre at the mean, and the stream in the same state afterwards.
+        let x = unequal_clusters(3000, 7);
+        let (d, n) = (2, 3000);
+        let mut full = stream(5, Purpose::Init, 1, 0);
+        let lanes = Lanes::new(&x, d);
+        let tol = LLOYD_TOL * mean_variance(&x, d);
+        let mut runs = Vec::new();
+        for _ in 0..KMEANS_RESTARTS {
+            let mut c = seed_greedy(&x, &lanes, 1, &mut full);
+            let (labels, _, inertia) = lloyd(&x, &lanes, 1, &mut c, tol, 300);
+            runs.push((c, labels, inertia));
+        }
+        let mut short = stream(5, Purpose::Init, 1, 0);
+        let km = kmeans(&x, d, 1, 300, &mut short);
+        assert_eq!(short.random::<u64>(), full.random::<u64>());
+        for (c, labels, inertia) in runs {
+            assert_eq!(labels, km.labels);
+            assert!(c
+                .iter()
+                .zip(&km.centers)
+                .all(|(a, b)| (a - b).abs() < 1e-12));
+            assert!((inertia - km.inertia).abs() < 1e-9 * inertia);
+        }
+        assert_eq!(km.labels, vec![0; n]);
+        // On a large data set the subset's draws are taken as well.
+        let big = unequal_clusters(MAX_KMEANS_ROWS + 1000, 8);
+        let mut short = stream(6, Purpose::Init, 1, 0);
+        let km = kmeans(&big, d, 1, 300, &mut short);
+        let mut full = stream(6, Purpose::Init, 1, 0);
+        let m = big.len() / d;
+        for i in 0..MAX_KMEANS_ROWS {
+            let _ = full.random_range(i..m);
+        }
+        for _ in 0..KMEANS_RESTARTS {
+            let _ = full.random_range(0..MAX_KMEANS_ROWS);
+        }
+        assert_eq!(short.random::<u64>(), full.random::<u64>());
+        assert_eq!(km.labels, vec![0; m]);
     }
 }
