@@ -55,12 +55,15 @@ def test_interval_and_estimate_follow_their_formulas():
     # Bias-corrected estimate and basic bootstrap interval, recomputed here with NumPy.
     assert r.mean == pytest.approx(max(0.0, 2 * f - v.mean()), rel=1e-12)
     # The std: the replicates' root-mean-square deviation from the full-data value (their
-    # spread, ddof 1, and the bias the correction removed); the default interval is the
-    # estimate -/+ t quantile (19 degrees of freedom) x that std.
+    # spread, ddof 1, and the bias the correction removed); the default interval reaches
+    # t quantile (19 degrees of freedom) x that std below the lower and above the higher of
+    # the corrected estimate and the uncorrected full-data value.
     std = math.hypot(v.std(ddof=1), v.mean() - f)
     assert r.std == pytest.approx(std, rel=1e-12) and r.std > v.std(ddof=1)
     half = stats.t.ppf(0.95, df=v.size - 1) * std
-    assert r.ci(0.9) == pytest.approx((max(0.0, r.mean - half), r.mean + half), rel=1e-12)
+    low, high = min(r.mean, f), max(r.mean, f)
+    assert low < high  # the replicates' mean is not the full-data value: both ends move
+    assert r.ci(0.9) == pytest.approx((max(0.0, low - half), high + half), rel=1e-12)
     assert r.ci(0.9, method="normal") == r.ci(0.9)
     lo, hi = np.quantile(v, [0.05, 0.95])
     assert r.ci(0.9, method="basic") == pytest.approx(

@@ -185,9 +185,17 @@ class MIResult:
             Coverage in (0, 1).
         method : {"normal", "basic", "percentile"}, optional
             ``"normal"`` (the default with ``bias_corrected``, gmmi's preset):
-            ``mean -/+ t * std``, the point estimate and its standard deviation (see
-            ``std``) with the Student-t quantile of ``n_bootstrap - 1`` degrees of
-            freedom. The standard deviation of 50 replicates is stable; their 2.5% and 97.5%
+            ``[min(mean, full_value) - t * std, max(mean, full_value) + t * std]``, the
+            standard deviation (see ``std``) times the Student-t quantile of
+            ``n_bootstrap - 1`` degrees of freedom, below the lower and above the higher of
+            the bias-corrected estimate and the uncorrected full-data value (without bias
+            correction: ``mean -/+ t * std``). The correction is the bootstrap's estimate
+            of the plug-in bias, right when the mixture is the density's model; where a
+            mixture only approximates the density the full-data value is also biased the
+            other way by the approximation, which no resample sees, and the correction then
+            moves the estimate away from the truth. The interval holds both values, so it
+            is wider than ``mean -/+ t * std`` by the size of the correction, on the side of
+            ``full_value``. The standard deviation of 50 replicates is stable; their 2.5% and 97.5%
             quantiles are not (each rests on one or two replicates), and on the calibration
             suite the quantile intervals held the truth less often.
             ``"basic"``: ``[2 f - q(1 - a/2), 2 f - q(a/2)]`` with bias correction, ``f``

@@ -211,6 +211,22 @@ pub enum IntervalMethod {
     /// `B = 50`, where the 2.5% and 97.5% quantiles of the replicates are not (they rest on
     /// one or two replicates each; Efron & Tibshirani advise B >= 1000 for quantile
     /// intervals).
+    ///
+    /// With bias correction the interval is `[min(point, full) - t sd, max(point, full) +
+    /// t sd]`: it holds the uncorrected full-data value's interval as well as the corrected
+    /// one's, and is wider than `point -/+ t sd` by the size of the correction, on the side
+    /// of the full-data value. The correction is the bootstrap's estimate of the plug-in
+    /// bias, right when the fitted mixture is the density's model (it removes the
+    /// `dx dy / 2n` of a Gaussian). Where a mixture only approximates the density (sharp
+    /// edges, heavy tails) the full-data value is also biased by the approximation, which no
+    /// resample sees and which there has the opposite sign (too few components smooth the
+    /// dependence away), and the replicates' duplicated rows inflate the estimated bias at
+    /// large K: the correction then moves the estimate away from the truth, by more than
+    /// the interval allowed for. The data cannot tell the two cases apart, so the interval
+    /// takes both. On the calibration suite (committed seeds, 780 estimates) coverage went
+    /// from 45 to 54 of 60 on additive uniform noise and from 153 to 159 of 180 on
+    /// multivariate t, with no family losing a covered run; the intervals widen by a median
+    /// 3-5% where a mixture fits and 11-15% on those two families.
     Normal,
     /// The basic bootstrap interval `[2 full - q(1 - a/2), 2 full - q(a/2)]` (with bias
     /// correction; otherwise the percentile interval), `q` the quantiles of the replicates.
@@ -274,7 +290,14 @@ pub fn interval(
             }
             let (point, std) = summary(values, full, bias_correction, false);
             let half = t_quantile(1.0 - a, (values.len() - 1) as f64) * std;
-            (point - half, point + half)
+            // With bias correction the interval reaches from the lower to the higher of the
+            // corrected and the uncorrected value (see `IntervalMethod::Normal`).
+            let (low, high) = if bias_correction {
+                (point.min(full), point.max(full))
+            } else {
+                (point, point)
+            };
+            (low - half, high + half)
         }
         IntervalMethod::Basic | IntervalMethod::Percentile => {
             let mut v = values.to_vec();
@@ -311,10 +334,20 @@ mod tests {
         assert!((std - (sd * sd + 1.0).sqrt()).abs() < 1e-15);
         // No bias: the spread alone.
         assert_eq!(summary(&v, 3.0, true, false).1, sd);
-        // The normal interval is built on that std.
+        // The normal interval is built on that std, and reaches from the corrected point
+        // (1) down and from the uncorrected full-data value (2) up.
         let (lo, hi) = interval(&v, 2.0, 0.9, IntervalMethod::Normal, true, false);
         let half = t_quantile(0.95, 3.0) * std;
-        assert!((lo - (1.0 - half)).abs() < 1e-12 && (hi - (1.0 + half)).abs() < 1e-12);
+        assert!((lo - (1.0 - half)).abs() < 1e-12 && (hi - (2.0 + half)).abs() < 1e-12);
+        // Full-data value 4 above the replicates' mean 3: the correction moves the point up
+        // to 5, and the full-data value is the centre of the lower end.
+        let (lo, hi) = interval(&v, 4.0, 0.9, IntervalMethod::Normal, true, false);
+        let half4 = t_quantile(0.95, 3.0) * sd.hypot(1.0);
+        assert!((lo - (4.0 - half4)).abs() < 1e-12 && (hi - (5.0 + half4)).abs() < 1e-12);
+        // Without bias correction: the mean -/+ t sd, symmetric.
+        let (lo, hi) = interval(&v, 2.0, 0.9, IntervalMethod::Normal, false, false);
+        let half_sd = t_quantile(0.95, 3.0) * sd;
+        assert!((lo - (3.0 - half_sd)).abs() < 1e-12 && (hi - (3.0 + half_sd)).abs() < 1e-12);
         // Clipping moves the point, not the std.
         let (point, clipped_std) = summary(&v, 1.0, true, true);
         assert_eq!(point, 0.0);
