@@ -195,9 +195,9 @@ class MIResult:
             other way by the approximation, which no resample sees, and the correction then
             moves the estimate away from the truth. The interval holds both values, so it
             is wider than ``mean -/+ t * std`` by the size of the correction, on the side of
-            ``full_value``. The standard deviation of 50 replicates is stable; their 2.5% and 97.5%
-            quantiles are not (each rests on one or two replicates), and on the calibration
-            suite the quantile intervals held the truth less often.
+            ``full_value``. The standard deviation of 50 replicates is stable; their 2.5%
+            and 97.5% quantiles are not (each rests on one or two replicates), and on the
+            calibration suite the quantile intervals held the truth less often.
             ``"basic"``: ``[2 f - q(1 - a/2), 2 f - q(a/2)]`` with bias correction, ``f``
             the full-data value and ``q`` the quantiles of the replicates
             (``a = 1 - level``); asymmetric, for many replicates (``n_bootstrap`` of 1000 or
