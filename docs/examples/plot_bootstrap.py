@@ -44,8 +44,9 @@ ax.figure.tight_layout()
 # %%
 # Three intervals
 # ---------------
-# :meth:`MIResult.ci <gmmi.MIResult.ci>` gives the normal interval about the estimate by
-# default (``estimate -/+ t(B-1) * std``), and on request the ``"basic"`` and
+# :meth:`MIResult.ci <gmmi.MIResult.ci>` gives the normal interval by default
+# (``t(B-1) * std`` below the lower and above the higher of the estimate and
+# ``full_value``), and on request the ``"basic"`` and
 # ``"percentile"`` intervals built from the replicates' quantiles. With 50 replicates the
 # 2.5% and 97.5% quantiles each rest on one or two replicates, which is why gmmi's default
 # uses the standard deviation; the quantile intervals need many more replicates (a thousand
