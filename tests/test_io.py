@@ -61,6 +61,18 @@ def test_matrix_round_trip_with_nan_and_errors(tmp_path):
     k = gmmi.load(tmp_path / "m.json")
     np.testing.assert_array_equal(k.mean, m.mean)  # NaN positions included
     assert k.errors == m.errors and k.row_labels == m.row_labels
+    assert k == m  # every field, the full-data values and correction flags included
+    np.testing.assert_array_equal(np.array(k.ci(0.9)), np.array(m.ci(0.9)))
+    # A file written before the matrix kept full-data values still loads; its intervals
+    # cannot be rebuilt and ci() says why.
+    doc = json.loads((tmp_path / "m.json").read_text())
+    del doc["data"]["full_value"], doc["data"]["bias_corrected"]
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    old = gmmi.load(tmp_path / "old.json")
+    np.testing.assert_array_equal(old.mean, m.mean)
+    assert old.full_value is None
+    with pytest.raises(ValueError, match="full-data value"):
+        old.ci()
 
 
 def test_newer_format_and_foreign_files_are_refused(tmp_path):

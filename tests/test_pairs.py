@@ -84,6 +84,64 @@ def test_mixed_discreteness_per_column():
     assert m.mean[1, 1] < 0.02
 
 
+def test_cells_report_the_intervals_of_their_single_estimates():
+    # ci() of a cell is the single estimate's ci(), from the same replicates and full-data
+    # value: with gmmi's defaults the bias-corrected interval that also holds full_value,
+    # not mean -/+ t * std. Continuous, categorical and discrete pairs; exact equality, as
+    # the cells are the single estimates' numbers.
+    rng = np.random.default_rng(8)
+    n = 500
+    labels = rng.integers(0, 3, n)
+    x = rng.normal(labels * 1.5, 1.0)
+    y = x + rng.normal(size=n)
+    A = np.column_stack([x, labels])
+    B = np.column_stack([y, labels])
+    m = gmmi.mi_matrix(A, B, discrete_a=[False, True], discrete_b=[False, True],
+                       random_state=4, **FAST)
+    singles = {
+        (0, 0): gmmi.mutual_information(x, y, random_state=4, **FAST),
+        (0, 1): gmmi.mutual_information(x, labels, discrete_y=True, random_state=4, **FAST),
+        (1, 1): gmmi.mutual_information(labels, labels, discrete_x=True, discrete_y=True,
+                                        random_state=4, **FAST),
+    }
+    for level, method in [(0.95, None), (0.8, "percentile"), (0.9, "basic")]:
+        low, high = m.ci(level, method)
+        for (i, j), r in singles.items():
+            assert (low[i, j], high[i, j]) == r.ci(level, method), (i, j, level, method)
+    for (i, j), r in singles.items():
+        assert m.full_value[i, j] == r.full_value
+        assert m.bias_corrected[i, j] == r.bias_corrected
+    # The correction applies to pairs with a continuous variable, as in single estimates.
+    assert m.bias_corrected[0, 0] and m.bias_corrected[0, 1] and not m.bias_corrected[1, 1]
+    # The default interval holds the uncorrected full-data value.
+    low, high = m.ci()
+    assert low[0, 0] <= min(m.mean[0, 0], m.full_value[0, 0])
+    assert high[0, 0] >= max(m.mean[0, 0], m.full_value[0, 0])
+    # In bits, as the matrix's values.
+    bits = gmmi.mi_matrix(A[:, :1], B[:, :1], base=2, random_state=4, **FAST)
+    np.testing.assert_allclose(np.array(bits.ci()), np.array(m.ci())[:, :1, :1] / np.log(2),
+                               rtol=1e-12)
+
+
+def test_interval_cells_of_failed_pairs_and_refusals():
+    z, f = latents_and_factors(n=300)
+    f[:, 1] = 2.0  # a constant factor: that column's pairs fail
+    m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
+    low, high = m.ci()
+    assert np.isnan(low[:, 1]).all() and np.isnan(high[:, 1]).all()
+    assert np.isfinite(low[:, [0, 2]]).all() and (low <= high)[:, [0, 2]].all()
+    sym = gmmi.mi_matrix(z, random_state=0, **FAST)
+    assert np.isnan(np.diag(sym.ci()[0])).all()
+    np.testing.assert_array_equal(sym.ci()[1], sym.ci()[1].T)
+    with pytest.raises(ValueError, match="level"):
+        m.ci(1.5)
+    with pytest.raises(ValueError, match="method"):
+        m.ci(0.9, "bca")
+    one = gmmi.mi_matrix(z, f[:, [0]], n_bootstrap=1, mc_samples=3000, random_state=0)
+    with pytest.raises(ValueError, match="n_bootstrap >= 2"):
+        one.ci()
+
+
 def test_thread_count_and_executor_give_the_same_matrix():
     z, f = latents_and_factors(n=300, seed=5)
     one = gmmi.mi_matrix(z, f, n_jobs=1, random_state=7, **FAST)
@@ -93,6 +151,8 @@ def test_thread_count_and_executor_give_the_same_matrix():
         viaex = gmmi.mi_matrix(z, f, executor=ex, block_size=2, random_state=7, **FAST)
     np.testing.assert_array_equal(one.mean, viaex.mean)
     np.testing.assert_array_equal(one.samples, viaex.samples)
+    np.testing.assert_array_equal(one.full_value, viaex.full_value)
+    np.testing.assert_array_equal(one.full_value, two.full_value)
 
 
 def test_dask_local_cluster_of_processes():

@@ -161,6 +161,10 @@ class _PairDict(TypedDict):
     mean: float
     std: float
     values: list[float]
+    #: The value of the fit on all the data (what the pair's interval is built from).
+    full_value: float
+    #: Whether ``mean``, ``std`` and the interval are bias-corrected.
+    bias_correction: bool
     n_components: Optional[int]
     warnings: list[_CoreWarning]
     #: The representation the pair was fitted in (``None`` when no mixture was fitted).

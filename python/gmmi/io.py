@@ -123,6 +123,8 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "options": (_dict_of(_is_str, lambda v: True), "a dictionary"),
         "cell_warnings": (_dict_of(_is_label_pair, _list_of(_is_str)),
                           "a dictionary of pair -> list of messages"),
+        "full_value": (_opt(_array(2)), "a 2-D float array or null"),
+        "bias_corrected": (_opt(_array(2, "b")), "a 2-D boolean array or null"),
     },
     "MIRanking": {
         "features": (_list_of(_is_str), "a list of strings"),

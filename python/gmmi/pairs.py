@@ -21,6 +21,7 @@ from ._validation import (
     check_bool,
     check_choice,
     check_int,
+    check_level,
     column_names,
     resolve_base,
     resolve_n_jobs,
@@ -48,6 +49,14 @@ class MIMatrix:
         Components selected for each continuous pair (NaN where not applicable).
     samples : numpy.ndarray of shape (p, q, n_bootstrap)
         Bootstrap replicates of every cell.
+    full_value : numpy.ndarray of shape (p, q)
+        The value of each pair's fit on all the data (``MIResult.full_value``); with
+        ``samples`` it gives the interval of :meth:`ci`. None for a matrix read from a file
+        written before gmmi kept it.
+    bias_corrected : numpy.ndarray of bool, shape (p, q)
+        Whether each cell's ``mean``, ``std`` and interval are bias-corrected
+        (``MIResult.bias_corrected``: with gmmi's defaults, every pair with a continuous
+        variable; never two discrete variables). None when ``full_value`` is.
     row_labels, col_labels : list of str
         Column names of ``A`` and ``B`` (DataFrame names kept).
     errors : dict
@@ -81,6 +90,8 @@ class MIMatrix:
     random_state: int
     options: dict[str, Any] = field(default_factory=dict)
     cell_warnings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    full_value: Optional[np.ndarray] = None
+    bias_corrected: Optional[np.ndarray] = None
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -93,6 +104,56 @@ class MIMatrix:
     def shape(self) -> tuple[int, int]:
         """(p, q)."""
         return (int(self.mean.shape[0]), int(self.mean.shape[1]))
+
+    def ci(self, level: float = 0.95,
+           method: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
+        """Bootstrap interval of every cell at ``level``: the interval each pair's single
+        estimate (:meth:`gmmi.MIResult.ci`) reports, from the same replicates and full-data
+        value.
+
+        With gmmi's defaults that is not ``mean -/+ t * std``: it reaches from the lower to
+        the higher of the bias-corrected ``mean`` and the uncorrected ``full_value``, plus
+        ``t * std`` either side (see :meth:`gmmi.MIResult.ci`), and is clipped at 0.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Coverage in (0, 1).
+        method : {"normal", "basic", "percentile"}, optional
+            As in :meth:`gmmi.MIResult.ci` (default: ``"normal"`` for a bias-corrected
+            cell, ``"percentile"`` otherwise).
+
+        Returns
+        -------
+        low, high : numpy.ndarray of shape (p, q)
+            The ends; NaN where ``mean`` is NaN (a failed pair, the diagonal of a symmetric
+            matrix).
+
+        Examples
+        --------
+        >>> import numpy as np, gmmi
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(300, 3)); X[:, 1] += X[:, 0]
+        >>> m = gmmi.mi_matrix(X, n_bootstrap=10, mc_samples=2000, random_state=0)
+        >>> low, high = m.ci(0.9)
+        >>> bool(low[0, 1] <= m.mean[0, 1] <= high[0, 1])
+        True
+        """
+        level = check_level(level)
+        if method is not None:
+            check_choice(method, "method", ("normal", "basic", "percentile"))
+        if self.samples.shape[2] < 2:
+            raise ValueError("level: a confidence interval needs n_bootstrap >= 2")
+        if self.full_value is None or self.bias_corrected is None:
+            raise ValueError("ci: this matrix was read from a file written before gmmi kept "
+                             "each cell's full-data value; compute it again for intervals")
+        low = np.full(self.shape, np.nan)
+        high = np.full(self.shape, np.nan)
+        for i, j in zip(*np.nonzero(np.isfinite(self.mean))):
+            low[i, j], high[i, j] = _core.interval(
+                [float(v) for v in self.samples[i, j]], float(self.full_value[i, j]),
+                float(level), bool(self.bias_corrected[i, j]), True, method)
+        return low, high
 
     def to_pandas(self, kind: str = "long") -> Any:
         """A tidy long DataFrame (one row per pair) or a wide one (the matrix of means).
@@ -519,6 +580,8 @@ def _matrix_and_failures(
     nb = opts["n_bootstrap"]
     mean = np.full((p, q), np.nan)
     std = np.full((p, q), np.nan)
+    full = np.full((p, q), np.nan)
+    corrected = np.zeros((p, q), dtype=bool)
     ncomp = np.full((p, q), np.nan)
     samples = np.full((p, q, nb), np.nan)
     errs: dict[tuple[str, str], str] = {}
@@ -561,8 +624,11 @@ def _matrix_and_failures(
                 warned.setdefault((u, v), []).extend(messages)
         values = np.asarray(r["values"], dtype=float) / ln_base
         cell_mean, cell_std = r["mean"] / ln_base, r["std"] / ln_base
+        # As the single estimate: the correction needs two replicates.
+        cell_corrected = bool(r["bias_correction"]) and nb >= 2
         for u, v in cells:
             mean[u, v], std[u, v] = cell_mean, cell_std
+            full[u, v], corrected[u, v] = r["full_value"] / ln_base, cell_corrected
             if r["n_components"] is not None:
                 ncomp[u, v] = r["n_components"]
             if nb:
@@ -571,7 +637,7 @@ def _matrix_and_failures(
                  row_labels=list(a_labels), col_labels=list(b_labels), errors=errs,
                  symmetric=symmetric, unit=unit, random_state=seed,
                  options=dict(opts, base=unit, miller_madow=miller_madow),
-                 cell_warnings=cell_warnings)
+                 cell_warnings=cell_warnings, full_value=full, bias_corrected=corrected)
     return m, failed, warned
 
 

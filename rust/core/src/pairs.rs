@@ -70,6 +70,12 @@ pub struct PairResult {
     pub std: f64,
     /// Replicate values.
     pub values: Vec<f64>,
+    /// The value of the fit on all the data (as [`estimator::Estimate::full_value`]): with
+    /// the replicates, what [`crate::stats::interval`] builds the pair's interval from.
+    pub full_value: f64,
+    /// Whether `mean`, `std` and the interval are bias-corrected (the estimator's
+    /// `bias_correction`; never for two discrete variables, as their single estimate).
+    pub bias_correction: bool,
     /// Selected number of components (joint estimator only).
     pub n_components: Option<usize>,
     /// The estimator's warnings for this pair (as the single-pair estimate raises them).
@@ -88,6 +94,8 @@ impl PairResult {
             mean,
             std,
             values,
+            full_value,
+            bias_correction: false,
             n_components: None,
             warnings: Vec::new(),
             transform: None,
@@ -175,6 +183,8 @@ fn one(
                 mean,
                 std,
                 values: e.values(),
+                full_value: e.full_value,
+                bias_correction: e.bias_correction,
                 n_components: Some(e.selection.k),
                 warnings: e.warnings,
                 transform: Some(e.transform.family),
@@ -201,6 +211,8 @@ fn one(
                     mean: 0.0,
                     std: if opts.n_bootstrap > 1 { 0.0 } else { f64::NAN },
                     values: vec![0.0; opts.n_bootstrap],
+                    full_value: 0.0,
+                    bias_correction: false,
                     n_components: None,
                     warnings: Vec::new(),
                     transform: None,
@@ -213,6 +225,8 @@ fn one(
                 mean,
                 std,
                 values: e.values,
+                full_value: e.full_value,
+                bias_correction: e.bias_correction,
                 n_components: None,
                 warnings: e.warnings,
                 transform: Some(e.transform.family),

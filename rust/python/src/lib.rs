@@ -1362,6 +1362,8 @@ fn estimate_pairs<'py>(
                 d.set_item("mean", p.mean)?;
                 d.set_item("std", p.std)?;
                 d.set_item("values", p.values)?;
+                d.set_item("full_value", p.full_value)?;
+                d.set_item("bias_correction", p.bias_correction)?;
                 d.set_item("n_components", p.n_components)?;
                 d.set_item("warnings", warnings_list(py, &p.warnings)?)?;
                 d.set_item("transform", p.transform.map(|f| f.name()))?;
