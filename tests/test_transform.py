@@ -157,6 +157,68 @@ def test_heavy_tails_kept_by_auto_are_warned_about_with_what_was_compared():
     assert r.transform.candidates[1]["bulk_gain"] < 0
 
 
+def _student(n: int, nu: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """3+3 columns of a standard multivariate t: uncorrelated, dependent through the shared
+    scale (MI 0.291 nat at nu = 2)."""
+    rng = np.random.default_rng(seed)
+    t = rng.standard_normal((n, 6)) / np.sqrt(rng.chisquare(nu, n) / nu)[:, None]
+    return t[:, :3], t[:, 3:]
+
+
+def test_the_bootstrap_rechooses_a_representation_the_data_do_not_settle():
+    # Multivariate t, nu = 2, 3+3 columns, n = 1,000: through the Gaussianising map the
+    # mixture gives about 0.1 nat, fitted as the data are 0.3-0.5 (truth 0.291), and the
+    # comparison's choice flips from one data set to the next. The runner-up's full-data
+    # value lies outside the chosen one's interval, so every replicate re-chooses between
+    # the two by its out-of-bag rows; on this data set (seed 5; the split varies between
+    # data sets) they split, and the estimate weights the two representations by the
+    # replicates' shares.
+    x, y = _student(1000, 2.0, 5)
+    with pytest.warns(gmmi.RepresentationWarning, match="do not settle the representation"):
+        r = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0)
+    ident, gauss = r.transform.candidates
+    shares = np.array([ident["bootstrap_share"], gauss["bootstrap_share"]])
+    values = np.array([ident["value"], gauss["value"]])
+    assert shares.sum() == pytest.approx(1.0, abs=1e-12) and (shares > 0).all()
+    # Shares are counts of 20 replicates.
+    np.testing.assert_allclose(shares * 20, np.round(shares * 20), atol=1e-9)
+    # The two representations disagree by far more than either's noise (0.02-0.1 nat).
+    assert values.max() - values.min() > 0.2
+    # The full-data value is the share-weighted average (the quantity whose bias the
+    # replicates, split the same way, estimate).
+    assert r.full_value == pytest.approx(float(shares @ values), rel=1e-12)
+    # So wide an interval spans both representations' values (and the truth).
+    lo, hi = r.ci()
+    assert lo <= values.min() and hi >= values.max()
+    assert lo <= 0.291 <= hi
+
+
+def test_a_settled_representation_is_not_rechosen():
+    # D5 (a Gaussian mixture): the identity is chosen and the map's full-data value lies
+    # inside its interval (the two differ by about 0.01 nat): nothing is re-chosen, every
+    # replicate stays in the identity, and the estimate is the identity's. A forced
+    # transform has one candidate holding all the replicates.
+    X, _ = mixture(D5).sample(1000, random_state=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.RepresentationWarning)
+        r = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=10, random_state=0)
+    ident, gauss = r.transform.candidates
+    assert r.transform.name == "identity"
+    assert (ident["bootstrap_share"], gauss["bootstrap_share"]) == (1.0, 0.0)
+    assert ident["value"] == r.full_value and math.isfinite(gauss["value"])
+    lo, hi = r.ci()
+    assert lo <= gauss["value"] <= hi
+    same = gmmi.mutual_information(X[:, 0], X[:, 1], transform="identity", n_bootstrap=10,
+                                   random_state=0)
+    assert r.mean == same.mean and r.full_value == same.full_value
+    (only,) = same.transform.candidates
+    assert only["value"] == same.full_value and only["bootstrap_share"] == 1.0
+    # Without a bootstrap there is nothing to re-choose: no value of the runner-up, no share.
+    nb = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **NOBOOT)
+    assert math.isnan(nb.transform.candidates[1]["value"])
+    assert math.isnan(nb.transform.candidates[0]["bootstrap_share"])
+
+
 def test_mi_matrix_warns_of_heavy_tails_where_a_pair_kept_the_data_as_they_are():
     # A shared scale: 3% of the rows have both variables 100 times wider. Each column is
     # heavy-tailed (3% of its values beyond 20 robust sd, the threshold is 1%), and a mixture

@@ -25,6 +25,7 @@ from ._warnings import (
     HeavyTailWarning,
     MaxComponentsWarning,
     NotFittedError,
+    RepresentationWarning,
     ZeroInformationWarning,
 )
 from .estimators import (
@@ -57,6 +58,7 @@ __all__ = [
     "NumericalError",
     "PointwiseMI",
     "Representation",
+    "RepresentationWarning",
     "SelectionRecord",
     "ZeroInformationWarning",
     "__version__",

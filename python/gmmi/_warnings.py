@@ -64,6 +64,14 @@ class HeavyTailWarning(GmmiWarning):
     model; transform it monotonically (ranks, logarithm, arcsinh) before estimating."""
 
 
+class RepresentationWarning(GmmiWarning):
+    """The data do not settle the representation: the bootstrap replicates split between
+    fitting the data as they are and through the Gaussianising map (``transform="auto"``),
+    whose values differ by more than the interval of either. The estimate and its interval
+    then average over both; ``result.transform.candidates`` holds each one's value and share
+    of the replicates."""
+
+
 class ZeroInformationWarning(GmmiWarning):
     """The mutual information is zero by construction (for example a single class)."""
 
@@ -77,6 +85,7 @@ WARNING_CLASSES: dict[_core.WarningKind, type[GmmiWarning]] = {
     _core.WarningKind.TooFewRows: BadFitWarning,
     _core.WarningKind.Degenerate: DegenerateWarning,
     _core.WarningKind.Redrawn: BadFitWarning,
+    _core.WarningKind.Representation: RepresentationWarning,
 }
 
 

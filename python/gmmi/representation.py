@@ -59,7 +59,17 @@ class Representation:
         the same densities as the identity, since a Gaussian mixture of affinely mapped
         columns is a Gaussian mixture of the columns; it is not searched, and its
         ``score``, ``log_jacobian``, ``bulk_gain`` and ``se`` are NaN (``n_components`` 0).
-        One entry when the transform was fixed.
+        One entry when the transform was fixed. With a bootstrap each entry also has
+        ``value``, the quantity of the fit on all the data in that representation (NaN
+        where it was not computed), and ``bootstrap_share``, the fraction of the
+        replicates fitted in it: the runner-up of the comparison is fitted on all the data
+        too, and where its value falls outside the chosen one's 95% interval every
+        replicate chooses between the two again by its out-of-bag rows, and the estimate
+        weights the two values by these shares (a
+        :class:`~gmmi.RepresentationWarning` says so when the replicates split). The
+        runner-up's are NaN for categorical MI and for
+        :func:`~gmmi.pointwise_mutual_information` (which keeps every replicate's model, in
+        one representation): there the representation is chosen once.
 
     Examples
     --------

@@ -129,7 +129,10 @@ class MIResult:
         Which estimator produced it: ``"gmm"``, ``"gmm-categorical"`` or ``"plugin"``
         (discrete-discrete).
     full_value : float
-        The quantity of the model fitted on all the data.
+        The quantity of the model fitted on all the data. With gmmi's defaults it is
+        averaged over the numbers of components the bootstrap replicates chose, weighted by
+        how often they chose each, and, where the replicates re-chose the representation,
+        over the two representations (see ``transform``).
     random_state : int
         The seed used (so an unseeded run can be repeated).
     options : dict

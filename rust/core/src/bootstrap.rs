@@ -29,6 +29,12 @@ pub struct Replicate {
     pub redraws: usize,
     /// Components of the model the replicate kept.
     pub n_components: usize,
+    /// The replicate's number `b`: its resample is drawn from the stream
+    /// `(seed, Bootstrap, b, redraw_key(redraws))` (see [`resample_of`]).
+    pub index: usize,
+    /// The replicate was fitted in the estimate's alternative representation (see
+    /// `estimator::estimate`), not in the one chosen on all the data.
+    pub alternative: bool,
     /// The refitted model (in the units the bootstrap ran in), when asked for (see
     /// [`run_selecting`]'s `keep_models`).
     pub model: Option<GaussianMixture>,
@@ -62,6 +68,13 @@ pub fn resample_counts(n: usize, rng: &mut rng::Rng) -> Vec<f64> {
     let mut scratch = Scratch::default();
     resample_counts_into(n, rng, &mut scratch);
     scratch.counts
+}
+
+/// The row multiplicities of replicate `b`'s resample of `n` rows after `redraws` redraws
+/// (the draw of [`run_selecting`] with `seed`).
+pub fn resample_of(n: usize, seed: u64, b: usize, redraws: usize) -> Vec<f64> {
+    let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(redraws));
+    resample_counts(n, &mut r)
 }
 
 /// [`resample_counts`] into `scratch.counts`, in the memory of `scratch`.
@@ -258,6 +271,8 @@ where
                     converged: fit.converged,
                     redraws,
                     n_components: k,
+                    index: b,
+                    alternative: false,
                     model: keep_models.then_some(fit.model),
                 })),
                 Err(Error::Numerical(_)) => Ok(None),
@@ -667,6 +682,53 @@ mod tests {
         let twos = reps.iter().filter(|r| r.n_components == 2).count();
         assert!(twos >= 14, "K=2 kept by {twos} of 20");
         assert!(reps.iter().all(|r| r.n_components != 1));
+    }
+
+    #[test]
+    fn a_replicates_resample_can_be_drawn_again_from_its_index_and_redraws() {
+        // `resample_of(n, seed, index, redraws)` is the resample a replicate was fitted on
+        // (the estimator's re-choice of representation refits on it): refitting the same
+        // candidates on it gives the kept model to the last bit, for replicates chosen
+        // among two candidates, after a dropped replicate (1) and after redraws (the
+        // functional fails on the first draw of replicate 2).
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let (x, _) = g.sample(300, 4);
+        let two = GaussianMixture::new(
+            2,
+            vec![0.5, 0.5],
+            vec![-1.0, -0.5, 1.0, 0.5],
+            vec![1.0, 0.5, 0.5, 1.0, 1.0, 0.5, 0.5, 1.0],
+        )
+        .unwrap();
+        let cands = [g.clone(), two];
+        let ctrl = Control::new();
+        let first_draw_of_2 = std::sync::atomic::AtomicBool::new(true);
+        let f = |m: &GaussianMixture, b: usize| match b {
+            1 => Err(Error::Numerical("always".into())),
+            2 if first_draw_of_2.swap(false, std::sync::atomic::Ordering::SeqCst) => {
+                Err(Error::Numerical("once".into()))
+            }
+            _ => Ok(m.covariances()[1]),
+        };
+        let opts = EmOptions::default();
+        let (reps, dropped) = run_selecting(&x, 2, &cands, &opts, 5, 9, true, &ctrl, f).unwrap();
+        assert_eq!(dropped, 1);
+        let indices: Vec<usize> = reps.iter().map(|r| r.index).collect();
+        assert_eq!(indices, [0, 2, 3, 4]);
+        assert_eq!(reps[1].redraws, 1);
+        for r in &reps {
+            let counts = resample_of(300, 9, r.index, r.redraws);
+            assert_eq!(counts.iter().sum::<f64>(), 300.0);
+            let again = refit(&x, 2, &counts, &cands, &opts, &ctrl).unwrap();
+            assert_eq!(
+                Some(&again.model),
+                r.model.as_ref(),
+                "replicate {}",
+                r.index
+            );
+            assert!(!r.alternative);
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum WarningKind {
     Degenerate,
     /// Some bootstrap resamples were redrawn because their refit failed numerically.
     Redrawn,
+    /// The bootstrap replicates split between two representations of the data (see
+    /// `estimator::estimate`): the data do not settle which one the mixture fits better.
+    Representation,
 }
 
 /// A warning with its kind and a message for the user.

@@ -832,6 +832,8 @@ pub(crate) struct Comparison<T> {
     candidates: Vec<Candidate>,
     identity: Option<(f64, Vec<f64>)>,
     best: Option<(f64, MapFamily, T)>,
+    /// The best scored candidate that is not `best` (the identity when a challenger won).
+    runner_up: Option<(f64, MapFamily, T)>,
 }
 
 impl<T> Comparison<T> {
@@ -850,6 +852,7 @@ impl<T> Comparison<T> {
             candidates: Vec::new(),
             identity: None,
             best: None,
+            runner_up: None,
         }
     }
 
@@ -910,11 +913,11 @@ impl<T> Comparison<T> {
     pub(crate) fn offer(&mut self, family: MapFamily, outcome: Result<Offer<T>>) -> Result<()> {
         match outcome {
             Ok(o) => {
-                let (bulk_gain, se) = match (&self.identity, family) {
-                    (Some((_, rows)), f) if f != MapFamily::Identity => {
-                        crate::stats::trimmed_paired_difference(&o.held_out, rows, BULK_TRIM)
+                let (beats_identity, bulk_gain, se) = match (&self.identity, family) {
+                    (Some((s, rows)), f) if f != MapFamily::Identity => {
+                        challenger_wins((*s, rows), (o.score, &o.held_out))
                     }
-                    _ => (f64::NAN, f64::NAN),
+                    _ => (true, f64::NAN, f64::NAN),
                 };
                 self.candidates.push(Candidate {
                     family,
@@ -924,15 +927,9 @@ impl<T> Comparison<T> {
                     bulk_gain,
                     se,
                     affine: false,
+                    value: f64::NAN,
+                    bootstrap_share: f64::NAN,
                 });
-                let beats_identity = match &self.identity {
-                    // An identity that could not be scored loses to any scored challenger.
-                    Some((s, _)) if !s.is_finite() => o.score.is_finite(),
-                    Some((s, _)) => {
-                        o.score > *s && bulk_gain.is_finite() && bulk_gain > CHALLENGER_SE * se
-                    }
-                    None => true,
-                };
                 let better = match &self.best {
                     None => true,
                     Some((b, best_family, _)) => {
@@ -942,8 +939,19 @@ impl<T> Comparison<T> {
                 if family == MapFamily::Identity && self.compared() {
                     self.identity = Some((o.score, o.held_out));
                 }
+                let scored = o.score.is_finite();
                 if better {
-                    self.best = Some((o.score, family, o.value));
+                    let previous = self.best.replace((o.score, family, o.value));
+                    if let Some(p) = previous.filter(|p| p.0.is_finite()) {
+                        self.runner_up = Some(p);
+                    }
+                } else if scored
+                    && self
+                        .runner_up
+                        .as_ref()
+                        .is_none_or(|(s, f, _)| *f == MapFamily::Identity || o.score > *s)
+                {
+                    self.runner_up = Some((o.score, family, o.value));
                 }
                 Ok(())
             }
@@ -953,6 +961,13 @@ impl<T> Comparison<T> {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Takes the runner-up of the comparison: the best scored candidate other than the
+    /// winner (the identity when a challenger won), with its family; `None` when fewer than
+    /// two candidates were scored.
+    pub(crate) fn take_runner_up(&mut self) -> Option<(MapFamily, T)> {
+        self.runner_up.take().map(|(_, f, v)| (f, v))
     }
 
     /// The winner and every candidate's record, in the option's order of the families (an
@@ -975,6 +990,26 @@ impl<T> Comparison<T> {
             .collect();
         Ok((value, records))
     }
+}
+
+/// The challenger's rule of [`Comparison::offer`]: whether a challenger with `score` and
+/// held-out rows `rows` (per-row log-densities in the original units, paired with the
+/// identity's) replaces the identity, with the [`BULK_TRIM`]-trimmed mean of the per-row
+/// gains and its standard error. It must score higher and gain more than [`CHALLENGER_SE`]
+/// standard errors on the bulk of the rows; an identity that could not be scored loses to
+/// any scored challenger.
+pub(crate) fn challenger_wins(
+    identity: (f64, &[f64]),
+    challenger: (f64, &[f64]),
+) -> (bool, f64, f64) {
+    let ((s, id_rows), (score, rows)) = (identity, challenger);
+    let (bulk_gain, se) = crate::stats::trimmed_paired_difference(rows, id_rows, BULK_TRIM);
+    let wins = if s.is_finite() {
+        score > s && bulk_gain.is_finite() && bulk_gain > CHALLENGER_SE * se
+    } else {
+        score.is_finite()
+    };
+    (wins, bulk_gain, se)
 }
 
 /// One candidate representation and its score.
@@ -1000,6 +1035,14 @@ pub struct Candidate {
     /// identity and was not searched (see [`FittedMaps`]); `score`, `log_jacobian`,
     /// `bulk_gain` and `se` are then NaN and `n_components` 0.
     pub affine: bool,
+    /// The quantity of the fit on all the data in this representation, where the estimator
+    /// computed it (the chosen one, and the runner-up it checked: see
+    /// `estimator::estimate`); NaN otherwise.
+    pub value: f64,
+    /// The fraction of the bootstrap replicates fitted in this representation (the
+    /// representation is re-chosen inside the bootstrap where the runner-up's value falls
+    /// outside the interval); NaN without a bootstrap.
+    pub bootstrap_share: f64,
 }
 
 impl Candidate {
@@ -1014,6 +1057,8 @@ impl Candidate {
             bulk_gain: f64::NAN,
             se: f64::NAN,
             affine,
+            value: f64::NAN,
+            bootstrap_share: f64::NAN,
         }
     }
 }
@@ -1220,6 +1265,54 @@ mod tests {
             assert!((cands[1].se - 1.0 / 12.0).abs() < 1e-3, "{}", cands[1].se);
             assert!(cands[1].score > cands[0].score);
         }
+    }
+
+    #[test]
+    fn the_runner_up_is_kept_for_the_bootstrap() {
+        // The loser of the comparison is kept (the bootstrap checks it): the challenger
+        // when the identity stays, the identity when a challenger wins; an unscored
+        // challenger is not a runner-up.
+        let ident: Vec<f64> = (0..400).map(|i| -1.0 - 0.001 * i as f64).collect();
+        let run = |chal: &[f64]| {
+            let maps = FittedMaps::fit(TransformOption::Auto, 1, |family| {
+                Ok(Transform {
+                    family,
+                    columns: vec![ColumnMap::Asinh {
+                        centre: 0.0,
+                        scale: 1.0,
+                    }],
+                })
+            });
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let mut c = Comparison::new(&maps, &SelectOptions::default(), false);
+            for (family, rows, tag) in [
+                (MapFamily::Identity, &ident[..], "identity"),
+                (MapFamily::Gaussianize, chal, "map"),
+            ] {
+                let offer = Offer {
+                    score: mean(rows),
+                    log_jacobian: 0.0,
+                    n_components: 1,
+                    held_out: rows.to_vec(),
+                    value: tag,
+                };
+                c.offer(family, Ok(offer)).unwrap();
+            }
+            let runner = c.take_runner_up();
+            (c.winner().unwrap().0, runner)
+        };
+        let worse: Vec<f64> = ident.iter().map(|v| v - 0.5).collect();
+        assert_eq!(
+            run(&worse),
+            ("identity", Some((MapFamily::Gaussianize, "map")))
+        );
+        let better: Vec<f64> = ident.iter().map(|v| v + 0.5).collect();
+        assert_eq!(
+            run(&better),
+            ("map", Some((MapFamily::Identity, "identity")))
+        );
+        let unscored = vec![f64::NEG_INFINITY; 400];
+        assert_eq!(run(&unscored), ("identity", None));
     }
 
     #[test]

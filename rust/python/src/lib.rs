@@ -631,6 +631,7 @@ enum PyWarningKind {
     TooFewRows,
     Degenerate,
     Redrawn,
+    Representation,
 }
 
 impl From<WarningKind> for PyWarningKind {
@@ -642,6 +643,7 @@ impl From<WarningKind> for PyWarningKind {
             WarningKind::TooFewRows => PyWarningKind::TooFewRows,
             WarningKind::Degenerate => PyWarningKind::Degenerate,
             WarningKind::Redrawn => PyWarningKind::Redrawn,
+            WarningKind::Representation => PyWarningKind::Representation,
         }
     }
 }
@@ -673,7 +675,8 @@ fn warnings_list<'py>(py: Python<'py>, w: &[Warning]) -> PyResult<Bound<'py, PyL
 }
 
 /// The chosen representation: `{"name", "columns": [{"map", params...}], "candidates":
-/// [{"name", "score", "n_components", "log_jacobian", "bulk_gain", "se", "affine"}]}`.
+/// [{"name", "score", "n_components", "log_jacobian", "bulk_gain", "se", "affine", "value",
+/// "bootstrap_share"}]}`.
 fn transform_dict<'py>(
     py: Python<'py>,
     t: &Transform,
@@ -722,6 +725,8 @@ fn transform_dict<'py>(
         d.set_item("bulk_gain", c.bulk_gain)?;
         d.set_item("se", c.se)?;
         d.set_item("affine", c.affine)?;
+        d.set_item("value", c.value)?;
+        d.set_item("bootstrap_share", c.bootstrap_share)?;
         cands.append(d)?;
     }
     out.set_item("candidates", cands)?;
