@@ -191,6 +191,12 @@ def test_the_bootstrap_rechooses_a_representation_the_data_do_not_settle():
     lo, hi = r.ci()
     assert lo <= values.min() and hi >= values.max()
     assert lo <= 0.291 <= hi
+    # The re-choice runs in parallel over replicates; one thread gives the same numbers.
+    with pytest.warns(gmmi.RepresentationWarning):
+        one = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0, n_jobs=1)
+    np.testing.assert_array_equal(one.samples, r.samples)
+    assert (one.mean, one.full_value) == (r.mean, r.full_value)
+    np.testing.assert_equal(one.transform.candidates, r.transform.candidates)  # NaN == NaN
 
 
 def test_a_settled_representation_is_not_rechosen():
