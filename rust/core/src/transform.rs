@@ -1219,6 +1219,20 @@ mod tests {
     }
 
     fn compare(ident: &[f64], chal: &[f64]) -> (&'static str, Vec<Candidate>) {
+        let (winner, records, _) = compare_keeping_runner_up(ident, chal);
+        (winner, records)
+    }
+
+    /// The comparison of an identity and a challenger with these held-out rows: the winner,
+    /// the records and the runner-up.
+    fn compare_keeping_runner_up(
+        ident: &[f64],
+        chal: &[f64],
+    ) -> (
+        &'static str,
+        Vec<Candidate>,
+        Option<(MapFamily, &'static str)>,
+    ) {
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let offer = |rows: &[f64], tag: &'static str| Offer {
             score: mean(rows),
@@ -1242,7 +1256,9 @@ mod tests {
             .unwrap();
         c.offer(MapFamily::Gaussianize, Ok(offer(chal, "map")))
             .unwrap();
-        c.winner().unwrap()
+        let runner_up = c.take_runner_up();
+        let (winner, records) = c.winner().unwrap();
+        (winner, records, runner_up)
     }
 
     #[test]
@@ -1274,32 +1290,8 @@ mod tests {
         // challenger is not a runner-up.
         let ident: Vec<f64> = (0..400).map(|i| -1.0 - 0.001 * i as f64).collect();
         let run = |chal: &[f64]| {
-            let maps = FittedMaps::fit(TransformOption::Auto, 1, |family| {
-                Ok(Transform {
-                    family,
-                    columns: vec![ColumnMap::Asinh {
-                        centre: 0.0,
-                        scale: 1.0,
-                    }],
-                })
-            });
-            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-            let mut c = Comparison::new(&maps, &SelectOptions::default(), false);
-            for (family, rows, tag) in [
-                (MapFamily::Identity, &ident[..], "identity"),
-                (MapFamily::Gaussianize, chal, "map"),
-            ] {
-                let offer = Offer {
-                    score: mean(rows),
-                    log_jacobian: 0.0,
-                    n_components: 1,
-                    held_out: rows.to_vec(),
-                    value: tag,
-                };
-                c.offer(family, Ok(offer)).unwrap();
-            }
-            let runner = c.take_runner_up();
-            (c.winner().unwrap().0, runner)
+            let (winner, _, runner_up) = compare_keeping_runner_up(&ident, chal);
+            (winner, runner_up)
         };
         let worse: Vec<f64> = ident.iter().map(|v| v - 0.5).collect();
         assert_eq!(
