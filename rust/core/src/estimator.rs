@@ -845,10 +845,11 @@ pub const RECHOICE_FIRST_LOOK: usize = 10;
 /// took the runner-up; and then, when the runner-up's search had run on a subset of the rows
 /// or with one start per K (its warm starts may hold fewer components than all the rows
 /// support), it is first searched as the winner was, its value checked against the interval
-/// again, and the replicates examined from its new warm starts. The full-data value becomes the average of the two representations'
-/// values weighted by the replicates' choices (as for K: the quantity whose bias the
-/// replicates estimate), so the estimate and its interval span both representations where
-/// the data do not settle between them, and stay where they were where they do.
+/// again, and the replicates examined from its new warm starts. The full-data value becomes
+/// the average of the two representations' values weighted by the replicates' choices (as
+/// for K: the quantity whose bias the replicates estimate), so the estimate and its interval
+/// span both representations where the data do not settle between them, and stay where
+/// they were where they do.
 ///
 /// `chosen` is the chosen maps, standardisation and standardised rows; the replicates
 /// hold their models in those units. `None` when the runner-up cannot be fitted on all the
