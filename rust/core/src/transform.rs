@@ -633,7 +633,7 @@ impl Transform {
     /// Whether every column's map is affine ([`ColumnMap::is_affine`]). A Gaussian mixture
     /// of affinely mapped columns is a Gaussian mixture of the columns themselves, so such a
     /// representation offers the same densities of the original data as the identity (with
-    /// the map's fitted parameters more): see [`FittedMaps`].
+    /// the map's fitted parameters more), and the comparison does not search it.
     pub fn is_affine(&self) -> bool {
         self.columns.iter().all(ColumnMap::is_affine)
     }
@@ -709,7 +709,7 @@ pub fn subset(n: usize, m: usize, seed: u64) -> Option<Vec<usize>> {
 }
 
 /// How many standard errors a challenger must beat the identity by on the bulk of the rows
-/// ([`Comparison::offer`]): the standard error of the [`BULK_TRIM`]-trimmed mean of the
+/// (the comparison's rule): the standard error of the [`BULK_TRIM`]-trimmed mean of the
 /// per-row differences of held-out log-densities in the original units (Yuen's paired
 /// test). A map is taken only on evidence (a one-sided test at about 2%), because picking
 /// one on noise is not harmless: on heavy-tailed data the two candidates' held-out scores
@@ -1032,8 +1032,8 @@ pub struct Candidate {
     /// `bulk_gain` above [`CHALLENGER_SE`] of these.
     pub se: f64,
     /// The family's map is affine on every column, so it offers the same densities as the
-    /// identity and was not searched (see [`FittedMaps`]); `score`, `log_jacobian`,
-    /// `bulk_gain` and `se` are then NaN and `n_components` 0.
+    /// identity and was not searched; `score`, `log_jacobian`, `bulk_gain` and `se` are
+    /// then NaN and `n_components` 0.
     pub affine: bool,
     /// The quantity of the fit on all the data in this representation, where the estimator
     /// computed it (the chosen one, and the runner-up it checked: see
