@@ -668,12 +668,9 @@ pub fn estimate_known(
         functional,
         full_functional,
     )?;
-    let mut warnings_early = Vec::new();
-    let mut full_value = chosen_value;
-    let mut integration_error = chosen_error;
     let mut alt_record = None;
     if let Some(alt) = &rechoice_of {
-        if let Some(rc) = rechoose(
+        alt_record = rechoose(
             x,
             d,
             (&transform, &st, &z),
@@ -684,17 +681,12 @@ pub fn estimate_known(
             opts,
             &em_opts,
             ctrl,
-        )? {
-            full_value = (1.0 - rc.share) * chosen_value + rc.share * rc.value;
-            integration_error = chosen_error
-                .zip(rc.error)
-                .map(|(a, b)| ((1.0 - rc.share) * a).hypot(rc.share * b));
-            alt_record = Some((alt.transform.family, rc.value, rc.share));
-        }
-        if !opts.keep_models {
-            for r in &mut replicates {
-                r.model = None;
-            }
+        )?
+        .map(|(value, error)| (alt.transform.family, value, error));
+        // The models were kept for the re-choice only (`rechoice_of` needs
+        // `keep_models` off).
+        for r in &mut replicates {
+            r.model = None;
         }
     }
     let boot_share = |alternative: bool| {
@@ -708,6 +700,18 @@ pub fn estimate_known(
                 / replicates.len() as f64
         }
     };
+    // The full-data value weights the two representations' values by the replicates'
+    // choices (none taken by the runner-up: the chosen one's value).
+    let share = boot_share(true);
+    let (full_value, integration_error) = match alt_record {
+        Some((_, value, error)) if share > 0.0 => (
+            (1.0 - share) * chosen_value + share * value,
+            chosen_error
+                .zip(error)
+                .map(|(a, b)| ((1.0 - share) * a).hypot(share * b)),
+        ),
+        _ => (chosen_value, chosen_error),
+    };
     for c in &mut transform_candidates {
         if c.family == transform.family {
             c.value = chosen_value;
@@ -715,14 +719,9 @@ pub fn estimate_known(
         } else if let Some((family, value, _)) = alt_record {
             if c.family == family {
                 c.value = value;
-                c.bootstrap_share = boot_share(true);
+                c.bootstrap_share = share;
             }
         }
-    }
-    if let Some(w) = alt_record.and_then(|(family, value, share)| {
-        unsettled_warning(transform.family, chosen_value, family, value, share)
-    }) {
-        warnings_early.push(w);
     }
     for r in &mut replicates {
         if let Some(g) = r.model.take() {
@@ -730,7 +729,9 @@ pub fn estimate_known(
         }
     }
     let mut warnings = selection.warnings.clone();
-    warnings.append(&mut warnings_early);
+    warnings.extend(alt_record.and_then(|(family, value, _)| {
+        unsettled_warning(transform.family, chosen_value, family, value, share)
+    }));
     if full.model.n_components() != selection.k {
         warnings.push(Warning {
             kind: WarningKind::Redrawn,
@@ -804,15 +805,6 @@ pub struct Alternative {
     pub searched_fully: bool,
 }
 
-/// How much of the bootstrap the runner-up representation took (see [`rechoose`]).
-struct Rechosen {
-    /// The quantity of the runner-up's fit on all the data, and its integration error.
-    value: f64,
-    error: Option<f64>,
-    /// The fraction of the replicates that chose the runner-up.
-    share: f64,
-}
-
 /// The interval level at which the runner-up's full-data value is checked (see
 /// [`estimate`]): that of the interval users read by default.
 pub const RECHOICE_LEVEL: f64 = 0.95;
@@ -852,8 +844,11 @@ pub const RECHOICE_FIRST_LOOK: usize = 10;
 /// they were where they do.
 ///
 /// `chosen` is the chosen maps, standardisation and standardised rows; the replicates
-/// hold their models in those units. `None` when the runner-up cannot be fitted on all the
-/// data (numerically): the estimate then stays in the chosen representation.
+/// hold their models in those units; those that take the runner-up are marked
+/// [`Replicate::alternative`] and hold its value. Returns the runner-up's full-data value and
+/// integration error (the caller weights it by the replicates' share); `None` when the
+/// runner-up cannot be fitted on all the data (numerically): the estimate then stays in the
+/// chosen representation.
 #[allow(clippy::too_many_arguments)]
 fn rechoose(
     x: &[f64],
@@ -866,7 +861,7 @@ fn rechoose(
     opts: &EstimatorOptions,
     em_opts: &EmOptions,
     ctrl: &Control,
-) -> Result<Option<Rechosen>> {
+) -> Result<Option<ValueWithError>> {
     let (t0, st0, z0) = chosen;
     let n = x.len() / d;
     let values: Vec<f64> = replicates.iter().map(|r| r.value).collect();
@@ -878,7 +873,7 @@ fn rechoose(
         opts.bias_correction,
         quantity.nonnegative(),
     );
-    let numerical = |r: Result<Rechosen>| match r {
+    let numerical = |r: Result<ValueWithError>| match r {
         Ok(v) => Ok(Some(v)),
         Err(Error::Numerical(_)) => Ok(None),
         Err(e) => Err(e),
@@ -898,28 +893,28 @@ fn rechoose(
         .collect::<Result<_>>()?;
     let value_of = |warm: &[GaussianMixture]| {
         let fitted = fit_first(&Data::new(&z1, d), warm, em_opts, ctrl).and_then(|f| {
-            let (value, error) = quantity.evaluate_with_error(
+            quantity.evaluate_with_error(
                 &st1.to_original(&f.model)?,
                 &opts.full_integral(),
                 rng::derive(opts.seed, Purpose::Transform, u64::MAX, 2),
                 ctrl,
-            )?;
-            Ok(Rechosen {
-                value,
-                error,
-                share: 0.0,
-            })
+            )
         });
         numerical(fitted)
     };
     let Some(mut out) = value_of(&warm)? else {
         return Ok(None);
     };
-    let inside = |v: &Rechosen| v.value >= lo && v.value <= hi;
+    let inside = |v: &ValueWithError| v.0 >= lo && v.0 <= hi;
     if inside(&out) {
         return Ok(Some(out));
     }
-    let (_, _, lj0) = transform::map_and_standardize(t0, x, d, opts.standardize)?;
+    // The chosen map's per-row log-Jacobians (its standardised rows are `z0` already).
+    let lj0 = if t0.is_identity() {
+        Vec::new()
+    } else {
+        t0.apply(x).1
+    };
     let pen0 = t0.n_parameters() as f64 / n as f64;
     let pen1 = alt.transform.n_parameters() as f64 / n as f64;
     let alt_is_identity = alt.transform.family == MapFamily::Identity;
@@ -941,16 +936,13 @@ fn rechoose(
             Err(e) => return Err(e),
         };
         let held_out = |g: &GaussianMixture, z: &[f64], lj: &[f64], st: &Standardizer| {
-            let rows: Vec<f64> = oob
-                .iter()
-                .flat_map(|&i| z[i * d..(i + 1) * d].iter().copied())
-                .collect();
-            g.log_density(&rows).map(|v| {
-                v.iter()
-                    .zip(&oob)
-                    .map(|(&h, &i)| transform::in_original_units(h, lj, i, st))
-                    .collect::<Vec<f64>>()
-            })
+            g.log_density(&select::gather(z, d, oob.iter().copied()))
+                .map(|v| {
+                    v.iter()
+                        .zip(&oob)
+                        .map(|(&h, &i)| transform::in_original_units(h, lj, i, st))
+                        .collect::<Vec<f64>>()
+                })
         };
         let (h0, h1) = match (
             held_out(model0, z0, &lj0, st0),
@@ -1029,8 +1021,6 @@ fn rechoose(
             r.alternative = true;
         }
     }
-    out.share =
-        replicates.iter().filter(|r| r.alternative).count() as f64 / replicates.len() as f64;
     Ok(Some(out))
 }
 

@@ -467,7 +467,8 @@ pub fn make_folds(n: usize, n_folds: usize, seed: u64) -> Vec<Vec<usize>> {
     folds
 }
 
-fn gather(x: &[f64], d: usize, rows: impl Iterator<Item = usize>) -> Vec<f64> {
+/// The rows `rows` of `x` (row-major, `d` columns), in that order.
+pub(crate) fn gather(x: &[f64], d: usize, rows: impl Iterator<Item = usize>) -> Vec<f64> {
     let mut out = Vec::new();
     for i in rows {
         out.extend_from_slice(&x[i * d..(i + 1) * d]);
