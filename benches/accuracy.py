@@ -98,6 +98,11 @@ LARGE_TASKS = ("gauss-rho0.6", "mixture-D5")
 SMOKE_TASK = "gauss-rho0.6"
 KSG_K = 3
 LEVEL = 0.95
+# What each run records of the representations compared (result.transform.candidates): the
+# value of each on all the data and the share of the replicates that chose it, for studying
+# how the choice of representation relates to the error.
+CANDIDATE_FIELDS = ("name", "n_components", "score", "bulk_gain", "se", "affine", "value",
+                    "bootstrap_share")
 Z95 = 1.959963984540054
 KSG_METHODS = {
     "sklearn-regression": "scikit-learn mutual_info_regression (KSG, k=3, random_state=0)",
@@ -211,7 +216,8 @@ def blank_record(name: str, n: int, rep: int, offset: int) -> dict[str, Any]:
         "task": name, "family": task.family, "can_fit": task.can_fit, "n": n, "rep": rep,
         "seed": data_seed(name, n, rep, offset), "random_state": rep, "truth": task.truth,
         "estimate": None, "full_value": None, "std": None, "ci": None, "covered": None,
-        "k": None, "k_bootstrap": None, "time": None, "warnings": [], "warning_messages": [],
+        "k": None, "k_bootstrap": None, "transform": None, "transform_candidates": None,
+        "time": None, "warnings": [], "warning_messages": [],
         "error": None, "ksg": None, "ksg_method": None, "ksg_time": None, "ksg_failure": None,
     }
 
@@ -244,6 +250,13 @@ def run_one(name: str, n: int, rep: int, offset: int, options: dict[str, Any],
             if boot_k is not None:
                 rec["k_bootstrap"] = {str(k): v for k, v in
                                       sorted(Counter(int(b) for b in boot_k).items())}
+            representation = getattr(r, "transform", None)
+            if representation is not None:
+                rec["transform"] = representation.name
+                rec["transform_candidates"] = [
+                    {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                     for k, v in c.items() if k in CANDIDATE_FIELDS}
+                    for c in representation.candidates]
             try:
                 lo, hi = r.ci(LEVEL)
                 rec["ci"] = [lo, hi]
