@@ -250,7 +250,7 @@ def run_one(name: str, n: int, rep: int, offset: int, options: dict[str, Any],
             if boot_k is not None:
                 rec["k_bootstrap"] = {str(k): v for k, v in
                                       sorted(Counter(int(b) for b in boot_k).items())}
-            representation = getattr(r, "transform", None)
+            representation = r.transform
             if representation is not None:
                 rec["transform"] = representation.name
                 rec["transform_candidates"] = [

@@ -912,7 +912,7 @@ fn rechoose(
         .zip(&st1.scale)
         .map(|(m, s)| -m / s)
         .collect();
-    let warm: Vec<GaussianMixture> = alt
+    let mut warm: Vec<GaussianMixture> = alt
         .warm_starts
         .iter()
         .map(|g| g.affine(&inv_scale, &inv_shift))
@@ -1017,10 +1017,19 @@ fn rechoose(
         }
         Ok::<_, Error>(taken)
     };
-    // The runner-up searched as the winner was (its search had run on a subset of the rows
-    // or with one start per K, so its warm starts may hold fewer components than all the
-    // rows support): its new warm starts, and its value from them.
-    let search_again = || -> Result<Option<(Vec<GaussianMixture>, ValueWithError)>> {
+    // The first look, unless the comparison was close and a runner-up not searched fully is
+    // to be searched as the winner was before any replicate is given to it.
+    let search_first = !alt.searched_fully && alt.margin < RECHOICE_CLOSE_SE;
+    let mut taken = if search_first {
+        None
+    } else {
+        Some(look(&warm, replicates)?)
+    };
+    if !alt.searched_fully && taken.as_ref().is_none_or(|t| t.iter().any(Option::is_some)) {
+        // Its search had run on a subset of the rows or with one start per K, so its warm
+        // starts may hold fewer components than all the rows support: it is searched as
+        // the winner was, checked against the interval again, and the replicates examined
+        // from its new warm starts.
         let sel = select::select(
             &z1,
             d,
@@ -1029,33 +1038,20 @@ fn rechoose(
             opts.seed,
             ctrl,
         )?;
-        let warm = sel.bootstrap_candidates(opts.bootstrap_neighbours);
-        Ok(value_of(&warm)?.map(|v| (warm, v)))
+        warm = sel.bootstrap_candidates(opts.bootstrap_neighbours);
+        let Some(again) = value_of(&warm)? else {
+            return Ok(None);
+        };
+        out = again;
+        if inside(&out) {
+            return Ok(Some(out));
+        }
+        taken = None;
+    }
+    let taken = match taken {
+        Some(t) => t,
+        None => look(&warm, replicates)?,
     };
-    let mut warm = warm;
-    // Where the comparison was close, the replicates are only given a runner-up searched
-    // as the winner was; where it was not, that search waits until a replicate takes it.
-    let searched_first = !alt.searched_fully && alt.margin < RECHOICE_CLOSE_SE;
-    if searched_first {
-        let Some((again, value)) = search_again()? else {
-            return Ok(None);
-        };
-        (warm, out) = (again, value);
-        if inside(&out) {
-            return Ok(Some(out));
-        }
-    }
-    let mut taken = look(&warm, replicates)?;
-    if !alt.searched_fully && !searched_first && taken.iter().any(Option::is_some) {
-        let Some((again, value)) = search_again()? else {
-            return Ok(None);
-        };
-        out = value;
-        if inside(&out) {
-            return Ok(Some(out));
-        }
-        taken = look(&again, replicates)?;
-    }
     for (r, t) in replicates.iter_mut().zip(taken) {
         if let Some((value, k)) = t {
             r.value = value;
