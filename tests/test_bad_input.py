@@ -483,6 +483,8 @@ BAD = [
     case("ranking random_state -1", lambda: RANK(X3, x, random_state=-1), ValueError,
          r"^random_state"),
     case("ranking n_jobs 0", lambda: RANK(X3, x, n_jobs=0), ValueError, r"^n_jobs"),
+    case("ranking level 1", lambda: RANK(X3, x, level=1.0), ValueError, r"^level"),
+    case("ranking level str", lambda: RANK(X3, x, level="95%"), ValueError, r"^level"),
     # -- mi_score ------------------------------------------------------------------------
     case("score y 2-D", lambda: SCORE(X3, X), ValueError, r"^y: expected one column"),
     case("score y shorter", lambda: SCORE(X3, x[:10]), ValueError, r"y'?: has 10 rows"),

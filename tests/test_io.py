@@ -75,6 +75,28 @@ def test_matrix_round_trip_with_nan_and_errors(tmp_path):
         old.ci()
 
 
+def test_ranking_round_trip_and_a_file_without_its_level(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + rng.normal(size=300)
+    r = gmmi.mi_ranking(X, y, n_bootstrap=4, mc_samples=2000, random_state=0, level=0.9)
+    r.save(tmp_path / "r.json")
+    k = gmmi.load(tmp_path / "r.json")
+    assert k == r and k.level == 0.9
+    # A file written before the ranking kept its level loads with level None: its flags
+    # are the overlap of mean -/+ std, the criterion then, and its display says so.
+    doc = json.loads((tmp_path / "r.json").read_text())
+    del doc["data"]["level"]
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    old = gmmi.load(tmp_path / "old.json")
+    assert old.level is None and old.features == r.features
+    assert "mean ± std intervals overlap" in repr(old)
+    doc["data"]["level"] = 1.5
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="level"):
+        gmmi.load(tmp_path / "bad.json")
+
+
 def test_newer_format_and_foreign_files_are_refused(tmp_path):
     g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[1.0]]])
     path = tmp_path / "g.json"

@@ -68,7 +68,8 @@ fig.tight_layout()
 # -------------
 # ``to_pandas()`` gives one row per pair, with the selected number of components and the
 # error of any failed pair; sorted by MI it ranks the pairs. For one target,
-# :func:`gmmi.mi_ranking` does the same and flags neighbours whose intervals overlap.
+# :func:`gmmi.mi_ranking` does the same and flags neighbours whose order the data do not
+# resolve (the 95% interval of the difference of their MI includes 0).
 
 table = m.to_pandas().sort_values("mean", ascending=False)
 print(table.head(8).to_string(index=False))

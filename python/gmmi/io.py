@@ -135,6 +135,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "unit": (_is_str, "a string"),
         "cell_warnings": (_dict_of(_is_str, _list_of(_is_str)),
                           "a dictionary of feature -> list of messages"),
+        "level": (_opt(lambda v: _is_float(v) and 0 < v < 1), "a number in (0, 1) or null"),
     },
     "SelectionRecord": {
         "k": (_is_int, "an integer"),

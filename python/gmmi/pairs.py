@@ -664,14 +664,20 @@ class MIRanking:
     mean, std : numpy.ndarray
         MI of each ranked feature and its bootstrap standard deviation.
     overlaps_next : numpy.ndarray of bool
-        Whether the ``mean ± std`` interval of a feature overlaps the next one's: the order
-        of the two is not resolved by the data.
+        Whether the data leave the order of a feature and the next one unresolved: the
+        ``level`` interval of the difference of their MI includes 0 (see
+        :func:`mi_ranking`). False for the last feature, for failed features and without
+        bootstrap replicates (``n_bootstrap < 2``), where there is no interval.
     errors : dict
         ``{feature: message}`` for features whose estimate failed (ranked last).
     unit : str
         Unit of the values.
     cell_warnings : dict
         ``{feature: [message, ...]}``: the warnings of each feature's estimate.
+    level : float or None
+        Coverage of the difference intervals behind ``overlaps_next``; None for a ranking
+        read from a file written before gmmi kept it, whose flags are the overlap of the
+        ``mean ± std`` intervals.
     """
 
     features: list[str]
@@ -681,6 +687,7 @@ class MIRanking:
     errors: dict[str, str]
     unit: str
     cell_warnings: dict[str, list[str]] = field(default_factory=dict)
+    level: Optional[float] = None
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -688,6 +695,11 @@ class MIRanking:
         return same_fields(self, other)
 
     __hash__ = None  # type: ignore[assignment]
+
+    def _flag_meaning(self) -> str:
+        if self.level is None:
+            return "mean ± std intervals overlap"
+        return f"order not resolved at {self.level:.0%}"
 
     def to_pandas(self) -> Any:
         """A DataFrame with columns ``feature, mean, std, overlaps_next``."""
@@ -705,11 +717,11 @@ class MIRanking:
         rows = [[k + 1, f, f"{m:.4f}", f"{s:.4f}", "~ next" if o else ""]
                 for k, (f, m, s, o) in enumerate(zip(self.features, self.mean, self.std,
                                                      self.overlaps_next))]
-        return _html.table(f"MIRanking ({self.unit})", rows,
+        return _html.table(f"MIRanking ({self.unit}; ~ next: {self._flag_meaning()})", rows,
                            header=["rank", "feature", "MI", "std", ""])
 
     def __repr__(self) -> str:
-        lines = [f"MIRanking ({self.unit}):"]
+        lines = [f"MIRanking ({self.unit}; ~ next: {self._flag_meaning()}):"]
         for k, (f, m, s, o) in enumerate(zip(self.features, self.mean, self.std,
                                              self.overlaps_next)):
             tie = "  ~ next" if o else ""
@@ -723,14 +735,41 @@ def mi_ranking(
     *,
     discrete_features: Flags = False,
     discrete_target: bool = False,
+    level: float = 0.95,
     **options: Any,
 ) -> MIRanking:
     """Ranks the columns of ``X`` by their mutual information with ``target``.
 
-    Takes the options of :func:`mi_matrix`. Features whose ``mean ± std`` intervals overlap
-    are flagged: their order is not resolved by the data. A feature whose estimate fails
-    (say a constant column) is ranked last with its reason in ``errors``; a constant target
-    (or one with a single class) raises ``ValueError``: there is nothing to rank.
+    Takes the options of :func:`mi_matrix`. A feature whose estimate fails (say a constant
+    column) is ranked last with its reason in ``errors``; a constant target (or one with a
+    single class) raises ``ValueError``: there is nothing to rank.
+
+    Each feature is flagged (``overlaps_next``) when the data do not resolve its order
+    with the next one: the ``level`` interval of the difference of their MI includes 0.
+    Every feature's bootstrap replicate ``b`` resamples the same rows (the pairs share
+    ``random_state``), so the difference is bootstrapped pair by pair: its standard
+    deviation is that of the replicates' differences, smaller than the two standard
+    deviations combined when the estimates err together. The interval is built as each
+    estimate's own (:meth:`gmmi.MIResult.ci`, ``method="normal"``): from the lower to the
+    higher of the difference of the bias-corrected means and of the full-data values
+    (when both are bias-corrected), widened by the Student-t quantile times that standard
+    deviation. ``benches/ranking.py`` measures how often two features of equal MI are
+    flagged (the order is a coin toss) and how often a real difference is resolved.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n, p)
+        The features, one per column.
+    target : array-like or Series of shape (n,)
+        The target.
+    discrete_features : bool or sequence
+        As ``discrete_a`` of :func:`mi_matrix`.
+    discrete_target : bool, default False
+        Treat the target as class labels.
+    level : float, default 0.95
+        Coverage in (0, 1) of the difference intervals behind ``overlaps_next``.
+    **options
+        Options of :func:`mi_matrix` (``n_bootstrap``, ``random_state``, ...).
 
     Examples
     --------
@@ -743,6 +782,7 @@ def mi_ranking(
     'X[2]'
     """
     check_bool(discrete_target, "discrete_target")
+    level = check_level(level)
     labels, cols = _split_columns(X, "X")
     t_label, t_col = _target_column(target, "target")
     # The target is checked first: a constant target would otherwise give a ranking of NaNs
@@ -764,15 +804,35 @@ def mi_ranking(
     stds = m.std[:, 0]
     order = np.argsort(np.where(np.isfinite(means), -means, np.inf), kind="stable")
     ranked_mean, ranked_std = means[order], stds[order]
-    lo = ranked_mean - np.nan_to_num(ranked_std)
-    hi = ranked_mean + np.nan_to_num(ranked_std)
     overlaps = np.zeros(len(order), dtype=bool)
-    overlaps[:-1] = lo[:-1] <= hi[1:]
+    for r, (a, b) in enumerate(zip(order[:-1], order[1:])):
+        overlaps[r] = _order_unresolved(m, a, b, level)
     errs = {labels[i]: msg for (i, _), msg in failed.items()}
     cell_warnings = {labels[i]: msgs for (i, _), msgs in warned.items()}
     return MIRanking(features=[labels[i] for i in order], mean=ranked_mean, std=ranked_std,
                      overlaps_next=overlaps, errors=errs, unit=m.unit,
-                     cell_warnings=cell_warnings)
+                     cell_warnings=cell_warnings, level=level)
+
+
+def _order_unresolved(m: MIMatrix, a: int, b: int, level: float) -> bool:
+    """Whether the ``level`` interval of ``I(a) - I(b)`` (rows ``a`` and ``b`` of the
+    one-column matrix ``m``, ``a`` ranked above ``b``) includes 0 (see :func:`mi_ranking`);
+    False when either estimate failed or fewer than two replicates pair up."""
+    diff = m.mean[a, 0] - m.mean[b, 0]
+    if not np.isfinite(diff):
+        return False
+    paired = m.samples[a, 0] - m.samples[b, 0]
+    paired = paired[np.isfinite(paired)]
+    if paired.size < 2:
+        return False
+    # The t interval of the paired differences about their mean: its half-width.
+    lo, hi = _core.interval([float(v) for v in paired], 0.0, level, False, False, "normal")
+    half = 0.5 * (hi - lo)
+    low = diff
+    if m.full_value is not None and m.bias_corrected is not None \
+            and m.bias_corrected[a, 0] and m.bias_corrected[b, 0]:
+        low = min(low, m.full_value[a, 0] - m.full_value[b, 0])
+    return bool(low - half <= 0.0)
 
 
 def mi_score(
