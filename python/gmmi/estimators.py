@@ -360,7 +360,7 @@ def mutual_information(
         improvement of the held-out score (1e-5), largest K (50).
     patience : int or "auto", optional
         The search stops after this many consecutive K that do not improve on the best.
-        ``"auto"`` (gmmi preset): ``max(2, ceil(K_best / 3))`` with ``K_best`` the best K so
+        ``"auto"`` (gmmi preset): ``max(2, ceil(K_best / 2))`` with ``K_best`` the best K so
         far, so 2 for the small mixtures of Gaussian-like data and longer where many
         components are needed (sharp edges, heavy tails), whose held-out score climbs in
         plateaus that grow with K. The published preset: 1.
