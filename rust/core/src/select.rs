@@ -85,7 +85,7 @@ pub const GMMI_PATIENCE: usize = 2;
 /// 2-4 K between K = 10 and 25 while the MI of the fitted mixture keeps rising to the truth.
 /// A fixed patience of 2 stopped at K of 10-17 there; waiting a third of the best K (gmmi's
 /// rule from session 8 to 19) reached 19-26 on most data sets, but still stopped at K = 9,
-/// 12 and 13 on three of them after a dip of three or four K (`unoise-e0.1`, n = 5,000: the
+/// 13 and 17 on three of them after a dip of three or four K (`unoise-e0.1`, n = 5,000: the
 /// held-out score per row -0.9807 at K = 9, -1.0002 / -0.9829 / -0.9875 at K = 10-12, then
 /// -0.9528 at K = 23, where the estimate is 1.691 +- 0.015 against 1.674 +- 0.010 at K = 9
 /// for a truth of 1.709). Waiting half the best K: on the calibration suite's committed
