@@ -88,21 +88,33 @@ CAT_P = (0.6, 0.3, 0.1)
 CAT_MU = (-1.0, 0.0, 1.5)
 
 
-def categorical_mi() -> float:
-    """I(X;C) for C ~ Cat(CAT_P), X | C ~ N(CAT_MU[c], 1): h(X) - sum_c p_c h(X|c), h(X) of
-    the 1-D mixture by scipy.integrate.quad."""
+def _class_mixture_entropy(kernel: Callable[[np.ndarray], np.ndarray], norm: float,
+                           pad: float, tails: bool) -> float:
+    """h(X) of the 1-D mixture sum_c CAT_P[c] kernel(x - CAT_MU[c]) / norm by
+    scipy.integrate.quad over the means' range +- pad (and, with ``tails``, from there to
+    infinity on either side, integrated separately)."""
     p = np.array(CAT_P)
     mu = np.array(CAT_MU)
 
     def neg_plogp(t: float) -> float:
-        dens = float(np.sum(p * np.exp(-0.5 * (t - mu) ** 2)) / math.sqrt(2 * math.pi))
+        dens = float(np.sum(p * kernel(t - mu)) / norm)
         return -dens * math.log(dens) if dens > 0 else 0.0
 
-    lo, hi = float(mu.min()) - 15.0, float(mu.max()) + 15.0
-    h_x, _ = integrate.quad(neg_plogp, lo, hi, points=list(mu), limit=400,
-                            epsabs=1e-13, epsrel=1e-12)
-    h_cond = 0.5 * math.log(2 * math.pi * math.e)
-    return float(h_x - h_cond)
+    opts = {"limit": 400, "epsabs": 1e-13, "epsrel": 1e-12}
+    lo, hi = float(mu.min()) - pad, float(mu.max()) + pad
+    h_x = integrate.quad(neg_plogp, lo, hi, points=list(mu), **opts)[0]
+    if tails:
+        h_x = (integrate.quad(neg_plogp, -np.inf, lo, **opts)[0] + h_x
+               + integrate.quad(neg_plogp, hi, np.inf, **opts)[0])
+    return float(h_x)
+
+
+def categorical_mi() -> float:
+    """I(X;C) for C ~ Cat(CAT_P), X | C ~ N(CAT_MU[c], 1): h(X) - sum_c p_c h(X|c), h(X) of
+    the 1-D mixture by scipy.integrate.quad."""
+    h_x = _class_mixture_entropy(lambda u: np.exp(-0.5 * u**2), math.sqrt(2 * math.pi),
+                                 15.0, tails=False)
+    return float(h_x - 0.5 * math.log(2 * math.pi * math.e))
 
 
 def categorical_t_mi(nu: float) -> float:
@@ -111,18 +123,7 @@ def categorical_t_mi(nu: float) -> float:
     separately) minus the t's entropy."""
     from scipy.stats import t as student_t
 
-    p = np.array(CAT_P)
-    mu = np.array(CAT_MU)
-
-    def neg_plogp(v: float) -> float:
-        dens = float(np.sum(p * student_t.pdf(v - mu, nu)))
-        return -dens * math.log(dens) if dens > 0 else 0.0
-
-    opts = {"limit": 400, "epsabs": 1e-13, "epsrel": 1e-12}
-    lo, hi = float(mu.min()) - 60.0, float(mu.max()) + 60.0
-    h_x = (integrate.quad(neg_plogp, -np.inf, lo, **opts)[0]
-           + integrate.quad(neg_plogp, lo, hi, points=list(mu), **opts)[0]
-           + integrate.quad(neg_plogp, hi, np.inf, **opts)[0])
+    h_x = _class_mixture_entropy(lambda u: student_t.pdf(u, nu), 1.0, 60.0, tails=True)
     return float(h_x - student_t_entropy(1, nu))
 
 
@@ -252,16 +253,10 @@ def _gamma_exp_sampler(a: float, log: bool) -> Sampler:
     return sample
 
 
-def _categorical_sampler(n: int, rng: np.random.Generator) -> tuple:
-    c = rng.choice(len(CAT_P), size=n, p=np.array(CAT_P))
-    x = np.array(CAT_MU)[c] + rng.standard_normal(n)
-    return x, c
-
-
 def _categorical_shaped_sampler(kind: str) -> Sampler:
-    """Classes of CAT_P at CAT_MU with noise of another shape: ``exp`` or ``cube`` of the
-    Gaussian task's x (monotone maps: the MI is the Gaussian task's), Student t with 2
-    degrees of freedom, or uniform of half-width CAT_HALF_WIDTH."""
+    """Classes of CAT_P at CAT_MU with standard normal noise (``normal``), ``exp`` or
+    ``cube`` of that x (monotone maps: the same MI), Student t noise with 2 degrees of
+    freedom, or uniform noise of half-width CAT_HALF_WIDTH."""
     def sample(n: int, rng: np.random.Generator) -> tuple:
         c = rng.choice(len(CAT_P), size=n, p=np.array(CAT_P))
         mu = np.array(CAT_MU)[c]
@@ -270,9 +265,16 @@ def _categorical_shaped_sampler(kind: str) -> Sampler:
         if kind == "uniform":
             return mu + rng.uniform(-CAT_HALF_WIDTH, CAT_HALF_WIDTH, n), c
         v = mu + rng.standard_normal(n)
-        return (np.exp(v) if kind == "exp" else v**3), c
+        if kind == "exp":
+            v = np.exp(v)
+        elif kind == "cube":
+            v = v**3
+        return v, c
 
     return sample
+
+
+_categorical_sampler = _categorical_shaped_sampler("normal")
 
 
 # Chain X -> Z -> Y: z = x + N(0,1), y = z + N(0,1). Covariance of (x, y, z).
@@ -358,12 +360,13 @@ def build_tasks() -> list[Task]:
     for mname, (w, mu, cov) in MIXTURES.items():
         add(f"mixture-{mname}", "mixture", MIXTURE_TRUTH[mname], _mixture_sampler(w, mu, cov),
             description=f"the paper's {mname} ({len(w)} components)")
-    add("categorical-3class", "categorical", categorical_mi(), _categorical_sampler,
+    gaussian_classes = categorical_mi()
+    add("categorical-3class", "categorical", gaussian_classes, _categorical_sampler,
         kind="categorical",
         description="C ~ Cat(0.6, 0.3, 0.1), X | C ~ N((-1, 0, 1.5)[C], 1)")
     shaped = {
-        "exp": (categorical_mi(), "exp of the categorical-3class task's X (lognormal classes)"),
-        "cube": (categorical_mi(), "the cube of the categorical-3class task's X"),
+        "exp": (gaussian_classes, "exp of the categorical-3class task's X (lognormal classes)"),
+        "cube": (gaussian_classes, "the cube of the categorical-3class task's X"),
         "t2": (categorical_t_mi(2.0), "X | C ~ (-1, 0, 1.5)[C] + Student t, 2 dof"),
         "uniform": (categorical_uniform_mi(),
                     f"X | C ~ (-1, 0, 1.5)[C] + U(-{CAT_HALF_WIDTH}, {CAT_HALF_WIDTH})"),
