@@ -39,14 +39,69 @@ class Task:
     description: str = ""
 
 
+# --------------------------------------------------------------------------- portable arithmetic
+# The suite's data must be the same on every machine, so that a run elsewhere measures the
+# same data sets (to the last bit) and differences are the estimator's. NumPy's exp, log and
+# power run SIMD code chosen by the CPU (its AVX-512 and AVX2 versions differ in the last
+# bits), and OpenBLAS chooses its matrix kernels by CPU too (a matrix product, Cholesky
+# factor or determinant differs in the last bits between an AVX-512 and an AVX2 machine).
+# The samplers and truths therefore use only operations whose results do not depend on the
+# CPU: NumPy's elementwise +, -, *, / and sqrt (IEEE correctly rounded), sums in a fixed
+# order, and the C library's scalar exp and log (on x86-64, glibc takes one code path on
+# every CPU with FMA). The random draws themselves are NumPy's (scalar C code, the same
+# everywhere).
+
+
+def _exp(v: np.ndarray) -> np.ndarray:
+    """exp elementwise by the C library's scalar exp (see above)."""
+    return np.vectorize(math.exp, otypes=[float])(v)
+
+
+def _log(v: np.ndarray) -> np.ndarray:
+    """ln elementwise by the C library's scalar log (see above)."""
+    return np.vectorize(math.log, otypes=[float])(v)
+
+
+def _cube(v: np.ndarray) -> np.ndarray:
+    """v**3 as two correctly rounded products."""
+    return v * v * v
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b summed over the inner index in order (no BLAS)."""
+    out = np.zeros((a.shape[0], b.shape[1]))
+    for j in range(a.shape[1]):
+        out += a[:, j:j + 1] * b[j]
+    return out
+
+
+def _cholesky(cov: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a symmetric positive definite matrix, in Python floats."""
+    a = np.asarray(cov, dtype=float)
+    d = a.shape[0]
+    low = [[0.0] * d for _ in range(d)]
+    for i in range(d):
+        for j in range(i + 1):
+            s = float(a[i, j])
+            for k in range(j):
+                s -= low[i][k] * low[j][k]
+            low[i][j] = math.sqrt(s) if i == j else s / low[j][j]
+    return np.array(low)
+
+
+def _logdet(cov: np.ndarray) -> float:
+    """ln det of a symmetric positive definite matrix from its Cholesky factor."""
+    low = _cholesky(cov)
+    return 2.0 * math.fsum(math.log(low[i, i]) for i in range(low.shape[0]))
+
+
 # --------------------------------------------------------------------------- truths
 
 
 def gaussian_mi(cov: np.ndarray, dx: int) -> float:
     """I(X;Y) of a Gaussian with covariance ``cov``, x the first ``dx`` coordinates."""
     cov = np.asarray(cov, dtype=float)
-    ld = np.linalg.slogdet
-    return 0.5 * (ld(cov[:dx, :dx])[1] + ld(cov[dx:, dx:])[1] - ld(cov)[1])
+    return 0.5 * (_logdet(cov[:dx, :dx]) + _logdet(cov[dx:, dx:]) - _logdet(cov))
 
 
 def gaussian_cmi(cov: np.ndarray, ix: list[int], iy: list[int], iz: list[int]) -> float:
@@ -54,7 +109,7 @@ def gaussian_cmi(cov: np.ndarray, ix: list[int], iy: list[int], iz: list[int]) -
     cov = np.asarray(cov, dtype=float)
 
     def logdet(idx: list[int]) -> float:
-        return float(np.linalg.slogdet(cov[np.ix_(idx, idx)])[1])
+        return _logdet(cov[np.ix_(idx, idx)])
 
     cmi = 0.5 * (logdet(ix + iz) + logdet(iy + iz) - logdet(iz) - logdet(ix + iy + iz))
     return 0.0 if abs(cmi) < 1e-12 else cmi  # exact zero, not rounding noise
@@ -112,7 +167,7 @@ def _class_mixture_entropy(kernel: Callable[[np.ndarray], np.ndarray], norm: flo
 def categorical_mi() -> float:
     """I(X;C) for C ~ Cat(CAT_P), X | C ~ N(CAT_MU[c], 1): h(X) - sum_c p_c h(X|c), h(X) of
     the 1-D mixture by scipy.integrate.quad."""
-    h_x = _class_mixture_entropy(lambda u: np.exp(-0.5 * u**2), math.sqrt(2 * math.pi),
+    h_x = _class_mixture_entropy(lambda u: _exp(-0.5 * u * u), math.sqrt(2 * math.pi),
                                  15.0, tails=False)
     return float(h_x - 0.5 * math.log(2 * math.pi * math.e))
 
@@ -166,12 +221,14 @@ MIXTURE_TRUTH = {"D1": 0.0871767, "D3": 0.1323870, "D5": 0.1680528}
 def _mixture_sampler(w: list, mu: list, cov: list) -> Sampler:
     weights = np.asarray(w, dtype=float)
     means = np.asarray(mu, dtype=float)
-    chol = np.linalg.cholesky(np.asarray(cov, dtype=float))
+    chol = np.array([_cholesky(c) for c in cov])
 
     def sample(n: int, rng: np.random.Generator) -> tuple:
         comp = rng.choice(len(weights), size=n, p=weights)
         eps = rng.standard_normal((n, 2))
-        v = means[comp] + np.einsum("nij,nj->ni", chol[comp], eps)
+        lc = chol[comp]
+        v = means[comp] + np.stack(
+            [lc[:, i, 0] * eps[:, 0] + lc[:, i, 1] * eps[:, 1] for i in range(2)], axis=1)
         return v[:, 0], v[:, 1]
 
     return sample
@@ -182,11 +239,11 @@ def _mixture_sampler(w: list, mu: list, cov: list) -> Sampler:
 
 def _gaussian_sampler(cov: np.ndarray, dx: int,
                       transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> Sampler:
-    chol = np.linalg.cholesky(np.asarray(cov, dtype=float))
+    chol = _cholesky(cov)
     d = chol.shape[0]
 
     def sample(n: int, rng: np.random.Generator) -> tuple:
-        v = rng.standard_normal((n, d)) @ chol.T
+        v = _matmul(rng.standard_normal((n, d)), chol.T)
         if transform is not None:
             v = transform(v)
         x, y = v[:, :dx], v[:, dx:]
@@ -207,7 +264,7 @@ def dense_cov(d: int, name: str) -> np.ndarray:
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     df = 3 * d
     a = rng.standard_normal((2 * d, df))
-    s = a @ a.T / df
+    s = _matmul(a, a.T) / df
     sd = np.sqrt(np.diag(s))
     return s / np.outer(sd, sd)
 
@@ -247,7 +304,7 @@ def _gamma_exp_sampler(a: float, log: bool) -> Sampler:
         x = rng.gamma(a, 1.0, n)
         y = rng.exponential(scale=1.0 / x)
         if log:
-            return np.log(x), np.log(y)
+            return _log(x), _log(y)
         return x, y
 
     return sample
@@ -266,9 +323,9 @@ def _categorical_shaped_sampler(kind: str) -> Sampler:
             return mu + rng.uniform(-CAT_HALF_WIDTH, CAT_HALF_WIDTH, n), c
         v = mu + rng.standard_normal(n)
         if kind == "exp":
-            v = np.exp(v)
+            v = _exp(v)
         elif kind == "cube":
-            v = v**3
+            v = _cube(v)
         return v, c
 
     return sample
@@ -307,8 +364,8 @@ CAN_FIT = {"gaussian": True, "gaussian-multi": True, "mixture": True, "categoric
            "gamma-exp": False, "gamma-exp-log": False, "categorical-shaped": False}
 
 MONOTONE_MAPS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "exp": np.exp,      # lognormal marginals
-    "cube": lambda v: v**3,
+    "exp": _exp,        # lognormal marginals
+    "cube": _cube,
     "ndtr": ndtr,       # uniform marginals
 }
 
