@@ -226,9 +226,8 @@ def _mixture_sampler(w: list, mu: list, cov: list) -> Sampler:
     def sample(n: int, rng: np.random.Generator) -> tuple:
         comp = rng.choice(len(weights), size=n, p=weights)
         eps = rng.standard_normal((n, 2))
-        lc = chol[comp]
-        v = means[comp] + np.stack(
-            [lc[:, i, 0] * eps[:, 0] + lc[:, i, 1] * eps[:, 1] for i in range(2)], axis=1)
+        lc = chol[comp]  # each row's factor; the product summed in order, as in _matmul
+        v = means[comp] + (lc[:, :, 0] * eps[:, :1] + lc[:, :, 1] * eps[:, 1:])
         return v[:, 0], v[:, 1]
 
     return sample
