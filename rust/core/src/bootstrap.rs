@@ -362,15 +362,36 @@ fn best_out_of_bag(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<em::EmFit> {
-    let (x, counts) = (data.x, data.weights.expect("a resample has counts"));
     // Candidates are compared after EM to a 10x looser tolerance (and at most
     // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance (the
     // losers' last, slow iterations are skipped).
-    let screen = EmOptions {
+    let screened = screen_out_of_bag(data, packed, oob, densities, candidates, em_opts, ctrl)?;
+    em::continue_fit(data, packed, screened, em_opts, Some(ctrl))
+}
+
+/// The EM options of a screening fit: [`SCREEN_FACTOR`] times the tolerance of `em_opts`,
+/// at most [`SCREEN_MAX_ITER`] iterations.
+fn screening(em_opts: &EmOptions) -> EmOptions {
+    EmOptions {
         threshold: em_opts.threshold * SCREEN_FACTOR,
         max_iter: em_opts.max_iter.min(SCREEN_MAX_ITER),
         ..em_opts.clone()
-    };
+    }
+}
+
+/// The screening half of [`best_out_of_bag`]: every candidate fitted to the screening
+/// tolerance, the one with the best out-of-bag score kept (not run further).
+fn screen_out_of_bag(
+    data: &Data,
+    packed: Option<&Packed>,
+    oob: &[f64],
+    densities: &mut Vec<f64>,
+    candidates: &[GaussianMixture],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+) -> Result<em::EmFit> {
+    let (x, counts) = (data.x, data.weights.expect("a resample has counts"));
+    let screen = screening(em_opts);
     // (score, degenerate, fit): a non-degenerate fit beats any degenerate one.
     let mut best: Option<(f64, bool, em::EmFit)> = None;
     let mut last_err = None;
@@ -404,7 +425,57 @@ fn best_out_of_bag(
     let (_, _, screened) = best.ok_or_else(|| {
         Error::Numerical(last_err.unwrap_or_else(|| "every candidate refit failed".into()))
     })?;
-    em::continue_fit(data, packed, screened, em_opts, Some(ctrl))
+    Ok(screened)
+}
+
+/// [`refit`] in two stages, for a refit that matters only when `wanted` accepts it: the
+/// candidates are screened as in [`refit`] (a single candidate too), and the fit kept is
+/// run to the full tolerance only when `wanted(screened model)` holds; `None` otherwise.
+/// The slow last iterations of a fit that is then thrown away are skipped.
+pub fn refit_if<P>(
+    x: &[f64],
+    d: usize,
+    counts: &[f64],
+    candidates: &[GaussianMixture],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+    wanted: P,
+) -> Result<Option<em::EmFit>>
+where
+    P: Fn(&GaussianMixture) -> bool,
+{
+    let FitScratch {
+        mut oob,
+        mut densities,
+        layout,
+    } = FitScratch::default();
+    let data = Data::weighted(x, d, counts);
+    let packed = em::pack_in(&data, layout);
+    let screened = if let [only] = candidates {
+        em::fit_prepared(
+            &data,
+            packed.as_ref(),
+            None,
+            only,
+            &screening(em_opts),
+            Some(ctrl),
+        )?
+    } else {
+        rows_where_into(x, d, counts, |c| c == 0.0, &mut oob);
+        screen_out_of_bag(
+            &data,
+            packed.as_ref(),
+            &oob,
+            &mut densities,
+            candidates,
+            em_opts,
+            ctrl,
+        )?
+    };
+    if !wanted(&screened.model) {
+        return Ok(None);
+    }
+    em::continue_fit(&data, packed.as_ref(), screened, em_opts, Some(ctrl)).map(Some)
 }
 
 /// Whether a component of `g` rests on too few distinct rows of the resample to be a
@@ -682,6 +753,47 @@ mod tests {
         let twos = reps.iter().filter(|r| r.n_components == 2).count();
         assert!(twos >= 14, "K=2 kept by {twos} of 20");
         assert!(reps.iter().all(|r| r.n_components != 1));
+    }
+
+    #[test]
+    fn a_staged_refit_is_the_refit_when_wanted_and_stops_at_screening_when_not() {
+        // Two separated clusters, warm starts at K = 2 and 3: `refit_if` screens them as
+        // `refit` does; accepted, it continues the same screened fit, so the two agree to the
+        // bit; refused, nothing is continued. The predicate sees the screened model, looser
+        // than the final one (fewer iterations, the same K).
+        let truth = GaussianMixture::new(
+            2,
+            vec![0.5, 0.5],
+            vec![-4.0, 0.0, 4.0, 0.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+        )
+        .unwrap();
+        let (x, _) = truth.sample(1000, 2);
+        let three = GaussianMixture::new(
+            2,
+            vec![0.5, 0.25, 0.25],
+            vec![-4.0, 0.0, 4.0, 1.0, 4.0, -1.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.5],
+        )
+        .unwrap();
+        let cands = [truth.clone(), three];
+        let counts = resample_of(1000, 9, 0, 0);
+        let (opts, ctrl) = (EmOptions::default(), Control::new());
+        let full = refit(&x, 2, &counts, &cands, &opts, &ctrl).unwrap();
+        let seen = Mutex::new(None);
+        let staged = refit_if(&x, 2, &counts, &cands, &opts, &ctrl, |g| {
+            *lock(&seen) = Some(g.clone());
+            true
+        })
+        .unwrap()
+        .expect("accepted");
+        assert_eq!(staged.model, full.model);
+        assert_eq!(staged.n_iter, full.n_iter);
+        let screened = lock(&seen).take().expect("the predicate was asked");
+        assert_eq!(screened.n_components(), full.model.n_components());
+        assert_ne!(screened, full.model, "the predicate saw the screening fit");
+        let refused = refit_if(&x, 2, &counts, &cands, &opts, &ctrl, |_| false).unwrap();
+        assert!(refused.is_none());
     }
 
     #[test]
