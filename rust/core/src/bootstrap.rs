@@ -337,36 +337,17 @@ fn refit_in(
         em::fit_prepared(&data, packed.as_ref(), None, only, em_opts, Some(ctrl))
     } else {
         rows_where_into(x, d, counts, |c| c == 0.0, oob);
-        best_out_of_bag(
-            &data,
-            packed.as_ref(),
-            oob,
-            densities,
-            candidates,
-            em_opts,
-            ctrl,
-        )
+        // Candidates are compared after EM to a 10x looser tolerance (and at most
+        // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance
+        // (the losers' last, slow iterations are skipped).
+        let packed = packed.as_ref();
+        screen_out_of_bag(&data, packed, oob, densities, candidates, em_opts, ctrl)
+            .and_then(|screened| em::continue_fit(&data, packed, screened, em_opts, Some(ctrl)))
     };
     if let Some(p) = packed {
         *layout = p.into_values();
     }
     fit
-}
-
-fn best_out_of_bag(
-    data: &Data,
-    packed: Option<&Packed>,
-    oob: &[f64],
-    densities: &mut Vec<f64>,
-    candidates: &[GaussianMixture],
-    em_opts: &EmOptions,
-    ctrl: &Control,
-) -> Result<em::EmFit> {
-    // Candidates are compared after EM to a 10x looser tolerance (and at most
-    // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance (the
-    // losers' last, slow iterations are skipped).
-    let screened = screen_out_of_bag(data, packed, oob, densities, candidates, em_opts, ctrl)?;
-    em::continue_fit(data, packed, screened, em_opts, Some(ctrl))
 }
 
 /// The EM options of a screening fit: [`SCREEN_FACTOR`] times the tolerance of `em_opts`,
@@ -379,8 +360,9 @@ fn screening(em_opts: &EmOptions) -> EmOptions {
     }
 }
 
-/// The screening half of [`best_out_of_bag`]: every candidate fitted to the screening
-/// tolerance, the one with the best out-of-bag score kept (not run further).
+/// The screening half of [`refit`] with several candidates: every candidate fitted to the
+/// screening tolerance ([`screening`]), the one with the best out-of-bag score kept (not run
+/// further).
 fn screen_out_of_bag(
     data: &Data,
     packed: Option<&Packed>,
@@ -721,12 +703,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn out_of_bag_choice_prefers_the_true_number_of_components() {
-        // Two separated clusters: from warm starts at K = 1, 2, 3 the out-of-bag likelihood
-        // picks K = 2 on most resamples (K = 1 misfits; K = 3 splits a Gaussian and pays on
-        // held-out rows). K = 3 may win a few by chance (its extra component costs little),
-        // so the test asks for a majority, not all.
+    /// Two separated bivariate clusters (the truth), 1,000 rows drawn from them, and a
+    /// three-component warm start that splits one of them.
+    fn two_clusters() -> (GaussianMixture, Vec<f64>, GaussianMixture) {
         let truth = GaussianMixture::new(
             2,
             vec![0.5, 0.5],
@@ -735,8 +714,6 @@ mod tests {
         )
         .unwrap();
         let (x, _) = truth.sample(1000, 2);
-        let one =
-            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![17.0, 0.0, 0.0, 1.0]).unwrap();
         let three = GaussianMixture::new(
             2,
             vec![0.5, 0.25, 0.25],
@@ -744,6 +721,18 @@ mod tests {
             vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.5],
         )
         .unwrap();
+        (truth, x, three)
+    }
+
+    #[test]
+    fn out_of_bag_choice_prefers_the_true_number_of_components() {
+        // Two separated clusters: from warm starts at K = 1, 2, 3 the out-of-bag likelihood
+        // picks K = 2 on most resamples (K = 1 misfits; K = 3 splits a Gaussian and pays on
+        // held-out rows). K = 3 may win a few by chance (its extra component costs little),
+        // so the test asks for a majority, not all.
+        let (truth, x, three) = two_clusters();
+        let one =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![17.0, 0.0, 0.0, 1.0]).unwrap();
         let cands = [truth.clone(), one, three];
         let f = |m: &GaussianMixture, _b: usize| Ok(m.n_components() as f64);
         let ctrl = Control::new();
@@ -761,21 +750,7 @@ mod tests {
         // `refit` does; accepted, it continues the same screened fit, so the two agree to the
         // bit; refused, nothing is continued. The predicate sees the screened model, looser
         // than the final one (fewer iterations, the same K).
-        let truth = GaussianMixture::new(
-            2,
-            vec![0.5, 0.5],
-            vec![-4.0, 0.0, 4.0, 0.0],
-            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
-        )
-        .unwrap();
-        let (x, _) = truth.sample(1000, 2);
-        let three = GaussianMixture::new(
-            2,
-            vec![0.5, 0.25, 0.25],
-            vec![-4.0, 0.0, 4.0, 1.0, 4.0, -1.0],
-            vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.5],
-        )
-        .unwrap();
+        let (truth, x, three) = two_clusters();
         let cands = [truth.clone(), three];
         let counts = resample_of(1000, 9, 0, 0);
         let (opts, ctrl) = (EmOptions::default(), Control::new());
