@@ -325,6 +325,27 @@ fn refit_in(
     ctrl: &Control,
     scratch: &mut FitScratch,
 ) -> Result<em::EmFit> {
+    refit_staged(x, d, counts, candidates, em_opts, ctrl, scratch, None)
+        .map(|f| f.expect("without a predicate every refit is continued"))
+}
+
+/// The refit of [`refit`] and [`refit_if`] in the memory of `scratch`. Several candidates
+/// are compared after EM to a 10x looser tolerance (and at most [`SCREEN_MAX_ITER`]
+/// iterations) and only the one kept is run to the full tolerance (the losers' last, slow
+/// iterations are skipped); a single candidate is fitted to the full tolerance directly,
+/// unless there is a predicate. With `wanted`, the fit kept is screened first and continued
+/// only when `wanted(screened model)` holds (`None` otherwise).
+#[allow(clippy::too_many_arguments)]
+fn refit_staged(
+    x: &[f64],
+    d: usize,
+    counts: &[f64],
+    candidates: &[GaussianMixture],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+    scratch: &mut FitScratch,
+    wanted: Option<&dyn Fn(&GaussianMixture) -> bool>,
+) -> Result<Option<em::EmFit>> {
     let FitScratch {
         oob,
         densities,
@@ -333,17 +354,31 @@ fn refit_in(
     let data = Data::weighted(x, d, counts);
     // One layout of the resample for every candidate's fit.
     let packed = em::pack_in(&data, std::mem::take(layout));
-    let fit = if let [only] = candidates {
-        em::fit_prepared(&data, packed.as_ref(), None, only, em_opts, Some(ctrl))
-    } else {
-        rows_where_into(x, d, counts, |c| c == 0.0, oob);
-        // Candidates are compared after EM to a 10x looser tolerance (and at most
-        // SCREEN_MAX_ITER iterations); only the one kept is then run to the full tolerance
-        // (the losers' last, slow iterations are skipped).
+    let fit = (|| {
         let packed = packed.as_ref();
-        screen_out_of_bag(&data, packed, oob, densities, candidates, em_opts, ctrl)
-            .and_then(|screened| em::continue_fit(&data, packed, screened, em_opts, Some(ctrl)))
-    };
+        let screened = match candidates {
+            [only] => {
+                let opts = if wanted.is_some() {
+                    &screening(em_opts)
+                } else {
+                    em_opts
+                };
+                let fit = em::fit_prepared(&data, packed, None, only, opts, Some(ctrl))?;
+                if wanted.is_none() {
+                    return Ok(Some(fit));
+                }
+                fit
+            }
+            _ => {
+                rows_where_into(x, d, counts, |c| c == 0.0, oob);
+                screen_out_of_bag(&data, packed, oob, densities, candidates, em_opts, ctrl)?
+            }
+        };
+        if wanted.is_some_and(|w| !w(&screened.model)) {
+            return Ok(None);
+        }
+        em::continue_fit(&data, packed, screened, em_opts, Some(ctrl)).map(Some)
+    })();
     if let Some(p) = packed {
         *layout = p.into_values();
     }
@@ -426,38 +461,17 @@ pub fn refit_if<P>(
 where
     P: Fn(&GaussianMixture) -> bool,
 {
-    let FitScratch {
-        mut oob,
-        mut densities,
-        layout,
-    } = FitScratch::default();
-    let data = Data::weighted(x, d, counts);
-    let packed = em::pack_in(&data, layout);
-    let screened = if let [only] = candidates {
-        em::fit_prepared(
-            &data,
-            packed.as_ref(),
-            None,
-            only,
-            &screening(em_opts),
-            Some(ctrl),
-        )?
-    } else {
-        rows_where_into(x, d, counts, |c| c == 0.0, &mut oob);
-        screen_out_of_bag(
-            &data,
-            packed.as_ref(),
-            &oob,
-            &mut densities,
-            candidates,
-            em_opts,
-            ctrl,
-        )?
-    };
-    if !wanted(&screened.model) {
-        return Ok(None);
-    }
-    em::continue_fit(&data, packed.as_ref(), screened, em_opts, Some(ctrl)).map(Some)
+    let scratch = &mut FitScratch::default();
+    refit_staged(
+        x,
+        d,
+        counts,
+        candidates,
+        em_opts,
+        ctrl,
+        scratch,
+        Some(&wanted),
+    )
 }
 
 /// Whether a component of `g` rests on too few distinct rows of the resample to be a

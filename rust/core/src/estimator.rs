@@ -987,23 +987,28 @@ fn rechoose(
         if oob.len() < 3 {
             return Ok(None);
         }
-        let held_out = |g: &GaussianMixture, z: &[f64], lj: &[f64], st: &Standardizer| {
-            g.log_density(&select::gather(z, d, oob.iter().copied()))
-                .map(|v| {
-                    v.iter()
-                        .zip(&oob)
-                        .map(|(&h, &i)| transform::in_original_units(h, lj, i, st))
-                        .collect::<Vec<f64>>()
-                })
+        // The out-of-bag rows in each representation, gathered once (the runner-up's are
+        // scored on its screening fit and again on its full fit).
+        let (oob0, oob1) = (
+            select::gather(z0, d, oob.iter().copied()),
+            select::gather(&z1, d, oob.iter().copied()),
+        );
+        let held_out = |g: &GaussianMixture, rows: &[f64], lj: &[f64], st: &Standardizer| {
+            g.log_density(rows).map(|v| {
+                v.iter()
+                    .zip(&oob)
+                    .map(|(&h, &i)| transform::in_original_units(h, lj, i, st))
+                    .collect::<Vec<f64>>()
+            })
         };
-        let Ok(h0) = held_out(model0, z0, &lj0, st0) else {
+        let Ok(h0) = held_out(model0, &oob0, &lj0, st0) else {
             return Ok(None);
         };
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let s0 = mean(&h0) - pen0;
         // Whether the out-of-bag rows prefer the runner-up's refit `g1`.
         let takes_alt = |g1: &GaussianMixture| {
-            let Ok(h1) = held_out(g1, &z1, &lj1, &st1) else {
+            let Ok(h1) = held_out(g1, &oob1, &lj1, &st1) else {
                 return false;
             };
             let s1 = mean(&h1) - pen1;
