@@ -64,8 +64,10 @@ class Representation:
         where it was not computed), and ``bootstrap_share``, the fraction of the
         replicates fitted in it: the runner-up of the comparison is fitted on all the data
         too, and where its value falls outside the chosen one's 95% interval every
-        replicate chooses between the two again by its out-of-bag rows, and the estimate
-        weights the two values by these shares (a
+        replicate chooses between the two again by its out-of-bag rows (on a fair coin
+        where the score and the bulk of those rows contradict each other: neither
+        representation fits there), and the estimate weights the two values by these
+        shares (a
         :class:`~gmmi.RepresentationWarning` says so when the replicates split). The
         runner-up's are NaN for categorical MI and for
         :func:`~gmmi.pointwise_mutual_information` (which keeps every replicate's model, in

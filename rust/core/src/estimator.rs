@@ -12,7 +12,7 @@ use crate::rng::{self, Purpose};
 use crate::select::{self, Metric, SelectOptions, Selection};
 use crate::stats::{interval, summary, IntervalMethod, Standardizer};
 use crate::transform::{
-    self, Candidate, Comparison, FittedMaps, MapFamily, Offer, Transform, TransformOption,
+    self, Candidate, Comparison, FittedMaps, MapFamily, Offer, Transform, TransformOption, Verdict,
 };
 use rayon::prelude::*;
 
@@ -886,7 +886,17 @@ pub fn rechoice_search_rows(n: usize, seed: u64) -> Option<Vec<usize>> {
 /// to the two refits' log-densities of the rows the resample left out (out of bag, in the
 /// original units, each map's fitted parameters over n subtracted from its score), as it
 /// re-chooses K (above [`RECHOICE_SEARCH_ROWS`] rows, its screening fit must be preferred
-/// too); a replicate that takes the runner-up takes its value. The first
+/// too); a replicate that takes the runner-up takes its value. Where the two criteria of
+/// the rule contradict each other on a replicate's out-of-bag rows (the mean log-likelihood
+/// prefers one representation, the bulk of the rows the other: [`Verdict::Conflict`]),
+/// neither representation fits and the data do not say which MI to believe, so the
+/// replicate's fair coin (seeded by the replicate) decides: such replicates split evenly,
+/// and the estimate and the interval span both representations (an equal-weight model
+/// average, as the K window averages the K the held-out data cannot reject). On the
+/// accuracy suite this took the Student t family's coverage from 166 to 169 of 180 on the
+/// committed seeds and from 155 to 164 and 164 to 172 on two held-out sets of data sets,
+/// with every other family's estimates unchanged (multivariate t with nu = 1, 3+3
+/// columns, n = 1,000: the identity gives 0.64-1.0 nat, the map 0.17-0.34, truth 0.585). The first
 /// [`RECHOICE_FIRST_LOOK`] replicates are examined first, the rest only when one of those
 /// took the runner-up. When the runner-up's search had run on a subset of the rows or with
 /// one start per K (its warm starts may hold fewer components than all the rows support),
@@ -1006,18 +1016,27 @@ fn rechoose(
         };
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let s0 = mean(&h0) - pen0;
+        // Where the out-of-bag rows' two criteria contradict each other, this replicate's
+        // fair coin decides (seeded by the replicate, so that the choice does not depend on
+        // the thread count, and the same at screening and at the full fit).
+        let coin = rng::derive(opts.seed, Purpose::Transform, r.index as u64, 4) & 1 == 1;
         // Whether the out-of-bag rows prefer the runner-up's refit `g1`.
         let takes_alt = |g1: &GaussianMixture| {
             let Ok(h1) = held_out(g1, &oob1, &lj1, &st1) else {
                 return false;
             };
             let s1 = mean(&h1) - pen1;
-            if chosen_is_identity {
-                transform::challenger_wins((s0, &h0), (s1, &h1)).0
+            let verdict = if chosen_is_identity {
+                transform::verdict((s0, &h0), (s1, &h1)).0
             } else if alt_is_identity {
-                !transform::challenger_wins((s1, &h1), (s0, &h0)).0
+                transform::verdict((s1, &h1), (s0, &h0)).0
             } else {
-                s1 > s0
+                return s1 > s0;
+            };
+            match verdict {
+                Verdict::Conflict => coin,
+                Verdict::Challenger => chosen_is_identity,
+                Verdict::Identity => alt_is_identity,
             }
         };
         // Above RECHOICE_SEARCH_ROWS the refit is run to the full tolerance only when its
