@@ -67,9 +67,11 @@ class HeavyTailWarning(GmmiWarning):
 class RepresentationWarning(GmmiWarning):
     """The data do not settle the representation: the bootstrap replicates split between
     fitting the data as they are and through the Gaussianising map (``transform="auto"``),
-    whose values differ by more than the interval of either. The estimate and its interval
-    then average over both; ``result.transform.candidates`` holds each one's value and share
-    of the replicates."""
+    whose values differ by more than the interval of either. Each replicate takes the one
+    the rows its resample left out prefer, or either on a fair coin where those rows' mean
+    likelihood and bulk disagree (neither representation fits: heavy-tailed multivariate
+    data). The estimate and its interval then average over both;
+    ``result.transform.candidates`` holds each one's value and share of the replicates."""
 
 
 class ZeroInformationWarning(GmmiWarning):

@@ -1142,9 +1142,11 @@ fn unsettled_warning(
         kind: WarningKind::Representation,
         message: format!(
             "the data do not settle the representation: {:.0}% of the bootstrap replicates \
-             preferred transform={:?} (value {alt_value:.4} on all the data) to \
-             transform={:?} ({chosen_value:.4}), chosen on all the data; the estimate and \
-             its interval weight the two by these shares (result.transform.candidates)",
+             took transform={:?} (value {alt_value:.4} on all the data) instead of \
+             transform={:?} ({chosen_value:.4}), chosen on all the data, by the rows their \
+             resample left out (on a fair coin where those rows' mean likelihood and bulk \
+             disagree, as neither representation fits); the estimate and its interval \
+             weight the two by these shares (result.transform.candidates)",
             100.0 * share,
             alt.name(),
             chosen.name(),
