@@ -1012,7 +1012,8 @@ pub(crate) enum Verdict {
     /// The identity stands: the challenger does not both score higher and gain on the bulk
     /// of the rows, and the two criteria do not contradict each other.
     Identity,
-    /// The challenger replaces the identity ([`challenger_wins`]).
+    /// The challenger replaces the identity: it scores higher and gains more than
+    /// [`CHALLENGER_SE`] standard errors on the bulk of the rows.
     Challenger,
     /// The two criteria contradict each other: the held-out likelihood prefers one
     /// representation and the bulk of the rows, by more than [`CHALLENGER_SE`] standard
@@ -1023,9 +1024,9 @@ pub(crate) enum Verdict {
 /// The comparison's verdict on a challenger (`score`, held-out `rows`) against the identity,
 /// with the [`BULK_TRIM`]-trimmed mean of the per-row gains and its standard error.
 ///
-/// [`Verdict::Challenger`] as [`challenger_wins`]; [`Verdict::Conflict`] when the mean
-/// held-out log-likelihood prefers one representation while the bulk of the rows prefers
-/// the other by more than [`CHALLENGER_SE`] standard errors. That happens where neither
+/// [`Verdict::Challenger`] when both criteria prefer the challenger; [`Verdict::Conflict`]
+/// when the mean held-out log-likelihood prefers one representation while the bulk of the
+/// rows prefers the other by more than [`CHALLENGER_SE`] standard errors. That happens where neither
 /// representation fits the density: on heavy-tailed multivariate data a handful of far
 /// rows, which the identity's few components give densities far too low, decide the mean
 /// for the map, while the bulk prefers the data as they are (or the other way round); the
