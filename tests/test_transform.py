@@ -165,6 +165,34 @@ def _student(n: int, nu: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return t[:, :3], t[:, 3:]
 
 
+def _split(x: np.ndarray, y: np.ndarray, **kw) -> tuple:
+    """An estimate whose bootstrap replicates split between the two representations (the
+    warning says so), with the identity's and the map's shares of the replicates and values
+    on all the data. Its full-data value is their share-weighted average (the quantity whose
+    bias the replicates, split the same way, estimate)."""
+    with pytest.warns(gmmi.RepresentationWarning, match="do not settle the representation"):
+        r = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0, **kw)
+    ident, gauss = r.transform.candidates
+    shares = np.array([ident["bootstrap_share"], gauss["bootstrap_share"]])
+    values = np.array([ident["value"], gauss["value"]])
+    assert r.full_value == pytest.approx(float(shares @ values), rel=1e-12)
+    return r, shares, values
+
+
+def _spans_both_on_any_thread_count(x, y, r, values: np.ndarray, truth: float) -> None:
+    """The interval of ``_split``'s estimate ``r`` spans both representations' values and the
+    truth, and one thread gives the same numbers (the re-choice runs in parallel over
+    replicates, each seeded by its index)."""
+    lo, hi = r.ci()
+    assert lo <= values.min() and hi >= values.max()
+    assert lo <= truth <= hi
+    with pytest.warns(gmmi.RepresentationWarning):
+        one = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0, n_jobs=1)
+    np.testing.assert_array_equal(one.samples, r.samples)
+    assert (one.mean, one.full_value) == (r.mean, r.full_value)
+    np.testing.assert_equal(one.transform.candidates, r.transform.candidates)  # NaN == NaN
+
+
 def test_the_bootstrap_rechooses_a_representation_the_data_do_not_settle():
     # Multivariate t, nu = 2, 3+3 columns, n = 1,000: through the Gaussianising map the
     # mixture gives about 0.1 nat, fitted as the data are 0.3-0.5 (truth 0.291), and the
@@ -174,29 +202,14 @@ def test_the_bootstrap_rechooses_a_representation_the_data_do_not_settle():
     # data sets) they split, and the estimate weights the two representations by the
     # replicates' shares.
     x, y = _student(1000, 2.0, 5)
-    with pytest.warns(gmmi.RepresentationWarning, match="do not settle the representation"):
-        r = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0)
-    ident, gauss = r.transform.candidates
-    shares = np.array([ident["bootstrap_share"], gauss["bootstrap_share"]])
-    values = np.array([ident["value"], gauss["value"]])
+    r, shares, values = _split(x, y)
     assert shares.sum() == pytest.approx(1.0, abs=1e-12) and (shares > 0).all()
     # Shares are counts of 20 replicates.
     np.testing.assert_allclose(shares * 20, np.round(shares * 20), atol=1e-9)
     # The two representations disagree by far more than either's noise (0.02-0.1 nat).
     assert values.max() - values.min() > 0.2
-    # The full-data value is the share-weighted average (the quantity whose bias the
-    # replicates, split the same way, estimate).
-    assert r.full_value == pytest.approx(float(shares @ values), rel=1e-12)
     # So wide an interval spans both representations' values (and the truth).
-    lo, hi = r.ci()
-    assert lo <= values.min() and hi >= values.max()
-    assert lo <= 0.291 <= hi
-    # The re-choice runs in parallel over replicates; one thread gives the same numbers.
-    with pytest.warns(gmmi.RepresentationWarning):
-        one = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0, n_jobs=1)
-    np.testing.assert_array_equal(one.samples, r.samples)
-    assert (one.mean, one.full_value) == (r.mean, r.full_value)
-    np.testing.assert_equal(one.transform.candidates, r.transform.candidates)  # NaN == NaN
+    _spans_both_on_any_thread_count(x, y, r, values, 0.291)
 
 
 def test_replicates_split_evenly_where_the_mean_and_the_bulk_disagree():
@@ -210,26 +223,16 @@ def test_replicates_split_evenly_where_the_mean_and_the_bulk_disagree():
     # values. (Before, every replicate kept the identity: 0.714 [0.620, 0.843], missing the
     # truth.)
     x, y = _student(1000, 1.0, 2)
-    with pytest.warns(gmmi.RepresentationWarning, match="do not settle the representation"):
-        r = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0)
+    r, shares, values = _split(x, y)
     assert r.transform.name == "identity"
     ident, gauss = r.transform.candidates
     assert gauss["score"] > ident["score"] and gauss["bulk_gain"] < -2.0 * gauss["se"]
-    values = np.array([ident["value"], gauss["value"]])
     assert values[0] - values[1] > 0.3  # far beyond either's noise (0.02-0.1 nat)
     # Some replicates on each side: with a coin per contradicted replicate, all 20 on one
     # side would need every coin to agree or almost no replicate to see the contradiction.
-    shares = np.array([ident["bootstrap_share"], gauss["bootstrap_share"]])
     assert 0.1 <= shares[1] <= 0.9
-    assert r.full_value == pytest.approx(float(shares @ values), rel=1e-12)
-    lo, hi = r.ci()
-    assert lo <= values.min() and hi >= values.max()
-    assert lo <= 0.585 <= hi
     # The coins are seeded by the replicate: one thread gives the same numbers.
-    with pytest.warns(gmmi.RepresentationWarning):
-        one = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0, n_jobs=1)
-    np.testing.assert_array_equal(one.samples, r.samples)
-    assert (one.mean, one.full_value) == (r.mean, r.full_value)
+    _spans_both_on_any_thread_count(x, y, r, values, 0.585)
 
 
 def test_a_close_comparison_on_a_subset_searches_the_runner_up_before_the_replicates():
@@ -243,17 +246,13 @@ def test_a_close_comparison_on_a_subset_searches_the_runner_up_before_the_replic
     # subset's warm starts, none took the identity, and the estimate was 0.104 [0.077,
     # 0.140].
     x, y = _student(4000, 2.0, 13)
-    with pytest.warns(gmmi.RepresentationWarning, match="do not settle the representation"):
-        r = gmmi.mutual_information(x, y, n_bootstrap=20, random_state=0)
+    r, shares, values = _split(x, y)
     assert r.transform.name == "gaussianize"
-    ident, gauss = r.transform.candidates
+    gauss = r.transform.candidates[1]
     assert abs(gauss["bulk_gain"] / gauss["se"]) < 6.0
-    assert ident["bootstrap_share"] >= 0.5
+    assert shares[0] >= 0.5
     # The two values differ by far more than their noise (0.02-0.05 nat at this n).
-    assert ident["value"] - gauss["value"] > 0.15
-    shares = np.array([ident["bootstrap_share"], gauss["bootstrap_share"]])
-    values = np.array([ident["value"], gauss["value"]])
-    assert r.full_value == pytest.approx(float(shares @ values), rel=1e-12)
+    assert values[0] - values[1] > 0.15
     lo, hi = r.ci()
     assert lo <= 0.291 <= hi
 
