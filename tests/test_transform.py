@@ -10,6 +10,7 @@ Gaussian MLE), as in test_estimators.py.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -224,6 +225,10 @@ def test_replicates_split_evenly_where_the_mean_and_the_bulk_disagree():
     # truth.)
     x, y = _student(1000, 1.0, 2)
     r, shares, values = _split(x, y)
+    # The warning says how many replicates the coin decided (either way).
+    (msg,) = [w for w in r.warnings if "do not settle the representation" in w]
+    coins = re.search(r"on (\d+) of the 20 replicates .* a fair coin chose", msg)
+    assert coins is not None and 1 <= int(coins.group(1)) <= 20
     assert r.transform.name == "identity"
     ident, gauss = r.transform.candidates
     assert gauss["score"] > ident["score"] and gauss["bulk_gain"] < -2.0 * gauss["se"]

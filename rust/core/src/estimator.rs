@@ -682,7 +682,7 @@ pub fn estimate_known(
             &em_opts,
             ctrl,
         )?
-        .map(|(value, error)| (alt.transform.family, value, error));
+        .map(|((value, error), coins)| (alt.transform.family, value, error, coins));
         // The models were kept for the re-choice only (`rechoice_of` needs
         // `keep_models` off).
         for r in &mut replicates {
@@ -704,7 +704,7 @@ pub fn estimate_known(
     // choices (none taken by the runner-up: the chosen one's value).
     let share = boot_share(true);
     let (full_value, integration_error) = match alt_record {
-        Some((_, value, error)) if share > 0.0 => (
+        Some((_, value, error, _)) if share > 0.0 => (
             (1.0 - share) * chosen_value + share * value,
             chosen_error
                 .zip(error)
@@ -716,7 +716,7 @@ pub fn estimate_known(
         if c.family == transform.family {
             c.value = chosen_value;
             c.bootstrap_share = boot_share(false);
-        } else if let Some((family, value, _)) = alt_record {
+        } else if let Some((family, value, _, _)) = alt_record {
             if c.family == family {
                 c.value = value;
                 c.bootstrap_share = share;
@@ -729,8 +729,13 @@ pub fn estimate_known(
         }
     }
     let mut warnings = selection.warnings.clone();
-    warnings.extend(alt_record.and_then(|(family, value, _)| {
-        unsettled_warning(transform.family, chosen_value, family, value, share)
+    warnings.extend(alt_record.and_then(|(family, value, _, coins)| {
+        unsettled_warning(
+            (transform.family, chosen_value),
+            (family, value),
+            share,
+            (coins, replicates.len()),
+        )
     }));
     if full.model.n_components() != selection.k {
         warnings.push(Warning {
@@ -913,7 +918,8 @@ pub fn rechoice_search_rows(n: usize, seed: u64) -> Option<Vec<usize>> {
 /// `chosen` is the chosen maps, standardisation and standardised rows; the replicates
 /// hold their models in those units; those that take the runner-up are marked
 /// [`Replicate::alternative`] and hold its value. Returns the runner-up's full-data value and
-/// integration error (the caller weights it by the replicates' share); `None` when the
+/// integration error (the caller weights it by the replicates' share) and how many
+/// replicates a coin decided (either way); `None` when the
 /// runner-up cannot be fitted on all the data (numerically): the estimate then stays in the
 /// chosen representation.
 #[allow(clippy::too_many_arguments)]
@@ -928,7 +934,7 @@ fn rechoose(
     opts: &EstimatorOptions,
     em_opts: &EmOptions,
     ctrl: &Control,
-) -> Result<Option<ValueWithError>> {
+) -> Result<Option<(ValueWithError, usize)>> {
     let (t0, st0, z0) = chosen;
     let n = x.len() / d;
     let values: Vec<f64> = replicates.iter().map(|r| r.value).collect();
@@ -974,7 +980,7 @@ fn rechoose(
     };
     let inside = |v: &ValueWithError| v.0 >= lo && v.0 <= hi;
     if inside(&out) {
-        return Ok(Some(out));
+        return Ok(Some((out, 0)));
     }
     // The chosen map's per-row log-Jacobians (its standardised rows are `z0` already).
     let lj0 = if t0.is_identity() {
@@ -986,9 +992,9 @@ fn rechoose(
     let pen1 = alt.transform.n_parameters() as f64 / n as f64;
     let alt_is_identity = alt.transform.family == MapFamily::Identity;
     let chosen_is_identity = t0.family == MapFamily::Identity;
-    // The runner-up's value on replicate `r`, refitted from `warm`, when the replicate
-    // chooses it.
-    let check = |r: &Replicate, warm: &[GaussianMixture]| -> Result<Option<(f64, usize)>> {
+    // Replicate `r`'s re-choice with the runner-up refitted from `warm`: its value there
+    // when the replicate takes it, and whether a coin decided (see `Choice`).
+    let check = |r: &Replicate, warm: &[GaussianMixture]| -> Result<Option<Choice>> {
         let Some(model0) = r.model.as_ref() else {
             return Ok(None);
         };
@@ -1020,10 +1026,11 @@ fn rechoose(
         // fair coin decides (seeded by the replicate, so that the choice does not depend on
         // the thread count, and the same at screening and at the full fit).
         let coin = rng::derive(opts.seed, Purpose::Transform, r.index as u64, 4) & 1 == 1;
-        // Whether the out-of-bag rows prefer the runner-up's refit `g1`.
-        let takes_alt = |g1: &GaussianMixture| {
+        // Whether the out-of-bag rows prefer the runner-up's refit `g1`, and whether the
+        // coin decided.
+        let choice = |g1: &GaussianMixture| {
             let Ok(h1) = held_out(g1, &oob1, &lj1, &st1) else {
-                return false;
+                return (false, false);
             };
             let s1 = mean(&h1) - pen1;
             let verdict = if chosen_is_identity {
@@ -1031,14 +1038,15 @@ fn rechoose(
             } else if alt_is_identity {
                 transform::verdict((s1, &h1), (s0, &h0)).0
             } else {
-                return s1 > s0;
+                return (s1 > s0, false);
             };
             match verdict {
-                Verdict::Conflict => coin,
-                Verdict::Challenger => chosen_is_identity,
-                Verdict::Identity => alt_is_identity,
+                Verdict::Conflict => (coin, true),
+                Verdict::Challenger => (chosen_is_identity, false),
+                Verdict::Identity => (alt_is_identity, false),
             }
         };
+        let takes_alt = |g1: &GaussianMixture| choice(g1).0;
         // Above RECHOICE_SEARCH_ROWS the refit is run to the full tolerance only when its
         // screening fit is preferred already (see RECHOICE_SEARCH_ROWS).
         let refitted = if n > RECHOICE_SEARCH_ROWS {
@@ -1051,8 +1059,9 @@ fn rechoose(
             Ok(None) | Err(Error::Numerical(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        if !takes_alt(&fit1.model) {
-            return Ok(None);
+        let (takes, by_coin) = choice(&fit1.model);
+        if !takes {
+            return Ok(by_coin.then_some(Choice::CoinStays));
         }
         let value = quantity.evaluate(
             &st1.to_original(&fit1.model)?,
@@ -1061,7 +1070,11 @@ fn rechoose(
             ctrl,
         );
         match value {
-            Ok(v) => Ok(Some((v, fit1.model.n_components()))),
+            Ok(v) => Ok(Some(Choice::Takes {
+                value: v,
+                k: fit1.model.n_components(),
+                by_coin,
+            })),
             Err(Error::Numerical(_)) => Ok(None),
             Err(e) => Err(e),
         }
@@ -1069,12 +1082,12 @@ fn rechoose(
     let first = replicates.len().min(RECHOICE_FIRST_LOOK);
     // The first replicates' choices, and when one of them takes the runner-up, the rest.
     let look = |warm: &[GaussianMixture], replicates: &[Replicate]| {
-        let mut taken: Vec<Option<(f64, usize)>> = replicates[..first]
+        let mut taken: Vec<Option<Choice>> = replicates[..first]
             .par_iter()
             .map(|r| check(r, warm))
             .collect::<Result<_>>()?;
-        if taken.iter().any(Option::is_some) {
-            let rest: Vec<Option<(f64, usize)>> = replicates[first..]
+        if taken.iter().any(Choice::takes) {
+            let rest: Vec<Option<Choice>> = replicates[first..]
                 .par_iter()
                 .map(|r| check(r, warm))
                 .collect::<Result<_>>()?;
@@ -1090,7 +1103,7 @@ fn rechoose(
     } else {
         Some(look(&warm, replicates)?)
     };
-    if !alt.searched_fully && taken.as_ref().is_none_or(|t| t.iter().any(Option::is_some)) {
+    if !alt.searched_fully && taken.as_ref().is_none_or(|t| t.iter().any(Choice::takes)) {
         // Its search had run on a subset of the rows or with one start per K, so its warm
         // starts may hold fewer components than all the rows support: it is searched as
         // the winner was (on at most RECHOICE_SEARCH_ROWS rows), checked against the
@@ -1112,7 +1125,7 @@ fn rechoose(
         };
         out = again;
         if inside(&out) {
-            return Ok(Some(out));
+            return Ok(Some((out, 0)));
         }
         taken = None;
     }
@@ -1120,33 +1133,66 @@ fn rechoose(
         Some(t) => t,
         None => look(&warm, replicates)?,
     };
+    let coins = taken
+        .iter()
+        .filter(|t| match t {
+            Some(Choice::Takes { by_coin, .. }) => *by_coin,
+            Some(Choice::CoinStays) => true,
+            None => false,
+        })
+        .count();
     for (r, t) in replicates.iter_mut().zip(taken) {
-        if let Some((value, k)) = t {
+        if let Some(Choice::Takes { value, k, .. }) = t {
             r.value = value;
             r.n_components = k;
             r.alternative = true;
         }
     }
-    Ok(Some(out))
+    Ok(Some((out, coins)))
 }
 
-/// The warning of an estimate whose replicates split between two representations.
+/// What the re-choice records of a replicate (see [`rechoose`]) beyond keeping the chosen
+/// representation by the rule (`None` in its place).
+enum Choice {
+    /// It took the runner-up: its value and K there, and whether a fair coin decided.
+    Takes { value: f64, k: usize, by_coin: bool },
+    /// A fair coin kept the chosen representation.
+    CoinStays,
+}
+
+impl Choice {
+    /// Whether the replicate took the runner-up.
+    fn takes(c: &Option<Choice>) -> bool {
+        matches!(c, Some(Choice::Takes { .. }))
+    }
+}
+
+/// The warning of an estimate whose replicates split between two representations: the
+/// chosen and the runner-up representation with their full-data values, the runner-up's
+/// share of the replicates, and how many of the replicates a coin decided.
 fn unsettled_warning(
-    chosen: MapFamily,
-    chosen_value: f64,
-    alt: MapFamily,
-    alt_value: f64,
+    (chosen, chosen_value): (MapFamily, f64),
+    (alt, alt_value): (MapFamily, f64),
     share: f64,
+    (coins, n_replicates): (usize, usize),
 ) -> Option<Warning> {
+    let why = if coins > 0 {
+        format!(
+            "; on {coins} of the {n_replicates} replicates those rows' mean likelihood \
+             and bulk disagreed, as where neither representation fits, and a fair coin \
+             chose"
+        )
+    } else {
+        String::new()
+    };
     (share > 0.0).then(|| Warning {
         kind: WarningKind::Representation,
         message: format!(
             "the data do not settle the representation: {:.0}% of the bootstrap replicates \
              took transform={:?} (value {alt_value:.4} on all the data) instead of \
              transform={:?} ({chosen_value:.4}), chosen on all the data, by the rows their \
-             resample left out (on a fair coin where those rows' mean likelihood and bulk \
-             disagree, as neither representation fits); the estimate and its interval \
-             weight the two by these shares (result.transform.candidates)",
+             resample left out{why}; the estimate and its interval weight the two by these \
+             shares (result.transform.candidates)",
             100.0 * share,
             alt.name(),
             chosen.name(),
