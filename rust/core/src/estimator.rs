@@ -901,19 +901,19 @@ pub fn rechoice_search_rows(n: usize, seed: u64) -> Option<Vec<usize>> {
 /// accuracy suite this took the Student t family's coverage from 166 to 169 of 180 on the
 /// committed seeds and from 155 to 164 and 164 to 172 on two held-out sets of data sets,
 /// with every other family's estimates unchanged (multivariate t with nu = 1, 3+3
-/// columns, n = 1,000: the identity gives 0.64-1.0 nat, the map 0.17-0.34, truth 0.585). The first
-/// [`RECHOICE_FIRST_LOOK`] replicates are examined first, the rest only when one of those
-/// took the runner-up. When the runner-up's search had run on a subset of the rows or with
-/// one start per K (its warm starts may hold fewer components than all the rows support),
-/// it is searched as the winner was (on at most [`RECHOICE_SEARCH_ROWS`] of the rows, whose
-/// warm starts are then fitted on all of them), its value checked against the interval
-/// again, and the replicates examined from its new warm starts: before the first look when
-/// the comparison was close ([`Alternative::margin`] below [`RECHOICE_CLOSE_SE`]), otherwise
-/// once one of the first replicates took the runner-up. The full-data value becomes the
-/// average of the two representations' values weighted by the replicates' choices (as for
-/// K: the quantity whose bias the replicates estimate), so the estimate and its interval
-/// span both representations where the data do not settle between them, and stay where
-/// they were where they do.
+/// columns, n = 1,000: the identity gives 0.64-1.0 nat, the map 0.17-0.34, truth 0.585).
+/// The first [`RECHOICE_FIRST_LOOK`] replicates are examined first, the rest only when one
+/// of those took the runner-up. When the runner-up's search had run on a subset of the rows
+/// or with one start per K (its warm starts may hold fewer components than all the rows
+/// support), it is searched as the winner was (on at most [`RECHOICE_SEARCH_ROWS`] of the
+/// rows, whose warm starts are then fitted on all of them), its value checked against the
+/// interval again, and the replicates examined from its new warm starts: before the first
+/// look when the comparison was close ([`Alternative::margin`] below
+/// [`RECHOICE_CLOSE_SE`]), otherwise once one of the first replicates took the runner-up.
+/// The full-data value becomes the average of the two representations' values weighted by
+/// the replicates' choices (as for K: the quantity whose bias the replicates estimate), so
+/// the estimate and its interval span both representations where the data do not settle
+/// between them, and stay where they were where they do.
 ///
 /// `chosen` is the chosen maps, standardisation and standardised rows; the replicates
 /// hold their models in those units; those that take the runner-up are marked
@@ -1133,14 +1133,7 @@ fn rechoose(
         Some(t) => t,
         None => look(&warm, replicates)?,
     };
-    let coins = taken
-        .iter()
-        .filter(|t| match t {
-            Some(Choice::Takes { by_coin, .. }) => *by_coin,
-            Some(Choice::CoinStays) => true,
-            None => false,
-        })
-        .count();
+    let coins = taken.iter().filter(|t| Choice::by_coin(t)).count();
     for (r, t) in replicates.iter_mut().zip(taken) {
         if let Some(Choice::Takes { value, k, .. }) = t {
             r.value = value;
@@ -1164,6 +1157,14 @@ impl Choice {
     /// Whether the replicate took the runner-up.
     fn takes(c: &Option<Choice>) -> bool {
         matches!(c, Some(Choice::Takes { .. }))
+    }
+
+    /// Whether a fair coin decided the replicate's choice, either way.
+    fn by_coin(c: &Option<Choice>) -> bool {
+        matches!(
+            c,
+            Some(Choice::Takes { by_coin: true, .. } | Choice::CoinStays)
+        )
     }
 }
 

@@ -1026,13 +1026,13 @@ pub(crate) enum Verdict {
 ///
 /// [`Verdict::Challenger`] when both criteria prefer the challenger; [`Verdict::Conflict`]
 /// when the mean held-out log-likelihood prefers one representation while the bulk of the
-/// rows prefers the other by more than [`CHALLENGER_SE`] standard errors. That happens where neither
-/// representation fits the density: on heavy-tailed multivariate data a handful of far
-/// rows, which the identity's few components give densities far too low, decide the mean
-/// for the map, while the bulk prefers the data as they are (or the other way round); the
-/// MI of the two then differ by more than either's interval, the truth between them
-/// (multivariate t, nu = 1, 3+3 columns, n = 1,000: 0.64-1.0 nat as the data are,
-/// 0.17-0.34 after the Gaussianising map, truth 0.585). The comparison on all the data
+/// rows prefers the other by more than [`CHALLENGER_SE`] standard errors. That happens
+/// where neither representation fits the density: on heavy-tailed multivariate data a
+/// handful of far rows, which the identity's few components give densities far too low,
+/// decide the mean for the map, while the bulk prefers the data as they are (or the other
+/// way round); the MI of the two then differ by more than either's interval, the truth
+/// between them (multivariate t, nu = 1, 3+3 columns, n = 1,000: 0.64-1.0 nat as the data
+/// are, 0.17-0.34 after the Gaussianising map, truth 0.585). The comparison on all the data
 /// keeps the identity then (the published representation stands without evidence); the
 /// bootstrap's re-choice splits such replicates evenly between the two (see
 /// `estimator::rechoose`).
