@@ -3,7 +3,9 @@ discrete or heavy-tailed, and labels of discrete variables."""
 
 from __future__ import annotations
 
+import math
 import warnings
+from statistics import NormalDist
 from typing import Any, Optional
 
 import numpy as np
@@ -11,8 +13,8 @@ import numpy as np
 from ._validation import missing_label, to_numpy, unmask
 from ._warnings import DiscreteDataWarning, HeavyTailWarning
 
-__all__ = ["TAIL_FRACTION", "TAIL_SDS", "encode_labels", "warn_if_discrete",
-           "warn_if_heavy_tailed"]
+__all__ = ["JOINT_TAIL_EXCESS", "JOINT_TAIL_ROWS", "TAIL_FRACTION", "TAIL_SDS", "encode_labels",
+           "warn_if_discrete", "warn_if_heavy_tailed", "warn_if_joint_tails"]
 
 
 def _looks_discrete(block: np.ndarray) -> bool:
@@ -43,16 +45,27 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: str) -> None:
 TAIL_SDS, TAIL_FRACTION = 20.0, 0.01
 
 
-def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = False) -> None:
-    """Warn (HeavyTailWarning) when a column of ``block`` has heavy tails and is fitted as it
-    is; ``kept_by_auto``: ``transform="auto"`` compared a map and kept the identity."""
+def _far_values(block: np.ndarray) -> np.ndarray:
+    """Which values of ``block`` (rows x columns) lie beyond TAIL_SDS robust standard
+    deviations (1.4826 median absolute deviations) of their column's median; none in a column
+    whose values are more than half tied (the tie checks speak for it)."""
     med = np.median(block, axis=0)
     dev = np.abs(block - med)
     mad = 1.4826 * np.median(dev, axis=0)
+    return (dev > TAIL_SDS * mad) & (mad > 0)
+
+
+def _heavy_columns(far: np.ndarray) -> np.ndarray:
+    """The columns with more than TAIL_FRACTION of their values far (see _far_values)."""
+    return np.mean(far, axis=0) > TAIL_FRACTION
+
+
+def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = False) -> None:
+    """Warn (HeavyTailWarning) when a column of ``block`` has heavy tails and is fitted as it
+    is; ``kept_by_auto``: ``transform="auto"`` compared a map and kept the identity."""
+    far_values = _far_values(block)
     for j in range(block.shape[1]):
-        if mad[j] <= 0:
-            continue  # more than half the values tied: the tie checks speak for it
-        far = float(np.mean(dev[:, j] > TAIL_SDS * mad[j]))
+        far = float(np.mean(far_values[:, j]))
         if far > TAIL_FRACTION:
             col = f" column {j}" if block.shape[1] > 1 else ""
             advice = (
@@ -73,6 +86,95 @@ def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = Fals
                 stacklevel=4,
             )
             return
+
+
+#: Heavy tails are shared by two variables when, for a heavy-tailed column of each, at least
+#: JOINT_TAIL_ROWS rows, and JOINT_TAIL_EXCESS times as many as a Gaussian copula with the
+#: columns' rank correlation would give, have a far value (see TAIL_SDS) in both. The copula
+#: accounts for ordinary dependence: a monotone map of correlated Gaussians (which the
+#: Gaussianising map undoes exactly) has as many rows far in both as that copula gives,
+#: while the variables of a multivariate Student t with one degree of freedom share one
+#: random scale and are far together 10-30 times as often as the copula allows. With several
+#: columns a pair must also beat chance: the Chernoff bound of the Poisson tail of its count
+#: below JOINT_TAIL_LEVEL divided by the number of pairs tested (a 3+3 block has nine).
+JOINT_TAIL_ROWS, JOINT_TAIL_EXCESS, JOINT_TAIL_LEVEL = 5, 4.0, 1e-3
+
+_NORMAL = NormalDist()
+
+
+def _copula_both_far(p1: float, p2: float, r: float) -> float:
+    """The share of rows with a far value in both columns (fractions ``p1`` and ``p2`` far,
+    two-sided) that a Gaussian copula with correlation ``r`` gives: P(|Z1| > a1, |Z2| > a2)
+    for standard normals with correlation r, a_i their two-sided p_i quantiles, by Simpson's
+    rule over Z1 in [a1, a1 + 12] (doubled: Z1 < -a1 mirrors Z1 > a1)."""
+    a1, a2 = _NORMAL.inv_cdf(1 - p1 / 2), _NORMAL.inv_cdf(1 - p2 / 2)
+    s = math.sqrt(max(1.0 - r * r, 1e-12))
+    z = np.linspace(a1, a1 + 12.0, 1201)
+
+    def q(v: float) -> float:  # upper tail of the standard normal
+        return 0.5 * math.erfc(v / math.sqrt(2.0))
+
+    given = np.array([q((a2 - r * v) / s) + q((a2 + r * v) / s) for v in z])
+    f = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) * given
+    w = np.ones(z.size)
+    w[1:-1:2], w[2:-1:2] = 4.0, 2.0
+    return float(2.0 * (z[1] - z[0]) / 3.0 * np.dot(w, f))
+
+
+def _ranks(col: np.ndarray) -> np.ndarray:
+    r = np.empty(col.size)
+    r[np.argsort(col, kind="stable")] = np.arange(col.size)
+    return r
+
+
+def warn_if_joint_tails(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y"),
+                        representation: str = "gaussianize") -> None:
+    """Warn (HeavyTailWarning) when a heavy-tailed column of ``x`` and one of ``y`` (blocks of
+    rows) have their far values on the same rows more often than their rank correlation
+    explains (see JOINT_TAIL_ROWS): dependence carried by the joint tails, which a
+    map of each column does not remove (called when the mixture was fitted after the maps of
+    ``representation``, the name of the chosen representation)."""
+    far_x, far_y = _far_values(x), _far_values(y)
+    heavy_x, heavy_y = np.flatnonzero(_heavy_columns(far_x)), np.flatnonzero(_heavy_columns(far_y))
+    n = x.shape[0]
+    level = math.log(JOINT_TAIL_LEVEL / max(heavy_x.size * heavy_y.size, 1))
+    for i in heavy_x:
+        for j in heavy_y:
+            both = int(np.sum(far_x[:, i] & far_y[:, j]))
+            if both < JOINT_TAIL_ROWS:
+                continue
+            rho = float(np.corrcoef(_ranks(x[:, i]), _ranks(y[:, j]))[0, 1])
+            r = 2.0 * math.sin(math.pi * rho / 6.0)  # the Gaussian copula's correlation
+            expected = n * _copula_both_far(float(np.mean(far_x[:, i])),
+                                            float(np.mean(far_y[:, j])), r)
+            if both >= JOINT_TAIL_EXCESS * expected and _log_poisson_tail(both, expected) < level:
+                _joint_tail_warning(names, both, expected, representation)
+                return
+
+
+def _log_poisson_tail(k: int, lam: float) -> float:
+    """The Chernoff bound of ln P(N >= k) for N ~ Poisson(lam), k > lam:
+    -lam + k (1 + ln lam - ln k) (above the true log-probability)."""
+    return -lam + k * (1.0 + math.log(max(lam, 1e-300)) - math.log(k))
+
+
+def _joint_tail_warning(names: tuple[str, str], both: int, expected: float,
+                        representation: str) -> None:
+    warnings.warn(
+        f"{names[0]} and {names[1]}: heavy tails shared by the two variables ({both} rows lie "
+        f"beyond {TAIL_SDS:g} robust standard deviations of the median in a column of each, "
+        f"against {expected:.1f} for tails no more related than the ranks are). The mixture "
+        f"was fitted after the {representation!r} map of each column, which tames each "
+        "variable's tails but not the dependence their joint tails carry (variables "
+        "extreme together, as in a multivariate Student t): a mixture with the few components "
+        "the data support can miss part of it, and then the interval does not hold the truth "
+        "(accuracy suite, multivariate Student t with one degree of freedom, 30 data sets a "
+        "cell: 17 intervals of 30 held it with 3+3 columns at n = 1,000 and 28 at n = 5,000, "
+        "26 with 2+2, 29-30 with 1+1). Compare with transform='identity' and a larger "
+        "n_components.",
+        HeavyTailWarning,
+        stacklevel=5,
+    )
 
 
 def encode_labels(

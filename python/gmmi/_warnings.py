@@ -61,7 +61,11 @@ class DiscreteDataWarning(GmmiWarning):
 
 class HeavyTailWarning(GmmiWarning):
     """A variable has heavy tails (say Cauchy-like) that a finite Gaussian mixture cannot
-    model; transform it monotonically (ranks, logarithm, arcsinh) before estimating."""
+    model; transform it monotonically (ranks, logarithm, arcsinh) before estimating. Also
+    raised after the Gaussianising map when the two variables' heavy tails are shared (far
+    values on the same rows more often than their rank correlation allows, as in a
+    multivariate Student t): the map tames each variable's tails, not that dependence, and
+    the interval may then miss the truth."""
 
 
 class RepresentationWarning(GmmiWarning):

@@ -9,7 +9,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core
-from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed
+from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed, warn_if_joint_tails
 from ._options import OPTION_NAMES, PRESETS, estimator_options, preset_options, split_options
 from ._run import run_with_control
 from ._validation import (
@@ -156,6 +156,10 @@ def _joint(
         compared = len(raw["transform"]["candidates"]) > 1
         for (name, _), arr in zip(blocks, arrays):
             warn_if_heavy_tailed(arr, name, kept_by_auto=compared)
+    elif len(arrays) >= 2:
+        # The map handles each variable's tails, not dependence carried by their joint tails.
+        warn_if_joint_tails(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]),
+                            raw["transform"]["name"])
     collected: list[str] = []
     _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
