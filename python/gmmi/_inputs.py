@@ -122,6 +122,7 @@ def _copula_both_far(p1: float, p2: float, r: float) -> float:
 
 
 def _ranks(col: np.ndarray) -> np.ndarray:
+    """Ranks 0..n-1 of the values of ``col`` (ties in order of appearance)."""
     r = np.empty(col.size)
     r[np.argsort(col, kind="stable")] = np.arange(col.size)
     return r
@@ -131,7 +132,7 @@ def warn_if_joint_tails(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = (
                         representation: str = "gaussianize") -> None:
     """Warn (HeavyTailWarning) when a heavy-tailed column of ``x`` and one of ``y`` (blocks of
     rows) have their far values on the same rows more often than their rank correlation
-    explains (see JOINT_TAIL_ROWS): dependence carried by the joint tails, which a
+    explains (see JOINT_TAIL_ROWS): dependence carried by the joint tails, which a monotone
     map of each column does not remove (called when the mixture was fitted after the maps of
     ``representation``, the name of the chosen representation)."""
     far_x, far_y = _far_values(x), _far_values(y)
