@@ -359,6 +359,23 @@ def test_mi_matrix_warns_of_heavy_tails_where_a_pair_kept_the_data_as_they_are()
         assert "A[1]" not in w
 
 
+def test_mi_matrix_warns_of_tails_a_pair_shares_after_the_map():
+    # The first two columns share one random scale (a bivariate Cauchy, uncorrelated), the
+    # third is Gaussian: after the map, only the pair of the first two has its far values on
+    # the same rows (as the single-pair call warns), and only its cell keeps the warning.
+    rng = np.random.default_rng(4)
+    n = 2000
+    c = rng.standard_normal((n, 2)) / np.sqrt(rng.chisquare(1, n))[:, None]
+    a = np.column_stack([c[:, 0], rng.standard_normal(n)])
+    with pytest.warns(gmmi.HeavyTailWarning, match="shared by the two variables") as caught:
+        m = gmmi.mi_matrix(a, c[:, 1:], transform="gaussianize", random_state=0, **NOBOOT)
+    assert sum("shared by the two" in str(w.message) for w in caught) == 1
+    cells = m.cell_warnings
+    assert any(w.startswith("A column 'A[0]' and B column 'B[0]': heavy tails shared")
+               for w in cells[("A[0]", "B[0]")])
+    assert not any("shared" in w for w in cells.get(("A[1]", "B[0]"), []))
+
+
 def test_forced_maps_and_bad_values():
     g = _gaussian_pair(600, 0.5, 3)
     for name in ("identity", "asinh", "gaussianize"):

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed
+from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed, warn_if_joint_tails
 from ._options import split_options
 from ._run import run_with_control
 from ._validation import (
@@ -617,6 +617,16 @@ def _matrix_and_failures(
                         warnings.warn(message, category, stacklevel=4)
                     col_msgs[("tails", k)] = [m for _, m in tails]
                 column += col_msgs[("tails", k)]
+        elif r["transform"] != "identity" and not (a_ref[i][0] or b_ref[j][0]):
+            # A map was taken: it cannot carry dependence in tails the two columns share.
+            (_, ka), (_, kb) = a_ref[i], b_ref[j]
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                warn_if_joint_tails(cont[:, [ka]], cont[:, [kb]],
+                                    (col_label[ka], col_label[kb]), r["transform"])
+            for w in caught:  # the message names the two columns
+                warnings.warn(str(w.message), w.category, stacklevel=4)
+                column.append(str(w.message))
         messages = list(dict.fromkeys(column + messages))
         if messages:
             for u, v in cells:
