@@ -617,13 +617,13 @@ def _matrix_and_failures(
                         warnings.warn(message, category, stacklevel=4)
                     col_msgs[("tails", k)] = [m for _, m in tails]
                 column += col_msgs[("tails", k)]
-        elif r["transform"] != "identity" and not (a_ref[i][0] or b_ref[j][0]):
+        elif r["transform"] not in (None, "identity") and not (a_ref[i][0] or b_ref[j][0]):
             # A map was taken: it cannot carry dependence in tails the two columns share.
             (_, ka), (_, kb) = a_ref[i], b_ref[j]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 warn_if_joint_tails(cont[:, [ka]], cont[:, [kb]],
-                                    (col_label[ka], col_label[kb]), r["transform"])
+                                    (col_label[ka], col_label[kb]), str(r["transform"]))
             for w in caught:  # the message names the two columns
                 warnings.warn(str(w.message), w.category, stacklevel=4)
                 column.append(str(w.message))
