@@ -13,7 +13,8 @@ import numpy as np
 from ._validation import missing_label, to_numpy, unmask
 from ._warnings import DiscreteDataWarning, HeavyTailWarning
 
-__all__ = ["JOINT_TAIL_EXCESS", "JOINT_TAIL_ROWS", "TAIL_FRACTION", "TAIL_SDS", "encode_labels",
+__all__ = ["JOINT_TAIL_EXCESS", "JOINT_TAIL_LEVEL", "JOINT_TAIL_ROWS", "TAIL_FRACTION", "TAIL_SDS",
+           "encode_labels", "shared_tails", "shared_tails_message",
            "warn_if_discrete", "warn_if_heavy_tailed", "warn_if_joint_tails"]
 
 
@@ -128,29 +129,36 @@ def _ranks(col: np.ndarray) -> np.ndarray:
     return r
 
 
-def warn_if_joint_tails(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y"),
-                        representation: str = "gaussianize") -> None:
-    """Warn (HeavyTailWarning) when a heavy-tailed column of ``x`` and one of ``y`` (blocks of
-    rows) have their far values on the same rows more often than their rank correlation
-    explains (see JOINT_TAIL_ROWS): dependence carried by the joint tails, which a monotone
-    map of each column does not remove (called when the mixture was fitted after the maps of
-    ``representation``, the name of the chosen representation)."""
-    far_x, far_y = _far_values(x), _far_values(y)
-    heavy_x, heavy_y = np.flatnonzero(_heavy_columns(far_x)), np.flatnonzero(_heavy_columns(far_y))
+def shared_tails(x: np.ndarray, y: np.ndarray, far_x: np.ndarray, far_y: np.ndarray
+                 ) -> Optional[tuple[int, float]]:
+    """Whether a heavy-tailed column of ``x`` and one of ``y`` (blocks of rows, with their
+    far values ``far_x`` and ``far_y`` from _far_values) have their far values on the same
+    rows more often than their rank correlation explains (see JOINT_TAIL_ROWS): the number
+    of such rows and the Gaussian copula's expectation for the first pair that does, else
+    None."""
+    heavy_x = np.flatnonzero(_heavy_columns(far_x)).tolist()
+    heavy_y = np.flatnonzero(_heavy_columns(far_y)).tolist()
     n = x.shape[0]
-    level = math.log(JOINT_TAIL_LEVEL / max(heavy_x.size * heavy_y.size, 1))
+    level = math.log(JOINT_TAIL_LEVEL / max(len(heavy_x) * len(heavy_y), 1))
+    ranks: dict[tuple[int, int], np.ndarray] = {}  # per column, computed once when needed
+
+    def ranked(block: int, k: int) -> np.ndarray:
+        if (block, k) not in ranks:
+            ranks[(block, k)] = _ranks((x, y)[block][:, k])
+        return ranks[(block, k)]
+
     for i in heavy_x:
         for j in heavy_y:
             both = int(np.sum(far_x[:, i] & far_y[:, j]))
             if both < JOINT_TAIL_ROWS:
                 continue
-            rho = float(np.corrcoef(_ranks(x[:, i]), _ranks(y[:, j]))[0, 1])
+            rho = float(np.corrcoef(ranked(0, i), ranked(1, j))[0, 1])
             r = 2.0 * math.sin(math.pi * rho / 6.0)  # the Gaussian copula's correlation
             expected = n * _copula_both_far(float(np.mean(far_x[:, i])),
                                             float(np.mean(far_y[:, j])), r)
             if both >= JOINT_TAIL_EXCESS * expected and _log_poisson_tail(both, expected) < level:
-                _joint_tail_warning(names, both, expected, representation)
-                return
+                return both, expected
+    return None
 
 
 def _log_poisson_tail(k: int, lam: float) -> float:
@@ -159,9 +167,10 @@ def _log_poisson_tail(k: int, lam: float) -> float:
     return -lam + k * (1.0 + math.log(max(lam, 1e-300)) - math.log(k))
 
 
-def _joint_tail_warning(names: tuple[str, str], both: int, expected: float,
-                        representation: str) -> None:
-    warnings.warn(
+def shared_tails_message(names: tuple[str, str], both: int, expected: float,
+                         representation: str) -> str:
+    """The HeavyTailWarning's message for the heavy tails ``shared_tails`` found."""
+    return (
         f"{names[0]} and {names[1]}: heavy tails shared by the two variables ({both} rows lie "
         f"beyond {TAIL_SDS:g} robust standard deviations of the median in a column of each, "
         f"against {expected:.1f} for tails no more related than the ranks are). The mixture "
@@ -174,10 +183,20 @@ def _joint_tail_warning(names: tuple[str, str], both: int, expected: float,
         "26 with 2+2, 29-30 with 1+1). Compare with transform='identity' and with a larger "
         "n_components: the MI of the mapped fit grows with K there (five such data sets at "
         "n = 1,000: 0.17-0.27 nat at the K selected, 2-4, and 0.59-0.71 at K = 10; truth "
-        "0.585), so the data do not pin it down.",
-        HeavyTailWarning,
-        stacklevel=5,
+        "0.585), so the data do not pin it down."
     )
+
+
+def warn_if_joint_tails(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y"),
+                        representation: str = "gaussianize") -> None:
+    """Warn (HeavyTailWarning) when ``x`` and ``y`` have heavy tails they share (see
+    shared_tails): dependence carried by the joint tails, which a monotone map of each column
+    does not remove (called when the mixture was fitted after the maps of ``representation``,
+    the name of the chosen representation)."""
+    found = shared_tails(x, y, _far_values(x), _far_values(y))
+    if found is not None:
+        warnings.warn(shared_tails_message(names, *found, representation), HeavyTailWarning,
+                      stacklevel=4)
 
 
 def encode_labels(

@@ -13,7 +13,14 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed, warn_if_joint_tails
+from ._inputs import (
+    _far_values,
+    encode_labels,
+    shared_tails,
+    shared_tails_message,
+    warn_if_discrete,
+    warn_if_heavy_tailed,
+)
 from ._options import split_options
 from ._run import run_with_control
 from ._validation import (
@@ -29,7 +36,7 @@ from ._validation import (
     to_numpy,
     unmask,
 )
-from ._warnings import warning_class
+from ._warnings import HeavyTailWarning, warning_class
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking", "mi_score"]
 
@@ -588,6 +595,7 @@ def _matrix_and_failures(
     failed: dict[tuple[int, int], str] = {}
     cell_warnings: dict[tuple[str, str], list[str]] = {}
     warned: dict[tuple[int, int], list[str]] = {}
+    far_cols: dict[int, np.ndarray] = {}  # a continuous column's far values (_far_values)
     for (i, j), r in zip(index, raw):
         cells = [(i, j), (j, i)] if symmetric else [(i, j)]
         pair = (f"feature {a_labels[i]!r}" if b_is_target
@@ -618,15 +626,18 @@ def _matrix_and_failures(
                     col_msgs[("tails", k)] = [m for _, m in tails]
                 column += col_msgs[("tails", k)]
         elif r["transform"] not in (None, "identity") and not (a_ref[i][0] or b_ref[j][0]):
-            # A map was taken: it cannot carry dependence in tails the two columns share.
+            # A map was taken: it cannot carry dependence in tails the two columns share
+            # (each column's far values computed once, for all its pairs).
             (_, ka), (_, kb) = a_ref[i], b_ref[j]
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                warn_if_joint_tails(cont[:, [ka]], cont[:, [kb]],
-                                    (col_label[ka], col_label[kb]), str(r["transform"]))
-            for w in caught:  # the message names the two columns
-                warnings.warn(str(w.message), w.category, stacklevel=4)
-                column.append(str(w.message))
+            for k in (ka, kb):
+                if k not in far_cols:
+                    far_cols[k] = _far_values(cont[:, [k]])
+            shared = shared_tails(cont[:, [ka]], cont[:, [kb]], far_cols[ka], far_cols[kb])
+            if shared is not None:
+                message = shared_tails_message((col_label[ka], col_label[kb]), *shared,
+                                               str(r["transform"]))
+                warnings.warn(message, HeavyTailWarning, stacklevel=4)
+                column.append(message)
         messages = list(dict.fromkeys(column + messages))
         if messages:
             for u, v in cells:
