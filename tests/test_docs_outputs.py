@@ -1,0 +1,60 @@
+"""The estimates that the README and the manual quote as printed output are what the code
+prints: their examples are run, and every ``print(...)  # MI = ...`` line's comment must
+agree with what that print wrote (the comment's text before an explanatory ``": ..."``).
+The examples are seeded, so the printed values are exact, not statistical: any drift of the
+estimator shows up here, where a reader would otherwise copy a stale number."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUOTED = re.compile(r"^\s*print\(.*\)\s*#\s*(MI = .*)$")
+
+
+def _blocks(path: Path) -> list[str]:
+    """The Python examples of a Markdown (fenced) or reStructuredText (code-block) file."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+    blocks = []
+    for m in re.finditer(r"^\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", text, flags=re.M):
+        blocks.append(textwrap.dedent(m.group(1)))
+    return blocks
+
+
+def _expected(comment: str) -> str:
+    """What a ``# MI = ...`` comment says was printed: up to an explanatory ``": ..."``."""
+    return comment.split(": ", 1)[0].strip()
+
+
+def _quoted_runs(path: Path) -> list[tuple[str, str]]:
+    """Runs the file's examples in order in one namespace, up to the last one that quotes an
+    estimate, and returns (quoted, printed) for every quoting line."""
+    blocks = _blocks(path)
+    last = max((i for i, b in enumerate(blocks) if "# MI = " in b), default=-1)
+    pairs: list[tuple[str, str]] = []
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for block in blocks[: last + 1]:
+        quoted = [m.group(1) for line in block.splitlines() if (m := QUOTED.match(line))]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, str(path), "exec"), namespace)  # the docs' own examples
+        printed = [line for line in out.getvalue().splitlines() if line.startswith("MI = ")]
+        assert len(printed) == len(quoted), (path, quoted, printed)
+        pairs += [(_expected(q), p) for q, p in zip(quoted, printed)]
+    return pairs
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/index.rst", "docs/user_guide/variables.md"])
+def test_quoted_estimates_are_what_the_examples_print(doc: str) -> None:
+    pairs = _quoted_runs(ROOT / doc)
+    assert pairs, f"{doc} quotes no estimate: the test would check nothing"
+    for quoted, printed in pairs:
+        assert printed.startswith(quoted), f"{doc}: quotes {quoted!r}, prints {printed!r}"
