@@ -58,3 +58,29 @@ def test_quoted_estimates_are_what_the_examples_print(doc: str) -> None:
     assert pairs, f"{doc} quotes no estimate: the test would check nothing"
     for quoted, printed in pairs:
         assert printed.startswith(quoted), f"{doc}: quotes {quoted!r}, prints {printed!r}"
+
+
+def _demo(*args: str) -> list[str]:
+    from gmmi.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["demo", "--quiet", *args]) == 0
+    return out.getvalue().splitlines()
+
+
+def test_the_readmes_demo_output_is_what_gmmi_demo_prints() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^```\n(MI = .*?)^```", readme, flags=re.S | re.M)
+    assert block, "README shows no demo output"
+    quoted = block.group(1).splitlines()
+    printed = _demo()
+    # Everything but the wall time, which depends on the machine.
+    assert [q for q in quoted if "wall time" not in q] == [
+        p for p in printed if "wall time" not in p]
+    published = re.search(r"`gmmi demo --preset published`.*?\((\d\.\d+ ± \d\.\d+ nat), "
+                          r"([+-]\d\.\d+) std\)", readme, flags=re.S)
+    assert published, "README quotes no published-preset demo"
+    out = _demo("--preset", "published")
+    assert out[0].startswith(f"MI = {published.group(1)}")
+    assert f"({published.group(2)} std)" in out[2]
