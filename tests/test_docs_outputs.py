@@ -1,6 +1,7 @@
-"""The estimates that the README and the manual quote as printed output are what the code
-prints: their examples are run, and every ``print(...)  # MI = ...`` line's comment must
-agree with what that print wrote (the comment's text before an explanatory ``": ..."``).
+"""The outputs that the README and the manual quote are what their examples print: the
+examples are run, and every ``print(...)  # ...`` line whose comment quotes a result
+(``MI = ...`` or a tuple of numbers such as an interval) must agree with what that print
+wrote (the comment's text before an explanatory ``": ..."``; numbers to the digits quoted).
 The examples are seeded, so the printed values are exact, not statistical: any drift of the
 estimator shows up here, where a reader would otherwise copy a stale number."""
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-QUOTED = re.compile(r"^\s*print\(.*\)\s*#\s*(MI = .*)$")
+PRINT = re.compile(r"^print\(.*?\)\s*(?:#\s*(.*))?$")
+NUMBER = re.compile(r"-?\d+\.\d+")
 
 
 def _blocks(path: Path) -> list[str]:
@@ -30,25 +32,38 @@ def _blocks(path: Path) -> list[str]:
 
 
 def _expected(comment: str) -> str:
-    """What a ``# MI = ...`` comment says was printed: up to an explanatory ``": ..."``."""
+    """What a comment says was printed: up to an explanatory ``": ..."``."""
     return comment.split(": ", 1)[0].strip()
+
+
+def _agrees(quoted: str, printed: str) -> bool:
+    """Whether a quoted output agrees with a printed line: an ``MI = ...`` line by its
+    start, a tuple of numbers number by number, each rounded to the digits quoted."""
+    if quoted.startswith("MI = "):
+        return printed.startswith(quoted)
+    want = NUMBER.findall(quoted)
+    got = NUMBER.findall(printed)
+    return len(want) == len(got) and all(
+        f"{float(g):.{len(w.split('.')[1])}f}" == w for w, g in zip(want, got))
 
 
 def _quoted_runs(path: Path) -> list[tuple[str, str]]:
     """Runs the file's examples in order in one namespace, up to the last one that quotes an
-    estimate, and returns (quoted, printed) for every quoting line."""
+    estimate, and returns (quoted, printed) for every print whose comment quotes a result."""
     blocks = _blocks(path)
     last = max((i for i, b in enumerate(blocks) if "# MI = " in b), default=-1)
     pairs: list[tuple[str, str]] = []
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for block in blocks[: last + 1]:
-        quoted = [m.group(1) for line in block.splitlines() if (m := QUOTED.match(line))]
+        prints = [m.group(1) for line in block.splitlines() if (m := PRINT.match(line))]
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(block, str(path), "exec"), namespace)  # the docs' own examples
-        printed = [line for line in out.getvalue().splitlines() if line.startswith("MI = ")]
-        assert len(printed) == len(quoted), (path, quoted, printed)
-        pairs += [(_expected(q), p) for q, p in zip(quoted, printed)]
+        printed = out.getvalue().splitlines()
+        # One line per print in these examples: a print of several lines would misalign.
+        assert len(printed) == len(prints), (path, prints, printed)
+        pairs += [(_expected(c), p) for c, p in zip(prints, printed)
+                  if c and (c.startswith("MI = ") or c.startswith("("))]
     return pairs
 
 
@@ -57,7 +72,7 @@ def test_quoted_estimates_are_what_the_examples_print(doc: str) -> None:
     pairs = _quoted_runs(ROOT / doc)
     assert pairs, f"{doc} quotes no estimate: the test would check nothing"
     for quoted, printed in pairs:
-        assert printed.startswith(quoted), f"{doc}: quotes {quoted!r}, prints {printed!r}"
+        assert _agrees(quoted, printed), f"{doc}: quotes {quoted!r}, prints {printed!r}"
 
 
 def _demo(*args: str) -> list[str]:
