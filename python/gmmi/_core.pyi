@@ -315,6 +315,19 @@ def em_step(
 ) -> tuple[GaussianMixture, float]:
     """One EM iteration: the new mixture and the mean log-likelihood of the old one."""
 
+def fit_check(
+    mixture: GaussianMixture,
+    z: NDArray[np.float64],
+    dx: int,
+    max_rows: int,
+    n_draws: int,
+    k: int,
+    seed: int,
+    n_jobs: Optional[int] = None,
+) -> tuple[float, list[float], float, float, int]:
+    """KSG of the rows against KSG of draws from the mixture:
+    ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
+
 def fit_mixture(
     x: NDArray[np.float64],
     n_components: int,

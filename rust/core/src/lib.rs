@@ -19,6 +19,7 @@
 
 pub mod bootstrap;
 pub mod categorical;
+pub mod check;
 pub mod control;
 pub mod diagnostics;
 pub mod discrete;

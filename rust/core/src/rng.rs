@@ -29,6 +29,8 @@ pub enum Purpose {
     Transform = 8,
     /// The random shifts of one round of a quasi-Monte Carlo integral.
     Lattice = 9,
+    /// The rows and the draws of a check of a fitted mixture (see [`crate::check`]).
+    Check = 10,
 }
 
 /// SplitMix64 finaliser: a bijective, well-mixing map of 64-bit words.

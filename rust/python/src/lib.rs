@@ -501,6 +501,38 @@ fn initial_mixture(
     .map(Mixture)
 }
 
+/// `MIResult.check_fit`: the KSG of the rows `z` (in the mixture's coordinates, `x` the
+/// first `dx` columns) against the KSG of `n_draws` draws from the mixture (see the core's
+/// `check::fit_check`). Returns `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
+#[pyfunction]
+#[pyo3(signature = (mixture, z, dx, max_rows, n_draws, k, seed, n_jobs=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_check(
+    py: Python<'_>,
+    mixture: &Mixture,
+    z: PyReadonlyArray2<'_, f64>,
+    dx: usize,
+    max_rows: usize,
+    n_draws: usize,
+    k: usize,
+    seed: u64,
+    n_jobs: Option<usize>,
+) -> PyResult<(f64, Vec<f64>, f64, f64, usize)> {
+    let d = mixture.0.dim();
+    let v = rows_for(&z, d)?;
+    let g = &mixture.0;
+    let opts = gmmi_core::check::CheckOptions {
+        max_rows,
+        n_draws,
+        k,
+        seed,
+    };
+    run(py, n_jobs, || {
+        gmmi_core::check::fit_check(&v, d, dx, g, &opts)
+    })
+    .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
+}
+
 /// One EM iteration: the new mixture and the mean log-likelihood of the old one.
 #[pyfunction]
 fn em_step(
@@ -1394,6 +1426,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_check, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;

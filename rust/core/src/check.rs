@@ -1,0 +1,325 @@
+//! A check of a fitted mixture against the data it was fitted to, through a statistic the
+//! fit did not use: the k-nearest-neighbour mutual information of Kraskov, Stögbauer and
+//! Grassberger (KSG, their first algorithm, max-norm).
+//!
+//! KSG is biased (its bias depends on the density, the dimension and the number of rows),
+//! but the bias is the same for two samples of one distribution. So the KSG of the data
+//! (`m` rows) is compared with the KSG of `m` draws from the fitted mixture, repeated with
+//! independent draws: where the mixture is a good model of the data the data's KSG looks
+//! like one more draw of the mixture's; where the mixture misses dependence that the data
+//! have (curved or spiralling multivariate structure, which a few components cannot follow)
+//! the data's KSG is higher than every draw's, and the MI of the mixture is likely too low.
+//! The statistic is a prediction-interval t: `(ksg_data - mean) / (sd * sqrt(1 + 1/R))`
+//! over `R` draws, Student t with `R - 1` degrees of freedom when the data are one more
+//! draw (up to the KSG's near-normality).
+
+use rayon::prelude::*;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::function::gamma::digamma;
+
+use crate::error::{Error, Result};
+use crate::gmm::GaussianMixture;
+use crate::rng::{self, Purpose};
+
+/// The two-sided level of [`FitCheck::threshold`]: the data's KSG is flagged when a draw of
+/// the mixture would fall as far out with probability below this (0.2%).
+pub const CHECK_LEVEL: f64 = 0.002;
+
+/// The KSG estimate (nats, not clipped at 0) of `I(X; Y)` from the rows of `v` (row-major,
+/// `d` columns, `X` the first `dx` of them) with `k` neighbours: `psi(k) + psi(m) -
+/// mean(psi(n_x + 1) + psi(n_y + 1))`, `n_x` (`n_y`) the rows strictly closer than the
+/// k-th neighbour in the joint max-norm within `X` (`Y`). Every pair of rows is compared
+/// (`O(m^2 d)`, in parallel over rows; the per-row terms are summed in row order, so the
+/// value does not depend on the thread count).
+pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize) -> Result<f64> {
+    if d < 2 || dx == 0 || dx >= d {
+        return Err(Error::arg(
+            "dx",
+            format!("must split the {d} columns into two non-empty blocks (got {dx})"),
+        ));
+    }
+    let m = v.len() / d;
+    if k == 0 || k >= m {
+        return Err(Error::arg(
+            "k",
+            format!("must be at least 1 and below the number of rows ({m}); got {k}"),
+        ));
+    }
+    let terms: Vec<f64> = (0..m)
+        .into_par_iter()
+        .map_init(
+            || (vec![0.0; m], vec![0.0; m], vec![0.0; m]),
+            |(ax, ay, joint), i| {
+                let ri = &v[i * d..(i + 1) * d];
+                for (j, rj) in v.chunks_exact(d).enumerate() {
+                    let mut mx: f64 = 0.0;
+                    for c in 0..dx {
+                        mx = mx.max((ri[c] - rj[c]).abs());
+                    }
+                    let mut my: f64 = 0.0;
+                    for c in dx..d {
+                        my = my.max((ri[c] - rj[c]).abs());
+                    }
+                    ax[j] = mx;
+                    ay[j] = my;
+                    joint[j] = mx.max(my);
+                }
+                joint[i] = f64::INFINITY;
+                let eps = *joint.select_nth_unstable_by(k - 1, f64::total_cmp).1;
+                let closer = |a: &[f64]| {
+                    a.iter()
+                        .enumerate()
+                        .filter(|&(j, &t)| j != i && t < eps)
+                        .count() as f64
+                };
+                digamma(closer(ax) + 1.0) + digamma(closer(ay) + 1.0)
+            },
+        )
+        .collect();
+    let mean = terms.iter().sum::<f64>() / m as f64;
+    Ok(digamma(k as f64) + digamma(m as f64) - mean)
+}
+
+/// The outcome of [`fit_check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitCheck {
+    /// The KSG of the data's rows (a seeded subset of `max_rows` of them beyond that).
+    pub ksg_data: f64,
+    /// The KSG of each set of draws from the mixture, as many rows as `ksg_data` used.
+    pub ksg_model: Vec<f64>,
+    /// `(ksg_data - mean(ksg_model)) / (sd(ksg_model) * sqrt(1 + 1 / R))`, `sd` with
+    /// `R - 1` degrees of freedom; positive when the data show more dependence than the
+    /// mixture's draws.
+    pub statistic: f64,
+    /// The two-sided [`CHECK_LEVEL`] quantile of Student's t with `R - 1` degrees of freedom:
+    /// `|statistic|` beyond it flags the fit.
+    pub threshold: f64,
+    /// The rows of the data (and of each draw) the KSG ran on.
+    pub n_rows: usize,
+}
+
+impl FitCheck {
+    /// Whether the data's KSG is within [`FitCheck::threshold`] of the draws'.
+    pub fn passed(&self) -> bool {
+        self.statistic.abs() <= self.threshold
+    }
+}
+
+/// The settings of [`fit_check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// The KSG runs on a seeded random subset of this many rows beyond it.
+    pub max_rows: usize,
+    /// Independent draws from the mixture (at least 3).
+    pub n_draws: usize,
+    /// Neighbours of the KSG.
+    pub k: usize,
+    /// Seed of the rows' subset and of every draw (each has its own stream).
+    pub seed: u64,
+}
+
+impl Default for CheckOptions {
+    /// 4,000 rows, 16 draws, 3 neighbours, seed 0.
+    fn default() -> Self {
+        CheckOptions {
+            max_rows: 4000,
+            n_draws: 16,
+            k: 3,
+            seed: 0,
+        }
+    }
+}
+
+/// Checks the mixture `model` against the rows `z` (row-major, `d` columns, in the
+/// coordinates the mixture was fitted in; `X` the first `dx` columns) with KSG on at most
+/// `opts.max_rows` rows and `opts.n_draws` independent draws of as many rows from the
+/// mixture (see the module documentation), every column of both scaled by the data rows'
+/// standard deviation.
+pub fn fit_check(
+    z: &[f64],
+    d: usize,
+    dx: usize,
+    model: &GaussianMixture,
+    opts: &CheckOptions,
+) -> Result<FitCheck> {
+    let CheckOptions {
+        max_rows,
+        n_draws,
+        k,
+        seed,
+    } = *opts;
+    if model.dim() != d {
+        return Err(Error::arg(
+            "x",
+            format!(
+                "the data have {d} columns in all, the mixture {}",
+                model.dim()
+            ),
+        ));
+    }
+    if n_draws < 3 {
+        return Err(Error::arg(
+            "n_draws",
+            format!("must be at least 3 (a spread needs two degrees of freedom); got {n_draws}"),
+        ));
+    }
+    let n = z.len() / d;
+    if max_rows < 10 * k.max(1) || max_rows < 50 {
+        return Err(Error::arg(
+            "max_rows",
+            format!("must be at least 50 and at least 10 k (got {max_rows}, k = {k})"),
+        ));
+    }
+    let subset = crate::transform::subset(n, max_rows, rng::derive(seed, Purpose::Check, 0, 0));
+    let rows: Vec<f64> = match &subset {
+        Some(idx) => crate::select::gather(z, d, idx.iter().copied()),
+        None => z.to_vec(),
+    };
+    let m = rows.len() / d;
+    // Every column divided by the data rows' standard deviation (the draws by the same), so
+    // that the max-norm weighs the columns alike; one affine map for both, so the two
+    // samples stay comparable.
+    let inv_sd: Vec<f64> = (0..d)
+        .map(|j| {
+            let s = crate::stats::column_moments(rows.iter().skip(j).step_by(d).copied(), m).1;
+            if s > 0.0 && s.is_finite() {
+                1.0 / s
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let scaled = |mut v: Vec<f64>| {
+        for row in v.chunks_exact_mut(d) {
+            for (a, s) in row.iter_mut().zip(&inv_sd) {
+                *a *= s;
+            }
+        }
+        v
+    };
+    let ksg_data = ksg(&scaled(rows), d, dx, k)?;
+    let ksg_model: Vec<f64> = (0..n_draws)
+        .map(|b| {
+            let (draw, _) = model.try_sample(m, rng::derive(seed, Purpose::Check, 1, b as u64))?;
+            ksg(&scaled(draw), d, dx, k)
+        })
+        .collect::<Result<_>>()?;
+    let r = n_draws as f64;
+    let mean = ksg_model.iter().sum::<f64>() / r;
+    let sd = (ksg_model.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
+    let diff = ksg_data - mean;
+    let statistic = if sd > 0.0 {
+        diff / (sd * (1.0 + 1.0 / r).sqrt())
+    } else if diff == 0.0 {
+        0.0
+    } else {
+        diff.signum() * f64::INFINITY
+    };
+    let t = StudentsT::new(0.0, 1.0, r - 1.0).map_err(|e| Error::Numerical(e.to_string()))?;
+    Ok(FitCheck {
+        ksg_data,
+        ksg_model,
+        statistic,
+        threshold: t.inverse_cdf(1.0 - CHECK_LEVEL / 2.0),
+        n_rows: m,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    fn opts(max_rows: usize, n_draws: usize, k: usize, seed: u64) -> CheckOptions {
+        CheckOptions {
+            max_rows,
+            n_draws,
+            k,
+            seed,
+        }
+    }
+
+    fn gaussian_rows(m: usize, rho: f64, seed: u64) -> Vec<f64> {
+        let mut r = Rng::seed_from_u64(seed);
+        let mut v = Vec::with_capacity(2 * m);
+        for _ in 0..m {
+            let a: f64 = StandardNormal.sample(&mut r);
+            let b: f64 = StandardNormal.sample(&mut r);
+            v.push(a);
+            v.push(rho * a + (1.0 - rho * rho).sqrt() * b);
+        }
+        v
+    }
+
+    #[test]
+    fn ksg_is_near_the_gaussian_mi() {
+        // Bivariate Gaussian, rho = 0.6 (MI 0.2231 nat), 2,000 rows: KSG-1's standard
+        // deviation at this n is about 0.015 and its bias below 0.01, so the mean of four
+        // independent sets is within 0.03 of the truth.
+        let truth = -0.5 * (1.0f64 - 0.36).ln();
+        let mean = (0..4)
+            .map(|s| ksg(&gaussian_rows(2000, 0.6, s), 2, 1, 3).unwrap())
+            .sum::<f64>()
+            / 4.0;
+        assert!((mean - truth).abs() < 0.03, "{mean} vs {truth}");
+        // Independent columns: near 0 (sd about 0.01 per set).
+        let zero = ksg(&gaussian_rows(2000, 0.0, 9), 2, 1, 3).unwrap();
+        assert!(zero.abs() < 0.04, "{zero}");
+    }
+
+    #[test]
+    fn ksg_does_not_depend_on_the_thread_count() {
+        let v = gaussian_rows(500, 0.5, 3);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| ksg(&v, 2, 1, 3).unwrap());
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(|| ksg(&v, 2, 1, 3).unwrap());
+        assert_eq!(one.to_bits(), three.to_bits());
+    }
+
+    #[test]
+    fn a_mixture_of_the_data_passes_and_a_wrong_one_fails() {
+        let v = gaussian_rows(1500, 0.8, 5);
+        let cov = |rho: f64| vec![1.0, rho, rho, 1.0];
+        let right = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.8)).unwrap();
+        let c = fit_check(&v, 2, 1, &right, &opts(4000, 8, 3, 1)).unwrap();
+        // The statistic is t with 7 degrees of freedom under the null; 4.8 is its 99.9%
+        // quantile.
+        assert!(c.passed(), "{c:?}");
+        assert_eq!(c.n_rows, 1500);
+        assert!((c.threshold - 4.785).abs() < 0.01, "{}", c.threshold);
+        // A mixture with no dependence: the data's KSG (about 0.5 nat) is far above the
+        // draws' (about 0, sd 0.015).
+        let wrong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.0)).unwrap();
+        let c = fit_check(&v, 2, 1, &wrong, &opts(4000, 8, 3, 1)).unwrap();
+        assert!(!c.passed() && c.statistic > 0.0, "{c:?}");
+        // Too much dependence: flagged the other way.
+        let strong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.97)).unwrap();
+        let c = fit_check(&v, 2, 1, &strong, &opts(4000, 8, 3, 1)).unwrap();
+        assert!(!c.passed() && c.statistic < 0.0, "{c:?}");
+    }
+
+    #[test]
+    fn rows_beyond_max_rows_are_subsampled_and_bad_options_are_refused() {
+        let v = gaussian_rows(900, 0.5, 7);
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let c = fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2)).unwrap();
+        assert_eq!(c.n_rows, 300);
+        assert_eq!(c.ksg_model.len(), 4);
+        assert_eq!(c, fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2)).unwrap());
+        assert!(fit_check(&v, 2, 1, &g, &opts(300, 2, 3, 2)).is_err());
+        assert!(fit_check(&v, 2, 1, &g, &opts(20, 4, 3, 2)).is_err());
+        assert!(fit_check(&v, 2, 0, &g, &opts(300, 4, 3, 2)).is_err());
+        assert!(ksg(&v, 2, 1, 0).is_err());
+        assert!(ksg(&v[..6], 2, 1, 3).is_err());
+    }
+}
