@@ -24,10 +24,12 @@ from ._warnings import (
     GmmiWarning,
     HeavyTailWarning,
     MaxComponentsWarning,
+    MisfitWarning,
     NotFittedError,
     RepresentationWarning,
     ZeroInformationWarning,
 )
+from .checks import FitCheck
 from .estimators import (
     conditional_mutual_information,
     entropy,
@@ -47,6 +49,7 @@ __all__ = [
     "ConvergenceWarning",
     "DegenerateWarning",
     "DiscreteDataWarning",
+    "FitCheck",
     "GaussianMixture",
     "GmmiWarning",
     "HeavyTailWarning",
@@ -54,6 +57,7 @@ __all__ = [
     "MIRanking",
     "MIResult",
     "MaxComponentsWarning",
+    "MisfitWarning",
     "NotFittedError",
     "NumericalError",
     "PointwiseMI",

@@ -68,6 +68,15 @@ class HeavyTailWarning(GmmiWarning):
     the interval may then miss the truth."""
 
 
+class MisfitWarning(GmmiWarning):
+    """:meth:`MIResult.check_fit <gmmi.MIResult.check_fit>` found the fitted mixture unlike
+    the data: the data's k-nearest-neighbour (KSG) mutual information lies outside the
+    spread of the same statistic on draws from the mixture. Where the data show more
+    dependence than the draws (curved or spiralling structure in several columns that a few
+    components cannot follow), the estimate is likely too low by more than its interval
+    says."""
+
+
 class RepresentationWarning(GmmiWarning):
     """The data do not settle the representation: the bootstrap replicates split between
     fitting the data as they are and through the Gaussianising map (``transform="auto"``),

@@ -1,0 +1,140 @@
+"""A check of a fitted mixture against the data, by a statistic the fit did not use.
+
+:meth:`MIResult.check_fit <gmmi.MIResult.check_fit>` compares the k-nearest-neighbour
+(KSG) mutual information of the data with the same statistic on draws from the fitted
+mixture; :class:`FitCheck` holds the outcome.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+
+from . import _core
+from ._compare import same_fields
+from ._validation import as_block, check_int, resolve_n_jobs, resolve_seed
+from ._warnings import MisfitWarning
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result import MIResult
+
+__all__ = ["FitCheck", "check_fit"]
+
+#: The most rows the check may run on: the KSG compares every pair of rows.
+MAX_CHECK_ROWS = 50_000
+
+
+@dataclass(frozen=True, eq=False)
+class FitCheck:
+    """The outcome of :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>`.
+
+    The KSG estimate of the data's mutual information (Kraskov, Stögbauer and Grassberger
+    2004, their first algorithm, max-norm, ``k`` neighbours, in the coordinates the mixture
+    was fitted in, every column scaled by the data's standard deviation) is compared with
+    the KSG of ``len(ksg_model)`` independent draws of as many rows from the fitted
+    mixture. KSG is biased, but alike for two samples of one distribution: where the
+    mixture is a good model of the data, the data's KSG looks like one more draw's.
+
+    Attributes
+    ----------
+    statistic : float
+        ``(ksg_data - mean(ksg_model)) / (sd(ksg_model) * sqrt(1 + 1/R))`` over the ``R``
+        draws (``sd`` with ``R - 1`` degrees of freedom): Student t with ``R - 1`` degrees
+        of freedom when the data are like a draw. Positive when the data show more
+        dependence than the mixture's draws (the estimate is then likely too low).
+    threshold : float
+        Its two-sided 0.2% quantile (3.73 for 16 draws): beyond it the check fails.
+    ksg_data : float
+        The KSG of the data (nats; not clipped at 0).
+    ksg_model : numpy.ndarray
+        The KSG of each draw from the mixture.
+    n_rows : int
+        The rows the KSG ran on (a seeded random subset of ``max_rows`` beyond that).
+    k : int
+        The neighbours of the KSG.
+    """
+
+    statistic: float
+    threshold: float
+    ksg_data: float
+    ksg_model: np.ndarray
+    n_rows: int
+    k: int
+
+    @property
+    def passed(self) -> bool:
+        """Whether ``|statistic|`` is within ``threshold``."""
+        return bool(abs(self.statistic) <= self.threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON-friendly)."""
+        return {"statistic": self.statistic, "threshold": self.threshold,
+                "passed": self.passed, "ksg_data": self.ksg_data,
+                "ksg_model": [float(v) for v in self.ksg_model], "n_rows": self.n_rows,
+                "k": self.k}
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return same_fields(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        spread = float(np.std(self.ksg_model, ddof=1)) if self.ksg_model.size > 1 else math.nan
+        return (f"FitCheck({'passed' if self.passed else 'FAILED'}: statistic "
+                f"{self.statistic:+.2f} (threshold {self.threshold:.2f}); KSG of the data "
+                f"{self.ksg_data:.4f}, of the mixture's draws "
+                f"{float(np.mean(self.ksg_model)):.4f} ± {spread:.4f}; {self.n_rows} rows, "
+                f"k={self.k})")
+
+
+def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: int = 4000,
+              k: int = 3, random_state: Any = None, n_jobs: Optional[int] = None) -> FitCheck:
+    """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>`."""
+    if (result.estimator != "gmm" or result.model is None
+            or result.quantity != "mutual_information"):
+        raise ValueError(
+            "result: the check needs the joint estimate of a mutual information between "
+            f"continuous variables; this is a {result.estimator!r} estimate of "
+            f"{result.quantity!r}")
+    n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
+    k = check_int(k, "k", minimum=1, maximum=100)
+    max_rows = check_int(max_rows, "max_rows", minimum=max(50, 10 * k),
+                         maximum=MAX_CHECK_ROWS,
+                         advice="the KSG compares every pair of rows")
+    bx = as_block(x, "x", min_rows=10 * k + 1, allow_constant=True, check_spread=False)
+    by = as_block(y, "y", n_rows=bx.shape[0], allow_constant=True, check_spread=False,
+                  min_rows=10 * k + 1)
+    expected = result.details.get("block_columns")
+    if expected is not None:
+        for name, b, cols in (("x", bx, expected[0]), ("y", by, expected[1])):
+            if b.shape[1] != int(cols):
+                raise ValueError(f"{name}: has {b.shape[1]} columns, but the estimate's "
+                                 f"{name} had {int(cols)}")
+    data = np.hstack([bx, by])
+    z = data if result.transform is None else result.transform.apply(data)
+    seed = resolve_seed(result.random_state if random_state is None else random_state)
+    ksg_data, ksg_model, statistic, threshold, n_rows = _core.fit_check(
+        result.model._m, np.ascontiguousarray(z, dtype=float), bx.shape[1], max_rows,
+        n_draws, k, seed, resolve_n_jobs(n_jobs))
+    out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
+                   ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
+    if not out.passed:
+        more = out.statistic > 0
+        warnings.warn(MisfitWarning(
+            f"the fitted mixture is unlike the data: their k-nearest-neighbour (KSG) MI, "
+            f"{out.ksg_data:.4f} nat, lies {abs(out.statistic):.1f} spreads "
+            f"{'above' if more else 'below'} that of draws from the mixture "
+            f"({float(np.mean(out.ksg_model)):.4f}; threshold {out.threshold:.2f}). "
+            + ("The data show dependence the mixture misses (for example curved structure "
+               "across several columns that a few components cannot follow): the estimate "
+               "is likely too low, by more than its interval says."
+               if more else
+               "The mixture shows more dependence than the data: the estimate may be too "
+               "high, by more than its interval says.")), stacklevel=3)
+    return out
