@@ -36,6 +36,7 @@ __all__ = [
     "estimate_categorical",
     "estimate_discrete",
     "estimate_pairs",
+    "fit_check",
     "fit_mixture",
     "initial_mixture",
     "interval",
