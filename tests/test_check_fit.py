@@ -113,3 +113,19 @@ def test_bad_input_is_refused_naming_the_argument(gaussian_result):
     cat = gmmi.mutual_information(y, labels, discrete_y=True, n_bootstrap=5, random_state=0)
     with pytest.raises(ValueError, match="result"):
         cat.check_fit(y, labels)
+
+
+def test_a_cancelled_check_stops(gaussian_result):
+    # The flag Ctrl-C sets (see gmmi._run): the core stops between rows of a KSG and raises.
+    r, x, y = gaussian_result
+    control = gmmi._core.Control()
+    control.cancel()
+    z = np.ascontiguousarray(np.column_stack([x, y]))
+    with pytest.raises(KeyboardInterrupt):
+        gmmi._core.fit_check(r.model._m, z, 1, 4000, 16, 3, 0, None, control)
+
+
+def test_progress_needs_a_bool(gaussian_result):
+    r, x, y = gaussian_result
+    with pytest.raises(TypeError, match="progress"):
+        r.check_fit(x, y, progress="yes")

@@ -325,6 +325,7 @@ def fit_check(
     k: int,
     seed: int,
     n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
 ) -> tuple[float, list[float], float, float, int]:
     """KSG of the rows against KSG of draws from the mixture:
     ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""

@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _core
 from ._compare import same_fields
-from ._validation import as_block, check_int, resolve_n_jobs, resolve_seed
+from ._run import run_with_control
+from ._validation import as_block, check_bool, check_int, resolve_n_jobs, resolve_seed
 from ._warnings import MisfitWarning
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,7 +95,8 @@ class FitCheck:
 
 
 def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: int = 4000,
-              k: int = 3, random_state: Any = None, n_jobs: Optional[int] = None) -> FitCheck:
+              k: int = 3, random_state: Any = None, n_jobs: Optional[int] = None,
+              progress: bool = False) -> FitCheck:
     """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>`."""
     if (result.estimator != "gmm" or result.model is None
             or result.quantity != "mutual_information"):
@@ -102,6 +104,7 @@ def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: 
             "result: the check needs the joint estimate of a mutual information between "
             f"continuous variables; this is a {result.estimator!r} estimate of "
             f"{result.quantity!r}")
+    progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
     k = check_int(k, "k", minimum=1, maximum=100)
     max_rows = check_int(max_rows, "max_rows", minimum=max(50, 10 * k),
@@ -119,9 +122,10 @@ def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: 
     data = np.hstack([bx, by])
     z = data if result.transform is None else result.transform.apply(data)
     seed = resolve_seed(result.random_state if random_state is None else random_state)
-    ksg_data, ksg_model, statistic, threshold, n_rows = _core.fit_check(
-        result.model._m, np.ascontiguousarray(z, dtype=float), bx.shape[1], max_rows,
-        n_draws, k, seed, resolve_n_jobs(n_jobs))
+    ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
+        _core.fit_check, result.model._m, np.ascontiguousarray(z, dtype=float), bx.shape[1],
+        max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs), progress=progress,
+        desc="gmmi check")
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if not out.passed:

@@ -310,8 +310,8 @@ class MIResult:
                          random_state=seed, result=self)
 
     def check_fit(self, x: Any, y: Any, *, n_draws: int = 16, max_rows: int = 4000,
-                  k: int = 3, random_state: Any = None,
-                  n_jobs: Optional[int] = None) -> FitCheck:
+                  k: int = 3, random_state: Any = None, n_jobs: Optional[int] = None,
+                  progress: bool = False) -> FitCheck:
         """Checks the fitted mixture against the data with a statistic the fit did not use.
 
         The interval covers what resampling the rows shows, not a mixture that misses part
@@ -361,6 +361,8 @@ class MIResult:
             Seed of the subset and the draws (default: the result's ``random_state``).
         n_jobs : int or None
             Threads (default: every core).
+        progress : bool, default False
+            Show a progress bar (one step per KSG; needs tqdm). Ctrl-C stops the check.
 
         Returns
         -------
@@ -382,7 +384,7 @@ class MIResult:
         True
         """
         return check_fit(self, x, y, n_draws=n_draws, max_rows=max_rows, k=k,
-                         random_state=random_state, n_jobs=n_jobs)
+                         random_state=random_state, n_jobs=n_jobs, progress=progress)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-friendly; the model as its parameters)."""

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use statrs::function::gamma::digamma;
 
+use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
 use crate::rng::{self, Purpose};
@@ -30,8 +31,9 @@ pub const CHECK_LEVEL: f64 = 0.002;
 /// mean(psi(n_x + 1) + psi(n_y + 1))`, `n_x` (`n_y`) the rows strictly closer than the
 /// k-th neighbour in the joint max-norm within `X` (`Y`). Every pair of rows is compared
 /// (`O(m^2 d)`, in parallel over rows; the per-row terms are summed in row order, so the
-/// value does not depend on the thread count).
-pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize) -> Result<f64> {
+/// value does not depend on the thread count). Stops with [`Error::Cancelled`] soon after
+/// `ctrl` is cancelled.
+pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize, ctrl: &Control) -> Result<f64> {
     if d < 2 || dx == 0 || dx >= d {
         return Err(Error::arg(
             "dx",
@@ -50,6 +52,9 @@ pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize) -> Result<f64> {
         .map_init(
             || (vec![0.0; m], vec![0.0; m], vec![0.0; m]),
             |(ax, ay, joint), i| {
+                if ctrl.is_cancelled() {
+                    return f64::NAN;
+                }
                 let ri = &v[i * d..(i + 1) * d];
                 for (j, rj) in v.chunks_exact(d).enumerate() {
                     let mut mx: f64 = 0.0;
@@ -76,6 +81,7 @@ pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize) -> Result<f64> {
             },
         )
         .collect();
+    ctrl.check()?;
     let mean = terms.iter().sum::<f64>() / m as f64;
     Ok(digamma(k as f64) + digamma(m as f64) - mean)
 }
@@ -134,13 +140,15 @@ impl Default for CheckOptions {
 /// coordinates the mixture was fitted in; `X` the first `dx` columns) with KSG on at most
 /// `opts.max_rows` rows and `opts.n_draws` independent draws of as many rows from the
 /// mixture (see the module documentation), every column of both scaled by the data rows'
-/// standard deviation.
+/// standard deviation. Counts one task of `ctrl` per KSG and stops soon after it is
+/// cancelled.
 pub fn fit_check(
     z: &[f64],
     d: usize,
     dx: usize,
     model: &GaussianMixture,
     opts: &CheckOptions,
+    ctrl: &Control,
 ) -> Result<FitCheck> {
     let CheckOptions {
         max_rows,
@@ -197,11 +205,17 @@ pub fn fit_check(
         }
         v
     };
-    let ksg_data = ksg(&scaled(rows), d, dx, k)?;
+    ctrl.add_total(n_draws as u64 + 1);
+    let counted = |v: Vec<f64>| {
+        let out = ksg(&scaled(v), d, dx, k, ctrl);
+        ctrl.task_done();
+        out
+    };
+    let ksg_data = counted(rows)?;
     let ksg_model: Vec<f64> = (0..n_draws)
         .map(|b| {
             let (draw, _) = model.try_sample(m, rng::derive(seed, Purpose::Check, 1, b as u64))?;
-            ksg(&scaled(draw), d, dx, k)
+            counted(draw)
         })
         .collect::<Result<_>>()?;
     let r = n_draws as f64;
@@ -260,12 +274,12 @@ mod tests {
         // independent sets is within 0.03 of the truth.
         let truth = -0.5 * (1.0f64 - 0.36).ln();
         let mean = (0..4)
-            .map(|s| ksg(&gaussian_rows(2000, 0.6, s), 2, 1, 3).unwrap())
+            .map(|s| ksg(&gaussian_rows(2000, 0.6, s), 2, 1, 3, &Control::new()).unwrap())
             .sum::<f64>()
             / 4.0;
         assert!((mean - truth).abs() < 0.03, "{mean} vs {truth}");
         // Independent columns: near 0 (sd about 0.01 per set).
-        let zero = ksg(&gaussian_rows(2000, 0.0, 9), 2, 1, 3).unwrap();
+        let zero = ksg(&gaussian_rows(2000, 0.0, 9), 2, 1, 3, &Control::new()).unwrap();
         assert!(zero.abs() < 0.04, "{zero}");
     }
 
@@ -276,12 +290,12 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| ksg(&v, 2, 1, 3).unwrap());
+            .install(|| ksg(&v, 2, 1, 3, &Control::new()).unwrap());
         let three = rayon::ThreadPoolBuilder::new()
             .num_threads(3)
             .build()
             .unwrap()
-            .install(|| ksg(&v, 2, 1, 3).unwrap());
+            .install(|| ksg(&v, 2, 1, 3, &Control::new()).unwrap());
         assert_eq!(one.to_bits(), three.to_bits());
     }
 
@@ -290,7 +304,7 @@ mod tests {
         let v = gaussian_rows(1500, 0.8, 5);
         let cov = |rho: f64| vec![1.0, rho, rho, 1.0];
         let right = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.8)).unwrap();
-        let c = fit_check(&v, 2, 1, &right, &opts(4000, 8, 3, 1)).unwrap();
+        let c = fit_check(&v, 2, 1, &right, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         // The statistic is t with 7 degrees of freedom under the null; 4.8 is its 99.9%
         // quantile.
         assert!(c.passed(), "{c:?}");
@@ -299,11 +313,11 @@ mod tests {
         // A mixture with no dependence: the data's KSG (about 0.5 nat) is far above the
         // draws' (about 0, sd 0.015).
         let wrong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.0)).unwrap();
-        let c = fit_check(&v, 2, 1, &wrong, &opts(4000, 8, 3, 1)).unwrap();
+        let c = fit_check(&v, 2, 1, &wrong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         assert!(!c.passed() && c.statistic > 0.0, "{c:?}");
         // Too much dependence: flagged the other way.
         let strong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.97)).unwrap();
-        let c = fit_check(&v, 2, 1, &strong, &opts(4000, 8, 3, 1)).unwrap();
+        let c = fit_check(&v, 2, 1, &strong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         assert!(!c.passed() && c.statistic < 0.0, "{c:?}");
     }
 
@@ -312,14 +326,23 @@ mod tests {
         let v = gaussian_rows(900, 0.5, 7);
         let g =
             GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
-        let c = fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2)).unwrap();
+        let c = fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2), &Control::new()).unwrap();
         assert_eq!(c.n_rows, 300);
         assert_eq!(c.ksg_model.len(), 4);
-        assert_eq!(c, fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2)).unwrap());
-        assert!(fit_check(&v, 2, 1, &g, &opts(300, 2, 3, 2)).is_err());
-        assert!(fit_check(&v, 2, 1, &g, &opts(20, 4, 3, 2)).is_err());
-        assert!(fit_check(&v, 2, 0, &g, &opts(300, 4, 3, 2)).is_err());
-        assert!(ksg(&v, 2, 1, 0).is_err());
-        assert!(ksg(&v[..6], 2, 1, 3).is_err());
+        assert_eq!(
+            c,
+            fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2), &Control::new()).unwrap()
+        );
+        assert!(fit_check(&v, 2, 1, &g, &opts(300, 2, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, 2, 1, &g, &opts(20, 4, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, 2, 0, &g, &opts(300, 4, 3, 2), &Control::new()).is_err());
+        assert!(ksg(&v, 2, 1, 0, &Control::new()).is_err());
+        assert!(ksg(&v[..6], 2, 1, 3, &Control::new()).is_err());
+        let cancelled = Control::new();
+        cancelled.cancel();
+        assert!(matches!(
+            fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2), &cancelled),
+            Err(Error::Cancelled)
+        ));
     }
 }

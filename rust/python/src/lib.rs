@@ -505,10 +505,10 @@ fn initial_mixture(
 /// first `dx` columns) against the KSG of `n_draws` draws from the mixture (see the core's
 /// `check::fit_check`). Returns `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
 #[pyfunction]
-#[pyo3(signature = (mixture, z, dx, max_rows, n_draws, k, seed, n_jobs=None))]
+#[pyo3(signature = (mixture, z, dx, max_rows, n_draws, k, seed, n_jobs=None, control=None))]
 #[allow(clippy::too_many_arguments)]
-fn fit_check(
-    py: Python<'_>,
+fn fit_check<'py>(
+    py: Python<'py>,
     mixture: &Mixture,
     z: PyReadonlyArray2<'_, f64>,
     dx: usize,
@@ -517,6 +517,7 @@ fn fit_check(
     k: usize,
     seed: u64,
     n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
 ) -> PyResult<(f64, Vec<f64>, f64, f64, usize)> {
     let d = mixture.0.dim();
     let v = rows_for(&z, d)?;
@@ -527,8 +528,9 @@ fn fit_check(
         k,
         seed,
     };
+    let ctrl = ctrl_of(control);
     run(py, n_jobs, || {
-        gmmi_core::check::fit_check(&v, d, dx, g, &opts)
+        gmmi_core::check::fit_check(&v, d, dx, g, &opts, &ctrl)
     })
     .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
 }
