@@ -405,26 +405,13 @@ def _spiral(v: np.ndarray, plane: tuple[int, int], speed: float) -> np.ndarray:
     return out
 
 
-def _blockwise_sampler(cov: np.ndarray, dx: int, fx: Callable[[np.ndarray], np.ndarray],
-                       fy: Callable[[np.ndarray], np.ndarray]) -> Sampler:
-    """Gaussian rows (covariance ``cov``, x the first ``dx`` coordinates), then ``fx`` on
-    the x block and ``fy`` on the y block."""
-    base = _gaussian_sampler(cov, dx)
+def _per_block(base: Sampler, fx: Callable[[np.ndarray], np.ndarray],
+               fy: Callable[[np.ndarray], np.ndarray]) -> Sampler:
+    """The rows of ``base``, then ``fx`` on the x block and ``fy`` on the y block."""
 
     def sample(n: int, rng: np.random.Generator) -> tuple:
         x, y = base(n, rng)
         return fx(x), fy(y)
-
-    return sample
-
-
-def _mapped_student_sampler(nu: float, d: int,
-                            fn: Callable[[np.ndarray], np.ndarray]) -> Sampler:
-    base = _student_t_sampler(nu, d, d)
-
-    def sample(n: int, rng: np.random.Generator) -> tuple:
-        x, y = base(n, rng)
-        return fn(x), fn(y)
 
     return sample
 
@@ -548,19 +535,19 @@ def build_tasks() -> list[Task]:
     # Held out (see the section above): never used to tune the estimator.
     cov = bivariate_cov(0.75)
     add("bn-wiggly-rho0.75", "beyond-normal", gaussian_mi(cov, 1),
-        _blockwise_sampler(cov, 1, _wiggly_x, _wiggly_y), held_out=True,
+        _per_block(_gaussian_sampler(cov, 1), _wiggly_x, _wiggly_y), held_out=True,
         description="bivariate Gaussian rho = 0.75, Beyond Normal's wiggly map of each")
     cov = sparse_cov(3)
     add("bn-halfcube-3+3-sparse", "beyond-normal", gaussian_mi(cov, 3),
-        _blockwise_sampler(cov, 3, _half_cube, _half_cube), held_out=True,
+        _gaussian_sampler(cov, 3, _half_cube), held_out=True,
         description="3+3 sparse Gaussian, v |v|^(1/2) of each variable")
     add("bn-spiral-3+3-sparse", "beyond-normal", gaussian_mi(cov, 3),
-        _blockwise_sampler(cov, 3, lambda v: _spiral(v, (0, 1), 1 / 3),
-                           lambda v: _spiral(v, (1, 2), 1 / 3)), held_out=True,
+        _per_block(_gaussian_sampler(cov, 3), lambda v: _spiral(v, (0, 1), 1 / 3),
+                   lambda v: _spiral(v, (1, 2), 1 / 3)), held_out=True,
         description="3+3 sparse Gaussian, each block rotated by |v|^2 / 3 radians "
                     "(x in its coordinates 1-2, y in 2-3)")
     add("bn-asinh-student-nu1-1+1", "beyond-normal", student_t_mi(1, 1, 1),
-        _mapped_student_sampler(1, 1, _asinh), held_out=True,
+        _per_block(_student_t_sampler(1, 1, 1), _asinh, _asinh), held_out=True,
         description="bivariate t, nu = 1, asinh of each variable")
     add("bn-student-nu3-2+2", "beyond-normal", student_t_mi(3, 2, 2),
         _student_t_sampler(3, 2, 2), held_out=True,

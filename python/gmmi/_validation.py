@@ -220,6 +220,19 @@ MAX_JOBS = 1024
 MAX_DENSE_TABLE = 10_000_000
 
 
+def check_block_columns(blocks: list[tuple[str, np.ndarray]],
+                        expected: Optional[list[int]]) -> None:
+    """Refuses samples whose blocks (``(name, array)`` in the estimate's order) do not have
+    the column counts of the estimate's variables (``details["block_columns"]``; nothing is
+    checked when it is None)."""
+    if expected is None:
+        return
+    for (name, b), k in zip(blocks, expected):
+        if b.shape[1] != int(k):
+            raise ValueError(f"{name}: has {b.shape[1]} columns, but the estimate's "
+                             f"{name} had {int(k)}")
+
+
 def memory_bound() -> int:
     """Bytes one array may take: half the physical memory (16 GiB where it is unknown)."""
     try:

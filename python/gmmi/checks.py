@@ -17,7 +17,14 @@ import numpy as np
 from . import _core
 from ._compare import same_fields
 from ._run import run_with_control
-from ._validation import as_block, check_bool, check_int, resolve_n_jobs, resolve_seed
+from ._validation import (
+    as_block,
+    check_block_columns,
+    check_bool,
+    check_int,
+    resolve_n_jobs,
+    resolve_seed,
+)
 from ._warnings import MisfitWarning
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -113,12 +120,7 @@ def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: 
     bx = as_block(x, "x", min_rows=10 * k + 1, allow_constant=True, check_spread=False)
     by = as_block(y, "y", n_rows=bx.shape[0], allow_constant=True, check_spread=False,
                   min_rows=10 * k + 1)
-    expected = result.details.get("block_columns")
-    if expected is not None:
-        for name, b, cols in (("x", bx, expected[0]), ("y", by, expected[1])):
-            if b.shape[1] != int(cols):
-                raise ValueError(f"{name}: has {b.shape[1]} columns, but the estimate's "
-                                 f"{name} had {int(cols)}")
+    check_block_columns([("x", bx), ("y", by)], result.details.get("block_columns"))
     data = np.hstack([bx, by])
     z = data if result.transform is None else result.transform.apply(data)
     seed = resolve_seed(result.random_state if random_state is None else random_state)

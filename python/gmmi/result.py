@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._validation import as_block, check_choice, check_level
+from ._validation import as_block, check_block_columns, check_choice, check_level
 from .checks import FitCheck, check_fit
 from .mixture import GaussianMixture
 from .pointwise import PointwiseMI, pointwise
@@ -298,12 +298,8 @@ class MIResult:
         for name, value in named:
             blocks.append(as_block(value, name, n_rows=blocks[0].shape[0] if blocks else None,
                                    allow_constant=True, min_rows=1, check_spread=False))
-        expected = self.details.get("block_columns")
-        if expected is not None:
-            for (name, _), b, k in zip(named, blocks, expected):
-                if b.shape[1] != int(k):
-                    raise ValueError(f"{name}: has {b.shape[1]} columns, but the estimate's "
-                                     f"{name} had {int(k)}")
+        check_block_columns([(name, b) for (name, _), b in zip(named, blocks)],
+                            self.details.get("block_columns"))
         seed = self.random_state if random_state is None else random_state
         return pointwise(self.model, self.bootstrap_models, self.transform, blocks,
                          quantity=self.quantity, unit=self.unit, n_draws=n_draws,
