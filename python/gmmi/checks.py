@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FitCheck", "check_fit"]
 
-#: The most rows the check may run on: the KSG compares every pair of rows.
+#: The most rows the check may run on: beyond 12 columns the KSG compares every pair of rows.
 MAX_CHECK_ROWS = 50_000
 
 
@@ -116,7 +116,7 @@ def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: 
     k = check_int(k, "k", minimum=1, maximum=100)
     max_rows = check_int(max_rows, "max_rows", minimum=max(50, 10 * k),
                          maximum=MAX_CHECK_ROWS,
-                         advice="the KSG compares every pair of rows")
+                         advice="beyond 12 columns the KSG compares every pair of rows")
     bx = as_block(x, "x", min_rows=10 * k + 1, allow_constant=True, check_spread=False)
     by = as_block(y, "y", n_rows=bx.shape[0], allow_constant=True, check_spread=False,
                   min_rows=10 * k + 1)

@@ -30,6 +30,7 @@ pub mod fit;
 pub mod gmm;
 pub mod init;
 pub mod integrate;
+pub(crate) mod kdtree;
 pub(crate) mod kernels;
 pub mod kmeans;
 pub mod pairs;
