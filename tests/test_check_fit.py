@@ -122,10 +122,66 @@ def test_a_cancelled_check_stops(gaussian_result):
     control.cancel()
     z = np.ascontiguousarray(np.column_stack([x, y]))
     with pytest.raises(KeyboardInterrupt):
-        gmmi._core.fit_check(r.model._m, z, 1, 4000, 16, 3, 0, None, control)
+        gmmi._core.fit_check(r.model._m, z, [1, 1], 4000, 16, 3, 0, None, control)
 
 
 def test_progress_needs_a_bool(gaussian_result):
     r, x, y = gaussian_result
     with pytest.raises(TypeError, match="progress"):
         r.check_fit(x, y, progress="yes")
+
+
+def _chain(n: int, coupling: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x = z + e1, y = coupling x + z + e2: I(X; Y | Z) = 0.5 ln(1 + coupling^2)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    x = z + rng.normal(size=n)
+    return x, coupling * x + z + rng.normal(size=n), z
+
+
+@pytest.fixture(scope="module")
+def conditional_result() -> tuple[gmmi.MIResult, np.ndarray, np.ndarray, np.ndarray]:
+    x, y, z = _chain(2000, 0.8, 3)
+    return (gmmi.conditional_mutual_information(x, y, z, n_bootstrap=10, random_state=0),
+            x, y, z)
+
+
+def test_a_conditional_mi_fit_is_checked_by_the_conditional_ksg(conditional_result):
+    # The Gaussian chain is one Gaussian, which the mixture fits: the statistic is then t
+    # with 15 degrees of freedom (beyond 3.73 with probability 0.2%; fixed seed).
+    r, x, y, z = conditional_result
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.MisfitWarning)
+        c = r.check_fit(x, y, z)
+    assert c.passed and c.n_rows == 2000
+    # The Frenzel-Pompe KSG of I(X; Y | Z) = 0.5 ln 1.64 = 0.247 nat at 2,000 rows: sd about
+    # 0.02, bias a few hundredths in three columns.
+    assert c.ksg_data == pytest.approx(0.5 * np.log(1.64), abs=0.08)
+    # The unconditional KSG of the same x and y would be far higher (I(X; Y) = 0.85 nat):
+    # the check looks at the conditional dependence.
+    assert c.ksg_data < 0.45
+
+
+def test_conditional_dependence_the_mixture_misses_fails_the_check(conditional_result):
+    # The mixture of the coupled chain against data with y independent of x given z (the
+    # same z and x): the data's conditional KSG (about 0) is far below the draws' (0.25).
+    r, x, _, z = conditional_result
+    rng = np.random.default_rng(8)
+    y0 = z + np.sqrt(1.64) * rng.normal(size=z.size)
+    with pytest.warns(gmmi.MisfitWarning, match="conditional MI.*too high"):
+        c = r.check_fit(x, y0, z)
+    assert not c.passed and c.statistic < -c.threshold
+
+
+def test_z_is_given_for_a_conditional_result_and_only_for_one(conditional_result,
+                                                              gaussian_result):
+    r, x, y, z = conditional_result
+    with pytest.raises(ValueError, match=r"^z: this is a conditional MI result"):
+        r.check_fit(x, y)
+    with pytest.raises(ValueError, match=r"^z: has 2 columns"):
+        r.check_fit(x, y, np.column_stack([z, z]))
+    with pytest.raises(ValueError, match=r"^z"):
+        r.check_fit(x, y, z[:-1])
+    m, x1, y1 = gaussian_result
+    with pytest.raises(ValueError, match=r"^z: this result is not conditional"):
+        m.check_fit(x1, y1, x1)

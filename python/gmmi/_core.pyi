@@ -319,7 +319,7 @@ def em_step(
 def fit_check(
     mixture: GaussianMixture,
     z: NDArray[np.float64],
-    dx: int,
+    blocks: list[int],
     max_rows: int,
     n_draws: int,
     k: int,
@@ -327,7 +327,8 @@ def fit_check(
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> tuple[float, list[float], float, float, int]:
-    """KSG of the rows against KSG of draws from the mixture:
+    """KSG of the rows (columns split into ``blocks``: ``[dx, dy]`` for an MI, ``[dx, dy,
+    dz]`` for a conditional MI) against KSG of draws from the mixture:
     ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
 
 def fit_mixture(

@@ -233,6 +233,33 @@ def check_block_columns(blocks: list[tuple[str, np.ndarray]],
                              f"{name} had {int(k)}")
 
 
+def joint_blocks(result: Any, x: Any, y: Any, z: Any, *, purpose: str,
+                 min_rows: int) -> list[np.ndarray]:
+    """The samples ``x``, ``y`` (and ``z``, for a conditional MI result and only for one) of
+    a joint GMM estimate of (conditional) mutual information as 2-D blocks, each with at
+    least ``min_rows`` rows and all with the estimate's column counts; ``purpose`` names
+    what needs them in the refusal of any other result."""
+    if result.estimator != "gmm" or result.model is None or result.quantity not in (
+            "mutual_information", "conditional_mutual_information"):
+        raise ValueError(
+            f"result: {purpose} needs the joint estimate of a (conditional) mutual "
+            f"information between continuous variables; this is a {result.estimator!r} "
+            f"estimate of {result.quantity!r}")
+    conditional = result.quantity == "conditional_mutual_information"
+    if conditional and z is None:
+        raise ValueError("z: this is a conditional MI result; give the samples of z too")
+    if not conditional and z is not None:
+        raise ValueError("z: this result is not conditional; z must be None")
+    named = [("x", x), ("y", y)] + ([("z", z)] if conditional else [])
+    blocks: list[np.ndarray] = []
+    for name, value in named:
+        blocks.append(as_block(value, name, n_rows=blocks[0].shape[0] if blocks else None,
+                               allow_constant=True, min_rows=min_rows, check_spread=False))
+    check_block_columns([(name, b) for (name, _), b in zip(named, blocks)],
+                        result.details.get("block_columns"))
+    return blocks
+
+
 def memory_bound() -> int:
     """Bytes one array may take: half the physical memory (16 GiB where it is unknown)."""
     try:

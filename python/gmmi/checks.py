@@ -18,10 +18,9 @@ from . import _core
 from ._compare import same_fields
 from ._run import run_with_control
 from ._validation import (
-    as_block,
-    check_block_columns,
     check_bool,
     check_int,
+    joint_blocks,
     resolve_n_jobs,
     resolve_seed,
 )
@@ -42,7 +41,8 @@ class FitCheck:
 
     The KSG estimate of the data's mutual information (Kraskov, Stögbauer and Grassberger
     2004, their first algorithm, max-norm, ``k`` neighbours, in the coordinates the mixture
-    was fitted in, every column scaled by the data's standard deviation) is compared with
+    was fitted in, every column scaled by the data's standard deviation; for a conditional
+    MI result the conditional MI, Frenzel and Pompe 2007) is compared with
     the KSG of ``len(ksg_model)`` independent draws of as many rows from the fitted
     mixture. KSG is biased, but alike for two samples of one distribution: where the
     mixture is a good model of the data, the data's KSG looks like one more draw's.
@@ -57,7 +57,7 @@ class FitCheck:
     threshold : float
         Its two-sided 0.2% quantile (3.73 for 16 draws): beyond it the check fails.
     ksg_data : float
-        The KSG of the data (nats; not clipped at 0).
+        The KSG of the data (nats; not clipped at 0): of the MI, or of the conditional MI.
     ksg_model : numpy.ndarray
         The KSG of each draw from the mixture.
     n_rows : int
@@ -101,39 +101,33 @@ class FitCheck:
                 f"k={self.k})")
 
 
-def check_fit(result: MIResult, x: Any, y: Any, *, n_draws: int = 16, max_rows: int = 4000,
-              k: int = 3, random_state: Any = None, n_jobs: Optional[int] = None,
-              progress: bool = False) -> FitCheck:
+def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *, n_draws: int = 16,
+              max_rows: int = 4000, k: int = 3, random_state: Any = None,
+              n_jobs: Optional[int] = None, progress: bool = False) -> FitCheck:
     """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>`."""
-    if (result.estimator != "gmm" or result.model is None
-            or result.quantity != "mutual_information"):
-        raise ValueError(
-            "result: the check needs the joint estimate of a mutual information between "
-            f"continuous variables; this is a {result.estimator!r} estimate of "
-            f"{result.quantity!r}")
     progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
     k = check_int(k, "k", minimum=1, maximum=100)
     max_rows = check_int(max_rows, "max_rows", minimum=max(50, 10 * k),
                          maximum=MAX_CHECK_ROWS,
                          advice="beyond 12 columns the KSG compares every pair of rows")
-    bx = as_block(x, "x", min_rows=10 * k + 1, allow_constant=True, check_spread=False)
-    by = as_block(y, "y", n_rows=bx.shape[0], allow_constant=True, check_spread=False,
-                  min_rows=10 * k + 1)
-    check_block_columns([("x", bx), ("y", by)], result.details.get("block_columns"))
-    data = np.hstack([bx, by])
-    z = data if result.transform is None else result.transform.apply(data)
+    blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=10 * k + 1)
+    model = result.model
+    assert model is not None  # joint_blocks refuses a result without one
+    what = "MI" if len(blocks) == 2 else "conditional MI"
+    data = np.hstack(blocks)
+    rows = data if result.transform is None else result.transform.apply(data)
     seed = resolve_seed(result.random_state if random_state is None else random_state)
     ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
-        _core.fit_check, result.model._m, np.ascontiguousarray(z, dtype=float), bx.shape[1],
-        max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs), progress=progress,
-        desc="gmmi check")
+        _core.fit_check, model._m, np.ascontiguousarray(rows, dtype=float),
+        [b.shape[1] for b in blocks], max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs),
+        progress=progress, desc="gmmi check")
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if not out.passed:
         more = out.statistic > 0
         warnings.warn(MisfitWarning(
-            f"the fitted mixture is unlike the data: their k-nearest-neighbour (KSG) MI, "
+            f"the fitted mixture is unlike the data: their k-nearest-neighbour (KSG) {what}, "
             f"{out.ksg_data:.4f} nat, lies {abs(out.statistic):.1f} spreads "
             f"{'above' if more else 'below'} that of draws from the mixture "
             f"({float(np.mean(out.ksg_model)):.4f}; threshold {out.threshold:.2f}). "

@@ -20,19 +20,33 @@ use statrs::function::gamma::digamma;
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
-use crate::kdtree::KdTree;
+use crate::kdtree::{larger, KdTree};
 use crate::rng::{self, Purpose};
 
 /// The two-sided level of [`FitCheck::threshold`]: the data's KSG is flagged when a draw of
 /// the mixture would fall as far out with probability below this (0.2%).
 pub const CHECK_LEVEL: f64 = 0.002;
 
-/// The most columns (both blocks together) for which [`ksg`] searches k-d trees rather
-/// than every pair of rows. Measured on 4,000 rows of Gaussians (check of a fit, 17 KSG):
-/// the trees took 0.05 / 0.30 / 1.00 / 1.44 s at 2 / 6 / 10 / 12 columns against 0.62 /
-/// 0.92 / 1.46 / 1.67 s for every pair, and 2.09 / 2.49 / 4.21 s at 14 / 16 / 20 columns
-/// against 2.06 / 2.04 / 2.31 s: in many dimensions a query's ball meets most leaves.
+/// The most columns (all blocks together) for which [`ksg`] and [`ksg_conditional`] search
+/// k-d trees rather than every pair of rows. Measured through `MIResult.check_fit` (17 KSG
+/// of 4,000 rows of Gaussians, two threads): the trees took 0.05 / 0.10 / 0.20 / 0.34 /
+/// 0.54 / 0.79 s at 2 / 4 / 6 / 8 / 10 / 12 columns against 0.91 / 1.01 / 1.15 / 1.17 /
+/// 1.22 / 1.31 s for every pair, and both 1.4 s at 14 columns: in many dimensions a
+/// query's ball meets most leaves.
 pub const TREE_MAX_COLUMNS: usize = 12;
+
+/// A subspace of the KSG sums: its columns, and the sign of its term.
+type Space = (Vec<usize>, f64);
+
+fn check_ksg_args(m: usize, k: usize) -> Result<()> {
+    if k == 0 || k >= m {
+        return Err(Error::arg(
+            "k",
+            format!("must be at least 1 and below the number of rows ({m}); got {k}"),
+        ));
+    }
+    Ok(())
+}
 
 /// The KSG estimate (nats, not clipped at 0) of `I(X; Y)` from the rows of `v` (row-major,
 /// `d` columns, `X` the first `dx` of them) with `k` neighbours: `psi(k) + psi(m) -
@@ -50,84 +64,150 @@ pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize, ctrl: &Control) -> Result<f
         ));
     }
     let m = v.len() / d;
-    if k == 0 || k >= m {
-        return Err(Error::arg(
-            "k",
-            format!("must be at least 1 and below the number of rows ({m}); got {k}"),
-        ));
-    }
-    let terms: Vec<f64> = if d <= TREE_MAX_COLUMNS {
-        tree_terms(v, d, dx, k, ctrl)
-    } else {
-        pair_terms(v, d, dx, k, ctrl)
-    };
-    ctrl.check()?;
-    let mean = terms.iter().sum::<f64>() / m as f64;
+    check_ksg_args(m, k)?;
+    let spaces = [((0..dx).collect(), 1.0), ((dx..d).collect(), 1.0)];
+    let mean = mean_term(v, d, &spaces, k, ctrl)?;
     Ok(digamma(k as f64) + digamma(m as f64) - mean)
 }
 
-/// Per-row KSG terms `psi(n_x + 1) + psi(n_y + 1)` through k-d trees over the joint rows
-/// and over each block's columns ([`crate::kdtree`]); the same values as [`pair_terms`].
-fn tree_terms(v: &[f64], d: usize, dx: usize, k: usize, ctrl: &Control) -> Vec<f64> {
+/// The KSG estimate of the conditional mutual information `I(X; Y | Z)` (Frenzel and Pompe
+/// 2007; nats, not clipped at 0) from the rows of `v` (`X` the first `dx` columns, `Y` the
+/// next `dy`, `Z` the rest, at least one each): `psi(k) - mean(psi(n_xz + 1) + psi(n_yz + 1)
+/// - psi(n_z + 1))`, the counts those of rows strictly closer than the k-th neighbour in the
+/// joint max-norm within `(X, Z)`, `(Y, Z)` and `Z`. Neighbours, order and cancellation as
+/// in [`ksg`].
+pub fn ksg_conditional(
+    v: &[f64],
+    d: usize,
+    dx: usize,
+    dy: usize,
+    k: usize,
+    ctrl: &Control,
+) -> Result<f64> {
+    if dx == 0 || dy == 0 || dx + dy >= d {
+        return Err(Error::arg(
+            "blocks",
+            format!("must split the {d} columns into three non-empty blocks (got {dx}, {dy})"),
+        ));
+    }
+    check_ksg_args(v.len() / d, k)?;
+    let z: Vec<usize> = (dx + dy..d).collect();
+    let with_z = |block: std::ops::Range<usize>| block.chain(z.iter().copied()).collect();
+    let spaces = [
+        (with_z(0..dx), 1.0),
+        (with_z(dx..dx + dy), 1.0),
+        (z.clone(), -1.0),
+    ];
+    let mean = mean_term(v, d, &spaces, k, ctrl)?;
+    Ok(digamma(k as f64) - mean)
+}
+
+/// The mean over rows of `sum_s sign_s psi(n_s + 1)`, `n_s` the other rows strictly closer
+/// within subspace `s` than the k-th neighbour in the joint max-norm.
+fn mean_term(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Result<f64> {
     let m = v.len() / d;
-    let (joint, (tx, ty)) = rayon::join(
-        || KdTree::new(v, d, 0..d),
-        || rayon::join(|| KdTree::new(v, d, 0..dx), || KdTree::new(v, d, dx..d)),
-    );
+    let terms: Vec<f64> = if d <= TREE_MAX_COLUMNS {
+        tree_terms(v, d, spaces, k, ctrl)
+    } else {
+        pair_terms(v, d, spaces, k, ctrl)
+    };
+    ctrl.check()?;
+    Ok(terms.iter().sum::<f64>() / m as f64)
+}
+
+/// A row's term from its counts, summed in the spaces' order.
+fn row_term(spaces: &[Space], counts: impl Iterator<Item = usize>) -> f64 {
+    spaces.iter().zip(counts).fold(0.0, |acc, ((_, sign), n)| {
+        acc + sign * digamma(n as f64 + 1.0)
+    })
+}
+
+/// Per-row terms through k-d trees over the joint rows and over each subspace's columns
+/// ([`crate::kdtree`]); the same values as [`pair_terms`].
+fn tree_terms(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Vec<f64> {
+    let m = v.len() / d;
+    let all: Vec<usize> = (0..d).collect();
+    let mut trees: Vec<KdTree> = std::iter::once(&all)
+        .chain(spaces.iter().map(|(cols, _)| cols))
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|cols| KdTree::new(v, d, cols))
+        .collect();
+    let joint = trees.remove(0);
     (0..m)
         .into_par_iter()
         .map_init(
-            || (vec![0.0; k], Vec::new()),
-            |(best, stack), i| {
+            || (vec![0.0; k], Vec::new(), Vec::with_capacity(d)),
+            |(best, stack, q), i| {
                 if ctrl.is_cancelled() {
                     return f64::NAN;
                 }
-                let q = &v[i * d..(i + 1) * d];
-                let eps = joint.kth_distance(q, i, best, stack);
-                // The row itself is in both trees, at distance 0.
+                let row = &v[i * d..(i + 1) * d];
+                let eps = joint.kth_distance(row, i, best, stack);
+                // The row itself is in every tree, at distance 0.
                 let own = usize::from(eps > 0.0);
-                let nx = tx.count_within(&q[..dx], eps, stack) - own;
-                let ny = ty.count_within(&q[dx..], eps, stack) - own;
-                digamma(nx as f64 + 1.0) + digamma(ny as f64 + 1.0)
+                let counts = spaces.iter().zip(&trees).map(|((cols, _), tree)| {
+                    q.clear();
+                    q.extend(cols.iter().map(|&c| row[c]));
+                    tree.count_within(q, eps, stack) - own
+                });
+                row_term(spaces, counts)
             },
         )
         .collect()
 }
 
-/// Per-row KSG terms by comparing every pair of rows (`O(m^2 d)`).
-fn pair_terms(v: &[f64], d: usize, dx: usize, k: usize, ctrl: &Control) -> Vec<f64> {
+/// Per-row terms by comparing every pair of rows (`O(m^2 d)`). The subspaces cover every
+/// column (those of an MI and of a conditional MI do), so the joint distance is the largest
+/// of theirs.
+fn pair_terms(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Vec<f64> {
     let m = v.len() / d;
+    // Each subspace's columns as runs of consecutive columns, compared slice by slice.
+    let runs: Vec<Vec<std::ops::Range<usize>>> = spaces
+        .iter()
+        .map(|(cols, _)| {
+            let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+            for &c in cols {
+                match out.last_mut() {
+                    Some(r) if r.end == c => r.end += 1,
+                    _ => out.push(c..c + 1),
+                }
+            }
+            out
+        })
+        .collect();
     (0..m)
         .into_par_iter()
         .map_init(
-            || (vec![0.0; m], vec![0.0; m], vec![0.0; m]),
-            |(ax, ay, joint), i| {
+            || (vec![vec![0.0; m]; spaces.len()], vec![0.0; m]),
+            |(within, joint), i| {
                 if ctrl.is_cancelled() {
                     return f64::NAN;
                 }
                 let ri = &v[i * d..(i + 1) * d];
                 for (j, rj) in v.chunks_exact(d).enumerate() {
-                    let mut mx: f64 = 0.0;
-                    for c in 0..dx {
-                        mx = mx.max((ri[c] - rj[c]).abs());
+                    let mut all: f64 = 0.0;
+                    for (space, dist) in runs.iter().zip(within.iter_mut()) {
+                        let mut s: f64 = 0.0;
+                        for r in space {
+                            for (a, b) in ri[r.clone()].iter().zip(&rj[r.clone()]) {
+                                s = larger(s, (a - b).abs());
+                            }
+                        }
+                        dist[j] = s;
+                        all = larger(all, s);
                     }
-                    let mut my: f64 = 0.0;
-                    for c in dx..d {
-                        my = my.max((ri[c] - rj[c]).abs());
-                    }
-                    ax[j] = mx;
-                    ay[j] = my;
-                    joint[j] = mx.max(my);
+                    joint[j] = all;
                 }
                 joint[i] = f64::INFINITY;
                 let eps = *joint.select_nth_unstable_by(k - 1, f64::total_cmp).1;
-                let closer = |a: &[f64]| {
-                    a.iter()
+                let counts = within.iter().map(|dist| {
+                    dist.iter()
                         .enumerate()
                         .filter(|&(j, &t)| j != i && t < eps)
-                        .count() as f64
-                };
-                digamma(closer(ax) + 1.0) + digamma(closer(ay) + 1.0)
+                        .count()
+                });
+                row_term(spaces, counts)
             },
         )
         .collect()
@@ -183,16 +263,16 @@ impl Default for CheckOptions {
     }
 }
 
-/// Checks the mixture `model` against the rows `z` (row-major, `d` columns, in the
-/// coordinates the mixture was fitted in; `X` the first `dx` columns) with KSG on at most
+/// Checks the mixture `model` against the rows `z` (row-major, in the coordinates the
+/// mixture was fitted in; the columns split into `blocks`: `[dx, dy]` for `I(X; Y)` and the
+/// KSG of [`ksg`], `[dx, dy, dz]` for `I(X; Y | Z)` and [`ksg_conditional`]) on at most
 /// `opts.max_rows` rows and `opts.n_draws` independent draws of as many rows from the
 /// mixture (see the module documentation), every column of both scaled by the data rows'
 /// standard deviation. Counts one task of `ctrl` per KSG and stops soon after it is
 /// cancelled.
 pub fn fit_check(
     z: &[f64],
-    d: usize,
-    dx: usize,
+    blocks: &[usize],
     model: &GaussianMixture,
     opts: &CheckOptions,
     ctrl: &Control,
@@ -203,6 +283,13 @@ pub fn fit_check(
         k,
         seed,
     } = *opts;
+    if !(2..=3).contains(&blocks.len()) || blocks.contains(&0) {
+        return Err(Error::arg(
+            "blocks",
+            format!("must be two or three non-zero column counts; got {blocks:?}"),
+        ));
+    }
+    let d: usize = blocks.iter().sum();
     if model.dim() != d {
         return Err(Error::arg(
             "x",
@@ -254,7 +341,11 @@ pub fn fit_check(
     };
     ctrl.add_total(n_draws as u64 + 1);
     let counted = |v: Vec<f64>| {
-        let out = ksg(&scaled(v), d, dx, k, ctrl);
+        let v = scaled(v);
+        let out = match *blocks {
+            [dx, dy, _] => ksg_conditional(&v, d, dx, dy, k, ctrl),
+            _ => ksg(&v, d, blocks[0], k, ctrl),
+        };
         ctrl.task_done();
         out
     };
@@ -333,23 +424,71 @@ mod tests {
     #[test]
     fn trees_and_every_pair_give_the_same_terms() {
         // Gaussian rows, and rows on a coarse grid (equal distances and repeated rows, where
-        // strict and non-strict comparisons would differ), in 2 to 7 columns split anyhow.
+        // strict and non-strict comparisons would differ), in 2 to 7 columns split into the
+        // two blocks of an MI or the three of a conditional MI.
         let mut r = Rng::seed_from_u64(11);
-        for (m, d, dx) in [(300, 2, 1), (400, 4, 1), (400, 4, 2), (250, 7, 3)] {
+        let range = |a: usize, b: usize| (a..b).collect::<Vec<usize>>();
+        for (m, d, dx, dy) in [
+            (300, 2, 1, 1),
+            (400, 4, 1, 3),
+            (400, 4, 2, 1),
+            (250, 7, 3, 2),
+        ] {
             let gauss: Vec<f64> = (0..m * d).map(|_| StandardNormal.sample(&mut r)).collect();
             let grid: Vec<f64> = gauss.iter().map(|v| (v * 2.0).round() / 2.0).collect();
+            let mi: Vec<Space> = vec![(range(0, dx), 1.0), (range(dx, d), 1.0)];
+            let z = range(dx + dy, d);
+            let cmi: Vec<Space> = vec![
+                ([range(0, dx), z.clone()].concat(), 1.0),
+                ([range(dx, dx + dy), z.clone()].concat(), 1.0),
+                (z, -1.0),
+            ];
             for v in [&gauss, &grid] {
                 for k in [1, 3, 5] {
-                    let ctrl = Control::new();
-                    let (a, b) = (
-                        tree_terms(v, d, dx, k, &ctrl),
-                        pair_terms(v, d, dx, k, &ctrl),
-                    );
-                    let bits = |t: &[f64]| t.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(bits(&a), bits(&b), "m {m} d {d} dx {dx} k {k}");
+                    for spaces in [&mi, &cmi] {
+                        let ctrl = Control::new();
+                        let a = tree_terms(v, d, spaces, k, &ctrl);
+                        let b = pair_terms(v, d, spaces, k, &ctrl);
+                        let bits = |t: &[f64]| t.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&a), bits(&b), "m {m} d {d} dx {dx} k {k} {spaces:?}");
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn conditional_ksg_is_near_the_gaussian_conditional_mi() {
+        // x = z + e1, y = 0.8 x + z + e2 (z, e1, e2 standard normal): given z, x and y are
+        // Gaussian with correlation 0.8 / sqrt(0.64 + 1), so I(X; Y | Z) = 0.5 ln(1.64)
+        // = 0.247 nat. KSG's sd at 2,000 rows is about 0.02 per set and its bias in three
+        // columns a few hundredths, so the mean of three sets is within 0.05. With y
+        // independent of x given z (y = z + e2), near 0 (within 0.04 for one set).
+        let rows = |m: usize, coupling: f64, seed: u64| {
+            let mut r = Rng::seed_from_u64(seed);
+            let mut v = Vec::with_capacity(3 * m);
+            for _ in 0..m {
+                let (z, e1, e2): (f64, f64, f64) = (
+                    StandardNormal.sample(&mut r),
+                    StandardNormal.sample(&mut r),
+                    StandardNormal.sample(&mut r),
+                );
+                let x = z + e1;
+                let y = coupling * x + z + e2;
+                v.extend([x, y, z]);
+            }
+            v
+        };
+        let truth = 0.5 * 1.64f64.ln();
+        let mean = (0..3)
+            .map(|s| ksg_conditional(&rows(2000, 0.8, s), 3, 1, 1, 3, &Control::new()).unwrap())
+            .sum::<f64>()
+            / 3.0;
+        assert!((mean - truth).abs() < 0.05, "{mean} vs {truth}");
+        let zero = ksg_conditional(&rows(2000, 0.0, 7), 3, 1, 1, 3, &Control::new()).unwrap();
+        assert!(zero.abs() < 0.04, "{zero}");
+        assert!(ksg_conditional(&rows(50, 0.0, 1), 3, 1, 2, 3, &Control::new()).is_err());
+        assert!(ksg_conditional(&rows(50, 0.0, 1), 3, 0, 1, 3, &Control::new()).is_err());
     }
 
     #[test]
@@ -373,7 +512,7 @@ mod tests {
         let v = gaussian_rows(1500, 0.8, 5);
         let cov = |rho: f64| vec![1.0, rho, rho, 1.0];
         let right = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.8)).unwrap();
-        let c = fit_check(&v, 2, 1, &right, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
+        let c = fit_check(&v, &[1, 1], &right, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         // The statistic is t with 7 degrees of freedom under the null; 4.8 is its 99.9%
         // quantile.
         assert!(c.passed(), "{c:?}");
@@ -382,11 +521,11 @@ mod tests {
         // A mixture with no dependence: the data's KSG (about 0.5 nat) is far above the
         // draws' (about 0, sd 0.015).
         let wrong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.0)).unwrap();
-        let c = fit_check(&v, 2, 1, &wrong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
+        let c = fit_check(&v, &[1, 1], &wrong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         assert!(!c.passed() && c.statistic > 0.0, "{c:?}");
         // Too much dependence: flagged the other way.
         let strong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.97)).unwrap();
-        let c = fit_check(&v, 2, 1, &strong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
+        let c = fit_check(&v, &[1, 1], &strong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         assert!(!c.passed() && c.statistic < 0.0, "{c:?}");
     }
 
@@ -395,22 +534,24 @@ mod tests {
         let v = gaussian_rows(900, 0.5, 7);
         let g =
             GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
-        let c = fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2), &Control::new()).unwrap();
+        let c = fit_check(&v, &[1, 1], &g, &opts(300, 4, 3, 2), &Control::new()).unwrap();
         assert_eq!(c.n_rows, 300);
         assert_eq!(c.ksg_model.len(), 4);
         assert_eq!(
             c,
-            fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2), &Control::new()).unwrap()
+            fit_check(&v, &[1, 1], &g, &opts(300, 4, 3, 2), &Control::new()).unwrap()
         );
-        assert!(fit_check(&v, 2, 1, &g, &opts(300, 2, 3, 2), &Control::new()).is_err());
-        assert!(fit_check(&v, 2, 1, &g, &opts(20, 4, 3, 2), &Control::new()).is_err());
-        assert!(fit_check(&v, 2, 0, &g, &opts(300, 4, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, &[1, 1], &g, &opts(300, 2, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, &[1, 1], &g, &opts(20, 4, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, &[0, 2], &g, &opts(300, 4, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, &[2], &g, &opts(300, 4, 3, 2), &Control::new()).is_err());
+        assert!(fit_check(&v, &[1, 0, 1], &g, &opts(300, 4, 3, 2), &Control::new()).is_err());
         assert!(ksg(&v, 2, 1, 0, &Control::new()).is_err());
         assert!(ksg(&v[..6], 2, 1, 3, &Control::new()).is_err());
         let cancelled = Control::new();
         cancelled.cancel();
         assert!(matches!(
-            fit_check(&v, 2, 1, &g, &opts(300, 4, 3, 2), &cancelled),
+            fit_check(&v, &[1, 1], &g, &opts(300, 4, 3, 2), &cancelled),
             Err(Error::Cancelled)
         ));
     }

@@ -501,17 +501,18 @@ fn initial_mixture(
     .map(Mixture)
 }
 
-/// `MIResult.check_fit`: the KSG of the rows `z` (in the mixture's coordinates, `x` the
-/// first `dx` columns) against the KSG of `n_draws` draws from the mixture (see the core's
-/// `check::fit_check`). Returns `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
+/// `MIResult.check_fit`: the KSG of the rows `z` (in the mixture's coordinates, split into
+/// `blocks` of columns: `[dx, dy]` for an MI, `[dx, dy, dz]` for a conditional MI) against
+/// the KSG of `n_draws` draws from the mixture (see the core's `check::fit_check`). Returns
+/// `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
 #[pyfunction]
-#[pyo3(signature = (mixture, z, dx, max_rows, n_draws, k, seed, n_jobs=None, control=None))]
+#[pyo3(signature = (mixture, z, blocks, max_rows, n_draws, k, seed, n_jobs=None, control=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_check<'py>(
     py: Python<'py>,
     mixture: &Mixture,
     z: PyReadonlyArray2<'_, f64>,
-    dx: usize,
+    blocks: Vec<usize>,
     max_rows: usize,
     n_draws: usize,
     k: usize,
@@ -530,7 +531,7 @@ fn fit_check<'py>(
     };
     let ctrl = ctrl_of(control);
     run(py, n_jobs, || {
-        gmmi_core::check::fit_check(&v, d, dx, g, &opts, &ctrl)
+        gmmi_core::check::fit_check(&v, &blocks, g, &opts, &ctrl)
     })
     .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
 }
