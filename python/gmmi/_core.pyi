@@ -37,6 +37,7 @@ __all__ = [
     "estimate_discrete",
     "estimate_pairs",
     "fit_check",
+    "fit_check_categorical",
     "fit_mixture",
     "initial_mixture",
     "interval",
@@ -329,6 +330,21 @@ def fit_check(
 ) -> tuple[float, list[float], float, float, int]:
     """KSG of the rows (columns split into ``blocks``: ``[dx, dy]`` for an MI, ``[dx, dy,
     dz]`` for a conditional MI) against KSG of draws from the mixture:
+    ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
+
+def fit_check_categorical(
+    models: list[GaussianMixture],
+    x: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    max_rows: int,
+    n_draws: int,
+    k: int,
+    seed: int,
+    n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
+) -> tuple[float, list[float], float, float, int]:
+    """KSG (after Ross 2014) of the rows and their class codes against KSG of draws with
+    the same classes from the class mixtures:
     ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
 
 def fit_mixture(

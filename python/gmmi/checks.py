@@ -16,8 +16,10 @@ import numpy as np
 
 from . import _core
 from ._compare import same_fields
+from ._inputs import encode_labels
 from ._run import run_with_control
 from ._validation import (
+    as_block,
     check_bool,
     check_int,
     joint_blocks,
@@ -111,17 +113,24 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *, n_draws: int =
     max_rows = check_int(max_rows, "max_rows", minimum=max(50, 10 * k),
                          maximum=MAX_CHECK_ROWS,
                          advice="beyond 12 columns the KSG compares every pair of rows")
-    blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=10 * k + 1)
-    model = result.model
-    assert model is not None  # joint_blocks refuses a result without one
-    what = "MI" if len(blocks) == 2 else "conditional MI"
-    data = np.hstack(blocks)
-    rows = data if result.transform is None else result.transform.apply(data)
     seed = resolve_seed(result.random_state if random_state is None else random_state)
-    ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
-        _core.fit_check, model._m, np.ascontiguousarray(rows, dtype=float),
-        [b.shape[1] for b in blocks], max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs),
-        progress=progress, desc="gmmi check")
+    common = (max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs))
+    if result.estimator == "gmm-categorical":
+        what = "MI"
+        models, rows, codes = _categorical_inputs(result, x, y, z, min_rows=10 * k + 1)
+        ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
+            _core.fit_check_categorical, models, rows, codes, *common, progress=progress,
+            desc="gmmi check")
+    else:
+        blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=10 * k + 1)
+        model = result.model
+        assert model is not None  # joint_blocks refuses a result without one
+        what = "MI" if len(blocks) == 2 else "conditional MI"
+        data = np.hstack(blocks)
+        rows = data if result.transform is None else result.transform.apply(data)
+        ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
+            _core.fit_check, model._m, np.ascontiguousarray(rows, dtype=float),
+            [b.shape[1] for b in blocks], *common, progress=progress, desc="gmmi check")
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if not out.passed:
@@ -138,3 +147,39 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *, n_draws: int =
                "The mixture shows more dependence than the data: the estimate may be too "
                "high, by more than its interval says.")), stacklevel=3)
     return out
+
+
+def _categorical_inputs(result: MIResult, x: Any, y: Any, z: Any, *,
+                        min_rows: int) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """The class mixtures of a continuous-categorical estimate, the continuous samples in
+    their coordinates and the labels as the estimate's class codes."""
+    if z is not None:
+        raise ValueError("z: a continuous-categorical MI has no z; z must be None")
+    which = result.details.get("discrete_variable")
+    fitted = result.details.get("class_models")
+    if which not in ("x", "y") or not fitted:
+        raise ValueError(
+            "result: the check needs the class mixtures of a continuous-categorical estimate "
+            "and which variable was discrete (a single-class estimate has none, and one "
+            "saved by an earlier gmmi does not record the variable); estimate it again")
+    cont_name = "y" if which == "x" else "x"
+    cont, labels = (y, x) if which == "x" else (x, y)
+    block = as_block(cont, cont_name, min_rows=min_rows, allow_constant=True,
+                     check_spread=False)
+    codes, values = encode_labels(labels, which, n_rows=block.shape[0], rows_of=cont_name)
+    classes = list(result.details["classes"])
+    index = {c: i for i, c in enumerate(classes)}
+    unknown = [v for v in values if v not in index]
+    if unknown:
+        raise ValueError(f"{which}: label {unknown[0]!r} is not one of the estimate's classes "
+                         f"{classes}")
+    models = [fitted[c] for c in classes]
+    dim = models[0].means_.shape[1]
+    if block.shape[1] != dim:
+        raise ValueError(f"{cont_name}: has {block.shape[1]} columns, but the estimate's "
+                         f"{cont_name} had {dim}")
+    rows = block if result.transform is None else result.transform.apply(block)
+    codes = np.array([index[v] for v in values], dtype=np.int64)[codes]
+    return ([m._m for m in models], np.ascontiguousarray(rows, dtype=float),
+            np.ascontiguousarray(codes))
+

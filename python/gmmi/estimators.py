@@ -231,6 +231,7 @@ def _categorical(
     per_class_k = {c: int(s["n_components"]) for c, s in zip(classes, raw["selections"])}
     details = {
         "classes": classes,
+        "discrete_variable": label_name,
         "class_counts": [int(k) for k in raw["counts"]],
         "class_weights": [float(p) for p in raw["pi"]],
         "class_models": {c: GaussianMixture._from_core(m) for c, m in zip(classes, raw["models"])},

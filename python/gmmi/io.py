@@ -183,6 +183,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
 #: plots read them).
 _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "classes": (lambda v: isinstance(v, list), "a list"),
+    "discrete_variable": (lambda v: v in ("x", "y"), '"x" or "y"'),
     "x_classes": (lambda v: isinstance(v, list), "a list"),
     "y_classes": (lambda v: isinstance(v, list), "a list"),
     "class_counts": (_list_of(_is_int), "a list of integers"),

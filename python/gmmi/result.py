@@ -307,7 +307,9 @@ class MIResult:
         quantile of the draws' prediction-interval t statistic (see
         :class:`~gmmi.FitCheck`). For a conditional MI the statistic is the KSG estimate
         of the conditional MI (Frenzel and Pompe 2007), on the draws from the mixture of
-        ``(x, y, z)`` too.
+        ``(x, y, z)`` too; for the MI between a continuous and a discrete variable it is the
+        KSG of Ross (2014), the draws keeping the data's classes, each row drawn from its
+        class's mixture.
 
         What it finds (``benches/accuracy.py``: every task with continuous x and y, and
         every held-out task, 10 data sets each at n = 1,000 and 5,000, 880 estimates): on
@@ -333,7 +335,8 @@ class MIResult:
         Parameters
         ----------
         x, y : array-like of shape (n,) or (n, d_x), (n, d_y)
-            The data of the estimate, in the original units.
+            The data of the estimate, in the original units (the discrete one's labels as
+            given to the estimator).
         z : array-like of shape (n,) or (n, d_z), optional
             The conditioning data, for a conditional MI result (and only for one).
         n_draws : int, default 16
@@ -357,8 +360,9 @@ class MIResult:
         Raises
         ------
         ValueError
-            If the result is not a joint GMM estimate of (conditional) mutual information,
-            or the samples do not have the estimate's columns.
+            If the result is not a GMM estimate of (conditional) mutual information (a
+            single-class or discrete-discrete one has no mixture to check), or the samples
+            do not have the estimate's columns or classes.
 
         Examples
         --------

@@ -536,6 +536,42 @@ fn fit_check<'py>(
     .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
 }
 
+/// `MIResult.check_fit` of a continuous-categorical estimate: the KSG (after Ross 2014) of
+/// the rows `x` (in the class mixtures' coordinates) and their class codes against that of
+/// `n_draws` draws with the same classes from `models` (see the core's
+/// `check::fit_check_categorical`). Returns `(ksg_data, ksg_model, statistic, threshold,
+/// n_rows)`.
+#[pyfunction]
+#[pyo3(signature = (models, x, labels, max_rows, n_draws, k, seed, n_jobs=None, control=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_check_categorical<'py>(
+    py: Python<'py>,
+    models: Vec<PyRef<'py, Mixture>>,
+    x: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i64>,
+    max_rows: usize,
+    n_draws: usize,
+    k: usize,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<(f64, Vec<f64>, f64, f64, usize)> {
+    let (v, d) = rows(&x);
+    let labels = codes(&labels, "y")?;
+    let models: Vec<GaussianMixture> = models.iter().map(|m| m.0.clone()).collect();
+    let opts = gmmi_core::check::CheckOptions {
+        max_rows,
+        n_draws,
+        k,
+        seed,
+    };
+    let ctrl = ctrl_of(control);
+    run(py, n_jobs, || {
+        gmmi_core::check::fit_check_categorical(&v, d, &labels, &models, &opts, &ctrl)
+    })
+    .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
+}
+
 /// One EM iteration: the new mixture and the mean log-likelihood of the old one.
 #[pyfunction]
 fn em_step(
@@ -1430,6 +1466,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_check_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
