@@ -39,6 +39,7 @@ How to run (from the repository root, gmmi installed)::
     python benches/accuracy.py --families student-t,gamma-exp --jobs 2
     python benches/accuracy.py --preset published --option n_bootstrap=20 --out /tmp/pub
     python benches/accuracy.py --held-out --jobs 2           # the held-out tasks
+    python benches/accuracy.py --held-out --check --jobs 2   # + each estimate's check_fit
     python benches/accuracy.py --smoke                       # seconds; exit 1 on failure
 
 ``--option key=value`` (repeatable; value parsed with ``ast.literal_eval``, else taken as a
@@ -46,6 +47,10 @@ string) is passed to ``gmmi.mutual_information``. ``--jobs N`` runs N estimates 
 spawned worker processes, each with ``n_jobs=1``; with the default ``--jobs 1`` every estimate
 uses all cores. Every exception of a run is caught and recorded as a failure; warnings are
 recorded by category.
+
+``--check`` runs ``r.check_fit`` (defaults) of every estimate on its data set and reports,
+per task and family, how many estimates it failed and how many of those whose interval
+missed the truth (each run's statistic is in the JSON).
 
 Output: ``<prefix>.json`` (every run, the summary tables, gmmi version, git commit, CPU,
 date, command line) and ``<prefix>.md`` (Markdown tables per family and per task x n, also
@@ -227,12 +232,15 @@ def blank_record(name: str, n: int, rep: int, offset: int) -> dict[str, Any]:
         "k": None, "k_bootstrap": None, "transform": None, "transform_candidates": None,
         "time": None, "warnings": [], "warning_messages": [],
         "error": None, "ksg": None, "ksg_method": None, "ksg_time": None, "ksg_failure": None,
+        "check_statistic": None, "check_passed": None, "check_time": None,
+        "check_failure": None,
     }
 
 
 def run_one(name: str, n: int, rep: int, offset: int, options: dict[str, Any],
-            ksg_max_n: int) -> dict[str, Any]:
-    """One data set of one task: gmmi's estimate (and KSG's), every failure caught."""
+            ksg_max_n: int, check: bool = False) -> dict[str, Any]:
+    """One data set of one task: gmmi's estimate (and KSG's, and with ``check`` the
+    estimate's ``check_fit`` on the same data), every failure caught."""
     task = tasks_by_name()[name]
     rec = blank_record(name, n, rep, offset)
     seed = rec["seed"]
@@ -283,6 +291,19 @@ def run_one(name: str, n: int, rep: int, offset: int, options: dict[str, Any],
         if msg not in msgs and len(msgs) < 5:
             msgs.append(msg)
     rec["warnings"], rec["warning_messages"] = cats, msgs
+    if check and rec["error"] is None:
+        # The check's MisfitWarning is its outcome, recorded here, not among the estimate's
+        # warnings.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                t0 = time.perf_counter()
+                c = r.check_fit(*data, n_jobs=options.get("n_jobs"))
+                rec["check_time"] = time.perf_counter() - t0
+                rec["check_statistic"] = float(c.statistic)
+                rec["check_passed"] = bool(c.passed)
+            except Exception as exc:
+                rec["check_failure"] = f"{type(exc).__name__}: {exc}"
     if n <= ksg_max_n:
         try:
             t0 = time.perf_counter()
@@ -335,6 +356,13 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "ksg_median_abs_error": _median(ksg_err),
         "ksg_methods": sorted({r["ksg_method"] for r in runs if r["ksg_method"]}),
         "ksg_failures": sum(r["ksg_failure"] is not None for r in runs),
+        "checked": sum(r.get("check_passed") is not None for r in runs),
+        "check_failed": sum(r.get("check_passed") is False for r in runs),
+        "missed": sum(r["covered"] is False for r in with_ci),
+        "missed_check_failed": sum(r["covered"] is False and r.get("check_passed") is False
+                                   for r in with_ci),
+        "check_errors": sorted({r["check_failure"] for r in runs
+                                if r.get("check_failure")})[:5],
     }
 
 
@@ -395,6 +423,13 @@ def _cov(row: dict[str, Any]) -> str:
     return f"{row['covered']}/{row['with_ci']} ({row['coverage']:.2f})"
 
 
+def _checked(row: dict[str, Any]) -> str:
+    """Checks failed, and of the estimates whose interval missed the truth how many."""
+    if not row.get("checked"):
+        return "—"
+    return f"{row['check_failed']} ({row['missed_check_failed']}/{row['missed']} misses)"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -417,7 +452,10 @@ def to_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f"{'; held-out tasks, never used to tune gmmi' if meta.get('held_out') else ''}); "
         "errors in nats; 95% intervals from "
         "`r.ci(0.95)`. Width ratio: median interval width / (2 × 1.96 × sd of the estimates "
-        "across data sets); 1 is right, < 1 too narrow. KSG (k = 3): "
+        "across data sets); 1 is right, < 1 too narrow. "
+        + ("Check failed: estimates whose `r.check_fit` (defaults) failed, and how many of "
+           "those whose interval missed the truth it failed. " if meta.get("check") else "")
+        + "KSG (k = 3): "
         + "; ".join(KSG_METHODS[m] for m in meta["ksg_methods_used"]) + ".",
         "",
         "## Per group",
@@ -430,12 +468,15 @@ def to_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                             _cov(g), str(g["failures"]), str(g["warned_runs"]),
                             _f(g["ksg_median_abs_error"])] for g in summary["groups"]])
     lines += ["", "## Per family", ""]
+    checked = bool(meta.get("check"))
+    extra = ["check failed"] if checked else []
     head = ["family", "can fit", "tasks", "runs", "median abs err", "max abs err", "bias",
-            "coverage 95%", "failures", "warned", "KSG median abs err"]
+            "coverage 95%", "failures", "warned", *extra, "KSG median abs err"]
     lines += _table(head, [[f["family"], "yes" if f["can_fit"] else "no", str(f["tasks"]),
                             str(f["runs"]), _f(f["median_abs_error"]),
                             _f(f["max_abs_error"]), _f(f["bias"]), _cov(f),
                             str(f["failures"]), str(f["warned_runs"]),
+                            *([_checked(f)] if checked else []),
                             _f(f["ksg_median_abs_error"])] for f in summary["per_family"]])
     lines += ["", "## Per family and n", ""]
     head = ["family", "n", "runs", "median abs err", "max abs err", "bias", "coverage 95%",
@@ -447,7 +488,7 @@ def to_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines += ["", "## Per task and n", ""]
     head = ["task", "family", "n", "truth", "median abs err", "mean abs err", "max abs err",
             "bias", "sd est", "median std", "median 95% width", "coverage 95%", "width ratio",
-            "failures", "warned", "median time (s)", "KSG median abs err"]
+            "failures", "warned", *extra, "median time (s)", "KSG median abs err"]
     rows = []
     for t in summary["per_task"]:
         rows.append([t["task"], t["family"], str(t["n"]), _f(t["truth"]),
@@ -455,6 +496,7 @@ def to_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                      _f(t["max_abs_error"]), _f(t["bias"]), _f(t["sd_estimates"]),
                      _f(t["median_std"]), _f(t["median_ci_width"]), _cov(t),
                      _f(t["width_ratio"], 2), str(t["failures"]), str(t["warned_runs"]),
+                     *([_checked(t)] if checked else []),
                      _f(t["median_time"], 3), _f(t["ksg_median_abs_error"])])
     lines += _table(head, rows)
     fails = [(t["task"], t["n"], m) for t in summary["per_task"] for m in t["failure_messages"]]
@@ -556,6 +598,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1,
                    help="estimates at once in worker processes (each with n_jobs=1)")
     p.add_argument("--no-ksg", action="store_true", help="skip KSG")
+    p.add_argument("--check", action="store_true",
+                   help="also run each estimate's check_fit (defaults) on its data and report "
+                        "the estimates it fails")
     p.add_argument("--ksg-max-n", type=int, default=1_000_000,
                    help="skip KSG above this n (default 1,000,000)")
     p.add_argument("--out", default=None,
@@ -646,14 +691,16 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     if args.jobs == 1:
         for name, n, rep in todo:
-            runs.append(run_one(name, n, rep, args.seed_offset, run_options, ksg_max_n))
+            runs.append(run_one(name, n, rep, args.seed_offset, run_options, ksg_max_n,
+                                args.check))
             progress(runs[-1])
     else:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx,
                                  initializer=_init_worker, initargs=(str(HERE),)) as pool:
             futs = {pool.submit(run_one, name, n, rep, args.seed_offset, run_options,
-                                ksg_max_n): (name, n, rep) for name, n, rep in todo}
+                                ksg_max_n, args.check): (name, n, rep)
+                    for name, n, rep in todo}
             for fut in as_completed(futs):
                 name, n, rep = futs[fut]
                 try:
@@ -688,6 +735,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "ksg_methods_used": sorted({r["ksg_method"] for r in runs if r["ksg_method"]}),
         "ksg_methods": KSG_METHODS,
         "ksg_max_n": ksg_max_n,
+        "check": args.check,
         "wall_time": time.perf_counter() - started,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "tasks": {t.name: {"family": t.family, "can_fit": t.can_fit, "truth": t.truth,
