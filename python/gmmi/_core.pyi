@@ -172,6 +172,11 @@ class _PairDict(TypedDict):
     warnings: list[_CoreWarning]
     #: The representation the pair was fitted in (``None`` when no mixture was fitted).
     transform: Optional[str]
+    #: ``(statistic, threshold, ksg_data, mean KSG of the draws)`` of the pair's check,
+    #: when asked for.
+    check: Optional[tuple[float, float, float, float]]
+    #: Why the check could not run, when it could not.
+    check_error: Optional[str]
 
 class NumericalError(ArithmeticError):
     """The numbers went wrong: a covariance lost positive definiteness, a likelihood or an
@@ -456,8 +461,11 @@ def estimate_pairs(
     *,
     miller_madow: bool,
     options: Options,
+    check: Optional[tuple[int, int, int]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> list[Union[_PairDict, str]]:
     """Many pairs at once: per pair its output, or the error message of a pair that
-    failed."""
+    failed. ``check``: ``(max_rows, n_draws, k)`` to check every pair's fit (with the
+    options' seed); each output's ``check`` is then ``(statistic, threshold, ksg_data,
+    mean KSG of the draws)``, or None with the reason in ``check_error``."""

@@ -31,7 +31,11 @@ from ._warnings import MisfitWarning
 if TYPE_CHECKING:  # pragma: no cover
     from .result import MIResult
 
-__all__ = ["FitCheck", "check_fit"]
+__all__ = ["FitCheck", "check_fit", "misfit_message"]
+
+#: The defaults of the check (``max_rows``, ``n_draws``, ``k``), shared with
+#: ``mi_matrix(..., check=True)``.
+CHECK_MAX_ROWS, CHECK_DRAWS, CHECK_K = 4000, 16, 3
 
 #: The most rows the check may run on: beyond 12 columns the KSG compares every pair of rows.
 MAX_CHECK_ROWS = 50_000
@@ -103,9 +107,28 @@ class FitCheck:
                 f"k={self.k})")
 
 
-def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *, n_draws: int = 16,
-              max_rows: int = 4000, k: int = 3, random_state: Any = None,
-              n_jobs: Optional[int] = None, progress: bool = False) -> FitCheck:
+def misfit_message(statistic: float, threshold: float, ksg_data: float, ksg_draws: float,
+                   what: str = "MI") -> str:
+    """The message of a failed check: the data's KSG ``ksg_data`` (of the MI, or of the
+    conditional MI) ``statistic`` spreads from the draws' mean ``ksg_draws``."""
+    more = statistic > 0
+    return (
+        f"the fitted mixture is unlike the data: their k-nearest-neighbour (KSG) {what}, "
+        f"{ksg_data:.4f} nat, lies {abs(statistic):.1f} spreads "
+        f"{'above' if more else 'below'} that of draws from the mixture "
+        f"({ksg_draws:.4f}; threshold {threshold:.2f}). "
+        + ("The data show dependence the mixture misses (for example curved structure "
+           "across several columns that a few components cannot follow): the estimate "
+           "is likely too low, by more than its interval says."
+           if more else
+           "The mixture shows more dependence than the data: the estimate may be too "
+           "high, by more than its interval says."))
+
+
+def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
+              n_draws: int = CHECK_DRAWS, max_rows: int = CHECK_MAX_ROWS, k: int = CHECK_K,
+              random_state: Any = None, n_jobs: Optional[int] = None,
+              progress: bool = False) -> FitCheck:
     """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>`."""
     progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
@@ -134,18 +157,9 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *, n_draws: int =
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if not out.passed:
-        more = out.statistic > 0
-        warnings.warn(MisfitWarning(
-            f"the fitted mixture is unlike the data: their k-nearest-neighbour (KSG) {what}, "
-            f"{out.ksg_data:.4f} nat, lies {abs(out.statistic):.1f} spreads "
-            f"{'above' if more else 'below'} that of draws from the mixture "
-            f"({float(np.mean(out.ksg_model)):.4f}; threshold {out.threshold:.2f}). "
-            + ("The data show dependence the mixture misses (for example curved structure "
-               "across several columns that a few components cannot follow): the estimate "
-               "is likely too low, by more than its interval says."
-               if more else
-               "The mixture shows more dependence than the data: the estimate may be too "
-               "high, by more than its interval says.")), stacklevel=3)
+        warnings.warn(MisfitWarning(misfit_message(
+            out.statistic, out.threshold, out.ksg_data, float(np.mean(out.ksg_model)), what)),
+            stacklevel=3)
     return out
 
 

@@ -267,7 +267,12 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         preset=args.preset, transform=args.transform,
         progress=_progress_default(args),
     )
-    _print_result(r, args.json)
+    extra: Optional[dict[str, Any]] = None
+    if args.check:
+        # A failed check also raises its MisfitWarning (on stderr).
+        c = r.check_fit(x, y, z, random_state=args.random_state, n_jobs=args.n_jobs)
+        extra = {"check": c.to_dict() if args.json else repr(c)}
+    _print_result(r, args.json, extra)
     return 0
 
 
@@ -306,7 +311,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
     m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
-        block_size=None, miller_madow=False,
+        block_size=None, miller_madow=False, check=args.check,
         options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
                  "preset": args.preset, "transform": args.transform,
                  "integral": args.integral, "base": base, "random_state": args.random_state,
@@ -314,13 +319,17 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     if args.out:
         with open(args.out, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["row", "col", "mean", "std", "n_components", "error"])
+            checked = m.check_statistic is not None
+            w.writerow(["row", "col", "mean", "std", "n_components", "error"]
+                       + (["check_statistic"] if checked else []))
             for i, r in enumerate(m.row_labels):
                 for j, c in enumerate(m.col_labels):
                     if m.symmetric and i == j:
                         continue
                     w.writerow([r, c, m.mean[i, j], m.std[i, j], m.n_components[i, j],
-                                m.errors.get((r, c), "")])
+                                m.errors.get((r, c), "")]
+                               + ([m.check_statistic[i, j]] if m.check_statistic is not None
+                                  else []))
     if args.plot:
         import matplotlib
 
@@ -332,10 +341,14 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         def finite(a: np.ndarray) -> list[list[Optional[float]]]:
             return [[float(v) if math.isfinite(v) else None for v in row] for row in a]
 
-        print(json.dumps({"rows": m.row_labels, "cols": m.col_labels,
-                          "mean": finite(m.mean), "std": finite(m.std),
-                          "unit": m.unit, "errors": [[r, c, e] for (r, c), e in
-                                                     m.errors.items()]}, indent=2))
+        out: dict[str, Any] = {"rows": m.row_labels, "cols": m.col_labels,
+                               "mean": finite(m.mean), "std": finite(m.std),
+                               "unit": m.unit, "errors": [[r, c, e] for (r, c), e in
+                                                          m.errors.items()]}
+        if m.check_statistic is not None:
+            out["check_statistic"] = finite(m.check_statistic)
+            out["check_threshold"] = m.check_threshold
+        print(json.dumps(out, indent=2))
     else:
         width = max(14, *(len(c) + 1 for c in m.col_labels))
         first = max(len(r) for r in m.row_labels) + 1
@@ -347,6 +360,11 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             print(f"{r:<{first}}" + "".join(f"{c:>{width}}" for c in cells))
         for (r, c), e in m.errors.items():
             print(f"  failed: ({r}, {c}): {e}", file=sys.stderr)
+        if m.check_statistic is not None:
+            bad = [(m.row_labels[i], m.col_labels[j]) for i, j in zip(*np.nonzero(m.misfit))
+                   if not (m.symmetric and i > j)]
+            print(f"check of every fit: {len(bad)} failed"
+                  + "".join(f"\n  ({r}, {c})" for r, c in bad))
     return 0
 
 
@@ -400,6 +418,8 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--init", choices=INITS, default=None,
                      help="default: the preset's (mixed for gmmi, random_sklearn published)")
     est.add_argument("--base", default="nat", help="nat (default), bit, or a number")
+    est.add_argument("--check", action="store_true",
+                     help="also check the fit against the data (MIResult.check_fit)")
     common(est)
     est.set_defaults(func=_cmd_estimate)
 
@@ -418,6 +438,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="default: the preset's (qmc for gmmi, mc published)")
     mat.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     mat.add_argument("--out", default=None, metavar="CSV", help="write a tidy CSV")
+    mat.add_argument("--check", action="store_true",
+                     help="also check every pair's fit against its data (MisfitWarning "
+                          "names the pairs that fail)")
     mat.add_argument("--plot", default=None, metavar="PNG", help="write a heatmap")
     common(mat)
     mat.set_defaults(func=_cmd_matrix)

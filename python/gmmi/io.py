@@ -125,6 +125,8 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
                           "a dictionary of pair -> list of messages"),
         "full_value": (_opt(_array(2)), "a 2-D float array or null"),
         "bias_corrected": (_opt(_array(2, "b")), "a 2-D boolean array or null"),
+        "check_statistic": (_opt(_array(2)), "a 2-D float array or null"),
+        "check_threshold": (_opt(_is_float), "a number or null"),
     },
     "MIRanking": {
         "features": (_list_of(_is_str), "a list of strings"),

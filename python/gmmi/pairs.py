@@ -36,7 +36,8 @@ from ._validation import (
     to_numpy,
     unmask,
 )
-from ._warnings import HeavyTailWarning, warning_class
+from ._warnings import HeavyTailWarning, MisfitWarning, warning_class
+from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking", "mi_score"]
 
@@ -80,6 +81,14 @@ class MIMatrix:
         ``{(row_label, col_label): [message, ...]}``: the warnings of each pair (a singular
         fit, a component search that hit ``max_components``...; raised naming the pair) and
         of its columns (heavy tails, looks discrete; raised once per column).
+    check_statistic : numpy.ndarray of shape (p, q) or None
+        With ``mi_matrix(..., check=True)``: the statistic of each pair's check of its fit
+        (:meth:`gmmi.MIResult.check_fit` with its defaults; NaN where no mixture was fitted
+        or the check could not run). None when the matrix was computed without checks.
+    check_threshold : float or None
+        The threshold of those checks (3.73 for 16 draws): a cell whose ``|statistic|``
+        exceeds it failed, raised a :class:`~gmmi.MisfitWarning` naming the pair and has
+        the message in ``cell_warnings``.
 
     Two matrices are equal (``==``) when every field holds the same values, NaN in the
     same cells.
@@ -99,6 +108,24 @@ class MIMatrix:
     cell_warnings: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     full_value: Optional[np.ndarray] = None
     bias_corrected: Optional[np.ndarray] = None
+    check_statistic: Optional[np.ndarray] = None
+    check_threshold: Optional[float] = None
+
+    @property
+    def misfit(self) -> np.ndarray:
+        """Cells whose check failed (``|check_statistic| > check_threshold``; False where
+        there was no check).
+
+        Raises
+        ------
+        ValueError
+            If the matrix was computed without ``check=True``.
+        """
+        if self.check_statistic is None or self.check_threshold is None:
+            raise ValueError("misfit: this matrix was computed without checks; compute it "
+                             "with mi_matrix(..., check=True)")
+        with np.errstate(invalid="ignore"):
+            return np.abs(self.check_statistic) > self.check_threshold
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -168,8 +195,9 @@ class MIMatrix:
         Parameters
         ----------
         kind : {"long", "wide"}
-            ``long``: columns ``row, col, mean, std, n_components, error``; ``wide``: the
-            matrix of means with the labels as index and columns.
+            ``long``: columns ``row, col, mean, std, n_components, error`` (and
+            ``check_statistic`` for a matrix computed with checks); ``wide``: the matrix of
+            means with the labels as index and columns.
         """
         check_choice(kind, "kind", ("long", "wide"))
         try:
@@ -190,6 +218,8 @@ class MIMatrix:
                     "std": self.std[i, j],
                     "n_components": self.n_components[i, j],
                     "error": self.errors.get((r, c)),
+                    **({} if self.check_statistic is None
+                       else {"check_statistic": self.check_statistic[i, j]}),
                 })
         return pd.DataFrame(rows)
 
@@ -356,14 +386,15 @@ def _compute_block(
     kwargs: dict[str, Any],
 ) -> list[Any]:
     """Computes a block of pairs; runs on an executor's worker (module-level: picklable).
-    ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow`` and
-    ``n_jobs``."""
+    ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow``, ``check``
+    (None, or the core's ``(max_rows, n_draws, k)``) and ``n_jobs``."""
     opts = dict(kwargs)
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
+    check = opts.pop("check")
     # Under a Control: Ctrl-C cancels the block also on a thread of the caller's executor.
     return list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
                                  miller_madow=miller_madow, options=_core.Options(**opts),
-                                 n_jobs=n_jobs))
+                                 check=check, n_jobs=n_jobs))
 
 
 def _block_inputs(
@@ -440,6 +471,7 @@ def mi_matrix(
     executor: Any = None,
     block_size: Optional[int] = None,
     miller_madow: bool = False,
+    check: bool = False,
     **options: Any,
 ) -> MIMatrix:
     """Mutual information between every column of ``A`` and every column of ``B``.
@@ -468,6 +500,12 @@ def mi_matrix(
         Pairs per block sent to the executor (default: about 32 blocks in all).
     miller_madow : bool
         Miller-Madow correction for discrete-discrete pairs.
+    check : bool, default False
+        Also check every pair's fit against its data, as
+        :meth:`gmmi.MIResult.check_fit` does with its defaults (the same statistic for the
+        same seed): ``MIMatrix.check_statistic``, ``check_threshold`` and ``misfit``, and a
+        :class:`~gmmi.MisfitWarning` naming each pair that fails. It costs about as much
+        as the estimates themselves at n = 1,000-4,000 with one column each.
     **options
         Options of :func:`gmmi.mutual_information` (``preset``, ``n_bootstrap``,
         ``mc_samples``, ``random_state``, ``n_jobs``, ``progress``, ``base``, ...); with the
@@ -494,7 +532,7 @@ def mi_matrix(
     b = None if B is None else _split_columns(B, "B")
     return mi_matrix_of_columns(a_labels, a_cols, discrete_a, b, discrete_b, errors=errors,
                                 executor=executor, block_size=block_size,
-                                miller_madow=miller_madow, options=options)
+                                miller_madow=miller_madow, check=check, options=options)
 
 
 def mi_matrix_of_columns(*args: Any, **kwargs: Any) -> MIMatrix:
@@ -516,6 +554,7 @@ def _matrix_and_failures(
     block_size: Optional[int],
     miller_madow: bool,
     options: dict[str, Any],
+    check: bool = False,
     names: tuple[str, str, str, str] = ("A", "B", "discrete_a", "discrete_b"),
     b_is_target: bool = False,
 ) -> tuple[MIMatrix, dict[tuple[int, int], str], dict[tuple[int, int], list[str]]]:
@@ -530,6 +569,9 @@ def _matrix_and_failures(
     a_name, b_name, flags_a_name, flags_b_name = names
     check_choice(errors, "errors", ("nan", "raise"))
     check_bool(miller_madow, "miller_madow")
+    check_bool(check, "check")
+    # The core's (max_rows, n_draws, k): MIResult.check_fit's defaults.
+    check_opts = (CHECK_MAX_ROWS, CHECK_DRAWS, CHECK_K) if check else None
     block_size = check_int(block_size, "block_size", minimum=1, allow_none=True)
     opts, run = split_options(options)
     ln_base, unit = resolve_base(run["base"])
@@ -578,10 +620,12 @@ def _matrix_and_failures(
     if executor is None:
         raw = run_with_control(_core.estimate_pairs, cont, codes, data.levels, pairs,
                                miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
-                               n_jobs=jobs, progress=progress, desc="MI matrix", outer=True)
+                               check=check_opts, n_jobs=jobs, progress=progress,
+                               desc="MI matrix", outer=True)
     else:
         raw = _run_executor(executor, cont, codes, data.levels, pairs,
-                            dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs),
+                            dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs,
+                                 check=check_opts),
                             block_size, progress)
     p, q = len(a_ref), len(b_ref)
     nb = opts["n_bootstrap"]
@@ -591,6 +635,8 @@ def _matrix_and_failures(
     corrected = np.zeros((p, q), dtype=bool)
     ncomp = np.full((p, q), np.nan)
     samples = np.full((p, q, nb), np.nan)
+    check_stat = np.full((p, q), np.nan) if check else None
+    check_threshold: Optional[float] = None
     errs: dict[tuple[str, str], str] = {}
     failed: dict[tuple[int, int], str] = {}
     cell_warnings: dict[tuple[str, str], list[str]] = {}
@@ -638,6 +684,20 @@ def _matrix_and_failures(
                                                str(r["transform"]))
                 warnings.warn(message, HeavyTailWarning, stacklevel=4)
                 column.append(message)
+        outcome = r.get("check")
+        if outcome is not None:
+            statistic, threshold, ksg_data, ksg_draws = outcome
+            check_threshold = float(threshold)
+            assert check_stat is not None
+            for u, v in cells:
+                check_stat[u, v] = statistic
+            if abs(statistic) > threshold:
+                message = f"{pair}: " + misfit_message(statistic, threshold, ksg_data,
+                                                       ksg_draws)
+                warnings.warn(message, MisfitWarning, stacklevel=4)
+                messages.append(message)
+        elif r.get("check_error"):
+            messages.append(f"{pair}: the check of the fit could not run: {r['check_error']}")
         messages = list(dict.fromkeys(column + messages))
         if messages:
             for u, v in cells:
@@ -658,7 +718,9 @@ def _matrix_and_failures(
                  row_labels=list(a_labels), col_labels=list(b_labels), errors=errs,
                  symmetric=symmetric, unit=unit, random_state=seed,
                  options=dict(opts, base=unit, miller_madow=miller_madow),
-                 cell_warnings=cell_warnings, full_value=full, bias_corrected=corrected)
+                 cell_warnings=cell_warnings, full_value=full, bias_corrected=corrected,
+                 check_statistic=check_stat,
+                 check_threshold=check_threshold if check else None)
     return m, failed, warned
 
 

@@ -12,6 +12,12 @@
 //! The statistic is a prediction-interval t: `(ksg_data - mean) / (sd * sqrt(1 + 1/R))`
 //! over `R` draws, Student t with `R - 1` degrees of freedom when the data are one more
 //! draw (up to the KSG's near-normality).
+//!
+//! The same comparison checks a conditional MI's mixture of `(x, y, z)` with the KSG of
+//! the conditional MI (Frenzel and Pompe 2007, [`ksg_conditional`]) and the class mixtures
+//! of a continuous-categorical MI with the KSG of Ross (2014, [`ksg_categorical`]). The
+//! neighbours are searched in k-d trees (the crate's `kdtree` module) up to
+//! [`TREE_MAX_COLUMNS`] columns.
 
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -38,6 +44,7 @@ pub const TREE_MAX_COLUMNS: usize = 12;
 /// A subspace of the KSG sums: its columns, and the sign of its term.
 type Space = (Vec<usize>, f64);
 
+/// Refuses `k` outside `1..m` (`m` rows).
 fn check_ksg_args(m: usize, k: usize) -> Result<()> {
     if k == 0 || k >= m {
         return Err(Error::arg(

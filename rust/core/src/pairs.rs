@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 
 use crate::categorical;
+use crate::check::{self, CheckOptions, FitCheck};
 use crate::control::Control;
 use crate::diagnostics::Warning;
 use crate::discrete;
@@ -84,6 +85,11 @@ pub struct PairResult {
     /// fitted: two discrete variables, or a discrete one with a single level present).
     /// Whether several were compared follows from the options (`transform="auto"`).
     pub transform: Option<MapFamily>,
+    /// The check of the pair's fit against its data ([`crate::check`]), when asked for and
+    /// the pair has a mixture (not two discrete variables).
+    pub check: Option<FitCheck>,
+    /// Why the check could not run, when it could not.
+    pub check_error: Option<String>,
 }
 
 impl PairResult {
@@ -99,7 +105,20 @@ impl PairResult {
             n_components: None,
             warnings: Vec::new(),
             transform: None,
+            check: None,
+            check_error: None,
         }
+    }
+
+    /// Records the outcome of a check; of its errors only cancellation is passed on.
+    fn with_check(mut self, outcome: Option<Result<FitCheck>>) -> Result<Self> {
+        match outcome {
+            None => {}
+            Some(Ok(c)) => self.check = Some(c),
+            Some(Err(Error::Cancelled)) => return Err(Error::Cancelled),
+            Some(Err(e)) => self.check_error = Some(e.to_string()),
+        }
+        Ok(self)
     }
 }
 
@@ -162,6 +181,7 @@ fn one(
     p: &Pair,
     opts: &ValidOptions,
     miller_madow: bool,
+    check_opts: Option<&CheckOptions>,
     ctrl: &Control,
     cache: &MapCache,
 ) -> Result<PairResult> {
@@ -179,7 +199,10 @@ fn one(
             let known = |family: MapFamily, j: usize| cache.get(p, family, j);
             let e = estimator::estimate_known(&x, 2, &q, opts, ctrl, Some(&known))?;
             let (mean, std) = e.summary();
-            Ok(PairResult {
+            // The check of the fit, on the data in the coordinates the mixture was fitted in.
+            let outcome = check_opts
+                .map(|co| check::fit_check(&e.transform.apply(&x).0, &[1, 1], &e.model, co, ctrl));
+            PairResult {
                 mean,
                 std,
                 values: e.values(),
@@ -188,7 +211,10 @@ fn one(
                 n_components: Some(e.selection.k),
                 warnings: e.warnings,
                 transform: Some(e.transform.family),
-            })
+                check: None,
+                check_error: None,
+            }
+            .with_check(outcome)
         }
         PairKind::Categorical => {
             let x: Vec<f64> = cols.cont(p.a).collect();
@@ -216,12 +242,18 @@ fn one(
                     n_components: None,
                     warnings: Vec::new(),
                     transform: None,
+                    check: None,
+                    check_error: None,
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
             let e = categorical::estimate(&x, 1, &labels, c, opts, ctrl)?;
             let (mean, std) = e.summary();
-            Ok(PairResult {
+            let outcome = check_opts.map(|co| {
+                let rows = e.transform.apply(&x).0;
+                check::fit_check_categorical(&rows, 1, &labels, &e.models, co, ctrl)
+            });
+            PairResult {
                 mean,
                 std,
                 values: e.values,
@@ -230,7 +262,10 @@ fn one(
                 n_components: None,
                 warnings: e.warnings,
                 transform: Some(e.transform.family),
-            })
+                check: None,
+                check_error: None,
+            }
+            .with_check(outcome)
         }
         PairKind::Discrete => {
             let (a, b) = (cols.disc(p.a), cols.disc(p.b));
@@ -250,12 +285,16 @@ fn one(
 }
 
 /// Estimates every pair in parallel. A pair that fails keeps its error (the others go on);
-/// cancellation stops everything and returns [`Error::Cancelled`].
+/// cancellation stops everything and returns [`Error::Cancelled`]. With `check`, every
+/// pair with a mixture is also checked against its data ([`check::fit_check`], or
+/// [`check::fit_check_categorical`] for a continuous and a discrete variable) with these
+/// options, as `MIResult.check_fit` checks a single estimate.
 pub fn estimate_pairs(
     cols: &Columns,
     pairs: &[Pair],
     opts: &ValidOptions,
     miller_madow: bool,
+    check: Option<&CheckOptions>,
     ctrl: &Control,
 ) -> Result<Vec<Result<PairResult>>> {
     for p in pairs {
@@ -279,7 +318,7 @@ pub fn estimate_pairs(
             if ctrl.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let r = one(cols, p, opts, miller_madow, ctrl, &cache);
+            let r = one(cols, p, opts, miller_madow, check, ctrl, &cache);
             ctrl.unit_done();
             r
         })
@@ -339,7 +378,7 @@ mod tests {
             },
         ];
         let ctrl = Control::new();
-        let out = estimate_pairs(&cols, &pairs, &opts, false, &ctrl).unwrap();
+        let out = estimate_pairs(&cols, &pairs, &opts, false, None, &ctrl).unwrap();
         let single = estimator::estimate(
             &xy,
             2,
@@ -357,5 +396,21 @@ mod tests {
         // A discrete variable with itself: its entropy (two near-balanced classes).
         assert!((out[3].as_ref().unwrap().mean - 2f64.ln()).abs() < 0.05);
         assert_eq!(ctrl.units_done(), 4);
+        assert!(out[0].as_ref().unwrap().check.is_none());
+
+        // Asked for, each pair with a mixture is checked as its single estimate would be.
+        let co = CheckOptions {
+            max_rows: 4000,
+            n_draws: 4,
+            k: 3,
+            seed: opts.seed,
+        };
+        let out = estimate_pairs(&cols, &pairs, &opts, false, Some(&co), &ctrl).unwrap();
+        let rows = single.transform.apply(&xy).0;
+        let want = check::fit_check(&rows, &[1, 1], &single.model, &co, &ctrl).unwrap();
+        assert_eq!(out[0].as_ref().unwrap().check.as_ref(), Some(&want));
+        assert!(out[2].as_ref().unwrap().check.is_some());
+        assert!(out[3].as_ref().unwrap().check.is_none());
+        assert!(out.iter().flatten().all(|r| r.check_error.is_none()));
     }
 }

@@ -519,10 +519,35 @@ fn fit_check<'py>(
     seed: u64,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
-) -> PyResult<(f64, Vec<f64>, f64, f64, usize)> {
+) -> PyResult<CheckTuple> {
     let d = mixture.0.dim();
     let v = rows_for(&z, d)?;
     let g = &mixture.0;
+    run_check(
+        py,
+        n_jobs,
+        control,
+        (max_rows, n_draws, k, seed),
+        |opts, ctrl| gmmi_core::check::fit_check(&v, &blocks, g, opts, ctrl),
+    )
+}
+
+/// The outcome of a check as `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
+type CheckTuple = (f64, Vec<f64>, f64, f64, usize);
+
+/// Runs a check `f` with the options `(max_rows, n_draws, k, seed)` on the pool of `n_jobs`
+/// threads, the GIL released, cancellable through `control`.
+fn run_check<'py>(
+    py: Python<'py>,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+    (max_rows, n_draws, k, seed): (usize, usize, usize, u64),
+    f: impl FnOnce(
+            &gmmi_core::check::CheckOptions,
+            &gmmi_core::Control,
+        ) -> gmmi_core::Result<gmmi_core::check::FitCheck>
+        + Send,
+) -> PyResult<CheckTuple> {
     let opts = gmmi_core::check::CheckOptions {
         max_rows,
         n_draws,
@@ -530,10 +555,8 @@ fn fit_check<'py>(
         seed,
     };
     let ctrl = ctrl_of(control);
-    run(py, n_jobs, || {
-        gmmi_core::check::fit_check(&v, &blocks, g, &opts, &ctrl)
-    })
-    .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
+    run(py, n_jobs, || f(&opts, &ctrl))
+        .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
 }
 
 /// `MIResult.check_fit` of a continuous-categorical estimate: the KSG (after Ross 2014) of
@@ -555,21 +578,17 @@ fn fit_check_categorical<'py>(
     seed: u64,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
-) -> PyResult<(f64, Vec<f64>, f64, f64, usize)> {
+) -> PyResult<CheckTuple> {
     let (v, d) = rows(&x);
     let labels = codes(&labels, "y")?;
     let models: Vec<GaussianMixture> = models.iter().map(|m| m.0.clone()).collect();
-    let opts = gmmi_core::check::CheckOptions {
-        max_rows,
-        n_draws,
-        k,
-        seed,
-    };
-    let ctrl = ctrl_of(control);
-    run(py, n_jobs, || {
-        gmmi_core::check::fit_check_categorical(&v, d, &labels, &models, &opts, &ctrl)
-    })
-    .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
+    run_check(
+        py,
+        n_jobs,
+        control,
+        (max_rows, n_draws, k, seed),
+        |opts, ctrl| gmmi_core::check::fit_check_categorical(&v, d, &labels, &models, opts, ctrl),
+    )
 }
 
 /// One EM iteration: the new mixture and the mean log-likelihood of the old one.
@@ -1355,7 +1374,8 @@ fn estimate_discrete<'py>(
 /// Returns one entry per pair: a dict, or the error message of a pair that failed.
 #[pyfunction]
 #[pyo3(signature = (
-    continuous, codes, levels, pairs, *, miller_madow, options, n_jobs=None, control=None
+    continuous, codes, levels, pairs, *, miller_madow, options, check=None, n_jobs=None,
+    control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate_pairs<'py>(
@@ -1366,6 +1386,7 @@ fn estimate_pairs<'py>(
     pairs: Vec<(String, usize, usize)>,
     miller_madow: bool,
     options: &Options,
+    check: Option<(usize, usize, usize)>,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -1427,8 +1448,15 @@ fn estimate_pairs<'py>(
         codes: &code_vec,
         levels: &levels,
     };
+    // Checked with the pairs' seed, as `MIResult.check_fit` checks a single estimate.
+    let check = check.map(|(max_rows, n_draws, k)| gmmi_core::check::CheckOptions {
+        max_rows,
+        n_draws,
+        k,
+        seed: opts.seed,
+    });
     let out = run(py, n_jobs, || {
-        pairs::estimate_pairs(&cols, &pairs, opts, miller_madow, &ctrl)
+        pairs::estimate_pairs(&cols, &pairs, opts, miller_madow, check.as_ref(), &ctrl)
     })?;
     let list = PyList::empty(py);
     for r in out {
@@ -1443,6 +1471,14 @@ fn estimate_pairs<'py>(
                 d.set_item("n_components", p.n_components)?;
                 d.set_item("warnings", warnings_list(py, &p.warnings)?)?;
                 d.set_item("transform", p.transform.map(|f| f.name()))?;
+                d.set_item(
+                    "check",
+                    p.check.map(|c| {
+                        let draws = c.ksg_model.iter().sum::<f64>() / c.ksg_model.len() as f64;
+                        (c.statistic, c.threshold, c.ksg_data, draws)
+                    }),
+                )?;
+                d.set_item("check_error", p.check_error)?;
                 list.append(d)?;
             }
             Err(e) => list.append(e.to_string())?,
