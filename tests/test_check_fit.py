@@ -272,6 +272,12 @@ def test_a_matrix_checks_every_pair_as_its_single_estimate(tmp_path):
     assert s.check_statistic[0, 1] == want and s.check_statistic[1, 0] == want
     assert np.isnan(s.check_statistic[0, 0])
     assert "check_statistic" in s.to_pandas().columns
+    # The same through an executor (blocks of pairs computed by the core on its workers).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as ex:
+        assert gmmi.mi_matrix(A, check=True, n_bootstrap=5, random_state=3, executor=ex,
+                              block_size=1) == s
     # Kept through save and load; absent without check=True.
     path = tmp_path / "m.json"
     s.save(path)
