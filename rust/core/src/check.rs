@@ -134,13 +134,15 @@ fn row_term(spaces: &[Space], counts: impl Iterator<Item = usize>) -> f64 {
 fn tree_terms(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Vec<f64> {
     let m = v.len() / d;
     let all: Vec<usize> = (0..d).collect();
-    let mut trees: Vec<KdTree> = std::iter::once(&all)
-        .chain(spaces.iter().map(|(cols, _)| cols))
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|cols| KdTree::new(v, d, cols))
-        .collect();
-    let joint = trees.remove(0);
+    let (joint, trees): (KdTree, Vec<KdTree>) = rayon::join(
+        || KdTree::new(v, d, &all),
+        || {
+            spaces
+                .par_iter()
+                .map(|(cols, _)| KdTree::new(v, d, cols))
+                .collect()
+        },
+    );
     (0..m)
         .into_par_iter()
         .map_init(
@@ -358,11 +360,7 @@ fn categorical_search(
         return Err(Error::arg("labels", "no class has two rows"));
     }
     let all: Vec<usize> = (0..d).collect();
-    let class_rows: Vec<Vec<f64>> = members
-        .iter()
-        .map(|r| crate::select::gather(v, d, r.iter().copied()))
-        .collect();
-    // Each row's position within its class.
+    // Each row's position within its class (its index in its class's tree).
     let mut within = vec![0; m];
     for r in &members {
         for (p, &i) in r.iter().enumerate() {
@@ -372,9 +370,12 @@ fn categorical_search(
     let (class_trees, tree): (Vec<Option<KdTree>>, Option<KdTree>) = if trees {
         rayon::join(
             || {
-                class_rows
+                members
                     .par_iter()
-                    .map(|r| (!r.is_empty()).then(|| KdTree::new(r, d, &all)))
+                    .map(|r| {
+                        let rows = crate::select::gather(v, d, r.iter().copied());
+                        (!r.is_empty()).then(|| KdTree::new(&rows, d, &all))
+                    })
                     .collect()
             },
             || Some(KdTree::new(v, d, &all)),
