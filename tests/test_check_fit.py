@@ -308,6 +308,59 @@ def test_a_matrix_names_the_pair_whose_fit_fails_its_check():
     assert any("unlike the data" in w for w in m.cell_warnings[("A[0]", "A[1]")])
 
 
+def test_a_ranking_checks_every_feature_as_its_single_estimate(tmp_path):
+    # mi_ranking(check=True) is the matrix of the features against the target with checks:
+    # each ranked feature's statistic is its single estimate's check_fit statistic (same
+    # seed, to the last bit), carried in the ranking's order.
+    rng = np.random.default_rng(22)
+    n = 1200
+    X = rng.normal(size=(n, 3))
+    y = 0.3 * X[:, 0] + 0.9 * X[:, 2] + 0.5 * rng.normal(size=n)
+    r = gmmi.mi_ranking(X, y, check=True, n_bootstrap=5, random_state=4)
+    assert r.features[0] == "X[2]"
+    assert r.check_statistic is not None and r.check_statistic.shape == (3,)
+    assert r.check_threshold == pytest.approx(3.733, abs=0.01)
+    for feature, statistic in zip(r.features, r.check_statistic):
+        col = X[:, int(feature[2])]
+        single = gmmi.mutual_information(col, y, n_bootstrap=5, random_state=4)
+        assert statistic == single.check_fit(col, y).statistic
+    # Gaussian data: nothing to flag (t with 15 degrees of freedom under the null, beyond
+    # 3.73 with probability 0.2% per feature; fixed seeds).
+    assert not r.misfit.any()
+    assert list(r.to_pandas()["check_statistic"]) == list(r.check_statistic)
+    path = tmp_path / "r.json"
+    r.save(path)
+    assert gmmi.load(path) == r
+    plain = gmmi.mi_ranking(X, y, n_bootstrap=5, random_state=4)
+    assert plain.check_statistic is None and plain.check_threshold is None
+    assert "check_statistic" not in plain.to_pandas().columns
+    with pytest.raises(ValueError, match=r"^misfit: this ranking"):
+        _ = plain.misfit
+    with pytest.raises(TypeError, match="check"):
+        gmmi.mi_ranking(X, y, check="yes")
+
+
+@pytest.mark.filterwarnings("ignore::gmmi.MaxComponentsWarning")  # the cap is the point
+def test_a_ranking_names_the_feature_whose_fit_fails_its_check():
+    # The thin ring of the matrix test above, as a feature (x) and the target (y), with a
+    # feature independent of both: the ring's fit with at most 3 components fails its check
+    # (the data's KSG far above the draws'); the independent feature's passes.
+    rng = np.random.default_rng(5)
+    n = 4000
+    angle = rng.uniform(0, 2 * np.pi, size=n)
+    radius = 3 + 0.05 * rng.normal(size=n)
+    X = np.column_stack([radius * np.cos(angle), rng.normal(size=n)])
+    y = radius * np.sin(angle)
+    with pytest.warns(gmmi.MisfitWarning, match=r"^feature 'X\[0\]': the fitted"):
+        r = gmmi.mi_ranking(X, y, check=True, n_bootstrap=5, random_state=0,
+                            max_components=3)
+    assert r.features == ["X[0]", "X[1]"]
+    assert list(r.misfit) == [True, False]
+    assert any("unlike the data" in w for w in r.cell_warnings["X[0]"])
+    assert "misfit (check_fit failed)" in repr(r).splitlines()[1]
+    assert "misfit" in r._repr_html_()
+
+
 def test_the_command_line_checks_an_estimate_and_a_matrix(tmp_path, capsys):
     from gmmi.cli import main
 

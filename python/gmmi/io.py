@@ -138,6 +138,8 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "cell_warnings": (_dict_of(_is_str, _list_of(_is_str)),
                           "a dictionary of feature -> list of messages"),
         "level": (_opt(lambda v: _is_float(v) and 0 < v < 1), "a number in (0, 1) or null"),
+        "check_statistic": (_opt(_array(1)), "a 1-D float array or null"),
+        "check_threshold": (_opt(_is_float), "a number or null"),
     },
     "SelectionRecord": {
         "k": (_is_int, "an integer"),

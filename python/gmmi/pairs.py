@@ -121,11 +121,7 @@ class MIMatrix:
         ValueError
             If the matrix was computed without ``check=True``.
         """
-        if self.check_statistic is None or self.check_threshold is None:
-            raise ValueError("misfit: this matrix was computed without checks; compute it "
-                             "with mi_matrix(..., check=True)")
-        with np.errstate(invalid="ignore"):
-            return np.abs(self.check_statistic) > self.check_threshold
+        return _misfit(self.check_statistic, self.check_threshold, "matrix", "mi_matrix")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -724,6 +720,17 @@ def _matrix_and_failures(
     return m, failed, warned
 
 
+def _misfit(statistic: Optional[np.ndarray], threshold: Optional[float], what: str,
+            function: str) -> np.ndarray:
+    """``|statistic| > threshold`` (False where NaN): the ``misfit`` of a matrix or a
+    ranking computed with ``check=True``; a ``ValueError`` naming ``misfit`` otherwise."""
+    if statistic is None or threshold is None:
+        raise ValueError(f"misfit: this {what} was computed without checks; compute it "
+                         f"with {function}(..., check=True)")
+    with np.errstate(invalid="ignore"):
+        return np.abs(statistic) > threshold
+
+
 def _target_column(target: Any, name: str) -> tuple[str, Any]:
     if target is None:
         raise TypeError(f"{name}: expected an array-like or Series, got None")
@@ -761,6 +768,13 @@ class MIRanking:
         Coverage of the difference intervals behind ``overlaps_next``; None for a ranking
         read from a file written before gmmi kept it, whose flags are the overlap of the
         ``mean ± std`` intervals.
+    check_statistic : numpy.ndarray or None
+        With ``mi_ranking(..., check=True)``: the statistic of each ranked feature's check
+        of its fit (:meth:`gmmi.MIResult.check_fit` with its defaults; NaN where no mixture
+        was fitted or the check could not run). None when ranked without checks.
+    check_threshold : float or None
+        The threshold of those checks (3.73 for 16 draws): a feature whose
+        ``|statistic|`` exceeds it has a fit unlike its data (see ``misfit``).
     """
 
     features: list[str]
@@ -771,6 +785,20 @@ class MIRanking:
     unit: str
     cell_warnings: dict[str, list[str]] = field(default_factory=dict)
     level: Optional[float] = None
+    check_statistic: Optional[np.ndarray] = None
+    check_threshold: Optional[float] = None
+
+    @property
+    def misfit(self) -> np.ndarray:
+        """Ranked features whose check failed (``|check_statistic| > check_threshold``;
+        False where there was no check): their MI is not to be trusted as it stands.
+
+        Raises
+        ------
+        ValueError
+            If the ranking was computed without ``check=True``.
+        """
+        return _misfit(self.check_statistic, self.check_threshold, "ranking", "mi_ranking")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -785,11 +813,21 @@ class MIRanking:
         return f"order not resolved at {self.level:.0%}"
 
     def to_pandas(self) -> Any:
-        """A DataFrame with columns ``feature, mean, std, overlaps_next``."""
+        """A DataFrame with columns ``feature, mean, std, overlaps_next`` (and
+        ``check_statistic`` for a ranking computed with ``check=True``)."""
         import pandas as pd
 
-        return pd.DataFrame({"feature": self.features, "mean": self.mean, "std": self.std,
-                             "overlaps_next": self.overlaps_next})
+        columns = {"feature": self.features, "mean": self.mean, "std": self.std,
+                   "overlaps_next": self.overlaps_next}
+        if self.check_statistic is not None:
+            columns["check_statistic"] = self.check_statistic
+        return pd.DataFrame(columns)
+
+    def _misfit_flags(self) -> list[bool]:
+        """Per ranked feature: whether its check failed (all False without checks)."""
+        if self.check_statistic is None or self.check_threshold is None:
+            return [False] * len(self.features)
+        return [bool(v) for v in self.misfit]
 
     def save(self, path: _codec.PathLike) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
@@ -797,18 +835,21 @@ class MIRanking:
 
     def _repr_html_(self) -> str:
         """The rich display of notebooks: the ranking with the uncertainties."""
-        rows = [[k + 1, f, f"{m:.4f}", f"{s:.4f}", "~ next" if o else ""]
-                for k, (f, m, s, o) in enumerate(zip(self.features, self.mean, self.std,
-                                                     self.overlaps_next))]
+        rows = [[k + 1, f, f"{m:.4f}", f"{s:.4f}",
+                 " ".join(t for t, on in (("~ next", o), ("misfit", bad)) if on)]
+                for k, (f, m, s, o, bad) in enumerate(zip(self.features, self.mean, self.std,
+                                                          self.overlaps_next,
+                                                          self._misfit_flags()))]
         return _html.table(f"MIRanking ({self.unit}; ~ next: {self._flag_meaning()})", rows,
                            header=["rank", "feature", "MI", "std", ""])
 
     def __repr__(self) -> str:
         lines = [f"MIRanking ({self.unit}; ~ next: {self._flag_meaning()}):"]
-        for k, (f, m, s, o) in enumerate(zip(self.features, self.mean, self.std,
-                                             self.overlaps_next)):
+        for k, (f, m, s, o, bad) in enumerate(zip(self.features, self.mean, self.std,
+                                                  self.overlaps_next, self._misfit_flags())):
             tie = "  ~ next" if o else ""
-            lines.append(f"  {k + 1:>3}. {f}: {m:.3f} ± {s:.3f}{tie}")
+            misfit = "  misfit (check_fit failed)" if bad else ""
+            lines.append(f"  {k + 1:>3}. {f}: {m:.3f} ± {s:.3f}{tie}{misfit}")
         return "\n".join(lines)
 
 
@@ -819,6 +860,7 @@ def mi_ranking(
     discrete_features: Flags = False,
     discrete_target: bool = False,
     level: float = 0.95,
+    check: bool = False,
     **options: Any,
 ) -> MIRanking:
     """Ranks the columns of ``X`` by their mutual information with ``target``.
@@ -851,6 +893,12 @@ def mi_ranking(
         Treat the target as class labels.
     level : float, default 0.95
         Coverage in (0, 1) of the difference intervals behind ``overlaps_next``.
+    check : bool, default False
+        Also check every feature's fit against its data, as :func:`mi_matrix` does
+        (:meth:`gmmi.MIResult.check_fit` with its defaults, the same statistic for the same
+        seed): ``MIRanking.check_statistic``, ``check_threshold`` and ``misfit``, and a
+        :class:`~gmmi.MisfitWarning` naming each feature whose check fails (kept in
+        ``cell_warnings``). It adds the check's cost to every feature.
     **options
         Options of :func:`mi_matrix` (``n_bootstrap``, ``random_state``, ...).
 
@@ -881,7 +929,7 @@ def mi_ranking(
     m, failed, warned = _matrix_and_failures(
         labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
         executor=options.pop("executor", None), block_size=options.pop("block_size", None),
-        miller_madow=options.pop("miller_madow", False), options=options,
+        miller_madow=options.pop("miller_madow", False), options=options, check=check,
         names=("X", "target", "discrete_features", "discrete_target"), b_is_target=True)
     means = m.mean[:, 0]
     stds = m.std[:, 0]
@@ -894,7 +942,10 @@ def mi_ranking(
     cell_warnings = {labels[i]: msgs for (i, _), msgs in warned.items()}
     return MIRanking(features=[labels[i] for i in order], mean=ranked_mean, std=ranked_std,
                      overlaps_next=overlaps, errors=errs, unit=m.unit,
-                     cell_warnings=cell_warnings, level=level)
+                     cell_warnings=cell_warnings, level=level,
+                     check_statistic=(None if m.check_statistic is None
+                                      else m.check_statistic[order, 0]),
+                     check_threshold=m.check_threshold)
 
 
 def _order_unresolved(m: MIMatrix, a: int, b: int, level: float) -> bool:
