@@ -767,6 +767,13 @@ fn stalled_stop_check(
 
 /// Chooses the number of components for the rows of `x` (row-major `n x d`) and returns
 /// the per-K records and the warm-start parameters of the chosen K.
+///
+/// K = 1, 2, ... are searched in order; where the next K is searched whatever this one
+/// gives (it improves on the best so far, or the search waits at least one more K: see
+/// [`Patience`]), the two are evaluated at once. Every K's evaluation depends only on the
+/// data, K and the seed, so the records and the choice are those of one K at a time, with
+/// twice the fits to spread over the threads (each K has only `n_inits x n_folds` fits of
+/// unequal length, and the k-means starts before them).
 pub fn select(
     x: &[f64],
     d: usize,
@@ -812,6 +819,12 @@ pub fn select(
     // Consecutive K that did not improve on `best`.
     let mut stale = 0;
     let mut stopped = opts.fixed_components.is_some();
+    let evaluate = |k: usize| {
+        ctrl.add_total((opts.n_inits * opts.n_folds) as u64);
+        evaluate_k(x, d, k, &splits, opts, em_opts, seed, ctrl)
+    };
+    // The evaluation of the next K, when it ran beside this one.
+    let mut ahead = None;
     for k in ks {
         if k > n_train_min {
             warnings.push(Warning {
@@ -824,8 +837,23 @@ pub fn select(
             stopped = true;
             break;
         }
-        ctrl.add_total((opts.n_inits * opts.n_folds) as u64);
-        let (rec, warm) = evaluate_k(x, d, k, &splits, opts, em_opts, seed, ctrl)?;
+        // Whether K + 1 is searched whatever K gives (see [`select`]): then both are
+        // evaluated at once.
+        let next_is_certain = opts.fixed_components.is_none()
+            && k < opts.max_components
+            && k < n_train_min
+            && best
+                .as_ref()
+                .is_none_or(|(_, k_best, _)| stale + 1 < opts.patience.after(*k_best));
+        let (rec, warm) = match ahead.take() {
+            Some(evaluated) => evaluated?,
+            None if next_is_certain => {
+                let (this, next) = rayon::join(|| evaluate(k), || evaluate(k + 1));
+                ahead = Some(next);
+                this?
+            }
+            None => evaluate(k)?,
+        };
         let metric = rec.metric;
         records.push(rec);
         let improved = match &best {
@@ -1275,6 +1303,65 @@ mod tests {
         assert_eq!(a.warm_start, b.warm_start);
         for (ra, rb) in a.records.iter().zip(&b.records) {
             assert_eq!(ra.fold_scores, rb.fold_scores);
+        }
+    }
+
+    #[test]
+    fn two_k_at_once_give_the_records_of_one_k_at_a_time() {
+        // The search evaluates K and K + 1 together where K + 1 is searched whatever K
+        // gives: its records must be those of the plain loop, one K at a time (every K's
+        // evaluation on the same folds and seed), ending at the same K, for gmmi's patience
+        // (which waits half the best K) and the published one (stops at the first dip).
+        let (x, _) = three_blobs().sample(600, 4);
+        for opts in [SelectOptions::default(), SelectOptions::published()] {
+            let em_opts = EmOptions::default();
+            let ctrl = Control::new();
+            let sel = crate::on_threads(2, || select(&x, 2, &opts, &em_opts, 5, &ctrl).unwrap());
+            // The plain loop, on the same splits.
+            let folds = make_folds(600, opts.n_folds, 5);
+            let splits: Vec<Split> = (0..opts.n_folds)
+                .map(|f| {
+                    let train = gather(
+                        &x,
+                        2,
+                        folds
+                            .iter()
+                            .enumerate()
+                            .filter(|(g, _)| *g != f)
+                            .flat_map(|(_, v)| v.iter().copied()),
+                    );
+                    let packed = em::pack(&Data::new(&train, 2));
+                    (train, gather(&x, 2, folds[f].iter().copied()), packed)
+                })
+                .collect();
+            let (mut best, mut stale, mut plain) = (None::<(f64, usize)>, 0, Vec::new());
+            for k in 1..=opts.max_components {
+                let (rec, warm) = evaluate_k(&x, 2, k, &splits, &opts, &em_opts, 5, &ctrl).unwrap();
+                let metric = rec.metric;
+                plain.push(rec);
+                match best {
+                    Some((b, _)) if !(warm.is_some() && metric > b + opts.threshold) => {
+                        stale += 1;
+                        if stale >= opts.patience.after(best.unwrap().1) {
+                            break;
+                        }
+                    }
+                    _ => {
+                        best = Some((metric, k));
+                        stale = 0;
+                    }
+                }
+            }
+            assert!(plain.len() >= 3, "the search went past K = 2");
+            assert_eq!(sel.records.len(), plain.len());
+            for (a, b) in sel.records.iter().zip(&plain) {
+                assert_eq!(
+                    (a.k, a.metric, &a.fold_scores),
+                    (b.k, b.metric, &b.fold_scores)
+                );
+                assert_eq!(a.n_iter, b.n_iter);
+            }
+            assert_eq!(sel.k, best.unwrap().1);
         }
     }
 
