@@ -290,17 +290,22 @@ def test_a_matrix_checks_every_pair_as_its_single_estimate(tmp_path):
         gmmi.mi_matrix(A, check="yes")
 
 
+def _thin_ring(n: int = 4000, seed: int = 5) -> tuple[np.ndarray, np.random.Generator]:
+    """Points on a circle of radius 3 with radial noise of sd 0.05, and the generator that
+    drew them (for more columns)."""
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, 2 * np.pi, size=n)
+    r = 3 + 0.05 * rng.normal(size=n)
+    return np.column_stack([r * np.cos(angle), r * np.sin(angle)]), rng
+
+
 @pytest.mark.filterwarnings("ignore::gmmi.MaxComponentsWarning")  # the cap is the point
 def test_a_matrix_names_the_pair_whose_fit_fails_its_check():
     # A thin ring (radius 3, sd 0.05) with at most 3 components: the mixture cannot follow
     # the curve and its draws carry far less dependence than the data (the data's KSG
     # 2.05 nat against 0.48 for the draws, 99 spreads apart; with the default search,
     # K = 25, the same check passes at 1.8).
-    rng = np.random.default_rng(5)
-    n = 4000
-    angle = rng.uniform(0, 2 * np.pi, size=n)
-    r = 3 + 0.05 * rng.normal(size=n)
-    ring = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    ring, _ = _thin_ring()
     with pytest.warns(gmmi.MisfitWarning, match=r"^pair \('A\[0\]', 'A\[1\]'\): the fitted"):
         m = gmmi.mi_matrix(ring, check=True, n_bootstrap=5, random_state=0,
                            max_components=3)
@@ -345,12 +350,9 @@ def test_a_ranking_names_the_feature_whose_fit_fails_its_check():
     # The thin ring of the matrix test above, as a feature (x) and the target (y), with a
     # feature independent of both: the ring's fit with at most 3 components fails its check
     # (the data's KSG far above the draws'); the independent feature's passes.
-    rng = np.random.default_rng(5)
-    n = 4000
-    angle = rng.uniform(0, 2 * np.pi, size=n)
-    radius = 3 + 0.05 * rng.normal(size=n)
-    X = np.column_stack([radius * np.cos(angle), rng.normal(size=n)])
-    y = radius * np.sin(angle)
+    ring, rng = _thin_ring()
+    X = np.column_stack([ring[:, 0], rng.normal(size=len(ring))])
+    y = ring[:, 1]
     with pytest.warns(gmmi.MisfitWarning, match=r"^feature 'X\[0\]': the fitted"):
         r = gmmi.mi_ranking(X, y, check=True, n_bootstrap=5, random_state=0,
                             max_components=3)

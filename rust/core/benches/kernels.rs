@@ -1,10 +1,14 @@
-//! Criterion benchmarks of the hot kernels: one EM iteration, log-density evaluation and
-//! the Monte Carlo MI integral. Throughput is reported in point-components (rows x K).
+//! Criterion benchmarks of the hot kernels: one EM iteration, EM fits on rows laid out for
+//! the lane kernels (the path every fit takes), log-density evaluation and the Monte Carlo
+//! MI integral. Throughput is reported in point-components (rows x K, times the iterations
+//! of a fit).
 //!
-//! Run: `cargo bench -p gmmi-core --bench kernels` (add `-- em_step` to filter).
+//! Run: `cargo bench -p gmmi-core --bench kernels` (add `-- em_step` to filter; with
+//! `GMMI_SIMD=avx2` on an AVX-512 machine to time what an AVX2 machine runs, and
+//! `RAYON_NUM_THREADS=1` for one thread).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gmmi_core::em::{em_step, Data};
+use gmmi_core::em::{em_step, fit, Data, EmOptions};
 use gmmi_core::integrate::{mutual_information, Integral};
 use gmmi_core::GaussianMixture;
 use std::hint::black_box;
@@ -40,6 +44,49 @@ fn em(c: &mut Criterion) {
             &x,
             |b, x| b.iter(|| em_step(black_box(&g), &Data::new(x, d), 1e-6).expect("em step")),
         );
+    }
+    group.finish();
+}
+
+/// Iterations of every fit of [`em_fit`].
+const FIT_ITERATIONS: usize = 30;
+
+/// EM fits of [`FIT_ITERATIONS`] plain iterations on 200,000 rows (laid out once per fit,
+/// as every fit of the estimator does), from a start away from the optimum so that no fit
+/// stops early: the per-iteration cost of the EM pass by dimension and K.
+fn em_fit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("em_fit");
+    group.sample_size(10);
+    let n = 200_000;
+    let opts = EmOptions {
+        threshold: f64::MIN_POSITIVE,
+        max_iter: FIT_ITERATIONS,
+        reg_covar: 1e-6,
+        record_curves: false,
+        accelerate: false,
+    };
+    for &(d, k) in &[(1, 2), (1, 8), (2, 3), (2, 8), (3, 8), (5, 8)] {
+        // The benchmark model with three times the spread: overlapping components, so that
+        // EM moves slowly and does not reach its fixed point within the iterations.
+        let g = model(k, d);
+        let wide: Vec<f64> = g.covariances().iter().map(|v| 9.0 * v).collect();
+        let truth = GaussianMixture::new(d, g.weights().to_vec(), g.means().to_vec(), wide)
+            .expect("valid model");
+        let (x, _) = truth.sample(n, 1);
+        let shifted: Vec<f64> = g.means().iter().map(|m| m + 0.5).collect();
+        let start =
+            GaussianMixture::new(d, g.weights().to_vec(), shifted, g.covariances().to_vec())
+                .expect("valid start");
+        let data = Data::new(&x, d);
+        let f = fit(&data, None, &start, &opts, None).expect("em fit");
+        assert_eq!(
+            f.n_iter, FIT_ITERATIONS,
+            "d = {d}, K = {k}: the fit stopped early"
+        );
+        group.throughput(Throughput::Elements((n * k * FIT_ITERATIONS) as u64));
+        group.bench_function(BenchmarkId::new(format!("d{d}"), format!("k{k}")), |b| {
+            b.iter(|| fit(black_box(&data), None, &start, &opts, None).expect("em fit"))
+        });
     }
     group.finish();
 }
@@ -86,5 +133,5 @@ fn mc(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(kernels, em, density, mc);
+criterion_group!(kernels, em, em_fit, density, mc);
 criterion_main!(kernels);
