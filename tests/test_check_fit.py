@@ -380,3 +380,37 @@ def test_the_command_line_checks_an_estimate_and_a_matrix(tmp_path, capsys):
     header, first = out.read_text().splitlines()[:2]
     assert header.endswith(",check_statistic")
     assert float(first.split(",")[-1]) == want.statistic
+
+
+def test_the_command_line_ranks_features_with_checks(tmp_path, capsys):
+    # gmmi rank is mi_ranking on the file's columns: the same order, values and check
+    # statistics for the same seed, as text, JSON and CSV.
+    from gmmi.cli import main
+
+    rng = np.random.default_rng(23)
+    n = 800
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    y = a + 0.5 * rng.normal(size=n)
+    path = tmp_path / "d.csv"
+    np.savetxt(path, np.column_stack([a, b, y]), delimiter=",", header="a,b,y", comments="")
+    want = gmmi.mi_ranking(np.column_stack([a, b]), y, check=True, n_bootstrap=5,
+                           random_state=0)
+    out = tmp_path / "r.csv"
+    assert main(["rank", str(path), "--features", "a,b", "--target", "y", "--check",
+                 "--quiet", "--n-bootstrap", "5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("target: y\nMIRanking (nat;")
+    assert "1. a:" in text and "check of every fit: 0 failed" in text
+    header, *rows = out.read_text().splitlines()
+    assert header == "rank,feature,mean,std,overlaps_next,error,check_statistic"
+    assert [r.split(",")[1] for r in rows] == ["a", "b"] == [f.replace("X[0]", "a").replace(
+        "X[1]", "b") for f in want.features]
+    assert [float(r.split(",")[2]) for r in rows] == list(want.mean)
+    assert [float(r.split(",")[-1]) for r in rows] == list(want.check_statistic)
+    assert main(["rank", str(path), "--features", "a,b", "--target", "y", "--json",
+                 "--quiet", "--n-bootstrap", "5"]) == 0
+    import json
+
+    got = json.loads(capsys.readouterr().out)
+    assert got["features"] == ["a", "b"] and got["mean"] == list(want.mean)
+    assert "check_statistic" not in got

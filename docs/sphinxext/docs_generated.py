@@ -45,6 +45,7 @@ def write_cli_pages(target: Path) -> None:
         "help-demo.txt": ["demo", "--help"],
         "help-estimate.txt": ["estimate", "--help"],
         "help-matrix.txt": ["matrix", "--help"],
+        "help-rank.txt": ["rank", "--help"],
         "demo.txt": ["demo", "--quiet"],
     }
     for name, args in pages.items():

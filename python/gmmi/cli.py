@@ -1,4 +1,5 @@
-"""The ``gmmi`` command line: ``gmmi demo``, ``gmmi estimate`` and ``gmmi matrix``.
+"""The ``gmmi`` command line: ``gmmi demo``, ``gmmi estimate``, ``gmmi matrix`` and
+``gmmi rank``.
 
 Exit codes: 0 on success, 1 when the computation or the input fails (the message says what
 to fix), 2 for a usage error.
@@ -288,26 +289,84 @@ def _check_output(path: Optional[str], option: str) -> None:
         raise ValueError(f"{option}: the directory {parent} does not exist")
 
 
+def _columns(table: _Table, spec: str, discrete: bool,
+             flags: str) -> tuple[list[str], list[np.ndarray]]:
+    """The columns ``spec`` names (header names or 0-based indices) and their labels (the
+    header's names); continuous ones must be numeric (``flags``: the options that declare
+    labels, for the message)."""
+    names = _split_cols(spec)
+    cols = [table.get(n) for n in names]
+    labels = [table.names[int(n)] if n not in table.names else n for n in names]
+    if not discrete:
+        for n, c in zip(names, cols):
+            if c.dtype.kind not in "fiu":
+                raise ValueError(f"column {n!r} is not numeric; for labels use {flags}")
+    return labels, cols
+
+
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from .pairs import mi_ranking_of_columns
+
+    _check_output(args.out, "--out")
+    table = _read(args.file)
+    labels, cols = _columns(table, args.features, args.discrete_features,
+                            "--discrete-features / --discrete-target")
+    if len(_split_cols(args.target)) != 1:
+        raise ValueError(f"--target: expected one column, got {args.target!r}")
+    (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target,
+                                    "--discrete-features / --discrete-target")
+    base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
+    r = mi_ranking_of_columns(
+        labels, cols, t_label, t_col, discrete_features=args.discrete_features,
+        discrete_target=args.discrete_target, level=args.level, check=args.check,
+        options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
+                 "preset": args.preset, "transform": args.transform,
+                 "integral": args.integral, "base": base, "random_state": args.random_state,
+                 "n_jobs": args.n_jobs, "progress": _progress_default(args)})
+    checked = r.check_statistic is not None
+    if args.out:
+        with open(args.out, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["rank", "feature", "mean", "std", "overlaps_next", "error"]
+                       + (["check_statistic"] if checked else []))
+            for k, f in enumerate(r.features):
+                w.writerow([k + 1, f, r.mean[k], r.std[k], bool(r.overlaps_next[k]),
+                            r.errors.get(f, "")]
+                           + ([r.check_statistic[k]] if r.check_statistic is not None
+                              else []))
+    if args.json:
+        def finite(a: np.ndarray) -> list[Optional[float]]:
+            return [float(v) if math.isfinite(v) else None for v in a]
+
+        out: dict[str, Any] = {"target": t_label, "features": r.features,
+                               "mean": finite(r.mean), "std": finite(r.std),
+                               "overlaps_next": [bool(v) for v in r.overlaps_next],
+                               "level": r.level, "unit": r.unit, "errors": r.errors}
+        if r.check_statistic is not None:
+            out["check_statistic"] = finite(r.check_statistic)
+            out["check_threshold"] = r.check_threshold
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"target: {t_label}")
+        print(repr(r))
+        for f, e in r.errors.items():
+            print(f"  failed: {f}: {e}", file=sys.stderr)
+        if checked:
+            bad = [f for f, m in zip(r.features, r.misfit) if m]
+            print(f"check of every fit: {len(bad)} failed"
+                  + "".join(f"\n  {f}" for f in bad))
+    return 0
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from .pairs import mi_matrix_of_columns
 
     _check_output(args.out, "--out")
     _check_output(args.plot, "--plot")
     table = _read(args.file)
-
-    def columns(spec: str, discrete: bool) -> tuple[list[str], list[np.ndarray]]:
-        names = _split_cols(spec)
-        cols = [table.get(n) for n in names]
-        labels = [table.names[int(n)] if n not in table.names else n for n in names]
-        if not discrete:
-            for n, c in zip(names, cols):
-                if c.dtype.kind not in "fiu":
-                    raise ValueError(f"column {n!r} is not numeric; for labels use "
-                                     "--discrete-a / --discrete-b")
-        return labels, cols
-
-    a_labels, a_cols = columns(args.a, args.discrete_a)
-    b = columns(args.b, args.discrete_b) if args.b else None
+    flags = "--discrete-a / --discrete-b"
+    a_labels, a_cols = _columns(table, args.a, args.discrete_a, flags)
+    b = _columns(table, args.b, args.discrete_b, flags) if args.b else None
     base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
     m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
@@ -444,6 +503,33 @@ def _parser() -> argparse.ArgumentParser:
     mat.add_argument("--plot", default=None, metavar="PNG", help="write a heatmap")
     common(mat)
     mat.set_defaults(func=_cmd_matrix)
+
+    rank = sub.add_parser("rank", help="rank the --features columns by their MI with the "
+                                       "--target column")
+    rank.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
+    rank.add_argument("--features", required=True, metavar="COLS",
+                      help="comma-separated columns (names from the header, or 0-based "
+                           "indices)")
+    rank.add_argument("--target", required=True, metavar="COL", help="the target column")
+    rank.add_argument("--discrete-features", action="store_true",
+                      help="the features are categorical")
+    rank.add_argument("--discrete-target", action="store_true",
+                      help="the target is categorical (class labels)")
+    rank.add_argument("--level", type=float, default=0.95,
+                      help="coverage of the difference intervals behind '~ next' (default "
+                           "0.95)")
+    rank.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
+                      help="points per integral, or 'auto' (default: chosen from the "
+                      "integration error)")
+    rank.add_argument("--integral", choices=INTEGRALS, default=None,
+                      help="default: the preset's (qmc for gmmi, mc published)")
+    rank.add_argument("--base", default="nat", help="nat (default), bit, or a number")
+    rank.add_argument("--out", default=None, metavar="CSV", help="write the ranking as CSV")
+    rank.add_argument("--check", action="store_true",
+                      help="also check every feature's fit against its data "
+                           "(MisfitWarning names the features that fail)")
+    common(rank)
+    rank.set_defaults(func=_cmd_rank)
     return p
 
 

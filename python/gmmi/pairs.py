@@ -39,7 +39,8 @@ from ._validation import (
 from ._warnings import HeavyTailWarning, MisfitWarning, warning_class
 from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
 
-__all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking", "mi_score"]
+__all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking",
+           "mi_ranking_of_columns", "mi_score"]
 
 Flags = Union[bool, Sequence[bool]]
 
@@ -912,10 +913,33 @@ def mi_ranking(
     >>> r.features[0]
     'X[2]'
     """
-    check_bool(discrete_target, "discrete_target")
-    level = check_level(level)
     labels, cols = _split_columns(X, "X")
     t_label, t_col = _target_column(target, "target")
+    return mi_ranking_of_columns(labels, cols, t_label, t_col,
+                                 discrete_features=discrete_features,
+                                 discrete_target=discrete_target, level=level, check=check,
+                                 options=options)
+
+
+def mi_ranking_of_columns(
+    labels: list[str],
+    cols: list[Any],
+    t_label: str,
+    t_col: Any,
+    *,
+    discrete_features: Flags = False,
+    discrete_target: bool = False,
+    level: float = 0.95,
+    check: bool = False,
+    options: dict[str, Any],
+) -> MIRanking:
+    """:func:`mi_ranking` on feature columns already split and labelled (``labels``,
+    ``cols``) and a target column (``t_label``, ``t_col``), with the options of
+    :func:`mi_matrix` as one dictionary: the entry point of front ends such as the command
+    line."""
+    options = dict(options)
+    check_bool(discrete_target, "discrete_target")
+    level = check_level(level)
     # The target is checked first: a constant target would otherwise give a ranking of NaNs
     # with the reason hidden in .errors.
     n_rows = np.shape(cols[0])[0] if cols else None
