@@ -309,12 +309,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
     _check_output(args.out, "--out")
     table = _read(args.file)
-    labels, cols = _columns(table, args.features, args.discrete_features,
-                            "--discrete-features / --discrete-target")
+    flags = "--discrete-features / --discrete-target"
+    labels, cols = _columns(table, args.features, args.discrete_features, flags)
     if len(_split_cols(args.target)) != 1:
         raise ValueError(f"--target: expected one column, got {args.target!r}")
-    (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target,
-                                    "--discrete-features / --discrete-target")
+    (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags)
     base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
     r = mi_ranking_of_columns(
         labels, cols, t_label, t_col, discrete_features=args.discrete_features,
