@@ -414,3 +414,35 @@ def test_the_command_line_ranks_features_with_checks(tmp_path, capsys):
     got = json.loads(capsys.readouterr().out)
     assert got["features"] == ["a", "b"] and got["mean"] == list(want.mean)
     assert "check_statistic" not in got
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "r.png"
+    assert main(["rank", str(path), "--features", "a,b", "--target", "y", "--quiet",
+                 "--n-bootstrap", "5", "--plot", str(png)]) == 0
+    assert png.stat().st_size > 1000
+
+
+@pytest.mark.filterwarnings("ignore::gmmi.MaxComponentsWarning")
+def test_a_ranking_plots_its_bars_and_flags(tmp_path):
+    # MIRanking.plot: one bar per ranked feature, the first on top, labelled in rank order,
+    # with the "misfit" and "~ next" marks of the display (the thin ring's feature fails its
+    # check with at most 3 components; the two independent features are a coin toss).
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    ring, rng = _thin_ring()
+    X = np.column_stack([ring[:, 0], rng.normal(size=len(ring)), rng.normal(size=len(ring))])
+    with pytest.warns(gmmi.MisfitWarning):
+        r = gmmi.mi_ranking(X, ring[:, 1], check=True, n_bootstrap=5, random_state=0,
+                            max_components=3)
+    ax = r.plot()
+    assert len(ax.patches) == 3
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == r.features and r.features[0] == "X[0]"
+    # The top bar is the first feature's and the longest.
+    top = max(ax.patches, key=lambda p: p.get_y())
+    assert top.get_width() == pytest.approx(r.mean[0])
+    notes = [t.get_text() for t in ax.texts]
+    assert "misfit" in notes[0]
+    assert sum("~ next" in n for n in notes) == int(r.overlaps_next.sum())
+    out = tmp_path / "ranking.png"
+    ax.figure.savefig(out, dpi=60)
+    assert out.stat().st_size > 1000

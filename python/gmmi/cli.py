@@ -308,6 +308,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from .pairs import mi_ranking_of_columns
 
     _check_output(args.out, "--out")
+    _check_output(args.plot, "--plot")
     table = _read(args.file)
     flags = "--discrete-features / --discrete-target"
     labels, cols = _columns(table, args.features, args.discrete_features, flags)
@@ -333,6 +334,13 @@ def _cmd_rank(args: argparse.Namespace) -> int:
                             r.errors.get(f, "")]
                            + ([r.check_statistic[k]] if r.check_statistic is not None
                               else []))
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = r.plot()
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.plot, dpi=120)
     if args.json:
         def finite(a: np.ndarray) -> list[Optional[float]]:
             return [float(v) if math.isfinite(v) else None for v in a]
@@ -527,6 +535,8 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--check", action="store_true",
                       help="also check every feature's fit against its data "
                            "(MisfitWarning names the features that fail)")
+    rank.add_argument("--plot", default=None, metavar="PNG",
+                      help="write the ranking as bars with their standard deviations")
     common(rank)
     rank.set_defaults(func=_cmd_rank)
     return p

@@ -830,6 +830,44 @@ class MIRanking:
             return [False] * len(self.features)
         return [bool(v) for v in self.misfit]
 
+    def plot(self, ax: Any = None) -> Any:
+        """The ranking as horizontal bars, the most informative feature on top, each with its
+        bootstrap standard deviation (``± std``, not the estimate's interval, which
+        :meth:`gmmi.MIResult.ci` builds from the replicates a ranking does not keep). A
+        feature whose order with the next one is not resolved is marked ``~ next``, one
+        whose check failed ``misfit``; a failed feature has no bar and says ``failed``.
+
+        Needs matplotlib (``pip install 'gmmi[plot]'``). Returns the Axes.
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("plot needs matplotlib: pip install 'gmmi[plot]'") from None
+        k = len(self.features)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.0, 0.8 + 0.35 * max(k, 1)))
+        rows = np.arange(k)[::-1]  # the first feature on top
+        finite = np.isfinite(self.mean)
+        std = np.where(np.isfinite(self.std), self.std, 0.0)
+        ax.barh(rows[finite], self.mean[finite], xerr=std[finite], color="tab:blue",
+                ecolor="black", capsize=3)
+        ax.set_yticks(rows)
+        ax.set_yticklabels(self.features)
+        ax.set_xlabel(f"MI ({self.unit}), ± bootstrap std")
+        right = float(np.nanmax(self.mean + std)) if finite.any() else 1.0
+        right = right if right > 0 else 1.0
+        left = min(0.0, float(np.nanmin(self.mean - std))) if finite.any() else 0.0
+        for row, m, s, ok, tie, bad in zip(rows, self.mean, std, finite, self.overlaps_next,
+                                           self._misfit_flags()):
+            notes = [t for t, on in (("~ next", tie), ("misfit", bad)) if on]
+            if not ok:
+                notes = ["failed"]
+            if notes:
+                ax.text((m + s if ok else 0.0) + 0.02 * right, row, ", ".join(notes),
+                        va="center", fontsize=8, color="tab:red" if bad or not ok else "0.3")
+        ax.set_xlim(left, 1.3 * right)
+        return ax
+
     def save(self, path: _codec.PathLike) -> None:
         """Writes this object to ``path`` as JSON; read it back with :func:`gmmi.load`."""
         _codec.write(path, "MIRanking", dict(self.__dict__))
