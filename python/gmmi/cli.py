@@ -253,18 +253,46 @@ def _read_file(path: str) -> _Table:
                      ".parquet")
 
 
+def _base(args: argparse.Namespace) -> Any:
+    """``--base``: nat, bit or the number ``main`` already parsed."""
+    return {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
+
+
+def _pairs_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The estimator and run options of ``matrix`` and ``rank`` from their arguments."""
+    return {"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
+            "preset": args.preset, "transform": args.transform, "integral": args.integral,
+            "base": _base(args), "random_state": args.random_state, "n_jobs": args.n_jobs,
+            "progress": _progress_default(args)}
+
+
+def _save_plot(obj: Any, path: str) -> None:
+    """Writes ``obj.plot()`` (a matrix's heatmap, a ranking's bars) to ``path`` as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = obj.plot()
+    ax.figure.tight_layout()
+    ax.figure.savefig(path, dpi=120)
+
+
+def _finite(a: Any) -> Any:
+    """``a`` as nested lists with None for NaN and infinities (JSON has neither)."""
+    return [_finite(v) if np.ndim(v) else (float(v) if math.isfinite(v) else None)
+            for v in a]
+
+
 def _cmd_estimate(args: argparse.Namespace) -> int:
     table = _read(args.file)
     xs, ys, zs = _split_cols(args.x), _split_cols(args.y), _split_cols(args.z)
     x = table.block(xs, numeric=not args.discrete_x)
     y = table.block(ys, numeric=not args.discrete_y)
     z = table.block(zs) if zs else None
-    base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
     r = mutual_information(
         x, y, z, discrete_x=args.discrete_x, discrete_y=args.discrete_y,
         n_components=args.n_components, n_bootstrap=args.n_bootstrap,
         mc_samples=args.mc_samples, integral=args.integral, selection=args.selection,
-        init=args.init, base=base, random_state=args.random_state, n_jobs=args.n_jobs,
+        init=args.init, base=_base(args), random_state=args.random_state, n_jobs=args.n_jobs,
         preset=args.preset, transform=args.transform,
         progress=_progress_default(args),
     )
@@ -315,14 +343,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     if len(_split_cols(args.target)) != 1:
         raise ValueError(f"--target: expected one column, got {args.target!r}")
     (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags)
-    base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
     r = mi_ranking_of_columns(
         labels, cols, t_label, t_col, discrete_features=args.discrete_features,
         discrete_target=args.discrete_target, level=args.level, check=args.check,
-        options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
-                 "preset": args.preset, "transform": args.transform,
-                 "integral": args.integral, "base": base, "random_state": args.random_state,
-                 "n_jobs": args.n_jobs, "progress": _progress_default(args)})
+        options=_pairs_options(args))
     checked = r.check_statistic is not None
     if args.out:
         with open(args.out, "w", newline="") as fh:
@@ -335,22 +359,14 @@ def _cmd_rank(args: argparse.Namespace) -> int:
                            + ([r.check_statistic[k]] if r.check_statistic is not None
                               else []))
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        ax = r.plot()
-        ax.figure.tight_layout()
-        ax.figure.savefig(args.plot, dpi=120)
+        _save_plot(r, args.plot)
     if args.json:
-        def finite(a: np.ndarray) -> list[Optional[float]]:
-            return [float(v) if math.isfinite(v) else None for v in a]
-
         out: dict[str, Any] = {"target": t_label, "features": r.features,
-                               "mean": finite(r.mean), "std": finite(r.std),
+                               "mean": _finite(r.mean), "std": _finite(r.std),
                                "overlaps_next": [bool(v) for v in r.overlaps_next],
                                "level": r.level, "unit": r.unit, "errors": r.errors}
         if r.check_statistic is not None:
-            out["check_statistic"] = finite(r.check_statistic)
+            out["check_statistic"] = _finite(r.check_statistic)
             out["check_threshold"] = r.check_threshold
         print(json.dumps(out, indent=2))
     else:
@@ -374,14 +390,9 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     flags = "--discrete-a / --discrete-b"
     a_labels, a_cols = _columns(table, args.a, args.discrete_a, flags)
     b = _columns(table, args.b, args.discrete_b, flags) if args.b else None
-    base: Any = {"nat": math.e, "bit": 2.0}.get(args.base, args.base)
     m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
-        block_size=None, miller_madow=False, check=args.check,
-        options={"n_bootstrap": args.n_bootstrap, "mc_samples": args.mc_samples,
-                 "preset": args.preset, "transform": args.transform,
-                 "integral": args.integral, "base": base, "random_state": args.random_state,
-                 "n_jobs": args.n_jobs, "progress": _progress_default(args)})
+        block_size=None, miller_madow=False, check=args.check, options=_pairs_options(args))
     if args.out:
         with open(args.out, "w", newline="") as fh:
             w = csv.writer(fh)
@@ -397,22 +408,14 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
                                + ([m.check_statistic[i, j]] if m.check_statistic is not None
                                   else []))
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        ax = m.plot()
-        ax.figure.tight_layout()
-        ax.figure.savefig(args.plot, dpi=120)
+        _save_plot(m, args.plot)
     if args.json:
-        def finite(a: np.ndarray) -> list[list[Optional[float]]]:
-            return [[float(v) if math.isfinite(v) else None for v in row] for row in a]
-
         out: dict[str, Any] = {"rows": m.row_labels, "cols": m.col_labels,
-                               "mean": finite(m.mean), "std": finite(m.std),
+                               "mean": _finite(m.mean), "std": _finite(m.std),
                                "unit": m.unit, "errors": [[r, c, e] for (r, c), e in
                                                           m.errors.items()]}
         if m.check_statistic is not None:
-            out["check_statistic"] = finite(m.check_statistic)
+            out["check_statistic"] = _finite(m.check_statistic)
             out["check_threshold"] = m.check_threshold
         print(json.dumps(out, indent=2))
     else:
@@ -459,6 +462,14 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true", help="print the result as JSON")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def integral_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
+                        help="points per integral, or 'auto' (default: chosen from the "
+                        "integration error)")
+        sp.add_argument("--integral", choices=INTEGRALS, default=None,
+                        help="default: the preset's (qmc for gmmi, mc published)")
+        sp.add_argument("--base", default="nat", help="nat (default), bit, or a number")
+
     demo = sub.add_parser("demo", help="estimate the MI of a bundled data set and compare "
                                        "with the truth")
     common(demo)
@@ -474,16 +485,11 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--discrete-y", action="store_true", help="y is categorical")
     est.add_argument("--n-components", type=int, default=None, metavar="K",
                      help="fix the number of components")
-    est.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
-                     help="points per integral, or 'auto' (default: chosen from the "
-                     "integration error)")
-    est.add_argument("--integral", choices=INTEGRALS, default=None,
-                     help="default: the preset's (qmc for gmmi, mc published)")
+    integral_args(est)
     est.add_argument("--selection", choices=SELECTIONS, default=None,
                      help="default valid")
     est.add_argument("--init", choices=INITS, default=None,
                      help="default: the preset's (mixed for gmmi, random_sklearn published)")
-    est.add_argument("--base", default="nat", help="nat (default), bit, or a number")
     est.add_argument("--check", action="store_true",
                      help="also check the fit against the data (MIResult.check_fit)")
     common(est)
@@ -497,12 +503,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="columns (default: every pair of --a)")
     mat.add_argument("--discrete-a", action="store_true", help="--a columns are categorical")
     mat.add_argument("--discrete-b", action="store_true", help="--b columns are categorical")
-    mat.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
-                     help="points per integral, or 'auto' (default: chosen from the "
-                     "integration error)")
-    mat.add_argument("--integral", choices=INTEGRALS, default=None,
-                     help="default: the preset's (qmc for gmmi, mc published)")
-    mat.add_argument("--base", default="nat", help="nat (default), bit, or a number")
+    integral_args(mat)
     mat.add_argument("--out", default=None, metavar="CSV", help="write a tidy CSV")
     mat.add_argument("--check", action="store_true",
                      help="also check every pair's fit against its data (MisfitWarning "
@@ -525,12 +526,7 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--level", type=float, default=0.95,
                       help="coverage of the difference intervals behind '~ next' (default "
                            "0.95)")
-    rank.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
-                      help="points per integral, or 'auto' (default: chosen from the "
-                      "integration error)")
-    rank.add_argument("--integral", choices=INTEGRALS, default=None,
-                      help="default: the preset's (qmc for gmmi, mc published)")
-    rank.add_argument("--base", default="nat", help="nat (default), bit, or a number")
+    integral_args(rank)
     rank.add_argument("--out", default=None, metavar="CSV", help="write the ranking as CSV")
     rank.add_argument("--check", action="store_true",
                       help="also check every feature's fit against its data "

@@ -830,6 +830,12 @@ class MIRanking:
             return [False] * len(self.features)
         return [bool(v) for v in self.misfit]
 
+    def _marks(self) -> list[list[str]]:
+        """Per ranked feature, the marks of the rich display and the plot: "~ next" and
+        "misfit"."""
+        return [[t for t, on in (("~ next", tie), ("misfit", bad)) if on]
+                for tie, bad in zip(self.overlaps_next, self._misfit_flags())]
+
     def plot(self, ax: Any = None) -> Any:
         """The ranking as horizontal bars, the most informative feature on top, each with its
         bootstrap standard deviation (``± std``, not the estimate's interval, which
@@ -857,14 +863,13 @@ class MIRanking:
         right = float(np.nanmax(self.mean + std)) if finite.any() else 1.0
         right = right if right > 0 else 1.0
         left = min(0.0, float(np.nanmin(self.mean - std))) if finite.any() else 0.0
-        for row, m, s, ok, tie, bad in zip(rows, self.mean, std, finite, self.overlaps_next,
-                                           self._misfit_flags()):
-            notes = [t for t, on in (("~ next", tie), ("misfit", bad)) if on]
+        for row, m, s, ok, notes in zip(rows, self.mean, std, finite, self._marks()):
             if not ok:
                 notes = ["failed"]
             if notes:
                 ax.text((m + s if ok else 0.0) + 0.02 * right, row, ", ".join(notes),
-                        va="center", fontsize=8, color="tab:red" if bad or not ok else "0.3")
+                        va="center", fontsize=8,
+                        color="tab:red" if "misfit" in notes or not ok else "0.3")
         ax.set_xlim(left, 1.3 * right)
         return ax
 
@@ -874,11 +879,9 @@ class MIRanking:
 
     def _repr_html_(self) -> str:
         """The rich display of notebooks: the ranking with the uncertainties."""
-        rows = [[k + 1, f, f"{m:.4f}", f"{s:.4f}",
-                 " ".join(t for t, on in (("~ next", o), ("misfit", bad)) if on)]
-                for k, (f, m, s, o, bad) in enumerate(zip(self.features, self.mean, self.std,
-                                                          self.overlaps_next,
-                                                          self._misfit_flags()))]
+        rows = [[k + 1, f, f"{m:.4f}", f"{s:.4f}", " ".join(marks)]
+                for k, (f, m, s, marks) in enumerate(zip(self.features, self.mean, self.std,
+                                                         self._marks()))]
         return _html.table(f"MIRanking ({self.unit}; ~ next: {self._flag_meaning()})", rows,
                            header=["rank", "feature", "MI", "std", ""])
 

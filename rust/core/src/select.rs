@@ -541,6 +541,28 @@ fn same_start(a: &GaussianMixture, b: &GaussianMixture) -> bool {
 /// training rows laid out for the EM kernels ([`em::pack`]).
 type Split = (Vec<f64>, Vec<f64>, Option<crate::kernels::Packed>);
 
+/// The cross-validation splits of the rows of `x` (row-major, `d` columns): the folds of
+/// [`make_folds`] with `seed`, each fold's training rows laid out for the EM kernels once,
+/// for every K and start fitted on it.
+fn make_splits(x: &[f64], d: usize, n_folds: usize, seed: u64) -> Vec<Split> {
+    let folds = make_folds(x.len() / d, n_folds, seed);
+    (0..n_folds)
+        .map(|f| {
+            let train = gather(
+                x,
+                d,
+                folds
+                    .iter()
+                    .enumerate()
+                    .filter(|(g, _)| *g != f)
+                    .flat_map(|(_, v)| v.iter().copied()),
+            );
+            let packed = em::pack(&Data::new(&train, d));
+            (train, gather(x, d, folds[f].iter().copied()), packed)
+        })
+        .collect()
+}
+
 /// Evaluates one K: all (init, fold) fits in parallel.
 #[allow(clippy::too_many_arguments)]
 fn evaluate_k(
@@ -785,23 +807,7 @@ pub fn select(
     let n = x.len() / d;
     opts.validate(n, d)?;
     em_opts.validate()?;
-    let folds = make_folds(n, opts.n_folds, seed);
-    let splits: Vec<Split> = (0..opts.n_folds)
-        .map(|f| {
-            let train = gather(
-                x,
-                d,
-                folds
-                    .iter()
-                    .enumerate()
-                    .filter(|(g, _)| *g != f)
-                    .flat_map(|(_, v)| v.iter().copied()),
-            );
-            // Laid out for the EM kernels once, for every K and start fitted on this fold.
-            let packed = em::pack(&Data::new(&train, d));
-            (train, gather(x, d, folds[f].iter().copied()), packed)
-        })
-        .collect();
+    let splits = make_splits(x, d, opts.n_folds, seed);
     let n_train_min = splits
         .iter()
         .map(|(t, _, _)| t.len() / d)
@@ -1318,22 +1324,7 @@ mod tests {
             let ctrl = Control::new();
             let sel = crate::on_threads(2, || select(&x, 2, &opts, &em_opts, 5, &ctrl).unwrap());
             // The plain loop, on the same splits.
-            let folds = make_folds(600, opts.n_folds, 5);
-            let splits: Vec<Split> = (0..opts.n_folds)
-                .map(|f| {
-                    let train = gather(
-                        &x,
-                        2,
-                        folds
-                            .iter()
-                            .enumerate()
-                            .filter(|(g, _)| *g != f)
-                            .flat_map(|(_, v)| v.iter().copied()),
-                    );
-                    let packed = em::pack(&Data::new(&train, 2));
-                    (train, gather(&x, 2, folds[f].iter().copied()), packed)
-                })
-                .collect();
+            let splits = make_splits(&x, 2, opts.n_folds, 5);
             let (mut best, mut stale, mut plain) = (None::<(f64, usize)>, 0, Vec::new());
             for k in 1..=opts.max_components {
                 let (rec, warm) = evaluate_k(&x, 2, k, &splits, &opts, &em_opts, 5, &ctrl).unwrap();
