@@ -104,6 +104,8 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import accuracy_tasks  # noqa: E402
+from report_markdown import fmt_value as _f  # noqa: E402
+from report_markdown import markdown_table as _table  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 5_000)
 LARGE_SIZES = (100_000, 1_000_000)
@@ -408,16 +410,6 @@ def build_summary(runs: list[dict[str, Any]], order: list[str]) -> dict[str, Any
 # --------------------------------------------------------------------------- Markdown
 
 
-def _f(v: Any, digits: int = 4) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if isinstance(v, float):
-        if v != 0 and abs(v) < 10**-digits:
-            return f"{v:.1e}"
-        return f"{v:.{digits}f}"
-    return str(v)
-
-
 def _cov(row: dict[str, Any]) -> str:
     if not row["with_ci"]:
         return "—"
@@ -429,12 +421,6 @@ def _checked(row: dict[str, Any]) -> str:
     if not row.get("checked"):
         return "—"
     return f"{row['check_failed']} ({row['missed_check_failed']}/{row['missed']} misses)"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out
 
 
 def to_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:

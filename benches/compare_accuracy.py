@@ -39,6 +39,13 @@ from typing import Any, Optional
 
 import numpy as np
 
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from report_markdown import fmt_value as _f  # noqa: E402
+from report_markdown import markdown_table as _table  # noqa: E402
+
 Z95 = 1.959963984540054
 
 # The fields that identify a data set and gmmi's seed on it.
@@ -185,16 +192,6 @@ def compare(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[s
 # --------------------------------------------------------------------------- Markdown
 
 
-def _f(v: Any, digits: int = 4) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if isinstance(v, float):
-        if v != 0 and abs(v) < 10**-digits:
-            return f"{v:.1e}"
-        return f"{v:.{digits}f}"
-    return str(v)
-
-
 def _arrow(pair_: list[Any], digits: int = 4) -> str:
     return f"{_f(pair_[0], digits)} -> {_f(pair_[1], digits)}"
 
@@ -217,12 +214,6 @@ def _row(label: list[str], g: dict[str, Any]) -> list[str]:
 HEADER = ["runs", "coverage 95%", "lost / gained", "mean abs err",
           "change of abs err (± se)", "bias", "median 95% width", "width ratio",
           "identical", "K / representation changed", "failures", "time"]
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out
 
 
 def _describe(label: str, path: str, meta: dict[str, Any]) -> str:
