@@ -416,7 +416,8 @@ def mutual_information(
         always wins). ``"gmmi"``: k-means starts, an EM tolerance that shrinks with n, the
         number of components re-chosen in every bootstrap replicate (among the selected K
         and the searched K within ``max(1, ceil(K / 3))`` of it whose held-out score is
-        close, at most two a side, by out-of-bag likelihood), a bias-corrected estimate with a
+        close, at most two a side, by out-of-bag likelihood, the fewest components within
+        the EM tolerance of the best), a bias-corrected estimate with a
         normal interval about it (see :meth:`MIResult.ci`), and for categorical MI a
         bootstrap over all rows. ``"published"``: the published method's
         defaults and its bootstrap at a fixed K, whose estimate is the replicates' mean and
