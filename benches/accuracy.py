@@ -104,8 +104,9 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import accuracy_tasks  # noqa: E402
-from report_markdown import fmt_value as _f  # noqa: E402
-from report_markdown import markdown_table as _table  # noqa: E402
+from report_common import fmt_value as _f  # noqa: E402
+from report_common import markdown_table as _table  # noqa: E402
+from report_common import width_ratio  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 5_000)
 LARGE_SIZES = (100_000, 1_000_000)
@@ -119,7 +120,6 @@ LEVEL = 0.95
 # how the choice of representation relates to the error.
 CANDIDATE_FIELDS = ("name", "n_components", "score", "bulk_gain", "se", "affine", "value",
                     "bootstrap_share")
-Z95 = 1.959963984540054
 KSG_METHODS = {
     "sklearn-regression": "scikit-learn mutual_info_regression (KSG, k=3, random_state=0)",
     "sklearn-classif": "scikit-learn mutual_info_classif (k=3, random_state=0)",
@@ -335,7 +335,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     covered = sum(bool(r["covered"]) for r in with_ci)
     sd = float(np.std(est, ddof=1)) if len(est) >= 2 else None
     med_width = _median(widths)
-    ratio = (med_width / (2 * Z95 * sd)) if (med_width is not None and sd) else None
+    ratio = width_ratio(med_width, sd)
     ksg_err = [abs(r["ksg"] - r["truth"]) for r in runs if r["ksg"] is not None]
     return {
         "runs": len(runs),

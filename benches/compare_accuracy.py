@@ -43,10 +43,9 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from report_markdown import fmt_value as _f  # noqa: E402
-from report_markdown import markdown_table as _table  # noqa: E402
-
-Z95 = 1.959963984540054
+from report_common import fmt_value as _f  # noqa: E402
+from report_common import markdown_table as _table  # noqa: E402
+from report_common import width_ratio  # noqa: E402
 
 # The fields that identify a data set and gmmi's seed on it.
 KEY_FIELDS = ("task", "n", "seed", "random_state")
@@ -102,8 +101,7 @@ def _cell_width_ratio(runs: list[dict[str, Any]]) -> Optional[float]:
     widths = [r["ci"][1] - r["ci"][0] for r in runs if r["ci"] is not None]
     if len(est) < 2 or not widths:
         return None
-    sd = float(np.std(est, ddof=1))
-    return float(np.median(widths)) / (2 * Z95 * sd) if sd > 0 else None
+    return width_ratio(float(np.median(widths)), float(np.std(est, ddof=1)))
 
 
 def _width_ratio(runs: list[dict[str, Any]]) -> Optional[float]:

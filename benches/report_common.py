@@ -1,10 +1,22 @@
-"""Markdown helpers shared by the reports of the benches (``accuracy.py``,
-``compare_accuracy.py``): one way to print a figure and a table."""
+"""What the reports of the benches (``accuracy.py``, ``compare_accuracy.py``) share: the
+width ratio of the accuracy suite, and one way to print a figure and a table."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Optional
+
+# The two-sided 95% quantile of the standard normal.
+Z95 = 1.959963984540054
+
+
+def width_ratio(median_width: Optional[float], sd: Optional[float]) -> Optional[float]:
+    """Median interval width over ``2 * 1.96 * sd`` of the estimates across data sets (1: the
+    interval is as wide as the spread of the estimates says it should be; < 1 too narrow);
+    None without a width or a positive sd."""
+    if median_width is None or not sd:
+        return None
+    return median_width / (2 * Z95 * sd)
 
 
 def fmt_value(v: Any, digits: int = 4) -> str:
