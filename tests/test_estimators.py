@@ -231,18 +231,28 @@ def test_the_search_waits_longer_after_a_large_best_k():
     assert auto.options["patience"] == "auto" and fixed.options["patience"] == 2
 
     def stop_after(r):
+        # How far past the best K the search went (in K: beyond K = 15 the "auto" search
+        # evaluates K on a grid, steps of an eighth of K).
         k_best = max(r.selection, key=lambda s: s.metric).k
-        return k_best, len(r.selection) - k_best
+        return k_best, r.selection[-1].k - k_best
 
     k_fixed, waited = stop_after(fixed)
     assert waited == 2
     k_auto, waited = stop_after(auto)
-    # The two searches agree on every K both ran (same folds and starts), so "auto" never
-    # stops sooner, and here the best K is past 6, where it waits longer than 2.
-    assert [s.metric for s in auto.selection[:len(fixed.selection)]] == \
-        [s.metric for s in fixed.selection]
+    # The two searches agree on every K both ran (same folds and starts; "auto" skips K
+    # beyond 15, the fixed patience does not), so "auto" never stops sooner, and here the
+    # best K is past 6, where it waits longer than 2.
+    fixed_metric = {s.k: s.metric for s in fixed.selection}
+    both = [s for s in auto.selection if s.k in fixed_metric]
+    assert [s.k for s in both][:15] == [k for k in fixed_metric if k <= 15]
+    assert all(s.metric == fixed_metric[s.k] for s in both)
     assert k_auto >= k_fixed and k_auto > 6
-    assert waited == max(2, math.ceil(k_auto / 2))
+    # The first K searched at least the patience past the best: the patience itself while
+    # the search steps by 1 (up to K = 15), the next grid point beyond.
+    patience = max(2, math.ceil(k_auto / 2))
+    ks = [s.k for s in auto.selection]
+    assert waited >= patience and ks[-2] - k_auto < patience
+    assert all(b == min(a + max(1, a // 8), 40) for a, b in zip(ks, ks[1:]))
 
 
 def test_replicates_choose_k_in_a_window_that_grows_with_k():
