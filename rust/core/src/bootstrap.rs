@@ -431,7 +431,8 @@ fn screen_out_of_bag(
             }
             Err(e) => return Err(e),
         };
-        // No out-of-bag row (a tiny data set): keep the first candidate that fits.
+        // No out-of-bag row (a tiny data set): no score, so the choice below keeps the
+        // first sound candidate that fits.
         let score = if oob.is_empty() {
             f64::NEG_INFINITY
         } else {
