@@ -91,12 +91,16 @@ def test_constant_columns_are_a_clear_error(call, pattern):
 
 def test_constant_columns_in_pairs_are_reported_not_nan_silently():
     A = np.column_stack([x500, ones, y500])
-    m = gmmi.mi_matrix(A, n_bootstrap=2, mc_samples=2000, random_state=0)
+    with pytest.warns(gmmi.FailedPairWarning, match="2 of 3 pairs"):
+        m = gmmi.mi_matrix(A, n_bootstrap=2, mc_samples=2000, random_state=0)
     # Documented: a failing pair is NaN with its reason in .errors; the others are computed.
     assert np.isnan(m.mean[0, 1]) and np.isnan(m.mean[1, 2])
     assert "constant" in m.errors[("A[0]", "A[1]")]
     assert np.isfinite(m.mean[0, 2]) and m.mean[0, 2] > 0.1
-    s = gmmi.mi_score(A, y500, mc_samples=2000)
+    with warnings.catch_warnings():
+        # mi_score scores a constant feature 0 (documented), not a failure to warn about.
+        warnings.simplefilter("error", gmmi.FailedPairWarning)
+        s = gmmi.mi_score(A, y500, mc_samples=2000)
     assert s[1] == 0.0 and np.isfinite(s).all()  # documented: a constant feature scores 0
 
 

@@ -59,12 +59,24 @@ def test_symmetric_matrix_and_labels():
 def test_failing_pair_is_nan_with_reason_unless_raise():
     z, f = latents_and_factors(n=300)
     f[:, 1] = 2.0  # a constant factor
-    m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
+    # One warning for the call, counting the failed pairs and naming the first.
+    with pytest.warns(gmmi.FailedPairWarning, match=r"3 of 9 pairs .* pair \('A\[0\]', "
+                      r"'B\[1\]'\): .*constant.* \(and 2 more\)") as record:
+        m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
+    assert sum(issubclass(w.category, gmmi.FailedPairWarning) for w in record) == 1
     assert np.isnan(m.mean[:, 1]).all() and np.isfinite(m.mean[:, [0, 2]]).all()
     assert set(m.errors) == {("A[0]", "B[1]"), ("A[1]", "B[1]"), ("A[2]", "B[1]")}
     assert "constant" in m.errors[("A[0]", "B[1]")]
     with pytest.raises(ValueError, match="constant"):
         gmmi.mi_matrix(z, f, errors="raise", random_state=0, **FAST)
+
+
+def test_a_ranking_warns_once_and_puts_a_failed_feature_last():
+    z, f = latents_and_factors(n=300)
+    X = np.column_stack([z[:, :2], np.full(300, 4.0)])  # the third feature is constant
+    with pytest.warns(gmmi.FailedPairWarning, match=r"1 of 3 features .*'X\[2\]'"):
+        r = gmmi.mi_ranking(X, f[:, 0], random_state=0, **FAST)
+    assert r.features[-1] == "X[2]" and np.isnan(r.mean[-1]) and "constant" in r.errors["X[2]"]
 
 
 def test_mixed_discreteness_per_column():
@@ -126,7 +138,8 @@ def test_cells_report_the_intervals_of_their_single_estimates():
 def test_interval_cells_of_failed_pairs_and_refusals():
     z, f = latents_and_factors(n=300)
     f[:, 1] = 2.0  # a constant factor: that column's pairs fail
-    m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
+    with pytest.warns(gmmi.FailedPairWarning):
+        m = gmmi.mi_matrix(z, f, random_state=0, **FAST)
     low, high = m.ci()
     assert np.isnan(low[:, 1]).all() and np.isnan(high[:, 1]).all()
     assert np.isfinite(low[:, [0, 2]]).all() and (low <= high)[:, [0, 2]].all()

@@ -91,6 +91,13 @@ class ZeroInformationWarning(GmmiWarning):
     """The mutual information is zero by construction (for example a single class)."""
 
 
+class FailedPairWarning(GmmiWarning):
+    """Some pairs of an MI matrix or features of a ranking could not be estimated (a
+    constant column, a class with too few rows, ...): their cells are NaN (a ranking puts
+    them last) and their reasons are in ``errors``. One warning per call, naming the first;
+    ``errors="raise"`` stops at the first failure instead."""
+
+
 #: The gmmi warning class of each kind of warning the core reports (every kind has one:
 #: ``tests/test_reliability.py`` checks that the table covers ``_core.WarningKind``).
 WARNING_CLASSES: dict[_core.WarningKind, type[GmmiWarning]] = {

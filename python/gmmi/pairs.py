@@ -36,7 +36,7 @@ from ._validation import (
     to_numpy,
     unmask,
 )
-from ._warnings import HeavyTailWarning, MisfitWarning, warning_class
+from ._warnings import FailedPairWarning, HeavyTailWarning, MisfitWarning, warning_class
 from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking",
@@ -489,7 +489,8 @@ def mi_matrix(
         Discreteness of all columns, or per column.
     errors : {"nan", "raise"}
         A failing pair (say a constant column) gets NaN and its reason in
-        ``MIMatrix.errors``; ``"raise"`` raises the first failure instead.
+        ``MIMatrix.errors``, and one :class:`~gmmi.FailedPairWarning` per call counts the
+        failed pairs and names the first; ``"raise"`` raises the first failure instead.
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Send blocks of pairs to this executor (each block computed by the Rust core on its
         worker); results are gathered in order and equal the local run.
@@ -554,6 +555,7 @@ def _matrix_and_failures(
     check: bool = False,
     names: tuple[str, str, str, str] = ("A", "B", "discrete_a", "discrete_b"),
     b_is_target: bool = False,
+    warn_failures: bool = True,
 ) -> tuple[MIMatrix, dict[tuple[int, int], str], dict[tuple[int, int], list[str]]]:
     """:func:`mi_matrix` on columns already split (``b=None``: symmetric), with the failures
     and warnings of each pair by position ``(i, j)`` (labels may repeat, say columns 1 and
@@ -561,7 +563,8 @@ def _matrix_and_failures(
 
     ``names`` are the caller's argument names for A, B and their discreteness flags, used in
     error messages; with ``b_is_target`` B's single column is called by B's name alone.
-    Each pair's warnings are raised, naming the pair.
+    Each pair's warnings are raised, naming the pair; with ``warn_failures``, one
+    :class:`~gmmi.FailedPairWarning` for the pairs that failed (left NaN).
     """
     a_name, b_name, flags_a_name, flags_b_name = names
     check_choice(errors, "errors", ("nan", "raise"))
@@ -636,6 +639,7 @@ def _matrix_and_failures(
     check_threshold: Optional[float] = None
     errs: dict[tuple[str, str], str] = {}
     failed: dict[tuple[int, int], str] = {}
+    failures: list[str] = []  # one per failed pair, "<pair>: <reason>"
     cell_warnings: dict[tuple[str, str], list[str]] = {}
     warned: dict[tuple[int, int], list[str]] = {}
     far_cols: dict[int, np.ndarray] = {}  # a continuous column's far values (_far_values)
@@ -649,6 +653,7 @@ def _matrix_and_failures(
             for u, v in cells:
                 errs[(a_labels[u], b_labels[v])] = r
                 failed[(u, v)] = r
+            failures.append(f"{pair}: {r}")
             continue
         messages = [f"{pair}: {m}" for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
@@ -718,6 +723,12 @@ def _matrix_and_failures(
                  cell_warnings=cell_warnings, full_value=full, bias_corrected=corrected,
                  check_statistic=check_stat,
                  check_threshold=check_threshold if check else None)
+    if failures and warn_failures:
+        what = "features" if b_is_target else "pairs"
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        warnings.warn(f"{len(failures)} of {len(index)} {what} could not be estimated and are "
+                      f"NaN, their reasons in .errors: {failures[0]}{more}",
+                      FailedPairWarning, stacklevel=4)
     return m, failed, warned
 
 
@@ -908,8 +919,9 @@ def mi_ranking(
     """Ranks the columns of ``X`` by their mutual information with ``target``.
 
     Takes the options of :func:`mi_matrix`. A feature whose estimate fails (say a constant
-    column) is ranked last with its reason in ``errors``; a constant target (or one with a
-    single class) raises ``ValueError``: there is nothing to rank.
+    column) is ranked last with its reason in ``errors`` (one
+    :class:`~gmmi.FailedPairWarning` per call counts such features); a constant target (or
+    one with a single class) raises ``ValueError``: there is nothing to rank.
 
     Each feature is flagged (``overlaps_next``) when the data do not resolve its order
     with the next one: the ``level`` interval of the difference of their MI includes 0.
@@ -1072,7 +1084,8 @@ def mi_score(
         labels, cols, discrete_features, ([label], [raw_y]), disc, errors="nan", executor=None,
         block_size=None, miller_madow=False,
         options=dict(options, n_bootstrap=n_bootstrap, random_state=random_state),
-        names=("X", "y", "discrete_features", "discrete_target"), b_is_target=True)
+        names=("X", "y", "discrete_features", "discrete_target"), b_is_target=True,
+        warn_failures=False)
     scores = m.mean[:, 0].copy()
     # By position: labels may repeat when stringified (columns 1 and "1").
     for (i, _), msg in sorted(failed.items()):
