@@ -96,6 +96,9 @@ def test_constant_columns_in_pairs_are_reported_not_nan_silently():
     # Documented: a failing pair is NaN with its reason in .errors; the others are computed.
     assert np.isnan(m.mean[0, 1]) and np.isnan(m.mean[1, 2])
     assert "constant" in m.errors[("A[0]", "A[1]")]
+    # The reason names the constant variable, in both cells of a mirrored pair.
+    for cell in [("A[0]", "A[1]"), ("A[1]", "A[0]"), ("A[1]", "A[2]"), ("A[2]", "A[1]")]:
+        assert m.errors[cell].startswith("'A[1]': is constant"), m.errors[cell]
     assert np.isfinite(m.mean[0, 2]) and m.mean[0, 2] > 0.1
     with warnings.catch_warnings():
         # mi_score scores a constant feature 0 (documented), not a failure to warn about.

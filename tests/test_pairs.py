@@ -66,8 +66,8 @@ def test_failing_pair_is_nan_with_reason_unless_raise():
     assert sum(issubclass(w.category, gmmi.FailedPairWarning) for w in record) == 1
     assert np.isnan(m.mean[:, 1]).all() and np.isfinite(m.mean[:, [0, 2]]).all()
     assert set(m.errors) == {("A[0]", "B[1]"), ("A[1]", "B[1]"), ("A[2]", "B[1]")}
-    assert "constant" in m.errors[("A[0]", "B[1]")]
-    with pytest.raises(ValueError, match="constant"):
+    assert m.errors[("A[0]", "B[1]")].startswith("'B[1]': is constant")
+    with pytest.raises(ValueError, match=r"^pair \('A\[0\]', 'B\[1\]'\): 'B\[1\]': is constant"):
         gmmi.mi_matrix(z, f, errors="raise", random_state=0, **FAST)
 
 
@@ -77,6 +77,18 @@ def test_a_ranking_warns_once_and_puts_a_failed_feature_last():
     with pytest.warns(gmmi.FailedPairWarning, match=r"1 of 3 features .*'X\[2\]'"):
         r = gmmi.mi_ranking(X, f[:, 0], random_state=0, **FAST)
     assert r.features[-1] == "X[2]" and np.isnan(r.mean[-1]) and "constant" in r.errors["X[2]"]
+
+
+def test_a_failed_categorical_pair_names_its_discrete_variable():
+    # A class with 2 rows cannot be fitted; the reason names the discrete column whichever
+    # side of the pair it is on (the core is always given the continuous one first).
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    labels = np.r_[np.zeros(198), 1, 1].astype(int)
+    with pytest.warns(gmmi.FailedPairWarning):
+        m = gmmi.mi_matrix(np.c_[labels, x], discrete_a=[True, False], **FAST)
+    for cell in [("A[0]", "A[1]"), ("A[1]", "A[0]")]:
+        assert m.errors[cell].startswith("'A[0]': class 1 has 2 rows"), m.errors[cell]
 
 
 def test_mixed_discreteness_per_column():

@@ -364,6 +364,29 @@ def _recorded(col: np.ndarray, *checks: Callable[[np.ndarray], None]
     return [(w.category, str(w.message)) for w in caught]
 
 
+def _name_column(reason: str, labels: tuple[str, str]) -> str:
+    """A pair's failure ``reason`` with its leading ``column 0:`` or ``column 1:`` (the core's
+    names for the two variables of the pair's own data, in the order of :func:`_pair`), or
+    the ``y: class`` of a class of its discrete variable, replaced by the variable's label:
+    in a symmetric matrix the mirrored cell would otherwise name the other variable's
+    position. A reason about the pair's rows (``x: 5 rows ...``) is left as it is.
+
+    Examples
+    --------
+    >>> _name_column("column 1: is constant", ("a", "c"))
+    "'c': is constant"
+    >>> _name_column("y: class 2 has 3 rows", ("a", "label"))
+    "'label': class 2 has 3 rows"
+    """
+    for j, label in enumerate(labels):
+        prefix = f"column {j}: "
+        if reason.startswith(prefix):
+            return f"{label!r}: {reason[len(prefix):]}"
+    if reason.startswith("y: class "):
+        return f"{labels[1]!r}: {reason[len('y: '):]}"
+    return reason
+
+
 def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
     (da, ia), (db, ib) = a, b
     if not da and not db:
@@ -648,6 +671,12 @@ def _matrix_and_failures(
         pair = (f"feature {a_labels[i]!r}" if b_is_target
                 else f"pair ({a_labels[i]!r}, {b_labels[j]!r})")
         if isinstance(r, str):
+            # The core names a column of the pair's own data ("column 1"): name the variable.
+            # A discrete first variable was passed second (the continuous one goes first).
+            first, second = a_labels[i], b_labels[j]
+            if a_ref[i][0] and not b_ref[j][0]:
+                first, second = second, first
+            r = _name_column(r, (first, second))
             if errors == "raise":
                 raise ValueError(f"pair ({a_labels[i]!r}, {b_labels[j]!r}): {r}")
             for u, v in cells:
