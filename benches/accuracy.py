@@ -21,9 +21,10 @@ Held-out tasks. ``--held-out`` runs, instead of the suite, tasks that no rule, t
 default of gmmi was chosen on (``Task.held_out``): data in the spirit of the "Beyond Normal"
 benchmark (Czyz et al. 2023: wiggly, half-cube, asinh and spiral maps of Gaussian or
 Student t data, multivariate t in 2+2 with nu = 3 and in 5+5 with nu = 1), non-monotone
-dependence ``y = f(x) + noise`` and independent variables (MI = 0) with marginals no
-mixture fits. A change tuned on the suite is checked there (and on the
-suite with another ``--seed-offset``) before its figures are believed.
+dependence ``y = f(x) + noise``, conditional MI beyond Gaussians (a nonlinear common cause,
+a multiplicative interaction, monotone images of a Gaussian, trivariate t) and independent
+variables (MI = 0) with marginals no mixture fits. A change tuned on the suite is checked
+there (and on the suite with another ``--seed-offset``) before its figures are believed.
 
 Data sets are drawn with ``numpy.random.default_rng(seed)``, the seed ``zlib.crc32`` of
 ``"<task>|<n>|<replicate + seed offset>"`` (stable across Python versions and processes);

@@ -371,9 +371,10 @@ def _sum_sampler(n: int, rng: np.random.Generator) -> tuple:
 # cbg-ethz/bmi, MIT licence): Gaussian or Student t data through maps that leave the MI
 # unchanged (per-variable "wiggly" and "half-cube" maps, asinh, and the "spiral", a rotation
 # of each variable's block by an angle growing with its squared norm), non-monotone
-# dependence y = f(x) + noise, and independent variables (MI = 0) whose marginals no
-# mixture fits. They are held out: no rule, threshold or default of gmmi was
-# chosen on them (see ``Task.held_out``).
+# dependence y = f(x) + noise, conditional MI beyond Gaussians (a nonlinear common cause, a
+# multiplicative interaction, monotone images, trivariate t), and independent variables
+# (MI = 0) whose marginals no mixture fits. They are held out: no rule, threshold or
+# default of gmmi was chosen on them (see ``Task.held_out``).
 
 
 def _wiggly_x(v: np.ndarray) -> np.ndarray:
