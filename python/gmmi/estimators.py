@@ -343,7 +343,9 @@ def mutual_information(
     n_components : int, optional
         Fix the number of components (skips the cross-validated search).
     n_bootstrap : int, default 50
-        Bootstrap replicates; 0 fits once on all data and reports no std.
+        Bootstrap replicates; 0 fits once on all data and reports no std. With 1 the
+        estimate is that replicate's value (the mean of the replicates, as in the published
+        method; the bias correction and the interval need at least 2) and there is no std.
     mc_samples : int or "auto", optional
         Points per integral. ``"auto"`` (gmmi preset): as many quasi-Monte Carlo points as
         it takes for the integration error (estimated from 8 random shifts) to be at most
