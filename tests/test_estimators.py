@@ -199,6 +199,9 @@ def test_base_and_no_bootstrap():
     assert one.samples.size == 0 and math.isnan(one.std)
     assert one.mean == one.full_value
     assert "no bootstrap" in repr(one)
+    # Its interval is refused with the reason and the remedy, naming ci, not its level.
+    with pytest.raises(ValueError, match=r"^ci: this result has 0 bootstrap .*n_bootstrap=50"):
+        one.ci()
 
 
 def test_selection_metrics_and_table(d3):

@@ -174,7 +174,9 @@ class MIMatrix:
         if method is not None:
             check_choice(method, "method", ("normal", "basic", "percentile"))
         if self.samples.shape[2] < 2:
-            raise ValueError("level: a confidence interval needs n_bootstrap >= 2")
+            raise ValueError(f"ci: this matrix has {self.samples.shape[2]} bootstrap replicate "
+                             "value(s) per cell; a confidence interval needs n_bootstrap >= 2 "
+                             "(compute it again with n_bootstrap=50, gmmi's default, or more)")
         if self.full_value is None or self.bias_corrected is None:
             raise ValueError("ci: this matrix was read from a file written before gmmi kept "
                              "each cell's full-data value; compute it again for intervals")

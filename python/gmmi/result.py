@@ -231,7 +231,9 @@ class MIResult:
         if method is not None:
             check_choice(method, "method", ("normal", "basic", "percentile"))
         if self.samples.size < 2:
-            raise ValueError("level: a confidence interval needs n_bootstrap >= 2")
+            raise ValueError(f"ci: this result has {self.samples.size} bootstrap replicate "
+                             "value(s); a confidence interval needs n_bootstrap >= 2 (estimate "
+                             "again with n_bootstrap=50, gmmi's default, or more)")
         nonnegative = self.quantity != "entropy"
         lo, hi = _core.interval([float(v) for v in self.samples], float(self.full_value),
                                 float(level), bool(self.bias_corrected), nonnegative, method)
