@@ -74,7 +74,8 @@ def test_failing_pair_is_nan_with_reason_unless_raise():
 def test_a_ranking_warns_once_and_puts_a_failed_feature_last():
     z, f = latents_and_factors(n=300)
     X = np.column_stack([z[:, :2], np.full(300, 4.0)])  # the third feature is constant
-    with pytest.warns(gmmi.FailedPairWarning, match=r"1 of 3 features .*'X\[2\]'"):
+    with pytest.warns(gmmi.FailedPairWarning,
+                      match=r"1 of 3 features .*: feature 'X\[2\]': is constant"):
         r = gmmi.mi_ranking(X, f[:, 0], random_state=0, **FAST)
     assert r.features[-1] == "X[2]" and np.isnan(r.mean[-1]) and "constant" in r.errors["X[2]"]
 

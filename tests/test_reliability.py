@@ -5,6 +5,7 @@ real-world files."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -215,6 +216,23 @@ def test_cli_reads_excel_csv_with_a_byte_order_mark_and_spaced_header(tmp_path, 
         assert code == 0, err
         results.append(out)
     assert results[0] == results[1]  # the same numbers as the clean file
+
+
+def test_cli_lists_failed_pairs_once_without_the_library_warning(tmp_path, capsys):
+    # The matrix and rank commands print every failed pair with its reason; the library's
+    # FailedPairWarning (for callers who would otherwise see only NaN) would repeat it.
+    a, b = _csv_rows()
+    f = tmp_path / "d.csv"
+    f.write_text("a,b,c\n" + "".join(f"{u},{v},1\n" for u, v in zip(a, b)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.FailedPairWarning)
+        code, _, err = _cli(capsys, "matrix", f, "--a", "a,b,c", *CLI_FAST)
+        assert code == 0, err
+        assert err.count("failed: ") == 4 and "(a, c): 'c': is constant" in err
+        code, _, err = _cli(capsys, "rank", f, "--features", "a,c", "--target", "b",
+                            *CLI_FAST)
+        assert code == 0, err
+        assert err.count("failed: ") == 1 and "c: 'c': is constant" in err
 
 
 def test_cli_names_the_real_columns_when_one_is_not_found(tmp_path, capsys):

@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from ._core import __version__
 from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS
+from ._warnings import FailedPairWarning
 from .estimators import mutual_information
 
 __all__ = ["main"]
@@ -343,10 +345,13 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     if len(_split_cols(args.target)) != 1:
         raise ValueError(f"--target: expected one column, got {args.target!r}")
     (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags)
-    r = mi_ranking_of_columns(
-        labels, cols, t_label, t_col, discrete_features=args.discrete_features,
-        discrete_target=args.discrete_target, level=args.level, check=args.check,
-        options=_pairs_options(args))
+    with warnings.catch_warnings():
+        # Every failed feature is printed below, with its reason.
+        warnings.simplefilter("ignore", FailedPairWarning)
+        r = mi_ranking_of_columns(
+            labels, cols, t_label, t_col, discrete_features=args.discrete_features,
+            discrete_target=args.discrete_target, level=args.level, check=args.check,
+            options=_pairs_options(args))
     checked = r.check_statistic is not None
     if args.out:
         with open(args.out, "w", newline="") as fh:
@@ -392,7 +397,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     b = _columns(table, args.b, args.discrete_b, flags) if args.b else None
     m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
-        block_size=None, miller_madow=False, check=args.check, options=_pairs_options(args))
+        block_size=None, miller_madow=False, check=args.check, options=_pairs_options(args),
+        warn_failures=False)  # every failed pair is printed below, with its reason
     if args.out:
         with open(args.out, "w", newline="") as fh:
             w = csv.writer(fh)

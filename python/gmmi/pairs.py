@@ -684,7 +684,9 @@ def _matrix_and_failures(
             for u, v in cells:
                 errs[(a_labels[u], b_labels[v])] = r
                 failed[(u, v)] = r
-            failures.append(f"{pair}: {r}")
+            # A ranking's reason that names its feature already says which one.
+            own = b_is_target and r.startswith(f"{a_labels[i]!r}: ")
+            failures.append(f"feature {r}" if own else f"{pair}: {r}")
             continue
         messages = [f"{pair}: {m}" for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
