@@ -235,6 +235,18 @@ def test_cli_lists_failed_pairs_once_without_the_library_warning(tmp_path, capsy
         assert err.count("failed: ") == 1 and "c: 'c': is constant" in err
 
 
+def test_cli_prints_warnings_as_its_own_lines(tmp_path, capsys):
+    # A warning reaches the user as "gmmi: <class>: <message>", not as Python's source
+    # location of the library line that raised it.
+    a, b = _csv_rows(n=300)
+    f = tmp_path / "d.csv"
+    f.write_text("a,b\n" + "".join(f"{round(2 * u)},{v}\n" for u, v in zip(a, b)))
+    code, _, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", *CLI_FAST)
+    assert code == 0, err
+    assert err.startswith("gmmi: DiscreteDataWarning: x:"), err
+    assert ".py:" not in err
+
+
 def test_cli_names_the_real_columns_when_one_is_not_found(tmp_path, capsys):
     f = tmp_path / "d.csv"
     f.write_text("a, b \n1,2\n3,4\n")

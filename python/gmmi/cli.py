@@ -544,8 +544,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: Optional[str] = None) -> None:
+    """Prints a warning as the command line's own line on stderr ("gmmi: HeavyTailWarning:
+    ..."), without the source file and line of the library code that raised it."""
+    print(f"gmmi: {category.__name__}: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Runs the command line; returns the exit code."""
+    """Runs the command line; returns the exit code. Warnings are printed as
+    ``gmmi: <WarningClass>: <message>`` lines on stderr."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
