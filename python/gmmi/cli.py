@@ -378,6 +378,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         print(f"target: {t_label}")
         print(repr(r))
         for f, e in r.errors.items():
+            # The reason may start with the feature's own label ("'c': is constant").
+            e = e.removeprefix(f"{f!r}: ")
             print(f"  failed: {f}: {e}", file=sys.stderr)
         if checked:
             bad = [f for f, m in zip(r.features, r.misfit) if m]
