@@ -22,7 +22,6 @@ import numpy as np
 
 from ._core import __version__
 from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS
-from ._warnings import FailedPairWarning
 from .estimators import mutual_information
 
 __all__ = ["main"]
@@ -335,7 +334,7 @@ def _columns(table: _Table, spec: str, discrete: bool,
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
-    from .pairs import mi_ranking_of_columns
+    from .pairs import _without_label, mi_ranking_of_columns
 
     _check_output(args.out, "--out")
     _check_output(args.plot, "--plot")
@@ -345,13 +344,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     if len(_split_cols(args.target)) != 1:
         raise ValueError(f"--target: expected one column, got {args.target!r}")
     (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags)
-    with warnings.catch_warnings():
-        # Every failed feature is printed below, with its reason.
-        warnings.simplefilter("ignore", FailedPairWarning)
-        r = mi_ranking_of_columns(
-            labels, cols, t_label, t_col, discrete_features=args.discrete_features,
-            discrete_target=args.discrete_target, level=args.level, check=args.check,
-            options=_pairs_options(args))
+    r = mi_ranking_of_columns(
+        labels, cols, t_label, t_col, discrete_features=args.discrete_features,
+        discrete_target=args.discrete_target, level=args.level, check=args.check,
+        options=_pairs_options(args),
+        warn_failures=False)  # every failed feature is printed below, with its reason
     checked = r.check_statistic is not None
     if args.out:
         with open(args.out, "w", newline="") as fh:
@@ -378,9 +375,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         print(f"target: {t_label}")
         print(repr(r))
         for f, e in r.errors.items():
-            # The reason may start with the feature's own label ("'c': is constant").
-            e = e.removeprefix(f"{f!r}: ")
-            print(f"  failed: {f}: {e}", file=sys.stderr)
+            print(f"  failed: {f}: {_without_label(e, f)}", file=sys.stderr)
         if checked:
             bad = [f for f, m in zip(r.features, r.misfit) if m]
             print(f"check of every fit: {len(bad)} failed"

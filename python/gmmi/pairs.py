@@ -389,14 +389,26 @@ def _name_column(reason: str, labels: tuple[str, str]) -> str:
     return reason
 
 
+def _swapped(a: tuple[bool, int], b: tuple[bool, int]) -> bool:
+    """Whether the core is given the pair ``(a, b)`` (``(discrete, index)`` each) as
+    ``(b, a)``: a discrete ``a`` with a continuous ``b`` (the continuous column goes first)."""
+    return a[0] and not b[0]
+
+
+def _without_label(reason: str, label: str) -> str:
+    """A ranking's failure ``reason`` without its leading ``'<label>': `` (the feature it is
+    listed under), as :func:`_name_column` writes it."""
+    return reason.removeprefix(f"{label!r}: ")
+
+
 def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
     (da, ia), (db, ib) = a, b
     if not da and not db:
         return ("cc", ia, ib)
+    if _swapped(a, b):
+        return ("cd", ib, ia)  # MI is symmetric: the continuous column goes first
     if not da and db:
         return ("cd", ia, ib)
-    if da and not db:
-        return ("cd", ib, ia)  # MI is symmetric: the continuous column goes first
     return ("dd", ia, ib)
 
 
@@ -675,18 +687,14 @@ def _matrix_and_failures(
         if isinstance(r, str):
             # The core names a column of the pair's own data ("column 1"): name the variable.
             # A discrete first variable was passed second (the continuous one goes first).
-            first, second = a_labels[i], b_labels[j]
-            if a_ref[i][0] and not b_ref[j][0]:
-                first, second = second, first
-            r = _name_column(r, (first, second))
+            named = (a_labels[i], b_labels[j])
+            r = _name_column(r, (named[1], named[0]) if _swapped(a_ref[i], b_ref[j]) else named)
             if errors == "raise":
                 raise ValueError(f"pair ({a_labels[i]!r}, {b_labels[j]!r}): {r}")
             for u, v in cells:
                 errs[(a_labels[u], b_labels[v])] = r
                 failed[(u, v)] = r
-            # A ranking's reason that names its feature already says which one.
-            own = b_is_target and r.startswith(f"{a_labels[i]!r}: ")
-            failures.append(f"feature {r}" if own else f"{pair}: {r}")
+            failures.append(f"{pair}: {_without_label(r, a_labels[i]) if b_is_target else r}")
             continue
         messages = [f"{pair}: {m}" for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
@@ -1018,6 +1026,7 @@ def mi_ranking_of_columns(
     level: float = 0.95,
     check: bool = False,
     options: dict[str, Any],
+    warn_failures: bool = True,
 ) -> MIRanking:
     """:func:`mi_ranking` on feature columns already split and labelled (``labels``,
     ``cols``) and a target column (``t_label``, ``t_col``), with the options of
@@ -1040,7 +1049,8 @@ def mi_ranking_of_columns(
         labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
         executor=options.pop("executor", None), block_size=options.pop("block_size", None),
         miller_madow=options.pop("miller_madow", False), options=options, check=check,
-        names=("X", "target", "discrete_features", "discrete_target"), b_is_target=True)
+        names=("X", "target", "discrete_features", "discrete_target"), b_is_target=True,
+        warn_failures=warn_failures)
     means = m.mean[:, 0]
     stds = m.std[:, 0]
     order = np.argsort(np.where(np.isfinite(means), -means, np.inf), kind="stable")
