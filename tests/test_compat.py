@@ -423,8 +423,13 @@ def test_plot_fitted_contours_is_a_corner_plot():
     assert len(axes[1, 0].collections[-1].levels) == 2
     with pytest.raises(ValueError, match="plot_fitted_model: draws a 2-D model"):
         est.plot_fitted_model()
-    with pytest.raises(ValueError, match="names"):
+    with pytest.raises(ValueError, match=r"^parameters: expected 3 names"):
         est.plot_fitted_contours(parameters=["a"])
+    for bad in ((1, 0), "x", (0, float("inf"))):
+        with pytest.raises(ValueError, match=r"^extents: 0: expected"):
+            est.plot_fitted_contours(extents={0: bad})
+    with pytest.raises(TypeError, match=r"^verbose: "):
+        est.fit(x, y, verbose="yes")
     plt.close("all")
 
 
@@ -457,6 +462,17 @@ def test_save_and_load_restore_the_estimator(tmp_path):
     cat.save(tmp_path / "cat.json")
     again = EstimateMI().load(tmp_path / "cat.json")
     assert again.estimate_categorical() == mc
+    # Strings or numbers held as objects (a pandas column of labels) save as they are.
+    for objects in (labels.astype(object), np.repeat([3, 7], 100).astype(object)):
+        cat.fit_estimate_categorical(rng.normal(size=200) + (objects == objects[-1]), objects)
+        cat.save(tmp_path / "objects.json")
+        assert EstimateMI().load(tmp_path / "objects.json").estimate_categorical() == \
+            cat.estimate_categorical()
+    tuples = np.empty(200, dtype=object)
+    tuples[:] = [(i % 2,) for i in range(200)]
+    cat.fit_estimate_categorical(rng.normal(size=200), tuples)
+    with pytest.raises(TypeError, match=r"^save: the labels given to fit_categorical"):
+        cat.save(tmp_path / "tuples.json")
 
 
 def test_load_refuses_pickles_and_other_files(tmp_path):

@@ -45,3 +45,17 @@ def test_plot_errors():
         r.plot_bootstrap()
     with pytest.raises(ValueError, match="dims"):
         r.model.plot(dims=(0,))
+
+
+def test_plots_refuse_what_is_not_an_axes_naming_ax():
+    X = np.random.default_rng(0).normal(size=(80, 2))
+    m = gmmi.mi_matrix(X, n_bootstrap=2, mc_samples=1000, random_state=0)
+    r = gmmi.mi_ranking(X[:, :1], X[:, 1], n_bootstrap=2, mc_samples=1000, random_state=0)
+    for plot in (m.plot, r.plot):
+        with pytest.raises(TypeError, match=r"^ax: expected a matplotlib Axes or None, got"):
+            plot(ax=3)
+    with pytest.raises(TypeError, match=r"^annotate: "):
+        m.plot(annotate="no")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

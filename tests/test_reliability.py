@@ -5,6 +5,8 @@ real-world files."""
 from __future__ import annotations
 
 import json
+import math
+import re
 import warnings
 
 import numpy as np
@@ -359,3 +361,149 @@ def test_every_warning_kind_of_the_core_has_a_gmmi_warning_class():
     assert kinds == set(WARNING_CLASSES)
     for kind in kinds:
         assert issubclass(warning_class(kind), gmmi.GmmiWarning)
+
+
+# --- inputs and files of many-pairs calls, found by a fuzzing pass (session 34) -------------
+def test_a_series_is_one_column_of_a_matrix_ranking_and_score():
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=200)
+    b = a + rng.normal(size=200)
+    s = pd.Series(a, name="s")
+    m = gmmi.mi_matrix(s, pd.Series(b, name="t"), **FAST)
+    assert (m.row_labels, m.col_labels) == (["s"], ["t"])
+    # The same numbers as the arrays (a cell is its pair's estimate, whatever the container).
+    np.testing.assert_array_equal(m.mean, gmmi.mi_matrix(a[:, None], b[:, None], **FAST).mean)
+    assert gmmi.mi_ranking(s, b, **FAST).features == ["s"]
+    assert gmmi.mi_score(s, b, mc_samples=1000)[0] > 0.2  # truth 0.35 nat (rho^2 = 1/2)
+
+
+def test_repeated_column_labels_are_refused_by_matrix_and_ranking():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(100, 3))
+    frame = pd.DataFrame(X, columns=["a", "a", "b"])
+    with pytest.raises(ValueError, match=r"^A: the column label 'a' appears 2 times"):
+        gmmi.mi_matrix(frame, **FAST)
+    with pytest.raises(ValueError, match=r"^B: the column label 'a' appears 2 times"):
+        gmmi.mi_matrix(X[:, 2], frame, **FAST)
+    # 1 and "1" are one label once the labels are strings.
+    with pytest.raises(ValueError, match=r"^X: the column label '1' appears 2 times"):
+        gmmi.mi_ranking(pd.DataFrame({1: X[:, 0], "1": X[:, 1]}), X[:, 2], **FAST)
+
+
+def test_discrete_b_without_b_is_an_error():
+    X = np.random.default_rng(4).normal(size=(100, 2))
+    with pytest.raises(ValueError, match=r"^discrete_b: given without B"):
+        gmmi.mi_matrix(X, discrete_b=True, **FAST)
+    assert gmmi.mi_matrix(X, discrete_b=False, **FAST).shape == (2, 2)
+
+
+def test_a_check_with_no_pair_to_check_gives_no_misfit():
+    rng = np.random.default_rng(5)
+    labels = pd.DataFrame({"L": rng.choice(["u", "v"], 200), "K": rng.integers(0, 3, 200)})
+    m = gmmi.mi_matrix(labels, discrete_a=True, check=True, **FAST)
+    # Discrete pairs have no mixture to check: checked, none failed (before: "computed
+    # without checks").
+    assert m.check_threshold is not None and m.check_threshold > 3
+    assert not m.misfit.any()
+    with pytest.warns(gmmi.FailedPairWarning):
+        r = gmmi.mi_ranking(np.c_[np.ones(200), np.ones(200) * 2], rng.normal(size=200),
+                            check=True, **FAST)
+    assert r.check_threshold == m.check_threshold and not r.misfit.any()
+
+
+def test_levels_of_any_real_type_are_accepted():
+    X = np.random.default_rng(6).normal(size=(100, 2))
+    m = gmmi.mi_matrix(X, **FAST)
+    np.testing.assert_array_equal(m.ci(np.float32(0.5))[0], m.ci(0.5)[0])
+    with pytest.raises(ValueError, match=r"^level: expected a number in \(0, 1\)"):
+        m.ci(np.float32(1.5))
+    with pytest.raises(ValueError, match=r"^level: "):
+        m.ci(np.True_)
+
+
+def test_a_string_column_names_the_options_of_the_call():
+    y = np.random.default_rng(7).normal(size=50)
+    words = np.array(["a", "b"] * 25, dtype=object)
+    with pytest.raises(TypeError, match=r"for labels use discrete_a=True"):
+        gmmi.mi_matrix(pd.DataFrame({"w": words, "y": y}), **FAST)
+    with pytest.raises(TypeError, match=r"for labels use discrete_target=True"):
+        gmmi.mi_ranking(y[:, None], words, **FAST)
+
+
+@pytest.mark.parametrize("edit, pattern", [
+    (lambda d: d.update(type=["MIMatrix"]), r"type must be a string, got list"),
+    (lambda d: d["data"].update(row_labels=["A[0]"]),
+     r"data\.col_labels: a symmetric matrix has the row labels"),
+    (lambda d: d["data"].update(row_labels=["x", "y", "z"], col_labels=["x", "y", "z"]),
+     r"data\.samples: has shape \(2, 2, 2\)"),
+    (lambda d: d["data"]["std"].update(shape=[1, 1], __array__=[0.0]),
+     r"data\.std: has shape \(1, 1\); expected \(2, 2\)"),
+    (lambda d: d["data"]["mean"].update(shape=[2**70, 0], __array__=[]),
+     r"data\.mean: shape \(1180591620717411303424, 0\)"),
+])
+def test_edited_matrix_files_are_refused_naming_the_field(tmp_path, edit, pattern):
+    m = gmmi.mi_matrix(np.random.default_rng(8).normal(size=(60, 2)), **FAST)
+    m.save(tmp_path / "m.json")
+    doc = json.loads((tmp_path / "m.json").read_text())
+    edit(doc)
+    (tmp_path / "e.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"^path: .*e\.json: " + pattern):
+        gmmi.load(tmp_path / "e.json")
+
+
+def test_edited_ranking_files_and_huge_integers_are_refused(tmp_path):
+    rng = np.random.default_rng(9)
+    r = gmmi.mi_ranking(rng.normal(size=(60, 2)), rng.normal(size=60), **FAST)
+    r.save(tmp_path / "r.json")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    doc["data"]["features"] = ["X[0]"]
+    (tmp_path / "e.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"data\.mean: has shape \(2,\); expected \(1,\)"):
+        gmmi.load(tmp_path / "e.json")
+    # An integer of more digits than Python converts (4,300) is not JSON gmmi reads.
+    gmmi.mi_matrix(rng.normal(size=(60, 2)), **FAST).save(tmp_path / "m.json")
+    text = (tmp_path / "m.json").read_text()
+    assert '"random_state": 0' in text
+    (tmp_path / "big.json").write_text(text.replace('"random_state": 0',
+                                                    '"random_state": ' + "9" * 5000))
+    with pytest.raises(ValueError, match=r"^path: .*big\.json is not a gmmi JSON file"):
+        gmmi.load(tmp_path / "big.json")
+
+
+def test_cli_refuses_broken_npz_repeated_columns_and_bad_outputs_before_computing(
+        tmp_path, capsys):
+    a, b = _csv_rows()
+    f = tmp_path / "dup.csv"
+    f.write_text("a,a,b\n" + "".join(f"{u},{-u},{v}\n" for u, v in zip(a, b)))
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04junk")  # a zip header and nothing else
+    cases = [
+        (("matrix", bad, "--a", "0,1"), "FILE: .*bad.npz is not an .npz file of numbers"),
+        (("matrix", f, "--a", "a,b"), "FILE: the header has the column name 'a' 2 times"),
+        (("matrix", f, "--a", "0,1"), "--a: the column 'a' is listed twice"),
+        (("rank", f, "--features", "b,2", "--target", "0"),
+         "--features: the column 'b' is listed twice"),
+        (("matrix", f, "--a", "0,2", "--plot", tmp_path / "m.xyz"),
+         r"--plot: matplotlib cannot write .*\('\.xyz' files\)"),
+        (("matrix", f, "--a", "0,2", "--out", ""), "--out: expected a file name"),
+    ]
+    for argv, pattern in cases:
+        code, out, err = _cli(capsys, *argv, *CLI_FAST)
+        assert code == 1 and out == "", (argv, out)
+        assert re.match("gmmi: error: " + pattern, err), (argv, err)
+
+
+def test_cli_json_is_strict_json(tmp_path, capsys):
+    # Python's json writes NaN as the bare token NaN, which strict parsers refuse; the
+    # estimate's JSON has NaN fields (the identity candidate's spread, say): null instead.
+    a, b = _csv_rows()
+    f = tmp_path / "d.csv"
+    f.write_text("a,b\n" + "".join(f"{u},{v}\n" for u, v in zip(a, b)))
+    code, out, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", "--json", *CLI_FAST)
+    assert code == 0, err
+
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+
+    doc = json.loads(out, parse_constant=refuse)
+    assert math.isfinite(doc["mean"])

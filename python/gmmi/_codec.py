@@ -179,7 +179,10 @@ class Decoder:
                 out = np.asarray(values, dtype=dtype)
         except (TypeError, ValueError, OverflowError, AttributeError, UnicodeError) as exc:
             raise Invalid(where, f"values do not fit dtype {dtype_str!r} ({exc})") from None
-        return out.reshape(shape)
+        try:
+            return out.reshape(shape)
+        except ValueError as exc:  # a dimension beyond NumPy's limit (with another one 0)
+            raise Invalid(where, f"shape {tuple(shape)}: {exc}") from None
 
     def scalar(self, obj: dict[str, Any], where: str, depth: int) -> Any:
         inner = obj["__scalar__"]
@@ -292,7 +295,7 @@ def read(path: PathLike) -> tuple[str, Any, int]:
         raise ValueError(f"path: {path}: {exc}") from None
     except RecursionError:
         raise ValueError(f"path: {path} is nested too deeply to be a gmmi file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not UTF-8, or an integer of too many digits
         raise ValueError(f"path: {path} is not a gmmi JSON file ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != "gmmi":
         raise ValueError(f"path: {path} is not a gmmi file")
@@ -313,4 +316,7 @@ def read(path: PathLike) -> tuple[str, Any, int]:
         raise ValueError(f"path: {path}: {problem} in a gmmi file")
     if not isinstance(doc["gmmi_version"], str):
         raise ValueError(f"path: {path}: gmmi_version must be a string")
+    if not isinstance(doc["type"], str):
+        raise ValueError(f"path: {path}: type must be a string, got "
+                         f"{type(doc['type']).__name__}")
     return doc["type"], doc["data"], len(raw)

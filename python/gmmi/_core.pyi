@@ -29,6 +29,7 @@ __all__ = [
     "WarningKind",
     "__version__",
     "apply_transform",
+    "check_threshold",
     "column_std",
     "em_fit",
     "em_step",
@@ -336,6 +337,10 @@ def fit_check(
     """KSG of the rows (columns split into ``blocks``: ``[dx, dy]`` for an MI, ``[dx, dy,
     dz]`` for a conditional MI) against KSG of draws from the mixture:
     ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
+
+def check_threshold(n_draws: int) -> float:
+    """The threshold of the check of a fit with ``n_draws`` draws: it fails where
+    ``|statistic|`` exceeds it."""
 
 def fit_check_categorical(
     models: list[GaussianMixture],

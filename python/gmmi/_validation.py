@@ -118,6 +118,7 @@ def as_block(
     allow_constant: bool = False,
     min_rows: int = 2,
     check_spread: bool = True,
+    discrete_flags: str = "discrete_x=True / discrete_y=True",
 ) -> np.ndarray:
     """Converts ``a`` to a C-contiguous float64 array of shape (n, k).
 
@@ -126,6 +127,8 @@ def as_block(
     different from ``n_rows`` (the row count of the argument ``rows_of``) and (unless
     ``allow_constant``) constant columns, and (with ``check_spread``: data to fit, not
     points to evaluate) columns whose variance is outside double precision.
+    ``discrete_flags``: the caller's options that declare labels, named where the data look
+    like labels.
     """
     if a is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got None")
@@ -141,7 +144,7 @@ def as_block(
     if arr.dtype == np.bool_:
         raise TypeError(
             f"{name}: boolean data are discrete; pass them as a discrete variable "
-            "(discrete_x=True / discrete_y=True) or convert them to numbers explicitly"
+            f"({discrete_flags}) or convert them to numbers explicitly"
         )
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name}: complex numbers are not supported; pass real and imaginary "
@@ -152,7 +155,7 @@ def as_block(
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"{name}: expected numbers, got an array of dtype {arr.dtype} that does not "
-                f"convert to float ({exc}; for labels use discrete_x=True / discrete_y=True)"
+                f"convert to float ({exc}; for labels use {discrete_flags})"
             ) from None
     if not (np.issubdtype(arr.dtype, np.number)):
         raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
@@ -369,8 +372,10 @@ def check_real(value: Any, name: str, *, allow_none: bool = False) -> Any:
 
 
 def check_level(level: Any, name: str = "level") -> float:
-    """A coverage probability in (0, 1) (bools refused)."""
-    if isinstance(level, bool) or not (isinstance(level, (int, float)) and 0 < level < 1):
+    """A coverage probability in (0, 1): any real number type, NumPy's included (bools
+    refused)."""
+    if (isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real)
+            or not 0 < float(level) < 1):
         raise ValueError(f"{name}: expected a number in (0, 1), got {level!r}")
     return float(level)
 

@@ -15,6 +15,8 @@ import os
 import sys
 import time
 import warnings
+import zipfile
+import zlib
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -57,7 +59,7 @@ def _print_result(r: Any, as_json: bool, extra: Optional[dict[str, Any]] = None)
         out.pop("model", None)
         if extra:
             out.update(extra)
-        print(json.dumps(out, indent=2, default=str))
+        print(json.dumps(_no_nan(out), indent=2, default=str, allow_nan=False))
     else:
         print(r)
         if extra:
@@ -129,6 +131,11 @@ class _Table:
 
     def _index(self, spec: str) -> int:
         if spec in self.names:
+            if self.names.count(spec) > 1:
+                first = self.names.index(spec)
+                raise ValueError(f"FILE: the header has the column name {spec!r} "
+                                 f"{self.names.count(spec)} times; name the column by its "
+                                 f"0-based index instead (the first is {first})")
             return self.names.index(spec)
         if spec.lstrip("-").isdigit():
             i = int(spec)
@@ -185,7 +192,7 @@ def _load_numpy(path: str) -> _Table:
     """A .npy or .npz file, whatever its extension says (NumPy reads either by content)."""
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError) as exc:
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
         kind = "an .npz" if path.lower().endswith(".npz") else "a .npy"
         raise ValueError(f"FILE: {path} is not {kind} file of numbers that NumPy can read "
                          f"({type(exc).__name__})") from None
@@ -199,7 +206,7 @@ def _load_numpy(path: str) -> _Table:
         for k in z.files:
             try:
                 arr = z[k]
-            except (ValueError, EOFError, OSError) as exc:
+            except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
                 raise ValueError(f"FILE: {path} [{k}] cannot be read by NumPy "
                                  f"({type(exc).__name__})") from None
             n, c = _array_columns(arr, path, k)
@@ -268,13 +275,27 @@ def _pairs_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _save_plot(obj: Any, path: str) -> None:
-    """Writes ``obj.plot()`` (a matrix's heatmap, a ranking's bars) to ``path`` as PNG."""
+    """Writes ``obj.plot()`` (a matrix's heatmap, a ranking's bars) to ``path``, in the
+    format its extension names (PNG without one)."""
     import matplotlib
 
     matplotlib.use("Agg")
     ax = obj.plot()
     ax.figure.tight_layout()
     ax.figure.savefig(path, dpi=120)
+
+
+def _no_nan(obj: Any) -> Any:
+    """``obj`` (nested dicts, lists and tuples) with None for every float NaN or infinity:
+    strict JSON has neither (``json.dumps`` would write the bare tokens ``NaN`` and
+    ``Infinity``)."""
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_no_nan(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def _finite(a: Any) -> Any:
@@ -310,6 +331,19 @@ def _check_output(path: Optional[str], option: str) -> None:
     """Refuses, before any computation, an output path that cannot be a file."""
     if path is None:
         return
+    if not path.strip():
+        raise ValueError(f"{option}: expected a file name, got {path!r}")
+    if option == "--plot":
+        ext = os.path.splitext(path)[1].lower().lstrip(".")
+        try:
+            from matplotlib.backend_bases import FigureCanvasBase
+        except ImportError:
+            raise ValueError("--plot: needs matplotlib (pip install 'gmmi[plot]')") from None
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if ext and ext not in formats:
+            raise ValueError(f"--plot: matplotlib cannot write {path!r} ('.{ext}' files); "
+                             f"use one of {', '.join('.' + f for f in sorted(formats))} "
+                             "(no extension: PNG)")
     if os.path.isdir(path):
         raise ValueError(f"{option}: {path} is a directory; give a file name (say "
                          f"{os.path.join(path, 'mi.csv' if option == '--out' else 'mi.png')})")
@@ -318,14 +352,19 @@ def _check_output(path: Optional[str], option: str) -> None:
         raise ValueError(f"{option}: the directory {parent} does not exist")
 
 
-def _columns(table: _Table, spec: str, discrete: bool,
-             flags: str) -> tuple[list[str], list[np.ndarray]]:
-    """The columns ``spec`` names (header names or 0-based indices) and their labels (the
-    header's names); continuous ones must be numeric (``flags``: the options that declare
-    labels, for the message)."""
+def _columns(table: _Table, spec: str, discrete: bool, flags: str,
+             option: str) -> tuple[list[str], list[np.ndarray]]:
+    """The columns ``spec`` (the value of ``option``) names (header names or 0-based
+    indices) and their labels (the header's names), each at most once; continuous ones must
+    be numeric (``flags``: the options that declare labels, for the message)."""
     names = _split_cols(spec)
     cols = [table.get(n) for n in names]
     labels = [table.names[int(n)] if n not in table.names else n for n in names]
+    for k, lab in enumerate(labels):
+        if lab in labels[:k]:
+            raise ValueError(f"{option}: the column {lab!r} is listed twice (results are "
+                             "keyed by column name; a header name that repeats cannot be "
+                             "told apart)")
     if not discrete:
         for n, c in zip(names, cols):
             if c.dtype.kind not in "fiu":
@@ -340,10 +379,12 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     _check_output(args.plot, "--plot")
     table = _read(args.file)
     flags = "--discrete-features / --discrete-target"
-    labels, cols = _columns(table, args.features, args.discrete_features, flags)
+    labels, cols = _columns(table, args.features, args.discrete_features, flags,
+                            "--features")
     if len(_split_cols(args.target)) != 1:
         raise ValueError(f"--target: expected one column, got {args.target!r}")
-    (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags)
+    (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags,
+                                    "--target")
     r = mi_ranking_of_columns(
         labels, cols, t_label, t_col, discrete_features=args.discrete_features,
         discrete_target=args.discrete_target, level=args.level, check=args.check,
@@ -390,8 +431,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     _check_output(args.plot, "--plot")
     table = _read(args.file)
     flags = "--discrete-a / --discrete-b"
-    a_labels, a_cols = _columns(table, args.a, args.discrete_a, flags)
-    b = _columns(table, args.b, args.discrete_b, flags) if args.b else None
+    a_labels, a_cols = _columns(table, args.a, args.discrete_a, flags, "--a")
+    b = _columns(table, args.b, args.discrete_b, flags, "--b") if args.b else None
     m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
         block_size=None, miller_madow=False, check=args.check, options=_pairs_options(args),

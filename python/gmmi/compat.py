@@ -410,7 +410,7 @@ class EstimateMI:
             "max_components": s.max_components,
             "mc_samples": int(mi.MC_samples), "integral": _INTEGRALS[mi.integral_method.lower()],
             "random_state": self.random_state, "n_jobs": self.n_jobs,
-            "progress": bool(verbose) and _has_tqdm(), "preset": "published",
+            "progress": check_bool(verbose, "verbose") and _has_tqdm(), "preset": "published",
         }
 
     def _search_k(self) -> Optional[int]:
@@ -720,6 +720,9 @@ class EstimateMI:
         matplotlib.figure.Figure
         """
         model, data = self._joint_fit("plot_fitted_contours")
+        if parameters is not None and len(parameters) != model.n_features:
+            raise ValueError(f"parameters: expected {model.n_features} names (the columns of X "
+                             f"then Y), got {len(parameters)}")
         return plots.plot_corner(model, data, names=parameters, extents=extents,
                                  n_samples=n_samples, random_state=self.random_state, **kwargs)
 
@@ -746,9 +749,15 @@ class EstimateMI:
         labelled = None
         if self._labelled is not None:
             labels = np.asarray(self._labelled[1])
+            if labels.dtype.kind == "O":
+                # Numbers or strings held as objects (a pandas column): saved as they are.
+                inferred = np.asarray(labels.tolist())
+                if inferred.dtype.kind in "biufUS" and inferred.tolist() == labels.tolist():
+                    labels = inferred
             if labels.dtype.kind not in "biufUSmM":
-                raise TypeError("filename: cannot save labels of dtype object; give labels "
-                                "as integers or strings")
+                raise TypeError("save: the labels given to fit_categorical are neither "
+                                "numbers nor strings (dtype object); give them as integers "
+                                "or strings to save the estimator")
             labelled = [self._labelled[0], labels]
         state = {
             "gmm_fit_params": dataclasses.asdict(self.gmm_fit_params),

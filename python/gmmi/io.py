@@ -224,11 +224,40 @@ def _check_fields(kind: str, data: Any, where: str, required: set[str]) -> None:
                            f"expected {_DETAILS[key][1]}, got {type(value).__name__}")
 
 
+def _check_shapes(kind: str, data: dict[str, Any], where: str) -> None:
+    """The arrays of a matrix or a ranking agree with its labels (a file edited by hand or
+    cut short would otherwise load and fail, or drop rows, when used)."""
+    if kind == "MIMatrix":
+        p, q = len(data["row_labels"]), len(data["col_labels"])
+        if data["symmetric"] and data["row_labels"] != data["col_labels"]:
+            raise Invalid(f"{where}.col_labels", "a symmetric matrix has the row labels as "
+                          "its column labels")
+        shaped = ["mean", "std", "n_components", "full_value", "bias_corrected",
+                  "check_statistic"]
+        want: tuple[int, ...] = (p, q)
+        if data["samples"].shape[:2] != want:
+            raise Invalid(f"{where}.samples", f"has shape {data['samples'].shape}; the labels "
+                          f"give {p} x {q} x replicates")
+    elif kind == "MIRanking":
+        shaped = ["mean", "std", "overlaps_next", "check_statistic"]
+        want = (len(data["features"]),)
+    elif kind == "SelectionRecord":
+        shaped = ["n_iter", "converged"]
+        want = data["fold_scores"].shape
+    else:
+        return
+    for key in shaped:
+        value = data.get(key)
+        if value is not None and value.shape != want:
+            raise Invalid(f"{where}.{key}", f"has shape {value.shape}; expected {want}")
+
+
 def _build(cls: Any, data: Any, where: str) -> Any:
     """``cls(**data)`` for a dataclass after checking every field."""
     required = {f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     _check_fields(cls.__name__, data, where, required)
+    _check_shapes(cls.__name__, data, where)
     return cls(**data)
 
 

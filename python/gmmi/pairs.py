@@ -38,6 +38,7 @@ from ._validation import (
 )
 from ._warnings import FailedPairWarning, HeavyTailWarning, MisfitWarning, warning_class
 from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
+from .plots import _axes
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking",
            "mi_ranking_of_columns", "mi_score"]
@@ -234,13 +235,10 @@ class MIMatrix:
 
         Needs matplotlib (``pip install 'gmmi[plot]'``). Returns the Axes.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError("plot needs matplotlib: pip install 'gmmi[plot]'") from None
-        if ax is None:
-            p, q = self.shape
-            _, ax = plt.subplots(figsize=(1.0 + 0.7 * q, 0.8 + 0.5 * p))
+        check_bool(annotate, "annotate")
+        check_bool(show_std, "show_std")
+        p, q = self.shape
+        ax = _axes(ax, figsize=(1.0 + 0.7 * q, 0.8 + 0.5 * p))
         data = np.ma.masked_invalid(self.mean)
         im = ax.imshow(data, cmap=cmap, aspect="auto")
         ax.set_xticks(range(len(self.col_labels)))
@@ -305,8 +303,10 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
     if M is None:
         raise TypeError(f"{name}: expected an array or DataFrame, got None")
     labels = column_names(M, name)
+    if hasattr(M, "iloc") and getattr(M, "ndim", 2) == 1:
+        return labels, [M.to_numpy()]  # a pandas Series: one column
     if hasattr(M, "iloc"):
-        # pandas, by position: two columns may share a name (or names such as 1 and "1").
+        # pandas, by position (two columns may share a name: refused by the caller).
         return labels, [M.iloc[:, j].to_numpy() for j in range(len(labels))]
     if hasattr(M, "get_columns"):
         # polars: its columns in order, each with its own dtype.
@@ -320,6 +320,19 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
     return labels, [arr[:, j] for j in range(arr.shape[1])]
 
 
+def _unique_labels(labels: list[str], name: str) -> None:
+    """Refuses repeated column labels (as strings: 1 and "1" are one label) of a matrix or
+    ranking, whose results (``errors``, ``cell_warnings``, tables) are keyed by label
+    (``mi_score``'s array is by position and takes any labels)."""
+    seen: set[str] = set()
+    for lab in labels:
+        if lab in seen:
+            raise ValueError(f"{name}: the column label {lab!r} appears "
+                             f"{labels.count(lab)} times; the results are keyed by label: "
+                             "give the columns distinct names")
+        seen.add(lab)
+
+
 class _Data:
     """Continuous columns as one float matrix and discrete ones as integer codes."""
 
@@ -330,14 +343,16 @@ class _Data:
         self.n: Optional[int] = None
         self.rows_of = rows_of  # the argument whose first column sets the row count
 
-    def add(self, raw: Any, label: str, discrete: bool) -> tuple[bool, int]:
+    def add(self, raw: Any, label: str, discrete: bool, flag: str) -> tuple[bool, int]:
+        """Adds a column (``flag``: the caller's option that declares it discrete)."""
         if discrete:
             codes, classes = encode_labels(raw, label, n_rows=self.n, rows_of=self.rows_of)
             self.n = codes.shape[0]
             self.codes.append(codes)
             self.levels.append(len(classes))
             return True, len(self.codes) - 1
-        col = as_block(raw, label, n_rows=self.n, rows_of=self.rows_of, allow_constant=True)
+        col = as_block(raw, label, n_rows=self.n, rows_of=self.rows_of, allow_constant=True,
+                       discrete_flags=f"{flag}=True")
         if col.shape[1] != 1:
             raise ValueError(f"{label}: expected one column")
         self.n = col.shape[0]
@@ -518,12 +533,13 @@ def mi_matrix(
     Parameters
     ----------
     A : array-like or DataFrame of shape (n, p)
-        Variables (e.g. latent dimensions).
+        Variables (e.g. latent dimensions); a Series is one column. A frame's column labels
+        (as strings) must be distinct: the results are keyed by label.
     B : array-like or DataFrame of shape (n, q), optional
         Variables (e.g. physical factors). ``None``: every pair of ``A``'s columns, computed
         once and mirrored; the diagonal is NaN.
     discrete_a, discrete_b : bool or list of bool
-        Discreteness of all columns, or per column.
+        Discreteness of all columns, or per column (``discrete_b`` only with ``B``).
     errors : {"nan", "raise"}
         A failing pair (say a constant column) gets NaN and its reason in
         ``MIMatrix.errors``, and one :class:`~gmmi.FailedPairWarning` per call counts the
@@ -564,7 +580,10 @@ def mi_matrix(
     0
     """
     a_labels, a_cols = _split_columns(A, "A")
+    _unique_labels(a_labels, "A")
     b = None if B is None else _split_columns(B, "B")
+    if b is not None:
+        _unique_labels(b[0], "B")
     return mi_matrix_of_columns(a_labels, a_cols, discrete_a, b, discrete_b, errors=errors,
                                 executor=executor, block_size=block_size,
                                 miller_madow=miller_madow, check=check, options=options)
@@ -616,9 +635,12 @@ def _matrix_and_failures(
     progress = check_bool(run["progress"], "progress")
     jobs = resolve_n_jobs(run["n_jobs"])
 
+    if b is None and not (isinstance(discrete_b, (bool, np.bool_)) and not discrete_b):
+        raise ValueError(f"{flags_b_name}: given without {b_name} (every pair is then within "
+                         f"{a_name}: declare its discrete columns with {flags_a_name})")
     flags_a = _flags(discrete_a, len(a_cols), flags_a_name)
     data = _Data(rows_of=a_name)
-    a_ref = [data.add(c, f"{a_name} column {lab!r}", d)
+    a_ref = [data.add(c, f"{a_name} column {lab!r}", d, flags_a_name)
              for lab, c, d in zip(a_labels, a_cols, flags_a)]
     symmetric = b is None
     if b is None:
@@ -627,7 +649,8 @@ def _matrix_and_failures(
     else:
         b_labels, b_cols = b
         flags_b = _flags(discrete_b, len(b_cols), flags_b_name)
-        b_ref = [data.add(c, b_name if b_is_target else f"{b_name} column {lab!r}", d)
+        b_ref = [data.add(c, b_name if b_is_target else f"{b_name} column {lab!r}", d,
+                          flags_b_name)
                  for lab, c, d in zip(b_labels, b_cols, flags_b)]
         index = [(i, j) for i in range(len(a_ref)) for j in range(len(b_ref))]
     if data.n is not None and data.n < 2:
@@ -673,7 +696,8 @@ def _matrix_and_failures(
     ncomp = np.full((p, q), np.nan)
     samples = np.full((p, q, nb), np.nan)
     check_stat = np.full((p, q), np.nan) if check else None
-    check_threshold: Optional[float] = None
+    # Known before any pair is checked: every pair may be discrete or fail.
+    check_threshold = _core.check_threshold(CHECK_DRAWS) if check else None
     errs: dict[tuple[str, str], str] = {}
     failed: dict[tuple[int, int], str] = {}
     failures: list[str] = []  # one per failed pair, "<pair>: <reason>"
@@ -730,7 +754,6 @@ def _matrix_and_failures(
         outcome = r.get("check")
         if outcome is not None:
             statistic, threshold, ksg_data, ksg_draws = outcome
-            check_threshold = float(threshold)
             assert check_stat is not None
             for u, v in cells:
                 check_stat[u, v] = statistic
@@ -763,7 +786,7 @@ def _matrix_and_failures(
                  options=dict(opts, base=unit, miller_madow=miller_madow),
                  cell_warnings=cell_warnings, full_value=full, bias_corrected=corrected,
                  check_statistic=check_stat,
-                 check_threshold=check_threshold if check else None)
+                 check_threshold=check_threshold)
     if failures and warn_failures:
         what = "features" if b_is_target else "pairs"
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
@@ -897,13 +920,8 @@ class MIRanking:
 
         Needs matplotlib (``pip install 'gmmi[plot]'``). Returns the Axes.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError("plot needs matplotlib: pip install 'gmmi[plot]'") from None
         k = len(self.features)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.0, 0.8 + 0.35 * max(k, 1)))
+        ax = _axes(ax, figsize=(6.0, 0.8 + 0.35 * max(k, 1)))
         rows = np.arange(k)[::-1]  # the first feature on top
         finite = np.isfinite(self.mean)
         std = np.where(np.isfinite(self.std), self.std, 0.0)
@@ -979,7 +997,8 @@ def mi_ranking(
     Parameters
     ----------
     X : array-like or DataFrame of shape (n, p)
-        The features, one per column.
+        The features, one per column (a Series is one feature), with distinct labels (as
+        strings): the ranking is keyed by label.
     target : array-like or Series of shape (n,)
         The target.
     discrete_features : bool or sequence
@@ -1008,6 +1027,7 @@ def mi_ranking(
     'X[2]'
     """
     labels, cols = _split_columns(X, "X")
+    _unique_labels(labels, "X")
     t_label, t_col = _target_column(target, "target")
     return mi_ranking_of_columns(labels, cols, t_label, t_col,
                                  discrete_features=discrete_features,
@@ -1044,7 +1064,8 @@ def mi_ranking_of_columns(
             raise ValueError(f"target: has a single class ({classes[0]!r}); its mutual "
                              "information with every feature is 0 and there is nothing to rank")
     else:
-        as_block(t_col, "target", n_rows=n_rows, rows_of="X")
+        as_block(t_col, "target", n_rows=n_rows, rows_of="X",
+                 discrete_flags="discrete_target=True")
     m, failed, warned = _matrix_and_failures(
         labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
         executor=options.pop("executor", None), block_size=options.pop("block_size", None),

@@ -5,6 +5,7 @@ Every function draws on ``ax`` (a new figure when ``None``) and returns the Axes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -20,12 +21,18 @@ __all__ = ["plot_bootstrap", "plot_components", "plot_corner", "plot_model", "pl
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.0)) -> Any:
-    if ax is not None:
-        return ax
+    """``ax`` if it is a matplotlib Axes (a ``TypeError`` naming ``ax`` otherwise), or a
+    new figure's of size ``figsize``."""
     try:
         import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
     except ImportError:
         raise ImportError("plotting needs matplotlib: pip install 'gmmi[plot]'") from None
+    if ax is not None:
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax: expected a matplotlib Axes or None, got "
+                            f"{type(ax).__name__}")
+        return ax
     _, ax = plt.subplots(figsize=figsize)
     return ax
 
@@ -248,7 +255,13 @@ def plot_corner(model: GaussianMixture, X: Any = None, *, names: Optional[Sequen
             i = labels.index(key) if isinstance(key, str) and key in labels else key
             if not isinstance(i, (int, np.integer)) or not 0 <= int(i) < d:
                 raise ValueError(f"extents: unknown dimension {key!r}")
-            lo, hi = (float(v) for v in rng)
+            try:
+                lo, hi = (float(v) for v in rng)
+            except (TypeError, ValueError):
+                raise ValueError(f"extents: {key!r}: expected (low, high), got {rng!r}") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"extents: {key!r}: expected finite numbers low < high, got "
+                                 f"{rng!r}")
             ranges[int(i)] = (lo, hi)
     kwargs.setdefault("colors", "C1")
     kwargs.setdefault("linestyles", "solid")  # (matplotlib dashes negative levels)

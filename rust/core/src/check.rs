@@ -583,14 +583,22 @@ fn compare(
     } else {
         diff.signum() * f64::INFINITY
     };
-    let t = StudentsT::new(0.0, 1.0, r - 1.0).map_err(|e| Error::Numerical(e.to_string()))?;
     Ok(FitCheck {
         ksg_data,
         ksg_model,
         statistic,
-        threshold: t.inverse_cdf(1.0 - CHECK_LEVEL / 2.0),
+        threshold: threshold(opts.n_draws)?,
         n_rows: m,
     })
+}
+
+/// [`FitCheck::threshold`] for `n_draws` draws (at least 2): the two-sided [`CHECK_LEVEL`]
+/// quantile of Student's t with `n_draws - 1` degrees of freedom, the distribution of the
+/// statistic when the data are one more draw of the mixture.
+pub fn threshold(n_draws: usize) -> Result<f64> {
+    let t = StudentsT::new(0.0, 1.0, n_draws as f64 - 1.0)
+        .map_err(|e| Error::arg("n_draws", e.to_string()))?;
+    Ok(t.inverse_cdf(1.0 - CHECK_LEVEL / 2.0))
 }
 
 #[cfg(test)]

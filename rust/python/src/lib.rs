@@ -1038,6 +1038,13 @@ fn column_std<'py>(
     Array1::from_vec(out).into_pyarray(py)
 }
 
+/// The threshold of the check of a fit with `n_draws` draws (see the core's
+/// `check::threshold`): the check fails where `|statistic|` exceeds it.
+#[pyfunction]
+fn check_threshold(n_draws: usize) -> PyResult<f64> {
+    gmmi_core::check::threshold(n_draws).map_err(to_py)
+}
+
 /// The instruction-set variant the vectorised kernels run: "avx512", "avx2" or "baseline"
 /// (the widest the CPU has, limited by the environment variable `GMMI_SIMD`).
 #[pyfunction]
@@ -1502,6 +1509,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check, m)?)?;
+    m.add_function(wrap_pyfunction!(check_threshold, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit_mixture, m)?)?;
