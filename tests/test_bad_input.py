@@ -164,7 +164,17 @@ BAD = [
          r"^n_bootstrap"),
     case("mi n_bootstrap str", lambda: MI(x, y, n_bootstrap="50"), TypeError, r"^n_bootstrap"),
     case("mi n_bootstrap 2**64", lambda: MI(x, y, n_bootstrap=2**64, mc_samples=500),
-         ValueError, r"^n_bootstrap"),
+         ValueError, r"^n_bootstrap: must be at most 10,000,000, got"),
+    # Each option's real minimum, not "at least 0" for options that refuse 0 too.
+    *[case(f"mi {name} -1", lambda name=name: MI(x, y, **{name: -1}), ValueError,
+           rf"^{name}: must be at least {low}, got -1")
+      for name, low in (("n_components", 1), ("mc_samples", 1), ("n_inits", 1),
+                        ("n_folds", 2), ("max_components", 1), ("max_iter", 1),
+                        ("patience", 1), ("quadrature_order", 1))],
+    case("mi scale 1e300", lambda: MI(x, y, init="random", scale=1e300, n_bootstrap=2),
+         ValueError, r"^scale: 1e300 gives initial covariances .* use a smaller scale"),
+    case("pmi n_draws 1e12", lambda: gmmi.pointwise_mutual_information(x, y, n_draws=10**12),
+         ValueError, r"^n_draws: would need"),
     case("mi mc_samples 0", lambda: MI(x, y, mc_samples=0), ValueError,
          r"^mc_samples: must be at least 1"),
     case("mi mc_samples 2.5", lambda: MI(x, y, mc_samples=2.5), TypeError, r"^mc_samples"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -184,3 +187,58 @@ def test_discrete_looking_data_warns():
     x = y + rng.normal(size=500)
     with pytest.warns(gmmi.DiscreteDataWarning, match="discrete_y=True"):
         gmmi.mutual_information(x, y, n_bootstrap=2, mc_samples=1000, random_state=0)
+
+
+def test_classes_too_small_to_bootstrap_are_an_error_naming_the_labels():
+    # Four rows a class pass the search's minimum, but a resample of all 20 rows leaves some
+    # class fewer than 3 distinct rows on nearly every draw (each row is drawn with
+    # probability 0.64): every replicate fails. The data are the problem, not reg_covar.
+    x = np.random.default_rng(0).normal(size=20)
+    labels = np.repeat(np.array(["a", "b", "c", "d", "e"]), 4)
+    with pytest.raises(ValueError, match=r"^y: class 'a' has 4 rows: too few to bootstrap"):
+        gmmi.mutual_information(x, labels, discrete_y=True, n_bootstrap=10, random_state=0)
+    with pytest.raises(ValueError, match=r"^x: class 'a' has 4 rows: too few .*\(class '[a-e]': "
+                                         r"2 distinct rows"):
+        gmmi.mutual_information(labels, x, discrete_x=True, n_bootstrap=10, random_state=0)
+    # Without the bootstrap the value is there.
+    r = gmmi.mutual_information(x, labels, discrete_y=True, n_bootstrap=0, random_state=0)
+    assert math.isfinite(r.mean)
+
+
+def test_categorical_warnings_name_the_class_labels_and_the_callers_variables():
+    # The core numbers classes by rank among the sorted labels ("10" sorts before "2") and
+    # calls the continuous variable x. Sixty classes of ten rows: some classes' searches
+    # collapse a component onto a few rows (a DegenerateWarning naming the class).
+    rng = np.random.default_rng(0)
+    codes = np.repeat(np.arange(60), 10)
+    cont = rng.normal(size=codes.size) + 0.3 * codes
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gmmi.mutual_information(codes.astype(str), cont, discrete_x=True, n_bootstrap=5,
+                                random_state=0)
+    degenerate = [str(w.message) for w in caught if w.category is gmmi.DegenerateWarning]
+    assert degenerate
+    for m in degenerate:
+        # "class '30': ... within y" (the label and the continuous variable), not the
+        # core's "class 24: ... within x".
+        assert re.match(r"class '\d+': a fitted component is singular within y ", m), m
+
+
+@pytest.mark.parametrize("make, pattern", [
+    # A NumPy NaN held as an object is a missing label, not a class of its own per row.
+    (lambda: np.where(np.arange(300) < 10, np.float32("nan"), np.arange(300) % 2 + 1.0)
+     .astype(object), r"^y: label at row 0 is missing"),
+    (lambda: np.array([decimal.Decimal(k % 2) if k != 3 else decimal.Decimal("NaN")
+                       for k in range(300)], dtype=object), r"^y: label at row 3 is missing"),
+    (lambda: np.array([[k % 2] for k in range(300)] + [None], dtype=object)[:300],
+     r"^y: label at row 0 is a list"),
+])
+def test_labels_that_are_missing_or_unhashable_are_named(make, pattern):
+    x = np.random.default_rng(0).normal(size=300)
+    with pytest.raises((ValueError, TypeError), match=pattern):
+        gmmi.mutual_information(x, make(), discrete_y=True, n_bootstrap=2)
+
+
+def test_a_number_beyond_double_precision_is_named():
+    with pytest.raises(ValueError, match=r"^x: holds a number too large for double precision"):
+        gmmi.mutual_information([10**400, 1, 2, 3, 4, 5, 6, 7], [1.0, 2, 3, 4, 5, 7, 6, 9])

@@ -404,3 +404,27 @@ def test_default_integral_agrees_with_quadrature_within_its_target():
     mc = gmmi.mutual_information(x, y, integral="mc", mc_samples="auto", **common)
     assert fixed.mean == pytest.approx(quad.mean, abs=0.008)
     assert mc.mean == pytest.approx(quad.mean, abs=0.015)
+
+
+def test_to_dict_is_strict_json_with_plain_python_types():
+    # A NumPy integer option and the NaN fields of a representation's candidates (the
+    # identity's spread, say) made json.dumps fail or write the bare token NaN.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    r = gmmi.mutual_information(x, x + rng.normal(size=300), n_bootstrap=3, random_state=0,
+                                n_jobs=np.int64(1))
+    d = r.to_dict()
+    assert type(d["options"]["n_jobs"]) is int
+    text = json.dumps(d, allow_nan=False)  # raises on NaN, inf, NumPy types
+    assert json.loads(text)["mean"] == r.mean
+    json.dumps(r.transform.to_dict(), allow_nan=False)
+    json.dumps([s.to_dict() for s in r.selection], allow_nan=False)
+
+
+def test_a_unit_names_its_base_exactly():
+    from gmmi._validation import resolve_base
+
+    for b in (3.0, 2.5, 1.0000000000000002):  # the last was named "log1", base 1 refused
+        ln_b, unit = resolve_base(b)
+        assert ln_b == math.log(b) and resolve_base(unit) == (ln_b, unit)
+    assert resolve_base(1.0000000000000002)[1] == "log1.0000000000000002"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -466,3 +467,30 @@ def test_memory_does_not_grow_over_repeated_calls():
     # A leak of even one result (a few KiB) per call would show as > 1 MiB over 200 calls;
     # allocator noise stays well below 10 MiB.
     assert grown < 10, f"RSS grew by {grown:.1f} MiB over 200 calls"
+
+
+def test_unstandardised_columns_at_the_scale_of_reg_covar_are_warned():
+    # With standardize=False reg_covar (1e-10) is added in the data's units: at a variance of
+    # 1e-12 it sets the covariances and the MI falls to about 0 (truth 0.35 nat here).
+    x, y = gaussian(n=300, rho=0.6, seed=1)
+    for scale, warned in ((1.0, False), (1e-6, True)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gmmi.mutual_information(x * scale, y * scale, standardize=False, **FAST)
+            gmmi.mi_matrix(np.column_stack([x, y]) * scale, standardize=False, **FAST)
+        found = [str(w.message) for w in caught if "with standardize=False" in str(w.message)]
+        assert bool(found) == warned, found
+        if warned:
+            assert re.match(r"x: variance \d\.\de-13, less than 10000 times reg_covar", found[0])
+            assert any(m.startswith("A column 'A[0]': variance") for m in found), found
+
+
+def test_a_huge_kl_divergence_has_a_finite_spread():
+    # KL between N(0, 1) and N(0, 1e-160) is about 1e160: the replicates' squared
+    # deviations overflowed to an infinite std and interval.
+    rng = np.random.default_rng(0)
+    r = gmmi.kl_divergence_marginals(rng.normal(size=300), rng.normal(size=300) * 1e-80,
+                                     n_bootstrap=5, random_state=0)
+    assert 1e158 < r.mean < 1e161
+    assert math.isfinite(r.std) and 0 < r.std < r.mean
+    assert all(math.isfinite(v) for v in r.ci())

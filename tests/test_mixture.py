@@ -516,3 +516,23 @@ def test_core_reads_c_ordered_arrays_in_place_and_copies_others():
     wide = np.ascontiguousarray(np.hstack([X, X]))[:, ::2]  # strided, not contiguous
     np.testing.assert_array_equal(core.score_samples(np.ascontiguousarray(wide)),
                                   core.score_samples(wide))
+
+
+def test_dims_far_points_and_scales_are_checked_naming_the_argument():
+    g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 0.0]], [[[1.0, 0.6], [0.6, 1.0]]])
+    with pytest.raises(ValueError, match=r"^y_dims: -1 is out of range for 2"):
+        g.mutual_information([0], [-1])
+    with pytest.raises(TypeError, match=r"^x_dims: expected a sequence of integers"):
+        g.mutual_information(0, 1)
+    for call in (g.mutual_information, lambda a, b: g.pointwise_mutual_information(
+            [[0.0, 0.0]], a, b)):
+        with pytest.raises(TypeError, match=r"^x_dims: expected integers, got 0.9"):
+            call([0.9], [1.7])  # silently truncated to [0], [1] before
+    # Far but finite: every density underflows to 0, and -inf - -inf was a silent NaN.
+    with pytest.raises(ValueError, match=r"^X: row 0 lies so far from the mixture"):
+        g.pointwise_mutual_information([[1e155, 1e155], [0.0, 0.0]], [0], [1])
+    for scale in (1e200, 1e-200):  # the variances' scale^2 overflows / underflows
+        with pytest.raises(ValueError, match=r"^scale: .* out of double precision"):
+            g.affine(scale, 0.0)
+    assert g.affine(2.0, 1.0).mutual_information([0], [1], integral="quadrature") == \
+        pytest.approx(-0.5 * np.log(1 - 0.6**2), rel=1e-12)  # MI is invariant

@@ -11,11 +11,12 @@ from typing import Any, Optional
 import numpy as np
 
 from ._validation import missing_label, to_numpy, unmask
-from ._warnings import DiscreteDataWarning, HeavyTailWarning
+from ._warnings import DegenerateWarning, DiscreteDataWarning, HeavyTailWarning
 
 __all__ = ["JOINT_TAIL_EXCESS", "JOINT_TAIL_LEVEL", "JOINT_TAIL_ROWS", "TAIL_FRACTION", "TAIL_SDS",
-           "encode_labels", "shared_tails", "shared_tails_message",
-           "warn_if_discrete", "warn_if_heavy_tailed", "warn_if_joint_tails"]
+           "UNSTANDARDISED_MARGIN", "encode_labels", "shared_tails", "shared_tails_message",
+           "warn_if_discrete", "warn_if_heavy_tailed", "warn_if_joint_tails",
+           "warn_if_scale_below_reg_covar"]
 
 
 def _looks_discrete(block: np.ndarray) -> bool:
@@ -35,6 +36,35 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: str) -> None:
             f"{name}: has few distinct integer values and looks discrete; if it is a label, "
             f"pass {flag}=True (a density fitted to ties is unreliable)",
             DiscreteDataWarning,
+            stacklevel=4,
+        )
+
+
+#: With ``standardize=False``, ``reg_covar`` is added to the covariances in the data's own
+#: units: a column whose variance is below this multiple of it is regularised by a
+#: noticeable share (a bivariate Gaussian, truth 0.405 nat: 0.391 at a variance 100 times
+#: ``reg_covar``, 0.106 at 1 times, 0.0001 at 1/100).
+UNSTANDARDISED_MARGIN = 1e4
+
+
+def warn_if_scale_below_reg_covar(block: np.ndarray, name: str, opts: dict[str, Any]) -> None:
+    """Warn (DegenerateWarning) when, with ``standardize=False``, a column of ``block`` has a
+    variance within UNSTANDARDISED_MARGIN of ``reg_covar``: the regularisation, not the
+    data, then sets the fitted covariances and the MI drops toward 0."""
+    if opts.get("standardize", True):
+        return
+    var = block.var(axis=0)
+    j = int(np.argmin(var))
+    reg = float(opts["reg_covar"])
+    if var[j] < UNSTANDARDISED_MARGIN * reg:
+        col = f" column {j}" if block.shape[1] > 1 else ""
+        warnings.warn(
+            f"{name}{col}: variance {var[j]:.1e}, less than {UNSTANDARDISED_MARGIN:g} times "
+            f"reg_covar={reg:g}; with standardize=False the regularisation is added in the "
+            "data's units and sets the fitted covariances, which biases the estimate toward "
+            "0: keep standardize=True (MI does not change under rescaling), rescale the data "
+            "or lower reg_covar",
+            DegenerateWarning,
             stacklevel=4,
         )
 
@@ -225,8 +255,15 @@ def encode_labels(
     if i is not None:
         what = arr[i] if arr.dtype.kind == "f" else f"missing ({arr[i]})"
         raise ValueError(f"{name}: label at row {i} is {what}; drop or fill missing labels")
+    if arr.dtype.kind == "O":
+        for i, v in enumerate(arr):
+            try:
+                hash(v)
+            except TypeError:
+                raise TypeError(f"{name}: label at row {i} is a {type(v).__name__}; labels must "
+                                "be numbers, strings or other hashable values") from None
     try:
         uniques, codes = np.unique(arr, return_inverse=True)
-    except TypeError:
+    except (TypeError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
         raise TypeError(f"{name}: labels must be mutually comparable (got mixed types)") from None
     return np.ascontiguousarray(codes.ravel(), dtype=np.int64), list(uniques.tolist())

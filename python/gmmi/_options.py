@@ -13,6 +13,10 @@ from typing import Any, Optional
 from . import _core
 from ._validation import check_bool, check_choice, check_int, check_real
 
+#: Why ``n_bootstrap`` is capped (the core's message says the same).
+BOOTSTRAP_ADVICE = ("the bootstrap std is stable to a few percent after a few hundred "
+                    "replicates")
+
 __all__ = ["INITS", "INTEGRALS", "OPTION_NAMES", "PRESETS", "SELECTIONS", "TRANSFORMS",
            "check_bounds", "estimator_options", "preset_options", "split_options"]
 
@@ -70,21 +74,23 @@ def estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
             opts[k] = v
     typed = {
         **opts,
-        "n_components": check_int(opts["n_components"], "n_components", allow_none=True),
-        "n_bootstrap": check_int(opts["n_bootstrap"], "n_bootstrap"),
+        "n_components": check_int(opts["n_components"], "n_components", minimum=1,
+                                  allow_none=True),
+        "n_bootstrap": check_int(opts["n_bootstrap"], "n_bootstrap",
+                                 maximum=_core.MAX_BOOTSTRAP, advice=BOOTSTRAP_ADVICE),
         "mc_samples": _auto_or_int(opts["mc_samples"], "mc_samples"),
         "integral": check_choice(opts["integral"], "integral", INTEGRALS),
         "quadrature_order": check_int(opts["quadrature_order"], "quadrature_order",
-                                      allow_none=True),
+                                      minimum=1, allow_none=True),
         "selection": check_choice(opts["selection"], "selection", SELECTIONS),
-        "n_inits": check_int(opts["n_inits"], "n_inits"),
-        "n_folds": check_int(opts["n_folds"], "n_folds"),
+        "n_inits": check_int(opts["n_inits"], "n_inits", minimum=1),
+        "n_folds": check_int(opts["n_folds"], "n_folds", minimum=2),
         "patience": _auto_or_int(opts["patience"], "patience"),
         "threshold_components": check_real(opts["threshold_components"], "threshold_components"),
-        "max_components": check_int(opts["max_components"], "max_components"),
+        "max_components": check_int(opts["max_components"], "max_components", minimum=1),
         "threshold_fit": check_real(opts["threshold_fit"], "threshold_fit"),
         "reg_covar": check_real(opts["reg_covar"], "reg_covar"),
-        "max_iter": check_int(opts["max_iter"], "max_iter"),
+        "max_iter": check_int(opts["max_iter"], "max_iter", minimum=1),
         "init": check_choice(opts["init"], "init", INITS),
         "scale": check_real(opts["scale"], "scale", allow_none=True),
         "standardize": check_bool(opts["standardize"], "standardize"),
@@ -114,7 +120,7 @@ def _auto_or_int(value: Any, name: str) -> Any:
         if value != "auto":
             raise ValueError(f"{name}: expected 'auto' or a positive integer, got {value!r}")
         return value
-    return check_int(value, name)
+    return check_int(value, name, minimum=1)
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

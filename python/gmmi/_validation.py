@@ -25,6 +25,7 @@ __all__ = [
     "check_memory",
     "check_real",
     "missing_label",
+    "plain",
     "resolve_base",
     "resolve_n_jobs",
     "resolve_seed",
@@ -66,12 +67,33 @@ def unmask(a: Any, name: str) -> Any:
     return a
 
 
+def plain(obj: Any) -> Any:
+    """``obj`` in plain Python types for JSON: dictionaries (keys as they are), lists and
+    tuples (as lists), NumPy arrays (as nested lists) and scalars (as Python numbers), with
+    None for every NaN or infinity (strict JSON has neither; ``json.dumps`` would write
+    the bare tokens ``NaN`` and ``Infinity``)."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def _is_missing(v: Any) -> bool:
-    """None, NaN, NaT and pandas' ``NA`` / ``NaT`` (without importing pandas)."""
+    """None, NaN (of any float type: Python's, NumPy's, ``decimal.Decimal``'s), NaT and
+    pandas' ``NA`` / ``NaT`` (without importing pandas)."""
     if v is None:
         return True
-    if isinstance(v, float):
-        return v != v
+    if isinstance(v, (float, np.floating)):
+        return bool(v != v)
+    if type(v).__name__ == "Decimal":
+        return bool(v.is_nan())
     if isinstance(v, (np.datetime64, np.timedelta64)):
         return bool(np.isnat(v))
     return type(v).__name__ in ("NAType", "NaTType")
@@ -152,6 +174,10 @@ def as_block(
     if arr.dtype.kind in "OUSV":
         try:
             arr = arr.astype(np.float64)
+        except OverflowError as exc:
+            raise ValueError(f"{name}: holds a number too large for double precision ({exc}); "
+                             "rescale the data (mutual information does not change under "
+                             "rescaling)") from None
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"{name}: expected numbers, got an array of dtype {arr.dtype} that does not "
@@ -418,7 +444,8 @@ def resolve_base(base: Union[float, str]) -> tuple[float, str]:
         return math.log(2.0), "bit"
     if b == 10.0:
         return math.log(10.0), "ban"
-    return math.log(b), f"log{b:g}"
+    # The shortest text that reads back as the same base (1.0000000000000002 is not "log1").
+    return math.log(b), f"log{b:g}" if float(f"{b:g}") == b else f"log{b!r}"
 
 
 def resolve_seed(random_state: Any) -> int:

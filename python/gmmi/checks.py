@@ -23,6 +23,7 @@ from ._validation import (
     check_bool,
     check_int,
     joint_blocks,
+    plain,
     resolve_n_jobs,
     resolve_seed,
 )
@@ -86,11 +87,12 @@ class FitCheck:
         return bool(abs(self.statistic) <= self.threshold)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (JSON-friendly)."""
-        return {"statistic": self.statistic, "threshold": self.threshold,
-                "passed": self.passed, "ksg_data": self.ksg_data,
-                "ksg_model": [float(v) for v in self.ksg_model], "n_rows": self.n_rows,
-                "k": self.k}
+        """Plain-Python form (JSON-friendly: None for NaN and infinities, such as the
+        statistic of draws without spread)."""
+        return plain({"statistic": self.statistic, "threshold": self.threshold,
+                      "passed": self.passed, "ksg_data": self.ksg_data,
+                      "ksg_model": [float(v) for v in self.ksg_model], "n_rows": self.n_rows,
+                      "k": self.k})
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._core import __version__
 from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS
+from ._validation import plain
 from .estimators import mutual_information
 
 __all__ = ["main"]
@@ -59,7 +60,7 @@ def _print_result(r: Any, as_json: bool, extra: Optional[dict[str, Any]] = None)
         out.pop("model", None)
         if extra:
             out.update(extra)
-        print(json.dumps(_no_nan(out), indent=2, default=str, allow_nan=False))
+        print(json.dumps(plain(out), indent=2, default=str, allow_nan=False))
     else:
         print(r)
         if extra:
@@ -283,19 +284,6 @@ def _save_plot(obj: Any, path: str) -> None:
     ax = obj.plot()
     ax.figure.tight_layout()
     ax.figure.savefig(path, dpi=120)
-
-
-def _no_nan(obj: Any) -> Any:
-    """``obj`` (nested dicts, lists and tuples) with None for every float NaN or infinity:
-    strict JSON has neither (``json.dumps`` would write the bare tokens ``NaN`` and
-    ``Infinity``)."""
-    if isinstance(obj, dict):
-        return {k: _no_nan(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_no_nan(v) for v in obj]
-    if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _finite(a: Any) -> Any:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
+from collections.abc import Callable
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from . import _core
-from ._inputs import encode_labels, warn_if_discrete, warn_if_heavy_tailed, warn_if_joint_tails
+from ._inputs import (
+    encode_labels,
+    warn_if_discrete,
+    warn_if_heavy_tailed,
+    warn_if_joint_tails,
+    warn_if_scale_below_reg_covar,
+)
 from ._options import OPTION_NAMES, PRESETS, estimator_options, preset_options, split_options
 from ._run import run_with_control
 from ._validation import (
@@ -44,10 +52,27 @@ __all__ = [
 Base = Union[float, str]
 
 
-def _emit(core_warnings: list[_core._CoreWarning], collected: list[str]) -> None:
+def _emit(core_warnings: list[_core._CoreWarning], collected: list[str],
+          rename: Callable[[str], str] = lambda m: m) -> None:
     for kind, message in core_warnings:
+        message = rename(message)
         collected.append(message)
         warnings.warn(message, warning_class(kind), stacklevel=4)
+
+
+def _in_callers_terms(message: str, cont_name: str, label_name: str, classes: list[Any]) -> str:
+    """A message of the core's categorical estimator in the caller's terms: the core calls
+    the continuous variable ``x``, the labels ``y`` and a class by its code (its rank among
+    the sorted labels)."""
+    def label(m: re.Match[str]) -> str:
+        code = int(m.group(1))
+        return f"class {classes[code]!r}" if code < len(classes) else m.group(0)
+
+    message = re.sub(r"\bclass (\d+)\b", label, message)
+    if (cont_name, label_name) != ("x", "y"):
+        names = {"x": cont_name, "y": label_name}
+        message = re.sub(r"\b[xy]\b", lambda m: names[m.group(0)], message)
+    return message
 
 
 def _records(raw: list[_core._SelectionRecordDict], n_inits: int) -> list[SelectionRecord]:
@@ -138,6 +163,7 @@ def _joint(
     for (name, _), arr in zip(blocks, arrays):
         if warn_discrete:
             warn_if_discrete(arr, name, f"discrete_{name}" if name in ("x", "y") else "discrete")
+        warn_if_scale_below_reg_covar(arr, name, opts)
     cols: list[list[int]] = []
     start = 0
     for arr in arrays:
@@ -186,6 +212,7 @@ def _categorical(
     seed = resolve_seed(random_state)
     data = as_block(x, cont_name)
     codes, classes = encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
+    warn_if_scale_below_reg_covar(data, cont_name, opts)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     if len(classes) == 1:
@@ -215,16 +242,22 @@ def _categorical(
             f"fit a {d}-D density per class with n_folds={opts['n_folds']}. Merge it with "
             "another class or drop its rows"
         )
-    raw = run_with_control(
-        _core.estimate_categorical, data, codes, len(classes),
-        options=_core.Options(seed=seed, **opts), n_jobs=jobs, progress=progress,
-        desc="categorical MI",
-    )
+    def rename(message: str) -> str:
+        return _in_callers_terms(message, cont_name, label_name, classes)
+
+    try:
+        raw = run_with_control(
+            _core.estimate_categorical, data, codes, len(classes),
+            options=_core.Options(seed=seed, **opts), n_jobs=jobs, progress=progress,
+            desc="categorical MI",
+        )
+    except (ValueError, _core.NumericalError) as exc:
+        raise type(exc)(rename(str(exc))) from None
     if raw["transform"]["name"] == "identity":
         warn_if_heavy_tailed(data, cont_name,
                              kept_by_auto=len(raw["transform"]["candidates"]) > 1)
     collected: list[str] = []
-    _emit(raw["warnings"], collected)
+    _emit(raw["warnings"], collected, rename)
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
     mean, std = float(raw["estimate"]) / ln_base, float(raw["std"]) / ln_base

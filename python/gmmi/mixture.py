@@ -463,6 +463,12 @@ class GaussianMixture:
         s, t = arrays
         if (s == 0).any():
             raise ValueError("scale: must be non-zero")
+        # The covariances scale by scale^2: it must stay a normal, finite double for them.
+        with np.errstate(over="ignore", under="ignore"):
+            var = self.covariances_[:, np.arange(d), np.arange(d)] * s**2
+        if not (np.isfinite(var) & (var >= np.finfo(np.float64).tiny)).all():
+            raise ValueError(f"scale: {s.tolist()} takes a variance of the mixture out of "
+                             "double precision (overflow or underflow)")
         return GaussianMixture._from_core(self._m.affine(s.tolist(), t.tolist()))
 
     # -- information --------------------------------------------------------------------
@@ -492,9 +498,10 @@ class GaussianMixture:
         mc = check_int(mc_samples, "mc_samples")  # bounds: the core's, with the integral's
         order = check_int(quadrature_order, "quadrature_order", allow_none=True)
         ln_base, _ = resolve_base(base)
+        xs, ys, zs = self._variables(x_dims, y_dims, z_dims)
         kind = "mi" if z_dims is None else "cmi"
         v = run_with_control(
-            _core.model_quantity, self._m, kind, list(x_dims), list(y_dims), list(z_dims or []),
+            _core.model_quantity, self._m, kind, xs, ys, zs,
             integral, mc, order, resolve_seed(random_state),
         )
         return float(v) / ln_base
@@ -545,10 +552,39 @@ class GaussianMixture:
         """
         ln_base, _ = resolve_base(base)
         pts = self._points(X)
+        xs, ys, zs = self._variables(x_dims, y_dims, z_dims)
+
+        def logp(dims: list[int]) -> np.ndarray:
+            return self.marginal(dims).score_samples(pts[:, dims])
+
+        joint = logp(xs + ys + zs)
+        far = np.flatnonzero(~np.isfinite(joint))
+        if far.size:
+            raise ValueError(
+                f"X: row {far[0]} lies so far from the mixture that its density is 0 in double "
+                "precision (log density -inf), and the pointwise MI there (-inf minus -inf) "
+                "is undefined; drop such rows"
+            )
+        out = joint - logp(xs + zs) - logp(ys + zs)
+        if zs:
+            out += logp(zs)
+        return out / ln_base
+
+    def _variables(self, x_dims: Any, y_dims: Any,
+                   z_dims: Any) -> tuple[list[int], list[int], list[int]]:
+        """The dimensions of x, y (and z) as lists of distinct integers in range, each
+        variable with at least one (z: none when None)."""
         blocks = {}
         for name, dims in (("x_dims", x_dims), ("y_dims", y_dims), ("z_dims", z_dims or [])):
             if isinstance(dims, (int, np.integer, str, bytes)) or not isinstance(dims, Iterable):
                 raise TypeError(f"{name}: expected a sequence of integers, got {dims!r}")
+            dims = list(dims)
+            for i in dims:
+                if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+                    raise TypeError(f"{name}: expected integers, got {i!r}")
+                if not 0 <= int(i) < self.n_features:
+                    raise ValueError(f"{name}: {i} is out of range for {self.n_features} "
+                                     "dimensions")
             blocks[name] = [int(i) for i in dims]
         xs, ys, zs = blocks["x_dims"], blocks["y_dims"], blocks["z_dims"]
         if not xs or not ys:
@@ -556,14 +592,7 @@ class GaussianMixture:
         every = xs + ys + zs
         if len(set(every)) != len(every):
             raise ValueError(f"x_dims, y_dims, z_dims: overlap ({xs}, {ys}, {zs})")
-
-        def logp(dims: list[int]) -> np.ndarray:
-            return self.marginal(dims).score_samples(pts[:, dims])
-
-        out = logp(xs + ys + zs) - logp(xs + zs) - logp(ys + zs)
-        if zs:
-            out += logp(zs)
-        return out / ln_base
+        return xs, ys, zs
 
     def entropy(
         self,

@@ -20,6 +20,7 @@ from ._inputs import (
     shared_tails_message,
     warn_if_discrete,
     warn_if_heavy_tailed,
+    warn_if_scale_below_reg_covar,
 )
 from ._options import split_options
 from ._run import run_with_control
@@ -670,7 +671,8 @@ def _matrix_and_failures(
             col_label[k] = label
             # Heavy tails here when the data are fitted as they are; under a learned
             # representation per pair, where a pair kept a column as it is (below).
-            checks = [partial(warn_if_discrete, name=label, flag=flag)]
+            checks = [partial(warn_if_discrete, name=label, flag=flag),
+                      partial(warn_if_scale_below_reg_covar, name=label, opts=opts)]
             if opts["transform"] == "identity":
                 checks.append(partial(warn_if_heavy_tailed, name=label))
             found = _recorded(cont[:, k], *checks)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from ._validation import check_int, check_level, resolve_base, resolve_seed
+from ._validation import check_int, check_level, check_memory, resolve_base, resolve_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .mixture import GaussianMixture
@@ -171,6 +171,10 @@ def pointwise(
     """The :class:`PointwiseMI` of a fitted estimate at the samples ``blocks`` (x, y and,
     for conditional MI, z; original units, validated, one row per sample)."""
     n_draws = check_int(n_draws, "n_draws", minimum=2)
+    # The draws and their densities, per model (refused here, naming n_draws, rather than
+    # by the sampler, which calls them n_samples).
+    check_memory("n_draws", n_draws * (model.n_features + 4) * 8,
+                 "use fewer draws (the profile's quantiles settle within a few thousand)")
     seed = resolve_seed(random_state)
     ln_base, _ = resolve_base(unit)
     widths = [b.shape[1] for b in blocks] + [0] * (3 - len(blocks))
@@ -183,10 +187,14 @@ def pointwise(
         raise ValueError(f"{names}: {points.shape[1]} columns in all, but the model has "
                          f"{model.n_features}")
     u = transform.apply(points) if transform is not None else points
-    values = model.pointwise_mutual_information(u, *split) / ln_base
-    samples = np.empty((len(bootstrap_models), values.size))
-    for i, g in enumerate(bootstrap_models):
-        samples[i] = g.pointwise_mutual_information(u, *split) / ln_base
+    try:
+        values = model.pointwise_mutual_information(u, *split) / ln_base
+        samples = np.empty((len(bootstrap_models), values.size))
+        for i, g in enumerate(bootstrap_models):
+            samples[i] = g.pointwise_mutual_information(u, *split) / ln_base
+    except ValueError as exc:  # a row too far from a mixture: the caller's names
+        names = "x, y" + (", z" if len(blocks) == 3 else "")
+        raise ValueError(str(exc).replace("X: row", f"{names}: row", 1)) from None
     # Every model draws its points from its own stream of the seed, so no two profiles
     # share draws and the result does not depend on how many models there are.
     states = np.random.SeedSequence(seed).generate_state(len(bootstrap_models) + 1,

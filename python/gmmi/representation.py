@@ -26,7 +26,7 @@ from typing import Any
 from . import _core
 from ._compare import same_fields
 from ._options import TRANSFORMS
-from ._validation import as_block
+from ._validation import as_block, plain
 
 __all__ = ["TRANSFORMS", "Representation"]
 
@@ -132,9 +132,9 @@ class Representation:
         return dict(self.__dict__)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (JSON-friendly)."""
-        return {"name": self.name, "columns": [dict(c) for c in self.columns],
-                "candidates": [dict(c) for c in self.candidates]}
+        """Plain-Python form (JSON-friendly: None for NaN and infinities)."""
+        return plain({"name": self.name, "columns": [dict(c) for c in self.columns],
+                      "candidates": [dict(c) for c in self.candidates]})
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

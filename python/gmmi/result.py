@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._validation import check_choice, check_level, joint_blocks
+from ._validation import check_choice, check_level, joint_blocks, plain
 from .checks import FitCheck, check_fit
 from .mixture import GaussianMixture
 from .pointwise import PointwiseMI, pointwise
@@ -84,15 +84,16 @@ class SelectionRecord:
         return dict(self.__dict__)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (JSON-friendly)."""
-        return {
+        """Plain-Python form (JSON-friendly: None for NaN and infinities, such as the score
+        of a fit that failed)."""
+        return plain({
             "k": self.k,
             "metric": self.metric,
             "best_init": self.best_init,
             "fold_scores": self.fold_scores.tolist(),
             "n_iter": self.n_iter.tolist(),
             "converged": self.converged.tolist(),
-        }
+        })
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -383,7 +384,8 @@ class MIResult:
                          random_state=random_state, n_jobs=n_jobs, progress=progress)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-Python form (JSON-friendly; the model as its parameters)."""
+        """Plain-Python form (JSON-friendly: Python numbers, lists and dictionaries, None
+        for NaN and infinities; the model as its parameters)."""
         model = None
         if self.model is not None:
             model = {
@@ -391,7 +393,7 @@ class MIResult:
                 "means": self.model.means_.tolist(),
                 "covariances": self.model.covariances_.tolist(),
             }
-        return {
+        return plain({
             "quantity": self.quantity,
             "estimator": self.estimator,
             "mean": self.mean,
@@ -407,7 +409,7 @@ class MIResult:
             "warnings": list(self.warnings),
             "bias_corrected": self.bias_corrected,
             "transform": None if self.transform is None else self.transform.to_dict(),
-        }
+        })
 
     def plot_bootstrap(self, ax: Any = None, level: float = 0.95) -> Any:
         """Histogram of the replicates with the mean and interval (see

@@ -464,6 +464,50 @@ impl CategoricalEstimate {
     }
 }
 
+/// The end of the reason of a bootstrap replicate that left a class too few distinct rows
+/// to fit (see [`every_replicate_failed`]).
+const FEW_DISTINCT: &str = "distinct rows in the resample";
+
+/// The error when every bootstrap replicate failed, `failure` the reason of one of them
+/// (the last redraw's). Where resamples left a class too few distinct rows to fit (classes
+/// of a few rows: a resample of all the rows gives a class of `m` rows about `0.63 m`
+/// distinct ones, and fewer than `d + 2` often), the data are the problem, not the fit:
+/// an error on `y` naming the smallest class, rather than advice on `reg_covar`.
+fn every_replicate_failed(rows: &[Vec<usize>], d: usize, failure: &str, stratified: bool) -> Error {
+    let redraws = bootstrap::MAX_REDRAWS + 1;
+    // The reason without `with_redraws`'s "replicate b failed on ... in a row: ".
+    let failure = failure
+        .split_once(" in a row: ")
+        .map_or(failure, |(_, m)| m);
+    if failure.ends_with(FEW_DISTINCT) {
+        let (c, smallest) = rows
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, r)| r.len())
+            .map_or((0, 0), |(c, r)| (c, r.len()));
+        let how = if stratified {
+            "resampled within each class"
+        } else {
+            "resampled over all classes"
+        };
+        return Error::arg(
+            "y",
+            format!(
+                "class {c} has {smallest} rows: too few to bootstrap. Every replicate failed \
+                 on {redraws} resamples in a row (the rows {how}), each leaving some class \
+                 fewer than {} distinct rows to fit ({failure}); merge or drop the smallest \
+                 classes (a few tens of rows each at the least), or pass n_bootstrap=0 for \
+                 the value without an interval",
+                d + 2
+            ),
+        );
+    }
+    Error::Numerical(format!(
+        "every bootstrap replicate failed on {redraws} resamples in a row ({failure}); raise \
+         reg_covar or use fewer components"
+    ))
+}
+
 /// Estimates the MI between the rows of `x` (row-major `n x d`) and class codes `labels`
 /// (values in `0..n_classes`, every class present).
 pub fn estimate(
@@ -650,7 +694,7 @@ pub fn estimate(
             let distinct = w.iter().filter(|&&v| v > 0.0).count();
             if distinct < d + 2 {
                 return Err(Error::Numerical(format!(
-                    "class {c}: {distinct} distinct rows in the resample"
+                    "class {c}: {distinct} {FEW_DISTINCT}"
                 )));
             }
             let f = bootstrap::refit(xc, d, &w, cands, em, ctrl).map_err(|e| match e {
@@ -665,31 +709,33 @@ pub fn estimate(
         let value = categorical_mi(&models, &pi_b, &opts.integral, mc_seed(b as u64, 0), ctrl)?;
         Ok((value, all_converged, ks))
     };
-    // (value, converged, chosen K per class, redraws); None: dropped after every redraw
-    // failed.
-    type Rep = Option<(f64, bool, Vec<usize>, usize)>;
+    // (value, converged, chosen K per class, redraws); Err: dropped after every redraw
+    // failed, with the last failure's reason.
+    type Rep = std::result::Result<(f64, bool, Vec<usize>, usize), String>;
     let reps: Vec<Rep> = (0..opts.n_bootstrap)
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
             let out = match bootstrap::with_redraws(b, |attempt| categorical_replicate(b, attempt))
             {
-                Ok(((v, converged, ks), redraws)) => Some((v, converged, ks, redraws)),
-                Err(Error::Numerical(_)) => None,
+                Ok(((v, converged, ks), redraws)) => Ok((v, converged, ks, redraws)),
+                Err(Error::Numerical(m)) => Err(m),
                 Err(e) => return Err(e),
             };
             ctrl.task_done();
             Ok(out)
         })
         .collect::<Result<_>>()?;
-    let dropped = reps.iter().filter(|r| r.is_none()).count();
+    let dropped = reps.iter().filter(|r| r.is_err()).count();
+    let failure = reps.iter().find_map(|r| r.as_ref().err().cloned());
     let reps: Vec<(f64, bool, Vec<usize>, usize)> = reps.into_iter().flatten().collect();
-    if reps.is_empty() && opts.n_bootstrap > 0 {
-        return Err(Error::Numerical(format!(
-            "every bootstrap replicate failed on {} resamples in a row; raise reg_covar or \
-             use fewer components",
-            bootstrap::MAX_REDRAWS + 1
-        )));
+    if let (true, Some(failure)) = (reps.is_empty(), failure) {
+        return Err(every_replicate_failed(
+            &rows,
+            d,
+            &failure,
+            opts.stratified_bootstrap,
+        ));
     }
     let full_value = full_value(
         &data,

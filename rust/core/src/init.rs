@@ -206,8 +206,17 @@ fn isotropic(d: usize, k: usize, means: Vec<f64>, s: f64) -> Result<GaussianMixt
             covs[c * d * d + j * d + j] = s * s;
         }
     }
-    GaussianMixture::from_parts(d, vec![1.0 / k as f64; k], means, covs)
-        .map_err(|_| Error::arg("scale", "gives a degenerate covariance; use a larger scale"))
+    GaussianMixture::from_parts(d, vec![1.0 / k as f64; k], means, covs).map_err(|_| {
+        let fix = if s * s > 1.0 { "smaller" } else { "larger" };
+        Error::arg(
+            "scale",
+            format!(
+                "{s:e} gives initial covariances ({:e} I) that are not finite positive \
+                     definite; use a {fix} scale",
+                s * s
+            ),
+        )
+    })
 }
 
 fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<GaussianMixture> {

@@ -149,17 +149,30 @@ pub(crate) fn trimmed_paired_difference(a: &[f64], b: &[f64], gamma: f64) -> (f6
     )
 }
 
-/// Mean and standard deviation (ddof = 1; NaN for fewer than two values) of `v`.
+/// Mean and standard deviation (ddof = 1; NaN for fewer than two values) of `v`. Finite
+/// values give a finite mean and standard deviation: where the sum or the squares overflow
+/// (values beyond about 1e154, such as the KL divergence between very different scales),
+/// they are computed from the values divided by the largest magnitude; elsewhere the plain
+/// sums, to the last bit as always.
 pub fn mean_std(v: &[f64]) -> (f64, f64) {
     if v.is_empty() {
         return (f64::NAN, f64::NAN);
     }
     let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
+    let mut m = v.iter().sum::<f64>() / n;
+    let all_finite = v.iter().all(|x| x.is_finite());
+    if !m.is_finite() && all_finite {
+        m = v.iter().map(|x| x / n).sum::<f64>();
+    }
     if v.len() < 2 {
         return (m, f64::NAN);
     }
     let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    if !var.is_finite() && all_finite && m.is_finite() {
+        let big = v.iter().map(|x| (x - m).abs()).fold(0.0, f64::max);
+        let scaled = v.iter().map(|x| ((x - m) / big).powi(2)).sum::<f64>() / (n - 1.0);
+        return (m, big * scaled.sqrt());
+    }
     (m, var.sqrt())
 }
 
@@ -314,6 +327,31 @@ pub fn interval(
         (lo.max(0.0), hi.max(0.0))
     } else {
         (lo, hi)
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::mean_std;
+
+    #[test]
+    fn huge_finite_values_have_a_finite_standard_deviation() {
+        let v = [1e159, 3e159, 2e159, 2e159];
+        let (m, sd) = mean_std(&v);
+        assert!((m - 2e159).abs() < 1e145, "{m}");
+        // ddof 1: sqrt((1 + 1 + 0 + 0) / 3) e159.
+        assert!(
+            (sd / (2.0f64 / 3.0).sqrt() / 1e159 - 1.0).abs() < 1e-14,
+            "{sd}"
+        );
+        let (m, sd) = mean_std(&[f64::MAX, f64::MAX / 2.0]);
+        assert!(m.is_finite() && sd.is_finite() && sd > 0.0, "{m} {sd}");
+        // Ordinary values take the plain sums, to the last bit.
+        let w = [0.1, 0.25, 0.2];
+        let mean = (0.1 + 0.25 + 0.2) / 3.0;
+        let var =
+            ((0.1f64 - mean).powi(2) + (0.25f64 - mean).powi(2) + (0.2f64 - mean).powi(2)) / 2.0;
+        assert_eq!(mean_std(&w), (mean, var.sqrt()));
     }
 }
 
