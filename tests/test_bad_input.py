@@ -120,11 +120,11 @@ BAD = [
     case("mi zero columns", lambda: MI(np.zeros((60, 0)), y), ValueError, r"^x: is empty"),
     case("mi one row", lambda: MI(x[:1], y[:1]), ValueError, r"^x: at least 2 rows"),
     case("mi too few rows per fold", lambda: MI(x[:5], y[:5]), ValueError,
-         r"^x: 5 rows leave 2 training rows"),
+         r"^x, y: 5 rows leave 2 training rows"),
     case("mi fewer rows than components", lambda: MI(x[:8], y[:8], n_components=6), ValueError,
-         r"^x: .*6 component"),
+         r"^x, y: .*6 component"),
     case("mi n_components > rows", lambda: MI(x, y, n_components=61), ValueError,
-         r"^x: .*61 component"),
+         r"^x, y: .*61 component"),
     case("mi NaN in x", lambda: MI(with_nan(x), y), ValueError, r"^x: contains NaN at row 3"),
     case("mi NaN in 2-D x", lambda: MI(with_nan(X, 9), Z), ValueError,
          r"^x: contains NaN at row 4, column 1"),
@@ -173,6 +173,9 @@ BAD = [
                         ("patience", 1), ("quadrature_order", 1))],
     case("mi scale 1e300", lambda: MI(x, y, init="random", scale=1e300, n_bootstrap=2),
          ValueError, r"^scale: 1e300 gives initial covariances .* use a smaller scale"),
+    case("mi randomized_kmeans scale 1e300",
+         lambda: MI(x, y, init="randomized_kmeans", scale=1e300, n_bootstrap=2), ValueError,
+         r"^scale: every cross-validation fit failed from the starts scale=1e300"),
     case("pmi n_draws 1e12", lambda: gmmi.pointwise_mutual_information(x, y, n_draws=10**12),
          ValueError, r"^n_draws: would need"),
     case("mi mc_samples 0", lambda: MI(x, y, mc_samples=0), ValueError,
@@ -335,6 +338,10 @@ BAD = [
                                            miller_madow="y"), TypeError, r"^miller_madow"),
     # -- conditional_mutual_information --------------------------------------------------
     case("cmi z None", lambda: CMI(x, y, None), TypeError, r"^z: conditional_mutual_info"),
+    case("cmi constant z", lambda: CMI(x, y, np.ones(60)), ValueError,
+         r"^z: column 0 is constant; conditioning on a constant changes nothing"),
+    case("cmi z wider than the rows", lambda: CMI(x, y, rng.normal(size=(60, 40)), **FAST),
+         ValueError, r"^x, y, z: 60 rows leave 30 training rows"),
     case("cmi z missing", lambda: CMI(x, y), TypeError, r"'z'"),
     case("cmi 3-D z", lambda: CMI(x, y, np.zeros((60, 1, 1))), ValueError, r"^z: .*3 dim"),
     case("cmi z shorter", lambda: CMI(x, y, Z[:3]), ValueError, r"^z: has 3 rows"),
@@ -346,7 +353,7 @@ BAD = [
     case("cmi constant z", lambda: CMI(x, y, np.ones(60)), ValueError,
          r"^z: column 0 is constant"),
     case("cmi too few rows", lambda: CMI(x[:7], y[:7], Z[:7]), ValueError,
-         r"^x: 7 rows leave 3 training rows"),
+         r"^x, y, z: 7 rows leave 3 training rows"),
     case("cmi discrete x", lambda: CMI(LAB, y, Z, discrete_x=True), ValueError,
          r"^z: conditioning is not available"),
     case("cmi n_bootstrap 2.5", lambda: CMI(x, y, Z, n_bootstrap=2.5), TypeError,
@@ -1033,3 +1040,31 @@ def test_affine_names_the_bad_argument():
         G.affine(1.0, np.nan)
     with pytest.raises(ValueError, match=r"^scale: must be non-zero"):
         G.affine([1.0, 0.0], 0.0)
+
+
+@pytest.mark.parametrize("call, advice", [
+    (lambda v: CMI(x, y, v, **FAST), r"^z: .*if it is a label, note that conditional MI takes "
+                                     r"no discrete variable: for a discrete z, average"),
+    (lambda v: gmmi.entropy(v, **FAST), r"^x: .*its entropy is the Shannon entropy"),
+    (lambda v: gmmi.pointwise_mutual_information(v, y, n_draws=200, **FAST),
+     r"^x: .*pointwise MI takes no discrete variable"),
+    (lambda v: MI(v, y, **FAST), r"^x: .*if it is a label, pass discrete_x=True"),
+])
+def test_labels_get_advice_the_call_can_follow(call, advice):
+    # "pass discrete=True" (CMI) and "pass discrete_x=True" (entropy) named options that
+    # do not exist.
+    labels = np.arange(60) % 3 + 0.0
+    with pytest.warns(gmmi.DiscreteDataWarning, match=advice):
+        try:
+            call(labels)
+        except (ValueError, gmmi.NumericalError):
+            pass  # a density of three values may not fit; the advice came first
+
+
+def test_check_fit_and_pointwise_name_the_argument_at_fault():
+    r = MI(x, y, **FAST)
+    with pytest.raises(ValueError, match=r"^k: 10 neighbours need at least 10 k \+ 1 = 101 rows"):
+        r.check_fit(x, y, k=10)
+    p = gmmi.pointwise_mutual_information(x, y, n_draws=200, n_bootstrap=1, random_state=0)
+    with pytest.raises(ValueError, match=r"^ci: an interval needs at least two bootstrap"):
+        p.ci()

@@ -446,3 +446,14 @@ def test_a_ranking_plots_its_bars_and_flags(tmp_path):
     out = tmp_path / "ranking.png"
     ax.figure.savefig(out, dpi=60)
     assert out.stat().st_size > 1000
+
+
+def test_a_constant_column_fails_the_check_whatever_its_value():
+    # The rounding of a column of ones' mean left it a deviation of 1e-14, by which the
+    # draws were scaled to a point: the check passed for ones and failed for zeros.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    y = x + rng.normal(size=600)
+    r = gmmi.mutual_information(x, y, n_bootstrap=3, random_state=0)
+    for value in (0.0, 1.0, 3.7):
+        assert not r.check_fit(np.full(600, value), y).passed, value

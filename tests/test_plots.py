@@ -59,3 +59,24 @@ def test_plots_refuse_what_is_not_an_axes_naming_ax():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_a_one_dimensional_model_is_drawn_as_a_density_and_corner_levels_are_checked():
+    import matplotlib.pyplot as plt
+
+    from gmmi.plots import plot_corner
+
+    x = np.random.default_rng(1).normal(size=400)
+    r = gmmi.entropy(x, n_bootstrap=2, random_state=0)
+    # It failed with "dims: 1 is out of range for 1 dimensions" (dims defaults to (0, 1)).
+    ax = r.plot_model(x)
+    assert ax.get_ylabel() == "density" and len(ax.patches) == 50  # the histogram's bars
+    assert r.model.plot().get_ylabel() == "density"
+    g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 0.0]], [np.eye(2)])
+    with pytest.raises(ValueError, match=r"^levels: expected distinct probabilities"):
+        plot_corner(g, levels=(0.5, 0.5))
+    with pytest.raises(TypeError, match=r"^levels: expected a sequence"):
+        plot_corner(g, levels=0.5)
+    with pytest.raises(ValueError, match=r"^n_samples: .* at least 100 draws, got 1"):
+        plot_corner(g, n_samples=1)
+    plt.close("all")

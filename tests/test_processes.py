@@ -141,3 +141,23 @@ print(_core.simd_variant(), r.mean.hex(), r.std.hex())
         seen[variant] = (mean, std)
     assert "baseline" in seen
     assert len(set(seen.values())) == 1, seen
+
+
+def test_warnings_of_pairs_come_back_from_a_process_pool():
+    # A pair's warnings carry the core's warning kind, which pickle cannot carry: every
+    # matrix with a warning failed on a process pool ("cannot pickle WarningKind").
+    out = run_child("""
+        import warnings
+        from concurrent.futures import ProcessPoolExecutor
+        two = np.concatenate([rng.normal(-4, 1, 150), rng.normal(4, 1, 150)])
+        A = np.column_stack([two, two + rng.normal(size=300)])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            local = gmmi.mi_matrix(A, max_components=1, **OPTS)
+            with ProcessPoolExecutor(max_workers=2) as ex:
+                remote = gmmi.mi_matrix(A, max_components=1, executor=ex, **OPTS)
+        kinds = sorted({w.category.__name__ for w in caught})
+        print(np.array_equal(local.mean, remote.mean, equal_nan=True),
+              local.cell_warnings == remote.cell_warnings, kinds)
+    """, timeout=60)
+    assert out.startswith("True True") and "MaxComponentsWarning" in out, out

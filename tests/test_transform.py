@@ -487,3 +487,19 @@ def test_plot_model_maps_the_data(tmp_path):
     # The scattered points are the mapped data.
     pts = ax.collections[0].get_offsets()
     assert np.allclose(pts, r.transform.apply(X))
+
+
+def test_a_gaussianized_estimate_takes_far_points_without_nan():
+    # Beyond 1e154 standard deviations the map's squares overflowed: pointwise MI named an
+    # internal "X" with a NaN the user never passed, and check_fit fed NaN rows to its KSG.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=800)
+    y = np.exp(x + rng.normal(size=800))
+    r = gmmi.mutual_information(x, y, transform="gaussianize", n_bootstrap=3, random_state=0)
+    assert np.isfinite(r.transform.apply(np.array([[1e200, 1.0], [-1e300, 2.0]]))).all()
+    far = x.copy()
+    far[:300] = 1e200
+    check = r.check_fit(far, y)
+    # 300 rows at one far point: the check fails (it passed on NaN before); the draws,
+    # scaled by the data's huge spread, have no spread left, hence an infinite statistic.
+    assert not np.isnan(check.statistic) and not check.passed

@@ -13,10 +13,22 @@ import numpy as np
 from ._validation import missing_label, to_numpy, unmask
 from ._warnings import DegenerateWarning, DiscreteDataWarning, HeavyTailWarning
 
-__all__ = ["JOINT_TAIL_EXCESS", "JOINT_TAIL_LEVEL", "JOINT_TAIL_ROWS", "TAIL_FRACTION", "TAIL_SDS",
-           "UNSTANDARDISED_MARGIN", "encode_labels", "shared_tails", "shared_tails_message",
-           "warn_if_discrete", "warn_if_heavy_tailed", "warn_if_joint_tails",
-           "warn_if_scale_below_reg_covar"]
+__all__ = [
+    "DISCRETE_ADVICE",
+    "JOINT_TAIL_EXCESS",
+    "JOINT_TAIL_LEVEL",
+    "JOINT_TAIL_ROWS",
+    "TAIL_FRACTION",
+    "TAIL_SDS",
+    "UNSTANDARDISED_MARGIN",
+    "encode_labels",
+    "shared_tails",
+    "shared_tails_message",
+    "warn_if_discrete",
+    "warn_if_heavy_tailed",
+    "warn_if_joint_tails",
+    "warn_if_scale_below_reg_covar",
+]
 
 
 def _looks_discrete(block: np.ndarray) -> bool:
@@ -30,14 +42,32 @@ def _looks_discrete(block: np.ndarray) -> bool:
     return False
 
 
-def warn_if_discrete(block: np.ndarray, name: str, flag: str) -> None:
+def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
+                     advice: str = "") -> None:
+    """Warn (DiscreteDataWarning) when ``block`` looks like labels: with ``flag``, the
+    caller's option that declares ``name`` discrete; without one, ``advice`` (the call has
+    no such option)."""
     if _looks_discrete(block):
+        what = f"pass {flag}=True" if flag is not None else advice
         warnings.warn(
             f"{name}: has few distinct integer values and looks discrete; if it is a label, "
-            f"pass {flag}=True (a density fitted to ties is unreliable)",
+            f"{what} (a density fitted to ties is unreliable)",
             DiscreteDataWarning,
             stacklevel=4,
         )
+
+
+#: What to do with a variable that looks discrete, for the calls without an option for it.
+DISCRETE_ADVICE = {
+    "mi": "note that pointwise MI takes no discrete variable (mutual_information(..., "
+          "discrete_x=True) gives the MI of a label)",
+    "cmi": "note that conditional MI takes no discrete variable: for a discrete z, average "
+           "mutual_information(x, y) within each value of z, weighted by its frequency",
+    "entropy": "its entropy is the Shannon entropy of the labels' frequencies, not a "
+               "differential entropy",
+    "kl": "the KL divergence of two label distributions is a sum over the labels, not an "
+          "integral of densities",
+}
 
 
 #: With ``standardize=False``, ``reg_covar`` is added to the covariances in the data's own

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Union
+
 from . import _core
 
 
@@ -111,6 +113,11 @@ WARNING_CLASSES: dict[_core.WarningKind, type[GmmiWarning]] = {
 }
 
 
-def warning_class(kind: _core.WarningKind) -> type[GmmiWarning]:
-    """The warning class for a warning kind reported by the core."""
-    return WARNING_CLASSES[kind]
+_BY_CODE: dict[int, type[GmmiWarning]] = {int(k): c for k, c in WARNING_CLASSES.items()}
+
+
+def warning_class(kind: Union[_core.WarningKind, int]) -> type[GmmiWarning]:
+    """The warning class for a warning kind reported by the core, or for its integer code
+    (``int(kind)``: how a kind crosses to another process, the core's enum not being
+    picklable)."""
+    return _BY_CODE[int(kind)]

@@ -141,6 +141,10 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
                          advice="beyond 12 columns the KSG compares every pair of rows")
     seed = resolve_seed(result.random_state if random_state is None else random_state)
     common = (max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs))
+    rows_given = np.shape(x)[0] if np.ndim(x) else 0
+    if 0 < rows_given < 10 * k + 1:
+        raise ValueError(f"k: {k} neighbours need at least 10 k + 1 = {10 * k + 1} rows, the "
+                         f"data have {rows_given}; use a smaller k (default {CHECK_K})")
     if result.estimator == "gmm-categorical":
         what = "MI"
         models, rows, codes = _categorical_inputs(result, x, y, z, min_rows=10 * k + 1)

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _core
 from ._inputs import (
+    DISCRETE_ADVICE,
     encode_labels,
     warn_if_discrete,
     warn_if_heavy_tailed,
@@ -149,6 +150,7 @@ def _joint(
     quantity: str,
     warn_discrete: bool = True,
     keep_models: bool = False,
+    discrete_options: bool = False,
 ) -> MIResult:
     ln_base, unit = resolve_base(base)
     check_bool(progress, "progress")
@@ -162,7 +164,11 @@ def _joint(
         arrays.append(arr)
     for (name, _), arr in zip(blocks, arrays):
         if warn_discrete:
-            warn_if_discrete(arr, name, f"discrete_{name}" if name in ("x", "y") else "discrete")
+            # Only mutual_information has options for a discrete x or y.
+            flag = f"discrete_{name}" if discrete_options else None
+            advice = "" if discrete_options else \
+                DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
+            warn_if_discrete(arr, name, flag, advice)
         warn_if_scale_below_reg_covar(arr, name, opts)
     cols: list[list[int]] = []
     start = 0
@@ -172,11 +178,20 @@ def _joint(
     data = np.ascontiguousarray(np.hstack(arrays))
     while len(cols) < 3:
         cols.append([])
-    raw = run_with_control(
-        _core.estimate, data, kind, cols[0], cols[1], cols[2],
-        options=_core.Options(seed=seed, **opts), keep_models=keep_models, n_jobs=jobs,
-        progress=progress, desc=quantity.replace("_", " "),
-    )
+    try:
+        raw = run_with_control(
+            _core.estimate, data, kind, cols[0], cols[1], cols[2],
+            options=_core.Options(seed=seed, **opts), keep_models=keep_models, n_jobs=jobs,
+            progress=progress, desc=quantity.replace("_", " "),
+        )
+    except ValueError as exc:
+        # The core calls the joint data x: too few rows for all the columns is about every
+        # variable of the call.
+        message = str(exc)
+        if message.startswith("x: ") and "training rows per cross-validation fold" in message:
+            names = ", ".join(name for name, _ in blocks)
+            raise ValueError(f"{names}: {message[3:]}") from None
+        raise
     if raw["transform"]["name"] == "identity":
         # A learned map that handles the tails was available and lost, or was not asked for.
         compared = len(raw["transform"]["candidates"]) > 1
@@ -512,7 +527,7 @@ def mutual_information(
     return _joint("mi" if z is None else "cmi", blocks, opts=opts, base=base,
                   random_state=random_state, n_jobs=n_jobs, progress=progress,
                   quantity="mutual_information" if z is None
-                  else "conditional_mutual_information")
+                  else "conditional_mutual_information", discrete_options=z is None)
 
 
 def conditional_mutual_information(x: Any, y: Any, z: Any, **kwargs: Any) -> MIResult:

@@ -442,9 +442,15 @@ def _compute_block(
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
     check = opts.pop("check")
     # Under a Control: Ctrl-C cancels the block also on a thread of the caller's executor.
-    return list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
-                                 miller_madow=miller_madow, options=_core.Options(**opts),
-                                 check=check, n_jobs=n_jobs))
+    out: list[Any] = list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
+                                           miller_madow=miller_madow,
+                                           options=_core.Options(**opts), check=check,
+                                           n_jobs=n_jobs))
+    # The results go back through pickle on a process pool: warning kinds as their codes.
+    for r in out:
+        if isinstance(r, dict):
+            r["warnings"] = [(int(kind), message) for kind, message in r["warnings"]]
+    return out
 
 
 def _block_inputs(

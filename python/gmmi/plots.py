@@ -48,7 +48,9 @@ def plot_model(
     n_std: float = 2.0,
     transform: Any = None,
 ) -> Any:
-    """Density contours of a fitted mixture over the data, with each component's ellipse.
+    """Density contours of a fitted mixture over the data, with each component's ellipse; a
+    1-D mixture (the model of an entropy, say) as its density over a histogram of the data,
+    with each component's weighted density (``dims`` is then not used).
 
     Parameters
     ----------
@@ -81,6 +83,8 @@ def plot_model(
     """
     from matplotlib.patches import Ellipse
 
+    if model.n_features == 1:
+        return _plot_density(model, X, _axes(ax), grid=max(grid, 200), transform=transform)
     dims = list(dims)
     if len(dims) != 2:
         raise ValueError(f"dims: expected two dimensions, got {dims}")
@@ -123,6 +127,34 @@ def plot_model(
     return ax
 
 
+def _plot_density(model: GaussianMixture, X: Any, ax: Any, *, grid: int,
+                  transform: Any) -> Any:
+    """A 1-D mixture's density (and each component's weighted density) over a histogram of
+    ``X`` (mapped by ``transform`` first, as in :func:`plot_model`)."""
+    pts = None
+    if X is not None:
+        pts = np.asarray(X, dtype=float).reshape(-1, 1)
+        if transform is not None:
+            pts = transform.apply(pts)
+    mu, sd = model.means_[:, 0], np.sqrt(model.covariances_[:, 0, 0])
+    lo, hi = float((mu - 4 * sd).min()), float((mu + 4 * sd).max())
+    if pts is not None:
+        lo, hi = min(lo, float(pts.min())), max(hi, float(pts.max()))
+        ax.hist(pts[:, 0], bins=50, range=(lo, hi), density=True, color="0.8", label="data")
+    t = np.linspace(lo, hi, grid)
+    ax.plot(t, np.exp(model.score_samples(t[:, None])), color="k", lw=1.5, label="mixture")
+    for k, (m, s, w) in enumerate(zip(mu, sd, model.weights_)):
+        ax.plot(t, w * np.exp(-0.5 * ((t - m) / s) ** 2) / (s * math.sqrt(2 * math.pi)),
+                color=f"C{k % 10}", lw=1, label=f"component {k} (w={w:.2f})")
+    name = "dimension 0"
+    if transform is not None and transform.columns[0]["map"] != "identity":
+        name = f"{transform.columns[0]['map']}({name})"
+    ax.set_xlabel(name)
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
 def plot_components(model: GaussianMixture, *, dims: Sequence[int] = (0, 1), ax: Any = None,
                     n_std: Sequence[float] = (1.0, 2.0), label: str = "Fitted model",
                     **kwargs: Any) -> Any:
@@ -155,6 +187,8 @@ def plot_components(model: GaussianMixture, *, dims: Sequence[int] = (0, 1), ax:
     """
     from matplotlib.patches import Ellipse
 
+    if model.n_features == 1:
+        raise ValueError("model: a 1-D mixture has no ellipses; plot_model draws its density")
     dims = list(dims)
     if len(dims) != 2:
         raise ValueError(f"dims: expected two dimensions, got {dims}")
@@ -232,9 +266,16 @@ def plot_corner(model: GaussianMixture, X: Any = None, *, names: Optional[Sequen
     labels = list(names) if names is not None else [f"x{i}" for i in range(d)]
     if len(labels) != d:
         raise ValueError(f"names: expected {d} names, got {len(labels)}")
-    probs = sorted(float(p) for p in levels)
-    if not probs or not all(0 < p < 1 for p in probs):
-        raise ValueError(f"levels: expected probabilities in (0, 1), got {list(levels)}")
+    try:
+        probs = sorted(float(p) for p in levels)
+    except TypeError:
+        raise TypeError(f"levels: expected a sequence of probabilities, got {levels!r}") from None
+    if not probs or not all(0 < p < 1 for p in probs) or len(set(probs)) < len(probs):
+        raise ValueError(f"levels: expected distinct probabilities in (0, 1), got "
+                         f"{list(levels)}")
+    if n_samples is not None and n_samples < 100:
+        raise ValueError(f"n_samples: the contour levels are quantiles of the draws' "
+                         f"densities: at least 100 draws, got {n_samples}")
     pts = None
     if X is not None:
         pts = np.asarray(X, dtype=float)

@@ -117,7 +117,7 @@ class PointwiseMI:
         """
         level = check_level(level)
         if self.n_models < 2:
-            raise ValueError("level: an interval needs at least two bootstrap models (estimate "
+            raise ValueError("ci: an interval needs at least two bootstrap models (estimate "
                              "with gmmi.pointwise_mutual_information, n_bootstrap >= 2)")
         a = (1.0 - level) / 2.0
         lo, hi = np.quantile(self.samples, [a, 1.0 - a], axis=0)

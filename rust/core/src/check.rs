@@ -546,11 +546,15 @@ fn compare(
     let m = rows.len() / d;
     // Every column divided by the data rows' standard deviation (the draws by the same), so
     // that the max-norm weighs the columns alike; one affine map for both, so the two
-    // samples stay comparable.
+    // samples stay comparable. A constant column keeps its units: the rounding of its mean
+    // leaves it a tiny non-zero deviation (1e-14 for a column of ones), whose inverse would
+    // shrink the draws to a point and make them look like the data.
     let inv_sd: Vec<f64> = (0..d)
         .map(|j| {
-            let s = crate::stats::column_moments(rows.iter().skip(j).step_by(d).copied(), m).1;
-            if s > 0.0 && s.is_finite() {
+            let col = rows.iter().skip(j).step_by(d).copied();
+            let constant = col.clone().all(|v| v == rows[j]);
+            let s = crate::stats::column_moments(col, m).1;
+            if !constant && s > 0.0 && s.is_finite() {
                 1.0 / s
             } else {
                 1.0

@@ -164,7 +164,8 @@ pub fn degeneracy_warnings(
         } else if ties >= 0.01 {
             format!(
                 "{name} has many tied values ({:.0}% of rows repeat another): add jitter below \
-                 the measurement precision or treat {name} as discrete",
+                 the measurement precision, or, if {name} is a label, pass it as a discrete \
+                 variable where the function takes one",
                 100.0 * ties
             )
         } else if rows >= 10.0 {

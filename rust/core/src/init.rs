@@ -57,6 +57,15 @@ impl InitMethod {
         }
     }
 
+    /// Whether the method reads `scale` (the spread of random means and covariances, or the
+    /// push of randomised k-means).
+    pub fn uses_scale(self) -> bool {
+        matches!(
+            self,
+            InitMethod::Random | InitMethod::Minmax | InitMethod::RandomizedKmeans
+        )
+    }
+
     /// The method's name as accepted by [`InitMethod::from_str`].
     pub fn name(&self) -> &'static str {
         Self::ALL

@@ -922,7 +922,12 @@ pub fn select(
         }
         k = next;
     }
-    if !stopped {
+    // The search ran out of K before its patience did: a limit that matters only where the
+    // best K is the last one searched (the metric still improving there); a best K below
+    // it means the metric had stopped improving within the range.
+    let best_is_last =
+        matches!((&best, records.last()), (Some((_, k_best, _)), Some(r)) if *k_best == r.k);
+    if !stopped && best_is_last {
         warnings.push(Warning {
             kind: WarningKind::MaxComponents,
             message: format!(
@@ -932,12 +937,23 @@ pub fn select(
             ),
         });
     }
-    let (_, k, warm_start) = best.ok_or_else(|| {
-        Error::Numerical(
+    let (_, k, warm_start) = best.ok_or_else(|| match opts.scale {
+        // The starts a user's scale places (far from every row, each component's
+        // responsibilities vanish) are the likelier cause than the data.
+        Some(s) if opts.init.uses_scale() => Error::arg(
+            "scale",
+            format!(
+                "every cross-validation fit failed from the starts scale={s:e} gives with \
+                 init='{}' (components placed where no rows are collapse); use a smaller \
+                 scale, or leave it unset",
+                opts.init.name()
+            ),
+        ),
+        _ => Error::Numerical(
             "every cross-validation fit failed (covariances became singular); the data may be \
              degenerate (duplicated or discrete values): increase reg_covar (e.g. 1e-6)"
                 .into(),
-        )
+        ),
     })?;
     let rec = records
         .iter()
@@ -1370,6 +1386,29 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.kind == WarningKind::MaxComponents));
+    }
+
+    #[test]
+    fn no_max_components_warning_when_the_metric_stopped_improving_below_it() {
+        // One Gaussian blob: K = 2 scores below K = 1, so the search would stop there if its
+        // patience allowed; max_components = 2 ends it first, with nothing left to find.
+        let g =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
+        let (x, _) = g.sample(600, 3);
+        let opts = SelectOptions {
+            max_components: 2,
+            ..Default::default()
+        };
+        let s = select(&x, 2, &opts, &EmOptions::default(), 1, &Control::new()).unwrap();
+        assert_eq!((s.k, s.records.len()), (1, 2));
+        assert!(s.records[1].metric < s.records[0].metric);
+        assert!(
+            s.warnings
+                .iter()
+                .all(|w| w.kind != WarningKind::MaxComponents),
+            "{:?}",
+            s.warnings
+        );
     }
 
     #[test]

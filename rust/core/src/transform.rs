@@ -323,6 +323,18 @@ impl ColumnMap {
                 let (a, lj) = pre_map(x, *centre, *scale);
                 let v = (a - shift) / spread;
                 let k = weights.len();
+                if v.abs() > AFFINE_TAIL {
+                    // Far out (only without a pre-map, which bounds v), the normal score of
+                    // the component with the heaviest tail on v's side (see AFFINE_TAIL).
+                    let c = (0..k)
+                        .max_by(|&i, &j| {
+                            sds[i]
+                                .total_cmp(&sds[j])
+                                .then((means[i] * v.signum()).total_cmp(&(means[j] * v.signum())))
+                        })
+                        .expect("a map has components");
+                    return ((v - means[c]) / sds[c], lj - spread.ln() - sds[c].ln());
+                }
                 let mut lower = [0.0; MAX_MAP_COMPONENTS];
                 let mut upper = [0.0; MAX_MAP_COMPONENTS];
                 let mut dens = [0.0; MAX_MAP_COMPONENTS];
@@ -371,6 +383,15 @@ impl ColumnMap {
 }
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Beyond this standardised value a Gaussianising map is its widest component's affine
+/// tail (see [`ColumnMap::apply`]): the exact path's log-derivative, a difference of two
+/// terms of order `t^2 / 2`, loses every digit there (and its squares overflow to NaN
+/// beyond 1e154), while the tail's normal score is that component's to within `1e-16`
+/// relatively. Without a pre-map (an asinh pre-map bounds the standardised values) only a
+/// value 10^8 standard deviations out reaches it: a point evaluated far outside the data
+/// (pointwise MI, the check of a fit on other rows) or an extreme outlier.
+const AFFINE_TAIL: f64 = 1e8;
 
 /// Median and normal-consistent median absolute deviation of the sorted values `sorted`;
 /// when more than half the values tie (MAD 0), the interquartile range / 1.349, then the
@@ -1235,6 +1256,44 @@ mod tests {
             scale: 1.0
         }
         .is_affine());
+    }
+
+    #[test]
+    fn gaussianizing_maps_stay_finite_at_any_finite_value() {
+        let one = ColumnMap::Gaussianize {
+            centre: 0.0,
+            scale: f64::INFINITY,
+            shift: 0.5,
+            spread: 2.0,
+            weights: vec![1.0],
+            means: vec![0.0],
+            sds: vec![1.0],
+        };
+        let two = ColumnMap::Gaussianize {
+            centre: 0.0,
+            scale: f64::INFINITY,
+            shift: 0.0,
+            spread: 1.0,
+            weights: vec![0.3, 0.7],
+            means: vec![-1.0, 2.0],
+            sds: vec![3.0, 0.5],
+        };
+        for x in [1e149, 1e155, 1e200, -1e300, f64::MAX, -f64::MAX] {
+            // One component: the normal score is affine, (x - 0.5) / 2, at any x.
+            let (z, lj) = one.apply(x);
+            assert_eq!((z, lj), ((x - 0.5) / 2.0 / 1.0, -(2.0f64.ln())), "x = {x}");
+            let (z, lj) = two.apply(x);
+            assert!(z.is_finite() && lj.is_finite(), "x = {x}: {z} {lj}");
+            // The wider component (sd 3) sets the tail on both sides.
+            assert!((z / ((x + 1.0) / 3.0) - 1.0).abs() < 1e-6, "x = {x}: {z}");
+        }
+        // Continuous across the switch: the exact path just inside it agrees.
+        let (inside, _) = two.apply(0.99e8);
+        let (outside, _) = two.apply(1.01e8);
+        assert!(
+            (outside / inside - 1.01 / 0.99).abs() < 1e-6,
+            "{inside} {outside}"
+        );
     }
 
     #[test]
