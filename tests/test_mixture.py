@@ -536,3 +536,49 @@ def test_dims_far_points_and_scales_are_checked_naming_the_argument():
             g.affine(scale, 0.0)
     assert g.affine(2.0, 1.0).mutual_information([0], [1], integral="quadrature") == \
         pytest.approx(-0.5 * np.log(1 - 0.6**2), rel=1e-12)  # MI is invariant
+
+
+class _WithExtra(gmmi.GaussianMixture):
+    def __init__(self, n_components=1, extra=5, **kwargs):
+        super().__init__(n_components, **kwargs)
+        self.extra = extra
+
+
+def test_the_estimator_protocol_keeps_names_params_and_attributes():
+    import copy
+    import pickle
+
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=200), "b": 10 * rng.normal(size=200)})
+    g = gmmi.GaussianMixture(n_jobs=1, random_state=0).fit(df)
+    # Reordered or renamed columns were scored as the other variables (-61.7 for -5.1).
+    with pytest.raises(ValueError, match=r"^X: the feature names should match those seen"):
+        g.score(df[["b", "a"]])
+    assert g.score(df) == g.score(df.to_numpy())
+    # A subclass's own hyperparameter and a user's attribute survive pickle and deepcopy.
+    s = _WithExtra(2, extra=7, n_jobs=1)
+    s.note = "x"
+    for back in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+        assert (back.extra, back.note, back.get_params()["extra"]) == (7, "x", 7)
+    # An array hyperparameter (refused by fit) does not break repr or ==.
+    odd = gmmi.GaussianMixture(tol=np.array([1e-3, 1e-4]))
+    assert "tol=array(" in repr(odd) and odd == gmmi.GaussianMixture(tol=np.array([1e-3, 1e-4]))
+
+
+def test_parameters_and_maps_beyond_double_precision_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"^covariances: component 0 has a variance below"):
+        gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[1e-310]]])
+    g = gmmi.GaussianMixture.from_parameters([1.0], [[1e308]], [[[1.0]]])
+    with pytest.raises(ValueError, match=r"^scale, shift: .* beyond double precision"):
+        g.affine(1.0, 1e308)
+    for bad in ("a", 1j, None):
+        with pytest.raises(TypeError, match=r"^scale: expected a real number"):
+            g.affine(bad, 0.0)
+    rep = gmmi.Representation("asinh", columns=[{"map": "asinh", "centre": 0.0, "scale": 1.0}])
+    assert rep.apply([[1e308]])[0, 0] == pytest.approx(np.arcsinh(1e308), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^data: expected 1 columns"):
+        rep.apply(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"^scale: the fit failed from the starts scale=1e\+10"):
+        gmmi.GaussianMixture(2, init="randomized_kmeans", scale=1e10, n_jobs=1,
+                             random_state=0).fit(np.random.default_rng(0).normal(size=(100, 2)))

@@ -419,7 +419,7 @@ def test_apply_maps_increasing_with_the_log_jacobian_of_its_derivative():
     zx = t.apply(np.column_stack([x, g[:, 1]]))[:, 0]
     assert abs(zx.mean()) < 0.09 and abs(zx.std() - 1) < 0.07
     # Bad input names the argument.
-    with pytest.raises(ValueError, match=r"^X: expected 2 columns"):
+    with pytest.raises(ValueError, match=r"^data: expected 2 columns"):
         t.apply(np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"^columns: "):
         gmmi.Representation("asinh", [{"map": "asinh", "centre": 0.0, "scale": -1.0}]).apply(

@@ -3,6 +3,7 @@ where :class:`sklearn.mixture.GaussianMixture` is."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Optional, Union
@@ -10,6 +11,7 @@ from typing import Any, ClassVar, Optional, Union
 import numpy as np
 
 from . import _codec, _core, _html
+from ._compare import same
 from ._options import INITS
 from ._run import run_with_control
 from ._validation import (
@@ -42,9 +44,8 @@ def _parameter(value: Any, name: str) -> np.ndarray:
 
 
 #: The hyperparameters of :class:`GaussianMixture`, in the constructor's order.
-_HYPERPARAMETERS = ("n_components", "covariance_type", "init", "n_init", "tol", "reg_covar",
-                    "max_iter", "random_state", "standardize", "scale", "record_curves",
-                    "n_jobs")
+#: Stands for a subclass's own hyperparameter in the comparison with the defaults.
+_NO_DEFAULT = object()
 
 
 class GaussianMixture:
@@ -155,16 +156,25 @@ class GaussianMixture:
         self.n_jobs = n_jobs
 
     # -- scikit-learn protocol ----------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> tuple[str, ...]:
+        """The hyperparameters: the named arguments of ``__init__`` (a subclass's own
+        included), as scikit-learn reads them."""
+        kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        return tuple(p.name for p in inspect.signature(cls.__init__).parameters.values()
+                     if p.name != "self" and p.kind not in kinds)
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The hyperparameters (scikit-learn's ``get_params``)."""
-        return {name: getattr(self, name) for name in _HYPERPARAMETERS}
+        return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> GaussianMixture:
         """Sets hyperparameters (scikit-learn's ``set_params``); returns ``self``."""
+        names = self._param_names()
         for name, value in params.items():
-            if name not in _HYPERPARAMETERS:
-                raise ValueError(f"{name}: not a parameter of GaussianMixture; valid "
-                                 f"parameters: {', '.join(_HYPERPARAMETERS)}")
+            if name not in names:
+                raise ValueError(f"{name}: not a parameter of {type(self).__name__}; valid "
+                                 f"parameters: {', '.join(names)}")
             setattr(self, name, value)
         return self
 
@@ -215,6 +225,14 @@ class GaussianMixture:
         if c.ndim != 3:
             raise ValueError("covariances: expected shape (n_components, n_features, "
                              f"n_features), got {c.shape}")
+        if c.shape[1:] == (m.shape[1], m.shape[1]) and m.shape[1] > 0:
+            var = np.abs(c[:, np.arange(m.shape[1]), np.arange(m.shape[1])])
+            tiny = var < np.finfo(np.float64).tiny
+            if (tiny & (var > 0)).any():  # (0 is not positive definite: the core says so)
+                k = int(np.argwhere(tiny & (var > 0))[0][0])
+                raise ValueError(f"covariances: component {k} has a variance below the "
+                                 "smallest normal double (2.2e-308); its precision would be "
+                                 "infinite")
         return _core.GaussianMixture(w, np.ascontiguousarray(m), np.ascontiguousarray(c))
 
     @classmethod
@@ -289,6 +307,15 @@ class GaussianMixture:
         return int(self._m.n_parameters)
 
     def _points(self, X: Any, name: str = "X") -> np.ndarray:
+        fitted_names = getattr(self, "feature_names_in_", None)
+        columns = getattr(X, "columns", None)
+        if fitted_names is not None and columns is not None:
+            given = [str(c) for c in columns]
+            if given != [str(c) for c in fitted_names]:
+                # scikit-learn's rule: reordered or renamed columns would be scored as the
+                # wrong variables.
+                raise ValueError(f"{name}: the feature names should match those seen in fit: "
+                                 f"got {given}, fitted on {list(fitted_names)}")
         x = as_block(X, name, allow_constant=True, min_rows=1, check_spread=False)
         d = self.n_features
         if x.shape[1] != d:
@@ -365,12 +392,20 @@ class GaussianMixture:
             if distinct < k:
                 raise ValueError(f"n_components: X has {distinct} distinct row(s), fewer distinct "
                                  f"rows than components ({k}); a component needs data of its own")
-        out = run_with_control(
-            _core.fit_mixture, x, k, self.init, int(self.n_init), self.scale,
-            bool(self.standardize), float(self.tol), int(self.max_iter), float(self.reg_covar),
-            bool(self.record_curves), resolve_seed(self.random_state), valid,
-            n_jobs=resolve_n_jobs(self.n_jobs),
-        )
+        try:
+            out = run_with_control(
+                _core.fit_mixture, x, k, self.init, int(self.n_init), self.scale,
+                bool(self.standardize), float(self.tol), int(self.max_iter),
+                float(self.reg_covar), bool(self.record_curves), resolve_seed(self.random_state),
+                valid, n_jobs=resolve_n_jobs(self.n_jobs),
+            )
+        except _core.NumericalError as exc:
+            if self.scale is None or self.init not in ("random", "minmax", "randomized_kmeans"):
+                raise
+            # A user's scale that places the starts where no rows are is the likelier cause.
+            raise ValueError(f"scale: the fit failed from the starts scale={self.scale:g} gives "
+                             f"with init={self.init!r} ({exc}); use a smaller scale, or leave "
+                             "it unset") from None
         self._set_model(out["model"], int(out["n_iter"]), bool(out["converged"]),
                         float(out["lower_bound"]), out["train_curve"], out["valid_curve"])
         if names is not None and all(isinstance(c, str) for c in names):
@@ -453,7 +488,13 @@ class GaussianMixture:
         d = self.n_features
         arrays = []
         for name, value in (("scale", scale), ("shift", shift)):
-            a = np.asarray(value, dtype=np.float64)
+            try:
+                if value is None or np.iscomplexobj(value):
+                    raise TypeError
+                a = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"{name}: expected a real number or {d} of them, got "
+                                f"{value!r}") from None
             if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, d)):
                 raise ValueError(f"{name}: expected a number or {d} values, got shape {a.shape}")
             a = np.broadcast_to(a.ravel() if a.ndim else a, (d,))
@@ -466,9 +507,13 @@ class GaussianMixture:
         # The covariances scale by scale^2: it must stay a normal, finite double for them.
         with np.errstate(over="ignore", under="ignore"):
             var = self.covariances_[:, np.arange(d), np.arange(d)] * s**2
+            means = self.means_ * s + t
         if not (np.isfinite(var) & (var >= np.finfo(np.float64).tiny)).all():
             raise ValueError(f"scale: {s.tolist()} takes a variance of the mixture out of "
                              "double precision (overflow or underflow)")
+        if not np.isfinite(means).all():
+            raise ValueError(f"scale, shift: {s.tolist()}, {t.tolist()} take a mean of the "
+                             "mixture beyond double precision")
         return GaussianMixture._from_core(self._m.affine(s.tolist(), t.tolist()))
 
     # -- information --------------------------------------------------------------------
@@ -656,9 +701,16 @@ class GaussianMixture:
         _codec.write(path, "GaussianMixture", self._fitted_state())
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"params": self.get_params(), "fitted": self._fitted_state()}
+        params = self.get_params()
+        state: dict[str, Any] = {"params": params, "fitted": self._fitted_state()}
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = self.feature_names_in_
+        # A user's own attributes (not the fitted ones, which end in "_" and are rebuilt
+        # from the parameters, nor the core's model).
+        extra = {k: v for k, v in vars(self).items()
+                 if k not in params and k != "_mix" and not k.endswith("_")}
+        if extra:
+            state["extra"] = extra
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -667,14 +719,18 @@ class GaussianMixture:
             self._restore_fitted(state["fitted"])
         if "feature_names_in_" in state:
             self.feature_names_in_ = state["feature_names_in_"]
+        vars(self).update(state.get("extra", {}))
 
     def __eq__(self, other: object) -> bool:
-        """Same hyperparameters and, when fitted, the same parameters."""
+        """Unfitted: the same hyperparameters. Fitted: the same fitted parameters (weights,
+        means, covariances), whatever hyperparameters produced them (``n_jobs``, the form of
+        ``random_state``): equal models are equal densities."""
         if not isinstance(other, GaussianMixture):
             return NotImplemented
         mine, theirs = getattr(self, "_mix", None), getattr(other, "_mix", None)
         if mine is None or theirs is None:
-            return mine is None and theirs is None and self.get_params() == other.get_params()
+            return mine is None and theirs is None and same(self.get_params(),
+                                                            other.get_params())
         return bool(
             np.array_equal(self.weights_, other.weights_)
             and np.array_equal(self.means_, other.means_)
@@ -686,7 +742,7 @@ class GaussianMixture:
     def __repr__(self) -> str:
         defaults = GaussianMixture().get_params()
         given = [f"{k}={v!r}" for k, v in self.get_params().items()
-                 if k != "n_components" and v != defaults[k]]
+                 if k != "n_components" and not same(v, defaults.get(k, _NO_DEFAULT))]
         args = ", ".join([f"n_components={self.n_components!r}", *given])
         if getattr(self, "_mix", None) is None:
             return f"GaussianMixture({args}; unfitted)"

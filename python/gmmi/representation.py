@@ -23,6 +23,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import _core
 from ._compare import same_fields
 from ._options import TRANSFORMS
@@ -122,7 +124,16 @@ class Representation:
         numpy.ndarray of shape (n, d), and of shape (n,) with ``return_log_jacobian``
         """
         arr = as_block(data, "data", allow_constant=True, min_rows=1, check_spread=False)
+        if arr.shape[1] != len(self.columns):
+            raise ValueError(f"data: expected {len(self.columns)} columns (the estimate's), "
+                             f"got {arr.shape[1]}")
         mapped, lj = _core.apply_transform([dict(c) for c in self.columns], arr)
+        far = ~np.isfinite(mapped)
+        if far.any():
+            i, j = np.argwhere(far)[0]
+            raise ValueError(f"data: the value {arr[i, j]:g} at row {i}, column {j} maps beyond "
+                             f"double precision under the {self.columns[j]['map']} map "
+                             "(a point that far from the data has no coordinates there)")
         return (mapped, lj) if return_log_jacobian else mapped
 
     #: The tag of a representation in a saved file (see :mod:`gmmi._codec`).
