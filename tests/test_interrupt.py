@@ -92,3 +92,49 @@ def test_sigint_stops_a_long_call_within_a_second(what):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+CHILD_IMPORTED_ON_A_THREAD = r"""
+import time
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+with ThreadPoolExecutor(max_workers=1) as ex:
+    ex.submit(__import__, "gmmi").result()  # no signal handler can be set on this thread
+import gmmi
+rng = np.random.default_rng(0)
+x = rng.normal(size=200_000)
+y = x + rng.normal(size=200_000)
+# A first call on the main thread sets the handler that cancels other threads' calls.
+gmmi.mutual_information(x[:300], y[:300], n_bootstrap=2, mc_samples=500, random_state=0)
+print("ready", flush=True)
+try:
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        ex.submit(gmmi.mi_matrix, np.column_stack([x, y, x - y]), n_bootstrap=1000,
+                  random_state=0).result()
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigint_stops_a_thread_when_gmmi_was_imported_on_another_thread():
+    proc = subprocess.Popen([sys.executable, "-c", CHILD_IMPORTED_ON_A_THREAD],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.5)
+        assert proc.poll() is None
+        t0 = time.perf_counter()
+        os.kill(proc.pid, signal.SIGINT)
+        line = proc.stdout.readline().strip()
+        # The KeyboardInterrupt reaches the main thread at once, but the with-block waits
+        # for the worker's matrix: 27 s when the handler was only set at import.
+        _, err = proc.communicate(timeout=60)
+        elapsed = time.perf_counter() - t0
+        assert line == "interrupted", (line, err)
+        assert elapsed < 2.0, elapsed
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -121,3 +121,21 @@ def test_initialising_many_components_on_many_rows_is_a_memory_error():
     """), int(1.5 * GIB))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["X", "x"], proc.stdout
+
+
+def test_a_matrix_with_too_many_replicates_is_refused_naming_n_bootstrap():
+    # 6 pairs x 1e7 replicates: about 3 GiB of replicate values. Under a 1.5 GiB limit the
+    # process aborted ("memory allocation of 1 bytes failed"), hung or panicked after
+    # seconds of work; now it is refused before any.
+    proc = run_limited(textwrap.dedent("""
+        import time
+        import numpy as np, gmmi
+        A = np.array([[0, 1, 0, 1], [1, 0, 0, 1], [0, 0, 1, 1]]).T
+        t = time.perf_counter()
+        try:
+            gmmi.mi_matrix(A, discrete_a=True, n_bootstrap=10**7, random_state=0)
+        except MemoryError as e:
+            print(str(e).split(":")[0], time.perf_counter() - t < 2)
+    """), 3 * GIB // 2)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["n_bootstrap", "True"], proc.stdout

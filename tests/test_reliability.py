@@ -507,3 +507,15 @@ def test_cli_json_is_strict_json(tmp_path, capsys):
 
     doc = json.loads(out, parse_constant=refuse)
     assert math.isfinite(doc["mean"])
+
+
+def test_cli_demo_without_bootstrap_and_check_of_two_labels(tmp_path, capsys):
+    code, out, err = _cli(capsys, "demo", "--n-bootstrap", "0", "--quiet")
+    assert code == 0, err
+    assert "no bootstrap: no std" in out and "nan std" not in out
+    f = tmp_path / "labels.csv"
+    f.write_text("a,b\n" + "".join(f"{i % 2},{i % 3}\n" for i in range(60)))
+    code, out, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "b", "--discrete-x",
+                          "--discrete-y", "--check", *CLI_FAST)
+    assert code == 1 and out == ""  # refused before the estimate, naming the option
+    assert err.startswith("gmmi: error: --check: two discrete variables"), err

@@ -93,10 +93,15 @@ def run_with_control(
     bar and, on KeyboardInterrupt, cancels the computation, waits for the workers to stop
     (they check the flag between EM iterations and every few milliseconds of an integral)
     and re-raises. Called from another thread, the computation is cancelled by Ctrl-C in
-    the main thread (see ``_on_sigint``) and raises KeyboardInterrupt in its own thread.
+    the main thread (see ``_on_sigint``) and raises KeyboardInterrupt in its own thread,
+    provided that gmmi was imported or called on the main thread once (only the main thread
+    may set the handler that cancels other threads' calls).
     With ``outer`` the bar counts pairs of variables instead of fits.
     """
     control = _core.Control()
+    # gmmi may have been imported on another thread, where no handler can be set: the main
+    # thread's first call sets it then.
+    _install_sigint_handler()
     background = threading.current_thread() is not threading.main_thread()
     if background:
         _BACKGROUND.add(control)

@@ -84,7 +84,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     z = (r.mean - D5_MI) / r.std if r.std > 0 else math.nan
     extra = {
         "truth": f"{D5_MI} nat",
-        "error": f"{r.mean - D5_MI:+.4f} nat ({z:+.2f} std)",
+        "error": f"{r.mean - D5_MI:+.4f} nat"
+                 + (f" ({z:+.2f} std)" if math.isfinite(z) else " (no bootstrap: no std)"),
         "wall time": f"{elapsed:.2f} s on {os.cpu_count()} cores",
     }
     if args.json:
@@ -293,6 +294,9 @@ def _finite(a: Any) -> Any:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
+    if args.check and args.discrete_x and args.discrete_y:
+        raise ValueError("--check: two discrete variables have no mixture to check (their "
+                         "MI is the plug-in estimate of the table of counts)")
     table = _read(args.file)
     xs, ys, zs = _split_cols(args.x), _split_cols(args.y), _split_cols(args.z)
     x = table.block(xs, numeric=not args.discrete_x)

@@ -203,12 +203,18 @@ impl SelectOptions {
         let needed = k_needed.max(d + 1);
         if n_train < needed {
             let n_min = (needed * self.n_folds).div_ceil(self.n_folds - 1);
+            // The components asked for, rather than the data, set the need.
+            let (culprit, fix) = if k_needed > d + 1 {
+                ("n_components", "fix fewer components or provide more data")
+            } else {
+                ("x", "provide more data")
+            };
             return Err(Error::arg(
-                "x",
+                culprit,
                 format!(
                     "{n} rows leave {n_train} training rows per cross-validation fold; fitting \
                      {k_needed} component(s) with full covariances in {d} dimensions needs at \
-                     least {needed} (at least {n_min} rows with n_folds={}): provide more data",
+                     least {needed} (at least {n_min} rows with n_folds={}): {fix}",
                     self.n_folds
                 ),
             ));

@@ -157,6 +157,12 @@ fn log_sum_exp_two<const L: usize>(a: &mut [f64; L], b: &mut [f64; L]) -> ([f64;
         b[l] = if a_is_max { other } else { 1.0 };
         sum[l] = a[l] + b[l];
     }
+    (log_of_sum(&mx, &sum), sum)
+}
+
+/// `max + ln(sum)` per lane (`-inf` where the maximum is: every term was `-inf`).
+#[inline(always)]
+fn log_of_sum<const L: usize>(mx: &[f64; L], sum: &[f64; L]) -> [f64; L] {
     let mut lse = [0.0; L];
     for l in 0..L {
         lse[l] = if mx[l] == f64::NEG_INFINITY {
@@ -165,7 +171,7 @@ fn log_sum_exp_two<const L: usize>(a: &mut [f64; L], b: &mut [f64; L]) -> ([f64;
             mx[l] + ln_normal(sum[l])
         };
     }
-    (lse, sum)
+    lse
 }
 
 /// [`log_sum_exp_lanes`] of any number of rows (at least one).
@@ -184,15 +190,7 @@ fn log_sum_exp_rows<const L: usize>(v: &mut [[f64; L]]) -> ([f64; L], [f64; L]) 
             sum[l] += row[l];
         }
     }
-    let mut lse = [0.0; L];
-    for l in 0..L {
-        lse[l] = if mx[l] == f64::NEG_INFINITY {
-            f64::NEG_INFINITY
-        } else {
-            mx[l] + ln_normal(sum[l])
-        };
-    }
-    (lse, sum)
+    (log_of_sum(&mx, &sum), sum)
 }
 
 /// A compiled instruction-set variant of the dispatched kernels.

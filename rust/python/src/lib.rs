@@ -1184,6 +1184,13 @@ fn estimate<'py>(
     // With n_components fixed, an initialisation holds a responsibility per row and
     // component (the search starts at K = 1 and stops early, so it is not counted).
     let k = options.0.select.fixed_components.unwrap_or(0);
+    if k > shape.0 {
+        return Err(PyValueError::new_err(format!(
+            "n_components: {k} components need at least {k} rows (each needs rows of its \
+             own); the data have {}",
+            shape.0
+        )));
+    }
     check_working_memory("x", shape.0, shape.1.saturating_add(k), n_jobs)?;
     let (v, d) = rows(&data);
     let opts = &options.0.with_keep_models(keep_models);
@@ -1406,6 +1413,25 @@ fn estimate_pairs<'py>(
             .saturating_mul(pool_size(n_jobs)?),
     );
     reserve_or_fail("A", n, cols, values.saturating_mul(8))?;
+    // Every pair's replicate values: the core's, their Python floats on the way out and
+    // the matrix's array of them (mirrored in a symmetric matrix): about seven doubles each.
+    let n_boot = options.0.n_bootstrap;
+    let replicate_bytes = pairs
+        .len()
+        .saturating_mul(n_boot)
+        .saturating_mul(7 * std::mem::size_of::<f64>());
+    let mut probe: Vec<u8> = Vec::new();
+    if probe.try_reserve_exact(replicate_bytes).is_err() {
+        return Err(PyMemoryError::new_err(format!(
+            "n_bootstrap: {} pairs x {n_boot} replicates need about {:.1} GiB for their \
+             values, which could not be allocated (memory or address-space limit); a few \
+             hundred replicates settle the standard deviation: use fewer, or fewer pairs per \
+             call",
+            pairs.len(),
+            replicate_bytes as f64 / (1u64 << 30) as f64
+        )));
+    }
+    drop(probe);
     let (cont, nc) = rows(&continuous);
     let n = continuous.as_array().nrows();
     let code_view = codes.as_array();
