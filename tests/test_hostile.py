@@ -471,7 +471,7 @@ def test_memory_does_not_grow_over_repeated_calls():
 
 def test_unstandardised_columns_at_the_scale_of_reg_covar_are_warned():
     # With standardize=False reg_covar (1e-10) is added in the data's units: at a variance of
-    # 1e-12 it sets the covariances and the MI falls to about 0 (truth 0.35 nat here).
+    # 1e-12 it sets the covariances and the MI falls to about 0 (truth 0.22 nat here).
     x, y = gaussian(n=300, rho=0.6, seed=1)
     for scale, warned in ((1.0, False), (1e-6, True)):
         with warnings.catch_warnings(record=True) as caught:

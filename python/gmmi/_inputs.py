@@ -72,8 +72,9 @@ DISCRETE_ADVICE = {
 
 #: With ``standardize=False``, ``reg_covar`` is added to the covariances in the data's own
 #: units: a column whose variance is below this multiple of it is regularised by a
-#: noticeable share (a bivariate Gaussian, truth 0.405 nat: 0.391 at a variance 100 times
-#: ``reg_covar``, 0.106 at 1 times, 0.0001 at 1/100).
+#: noticeable share (300 rows of a bivariate Gaussian, truth 0.35 nat, estimated 0.405 at
+#: unit variance: 0.391 at a variance 100 times ``reg_covar``, 0.106 at 1 times, 0.0001 at
+#: 1/100).
 UNSTANDARDISED_MARGIN = 1e4
 
 
