@@ -287,12 +287,6 @@ def _save_plot(obj: Any, path: str) -> None:
     ax.figure.savefig(path, dpi=120)
 
 
-def _finite(a: Any) -> Any:
-    """``a`` as nested lists with None for NaN and infinities (JSON has neither)."""
-    return [_finite(v) if np.ndim(v) else (float(v) if math.isfinite(v) else None)
-            for v in a]
-
-
 def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.check and args.discrete_x and args.discrete_y:
         raise ValueError("--check: two discrete variables have no mixture to check (their "
@@ -397,11 +391,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         _save_plot(r, args.plot)
     if args.json:
         out: dict[str, Any] = {"target": t_label, "features": r.features,
-                               "mean": _finite(r.mean), "std": _finite(r.std),
+                               "mean": plain(r.mean), "std": plain(r.std),
                                "overlaps_next": [bool(v) for v in r.overlaps_next],
                                "level": r.level, "unit": r.unit, "errors": r.errors}
         if r.check_statistic is not None:
-            out["check_statistic"] = _finite(r.check_statistic)
+            out["check_statistic"] = plain(r.check_statistic)
             out["check_threshold"] = r.check_threshold
         print(json.dumps(out, indent=2))
     else:
@@ -447,11 +441,11 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         _save_plot(m, args.plot)
     if args.json:
         out: dict[str, Any] = {"rows": m.row_labels, "cols": m.col_labels,
-                               "mean": _finite(m.mean), "std": _finite(m.std),
+                               "mean": plain(m.mean), "std": plain(m.std),
                                "unit": m.unit, "errors": [[r, c, e] for (r, c), e in
                                                           m.errors.items()]}
         if m.check_statistic is not None:
-            out["check_statistic"] = _finite(m.check_statistic)
+            out["check_statistic"] = plain(m.check_statistic)
             out["check_threshold"] = m.check_threshold
         print(json.dumps(out, indent=2))
     else:

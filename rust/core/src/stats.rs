@@ -159,16 +159,16 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     let n = v.len() as f64;
+    let all_finite = || v.iter().all(|x| x.is_finite());
     let mut m = v.iter().sum::<f64>() / n;
-    let all_finite = v.iter().all(|x| x.is_finite());
-    if !m.is_finite() && all_finite {
+    if !m.is_finite() && all_finite() {
         m = v.iter().map(|x| x / n).sum::<f64>();
     }
     if v.len() < 2 {
         return (m, f64::NAN);
     }
     let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    if !var.is_finite() && all_finite && m.is_finite() {
+    if !var.is_finite() && m.is_finite() && all_finite() {
         let big = v.iter().map(|x| (x - m).abs()).fold(0.0, f64::max);
         let scaled = v.iter().map(|x| ((x - m) / big).powi(2)).sum::<f64>() / (n - 1.0);
         return (m, big * scaled.sqrt());

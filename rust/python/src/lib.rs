@@ -182,10 +182,15 @@ fn check_working_memory(
     )
 }
 
+/// Whether `bytes` can be allocated now (reserved and released at once, the pages never
+/// touched).
+fn can_reserve(bytes: usize) -> bool {
+    Vec::<u8>::new().try_reserve_exact(bytes).is_ok()
+}
+
 /// `MemoryError` naming `arg` unless `bytes` can be allocated (then released at once).
 fn reserve_or_fail(arg: &str, rows: usize, cols: usize, bytes: usize) -> PyResult<()> {
-    let mut probe: Vec<u8> = Vec::new();
-    if probe.try_reserve_exact(bytes).is_err() {
+    if !can_reserve(bytes) {
         return Err(PyMemoryError::new_err(format!(
             "{arg}: {rows} rows x {cols} columns need about {:.1} GiB of working memory, which \
              could not be allocated (memory or address-space limit); use a random subset of \
@@ -1420,8 +1425,7 @@ fn estimate_pairs<'py>(
         .len()
         .saturating_mul(n_boot)
         .saturating_mul(7 * std::mem::size_of::<f64>());
-    let mut probe: Vec<u8> = Vec::new();
-    if probe.try_reserve_exact(replicate_bytes).is_err() {
+    if !can_reserve(replicate_bytes) {
         return Err(PyMemoryError::new_err(format!(
             "n_bootstrap: {} pairs x {n_boot} replicates need about {:.1} GiB for their \
              values, which could not be allocated (memory or address-space limit); a few \
@@ -1431,7 +1435,6 @@ fn estimate_pairs<'py>(
             replicate_bytes as f64 / (1u64 << 30) as f64
         )));
     }
-    drop(probe);
     let (cont, nc) = rows(&continuous);
     let n = continuous.as_array().nrows();
     let code_view = codes.as_array();
