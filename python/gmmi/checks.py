@@ -41,6 +41,19 @@ CHECK_MAX_ROWS, CHECK_DRAWS, CHECK_K = 4000, 16, 3
 #: The most rows the check may run on: beyond 12 columns the KSG compares every pair of rows.
 MAX_CHECK_ROWS = 50_000
 
+#: The check ``mutual_information`` makes by itself (``check=None``, gmmi's preset) runs on
+#: at most this many rows per component of the fitted mixture (and CHECK_MAX_ROWS in all):
+#: its cost, 17 KSG estimates, then grows with the mixture as the estimate's own does, and
+#: a single Gaussian fitted to a few columns (an estimate of a few hundredths of a second)
+#: is checked on 1,000 rows (0.015-0.075 s more with 2+1 to 5+5 columns on two cores).
+AUTO_CHECK_ROWS_PER_COMPONENT = 1000
+
+#: The fewest columns of x and y together for that automatic check. With one column each
+#: the check saw 1 of the suite's 30 misses on two scalars (``benches/accuracy.py``,
+#: sessions 27-28) at the price of a second estimate's time; the silent misses it exists
+#: for (a spiral, Student t data through asinh) need structure across several columns.
+AUTO_CHECK_MIN_COLUMNS = 3
+
 
 @dataclass(frozen=True, eq=False)
 class FitCheck:
@@ -86,6 +99,12 @@ class FitCheck:
         """Whether ``|statistic|`` is within ``threshold``."""
         return bool(abs(self.statistic) <= self.threshold)
 
+    def message(self, what: str = "MI") -> str:
+        """The :class:`~gmmi.MisfitWarning` message of a failed check (``what``: ``"MI"``
+        or ``"conditional MI"``, the quantity its KSG estimates)."""
+        return misfit_message(self.statistic, self.threshold, self.ksg_data,
+                              float(np.mean(self.ksg_model)), what)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON-friendly: None for NaN and infinities, such as the
         statistic of draws without spread)."""
@@ -93,6 +112,17 @@ class FitCheck:
                       "passed": self.passed, "ksg_data": self.ksg_data,
                       "ksg_model": [float(v) for v in self.ksg_model], "n_rows": self.n_rows,
                       "k": self.k})
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> FitCheck:
+        """The inverse of :meth:`to_dict` (None back to NaN)."""
+        def num(v: Any) -> float:
+            return math.nan if v is None else float(v)
+
+        return cls(statistic=num(d["statistic"]), threshold=num(d["threshold"]),
+                   ksg_data=num(d["ksg_data"]),
+                   ksg_model=np.array([num(v) for v in d["ksg_model"]], dtype=float),
+                   n_rows=int(d["n_rows"]), k=int(d["k"]))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -131,8 +161,9 @@ def misfit_message(statistic: float, threshold: float, ksg_data: float, ksg_draw
 def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
               n_draws: int = CHECK_DRAWS, max_rows: int = CHECK_MAX_ROWS, k: int = CHECK_K,
               random_state: Any = None, n_jobs: Optional[int] = None,
-              progress: bool = False) -> FitCheck:
-    """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>`."""
+              progress: bool = False, stacklevel: int = 3) -> FitCheck:
+    """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>` (``stacklevel``: of the
+    MisfitWarning, for the estimators' own check)."""
     progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
     k = check_int(k, "k", minimum=1, maximum=100)
@@ -164,9 +195,7 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if not out.passed:
-        warnings.warn(MisfitWarning(misfit_message(
-            out.statistic, out.threshold, out.ksg_data, float(np.mean(out.ksg_model)), what)),
-            stacklevel=3)
+        warnings.warn(MisfitWarning(out.message(what)), stacklevel=stacklevel)
     return out
 
 

@@ -145,7 +145,8 @@ class MIResult:
         Estimator-specific extras (per-class models and counts for categorical MI; the
         number of components each bootstrap replicate kept; ``integration_error``, the
         standard error of the integral behind ``full_value`` where the integral estimates
-        one: the quasi-Monte Carlo MI of two scalar variables, 0 for a single Gaussian).
+        one: the quasi-Monte Carlo MI of two scalar variables, 0 for a single Gaussian;
+        ``fit_check``, the plain form of :attr:`fit_check`).
     bias_corrected : bool
         Whether ``mean`` and :meth:`ci` are bias-corrected (see ``mean``).
     transform : Representation or None
@@ -180,6 +181,26 @@ class MIResult:
     def n_bootstrap(self) -> int:
         """Number of bootstrap replicates."""
         return int(self.samples.size)
+
+    @property
+    def fit_check(self) -> Optional[FitCheck]:
+        """The check of the fit the estimator made (the ``check`` option of
+        :func:`gmmi.mutual_information`: by default on pairs with three or more columns),
+        or None where it made none; :meth:`check_fit` checks any estimate on request.
+
+        Examples
+        --------
+        >>> import numpy as np, gmmi
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(1000, 2)); y = x[:, 0] + rng.normal(size=1000)
+        >>> r = gmmi.mutual_information(x, y, n_bootstrap=5, random_state=0)
+        >>> r.fit_check.passed, r.fit_check.n_rows
+        (True, 1000)
+        >>> gmmi.mutual_information(x[:, 0], y, n_bootstrap=5, random_state=0).fit_check is None
+        True
+        """
+        found = self.details.get("fit_check")
+        return None if found is None else FitCheck._from_dict(found)
 
     def ci(self, level: float = 0.95, method: Optional[str] = None) -> tuple[float, float]:
         """Bootstrap interval at ``level`` (e.g. 0.95).
@@ -409,6 +430,7 @@ class MIResult:
             "warnings": list(self.warnings),
             "bias_corrected": self.bias_corrected,
             "transform": None if self.transform is None else self.transform.to_dict(),
+            "fit_check": self.details.get("fit_check"),
         })
 
     def plot_bootstrap(self, ax: Any = None, level: float = 0.95) -> Any:
