@@ -547,3 +547,6 @@ def test_the_check_option_is_validated():
     labels = (x > 0).astype(int)
     with pytest.raises(ValueError, match="check: two discrete variables"):
         gmmi.mutual_information(labels, labels, discrete_x=True, discrete_y=True, check=True)
+    # Asked for on too few rows: refused before the estimate, naming the option.
+    with pytest.raises(ValueError, match=r"check: .* at least 31 rows, the data have 20"):
+        gmmi.mutual_information(x[:20], y[:20], check=True)

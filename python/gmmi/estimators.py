@@ -529,6 +529,10 @@ def mutual_information(
     check_bool(miller_madow, "miller_madow")
     if check is not None:
         check = check_bool(check, "check")
+        rows_given = int(np.shape(x)[0]) if np.ndim(x) else 0
+        if check and 0 < rows_given < 10 * CHECK_K + 1:
+            raise ValueError(f"check: the check's {CHECK_K} neighbours need at least "
+                             f"{10 * CHECK_K + 1} rows, the data have {rows_given}")
     opts = estimator_options(
         n_components=n_components, n_bootstrap=n_bootstrap, mc_samples=mc_samples,
         integral=integral, quadrature_order=quadrature_order, selection=selection,
