@@ -49,8 +49,8 @@ MAX_CHECK_ROWS = 50_000
 AUTO_CHECK_ROWS_PER_COMPONENT = 1000
 
 #: The fewest columns of x and y together for that automatic check. With one column each
-#: the check saw 1 of the suite's 30 misses on two scalars (``benches/accuracy.py``,
-#: sessions 27-28) at the price of a second estimate's time; the silent misses it exists
+#: the check saw 1 of the suite's 14 misses on two scalars (``benches/accuracy.py``, the
+#: committed run) at the price of a second estimate's time; the silent misses it exists
 #: for (a spiral, Student t data through asinh) need structure across several columns.
 AUTO_CHECK_MIN_COLUMNS = 3
 

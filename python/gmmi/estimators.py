@@ -496,7 +496,7 @@ def mutual_information(
         spiral across columns, Student t data through asinh: estimates half the truth with
         no other warning), and it adds 0.015-0.075 s to a single Gaussian's estimate of 2+1
         to 5+5 columns (0.017-0.46 s without it). Two scalars are not checked by default
-        (the check saw 1 of the calibration suite's 30 misses there, at the cost of a
+        (the check saw 1 of the calibration suite's 14 misses there, at the cost of a
         second estimate), nor conditional MI, categorical MI or the published preset.
         ``True``: check any GMM estimate, on up to 4,000 rows; ``False``: never. The
         estimate is the same either way.
