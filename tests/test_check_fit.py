@@ -497,8 +497,11 @@ def test_the_estimator_checks_a_pair_of_several_columns_by_default():
     assert off.fit_check is None and off.mean == r.mean
     np.testing.assert_array_equal(off.samples, r.samples)
     assert not any("unlike the data" in m for m in off.warnings)
-    # Kept by to_dict and by a saved result.
+    # Kept by to_dict, and shown by the result's display.
     assert r.to_dict()["fit_check"]["passed"] is False
+    assert "fit check FAILED" in repr(r) and "fit check" not in repr(off)
+    html = r._repr_html_()
+    assert "check of the fit" in html and "FAILED: statistic" in html
 
 
 def test_which_estimates_are_checked_by_default(tmp_path):

@@ -487,6 +487,9 @@ class MIResult:
             parts.append(f"{self.samples.size} bootstrap replicates")
         else:
             parts.append("no bootstrap")
+        check = self.fit_check
+        if check is not None and not check.passed:
+            parts.append("fit check FAILED: the interval does not cover the misfit")
         if math.isnan(self.std):
             return f"{sym} = {self.mean:.3f} {self.unit} ({', '.join(parts)})"
         return f"{sym} = {self.mean:.3f} ± {self.std:.3f} {self.unit} ({', '.join(parts)})"
@@ -506,6 +509,10 @@ class MIResult:
         err = self.details.get("integration_error")
         if err is not None:
             rows.append(["integration error", f"{err:.2g}"])
+        check = self.fit_check
+        if check is not None:
+            rows.append(["check of the fit", f"{'passed' if check.passed else 'FAILED'}: "
+                         f"statistic {check.statistic:+.2f} (threshold {check.threshold:.2f})"])
         rows.append(["estimator", self.estimator])
         rows += [["warning", w] for w in self.warnings]
         return _html.table(repr(self), rows)
