@@ -475,7 +475,7 @@ def _asinh_student_t(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]
 def test_the_estimator_checks_a_pair_of_several_columns_by_default():
     # At n = 1,000 every estimate of this 3+3 task is about 0.22 nat for a truth of 0.585,
     # its interval far below it, and no other warning says so. The data's KSG stood
-    # 5.5-9.4 spreads above the mixture's draws on five data sets (threshold 3.73, the
+    # 4.8-9.4 spreads above the mixture's draws on five data sets (threshold 3.73, the
     # two-sided 0.2% quantile of Student t with 15 degrees of freedom); this seed's 7.4.
     x, y = _asinh_student_t(1000, 3, 31)
     with pytest.warns(gmmi.MisfitWarning, match="too low") as caught:
