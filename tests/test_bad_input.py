@@ -140,6 +140,9 @@ BAD = [
          r"^x: expected numbers"),
     case("mi ragged x", lambda: MI([[1.0, 2.0], [3.0]] * 30, y), TypeError,
          r"^x: could not be converted"),
+    # The rows counted for check=True before validation must not raise first.
+    case("mi ragged x, check", lambda: MI([[1.0, 2.0], [3.0]] * 30, y, check=True),
+         TypeError, r"^x: could not be converted"),
     case("mi datetime x", lambda: MI(np.arange(60).astype("datetime64[D]"), y), TypeError,
          r"^x: expected numbers"),
     case("mi complex y", lambda: MI(x, y + 1j), TypeError, r"^y: complex"),

@@ -32,7 +32,8 @@ from ._warnings import MisfitWarning
 if TYPE_CHECKING:  # pragma: no cover
     from .result import MIResult
 
-__all__ = ["FitCheck", "check_fit", "misfit_message"]
+__all__ = ["FitCheck", "check_fit", "checked_quantity", "min_check_rows", "misfit_message",
+           "rows_given"]
 
 #: The defaults of the check (``max_rows``, ``n_draws``, ``k``), shared with
 #: ``mi_matrix(..., check=True)``.
@@ -53,6 +54,26 @@ AUTO_CHECK_ROWS_PER_COMPONENT = 1000
 #: committed run) at the price of a second estimate's time; the silent misses it exists
 #: for (a spiral, Student t data through asinh) need structure across several columns.
 AUTO_CHECK_MIN_COLUMNS = 3
+
+
+def min_check_rows(k: int) -> int:
+    """The fewest rows the check's KSG with ``k`` neighbours takes: 10 k + 1."""
+    return 10 * k + 1
+
+
+def rows_given(x: Any) -> int:
+    """The rows of an argument as given; 0 for a scalar or for what NumPy cannot shape (a
+    ragged list), which validation refuses later, naming the argument."""
+    try:
+        return int(np.shape(x)[0]) if np.ndim(x) else 0
+    except (ValueError, TypeError):
+        return 0
+
+
+def checked_quantity(result: MIResult) -> str:
+    """What the check's KSG of ``result`` estimates, as its messages name it."""
+    return ("conditional MI" if result.quantity == "conditional_mutual_information"
+            else "MI")
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,8 +131,7 @@ class FitCheck:
         statistic of draws without spread)."""
         return plain({"statistic": self.statistic, "threshold": self.threshold,
                       "passed": self.passed, "ksg_data": self.ksg_data,
-                      "ksg_model": [float(v) for v in self.ksg_model], "n_rows": self.n_rows,
-                      "k": self.k})
+                      "ksg_model": self.ksg_model, "n_rows": self.n_rows, "k": self.k})
 
     @classmethod
     def _from_dict(cls, d: dict[str, Any]) -> FitCheck:
@@ -172,21 +192,19 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
                          advice="beyond 12 columns the KSG compares every pair of rows")
     seed = resolve_seed(result.random_state if random_state is None else random_state)
     common = (max_rows, n_draws, k, seed, resolve_n_jobs(n_jobs))
-    rows_given = np.shape(x)[0] if np.ndim(x) else 0
-    if 0 < rows_given < 10 * k + 1:
-        raise ValueError(f"k: {k} neighbours need at least 10 k + 1 = {10 * k + 1} rows, the "
-                         f"data have {rows_given}; use a smaller k (default {CHECK_K})")
+    least, given = min_check_rows(k), rows_given(x)
+    if 0 < given < least:
+        raise ValueError(f"k: {k} neighbours need at least 10 k + 1 = {least} rows, the "
+                         f"data have {given}; use a smaller k (default {CHECK_K})")
     if result.estimator == "gmm-categorical":
-        what = "MI"
-        models, rows, codes = _categorical_inputs(result, x, y, z, min_rows=10 * k + 1)
+        models, rows, codes = _categorical_inputs(result, x, y, z, min_rows=least)
         ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
             _core.fit_check_categorical, models, rows, codes, *common, progress=progress,
             desc="gmmi check")
     else:
-        blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=10 * k + 1)
+        blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=least)
         model = result.model
         assert model is not None  # joint_blocks refuses a result without one
-        what = "MI" if len(blocks) == 2 else "conditional MI"
         data = np.hstack(blocks)
         rows = data if result.transform is None else result.transform.apply(data)
         ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
@@ -195,7 +213,8 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if not out.passed:
-        warnings.warn(MisfitWarning(out.message(what)), stacklevel=stacklevel)
+        warnings.warn(MisfitWarning(out.message(checked_quantity(result))),
+                      stacklevel=stacklevel)
     return out
 
 

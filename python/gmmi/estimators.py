@@ -40,6 +40,9 @@ from .checks import (
     CHECK_K,
     CHECK_MAX_ROWS,
     check_fit,
+    checked_quantity,
+    min_check_rows,
+    rows_given,
 )
 from .mixture import GaussianMixture
 from .pointwise import PointwiseMI
@@ -527,12 +530,12 @@ def mutual_information(
     check_bool(discrete_x, "discrete_x")
     check_bool(discrete_y, "discrete_y")
     check_bool(miller_madow, "miller_madow")
+    n_rows = rows_given(x)
     if check is not None:
         check = check_bool(check, "check")
-        rows_given = int(np.shape(x)[0]) if np.ndim(x) else 0
-        if check and 0 < rows_given < 10 * CHECK_K + 1:
+        if check and 0 < n_rows < min_check_rows(CHECK_K):
             raise ValueError(f"check: the check's {CHECK_K} neighbours need at least "
-                             f"{10 * CHECK_K + 1} rows, the data have {rows_given}")
+                             f"{min_check_rows(CHECK_K)} rows, the data have {n_rows}")
     opts = estimator_options(
         n_components=n_components, n_bootstrap=n_bootstrap, mc_samples=mc_samples,
         integral=integral, quadrature_order=quadrature_order, selection=selection,
@@ -562,14 +565,13 @@ def mutual_information(
                         random_state=random_state, n_jobs=n_jobs, progress=progress,
                         quantity="mutual_information" if z is None
                         else "conditional_mutual_information", discrete_options=z is None)
-    rows = _check_rows(result, check, preset, int(np.shape(x)[0]) if np.ndim(x) else 0)
+    rows = _check_rows(result, check, preset, n_rows)
     if rows:
         found = check_fit(result, x, y, z, max_rows=rows, n_jobs=n_jobs, progress=progress,
                           stacklevel=3)
         result.details["fit_check"] = found.to_dict()
         if not found.passed:
-            result.warnings.append(
-                found.message("MI" if z is None else "conditional MI"))
+            result.warnings.append(found.message(checked_quantity(result)))
     return result
 
 
@@ -582,7 +584,7 @@ def _check_rows(result: MIResult, check: Optional[bool], preset: str, n_rows: in
         return CHECK_MAX_ROWS
     columns = result.details.get("block_columns", [])
     if (preset != "gmmi" or result.estimator != "gmm" or len(columns) != 2
-            or sum(columns) < AUTO_CHECK_MIN_COLUMNS or n_rows < 10 * CHECK_K + 1):
+            or sum(columns) < AUTO_CHECK_MIN_COLUMNS or n_rows < min_check_rows(CHECK_K)):
         return 0
     return min(CHECK_MAX_ROWS, AUTO_CHECK_ROWS_PER_COMPONENT * int(result.n_components or 1))
 
