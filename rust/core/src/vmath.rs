@@ -193,6 +193,45 @@ fn log_sum_exp_rows<const L: usize>(v: &mut [[f64; L]]) -> ([f64; L], [f64; L]) 
     (log_of_sum(&mx, &sum), sum)
 }
 
+/// [`log_sum_exp_lanes`] that leaves out the rows far below the maximum: a row whose every
+/// lane is more than `gap` below that lane's maximum is marked in `far` (`far[c] = true`),
+/// set to 0 and not exponentiated; every other row is as there. With `gap = 53 ln 2` a term
+/// left out is below half the last bit of the lane's sum (at least 1): the sum and the
+/// responsibilities change by rounding only. A lane with a NaN or whose terms are all
+/// `-inf` marks no row far (`NaN < -gap` is false), so such lanes give what the general
+/// path of [`log_sum_exp_lanes`] gives.
+#[inline(always)]
+pub fn log_sum_exp_lanes_skipping<const L: usize>(
+    v: &mut [[f64; L]],
+    gap: f64,
+    far: &mut [bool],
+) -> ([f64; L], [f64; L]) {
+    let mut mx = v[0];
+    for row in &v[1..] {
+        for l in 0..L {
+            mx[l] = mx[l].max(row[l]);
+        }
+    }
+    let mut sum = [0.0; L];
+    for (row, f) in v.iter_mut().zip(far.iter_mut()) {
+        // Far lanes counted (a NaN difference is not one): far if all are.
+        let mut far_lanes = 0u64;
+        for l in 0..L {
+            far_lanes += u64::from(row[l] - mx[l] < -gap);
+        }
+        *f = far_lanes == L as u64;
+        if *f {
+            *row = [0.0; L];
+        } else {
+            for l in 0..L {
+                row[l] = exp_nonpositive(row[l] - mx[l]);
+                sum[l] += row[l];
+            }
+        }
+    }
+    (log_of_sum(&mx, &sum), sum)
+}
+
 /// A compiled instruction-set variant of the dispatched kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -318,6 +357,48 @@ mod tests {
 
     fn ulps(a: f64, b: f64) -> f64 {
         ((a - b) / b).abs() / f64::EPSILON
+    }
+
+    #[test]
+    fn skipping_log_sum_exp_leaves_out_only_rows_far_in_every_lane() {
+        // Rows: the maximum; far in every lane (-40 < -53 ln 2); near in one lane only; -inf
+        // everywhere (far); a NaN in one lane (never far). A second case: a lane whose terms
+        // are all -inf (its maximum -inf, every difference NaN) keeps every row.
+        let gap = 53.0 * std::f64::consts::LN_2;
+        let inf = f64::INFINITY;
+        let cases: [Vec<[f64; 4]>; 2] = [
+            vec![
+                [0.0; 4],
+                [-40.0; 4],
+                [-30.0, -100.0, -100.0, -100.0],
+                [-inf; 4],
+                [-100.0, -100.0, -100.0, f64::NAN],
+            ],
+            vec![[-inf, 0.0, 0.0, 0.0], [-inf, -60.0, -60.0, -60.0]],
+        ];
+        let expect_far = [vec![false, true, false, true, false], vec![false, false]];
+        for (rows, want_far) in cases.iter().zip(&expect_far) {
+            // (the reference is the general path, which the skipping pass replaces; two
+            // rows take a one-exponential path in `log_sum_exp_lanes`)
+            let mut full = rows.clone();
+            let (lse_full, sum_full) = log_sum_exp_rows(&mut full);
+            let mut skip = rows.clone();
+            let mut far = vec![false; rows.len()];
+            let (lse, sum) = log_sum_exp_lanes_skipping(&mut skip, gap, &mut far);
+            assert_eq!(&far, want_far);
+            let bits = |v: &[f64; 4]| v.map(f64::to_bits);
+            for (c, f) in far.iter().enumerate() {
+                if *f {
+                    assert_eq!(skip[c], [0.0; 4]);
+                } else {
+                    assert_eq!(bits(&skip[c]), bits(&full[c]), "row {c}");
+                }
+            }
+            // The terms left out (e^-40 and 0) are below half the last bit of a sum of at
+            // least 1, added after the maximum's 1: the same bits.
+            assert_eq!(bits(&lse), bits(&lse_full));
+            assert_eq!(bits(&sum), bits(&sum_full));
+        }
     }
 
     #[test]
