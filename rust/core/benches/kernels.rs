@@ -88,7 +88,42 @@ fn em_fit(c: &mut Criterion) {
             b.iter(|| fit(black_box(&data), None, &start, &opts, None).expect("em fit"))
         });
     }
+    // Many narrow components tiling a band, as the search fits to additive uniform noise at
+    // large n (K = 20-50): the passes of K >= 12 that read the rows in Z-order and leave out
+    // of each block the components far from all its rows.
+    let k = 32;
+    let tiled = tiled_band(k);
+    let (x, _) = tiled.sample(n, 3);
+    let shifted: Vec<f64> = tiled.means().iter().map(|m| m + 0.005).collect();
+    let start = GaussianMixture::new(
+        2,
+        tiled.weights().to_vec(),
+        shifted,
+        tiled.covariances().to_vec(),
+    )
+    .expect("valid start");
+    let data = Data::new(&x, 2);
+    group.throughput(Throughput::Elements((n * k * FIT_ITERATIONS) as u64));
+    group.bench_function(BenchmarkId::new("d2", "k32-band"), |b| {
+        b.iter(|| fit(black_box(&data), None, &start, &opts, None).expect("em fit"))
+    });
     group.finish();
+}
+
+/// `k` components along the diagonal of the unit square, each elongated along it (sd 0.7
+/// of the spacing) over a band 0.1 wide, their means off the diagonal by -0.1, 0 or 0.1 in
+/// turn: the shape of a mixture fitted to `y = x + uniform noise`.
+fn tiled_band(k: usize) -> GaussianMixture {
+    let step = 1.0 / (k - 1) as f64;
+    let (a, b) = ((0.7 * step).powi(2), 0.1f64.powi(2));
+    let means: Vec<f64> = (0..k)
+        .flat_map(|c| {
+            let t = c as f64 * step;
+            [t, t + 0.1 * ((c % 3) as f64 - 1.0)]
+        })
+        .collect();
+    let covs: Vec<f64> = (0..k).flat_map(|_| [a, a, a, a + b]).collect();
+    GaussianMixture::new(2, vec![1.0 / k as f64; k], means, covs).expect("valid band model")
 }
 
 fn density(c: &mut Criterion) {
