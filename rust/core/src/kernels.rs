@@ -354,7 +354,7 @@ pub(crate) struct Packed {
     /// Chunk `c` holds blocks `starts[c]..starts[c + 1]`.
     starts: Vec<usize>,
     /// The rows in Z-order, laid out the same way (chunks of `chunk_rows` rows).
-    spatial: OnceLock<(Vec<f64>, Vec<usize>)>,
+    spatial: OnceLock<Box<Packed>>,
 }
 
 /// Fewest components for which an EM pass uses the rows in Z-order and leaves out, for each
@@ -410,9 +410,10 @@ impl Packed {
 
     /// The layout of the rows in Z-order (made on first use): the rows of non-zero weight,
     /// sorted by the interleaved bits of their coordinates quantised on the bounding box
-    /// (`64 / d` bits each; ties in row order), then laid out as [`Packed::new_in`] does.
+    /// (`64 / d` bits each, at most 32; ties in row order), then laid out as
+    /// [`Packed::new_in`] does.
     /// Deterministic, so the sums do not depend on the number of threads.
-    pub(crate) fn spatial(&self) -> &(Vec<f64>, Vec<usize>) {
+    pub(crate) fn spatial(&self) -> &Packed {
         self.spatial.get_or_init(|| {
             let d = self.d;
             let width = (d + 1) * LANES;
@@ -435,8 +436,13 @@ impl Packed {
             let w: Vec<f64> = order.iter().map(|&i| weights[i]).collect();
             // (at 10^7 rows each copy is 80-160 MB: the unsorted ones go before the layout)
             drop((rows, weights, order));
-            let p = Packed::new_in(&sorted, d, Some(&w), self.chunk_rows, Vec::new());
-            (p.values, p.starts)
+            Box::new(Packed::new_in(
+                &sorted,
+                d,
+                Some(&w),
+                self.chunk_rows,
+                Vec::new(),
+            ))
         })
     }
 
@@ -452,49 +458,45 @@ impl Packed {
 
     /// The EM statistics of chunk `c` under `g` (dimension `d`).
     pub(crate) fn chunk_stats(&self, g: &GaussianMixture, c: usize) -> Stats {
-        let width = (self.d + 1) * LANES;
-        let v = &self.values[self.starts[c] * width..self.starts[c + 1] * width];
-        match self.d {
-            1 => packed_d1(g, v),
-            2 => packed_d2(g, v),
-            3 => packed_d3(g, v),
-            4 => packed_d4(g, v),
-            5 => packed_d5(g, v),
-            6 => packed_d6(g, v),
-            7 => packed_d7(g, v),
-            8 => packed_d8(g, v),
-            d => unreachable!("packed rows have 1 to 8 columns, not {d}"),
-        }
+        self.stats_by(&PLAIN, g, c)
     }
 
     /// Number of chunks of the Z-order layout ([`Packed::spatial`]; made here if not yet).
     pub(crate) fn n_spatial_chunks(&self) -> usize {
-        self.spatial().1.len() - 1
+        self.spatial().n_chunks()
     }
 
     /// The EM statistics of chunk `c` of the Z-order layout under `g`, leaving out of each
     /// block the components far from all its rows: the sums of all chunks are those of
     /// [`Packed::chunk_stats`] up to rounding.
     pub(crate) fn spatial_chunk_stats(&self, g: &GaussianMixture, c: usize) -> Stats {
-        let (values, starts) = self.spatial();
+        self.spatial().stats_by(&SKIPPING, g, c)
+    }
+
+    /// Chunk `c`'s blocks through the kernel of their dimension in `kernels`.
+    fn stats_by(&self, kernels: &[BlocksKernel; 8], g: &GaussianMixture, c: usize) -> Stats {
         let width = (self.d + 1) * LANES;
-        let v = &values[starts[c] * width..starts[c + 1] * width];
-        match self.d {
-            1 => skip_d1(g, v),
-            2 => skip_d2(g, v),
-            3 => skip_d3(g, v),
-            4 => skip_d4(g, v),
-            5 => skip_d5(g, v),
-            6 => skip_d6(g, v),
-            7 => skip_d7(g, v),
-            8 => skip_d8(g, v),
-            d => unreachable!("packed rows have 1 to 8 columns, not {d}"),
-        }
+        let v = &self.values[self.starts[c] * width..self.starts[c + 1] * width];
+        kernels[self.d - 1](g, v)
     }
 }
 
+/// A kernel over packed blocks ([`packed_stats_lanes`] in one dimension).
+type BlocksKernel = fn(&GaussianMixture, &[f64]) -> Stats;
+
+/// The plain kernels over packed blocks, by dimension (1 to 8).
+const PLAIN: [BlocksKernel; 8] = [
+    packed_d1, packed_d2, packed_d3, packed_d4, packed_d5, packed_d6, packed_d7, packed_d8,
+];
+
+/// The kernels that leave far components out of each block, by dimension (1 to 8).
+const SKIPPING: [BlocksKernel; 8] = [
+    skip_d1, skip_d2, skip_d3, skip_d4, skip_d5, skip_d6, skip_d7, skip_d8,
+];
+
 /// The order of the rows of `x` (row-major, `d` columns, `1 <= d <= 8`) along a Z-order
-/// (Morton) curve: each coordinate quantised to `64 / d` bits on the rows' bounding box,
+/// (Morton) curve: each coordinate quantised to `64 / d` bits (at most 32) on the rows'
+/// bounding box,
 /// the bits interleaved, most significant first; ties keep row order.
 fn z_order(x: &[f64], d: usize) -> Vec<usize> {
     let n = x.len() / d;
