@@ -105,7 +105,7 @@ fn unit_ball_volume(d: usize) -> f64 {
 }
 
 /// Per-dimension minimum and maximum of the rows.
-fn bounding_box(x: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn bounding_box(x: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     let mut lo = vec![f64::INFINITY; d];
     let mut hi = vec![f64::NEG_INFINITY; d];
     for r in x.chunks_exact(d) {

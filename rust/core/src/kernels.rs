@@ -502,13 +502,7 @@ fn z_order(x: &[f64], d: usize) -> Vec<usize> {
     let n = x.len() / d;
     let bits = (64 / d).min(32) as u32;
     let top = ((1u64 << bits) - 1) as f64;
-    let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
-    for row in x.chunks_exact(d) {
-        for j in 0..d {
-            lo[j] = lo[j].min(row[j]);
-            hi[j] = hi[j].max(row[j]);
-        }
-    }
+    let (lo, hi) = crate::init::bounding_box(x, d);
     let key = |row: &[f64]| -> u64 {
         let mut q = [0u64; 8];
         for j in 0..d {
