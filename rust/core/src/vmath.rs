@@ -174,15 +174,22 @@ fn log_of_sum<const L: usize>(mx: &[f64; L], sum: &[f64; L]) -> [f64; L] {
     lse
 }
 
-/// [`log_sum_exp_lanes`] of any number of rows (at least one).
+/// The largest of the rows in every lane (at least one row).
 #[inline(always)]
-fn log_sum_exp_rows<const L: usize>(v: &mut [[f64; L]]) -> ([f64; L], [f64; L]) {
+fn lane_max<const L: usize>(v: &[[f64; L]]) -> [f64; L] {
     let mut mx = v[0];
     for row in &v[1..] {
         for l in 0..L {
             mx[l] = mx[l].max(row[l]);
         }
     }
+    mx
+}
+
+/// [`log_sum_exp_lanes`] of any number of rows (at least one).
+#[inline(always)]
+fn log_sum_exp_rows<const L: usize>(v: &mut [[f64; L]]) -> ([f64; L], [f64; L]) {
+    let mx = lane_max(v);
     let mut sum = [0.0; L];
     for row in v.iter_mut() {
         for l in 0..L {
@@ -206,12 +213,7 @@ pub fn log_sum_exp_lanes_skipping<const L: usize>(
     gap: f64,
     far: &mut [bool],
 ) -> ([f64; L], [f64; L]) {
-    let mut mx = v[0];
-    for row in &v[1..] {
-        for l in 0..L {
-            mx[l] = mx[l].max(row[l]);
-        }
-    }
+    let mx = lane_max(v);
     let mut sum = [0.0; L];
     for (row, f) in v.iter_mut().zip(far.iter_mut()) {
         // Far lanes counted (a NaN difference is not one): far if all are.
