@@ -1,0 +1,79 @@
+"""The worker threads that run the core's calls (``gmmi._run``): kept between calls, one call
+at a time each, holding nothing of a finished call, and a new one for each call running at
+the same time."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import weakref
+
+import pytest
+
+from gmmi import _run
+from gmmi._run import run_with_control
+
+
+def _thread(control: object) -> threading.Thread:
+    return threading.current_thread()
+
+
+def test_calls_one_after_another_run_on_one_kept_worker():
+    # Thread objects, not idents: the system may give a new thread the ident of one that
+    # ended (as the per-call executor's threads did).
+    first = run_with_control(_thread)
+    assert first is not threading.current_thread()  # not on the caller's thread
+    # The worker lists itself idle before the caller hears of the result, so the next call
+    # of this thread finds it: the same thread every time, none started per call.
+    later = [run_with_control(_thread) for _ in range(20)]
+    assert all(t is first for t in later)
+
+
+def test_a_finished_call_leaves_nothing_alive_on_its_worker():
+    class Payload:
+        pass
+
+    def fn(a: Payload, control: object) -> Payload:
+        return Payload()
+
+    arg = Payload()
+    out = run_with_control(fn, arg)
+    refs = weakref.ref(arg), weakref.ref(out)
+    del arg, out
+    gc.collect()
+    # The idle worker waits for its next job without the last one's arguments or result.
+    assert [r() for r in refs] == [None, None]
+
+
+def test_an_exception_reaches_the_caller_and_the_worker_stays_usable():
+    def fail(control: object) -> None:
+        raise ValueError("x: bad")
+
+    with pytest.raises(ValueError, match="x: bad"):
+        run_with_control(fail)
+    assert run_with_control(lambda control: 42) == 42
+
+
+def test_calls_at_the_same_time_run_on_workers_of_their_own():
+    # Four callers whose calls each wait for all four to have started: they finish only if
+    # every call has a worker of its own (one shared worker would never get past the barrier).
+    barrier = threading.Barrier(4, timeout=10)
+    seen: list[int] = []
+
+    def meet(control: object) -> int:
+        barrier.wait()
+        return threading.get_ident()
+
+    def caller() -> None:
+        seen.append(run_with_control(meet))
+
+    threads = [threading.Thread(target=caller) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert len(set(seen)) == 4
+    # Kept for later calls, at most _MAX_IDLE_WORKERS of them.
+    time.sleep(0.05)
+    assert len(_run._IDLE) <= _run._MAX_IDLE_WORKERS
