@@ -19,8 +19,10 @@ represent the density exactly ("can fit"); the summary is also given per family 
 
 Held-out tasks. ``--held-out`` runs, instead of the suite, tasks that no rule, threshold or
 default of gmmi was chosen on (``Task.held_out``): data in the spirit of the "Beyond Normal"
-benchmark (Czyz et al. 2023: wiggly, half-cube, asinh and spiral maps of Gaussian or
-Student t data, multivariate t in 2+2 with nu = 3 and in 5+5 with nu = 1), non-monotone
+benchmark (Czyz et al. 2023: wiggly, half-cube, normal-CDF, asinh and spiral maps of
+Gaussian or Student t data up to 5+5 columns, bimodal marginals, a Swiss roll, multivariate
+t in 2+2 with nu = 3 and in 5+5 with nu = 1-3: every task of its list up to 5+5 columns),
+non-monotone
 dependence ``y = f(x) + noise``, conditional MI beyond Gaussians (a nonlinear common cause,
 a multiplicative interaction, monotone images of a Gaussian, trivariate t) and independent
 variables (MI = 0) with marginals no mixture fits. A change tuned on the suite is checked
