@@ -542,6 +542,61 @@ def test_which_estimates_are_checked_by_default(tmp_path):
     assert small.fit_check is None
 
 
+def test_a_statistic_near_the_threshold_is_looked_at_again_on_more_rows(monkeypatch):
+    # The automatic check runs on 1,000 rows per component; a first look that passes with
+    # |statistic| beyond AUTO_CHECK_SECOND_LOOK, on fewer rows than the data have, is
+    # followed by a check on min(n, CHECK_MAX_ROWS) rows with other draws, which decides.
+    # The first look's statistic is set here (the real check's on these data is small),
+    # so that each branch is taken on purpose.
+    from gmmi import checks, estimators
+
+    rng = np.random.default_rng(3)
+    x, y = _gaussian(1500, 0.6, 4)
+    xw = np.column_stack([x, rng.normal(size=1500)])
+    calls: list[dict] = []
+    real = estimators.check_fit
+
+    def first_look_at(statistic: float):
+        def fake(result, *args, **kwargs):
+            calls.append(kwargs)
+            found = real(result, *args, **kwargs)
+            if len(calls) > 1:
+                return found
+            return checks.FitCheck(statistic=statistic, threshold=found.threshold,
+                                   ksg_data=found.ksg_data, ksg_model=found.ksg_model,
+                                   n_rows=found.n_rows, k=found.k)
+        return fake
+
+    def estimate(statistic: float, **options):
+        calls.clear()
+        monkeypatch.setattr(estimators, "check_fit", first_look_at(statistic))
+        return gmmi.mutual_information(xw, y, n_bootstrap=5, random_state=7, **options)
+
+    gray = checks.AUTO_CHECK_SECOND_LOOK + 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.MisfitWarning)
+        r = estimate(gray)
+    assert [c["max_rows"] for c in calls] == [1000, 1500]  # one component: 1,000 rows first
+    assert calls[1]["random_state"] == 8  # other draws than the first look's
+    assert r.details["fit_check_first_look"]["statistic"] == gray
+    assert r.fit_check.n_rows == 1500 and r.fit_check.passed  # the second look decides
+    assert r.fit_check == r.check_fit(xw, y, max_rows=1500, random_state=8)
+    # Within the gate, or failed at the first look, or asked for: one look. (The first
+    # look's warning would come from the real check, which passed here; the result's own
+    # record of a failure does not depend on it.)
+    for statistic, options in ((checks.AUTO_CHECK_SECOND_LOOK - 0.5, {}), (9.0, {}),
+                               (gray, {"check": True})):
+        r = estimate(statistic, **options)
+        assert len(calls) == 1 and "fit_check_first_look" not in r.details
+        assert r.fit_check.statistic == statistic
+        assert any("unlike the data" in m for m in r.warnings) == (statistic > 4)
+    # All the rows already seen: nothing more to look at.
+    calls.clear()
+    monkeypatch.setattr(estimators, "check_fit", first_look_at(gray))
+    gmmi.mutual_information(xw[:900], y[:900], n_bootstrap=5, random_state=7)
+    assert [c["max_rows"] for c in calls] == [1000]
+
+
 def test_the_check_option_is_validated():
     x, y = _gaussian(200, 0.6, 5)
     for bad in ("yes", 1, None.__class__):
