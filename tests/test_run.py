@@ -77,3 +77,20 @@ def test_calls_at_the_same_time_run_on_workers_of_their_own():
     # Kept for later calls, at most _MAX_IDLE_WORKERS of them.
     time.sleep(0.05)
     assert len(_run._IDLE) <= _run._MAX_IDLE_WORKERS
+
+
+def test_a_job_cancelled_before_it_ran_leaves_its_worker_usable():
+    # A worker taken for a job that is cancelled before it runs skips the job and goes back
+    # to the idle list, instead of waiting forever outside it.
+    import concurrent.futures
+
+    worker = _run._Worker()
+    cancelled: concurrent.futures.Future[str] = concurrent.futures.Future()
+    assert cancelled.cancel()
+    worker._jobs.put((cancelled, lambda: "never", (), {}))
+    deadline = time.monotonic() + 5
+    while worker not in _run._IDLE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker in _run._IDLE
+    _run._IDLE.remove(worker)
+    assert worker.submit(threading.current_thread).result(timeout=10).name == "gmmi-worker"

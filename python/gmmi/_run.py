@@ -45,15 +45,15 @@ def _install_sigint_handler() -> None:
 
 _install_sigint_handler()
 
-#: Most idle worker threads kept for the next calls (one per call running at once; more
-#: calls at once than this start threads that exit when their call is done).
+#: Idle worker threads kept for the next calls (one per call running at once; beyond about
+#: this many, a worker exits when its call is done).
 _MAX_IDLE_WORKERS = 8
 
 
 class _Worker:
     """A daemon thread that runs the core calls handed to it one at a time, and is kept idle
-    between them: starting a thread (a ThreadPoolExecutor per call) took 0.3 ms of each
-    call, a tenth of an estimate on 200 rows."""
+    between them: a thread started for each call (a ThreadPoolExecutor) made the machinery
+    of a call 0.16 ms instead of 0.06, of an estimate of 4 ms on 200 rows."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -70,13 +70,12 @@ class _Worker:
     def _serve(self) -> None:
         while True:
             future, fn, args, kwargs = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            outcome: tuple[bool, Any]
-            try:
-                outcome = (True, fn(*args, **kwargs))
-            except BaseException as exc:  # the caller re-raises it
-                outcome = (False, exc)
+            outcome: Optional[tuple[bool, Any]] = None  # None: the future was cancelled
+            if future.set_running_or_notify_cancel():
+                try:
+                    outcome = (True, fn(*args, **kwargs))
+                except BaseException as exc:  # the caller re-raises it
+                    outcome = (False, exc)
             # Nothing of the call stays alive while this thread waits for the next one.
             del fn, args, kwargs
             # Listed idle before the caller hears of the outcome, so that a thread making one
@@ -85,9 +84,9 @@ class _Worker:
             keep = len(_IDLE) < _MAX_IDLE_WORKERS
             if keep:
                 _IDLE.append(self)
-            if outcome[0]:
+            if outcome is not None and outcome[0]:
                 future.set_result(outcome[1])
-            else:
+            elif outcome is not None:
                 future.set_exception(outcome[1])
             del future, outcome
             if not keep:
