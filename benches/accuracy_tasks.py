@@ -418,6 +418,13 @@ def _per_block(base: Sampler, fx: Callable[[np.ndarray], np.ndarray],
     return sample
 
 
+def _block_spirals(base: Sampler) -> Sampler:
+    """The rows of ``base`` with x rotated in its coordinates 1-2 and y in 2-3 by
+    ``|v|^2 / 3`` radians (:func:`_spiral`)."""
+    return _per_block(base, lambda v: _spiral(v, (0, 1), 1 / 3),
+                      lambda v: _spiral(v, (1, 2), 1 / 3))
+
+
 def _mixture_cdf_inverse(comps: tuple[tuple[float, float], ...]) -> Callable[[np.ndarray],
                                                                              np.ndarray]:
     """The inverse of the distribution function of the unit-variance Gaussian mixture
@@ -664,15 +671,18 @@ def build_tasks() -> list[Task]:
     add("bn-wiggly-rho0.75", "beyond-normal", gaussian_mi(cov, 1),
         _per_block(_gaussian_sampler(cov, 1), _wiggly_x, _wiggly_y), held_out=True,
         description="bivariate Gaussian rho = 0.75, Beyond Normal's wiggly map of each")
-    cov = sparse_cov(3)
-    add("bn-halfcube-3+3-sparse", "beyond-normal", gaussian_mi(cov, 3),
-        _gaussian_sampler(cov, 3, _half_cube), held_out=True,
-        description="3+3 sparse Gaussian, v |v|^(1/2) of each variable")
-    add("bn-spiral-3+3-sparse", "beyond-normal", gaussian_mi(cov, 3),
-        _per_block(_gaussian_sampler(cov, 3), lambda v: _spiral(v, (0, 1), 1 / 3),
-                   lambda v: _spiral(v, (1, 2), 1 / 3)), held_out=True,
-        description="3+3 sparse Gaussian, each block rotated by |v|^2 / 3 radians "
-                    "(x in its coordinates 1-2, y in 2-3)")
+    def add_sparse_maps(d: int) -> None:
+        """The half-cube and the spiral of the d+d sparse Gaussian."""
+        cov = sparse_cov(d)
+        add(f"bn-halfcube-{d}+{d}-sparse", "beyond-normal", gaussian_mi(cov, d),
+            _gaussian_sampler(cov, d, _half_cube), held_out=True,
+            description=f"{d}+{d} sparse Gaussian, v |v|^(1/2) of every column")
+        add(f"bn-spiral-{d}+{d}-sparse", "beyond-normal", gaussian_mi(cov, d),
+            _block_spirals(_gaussian_sampler(cov, d)), held_out=True,
+            description=f"{d}+{d} sparse Gaussian, each block rotated by |v|^2 / 3 radians "
+                        "(x in its coordinates 1-2, y in 2-3)")
+
+    add_sparse_maps(3)
     add("bn-asinh-student-nu1-1+1", "beyond-normal", student_t_mi(1, 1, 1),
         _per_block(_student_t_sampler(1, 1, 1), _asinh, _asinh), held_out=True,
         description="bivariate t, nu = 1, asinh of each variable")
@@ -723,8 +733,7 @@ def build_tasks() -> list[Task]:
     for d in (3, 5):
         cov = sparse_cov(d)
         add(f"bn-spiral-ndtr-{d}+{d}-sparse", "beyond-normal", gaussian_mi(cov, d),
-            _per_block(_gaussian_sampler(cov, d, ndtr), lambda v: _spiral(v, (0, 1), 1 / 3),
-                       lambda v: _spiral(v, (1, 2), 1 / 3)), held_out=True,
+            _block_spirals(_gaussian_sampler(cov, d, ndtr)), held_out=True,
             description=f"{d}+{d} sparse Gaussian, normal CDF of every column, then each "
                         "block rotated by |v|^2 / 3 radians (x in its coordinates 1-2, y in "
                         "2-3)")
@@ -732,14 +741,7 @@ def build_tasks() -> list[Task]:
     add("bn-ndtr-5+5-sparse", "beyond-normal", gaussian_mi(cov, 5),
         _gaussian_sampler(cov, 5, ndtr), held_out=True,
         description="5+5 sparse Gaussian, normal CDF of every column")
-    add("bn-halfcube-5+5-sparse", "beyond-normal", gaussian_mi(cov, 5),
-        _gaussian_sampler(cov, 5, _half_cube), held_out=True,
-        description="5+5 sparse Gaussian, v |v|^(1/2) of every column")
-    add("bn-spiral-5+5-sparse", "beyond-normal", gaussian_mi(cov, 5),
-        _per_block(_gaussian_sampler(cov, 5), lambda v: _spiral(v, (0, 1), 1 / 3),
-                   lambda v: _spiral(v, (1, 2), 1 / 3)), held_out=True,
-        description="5+5 sparse Gaussian, each block rotated by |v|^2 / 3 radians "
-                    "(x in its coordinates 1-2, y in 2-3)")
+    add_sparse_maps(5)
     for cname, (f, s, text) in CURVES.items():
         add(f"curve-{cname}-s{s:g}", "curved", curve_mi(f, s), _curve_sampler(f, s),
             held_out=True, description=f"X ~ N(0,1), Y = {text} + {s:g} N(0,1)")
