@@ -574,11 +574,10 @@ def mutual_information(
         found = check_fit(result, x, y, z, max_rows=rows, n_jobs=n_jobs, progress=progress,
                           stacklevel=3)
         more = min(n_rows, CHECK_MAX_ROWS)
-        if (check is None and found.passed and abs(found.statistic) > AUTO_CHECK_SECOND_LOOK
-                and more > found.n_rows):
+        if found.passed and abs(found.statistic) > AUTO_CHECK_SECOND_LOOK and more > found.n_rows:
             # A statistic that draws like the data exceed one time in sixteen, on fewer rows
             # than the data have: looked at again on as many rows as an explicit check
-            # takes, with other draws, and that look decides.
+            # takes (which `check=True` took at once), with other draws; that look decides.
             result.details["fit_check_first_look"] = found.to_dict()
             found = check_fit(result, x, y, z, max_rows=more,
                               random_state=(result.random_state + 1) % 2**64,
