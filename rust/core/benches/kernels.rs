@@ -73,10 +73,7 @@ fn em_fit(c: &mut Criterion) {
         let truth = GaussianMixture::new(d, g.weights().to_vec(), g.means().to_vec(), wide)
             .expect("valid model");
         let (x, _) = truth.sample(n, 1);
-        let shifted: Vec<f64> = g.means().iter().map(|m| m + 0.5).collect();
-        let start =
-            GaussianMixture::new(d, g.weights().to_vec(), shifted, g.covariances().to_vec())
-                .expect("valid start");
+        let start = shifted(&g, 0.5);
         let data = Data::new(&x, d);
         let f = fit(&data, None, &start, &opts, None).expect("em fit");
         assert_eq!(
@@ -94,20 +91,25 @@ fn em_fit(c: &mut Criterion) {
     let k = 32;
     let tiled = tiled_band(k);
     let (x, _) = tiled.sample(n, 3);
-    let shifted: Vec<f64> = tiled.means().iter().map(|m| m + 0.005).collect();
-    let start = GaussianMixture::new(
-        2,
-        tiled.weights().to_vec(),
-        shifted,
-        tiled.covariances().to_vec(),
-    )
-    .expect("valid start");
+    let start = shifted(&tiled, 0.005);
     let data = Data::new(&x, 2);
     group.throughput(Throughput::Elements((n * k * FIT_ITERATIONS) as u64));
     group.bench_function(BenchmarkId::new("d2", "k32-band"), |b| {
         b.iter(|| fit(black_box(&data), None, &start, &opts, None).expect("em fit"))
     });
     group.finish();
+}
+
+/// `g` with every mean coordinate moved by `by`: a start away from the optimum.
+fn shifted(g: &GaussianMixture, by: f64) -> GaussianMixture {
+    let means: Vec<f64> = g.means().iter().map(|m| m + by).collect();
+    GaussianMixture::new(
+        g.dim(),
+        g.weights().to_vec(),
+        means,
+        g.covariances().to_vec(),
+    )
+    .expect("valid start")
 }
 
 /// `k` components along the diagonal of the unit square, each elongated along it (sd 0.7
