@@ -207,15 +207,16 @@ def test_classes_too_small_to_bootstrap_are_an_error_naming_the_labels():
 
 def test_categorical_warnings_name_the_class_labels_and_the_callers_variables():
     # The core numbers classes by rank among the sorted labels ("10" sorts before "2") and
-    # calls the continuous variable x. Sixty classes of ten rows: some classes' searches
-    # collapse a component onto a few rows (a DegenerateWarning naming the class).
+    # calls the continuous variable x. Sixty classes of ten rows: with two folds (five
+    # training rows) some classes' searches collapse a component onto a few rows (a
+    # DegenerateWarning naming the class).
     rng = np.random.default_rng(0)
     codes = np.repeat(np.arange(60), 10)
     cont = rng.normal(size=codes.size) + 0.3 * codes
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         gmmi.mutual_information(codes.astype(str), cont, discrete_x=True, n_bootstrap=5,
-                                random_state=0)
+                                n_folds=2, random_state=0)
     degenerate = [str(w.message) for w in caught if w.category is gmmi.DegenerateWarning]
     assert degenerate
     for m in degenerate:

@@ -40,6 +40,7 @@ __all__ = [
     "fit_check",
     "fit_check_categorical",
     "fit_mixture",
+    "folds_for_rows",
     "initial_mixture",
     "interval",
     "model_quantity",
@@ -269,7 +270,7 @@ class Options:
         quadrature_order: Optional[int],
         selection: str,
         n_inits: int,
-        n_folds: int,
+        n_folds: Union[int, str],
         patience: Union[int, str],
         threshold_components: float,
         max_components: int,
@@ -288,6 +289,10 @@ class Options:
         transform: str,
         accelerate_em: bool,
     ) -> Self: ...
+
+def folds_for_rows(n_folds: Union[int, str], n: int) -> int:
+    """The cross-validation folds of the component search on ``n`` rows with the option
+    ``n_folds`` ("auto": 5 below 1,000 rows, 2 from there on; or that count)."""
 
 def simd_variant() -> str:
     """The instruction-set variant of the vectorised kernels: "avx512", "avx2" or "baseline"

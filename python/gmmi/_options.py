@@ -84,7 +84,7 @@ def estimator_options(*, preset: Any = "gmmi", **given: Any) -> dict[str, Any]:
                                       minimum=1, allow_none=True),
         "selection": check_choice(opts["selection"], "selection", SELECTIONS),
         "n_inits": check_int(opts["n_inits"], "n_inits", minimum=1),
-        "n_folds": check_int(opts["n_folds"], "n_folds", minimum=2),
+        "n_folds": _auto_or_int(opts["n_folds"], "n_folds", minimum=2),
         "patience": _auto_or_int(opts["patience"], "patience"),
         "threshold_components": check_real(opts["threshold_components"], "threshold_components"),
         "max_components": check_int(opts["max_components"], "max_components", minimum=1),
@@ -114,13 +114,14 @@ def check_bounds(values: dict[str, Any], rename: Optional[dict[str, str]] = None
         raise
 
 
-def _auto_or_int(value: Any, name: str) -> Any:
-    """``"auto"`` or an integer (its bounds are the core's): ``mc_samples``, ``patience``."""
+def _auto_or_int(value: Any, name: str, minimum: int = 1) -> Any:
+    """``"auto"`` or an integer of at least ``minimum`` (its other bounds are the core's):
+    ``mc_samples``, ``patience``, ``n_folds``."""
     if isinstance(value, str):
         if value != "auto":
             raise ValueError(f"{name}: expected 'auto' or a positive integer, got {value!r}")
         return value
-    return check_int(value, name, minimum=1)
+    return check_int(value, name, minimum=minimum)
 
 
 def split_options(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1364,7 +1364,7 @@ mod tests {
         };
         let base = EstimatorOptions::default;
         let mut o = base();
-        o.select.n_folds = 1;
+        o.select.n_folds = select::Folds::Fixed(1);
         assert_eq!(named(o), "n_folds");
         let mut o = base();
         o.select.n_inits = crate::select::MAX_INITS + 1;
@@ -1386,7 +1386,7 @@ mod tests {
         assert_eq!(named(o), "quadrature_order");
         // Bounds that depend on the data are checked with the data, not here.
         let mut o = base();
-        o.select.n_folds = 1_000_000;
+        o.select.n_folds = select::Folds::Fixed(1_000_000);
         assert!(o.check().is_ok());
         assert!(o.select.validate(10, 2).is_err());
     }

@@ -15,7 +15,7 @@ use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{self, Integral};
 use gmmi_core::pairs::{self, Columns, Pair, PairKind};
 use gmmi_core::qmc::Points;
-use gmmi_core::select::{Metric, Neighbours, Patience, SelectOptions};
+use gmmi_core::select::{Folds, Metric, Neighbours, Patience, SelectOptions};
 use gmmi_core::transform::{Candidate, ColumnMap, Transform, TransformOption};
 use gmmi_core::{categorical, discrete, rng, stats, Error, GaussianMixture};
 use numpy::ndarray::{Array1, Array2, Array3};
@@ -433,8 +433,8 @@ impl Mixture {
 /// published count).
 const AUTO_MC_SAMPLES: usize = 100_000;
 
-/// An option that is "auto" (`None`) or a count (`mc_samples`, `patience`); the error names
-/// the option `name`.
+/// An option that is "auto" (`None`) or a count (`mc_samples`, `patience`, `n_folds`); the
+/// error names the option `name`.
 fn auto_or_count(v: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<usize>> {
     if let Ok(s) = v.extract::<String>() {
         return if s == "auto" {
@@ -965,7 +965,7 @@ impl Options {
         quadrature_order: Option<usize>,
         selection: &str,
         n_inits: usize,
-        n_folds: usize,
+        n_folds: &Bound<'_, PyAny>,
         patience: &Bound<'_, PyAny>,
         threshold_components: f64,
         max_components: usize,
@@ -989,7 +989,7 @@ impl Options {
         let opts = EstimatorOptions {
             select: SelectOptions {
                 n_inits,
-                n_folds,
+                n_folds: auto_or_count(n_folds, "n_folds")?.map_or(Folds::Auto, Folds::Fixed),
                 patience: auto_or_count(patience, "patience")?
                     .map_or(Patience::Auto, Patience::Fixed),
                 threshold: threshold_components,
@@ -1061,6 +1061,14 @@ fn simd_variant() -> &'static str {
     }
 }
 
+/// The cross-validation folds the component search uses on `n` rows with the option
+/// `n_folds` ("auto" or a count; see [`Folds::for_rows`]).
+#[pyfunction]
+fn folds_for_rows(n_folds: &Bound<'_, PyAny>, n: usize) -> PyResult<usize> {
+    let folds = auto_or_count(n_folds, "n_folds")?.map_or(Folds::Auto, Folds::Fixed);
+    Ok(folds.for_rows(n))
+}
+
 /// The option values of a preset: "gmmi" (the defaults) or "published" (Piras et al. 2023),
 /// as the keyword arguments of `Options` (without `seed`). The one place the defaults live.
 #[pyfunction]
@@ -1100,7 +1108,10 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
         },
     )?;
     d.set_item("n_inits", o.select.n_inits)?;
-    d.set_item("n_folds", o.select.n_folds)?;
+    match o.select.n_folds {
+        Folds::Fixed(k) => d.set_item("n_folds", k)?,
+        Folds::Auto => d.set_item("n_folds", "auto")?,
+    }
     match o.select.patience {
         Patience::Fixed(p) => d.set_item("patience", p)?,
         Patience::Auto => d.set_item("patience", "auto")?,
@@ -1532,6 +1543,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyWarningKind>()?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(simd_variant, m)?)?;
+    m.add_function(wrap_pyfunction!(folds_for_rows, m)?)?;
     m.add_function(wrap_pyfunction!(column_std, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
