@@ -263,7 +263,7 @@ def _categorical(
         # Every fold's training rows must hold n_train_needed (the core's check, in the
         # caller's terms); the folds depend on the class's rows with n_folds="auto".
         folds = _core.folds_for_rows(opts["n_folds"], rows)
-        return rows >= folds and rows - -(-rows // folds) >= n_train_needed
+        return rows >= folds and rows - math.ceil(rows / folds) >= n_train_needed
 
     small = [(c, int(k)) for c, k in zip(classes, counts) if not enough(int(k))]
     if small:

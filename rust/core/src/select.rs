@@ -85,14 +85,15 @@ pub enum Folds {
 /// edges, heavy tails, skewed margins) a component fewer is MI lost, while the bootstrap,
 /// whose resamples have the same shape, cannot see it. Five folds fit on 80% of the rows.
 /// Measured at n = 200 and 500 (`benches/accuracy.py --sizes 200,500`, 10 data sets per
-/// task and n, two sets of data seeds and the held-out tasks, none used to choose this):
-/// coverage of the 95% intervals 814 -> 827 and 812 -> 825 of the suite's 860 estimates,
-/// 491 -> 523 of the held-out tasks' 620, mean absolute errors lower (see the Measurements
-/// page). Five folds cost four times the EM work of two per K searched (four fits on 80%
-/// of the rows instead of two on half), 1.3-1.5x the time of an estimate there; below
-/// 1,000 rows that is at most the work two folds do on 4,000 rows, and a few milliseconds
-/// to a second. From 1,000 rows on, where the search's fits dominate the time of every
-/// estimate, two folds are kept.
+/// task and n; looked at first on one set of data seeds, then checked on a second and on
+/// the held-out tasks): coverage of the 95% intervals 814 -> 827 and 812 -> 825 of the
+/// suite's 860 estimates, 491 -> 523 of the held-out tasks' 620, mean absolute errors lower
+/// (see the Measurements page). Five folds cost four times the EM work of two per K
+/// searched (four fits on 80% of the rows instead of two on half): 1.33-1.36x the time of
+/// those runs, by task up to 4.6x on the suite and 7.9x on 5+5 columns of t data at
+/// n = 200 (0.16 -> 1.25 s an estimate); below 1,000 rows that is at most the work two
+/// folds do on 4,000 rows. At n = 1,000 the same change cost 2.1-2.4x for 6 more intervals
+/// of 430 (suite) and of 310 (held-out tasks), so from 1,000 rows on two folds are kept.
 pub const AUTO_FOLDS_ROWS: usize = 1_000;
 
 /// The folds of [`Folds::Auto`] below [`AUTO_FOLDS_ROWS`] rows.

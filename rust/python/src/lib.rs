@@ -989,7 +989,7 @@ impl Options {
         let opts = EstimatorOptions {
             select: SelectOptions {
                 n_inits,
-                n_folds: auto_or_count(n_folds, "n_folds")?.map_or(Folds::Auto, Folds::Fixed),
+                n_folds: parse_folds(n_folds)?,
                 patience: auto_or_count(patience, "patience")?
                     .map_or(Patience::Auto, Patience::Fixed),
                 threshold: threshold_components,
@@ -1065,8 +1065,12 @@ fn simd_variant() -> &'static str {
 /// `n_folds` ("auto" or a count; see [`Folds::for_rows`]).
 #[pyfunction]
 fn folds_for_rows(n_folds: &Bound<'_, PyAny>, n: usize) -> PyResult<usize> {
-    let folds = auto_or_count(n_folds, "n_folds")?.map_or(Folds::Auto, Folds::Fixed);
-    Ok(folds.for_rows(n))
+    Ok(parse_folds(n_folds)?.for_rows(n))
+}
+
+/// The option `n_folds`: "auto" or a count.
+fn parse_folds(v: &Bound<'_, PyAny>) -> PyResult<Folds> {
+    Ok(auto_or_count(v, "n_folds")?.map_or(Folds::Auto, Folds::Fixed))
 }
 
 /// The option values of a preset: "gmmi" (the defaults) or "published" (Piras et al. 2023),
