@@ -1536,7 +1536,8 @@ mod tests {
         match r {
             Err(Error::InvalidArgument { arg, msg }) => {
                 assert_eq!(arg, "x");
-                assert!(msg.contains("at least 6 rows"), "{msg}");
+                // Four rows make 4 folds (n_folds="auto") of 3 training rows.
+                assert!(msg.contains("at least 4 rows with n_folds=4"), "{msg}");
             }
             other => panic!("expected an argument error, got {other:?}"),
         }

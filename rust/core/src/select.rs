@@ -110,6 +110,21 @@ impl Folds {
             Folds::Auto => 2,
         }
     }
+
+    /// The fewest rows whose folds ([`Folds::for_rows`]) each leave at least `needed`
+    /// training rows.
+    pub fn min_rows(self, needed: usize) -> usize {
+        match self {
+            Folds::Fixed(k) => (needed * k).div_ceil(k - 1).max(k),
+            // Two folds of 2 needed rows always fit, so the search ends.
+            Folds::Auto => (2..)
+                .find(|&m| {
+                    let k = self.for_rows(m);
+                    m >= k && m - m.div_ceil(k) >= needed
+                })
+                .expect("2 * needed rows in 2 folds fit"),
+        }
+    }
 }
 
 /// The least patience of gmmi's search: it goes on past two non-improving K. On densities a
@@ -249,7 +264,7 @@ impl SelectOptions {
         let k_needed = self.fixed_components.unwrap_or(1);
         let needed = k_needed.max(d + 1);
         if n_train < needed {
-            let n_min = (needed * n_folds).div_ceil(n_folds - 1);
+            let n_min = self.n_folds.min_rows(needed);
             // The components asked for, rather than the data, set the need.
             let (culprit, fix) = if k_needed > d + 1 {
                 ("n_components", "fix fewer components or provide more data")
@@ -261,7 +276,8 @@ impl SelectOptions {
                 format!(
                     "{n} rows leave {n_train} training rows per cross-validation fold; fitting \
                      {k_needed} component(s) with full covariances in {d} dimensions needs at \
-                     least {needed} (at least {n_min} rows with n_folds={n_folds}): {fix}"
+                     least {needed} (at least {n_min} rows with n_folds={}): {fix}",
+                    self.n_folds.for_rows(n_min)
                 ),
             ));
         }
@@ -1558,6 +1574,18 @@ mod tests {
         assert!(one.validate(4, 2).is_ok());
         assert!(one.validate(3, 2).is_err());
         assert!(SelectOptions::published().validate(5, 2).is_err());
+        // The fewest rows the folds allow, as the error gives them.
+        assert_eq!(Folds::Auto.min_rows(3), 4);
+        assert_eq!(Folds::Fixed(2).min_rows(3), 6);
+        assert_eq!(Folds::Fixed(5).min_rows(1), 5);
+        for needed in [1, 3, 40, 700] {
+            let m = Folds::Auto.min_rows(needed);
+            let ok = |n: usize| {
+                let k = Folds::Auto.for_rows(n);
+                n >= k && n - n.div_ceil(k) >= needed
+            };
+            assert!(ok(m) && (2..m).all(|n| !ok(n)), "needed {needed}: {m}");
+        }
     }
 
     #[test]
