@@ -41,6 +41,7 @@ __all__ = [
     "fit_check_categorical",
     "fit_mixture",
     "folds_for_rows",
+    "folds_min_rows",
     "initial_mixture",
     "interval",
     "model_quantity",
@@ -293,6 +294,10 @@ class Options:
 def folds_for_rows(n_folds: Union[int, str], n: int) -> int:
     """The cross-validation folds of the component search on ``n`` rows with the option
     ``n_folds`` ("auto": 5 below 1,000 rows, 2 from there on; or that count)."""
+
+def folds_min_rows(n_folds: Union[int, str], needed: int) -> int:
+    """The fewest rows a component search needs in the folds of ``n_folds`` for ``needed``
+    training rows in every fold."""
 
 def simd_variant() -> str:
     """The instruction-set variant of the vectorised kernels: "avx512", "avx2" or "baseline"

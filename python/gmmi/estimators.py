@@ -257,18 +257,13 @@ def _categorical(
                          "(is this variable really discrete?)")
     counts = np.bincount(codes, minlength=len(classes))
     d = data.shape[1]
-    n_train_needed = max(opts["n_components"] or 1, d + 1)
-
-    def enough(rows: int) -> bool:
-        # Every fold's training rows must hold n_train_needed (the core's check, in the
-        # caller's terms); the folds depend on the class's rows with n_folds="auto".
-        folds = _core.folds_for_rows(opts["n_folds"], rows)
-        return rows >= folds and rows - math.ceil(rows / folds) >= n_train_needed
-
-    small = [(c, int(k)) for c, k in zip(classes, counts) if not enough(int(k))]
+    # Every fold's training rows must hold a covariance and the components asked for (the
+    # core's check, here in the caller's terms; with n_folds="auto" the folds follow the
+    # class's rows).
+    min_rows = _core.folds_min_rows(opts["n_folds"], max(opts["n_components"] or 1, d + 1))
+    small = [(c, int(k)) for c, k in zip(classes, counts) if k < min_rows]
     if small:
         c, k = small[0]
-        min_rows = next(m for m in range(k + 1, k + 4 * n_train_needed + 8) if enough(m))
         raise ValueError(
             f"{label_name}: class {c!r} has only {k} rows; at least {min_rows} are needed to "
             f"fit a {d}-D density per class with "

@@ -111,6 +111,17 @@ impl Folds {
         }
     }
 
+    /// The training rows of the smallest training split of `n` rows in these folds (0 when
+    /// there are fewer rows than folds).
+    pub fn training_rows(self, n: usize) -> usize {
+        let k = self.for_rows(n);
+        if n < k {
+            0
+        } else {
+            n - n.div_ceil(k)
+        }
+    }
+
     /// The fewest rows whose folds ([`Folds::for_rows`]) each leave at least `needed`
     /// training rows.
     pub fn min_rows(self, needed: usize) -> usize {
@@ -118,10 +129,7 @@ impl Folds {
             Folds::Fixed(k) => (needed * k).div_ceil(k - 1).max(k),
             // Two folds of 2 needed rows always fit, so the search ends.
             Folds::Auto => (2..)
-                .find(|&m| {
-                    let k = self.for_rows(m);
-                    m >= k && m - m.div_ceil(k) >= needed
-                })
+                .find(|&m| self.training_rows(m) >= needed)
                 .expect("2 * needed rows in 2 folds fit"),
         }
     }
@@ -260,7 +268,7 @@ impl SelectOptions {
         }
         // Every training split must hold more rows than dimensions (or a full covariance is
         // singular) and at least as many rows as components.
-        let n_train = n - n.div_ceil(n_folds);
+        let n_train = self.n_folds.training_rows(n);
         let k_needed = self.fixed_components.unwrap_or(1);
         let needed = k_needed.max(d + 1);
         if n_train < needed {
@@ -1580,10 +1588,7 @@ mod tests {
         assert_eq!(Folds::Fixed(5).min_rows(1), 5);
         for needed in [1, 3, 40, 700] {
             let m = Folds::Auto.min_rows(needed);
-            let ok = |n: usize| {
-                let k = Folds::Auto.for_rows(n);
-                n >= k && n - n.div_ceil(k) >= needed
-            };
+            let ok = |n: usize| Folds::Auto.training_rows(n) >= needed;
             assert!(ok(m) && (2..m).all(|n| !ok(n)), "needed {needed}: {m}");
         }
     }

@@ -1068,6 +1068,13 @@ fn folds_for_rows(n_folds: &Bound<'_, PyAny>, n: usize) -> PyResult<usize> {
     Ok(parse_folds(n_folds)?.for_rows(n))
 }
 
+/// The fewest rows a component search needs in the folds of the option `n_folds` for
+/// `needed` training rows in every fold (see [`Folds::min_rows`]).
+#[pyfunction]
+fn folds_min_rows(n_folds: &Bound<'_, PyAny>, needed: usize) -> PyResult<usize> {
+    Ok(parse_folds(n_folds)?.min_rows(needed))
+}
+
 /// The option `n_folds`: "auto" or a count.
 fn parse_folds(v: &Bound<'_, PyAny>) -> PyResult<Folds> {
     Ok(auto_or_count(v, "n_folds")?.map_or(Folds::Auto, Folds::Fixed))
@@ -1548,6 +1555,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(simd_variant, m)?)?;
     m.add_function(wrap_pyfunction!(folds_for_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(folds_min_rows, m)?)?;
     m.add_function(wrap_pyfunction!(column_std, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
