@@ -218,11 +218,17 @@ def test_categorical_warnings_name_the_class_labels_and_the_callers_variables():
         gmmi.mutual_information(codes.astype(str), cont, discrete_x=True, n_bootstrap=5,
                                 n_folds=2, random_state=0)
     degenerate = [str(w.message) for w in caught if w.category is gmmi.DegenerateWarning]
-    assert degenerate
-    for m in degenerate:
+    singular = [m for m in degenerate if "a fitted component is singular" in m]
+    assert singular
+    for m in singular:
         # "class '30': ... within y" (the label and the continuous variable), not the
         # core's "class 24: ... within x".
         assert re.match(r"class '\d+': a fitted component is singular within y ", m), m
+    # Classes of ten rows: a resample holds about six distinct ones, and the replicates
+    # whose refits those cannot support are counted per class, named by its label.
+    for m in set(degenerate) - set(singular):
+        assert re.match(r"class '\d+': \d+ of 5 bootstrap replicates fitted a component", m), m
+        assert "a resample of 10 rows holds about 6 distinct ones" in m
 
 
 @pytest.mark.parametrize("make, pattern", [

@@ -54,7 +54,10 @@ class DegenerateWarning(GmmiWarning):
     ``reg_covar`` rather than by the data. Across the variables this means they are (nearly)
     deterministic functions of each other and the MI is effectively infinite; within one
     variable it means tied values, collinear columns, outliers that squeeze the bulk, or a
-    component collapsed onto a few points (the message says which)."""
+    component collapsed onto a few points (the message says which). Also raised when
+    bootstrap replicates kept such fits on their resamples: with a handful of rows, a
+    resample (about 63% distinct rows) holds too few distinct rows for a full covariance,
+    and the interval and the bias-corrected estimate are then not meaningful."""
 
 
 class DiscreteDataWarning(GmmiWarning):

@@ -508,6 +508,21 @@ fn every_replicate_failed(rows: &[Vec<usize>], d: usize, failure: &str, stratifi
     ))
 }
 
+/// One replicate of the categorical bootstrap (see [`estimate`]).
+struct ClassReplicate {
+    /// The MI of the refitted class mixtures.
+    value: f64,
+    /// Whether every class refit converged.
+    converged: bool,
+    /// The K each class kept.
+    ks: Vec<usize>,
+    /// Resamples drawn again before this one succeeded.
+    redraws: usize,
+    /// The classes whose refit kept a component the resample cannot support
+    /// ([`bootstrap::has_degenerate_component`]).
+    degenerate: Vec<usize>,
+}
+
 /// Estimates the MI between the rows of `x` (row-major `n x d`) and class codes `labels`
 /// (values in `0..n_classes`, every class present).
 pub fn estimate(
@@ -675,7 +690,7 @@ pub fn estimate(
     // frequencies vary as they do between data sets (or, stratified, within each class);
     // every class refitted (re-choosing K among its candidates) on its resampled rows, and
     // the MI of the set with the resample's class frequencies.
-    let categorical_replicate = |b: usize, attempt: usize| -> Result<(f64, bool, Vec<usize>)> {
+    let categorical_replicate = |b: usize, attempt: usize| -> Result<ClassReplicate> {
         let mut r = rng::stream(
             opts.seed,
             Purpose::Bootstrap,
@@ -686,6 +701,7 @@ pub fn estimate(
         let mut models = Vec::with_capacity(n_classes);
         let mut pi_b = Vec::with_capacity(n_classes);
         let mut all_converged = true;
+        let mut degenerate = Vec::new();
         for (c, ((xc, cands), em)) in data.iter().zip(&candidates).zip(&em_opts).enumerate() {
             let w: Vec<f64> = match &w_all {
                 Some(w_all) => rows[c].iter().map(|&i| w_all[i]).collect(),
@@ -702,23 +718,31 @@ pub fn estimate(
                 e => e,
             })?;
             all_converged &= f.converged;
+            if bootstrap::has_degenerate_component(&f.model, xc, &w) {
+                degenerate.push(c);
+            }
             pi_b.push(w.iter().sum::<f64>() / n as f64);
             models.push(f.model);
         }
         let ks = models.iter().map(GaussianMixture::n_components).collect();
         let value = categorical_mi(&models, &pi_b, &opts.integral, mc_seed(b as u64, 0), ctrl)?;
-        Ok((value, all_converged, ks))
+        Ok(ClassReplicate {
+            value,
+            converged: all_converged,
+            ks,
+            redraws: 0,
+            degenerate,
+        })
     };
-    // (value, converged, chosen K per class, redraws); Err: dropped after every redraw
-    // failed, with the last failure's reason.
-    type Rep = std::result::Result<(f64, bool, Vec<usize>, usize), String>;
+    // Err: dropped after every redraw failed, with the last failure's reason.
+    type Rep = std::result::Result<ClassReplicate, String>;
     let reps: Vec<Rep> = (0..opts.n_bootstrap)
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
             let out = match bootstrap::with_redraws(b, |attempt| categorical_replicate(b, attempt))
             {
-                Ok(((v, converged, ks), redraws)) => Ok((v, converged, ks, redraws)),
+                Ok((rep, redraws)) => Ok(ClassReplicate { redraws, ..rep }),
                 Err(Error::Numerical(m)) => Err(m),
                 Err(e) => return Err(e),
             };
@@ -728,7 +752,7 @@ pub fn estimate(
         .collect::<Result<_>>()?;
     let dropped = reps.iter().filter(|r| r.is_err()).count();
     let failure = reps.iter().find_map(|r| r.as_ref().err().cloned());
-    let reps: Vec<(f64, bool, Vec<usize>, usize)> = reps.into_iter().flatten().collect();
+    let reps: Vec<ClassReplicate> = reps.into_iter().flatten().collect();
     if let (true, Some(failure)) = (reps.is_empty(), failure) {
         return Err(every_replicate_failed(
             &rows,
@@ -741,7 +765,7 @@ pub fn estimate(
         &data,
         d,
         &fulls,
-        &reps.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        &reps.iter().map(|r| r.ks.clone()).collect::<Vec<_>>(),
         &candidates,
         &em_opts,
         &pi,
@@ -759,22 +783,38 @@ pub fn estimate(
         }
     }
     let all: Vec<usize> = (0..d).collect();
+    // Per class: the full-data fit's singularity warning, or else the replicates' (see
+    // `estimator::estimate`).
+    let mut class_degenerate = Vec::new();
     for (c, (g, xc)) in full_models.iter().zip(&data).enumerate() {
-        warnings.extend(crate::diagnostics::degeneracy_warnings(
+        let singular = crate::diagnostics::degeneracy_warnings(
             g,
             xc,
             &[("x", all.clone())],
             crate::diagnostics::Singularity::Within,
             em_opts[c].reg_covar,
             &format!("class {c}: "),
-        ));
+        );
+        if singular.is_empty() {
+            class_degenerate.extend(bootstrap::degenerate_warning(
+                reps.iter()
+                    .filter(|rep| rep.degenerate.contains(&c))
+                    .count(),
+                reps.len(),
+                rows[c].len(),
+                d,
+                &format!("class {c}: "),
+            ));
+        }
+        warnings.extend(singular);
     }
     warnings.extend(bootstrap::redraw_warning(
-        reps.iter().map(|r| r.3).sum(),
+        reps.iter().map(|r| r.redraws).sum(),
         reps.len(),
     ));
     warnings.extend(bootstrap::dropped_warning(dropped, opts.n_bootstrap));
-    let bad = reps.iter().filter(|r| !r.1).count();
+    warnings.extend(class_degenerate);
+    let bad = reps.iter().filter(|r| !r.converged).count();
     if bad > 0 {
         warnings.push(Warning {
             kind: WarningKind::NotConverged,
@@ -782,8 +822,8 @@ pub fn estimate(
         });
     }
     Ok(CategoricalEstimate {
-        values: reps.iter().map(|r| r.0).collect(),
-        choices: reps.iter().map(|r| r.2.clone()).collect(),
+        values: reps.iter().map(|r| r.value).collect(),
+        choices: reps.iter().map(|r| r.ks.clone()).collect(),
         full_value,
         models: full_models
             .iter()

@@ -755,14 +755,19 @@ pub fn estimate_known(
     ));
     warnings.extend(bootstrap::dropped_warning(dropped, opts.n_bootstrap));
     let (blocks, what) = quantity.blocks(d);
-    warnings.extend(degeneracy_warnings(
-        &full.model,
-        &z,
-        &blocks,
-        what,
-        em_opts.reg_covar,
-        "",
-    ));
+    let singular = degeneracy_warnings(&full.model, &z, &blocks, what, em_opts.reg_covar, "");
+    // Where the fit on all the rows is singular, its warning says why (a deterministic
+    // relation, ties); the replicates' is for what only the resamples show.
+    if singular.is_empty() {
+        warnings.extend(bootstrap::degenerate_warning(
+            replicates.iter().filter(|r| r.degenerate).count(),
+            replicates.len(),
+            n,
+            d,
+            "",
+        ));
+    }
+    warnings.extend(singular);
     Ok(Estimate {
         replicates,
         full_value,

@@ -1,0 +1,64 @@
+"""Bootstrap replicates whose refit the resample cannot support: flagged at tiny n."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmi
+
+
+def _gaussian_blocks(dx: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """``dx`` + ``dx`` Gaussian columns, ``x_i`` and ``y_i`` correlated 0.6; the true MI."""
+    cov = np.eye(2 * dx)
+    for i in range(dx):
+        cov[i, dx + i] = cov[dx + i, i] = 0.6
+    v = np.random.default_rng(seed).multivariate_normal(np.zeros(2 * dx), cov, size=n)
+    return v[:, :dx], v[:, dx:], -dx * 0.5 * np.log(1 - 0.36)
+
+
+def _bootstrap_degenerate(r: gmmi.MIResult) -> list[str]:
+    return [w for w in r.warnings if "bootstrap replicates fitted a component" in w]
+
+
+@pytest.mark.parametrize(("dx", "n"), [(1, 5), (3, 9), (3, 12)])
+def test_tiny_samples_warn_that_the_replicates_are_set_by_reg_covar(dx, n):
+    # A resample of n rows holds about 0.63 n distinct ones: 3 of 5, 6 of 9, 8 of 12, at or
+    # below the d + 2 (4 or 8) rows a full covariance needs. The refits are singular, their
+    # values tens of nats, and before this warning the estimate read 0.000 +- 5 to 14 with
+    # no word of why.
+    x, y, _ = _gaussian_blocks(dx, n, seed=1)
+    with pytest.warns(gmmi.DegenerateWarning, match="too few for a mixture") as caught:
+        r = gmmi.mutual_information(x, y, random_state=0)
+    (message,) = _bootstrap_degenerate(r)
+    assert any(str(w.message) == message for w in caught)
+    flagged = int(message.split(" of ")[0])
+    # Many of the 50 replicates, and those are where the spread comes from: the largest
+    # replicate is far beyond any MI a fit of the data supports (the truth is 0.22-0.67).
+    assert 5 <= flagged <= r.n_bootstrap
+    assert r.samples.max() > 5.0
+    assert f"a resample of {n} rows holds about {0.632 * n:.0f} distinct ones" in message
+
+
+@pytest.mark.parametrize(("dx", "n"), [(1, 20), (3, 40)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_samples_with_enough_distinct_rows_do_not_warn(dx, n, seed):
+    # Small enough for the warning to look (a resample's about 0.63 n distinct rows, 13 or
+    # 25, fewer than 4 (d + 2) = 16 or 32), but more than the d + 2 = 4 or 8 a component
+    # needs: the refits are sound densities, and nothing is said.
+    x, y, _ = _gaussian_blocks(dx, n, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.DegenerateWarning)
+        r = gmmi.mutual_information(x, y, random_state=0)
+    assert not _bootstrap_degenerate(r)
+
+
+def test_a_deterministic_relation_gets_the_full_data_warning_only():
+    # y = 2x + 1: the fit on all the rows is singular, and its warning says why; the
+    # replicates' (equally singular) refits add no second warning.
+    x = np.random.default_rng(0).normal(size=300)
+    with pytest.warns(gmmi.DegenerateWarning, match="deterministic functions"):
+        r = gmmi.mutual_information(x, 2 * x + 1, random_state=0, n_bootstrap=20)
+    assert not _bootstrap_degenerate(r)
