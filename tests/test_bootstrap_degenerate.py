@@ -1,4 +1,5 @@
-"""Bootstrap replicates whose refit the resample cannot support: flagged at tiny n."""
+"""Bootstrap replicates whose refit the resample cannot support: flagged at tiny n; and
+resamples redrawn for classes too small to fit, said as such."""
 
 from __future__ import annotations
 
@@ -62,3 +63,24 @@ def test_a_deterministic_relation_gets_the_full_data_warning_only():
     with pytest.warns(gmmi.DegenerateWarning, match="deterministic functions"):
         r = gmmi.mutual_information(x, 2 * x + 1, random_state=0, n_bootstrap=20)
     assert not _bootstrap_degenerate(r)
+
+
+def test_categorical_redraws_for_small_classes_say_so():
+    # Three classes of six rows in two columns: a resample holds about four distinct rows
+    # of a class, often fewer than the d + 2 = 4 a component needs; those resamples are
+    # redrawn (and after six in a row the replicate dropped). The warnings used to blame a
+    # refit that "failed numerically" and advise reg_covar; the data are the problem.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(18, 2))
+    c = np.repeat(["a", "b", "c"], 6)
+    x[c == "b"] += 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gmmi.mutual_information(x, c, discrete_y=True, random_state=0)
+    bad_fit = [str(w.message) for w in caught if w.category is gmmi.BadFitWarning]
+    assert any(m.endswith("Merge or drop the smallest classes")
+               and "were redrawn (class 'a' has 6 rows, a resample about 4 distinct ones)" in m
+               for m in bad_fit), bad_fit
+    assert any(" were dropped: 6 resamples in a row left some class fewer than d + 2 = 4 "
+               "distinct rows" in m for m in bad_fit), bad_fit
+    assert not any("failed numerically" in m for m in bad_fit), bad_fit

@@ -480,11 +480,7 @@ fn every_replicate_failed(rows: &[Vec<usize>], d: usize, failure: &str, stratifi
         .split_once(" in a row: ")
         .map_or(failure, |(_, m)| m);
     if failure.ends_with(FEW_DISTINCT) {
-        let (c, smallest) = rows
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, r)| r.len())
-            .map_or((0, 0), |(c, r)| (c, r.len()));
+        let (c, smallest) = smallest_class(rows);
         let how = if stratified {
             "resampled within each class"
         } else {
@@ -508,6 +504,37 @@ fn every_replicate_failed(rows: &[Vec<usize>], d: usize, failure: &str, stratifi
     ))
 }
 
+/// The smallest class (its code and rows) of the rows of each class.
+fn smallest_class(rows: &[Vec<usize>]) -> (usize, usize) {
+    rows.iter()
+        .enumerate()
+        .min_by_key(|(_, r)| r.len())
+        .map_or((0, 0), |(c, r)| (c, r.len()))
+}
+
+/// A warning when `few` resamples of the `n_boot` replicates were redrawn because they left
+/// a class fewer than `d + 2` distinct rows to fit (classes of a few rows: a resample of
+/// `m` rows holds about `0.63 m` distinct ones), rather than because a refit failed.
+fn few_distinct_warning(
+    few: usize,
+    n_boot: usize,
+    rows: &[Vec<usize>],
+    d: usize,
+) -> Option<Warning> {
+    let (c, smallest) = smallest_class(rows);
+    (few > 0).then(|| Warning {
+        kind: WarningKind::Redrawn,
+        message: format!(
+            "{few} bootstrap resample(s) of {n_boot} replicates left some class fewer than \
+             d + 2 = {} distinct rows to fit and were redrawn (class {c} has {smallest} rows, \
+             a resample about {:.0} distinct ones); the uncertainty describes resamples in \
+             which every class can be fitted. Merge or drop the smallest classes",
+            d + 2,
+            (1.0 - (-1.0f64).exp()) * smallest as f64
+        ),
+    })
+}
+
 /// One replicate of the categorical bootstrap (see [`estimate`]).
 struct ClassReplicate {
     /// The MI of the refitted class mixtures.
@@ -518,6 +545,8 @@ struct ClassReplicate {
     ks: Vec<usize>,
     /// Resamples drawn again before this one succeeded.
     redraws: usize,
+    /// Of those, the resamples that left a class fewer than `d + 2` distinct rows.
+    few_distinct: usize,
     /// The classes whose refit kept a component the resample cannot support
     /// ([`bootstrap::has_degenerate_component`]).
     degenerate: Vec<usize>,
@@ -731,6 +760,7 @@ pub fn estimate(
             converged: all_converged,
             ks,
             redraws: 0,
+            few_distinct: 0,
             degenerate,
         })
     };
@@ -740,9 +770,21 @@ pub fn estimate(
         .into_par_iter()
         .map(|b| {
             ctrl.check()?;
-            let out = match bootstrap::with_redraws(b, |attempt| categorical_replicate(b, attempt))
-            {
-                Ok((rep, redraws)) => Ok(ClassReplicate { redraws, ..rep }),
+            // Redraws because a class was left too few distinct rows, told apart from
+            // failed refits in the warnings.
+            let mut few = 0;
+            let out = match bootstrap::with_redraws(b, |attempt| {
+                let rep = categorical_replicate(b, attempt);
+                if matches!(&rep, Err(Error::Numerical(m)) if m.ends_with(FEW_DISTINCT)) {
+                    few += 1;
+                }
+                rep
+            }) {
+                Ok((rep, redraws)) => Ok(ClassReplicate {
+                    redraws,
+                    few_distinct: few,
+                    ..rep
+                }),
                 Err(Error::Numerical(m)) => Err(m),
                 Err(e) => return Err(e),
             };
@@ -750,8 +792,12 @@ pub fn estimate(
             Ok(out)
         })
         .collect::<Result<_>>()?;
-    let dropped = reps.iter().filter(|r| r.is_err()).count();
-    let failure = reps.iter().find_map(|r| r.as_ref().err().cloned());
+    let failures: Vec<String> = reps
+        .iter()
+        .filter_map(|r| r.as_ref().err().cloned())
+        .collect();
+    let dropped = failures.len();
+    let failure = failures.first().cloned();
     let reps: Vec<ClassReplicate> = reps.into_iter().flatten().collect();
     if let (true, Some(failure)) = (reps.is_empty(), failure) {
         return Err(every_replicate_failed(
@@ -808,11 +854,36 @@ pub fn estimate(
         }
         warnings.extend(singular);
     }
+    let few: usize = reps.iter().map(|r| r.few_distinct).sum();
     warnings.extend(bootstrap::redraw_warning(
-        reps.iter().map(|r| r.redraws).sum(),
+        reps.iter().map(|r| r.redraws).sum::<usize>() - few,
         reps.len(),
     ));
-    warnings.extend(bootstrap::dropped_warning(dropped, opts.n_bootstrap));
+    warnings.extend(few_distinct_warning(few, reps.len(), &rows, d));
+    let few_dropped = failures
+        .iter()
+        .filter(|m| m.ends_with(FEW_DISTINCT))
+        .count();
+    warnings.extend(bootstrap::dropped_warning(
+        dropped - few_dropped,
+        opts.n_bootstrap,
+    ));
+    if few_dropped > 0 {
+        warnings.push(Warning {
+            kind: WarningKind::Redrawn,
+            message: format!(
+                "{few_dropped} of {} bootstrap replicates were dropped: {} resamples in a row \
+                 left some class fewer than d + 2 = {} distinct rows to fit (the smallest class \
+                 has {} rows); the interval rests on the {} that succeeded. Merge or drop the \
+                 smallest classes",
+                opts.n_bootstrap,
+                bootstrap::MAX_REDRAWS + 1,
+                d + 2,
+                smallest_class(&rows).1,
+                opts.n_bootstrap - dropped
+            ),
+        });
+    }
     warnings.extend(class_degenerate);
     let bad = reps.iter().filter(|r| !r.converged).count();
     if bad > 0 {
