@@ -304,7 +304,10 @@ where
 /// one candidate is simply refitted; among several, the fit with the fewest components whose
 /// mean log-likelihood on the out-of-bag rows (count 0) is within the EM tolerance
 /// (`em_opts.threshold`, per row) of the best one's is kept (ties: the earlier candidate),
-/// skipping fits that fail numerically. A numerical error when every fit fails.
+/// skipping fits that fail numerically, and a fit with a component the resample cannot
+/// support ([`has_degenerate_component`]) only when every candidate has one, also where the
+/// component collapsed in the kept fit's last iterations (the choice is then made again).
+/// A numerical error when every fit fails.
 ///
 /// The fits are converged to that tolerance only, so a smaller difference is no evidence for
 /// the extra components, as the component search keeps the smaller K when a larger one
@@ -374,7 +377,7 @@ fn refit_staged(
     let packed = em::pack_in(&data, std::mem::take(layout));
     let fit = (|| {
         let packed = packed.as_ref();
-        let screened = match candidates {
+        let mut fits = match candidates {
             [only] => {
                 let opts = if wanted.is_some() {
                     &screening(em_opts)
@@ -385,17 +388,42 @@ fn refit_staged(
                 if wanted.is_none() {
                     return Ok(Some(fit));
                 }
-                fit
+                vec![(f64::NEG_INFINITY, false, fit)]
             }
             _ => {
                 rows_where_into(x, d, counts, |c| c == 0.0, oob);
-                screen_out_of_bag(&data, packed, oob, densities, candidates, em_opts, ctrl)?
+                let (fits, last_err) =
+                    screen_out_of_bag(&data, packed, oob, densities, candidates, em_opts, ctrl)?;
+                if fits.is_empty() {
+                    return Err(Error::Numerical(
+                        last_err.unwrap_or_else(|| "every candidate refit failed".into()),
+                    ));
+                }
+                fits
             }
         };
-        if wanted.is_some_and(|w| !w(&screened.model)) {
-            return Ok(None);
+        // The kept fit is run to the full tolerance. A spare component can collapse onto a
+        // few duplicated rows of the resample only then, after the screened fit looked
+        // sound (a 3+3 Gaussian at n = 300: one replicate of 50 at 1.41 nat among values
+        // of 0.60-0.82); that fit is then marked degenerate and the choice made again, so
+        // that a sound candidate is kept whenever one fits (each continued at most once).
+        let mut continued: Vec<Option<em::EmFit>> = fits.iter().map(|_| None).collect();
+        loop {
+            let i = choose_screened(&fits, em_opts.threshold).expect("at least one screened fit");
+            if let Some(done) = continued[i].take() {
+                return Ok(Some(done));
+            }
+            let screened = fits[i].2.clone();
+            if wanted.is_some_and(|w| !w(&screened.model)) {
+                return Ok(None);
+            }
+            let fit = em::continue_fit(&data, packed, screened, em_opts, Some(ctrl))?;
+            if fits.len() == 1 || fits[i].1 || !has_degenerate_component(&fit.model, x, counts) {
+                return Ok(Some(fit));
+            }
+            fits[i].1 = true;
+            continued[i] = Some(fit);
         }
-        em::continue_fit(&data, packed, screened, em_opts, Some(ctrl)).map(Some)
     })();
     if let Some(p) = packed {
         *layout = p.into_values();
@@ -413,8 +441,14 @@ fn screening(em_opts: &EmOptions) -> EmOptions {
     }
 }
 
+/// A candidate's fit to the screening tolerance on a resample: its mean log-likelihood on
+/// the out-of-bag rows (`-inf` without one), whether it has a component the resample cannot
+/// support ([`has_degenerate_component`]) and the fit.
+type Screened = (f64, bool, em::EmFit);
+
 /// The screening half of [`refit`] with several candidates: every candidate fitted to the
-/// screening tolerance ([`screening`]), the one [`refit`] describes kept (not run further).
+/// screening tolerance ([`screening`]); the fits that did not fail numerically, in the order
+/// of the candidates, and the last numerical failure's message.
 fn screen_out_of_bag(
     data: &Data,
     packed: Option<&Packed>,
@@ -423,11 +457,10 @@ fn screen_out_of_bag(
     candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
-) -> Result<em::EmFit> {
+) -> Result<(Vec<Screened>, Option<String>)> {
     let (x, counts) = (data.x, data.weights.expect("a resample has counts"));
     let screen = screening(em_opts);
-    // (score, degenerate, fit) of every candidate that fits.
-    let mut fits: Vec<(f64, bool, em::EmFit)> = Vec::with_capacity(candidates.len());
+    let mut fits: Vec<Screened> = Vec::with_capacity(candidates.len());
     let mut last_err = None;
     for g in candidates {
         let fit = match em::fit_prepared(data, packed, None, g, &screen, Some(ctrl)) {
@@ -451,8 +484,14 @@ fn screen_out_of_bag(
         let degenerate = has_degenerate_component(&fit.model, x, counts);
         fits.push((score, degenerate, fit));
     }
-    // A non-degenerate fit beats any degenerate one; among those kept, the smallest K whose
-    // score is within the EM tolerance of the best (ties: the earlier candidate).
+    Ok((fits, last_err))
+}
+
+/// The fit [`refit`] keeps among `fits` (see [`screen_out_of_bag`]): a non-degenerate fit
+/// beats any degenerate one; among those, the smallest K whose score is within `threshold`
+/// (per row) of the best (ties: the earlier candidate); without finite scores, the first.
+/// `None` when `fits` is empty.
+fn choose_screened(fits: &[Screened], threshold: f64) -> Option<usize> {
     let any_sound = fits.iter().any(|(_, deg, _)| !deg);
     let sound = |deg: bool| !any_sound || !deg;
     let top = fits
@@ -467,22 +506,14 @@ fn screen_out_of_bag(
         }
         if !top.is_finite() {
             // No out-of-bag row, or no finite score: the first candidate that fits.
-            chosen = Some(i);
-            break;
+            return Some(i);
         }
         let k = f.model.n_components();
-        if *s >= top - em_opts.threshold
-            && chosen.is_none_or(|c| k < fits[c].2.model.n_components())
-        {
+        if *s >= top - threshold && chosen.is_none_or(|c| k < fits[c].2.model.n_components()) {
             chosen = Some(i);
         }
     }
-    let Some(i) = chosen else {
-        return Err(Error::Numerical(
-            last_err.unwrap_or_else(|| "every candidate refit failed".into()),
-        ));
-    };
-    Ok(fits.swap_remove(i).2)
+    chosen
 }
 
 /// [`refit`] in two stages, for a refit that matters only when `wanted` accepts it: the
