@@ -757,20 +757,13 @@ mod tests {
         // singular up to reg_covar).
         let g =
             GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
-        let (x, _) = g.sample(6, 2);
         let ctrl = Control::new();
-        let opts = EmOptions::default();
-        let reps = run(
-            &x,
-            2,
-            &g,
-            &opts,
-            40,
-            7,
-            &ctrl,
-            |m, _| Ok(m.covariances()[1]),
-        )
-        .unwrap();
+        let replicates_on = |n: usize| {
+            let (x, _) = g.sample(n, 2);
+            let f = |m: &GaussianMixture, _b: usize| Ok(m.covariances()[1]);
+            run(&x, 2, &g, &EmOptions::default(), 40, 7, &ctrl, f).unwrap()
+        };
+        let reps = replicates_on(6);
         for r in &reps {
             let counts = resample_of(6, 7, r.index, r.redraws);
             let distinct = counts.iter().filter(|&&c| c > 0.0).count();
@@ -785,22 +778,10 @@ mod tests {
             );
         }
         let flagged = reps.iter().filter(|r| r.degenerate).count();
-        // P(fewer than 4 distinct rows among 6 draws of 6) = 0.26: 10 of 40 expected, sd 2.8.
+        // P(fewer than 4 distinct rows among 6 draws of 6) = 0.25: 10 of 40 expected, sd 2.7.
         assert!((3..=20).contains(&flagged), "{flagged}");
         // At n = 300 no resample is that short of distinct rows.
-        let (x, _) = g.sample(300, 2);
-        let reps = run(
-            &x,
-            2,
-            &g,
-            &opts,
-            40,
-            7,
-            &ctrl,
-            |m, _| Ok(m.covariances()[1]),
-        )
-        .unwrap();
-        assert!(reps.iter().all(|r| !r.degenerate));
+        assert!(replicates_on(300).iter().all(|r| !r.degenerate));
     }
 
     #[test]
