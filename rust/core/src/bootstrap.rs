@@ -256,7 +256,7 @@ where
             let attempt = with_redraws(b, |attempt| {
                 let mut r = rng::stream(seed, Purpose::Bootstrap, b as u64, redraw_key(attempt));
                 resample_counts_into(n, &mut r, &mut scratch);
-                let fit = refit_in(
+                let Refit { fit, degenerate } = refit_in(
                     x,
                     d,
                     &scratch.counts,
@@ -266,7 +266,6 @@ where
                     &mut scratch.fit,
                 )?;
                 let k = fit.model.n_components();
-                let degenerate = has_degenerate_component(&fit.model, x, &scratch.counts);
                 Ok((functional(&fit.model, b)?, fit, k, degenerate))
             });
             lock(&spare).push(scratch);
@@ -324,7 +323,7 @@ pub fn refit(
     candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
-) -> Result<em::EmFit> {
+) -> Result<Refit> {
     refit_in(
         x,
         d,
@@ -336,6 +335,15 @@ pub fn refit(
     )
 }
 
+/// A resample's refit ([`refit`]): the fit kept, and whether it has a component the resample
+/// cannot support ([`has_degenerate_component`]; kept only when every candidate has one).
+pub struct Refit {
+    /// The fit kept.
+    pub fit: em::EmFit,
+    /// Whether [`has_degenerate_component`] holds for it.
+    pub degenerate: bool,
+}
+
 /// [`refit`] in the memory of `scratch`.
 fn refit_in(
     x: &[f64],
@@ -345,7 +353,7 @@ fn refit_in(
     em_opts: &EmOptions,
     ctrl: &Control,
     scratch: &mut FitScratch,
-) -> Result<em::EmFit> {
+) -> Result<Refit> {
     refit_staged(x, d, counts, candidates, em_opts, ctrl, scratch, None)
         .map(|f| f.expect("without a predicate every refit is continued"))
 }
@@ -366,7 +374,7 @@ fn refit_staged(
     ctrl: &Control,
     scratch: &mut FitScratch,
     wanted: Option<&dyn Fn(&GaussianMixture) -> bool>,
-) -> Result<Option<em::EmFit>> {
+) -> Result<Option<Refit>> {
     let FitScratch {
         oob,
         densities,
@@ -386,7 +394,8 @@ fn refit_staged(
                 };
                 let fit = em::fit_prepared(&data, packed, None, only, opts, Some(ctrl))?;
                 if wanted.is_none() {
-                    return Ok(Some(fit));
+                    let degenerate = has_degenerate_component(&fit.model, x, counts);
+                    return Ok(Some(Refit { fit, degenerate }));
                 }
                 vec![(f64::NEG_INFINITY, false, fit)]
             }
@@ -410,16 +419,20 @@ fn refit_staged(
         let mut continued: Vec<Option<em::EmFit>> = fits.iter().map(|_| None).collect();
         loop {
             let i = choose_screened(&fits, em_opts.threshold).expect("at least one screened fit");
-            if let Some(done) = continued[i].take() {
-                return Ok(Some(done));
+            if let Some(fit) = continued[i].take() {
+                return Ok(Some(Refit {
+                    fit,
+                    degenerate: true,
+                }));
             }
             let screened = fits[i].2.clone();
             if wanted.is_some_and(|w| !w(&screened.model)) {
                 return Ok(None);
             }
             let fit = em::continue_fit(&data, packed, screened, em_opts, Some(ctrl))?;
-            if fits.len() == 1 || fits[i].1 || !has_degenerate_component(&fit.model, x, counts) {
-                return Ok(Some(fit));
+            let degenerate = has_degenerate_component(&fit.model, x, counts);
+            if fits.len() == 1 || fits[i].1 || !degenerate {
+                return Ok(Some(Refit { fit, degenerate }));
             }
             fits[i].1 = true;
             continued[i] = Some(fit);
@@ -543,6 +556,7 @@ where
         scratch,
         Some(&wanted),
     )
+    .map(|r| r.map(|r| r.fit))
 }
 
 /// Whether a component of `g` rests on too few distinct rows of the resample to be a
@@ -670,6 +684,12 @@ pub fn dropped_warning(dropped: usize, n_boot: usize) -> Option<Warning> {
     })
 }
 
+/// About how many distinct rows a resample of `n` rows drawn with replacement holds, for the
+/// warnings: `(1 - 1/e) n = 0.63 n`, the limit of the expectation `n (1 - (1 - 1/n)^n)`.
+pub fn expected_distinct_rows(n: usize) -> f64 {
+    (1.0 - (-1.0f64).exp()) * n as f64
+}
+
 /// A warning when `degenerate` of the `n_boot` replicates kept a model with a component
 /// their resample cannot support ([`has_degenerate_component`]: fewer than `d + 2` distinct
 /// rows under it, or numerically singular) and the sample is so small that the resamples
@@ -690,7 +710,7 @@ pub fn degenerate_warning(
     d: usize,
     context: &str,
 ) -> Option<Warning> {
-    let distinct = (1.0 - (-1.0f64).exp()) * n as f64;
+    let distinct = expected_distinct_rows(n);
     let few = distinct < (FEW_DISTINCT_FACTOR * (d + 2)) as f64;
     (degenerate > 0 && few).then(|| Warning {
         kind: WarningKind::Degenerate,
@@ -969,7 +989,7 @@ mod tests {
         let cands = [truth.clone(), three];
         let counts = resample_of(1000, 9, 0, 0);
         let (opts, ctrl) = (EmOptions::default(), Control::new());
-        let full = refit(&x, 2, &counts, &cands, &opts, &ctrl).unwrap();
+        let full = refit(&x, 2, &counts, &cands, &opts, &ctrl).unwrap().fit;
         let seen = Mutex::new(None);
         let staged = refit_if(&x, 2, &counts, &cands, &opts, &ctrl, |g| {
             *lock(&seen) = Some(g.clone());
@@ -1022,7 +1042,7 @@ mod tests {
         for r in &reps {
             let counts = resample_of(300, 9, r.index, r.redraws);
             assert_eq!(counts.iter().sum::<f64>(), 300.0);
-            let again = refit(&x, 2, &counts, &cands, &opts, &ctrl).unwrap();
+            let again = refit(&x, 2, &counts, &cands, &opts, &ctrl).unwrap().fit;
             assert_eq!(
                 Some(&again.model),
                 r.model.as_ref(),

@@ -530,7 +530,7 @@ fn few_distinct_warning(
              a resample about {:.0} distinct ones); the uncertainty describes resamples in \
              which every class can be fitted. Merge or drop the smallest classes",
             d + 2,
-            (1.0 - (-1.0f64).exp()) * smallest as f64
+            bootstrap::expected_distinct_rows(smallest)
         ),
     })
 }
@@ -742,12 +742,13 @@ pub fn estimate(
                     "class {c}: {distinct} {FEW_DISTINCT}"
                 )));
             }
-            let f = bootstrap::refit(xc, d, &w, cands, em, ctrl).map_err(|e| match e {
+            let refit = bootstrap::refit(xc, d, &w, cands, em, ctrl).map_err(|e| match e {
                 Error::Numerical(m) => Error::Numerical(format!("class {c}: {m}")),
                 e => e,
             })?;
+            let f = refit.fit;
             all_converged &= f.converged;
-            if bootstrap::has_degenerate_component(&f.model, xc, &w) {
+            if refit.degenerate {
                 degenerate.push(c);
             }
             pi_b.push(w.iter().sum::<f64>() / n as f64);

@@ -1057,7 +1057,7 @@ fn rechoose(
         let refitted = if n > RECHOICE_SEARCH_ROWS {
             bootstrap::refit_if(&z1, d, &counts, warm, em_opts, ctrl, takes_alt)
         } else {
-            bootstrap::refit(&z1, d, &counts, warm, em_opts, ctrl).map(Some)
+            bootstrap::refit(&z1, d, &counts, warm, em_opts, ctrl).map(|r| Some(r.fit))
         };
         let fit1 = match refitted {
             Ok(Some(f)) => f,
