@@ -163,6 +163,8 @@ def test_single_class_is_zero_with_a_warning():
     with pytest.warns(gmmi.ZeroInformationWarning, match="single class"):
         r = gmmi.mutual_information(x, np.zeros(100, int), discrete_y=True)
     assert r.mean == 0.0
+    # No class mixture is fitted, and the summary says why instead of an empty K list.
+    assert "a single class" in repr(r) and "K per class" not in repr(r)
 
 
 @pytest.mark.parametrize(

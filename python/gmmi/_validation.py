@@ -141,6 +141,7 @@ def as_block(
     min_rows: int = 2,
     check_spread: bool = True,
     discrete_flags: str = "discrete_x=True / discrete_y=True",
+    constant_why: Optional[str] = None,
 ) -> np.ndarray:
     """Converts ``a`` to a C-contiguous float64 array of shape (n, k).
 
@@ -150,7 +151,8 @@ def as_block(
     ``allow_constant``) constant columns, and (with ``check_spread``: data to fit, not
     points to evaluate) columns whose variance is outside double precision.
     ``discrete_flags``: the caller's options that declare labels, named where the data look
-    like labels.
+    like labels. ``constant_why``: why a constant column is refused, in the caller's terms
+    (default: what it means for a mutual information).
     """
     if a is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got None")
@@ -212,8 +214,8 @@ def as_block(
     constant = out.max(axis=0) == out.min(axis=0)
     if not allow_constant and constant.any():
         j = int(np.argmax(constant))
-        why = ("conditioning on a constant changes nothing" if name == "z" else
-               "the mutual information of a constant with anything is 0")
+        why = constant_why or ("conditioning on a constant changes nothing" if name == "z"
+                               else "the mutual information of a constant with anything is 0")
         raise ValueError(
             f"{name}: column {j} is constant; {why}, and a density cannot be fitted to it: "
             "drop the column"

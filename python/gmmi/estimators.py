@@ -170,7 +170,9 @@ def _joint(
     arrays = []
     n_rows = None
     for name, value in blocks:
-        arr = as_block(value, name, n_rows=n_rows)
+        arr = as_block(value, name, n_rows=n_rows,
+                       constant_why="a constant has no density (its differential entropy "
+                       "is minus infinity)" if quantity == "entropy" else None)
         n_rows = arr.shape[0]
         arrays.append(arr)
     for (name, _), arr in zip(blocks, arrays):

@@ -480,7 +480,9 @@ class MIResult:
             parts.append(f"K={self.n_components}")
         elif self.estimator == "gmm-categorical":
             ks = self.details.get("n_components_per_class", {})
-            parts.append("K per class=" + ",".join(str(v) for v in ks.values()))
+            # A single class has no mixture: its MI is 0 by definition.
+            parts.append("K per class=" + ",".join(str(v) for v in ks.values()) if ks
+                         else "a single class")
         else:
             parts.append(self.estimator)
         if self.samples.size:
