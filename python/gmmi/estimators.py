@@ -171,8 +171,8 @@ def _joint(
     n_rows = None
     for name, value in blocks:
         arr = as_block(value, name, n_rows=n_rows,
-                       constant_why="a constant has no density (its differential entropy "
-                       "is minus infinity)" if quantity == "entropy" else None)
+                       constant_why="its differential entropy is minus infinity"
+                       if quantity == "entropy" else None)
         n_rows = arr.shape[0]
         arrays.append(arr)
     for (name, _), arr in zip(blocks, arrays):
