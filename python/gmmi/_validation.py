@@ -214,8 +214,7 @@ def as_block(
     constant = out.max(axis=0) == out.min(axis=0)
     if not allow_constant and constant.any():
         j = int(np.argmax(constant))
-        why = constant_why or ("conditioning on a constant changes nothing" if name == "z"
-                               else "the mutual information of a constant with anything is 0")
+        why = constant_why or "the mutual information of a constant with anything is 0"
         raise ValueError(
             f"{name}: column {j} is constant; {why}, and a density cannot be fitted to it: "
             "drop the column"

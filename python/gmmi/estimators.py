@@ -149,6 +149,12 @@ def _finish(
     )
 
 
+#: Why ``_joint`` refuses a constant column, where it is not "the mutual information of a
+#: constant with anything is 0" (``as_block``'s default): by quantity or by block name.
+_CONSTANT_WHY = {"entropy": "its differential entropy is minus infinity",
+                 "z": "conditioning on a constant changes nothing"}
+
+
 def _joint(
     kind: str,
     blocks: list[tuple[str, Any]],
@@ -170,9 +176,8 @@ def _joint(
     arrays = []
     n_rows = None
     for name, value in blocks:
-        arr = as_block(value, name, n_rows=n_rows,
-                       constant_why="its differential entropy is minus infinity"
-                       if quantity == "entropy" else None)
+        arr = as_block(value, name, n_rows=n_rows, constant_why=_CONSTANT_WHY.get(
+            "entropy" if quantity == "entropy" else name))
         n_rows = arr.shape[0]
         arrays.append(arr)
     for (name, _), arr in zip(blocks, arrays):

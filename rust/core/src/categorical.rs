@@ -535,6 +535,31 @@ fn few_distinct_warning(
     })
 }
 
+/// A warning when `few_dropped` of the `n_boot` replicates (`dropped` in all) were dropped
+/// because [`bootstrap::MAX_REDRAWS`]` + 1` resamples in a row left some class fewer than
+/// `d + 2` distinct rows to fit (see [`few_distinct_warning`] for the redrawn ones).
+fn few_distinct_dropped_warning(
+    few_dropped: usize,
+    n_boot: usize,
+    dropped: usize,
+    rows: &[Vec<usize>],
+    d: usize,
+) -> Option<Warning> {
+    (few_dropped > 0).then(|| Warning {
+        kind: WarningKind::Redrawn,
+        message: format!(
+            "{few_dropped} of {n_boot} bootstrap replicates were dropped: {} resamples in a row \
+             left some class fewer than d + 2 = {} distinct rows to fit (the smallest class \
+             has {} rows); the interval rests on the {} that succeeded. Merge or drop the \
+             smallest classes",
+            bootstrap::MAX_REDRAWS + 1,
+            d + 2,
+            smallest_class(rows).1,
+            n_boot - dropped
+        ),
+    })
+}
+
 /// One replicate of the categorical bootstrap (see [`estimate`]).
 struct ClassReplicate {
     /// The MI of the refitted class mixtures.
@@ -869,22 +894,13 @@ pub fn estimate(
         dropped - few_dropped,
         opts.n_bootstrap,
     ));
-    if few_dropped > 0 {
-        warnings.push(Warning {
-            kind: WarningKind::Redrawn,
-            message: format!(
-                "{few_dropped} of {} bootstrap replicates were dropped: {} resamples in a row \
-                 left some class fewer than d + 2 = {} distinct rows to fit (the smallest class \
-                 has {} rows); the interval rests on the {} that succeeded. Merge or drop the \
-                 smallest classes",
-                opts.n_bootstrap,
-                bootstrap::MAX_REDRAWS + 1,
-                d + 2,
-                smallest_class(&rows).1,
-                opts.n_bootstrap - dropped
-            ),
-        });
-    }
+    warnings.extend(few_distinct_dropped_warning(
+        few_dropped,
+        opts.n_bootstrap,
+        dropped,
+        &rows,
+        d,
+    ));
     warnings.extend(class_degenerate);
     let bad = reps.iter().filter(|r| !r.converged).count();
     if bad > 0 {
