@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -79,11 +80,21 @@ def test_the_spiral_that_every_fit_misses_is_flagged():
     with pytest.warns(gmmi.MisfitWarning):
         r = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0)
     truth = -1.5 * np.log(1 - 0.25)
-    assert r.ci()[1] < truth
+    assert _bootstrap_interval(r)[1] < truth
     assert r.fit_check is not None and r.fit_check.statistic > r.fit_check.threshold
     with pytest.warns(gmmi.MisfitWarning):
         c = r.check_fit(x, y)
     assert c.statistic > c.threshold
+    # The failed check is followed to a larger mixture that shows the data's dependence,
+    # whose MI the interval also holds (see test_a_failed_check_extends_the_interval).
+    ext = r.details["misfit_extension"]
+    assert ext["value"] > _bootstrap_interval(r)[1] and r.ci()[1] >= ext["value"]
+
+
+def _bootstrap_interval(r: gmmi.MIResult) -> tuple[float, float]:
+    """The interval of ``r`` without the extension a failed check of its fit adds."""
+    details = {k: v for k, v in r.details.items() if k != "misfit_extension"}
+    return dataclasses.replace(r, details=details).ci()
 
 
 def test_same_numbers_on_any_thread_count_and_seed(gaussian_result):
@@ -175,6 +186,35 @@ def test_conditional_dependence_the_mixture_misses_fails_the_check(conditional_r
     with pytest.warns(gmmi.MisfitWarning, match="conditional MI.*too high"):
         c = r.check_fit(x, y0, z)
     assert not c.passed and c.statistic < -c.threshold
+
+
+def test_a_conditional_check_that_fails_low_is_followed_by_larger_mixtures(
+        conditional_result):
+    # The mixture of the chain with coupling 0.8 (I(X; Y | Z) = 0.247 nat) against data
+    # coupled by 2 (the same x and z; 0.5 ln 5 = 0.805 nat): the check fails with the data
+    # showing more conditional dependence, and the extension fits the data themselves,
+    # whose two-component mixture already shows it (they are one Gaussian).
+    from gmmi import checks
+
+    r, x, _, z = conditional_result
+    rng = np.random.default_rng(9)
+    y2 = 2.0 * x + z + rng.normal(size=z.size)
+    with pytest.warns(gmmi.MisfitWarning, match="too low"):
+        c = r.check_fit(x, y2, z)
+    assert c.statistic > c.threshold
+    ext = checks.misfit_extension(r, x, y2, z, c, seed=r.random_state)
+    assert ext is not None and ext["reached"] and ext["n_components"] == r.n_components + 1
+    assert ext["statistic"] <= 0
+    # The conditional MI of a mixture of the data: the truth within 0.06 nat (2,000 rows:
+    # the plug-in's sd is about 0.02 and its bias a few thousandths).
+    assert ext["value"] == pytest.approx(0.5 * np.log(5.0), abs=0.06)
+    # A check that passed, or failed the other way, is not followed.
+    assert checks.misfit_extension(r, x, _, z, r.check_fit(x, _, z), seed=0) is None
+    rng = np.random.default_rng(8)
+    y0 = z + np.sqrt(1.64) * rng.normal(size=z.size)
+    with pytest.warns(gmmi.MisfitWarning, match="too high"):
+        low = r.check_fit(x, y0, z)
+    assert checks.misfit_extension(r, x, y0, z, low, seed=0) is None
 
 
 def test_z_is_given_for_a_conditional_result_and_only_for_one(conditional_result,
@@ -484,7 +524,7 @@ def test_the_estimator_checks_a_pair_of_several_columns_by_default():
     assert all(w.filename == __file__ for w in caught if w.category is gmmi.MisfitWarning)
     c = r.fit_check
     assert c is not None and not c.passed and c.statistic > c.threshold
-    assert r.ci()[1] < 0.585
+    assert _bootstrap_interval(r)[1] < 0.585
     # At most 1,000 rows per component of the fitted mixture.
     assert c.n_rows == min(1000, 1000 * r.n_components)
     assert any("unlike the data" in m for m in r.warnings)
@@ -502,6 +542,59 @@ def test_the_estimator_checks_a_pair_of_several_columns_by_default():
     assert "fit check FAILED" in repr(r) and "fit check" not in repr(off)
     html = r._repr_html_()
     assert "check of the fit" in html and "FAILED: statistic" in html
+
+
+def test_a_failed_check_extends_the_interval(tmp_path):
+    # The data of the test above: the estimate about 0.22 nat for a truth of 0.585, the
+    # check failed with the data showing more dependence than the mixture's draws.
+    x, y = _asinh_student_t(1000, 3, 31)
+    with pytest.warns(gmmi.MisfitWarning, match="interval was extended") as caught:
+        r = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0)
+    assert sum(w.category is gmmi.MisfitWarning for w in caught) == 1
+    ext = r.details["misfit_extension"]
+    steps = ext["steps"]
+    # Mixtures of more components, K growing by a quarter (at least one) per step from the
+    # estimate's, until the first whose draws show at least the data's KSG dependence.
+    ks, k = [], r.n_components
+    for _ in steps:
+        k += max(1, -(-k // 4))
+        ks.append(k)
+    assert [s["n_components"] for s in steps] == ks
+    assert all(s["statistic"] > 0 for s in steps[:-1])
+    assert ext["reached"] and steps[-1]["statistic"] <= 0
+    assert ext == dict(steps[-1], reached=True, steps=steps)
+    # The larger mixtures show more of the dependence: the value lies above the bootstrap
+    # interval, toward the truth.
+    lo, hi = _bootstrap_interval(r)
+    assert ext["value"] > hi
+    # The interval: the bootstrap's, and the same interval about the extension's value.
+    shift = ext["value"] - r.mean
+    assert r.ci() == pytest.approx((max(0.0, min(lo, lo + shift)), max(hi, hi + shift)))
+    assert r.ci(0.5)[1] < r.ci()[1]
+    # The estimate is the same with or without the check, and on one thread.
+    off = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0, check=False)
+    assert off.mean == r.mean and "misfit_extension" not in off.details
+    with pytest.warns(gmmi.MisfitWarning):
+        one = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0, n_jobs=1)
+    assert one.details["misfit_extension"] == ext and one.ci() == r.ci()
+    # Said in the warning, the result's display and its plain form; kept by save and load.
+    assert f"(K={ext['n_components']}): {ext['value']:.4f} nat" in str(caught[0].message)
+    assert any("interval was extended" in m for m in r.warnings)
+    assert f"fit check FAILED: interval extended to K={ext['n_components']}" in repr(r)
+    assert f"K={ext['n_components']}: {ext['value']:.4f} nat" in r._repr_html_()
+    assert r.to_dict()["misfit_extension"] == ext
+    path = tmp_path / "r.gmmi"
+    r.save(path)
+    assert gmmi.load(path).ci() == r.ci()
+    # In bits, the same mixtures and the value in bits.
+    with pytest.warns(gmmi.MisfitWarning):
+        bits = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0, base="bit")
+    assert bits.details["misfit_extension"]["value"] == pytest.approx(ext["value"] / np.log(2))
+    # Without replicates there is no interval to extend: the check alone.
+    with pytest.warns(gmmi.MisfitWarning, match="too low") as caught:
+        single = gmmi.mutual_information(x, y, n_bootstrap=0, random_state=0)
+    assert "misfit_extension" not in single.details
+    assert "extended" not in str(caught[0].message)
 
 
 def test_which_estimates_are_checked_by_default(tmp_path):
@@ -581,15 +674,17 @@ def test_a_statistic_near_the_threshold_is_looked_at_again_on_more_rows(monkeypa
     assert r.details["fit_check_first_look"]["statistic"] == gray
     assert r.fit_check.n_rows == 1500 and r.fit_check.passed  # the second look decides
     assert r.fit_check == r.check_fit(xw, y, max_rows=1500, random_state=8)
-    # Within the gate, or failed at the first look, or asked for: one look. (The first
-    # look's warning would come from the real check, which passed here; the result's own
-    # record of a failure does not depend on it.)
+    # Within the gate, or failed at the first look, or asked for: one look. (The estimator
+    # warns of the failure it records, here the one set.)
     for statistic, options in ((checks.AUTO_CHECK_SECOND_LOOK - 0.5, {}), (9.0, {}),
                                (gray, {"check": True})):
-        r = estimate(statistic, **options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = estimate(statistic, **options)
         assert len(calls) == 1 and "fit_check_first_look" not in r.details
         assert r.fit_check.statistic == statistic
         assert any("unlike the data" in m for m in r.warnings) == (statistic > 4)
+        assert any(w.category is gmmi.MisfitWarning for w in caught) == (statistic > 4)
     # All the rows already seen: nothing more to look at.
     calls.clear()
     monkeypatch.setattr(estimators, "check_fit", first_look_at(gray))

@@ -44,6 +44,7 @@ __all__ = [
     "folds_min_rows",
     "initial_mixture",
     "interval",
+    "misfit_extension",
     "model_quantity",
     "preset",
     "simd_variant",
@@ -347,6 +348,25 @@ def fit_check(
     """KSG of the rows (columns split into ``blocks``: ``[dx, dy]`` for an MI, ``[dx, dy,
     dz]`` for a conditional MI) against KSG of draws from the mixture:
     ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
+
+def misfit_extension(
+    z: NDArray[np.float64],
+    blocks: list[int],
+    k_start: int,
+    *,
+    options: Options,
+    max_rows: int,
+    n_draws: int,
+    k: int,
+    seed: int,
+    n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
+) -> Optional[tuple[list[tuple[int, float, float]], bool]]:
+    """After a check that failed with a positive statistic: mixtures of more than
+    ``k_start`` components fitted to the rows ``z`` with the estimate's ``options``, each
+    checked like the failed check, until one's draws show the data's dependence. None when
+    no larger mixture could be fitted, else ``(steps, reached)``, ``steps`` the
+    ``(n_components, value in nats, statistic)`` of every mixture fitted."""
 
 def check_threshold(n_draws: int) -> float:
     """The threshold of the check of a fit with ``n_draws`` draws: it fails where

@@ -24,6 +24,7 @@ from ._validation import (
     check_int,
     joint_blocks,
     plain,
+    resolve_base,
     resolve_n_jobs,
     resolve_seed,
 )
@@ -33,7 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .result import MIResult
 
 __all__ = ["AUTO_CHECK_SECOND_LOOK", "FitCheck", "check_fit", "checked_quantity",
-           "min_check_rows", "misfit_message", "rows_given"]
+           "extension_message", "min_check_rows", "misfit_extension", "misfit_message",
+           "rows_given"]
 
 #: The defaults of the check (``max_rows``, ``n_draws``, ``k``), shared with
 #: ``mi_matrix(..., check=True)``.
@@ -190,9 +192,10 @@ def misfit_message(statistic: float, threshold: float, ksg_data: float, ksg_draw
 def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
               n_draws: int = CHECK_DRAWS, max_rows: int = CHECK_MAX_ROWS, k: int = CHECK_K,
               random_state: Any = None, n_jobs: Optional[int] = None,
-              progress: bool = False, stacklevel: int = 3) -> FitCheck:
+              progress: bool = False, stacklevel: int = 3, warn: bool = True) -> FitCheck:
     """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>` (``stacklevel``: of the
-    MisfitWarning, for the estimators' own check)."""
+    MisfitWarning, for the estimators' own check, which warns itself with ``warn=False``
+    once it has followed a failed check with :func:`misfit_extension`)."""
     progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
     k = check_int(k, "k", minimum=1, maximum=100)
@@ -221,10 +224,66 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
             [b.shape[1] for b in blocks], *common, progress=progress, desc="gmmi check")
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
-    if not out.passed:
+    if warn and not out.passed:
         warnings.warn(MisfitWarning(out.message(checked_quantity(result))),
                       stacklevel=stacklevel)
     return out
+
+
+#: Options of a result that are the call's, not the estimator's (``_core.Options``).
+_CALL_ONLY = ("base", "random_state", "n_jobs")
+
+
+def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, *,
+                     seed: int, n_jobs: Optional[int] = None,
+                     progress: bool = False) -> Optional[dict[str, Any]]:
+    """Follows a failed check ``found`` of a joint (conditional) MI estimate whose data show
+    more dependence than the mixture's draws (positive statistic): mixtures of more
+    components, ``K`` growing by a quarter (at least one) per step, fitted to all the rows
+    in the estimate's coordinates from one k-means start each (the result's options: EM
+    tolerance, standardisation, integral), each
+    checked on the same rows and with the same draws' seeds as ``found`` (``seed``: the
+    check's), until one's draws show at least the data's KSG dependence (statistic at most
+    0) or ``max_components`` is reached.
+
+    Returns None when the check passed or failed the other way, or no larger mixture
+    could be fitted; else ``{"n_components", "value", "statistic", "reached", "steps"}``
+    for the last mixture fitted (``value`` in the result's unit; ``reached`` whether its
+    statistic is at most 0; ``steps`` every mixture fitted), the value
+    :meth:`MIResult.ci <gmmi.MIResult.ci>` then holds.
+    """
+    if found.passed or not found.statistic > 0 or result.n_components is None:
+        return None
+    blocks = joint_blocks(result, x, y, z, purpose="the check",
+                          min_rows=min_check_rows(found.k))
+    data = np.hstack(blocks)
+    rows = data if result.transform is None else result.transform.apply(data)
+    out = run_with_control(
+        _core.misfit_extension, np.ascontiguousarray(rows, dtype=float),
+        [b.shape[1] for b in blocks], int(result.n_components),
+        options=_core.Options(seed=result.random_state, **{
+            k: v for k, v in result.options.items() if k not in _CALL_ONLY}),
+        max_rows=found.n_rows, n_draws=int(found.ksg_model.size), k=found.k, seed=seed,
+        n_jobs=resolve_n_jobs(n_jobs), progress=progress, desc="gmmi check")
+    if out is None:
+        return None
+    steps, reached = out
+    ln_base = resolve_base(result.unit)[0]
+    listed = [{"n_components": int(k), "value": float(v) / ln_base, "statistic": float(s)}
+              for k, v, s in steps]
+    return dict(listed[-1], reached=bool(reached), steps=listed)
+
+
+def extension_message(extension: dict[str, Any], unit: str, what: str = "MI") -> str:
+    """The sentence a :class:`~gmmi.MisfitWarning` adds about :func:`misfit_extension`."""
+    k, value = extension["n_components"], extension["value"]
+    if extension["reached"]:
+        return (f" The interval was extended to hold the {what} of the smallest larger "
+                f"mixture whose draws show the data's dependence (K={k}): {value:.4f} "
+                f"{unit}.")
+    return (f" The interval was extended to hold the {what} of the largest mixture fitted "
+            f"(K={k}): {value:.4f} {unit}; its draws still show less dependence than the "
+            "data, and the interval may still be short.")
 
 
 def _categorical_inputs(result: MIResult, x: Any, y: Any, z: Any, *,

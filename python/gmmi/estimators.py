@@ -31,6 +31,7 @@ from ._validation import (
     resolve_seed,
 )
 from ._warnings import (
+    MisfitWarning,
     ZeroInformationWarning,
     warning_class,
 )
@@ -42,7 +43,9 @@ from .checks import (
     CHECK_MAX_ROWS,
     check_fit,
     checked_quantity,
+    extension_message,
     min_check_rows,
+    misfit_extension,
     rows_given,
 )
 from .mixture import GaussianMixture
@@ -523,7 +526,15 @@ def mutual_information(
         (the check saw 1 of the calibration suite's 14 misses there, at the cost of a
         second estimate), nor conditional MI, categorical MI or the published preset.
         ``True``: check any GMM estimate, on up to 4,000 rows; ``False``: never. The
-        estimate is the same either way.
+        estimate is the same either way. When the check of a joint (conditional) MI with
+        bootstrap replicates fails with the data showing more dependence than the
+        mixture's draws, mixtures of more components (``K`` up by a quarter, at least
+        one, per step) are fitted to all the rows and checked on the same rows until one's
+        draws show at least the data's dependence (or ``max_components``), and
+        :meth:`MIResult.ci` also holds the same interval about that mixture's value
+        (``result.details["misfit_extension"]``; named in the ``MisfitWarning``): the data
+        reject the chosen mixture on the statistic that bears on the MI, and one they do
+        not reject is as plausible. It costs a fit, an integral and a check per step.
     random_state : int, numpy.random.Generator or None
         Seed; the seed used is stored in the result.
     n_jobs : int, optional
@@ -588,20 +599,33 @@ def mutual_information(
                         else "conditional_mutual_information", discrete_options=z is None)
     rows = _check_rows(result, check, preset, n_rows)
     if rows:
+        check_seed = result.random_state
         found = check_fit(result, x, y, z, max_rows=rows, n_jobs=n_jobs, progress=progress,
-                          stacklevel=3)
+                          warn=False)
         more = min(n_rows, CHECK_MAX_ROWS)
         if found.passed and abs(found.statistic) > AUTO_CHECK_SECOND_LOOK and more > found.n_rows:
             # A statistic that draws like the data exceed one time in sixteen, on fewer rows
             # than the data have: looked at again on as many rows as an explicit check
             # takes (which `check=True` took at once), with other draws; that look decides.
             result.details["fit_check_first_look"] = found.to_dict()
-            found = check_fit(result, x, y, z, max_rows=more,
-                              random_state=(result.random_state + 1) % 2**64,
-                              n_jobs=n_jobs, progress=progress, stacklevel=3)
+            check_seed = (result.random_state + 1) % 2**64
+            found = check_fit(result, x, y, z, max_rows=more, random_state=check_seed,
+                              n_jobs=n_jobs, progress=progress, warn=False)
         result.details["fit_check"] = found.to_dict()
         if not found.passed:
-            result.warnings.append(found.message(checked_quantity(result)))
+            what = checked_quantity(result)
+            message = found.message(what)
+            extension = None
+            if result.estimator == "gmm" and result.samples.size >= 2:
+                # The data reject the mixture on the statistic that bears on the MI: the
+                # interval also holds the value of the smallest larger mixture they do not.
+                extension = misfit_extension(result, x, y, z, found, seed=check_seed,
+                                             n_jobs=n_jobs, progress=progress)
+            if extension is not None:
+                result.details["misfit_extension"] = extension
+                message += extension_message(extension, result.unit, what)
+            warnings.warn(MisfitWarning(message), stacklevel=2)
+            result.warnings.append(message)
     return result
 
 

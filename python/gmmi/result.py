@@ -146,7 +146,9 @@ class MIResult:
         number of components each bootstrap replicate kept; ``integration_error``, the
         standard error of the integral behind ``full_value`` where the integral estimates
         one: the quasi-Monte Carlo MI of two scalar variables, 0 for a single Gaussian;
-        ``fit_check``, the plain form of :attr:`fit_check`).
+        ``fit_check``, the plain form of :attr:`fit_check`; ``misfit_extension``, after
+        a failed check, the larger mixture whose value :meth:`ci` also holds:
+        ``n_components``, ``value``, ``statistic``, ``reached`` and every ``steps``).
     bias_corrected : bool
         Whether ``mean`` and :meth:`ci` are bias-corrected (see ``mean``).
     transform : Representation or None
@@ -230,6 +232,12 @@ class MIResult:
             more). ``"percentile"`` (the default without bias correction, the published
             preset): ``[q(a/2), q(1 - a/2)]``.
 
+        When the estimator's check of the fit failed with the data showing more
+        dependence than the mixture (``details["misfit_extension"]``, see the ``check``
+        option of :func:`gmmi.mutual_information`), the interval also holds the same
+        interval about the value of the larger mixture the check led to:
+        ``[min(lo, lo + s), max(hi, hi + s)]``, ``s`` that value minus ``mean``.
+
         MI and KL intervals are clipped at 0. With gmmi's defaults every replicate
         re-chooses the number of components and resamples all rows, so the interval
         includes the uncertainty of that choice, of the optimiser's start (each candidate is
@@ -259,6 +267,13 @@ class MIResult:
         nonnegative = self.quantity != "entropy"
         lo, hi = _core.interval([float(v) for v in self.samples], float(self.full_value),
                                 float(level), bool(self.bias_corrected), nonnegative, method)
+        extension = self.details.get("misfit_extension")
+        if extension is not None:
+            # The same interval about the value of the mixture the failed check led to.
+            shift = float(extension["value"]) - float(self.mean)
+            lo, hi = min(lo, lo + shift), max(hi, hi + shift)
+            if nonnegative:
+                lo = max(lo, 0.0)
         return float(lo), float(hi)
 
     def pointwise(self, x: Any, y: Any, z: Any = None, *, n_draws: int = 20_000,
@@ -431,6 +446,7 @@ class MIResult:
             "bias_corrected": self.bias_corrected,
             "transform": None if self.transform is None else self.transform.to_dict(),
             "fit_check": self.details.get("fit_check"),
+            "misfit_extension": self.details.get("misfit_extension"),
         })
 
     def plot_bootstrap(self, ax: Any = None, level: float = 0.95) -> Any:
@@ -490,7 +506,10 @@ class MIResult:
         else:
             parts.append("no bootstrap")
         check = self.fit_check
-        if check is not None and not check.passed:
+        extension = self.details.get("misfit_extension")
+        if extension is not None:
+            parts.append(f"fit check FAILED: interval extended to K={extension['n_components']}")
+        elif check is not None and not check.passed:
             parts.append("fit check FAILED: the interval does not cover the misfit")
         if math.isnan(self.std):
             return f"{sym} = {self.mean:.3f} {self.unit} ({', '.join(parts)})"
@@ -515,6 +534,11 @@ class MIResult:
         if check is not None:
             rows.append(["check of the fit", f"{'passed' if check.passed else 'FAILED'}: "
                          f"statistic {check.statistic:+.2f} (threshold {check.threshold:.2f})"])
+        extension = self.details.get("misfit_extension")
+        if extension is not None:
+            rows.append(["interval extended to", f"K={extension['n_components']}: "
+                         f"{extension['value']:.4f} {self.unit} (statistic "
+                         f"{extension['statistic']:+.2f})"])
         rows.append(["estimator", self.estimator])
         rows += [["warning", w] for w in self.warnings]
         return _html.table(repr(self), rows)

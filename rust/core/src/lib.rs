@@ -26,6 +26,7 @@ pub mod discrete;
 pub mod em;
 pub mod error;
 pub mod estimator;
+pub mod extend;
 pub mod fit;
 pub mod gmm;
 pub mod init;

@@ -31,6 +31,9 @@ pub enum Purpose {
     Lattice = 9,
     /// The rows and the draws of a check of a fitted mixture (see [`crate::check`]).
     Check = 10,
+    /// The fits and integrals of the mixtures that follow a failed check (see
+    /// [`crate::extend`]).
+    Extension = 11,
 }
 
 /// SplitMix64 finaliser: a bijective, well-mixing map of 64-bit words.

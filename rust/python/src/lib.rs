@@ -537,6 +537,61 @@ fn fit_check<'py>(
     )
 }
 
+/// After a check of the fit that failed with a positive statistic: mixtures of more than
+/// `k_start` components fitted to the rows `z` (in the estimate's mixture's coordinates,
+/// columns split into `blocks`) with the estimate's `options`, each checked with the failed
+/// check's `(max_rows, n_draws, k, seed)`, until one's draws show the data's dependence (see
+/// the core's `extend::misfit_extension`). Returns None when no larger mixture could be
+/// fitted, else `(steps, reached)` with `steps` the `(n_components, value, statistic)` of
+/// every mixture fitted (values in nats).
+#[pyfunction]
+#[pyo3(signature = (
+    z, blocks, k_start, *, options, max_rows, n_draws, k, seed, n_jobs=None, control=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn misfit_extension<'py>(
+    py: Python<'py>,
+    z: PyReadonlyArray2<'_, f64>,
+    blocks: Vec<usize>,
+    k_start: usize,
+    options: &Options,
+    max_rows: usize,
+    n_draws: usize,
+    k: usize,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+) -> PyResult<ExtensionTuple> {
+    let (v, d) = rows(&z);
+    if blocks.iter().sum::<usize>() != d {
+        return Err(PyValueError::new_err(format!(
+            "blocks: {blocks:?} do not add up to the rows' {d} columns"
+        )));
+    }
+    let check_opts = gmmi_core::check::CheckOptions {
+        max_rows,
+        n_draws,
+        k,
+        seed,
+    };
+    let ctrl = ctrl_of(control);
+    let opts = &options.0;
+    let out = run(py, n_jobs, || {
+        gmmi_core::extend::misfit_extension(&v, &blocks, k_start, opts, &check_opts, &ctrl)
+    })?;
+    Ok(out.map(|e| {
+        let steps = e
+            .steps
+            .iter()
+            .map(|s| (s.n_components, s.value, s.statistic))
+            .collect();
+        (steps, e.reached)
+    }))
+}
+
+/// The outcome of a misfit extension as `(steps, reached)`, or None.
+type ExtensionTuple = Option<(Vec<(usize, f64, f64)>, bool)>;
+
 /// The outcome of a check as `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
 type CheckTuple = (f64, Vec<f64>, f64, f64, usize);
 
@@ -1562,6 +1617,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check, m)?)?;
+    m.add_function(wrap_pyfunction!(misfit_extension, m)?)?;
     m.add_function(wrap_pyfunction!(check_threshold, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check_categorical, m)?)?;
     m.add_function(wrap_pyfunction!(em_fit, m)?)?;
