@@ -334,10 +334,12 @@ class MIResult:
                   n_jobs: Optional[int] = None, progress: bool = False) -> FitCheck:
         """Checks the fitted mixture against the data with a statistic the fit did not use.
 
-        The interval covers what resampling the rows shows, not a mixture that misses part
-        of the dependence: a few components cannot follow curved or spiralling structure
-        across several columns, and the estimate is then low by many times its interval,
-        with nothing in the fit to say so. This check compares the k-nearest-neighbour
+        The bootstrap interval covers what resampling the rows shows, not a mixture that
+        misses part of the dependence: a few components cannot follow curved or spiralling
+        structure across several columns, and the estimate is then low by many times its
+        interval, with nothing in the fit to say so. (The check the estimator makes itself,
+        its ``check`` option, goes on after such a failure to widen the interval; this
+        method reports the check only and changes nothing.) This check compares the k-nearest-neighbour
         (KSG) mutual information of the data with the same statistic on ``n_draws`` draws
         of as many rows from the fitted mixture (in the coordinates the mixture was fitted
         in). KSG is biased, but alike for two samples of one distribution, so where the

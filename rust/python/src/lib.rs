@@ -568,12 +568,7 @@ fn misfit_extension<'py>(
             "blocks: {blocks:?} do not add up to the rows' {d} columns"
         )));
     }
-    let check_opts = gmmi_core::check::CheckOptions {
-        max_rows,
-        n_draws,
-        k,
-        seed,
-    };
+    let check_opts = check_options((max_rows, n_draws, k, seed));
     let ctrl = ctrl_of(control);
     let opts = &options.0;
     let out = run(py, n_jobs, || {
@@ -592,6 +587,18 @@ fn misfit_extension<'py>(
 /// The outcome of a misfit extension as `(steps, reached)`, or None.
 type ExtensionTuple = Option<(Vec<(usize, f64, f64)>, bool)>;
 
+/// The options of a check from the binding's `(max_rows, n_draws, k, seed)`.
+fn check_options(
+    (max_rows, n_draws, k, seed): (usize, usize, usize, u64),
+) -> gmmi_core::check::CheckOptions {
+    gmmi_core::check::CheckOptions {
+        max_rows,
+        n_draws,
+        k,
+        seed,
+    }
+}
+
 /// The outcome of a check as `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
 type CheckTuple = (f64, Vec<f64>, f64, f64, usize);
 
@@ -608,12 +615,7 @@ fn run_check<'py>(
         ) -> gmmi_core::Result<gmmi_core::check::FitCheck>
         + Send,
 ) -> PyResult<CheckTuple> {
-    let opts = gmmi_core::check::CheckOptions {
-        max_rows,
-        n_draws,
-        k,
-        seed,
-    };
+    let opts = check_options((max_rows, n_draws, k, seed));
     let ctrl = ctrl_of(control);
     run(py, n_jobs, || f(&opts, &ctrl))
         .map(|c| (c.ksg_data, c.ksg_model, c.statistic, c.threshold, c.n_rows))
