@@ -339,18 +339,18 @@ class MIResult:
         structure across several columns, and the estimate is then low by many times its
         interval, with nothing in the fit to say so. (The check the estimator makes itself,
         its ``check`` option, goes on after such a failure to widen the interval; this
-        method reports the check only and changes nothing.) This check compares the k-nearest-neighbour
-        (KSG) mutual information of the data with the same statistic on ``n_draws`` draws
-        of as many rows from the fitted mixture (in the coordinates the mixture was fitted
-        in). KSG is biased, but alike for two samples of one distribution, so where the
-        mixture is a good model the data's value looks like one more draw's. The check
-        fails, with a :class:`~gmmi.MisfitWarning`, when it lies beyond the two-sided 0.2%
-        quantile of the draws' prediction-interval t statistic (see
-        :class:`~gmmi.FitCheck`). For a conditional MI the statistic is the KSG estimate
-        of the conditional MI (Frenzel and Pompe 2007), on the draws from the mixture of
-        ``(x, y, z)`` too; for the MI between a continuous and a discrete variable it is the
-        KSG of Ross (2014), the draws keeping the data's classes, each row drawn from its
-        class's mixture.
+        method reports the check only and changes nothing.) This check compares the
+        k-nearest-neighbour (KSG) mutual information of the data with the same statistic on
+        ``n_draws`` draws of as many rows from the fitted mixture (in the coordinates the
+        mixture was fitted in). KSG is biased, but alike for two samples of one
+        distribution, so where the mixture is a good model the data's value looks like one
+        more draw's. The check fails, with a :class:`~gmmi.MisfitWarning`, when it lies
+        beyond the two-sided 0.2% quantile of the draws' prediction-interval t statistic
+        (see :class:`~gmmi.FitCheck`). For a conditional MI the statistic is the KSG
+        estimate of the conditional MI (Frenzel and Pompe 2007), on the draws from the
+        mixture of ``(x, y, z)`` too; for the MI between a continuous and a discrete
+        variable it is the KSG of Ross (2014), the draws keeping the data's classes, each
+        row drawn from its class's mixture.
 
         What it finds (``benches/accuracy.py``: every task with continuous x and y, and
         every held-out task, 10 data sets each at n = 1,000 and 5,000, 880 estimates): on
