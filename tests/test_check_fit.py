@@ -202,19 +202,20 @@ def test_a_conditional_check_that_fails_low_is_followed_by_larger_mixtures(
     with pytest.warns(gmmi.MisfitWarning, match="too low"):
         c = r.check_fit(x, y2, z)
     assert c.statistic > c.threshold
-    ext = checks.misfit_extension(r, x, y2, z, c, seed=r.random_state)
+    ext = checks.misfit_extension(r, x, y2, z, c, max_rows=4000, seed=r.random_state)
     assert ext is not None and ext["reached"] and ext["n_components"] == r.n_components + 1
     assert ext["statistic"] <= 0
     # The conditional MI of a mixture of the data: the truth within 0.06 nat (2,000 rows:
     # the plug-in's sd is about 0.02 and its bias a few thousandths).
     assert ext["value"] == pytest.approx(0.5 * np.log(5.0), abs=0.06)
     # A check that passed, or failed the other way, is not followed.
-    assert checks.misfit_extension(r, x, _, z, r.check_fit(x, _, z), seed=0) is None
+    assert checks.misfit_extension(r, x, _, z, r.check_fit(x, _, z), max_rows=4000,
+                                   seed=0) is None
     rng = np.random.default_rng(8)
     y0 = z + np.sqrt(1.64) * rng.normal(size=z.size)
     with pytest.warns(gmmi.MisfitWarning, match="too high"):
         low = r.check_fit(x, y0, z)
-    assert checks.misfit_extension(r, x, y0, z, low, seed=0) is None
+    assert checks.misfit_extension(r, x, y0, z, low, max_rows=4000, seed=0) is None
 
 
 def test_z_is_given_for_a_conditional_result_and_only_for_one(conditional_result,
@@ -567,8 +568,9 @@ def test_a_failed_check_extends_the_interval(tmp_path):
     # interval, toward the truth.
     lo, hi = _bootstrap_interval(r)
     assert ext["value"] > hi
-    # The interval: the bootstrap's, and the same interval about the extension's value.
-    shift = ext["value"] - r.mean
+    # The interval: the bootstrap's, and the same interval about the extension's value as
+    # about the full-data value.
+    shift = ext["value"] - r.full_value
     assert r.ci() == pytest.approx((max(0.0, min(lo, lo + shift)), max(hi, hi + shift)))
     assert r.ci(0.5)[1] < r.ci()[1]
     # The estimate is the same with or without the check, and on one thread.
@@ -590,11 +592,45 @@ def test_a_failed_check_extends_the_interval(tmp_path):
     with pytest.warns(gmmi.MisfitWarning):
         bits = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0, base="bit")
     assert bits.details["misfit_extension"]["value"] == pytest.approx(ext["value"] / np.log(2))
-    # Without replicates there is no interval to extend: the check alone.
-    with pytest.warns(gmmi.MisfitWarning, match="too low") as caught:
-        single = gmmi.mutual_information(x, y, n_bootstrap=0, random_state=0)
-    assert "misfit_extension" not in single.details
-    assert "extended" not in str(caught[0].message)
+    # Without replicates there is no interval to extend, and the published preset keeps
+    # its percentile interval: the check alone.
+    for options in ({"n_bootstrap": 0}, {"n_bootstrap": 10, "preset": "published",
+                                         "check": True}):
+        with pytest.warns(gmmi.MisfitWarning, match="too low") as caught:
+            single = gmmi.mutual_information(x, y, random_state=0, **options)
+        assert "misfit_extension" not in single.details
+        assert not any("extended" in str(w.message) for w in caught)
+    # A saved extension is checked when it is read back.
+    text = path.read_text().replace('"reached": true', '"reached": "yes"', 1)
+    assert text != path.read_text()
+    bad = tmp_path / "bad.gmmi"
+    bad.write_text(text)
+    with pytest.raises(ValueError, match="misfit_extension"):
+        gmmi.load(bad)
+
+
+def test_a_failed_check_on_a_few_dozen_rows_is_followed_too():
+    # The automatic check runs from 31 rows (10 k + 1 for its 3 neighbours); the extension
+    # checks its mixtures on the rows the failed check was asked to look at, which the
+    # core's bound on max_rows (at least 50) must not refuse. A ring (x on a circle, y its
+    # angle plus noise) that three components follow only in part, 40 rows; on this seed
+    # the check fails (statistic 4.1, threshold 3.73).
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-np.pi, np.pi, 40)
+    x = np.column_stack([np.cos(a), np.sin(a)]) * (1 + 0.05 * rng.normal(size=(40, 1)))
+    y = a + 0.1 * rng.normal(size=40)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = gmmi.mutual_information(x, y, n_bootstrap=4, random_state=2)
+    c = r.fit_check
+    assert c is not None and c.n_rows == 40 and c.statistic > c.threshold
+    assert sum(w.category is gmmi.MisfitWarning for w in caught) == 1
+    ext = r.details["misfit_extension"]
+    assert ext["steps"][0]["n_components"] > r.n_components
+    # Each component keeps d + 1 = 4 rows of its own: at most 10 components on 40 rows.
+    assert ext["n_components"] * 4 <= 40
+    lo, hi = r.ci()
+    assert lo <= r.mean <= hi
 
 
 def test_which_estimates_are_checked_by_default(tmp_path):

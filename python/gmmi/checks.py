@@ -235,16 +235,16 @@ _CALL_ONLY = ("base", "random_state", "n_jobs")
 
 
 def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, *,
-                     seed: int, n_jobs: Optional[int] = None,
+                     max_rows: int, seed: int, n_jobs: Optional[int] = None,
                      progress: bool = False) -> Optional[dict[str, Any]]:
     """Follows a failed check ``found`` of a joint (conditional) MI estimate whose data show
     more dependence than the mixture's draws (positive statistic): mixtures of more
     components, ``K`` growing by a quarter (at least one) per step, fitted to all the rows
     in the estimate's coordinates from one k-means start each (the result's options: EM
     tolerance, standardisation, integral), each
-    checked on the same rows and with the same draws' seeds as ``found`` (``seed``: the
-    check's), until one's draws show at least the data's KSG dependence (statistic at most
-    0) or ``max_components`` is reached.
+    checked on the same rows and with the same draws' seeds as ``found`` (``max_rows`` and
+    ``seed``: those the check was made with), until one's draws show at least the data's
+    KSG dependence (statistic at most 0) or ``max_components`` is reached.
 
     Returns None when the check passed or failed the other way, or no larger mixture
     could be fitted; else ``{"n_components", "value", "statistic", "reached", "steps"}``
@@ -263,7 +263,7 @@ def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, 
         [b.shape[1] for b in blocks], int(result.n_components),
         options=_core.Options(seed=result.random_state, **{
             k: v for k, v in result.options.items() if k not in _CALL_ONLY}),
-        max_rows=found.n_rows, n_draws=int(found.ksg_model.size), k=found.k, seed=seed,
+        max_rows=max_rows, n_draws=int(found.ksg_model.size), k=found.k, seed=seed,
         n_jobs=resolve_n_jobs(n_jobs), progress=progress, desc="gmmi check")
     if out is None:
         return None
@@ -278,9 +278,9 @@ def extension_message(extension: dict[str, Any], unit: str, what: str = "MI") ->
     """The sentence a :class:`~gmmi.MisfitWarning` adds about :func:`misfit_extension`."""
     k, value = extension["n_components"], extension["value"]
     if extension["reached"]:
-        return (f" The interval was extended to hold the {what} of the smallest larger "
-                f"mixture whose draws show the data's dependence (K={k}): {value:.4f} "
-                f"{unit}.")
+        return (f" The interval was extended to hold the {what} of the first larger "
+                f"mixture fitted whose draws show the data's dependence (K={k}): "
+                f"{value:.4f} {unit}.")
     return (f" The interval was extended to hold the {what} of the largest mixture fitted "
             f"(K={k}): {value:.4f} {unit}; its draws still show less dependence than the "
             "data, and the interval may still be short.")

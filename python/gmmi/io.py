@@ -68,6 +68,20 @@ def _is_record(v: Any) -> bool:
     return isinstance(v, SelectionRecord)
 
 
+def _is_extension_step(v: Any) -> bool:
+    return (isinstance(v, dict) and _is_int(v.get("n_components"))
+            and _is_float(v.get("value")) and _is_float(v.get("statistic")))
+
+
+def _is_extension(v: Any) -> bool:
+    """A result's ``details["misfit_extension"]``: its last step, ``reached`` and every
+    step."""
+    steps = v.get("steps") if isinstance(v, dict) else None
+    return (_is_extension_step(v) and isinstance(v.get("reached"), bool)
+            and isinstance(steps, list) and len(steps) > 0
+            and all(_is_extension_step(s) for s in steps))
+
+
 def _is_representation(v: Any) -> bool:
     return isinstance(v, Representation)
 
@@ -201,6 +215,8 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "table_cells": (_array(2, "iu"), "a 2-D integer array"),
     "boot_n_components": (_array(1, "iu"), "a 1-D integer array"),
     "block_columns": (_list_of(_is_int), "a list of integers"),
+    "misfit_extension": (_is_extension, "the larger mixture a failed check led to "
+                         "(n_components, value, statistic, reached, steps)"),
 }
 
 

@@ -235,8 +235,9 @@ class MIResult:
         When the estimator's check of the fit failed with the data showing more
         dependence than the mixture (``details["misfit_extension"]``, see the ``check``
         option of :func:`gmmi.mutual_information`), the interval also holds the same
-        interval about the value of the larger mixture the check led to:
-        ``[min(lo, lo + s), max(hi, hi + s)]``, ``s`` that value minus ``mean``.
+        interval about the value of the larger mixture the check led to as about the
+        full-data value: ``[min(lo, lo + s), max(hi, hi + s)]``, ``s`` that value minus
+        ``full_value`` (both are fits to all the rows).
 
         MI and KL intervals are clipped at 0. With gmmi's defaults every replicate
         re-chooses the number of components and resamples all rows, so the interval
@@ -269,8 +270,9 @@ class MIResult:
                                 float(level), bool(self.bias_corrected), nonnegative, method)
         extension = self.details.get("misfit_extension")
         if extension is not None:
-            # The same interval about the value of the mixture the failed check led to.
-            shift = float(extension["value"]) - float(self.mean)
+            # The same interval about the value of the mixture the failed check led to as
+            # about the full-data value (both are fits to all the rows, alike in bias).
+            shift = float(extension["value"]) - float(self.full_value)
             lo, hi = min(lo, lo + shift), max(hi, hi + shift)
             if nonnegative:
                 lo = max(lo, 0.0)

@@ -8,7 +8,8 @@
 //! then low by many times its bootstrap interval, and the check of the fit (the
 //! k-nearest-neighbour (KSG) MI of the data against that of draws from the mixture) fails
 //! with a positive statistic. The data then reject the chosen mixture on the statistic that
-//! bears on the MI, and the MI of the mixtures they do not reject is as plausible a value.
+//! bears on the MI, and the MI of a mixture whose draws show the data's dependence is as
+//! plausible a value.
 //!
 //! [`misfit_extension`] fits mixtures of more components to all the rows, `K` growing by a
 //! quarter (at least one) per step, and checks each with the same rows and draws' seeds
@@ -126,6 +127,7 @@ pub fn misfit_extension(
             break;
         }
         let seed = rng::derive(opts.seed, Purpose::Extension, k as u64, 0);
+        ctrl.add_total(1);
         let fit = match fit_mixture(z, d, None, &fit_opts(k), seed, ctrl) {
             Ok(fit) => fit,
             Err(Error::Numerical(_)) => break,
