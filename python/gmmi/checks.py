@@ -17,6 +17,7 @@ import numpy as np
 from . import _core
 from ._compare import same_fields
 from ._inputs import encode_labels
+from ._options import preset_options
 from ._run import run_with_control
 from ._validation import (
     as_block,
@@ -192,10 +193,10 @@ def misfit_message(statistic: float, threshold: float, ksg_data: float, ksg_draw
 def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
               n_draws: int = CHECK_DRAWS, max_rows: int = CHECK_MAX_ROWS, k: int = CHECK_K,
               random_state: Any = None, n_jobs: Optional[int] = None,
-              progress: bool = False, stacklevel: int = 3, warn: bool = True) -> FitCheck:
-    """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>` (``stacklevel``: of the
-    MisfitWarning, for the estimators' own check, which warns itself with ``warn=False``
-    once it has followed a failed check with :func:`misfit_extension`)."""
+              progress: bool = False, warn: bool = True) -> FitCheck:
+    """See :meth:`MIResult.check_fit <gmmi.MIResult.check_fit>` (``warn=False``: no
+    MisfitWarning; the estimators' own check warns itself, once it has followed a failed
+    check with :func:`misfit_extension`)."""
     progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
     k = check_int(k, "k", minimum=1, maximum=100)
@@ -214,24 +215,27 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
             _core.fit_check_categorical, models, rows, codes, *common, progress=progress,
             desc="gmmi check")
     else:
-        blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=least)
+        rows, columns = _joint_rows(result, x, y, z, min_rows=least)
         model = result.model
         assert model is not None  # joint_blocks refuses a result without one
-        data = np.hstack(blocks)
-        rows = data if result.transform is None else result.transform.apply(data)
         ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
-            _core.fit_check, model._m, np.ascontiguousarray(rows, dtype=float),
-            [b.shape[1] for b in blocks], *common, progress=progress, desc="gmmi check")
+            _core.fit_check, model._m, rows, columns, *common, progress=progress,
+            desc="gmmi check")
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if warn and not out.passed:
-        warnings.warn(MisfitWarning(out.message(checked_quantity(result))),
-                      stacklevel=stacklevel)
+        warnings.warn(MisfitWarning(out.message(checked_quantity(result))), stacklevel=3)
     return out
 
 
-#: Options of a result that are the call's, not the estimator's (``_core.Options``).
-_CALL_ONLY = ("base", "random_state", "n_jobs")
+def _joint_rows(result: MIResult, x: Any, y: Any, z: Any, *,
+                min_rows: int) -> tuple[np.ndarray, list[int]]:
+    """The rows of a joint (conditional) MI estimate's variables in the coordinates its
+    mixture was fitted in, and the column count of each variable."""
+    blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=min_rows)
+    data = np.hstack(blocks)
+    rows = data if result.transform is None else result.transform.apply(data)
+    return np.ascontiguousarray(rows, dtype=float), [b.shape[1] for b in blocks]
 
 
 def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, *,
@@ -254,15 +258,13 @@ def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, 
     """
     if found.passed or not found.statistic > 0 or result.n_components is None:
         return None
-    blocks = joint_blocks(result, x, y, z, purpose="the check",
-                          min_rows=min_check_rows(found.k))
-    data = np.hstack(blocks)
-    rows = data if result.transform is None else result.transform.apply(data)
+    rows, columns = _joint_rows(result, x, y, z, min_rows=min_check_rows(found.k))
+    # The estimator's options are the result's, less those of the call (base, seed, jobs).
+    estimator = preset_options().keys()
     out = run_with_control(
-        _core.misfit_extension, np.ascontiguousarray(rows, dtype=float),
-        [b.shape[1] for b in blocks], int(result.n_components),
+        _core.misfit_extension, rows, columns, int(result.n_components),
         options=_core.Options(seed=result.random_state, **{
-            k: v for k, v in result.options.items() if k not in _CALL_ONLY}),
+            k: v for k, v in result.options.items() if k in estimator}),
         max_rows=max_rows, n_draws=int(found.ksg_model.size), k=found.k, seed=seed,
         n_jobs=resolve_n_jobs(n_jobs), progress=progress, desc="gmmi check")
     if out is None:
