@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the hot kernels: one EM iteration, EM fits on rows laid out for
 //! the lane kernels (the path every fit takes), log-density evaluation and the Monte Carlo
-//! MI integral. Throughput is reported in point-components (rows x K, times the iterations
+//! MI integral, and k-means. Throughput is reported in point-components (rows x K, times the iterations
 //! of a fit).
 //!
 //! Run: `cargo bench -p gmmi-core --bench kernels` (add `-- em_step` to filter; with
@@ -10,6 +10,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gmmi_core::em::{em_step, fit, Data, EmOptions};
 use gmmi_core::integrate::{mutual_information, Integral};
+use gmmi_core::rng::{stream, Purpose};
 use gmmi_core::GaussianMixture;
 use std::hint::black_box;
 
@@ -170,5 +171,32 @@ fn mc(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(kernels, em, em_fit, density, mc);
+/// One k-means run (the seedings of [`gmmi_core::kmeans::KMEANS_RESTARTS`] restarts and their
+/// Lloyd iterations) on the rows of a correlated Gaussian (d = 2, 10,000 rows) and of a
+/// two-component 1-D mixture (12,000 rows): the k-means starts of the component search.
+/// Throughput in rows.
+fn kmeans(c: &mut Criterion) {
+    let mut group = c.benchmark_group("kmeans");
+    group.sample_size(20);
+    let blob = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.6, 0.6, 1.0])
+        .expect("valid blob");
+    let pair = GaussianMixture::new(1, vec![0.5, 0.5], vec![-1.0, 1.0], vec![0.6, 0.8])
+        .expect("valid pair");
+    for (name, g, n) in [("d2", &blob, 10_000), ("d1", &pair, 12_000)] {
+        let (x, _) = g.sample(n, 5);
+        let d = g.dim();
+        group.throughput(Throughput::Elements(n as u64));
+        for k in [2usize, 3, 5, 8] {
+            group.bench_function(BenchmarkId::new(name, format!("k{k}")), |b| {
+                b.iter(|| {
+                    let mut r = stream(7, Purpose::Init, k as u64, 0);
+                    gmmi_core::kmeans::kmeans(black_box(&x), d, k, 300, &mut r)
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(kernels, em, em_fit, density, mc, kmeans);
 criterion_main!(kernels);

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::kernels;
 use crate::rng::Rng;
+use crate::stats::{spread_sum, spread_sum_of};
 use crate::vmath::LANES;
 
 /// Result of a k-means run.
@@ -55,6 +56,9 @@ fn nearest(p: &[f64], centers: &[f64], d: usize) -> (usize, f64) {
     (best, bd)
 }
 
+/// Rows per block of [`draw_weighted`]'s search.
+const DRAW_BLOCK: usize = 64;
+
 /// Index drawn with probability proportional to `w` (uniform when all are zero).
 fn draw_weighted(w: &[f64], total: f64, rng: &mut Rng) -> usize {
     let n = w.len();
@@ -62,12 +66,20 @@ fn draw_weighted(w: &[f64], total: f64, rng: &mut Rng) -> usize {
         return rng.random_range(0..n);
     }
     let u: f64 = rng.random::<f64>() * total;
+    // Whole blocks are passed by their sums ([`spread_sum`]); the row is then found within
+    // its block by a running sum.
     let mut acc = 0.0;
-    for (i, v) in w.iter().enumerate() {
-        acc += v;
-        if acc > u {
-            return i;
+    for (b, block) in w.chunks(DRAW_BLOCK).enumerate() {
+        let s = spread_sum_of(block);
+        if acc + s > u {
+            for (i, v) in block.iter().enumerate() {
+                acc += v;
+                if acc > u {
+                    return b * DRAW_BLOCK + i;
+                }
+            }
         }
+        acc += s;
     }
     // Rounding left `u` above the running sum: take the last row with weight.
     w.iter().rposition(|&v| v > 0.0).unwrap_or(n - 1)
@@ -87,17 +99,15 @@ fn seed_greedy(x: &[f64], lanes: &Lanes, k: usize, rng: &mut Rng) -> Vec<f64> {
     let mut cand_dist = vec![0.0; n];
     let mut best_dist = vec![0.0; n];
     for _ in 1..k {
-        let total: f64 = dist.iter().sum();
+        let total = spread_sum_of(&dist);
         let mut best: Option<(f64, usize)> = None;
         for _ in 0..trials {
             let c = draw_weighted(&dist, total, rng);
             distances(lanes, row(c), &mut cand_dist);
-            // Summed in row order, as the potential always was.
-            let mut pot = 0.0;
             for (cd, &dv) in cand_dist.iter_mut().zip(&dist) {
                 *cd = dv.min(*cd);
-                pot += *cd;
             }
+            let pot = spread_sum_of(&cand_dist);
             if best.is_none_or(|(p, _)| pot < p) {
                 best = Some((pot, c));
                 std::mem::swap(&mut best_dist, &mut cand_dist);
@@ -122,13 +132,8 @@ fn mean_variance(x: &[f64], d: usize) -> f64 {
     let n = (x.len() / d) as f64;
     (0..d)
         .map(|j| {
-            let m = x.iter().skip(j).step_by(d).sum::<f64>() / n;
-            x.iter()
-                .skip(j)
-                .step_by(d)
-                .map(|v| (v - m) * (v - m))
-                .sum::<f64>()
-                / n
+            let m = spread_sum(x.iter().skip(j).step_by(d).copied()) / n;
+            spread_sum(x.iter().skip(j).step_by(d).map(|v| (v - m) * (v - m))) / n
         })
         .sum::<f64>()
         / d as f64
@@ -166,20 +171,50 @@ impl Lanes {
     }
 }
 
-/// Per-cluster sums of the rows and counts, accumulated by [`assign`] in row order.
+/// Per-cluster sums of the rows and counts, accumulated by [`assign`]: each lane of the
+/// blocks (rows `l`, `l + LANES`, ...) adds its rows to its own sums in row order, and the
+/// lanes' sums are added up in lane order by [`Sums::totals`]. One sum per cluster in row
+/// order took a scattered, dependent addition per row; the lanes' sums of a cluster are
+/// added as whole vectors. A fixed order: the same centres on every machine and thread
+/// count.
 struct Sums {
-    sums: Vec<f64>,
-    counts: Vec<usize>,
+    k: usize,
+    d: usize,
+    /// Lane `l`'s sum of coordinate `j` over cluster `c` at `(c * d + j) * LANES + l`.
+    lane_sums: Vec<f64>,
+    /// Lane `l`'s count of cluster `c` at `c * LANES + l`.
+    lane_counts: Vec<u64>,
 }
 
 impl Sums {
     fn zeros(k: usize, d: usize) -> Self {
         Sums {
-            sums: vec![0.0; k * d],
-            counts: vec![0; k],
+            k,
+            d,
+            lane_sums: vec![0.0; k * d * LANES],
+            lane_counts: vec![0; k * LANES],
         }
     }
+
+    /// The per-cluster sums (row-major `k x d`) and counts.
+    fn totals(&self) -> (Vec<f64>, Vec<usize>) {
+        let add = |lanes: &[f64]| lanes.iter().fold(0.0, |s, v| s + v);
+        let sums = self.lane_sums.chunks_exact(LANES).map(add).collect();
+        let counts = self
+            .lane_counts
+            .chunks_exact(LANES)
+            .map(|c| c.iter().sum::<u64>() as usize)
+            .collect();
+        debug_assert_eq!(self.lane_counts.len(), self.k * LANES);
+        debug_assert_eq!(self.lane_sums.len(), self.k * self.d * LANES);
+        (sums, counts)
+    }
 }
+
+/// Up to this many clusters times columns, [`assign`] adds every block to every cluster's
+/// lane sums under a mask (whole vectors, no scattered addition); above, each row is added
+/// to its cluster's lane sums alone. Both give the same sums.
+const MASKED_SUMS_MAX: usize = 32;
 
 crate::dispatch!(fn assign = assign_impl,
     (lanes: &Lanes, centers: &[f64], labels: &mut [usize], sums: Option<&mut Sums>) -> bool);
@@ -211,8 +246,8 @@ fn distances_impl(lanes: &Lanes, p: &[f64], out: &mut [f64]) {
 
 /// Labels every row by its nearest centre (the first on a tie, with the same squared
 /// distances), [`LANES`] rows at a time with the centre loop outside so that the distances
-/// and the running minimum vectorise; adds each row to its cluster's sum in `sums`, in row
-/// order, when given; returns whether a label changed.
+/// and the running minimum vectorise; adds each row to its cluster's sums in `sums` (see
+/// [`Sums`]), when given; returns whether a label changed.
 #[inline(always)]
 fn assign_impl(
     lanes: &Lanes,
@@ -233,14 +268,37 @@ fn assign_impl(
                 arg[l] = if closer { c as u64 } else { arg[l] };
             }
         }
-        for (l, &a) in arg.iter().enumerate().take(m) {
-            let a = a as usize;
-            changed |= labels[start + l] != a;
-            labels[start + l] = a;
-            if let Some(s) = sums.as_deref_mut() {
-                s.counts[a] += 1;
+        for (label, &a) in labels[start..start + m].iter_mut().zip(&arg) {
+            changed |= *label != a as usize;
+            *label = a as usize;
+        }
+        let Some(s) = sums.as_deref_mut() else {
+            continue;
+        };
+        // Lanes past the end of the data (a last, partial block) are added to no cluster.
+        let out = if m < LANES { LANES as u64 } else { u64::MAX };
+        for l in m..LANES {
+            arg[l] = out;
+        }
+        if s.k * d <= MASKED_SUMS_MAX {
+            for (c, counts) in s.lane_counts.chunks_exact_mut(LANES).enumerate() {
+                let c = c as u64;
+                let sums = &mut s.lane_sums[c as usize * d * LANES..(c as usize + 1) * d * LANES];
+                for (col, acc) in block.chunks_exact(LANES).zip(sums.chunks_exact_mut(LANES)) {
+                    for l in 0..LANES {
+                        acc[l] += if arg[l] == c { col[l] } else { 0.0 };
+                    }
+                }
+                for l in 0..LANES {
+                    counts[l] += u64::from(arg[l] == c);
+                }
+            }
+        } else {
+            for (l, &a) in arg.iter().enumerate().take(m) {
+                let a = a as usize;
+                s.lane_counts[a * LANES + l] += 1;
                 for j in 0..d {
-                    s.sums[a * d + j] += block[j * LANES + l];
+                    s.lane_sums[(a * d + j) * LANES + l] += block[j * LANES + l];
                 }
             }
         }
@@ -282,7 +340,7 @@ fn lloyd(
         n_iter = it;
         let mut acc = Sums::zeros(k, d);
         let mut changed = assign(lanes, centers, &mut labels, Some(&mut acc));
-        let Sums { sums, counts } = acc;
+        let (sums, counts) = acc.totals();
         let mut shift = 0.0;
         for c in 0..k {
             if counts[c] == 0 {
@@ -315,9 +373,8 @@ fn lloyd(
             break;
         }
     }
-    let inertia = (0..n)
-        .map(|i| sq_dist(row(i), &centers[labels[i] * d..(labels[i] + 1) * d]))
-        .sum();
+    let inertia =
+        spread_sum((0..n).map(|i| sq_dist(row(i), &centers[labels[i] * d..(labels[i] + 1) * d])));
     (labels, n_iter, inertia)
 }
 
@@ -373,11 +430,11 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, max_iter: usize, rng: &mut Rng) -> 
     if subset.is_some() {
         labels = vec![usize::MAX; x.len() / d];
         label_rows(x, d, &centers, &mut labels);
-        inertia = x
-            .chunks_exact(d)
-            .zip(&labels)
-            .map(|(p, &c)| sq_dist(p, &centers[c * d..(c + 1) * d]))
-            .sum();
+        inertia = spread_sum(
+            x.chunks_exact(d)
+                .zip(&labels)
+                .map(|(p, &c)| sq_dist(p, &centers[c * d..(c + 1) * d])),
+        );
     }
     KMeans {
         centers,
@@ -407,7 +464,7 @@ fn one_cluster(x: &[f64], xs: &[f64], d: usize, rng: &mut Rng) -> KMeans {
     for c in centers.iter_mut() {
         *c /= m as f64;
     }
-    let inertia = x.chunks_exact(d).map(|p| sq_dist(p, &centers)).sum();
+    let inertia = spread_sum(x.chunks_exact(d).map(|p| sq_dist(p, &centers)));
     KMeans {
         centers,
         labels: vec![0; x.len() / d],
@@ -426,12 +483,13 @@ mod tests {
     fn vectorised_assignment_equals_the_nearest_centre() {
         use crate::vmath::{with_variant, Variant};
         let mut r = stream(3, Purpose::Init, 0, 0);
-        for d in [1, 2, 3] {
+        // 4 centres: the sums under a mask; 20 at d >= 2: one row at a time (MASKED_SUMS_MAX).
+        for (d, k) in [(1, 4), (2, 4), (3, 4), (1, 20), (2, 20), (3, 20)] {
             // 101 rows (a partial last block), values on a coarse grid so that ties occur.
             let x: Vec<f64> = (0..101 * d)
                 .map(|_| (r.random_range(0..7) as f64) * 0.5)
                 .collect();
-            let centers: Vec<f64> = (0..4 * d).map(|i| (i % 5) as f64 * 0.75).collect();
+            let centers: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 * 0.75).collect();
             let want: Vec<usize> = x
                 .chunks_exact(d)
                 .map(|p| nearest(p, &centers, d).0)
@@ -439,28 +497,42 @@ mod tests {
             for v in Variant::ALL.into_iter().filter(|v| v.supported()) {
                 let lanes = Lanes::new(&x, d);
                 let mut got = vec![usize::MAX; 101];
-                let mut acc = Sums::zeros(4, d);
+                let mut acc = Sums::zeros(k, d);
                 assert!(with_variant(v, || assign(
                     &lanes,
                     &centers,
                     &mut got,
                     Some(&mut acc)
                 )));
-                assert_eq!(got, want, "{v:?} d={d}");
+                assert_eq!(got, want, "{v:?} d={d} k={k}");
                 assert!(!with_variant(v, || assign(
                     &lanes, &centers, &mut got, None
                 )));
-                // The sums are the rows added to their cluster in row order, bit for bit.
-                let mut want_sums = Sums::zeros(4, d);
-                for (p, &c) in x.chunks_exact(d).zip(&want) {
-                    want_sums.counts[c] += 1;
+                // The sums are the rows of each lane (row i in lane i % LANES) added to their
+                // cluster in row order, then the lanes in order, bit for bit; and they are
+                // the clusters' sums (to rounding: the values are multiples of 0.5 below 4,
+                // so every partial sum here is exact and the two orders agree exactly).
+                let mut lane_sums = vec![vec![0.0; k * d]; LANES];
+                let mut want_counts = vec![0; k];
+                let mut row_order = vec![0.0; k * d];
+                for (i, (p, &c)) in x.chunks_exact(d).zip(&want).enumerate() {
+                    want_counts[c] += 1;
                     for j in 0..d {
-                        want_sums.sums[c * d + j] += p[j];
+                        lane_sums[i % LANES][c * d + j] += p[j];
+                        row_order[c * d + j] += p[j];
                     }
                 }
-                assert_eq!(acc.counts, want_sums.counts);
-                let bits = |s: &Sums| s.sums.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&acc), bits(&want_sums));
+                let mut want_sums = vec![0.0; k * d];
+                for lane in &lane_sums {
+                    for (s, v) in want_sums.iter_mut().zip(lane) {
+                        *s += v;
+                    }
+                }
+                let (got_sums, got_counts) = acc.totals();
+                assert_eq!(got_counts, want_counts);
+                let bits = |s: &[f64]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got_sums), bits(&want_sums));
+                assert_eq!(got_sums, row_order);
                 // The distances to a point are those of the scalar reference, bit for bit.
                 let mut dist = vec![0.0; 101];
                 with_variant(v, || distances(&lanes, &centers[..d], &mut dist));

@@ -24,6 +24,44 @@ pub fn column_moments(values: impl Iterator<Item = f64> + Clone, n: usize) -> (f
     (m, big * ms.sqrt())
 }
 
+/// Independent running sums of [`spread_sum`] (value `i` goes to sum `i % SUM_WAYS`).
+const SUM_WAYS: usize = 8;
+
+/// The sum of `values`, kept in [`SUM_WAYS`] running sums added up in order at the end. One
+/// running sum in row order makes every addition wait for the one before (the adder's
+/// latency, about four cycles, per row); eight let them overlap. The order is fixed, so the
+/// value is the same on every machine and thread count; on whole numbers (bootstrap counts)
+/// it is exact, the row-order sum to the bit.
+pub(crate) fn spread_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut acc = [0.0; SUM_WAYS];
+    let mut values = values.into_iter();
+    'rows: loop {
+        for a in acc.iter_mut() {
+            let Some(v) = values.next() else {
+                break 'rows;
+            };
+            *a += v;
+        }
+    }
+    acc.iter().sum()
+}
+
+/// [`spread_sum`] of a slice (the same value), whole vectors at a time.
+pub(crate) fn spread_sum_of(values: &[f64]) -> f64 {
+    let mut acc = [0.0; SUM_WAYS];
+    let chunks = values.chunks_exact(SUM_WAYS);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(rest) {
+        *a += v;
+    }
+    acc.iter().sum()
+}
+
 /// Per-column location and scale used to standardise a data matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standardizer {
@@ -358,6 +396,31 @@ mod overflow_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_sums_add_value_i_to_running_sum_i_mod_8() {
+        // Values whose sums round differently in different orders: the two forms must give
+        // the same bits as the definition, on every length (whole chunks and remainders).
+        let v: Vec<f64> = (0..203)
+            .map(|i| 1.0 / (1.0 + i as f64) + 1e16 * ((i % 3) as f64 - 1.0))
+            .collect();
+        for n in [0, 1, 7, 8, 9, 64, 203] {
+            let mut acc = [0.0; SUM_WAYS];
+            for (i, x) in v[..n].iter().enumerate() {
+                acc[i % SUM_WAYS] += x;
+            }
+            let want: f64 = acc.iter().sum();
+            assert_eq!(
+                spread_sum(v[..n].iter().copied()).to_bits(),
+                want.to_bits(),
+                "{n}"
+            );
+            assert_eq!(spread_sum_of(&v[..n]).to_bits(), want.to_bits(), "{n}");
+        }
+        // Whole numbers: exact, the row-order sum.
+        let counts: Vec<f64> = (0..1001).map(|i| ((i * 7) % 5) as f64).collect();
+        assert_eq!(spread_sum_of(&counts), counts.iter().sum::<f64>());
+    }
 
     #[test]
     fn a_bias_corrected_std_is_the_rms_deviation_from_the_full_value() {
