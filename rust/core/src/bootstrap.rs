@@ -583,8 +583,17 @@ pub fn has_degenerate_component(g: &GaussianMixture, x: &[f64], counts: &[f64]) 
     // responsibilities (to within one iteration's change); each distinct row carries at most
     // the largest count, so a weight of twice (d + 2) * that / total shows the support is
     // large enough without computing the responsibilities.
-    let total: f64 = counts.iter().sum();
-    let max_count = counts.iter().copied().fold(0.0, f64::max);
+    // (whole numbers: their sum is exact in any order; eight running maxima, as the sums of
+    // `spread_sum`, so that the pass does not wait on each comparison)
+    let total = crate::stats::spread_sum_of(counts);
+    let mut maxima = [0.0f64; 8];
+    let chunks = counts.chunks_exact(8);
+    for c in chunks.clone().chain([chunks.remainder()]) {
+        for (m, &v) in maxima.iter_mut().zip(c) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    let max_count = maxima.iter().copied().fold(0.0, f64::max);
     let floor = 2.0 * (d + 2) as f64 * max_count / total;
     if g.weights().iter().all(|&w| w >= floor) {
         return false;
@@ -618,13 +627,17 @@ fn rows_where_into(
     keep: impl Fn(f64) -> bool,
     out: &mut Vec<f64>,
 ) {
+    // Every row is written at the end of the kept ones and counted only if kept: which rows
+    // of a resample are kept is random (a third of them out of bag), a branch the CPU would
+    // mispredict on every other row.
     out.clear();
-    out.extend(
-        x.chunks_exact(d)
-            .zip(counts)
-            .filter(|(_, &c)| keep(c))
-            .flat_map(|(r, _)| r.iter().copied()),
-    );
+    out.resize(x.len(), 0.0);
+    let mut len = 0;
+    for (row, &c) in x.chunks_exact(d).zip(counts) {
+        out[len..len + d].copy_from_slice(row);
+        len += if keep(c) { d } else { 0 };
+    }
+    out.truncate(len);
 }
 
 /// See [`refit`]: candidates are screened with EM to this many times the tolerance.

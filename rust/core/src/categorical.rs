@@ -776,7 +776,8 @@ pub fn estimate(
             if refit.degenerate {
                 degenerate.push(c);
             }
-            pi_b.push(w.iter().sum::<f64>() / n as f64);
+            // (whole numbers: their sum is exact in any order)
+            pi_b.push(crate::stats::spread_sum_of(&w) / n as f64);
             models.push(f.model);
         }
         let ks = models.iter().map(GaussianMixture::n_components).collect();

@@ -117,11 +117,13 @@ impl<'a> Data<'a> {
                     format!("has {} entries for {} rows", w.len(), self.n_rows()),
                 ));
             }
-            // A fold without early exit vectorises (checked on every fit, over every row).
-            let valid = w
+            // A count of comparisons without early exit vectorises (checked on every fit,
+            // over every row); a NaN is in no range.
+            let invalid: usize = w
                 .iter()
-                .fold(true, |ok, v| ok & (v.is_finite() & (*v >= 0.0)));
-            if !valid {
+                .map(|&v| usize::from(!(0.0..f64::INFINITY).contains(&v)))
+                .sum();
+            if invalid > 0 {
                 return Err(Error::arg("weights", "must be finite and non-negative"));
             }
         }
@@ -219,7 +221,7 @@ pub fn em_step(g: &GaussianMixture, data: &Data, reg_covar: f64) -> Result<(Gaus
             format!("data have {} columns but the model has {}", data.d, g.dim()),
         ));
     }
-    step(g, data, None, reg_covar)
+    step(g, data, None, data.total_weight(), reg_covar)
 }
 
 /// [`em_step`] on data already checked against the model (the EM loop checks once, not on
@@ -228,11 +230,11 @@ fn step(
     g: &GaussianMixture,
     data: &Data,
     packed: Option<&Packed>,
+    total_w: f64,
     reg_covar: f64,
 ) -> Result<(GaussianMixture, f64)> {
     let (k, d) = (g.n_components(), g.dim());
     let st = all_stats(g, data, packed);
-    let total_w = data.total_weight();
     let mean_ll = st.ll / total_w;
     if !mean_ll.is_finite() {
         return Err(Error::Numerical(
@@ -474,6 +476,9 @@ fn fit_from(
             own.as_ref()
         }
     };
+    // The weights' sum, once per fit: a sum in row order, n dependent additions, cost a
+    // fifth of an iteration's time at K = 1-2 when it was taken in every step.
+    let total_w = data.total_weight();
     let mut g = init.clone();
     let mut lower_bound = f64::NEG_INFINITY;
     let mut converged = false;
@@ -491,7 +496,7 @@ fn fit_from(
                 valid_curve.push(g.score(v)?);
             }
         }
-        let (next, ll) = step(g, data, packed, opts.reg_covar)?;
+        let (next, ll) = step(g, data, packed, total_w, opts.reg_covar)?;
         *n_iter += 1;
         if opts.record_curves {
             train_curve.push(ll);
