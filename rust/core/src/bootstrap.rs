@@ -380,7 +380,8 @@ fn refit_staged(
         densities,
         layout,
     } = scratch;
-    let data = Data::weighted(x, d, counts);
+    // The counts are checked once for every candidate's fit.
+    let data = Data::weighted(x, d, counts).checked()?;
     // One layout of the resample for every candidate's fit.
     let packed = em::pack_in(&data, std::mem::take(layout));
     let fit = (|| {

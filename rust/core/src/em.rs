@@ -76,6 +76,9 @@ pub struct Data<'a> {
     pub d: usize,
     /// Optional weight of each row (length n); `None` means every row counts once.
     pub weights: Option<&'a [f64]>,
+    /// The weights passed [`Data::check`] already ([`Data::checked`]): the fits of several
+    /// candidates on one resample scan them once.
+    weights_checked: bool,
 }
 
 impl<'a> Data<'a> {
@@ -85,6 +88,7 @@ impl<'a> Data<'a> {
             x,
             d,
             weights: None,
+            weights_checked: false,
         }
     }
 
@@ -94,7 +98,19 @@ impl<'a> Data<'a> {
             x,
             d,
             weights: Some(weights),
+            weights_checked: false,
         }
+    }
+
+    /// The same rows after [`Data::check`] passed on them: later checks skip the scan of the
+    /// weights (every fit checks its data; the candidates of a bootstrap replicate are
+    /// fitted to the same resample).
+    pub(crate) fn checked(self) -> Result<Self> {
+        self.check()?;
+        Ok(Data {
+            weights_checked: true,
+            ..self
+        })
     }
 
     /// Checks the shape: `d >= 1`, whole rows, one finite non-negative weight per row (a
@@ -116,6 +132,9 @@ impl<'a> Data<'a> {
                     "weights",
                     format!("has {} entries for {} rows", w.len(), self.n_rows()),
                 ));
+            }
+            if self.weights_checked {
+                return Ok(());
             }
             // A count of comparisons without early exit vectorises (checked on every fit,
             // over every row); a NaN is in no range.
