@@ -31,13 +31,21 @@ Gaussian class-conditionals, n = 48,000; truth by quadrature) with the paper's s
 there (``n_inits=5, n_folds=3, n_bootstrap=100``) on both packages
 (``fit_estimate_categorical`` for gmm-mi, ``discrete_y=True`` for gmmi,
 ``mutual_info_classif`` for KSG); ``--cases`` picks some. Every method is run
-``--repeats`` times (default 3) on each case and the median wall time is reported, with the
+``--repeats`` times (default 3) on each case after one untimed call (WARM-UP: on a virtual
+machine the first calls after an idle spell run up to 1.5x slower while its second core
+wakes up, which the first of three timed calls of gmmi's 15-30 ms cases took in full), and
+the median wall time is reported, with the
 estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / gmmi and
 whether gmmi and gmm-mi agree within their combined uncertainty
 (|a - b| < 2 sqrt(sa^2 + sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of
 all cores over one. Output: a Markdown table, printed and written to
 ``<out>/benchmark.md``, and ``<out>/benchmark.json`` with the machine (cores, platform,
 Python, BLAS thread pools, load average), the package versions and the date.
+
+gmm-mi runs with the environment this script was started with (OpenBLAS then uses every
+core, its default); ``--gmmmi-blas-threads 1`` runs it with ``OPENBLAS_NUM_THREADS=1``
+instead, which on a 2-core virtual machine made gmm-mi 1.8-3x faster (its small matrix
+products do not gain from threads). The JSON records which.
 
 Scaling (``--scaling``): gmmi's wall time and peak resident memory (VmHWM of a fresh
 subprocess per point) for n = 1e3, 1e4, 1e5, 1e6 (``--max-n`` to stop earlier) on the D5
@@ -129,7 +137,8 @@ sel = {k: args[k] for k in ("n_inits", "n_folds") if args.get(k) is not None}
 if sel:
     init["select_components_params"] = SelectComponentsParamHolder(**sel)
 times, caught, out, k = [], [], None, None
-for _ in range(args["repeats"]):
+# One untimed call first, as for gmmi and KSG (see WARM-UP in the module docstring).
+for rep in range(-1 if args["warm_up"] else 0, args["repeats"]):
     est = EstimateMI(**init)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -138,7 +147,8 @@ for _ in range(args["repeats"]):
             out = est.fit_estimate_categorical(X[:, :1], X[:, 1].astype(int), **kw)
         else:
             out = est.fit_estimate(X, **kw)
-        times.append(time.perf_counter() - t0)
+        if rep >= 0:
+            times.append(time.perf_counter() - t0)
     caught += [f"{x.category.__name__}: {x.message}" for x in w]
     k = getattr(est, "best_components", None)
 print("@TAG@" + json.dumps({
@@ -223,8 +233,18 @@ def ensure_gmmmi() -> Path | None:
     return None
 
 
+def gmmmi_env(blas_threads: int | None) -> dict[str, str]:
+    """gmm-mi's environment: this script's as it was started, with
+    ``OPENBLAS_NUM_THREADS`` (and ``OMP_NUM_THREADS``) set when ``blas_threads`` is given."""
+    env = dict(GMMMI_ENV)
+    if blas_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(blas_threads)
+    return env
+
+
 def run_gmmmi(py: Path, X: np.ndarray, repeats: int, quick: bool,
-              timeout: float | None, case: str = "") -> dict[str, Any]:
+              timeout: float | None, case: str = "",
+              blas_threads: int | None = None) -> dict[str, Any]:
     """gmm-mi's estimate and fit_estimate (fit_estimate_categorical) wall times, or
     {"error": ...}."""
     settings = {**CASE_SETTINGS.get(case, {}), **(QUICK if quick else {})}
@@ -234,11 +254,12 @@ def run_gmmmi(py: Path, X: np.ndarray, repeats: int, quick: bool,
         spec = {"data": str(path), "repeats": repeats, "categorical": case == "categorical",
                 "n_bootstrap": settings.get("n_bootstrap"),
                 "mc_samples": settings.get("mc_samples"),
-                "n_inits": settings.get("n_inits"), "n_folds": settings.get("n_folds")}
+                "n_inits": settings.get("n_inits"), "n_folds": settings.get("n_folds"),
+                "warm_up": not quick}
         try:
             r = subprocess.run([str(py), "-c", GMMMI_RUNNER, json.dumps(spec)],
                                capture_output=True, text=True, timeout=timeout,
-                               env=GMMMI_ENV)
+                               env=gmmmi_env(blas_threads))
         except subprocess.TimeoutExpired:
             return {"error": f"timed out after {timeout} s"}
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith(RESULT_TAG)]
@@ -273,12 +294,13 @@ def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
     times: list[float] = []
     caught: list[str] = []
     r = None
-    for _ in range(repeats):
+    for rep in range(-1 if not quick else 0, repeats):  # -1: the untimed warm-up
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             t0 = time.perf_counter()
             r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **kw)
-            times.append(time.perf_counter() - t0)
+            if rep >= 0:
+                times.append(time.perf_counter() - t0)
         caught += [f"{x.category.__name__}: {x.message}" for x in w]
     assert r is not None
     return {"times": times, "mean": float(r.mean), "std": float(r.std),
@@ -291,7 +313,7 @@ def run_ksg(X: np.ndarray, repeats: int, case: str = "") -> dict[str, Any]:
 
     times: list[float] = []
     v = math.nan
-    for _ in range(repeats):
+    for rep in range(-1, repeats):  # -1: the untimed warm-up
         t0 = time.perf_counter()
         if case == "categorical":
             v = float(mutual_info_classif(X[:, :1], X[:, 1].astype(int), n_neighbors=3,
@@ -299,7 +321,8 @@ def run_ksg(X: np.ndarray, repeats: int, case: str = "") -> dict[str, Any]:
         else:
             v = float(mutual_info_regression(X[:, :1], X[:, 1], n_neighbors=3,
                                              random_state=0)[0])
-        times.append(time.perf_counter() - t0)
+        if rep >= 0:
+            times.append(time.perf_counter() - t0)
     return {"times": times, "mean": v, "std": None}
 
 
@@ -369,7 +392,9 @@ def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     m, v = meta["machine"], meta["versions"]
     head = (f"Machine: {m['cpu_count']} cores ({m['processor']}), {m['platform']}, Python "
             f"{m['python']}; CPU flags {', '.join(m.get('cpu_flags', [])) or 'unknown'}, gmmi "
-            f"kernels {m.get('gmmi_kernels', '?')}; median of {meta['repeats']} run(s); "
+            f"kernels {m.get('gmmi_kernels', '?')}; median of {meta['repeats']} run(s) after "
+            "an untimed one; gmm-mi with OPENBLAS_NUM_THREADS="
+            f"{meta['settings'].get('gmm-mi BLAS threads', {}).get('OPENBLAS_NUM_THREADS', '?')}; "
             + ", ".join(f"{k} {val}" for k, val in v.items() if isinstance(val, str))
             + f"; {meta['date']}.")
     if meta["quick"]:
@@ -416,7 +441,12 @@ def comparison(args: argparse.Namespace) -> None:
             "gmm-mi": "EstimateMI().fit_estimate(X)" + (
                 f" with MIDistParamHolder(n_bootstrap={QUICK['n_bootstrap']}, "
                 f"MC_samples={QUICK['mc_samples']})" if args.quick else ""),
-            "ksg": "mutual_info_regression(x[:, None], y, n_neighbors=3, random_state=0)"},
+            "ksg": "mutual_info_regression(x[:, None], y, n_neighbors=3, random_state=0)",
+            "gmm-mi BLAS threads": {
+                k: gmmmi_env(args.gmmmi_blas_threads).get(k, "unset")
+                for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
+            "warm-up": "one untimed call per method and case before the timed ones"
+                       + (" (not with --quick)" if args.quick else "")},
         "versions": vers,
     }
     if py is not None:
@@ -440,7 +470,8 @@ def comparison(args: argparse.Namespace) -> None:
         k = run_ksg(X, args.repeats, case)
         p: dict[str, Any] | None = None
         if py is not None and n <= args.gmmmi_max_n:
-            p = run_gmmmi(py, X, args.repeats, args.quick, args.gmmmi_timeout, case)
+            p = run_gmmmi(py, X, args.repeats, args.quick, args.gmmmi_timeout, case,
+                          args.gmmmi_blas_threads)
         row: dict[str, Any] = {"case": case, "n": n, "truth": truth, "gmmi": g, "gmm-mi": p,
                                "ksg": k, "ratio": None, "agree": None, "gmmi_1_thread": g1,
                                "thread_speedup": med(g1) / med(g)}
@@ -600,6 +631,9 @@ def main() -> None:
                     help="skip gmm-mi above this n (it takes minutes per run at n = 1e4)")
     ap.add_argument("--gmmmi-timeout", type=float, default=None,
                     help="seconds allowed for all the gmm-mi runs of one case")
+    ap.add_argument("--gmmmi-blas-threads", type=int, default=None,
+                    help="run gmm-mi with OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS) set to "
+                         "this (default: the environment as it is)")
     ap.add_argument("--scaling", action="store_true", help="gmmi time and memory vs n instead")
     ap.add_argument("--max-n", type=int, default=1_000_000, help="largest n for --scaling")
     ap.add_argument("--max-n-single", type=int, default=1_000_000,
