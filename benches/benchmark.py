@@ -31,10 +31,13 @@ Gaussian class-conditionals, n = 48,000; truth by quadrature) with the paper's s
 there (``n_inits=5, n_folds=3, n_bootstrap=100``) on both packages
 (``fit_estimate_categorical`` for gmm-mi, ``discrete_y=True`` for gmmi,
 ``mutual_info_classif`` for KSG); ``--cases`` picks some. Every method is run
-``--repeats`` times (default 3) on each case after one untimed call (WARM-UP: on a virtual
-machine the first calls after an idle spell run up to 1.5x slower while its second core
-wakes up, which the first of three timed calls of gmmi's 15-30 ms cases took in full), and
-the median wall time is reported, with the
+``--repeats`` times (default 3) on each case after untimed calls (WARM-UP: on a 2-core
+virtual machine gmmi's first two-thread calls after gmm-mi's subprocess ran up to 1.6x
+slower for about a tenth of a second while the machine's second core came back, which the
+timed calls of gmmi's 15-30 ms cases took in full: 26, 22 and 16 ms for the Gaussian at
+n = 10,000 after one untimed call, 16 ms from then on; a pipeline over many pairs runs in
+that steady state. gmmi is called for at least ``WARM_UP_SECONDS``, KSG and gmm-mi once),
+and the median wall time is reported, with the
 estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / gmmi and
 whether gmmi and gmm-mi agree within their combined uncertainty
 (|a - b| < 2 sqrt(sa^2 + sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of
@@ -108,6 +111,10 @@ D5_COVS = np.array([
     [[0.2, -0.05], [-0.05, 0.1]],
 ])
 D5_TRUTH = 0.16805
+
+#: gmmi's untimed calls before the timed ones last at least this long (see WARM-UP in the
+#: module docstring); KSG and gmm-mi, whose calls last as long or longer, make one.
+WARM_UP_SECONDS = 0.3
 
 CASES = [("gaussian", 200), ("gaussian", 10_000), ("d5", 1_000), ("d5", 10_000),
          ("gamma-exponential", 10_000), ("categorical", 48_000)]
@@ -294,13 +301,20 @@ def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
     times: list[float] = []
     caught: list[str] = []
     r = None
-    for rep in range(-1 if not quick else 0, repeats):  # -1: the untimed warm-up
+    if not quick:  # WARM-UP: untimed calls for WARM_UP_SECONDS (at least one)
+        start = time.perf_counter()
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **kw)
+            if time.perf_counter() - start >= WARM_UP_SECONDS:
+                break
+    for _ in range(repeats):
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             t0 = time.perf_counter()
             r = gmmi.mutual_information(X[:, 0], X[:, 1], random_state=0, **kw)
-            if rep >= 0:
-                times.append(time.perf_counter() - t0)
+            times.append(time.perf_counter() - t0)
         caught += [f"{x.category.__name__}: {x.message}" for x in w]
     assert r is not None
     return {"times": times, "mean": float(r.mean), "std": float(r.std),
@@ -393,7 +407,7 @@ def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     head = (f"Machine: {m['cpu_count']} cores ({m['processor']}), {m['platform']}, Python "
             f"{m['python']}; CPU flags {', '.join(m.get('cpu_flags', [])) or 'unknown'}, gmmi "
             f"kernels {m.get('gmmi_kernels', '?')}; median of {meta['repeats']} run(s) after "
-            "an untimed one; gmm-mi with OPENBLAS_NUM_THREADS="
+            "untimed ones; gmm-mi with OPENBLAS_NUM_THREADS="
             f"{meta['settings'].get('gmm-mi BLAS threads', {}).get('OPENBLAS_NUM_THREADS', '?')}; "
             + ", ".join(f"{k} {val}" for k, val in v.items() if isinstance(val, str))
             + f"; {meta['date']}.")
@@ -445,7 +459,8 @@ def comparison(args: argparse.Namespace) -> None:
             "gmm-mi BLAS threads": {
                 k: gmmmi_env(args.gmmmi_blas_threads).get(k, "unset")
                 for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
-            "warm-up": "one untimed call per method and case before the timed ones"
+            "warm-up": (f"untimed calls before the timed ones: gmmi for {WARM_UP_SECONDS} s "
+                        "(at least one call), KSG and gmm-mi one")
                        + (" (not with --quick)" if args.quick else "")},
         "versions": vers,
     }
