@@ -47,8 +47,9 @@ Python, BLAS thread pools, load average), the package versions and the date.
 
 gmm-mi runs with the environment this script was started with (OpenBLAS then uses every
 core, its default); ``--gmmmi-blas-threads 1`` runs it with ``OPENBLAS_NUM_THREADS=1``
-instead, which on a 2-core virtual machine made gmm-mi 1.8-3x faster (its small matrix
-products do not gain from threads). The JSON records which.
+instead, which on a 2-core virtual machine made gmm-mi 1.6-1.8x faster on the Gaussian
+cases, 1.1-1.4x on the others but the categorical one (its small matrix products do not
+gain from threads). The JSON records which.
 
 Scaling (``--scaling``): gmmi's wall time and peak resident memory (VmHWM of a fresh
 subprocess per point) for n = 1e3, 1e4, 1e5, 1e6 (``--max-n`` to stop earlier) on the D5
