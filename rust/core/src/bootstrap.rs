@@ -765,6 +765,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rows_where_keeps_exactly_the_rows_whose_count_passes() {
+        // The branchless gather against the filter's definition, in 1-3 columns, with the
+        // first and last rows kept or not and a reused buffer longer than the result.
+        let mut r = rng::stream(9, Purpose::Bootstrap, 0, 0);
+        let mut out = vec![7.0; 500];
+        for d in 1..=3 {
+            for n in [0, 1, 2, 33, 100] {
+                let x: Vec<f64> = (0..n * d).map(|i| i as f64 + 0.5).collect();
+                let counts = resample_counts(n, &mut r);
+                for keep in [|c: f64| c == 0.0, |c: f64| c > 0.0] {
+                    let want: Vec<f64> = x
+                        .chunks_exact(d)
+                        .zip(&counts)
+                        .filter(|(_, &c)| keep(c))
+                        .flat_map(|(row, _)| row.iter().copied())
+                        .collect();
+                    rows_where_into(&x, d, &counts, keep, &mut out);
+                    assert_eq!(out, want, "d={d} n={n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checked_counts_are_checked_once_and_bad_ones_refused() {
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let bad = [1.0, f64::NAN, 1.0, 0.0];
+        let e = Data::weighted(&x, 1, &bad).checked().unwrap_err();
+        assert!(e.to_string().contains("weights"), "{e}");
+        let e = Data::weighted(&x, 1, &[1.0, -1.0, 0.0, 2.0])
+            .checked()
+            .unwrap_err();
+        assert!(e.to_string().contains("weights"), "{e}");
+        // A refit on bad counts says so (checked once for all candidates), as each fit did.
+        let g = GaussianMixture::new(1, vec![1.0], vec![1.5], vec![1.0]).unwrap();
+        let e = refit(&x, 1, &bad, &[g], &EmOptions::default(), &Control::new()).err();
+        assert!(matches!(e, Some(Error::InvalidArgument { .. })), "{e:?}");
+    }
+
+    #[test]
     fn replicates_are_reproducible_and_vary() {
         let g =
             GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.5, 0.5, 1.0]).unwrap();
