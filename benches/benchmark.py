@@ -157,7 +157,8 @@ for rep in range(-1 if args["warm_up"] else 0, args["repeats"]):
             out = est.fit_estimate(X, **kw)
         if rep >= 0:
             times.append(time.perf_counter() - t0)
-    caught += [f"{x.category.__name__}: {x.message}" for x in w]
+    if rep >= 0:
+        caught += [f"{x.category.__name__}: {x.message}" for x in w]
     k = getattr(est, "best_components", None)
 print("@TAG@" + json.dumps({
     "times": times, "mean": float(out[0]), "std": float(out[1]),
@@ -294,7 +295,7 @@ def gmmmi_versions(py: Path) -> dict[str, Any]:
 
 
 def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
-             **extra: Any) -> dict[str, Any]:
+             warm_up: bool = True, **extra: Any) -> dict[str, Any]:
     kw: dict[str, Any] = {**CASE_SETTINGS.get(case, {}), **(QUICK if quick else {})}
     kw.update(extra)
     if case == "categorical":
@@ -302,7 +303,7 @@ def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
     times: list[float] = []
     caught: list[str] = []
     r = None
-    if not quick:  # WARM-UP: untimed calls for WARM_UP_SECONDS (at least one)
+    if warm_up and not quick:  # WARM-UP: untimed calls for WARM_UP_SECONDS (at least one)
         start = time.perf_counter()
         while True:
             with warnings.catch_warnings():
@@ -323,12 +324,13 @@ def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
             "warnings": sorted(set(caught) | set(r.warnings))[:20]}
 
 
-def run_ksg(X: np.ndarray, repeats: int, case: str = "") -> dict[str, Any]:
+def run_ksg(X: np.ndarray, repeats: int, case: str = "",
+            quick: bool = False) -> dict[str, Any]:
     from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
     times: list[float] = []
     v = math.nan
-    for rep in range(-1, repeats):  # -1: the untimed warm-up
+    for rep in range(0 if quick else -1, repeats):  # -1: the untimed warm-up
         t0 = time.perf_counter()
         if case == "categorical":
             v = float(mutual_info_classif(X[:, :1], X[:, 1].astype(int), n_neighbors=3,
@@ -407,9 +409,12 @@ def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     m, v = meta["machine"], meta["versions"]
     head = (f"Machine: {m['cpu_count']} cores ({m['processor']}), {m['platform']}, Python "
             f"{m['python']}; CPU flags {', '.join(m.get('cpu_flags', [])) or 'unknown'}, gmmi "
-            f"kernels {m.get('gmmi_kernels', '?')}; median of {meta['repeats']} run(s) after "
-            "untimed ones; gmm-mi with OPENBLAS_NUM_THREADS="
-            f"{meta['settings'].get('gmm-mi BLAS threads', {}).get('OPENBLAS_NUM_THREADS', '?')}; "
+            f"kernels {m.get('gmmi_kernels', '?')}; median of {meta['repeats']} run(s)"
+            + (" after untimed ones" if "warm-up" in meta["settings"] and not meta["quick"]
+               else "")
+            + ("; gmm-mi with OPENBLAS_NUM_THREADS="
+               f"{meta['settings']['gmm-mi BLAS threads']['OPENBLAS_NUM_THREADS']}"
+               if "gmm-mi BLAS threads" in meta["settings"] else "") + "; "
             + ", ".join(f"{k} {val}" for k, val in v.items() if isinstance(val, str))
             + f"; {meta['date']}.")
     if meta["quick"]:
@@ -483,7 +488,7 @@ def comparison(args: argparse.Namespace) -> None:
         print(f"{case} n={n:,} ...", flush=True)
         g = run_gmmi(X, args.repeats, args.quick, case, preset=args.preset)
         g1 = run_gmmi(X, args.repeats, args.quick, case, n_jobs=1, preset=args.preset)
-        k = run_ksg(X, args.repeats, case)
+        k = run_ksg(X, args.repeats, case, args.quick)
         p: dict[str, Any] | None = None
         if py is not None and n <= args.gmmmi_max_n:
             p = run_gmmmi(py, X, args.repeats, args.quick, args.gmmmi_timeout, case,
@@ -538,7 +543,8 @@ def scaling_point(spec: dict[str, Any]) -> None:
                           "preset": spec.get("preset", "gmmi")}
     if spec["mode"] == "fixed-K":
         kw["n_components"] = 5
-    g = run_gmmi(X, 1, spec["quick"], **kw)
+    # (the first call of a fresh process, as the scaling measures: no warm-up)
+    g = run_gmmi(X, 1, spec["quick"], warm_up=False, **kw)
     print(RESULT_TAG + json.dumps({**spec, "time": g["times"][0], "rss_mib": peak_rss_mib(),
                                    "mean": g["mean"], "std": g["std"], "k": g["k"],
                                    "warnings": g["warnings"]}), flush=True)
@@ -646,7 +652,8 @@ def main() -> None:
     ap.add_argument("--gmmmi-max-n", type=int, default=10**9,
                     help="skip gmm-mi above this n (it takes minutes per run at n = 1e4)")
     ap.add_argument("--gmmmi-timeout", type=float, default=None,
-                    help="seconds allowed for all the gmm-mi runs of one case")
+                    help="seconds allowed for all the gmm-mi runs of one case (the untimed "
+                         "warm-up call included)")
     ap.add_argument("--gmmmi-blas-threads", type=int, default=None,
                     help="run gmm-mi with OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS) set to "
                          "this (default: the environment as it is)")

@@ -380,7 +380,9 @@ fn refit_staged(
         densities,
         layout,
     } = scratch;
-    // The counts are checked once for every candidate's fit.
+    // The counts are checked once for every candidate's fit (after the options, as a fit
+    // checks them).
+    em_opts.validate()?;
     let data = Data::weighted(x, d, counts).checked()?;
     // One layout of the resample for every candidate's fit.
     let packed = em::pack_in(&data, std::mem::take(layout));
@@ -630,16 +632,23 @@ fn rows_where_into(
 ) {
     // Every row is written at the end of the kept ones and counted only if kept: which rows
     // of a resample are kept is random (a third of them out of bag), a branch the CPU would
-    // mispredict on every other row.
+    // mispredict on every other row. The room to write in grows a block of rows at a time,
+    // so that the buffer holds about the kept rows, not all of them (at 10^7 rows the
+    // difference is 100 MB for each replicate in flight).
     out.clear();
-    out.resize(x.len(), 0.0);
     let mut len = 0;
-    for (row, &c) in x.chunks_exact(d).zip(counts) {
-        out[len..len + d].copy_from_slice(row);
-        len += if keep(c) { d } else { 0 };
+    for (xb, cb) in x.chunks(GATHER_ROWS * d).zip(counts.chunks(GATHER_ROWS)) {
+        out.resize(len + xb.len(), 0.0);
+        for (row, &c) in xb.chunks_exact(d).zip(cb) {
+            out[len..len + d].copy_from_slice(row);
+            len += if keep(c) { d } else { 0 };
+        }
+        out.truncate(len);
     }
-    out.truncate(len);
 }
+
+/// Rows gathered at a time by [`rows_where_into`].
+const GATHER_ROWS: usize = 4096;
 
 /// See [`refit`]: candidates are screened with EM to this many times the tolerance.
 pub const SCREEN_FACTOR: f64 = 10.0;
@@ -767,11 +776,12 @@ mod tests {
     #[test]
     fn rows_where_keeps_exactly_the_rows_whose_count_passes() {
         // The branchless gather against the filter's definition, in 1-3 columns, with the
-        // first and last rows kept or not and a reused buffer longer than the result.
+        // first and last rows kept or not, a reused buffer longer than the result, and more
+        // rows than one block of the gather (GATHER_ROWS).
         let mut r = rng::stream(9, Purpose::Bootstrap, 0, 0);
         let mut out = vec![7.0; 500];
         for d in 1..=3 {
-            for n in [0, 1, 2, 33, 100] {
+            for n in [0, 1, 2, 33, 100, 9000] {
                 let x: Vec<f64> = (0..n * d).map(|i| i as f64 + 0.5).collect();
                 let counts = resample_counts(n, &mut r);
                 for keep in [|c: f64| c == 0.0, |c: f64| c > 0.0] {
