@@ -495,8 +495,8 @@ fn fit_from(
             own.as_ref()
         }
     };
-    // The weights' sum, once per fit: a sum in row order, n dependent additions, cost a
-    // fifth of an iteration's time at K = 1-2 when it was taken in every step.
+    // The weights' sum, once per fit (it was taken in every step: a sum in row order, n
+    // dependent additions, beside a pass that evaluates K components a row in vectors).
     let total_w = data.total_weight();
     let mut g = init.clone();
     let mut lower_bound = f64::NEG_INFINITY;
