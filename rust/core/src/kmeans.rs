@@ -190,8 +190,6 @@ impl Lanes {
 /// added as whole vectors up to [`MASKED_SUMS_MAX`]). A fixed order: the same centres on
 /// every machine and thread count.
 struct Sums {
-    k: usize,
-    d: usize,
     /// Lane `l`'s sum of coordinate `j` over cluster `c` at `(c * d + j) * LANES + l`.
     lane_sums: Vec<f64>,
     /// Lane `l`'s count of cluster `c` at `c * LANES + l`.
@@ -201,8 +199,6 @@ struct Sums {
 impl Sums {
     fn zeros(k: usize, d: usize) -> Self {
         Sums {
-            k,
-            d,
             lane_sums: vec![0.0; k * d * LANES],
             lane_counts: vec![0; k * LANES],
         }
@@ -217,9 +213,12 @@ impl Sums {
             .chunks_exact(LANES)
             .map(|c| c.iter().sum::<u64>() as usize)
             .collect();
-        debug_assert_eq!(self.lane_counts.len(), self.k * LANES);
-        debug_assert_eq!(self.lane_sums.len(), self.k * self.d * LANES);
         (sums, counts)
+    }
+
+    /// Number of clusters.
+    fn k(&self) -> usize {
+        self.lane_counts.len() / LANES
     }
 }
 
@@ -294,7 +293,7 @@ fn assign_impl(
         for a in &mut arg[m..] {
             *a = u64::MAX;
         }
-        if s.k * d <= MASKED_SUMS_MAX {
+        if s.k() * d <= MASKED_SUMS_MAX {
             for (c, counts) in s.lane_counts.chunks_exact_mut(LANES).enumerate() {
                 let c = c as u64;
                 let sums = &mut s.lane_sums[c as usize * d * LANES..(c as usize + 1) * d * LANES];
