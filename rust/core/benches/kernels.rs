@@ -12,6 +12,7 @@ use gmmi_core::em::{em_step, fit, Data, EmOptions};
 use gmmi_core::integrate::{mutual_information, Integral};
 use gmmi_core::rng::{stream, Purpose};
 use gmmi_core::GaussianMixture;
+use rand::RngExt;
 use std::hint::black_box;
 
 /// A well-spread mixture of `k` components in `d` dimensions.
@@ -85,6 +86,32 @@ fn em_fit(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(format!("d{d}"), format!("k{k}")), |b| {
             b.iter(|| fit(black_box(&data), None, &start, &opts, None).expect("em fit"))
         });
+    }
+    // A bootstrap replicate's fit: the rows weighted by their counts in a resample (about a
+    // third 0, left out of the layout; the rest 1-8, each row's sums times its count).
+    for &(d, k) in &[(1, 2), (2, 3)] {
+        let g = model(k, d);
+        let wide: Vec<f64> = g.covariances().iter().map(|v| 9.0 * v).collect();
+        let truth = GaussianMixture::new(d, g.weights().to_vec(), g.means().to_vec(), wide)
+            .expect("valid model");
+        let (x, _) = truth.sample(n, 1);
+        let mut counts = vec![0.0; n];
+        let mut r = stream(11, Purpose::Init, 0, 0);
+        for _ in 0..n {
+            counts[r.random_range(0..n)] += 1.0;
+        }
+        let start = shifted(&g, 0.5);
+        let data = Data::weighted(&x, d, &counts);
+        let f = fit(&data, None, &start, &opts, None).expect("em fit");
+        assert_eq!(
+            f.n_iter, FIT_ITERATIONS,
+            "d = {d}, K = {k}, counts: the fit stopped early"
+        );
+        group.throughput(Throughput::Elements((n * k * FIT_ITERATIONS) as u64));
+        group.bench_function(
+            BenchmarkId::new(format!("d{d}"), format!("k{k}-counts")),
+            |b| b.iter(|| fit(black_box(&data), None, &start, &opts, None).expect("em fit")),
+        );
     }
     // Many narrow components tiling a band, as the search fits to additive uniform noise at
     // large n (K = 20-50): the passes of K >= 12 that read the rows in Z-order and leave out
