@@ -53,6 +53,18 @@ fn em(c: &mut Criterion) {
 /// Iterations of every fit of [`em_fit`].
 const FIT_ITERATIONS: usize = 30;
 
+/// The benchmark model of `k` components in `d` dimensions and `n` rows drawn from it with
+/// three times the spread: overlapping components, so that EM moves slowly and does not
+/// reach its fixed point within [`FIT_ITERATIONS`].
+fn overlapping_rows(k: usize, d: usize, n: usize) -> (GaussianMixture, Vec<f64>) {
+    let g = model(k, d);
+    let wide: Vec<f64> = g.covariances().iter().map(|v| 9.0 * v).collect();
+    let truth = GaussianMixture::new(d, g.weights().to_vec(), g.means().to_vec(), wide)
+        .expect("valid model");
+    let (x, _) = truth.sample(n, 1);
+    (g, x)
+}
+
 /// EM fits of [`FIT_ITERATIONS`] plain iterations on 200,000 rows (laid out once per fit,
 /// as every fit of the estimator does), from a start away from the optimum so that no fit
 /// stops early: the per-iteration cost of the EM pass by dimension and K.
@@ -68,13 +80,7 @@ fn em_fit(c: &mut Criterion) {
         accelerate: false,
     };
     for &(d, k) in &[(1, 2), (1, 8), (2, 3), (2, 8), (3, 8), (5, 8)] {
-        // The benchmark model with three times the spread: overlapping components, so that
-        // EM moves slowly and does not reach its fixed point within the iterations.
-        let g = model(k, d);
-        let wide: Vec<f64> = g.covariances().iter().map(|v| 9.0 * v).collect();
-        let truth = GaussianMixture::new(d, g.weights().to_vec(), g.means().to_vec(), wide)
-            .expect("valid model");
-        let (x, _) = truth.sample(n, 1);
+        let (g, x) = overlapping_rows(k, d, n);
         let start = shifted(&g, 0.5);
         let data = Data::new(&x, d);
         let f = fit(&data, None, &start, &opts, None).expect("em fit");
@@ -90,11 +96,7 @@ fn em_fit(c: &mut Criterion) {
     // A bootstrap replicate's fit: the rows weighted by their counts in a resample (about a
     // third 0, left out of the layout; the rest 1-8, each row's sums times its count).
     for &(d, k) in &[(1, 2), (2, 3)] {
-        let g = model(k, d);
-        let wide: Vec<f64> = g.covariances().iter().map(|v| 9.0 * v).collect();
-        let truth = GaussianMixture::new(d, g.weights().to_vec(), g.means().to_vec(), wide)
-            .expect("valid model");
-        let (x, _) = truth.sample(n, 1);
+        let (g, x) = overlapping_rows(k, d, n);
         let mut counts = vec![0.0; n];
         let mut r = stream(11, Purpose::Init, 0, 0);
         for _ in 0..n {
