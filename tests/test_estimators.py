@@ -332,6 +332,29 @@ def test_result_api():
     assert d["mean"] == r.mean and len(d["samples"]) == 20
     with pytest.raises(ValueError, match="level"):
         r.ci(1.5)
+    # The largest level below 1: 1 - (1 - level) / 2 rounds to 1 there, whose t quantile is
+    # infinite; the interval must stay finite and hold the lower levels' intervals.
+    top = float(np.nextafter(1.0, 0.0))
+    for method in ("normal", "basic", "percentile"):
+        lo_top, hi_top = r.ci(top, method=method)
+        lo9, hi9 = r.ci(0.9, method=method)
+        assert np.isfinite(lo_top) and np.isfinite(hi_top), method
+        assert lo_top <= lo9 and hi_top >= hi9, method
+
+
+def test_a_result_holds_finite_replicates():
+    # MIResult is public: a NaN replicate would be sorted to an end of a percentile interval
+    # and clipped to 0 there (an upper end below the lower one).
+    fields = dict(mean=0.1, std=0.1, n_components=1, model=None, selection=[], unit="nat",
+                  quantity="mutual_information", estimator="gmm", full_value=0.1,
+                  random_state=0)
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"^samples: replicate 1 is"):
+            gmmi.MIResult(samples=np.array([0.1, bad, 0.2]), **fields)
+    with pytest.raises(ValueError, match=r"^samples: expected a 1-D array"):
+        gmmi.MIResult(samples=np.zeros((2, 2)), **fields)
+    ok = gmmi.MIResult(samples=[0.1, 0.3, 0.2], **fields)
+    assert isinstance(ok.samples, np.ndarray) and ok.n_bootstrap == 3
 
 
 def test_progress_bar_runs(capsys):

@@ -37,7 +37,12 @@ def test_result_round_trip(tmp_path):
     np.testing.assert_array_equal(s.selection[0].fold_scores, r.selection[0].fold_scores)
     assert repr(s) == repr(r)
     # Plain JSON, no NaN tokens: readable by any JSON parser.
-    json.loads(path.read_text())
+    doc = json.loads(path.read_text())
+    # A file edited to hold a replicate that is not a number is refused, naming it.
+    doc["data"]["samples"]["__array__"][1] = "nan"
+    (tmp_path / "edited.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"samples: replicate 1 is nan"):
+        gmmi.load(tmp_path / "edited.json")
 
 
 def test_categorical_and_no_bootstrap_round_trip(tmp_path):

@@ -114,7 +114,8 @@ class MIResult:
         and the bias the correction removed, which the bootstrap only estimates. Otherwise
         the standard deviation (ddof=1) of the replicates.
     samples : numpy.ndarray
-        The replicate values.
+        The replicate values (1-D, finite: a result built by hand or read from a file with
+        any other raises ``ValueError``).
     n_components : int or None
         Number of components selected (per class for categorical MI, see ``details``).
     model : GaussianMixture or None
@@ -178,6 +179,20 @@ class MIResult:
     bias_corrected: bool = False
     transform: Optional[Representation] = None
     bootstrap_models: list[GaussianMixture] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # The replicates are what every interval is made of: a result built by hand or read
+        # from an edited file must hold finite numbers in one dimension (a NaN would be
+        # sorted to an end of a percentile interval and clipped to 0 there).
+        samples = np.asarray(self.samples, dtype=float)
+        if samples.ndim != 1:
+            raise ValueError(f"samples: expected a 1-D array of replicate values, got "
+                             f"{samples.ndim} dimensions")
+        bad = np.flatnonzero(~np.isfinite(samples))
+        if bad.size:
+            raise ValueError(f"samples: replicate {int(bad[0])} is {samples[bad[0]]}; "
+                             "replicate values must be finite numbers")
+        object.__setattr__(self, "samples", samples)
 
     @property
     def n_bootstrap(self) -> int:

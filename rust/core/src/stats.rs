@@ -330,7 +330,9 @@ pub fn interval(
     bias_correction: bool,
     nonnegative: bool,
 ) -> (f64, f64) {
-    if values.is_empty() || !(level > 0.0 && level < 1.0) {
+    // A replicate that is not a number has no place in an interval (sorting would put a NaN
+    // at an end, and the clip at 0 below would turn it into 0).
+    if values.is_empty() || !(level > 0.0 && level < 1.0) || values.iter().any(|v| !v.is_finite()) {
         return (f64::NAN, f64::NAN);
     }
     let a = (1.0 - level) / 2.0;
@@ -340,7 +342,15 @@ pub fn interval(
                 return (f64::NAN, f64::NAN);
             }
             let (point, std) = summary(values, full, bias_correction, false);
-            let half = t_quantile(1.0 - a, (values.len() - 1) as f64) * std;
+            // For levels within 2^-53 of 1, `1 - a` rounds to 1 (an infinite quantile): the
+            // upper quantile is then taken by symmetry from the lower tail, where `a` is exact.
+            let dof = (values.len() - 1) as f64;
+            let upper = if 1.0 - a < 1.0 {
+                t_quantile(1.0 - a, dof)
+            } else {
+                -t_quantile(a, dof)
+            };
+            let half = upper * std;
             // With bias correction the interval reaches from the lower to the higher of the
             // corrected and the uncorrected value (see `IntervalMethod::Normal`).
             let (low, high) = if bias_correction {
@@ -396,6 +406,48 @@ mod overflow_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_stay_finite_up_to_the_last_level_below_one() {
+        // At 1 - 2^-53 (the largest level below 1) `1 - (1 - level) / 2` rounds to 1, whose
+        // t quantile is infinite; the interval must still be finite and at least as wide
+        // as at lower levels, for every method and for few or many replicates.
+        let top = 1.0 - f64::EPSILON / 2.0;
+        assert!(top < 1.0);
+        for n in [2usize, 5, 50] {
+            let values: Vec<f64> = (0..n).map(|i| 0.3 + 0.01 * i as f64).collect();
+            for method in [
+                IntervalMethod::Normal,
+                IntervalMethod::Basic,
+                IntervalMethod::Percentile,
+            ] {
+                let mut last = (f64::INFINITY, f64::NEG_INFINITY);
+                for level in [0.5, 0.95, 0.999_999, top] {
+                    let (lo, hi) = interval(&values, 0.31, level, method, true, false);
+                    assert!(lo.is_finite() && hi.is_finite(), "{n} {method:?} {level}");
+                    assert!(lo <= last.0 && hi >= last.1, "{n} {method:?} {level}");
+                    last = (lo, hi);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_replicate_that_is_not_a_number_gives_no_interval() {
+        // Sorting would put the NaN at an end and the clip at 0 turn it into 0 (an upper end
+        // below the lower one); an infinite replicate would make an end infinite.
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let values = [0.1, bad, 0.2, 0.15];
+            for method in [
+                IntervalMethod::Normal,
+                IntervalMethod::Basic,
+                IntervalMethod::Percentile,
+            ] {
+                let (lo, hi) = interval(&values, 0.1, 0.9, method, false, true);
+                assert!(lo.is_nan() && hi.is_nan(), "{bad} {method:?}: {lo} {hi}");
+            }
+        }
+    }
 
     #[test]
     fn spread_sums_add_value_i_to_running_sum_i_mod_8() {
