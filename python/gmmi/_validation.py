@@ -142,6 +142,7 @@ def as_block(
     check_spread: bool = True,
     discrete_flags: str = "discrete_x=True / discrete_y=True",
     constant_why: Optional[str] = None,
+    is_column: bool = False,
 ) -> np.ndarray:
     """Converts ``a`` to a C-contiguous float64 array of shape (n, k).
 
@@ -152,7 +153,9 @@ def as_block(
     points to evaluate) columns whose variance is outside double precision.
     ``discrete_flags``: the caller's options that declare labels, named where the data look
     like labels. ``constant_why``: why a constant column is refused, in the caller's terms
-    (default: what it means for a mutual information).
+    (default: what it means for a mutual information). ``is_column``: ``name`` names one
+    column already (a column of a matrix of many pairs), so messages about a column do not
+    add its position within ``a``.
     """
     if a is None:
         raise TypeError(f"{name}: expected an array-like of numbers, got None")
@@ -205,18 +208,26 @@ def as_block(
     if n < min_rows:
         raise ValueError(f"{name}: at least {min_rows} rows are needed, got {n}")
     out = np.ascontiguousarray(arr, dtype=np.float64)
+
+    named = is_column and k == 1  # ``name`` is the column itself
+
+    def column(j: int) -> str:
+        """Where column ``j`` is, for a message (nothing where ``name`` is the column)."""
+        return "" if named else f"column {j} "
+
     finite = np.isfinite(out)
     if not finite.all():
         i, j = np.argwhere(~finite)[0]
         bad = "NaN" if np.isnan(out[i, j]) else str(out[i, j])
-        raise ValueError(f"{name}: contains {bad} at row {i}, column {j}; remove or "
+        where = f"row {i}" if named else f"row {i}, column {j}"
+        raise ValueError(f"{name}: contains {bad} at {where}; remove or "
                          "impute non-finite values first")
     constant = out.max(axis=0) == out.min(axis=0)
     if not allow_constant and constant.any():
         j = int(np.argmax(constant))
         why = constant_why or "the mutual information of a constant with anything is 0"
         raise ValueError(
-            f"{name}: column {j} is constant; {why}, and a density cannot be fitted to it: "
+            f"{name}: {column(j)}is constant; {why}, and a density cannot be fitted to it: "
             "drop the column"
         )
     if not check_spread:
@@ -226,7 +237,7 @@ def as_block(
     if bad.any():
         j = int(np.argmax(bad))
         raise ValueError(
-            f"{name}: column {j} has a standard deviation of {std[j]:.1e}, whose square (a "
+            f"{name}: {column(j)}has a standard deviation of {std[j]:.1e}, whose square (a "
             "covariance in the data's units) is outside double precision; rescale it to a "
             f"spread between {MIN_SCALE:g} and {MAX_SCALE:g} (mutual information does not "
             "change under rescaling)"

@@ -69,7 +69,8 @@ class GaussianMixture:
         ``minmax``, ``kmeans``, ``randomized_kmeans`` or ``mixed`` (alternating k-means and
         random-responsibility starts over ``n_init``).
     n_init : int, default 1
-        Initialisations; the fit with the highest log-likelihood is kept.
+        Initialisations (1 to 10,000, as the estimators' ``n_inits``), fitted one after
+        another; the fit with the highest log-likelihood is kept.
     tol : float, default 1e-5
         EM stops when the mean log-likelihood per sample changes by less than this.
     reg_covar : float, default 1e-6
@@ -337,12 +338,12 @@ class GaussianMixture:
                             "from known weights, means and covariances use "
                             "GaussianMixture.from_parameters(weights, means, covariances)")
         # Types here; every bound is the core's (FitOptions::check, run by the fit).
-        k = check_int(self.n_components, "n_components")
+        k = check_int(self.n_components, "n_components", minimum=1)
         check_choice(self.covariance_type, "covariance_type", ("full",))
         check_choice(self.init, "init", INITS)
-        check_int(self.n_init, "n_init")
+        check_int(self.n_init, "n_init", minimum=1)
         check_real(self.tol, "tol")
-        check_int(self.max_iter, "max_iter")
+        check_int(self.max_iter, "max_iter", minimum=1)
         check_real(self.reg_covar, "reg_covar")
         check_real(self.scale, "scale", allow_none=True)
         check_bool(self.record_curves, "record_curves")

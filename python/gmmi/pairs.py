@@ -304,6 +304,8 @@ def _split_columns(M: Any, name: str) -> tuple[list[str], list[Any]]:
     if M is None:
         raise TypeError(f"{name}: expected an array or DataFrame, got None")
     labels = column_names(M, name)
+    if not labels:
+        raise ValueError(f"{name}: has no columns")
     if hasattr(M, "iloc") and getattr(M, "ndim", 2) == 1:
         return labels, [M.to_numpy()]  # a pandas Series: one column
     if hasattr(M, "iloc"):
@@ -353,7 +355,7 @@ class _Data:
             self.levels.append(len(classes))
             return True, len(self.codes) - 1
         col = as_block(raw, label, n_rows=self.n, rows_of=self.rows_of, allow_constant=True,
-                       discrete_flags=f"{flag}=True")
+                       discrete_flags=f"{flag}=True", is_column=True)
         if col.shape[1] != 1:
             raise ValueError(f"{label}: expected one column")
         self.n = col.shape[0]

@@ -36,6 +36,17 @@ impl FitOptions {
         if self.n_init == 0 {
             return Err(Error::arg("n_init", "must be at least 1"));
         }
+        if self.n_init > crate::select::MAX_INITS {
+            return Err(Error::arg(
+                "n_init",
+                format!(
+                    "must be at most {} (got {}), as the estimator's n_inits: every start is \
+                     a full EM fit, run one after another",
+                    crate::select::MAX_INITS,
+                    self.n_init
+                ),
+            ));
+        }
         if let Some(s) = self.scale {
             if !(s.is_finite() && s > 0.0) {
                 return Err(Error::arg("scale", "must be a finite positive number"));
