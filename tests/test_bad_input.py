@@ -693,6 +693,9 @@ BAD = [
     case("marginal None", lambda: G.marginal(None), TypeError, r"^dims"),
     # -- load and the compatibility layer --------------------------------------------------
     case("load not JSON", lambda: gmmi.load(__file__), ValueError, r"^path"),
+    case("load None", lambda: gmmi.load(None), TypeError, r"^path: expected a file path"),
+    case("save to 3", lambda: gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[1.0]]])
+         .save(3.5), TypeError, r"^path: expected a file path"),
     case("compat unknown option", lambda: EstimateMI(n_bootstraps=3), TypeError,
          r"n_bootstraps"),
     case("compat 3-column X", lambda: EstimateMI().fit(np.zeros((5, 3))), ValueError, r"^X"),

@@ -270,18 +270,28 @@ def _hashable(k: Any) -> Any:
 # -- the schema of each saved type: field -> check ------------------------------------------
 
 
+def _fspath(path: Any) -> Any:
+    """``os.fspath(path)``, with a ``TypeError`` naming the argument for anything that is
+    not a path."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path: expected a file path (str, bytes or os.PathLike), got "
+                        f"{type(path).__name__}") from None
+
+
 def write(path: PathLike, kind: str, data: Any) -> None:
     """Writes the document of an object of type ``kind`` whose state is ``data``."""
     doc = {"format": "gmmi", "format_version": FORMAT_VERSION, "gmmi_version": __version__,
            "type": kind, "data": encode(data)}
-    with open(os.fspath(path), "w", encoding="utf-8") as fh:
+    with open(_fspath(path), "w", encoding="utf-8") as fh:
         json.dump(doc, fh, allow_nan=False)
 
 
 def read(path: PathLike) -> tuple[str, Any, int]:
     """The type, the raw (still encoded) data and the byte size of a gmmi file, after checking
     the envelope; ``ValueError`` naming the path otherwise."""
-    with open(os.fspath(path), "rb") as fh:
+    with open(_fspath(path), "rb") as fh:
         raw = fh.read()
     if raw[:1] == b"\x80":  # the opcode a pickle of protocol 2 or later starts with
         raise ValueError(
