@@ -525,6 +525,9 @@ BAD = [
     case("ranking level str", lambda: RANK(X3, x, level="95%"), ValueError, r"^level"),
     # -- mi_score ------------------------------------------------------------------------
     case("score y 2-D", lambda: SCORE(X3, X), ValueError, r"^y: expected one column"),
+    # A class of one row is the target's fault, whichever feature met it first.
+    case("score y class of one row", lambda: SCORE(X3, np.r_[np.zeros(59, int), 1]),
+         ValueError, r"^y: class 1 has 1 rows"),
     case("score y shorter", lambda: SCORE(X3, x[:10]), ValueError, r"y'?: has 10 rows"),
     case("score y NaN", lambda: SCORE(X3, with_nan(x)), ValueError, r"y'?: contains NaN"),
     case("score y NaN label", lambda: SCORE(X3, with_nan(LAB), discrete_target=True),

@@ -1162,7 +1162,10 @@ def mi_score(
         warn_failures=False)
     scores = m.mean[:, 0].copy()
     # By position: labels may repeat when stringified (columns 1 and "1").
+    about_y = f"{label!r}: "  # a reason about the target (as _name_column labels it)
     for (i, _), msg in sorted(failed.items()):
+        if msg.startswith(about_y):
+            raise ValueError(f"y: {msg[len(about_y):]}")
         if "constant" in msg:
             scores[i] = 0.0
         else:
