@@ -550,6 +550,19 @@ def mutual_information(
         ``mean``, ``std``, ``samples``, ``ci()``, the selected ``n_components`` and the
         fitted ``model``.
 
+    Raises
+    ------
+    ValueError, TypeError
+        Bad input or options (wrong shapes or types, NaN or infinite values, too few rows,
+        a constant variable, mismatched lengths, an unknown option); the message starts
+        with the argument's name.
+    gmmi.NumericalError
+        The data defeat the fit itself: every cross-validation fit of the search failed,
+        or a covariance stopped being positive definite (duplicated or discrete values
+        with ``reg_covar`` set to 0 or near it); the message says what to change.
+    KeyboardInterrupt
+        Ctrl-C stops the computation (the extension checks between EM iterations).
+
     Examples
     --------
     >>> import numpy as np, gmmi
