@@ -702,6 +702,8 @@ BAD = [
     case("compat unknown option", lambda: EstimateMI(n_bootstraps=3), TypeError,
          r"n_bootstraps"),
     case("compat 3-column X", lambda: EstimateMI().fit(np.zeros((5, 3))), ValueError, r"^X"),
+    case("compat ragged X", lambda: EstimateMI().fit([[1.0, 2.0], [3.0]]), ValueError,
+         r"^X: rows of different lengths"),
     case("compat n_bootstrap 2**64", lambda: MIDistParamHolder(n_bootstrap=2**64), ValueError,
          r"^n_bootstrap: must be at most"),
     case("compat MC_samples 1e30", lambda: MIDistParamHolder(MC_samples=1e30), ValueError,

@@ -835,7 +835,11 @@ def _checked(holder: Any, cls: type[_H], name: str) -> _H:
 def _split_xy(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
     """The two variables as (n, k) float blocks, with errors naming ``X`` or ``Y``."""
     if Y is None:
-        shape = np.shape(X.to_numpy() if hasattr(X, "to_numpy") else X)
+        try:
+            shape = np.shape(X.to_numpy() if hasattr(X, "to_numpy") else X)
+        except ValueError:  # ragged rows: NumPy's message names no argument
+            raise ValueError("X: rows of different lengths; with Y=None, X must have shape "
+                             "(n, 2) (one column per variable)") from None
         if len(shape) != 2 or shape[1] != 2:
             raise ValueError(f"X: with Y=None, X must have shape (n, 2) (one column per "
                              f"variable); got shape {shape}")
