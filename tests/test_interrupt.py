@@ -43,6 +43,15 @@ try:
         A = np.column_stack([x, y, x - y])
         with ThreadPoolExecutor(max_workers=2) as ex:
             gmmi.mi_matrix(A, n_bootstrap=1000, random_state=0, executor=ex)
+    elif what == "nested_executor_matrix":
+        # mi_matrix on a worker thread with executor=, more blocks (10 pairs) than the
+        # executor's threads: the blocks its threads take up after Ctrl-C (the running ones
+        # cancelled) must not start, or the with-block waits for them to finish.
+        from concurrent.futures import ThreadPoolExecutor
+        A = np.column_stack([x, y, x - y, x + y, rng.normal(size=200_000)])
+        with ThreadPoolExecutor(max_workers=1) as outer, ThreadPoolExecutor(max_workers=2) as ex:
+            outer.submit(gmmi.mi_matrix, A, n_bootstrap=1000, random_state=0,
+                         executor=ex).result()
     elif what == "monte_carlo":
         # 1e9 Monte Carlo draws from a two-component mixture (about 6 s; one Gaussian would
         # be integrated in closed form).
@@ -68,7 +77,8 @@ except KeyboardInterrupt:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("what", ["estimate", "matrix", "thread_matrix", "executor_matrix",
-                                  "monte_carlo", "quadrature", "entropy"])
+                                  "nested_executor_matrix", "monte_carlo", "quadrature",
+                                  "entropy"])
 def test_sigint_stops_a_long_call_within_a_second(what):
     proc = subprocess.Popen([sys.executable, "-c", CHILD, what], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

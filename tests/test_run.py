@@ -11,7 +11,7 @@ import weakref
 
 import pytest
 
-from gmmi import _run
+from gmmi import _core, _run
 from gmmi._run import run_with_control
 
 
@@ -94,3 +94,40 @@ def test_a_job_cancelled_before_it_ran_leaves_its_worker_usable():
     assert worker in _run._IDLE
     _run._IDLE.remove(worker)
     assert worker.submit(threading.current_thread).result(timeout=10).name == "gmmi-worker"
+
+
+def test_a_cancelled_group_starts_no_call_and_cancels_its_running_ones():
+    # The blocks of a matrix on an executor are one group: once it is cancelled, a block an
+    # executor's thread takes up does not start, and blocks running on other threads are
+    # cancelled; another group, and calls of no group, are untouched.
+    group, other = _run.new_group(), _run.new_group()
+    started = threading.Event()
+    seen: list[object] = []
+
+    def wait_for_cancel(control: _core.Control) -> str:
+        started.set()
+        deadline = time.monotonic() + 10
+        while not control.cancelled and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return "cancelled" if control.cancelled else "ran out"
+
+    def in_thread() -> None:
+        try:
+            seen.append(run_with_control(wait_for_cancel, group=group))
+        except KeyboardInterrupt:
+            seen.append("interrupted")
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    assert started.wait(10)
+    _run.end_group(group, cancel=True)
+    t.join(10)
+    assert seen == ["cancelled"]  # the running call's control was cancelled
+    ran: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        run_with_control(lambda control: ran.append(1), group=group)
+    assert ran == []  # a later call of the cancelled group never started
+    assert run_with_control(lambda control: 7, group=other) == 7
+    assert run_with_control(lambda control: 8) == 8
+    _run.end_group(other, cancel=False)
+    assert group not in _run._GROUPS_IN_FLIGHT and other not in _run._GROUPS_IN_FLIGHT

@@ -20,14 +20,48 @@ _POLL_SECONDS = 0.05
 #: thread only, so a call made from a worker thread (say inside a ThreadPoolExecutor) would
 #: never see Ctrl-C and the main thread's ``with`` block would wait for it to finish; the
 #: handler below cancels these calls before raising KeyboardInterrupt as usual. (A set's
-#: add/discard and copy are atomic under the GIL, so the handler takes no lock.)
-_BACKGROUND: set[_core.Control] = set()
+#: or dict's add/remove and copy are atomic under the GIL, so the handler takes no lock.)
+_BACKGROUND: dict[_core.Control, Optional[int]] = {}  # each call's control: its group
+
+#: Groups of calls that belong together (the blocks of one ``mi_matrix`` on an executor,
+#: each a call of its own, started whenever a thread of the executor is free): the groups
+#: whose calls may still start, and the groups cancelled. Ctrl-C cancels the calls running
+#: at that moment (``_BACKGROUND``) and also every group in flight, so that a block an
+#: executor's thread takes up afterwards does not start a fresh computation of a matrix the
+#: user stopped. A block interrupted in a process of a process pool cancels its group in
+#: that process; a group ended with ``cancel`` (an error, Ctrl-C in the thread awaiting
+#: the blocks) cancels its calls still running. (Group ids are random, never reused; a
+#: cancelled id stays recorded.)
+_GROUPS_IN_FLIGHT: set[int] = set()
+_GROUPS_CANCELLED: set[int] = set()
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
+    # Groups first: a call registered after its controls are cancelled below sees its
+    # group cancelled when it starts (see run_with_control).
+    _GROUPS_CANCELLED.update(list(_GROUPS_IN_FLIGHT))
     for control in list(_BACKGROUND):
         control.cancel()
     signal.default_int_handler(signum, frame)
+
+
+def new_group() -> int:
+    """A fresh group id (see ``_GROUPS_IN_FLIGHT``), in flight until :func:`end_group`."""
+    group = int.from_bytes(os.urandom(8), "little") >> 1
+    _GROUPS_IN_FLIGHT.add(group)
+    return group
+
+
+def end_group(group: int, cancel: bool) -> None:
+    """The group's calls are no longer awaited; with ``cancel``, those running are
+    cancelled and those not yet started (or started later by an executor's thread) raise
+    KeyboardInterrupt at once."""
+    if cancel:
+        _GROUPS_CANCELLED.add(group)
+        for control, of in list(_BACKGROUND.items()):
+            if of == group:
+                control.cancel()
+    _GROUPS_IN_FLIGHT.discard(group)
 
 
 def _install_sigint_handler() -> None:
@@ -153,6 +187,7 @@ def run_with_control(
     progress: bool = False,
     desc: str = "gmmi",
     outer: bool = False,
+    group: Optional[int] = None,
     **kwargs: Any,
 ) -> T:
     """Calls ``fn(*args, control=Control(), **kwargs)`` in a worker thread.
@@ -164,7 +199,9 @@ def run_with_control(
     the main thread (see ``_on_sigint``) and raises KeyboardInterrupt in its own thread,
     provided that gmmi was imported or called on the main thread once (only the main thread
     may set the handler that cancels other threads' calls).
-    With ``outer`` the bar counts pairs of variables instead of fits.
+    With ``outer`` the bar counts pairs of variables instead of fits. ``group``: the call
+    is one of a group (:func:`new_group`); it does not start if the group was cancelled,
+    and its interruption cancels the group in this process.
     """
     control = _core.Control()
     # gmmi may have been imported on another thread, where no handler can be set: the main
@@ -172,10 +209,13 @@ def run_with_control(
     _install_sigint_handler()
     background = threading.current_thread() is not threading.main_thread()
     if background:
-        _BACKGROUND.add(control)
+        _BACKGROUND[control] = group
     bar = _Bar(progress, desc, outer)
     future: Optional[concurrent.futures.Future[T]] = None
     try:
+        # After the registration above: a Ctrl-C from here on cancels the control itself.
+        if group is not None and group in _GROUPS_CANCELLED:
+            raise KeyboardInterrupt
         future = _worker().submit(fn, *args, control=control, **kwargs)
         while True:
             try:
@@ -187,9 +227,11 @@ def run_with_control(
             return result
     except KeyboardInterrupt:
         control.cancel()
+        if group is not None:
+            _GROUPS_CANCELLED.add(group)
         if future is not None:
             concurrent.futures.wait([future])
         raise
     finally:
-        _BACKGROUND.discard(control)
+        _BACKGROUND.pop(control, None)
         bar.close()

@@ -23,7 +23,7 @@ from ._inputs import (
     warn_if_scale_below_reg_covar,
 )
 from ._options import split_options
-from ._run import run_with_control
+from ._run import end_group, new_group, run_with_control
 from ._validation import (
     as_block,
     check_bool,
@@ -436,10 +436,13 @@ def _compute_block(
     levels: list[int],
     pairs: list[tuple[str, int, int]],
     kwargs: dict[str, Any],
+    group: Optional[int] = None,
 ) -> list[Any]:
     """Computes a block of pairs; runs on an executor's worker (module-level: picklable).
     ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow``, ``check``
-    (None, or the core's ``(max_rows, n_draws, k)``) and ``n_jobs``."""
+    (None, or the core's ``(max_rows, n_draws, k)``) and ``n_jobs``; ``group``: the matrix's
+    group of blocks (:func:`gmmi._run.new_group`), none of which starts once it is
+    cancelled."""
     opts = dict(kwargs)
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
     check = opts.pop("check")
@@ -447,7 +450,7 @@ def _compute_block(
     out: list[Any] = list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
                                            miller_madow=miller_madow,
                                            options=_core.Options(**opts), check=check,
-                                           n_jobs=n_jobs))
+                                           n_jobs=n_jobs, group=group))
     # The results go back through pickle on a process pool: warning kinds as their codes.
     for r in out:
         if isinstance(r, dict):
@@ -494,8 +497,9 @@ def _run_executor(
                         "dask.distributed.Client (an object with submit())")
     size = block_size or max(1, math.ceil(len(pairs) / 32))
     blocks = [pairs[i:i + size] for i in range(0, len(pairs), size)]
-    futures = [executor.submit(_compute_block, *_block_inputs(cont, codes, levels, b), kwargs)
-               for b in blocks]
+    # The blocks are one group: once the matrix is interrupted (Ctrl-C, or a block's error
+    # below), a block an executor's thread takes up afterwards returns at once instead of
+    # computing pairs nobody waits for (f.cancel() reaches only blocks not yet started).
     bar = None
     if progress:
         try:
@@ -503,14 +507,23 @@ def _run_executor(
         except ImportError:
             raise ImportError("progress=True needs tqdm: pip install tqdm") from None
         bar = tqdm(total=len(pairs), desc="MI matrix", unit="pair", leave=False)
+    group = new_group()
+    futures: list[Any] = []
     try:
+        for b in blocks:
+            futures.append(executor.submit(
+                _compute_block, *_block_inputs(cont, codes, levels, b), kwargs, group))
         out: list[Any] = []
         for f, b in zip(futures, blocks):
             out.extend(f.result())
             if bar is not None:
                 bar.update(len(b))
+        end_group(group, cancel=False)
         return out
-    except KeyboardInterrupt:
+    except BaseException:
+        # The group first (its running blocks cancelled, later ones refused), then the
+        # futures not yet started.
+        end_group(group, cancel=True)
         for f in futures:
             f.cancel()
         raise
@@ -555,7 +568,11 @@ def mi_matrix(
         failed pairs and names the first; ``"raise"`` raises the first failure instead.
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Send blocks of pairs to this executor (each block computed by the Rust core on its
-        worker); results are gathered in order and equal the local run.
+        worker); results are gathered in order and equal the local run. Ctrl-C, or a
+        failing block with ``errors="raise"``, cancels the blocks running on a thread pool
+        and every block not yet started; on a process pool, Ctrl-C in a terminal (which
+        signals the worker processes too) does the same, while a SIGINT sent to this
+        process alone leaves the blocks already handed to the workers to finish.
     block_size : int, optional
         Pairs per block sent to the executor (default: about 32 blocks in all).
     miller_madow : bool
