@@ -625,7 +625,9 @@ BAD = [
     # Starts run one after another: a bound, as for the estimator's n_inits, instead of a
     # fit that would run for hours.
     case("fit n_init 10**9", lambda: FIT(X, 2, n_init=10**9), ValueError,
-         r"^n_init: must be at most 10000"),
+         r"^n_init: must be at most 10,?000"),
+    case("fit n_init 2**64", lambda: FIT(X, 2, n_init=2**64), ValueError,
+         r"^n_init: must be at most 10,?000"),
     case("fit covariance_type diag", lambda: FIT(X, 2, covariance_type="diag"), ValueError,
          r"^covariance_type"),
     case("fit max_iter 0", lambda: FIT(X, 2, max_iter=0), ValueError, r"^max_iter"),

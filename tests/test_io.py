@@ -41,7 +41,8 @@ def test_result_round_trip(tmp_path):
     # A file edited to hold a replicate that is not a number is refused, naming it.
     doc["data"]["samples"]["__array__"][1] = "nan"
     (tmp_path / "edited.json").write_text(json.dumps(doc))
-    with pytest.raises(ValueError, match=r"samples: replicate 1 is nan"):
+    with pytest.raises(ValueError,
+                       match=r"^path: .*edited\.json: data: samples: replicate 1 is nan"):
         gmmi.load(tmp_path / "edited.json")
 
 

@@ -310,6 +310,19 @@ def test_mi_score_in_a_selectkbest_pipeline():
     assert pipe.score(X, y) > 0.9
 
 
+def test_mi_score_a_constant_feature_labelled_as_the_target_scores_0():
+    # A numpy target is labelled "y": a constant feature of that name fails with a reason
+    # that starts like one of the target's, and must still score 0 (only a reason shared
+    # by every feature is the target's).
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(11)
+    X = pd.DataFrame({"x": rng.normal(size=300), "y": np.ones(300),
+                      "z": rng.normal(size=300)})
+    t = (X["x"] > 0).astype(int).to_numpy()
+    scores = gmmi.mi_score(X, t, mc_samples=2000)
+    assert scores[1] == 0.0 and scores[0] > 0.3
+
+
 def test_plot_heatmap(tmp_path):
     mpl = pytest.importorskip("matplotlib")
     mpl.use("Agg")

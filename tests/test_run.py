@@ -120,7 +120,7 @@ def test_a_cancelled_group_starts_no_call_and_cancels_its_running_ones():
     t = threading.Thread(target=in_thread)
     t.start()
     assert started.wait(10)
-    _run.end_group(group, cancel=True)
+    _run.end_group(group, "interrupted")
     t.join(10)
     assert seen == ["cancelled"]  # the running call's control was cancelled
     ran: list[int] = []
@@ -129,5 +129,32 @@ def test_a_cancelled_group_starts_no_call_and_cancels_its_running_ones():
     assert ran == []  # a later call of the cancelled group never started
     assert run_with_control(lambda control: 7, group=other) == 7
     assert run_with_control(lambda control: 8) == 8
-    _run.end_group(other, cancel=False)
+    _run.end_group(other)
     assert group not in _run._GROUPS_IN_FLIGHT and other not in _run._GROUPS_IN_FLIGHT
+
+
+def test_an_abandoned_group_starts_no_call_and_lets_its_running_ones_finish():
+    # A caller that gave up on another exception (an error, SystemExit): no
+    # KeyboardInterrupt on the executor's threads (dask's in-process workers stop their
+    # event loop on one), but no new block starts either.
+    group = _run.new_group()
+    started, release = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def wait_for_release(control: _core.Control) -> str:
+        started.set()
+        release.wait(10)
+        return "cancelled" if control.cancelled else "finished"
+
+    t = threading.Thread(target=lambda: seen.append(
+        run_with_control(wait_for_release, group=group)))
+    t.start()
+    assert started.wait(10)
+    _run.end_group(group, "abandoned")
+    release.set()
+    t.join(10)
+    assert seen == ["finished"]
+    ran: list[int] = []
+    with pytest.raises(_run.Abandoned):
+        run_with_control(lambda control: ran.append(1), group=group)
+    assert ran == [] and group not in _run._GROUPS_IN_FLIGHT

@@ -34,6 +34,15 @@ _BACKGROUND: dict[_core.Control, Optional[int]] = {}  # each call's control: its
 #: cancelled id stays recorded.)
 _GROUPS_IN_FLIGHT: set[int] = set()
 _GROUPS_CANCELLED: set[int] = set()
+#: Groups whose caller gave up on another exception (an error, SystemExit): their calls not
+#: yet started do not start either, but without a KeyboardInterrupt on the executor's
+#: threads (dask's in-process workers stop their event loop on one).
+_GROUPS_ABANDONED: set[int] = set()
+
+
+class Abandoned(Exception):
+    """Raised instead of starting a call of an abandoned group (see ``_GROUPS_ABANDONED``);
+    nobody awaits its result."""
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
@@ -52,15 +61,19 @@ def new_group() -> int:
     return group
 
 
-def end_group(group: int, cancel: bool) -> None:
-    """The group's calls are no longer awaited; with ``cancel``, those running are
-    cancelled and those not yet started (or started later by an executor's thread) raise
-    KeyboardInterrupt at once."""
-    if cancel:
+def end_group(group: int, how: str = "done") -> None:
+    """The group's calls are no longer awaited: ``"done"``, all finished;
+    ``"interrupted"`` (Ctrl-C), those running are cancelled and those not yet started (or
+    started later by an executor's thread) raise KeyboardInterrupt at once;
+    ``"abandoned"`` (another exception), those not yet started raise :class:`Abandoned`
+    instead of starting, and those running finish."""
+    if how == "interrupted":
         _GROUPS_CANCELLED.add(group)
         for control, of in list(_BACKGROUND.items()):
             if of == group:
                 control.cancel()
+    elif how == "abandoned":
+        _GROUPS_ABANDONED.add(group)
     _GROUPS_IN_FLIGHT.discard(group)
 
 
@@ -216,6 +229,8 @@ def run_with_control(
         # After the registration above: a Ctrl-C from here on cancels the control itself.
         if group is not None and group in _GROUPS_CANCELLED:
             raise KeyboardInterrupt
+        if group is not None and group in _GROUPS_ABANDONED:
+            raise Abandoned("the call's group was abandoned by its caller")
         future = _worker().submit(fn, *args, control=control, **kwargs)
         while True:
             try:

@@ -274,7 +274,10 @@ def _build(cls: Any, data: Any, where: str) -> Any:
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     _check_fields(cls.__name__, data, where, required)
     _check_shapes(cls.__name__, data, where)
-    return cls(**data)
+    try:
+        return cls(**data)
+    except ValueError as exc:  # the class's own checks (say MIResult's samples)
+        raise Invalid(where, str(exc)) from None
 
 
 def _mixture(data: Any, where: str) -> Any:

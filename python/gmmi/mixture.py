@@ -341,7 +341,7 @@ class GaussianMixture:
         k = check_int(self.n_components, "n_components", minimum=1)
         check_choice(self.covariance_type, "covariance_type", ("full",))
         check_choice(self.init, "init", INITS)
-        check_int(self.n_init, "n_init", minimum=1)
+        check_int(self.n_init, "n_init", minimum=1, maximum=_core.MAX_INITS)
         check_real(self.tol, "tol")
         check_int(self.max_iter, "max_iter", minimum=1)
         check_real(self.reg_covar, "reg_covar")

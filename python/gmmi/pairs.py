@@ -518,12 +518,12 @@ def _run_executor(
             out.extend(f.result())
             if bar is not None:
                 bar.update(len(b))
-        end_group(group, cancel=False)
+        end_group(group)
         return out
-    except BaseException:
-        # The group first (its running blocks cancelled, later ones refused), then the
-        # futures not yet started.
-        end_group(group, cancel=True)
+    except BaseException as exc:
+        # The group first (on Ctrl-C its running blocks cancelled; later ones refused), then
+        # the futures not yet started.
+        end_group(group, "interrupted" if isinstance(exc, KeyboardInterrupt) else "abandoned")
         for f in futures:
             f.cancel()
         raise
@@ -568,11 +568,11 @@ def mi_matrix(
         failed pairs and names the first; ``"raise"`` raises the first failure instead.
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Send blocks of pairs to this executor (each block computed by the Rust core on its
-        worker); results are gathered in order and equal the local run. Ctrl-C, or a
-        failing block with ``errors="raise"``, cancels the blocks running on a thread pool
-        and every block not yet started; on a process pool, Ctrl-C in a terminal (which
-        signals the worker processes too) does the same, while a SIGINT sent to this
-        process alone leaves the blocks already handed to the workers to finish.
+        worker); results are gathered in order and equal the local run. Ctrl-C cancels
+        the blocks running on a thread pool and every block not yet started; on a process
+        pool, Ctrl-C in a terminal (which signals the worker processes too) does the same,
+        while a SIGINT sent to this process alone leaves the blocks already handed to the
+        workers to finish. An exception of a block stops the blocks not yet started.
     block_size : int, optional
         Pairs per block sent to the executor (default: about 32 blocks in all).
     miller_madow : bool
@@ -1179,10 +1179,16 @@ def mi_score(
         warn_failures=False)
     scores = m.mean[:, 0].copy()
     # By position: labels may repeat when stringified (columns 1 and "1").
-    about_y = f"{label!r}: "  # a reason about the target (as _name_column labels it)
-    for (i, _), msg in sorted(failed.items()):
-        if msg.startswith(about_y):
+    # A problem of the target (a class of one row) fails every feature with one reason,
+    # labelled with the target's label (as _name_column writes it; a constant target
+    # scores 0 everywhere, as a constant feature does).
+    about_y = f"{label!r}: "
+    reasons = set(failed.values())
+    if len(failed) == len(labels) and len(reasons) == 1:
+        msg = reasons.pop()
+        if msg.startswith(about_y) and "constant" not in msg:
             raise ValueError(f"y: {msg[len(about_y):]}")
+    for (i, _), msg in sorted(failed.items()):
         if "constant" in msg:
             scores[i] = 0.0
         else:
