@@ -25,30 +25,27 @@ _BACKGROUND: dict[_core.Control, Optional[int]] = {}  # each call's control: its
 
 #: Groups of calls that belong together (the blocks of one ``mi_matrix`` on an executor,
 #: each a call of its own, started whenever a thread of the executor is free): the groups
-#: whose calls may still start, and the groups cancelled. Ctrl-C cancels the calls running
-#: at that moment (``_BACKGROUND``) and also every group in flight, so that a block an
-#: executor's thread takes up afterwards does not start a fresh computation of a matrix the
-#: user stopped. A block interrupted in a process of a process pool cancels its group in
-#: that process; a group ended with ``cancel`` (an error, Ctrl-C in the thread awaiting
-#: the blocks) cancels its calls still running. (Group ids are random, never reused; a
-#: cancelled id stays recorded.)
+#: whose calls may still start, and how the others ended. Ctrl-C cancels the calls running
+#: at that moment (``_BACKGROUND``) and ends every group in flight as ``"interrupted"``, so
+#: that a block an executor's thread takes up afterwards does not start a fresh
+#: computation of a matrix the user stopped; a block interrupted in a process of a process
+#: pool ends its group so in that process. A group ``"abandoned"`` by its caller on another
+#: exception (an error, SystemExit) starts no further call either, but without a
+#: KeyboardInterrupt on the executor's threads (dask's in-process workers stop their event
+#: loop on one). (Group ids are random, never reused; an ended id stays recorded.)
 _GROUPS_IN_FLIGHT: set[int] = set()
-_GROUPS_CANCELLED: set[int] = set()
-#: Groups whose caller gave up on another exception (an error, SystemExit): their calls not
-#: yet started do not start either, but without a KeyboardInterrupt on the executor's
-#: threads (dask's in-process workers stop their event loop on one).
-_GROUPS_ABANDONED: set[int] = set()
+_GROUPS_ENDED: dict[int, str] = {}
 
 
 class Abandoned(Exception):
-    """Raised instead of starting a call of an abandoned group (see ``_GROUPS_ABANDONED``);
+    """Raised instead of starting a call of an abandoned group (see ``_GROUPS_ENDED``);
     nobody awaits its result."""
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
     # Groups first: a call registered after its controls are cancelled below sees its
     # group cancelled when it starts (see run_with_control).
-    _GROUPS_CANCELLED.update(list(_GROUPS_IN_FLIGHT))
+    _GROUPS_ENDED.update(dict.fromkeys(list(_GROUPS_IN_FLIGHT), "interrupted"))
     for control in list(_BACKGROUND):
         control.cancel()
     signal.default_int_handler(signum, frame)
@@ -67,13 +64,12 @@ def end_group(group: int, how: str = "done") -> None:
     started later by an executor's thread) raise KeyboardInterrupt at once;
     ``"abandoned"`` (another exception), those not yet started raise :class:`Abandoned`
     instead of starting, and those running finish."""
+    if how != "done":
+        _GROUPS_ENDED[group] = how
     if how == "interrupted":
-        _GROUPS_CANCELLED.add(group)
         for control, of in list(_BACKGROUND.items()):
             if of == group:
                 control.cancel()
-    elif how == "abandoned":
-        _GROUPS_ABANDONED.add(group)
     _GROUPS_IN_FLIGHT.discard(group)
 
 
@@ -213,8 +209,8 @@ def run_with_control(
     provided that gmmi was imported or called on the main thread once (only the main thread
     may set the handler that cancels other threads' calls).
     With ``outer`` the bar counts pairs of variables instead of fits. ``group``: the call
-    is one of a group (:func:`new_group`); it does not start if the group was cancelled,
-    and its interruption cancels the group in this process.
+    is one of a group (:func:`new_group`); it does not start if the group ended (see
+    :func:`end_group`), and its interruption ends the group as interrupted in this process.
     """
     control = _core.Control()
     # gmmi may have been imported on another thread, where no handler can be set: the main
@@ -227,9 +223,10 @@ def run_with_control(
     future: Optional[concurrent.futures.Future[T]] = None
     try:
         # After the registration above: a Ctrl-C from here on cancels the control itself.
-        if group is not None and group in _GROUPS_CANCELLED:
+        ended = _GROUPS_ENDED.get(group) if group is not None else None
+        if ended == "interrupted":
             raise KeyboardInterrupt
-        if group is not None and group in _GROUPS_ABANDONED:
+        if ended == "abandoned":
             raise Abandoned("the call's group was abandoned by its caller")
         future = _worker().submit(fn, *args, control=control, **kwargs)
         while True:
@@ -243,7 +240,7 @@ def run_with_control(
     except KeyboardInterrupt:
         control.cancel()
         if group is not None:
-            _GROUPS_CANCELLED.add(group)
+            _GROUPS_ENDED[group] = "interrupted"
         if future is not None:
             concurrent.futures.wait([future])
         raise

@@ -497,9 +497,6 @@ def _run_executor(
                         "dask.distributed.Client (an object with submit())")
     size = block_size or max(1, math.ceil(len(pairs) / 32))
     blocks = [pairs[i:i + size] for i in range(0, len(pairs), size)]
-    # The blocks are one group: once the matrix is interrupted (Ctrl-C, or a block's error
-    # below), a block an executor's thread takes up afterwards returns at once instead of
-    # computing pairs nobody waits for (f.cancel() reaches only blocks not yet started).
     bar = None
     if progress:
         try:
@@ -507,6 +504,10 @@ def _run_executor(
         except ImportError:
             raise ImportError("progress=True needs tqdm: pip install tqdm") from None
         bar = tqdm(total=len(pairs), desc="MI matrix", unit="pair", leave=False)
+    # The blocks are one group: once the matrix is interrupted (Ctrl-C) or abandoned (any
+    # other exception below), a block an executor's thread takes up afterwards returns at
+    # once instead of computing pairs nobody waits for (f.cancel() reaches only blocks not
+    # yet started).
     group = new_group()
     futures: list[Any] = []
     try:
