@@ -745,9 +745,10 @@ CLI_BAD = [
     cli_case("label column as continuous", ["estimate", "@d.csv", "--x", "lab", "--y", "b"], 1,
              r"column 'lab' is not numeric"),
     cli_case("NaN in data", ["estimate", "@nan.csv", "--x", "a", "--y", "b", *CLI_F], 1,
-             r"FILE: column .a. has a missing value \(.nan.\) at data row 3"),
+             # The file line: the header is line 1, data row 3 is line 5.
+             r"FILE: column .a. has a missing value \(.nan.\) at line 5"),
     cli_case("constant column", ["estimate", "@const.csv", "--x", "a", "--y", "b", *CLI_F], 1,
-             r"x: column 0 is constant"),
+             r"--x column 'a': is constant"),
     cli_case("header only", ["estimate", "@hdr.csv", "--x", "a", "--y", "b"], 1,
              r"FILE: .* needs a header line and at least one data row"),
     cli_case("empty file", ["estimate", "@empty.csv", "--x", "a", "--y", "b"], 1,
@@ -755,55 +756,71 @@ CLI_BAD = [
     cli_case("ragged csv", ["estimate", "@ragged.csv", "--x", "a", "--y", "b"], 1,
              r"FILE: line 3 has 1 fields"),
     cli_case("one data row", ["estimate", "@one.csv", "--x", "a", "--y", "b"], 1,
-             r"x: at least 2 rows"),
+             r"--x column 'a': at least 2 rows"),
     cli_case("unknown file type", ["estimate", "@d.xlsx", "--x", "a", "--y", "b"], 1,
              r"FILE: unknown file type"),
     cli_case("empty column list", ["estimate", "@d.csv", "--x", ",", "--y", "b"], 1,
-             r"column list ',' is empty"),
+             r"--x: the column list ',' is empty"),
     cli_case("two discrete columns", ["estimate", "@d.csv", "--x", "a", "--y", "lab,b",
                                       "--discrete-y", *CLI_F], 1,
-             r"a discrete variable is a single column"),
+             r"--y: a discrete variable is a single column, got 2"),
     cli_case("n-bootstrap -1", ["estimate", "@d.csv", "--x", "a", "--y", "b",
-                                "--n-bootstrap", "-1"], 1, r"n_bootstrap: must be at least 0"),
+                                "--n-bootstrap", "-1"], 2, r"--n-bootstrap: must be at least 0"),
     cli_case("mc-samples 0", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--mc-samples", "0"],
-             1, r"mc_samples: must be at least 1"),
+             2, r"--mc-samples: must be at least 1"),
     cli_case("n-components 0", ["estimate", "@d.csv", "--x", "a", "--y", "b",
-                                "--n-components", "0"], 1, r"n_components"),
+                                "--n-components", "0"], 2, r"--n-components: must be at least 1"),
     cli_case("n-components > rows", ["estimate", "@d.csv", "--x", "a", "--y", "b",
                                      "--n-components", "100", *CLI_F], 1, r"100 component"),
-    cli_case("base 1", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--base", "1"], 1,
-             r"base: must be > 1"),
-    cli_case("base 0.5", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--base", "0.5"], 1,
-             r"base"),
+    cli_case("base 1", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--base", "1"], 2,
+             r"gmmi estimate: error: --base: must be > 1"),
+    cli_case("base 0.5", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--base", "0.5"], 2,
+             r"--base"),
     cli_case("random-state -1", ["estimate", "@d.csv", "--x", "a", "--y", "b",
-                                 "--random-state", "-1"], 1, r"random_state"),
-    cli_case("n-jobs 0", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--n-jobs", "0"], 1,
-             r"n_jobs"),
-    cli_case("demo n-bootstrap -1", ["demo", "--n-bootstrap", "-1", "--quiet"], 1,
-             r"n_bootstrap"),
-    cli_case("demo n-jobs 0", ["demo", "--n-jobs", "0", "--quiet"], 1, r"n_jobs"),
+                                 "--random-state", "-1"], 2, r"--random-state: must be in"),
+    cli_case("n-jobs 0", ["estimate", "@d.csv", "--x", "a", "--y", "b", "--n-jobs", "0"], 2,
+             r"--n-jobs: must be a positive number"),
+    cli_case("demo n-bootstrap -1", ["demo", "--n-bootstrap", "-1", "--quiet"], 2,
+             r"--n-bootstrap"),
+    cli_case("demo n-jobs 0", ["demo", "--n-jobs", "0", "--quiet"], 2, r"--n-jobs"),
     cli_case("matrix unknown column", ["matrix", "@d.csv", "--a", "a,zz"], 1,
              r"column 'zz' not found"),
     cli_case("matrix label column", ["matrix", "@d.csv", "--a", "a,lab", *CLI_F], 1,
-             r"column 'lab' is not numeric"),
+             r"--a: column 'lab' is not numeric \('c0' at line 2\)"),
     cli_case("matrix NaN", ["matrix", "@nan.csv", "--a", "a,b", *CLI_F], 1,
-             r"FILE: column .a. has a missing value \(.nan.\) at data row 3"),
-    cli_case("matrix mc-samples 0", ["matrix", "@d.csv", "--a", "a,b", "--mc-samples", "0"], 1,
-             r"mc_samples"),
+             r"FILE: column .a. has a missing value \(.nan.\) at line 5"),
+    cli_case("matrix mc-samples 0", ["matrix", "@d.csv", "--a", "a,b", "--mc-samples", "0"], 2,
+             r"--mc-samples"),
+    cli_case("matrix of one column", ["matrix", "@d.csv", "--a", "a"], 1,
+             r"--a: one column has no pairs"),
+    cli_case("matrix with nothing estimated", ["matrix", "@const.csv", "--a", "a,b", *CLI_F], 1,
+             r"failed: \(a, b\): 'a': is constant.*\n.*no pair could be estimated"),
+    cli_case("output over the input", ["matrix", "@d.csv", "--a", "a,b", "--out", "@d.csv"], 1,
+             r"--out: .*d.csv is the input FILE"),
+    cli_case("plot over the output", ["rank", "@d.csv", "--features", "a", "--target", "b",
+                                      "--out", "@r.png", "--plot", "@r.png"], 1,
+             r"--plot: .*r.png is also the --out file"),
+    cli_case("rank target among features", ["rank", "@d.csv", "--features", "a,b",
+                                            "--target", "b"], 1,
+             r"--target: the column 'b' is also one of --features"),
+    cli_case("rank with nothing scored", ["rank", "@const.csv", "--features", "a",
+                                          "--target", "b", *CLI_F], 1,
+             r"no feature could be scored"),
     cli_case("rank two targets", ["rank", "@d.csv", "--features", "a", "--target", "b,lab"], 1,
              r"--target: expected one column, got 'b,lab'"),
     cli_case("rank label feature", ["rank", "@d.csv", "--features", "a,lab", "--target", "b",
                                     *CLI_F], 1,
-             r"column 'lab' is not numeric; for labels use --discrete-features"),
+             r"--features: column 'lab' is not numeric \('c0' at line 2\); for labels use "
+             r"--discrete-features"),
     cli_case("rank unknown target", ["rank", "@d.csv", "--features", "a", "--target", "zz"], 1,
              r"column 'zz' not found"),
     cli_case("rank level 1", ["rank", "@d.csv", "--features", "a,b", "--target", "lab",
-                              "--discrete-target", "--level", "1", *CLI_F], 1, r"level"),
+                              "--discrete-target", "--level", "1", *CLI_F], 2, r"--level"),
     cli_case("mc-samples word", ["estimate", "@d.csv", "--x", "a", "--y", "b",
                                  "--mc-samples", "lots"], 2, r"expected 'auto'"),
     cli_case("mc-samples huge", ["estimate", "@d.csv", "--x", "a", "--y", "b",
-                                 "--n-bootstrap", "2", "--mc-samples", "9" * 23], 1,
-             r"mc_samples"),
+                                 "--n-bootstrap", "2", "--mc-samples", "9" * 23], 2,
+             r"--mc-samples: must be at most"),
     cli_case("scalar .npy", ["estimate", "@scalar.npy", "--x", "0", "--y", "1"], 1,
              r"FILE"),
     cli_case("3-D .npy", ["estimate", "@cube.npy", "--x", "0", "--y", "1", *CLI_F], 1,
@@ -811,7 +828,7 @@ CLI_BAD = [
     cli_case("directory named .csv", ["estimate", "@dir.csv", "--x", "a", "--y", "b"], 1,
              r"FILE"),
     cli_case("blank cell", ["estimate", "@blank.csv", "--x", "a", "--y", "b", *CLI_F], 1,
-             r"(missing|empty).*row"),
+             r"FILE: column 'a' has an empty cell \(a missing value\) at line 5"),
     cli_case("not a .npy", ["estimate", "@bad.npy", "--x", "0", "--y", "1"], 1,
              r"FILE: .*bad.npy"),
     # usage errors: exit 2
@@ -861,6 +878,10 @@ def files(tmp_path):
     (tmp_path / "d.xlsx").write_text("not a spreadsheet")
     (tmp_path / "bad.npy").write_text("not numpy")
     (tmp_path / "dir.csv").mkdir()
+    # Blank lines between rows and at the end, as editors and scripts leave them.
+    lines = ["a,b,lab", *rows.splitlines()]
+    (tmp_path / "gaps.csv").write_text("\n".join([*lines[:40], "", "  ", *lines[40:]])
+                                        + "\n\n\n")
     np.save(tmp_path / "d.npy", X)
     np.save(tmp_path / "scalar.npy", np.float64(3.0))
     np.save(tmp_path / "cube.npy", rng.normal(size=(60, 2, 2)))
@@ -895,6 +916,22 @@ def test_cli_valid_runs_exit_0(files, capsys):
     assert " bit " in capsys.readouterr().out
     assert run_cli(["--version"]) == 0
     assert capsys.readouterr().out.startswith("gmmi ")
+
+
+def test_cli_skips_blank_lines_and_speaks_in_options(files, capsys):
+    """Blank lines of a CSV are no rows (the estimate is the one without them, to the last
+    bit); the library's messages name the command line's options, not Python's."""
+    d, gaps = str(files / "d.csv"), str(files / "gaps.csv")
+    assert run_cli(["estimate", d, "--x", "a", "--y", "b", "--json", *CLI_F]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert run_cli(["estimate", gaps, "--x", "a", "--y", "b", "--json", *CLI_F]) == 0
+    assert json.loads(capsys.readouterr().out)["mean"] == plain["mean"]
+    # A column of a few integers looks like labels: the advice is the flag to type.
+    ints = files / "ints.csv"
+    ints.write_text("a,k\n" + "\n".join(f"{u},{i % 3}" for i, (u, _) in enumerate(X)) + "\n")
+    assert run_cli(["estimate", str(ints), "--x", "a", "--y", "k", *CLI_F]) == 0
+    err = capsys.readouterr().err
+    assert "pass --discrete-y (" in err and "discrete_y" not in err, err
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 ``gmmi rank``.
 
 Exit codes: 0 on success, 1 when the computation or the input fails (the message says what
-to fix), 2 for a usage error.
+to fix; for ``matrix`` and ``rank``, when no pair or feature could be estimated), 2 for a
+usage error (an unknown option, or an option's value out of its range), 130 when
+interrupted with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -23,8 +26,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ._core import __version__
-from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS
-from ._validation import plain
+from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS, estimator_options
+from ._validation import as_block, check_level, plain, resolve_base, resolve_n_jobs, resolve_seed
 from .estimators import mutual_information
 
 __all__ = ["main"]
@@ -95,12 +98,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split_cols(spec: Optional[str]) -> list[str]:
+def _split_cols(spec: Optional[str], option: str) -> list[str]:
+    """The column names or indices of ``option``'s comma-separated value ``spec``."""
     if spec is None:
         return []
     cols = [c.strip() for c in spec.split(",") if c.strip()]
     if not cols:
-        raise ValueError(f"column list {spec!r} is empty")
+        raise ValueError(f"{option}: the column list {spec!r} is empty")
     return cols
 
 
@@ -113,25 +117,49 @@ MISSING = frozenset({"", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL
 class _Table:
     """Columns of a data file by name (or by 0-based index). ``blanks`` maps a column index
     to the first data row with a missing value (an empty cell or a marker such as NA) and
-    the cell: such a column is refused when it is used."""
+    the cell, ``words`` to the first data row whose cell is not a number (in a column that
+    is not all numbers): such a column is refused where it is used as missing or as
+    numbers. ``lines`` holds each data row's line in a text file (None: rows of an
+    array)."""
 
     def __init__(self, names: list[str], columns: list[np.ndarray],
-                 blanks: Optional[dict[int, tuple[int, str]]] = None) -> None:
+                 blanks: Optional[dict[int, tuple[int, str]]] = None,
+                 words: Optional[dict[int, tuple[int, str]]] = None,
+                 lines: Optional[list[int]] = None) -> None:
         self.names = names
         self.columns = columns
         self.blanks = blanks or {}
+        self.words = words or {}
+        self.lines = lines
 
-    def get(self, spec: str) -> np.ndarray:
-        i = self._index(spec)
+    def where(self, row: int) -> str:
+        """Where data row ``row`` is, for a message: its line in a text file."""
+        return f"row {row}" if self.lines is None else f"line {self.lines[row]}"
+
+    def get(self, spec: str, option: str) -> np.ndarray:
+        """The column ``spec`` (a header name or a 0-based index) names in ``option``."""
+        i = self._index(spec, option)
         if i in self.blanks:
             row, cell = self.blanks[i]
             what = "an empty cell (a missing value)" if not cell.strip() else \
                 f"a missing value ({cell.strip()!r})"
-            raise ValueError(f"FILE: column {self.names[i]!r} has {what} at data row {row}; "
-                             "fill or drop missing values first")
+            raise ValueError(f"FILE: column {self.names[i]!r} has {what} at "
+                             f"{self.where(row)}; fill or drop missing values first")
         return self.columns[i]
 
-    def _index(self, spec: str) -> int:
+    def numbers(self, spec: str, option: str, flags: str) -> np.ndarray:
+        """The column ``spec`` of ``option`` as numbers, refusing a column that holds a cell
+        that is not one (``flags``: the options that declare labels, for the message)."""
+        col = self.get(spec, option)
+        if col.dtype.kind not in "fiu":
+            i = self._index(spec, option)
+            word = self.words.get(i)
+            at = "" if word is None else f" ({word[1].strip()!r} at {self.where(word[0])})"
+            raise ValueError(f"{option}: column {self.names[i]!r} is not numeric{at}; for "
+                             f"labels use {flags}")
+        return col
+
+    def _index(self, spec: str, option: str) -> int:
         if spec in self.names:
             if self.names.count(spec) > 1:
                 first = self.names.index(spec)
@@ -139,31 +167,32 @@ class _Table:
                                  f"{self.names.count(spec)} times; name the column by its "
                                  f"0-based index instead (the first is {first})")
             return self.names.index(spec)
-        if spec.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]+", spec):
             i = int(spec)
             if -len(self.columns) <= i < len(self.columns):
                 return i % len(self.columns)
-        raise ValueError(f"column {spec!r} not found; the file has "
-                         f"{', '.join(repr(n) for n in self.names)}")
-
-    def block(self, specs: list[str], numeric: bool = True) -> np.ndarray:
-        cols = [self.get(s) for s in specs]
-        if numeric:
-            for s, c in zip(specs, cols):
-                if c.dtype.kind not in "fiu":
-                    raise ValueError(f"column {s!r} is not numeric; for labels use "
-                                     "--discrete-x / --discrete-y")
-            return np.column_stack(cols).astype(np.float64)
-        if len(cols) != 1:
-            raise ValueError("a discrete variable is a single column")
-        return cols[0]
+        shown = ", ".join(repr(n) for n in self.names[:20])
+        more = f" and {len(self.names) - 20} more" if len(self.names) > 20 else ""
+        raise ValueError(f"{option}: column {spec!r} not found; the file has {shown}{more}"
+                         f" (or give a 0-based index below {len(self.names)})")
 
 
-def _column(values: list[str]) -> np.ndarray:
+def _column(values: list[str]) -> tuple[np.ndarray, Optional[int]]:
+    """A column's cells as numbers, or as text with the first cell that is not a number
+    (a missing-value marker aside)."""
     try:
-        return np.array([float(v) for v in values])
+        return np.array([float(v) for v in values]), None
     except ValueError:
-        return np.array(values, dtype=object)
+        first = None
+        for i, v in enumerate(values):
+            if v.strip() in MISSING:
+                continue
+            try:
+                float(v)
+            except ValueError:
+                first = i
+                break
+        return np.array(values, dtype=object), first
 
 
 def _read(path: str) -> _Table:
@@ -223,25 +252,37 @@ def _read_csv(path: str, delim: str) -> _Table:
     try:
         # utf-8-sig drops the byte-order mark that Excel's "CSV UTF-8" writes.
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh, delimiter=delim))
+            reader = csv.reader(fh, delimiter=delim)
+            # Blank lines (a trailing newline, a gap between blocks) are no rows, as for
+            # pandas and NumPy; every other record keeps the file line it ends on.
+            records = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
     except UnicodeDecodeError as exc:
         raise ValueError(f"FILE: {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
                          "save it as UTF-8") from None
     except csv.Error as exc:
         raise ValueError(f"FILE: {path} is not a valid CSV file ({exc})") from None
-    if len(rows) < 2:
+    if len(records) < 2:
         raise ValueError(f"FILE: {path} needs a header line and at least one data row")
-    header, body = [h.strip() for h in rows[0]], rows[1:]
-    if any(len(r) != len(header) for r in body):
-        bad = next(i for i, r in enumerate(body) if len(r) != len(header))
-        raise ValueError(f"FILE: line {bad + 2} has {len(body[bad])} fields, the header "
+    header = [h.strip() for h in records[0][1]]
+    lines = [line for line, _ in records[1:]]
+    body = [r for _, r in records[1:]]
+    bad = next((i for i, r in enumerate(body) if len(r) != len(header)), None)
+    if bad is not None:
+        raise ValueError(f"FILE: line {lines[bad]} has {len(body[bad])} fields, the header "
                          f"has {len(header)}")
     blanks: dict[int, tuple[int, str]] = {}
+    words: dict[int, tuple[int, str]] = {}
+    columns = []
     for j in range(len(header)):
-        missing = next((i for i, r in enumerate(body) if r[j].strip() in MISSING), None)
+        cells = [r[j] for r in body]
+        missing = next((i for i, c in enumerate(cells) if c.strip() in MISSING), None)
         if missing is not None:
-            blanks[j] = (missing, body[missing][j])
-    return _Table(header, [_column([r[j] for r in body]) for j in range(len(header))], blanks)
+            blanks[j] = (missing, cells[missing])
+        col, word = _column(cells)
+        if word is not None:
+            words[j] = (word, cells[word])
+        columns.append(col)
+    return _Table(header, columns, blanks, words, lines)
 
 
 def _read_file(path: str) -> _Table:
@@ -259,8 +300,8 @@ def _read_file(path: str) -> _Table:
             raise ValueError("FILE: reading Parquet needs pandas and pyarrow "
                              "(pip install pandas pyarrow)") from exc
         return _Table([str(c) for c in df.columns], [df[c].to_numpy() for c in df.columns])
-    raise ValueError(f"FILE: unknown file type of {path}; expected .csv, .tsv, .npy, .npz or "
-                     ".parquet")
+    raise ValueError(f"FILE: unknown file type of {path}; expected .csv, .txt, .tsv, .npy, "
+                     ".npz, .parquet or .pq")
 
 
 def _base(args: argparse.Namespace) -> Any:
@@ -277,14 +318,40 @@ def _pairs_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _save_plot(obj: Any, path: str) -> None:
-    """Writes ``obj.plot()`` (a matrix's heatmap, a ranking's bars) to ``path``, in the
-    format its extension names (PNG without one)."""
+    """Writes ``obj.plot()`` (a matrix's heatmap, a ranking's bars) to the file ``path``, in
+    the format its extension names (PNG without one: the file is ``path`` itself, not
+    ``path`` with ``.png`` added)."""
     import matplotlib
 
     matplotlib.use("Agg")
     ax = obj.plot()
     ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    ax.figure.savefig(path, dpi=120, format=ext or "png")
+
+
+def _block(table: _Table, spec: Optional[str], option: str, discrete: bool,
+           flags: str) -> Optional[np.ndarray]:
+    """The columns ``spec`` of ``option`` as one block for ``estimate``: numbers checked
+    column by column and named by the file's header (a discrete variable: its one column
+    of labels); None without ``spec``."""
+    if spec is None:
+        return None
+    names = _split_cols(spec, option)
+    if discrete:
+        if len(names) != 1:
+            raise ValueError(f"{option}: a discrete variable is a single column, got "
+                             f"{len(names)}")
+        return table.get(names[0], option)
+    cols = []
+    for n in names:
+        col = table.numbers(n, option, flags)
+        label = table.names[table._index(n, option)]
+        # The library's checks of a block (non-finite values, constant columns, spreads
+        # outside double precision), under the name the user gave the column.
+        cols.append(as_block(col, f"{option} column {label!r}", is_column=True,
+                             discrete_flags=flags)[:, 0])
+    return np.column_stack(cols)
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -292,10 +359,10 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         raise ValueError("--check: two discrete variables have no mixture to check (their "
                          "MI is the plug-in estimate of the table of counts)")
     table = _read(args.file)
-    xs, ys, zs = _split_cols(args.x), _split_cols(args.y), _split_cols(args.z)
-    x = table.block(xs, numeric=not args.discrete_x)
-    y = table.block(ys, numeric=not args.discrete_y)
-    z = table.block(zs) if zs else None
+    flags = "--discrete-x / --discrete-y"
+    x = _block(table, args.x, "--x", args.discrete_x, flags)
+    y = _block(table, args.y, "--y", args.discrete_y, flags)
+    z = _block(table, args.z, "--z", False, flags)
     r = mutual_information(
         x, y, z, discrete_x=args.discrete_x, discrete_y=args.discrete_y,
         n_components=args.n_components, n_bootstrap=args.n_bootstrap,
@@ -306,17 +373,40 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     )
     extra: Optional[dict[str, Any]] = None
     c = r.fit_check
-    if args.check and c is not None:
-        # A failed check also raises its MisfitWarning (on stderr).
-        extra = {"check": c.to_dict() if args.json else repr(c)}
+    if args.check and c is not None and not args.json:
+        # A failed check also raises its MisfitWarning (on stderr); the JSON has it as
+        # ``fit_check`` already.
+        extra = {"check": repr(c)}
     _print_result(r, args.json, extra)
     return 0
 
 
-def _check_output(path: Optional[str], option: str) -> None:
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (an existing one, or the same path)."""
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuses, before any computation, output paths (``--out``, ``--plot``) that cannot be
+    written as files, or that are the input FILE or each other (either would be
+    overwritten)."""
+    outputs = [(o, p) for o, p in (("--out", args.out), ("--plot", args.plot)) if p is not None]
+    for option, path in outputs:
+        _check_output(path, option)
+        if _same_file(path, args.file):
+            raise ValueError(f"{option}: {path} is the input FILE; writing it would destroy "
+                             "the data: give another file name")
+    if len(outputs) == 2 and _same_file(args.out, args.plot):
+        raise ValueError(f"--plot: {args.plot} is also the --out file; give two file names")
+
+
+def _check_output(path: str, option: str) -> None:
     """Refuses, before any computation, an output path that cannot be a file."""
-    if path is None:
-        return
     if not path.strip():
         raise ValueError(f"{option}: expected a file name, got {path!r}")
     if option == "--plot":
@@ -336,6 +426,8 @@ def _check_output(path: Optional[str], option: str) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError(f"{option}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"{option}: the directory {parent} is not writable")
 
 
 def _columns(table: _Table, spec: str, discrete: bool, flags: str,
@@ -343,38 +435,38 @@ def _columns(table: _Table, spec: str, discrete: bool, flags: str,
     """The columns ``spec`` (the value of ``option``) names (header names or 0-based
     indices) and their labels (the header's names), each at most once; continuous ones must
     be numeric (``flags``: the options that declare labels, for the message)."""
-    names = _split_cols(spec)
-    cols = [table.get(n) for n in names]
-    labels = [table.names[int(n)] if n not in table.names else n for n in names]
+    names = _split_cols(spec, option)
+    cols = [table.get(n, option) if discrete else table.numbers(n, option, flags)
+            for n in names]
+    labels = [table.names[table._index(n, option)] for n in names]
     for k, lab in enumerate(labels):
         if lab in labels[:k]:
             raise ValueError(f"{option}: the column {lab!r} is listed twice (results are "
                              "keyed by column name; a header name that repeats cannot be "
                              "told apart)")
-    if not discrete:
-        for n, c in zip(names, cols):
-            if c.dtype.kind not in "fiu":
-                raise ValueError(f"column {n!r} is not numeric; for labels use {flags}")
     return labels, cols
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
     from .pairs import _without_label, mi_ranking_of_columns
 
-    _check_output(args.out, "--out")
-    _check_output(args.plot, "--plot")
+    _check_outputs(args)
     table = _read(args.file)
     flags = "--discrete-features / --discrete-target"
     labels, cols = _columns(table, args.features, args.discrete_features, flags,
                             "--features")
-    if len(_split_cols(args.target)) != 1:
+    if len(_split_cols(args.target, "--target")) != 1:
         raise ValueError(f"--target: expected one column, got {args.target!r}")
     (t_label,), (t_col,) = _columns(table, args.target, args.discrete_target, flags,
                                     "--target")
+    if t_label in labels:
+        raise ValueError(f"--target: the column {t_label!r} is also one of --features (its "
+                         "MI with itself is not a score); leave it out of --features")
     r = mi_ranking_of_columns(
         labels, cols, t_label, t_col, discrete_features=args.discrete_features,
         discrete_target=args.discrete_target, level=args.level, check=args.check,
         options=_pairs_options(args),
+        names=("--features", "--target", "--discrete-features", "--discrete-target"),
         warn_failures=False)  # every failed feature is printed below, with its reason
     checked = r.check_statistic is not None
     if args.out:
@@ -402,26 +494,32 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         print(f"target: {t_label}")
         print(repr(r))
         for f, e in r.errors.items():
-            print(f"  failed: {f}: {_without_label(e, f)}", file=sys.stderr)
+            print(f"  failed: {f}: {_cli_text(_without_label(e, f))}", file=sys.stderr)
         if checked:
             bad = [f for f, m in zip(r.features, r.misfit) if m]
             print(f"check of every fit: {len(bad)} failed"
                   + "".join(f"\n  {f}" for f in bad))
+    if len(r.errors) == len(r.features):
+        print("gmmi: error: no feature could be scored: every one failed", file=sys.stderr)
+        return 1
     return 0
 
 
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from .pairs import mi_matrix_of_columns
 
-    _check_output(args.out, "--out")
-    _check_output(args.plot, "--plot")
+    _check_outputs(args)
     table = _read(args.file)
     flags = "--discrete-a / --discrete-b"
     a_labels, a_cols = _columns(table, args.a, args.discrete_a, flags, "--a")
     b = _columns(table, args.b, args.discrete_b, flags, "--b") if args.b else None
+    if b is None and len(a_labels) < 2:
+        raise ValueError("--a: one column has no pairs within --a; give two or more, or the "
+                         "other side with --b")
     m = mi_matrix_of_columns(
         a_labels, a_cols, args.discrete_a, b, args.discrete_b, errors="nan", executor=None,
         block_size=None, miller_madow=False, check=args.check, options=_pairs_options(args),
+        names=("--a", "--b", "--discrete-a", "--discrete-b"),
         warn_failures=False)  # every failed pair is printed below, with its reason
     if args.out:
         with open(args.out, "w", newline="") as fh:
@@ -458,12 +556,20 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
                      else "—" for j in range(len(m.col_labels))]
             print(f"{r:<{first}}" + "".join(f"{c:>{width}}" for c in cells))
         for (r, c), e in m.errors.items():
-            print(f"  failed: ({r}, {c}): {e}", file=sys.stderr)
+            if m.symmetric and m.row_labels.index(r) > m.col_labels.index(c):
+                continue  # the mirrored cell of a pair already listed
+            print(f"  failed: ({r}, {c}): {_cli_text(e)}", file=sys.stderr)
         if m.check_statistic is not None:
             bad = [(m.row_labels[i], m.col_labels[j]) for i, j in zip(*np.nonzero(m.misfit))
                    if not (m.symmetric and i > j)]
             print(f"check of every fit: {len(bad)} failed"
                   + "".join(f"\n  ({r}, {c})" for r, c in bad))
+    # A symmetric matrix's diagonal is no pair.
+    off_diagonal = ~np.eye(*m.mean.shape, dtype=np.bool_) if m.symmetric else \
+        np.ones(m.mean.shape, dtype=np.bool_)
+    if not np.isfinite(m.mean[off_diagonal]).any():
+        print("gmmi: error: no pair could be estimated: every one failed", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -494,8 +600,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def integral_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--mc-samples", type=_mc_samples, default=None, metavar="N",
-                        help="points per integral, or 'auto' (default: chosen from the "
-                        "integration error)")
+                        help="points per integral, or 'auto' (default: the preset's, "
+                        "chosen from the integration error for gmmi, 100000 published)")
         sp.add_argument("--integral", choices=INTEGRALS, default=None,
                         help="default: the preset's (qmc for gmmi, mc published)")
         sp.add_argument("--base", default="nat", help="nat (default), bit, or a number")
@@ -503,7 +609,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="estimate the MI of a bundled data set and compare "
                                        "with the truth")
     common(demo)
-    demo.set_defaults(func=_cmd_demo)
+    demo.set_defaults(subparser=demo, func=_cmd_demo)
 
     est = sub.add_parser("estimate", help="estimate the MI between columns of a file")
     est.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
@@ -526,7 +632,7 @@ def _parser() -> argparse.ArgumentParser:
                           "columns is checked on fewer rows, and only a failure is shown, "
                           "as a MisfitWarning on stderr)")
     common(est)
-    est.set_defaults(func=_cmd_estimate)
+    est.set_defaults(subparser=est, func=_cmd_estimate)
 
     mat = sub.add_parser("matrix", help="MI between every column of --a and every column of "
                                         "--b (or every pair of --a)")
@@ -543,7 +649,7 @@ def _parser() -> argparse.ArgumentParser:
                           "names the pairs that fail)")
     mat.add_argument("--plot", default=None, metavar="PNG", help="write a heatmap")
     common(mat)
-    mat.set_defaults(func=_cmd_matrix)
+    mat.set_defaults(subparser=mat, func=_cmd_matrix)
 
     rank = sub.add_parser("rank", help="rank the --features columns by their MI with the "
                                        "--target column")
@@ -567,15 +673,66 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("--plot", default=None, metavar="PNG",
                       help="write the ranking as bars with their standard deviations")
     common(rank)
-    rank.set_defaults(func=_cmd_rank)
+    rank.set_defaults(subparser=rank, func=_cmd_rank)
     return p
+
+
+#: The library's option names that the command line spells as options of its own.
+_FLAGS = ("n_bootstrap", "n_components", "mc_samples", "n_jobs", "random_state", "base",
+          "level", "integral", "selection", "init", "transform", "preset")
+
+_TEXT_RULES = (
+    # "pass discrete_y=True" (and the --discrete-a=True of a matrix's names): the flag.
+    (re.compile(r"(?<![\w-])(?:--)?discrete[_-](x|y|a|b|features|target)=True"),
+     lambda m: f"--discrete-{m.group(1)}"),
+    (re.compile(r"(?<![\w-])check=True"), lambda m: "--check"),
+    # "integral='quadrature'": the option and its value.
+    (re.compile(r"(?<![\w-])(" + "|".join(_FLAGS) + r")='([\w-]+)'"),
+     lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}"),
+    # "n_bootstrap: must be ...", "n_bootstrap=0": the option.
+    (re.compile(r"(?<![\w.-])(" + "|".join(_FLAGS) + r")(?=:|=| is\b| must\b)"),
+     lambda m: f"--{m.group(1).replace('_', '-')}"),
+    (re.compile(r"(--[a-z-]+)=(?=\d)"), lambda m: f"{m.group(1)} "),
+    # A message about x, y or z of ``estimate``: the option that named the columns.
+    (re.compile(r"^(x|y|z): "), lambda m: f"--{m.group(1)}: "),
+)
+
+
+def _cli_text(message: str) -> str:
+    """A message of the library in the command line's terms: its options as they are typed
+    (``--n-bootstrap``, ``--discrete-y``, ``--integral quadrature``) where the library
+    names its keyword arguments (``n_bootstrap``, ``discrete_y=True``); options the command
+    line does not have keep their Python names."""
+    for pattern, repl in _TEXT_RULES:
+        message = pattern.sub(repl, message)
+    return message
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Checks the options' values with the library's own checks before anything is read
+    or computed; a bad value is a usage error (exit code 2) naming the option as typed."""
+    given = {k: getattr(args, k) for k in ("n_bootstrap", "n_components", "mc_samples",
+                                            "integral", "selection", "init", "transform")
+             if getattr(args, k, None) is not None}
+    try:
+        estimator_options(preset=args.preset, **given)
+        resolve_seed(args.random_state)
+        resolve_n_jobs(args.n_jobs)
+        if getattr(args, "base", None) is not None:
+            resolve_base(_base(args))
+        if getattr(args, "level", None) is not None:
+            check_level(args.level)
+    except (ValueError, TypeError) as exc:
+        args.subparser.error(_cli_text(str(exc)))
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str,
                   lineno: int, file: Any = None, line: Optional[str] = None) -> None:
     """Prints a warning as the command line's own line on stderr ("gmmi: HeavyTailWarning:
-    ..."), without the source file and line of the library code that raised it."""
-    print(f"gmmi: {category.__name__}: {message}", file=sys.stderr if file is None else file)
+    ..."), without the source file and line of the library code that raised it, in the
+    command line's terms (:func:`_cli_text`)."""
+    print(f"gmmi: {category.__name__}: {_cli_text(str(message))}",
+          file=sys.stderr if file is None else file)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -596,14 +753,15 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         try:
             args.base = float(args.base)
         except ValueError:
-            parser.error(f"--base: expected nat, bit or a number, got {args.base!r}")
+            args.subparser.error(f"--base: expected nat, bit or a number, got {args.base!r}")
+    _check_options(args)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("gmmi: interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, ArithmeticError, ImportError, MemoryError) as exc:
-        print(f"gmmi: error: {exc}", file=sys.stderr)
+        print(f"gmmi: error: {_cli_text(str(exc))}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file that cannot be read or written
         where = f": {exc.filename}" if exc.filename else ""

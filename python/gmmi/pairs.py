@@ -1075,31 +1075,33 @@ def mi_ranking_of_columns(
     check: bool = False,
     options: dict[str, Any],
     warn_failures: bool = True,
+    names: tuple[str, str, str, str] = ("X", "target", "discrete_features", "discrete_target"),
 ) -> MIRanking:
     """:func:`mi_ranking` on feature columns already split and labelled (``labels``,
     ``cols``) and a target column (``t_label``, ``t_col``), with the options of
     :func:`mi_matrix` as one dictionary: the entry point of front ends such as the command
-    line."""
+    line. ``names``: the caller's names of the features, the target and their discreteness
+    flags, for messages."""
     options = dict(options)
     check_bool(discrete_target, "discrete_target")
     level = check_level(level)
     # The target is checked first: a constant target would otherwise give a ranking of NaNs
     # with the reason hidden in .errors.
     n_rows = np.shape(cols[0])[0] if cols else None
+    x_name, t_name, _, t_flag = names
     if discrete_target:
-        _, classes = encode_labels(t_col, "target", n_rows=n_rows, rows_of="X")
+        _, classes = encode_labels(t_col, t_name, n_rows=n_rows, rows_of=x_name)
         if len(classes) < 2:
-            raise ValueError(f"target: has a single class ({classes[0]!r}); its mutual "
+            raise ValueError(f"{t_name}: has a single class ({classes[0]!r}); its mutual "
                              "information with every feature is 0 and there is nothing to rank")
     else:
-        as_block(t_col, "target", n_rows=n_rows, rows_of="X",
-                 discrete_flags="discrete_target=True")
+        as_block(t_col, t_name, n_rows=n_rows, rows_of=x_name,
+                 discrete_flags=f"{t_flag}=True")
     m, failed, warned = _matrix_and_failures(
         labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
         executor=options.pop("executor", None), block_size=options.pop("block_size", None),
         miller_madow=options.pop("miller_madow", False), options=options, check=check,
-        names=("X", "target", "discrete_features", "discrete_target"), b_is_target=True,
-        warn_failures=warn_failures)
+        names=names, b_is_target=True, warn_failures=warn_failures)
     means = m.mean[:, 0]
     stds = m.std[:, 0]
     order = np.argsort(np.where(np.isfinite(means), -means, np.inf), kind="stable")
