@@ -104,6 +104,25 @@ def test_ranking_round_trip_and_a_file_without_its_level(tmp_path):
         gmmi.load(tmp_path / "bad.json")
 
 
+def test_an_unseeded_ranking_keeps_its_seed(tmp_path):
+    # random_state=None draws a seed; the ranking keeps it (as a matrix does), so passing
+    # it back repeats the ranking to the last bit, and a saved ranking carries it.
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + rng.normal(size=300)
+    r = gmmi.mi_ranking(X, y, n_bootstrap=4, mc_samples=2000, random_state=None)
+    assert isinstance(r.random_state, int)
+    again = gmmi.mi_ranking(X, y, n_bootstrap=4, mc_samples=2000,
+                            random_state=r.random_state)
+    assert again == r
+    r.save(tmp_path / "r.json")
+    assert gmmi.load(tmp_path / "r.json").random_state == r.random_state
+    doc = json.loads((tmp_path / "r.json").read_text())
+    del doc["data"]["random_state"]  # a file written before the ranking kept its seed
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    assert gmmi.load(tmp_path / "old.json").random_state is None
+
+
 def test_newer_format_and_foreign_files_are_refused(tmp_path):
     g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0]], [[[1.0]]])
     path = tmp_path / "g.json"

@@ -310,14 +310,17 @@ def preset(name: str) -> dict[str, Any]:
 def summary(
     values: list[float], full_value: float, bias_correction: bool, nonnegative: bool
 ) -> tuple[float, float]:
-    """The point estimate and std (ddof 1) of bootstrap replicates."""
+    """The point estimate and std of bootstrap replicates: their mean and std (ddof 1), or
+    with `bias_correction` `2 * full_value - mean` and `sqrt(sd**2 + (mean - full_value)**2)`
+    (clipped at 0 when `nonnegative`)."""
 
 def interval(
     values: list[float], full_value: float, level: float, bias_correction: bool,
     nonnegative: bool, method: Optional[str] = None,
 ) -> tuple[float, float]:
-    """The central bootstrap interval at `level` by `method`: "normal" (point estimate
-    -/+ Student-t quantile x std), "basic" (reflected quantiles with bias correction) or
+    """The central bootstrap interval at `level` by `method`: "normal" (Student-t quantile
+    x std below the lower and above the higher of the point estimate and, with
+    `bias_correction`, `full_value`), "basic" (reflected quantiles with bias correction) or
     "percentile"; None: "normal" with bias correction, else "percentile"."""
 
 def initial_mixture(

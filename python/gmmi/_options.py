@@ -48,6 +48,18 @@ OPTION_NAMES = (
 def preset_options(preset: str = "gmmi") -> dict[str, Any]:
     """The option values of a preset, read from the core (the one place they are written).
 
+    Parameters
+    ----------
+    preset : {"gmmi", "published"}, default "gmmi"
+        gmmi's defaults or the published method's.
+
+    Returns
+    -------
+    dict
+        Every option of :data:`OPTION_NAMES` with its value, and the settings only a preset
+        chooses (``accelerate_em``, ``auto_threshold``, ``bias_correction``,
+        ``bootstrap_neighbours``, ``stratified_bootstrap``), which are not options.
+
     Examples
     --------
     >>> from gmmi.estimators import preset_options

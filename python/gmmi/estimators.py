@@ -434,9 +434,8 @@ def mutual_information(
         Gauss-Hermite nodes per dimension (default depends on the dimension).
     selection : {"valid", "aic", "bic"}, default "valid"
         Metric of the component search.
-    n_inits, threshold_components, max_components
-        Component search: initialisations per K (3), minimal improvement of the held-out
-        score (1e-5), largest K (50).
+    n_inits : int, default 3
+        Initialisations per K of the component search.
     n_folds : int or "auto", optional
         Cross-validation folds of the component search. ``"auto"`` (gmmi preset): 5 folds
         on fewer than 1,000 rows, 2 from there on (a search on fewer rows, such as a class
@@ -454,6 +453,8 @@ def mutual_information(
         eighth of K (16, 18, ..., 24, 27, 30, 33, 37, 41, 46, 50), finer than the window of
         K the bootstrap re-chooses among. An integer evaluates every K. The published
         preset: 1.
+    threshold_components, max_components
+        Component search: minimal improvement of the held-out score (1e-5), largest K (50).
     threshold_fit : float, optional
         EM stops when the mean log-likelihood per sample changes by less than this. Default
         (gmmi preset): ``min(1e-5, 0.1 / n)`` on ``n`` rows, so that fits stop well within
@@ -553,9 +554,10 @@ def mutual_information(
     Raises
     ------
     ValueError, TypeError
-        Bad input or options (wrong shapes or types, NaN or infinite values, too few rows,
-        a constant variable, mismatched lengths, an unknown option); the message starts
-        with the argument's name.
+        Bad input or option values (wrong shapes or types, NaN or infinite values, too few
+        rows, a constant variable, mismatched lengths); the message starts with the
+        argument's name. An unknown keyword is Python's own ``TypeError`` ("got an
+        unexpected keyword argument").
     gmmi.NumericalError
         The data defeat the fit itself: every cross-validation fit of the search failed,
         or a covariance stopped being positive definite (duplicated or discrete values
@@ -664,6 +666,27 @@ def _check_rows(result: MIResult, check: Optional[bool], preset: str, n_rows: in
 def conditional_mutual_information(x: Any, y: Any, z: Any, **kwargs: Any) -> MIResult:
     """Conditional mutual information ``I(X;Y|Z)``: :func:`mutual_information` with ``z``.
 
+    Parameters
+    ----------
+    x, y : array-like of shape (n,) or (n, d)
+        Continuous variables (any number of columns each).
+    z : array-like of shape (n,) or (n, dz)
+        The continuous variable to condition on; required.
+    **kwargs
+        The options of :func:`mutual_information` (``n_bootstrap``, ``random_state``,
+        ``preset``, ``transform``, ``check``, ``base``, ...; not the discrete ones: a
+        discrete variable cannot be conditioned on here).
+
+    Returns
+    -------
+    MIResult
+        The estimate, ``quantity="conditional_mutual_information"``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is None; as :func:`mutual_information` otherwise.
+
     Examples
     --------
     >>> import numpy as np, gmmi
@@ -733,8 +756,24 @@ def kl_divergence_marginals(x: Any, y: Any, *, order: str = "forward", **kwargs:
 
     The joint (x, y) mixture is fitted as for :func:`mutual_information`; then
     ``KL(p_x || p_y)`` (``order="forward"``) or ``KL(p_y || p_x)`` (``"reverse"``) of its
-    marginals is integrated in the original units. Takes the options of
-    :func:`mutual_information`.
+    marginals is integrated in the original units.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        Two 1-D continuous variables, sampled together (one row per sample).
+    order : {"forward", "reverse"}, default "forward"
+        ``KL(p_x || p_y)`` or ``KL(p_y || p_x)``.
+    **kwargs
+        The estimator and run options of :func:`mutual_information` (``n_bootstrap``,
+        ``random_state``, ``preset``, ``base``, ...), except ``z``, the discrete flags and
+        ``check``; ``transform`` may only be ``"identity"`` or ``"auto"`` (which keeps the
+        data as they are): a map of the variables changes a KL divergence.
+
+    Returns
+    -------
+    MIResult
+        The estimate, ``quantity="kl_divergence"``.
 
     Examples
     --------
@@ -760,8 +799,23 @@ def kl_divergence_marginals(x: Any, y: Any, *, order: str = "forward", **kwargs:
 def entropy(x: Any, **kwargs: Any) -> MIResult:
     """Differential entropy of ``x`` (any number of columns) from a fitted mixture.
 
-    Takes the options of :func:`mutual_information`. The entropy is in the original units
-    of ``x`` (it changes by ``ln|a|`` under ``x -> a x``).
+    The entropy is in the original units of ``x`` (it changes by ``ln|a|`` under
+    ``x -> a x``).
+
+    Parameters
+    ----------
+    x : array-like of shape (n,) or (n, d)
+        A continuous variable (any number of columns).
+    **kwargs
+        The estimator and run options of :func:`mutual_information` (``n_bootstrap``,
+        ``random_state``, ``preset``, ``base``, ...), except ``z``, the discrete flags and
+        ``check``; ``transform`` may only be ``"identity"`` or ``"auto"`` (which keeps the
+        data as they are): a map of the variable changes its entropy.
+
+    Returns
+    -------
+    MIResult
+        The estimate, ``quantity="entropy"``.
 
     Examples
     --------

@@ -154,6 +154,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "level": (_opt(lambda v: _is_float(v) and 0 < v < 1), "a number in (0, 1) or null"),
         "check_statistic": (_opt(_array(1)), "a 1-D float array or null"),
         "check_threshold": (_opt(_is_float), "a number or null"),
+        "random_state": (_opt(_is_int), "an integer or null"),
     },
     "SelectionRecord": {
         "k": (_is_int, "an integer"),
@@ -343,6 +344,27 @@ def save(obj: Any, path: PathLike) -> None:
 
 def load(path: PathLike) -> Any:
     """Reads an object written by :func:`save` (or a ``.save()`` method).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The JSON file. Files from untrusted sources are safe to read: nothing is executed,
+        and every field is checked against the schema of its class.
+
+    Returns
+    -------
+    MIResult, MIMatrix, MIRanking or GaussianMixture
+        The object as it was saved (``gmmi.load(path) == obj``).
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a path.
+    ValueError
+        If the file is not a gmmi file, is of a newer format, or a field does not pass its
+        class's checks (the message names the field).
+    OSError
+        If the file cannot be read.
 
     Examples
     --------

@@ -532,6 +532,31 @@ class GaussianMixture:
     ) -> float:
         """Mutual information (conditional on ``z_dims`` if given) of this model.
 
+        Parameters
+        ----------
+        x_dims, y_dims : sequence of int
+            The model's dimensions that make up each variable.
+        z_dims : sequence of int, optional
+            Dimensions to condition on.
+        integral : {"mc", "qmc", "quadrature"}, default "mc"
+            Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
+            the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
+            dimension at most 6).
+        mc_samples : int, default 100000
+            Points of a Monte Carlo or quasi-Monte Carlo integral.
+        quadrature_order : int, optional
+            Gauss-Hermite nodes per dimension (default depends on the dimension).
+        base : float or {"nat", "bit"}, default e
+            Logarithm base of the value.
+        random_state : int, numpy.random.Generator or None, default 0
+            Seed of the integral's points (fixed by default: the same model gives the same
+            number).
+
+        Returns
+        -------
+        float
+            ``I(X;Y)`` (or ``I(X;Y|Z)``) of the model, in ``base``.
+
         Examples
         --------
         >>> import numpy as np, gmmi
@@ -649,7 +674,29 @@ class GaussianMixture:
         base: Union[float, str] = math.e,
         random_state: Any = 0,
     ) -> float:
-        """Differential entropy ``-E[ln p]`` of this model."""
+        """Differential entropy ``-E[ln p]`` of this model.
+
+        Parameters
+        ----------
+        integral : {"mc", "qmc", "quadrature"}, default "mc"
+            Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
+            the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
+            dimension at most 6).
+        mc_samples : int, default 100000
+            Points of a Monte Carlo or quasi-Monte Carlo integral.
+        quadrature_order : int, optional
+            Gauss-Hermite nodes per dimension (default depends on the dimension).
+        base : float or {"nat", "bit"}, default e
+            Logarithm base of the value.
+        random_state : int, numpy.random.Generator or None, default 0
+            Seed of the integral's points (fixed by default: the same model gives the same
+            number).
+
+        Returns
+        -------
+        float
+            The entropy in the model's units, in ``base``.
+        """
         check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
         mc = check_int(mc_samples, "mc_samples")  # bounds: the core's, with the integral's
         order = check_int(quadrature_order, "quadrature_order", allow_none=True)

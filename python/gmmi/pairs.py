@@ -93,6 +93,8 @@ class MIMatrix:
         exceeds it failed, raised a :class:`~gmmi.MisfitWarning` naming the pair and has
         the message in ``cell_warnings``.
 
+    Notes
+    -----
     Two matrices are equal (``==``) when every field holds the same values, NaN in the
     same cells.
     """
@@ -879,6 +881,10 @@ class MIRanking:
     check_threshold : float or None
         The threshold of those checks (3.73 for 16 draws): a feature whose
         ``|statistic|`` exceeds it has a fit unlike its data (see ``misfit``).
+    random_state : int or None
+        The seed every feature's estimate used (drawn afresh when ``random_state=None`` was
+        passed, as for :class:`MIMatrix`): pass it back to repeat the ranking. None for a
+        ranking read from a file written before gmmi kept it.
     """
 
     features: list[str]
@@ -891,6 +897,7 @@ class MIRanking:
     level: Optional[float] = None
     check_statistic: Optional[np.ndarray] = None
     check_threshold: Optional[float] = None
+    random_state: Optional[int] = None
 
     @property
     def misfit(self) -> np.ndarray:
@@ -1044,6 +1051,12 @@ def mi_ranking(
     **options
         Options of :func:`mi_matrix` (``n_bootstrap``, ``random_state``, ...).
 
+    Returns
+    -------
+    MIRanking
+        The features in order, their MI and standard deviations, the ``overlaps_next``
+        flags, failures, warnings and the seed used (``random_state``).
+
     Examples
     --------
     >>> import numpy as np, gmmi
@@ -1116,7 +1129,7 @@ def mi_ranking_of_columns(
                      cell_warnings=cell_warnings, level=level,
                      check_statistic=(None if m.check_statistic is None
                                       else m.check_statistic[order, 0]),
-                     check_threshold=m.check_threshold)
+                     check_threshold=m.check_threshold, random_state=m.random_state)
 
 
 def _order_unresolved(m: MIMatrix, a: int, b: int, level: float) -> bool:
@@ -1157,6 +1170,36 @@ def mi_score(
     ``n_bootstrap=0`` and a fixed ``random_state=0`` (reproducible selection). A constant
     feature scores 0. ``discrete_target="auto"`` treats integer, boolean, string and
     categorical targets as class labels.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        The features (a DataFrame's column names are used in messages).
+    y : array-like of shape (n,)
+        The target.
+    discrete_target : bool or "auto", default "auto"
+        Whether ``y`` holds class labels (``"auto"``: by its dtype, see above).
+    discrete_features : bool or sequence of bool, default False
+        Which features are categorical (one flag for all, or one per column).
+    n_bootstrap : int, default 0
+        Bootstrap replicates (none: selection needs only the means).
+    random_state : int, numpy.random.Generator or None, default 0
+        Seed of every feature's estimate.
+    **options
+        Other options of :func:`mi_matrix` (``mc_samples``, ``preset``, ``transform``,
+        ``n_jobs``, ...).
+
+    Returns
+    -------
+    numpy.ndarray of shape (p,)
+        The MI of each feature with ``y``, in the order of the columns (0 for a constant
+        feature).
+
+    Raises
+    ------
+    ValueError
+        If ``y`` cannot be scored against (``"y: ..."``, say a class of one row) or a
+        feature fails for another reason than being constant (the message names it).
 
     Examples
     --------

@@ -26,9 +26,9 @@ def summarize(
     """The point estimate and its standard deviation from bootstrap replicates, computed by
     the core (the one place they are computed): the mean of the replicates and their
     standard deviation (ddof 1), or with ``bias_correction`` the bias-corrected
-    ``2 * full_value - mean`` and the replicates' root-mean-square deviation from
-    ``full_value``; the full-data value without replicates; the point clipped at 0 when
-    ``nonnegative``. The std is NaN with fewer than two replicates."""
+    ``2 * full_value - mean`` and ``sqrt(sd**2 + (mean - full_value)**2)``; the full-data
+    value without replicates; the point clipped at 0 when ``nonnegative``. The std is NaN
+    with fewer than two replicates."""
     point, std = _core.summary([float(v) for v in np.ravel(values)], float(full_value),
                                bool(bias_correction), bool(nonnegative))
     return float(point), float(std)
@@ -109,7 +109,7 @@ class MIResult:
         replicates. The full-data value when ``n_bootstrap=0``; never below 0 for MI and KL.
     std : float
         The estimate's standard deviation; NaN without bootstrap. With ``bias_corrected``
-        the replicates' root-mean-square deviation from ``full_value``,
+        the replicates' spread and offset from ``full_value`` together,
         ``sqrt(samples.std(ddof=1)**2 + (samples.mean() - full_value)**2)``: their spread
         and the bias the correction removed, which the bootstrap only estimates. Otherwise
         the standard deviation (ddof=1) of the replicates.
@@ -247,6 +247,13 @@ class MIResult:
             more). ``"percentile"`` (the default without bias correction, the published
             preset): ``[q(a/2), q(1 - a/2)]``.
 
+        Returns
+        -------
+        tuple of float
+            The interval's lower and upper ends, in the result's unit.
+
+        Notes
+        -----
         When the estimator's check of the fit failed with the data showing more
         dependence than the mixture (``details["misfit_extension"]``, see the ``check``
         option of :func:`gmmi.mutual_information`), the interval also holds the same
