@@ -531,7 +531,9 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
                 for j, c in enumerate(m.col_labels):
                     if m.symmetric and i == j:
                         continue
-                    w.writerow([r, c, m.mean[i, j], m.std[i, j], m.n_components[i, j],
+                    k = m.n_components[i, j]
+                    w.writerow([r, c, m.mean[i, j], m.std[i, j],
+                                int(k) if np.isfinite(k) else "",
                                 m.errors.get((r, c), "")]
                                + ([m.check_statistic[i, j]] if m.check_statistic is not None
                                   else []))
@@ -549,11 +551,14 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     else:
         width = max(14, *(len(c) + 1 for c in m.col_labels))
         first = max(len(r) for r in m.row_labels) + 1
-        print(f"MI ({m.unit}), {m.options['n_bootstrap']} bootstrap replicates")
+        nb = m.options["n_bootstrap"]
+        print(f"MI ({m.unit}), {nb} bootstrap replicate{'s' if nb != 1 else ''}")
         print(" " * first + "".join(f"{c:>{width}}" for c in m.col_labels))
         for i, r in enumerate(m.row_labels):
-            cells = [f"{m.mean[i, j]:.3f}±{m.std[i, j]:.3f}" if np.isfinite(m.mean[i, j])
-                     else "—" for j in range(len(m.col_labels))]
+            # No std without two replicates: the value alone.
+            cells = ["—" if not np.isfinite(m.mean[i, j]) else
+                     f"{m.mean[i, j]:.3f}±{m.std[i, j]:.3f}" if np.isfinite(m.std[i, j])
+                     else f"{m.mean[i, j]:.3f}" for j in range(len(m.col_labels))]
             print(f"{r:<{first}}" + "".join(f"{c:>{width}}" for c in cells))
         for (r, c), e in m.errors.items():
             if m.symmetric and m.row_labels.index(r) > m.col_labels.index(c):

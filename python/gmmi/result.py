@@ -528,7 +528,8 @@ class MIResult:
         else:
             parts.append(self.estimator)
         if self.samples.size:
-            parts.append(f"{self.samples.size} bootstrap replicates")
+            n = self.samples.size
+            parts.append(f"{n} bootstrap replicate{'s' if n != 1 else ''}")
         else:
             parts.append("no bootstrap")
         check = self.fit_check
