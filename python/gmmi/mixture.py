@@ -48,6 +48,29 @@ def _parameter(value: Any, name: str) -> np.ndarray:
 _NO_DEFAULT = object()
 
 
+#: The parameters of the model's integrals (:meth:`GaussianMixture.mutual_information`,
+#: :meth:`GaussianMixture.entropy`), written once for both docstrings.
+_INTEGRAL_PARAMETERS = """integral : {"mc", "qmc", "quadrature"}, default "mc"
+            Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
+            the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
+            dimension at most 6).
+        mc_samples : int, default 100000
+            Points of a Monte Carlo or quasi-Monte Carlo integral.
+        quadrature_order : int, optional
+            Gauss-Hermite nodes per dimension (default depends on the dimension).
+        base : float or {"nat", "bit"}, default e
+            Logarithm base of the value.
+        random_state : int, numpy.random.Generator or None, default 0
+            Seed of the integral's points (fixed by default: the same model gives the same
+            number)."""
+
+
+def _integral_doc(method: Any) -> Any:
+    """Writes the integral's parameters into ``method``'s docstring."""
+    method.__doc__ = method.__doc__.replace("{integral_parameters}", _INTEGRAL_PARAMETERS)
+    return method
+
+
 class GaussianMixture:
     """A Gaussian mixture model with full covariances, in any dimension.
 
@@ -518,6 +541,7 @@ class GaussianMixture:
         return GaussianMixture._from_core(self._m.affine(s.tolist(), t.tolist()))
 
     # -- information --------------------------------------------------------------------
+    @_integral_doc
     def mutual_information(
         self,
         x_dims: Sequence[int],
@@ -538,19 +562,7 @@ class GaussianMixture:
             The model's dimensions that make up each variable.
         z_dims : sequence of int, optional
             Dimensions to condition on.
-        integral : {"mc", "qmc", "quadrature"}, default "mc"
-            Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
-            the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
-            dimension at most 6).
-        mc_samples : int, default 100000
-            Points of a Monte Carlo or quasi-Monte Carlo integral.
-        quadrature_order : int, optional
-            Gauss-Hermite nodes per dimension (default depends on the dimension).
-        base : float or {"nat", "bit"}, default e
-            Logarithm base of the value.
-        random_state : int, numpy.random.Generator or None, default 0
-            Seed of the integral's points (fixed by default: the same model gives the same
-            number).
+        {integral_parameters}
 
         Returns
         -------
@@ -665,6 +677,7 @@ class GaussianMixture:
             raise ValueError(f"x_dims, y_dims, z_dims: overlap ({xs}, {ys}, {zs})")
         return xs, ys, zs
 
+    @_integral_doc
     def entropy(
         self,
         *,
@@ -678,19 +691,7 @@ class GaussianMixture:
 
         Parameters
         ----------
-        integral : {"mc", "qmc", "quadrature"}, default "mc"
-            Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
-            the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
-            dimension at most 6).
-        mc_samples : int, default 100000
-            Points of a Monte Carlo or quasi-Monte Carlo integral.
-        quadrature_order : int, optional
-            Gauss-Hermite nodes per dimension (default depends on the dimension).
-        base : float or {"nat", "bit"}, default e
-            Logarithm base of the value.
-        random_state : int, numpy.random.Generator or None, default 0
-            Seed of the integral's points (fixed by default: the same model gives the same
-            number).
+        {integral_parameters}
 
         Returns
         -------
