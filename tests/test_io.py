@@ -162,3 +162,30 @@ def test_rich_displays_show_the_numbers_escaped():
     hg = g._repr_html_()
     assert f"{g.weights_[0]:.4f}" in hg and "standard deviations" in hg
     assert "n_components" in gmmi.GaussianMixture(n_components=2)._repr_html_()
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (lambda d: d["details"].__setitem__("fit_check", {"foo": 1}), "details.fit_check"),
+    (lambda d: d["details"]["fit_check"].__setitem__("statistic", "abc"),
+     "details.fit_check"),
+    (lambda d: d["details"].__setitem__("integration_error", "big"),
+     "details.integration_error"),
+    (lambda d: d.__setitem__("full_value", {"__float__": "nan"}), "full_value"),
+    (lambda d: d.__setitem__("std", -1.0), "std"),
+    (lambda d: d.__setitem__("n_components", -3), "n_components"),
+    (lambda d: d.__setitem__("random_state", -5), "random_state"),
+])
+def test_an_edited_result_is_refused_on_load_not_when_shown(tmp_path, edit, field):
+    # Each of these loaded before and then failed in repr, ci() returned (0, 0), or a
+    # later call blamed an argument the user never passed.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 2))
+    y = x[:, 0] + rng.normal(size=600)
+    r = gmmi.mutual_information(x, y, n_bootstrap=4, random_state=0)  # checked: 3 columns
+    assert r.fit_check is not None
+    r.save(tmp_path / "r.json")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    edit(doc["data"])
+    (tmp_path / "ed.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=field.split(".")[-1]):
+        gmmi.load(tmp_path / "ed.json")

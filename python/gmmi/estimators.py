@@ -743,6 +743,11 @@ def pointwise_mutual_information(x: Any, y: Any, z: Any = None, *, n_draws: int 
     >>> bool(abs(p.profile_mean - p.result.full_value) < 5 * p.profile_error + 0.01)
     True
     """
+    discrete = sorted(k for k in ("discrete_x", "discrete_y") if k in kwargs)
+    if discrete:
+        raise TypeError(f"{discrete[0]}: pointwise MI takes continuous variables only (a "
+                        "density has no pointwise value at a label); for the MI of a label "
+                        "use mutual_information(..., discrete_y=True)")
     opts, run = split_options(kwargs)
     blocks = [("x", x), ("y", y)] + ([("z", z)] if z is not None else [])
     result = _joint("mi" if z is None else "cmi", blocks, opts=opts, keep_models=True,

@@ -11,6 +11,7 @@ justify, so a hostile file gives a ``ValueError`` naming the problem, not a
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -80,6 +81,25 @@ def _is_extension(v: Any) -> bool:
     return (_is_extension_step(v) and isinstance(v.get("reached"), bool)
             and isinstance(steps, list) and len(steps) > 0
             and all(_is_extension_step(s) for s in steps))
+
+
+def _is_fit_check(v: Any) -> bool:
+    """A result's ``details["fit_check"]`` (:meth:`FitCheck.to_dict`: None for a
+    non-finite number)."""
+    def number(x: Any) -> bool:
+        return x is None or _is_float(x)
+
+    draws = v.get("ksg_model") if isinstance(v, dict) else None
+    if isinstance(draws, np.ndarray):
+        draws = draws.tolist() if draws.ndim == 1 and draws.dtype.kind == "f" else None
+    return (isinstance(v, dict)
+            and set(v) == {"statistic", "threshold", "passed", "ksg_data", "ksg_model",
+                           "n_rows", "k"}
+            and number(v["statistic"]) and number(v["threshold"]) and number(v["ksg_data"])
+            and isinstance(v["passed"], bool) and isinstance(draws, list)
+            and all(number(x) for x in draws)
+            and _is_int(v["n_rows"]) and v["n_rows"] >= 1
+            and _is_int(v["k"]) and v["k"] >= 1)
 
 
 def _is_representation(v: Any) -> bool:
@@ -218,6 +238,10 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "block_columns": (_list_of(_is_int), "a list of integers"),
     "misfit_extension": (_is_extension, "the larger mixture a failed check led to "
                          "(n_components, value, statistic, reached, steps)"),
+    "fit_check": (_is_fit_check, "a check of the fit (statistic, threshold, passed, "
+                  "ksg_data, ksg_model, n_rows, k)"),
+    "integration_error": (lambda v: _is_float(v) and 0.0 <= v < math.inf,
+                          "a finite number >= 0"),
 }
 
 

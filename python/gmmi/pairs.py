@@ -269,7 +269,9 @@ class MIMatrix:
     def __repr__(self) -> str:
         p, q = self.shape
         kind = "symmetric " if self.symmetric else ""
-        failed = f", {len(self.errors)} failed" if self.errors else ""
+        # A symmetric matrix records a failed pair in both of its cells: count pairs.
+        n_failed = len({frozenset(k) for k in self.errors} if self.symmetric else self.errors)
+        failed = f", {n_failed} failed" if n_failed else ""
         return f"MIMatrix({kind}{p} x {q}, unit={self.unit!r}{failed})"
 
     #: Largest number of rows or columns the rich display shows in full.
@@ -996,7 +998,11 @@ class MIRanking:
                                                   self.overlaps_next, self._misfit_flags())):
             tie = "  ~ next" if o else ""
             misfit = "  misfit (check_fit failed)" if bad else ""
-            lines.append(f"  {k + 1:>3}. {f}: {m:.3f} ± {s:.3f}{tie}{misfit}")
+            if f in self.errors:  # no estimate: ranked last, with its reason in .errors
+                lines.append(f"  {k + 1:>3}. {f}: failed")
+                continue
+            value = f"{m:.3f} ± {s:.3f}" if math.isfinite(s) else f"{m:.3f}"
+            lines.append(f"  {k + 1:>3}. {f}: {value}{tie}{misfit}")
         return "\n".join(lines)
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
+from ._validation import as_block
+
 if TYPE_CHECKING:  # pragma: no cover
     from .mixture import GaussianMixture
     from .pointwise import PointwiseMI
@@ -92,11 +94,7 @@ def plot_model(
     m = model.marginal(dims)
     pts = None
     if X is not None:
-        pts = np.asarray(X, dtype=float)
-        pts = pts[:, None] if pts.ndim == 1 else pts
-        if transform is not None:
-            pts = transform.apply(pts)
-        pts = pts[:, dims]
+        pts = _points(X, model, transform)[:, dims]
         ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.3, color="0.4", label="data")
     means, covs = m.means_, m.covariances_
     sd = np.sqrt(np.array([np.diag(c) for c in covs]))
@@ -127,15 +125,21 @@ def plot_model(
     return ax
 
 
+def _points(X: Any, model: GaussianMixture, transform: Any) -> np.ndarray:
+    """``X`` as the rows of the model's dimensions, finite, mapped by ``transform``
+    (``result.transform``) when given: the data the plot draws."""
+    pts = as_block(X, "X", allow_constant=True, min_rows=1, check_spread=False)
+    if pts.shape[1] != model.n_features:
+        raise ValueError(f"X: has {pts.shape[1]} column(s), but the model has "
+                         f"{model.n_features} dimension(s); pass the data it was fitted to")
+    return pts if transform is None else transform.apply(pts)
+
+
 def _plot_density(model: GaussianMixture, X: Any, ax: Any, *, grid: int,
                   transform: Any) -> Any:
     """A 1-D mixture's density (and each component's weighted density) over a histogram of
     ``X`` (mapped by ``transform`` first, as in :func:`plot_model`)."""
-    pts = None
-    if X is not None:
-        pts = np.asarray(X, dtype=float).reshape(-1, 1)
-        if transform is not None:
-            pts = transform.apply(pts)
+    pts = _points(X, model, transform) if X is not None else None
     mu, sd = model.means_[:, 0], np.sqrt(model.covariances_[:, 0, 0])
     lo, hi = float((mu - 4 * sd).min()), float((mu + 4 * sd).max())
     if pts is not None:

@@ -128,7 +128,9 @@ class PointwiseMI:
         (L,) each (see :meth:`ci`)."""
         level = check_level(level)
         if self.n_models < 2:
-            raise ValueError("level: a band needs at least two bootstrap models")
+            raise ValueError(f"profile_ci: a band needs the models of at least two bootstrap "
+                             f"replicates; this estimate kept {self.n_models} (estimate with "
+                             "n_bootstrap >= 2)")
         a = (1.0 - level) / 2.0
         lo, hi = np.quantile(self.profile_samples, [a, 1.0 - a], axis=0)
         return np.asarray(lo), np.asarray(hi)

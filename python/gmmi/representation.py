@@ -28,7 +28,7 @@ import numpy as np
 from . import _core
 from ._compare import same_fields
 from ._options import TRANSFORMS
-from ._validation import as_block, plain
+from ._validation import as_block, check_bool, plain
 
 __all__ = ["TRANSFORMS", "Representation"]
 
@@ -123,6 +123,7 @@ class Representation:
         -------
         numpy.ndarray of shape (n, d), and of shape (n,) with ``return_log_jacobian``
         """
+        check_bool(return_log_jacobian, "return_log_jacobian")
         arr = as_block(data, "data", allow_constant=True, min_rows=1, check_spread=False)
         if arr.shape[1] != len(self.columns):
             raise ValueError(f"data: expected {len(self.columns)} columns (the estimate's), "

@@ -193,6 +193,22 @@ class MIResult:
             raise ValueError(f"samples: replicate {int(bad[0])} is {samples[bad[0]]}; "
                              "replicate values must be finite numbers")
         object.__setattr__(self, "samples", samples)
+        # The other numbers the displays and intervals read (an edited file loaded them
+        # before, and printing the result then failed or its interval read (0, 0)).
+        if not math.isfinite(self.full_value):
+            raise ValueError(f"full_value: expected a finite number, got {self.full_value}")
+        std = self.std
+        if samples.size < 2 and not math.isnan(std):
+            raise ValueError(f"std: {samples.size} replicate(s) have no standard deviation "
+                             f"(NaN), got {std}")
+        if not (math.isnan(std) or 0.0 <= std < math.inf):
+            raise ValueError(f"std: expected NaN or a finite number >= 0, got {std}")
+        if self.n_components is not None and self.n_components < 1:
+            raise ValueError(f"n_components: expected None or at least 1, got "
+                             f"{self.n_components}")
+        if not 0 <= self.random_state < 2**64:
+            raise ValueError(f"random_state: expected a seed in [0, 2**64), got "
+                             f"{self.random_state}")
 
     @property
     def n_bootstrap(self) -> int:
