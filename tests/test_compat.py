@@ -156,10 +156,35 @@ def test_user_holders_are_not_modified_and_are_rechecked():
 
 
 def test_no_bootstrap():
-    # Published: n_bootstrap < 1 means one fit on all the data and no uncertainty.
+    # Published: n_bootstrap < 1 means one fit on all the data and no uncertainty, whose
+    # std is None there (code testing `MI_std is None` must keep working).
     est = EstimateMI(n_bootstrap=0, MC_samples=2000)
     MI_mean, MI_std = est.fit_estimate(published_example())
-    assert math.isnan(MI_std) and MI_mean == est.result.full_value
+    assert MI_std is None and est.MI_std is None and MI_mean == est.result.full_value
+    assert "±" not in repr(est)
+
+
+def test_not_fitted_is_the_published_packages_error_too():
+    # The published package raises scikit-learn's NotFittedError; code that catches it,
+    # gmmi's own, or a ValueError keeps catching compat's.
+    sklearn_exceptions = pytest.importorskip("sklearn.exceptions")
+    for caught in (sklearn_exceptions.NotFittedError, gmmi.NotFittedError,
+                   gmmi.compat.NotFittedError, ValueError):
+        with pytest.raises(caught, match="call fit"):
+            EstimateMI().estimate()
+
+
+def test_a_failed_categorical_fit_keeps_the_previous_estimate():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 150)
+    x = rng.normal(3.0 * labels, 1.0)
+    est = EstimateMI(n_bootstrap=3, MC_samples=2000)
+    before = est.fit_estimate_categorical(x, labels)
+    with pytest.raises(ValueError, match="missing"):
+        est.fit_estimate_categorical(x, np.array([None] * 300, dtype=object))
+    # The bad labels were not kept: the estimator is as it was, and estimates again.
+    assert (est.MI_mean, est.MI_std) == before
+    assert est.estimate_categorical() == before
 
 
 # -- steps, seeds and units -------------------------------------------------------------
@@ -495,3 +520,20 @@ def test_load_refuses_pickles_and_other_files(tmp_path):
         EstimateMI().load(tmp_path / "bad.json")
     with pytest.raises(TypeError, match="filename"):
         est.save(3)
+
+
+def test_published_plot_keywords_are_refused_by_name(tmp_path):
+    # Calls copied from the published package's README failed inside matplotlib with an
+    # error about an artist's set(); its own names are refused, naming the keyword.
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    est = EstimateMI(n_bootstrap=3, MC_samples=2000)
+    est.fit_estimate(published_example())
+    with pytest.raises(TypeError, match="'xlabel' is not a keyword of matplotlib's Ellipse"):
+        est.plot_fitted_model(xlabel="a")
+    with pytest.raises(TypeError, match="'kde' is a keyword of chainconsumer"):
+        est.plot_fitted_contours(parameters=["X1", "X2"], shade_alpha=0.4, linewidths=2,
+                                 legend_kwargs={"loc": "lower right"}, kde=True)
+    est.plot_fitted_model(color="r", lw=2, fill=False)  # matplotlib's names and aliases
+    assert est.fit_done and est.sel_comp_params is est.select_components_params
+    assert not EstimateMI().fit_done

@@ -14,21 +14,23 @@ class NotFittedError(ValueError, AttributeError):
     an instance of scikit-learn's, see :func:`not_fitted_error`)."""
 
 
-_BOTH: dict[type, type] = {}
+_BOTH: dict[tuple[type, type], type] = {}
 
 
-def not_fitted_error(message: str) -> NotFittedError:
-    """A :class:`NotFittedError`, which is also scikit-learn's ``NotFittedError`` when
-    scikit-learn has been imported (gmmi does not import it itself)."""
+def not_fitted_error(message: str, cls: type[NotFittedError] = NotFittedError
+                     ) -> NotFittedError:
+    """A ``cls`` (:class:`NotFittedError` or a subclass), which is also scikit-learn's
+    ``NotFittedError`` when scikit-learn has been imported (gmmi does not import it
+    itself)."""
     import sys
 
     sk = sys.modules.get("sklearn.exceptions")
     base = getattr(sk, "NotFittedError", None)
     if base is None:
-        return NotFittedError(message)
-    if base not in _BOTH:
-        _BOTH[base] = type("NotFittedError", (NotFittedError, base), {"__module__": __name__})
-    return _BOTH[base](message)
+        return cls(message)
+    if (cls, base) not in _BOTH:
+        _BOTH[cls, base] = type(cls.__name__, (cls, base), {"__module__": cls.__module__})
+    return _BOTH[cls, base](message)
 
 
 class GmmiWarning(UserWarning):

@@ -37,9 +37,25 @@ no code with the published package. What differs, and why:
   error, and gmmi's files load in gmmi only. The plots (:meth:`EstimateMI.plot_fitted_model`,
   :meth:`EstimateMI.plot_fitted_contours`) are drawn with matplotlib by :mod:`gmmi.plots`
   (the published package used chainconsumer for the contours).
+- **Refitting.** Calling :meth:`EstimateMI.fit` (or ``fit_categorical``) again fits the
+  new data and returns ``self``; the published package kept its first fit ("Fit already
+  done, not being repeated") and returned ``None``. A call that fails leaves the estimator
+  as it was.
+- **Warnings and limits.** Where a search reaches ``max_components`` gmmi warns
+  (:class:`gmmi.MaxComponentsWarning`, not scikit-learn's ``ConvergenceWarning``) and the
+  categorical estimate goes on, where the published package raised; categorical MI also
+  takes ``integral_method="quad"``. Messages name gmmi's own options in places (``init``
+  for ``init_type``, ``integral`` for ``integral_method``).
 - **Not provided:** conditional MI (use :func:`gmmi.conditional_mutual_information`) and
   attributes that gmmi has no honest counterpart for (``best_metric``, ``converged``,
-  ``lcurves``, ...): see :attr:`EstimateMI.result` for everything gmmi records.
+  ``lcurves``, ``results_dict``, ``best_seed``, ``w_init``/``m_init``/``p_init``,
+  ``reached_max_components``, ``category_best_params``, the data as ``X``/``Y``, and the
+  holder fields forwarded as attributes, ``est.n_bootstrap`` ...): see
+  :attr:`EstimateMI.result` for everything gmmi records. ``fit_done`` and
+  ``sel_comp_params`` (the published names of "a fit was made" and of the component
+  search's holder) are provided. Plot keywords of the published package that matplotlib
+  does not take (``xlabel``, ``marker``, chainconsumer's ``shade_alpha``, ``kde``, ...)
+  are refused naming them.
 
 Examples
 --------
@@ -67,7 +83,7 @@ from typing import Any, Optional, TypeVar, Union
 
 import numpy as np
 
-from . import _codec, estimators, io, plots
+from . import _codec, _warnings, estimators, io, plots
 from ._options import INITS, SELECTIONS, check_bounds, preset_options
 from ._validation import (
     as_block,
@@ -214,7 +230,7 @@ class MIDistParamHolder:
     ----------
     n_bootstrap : int, default 50
         Bootstrap replicates. ``0`` fits once on all the data: the mean is that fit's MI and
-        the standard deviation is NaN.
+        the standard deviation ``None``, as in the published package.
     integral_method : {"MC", "quad"}, default "MC"
         Monte Carlo, or quadrature. gmmi's quadrature is a tensor Gauss-Hermite rule over
         each mixture component (deterministic; joint dimension up to 6), not the published
@@ -259,11 +275,14 @@ class MIDistParamHolder:
                              f"fixed_components=True, got {self.fixed_components_number}")
 
 
-class NotFittedError(RuntimeError, ValueError):
+class NotFittedError(_warnings.NotFittedError, RuntimeError):
     """A result was asked of an :class:`EstimateMI` before the matching ``fit`` call.
 
-    A ``RuntimeError`` and, like scikit-learn's error of the same name (which the published
-    package raises), a ``ValueError``.
+    A :class:`gmmi.NotFittedError` (a ``ValueError`` and an ``AttributeError``, like
+    scikit-learn's error of the same name, which the published package raises) and a
+    ``RuntimeError``; when scikit-learn has been imported, the error raised is also an
+    instance of scikit-learn's, so ``except sklearn.exceptions.NotFittedError`` in code
+    written for the published package catches it.
     """
 
 
@@ -281,6 +300,28 @@ for _name, _cls in (("gmm_fit_params", GMMFitParamHolder),
     for _f in fields(_cls):
         _ROUTES[_f.name] = (*_ROUTES.get(_f.name, ()), _name)
 del _name, _cls, _f
+
+
+#: Keywords of chainconsumer's ``configure`` that code written for the published package
+#: passes to ``plot_fitted_contours`` (its README's example among them).
+_CHAINCONSUMER_KEYWORDS = frozenset({
+    "shade", "shade_alpha", "shade_gradient", "bar_shade", "kde", "legend_kwargs",
+    "legend_location", "legend_artists", "sigmas", "summary", "statistics", "smooth",
+    "bins", "flip", "serif", "usetex", "plot_hists", "plot_contour", "plot_point",
+    "marker_style", "marker_size", "marker_alpha", "max_ticks", "tick_font_size",
+    "label_font_size", "spacing", "sigma2d", "diagonal_tick_labels", "cloud",
+})
+
+
+def _std(r: MIResult) -> Optional[float]:
+    """A result's standard deviation as the published package gives it: ``None`` where
+    there is none (fewer than two replicates)."""
+    return None if math.isnan(r.std) else r.std
+
+
+#: What an :class:`EstimateMI` holds of its last fit and estimate (:meth:`EstimateMI._reset`).
+_STATE = ("MI_mean", "MI_std", "KL_mean", "KL_std", "n_components", "_selected_k", "result",
+          "_xy", "_labelled")
 
 
 class EstimateMI:
@@ -310,8 +351,9 @@ class EstimateMI:
     Attributes
     ----------
     MI_mean, MI_std : float or None
-        The last MI estimate (``None`` before :meth:`estimate`); ``MI_std`` is NaN
-        without bootstrap.
+        The last MI estimate (``None`` before :meth:`estimate`); ``MI_std`` is ``None``
+        without a standard deviation (fewer than two replicates), as in the published
+        package.
     KL_mean, KL_std : float or None
         The KL divergence of the marginals from the last :meth:`estimate` with
         ``include_kl=True`` (``None`` otherwise).
@@ -424,10 +466,9 @@ class EstimateMI:
         return _checked(given, MIDistParamHolder, "mi_dist_params")
 
     def _reset(self) -> None:
-        self.MI_mean = self.MI_std = self.KL_mean = self.KL_std = None
-        self.n_components = self._selected_k = None
-        self.result = None
-        self._xy = self._labelled = None
+        """Forgets the last fit and estimate (every attribute of :data:`_STATE`)."""
+        for k in _STATE:
+            setattr(self, k, None)
 
     # -- continuous ---------------------------------------------------------------------
     def fit(self, X: Any, Y: Any = None, verbose: bool = False) -> EstimateMI:
@@ -467,7 +508,7 @@ class EstimateMI:
         include_kl: bool = False,
         kl_order: str = "forward",
         verbose: bool = False,
-    ) -> tuple[float, float]:
+    ) -> tuple[float, Optional[float]]:
         """Bootstraps the MI at the number of components selected by :meth:`fit`.
 
         Parameters
@@ -486,9 +527,11 @@ class EstimateMI:
 
         Returns
         -------
-        MI_mean, MI_std : float
-            Mean and standard deviation (ddof 1) of the bootstrap replicates, also stored as
-            attributes; the replicates are ``result.samples``.
+        MI_mean : float
+            Mean of the bootstrap replicates (the full-data fit's MI without them), also
+            stored as an attribute; the replicates are ``result.samples``.
+        MI_std : float or None
+            Their standard deviation (ddof 1); None with fewer than two.
 
         Raises
         ------
@@ -498,7 +541,8 @@ class EstimateMI:
         if self._xy is None or self._selected_k is None:
             where = " (the data were given to fit_categorical: call estimate_categorical)" \
                 if self._labelled is not None else ""
-            raise NotFittedError(f"estimate: call fit(X) or fit(X, Y) first{where}")
+            raise _warnings.not_fitted_error(f"estimate: call fit(X) or fit(X, Y) first{where}",
+                                            NotFittedError)
         include_kl = check_bool(include_kl, "include_kl")
         check_choice(kl_order, "kl_order", ("forward", "reverse"))
         mi = self._mi_params(mi_dist_params)
@@ -517,9 +561,9 @@ class EstimateMI:
                                                     n_components=k, base=base, **opts)
         self.result = r
         self.n_components = r.n_components
-        self.MI_mean, self.MI_std = r.mean, r.std
-        self.KL_mean, self.KL_std = (kl.mean, kl.std) if kl is not None else (None, None)
-        return r.mean, r.std
+        self.MI_mean, self.MI_std = r.mean, _std(r)
+        self.KL_mean, self.KL_std = (kl.mean, _std(kl)) if kl is not None else (None, None)
+        return self.MI_mean, self.MI_std
 
     def fit_estimate(
         self,
@@ -530,7 +574,7 @@ class EstimateMI:
         kl_order: str = "forward",
         base: Base = math.e,
         verbose: bool = False,
-    ) -> tuple[float, float]:
+    ) -> tuple[float, Optional[float]]:
         """:meth:`fit` then :meth:`estimate`; returns ``(MI_mean, MI_std)``.
 
         Equal to :func:`gmmi.mutual_information` on the same data with the same options and
@@ -593,7 +637,7 @@ class EstimateMI:
         mi_dist_params: Optional[MIDistParamHolder] = None,
         base: Base = math.e,
         verbose: bool = False,
-    ) -> tuple[float, float]:
+    ) -> tuple[float, Optional[float]]:
         """MI between the continuous ``X`` and the labels, with a bootstrap uncertainty.
 
         ``I = sum_c pi_c E[log p(x|c) - log sum_c' pi_c' p(x|c')]`` with a mixture per class
@@ -603,7 +647,9 @@ class EstimateMI:
 
         Returns
         -------
-        MI_mean, MI_std : float
+        MI_mean : float
+        MI_std : float or None
+            None with fewer than two replicates.
 
         Raises
         ------
@@ -613,7 +659,8 @@ class EstimateMI:
         if self._labelled is None:
             where = " (the data were given to fit: call estimate)" if self._xy is not None \
                 else ""
-            raise NotFittedError(f"estimate_categorical: call fit_categorical(X, Y) first{where}")
+            raise _warnings.not_fitted_error(
+                f"estimate_categorical: call fit_categorical(X, Y) first{where}", NotFittedError)
         mi = self._mi_params(mi_dist_params)
         k = mi.fixed_components_number if mi.fixed_components else self._search_k()
         x, labels = self._labelled
@@ -621,9 +668,9 @@ class EstimateMI:
                                           n_bootstrap=mi.n_bootstrap, n_components=k,
                                           base=base, **self._options(mi, verbose))
         self.result = r
-        self.MI_mean, self.MI_std = r.mean, r.std
+        self.MI_mean, self.MI_std = r.mean, _std(r)
         self.KL_mean = self.KL_std = None
-        return r.mean, r.std
+        return self.MI_mean, self.MI_std
 
     def fit_estimate_categorical(
         self,
@@ -632,7 +679,7 @@ class EstimateMI:
         mi_dist_params: Optional[MIDistParamHolder] = None,
         base: Base = math.e,
         verbose: bool = False,
-    ) -> tuple[float, float]:
+    ) -> tuple[float, Optional[float]]:
         """:meth:`fit_categorical` then :meth:`estimate_categorical` (classes weighted by
         frequency, see there); returns ``(MI_mean, MI_std)``.
 
@@ -649,9 +696,17 @@ class EstimateMI:
         0.693
         """
         x, labels = self._store_labelled(X, Y)
-        self._reset()  # the estimate repeats the per-class fits, so none is done twice
+        # The estimate repeats the per-class fits, so none is done twice; a call that fails
+        # (bad labels, too few rows in a class) leaves the estimator as it was.
+        state = {k: getattr(self, k) for k in _STATE}
+        self._reset()
         self._labelled = (x, labels)
-        return self.estimate_categorical(mi_dist_params, base=base, verbose=verbose)
+        try:
+            return self.estimate_categorical(mi_dist_params, base=base, verbose=verbose)
+        except BaseException:
+            for k, v in state.items():
+                setattr(self, k, v)
+            raise
 
     # -- plots ---------------------------------------------------------------------------
     def _joint_fit(self, what: str) -> tuple[Any, np.ndarray]:
@@ -659,7 +714,8 @@ class EstimateMI:
         if self._xy is None or self.result is None or self.result.model is None:
             where = " (plots are for continuous MI; the data were given to fit_categorical)" \
                 if self._labelled is not None else ""
-            raise NotFittedError(f"{what}: call fit(X) or fit_estimate(X) first{where}")
+            raise _warnings.not_fitted_error(f"{what}: call fit(X) or fit_estimate(X) first{where}",
+                                            NotFittedError)
         return self.result.model, np.hstack(self._xy)
 
     def plot_fitted_model(self, ax: Any = None, **kwargs: Any) -> Any:
@@ -691,6 +747,17 @@ class EstimateMI:
         if model.n_features != 2:
             raise ValueError(f"plot_fitted_model: draws a 2-D model, this one has "
                              f"{model.n_features} dimensions; use plot_fitted_contours")
+        from matplotlib.artist import ArtistInspector
+        from matplotlib.patches import Ellipse
+
+        inspector = ArtistInspector(Ellipse)
+        taken = set(inspector.get_setters()).union(*inspector.aliasd.values())
+        unknown = sorted(k for k in kwargs if k not in taken)
+        if unknown:
+            raise TypeError(f"plot_fitted_model: {unknown[0]!r} is not a keyword of "
+                            "matplotlib's Ellipse, which draws the components here (the "
+                            "published package's axis and marker keywords are not mirrored: "
+                            "set them on the returned axes, e.g. ax.set_xlabel(...))")
         label = kwargs.pop("label", "Fitted model")
         return plots.plot_components(model, ax=ax, label=label, **kwargs)
 
@@ -723,6 +790,12 @@ class EstimateMI:
         if parameters is not None and len(parameters) != model.n_features:
             raise ValueError(f"parameters: expected {model.n_features} names (the columns of X "
                              f"then Y), got {len(parameters)}")
+        published = sorted(set(kwargs) & _CHAINCONSUMER_KEYWORDS)
+        if published:
+            raise TypeError(f"plot_fitted_contours: {published[0]!r} is a keyword of "
+                            "chainconsumer, which the published package drew the contours "
+                            "with; gmmi.compat draws them with matplotlib: pass its contour "
+                            "keywords (colors, linewidths, ...)")
         return plots.plot_corner(model, data, names=parameters, extents=extents,
                                  n_samples=n_samples, random_state=self.random_state, **kwargs)
 
@@ -786,6 +859,11 @@ class EstimateMI:
             is refused: see :meth:`save`), or any of its fields is invalid.
         """
         path = _json_path(filename)
+        pickled = os.fspath(filename) + ".pkl"
+        if not os.path.exists(path) and path != os.fspath(filename) and \
+                os.path.exists(pickled):
+            # The published package's save("model") wrote model.pkl: say what it is.
+            path = pickled
         data = io.read_state(path, "EstimateMI")
         holders: dict[str, Any] = {}
         for name, cls in (("gmm_fit_params", GMMFitParamHolder),
@@ -813,11 +891,27 @@ class EstimateMI:
             (data["labelled"][0], data["labelled"][1])
         return self
 
+    @property
+    def fit_done(self) -> bool:
+        """Whether a fit (continuous or categorical) has been made, as the published
+        package's attribute of that name."""
+        return self._xy is not None or self._labelled is not None
+
+    @property
+    def sel_comp_params(self) -> SelectComponentsParamHolder:
+        """The published package's name of :attr:`select_components_params`."""
+        return self.select_components_params
+
+    @sel_comp_params.setter
+    def sel_comp_params(self, value: SelectComponentsParamHolder) -> None:
+        self.select_components_params = value
+
     def __repr__(self) -> str:
         if self.MI_mean is None:
             state = "fitted" if self.result is not None else "unfitted"
         else:
-            state = f"MI={self.MI_mean:.4f}±{self.MI_std:.4f} {self.result.unit}" \
+            std = "" if self.MI_std is None else f"±{self.MI_std:.4f}"
+            state = f"MI={self.MI_mean:.4f}{std} {self.result.unit}" \
                 if self.result is not None else "estimated"
         return f"EstimateMI({state}, random_state={self.random_state})"
 
@@ -840,6 +934,11 @@ def _split_xy(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         except ValueError:  # ragged rows: NumPy's message names no argument
             raise ValueError("X: rows of different lengths; with Y=None, X must have shape "
                              "(n, 2) (one column per variable)") from None
+        if len(shape) == 2 and shape[1] == 3:
+            raise ValueError(f"X: with Y=None, X must have shape (n, 2) (one column per "
+                             f"variable); got shape {shape}. The published package's "
+                             "conditional MI of three columns is not mirrored here: use "
+                             "gmmi.conditional_mutual_information(x, y, z)")
         if len(shape) != 2 or shape[1] != 2:
             raise ValueError(f"X: with Y=None, X must have shape (n, 2) (one column per "
                              f"variable); got shape {shape}")
