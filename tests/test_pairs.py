@@ -351,3 +351,15 @@ def test_bad_inputs():
         gmmi.mi_matrix(bad, f)
     with pytest.raises(TypeError, match="executor"):
         gmmi.mi_matrix(z, f, executor=object())
+
+
+def test_displays_count_failed_pairs_once_and_name_failed_features():
+    rng = np.random.default_rng(1)
+    A = np.column_stack([rng.normal(size=300), rng.normal(size=300), np.ones(300)])
+    m = gmmi.mi_matrix(A, n_bootstrap=2, mc_samples=2000, random_state=0)
+    # The constant column fails its two pairs; a symmetric matrix holds each in two cells.
+    assert len(m.errors) == 4 and repr(m).endswith(", 2 failed)")
+    r = gmmi.mi_ranking(A[:, [0, 2]], A[:, 1], n_bootstrap=2, mc_samples=2000,
+                        random_state=0)
+    assert r.features[-1] in r.errors  # the constant feature, ranked last
+    assert f"{r.features[-1]}: failed" in repr(r)

@@ -80,3 +80,19 @@ def test_a_one_dimensional_model_is_drawn_as_a_density_and_corner_levels_are_che
     with pytest.raises(ValueError, match=r"^n_samples: .* at least 100 draws, got 1"):
         plot_corner(g, n_samples=1)
     plt.close("all")
+
+
+def test_the_data_drawn_must_be_the_models():
+    # X with other columns than the model was drawn anyway (a 1-D model pooled two columns
+    # into one histogram; a 2-D one drew the first two of three) or failed deep inside.
+    g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 0.0]], [[[1.0, 0.2], [0.2, 1.0]]])
+    for X in (np.zeros((5, 3)), np.zeros((5, 1))):
+        with pytest.raises(ValueError, match=r"X: has \d column\(s\), but the model has 2"):
+            g.plot(X)
+    with pytest.raises(ValueError, match="X: contains inf at row 0, column 0"):
+        g.plot([[np.inf, 0.0], [0.0, 0.0]])
+    x = np.random.default_rng(0).normal(size=300)
+    r = gmmi.entropy(x, n_bootstrap=2, random_state=0)
+    with pytest.raises(ValueError, match="model has 1 dimension"):
+        r.plot_model(np.column_stack([x, x]))
+    assert r.plot_model(x) is not None
