@@ -94,7 +94,8 @@ class FitCheck:
 
     The KSG estimate of the data's mutual information (Kraskov, Stögbauer and Grassberger
     2004, their first algorithm, max-norm, ``k`` neighbours, in the coordinates the mixture
-    was fitted in, every column scaled by the data's standard deviation; for a conditional
+    was fitted in, every column scaled by the data's median absolute deviation, which one
+    far value does not inflate; for a conditional
     MI result the conditional MI, Frenzel and Pompe 2007; for a continuous and a discrete
     variable the KSG of Ross 2014) is compared with the KSG of ``len(ksg_model)``
     independent draws of as many rows from the fitted mixture (the class mixtures, keeping

@@ -277,7 +277,7 @@ impl Default for CheckOptions {
 /// KSG of [`ksg`], `[dx, dy, dz]` for `I(X; Y | Z)` and [`ksg_conditional`]) on at most
 /// `opts.max_rows` rows and `opts.n_draws` independent draws of as many rows from the
 /// mixture (see the module documentation), every column of both scaled by the data rows'
-/// standard deviation. Counts one task of `ctrl` per KSG and stops soon after it is
+/// robust scale (see [`compare`]). Counts one task of `ctrl` per KSG and stops soon after it is
 /// cancelled.
 pub fn fit_check(
     z: &[f64],
@@ -533,7 +533,7 @@ fn data_subset(z: &[f64], d: usize, opts: &CheckOptions) -> (Vec<f64>, Option<Ve
 }
 
 /// The KSG (`ksg_of`) of the data `rows` against that of `opts.n_draws` draws (`draw(b)`,
-/// rows like `rows`), every column of both divided by the data's standard deviation, and
+/// rows like `rows`), every column of both divided by the data's robust scale, and
 /// the prediction-interval t statistic (see the module documentation).
 fn compare(
     rows: Vec<f64>,
@@ -544,20 +544,26 @@ fn compare(
     draw: impl Fn(usize) -> Result<Vec<f64>>,
 ) -> Result<FitCheck> {
     let m = rows.len() / d;
-    // Every column divided by the data rows' standard deviation (the draws by the same), so
-    // that the max-norm weighs the columns alike; one affine map for both, so the two
-    // samples stay comparable. A constant column keeps its units: the rounding of its mean
-    // leaves it a tiny non-zero deviation (1e-14 for a column of ones), whose inverse would
-    // shrink the draws to a point and make them look like the data.
+    // Every column divided by the data rows' robust scale (the normal-consistent median
+    // absolute deviation, see `robust_location_scale`; the draws by the same), so that the
+    // max-norm weighs the columns alike; one affine map for both, so the two samples stay
+    // comparable. Not the standard deviation: one far value (an outlier, a heavy tail)
+    // inflates it and squeezes the bulk of its column to a point, where the data and the
+    // draws alike show no dependence through that column (a value 1e6 among standard
+    // normals made every KSG 0 and the statistic infinite). A constant column keeps its
+    // units: the rounding of its mean leaves it a tiny non-zero deviation (1e-14 for a
+    // column of ones), whose inverse would shrink the draws to a point and make them look
+    // like the data.
     let inv_sd: Vec<f64> = (0..d)
         .map(|j| {
-            let col = rows.iter().skip(j).step_by(d).copied();
-            let constant = col.clone().all(|v| v == rows[j]);
-            let s = crate::stats::column_moments(col, m).1;
-            if !constant && s > 0.0 && s.is_finite() {
-                1.0 / s
-            } else {
-                1.0
+            let mut col: Vec<f64> = rows.iter().skip(j).step_by(d).copied().collect();
+            if col.iter().all(|&v| v == col[0]) {
+                return 1.0;
+            }
+            col.sort_by(f64::total_cmp);
+            match crate::transform::robust_location_scale(&col) {
+                Ok((_, s)) => 1.0 / s,
+                Err(_) => 1.0,
             }
         })
         .collect();
@@ -853,6 +859,25 @@ mod tests {
         let strong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.97)).unwrap();
         let c = fit_check(&v, &[1, 1], &strong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
         assert!(!c.passed() && c.statistic < 0.0, "{c:?}");
+    }
+
+    #[test]
+    fn one_far_value_does_not_blind_the_check() {
+        // Scaled by its standard deviation, a column with one value 1e6 among 1,500
+        // standard normals was squeezed to a point (its standard deviation grows about
+        // 1e6 / sqrt(1500) = 26,000-fold): every KSG read 0, the draws had no spread and
+        // the statistic was infinite. Scaled by the bulk's spread, the right mixture passes and
+        // a mixture with no dependence still fails.
+        let mut v = gaussian_rows(1500, 0.8, 5);
+        v[0] = 1e6;
+        let cov = |rho: f64| vec![1.0, rho, rho, 1.0];
+        let right = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.8)).unwrap();
+        let c = fit_check(&v, &[1, 1], &right, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
+        assert!(c.passed() && c.statistic.is_finite(), "{c:?}");
+        assert!(c.ksg_data > 0.3, "{c:?}"); // the dependence is seen (0.51 nat)
+        let wrong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.0)).unwrap();
+        let c = fit_check(&v, &[1, 1], &wrong, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
+        assert!(!c.passed() && c.statistic > 0.0, "{c:?}");
     }
 
     #[test]

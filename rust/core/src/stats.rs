@@ -256,8 +256,8 @@ pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntervalMethod {
     /// `point -/+ t sd`: the point estimate and standard deviation of [`summary`] (with bias
-    /// correction: the root-mean-square deviation of the replicates from the full-data
-    /// value), with the Student-t quantile of `B - 1` degrees of freedom for `B`
+    /// correction: `sqrt(sd^2 + (mean - full)^2)`, the replicates' spread and their mean's
+    /// offset from the full-data value together), with the Student-t quantile of `B - 1` degrees of freedom for `B`
     /// replicates. gmmi's default: its standard deviation is stable at the default
     /// `B = 50`, where the 2.5% and 97.5% quantiles of the replicates are not (they rest on
     /// one or two replicates each; Efron & Tibshirani advise B >= 1000 for quantile
@@ -335,6 +335,11 @@ pub fn interval(
     if values.is_empty() || !(level > 0.0 && level < 1.0) || values.iter().any(|v| !v.is_finite()) {
         return (f64::NAN, f64::NAN);
     }
+    // Nor does a full-data value that is not a number, where the interval is made from it
+    // (the clip at 0 would turn that NaN into an interval (0, 0) too).
+    if bias_correction && method != IntervalMethod::Percentile && !full.is_finite() {
+        return (f64::NAN, f64::NAN);
+    }
     let a = (1.0 - level) / 2.0;
     let (lo, hi) = match method {
         IntervalMethod::Normal => {
@@ -406,6 +411,28 @@ mod overflow_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_value_that_is_not_a_number_gives_no_interval() {
+        // It was clipped to an interval (0, 0) of a non-negative quantity.
+        let values = [0.2, 0.25, 0.3];
+        for method in [IntervalMethod::Normal, IntervalMethod::Basic] {
+            let (lo, hi) = interval(&values, f64::NAN, 0.95, method, true, true);
+            assert!(lo.is_nan() && hi.is_nan(), "{method:?}: {lo} {hi}");
+        }
+        // Where the full-data value plays no part, the interval stands.
+        let (lo, hi) = interval(
+            &values,
+            f64::NAN,
+            0.95,
+            IntervalMethod::Percentile,
+            true,
+            true,
+        );
+        assert!(lo > 0.19 && hi < 0.31, "{lo} {hi}");
+        let (lo, hi) = interval(&values, f64::NAN, 0.95, IntervalMethod::Normal, false, true);
+        assert!(lo.is_finite() && hi.is_finite(), "{lo} {hi}");
+    }
 
     #[test]
     fn intervals_stay_finite_up_to_the_last_level_below_one() {
