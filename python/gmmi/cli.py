@@ -147,6 +147,10 @@ class _Table:
                              f"{self.where(row)}; fill or drop missing values first")
         return self.columns[i]
 
+    def label(self, spec: str, option: str) -> str:
+        """The header's name of the column ``spec`` names in ``option``."""
+        return self.names[self._index(spec, option)]
+
     def numbers(self, spec: str, option: str, flags: str) -> np.ndarray:
         """The column ``spec`` of ``option`` as numbers, refusing a column that holds a cell
         that is not one (``flags``: the options that declare labels, for the message)."""
@@ -346,7 +350,7 @@ def _block(table: _Table, spec: Optional[str], option: str, discrete: bool,
     cols = []
     for n in names:
         col = table.numbers(n, option, flags)
-        label = table.names[table._index(n, option)]
+        label = table.label(n, option)
         # The library's checks of a block (non-finite values, constant columns, spreads
         # outside double precision), under the name the user gave the column.
         cols.append(as_block(col, f"{option} column {label!r}", is_column=True,
@@ -438,7 +442,7 @@ def _columns(table: _Table, spec: str, discrete: bool, flags: str,
     names = _split_cols(spec, option)
     cols = [table.get(n, option) if discrete else table.numbers(n, option, flags)
             for n in names]
-    labels = [table.names[table._index(n, option)] for n in names]
+    labels = [table.label(n, option) for n in names]
     for k, lab in enumerate(labels):
         if lab in labels[:k]:
             raise ValueError(f"{option}: the column {lab!r} is listed twice (results are "
@@ -698,18 +702,25 @@ _TEXT_RULES = (
     (re.compile(r"(?<![\w.-])(" + "|".join(_FLAGS) + r")(?=:|=| is\b| must\b)"),
      lambda m: f"--{m.group(1).replace('_', '-')}"),
     (re.compile(r"(--[a-z-]+)=(?=\d)"), lambda m: f"{m.group(1)} "),
-    # A message about x, y or z of ``estimate``: the option that named the columns.
-    (re.compile(r"^(x|y|z): "), lambda m: f"--{m.group(1)}: "),
 )
+
+#: ``estimate``'s variables are its options --x, --y and --z (a matrix's pairs are not).
+_ESTIMATE_VARIABLE = re.compile(r"^(x|y|z): ")
+
+#: The subcommand being run (set by :func:`_main`), for :func:`_cli_text`.
+_COMMAND: Optional[str] = None
 
 
 def _cli_text(message: str) -> str:
     """A message of the library in the command line's terms: its options as they are typed
     (``--n-bootstrap``, ``--discrete-y``, ``--integral quadrature``) where the library
-    names its keyword arguments (``n_bootstrap``, ``discrete_y=True``); options the command
-    line does not have keep their Python names."""
+    names its keyword arguments (``n_bootstrap``, ``discrete_y=True``), and for
+    ``estimate`` a message about ``x``, ``y`` or ``z`` as one about ``--x``, ``--y`` or
+    ``--z``; options the command line does not have keep their Python names."""
     for pattern, repl in _TEXT_RULES:
         message = pattern.sub(repl, message)
+    if _COMMAND == "estimate":
+        message = _ESTIMATE_VARIABLE.sub(lambda m: f"--{m.group(1)}: ", message)
     return message
 
 
@@ -743,17 +754,23 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Runs the command line; returns the exit code. Warnings are printed as
     ``gmmi: <WarningClass>: <message>`` lines on stderr."""
+    global _COMMAND
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
-        return _main(argv)
+        try:
+            return _main(argv)
+        finally:
+            _COMMAND = None
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
+    global _COMMAND
     parser = _parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    _COMMAND = args.command
     if getattr(args, "base", None) not in (None, "nat", "bit"):
         try:
             args.base = float(args.base)
