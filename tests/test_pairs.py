@@ -363,3 +363,4 @@ def test_displays_count_failed_pairs_once_and_name_failed_features():
                         random_state=0)
     assert r.features[-1] in r.errors  # the constant feature, ranked last
     assert f"{r.features[-1]}: failed" in repr(r)
+    assert "failed" in r._repr_html_() and "nan" not in r._repr_html_()
