@@ -1146,3 +1146,41 @@ def test_check_fit_and_pointwise_name_the_argument_at_fault():
     p = gmmi.pointwise_mutual_information(x, y, n_draws=200, n_bootstrap=1, random_state=0)
     with pytest.raises(ValueError, match=r"^ci: an interval needs at least two bootstrap"):
         p.ci()
+
+
+def test_cli_translates_only_the_library_s_words_for_its_own_options(files, capsys, tmp_path):
+    # A row of empty cells is a row of missing values, not a blank line (it was dropped).
+    d = (files / "d.csv").read_text().splitlines()
+    (tmp_path / "gap.csv").write_text("\n".join([*d[:30], ",,", *d[30:]]) + "\n")
+    assert run_cli(["estimate", str(tmp_path / "gap.csv"), "--x", "a", "--y", "b"]) == 1
+    assert "column 'a' has an empty cell (a missing value) at line 31" in \
+        capsys.readouterr().err
+    # Paths and quoted values keep their words (a Hive-style directory "n_bootstrap=5").
+    run = tmp_path / "n_bootstrap=5"
+    run.mkdir()
+    (run / "bad.csv").write_bytes(b"a,b\n\xff,1\n")
+    assert run_cli(["estimate", str(run / "bad.csv"), "--x", "a", "--y", "b"]) == 1
+    assert "n_bootstrap=5/bad.csv is not UTF-8" in capsys.readouterr().err
+    from gmmi import cli
+    cli._COMMAND_OPTIONS = frozenset({"--transform", "--n-bootstrap"})
+    try:
+        # An option the subcommand has is named as typed; one it has not keeps its name.
+        assert cli._cli_text("Compare with transform='identity' and a larger n_components: "
+                             "use init='kmeans'") == \
+            "Compare with --transform identity and a larger n_components: use init='kmeans'"
+        assert cli._cli_text("n_bootstrap: got -1 ('n_bootstrap=5')") == \
+            "--n-bootstrap: got -1 ('n_bootstrap=5')"
+    finally:
+        cli._COMMAND_OPTIONS = frozenset()
+    # A constant conditioning column is refused in the conditioning's terms, an infinite
+    # cell by its file line.
+    rows = (files / "d.csv").read_text().splitlines()
+    (tmp_path / "cz.csv").write_text("a,b,c\n" + "\n".join(
+        f"{r.split(',')[0]},{r.split(',')[1]},1" for r in rows[1:]) + "\n")
+    assert run_cli(["estimate", str(tmp_path / "cz.csv"), "--x", "a", "--y", "b",
+                    "--z", "c"]) == 1
+    assert "--z column 'c': is constant; conditioning on a constant changes nothing" in \
+        capsys.readouterr().err
+    (tmp_path / "inf.csv").write_text("a,b\n\n1,2\n3,inf\n5,6\n")
+    assert run_cli(["estimate", str(tmp_path / "inf.csv"), "--x", "a", "--y", "b"]) == 1
+    assert "FILE: column 'b' has inf at line 4" in capsys.readouterr().err

@@ -174,6 +174,20 @@ def test_not_fitted_is_the_published_packages_error_too():
             EstimateMI().estimate()
 
 
+def test_not_fitted_errors_pickle_with_scikit_learn_imported():
+    # The class that is also scikit-learn's is made at run time: an error raised in a
+    # worker process must still reach its parent (it failed to pickle).
+    import pickle
+
+    pytest.importorskip("sklearn.exceptions")
+    for call in (lambda: EstimateMI().estimate(),
+                 lambda: gmmi.GaussianMixture().predict(np.zeros((3, 1)))):
+        with pytest.raises(gmmi.NotFittedError) as info:
+            call()
+        back = pickle.loads(pickle.dumps(info.value))
+        assert type(back) is type(info.value) and str(back) == str(info.value)
+
+
 def test_a_failed_categorical_fit_keeps_the_previous_estimate():
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1], 150)
@@ -535,5 +549,6 @@ def test_published_plot_keywords_are_refused_by_name(tmp_path):
         est.plot_fitted_contours(parameters=["X1", "X2"], shade_alpha=0.4, linewidths=2,
                                  legend_kwargs={"loc": "lower right"}, kde=True)
     est.plot_fitted_model(color="r", lw=2, fill=False)  # matplotlib's names and aliases
+    est.plot_fitted_model(n_std=(1, 2, 3), dims=(1, 0))  # and plot_components' own
     assert est.fit_done and est.sel_comp_params is est.select_components_params
     assert not EstimateMI().fit_done

@@ -29,7 +29,11 @@ def not_fitted_error(message: str, cls: type[NotFittedError] = NotFittedError
     if base is None:
         return cls(message)
     if (cls, base) not in _BOTH:
-        _BOTH[cls, base] = type(cls.__name__, (cls, base), {"__module__": cls.__module__})
+        # Pickled as a call of this function (a worker process's error reaches its parent
+        # with its message; the class made here is not importable by its name).
+        _BOTH[cls, base] = type(cls.__name__, (cls, base), {
+            "__module__": cls.__module__,
+            "__reduce__": lambda self: (not_fitted_error, (str(self), cls))})
     return _BOTH[cls, base](message)
 
 

@@ -161,6 +161,12 @@ class _Table:
             at = "" if word is None else f" ({word[1].strip()!r} at {self.where(word[0])})"
             raise ValueError(f"{option}: column {self.names[i]!r} is not numeric{at}; for "
                              f"labels use {flags}")
+        bad = np.flatnonzero(~np.isfinite(col))
+        if bad.size:
+            i = self._index(spec, option)
+            raise ValueError(f"FILE: column {self.names[i]!r} has {col[bad[0]]} at "
+                             f"{self.where(int(bad[0]))}; remove or impute non-finite values "
+                             "first")
         return col
 
     def _index(self, spec: str, option: str) -> int:
@@ -258,8 +264,10 @@ def _read_csv(path: str, delim: str) -> _Table:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh, delimiter=delim)
             # Blank lines (a trailing newline, a gap between blocks) are no rows, as for
-            # pandas and NumPy; every other record keeps the file line it ends on.
-            records = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+            # pandas and NumPy; a row of empty cells (",") is a row of missing values, and
+            # every record keeps the file line it ends on.
+            records = [(reader.line_num, r) for r in reader
+                       if not (len(r) == 0 or (len(r) == 1 and not r[0].strip()))]
     except UnicodeDecodeError as exc:
         raise ValueError(f"FILE: {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
                          "save it as UTF-8") from None
@@ -334,6 +342,11 @@ def _save_plot(obj: Any, path: str) -> None:
     ax.figure.savefig(path, dpi=120, format=ext or "png")
 
 
+#: Why a constant column is refused where it is not "the mutual information of a constant
+#: with anything is 0" (the library's wording for its variable z).
+_CONSTANT_WHY = {"--z": "conditioning on a constant changes nothing"}
+
+
 def _block(table: _Table, spec: Optional[str], option: str, discrete: bool,
            flags: str) -> Optional[np.ndarray]:
     """The columns ``spec`` of ``option`` as one block for ``estimate``: numbers checked
@@ -354,7 +367,8 @@ def _block(table: _Table, spec: Optional[str], option: str, discrete: bool,
         # The library's checks of a block (non-finite values, constant columns, spreads
         # outside double precision), under the name the user gave the column.
         cols.append(as_block(col, f"{option} column {label!r}", is_column=True,
-                             discrete_flags=flags)[:, 0])
+                             discrete_flags=flags,
+                             constant_why=_CONSTANT_WHY.get(option))[:, 0])
     return np.column_stack(cols)
 
 
@@ -686,41 +700,64 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-#: The library's option names that the command line spells as options of its own.
+#: The library's option names that the command line spells as options of its own (each
+#: translated only where the running subcommand has that option).
 _FLAGS = ("n_bootstrap", "n_components", "mc_samples", "n_jobs", "random_state", "base",
           "level", "integral", "selection", "init", "transform", "preset")
+_NAMES = "|".join(_FLAGS)
 
-_TEXT_RULES = (
-    # "pass discrete_y=True" (and the --discrete-a=True of a matrix's names): the flag.
-    (re.compile(r"(?<![\w-])(?:--)?discrete[_-](x|y|a|b|features|target)=True"),
-     lambda m: f"--discrete-{m.group(1)}"),
-    (re.compile(r"(?<![\w-])check=True"), lambda m: "--check"),
-    # "integral='quadrature'": the option and its value.
-    (re.compile(r"(?<![\w-])(" + "|".join(_FLAGS) + r")='([\w-]+)'"),
-     lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}"),
-    # "n_bootstrap: must be ...", "n_bootstrap=0": the option.
-    (re.compile(r"(?<![\w.-])(" + "|".join(_FLAGS) + r")(?=:|=| is\b| must\b)"),
-     lambda m: f"--{m.group(1).replace('_', '-')}"),
-    (re.compile(r"(--[a-z-]+)=(?=\d)"), lambda m: f"{m.group(1)} "),
-)
+#: Quoted text (labels, values) and paths in a message, which are never translated.
+_PROTECTED = re.compile(r"('[^']*'|\"[^\"]*\"|\S*[/\\]\S*)")
+
+#: The command line's own messages ("FILE: ...", "--out: ..."), already in its terms (the
+#: library's name a matrix's columns "--a column 'p'", not "--a: ...").
+_OWN_MESSAGE = re.compile(r"^(FILE|--[a-z-]+):")
 
 #: ``estimate``'s variables are its options --x, --y and --z (a matrix's pairs are not).
 _ESTIMATE_VARIABLE = re.compile(r"^(x|y|z): ")
 
-#: The subcommand being run (set by :func:`_main`), for :func:`_cli_text`.
+#: The subcommand being run and its option strings (set by :func:`_main`), for
+#: :func:`_cli_text`.
 _COMMAND: Optional[str] = None
+_COMMAND_OPTIONS: frozenset[str] = frozenset()
+
+
+def _flag(name: str) -> str:
+    """The command line's spelling of the library's option ``name``."""
+    return "--" + name.replace("_", "-")
 
 
 def _cli_text(message: str) -> str:
-    """A message of the library in the command line's terms: its options as they are typed
-    (``--n-bootstrap``, ``--discrete-y``, ``--integral quadrature``) where the library
-    names its keyword arguments (``n_bootstrap``, ``discrete_y=True``), and for
-    ``estimate`` a message about ``x``, ``y`` or ``z`` as one about ``--x``, ``--y`` or
-    ``--z``; options the command line does not have keep their Python names."""
-    for pattern, repl in _TEXT_RULES:
-        message = pattern.sub(repl, message)
+    """A message of the library in the command line's terms: the options of the running
+    subcommand as they are typed (``--n-bootstrap``, ``--discrete-y``, ``--integral
+    quadrature``) where the library names its keyword arguments (``n_bootstrap``,
+    ``discrete_y=True``), and for ``estimate`` a message about ``x``, ``y`` or ``z`` as
+    one about ``--x``, ``--y`` or ``--z``. Options the subcommand does not have keep their
+    Python names; quoted text (labels, values) and paths are left as they are, and so are
+    the command line's own messages (``FILE: ...``, ``--option: ...``)."""
+    if _OWN_MESSAGE.match(message):
+        return message
+
+    def option(name: str, text: str) -> str:
+        return text if _flag(name) not in _COMMAND_OPTIONS else _flag(name)
+
+    # "integral='quadrature'" (its value quoted): the option and its value.
+    message = re.sub(rf"(?<![\w/.-])({_NAMES})='([\w-]+)'",
+                     lambda m: (f"{_flag(m[1])} {m[2]}" if _flag(m[1]) in _COMMAND_OPTIONS
+                                else m[0]), message)
+    pieces = _PROTECTED.split(message)
+    for k in range(0, len(pieces), 2):  # the pieces outside quotes and paths
+        t = pieces[k]
+        t = re.sub(r"(?<![\w-])discrete_(x|y|a|b|features|target)=True",
+                   lambda m: option(f"discrete_{m[1]}", m[0]), t)
+        t = re.sub(r"(--discrete-[a-z]+)=True", r"\1", t)  # a matrix's names are flags
+        t = re.sub(r"(?<![\w-])check=True", lambda m: option("check", m[0]), t)
+        t = re.sub(rf"(?<![\w.-])({_NAMES})(?=:|=| is\b| must\b)",
+                   lambda m: option(m[1], m[0]), t)
+        pieces[k] = re.sub(r"(--[a-z-]+)=(?=\d)", r"\1 ", t)
+    message = "".join(pieces)
     if _COMMAND == "estimate":
-        message = _ESTIMATE_VARIABLE.sub(lambda m: f"--{m.group(1)}: ", message)
+        message = _ESTIMATE_VARIABLE.sub(lambda m: f"--{m[1]}: ", message)
     return message
 
 
@@ -754,23 +791,25 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Runs the command line; returns the exit code. Warnings are printed as
     ``gmmi: <WarningClass>: <message>`` lines on stderr."""
-    global _COMMAND
+    global _COMMAND, _COMMAND_OPTIONS
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
             return _main(argv)
         finally:
-            _COMMAND = None
+            _COMMAND, _COMMAND_OPTIONS = None, frozenset()
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
-    global _COMMAND
+    global _COMMAND, _COMMAND_OPTIONS
     parser = _parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
     _COMMAND = args.command
+    _COMMAND_OPTIONS = frozenset(o for action in args.subparser._actions
+                                 for o in action.option_strings)
     if getattr(args, "base", None) not in (None, "nat", "bit"):
         try:
             args.base = float(args.base)

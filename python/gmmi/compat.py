@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import math
 import os
 from dataclasses import dataclass, fields, replace
@@ -751,7 +752,9 @@ class EstimateMI:
         from matplotlib.patches import Ellipse
 
         inspector = ArtistInspector(Ellipse)
-        taken = set(inspector.get_setters()).union(*inspector.aliasd.values())
+        # Matplotlib's Ellipse keywords (and their aliases), and plot_components' own.
+        taken = set(inspector.get_setters()).union(
+            *inspector.aliasd.values(), inspect.signature(plots.plot_components).parameters)
         unknown = sorted(k for k in kwargs if k not in taken)
         if unknown:
             raise TypeError(f"plot_fitted_model: {unknown[0]!r} is not a keyword of "

@@ -987,7 +987,8 @@ class MIRanking:
     def _repr_html_(self) -> str:
         """The rich display of notebooks: the ranking with the uncertainties."""
         rows = [[k + 1, f, "failed", "", self.errors[f]] if f in self.errors else
-                [k + 1, f, f"{m:.4f}", f"{s:.4f}", " ".join(marks)]
+                [k + 1, f, f"{m:.4f}", f"{s:.4f}" if math.isfinite(s) else "",
+                 " ".join(marks)]
                 for k, (f, m, s, marks) in enumerate(zip(self.features, self.mean, self.std,
                                                          self._marks()))]
         return _html.table(f"MIRanking ({self.unit}; ~ next: {self._flag_meaning()})", rows,
