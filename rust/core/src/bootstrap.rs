@@ -717,7 +717,7 @@ pub fn expected_distinct_rows(n: usize) -> f64 {
 /// their resample cannot support ([`has_degenerate_component`]: fewer than `d + 2` distinct
 /// rows under it, or numerically singular) and the sample is so small that the resamples
 /// are the cause: a resample of `n` rows holds about `0.63 n` distinct ones, and when that
-/// is fewer than [`FEW_DISTINCT_FACTOR`] times the `d + 2` a full covariance in `d`
+/// is fewer than `FEW_DISTINCT_FACTOR` (4) times the `d + 2` a full covariance in `d`
 /// dimensions needs, the refits become singular and their values (tens of nats for a
 /// Gaussian) are set by `reg_covar`: the replicates' spread, the bias correction and the
 /// interval then describe that artefact, not the data (a 3+3 Gaussian at n = 9 gave

@@ -277,8 +277,8 @@ impl Default for CheckOptions {
 /// KSG of [`ksg`], `[dx, dy, dz]` for `I(X; Y | Z)` and [`ksg_conditional`]) on at most
 /// `opts.max_rows` rows and `opts.n_draws` independent draws of as many rows from the
 /// mixture (see the module documentation), every column of both scaled by the data rows'
-/// robust scale (see [`compare`]). Counts one task of `ctrl` per KSG and stops soon after it is
-/// cancelled.
+/// robust scale (their median absolute deviation). Counts one task of `ctrl` per KSG and
+/// stops soon after it is cancelled.
 pub fn fit_check(
     z: &[f64],
     blocks: &[usize],
