@@ -1184,3 +1184,17 @@ def test_cli_translates_only_the_library_s_words_for_its_own_options(files, caps
     (tmp_path / "inf.csv").write_text("a,b\n\n1,2\n3,inf\n5,6\n")
     assert run_cli(["estimate", str(tmp_path / "inf.csv"), "--x", "a", "--y", "b"]) == 1
     assert "FILE: column 'b' has inf at line 4" in capsys.readouterr().err
+
+
+def test_cli_names_a_block_s_columns_by_the_header(tmp_path, capsys):
+    # A warning about one column of a block of several said "x column 1" (its position in
+    # the block passed to the library): the command line names it by the file's header.
+    rng = np.random.default_rng(0)
+    a, p = rng.normal(size=600), rng.standard_t(1, size=600)
+    b = a + rng.normal(size=600)
+    f = tmp_path / "mix.csv"
+    f.write_text("a,p,b\n" + "".join(f"{u:.6g},{v:.6g},{w:.6g}\n" for u, v, w in zip(a, p, b)))
+    assert run_cli(["estimate", str(f), "--x", "a,p", "--y", "b", *CLI_F]) == 0
+    err = capsys.readouterr().err
+    assert "HeavyTailWarning: --x column 'p': heavy tails" in err, err
+    assert "x column 1" not in err

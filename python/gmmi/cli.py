@@ -378,6 +378,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                          "MI is the plug-in estimate of the table of counts)")
     table = _read(args.file)
     flags = "--discrete-x / --discrete-y"
+    _LABELS.update({v: [table.label(c, f"--{v}") for c in _split_cols(spec, f"--{v}")]
+                    for v, spec in (("x", args.x), ("y", args.y), ("z", args.z))})
     x = _block(table, args.x, "--x", args.discrete_x, flags)
     y = _block(table, args.y, "--y", args.discrete_y, flags)
     z = _block(table, args.z, "--z", False, flags)
@@ -716,10 +718,15 @@ _OWN_MESSAGE = re.compile(r"^(FILE|--[a-z-]+):")
 #: ``estimate``'s variables are its options --x, --y and --z (a matrix's pairs are not).
 _ESTIMATE_VARIABLE = re.compile(r"^(x|y|z): ")
 
-#: The subcommand being run and its option strings (set by :func:`_main`), for
-#: :func:`_cli_text`.
+#: The subcommand being run and its option strings (set by :func:`_main`), and for
+#: ``estimate`` the header's names of the columns of x, y and z (set by
+#: :func:`_cmd_estimate`), for :func:`_cli_text`.
 _COMMAND: Optional[str] = None
 _COMMAND_OPTIONS: frozenset[str] = frozenset()
+_LABELS: dict[str, list[str]] = {}
+
+#: The library's "x column 1" of a block of several columns.
+_BLOCK_COLUMN = re.compile(r"(?<![\w-])(x|y|z) column (\d+)(?=[: ,;)])")
 
 
 def _flag(name: str) -> str:
@@ -758,6 +765,13 @@ def _cli_text(message: str) -> str:
     message = "".join(pieces)
     if _COMMAND == "estimate":
         message = _ESTIMATE_VARIABLE.sub(lambda m: f"--{m[1]}: ", message)
+
+        def column(m: re.Match[str]) -> str:
+            labels = _LABELS.get(m[1], [])
+            j = int(m[2])
+            return f"--{m[1]} column {labels[j]!r}" if j < len(labels) else m[0]
+
+        message = _BLOCK_COLUMN.sub(column, message)
     return message
 
 
@@ -798,6 +812,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _main(argv)
         finally:
             _COMMAND, _COMMAND_OPTIONS = None, frozenset()
+            _LABELS.clear()
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
