@@ -28,7 +28,7 @@ import numpy as np
 from ._core import __version__
 from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS, estimator_options
 from ._validation import as_block, check_level, plain, resolve_base, resolve_n_jobs, resolve_seed
-from .estimators import mutual_information
+from .estimators import _CONSTANT_WHY, mutual_information
 
 __all__ = ["main"]
 
@@ -138,7 +138,10 @@ class _Table:
 
     def get(self, spec: str, option: str) -> np.ndarray:
         """The column ``spec`` (a header name or a 0-based index) names in ``option``."""
-        i = self._index(spec, option)
+        return self._at(self._index(spec, option))
+
+    def _at(self, i: int) -> np.ndarray:
+        """Column ``i``, refused when it holds a missing value."""
         if i in self.blanks:
             row, cell = self.blanks[i]
             what = "an empty cell (a missing value)" if not cell.strip() else \
@@ -154,16 +157,15 @@ class _Table:
     def numbers(self, spec: str, option: str, flags: str) -> np.ndarray:
         """The column ``spec`` of ``option`` as numbers, refusing a column that holds a cell
         that is not one (``flags``: the options that declare labels, for the message)."""
-        col = self.get(spec, option)
+        i = self._index(spec, option)
+        col = self._at(i)
         if col.dtype.kind not in "fiu":
-            i = self._index(spec, option)
             word = self.words.get(i)
             at = "" if word is None else f" ({word[1].strip()!r} at {self.where(word[0])})"
             raise ValueError(f"{option}: column {self.names[i]!r} is not numeric{at}; for "
                              f"labels use {flags}")
         bad = np.flatnonzero(~np.isfinite(col))
         if bad.size:
-            i = self._index(spec, option)
             raise ValueError(f"FILE: column {self.names[i]!r} has {col[bad[0]]} at "
                              f"{self.where(int(bad[0]))}; remove or impute non-finite values "
                              "first")
@@ -342,34 +344,25 @@ def _save_plot(obj: Any, path: str) -> None:
     ax.figure.savefig(path, dpi=120, format=ext or "png")
 
 
-#: Why a constant column is refused where it is not "the mutual information of a constant
-#: with anything is 0" (the library's wording for its variable z).
-_CONSTANT_WHY = {"--z": "conditioning on a constant changes nothing"}
-
-
 def _block(table: _Table, spec: Optional[str], option: str, discrete: bool,
-           flags: str) -> Optional[np.ndarray]:
-    """The columns ``spec`` of ``option`` as one block for ``estimate``: numbers checked
-    column by column and named by the file's header (a discrete variable: its one column
-    of labels); None without ``spec``."""
+           flags: str) -> tuple[Optional[np.ndarray], list[str]]:
+    """The columns ``spec`` of ``option`` as one block for ``estimate``, with their labels:
+    numbers checked column by column and named by the file's header (a discrete variable:
+    its one column of labels); None and no labels without ``spec``."""
     if spec is None:
-        return None
-    names = _split_cols(spec, option)
+        return None, []
+    labels, cols = _columns(table, spec, discrete, flags, option, distinct=False)
     if discrete:
-        if len(names) != 1:
+        if len(cols) != 1:
             raise ValueError(f"{option}: a discrete variable is a single column, got "
-                             f"{len(names)}")
-        return table.get(names[0], option)
-    cols = []
-    for n in names:
-        col = table.numbers(n, option, flags)
-        label = table.label(n, option)
-        # The library's checks of a block (non-finite values, constant columns, spreads
-        # outside double precision), under the name the user gave the column.
-        cols.append(as_block(col, f"{option} column {label!r}", is_column=True,
-                             discrete_flags=flags,
-                             constant_why=_CONSTANT_WHY.get(option))[:, 0])
-    return np.column_stack(cols)
+                             f"{len(cols)}")
+        return cols[0], labels
+    # The library's checks of a block (constant columns, spreads outside double precision),
+    # under the name the user gave each column; a constant z in the library's own terms.
+    why = _CONSTANT_WHY.get(option.lstrip("-"))
+    return np.column_stack([
+        as_block(col, f"{option} column {label!r}", is_column=True, discrete_flags=flags,
+                 constant_why=why)[:, 0] for label, col in zip(labels, cols)]), labels
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -378,11 +371,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                          "MI is the plug-in estimate of the table of counts)")
     table = _read(args.file)
     flags = "--discrete-x / --discrete-y"
-    _LABELS.update({v: [table.label(c, f"--{v}") for c in _split_cols(spec, f"--{v}")]
-                    for v, spec in (("x", args.x), ("y", args.y), ("z", args.z))})
-    x = _block(table, args.x, "--x", args.discrete_x, flags)
-    y = _block(table, args.y, "--y", args.discrete_y, flags)
-    z = _block(table, args.z, "--z", False, flags)
+    x, _LABELS["x"] = _block(table, args.x, "--x", args.discrete_x, flags)
+    y, _LABELS["y"] = _block(table, args.y, "--y", args.discrete_y, flags)
+    z, _LABELS["z"] = _block(table, args.z, "--z", False, flags)
     r = mutual_information(
         x, y, z, discrete_x=args.discrete_x, discrete_y=args.discrete_y,
         n_components=args.n_components, n_bootstrap=args.n_bootstrap,
@@ -450,16 +441,17 @@ def _check_output(path: str, option: str) -> None:
         raise ValueError(f"{option}: the directory {parent} is not writable")
 
 
-def _columns(table: _Table, spec: str, discrete: bool, flags: str,
-             option: str) -> tuple[list[str], list[np.ndarray]]:
+def _columns(table: _Table, spec: str, discrete: bool, flags: str, option: str,
+             distinct: bool = True) -> tuple[list[str], list[np.ndarray]]:
     """The columns ``spec`` (the value of ``option``) names (header names or 0-based
-    indices) and their labels (the header's names), each at most once; continuous ones must
-    be numeric (``flags``: the options that declare labels, for the message)."""
+    indices) and their labels (the header's names), with ``distinct`` each at most once;
+    continuous ones must be numeric (``flags``: the options that declare labels, for the
+    message)."""
     names = _split_cols(spec, option)
     cols = [table.get(n, option) if discrete else table.numbers(n, option, flags)
             for n in names]
     labels = [table.label(n, option) for n in names]
-    for k, lab in enumerate(labels):
+    for k, lab in enumerate(labels if distinct else []):
         if lab in labels[:k]:
             raise ValueError(f"{option}: the column {lab!r} is listed twice (results are "
                              "keyed by column name; a header name that repeats cannot be "
