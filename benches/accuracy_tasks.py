@@ -586,18 +586,159 @@ def _within_block_lognormal(d: int, rho: float) -> Callable[[int, np.random.Gene
 
 FAMILIES = ("gaussian", "gaussian-multi", "monotone", "uniform-noise", "student-t",
             "gamma-exp", "gamma-exp-log", "mixture", "categorical", "categorical-shaped",
-            "cmi", "beyond-normal", "curved", "cmi-shaped", "independent")
+            "cmi", "beyond-normal", "curved", "cmi-shaped", "independent", "tied")
 CAN_FIT = {"gaussian": True, "gaussian-multi": True, "mixture": True, "categorical": True,
            "cmi": True, "monotone": False, "uniform-noise": False, "student-t": False,
            "gamma-exp": False, "gamma-exp-log": False, "categorical-shaped": False,
            "beyond-normal": False, "curved": False, "cmi-shaped": False,
-           "independent": False}
+           "independent": False, "tied": False}
 
 MONOTONE_MAPS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "exp": _exp,        # lognormal marginals
     "cube": _cube,
     "ndtr": ndtr,       # uniform marginals
 }
+
+
+# --------------------------------------------------------------------------- tied values
+# Rounded measurements, counts and rectified variables: values that repeat. A variable on a
+# lattice has no density; its MI with anything is that of its cells, which the truths below
+# compute (Riemann sums and Gauss-Legendre rules, to about 1e-9).
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
+
+
+def _normal_pdf(v: np.ndarray) -> np.ndarray:
+    return _exp(-0.5 * v * v) / math.sqrt(2 * math.pi)
+
+
+def quantized_gaussian_mi(edges: np.ndarray, rho: float) -> float:
+    """``I(Q(X); Y)``: X ~ N(0, 1) cut at ``edges`` into cells (the outer two open), Y =
+    rho X + sqrt(1 - rho^2) N(0, 1). ``h(Y) - sum_k p_k h(Y | X in cell k)``, the density of
+    Y with X in (a, b) being ``phi(y) [Phi((b - rho y) / s) - Phi((a - rho y) / s)]``."""
+    s = math.sqrt(1 - rho * rho)
+    ys = np.linspace(-10.0, 10.0, 10_001)
+    dy = ys[1] - ys[0]
+    phi = _normal_pdf(ys)
+    cuts = np.concatenate([[-np.inf], np.asarray(edges, dtype=float), [np.inf]])
+    total = 0.0
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        f = phi * (ndtr((b - rho * ys) / s) - ndtr((a - rho * ys) / s))
+        p = float(f.sum() * dy)
+        if p < 1e-15:
+            continue
+        g = f[f > 0] / p
+        total += p * float(-(g * _log(g)).sum() * dy)
+    return 0.5 * math.log(2 * math.pi * math.e) - total
+
+
+def rounded_pair_mi(rho: float, step: float) -> float:
+    """The MI of ``(round(X / step), round(Y / step))`` for a standard bivariate Gaussian
+    with correlation ``rho``: the plug-in sum over the cells, each cell's probability a
+    64-point Gauss-Legendre rule in x of ``phi(x) [Phi((d - rho x) / s) - Phi((c - rho x) /
+    s)]`` (cells beyond 9 standard deviations dropped)."""
+    s = math.sqrt(1 - rho * rho)
+    k = np.arange(-math.ceil(9 / step), math.ceil(9 / step) + 1)
+    lo, hi = (k - 0.5) * step, (k + 0.5) * step
+    lo[0], hi[-1] = -np.inf, np.inf
+    cells = []
+    for a, b in zip(np.maximum(lo, -9.5), np.minimum(hi, 9.5)):
+        x = 0.5 * (b - a) * _GL_X + 0.5 * (b + a)
+        w = 0.5 * (b - a) * _GL_W * _normal_pdf(x)
+        mean = rho * x[:, None]
+        cdf = ndtr((hi[None, :] - mean) / s) - ndtr((lo[None, :] - mean) / s)
+        cells.append(w @ cdf)
+    p = np.array(cells)
+    px, py = p.sum(axis=1), p.sum(axis=0)
+    m = p > 1e-300
+    ratio = p[m] / (px[:, None] * py[None, :])[m]
+    return float((p[m] * _log(ratio)).sum())
+
+
+def poisson_count_mi(a: float, b: float) -> float:
+    """``I(K; Z)`` for Z ~ N(0, 1), K | Z ~ Poisson(exp(a + b Z)): a Riemann sum over z of
+    ``sum_k p(k | z) ln(p(k | z) / p(k))``."""
+    z = np.linspace(-9.0, 9.0, 18_001)
+    w = _normal_pdf(z) * (z[1] - z[0])
+    lam = _exp(a + b * z)
+    k = np.arange(0, 400)[:, None]
+    logp = k * _log(lam)[None, :] - lam[None, :] - gammaln(k + 1)
+    pk = _exp(logp)
+    marginal = pk @ w
+    mask = pk > 1e-300
+    terms = np.where(mask, pk * (logp - _log(np.maximum(marginal, 1e-300))[:, None]), 0.0)
+    return float(terms.sum(axis=0) @ w)
+
+
+def binomial_count_mi(m: int) -> float:
+    """``I(K; X)`` for X ~ N(0, 1), K | X ~ Binomial(m, Phi(X)): a Riemann sum over x."""
+    x = np.linspace(-9.0, 9.0, 18_001)
+    w = _normal_pdf(x) * (x[1] - x[0])
+    q = np.clip(ndtr(x), 1e-300, 1 - 1e-16)
+    k = np.arange(0, m + 1)[:, None]
+    logc = gammaln(m + 1) - gammaln(k + 1) - gammaln(m - k + 1)
+    logp = logc + k * _log(q)[None, :] + (m - k) * _log(1 - q)[None, :]
+    pk = _exp(logp)
+    marginal = pk @ w
+    return float((pk * (logp - _log(marginal)[:, None])).sum(axis=0) @ w)
+
+
+def rectified_mi(s: float) -> float:
+    """``I(max(Z, 0); Z + s N)``, Z, N ~ N(0, 1): ``h(Y) - h(Y | X)``, where given X > 0 the
+    rest is Gaussian noise and given X = 0 (Z < 0, probability 1/2) Y has density
+    ``2 phi(y; 0, 1 + s^2) Phi(-(y / (1 + s^2)) / sigma)``, sigma^2 = s^2 / (1 + s^2)."""
+    v = 1 + s * s
+    sigma = math.sqrt(s * s / v)
+    ys = np.linspace(-15.0, 15.0, 60_001)
+    f = 2 * _normal_pdf(ys / math.sqrt(v)) / math.sqrt(v) * ndtr(-(ys / v) / sigma)
+    g = f[f > 0]
+    h_neg = float(-(g * _log(g)).sum() * (ys[1] - ys[0]))
+    h_y = 0.5 * math.log(2 * math.pi * math.e * v)
+    h_noise = 0.5 * math.log(2 * math.pi * math.e * s * s)
+    return h_y - 0.5 * h_neg - 0.5 * h_noise
+
+
+def _rounded(step: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda v: np.round(v / step) * step
+
+
+def _poisson_sampler(a: float, b: float) -> Sampler:
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        z = rng.standard_normal(n)
+        return rng.poisson(_exp(a + b * z)).astype(float), z
+    return sample
+
+
+def _binomial_sampler(m: int) -> Sampler:
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        x = rng.standard_normal(n)
+        return rng.binomial(m, ndtr(x)).astype(float), x
+    return sample
+
+
+def _rectified_sampler(s: float) -> Sampler:
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        z = rng.standard_normal(n)
+        y = z + s * rng.standard_normal(n)
+        return np.maximum(z, 0.0), y
+    return sample
+
+
+#: The Likert task's thresholds (five ordered levels of a standard normal).
+LIKERT_EDGES = np.array([-1.5, -0.5, 0.5, 1.5])
+
+
+def _likert(v: np.ndarray) -> np.ndarray:
+    return np.searchsorted(LIKERT_EDGES, v).astype(float) + 1.0
+
+
+def _rounded_lognormal(v: np.ndarray) -> np.ndarray:
+    return np.round(_exp(v) / 0.5) * 0.5
+
+
+def _rounded_lognormal_edges() -> np.ndarray:
+    """The cells of ``round(exp(X) / 0.5) * 0.5`` in X: exp(X) crosses (k + 1/2) / 2."""
+    return np.array([math.log((k + 0.5) / 2) for k in range(0, 810)])
 
 
 def build_tasks() -> list[Task]:
@@ -662,6 +803,23 @@ def build_tasks() -> list[Task]:
         add(f"categorical-{kind}", "categorical-shaped", truth,
             _categorical_shaped_sampler(kind), kind="categorical",
             description=f"C ~ Cat(0.6, 0.3, 0.1), {text}")
+    # Tied values (session 45): rounded measurements and counts, where a mixture on the raw
+    # values shrinks onto the ties; the estimator spreads lattice columns over their cells.
+    # These four were looked at while that was designed (a rectified variable, a point mass
+    # at 0 amid continuous values, must be left as it is).
+    cov = bivariate_cov(0.8)
+    add("tied-rounded-rho0.8-step0.25", "tied", rounded_pair_mi(0.8, 0.25),
+        _gaussian_sampler(cov, 1, _rounded(0.25)),
+        description="bivariate Gaussian rho = 0.8, both rounded to 0.25 (29 values)")
+    cov = bivariate_cov(0.7)
+    add("tied-integer-x-rho0.7", "tied",
+        quantized_gaussian_mi((np.arange(-60, 60) + 0.5) / 10, 0.7),
+        _per_block(_gaussian_sampler(cov, 1), lambda v: np.round(40 + 10 * v), lambda v: v),
+        description="bivariate Gaussian rho = 0.7, x as round(40 + 10 x) (ages in years)")
+    add("tied-poisson", "tied", poisson_count_mi(1.0, 0.5), _poisson_sampler(1.0, 0.5),
+        description="Z ~ N(0,1), X | Z ~ Poisson(exp(1 + Z / 2)), Y = Z")
+    add("tied-rectified-s0.5", "tied", rectified_mi(0.5), _rectified_sampler(0.5),
+        description="Z ~ N(0,1), X = max(Z, 0), Y = Z + N(0,1) / 2 (half the x at 0)")
     add("cmi-chain-zero", "cmi", gaussian_cmi(CHAIN_COV, [0], [1], [2]), _chain_sampler,
         kind="cmi", description="X -> Z -> Y Gaussian chain, I(X;Y|Z) = 0")
     add("cmi-sum", "cmi", gaussian_cmi(SUM_COV, [0], [1], [2]), _sum_sampler, kind="cmi",
@@ -774,6 +932,20 @@ def build_tasks() -> list[Task]:
         _independent_sampler(_within_block_lognormal(3, 0.6), _within_block_lognormal(3, 0.6)),
         held_out=True,
         description="X, Y independent, each exp of a 3-D Gaussian with correlation 0.6")
+    # Tied values never looked at before they were added here (session 45).
+    add("tied-rounded-rho0.8-step0.5", "tied", rounded_pair_mi(0.8, 0.5),
+        _gaussian_sampler(bivariate_cov(0.8), 1, _rounded(0.5)), held_out=True,
+        description="bivariate Gaussian rho = 0.8, both rounded to 0.5 (about 15 values)")
+    add("tied-likert5-rho0.7", "tied", quantized_gaussian_mi(LIKERT_EDGES, 0.7),
+        _per_block(_gaussian_sampler(bivariate_cov(0.7), 1), _likert, lambda v: v),
+        held_out=True,
+        description="bivariate Gaussian rho = 0.7, x cut into five levels at +-0.5, +-1.5")
+    add("tied-binomial20", "tied", binomial_count_mi(20), _binomial_sampler(20),
+        held_out=True, description="X ~ N(0,1), K | X ~ Binomial(20, Phi(X))")
+    add("tied-rounded-lognormal-rho0.6", "tied",
+        quantized_gaussian_mi(_rounded_lognormal_edges(), 0.6),
+        _per_block(_gaussian_sampler(bivariate_cov(0.6), 1), _rounded_lognormal, lambda v: v),
+        held_out=True, description="bivariate Gaussian rho = 0.6, x as exp(x) rounded to 0.5")
     return tasks
 
 
@@ -801,6 +973,17 @@ def check_truths() -> None:
     assert abs(product_cmi() - 0.58135585374) < 1e-10
     assert abs(student_t_cmi(2.0, SUM_COV) - 0.38965) < 3 * 0.00063
     assert abs(student_t_cmi(2.0, CHAIN_COV) - 0.04251) < 3 * 0.00024
+    # Tied values, against other computations (session 45): the rounded pair by SciPy's
+    # bivariate normal CDF on the cells' corners, 0.5017215953 and 0.4761462969; the
+    # rectified variable by quad of the conditional density, 0.5889905411; the Poisson count
+    # on a grid of 4,001 z in [-8, 8], 0.2759423191; a quantised Gaussian at a single cut
+    # (x > 0, rho = 0.7: ln 2 - E_y[h_b(P(X > 0 | y))], the binary entropy by quad),
+    # 0.1883685520.
+    assert abs(rounded_pair_mi(0.8, 0.25) - 0.5017215953) < 1e-9
+    assert abs(rounded_pair_mi(0.8, 0.5) - 0.4761462969) < 1e-9
+    assert abs(rectified_mi(0.5) - 0.5889905411) < 1e-8
+    assert abs(poisson_count_mi(1.0, 0.5) - 0.2759423191) < 1e-9
+    assert abs(quantized_gaussian_mi(np.array([0.0]), 0.7) - 0.1883685520) < 1e-9
 
 
 if __name__ == "__main__":

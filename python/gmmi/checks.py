@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core
 from ._compare import same_fields
-from ._inputs import encode_labels
+from ._inputs import encode_labels, redo_dequantization
 from ._options import preset_options
 from ._run import run_with_control
 from ._validation import (
@@ -234,6 +234,9 @@ def _joint_rows(result: MIResult, x: Any, y: Any, z: Any, *,
     """The rows of a joint (conditional) MI estimate's variables in the coordinates its
     mixture was fitted in, and the column count of each variable."""
     blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=min_rows)
+    # The rows as the estimate fitted them: columns on a lattice spread as it spread them.
+    blocks = redo_dequantization(result.details, list(zip(("x", "y", "z"), blocks)),
+                                 result.random_state)
     data = np.hstack(blocks)
     rows = data if result.transform is None else result.transform.apply(data)
     return np.ascontiguousarray(rows, dtype=float), [b.shape[1] for b in blocks]
@@ -318,6 +321,7 @@ def _categorical_inputs(result: MIResult, x: Any, y: Any, z: Any, *,
     if block.shape[1] != dim:
         raise ValueError(f"{cont_name}: has {block.shape[1]} columns, but the estimate's "
                          f"{cont_name} had {dim}")
+    (block,) = redo_dequantization(result.details, [(cont_name, block)], result.random_state)
     rows = block if result.transform is None else result.transform.apply(block)
     codes = np.array([index[v] for v in values], dtype=np.int64)[codes]
     return ([m._m for m in models], np.ascontiguousarray(rows, dtype=float),

@@ -13,6 +13,7 @@ import numpy as np
 from . import _core
 from ._inputs import (
     DISCRETE_ADVICE,
+    dequantize_blocks,
     encode_labels,
     warn_if_discrete,
     warn_if_heavy_tailed,
@@ -189,14 +190,23 @@ def _joint(
             flag = f"discrete_{name}" if discrete_options else None
             advice = "" if discrete_options else \
                 DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
-            warn_if_discrete(arr, name, flag, advice)
+            warn_if_discrete(arr, name, flag, advice,
+                             spread=kind in ("mi", "cmi") and opts["transform"] != "identity")
         warn_if_scale_below_reg_covar(arr, name, opts)
     cols: list[list[int]] = []
     start = 0
     for arr in arrays:
         cols.append(list(range(start, start + arr.shape[1])))
         start += arr.shape[1]
-    data = np.ascontiguousarray(np.hstack(arrays))
+    fitted: list[np.ndarray] = arrays
+    spread: dict[str, list[Optional[float]]] = {}
+    if kind in ("mi", "cmi") and opts["transform"] != "identity":
+        # Columns on a lattice (rounded values, counts) of two variables or more spread
+        # over their cells: MI does not change, and the mixture then fits a density instead
+        # of spikes on the joint lattice's lines.
+        fitted, spread = dequantize_blocks(
+            [(name, arr) for (name, _), arr in zip(blocks, arrays)], seed)
+    data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:
         cols.append([])
     try:
@@ -225,9 +235,12 @@ def _joint(
     collected: list[str] = []
     _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
-    return _finish(raw, quantity=quantity, estimator="gmm", ln_base=ln_base, unit=unit,
-                   seed=seed, options=options, n_inits=opts["n_inits"], collected=collected,
-                   block_columns=[int(a.shape[1]) for a in arrays])
+    result = _finish(raw, quantity=quantity, estimator="gmm", ln_base=ln_base, unit=unit,
+                     seed=seed, options=options, n_inits=opts["n_inits"], collected=collected,
+                     block_columns=[int(a.shape[1]) for a in arrays])
+    if spread:
+        result.details["dequantized"] = spread
+    return result
 
 
 def _categorical(
@@ -283,6 +296,10 @@ def _categorical(
     def rename(message: str) -> str:
         return _in_callers_terms(message, cont_name, label_name, classes)
 
+    spread: dict[str, Any] = {}
+    if opts["transform"] != "identity":
+        # A continuous variable on a lattice spread over its cells (see dequantize_blocks).
+        (data,), spread = dequantize_blocks([(cont_name, data)], seed, min_variables=1)
     try:
         raw = run_with_control(
             _core.estimate_categorical, data, codes, len(classes),
@@ -311,6 +328,8 @@ def _categorical(
             c: _records(s["selection"], opts["n_inits"]) for c, s in zip(classes, raw["selections"])
         },
     }
+    if spread:
+        details["dequantized"] = spread
     return MIResult(mean=mean, std=std, samples=values, n_components=None, model=None,
                     selection=[], unit=unit, quantity="mutual_information",
                     estimator="gmm-categorical", full_value=full, random_state=seed,
@@ -496,7 +515,11 @@ def mutual_information(
         ``"identity"`` (published preset) fits the data as they are. See
         :class:`~gmmi.representation.Representation`; the choice is ``result.transform``
         and ``result.model`` is in its coordinates. Entropy and KL divergence always use
-        the identity.
+        the identity. Except with ``"identity"``, where two variables have columns on a
+        lattice (rounded values, counts; or, with a discrete variable, the continuous one
+        has), those columns are first spread uniformly over their cells, which leaves the
+        MI unchanged; ``result.details["dequantized"]`` records their steps (see the
+        manual's method page, "Tied values").
     preset : {"gmmi", "published"}, default "gmmi"
         Where the defaults of the options above come from (an option given explicitly
         always wins). ``"gmmi"``: k-means starts, an EM tolerance that shrinks with n, the

@@ -15,6 +15,7 @@ from . import _codec, _core, _html
 from ._compare import same_fields
 from ._inputs import (
     _far_values,
+    dequantize,
     encode_labels,
     shared_tails,
     shared_tails_message,
@@ -434,6 +435,19 @@ def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
     return ("dd", ia, ib)
 
 
+def _spread_pair(pair: tuple[str, int, int], copy: dict[int, int]) -> tuple[str, int, int]:
+    """``pair`` reading the spread copies ``copy`` (column -> its copy's column) of its
+    continuous columns where a single estimate spreads them: both columns of a continuous
+    pair (see :func:`gmmi._inputs.dequantize_blocks`), the continuous column of a pair with
+    labels."""
+    kind, a, b = pair
+    if kind == "cc" and a in copy and b in copy:
+        return (kind, copy[a], copy[b])
+    if kind == "cd" and a in copy:
+        return (kind, copy[a], b)
+    return pair
+
+
 def _compute_block(
     cont: np.ndarray,
     codes: np.ndarray,
@@ -701,7 +715,8 @@ def _matrix_and_failures(
             col_label[k] = label
             # Heavy tails here when the data are fitted as they are; under a learned
             # representation per pair, where a pair kept a column as it is (below).
-            checks = [partial(warn_if_discrete, name=label, flag=flag),
+            checks = [partial(warn_if_discrete, name=label, flag=flag,
+                              spread=opts["transform"] != "identity"),
                       partial(warn_if_scale_below_reg_covar, name=label, opts=opts)]
             if opts["transform"] == "identity":
                 checks.append(partial(warn_if_heavy_tailed, name=label))
@@ -709,13 +724,24 @@ def _matrix_and_failures(
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
             col_msgs[("c", k)] = [m for _, m in found]
+    fitted = cont
+    if opts["transform"] != "identity" and cont.shape[1]:
+        # Columns on a lattice spread over their cells where a single estimate of the pair
+        # spreads them (two such columns; one against labels), with the same draws: the
+        # spread copies go after the columns as they are, and those pairs read them.
+        spread, steps = dequantize(cont, seed)
+        on = [k for k, h in enumerate(steps) if h is not None]
+        if on:
+            copy = {k: cont.shape[1] + i for i, k in enumerate(on)}
+            fitted = np.ascontiguousarray(np.hstack([cont, spread[:, on]]))
+            pairs = [_spread_pair(p, copy) for p in pairs]
     if executor is None:
-        raw = run_with_control(_core.estimate_pairs, cont, codes, data.levels, pairs,
+        raw = run_with_control(_core.estimate_pairs, fitted, codes, data.levels, pairs,
                                miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
                                check=check_opts, n_jobs=jobs, progress=progress,
                                desc="MI matrix", outer=True)
     else:
-        raw = _run_executor(executor, cont, codes, data.levels, pairs,
+        raw = _run_executor(executor, fitted, codes, data.levels, pairs,
                             dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs,
                                  check=check_opts),
                             block_size, progress)
