@@ -41,6 +41,10 @@ pub const DEGENERATE_EIGENVALUE: f64 = 1e-9;
 /// times `reg_covar` (`reg_covar` is then more than a tenth of it).
 pub const DEGENERATE_FACTOR: f64 = 10.0;
 
+/// A variable has "many tied values" when at least this share of its rows repeat another
+/// row's values.
+pub const TIED_SHARE: f64 = 0.01;
+
 /// What a singular component means for the quantity estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Singularity {
@@ -156,12 +160,20 @@ pub fn degeneracy_warnings(
         });
         let rows = g.weights()[c] * n as f64;
         let ties = tie_fraction(x, d, cols);
+        if what == Singularity::Across && column_shrunk && ties >= TIED_SHARE {
+            // A component of no width on a value that many rows of this variable repeat
+            // holds a point mass of it (a level of a count, the zeros of a rectified
+            // variable): its factor is the same in the joint density and in this variable's
+            // marginal and cancels from the (conditional) MI, which reg_covar does not set.
+            // (A collapse onto ties across variables is reported above.)
+            continue;
+        }
         let cause = if !column_shrunk {
             format!(
                 "The columns of {name} are (nearly) linearly dependent: drop the redundant \
                  ones (the mutual information does not change)"
             )
-        } else if ties >= 0.01 {
+        } else if ties >= TIED_SHARE {
             format!(
                 "{name} has many tied values ({:.0}% of rows repeat another): add jitter below \
                  the measurement precision, or, if {name} is a label, pass it as a discrete \
@@ -223,5 +235,38 @@ mod tests {
         // A correlation of 0.9 is no degeneracy at any small reg_covar.
         let ok = singular_pair(0.9);
         assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
+    }
+
+    #[test]
+    fn a_point_mass_of_one_variable_is_no_degeneracy_of_its_mi() {
+        // x a count with many repeated values, y continuous; one component has no width in
+        // x (a level): its factor cancels from the MI, so no warning for MI, but an
+        // entropy or a per-class fit is set by reg_covar there.
+        let x: Vec<f64> = (0..200)
+            .flat_map(|i| [(i % 5) as f64, i as f64 * 0.01])
+            .collect();
+        let blocks = [("x", vec![0]), ("y", vec![1])];
+        let g = GaussianMixture::new(
+            2,
+            vec![0.5, 0.5],
+            vec![0.0, 1.0, 2.0, 1.0],
+            vec![1e-12, 0.0, 0.0, 0.3, 2.0, 0.1, 0.1, 0.3],
+        )
+        .unwrap();
+        assert!(degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-12, "").is_empty());
+        for what in [Singularity::Entropy, Singularity::Within] {
+            let w = degeneracy_warnings(&g, &x, &blocks, what, 1e-12, "");
+            assert!(
+                w.iter().any(|w| w.message.contains("many tied values")),
+                "{w:?}"
+            );
+        }
+        // Without ties the same component is EM's collapse onto a few points, said for MI.
+        let spread: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64 * 0.01]).collect();
+        let w = degeneracy_warnings(&g, &spread, &blocks, Singularity::Across, 1e-12, "");
+        assert!(
+            w.iter().any(|w| w.message.contains("singular within x")),
+            "{w:?}"
+        );
     }
 }
