@@ -9,6 +9,7 @@ per test ("k std": the truth within k bootstrap standard deviations of the estim
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 import gmmi
-from gmmi._inputs import dequantize, lattice_spacing
+from gmmi._inputs import dequantize, lattice_spacing, redo_dequantization
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benches"))
 # The suite's closed-form truths (absent from an sdist, as benches/ is).
@@ -45,27 +46,60 @@ def test_lattice_spacing_finds_rounded_values_and_counts_only():
     assert lattice_spacing(np.full(10, 3.0)) is None
 
 
-def test_dequantize_keeps_every_value_in_its_cell_with_draws_set_by_seed_and_values():
+def test_dequantize_keeps_every_value_in_its_cell_with_draws_set_by_seed_and_variable():
     x, y = _rounded_pair(500, 0.5, 0.25, 1)
     z = np.random.default_rng(2).standard_normal(500)
     block = np.column_stack([x, z, y])
-    out, steps = dequantize(block, seed=7)
+    out, steps = dequantize(block, seed=7, name="x")
     assert steps[1] is None and steps[0] == pytest.approx(0.25) and steps[2] == pytest.approx(0.25)
     # Each value stays in its own cell (recovered by rounding), the continuous column as it
     # was to the bit.
     np.testing.assert_array_equal(np.round(out[:, 0] / 0.25) * 0.25, x)
     assert np.all(np.abs(out[:, 0] - x) < 0.125)
     np.testing.assert_array_equal(out[:, 1], z)
-    # The draws depend on the seed and on the column's values, not on its place: the same
-    # column alone gets the same draws; another seed, other draws.
-    again, _ = dequantize(block[:, [2, 0]], seed=7)
-    np.testing.assert_array_equal(again[:, 1], out[:, 0])
-    other, _ = dequantize(block, seed=8)
-    assert not np.array_equal(other[:, 0], out[:, 0])
+    # The draws depend on the seed, the variable and the column's place in it, not on the
+    # values: another lattice column in the same place moves by the same fractions of its
+    # step; another variable, or another seed, draws anew (a column and its copy as x and y
+    # are then not a deterministic relation).
+    counts = np.random.default_rng(3).poisson(4.0, 500).astype(float)
+    other, (h,) = dequantize(counts[:, None], seed=7, name="x")
+    np.testing.assert_allclose((other[:, 0] - counts) / h, (out[:, 0] - x) / 0.25, atol=1e-9)
+    as_y, _ = dequantize(block, seed=7, name="y")
+    assert not np.array_equal(as_y[:, 0], out[:, 0])
+    reseeded, _ = dequantize(block, seed=8, name="x")
+    assert not np.array_equal(reseeded[:, 0], out[:, 0])
     # Nothing on a lattice: the block itself comes back.
     plain = np.column_stack([z, z ** 3])
-    same, none = dequantize(plain, seed=7)
+    same, none = dequantize(plain, seed=7, name="x")
     assert same is plain and none == [None, None]
+
+
+def test_a_few_values_off_the_lattice_are_left_and_the_rest_spread():
+    # One value recorded at full precision among rounded ones: the column is still a
+    # lattice (at most 1% of its rows off it), the odd value is left where it is.
+    x, _ = _rounded_pair(1000, 0.8, 0.5, 2)
+    g = np.random.default_rng(2).standard_normal(1000)
+    x[7] = 0.1234
+    out, (h,) = dequantize(x[:, None], seed=1, name="x")
+    assert h == pytest.approx(0.5) and out[7, 0] == 0.1234
+    on = np.arange(1000) != 7
+    np.testing.assert_array_equal(np.round(out[on, 0] / 0.5) * 0.5, x[on])
+    # Two percent of the rows off it: not a lattice any more.
+    x[:20] = g[:20]
+    assert lattice_spacing(x) is None
+
+
+def test_a_variable_and_its_copy_on_a_lattice_share_their_entropy_not_more():
+    # I(X; X) for X rounded to half a standard deviation is its entropy, 2.12 nat. Spread
+    # alike, x and its copy would be equal and their MI unbounded (11 nat from the mixture);
+    # spread independently their mixture smooths the diagonal's cells and reads below
+    # H(X) (1.87 here). Bounds: at most H(X) + 3 std, at least 0.5 nat below it.
+    x, _ = _rounded_pair(2000, 0.8, 0.5, 3)
+    cells = np.diff(accuracy_tasks.ndtr((np.arange(-30, 32) - 0.5) * 0.5))
+    cells = cells[cells > 0]
+    entropy = float(-(cells * np.log(cells)).sum())
+    r = gmmi.mutual_information(x, x.copy(), random_state=0, n_bootstrap=10)
+    assert entropy - 0.5 < r.mean < entropy + 3 * r.std, (r.mean, entropy)
 
 
 def test_a_rounded_gaussian_pair_holds_the_mi_of_its_cells():
@@ -156,3 +190,28 @@ def test_the_check_of_a_fit_sees_the_rows_the_estimate_fitted():
     assert set(r.details["dequantized"]) == {"x", "y"}
     found = r.check_fit(v[:, :2], v[:, 2])
     assert found.passed, found.statistic
+
+
+def test_the_record_of_the_steps_saves_loads_and_is_checked(tmp_path):
+    x, y = _rounded_pair(600, 0.6, 0.5, 6)
+    r = gmmi.mutual_information(x, y, random_state=0, n_bootstrap=4)
+    r.save(tmp_path / "r.json")
+    back = gmmi.load(tmp_path / "r.json")
+    assert back == r and back.details["dequantized"] == r.details["dequantized"]
+    # The check after loading spreads the rows as the estimate did.
+    assert back.check_fit(x, y).statistic == r.check_fit(x, y).statistic
+    doc = json.loads((tmp_path / "r.json").read_text())
+    doc["data"]["details"]["dequantized"]["x"] = [-0.5]
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="dequantized"):
+        gmmi.load(tmp_path / "bad.json")
+
+
+def test_pointwise_mi_is_evaluated_at_the_rows_as_the_estimate_spread_them():
+    x, y = _rounded_pair(600, 0.6, 0.5, 8)
+    p = gmmi.pointwise_mutual_information(x, y, random_state=0, n_bootstrap=4)
+    assert "dequantized" in p.result.details
+    sx, sy = redo_dequantization(p.result.details, [("x", x[:, None]), ("y", y[:, None])],
+                                 p.result.random_state)
+    np.testing.assert_array_equal(p.values, p.result.pointwise(sx, sy).values)
+    assert not np.array_equal(p.values, p.result.pointwise(x, y).values)

@@ -16,6 +16,7 @@ from ._warnings import DegenerateWarning, DiscreteDataWarning, HeavyTailWarning
 
 __all__ = [
     "DEQUANTIZE_MIN_VARIABLES",
+    "DEQUANTIZE_OFF_SHARE",
     "DEQUANTIZE_TIED_SHARE",
     "DISCRETE_ADVICE",
     "JOINT_TAIL_EXCESS",
@@ -38,28 +39,62 @@ __all__ = [
 ]
 
 
-#: A column is spread over its lattice (:func:`dequantize`) when at least this share of its
-#: rows repeat another row's value: continuous values never do, rounded measurements and
-#: counts do for most of their rows.
+#: A column is on a lattice (:func:`lattice_spacing`) when at least this share of its rows
+#: repeat another row's value: continuous values never do, rounded measurements and counts
+#: do for most of their rows.
 DEQUANTIZE_TIED_SHARE = 0.01
 
-#: Ties are looked for first on at most this many evenly spaced rows, so that a continuous
-#: column of 10^7 rows is not sorted for nothing.
-_TIE_PROBE_ROWS = 50_000
+#: ... and at most this share of its rows lie off the lattice its repeated values span (a
+#: few values recorded at another precision do not make a column continuous).
+DEQUANTIZE_OFF_SHARE = 0.01
 
-#: A gap between successive distinct values counts as a whole number of lattice steps when
-#: it is within this fraction of a step of one: decimal steps such as 0.1 are not exact in
-#: binary floating point, and values rounded then stored in single precision are off their
-#: lattice by up to about 1e-7 of their size. The gaps of continuous values are not whole
-#: multiples of their smallest one to anything like this.
+#: Ties are looked for first on at most this many rows drawn at fixed random positions, so
+#: that a continuous column is not sorted for nothing. A column with ties on 1% of its rows
+#: shows some there: a lattice of m values shows about 5000^2 / (2 m) repeats in a random
+#: 5,000 of its rows, 250 for the 50,000 distinct values of 50,000 rows with 1% ties.
+_TIE_PROBE_ROWS = 5_000
+
+#: A value lies on the lattice when it is within this fraction of a step of a lattice
+#: point: decimal steps such as 0.1 are not exact in binary floating point, and values
+#: rounded then stored in single precision are off by up to 6e-8 of their size (1e-3 of a
+#: step for values up to about 1,500 steps from the origin).
 _LATTICE_TOL = 1e-3
+
+
+def _lattice(col: np.ndarray) -> Optional[tuple[float, float]]:
+    """``(h, a)``: the step and a point of the lattice ``a + h k`` that the values of
+    ``col`` lie on (see :func:`lattice_spacing`), or ``None``."""
+    n = col.size
+    if n > _TIE_PROBE_ROWS:
+        at = np.unique(np.random.default_rng(0).integers(0, n, _TIE_PROBE_ROWS))
+        probe = col[at]
+        if np.unique(probe).size == probe.size:
+            return None
+    values, counts = np.unique(col, return_counts=True)
+    if values.size < 2 or n - values.size < DEQUANTIZE_TIED_SHARE * n:
+        return None
+    repeated = values[counts > 1]
+    if repeated.size < 2:
+        return None  # one repeated value amid distinct ones: a point mass, not a lattice
+    h = float(np.diff(repeated).min())
+    span = float(repeated[-1] - repeated[0])
+    h = span / round(span / h)  # the step from the span: less rounding than one gap
+    a = float(values[np.argmax(counts)])
+    if not math.isfinite(h) or h <= 0:
+        return None
+    r = (values - a) / h
+    off = np.abs(r - np.round(r)) > _LATTICE_TOL
+    if counts[off].sum() > DEQUANTIZE_OFF_SHARE * n:
+        return None
+    return h, a
 
 
 def lattice_spacing(col: np.ndarray) -> Optional[float]:
     """The step ``h`` of the lattice ``a + h k`` (``k`` whole numbers) that the values of
     ``col`` lie on, when at least :data:`DEQUANTIZE_TIED_SHARE` of its rows repeat another
-    row's value; ``None`` otherwise (continuous values; ties at a few values amid continuous
-    ones, such as the zeros of a rectified variable, which are a point mass, not a lattice).
+    row's value and at most :data:`DEQUANTIZE_OFF_SHARE` lie off the lattice its repeated
+    values span; ``None`` otherwise (continuous values; a point mass amid continuous ones,
+    such as the zeros of a rectified variable).
 
     Examples
     --------
@@ -70,43 +105,38 @@ def lattice_spacing(col: np.ndarray) -> Optional[float]:
     >>> lattice_spacing(np.array([0.0, 0.0, 0.3, 1.7, 2.9])) is None
     True
     """
-    n = col.size
-    step = max(1, n // _TIE_PROBE_ROWS)
-    if step > 1 and np.unique(col[::step]).size == col[::step].size:
-        return None
-    values = np.unique(col)
-    if values.size < 2 or n - values.size < DEQUANTIZE_TIED_SHARE * n:
-        return None
-    gaps = np.diff(values)
-    ratio = gaps / gaps.min()
-    if np.max(np.abs(ratio - np.round(ratio))) > _LATTICE_TOL:
-        return None
-    # The step from the whole span (less rounding than the smallest gap alone).
-    return float((values[-1] - values[0]) / np.round((values[-1] - values[0]) / gaps.min()))
+    found = _lattice(col)
+    return None if found is None else found[0]
 
 
-def _jitter(col: np.ndarray, h: float, seed: int) -> np.ndarray:
-    """``col`` plus independent uniform draws on ``(-h/2, h/2)``, seeded by ``seed`` and the
-    column's values (so that a column gets the same draws in every call with that seed: in
-    a single estimate, a matrix, its check)."""
-    values = np.ascontiguousarray(col, dtype="<f8")
-    rng = np.random.default_rng([seed, zlib.crc32(values.tobytes()), 0x6465_7175])
-    return col + h * (rng.random(col.size) - 0.5)
+def _spread(col: np.ndarray, h: float, seed: int, name: str, j: int) -> np.ndarray:
+    """Column ``j`` of variable ``name``, ``col``, with each value on its lattice of step
+    ``h`` moved by ``h (u - 1/2)``, ``u`` uniform: the draws depend on the seed, the
+    variable's name and the column's place in it, not on the values (so that a column gets
+    the same draws wherever it plays that variable: in a single estimate, a matrix's cell,
+    the check of its fit), and two variables' draws are independent (a column and its copy
+    spread alike would be a deterministic relation). Values off the lattice are left."""
+    values = np.asarray(col, dtype=float)
+    found = _lattice(values)
+    a = float(values[0]) if found is None else found[1]
+    r = (values - a) / h
+    on = np.abs(r - np.round(r)) <= _LATTICE_TOL
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode()), j, 0x6465_7175])
+    return np.where(on, values + h * (rng.random(values.size) - 0.5), values)
 
 
-def dequantize(block: np.ndarray, seed: int) -> tuple[np.ndarray, list[Optional[float]]]:
-    """Spreads every column of ``block`` whose values lie on a lattice (see
-    :func:`lattice_spacing`) uniformly over its cells: each value ``v`` becomes
+def dequantize(block: np.ndarray, seed: int, name: str
+               ) -> tuple[np.ndarray, list[Optional[float]]]:
+    """Spreads every column of variable ``name``'s ``block`` whose values lie on a lattice
+    (see :func:`lattice_spacing`) uniformly over its cells: each value ``v`` becomes
     ``v + h (u - 1/2)``, ``u`` uniform on (0, 1). Returns the block (the same object when no
     column is on a lattice) and each column's step (``None``: left as it is).
 
-    The value is recovered from its spread version by rounding to the lattice, and the
-    spread is independent of everything else, so the mutual information (and the
-    conditional one) is unchanged: ``I(X + U; Y) = I(X; Y)``. What changes is that the
-    spread variable has a density, which a Gaussian mixture can fit; on the lattice itself
-    its components shrink onto tied values, whose likelihood grows without bound, and the
-    held-out rows, on the same values, reward them (rounded Gaussian pairs: two to three
-    times the MI).
+    The value is recovered from its spread version by rounding, and the spread is
+    independent of everything else, so the mutual information (and the conditional one) is
+    unchanged: ``I(X + U; Y) = I(X; Y)``. What changes is that the spread variable has a
+    density, which a Gaussian mixture can fit (see :func:`dequantize_blocks` for where that
+    matters).
     """
     steps = [lattice_spacing(block[:, j]) for j in range(block.shape[1])]
     if all(h is None for h in steps):
@@ -114,7 +144,7 @@ def dequantize(block: np.ndarray, seed: int) -> tuple[np.ndarray, list[Optional[
     out = np.array(block, dtype=float, copy=True)
     for j, h in enumerate(steps):
         if h is not None:
-            out[:, j] = _jitter(block[:, j], h, seed)
+            out[:, j] = _spread(block[:, j], h, seed, name, j)
     return out, steps
 
 
@@ -152,7 +182,7 @@ def dequantize_blocks(named: list[tuple[str, np.ndarray]], seed: int,
             block = np.array(block, dtype=float, copy=True)
             for j, h in enumerate(steps):
                 if h is not None:
-                    block[:, j] = _jitter(block[:, j], h, seed)
+                    block[:, j] = _spread(block[:, j], h, seed, name, j)
             record[name] = steps
         blocks.append(block)
     return blocks, record
@@ -161,8 +191,8 @@ def dequantize_blocks(named: list[tuple[str, np.ndarray]], seed: int,
 def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarray]],
                         seed: int) -> list[np.ndarray]:
     """The blocks as an estimate with ``details`` (its ``"dequantized"`` record) and
-    ``seed`` spread them: the same draws for the same data (the check of a fit compares the
-    mixture with the rows it was fitted to)."""
+    ``seed`` spread them: the same draws for the same rows (the check of a fit compares the
+    mixture with the rows it was fitted to; other rows are spread with the recorded steps)."""
     record = details.get("dequantized") or {}
     out = []
     for name, block in named:
@@ -170,8 +200,8 @@ def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarr
         if steps:
             block = np.array(block, dtype=float, copy=True)
             for j, h in enumerate(steps):
-                if h is not None:
-                    block[:, j] = _jitter(block[:, j], float(h), seed)
+                if h is not None and j < block.shape[1]:
+                    block[:, j] = _spread(block[:, j], float(h), seed, name, j)
         out.append(block)
     return out
 
@@ -196,9 +226,9 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
     levels to smooth."""
     if _looks_discrete(block):
         what = f"pass {flag}=True" if flag is not None else advice
-        why = ("spread over their unit cells, a few levels keep their MI, but a mixture "
+        why = ("spread over their cells, a few levels keep their MI, but a mixture "
                "smooths the steps between them and reads it low" if spread
-               else "a density fitted to ties is unreliable")
+               else "a mixture fits a few levels less well than the discrete estimator")
         warnings.warn(
             f"{name}: has few distinct integer values and looks discrete; if it is a label, "
             f"{what} ({why})",

@@ -15,6 +15,7 @@ from ._inputs import (
     DISCRETE_ADVICE,
     dequantize_blocks,
     encode_labels,
+    redo_dequantization,
     warn_if_discrete,
     warn_if_heavy_tailed,
     warn_if_joint_tails,
@@ -184,15 +185,6 @@ def _joint(
             "entropy" if quantity == "entropy" else name))
         n_rows = arr.shape[0]
         arrays.append(arr)
-    for (name, _), arr in zip(blocks, arrays):
-        if warn_discrete:
-            # Only mutual_information has options for a discrete x or y.
-            flag = f"discrete_{name}" if discrete_options else None
-            advice = "" if discrete_options else \
-                DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
-            warn_if_discrete(arr, name, flag, advice,
-                             spread=kind in ("mi", "cmi") and opts["transform"] != "identity")
-        warn_if_scale_below_reg_covar(arr, name, opts)
     cols: list[list[int]] = []
     start = 0
     for arr in arrays:
@@ -206,6 +198,14 @@ def _joint(
         # of spikes on the joint lattice's lines.
         fitted, spread = dequantize_blocks(
             [(name, arr) for (name, _), arr in zip(blocks, arrays)], seed)
+    for (name, _), arr in zip(blocks, arrays):
+        if warn_discrete:
+            # Only mutual_information has options for a discrete x or y.
+            flag = f"discrete_{name}" if discrete_options else None
+            advice = "" if discrete_options else \
+                DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
+            warn_if_discrete(arr, name, flag, advice, spread=name in spread)
+        warn_if_scale_below_reg_covar(arr, name, opts)
     data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:
         cols.append([])
@@ -753,7 +753,10 @@ def pointwise_mutual_information(x: Any, y: Any, z: Any = None, *, n_draws: int 
     PointwiseMI
         ``values`` (the full-data model's PMI of every sample), ``samples`` (each
         replicate's), ``std``, ``ci()``, the ``profile`` and the estimate as ``result``.
-        For other points call ``result.pointwise(x_new, y_new)``.
+        Where the estimate spread lattice columns over their cells
+        (``result.details["dequantized"]``), the samples are evaluated as it spread them.
+        For other points call ``result.pointwise(x_new, y_new)``, which evaluates at the
+        points as given.
 
     Examples
     --------
@@ -776,6 +779,12 @@ def pointwise_mutual_information(x: Any, y: Any, z: Any = None, *, n_draws: int 
     result = _joint("mi" if z is None else "cmi", blocks, opts=opts, keep_models=True,
                     quantity="mutual_information" if z is None
                     else "conditional_mutual_information", **run)
+    if "dequantized" in result.details:
+        # The rows as the estimate fitted them: lattice columns spread over their cells.
+        x, y, *rest = redo_dequantization(
+            result.details, [(name, as_block(v, name, allow_constant=True, check_spread=False))
+                             for name, v in blocks], result.random_state)
+        z = rest[0] if rest else None
     return result.pointwise(x, y, z, n_draws=n_draws)
 
 

@@ -242,6 +242,10 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
                   "ksg_data, ksg_model, n_rows, k)"),
     "integration_error": (lambda v: _is_float(v) and 0.0 <= v < math.inf,
                           "a finite number >= 0"),
+    "dequantized": (_dict_of(lambda k: k in ("x", "y", "z"), _list_of(
+        lambda h: h is None or (_is_float(h) and 0.0 < h < math.inf))),
+                    'a dictionary from "x", "y" or "z" to lists of lattice steps (positive '
+                    "numbers or null)"),
 }
 
 

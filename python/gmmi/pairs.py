@@ -15,8 +15,9 @@ from . import _codec, _core, _html
 from ._compare import same_fields
 from ._inputs import (
     _far_values,
-    dequantize,
+    _spread,
     encode_labels,
+    lattice_spacing,
     shared_tails,
     shared_tails_message,
     warn_if_discrete,
@@ -435,17 +436,40 @@ def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
     return ("dd", ia, ib)
 
 
-def _spread_pair(pair: tuple[str, int, int], copy: dict[int, int]) -> tuple[str, int, int]:
-    """``pair`` reading the spread copies ``copy`` (column -> its copy's column) of its
-    continuous columns where a single estimate spreads them: both columns of a continuous
-    pair (see :func:`gmmi._inputs.dequantize_blocks`), the continuous column of a pair with
-    labels."""
-    kind, a, b = pair
-    if kind == "cc" and a in copy and b in copy:
-        return (kind, copy[a], copy[b])
-    if kind == "cd" and a in copy:
-        return (kind, copy[a], b)
-    return pair
+def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
+                     swapped: list[bool], seed: int
+                     ) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+    """The continuous columns and the pairs, with lattice columns spread over their cells
+    where a single estimate of the pair spreads them (both columns of a continuous pair;
+    the continuous column against labels: see :func:`gmmi._inputs.dequantize_blocks`) and
+    with the draws it takes (the column as the pair's x, or as its y where the pair was
+    given to the core the other way round): those spread copies go after the columns as
+    they are, and the pairs concerned read them."""
+    steps = [lattice_spacing(cont[:, k]) for k in range(cont.shape[1])]
+    if all(h is None for h in steps):
+        return cont, pairs
+    copies: dict[tuple[int, str], int] = {}
+    columns: list[np.ndarray] = []
+
+    def copy(k: int, name: str) -> int:
+        if (k, name) not in copies:
+            h = steps[k]
+            assert h is not None
+            copies[(k, name)] = cont.shape[1] + len(columns)
+            columns.append(_spread(cont[:, k], h, seed, name, 0))
+        return copies[(k, name)]
+
+    out = []
+    for (kind, a, b), turned in zip(pairs, swapped):
+        if kind == "cc" and steps[a] is not None and steps[b] is not None:
+            out.append((kind, copy(a, "x"), copy(b, "y")))
+        elif kind == "cd" and steps[a] is not None:
+            out.append((kind, copy(a, "y" if turned else "x"), b))
+        else:
+            out.append((kind, a, b))
+    if not columns:
+        return cont, pairs
+    return np.ascontiguousarray(np.column_stack([cont, *columns])), out
 
 
 def _compute_block(
@@ -715,8 +739,7 @@ def _matrix_and_failures(
             col_label[k] = label
             # Heavy tails here when the data are fitted as they are; under a learned
             # representation per pair, where a pair kept a column as it is (below).
-            checks = [partial(warn_if_discrete, name=label, flag=flag,
-                              spread=opts["transform"] != "identity"),
+            checks = [partial(warn_if_discrete, name=label, flag=flag),
                       partial(warn_if_scale_below_reg_covar, name=label, opts=opts)]
             if opts["transform"] == "identity":
                 checks.append(partial(warn_if_heavy_tailed, name=label))
@@ -726,15 +749,8 @@ def _matrix_and_failures(
             col_msgs[("c", k)] = [m for _, m in found]
     fitted = cont
     if opts["transform"] != "identity" and cont.shape[1]:
-        # Columns on a lattice spread over their cells where a single estimate of the pair
-        # spreads them (two such columns; one against labels), with the same draws: the
-        # spread copies go after the columns as they are, and those pairs read them.
-        spread, steps = dequantize(cont, seed)
-        on = [k for k, h in enumerate(steps) if h is not None]
-        if on:
-            copy = {k: cont.shape[1] + i for i, k in enumerate(on)}
-            fitted = np.ascontiguousarray(np.hstack([cont, spread[:, on]]))
-            pairs = [_spread_pair(p, copy) for p in pairs]
+        fitted, pairs = _spread_lattices(cont, pairs, [_swapped(a_ref[i], b_ref[j])
+                                                       for i, j in index], seed)
     if executor is None:
         raw = run_with_control(_core.estimate_pairs, fitted, codes, data.levels, pairs,
                                miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
