@@ -198,6 +198,7 @@ def test_the_record_of_the_steps_saves_loads_and_is_checked(tmp_path):
     r.save(tmp_path / "r.json")
     back = gmmi.load(tmp_path / "r.json")
     assert back == r and back.details["dequantized"] == r.details["dequantized"]
+    assert r.to_dict()["dequantized"] == r.details["dequantized"]
     # The check after loading spreads the rows as the estimate did.
     assert back.check_fit(x, y).statistic == r.check_fit(x, y).statistic
     doc = json.loads((tmp_path / "r.json").read_text())

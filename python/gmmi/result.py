@@ -489,6 +489,7 @@ class MIResult:
             "transform": None if self.transform is None else self.transform.to_dict(),
             "fit_check": self.details.get("fit_check"),
             "misfit_extension": self.details.get("misfit_extension"),
+            "dequantized": self.details.get("dequantized"),
         })
 
     def plot_bootstrap(self, ax: Any = None, level: float = 0.95) -> Any:
