@@ -66,8 +66,8 @@ def _lattice(col: np.ndarray) -> Optional[tuple[float, float]]:
     ``col`` lie on (see :func:`lattice_spacing`), or ``None``."""
     n = col.size
     if n > _TIE_PROBE_ROWS:
-        at = np.unique(np.random.default_rng(0).integers(0, n, _TIE_PROBE_ROWS))
-        probe = col[at]
+        at = np.sort(np.random.default_rng(0).integers(0, n, _TIE_PROBE_ROWS))
+        probe = col[at[np.diff(at, prepend=-1) != 0]]  # each row once
         if np.unique(probe).size == probe.size:
             return None
     values, counts = np.unique(col, return_counts=True)
