@@ -84,9 +84,25 @@ def test_a_few_values_off_the_lattice_are_left_and_the_rest_spread():
     assert h == pytest.approx(0.5) and out[7, 0] == 0.1234
     on = np.arange(1000) != 7
     np.testing.assert_array_equal(np.round(out[on, 0] / 0.5) * 0.5, x[on])
+    # An off value that repeats (a duplicated record) does not set the step.
+    x[8] = 0.1234
+    assert lattice_spacing(x) == pytest.approx(0.5)
     # Two percent of the rows off it: not a lattice any more.
     x[:20] = g[:20]
     assert lattice_spacing(x) is None
+
+
+def test_two_variables_fitted_on_their_lattices_as_they_are_are_warned_about():
+    # transform="identity" fits a rounded pair as it is: the mixture shrinks onto points
+    # and lines of the joint lattice (0.94 nat for 0.48 on this data set). A component of
+    # no width on one variable's ties is a level whose factor cancels from the MI, but two
+    # variables' are not: the DegenerateWarning names the ties of both.
+    x, y = _rounded_pair(2000, 0.8, 0.5, 11)
+    with pytest.warns(gmmi.DegenerateWarning, match="many tied values") as caught:
+        gmmi.mutual_information(x, y, random_state=0, n_bootstrap=4, transform="identity")
+    named = {str(w.message).split("within ")[1][0] for w in caught
+             if "many tied values" in str(w.message)}
+    assert named == {"x", "y"}
 
 
 def test_a_variable_and_its_copy_on_a_lattice_share_their_entropy_not_more():

@@ -49,9 +49,10 @@ DEQUANTIZE_TIED_SHARE = 0.01
 DEQUANTIZE_OFF_SHARE = 0.01
 
 #: Ties are looked for first on at most this many rows drawn at fixed random positions, so
-#: that a continuous column is not sorted for nothing. A column with ties on 1% of its rows
-#: shows some there: a lattice of m values shows about 5000^2 / (2 m) repeats in a random
-#: 5,000 of its rows, 250 for the 50,000 distinct values of 50,000 rows with 1% ties.
+#: that a continuous column is not sorted for nothing. A lattice of m values shows about
+#: 5000^2 / (2 m) repeats there: 250 for 50,000 values; beyond a few million values (a
+#: lattice so fine that even 10^6 rows hardly repeat) none may show, and the column is
+#: fitted as it is, which so fine a lattice allows.
 _TIE_PROBE_ROWS = 5_000
 
 #: A value lies on the lattice when it is within this fraction of a step of a lattice
@@ -59,6 +60,9 @@ _TIE_PROBE_ROWS = 5_000
 #: rounded then stored in single precision are off by up to 6e-8 of their size (1e-3 of a
 #: step for values up to about 1,500 steps from the origin).
 _LATTICE_TOL = 1e-3
+
+#: The smallest gaps between repeated values tried as the step (see :func:`_lattice`).
+_LATTICE_CANDIDATES = 8
 
 
 def _lattice(col: np.ndarray) -> Optional[tuple[float, float]]:
@@ -76,17 +80,26 @@ def _lattice(col: np.ndarray) -> Optional[tuple[float, float]]:
     repeated = values[counts > 1]
     if repeated.size < 2:
         return None  # one repeated value amid distinct ones: a point mass, not a lattice
-    h = float(np.diff(repeated).min())
-    span = float(repeated[-1] - repeated[0])
-    h = span / round(span / h)  # the step from the span: less rounding than one gap
     a = float(values[np.argmax(counts)])
-    if not math.isfinite(h) or h <= 0:
-        return None
-    r = (values - a) / h
-    off = np.abs(r - np.round(r)) > _LATTICE_TOL
-    if counts[off].sum() > DEQUANTIZE_OFF_SHARE * n:
-        return None
-    return h, a
+    # Candidate steps: the smallest gaps between successive repeated values (a value off
+    # the lattice that repeats, such as a duplicated record or a detection limit, makes the
+    # very smallest gap wrong); the coarsest that holds all but DEQUANTIZE_OFF_SHARE of the
+    # rows is the lattice (a coarser candidate leaves whole levels off it, a finer one holds
+    # the lattice too).
+    gaps = np.unique(np.diff(repeated))
+    for h in sorted(gaps[:_LATTICE_CANDIDATES], reverse=True):
+        h = float(h)
+        if not (math.isfinite(h) and h > 0):
+            continue
+        r = (values - a) / h
+        on = np.abs(r - np.round(r)) <= _LATTICE_TOL
+        if counts[~on].sum() > DEQUANTIZE_OFF_SHARE * n:
+            continue
+        # The step from the span of the repeated values on it: less rounding than one gap.
+        held = repeated[np.abs((repeated - a) / h - np.round((repeated - a) / h)) <= _LATTICE_TOL]
+        span = float(held[-1] - held[0])
+        return (span / round(span / h) if span > 0 else h), a
+    return None
 
 
 def lattice_spacing(col: np.ndarray) -> Optional[float]:
@@ -134,9 +147,10 @@ def dequantize(block: np.ndarray, seed: int, name: str
 
     The value is recovered from its spread version by rounding, and the spread is
     independent of everything else, so the mutual information (and the conditional one) is
-    unchanged: ``I(X + U; Y) = I(X; Y)``. What changes is that the spread variable has a
-    density, which a Gaussian mixture can fit (see :func:`dequantize_blocks` for where that
-    matters).
+    unchanged, ``I(X + U; Y) = I(X; Y)``, for the rows on the lattice (the at most 1% off it,
+    left where they are, may share a cell with spread ones). What changes is that the
+    spread variable has a density, which a Gaussian mixture can fit (see
+    :func:`dequantize_blocks` for where that matters).
     """
     steps = [lattice_spacing(block[:, j]) for j in range(block.shape[1])]
     if all(h is None for h in steps):
@@ -218,20 +232,15 @@ def _looks_discrete(block: np.ndarray) -> bool:
 
 
 def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
-                     advice: str = "", spread: bool = False) -> None:
+                     advice: str = "") -> None:
     """Warn (DiscreteDataWarning) when ``block`` looks like labels: with ``flag``, the
     caller's option that declares ``name`` discrete; without one, ``advice`` (the call has
-    no such option). ``spread``: the estimate spreads lattice columns over their cells
-    (:func:`dequantize`), which keeps the MI but leaves a mixture the steps between a few
-    levels to smooth."""
+    no such option)."""
     if _looks_discrete(block):
         what = f"pass {flag}=True" if flag is not None else advice
-        why = ("spread over their cells, a few levels keep their MI, but a mixture "
-               "smooths the steps between them and reads it low" if spread
-               else "a mixture fits a few levels less well than the discrete estimator")
         warnings.warn(
             f"{name}: has few distinct integer values and looks discrete; if it is a label, "
-            f"{what} ({why})",
+            f"{what} (a mixture fits a few levels less well than the discrete estimator)",
             DiscreteDataWarning,
             stacklevel=4,
         )

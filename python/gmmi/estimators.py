@@ -204,7 +204,7 @@ def _joint(
             flag = f"discrete_{name}" if discrete_options else None
             advice = "" if discrete_options else \
                 DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
-            warn_if_discrete(arr, name, flag, advice, spread=name in spread)
+            warn_if_discrete(arr, name, flag, advice)
         warn_if_scale_below_reg_covar(arr, name, opts)
     data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:

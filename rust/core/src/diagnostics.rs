@@ -151,21 +151,38 @@ pub fn degeneracy_warnings(
         });
     }
     let n = x.len() / d;
-    for ((name, cols), found) in blocks.iter().zip(&within) {
-        let Some((min, c)) = *found else { continue };
-        let cov = g.covariance(c);
-        let column_shrunk = cols.iter().any(|&j| {
-            let v = cov[j * d + j] / (sd[j] * sd[j]);
-            v < thr || v.is_nan()
-        });
+    // Per block with a singular component: whether a column of it shrank, and the share of
+    // the block's rows that repeat another's values.
+    let shrunk: Vec<Option<(bool, f64)>> = blocks
+        .iter()
+        .zip(&within)
+        .map(|((_, cols), found)| {
+            found.map(|(_, c)| {
+                let cov = g.covariance(c);
+                let column_shrunk = cols.iter().any(|&j| {
+                    let v = cov[j * d + j] / (sd[j] * sd[j]);
+                    v < thr || v.is_nan()
+                });
+                (column_shrunk, tie_fraction(x, d, cols))
+            })
+        })
+        .collect();
+    let tied_blocks = shrunk
+        .iter()
+        .filter(|s| matches!(s, Some((true, t)) if *t >= TIED_SHARE))
+        .count();
+    for (((name, _), found), block) in blocks.iter().zip(&within).zip(&shrunk) {
+        let (Some((min, c)), Some((column_shrunk, ties))) = (*found, *block) else {
+            continue;
+        };
         let rows = g.weights()[c] * n as f64;
-        let ties = tie_fraction(x, d, cols);
-        if what == Singularity::Across && column_shrunk && ties >= TIED_SHARE {
+        if what == Singularity::Across && column_shrunk && ties >= TIED_SHARE && tied_blocks == 1 {
             // A component of no width on a value that many rows of this variable repeat
             // holds a point mass of it (a level of a count, the zeros of a rectified
             // variable): its factor is the same in the joint density and in this variable's
             // marginal and cancels from the (conditional) MI, which reg_covar does not set.
-            // (A collapse onto ties across variables is reported above.)
+            // Not so where two variables shrank onto their ties: the mixture then also
+            // holds lines of their joint lattice, which no marginal shares.
             continue;
         }
         let cause = if !column_shrunk {
@@ -261,6 +278,26 @@ mod tests {
                 "{w:?}"
             );
         }
+        // Both variables tied, a component of no width in each: a point of their joint
+        // lattice, or lines of it, which no marginal shares: said for MI.
+        let both: Vec<f64> = (0..200)
+            .flat_map(|i| [(i % 5) as f64, (i % 7) as f64])
+            .collect();
+        let g2 = GaussianMixture::new(
+            2,
+            vec![0.5, 0.5],
+            vec![0.0, 1.0, 2.0, 3.0],
+            vec![1e-12, 0.0, 0.0, 0.3, 2.0, 0.0, 0.0, 1e-12],
+        )
+        .unwrap();
+        let w = degeneracy_warnings(&g2, &both, &blocks, Singularity::Across, 1e-12, "");
+        assert!(
+            w.iter()
+                .filter(|w| w.message.contains("many tied values"))
+                .count()
+                == 2,
+            "{w:?}"
+        );
         // Without ties the same component is EM's collapse onto a few points, said for MI.
         let spread: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64 * 0.01]).collect();
         let w = degeneracy_warnings(&g, &spread, &blocks, Singularity::Across, 1e-12, "");
