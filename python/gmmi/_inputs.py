@@ -221,13 +221,15 @@ def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarr
 
 
 def _looks_discrete(block: np.ndarray) -> bool:
+    """Whether a column of ``block`` takes at most 20 values, each on 5 rows on average,
+    all whole numbers or on a lattice (:func:`lattice_spacing`: rounded values)."""
     n = block.shape[0]
     for j in range(block.shape[1]):
         col = block[:, j]
-        if np.all(col == np.round(col)):
-            n_unique = np.unique(col).size
-            if n_unique <= 20 and n_unique * 5 <= n:
-                return True
+        n_unique = np.unique(col).size
+        if (n_unique <= 20 and n_unique * 5 <= n
+                and (np.all(col == np.round(col)) or lattice_spacing(col) is not None)):
+            return True
     return False
 
 
@@ -239,7 +241,8 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
     if _looks_discrete(block):
         what = f"pass {flag}=True" if flag is not None else advice
         warnings.warn(
-            f"{name}: has few distinct integer values and looks discrete; if it is a label, "
+            f"{name}: has few distinct values (whole numbers or a rounding's) and looks "
+            f"discrete; if it is a label or a variable of a few levels, "
             f"{what} (a mixture fits a few levels less well than the discrete estimator)",
             DiscreteDataWarning,
             stacklevel=4,
