@@ -153,13 +153,20 @@ def dequantize(block: np.ndarray, seed: int, name: str
     :func:`dequantize_blocks` for where that matters).
     """
     steps = [lattice_spacing(block[:, j]) for j in range(block.shape[1])]
+    return _spread_block(block, steps, seed, name), steps
+
+
+def _spread_block(block: np.ndarray, steps: list[Optional[float]], seed: int,
+                  name: str) -> np.ndarray:
+    """``block`` with column ``j`` spread over its lattice of step ``steps[j]`` (``None``:
+    left; see :func:`_spread`), a copy; ``block`` itself when no column has a step."""
     if all(h is None for h in steps):
-        return block, steps
+        return block
     out = np.array(block, dtype=float, copy=True)
-    for j, h in enumerate(steps):
+    for j, h in enumerate(steps[:block.shape[1]]):
         if h is not None:
-            out[:, j] = _spread(block[:, j], h, seed, name, j)
-    return out, steps
+            out[:, j] = _spread(block[:, j], float(h), seed, name, j)
+    return out
 
 
 #: A joint estimate spreads its lattice columns only when at least this many of its
@@ -190,16 +197,8 @@ def dequantize_blocks(named: list[tuple[str, np.ndarray]], seed: int,
     on_lattice = sum(any(h is not None for h in steps) for _, _, steps in found)
     if on_lattice < min_variables:
         return [block for _, block, _ in found], {}
-    blocks, record = [], {}
-    for name, block, steps in found:
-        if any(h is not None for h in steps):
-            block = np.array(block, dtype=float, copy=True)
-            for j, h in enumerate(steps):
-                if h is not None:
-                    block[:, j] = _spread(block[:, j], h, seed, name, j)
-            record[name] = steps
-        blocks.append(block)
-    return blocks, record
+    record = {name: steps for name, _, steps in found if any(h is not None for h in steps)}
+    return [_spread_block(block, steps, seed, name) for name, block, steps in found], record
 
 
 def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarray]],
@@ -208,16 +207,7 @@ def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarr
     ``seed`` spread them: the same draws for the same rows (the check of a fit compares the
     mixture with the rows it was fitted to; other rows are spread with the recorded steps)."""
     record = details.get("dequantized") or {}
-    out = []
-    for name, block in named:
-        steps = record.get(name)
-        if steps:
-            block = np.array(block, dtype=float, copy=True)
-            for j, h in enumerate(steps):
-                if h is not None and j < block.shape[1]:
-                    block[:, j] = _spread(block[:, j], float(h), seed, name, j)
-        out.append(block)
-    return out
+    return [_spread_block(block, record.get(name) or [], seed, name) for name, block in named]
 
 
 def _looks_discrete(block: np.ndarray) -> bool:
