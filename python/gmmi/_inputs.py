@@ -233,8 +233,8 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
         what = f"pass {flag}=True" if flag is not None else advice
         warnings.warn(
             f"{name}: has few distinct values (whole numbers or a rounding's) and looks "
-            f"discrete; if it is a label or a variable of a few levels, "
-            f"{what} (a mixture fits a few levels less well than the discrete estimator)",
+            f"discrete; if it is a label, {what} (so too for a variable of a few levels: a "
+            "mixture fits them less well than the discrete estimator)",
             DiscreteDataWarning,
             stacklevel=4,
         )
