@@ -122,16 +122,17 @@ def lattice_spacing(col: np.ndarray) -> Optional[float]:
     return None if found is None else found[0]
 
 
-def _spread(col: np.ndarray, h: float, seed: int, name: str, j: int) -> np.ndarray:
-    """Column ``j`` of variable ``name``, ``col``, with each value on its lattice of step
-    ``h`` moved by ``h (u - 1/2)``, ``u`` uniform: the draws depend on the seed, the
-    variable's name and the column's place in it, not on the values (so that a column gets
-    the same draws wherever it plays that variable: in a single estimate, a matrix's cell,
-    the check of its fit), and two variables' draws are independent (a column and its copy
-    spread alike would be a deterministic relation). Values off the lattice are left."""
+def _spread(col: np.ndarray, lattice: tuple[float, float], seed: int, name: str,
+            j: int) -> np.ndarray:
+    """Column ``j`` of variable ``name``, ``col``, with each value on its lattice ``(h, a)``
+    (step, a point: :func:`_lattice`) moved by ``h (u - 1/2)``, ``u`` uniform: the draws
+    depend on the seed, the variable's name and the column's place in it, not on the values
+    (so that a column gets the same draws wherever it plays that variable: in a single
+    estimate, a matrix's cell, the check of its fit), and two variables' draws are
+    independent (a column and its copy spread alike would be a deterministic relation).
+    Values off the lattice are left."""
     values = np.asarray(col, dtype=float)
-    found = _lattice(values)
-    a = float(values[0]) if found is None else found[1]
+    h, a = lattice
     r = (values - a) / h
     on = np.abs(r - np.round(r)) <= _LATTICE_TOL
     rng = np.random.default_rng([seed, zlib.crc32(name.encode()), j, 0x6465_7175])
@@ -152,20 +153,25 @@ def dequantize(block: np.ndarray, seed: int, name: str
     spread variable has a density, which a Gaussian mixture can fit (see
     :func:`dequantize_blocks` for where that matters).
     """
-    steps = [lattice_spacing(block[:, j]) for j in range(block.shape[1])]
-    return _spread_block(block, steps, seed, name), steps
+    lattices = [_lattice(block[:, j]) for j in range(block.shape[1])]
+    return _spread_block(block, lattices, seed, name), _steps(lattices)
 
 
-def _spread_block(block: np.ndarray, steps: list[Optional[float]], seed: int,
-                  name: str) -> np.ndarray:
-    """``block`` with column ``j`` spread over its lattice of step ``steps[j]`` (``None``:
-    left; see :func:`_spread`), a copy; ``block`` itself when no column has a step."""
-    if all(h is None for h in steps):
+def _steps(lattices: list[Optional[tuple[float, float]]]) -> list[Optional[float]]:
+    """The steps of lattices ``(h, a)`` (``None`` stays ``None``)."""
+    return [None if found is None else found[0] for found in lattices]
+
+
+def _spread_block(block: np.ndarray, lattices: list[Optional[tuple[float, float]]],
+                  seed: int, name: str) -> np.ndarray:
+    """``block`` with column ``j`` spread over its lattice ``lattices[j]`` (``None``: left;
+    see :func:`_spread`), a copy; ``block`` itself when no column has one."""
+    if all(found is None for found in lattices):
         return block
     out = np.array(block, dtype=float, copy=True)
-    for j, h in enumerate(steps[:block.shape[1]]):
-        if h is not None:
-            out[:, j] = _spread(block[:, j], float(h), seed, name, j)
+    for j, found in enumerate(lattices[:block.shape[1]]):
+        if found is not None:
+            out[:, j] = _spread(block[:, j], found, seed, name, j)
     return out
 
 
@@ -192,13 +198,14 @@ def dequantize_blocks(named: list[tuple[str, np.ndarray]], seed: int,
     mixture per class, whose spikes on a shared level differ from class to class: there one
     variable on a lattice is enough (``min_variables=1``).
     """
-    found = [(name, block, [lattice_spacing(block[:, j]) for j in range(block.shape[1])])
+    found = [(name, block, [_lattice(block[:, j]) for j in range(block.shape[1])])
              for name, block in named]
-    on_lattice = sum(any(h is not None for h in steps) for _, _, steps in found)
-    if on_lattice < min_variables:
+    spread = [(name, lattices) for name, _, lattices in found
+              if any(f is not None for f in lattices)]
+    if len(spread) < min_variables:
         return [block for _, block, _ in found], {}
-    record = {name: steps for name, _, steps in found if any(h is not None for h in steps)}
-    return [_spread_block(block, steps, seed, name) for name, block, steps in found], record
+    record = {name: _steps(lattices) for name, lattices in spread}
+    return [_spread_block(block, lattices, seed, name) for name, block, lattices in found], record
 
 
 def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarray]],
@@ -207,7 +214,17 @@ def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarr
     ``seed`` spread them: the same draws for the same rows (the check of a fit compares the
     mixture with the rows it was fitted to; other rows are spread with the recorded steps)."""
     record = details.get("dequantized") or {}
-    return [_spread_block(block, record.get(name) or [], seed, name) for name, block in named]
+    return [_spread_block(block, [None if h is None else _recorded_lattice(block[:, j], h)
+                                  for j, h in enumerate(record.get(name) or [])], seed, name)
+            for name, block in named]
+
+
+def _recorded_lattice(col: np.ndarray, h: float) -> tuple[float, float]:
+    """The lattice of recorded step ``h`` for the values of ``col``: through the point
+    :func:`_lattice` finds on them (the same rows as the estimate's: the same lattice), else
+    through the first value."""
+    found = _lattice(col)
+    return float(h), float(col[0]) if found is None else found[1]
 
 
 def _looks_discrete(block: np.ndarray) -> bool:

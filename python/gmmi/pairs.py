@@ -15,9 +15,9 @@ from . import _codec, _core, _html
 from ._compare import same_fields
 from ._inputs import (
     _far_values,
+    _lattice,
     _spread,
     encode_labels,
-    lattice_spacing,
     shared_tails,
     shared_tails_message,
     warn_if_discrete,
@@ -445,25 +445,25 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
     with the draws it takes (the column as the pair's x, or as its y where the pair was
     given to the core the other way round): those spread copies go after the columns as
     they are, and the pairs concerned read them."""
-    steps = [lattice_spacing(cont[:, k]) for k in range(cont.shape[1])]
-    if all(h is None for h in steps):
+    lattices = [_lattice(cont[:, k]) for k in range(cont.shape[1])]
+    if all(found is None for found in lattices):
         return cont, pairs
     copies: dict[tuple[int, str], int] = {}
     columns: list[np.ndarray] = []
 
     def copy(k: int, name: str) -> int:
         if (k, name) not in copies:
-            h = steps[k]
-            assert h is not None
+            found = lattices[k]
+            assert found is not None
             copies[(k, name)] = cont.shape[1] + len(columns)
-            columns.append(_spread(cont[:, k], h, seed, name, 0))
+            columns.append(_spread(cont[:, k], found, seed, name, 0))
         return copies[(k, name)]
 
     out = []
     for (kind, a, b), turned in zip(pairs, swapped):
-        if kind == "cc" and steps[a] is not None and steps[b] is not None:
+        if kind == "cc" and lattices[a] is not None and lattices[b] is not None:
             out.append((kind, copy(a, "x"), copy(b, "y")))
-        elif kind == "cd" and steps[a] is not None:
+        elif kind == "cd" and lattices[a] is not None:
             out.append((kind, copy(a, "y" if turned else "x"), b))
         else:
             out.append((kind, a, b))
