@@ -290,6 +290,7 @@ class Options:
         stratified_bootstrap: bool,
         transform: str,
         accelerate_em: bool,
+        bin_rows: bool,
     ) -> Self: ...
 
 def folds_for_rows(n_folds: Union[int, str], n: int) -> int:

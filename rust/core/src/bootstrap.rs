@@ -5,6 +5,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 use std::sync::Mutex;
 
+use crate::bins::{Bins, Points};
 use crate::control::Control;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
@@ -150,6 +151,8 @@ struct FitScratch {
     oob: Vec<f64>,
     densities: Vec<f64>,
     layout: Vec<f64>,
+    points: Points,
+    sums: Vec<[f64; 3]>,
 }
 
 /// See [`resample_counts`]: up to this many rows (512 KiB of counts, within a core's L2
@@ -324,15 +327,33 @@ pub fn refit(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<Refit> {
-    refit_in(
+    refit_binned(x, d, counts, None, candidates, em_opts, ctrl)
+}
+
+/// [`refit`] with EM fitted to the resample binned by `bins` (the bins of the rows of `x`:
+/// see [`crate::bins`]); the out-of-bag scores and the check of the kept fit's components
+/// use the rows as they are.
+pub fn refit_binned(
+    x: &[f64],
+    d: usize,
+    counts: &[f64],
+    bins: Option<&Bins>,
+    candidates: &[GaussianMixture],
+    em_opts: &EmOptions,
+    ctrl: &Control,
+) -> Result<Refit> {
+    refit_staged(
         x,
         d,
         counts,
+        bins,
         candidates,
         em_opts,
         ctrl,
         &mut FitScratch::default(),
+        None,
     )
+    .map(|f| f.expect("without a predicate every refit is continued"))
 }
 
 /// A resample's refit ([`refit`]): the fit kept, and whether it has a component the resample
@@ -354,7 +375,7 @@ fn refit_in(
     ctrl: &Control,
     scratch: &mut FitScratch,
 ) -> Result<Refit> {
-    refit_staged(x, d, counts, candidates, em_opts, ctrl, scratch, None)
+    refit_staged(x, d, counts, None, candidates, em_opts, ctrl, scratch, None)
         .map(|f| f.expect("without a predicate every refit is continued"))
 }
 
@@ -363,12 +384,14 @@ fn refit_in(
 /// iterations) and only the one kept is run to the full tolerance (the losers' last, slow
 /// iterations are skipped); a single candidate is fitted to the full tolerance directly,
 /// unless there is a predicate. With `wanted`, the fit kept is screened first and continued
-/// only when `wanted(screened model)` holds (`None` otherwise).
+/// only when `wanted(screened model)` holds (`None` otherwise). With `bins`, EM fits the
+/// resample binned ([`Bins::compress_into`]).
 #[allow(clippy::too_many_arguments)]
 fn refit_staged(
     x: &[f64],
     d: usize,
     counts: &[f64],
+    bins: Option<&Bins>,
     candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
@@ -379,11 +402,20 @@ fn refit_staged(
         oob,
         densities,
         layout,
+        points,
+        sums,
     } = scratch;
     // The counts are checked once for every candidate's fit (after the options, as a fit
     // checks them).
     em_opts.validate()?;
-    let data = Data::weighted(x, d, counts).checked()?;
+    let rows = Data::weighted(x, d, counts).checked()?;
+    let data = match bins {
+        Some(b) => {
+            b.compress_into(x, |i| counts[i], sums, points);
+            Data::weighted(&points.x, 1, &points.w).checked()?
+        }
+        None => rows,
+    };
     // One layout of the resample for every candidate's fit.
     let packed = em::pack_in(&data, std::mem::take(layout));
     let fit = (|| {
@@ -404,8 +436,9 @@ fn refit_staged(
             }
             _ => {
                 rows_where_into(x, d, counts, |c| c == 0.0, oob);
-                let (fits, last_err) =
-                    screen_out_of_bag(&data, packed, oob, densities, candidates, em_opts, ctrl)?;
+                let (fits, last_err) = screen_out_of_bag(
+                    &rows, &data, packed, oob, densities, candidates, em_opts, ctrl,
+                )?;
                 if fits.is_empty() {
                     return Err(Error::Numerical(
                         last_err.unwrap_or_else(|| "every candidate refit failed".into()),
@@ -463,9 +496,12 @@ fn screening(em_opts: &EmOptions) -> EmOptions {
 type Screened = (f64, bool, em::EmFit);
 
 /// The screening half of [`refit`] with several candidates: every candidate fitted to the
-/// screening tolerance ([`screening`]); the fits that did not fail numerically, in the order
-/// of the candidates, and the last numerical failure's message.
+/// screening tolerance ([`screening`]) on `data` (the resample's `rows`, or their bins);
+/// the fits that did not fail numerically, in the order of the candidates, and the last
+/// numerical failure's message.
+#[allow(clippy::too_many_arguments)]
 fn screen_out_of_bag(
+    rows: &Data,
     data: &Data,
     packed: Option<&Packed>,
     oob: &[f64],
@@ -474,7 +510,7 @@ fn screen_out_of_bag(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<(Vec<Screened>, Option<String>)> {
-    let (x, counts) = (data.x, data.weights.expect("a resample has counts"));
+    let (x, counts) = (rows.x, rows.weights.expect("a resample has counts"));
     let screen = screening(em_opts);
     let mut fits: Vec<Screened> = Vec::with_capacity(candidates.len());
     let mut last_err = None;
@@ -553,6 +589,7 @@ where
         x,
         d,
         counts,
+        None,
         candidates,
         em_opts,
         ctrl,

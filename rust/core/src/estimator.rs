@@ -172,6 +172,11 @@ pub struct EstimatorOptions {
     /// (`Auto`, gmmi's default) or fixed (`Fixed(Identity)`: the published method). Only
     /// quantities unchanged by such maps (MI, conditional MI, categorical MI) use it.
     pub transform: TransformOption,
+    /// Categorical MI: EM fits a class's rows of a one-column `x` in narrow bins
+    /// ([`crate::bins`]) from [`crate::bins::BIN_MIN_ROWS`] rows on (gmmi's default): the
+    /// same fit to ~1e-5 of its standard errors, at a tenth of the work or less. `false`:
+    /// every row (the published method).
+    pub bin_rows: bool,
     /// Keep every bootstrap replicate's refitted model ([`Replicate::model`], in the units
     /// of the chosen representation, as [`Estimate::model`]): pointwise mutual information
     /// draws its uncertainty from them. Changes no number.
@@ -249,6 +254,7 @@ impl Default for EstimatorOptions {
             bias_correction: true,
             stratified_bootstrap: false,
             transform: TransformOption::Auto,
+            bin_rows: true,
             integral: Integral::Qmc {
                 points: Points::Target {
                     rel: integrate::QMC_REL_ERROR,
@@ -294,6 +300,7 @@ impl EstimatorOptions {
             bias_correction: false,
             stratified_bootstrap: true,
             transform: TransformOption::Fixed(MapFamily::Identity),
+            bin_rows: false,
             keep_models: false,
         }
     }

@@ -17,6 +17,7 @@
 // loops say that more plainly than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bins;
 pub mod bootstrap;
 pub mod categorical;
 pub mod check;

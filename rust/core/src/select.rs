@@ -5,6 +5,7 @@ use std::str::FromStr;
 use rand::RngExt;
 use rayon::prelude::*;
 
+use crate::bins::{Bins, Points};
 use crate::control::Control;
 use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
@@ -640,15 +641,48 @@ fn same_start(a: &GaussianMixture, b: &GaussianMixture) -> bool {
     })
 }
 
-/// One cross-validation fold: its training rows, its held-out rows (row-major) and the
-/// training rows laid out for the EM kernels ([`em::pack`]).
-type Split = (Vec<f64>, Vec<f64>, Option<crate::kernels::Packed>);
+/// One cross-validation fold of the component search.
+struct Split {
+    /// Its training rows (row-major).
+    train: Vec<f64>,
+    /// Its held-out rows (row-major), scored as they are.
+    valid: Vec<f64>,
+    /// The training rows as EM fits them where the rows are binned ([`Bins`]): weighted
+    /// points with the bins' moments. `None`: EM fits the rows themselves.
+    binned: Option<Points>,
+    /// What EM fits, laid out for the EM kernels ([`em::pack`]).
+    packed: Option<crate::kernels::Packed>,
+}
+
+impl Split {
+    /// The data EM fits for this fold: the binned points, or the training rows.
+    fn fit_data(&self, d: usize) -> Data<'_> {
+        match &self.binned {
+            Some(p) => Data::weighted(&p.x, 1, &p.w),
+            None => Data::new(&self.train, d),
+        }
+    }
+
+    /// The number of training rows.
+    fn n_train(&self, d: usize) -> usize {
+        self.train.len() / d
+    }
+}
 
 /// The cross-validation splits of the rows of `x` (row-major, `d` columns): the folds of
-/// [`make_folds`] with `seed`, each fold's training rows laid out for the EM kernels once,
-/// for every K and start fitted on it.
-fn make_splits(x: &[f64], d: usize, n_folds: usize, seed: u64) -> Vec<Split> {
+/// [`make_folds`] with `seed`, each fold's training data laid out for the EM kernels once,
+/// for every K and start fitted on it; with `bins` (of the rows of `x`), each fold's
+/// training rows binned into weighted points for EM.
+fn make_splits(x: &[f64], d: usize, n_folds: usize, seed: u64, bins: Option<&Bins>) -> Vec<Split> {
     let folds = make_folds(x.len() / d, n_folds, seed);
+    let mut fold_of = vec![0usize; if bins.is_some() { x.len() / d } else { 0 }];
+    if bins.is_some() {
+        for (f, rows) in folds.iter().enumerate() {
+            for &i in rows {
+                fold_of[i] = f;
+            }
+        }
+    }
     (0..n_folds)
         .map(|f| {
             let train = gather(
@@ -660,8 +694,15 @@ fn make_splits(x: &[f64], d: usize, n_folds: usize, seed: u64) -> Vec<Split> {
                     .filter(|(g, _)| *g != f)
                     .flat_map(|(_, v)| v.iter().copied()),
             );
-            let packed = em::pack(&Data::new(&train, d));
-            (train, gather(x, d, folds[f].iter().copied()), packed)
+            let binned = bins.map(|b| b.compress(x, |i| f64::from(u8::from(fold_of[i] != f))));
+            let mut split = Split {
+                train,
+                valid: gather(x, d, folds[f].iter().copied()),
+                binned,
+                packed: None,
+            };
+            split.packed = em::pack(&split.fit_data(d));
+            split
         })
         .collect()
 }
@@ -717,10 +758,11 @@ fn evaluate_k(
                 }
                 Err(e) => return Err(e.clone()),
             };
-            let (train, valid, packed) = &splits[f];
+            let split = &splits[f];
+            let valid = &split.valid;
             let res = em::fit_prepared(
-                &Data::new(train, d),
-                packed.as_ref(),
+                &split.fit_data(d),
+                split.packed.as_ref(),
                 None,
                 init,
                 em_opts,
@@ -849,16 +891,17 @@ fn stalled_stop_check(
         .iter()
         .find(|r| r.k == k)
         .expect("selected K was recorded");
-    let (train, valid, packed) = &splits[selected.best_fold(splits.len())];
+    let split = &splits[selected.best_fold(splits.len())];
+    let valid = &split.valid;
     let mut g = rng::stream(seed, Purpose::Init, (k + 1) as u64, u64::MAX);
-    let start = match initialize(train, d, k + 1, InitMethod::Kmeans, None, &mut g) {
+    let start = match initialize(&split.train, d, k + 1, InitMethod::Kmeans, None, &mut g) {
         Ok(s) => s,
         Err(Error::Numerical(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
     let fitted = match em::fit_prepared(
-        &Data::new(train, d),
-        packed.as_ref(),
+        &split.fit_data(d),
+        split.packed.as_ref(),
         None,
         &start,
         em_opts,
@@ -909,16 +952,26 @@ pub fn select(
     seed: u64,
     ctrl: &Control,
 ) -> Result<Selection> {
+    select_binned(x, d, None, opts, em_opts, seed, ctrl)
+}
+
+/// [`select`] with EM fitted to each fold's training rows binned by `bins` (the bins of the
+/// rows of `x`: see [`crate::bins`]); starts and held-out scores use the rows as they are.
+pub fn select_binned(
+    x: &[f64],
+    d: usize,
+    bins: Option<&Bins>,
+    opts: &SelectOptions,
+    em_opts: &EmOptions,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<Selection> {
     let n = x.len() / d;
     opts.validate(n, d)?;
     em_opts.validate()?;
     let n_folds = opts.n_folds.for_rows(n);
-    let splits = make_splits(x, d, n_folds, seed);
-    let n_train_min = splits
-        .iter()
-        .map(|(t, _, _)| t.len() / d)
-        .min()
-        .unwrap_or(0);
+    let splits = make_splits(x, d, n_folds, seed, bins);
+    let n_train_min = splits.iter().map(|s| s.n_train(d)).min().unwrap_or(0);
     let mut warnings = Vec::new();
     // The K searched run from `first` to `last` on the grid of `opts.patience`, one at a
     // time (`max_components` may be far above what the data allow: the search stops at the
@@ -1102,7 +1155,7 @@ fn metric_standard_errors(
     metric: Metric,
     n: usize,
 ) -> Result<Vec<f64>> {
-    let valid = &splits[rec.best_fold(splits.len())].1;
+    let valid = &splits[rec.best_fold(splits.len())].valid;
     let base = warm.log_density(valid)?;
     let scale = match metric {
         Metric::Valid => 1.0,
@@ -1524,7 +1577,7 @@ mod tests {
             let ctrl = Control::new();
             let sel = crate::on_threads(2, || select(&x, 2, &opts, &em_opts, 5, &ctrl).unwrap());
             // The plain loop, on the same splits.
-            let splits = make_splits(&x, 2, opts.n_folds.for_rows(x.len() / 2), 5);
+            let splits = make_splits(&x, 2, opts.n_folds.for_rows(x.len() / 2), 5, None);
             let (mut best, mut stale, mut plain) = (None::<(f64, usize)>, 0, Vec::new());
             for k in 1..=opts.max_components {
                 let (rec, warm) = evaluate_k(&x, 2, k, &splits, &opts, &em_opts, 5, &ctrl).unwrap();

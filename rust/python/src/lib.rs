@@ -1012,7 +1012,8 @@ impl Options {
         *, n_bootstrap, mc_samples, integral, quadrature_order, selection, n_inits, n_folds,
         patience, threshold_components, max_components, n_components, threshold_fit,
         reg_covar, max_iter, init, scale, standardize, seed, auto_threshold,
-        bootstrap_neighbours, bias_correction, stratified_bootstrap, transform, accelerate_em
+        bootstrap_neighbours, bias_correction, stratified_bootstrap, transform, accelerate_em,
+        bin_rows
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -1040,6 +1041,7 @@ impl Options {
         stratified_bootstrap: bool,
         transform: &str,
         accelerate_em: bool,
+        bin_rows: bool,
     ) -> PyResult<Self> {
         let metric: Metric = selection.parse().map_err(to_py)?;
         let init: InitMethod = init.parse().map_err(to_py)?;
@@ -1077,6 +1079,7 @@ impl Options {
             bias_correction,
             stratified_bootstrap,
             transform: TransformOption::parse(transform).map_err(to_py)?,
+            bin_rows,
             keep_models: false,
         };
         Ok(Options(opts.validated().map_err(to_py)?))
@@ -1201,6 +1204,7 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("bias_correction", o.bias_correction)?;
     d.set_item("stratified_bootstrap", o.stratified_bootstrap)?;
     d.set_item("accelerate_em", o.em.accelerate)?;
+    d.set_item("bin_rows", o.bin_rows)?;
     d.set_item("transform", o.transform.name())?;
     Ok(d)
 }
