@@ -120,21 +120,24 @@ impl Bins {
     /// bin of positive weight `W`, mean `m` and variance `s^2` (of its rows under these
     /// weights), the points `m - s` and `m + s` of weight `W / 2`, or `m` of weight `W` when
     /// `s = 0`. `sums` is scratch memory. The sums run in row order: the same points on any
-    /// thread count.
+    /// thread count. Returns whether every weight was finite and non-negative (the points
+    /// are not meaningful otherwise).
     pub fn compress_into(
         &self,
         x: &[f64],
         weight: impl Fn(usize) -> f64,
         sums: &mut Vec<[f64; 3]>,
         out: &mut Points,
-    ) {
+    ) -> bool {
         debug_assert_eq!(x.len(), self.of_row.len());
         sums.clear();
         sums.resize(self.base.len(), [0.0; 3]);
         // Rows of weight 0 add zeros (a third of a resample's rows: a branch on them would
-        // be mispredicted every other row).
+        // be mispredicted every other row); invalid weights are counted, not branched on.
+        let mut invalid = 0usize;
         for (i, (&v, &b)) in x.iter().zip(&self.of_row).enumerate() {
             let w = weight(i);
+            invalid += usize::from(!(0.0..f64::INFINITY).contains(&w));
             let t = v - self.base[b as usize];
             let s = &mut sums[b as usize];
             s[0] += w;
@@ -158,9 +161,11 @@ impl Bins {
                 out.w.push(w);
             }
         }
+        invalid == 0
     }
 
-    /// [`Bins::compress_into`] into new memory.
+    /// [`Bins::compress_into`] into new memory, for weights known to be finite and
+    /// non-negative (a fold's 0 and 1, every row's 1).
     pub fn compress(&self, x: &[f64], weight: impl Fn(usize) -> f64) -> Points {
         let mut out = Points::default();
         self.compress_into(x, weight, &mut Vec::new(), &mut out);

@@ -408,14 +408,18 @@ fn refit_staged(
     // The counts are checked once for every candidate's fit (after the options, as a fit
     // checks them).
     em_opts.validate()?;
-    let rows = Data::weighted(x, d, counts).checked()?;
+    let rows = Data::weighted(x, d, counts);
     let data = match bins {
         Some(b) => {
-            b.compress_into(x, |i| counts[i], sums, points);
+            // The counts are checked as they are binned (one pass over them, not two).
+            if counts.len() != x.len() || !b.compress_into(x, |i| counts[i], sums, points) {
+                rows.check()?;
+            }
             Data::weighted(&points.x, 1, &points.w).checked()?
         }
-        None => rows,
+        None => rows.checked()?,
     };
+    let summary = CountSummary::of(counts);
     // One layout of the resample for every candidate's fit.
     let packed = em::pack_in(&data, std::mem::take(layout));
     let fit = (|| {
@@ -429,7 +433,7 @@ fn refit_staged(
                 };
                 let fit = em::fit_prepared(&data, packed, None, only, opts, Some(ctrl))?;
                 if wanted.is_none() {
-                    let degenerate = has_degenerate_component(&fit.model, x, counts);
+                    let degenerate = degenerate_given(&fit.model, x, counts, summary);
                     return Ok(Some(Refit { fit, degenerate }));
                 }
                 vec![(f64::NEG_INFINITY, false, fit)]
@@ -437,7 +441,7 @@ fn refit_staged(
             _ => {
                 rows_where_into(x, d, counts, |c| c == 0.0, oob);
                 let (fits, last_err) = screen_out_of_bag(
-                    &rows, &data, packed, oob, densities, candidates, em_opts, ctrl,
+                    &rows, summary, &data, packed, oob, densities, candidates, em_opts, ctrl,
                 )?;
                 if fits.is_empty() {
                     return Err(Error::Numerical(
@@ -466,7 +470,7 @@ fn refit_staged(
                 return Ok(None);
             }
             let fit = em::continue_fit(&data, packed, screened, em_opts, Some(ctrl))?;
-            let degenerate = has_degenerate_component(&fit.model, x, counts);
+            let degenerate = degenerate_given(&fit.model, x, counts, summary);
             if fits.len() == 1 || fits[i].1 || !degenerate {
                 return Ok(Some(Refit { fit, degenerate }));
             }
@@ -502,6 +506,7 @@ type Screened = (f64, bool, em::EmFit);
 #[allow(clippy::too_many_arguments)]
 fn screen_out_of_bag(
     rows: &Data,
+    summary: CountSummary,
     data: &Data,
     packed: Option<&Packed>,
     oob: &[f64],
@@ -533,7 +538,7 @@ fn screen_out_of_bag(
                 _ => f64::NEG_INFINITY,
             }
         };
-        let degenerate = has_degenerate_component(&fit.model, x, counts);
+        let degenerate = degenerate_given(&fit.model, x, counts, summary);
         fits.push((score, degenerate, fit));
     }
     Ok((fits, last_err))
@@ -612,6 +617,38 @@ where
 /// choice is by score as usual. `g` is an EM fit on the rows of `x` with multiplicities
 /// `counts` (its weights are then the shares of the responsibilities).
 pub fn has_degenerate_component(g: &GaussianMixture, x: &[f64], counts: &[f64]) -> bool {
+    degenerate_given(g, x, counts, CountSummary::of(counts))
+}
+
+/// The sum and the largest of a resample's counts, which [`has_degenerate_component`] needs
+/// for every candidate fitted to the resample: taken once per resample.
+#[derive(Debug, Clone, Copy)]
+struct CountSummary {
+    total: f64,
+    max: f64,
+}
+
+impl CountSummary {
+    fn of(counts: &[f64]) -> Self {
+        // (whole numbers: their sum is exact in any order; eight running maxima, as the
+        // sums of `spread_sum`, so that the pass does not wait on each comparison)
+        let total = crate::stats::spread_sum_of(counts);
+        let mut maxima = [0.0f64; 8];
+        let chunks = counts.chunks_exact(8);
+        for c in chunks.clone().chain([chunks.remainder()]) {
+            for (m, &v) in maxima.iter_mut().zip(c) {
+                *m = if v > *m { v } else { *m };
+            }
+        }
+        CountSummary {
+            total,
+            max: maxima.iter().copied().fold(0.0, f64::max),
+        }
+    }
+}
+
+/// [`has_degenerate_component`] with the counts' sum and maximum given.
+fn degenerate_given(g: &GaussianMixture, x: &[f64], counts: &[f64], summary: CountSummary) -> bool {
     let d = g.dim();
     let singular = g.cholesky_factors().chunks_exact(d * d).any(|l| {
         (0..d).any(|i| l[i * d + i] * l[i * d + i] < crate::diagnostics::DEGENERATE_EIGENVALUE)
@@ -623,18 +660,7 @@ pub fn has_degenerate_component(g: &GaussianMixture, x: &[f64], counts: &[f64]) 
     // responsibilities (to within one iteration's change); each distinct row carries at most
     // the largest count, so a weight of twice (d + 2) * that / total shows the support is
     // large enough without computing the responsibilities.
-    // (whole numbers: their sum is exact in any order; eight running maxima, as the sums of
-    // `spread_sum`, so that the pass does not wait on each comparison)
-    let total = crate::stats::spread_sum_of(counts);
-    let mut maxima = [0.0f64; 8];
-    let chunks = counts.chunks_exact(8);
-    for c in chunks.clone().chain([chunks.remainder()]) {
-        for (m, &v) in maxima.iter_mut().zip(c) {
-            *m = if v > *m { v } else { *m };
-        }
-    }
-    let max_count = maxima.iter().copied().fold(0.0, f64::max);
-    let floor = 2.0 * (d + 2) as f64 * max_count / total;
+    let floor = 2.0 * (d + 2) as f64 * summary.max / summary.total;
     if g.weights().iter().all(|&w| w >= floor) {
         return false;
     }
@@ -1105,6 +1131,46 @@ mod tests {
         assert_ne!(screened, full.model, "the predicate saw the screening fit");
         let refused = refit_if(&x, 2, &counts, &cands, &opts, &ctrl, |_| false).unwrap();
         assert!(refused.is_none());
+    }
+
+    #[test]
+    fn a_binned_refit_keeps_the_k_and_checks_the_counts() {
+        // One column of 6,000 rows from two components, candidates K = 1, 2, 3: binned, the
+        // refit keeps the K that every row keeps, with its parameters within 1e-4 of their
+        // values (bins 0.01 sd wide move them by ~1e-6; a different optimum would move them
+        // by ~1e-1); an invalid count is refused on "weights", as unbinned.
+        let g = GaussianMixture::new(1, vec![0.5, 0.5], vec![-2.0, 2.0], vec![1.0, 1.0]).unwrap();
+        let (x, _) = g.sample(6_000, 3);
+        let bins = Bins::for_column(&x, 1).expect("binned");
+        let one = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![5.0]).unwrap();
+        let three =
+            GaussianMixture::new(1, vec![0.3, 0.3, 0.4], vec![-2.0, 0.0, 2.0], vec![1.0; 3])
+                .unwrap();
+        let cands = [one, g.clone(), three];
+        let counts = resample_of(6_000, 4, 0, 0);
+        let (opts, ctrl) = (EmOptions::default(), Control::new());
+        let rows = refit(&x, 1, &counts, &cands, &opts, &ctrl)
+            .unwrap()
+            .fit
+            .model;
+        let binned = refit_binned(&x, 1, &counts, Some(&bins), &cands, &opts, &ctrl)
+            .unwrap()
+            .fit
+            .model;
+        assert_eq!(rows.n_components(), 2);
+        assert_eq!(binned.n_components(), 2);
+        for (a, b) in rows.means().iter().zip(binned.means()) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        let mut bad = counts.clone();
+        bad[17] = -1.0;
+        let e = refit_binned(&x, 1, &bad, Some(&bins), &cands, &opts, &ctrl)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(e, Error::InvalidArgument { ref arg, .. } if arg == "weights"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -228,7 +228,16 @@ fn isotropic(d: usize, k: usize, means: Vec<f64>, s: f64) -> Result<GaussianMixt
     })
 }
 
-fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<GaussianMixture> {
+/// A start from the k-means clustering of the rows: each cluster's share, mean and
+/// covariance; a cluster too small for a full covariance gets `s() * s() I` (`s` is asked
+/// for only then: its default scans every row for the bounding box).
+fn kmeans_model(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    s: impl Fn() -> f64,
+    rng: &mut Rng,
+) -> Result<GaussianMixture> {
     let km = kmeans(x, d, k, 300, rng);
     let n = x.len() / d;
     let mut counts = vec![0usize; k];
@@ -264,6 +273,7 @@ fn kmeans_model(x: &[f64], d: usize, k: usize, s: f64, rng: &mut Rng) -> Result<
         // A cluster too small for a full covariance gets the isotropic s^2 I instead.
         let singular = counts[c] <= d || crate::gmm::cholesky(block, d).is_none();
         if singular {
+            let s = s();
             block.iter_mut().for_each(|v| *v = 0.0);
             for j in 0..d {
                 block[j * d + j] = s * s;
@@ -303,7 +313,7 @@ pub fn initialize(
             return Err(Error::arg("scale", "must be a finite positive number"));
         }
     }
-    let s = scale.unwrap_or_else(|| default_scale(x, d, k));
+    let s = || scale.unwrap_or_else(|| default_scale(x, d, k));
     match method {
         InitMethod::RandomSklearn => {
             let mut resp = vec![0.0; n * k];
@@ -328,6 +338,7 @@ pub fn initialize(
             m_step_or_regularised(x, d, k, &resp)
         }
         InitMethod::Random => {
+            let s = s();
             let mut means = Vec::with_capacity(k * d);
             for _ in 0..k {
                 let i = rng.random_range(0..n);
@@ -347,7 +358,7 @@ pub fn initialize(
                     means.push(lo[j] + u * (hi[j] - lo[j]));
                 }
             }
-            isotropic(d, k, means, s)
+            isotropic(d, k, means, s())
         }
         InitMethod::Kmeans | InitMethod::Mixed => kmeans_model(x, d, k, s, rng),
         InitMethod::RandomizedKmeans => {
