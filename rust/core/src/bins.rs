@@ -15,6 +15,8 @@
 //!
 //! On 12,000 Gaussian rows the bins are about 0.01 standard deviations wide in the bulk.
 
+use crate::kmeans1d::Sorted;
+
 /// A bin holds the values within this share of the local spread of its smallest: the
 /// span of the [`LOCAL_SHARE`] of the rows about it in rank (on Gaussian rows, at the
 /// median, 0.01 standard deviations), and at most [`MAX_BIN_WIDTH`]. Scaled by the rows
@@ -40,6 +42,8 @@ pub const BIN_MIN_ROWS: usize = 3_000;
 /// The rows of one column in bins of values within [`BIN_WIDTH`] of each other.
 #[derive(Debug, Clone)]
 pub struct Bins {
+    /// The rows' values sorted, for the search's k-means starts ([`crate::kmeans1d`]).
+    sorted: Sorted,
     /// The bin of each row.
     of_row: Vec<u32>,
     /// Each bin's smallest value: its sums are taken about it, so that a bin's variance is
@@ -107,7 +111,16 @@ impl Bins {
             }
             of_row[i as usize] = (base.len() - 1) as u32;
         }
-        (3 * points <= n).then_some(Bins { of_row, base })
+        (3 * points <= n).then(|| Bins {
+            sorted: Sorted::new(x, order),
+            of_row,
+            base,
+        })
+    }
+
+    /// The rows' values sorted, with their prefix sums.
+    pub fn sorted(&self) -> &Sorted {
+        &self.sorted
     }
 
     /// The number of bins.

@@ -1292,12 +1292,13 @@ mod tests {
 
     #[test]
     fn binned_rows_give_the_estimate_of_every_row() {
-        // Two classes of 9,000 and 6,000 rows, one a two-component mixture: EM on the bins
-        // (crate::bins) keeps every bin's moments, so the fits, the K chosen and the MI are
-        // those of EM on every row up to the bins' second-order error (measured: 2e-6 of the
-        // bootstrap sd here; the 3D-shapes-like benchmark case 3e-6 of it). 1e-3 sd leaves
-        // that room while any real change of a fit (a different K, a start lost) moves the
-        // estimate by a tenth of a sd or more.
+        // Two classes of 9,000 and 6,000 rows, one a two-component mixture. Binned, EM keeps
+        // every bin's moments (the fits move by the bins' second-order error: 2e-6 of the
+        // bootstrap sd here when only EM was binned), and the search's k-means starts run
+        // on the sorted values with other random draws: the same K in each class, and the
+        // MI of the same optima up to where EM stops (measured 0.007 sd). 0.05 sd leaves
+        // that room while a lost start or a different optimum moves the estimate by a tenth
+        // of a sd or more.
         let ga = GaussianMixture::new(1, vec![0.4, 0.6], vec![-1.5, 0.5], vec![0.3, 1.0]).unwrap();
         let gb = GaussianMixture::new(1, vec![1.0], vec![1.0], vec![1.0]).unwrap();
         let (xa, _) = ga.sample(9_000, 3);
@@ -1316,8 +1317,10 @@ mod tests {
             estimate(&x, 1, &labels, 2, &opts, &Control::new()).unwrap()
         };
         let (binned, rows) = (run(true), run(false));
+        let ks = |e: &CategoricalEstimate| e.selections.iter().map(|s| s.k).collect::<Vec<_>>();
+        assert_eq!(ks(&binned), ks(&rows));
         let ((mb, sb), (mr, sr)) = (binned.mean_std(), rows.mean_std());
-        assert!((mb - mr).abs() < 1e-3 * sr, "{mb} vs {mr} (sd {sr})");
-        assert!((sb - sr).abs() < 1e-2 * sr, "sd {sb} vs {sr}");
+        assert!((mb - mr).abs() < 0.05 * sr, "{mb} vs {mr} (sd {sr})");
+        assert!((sb - sr).abs() < 0.05 * sr, "sd {sb} vs {sr}");
     }
 }

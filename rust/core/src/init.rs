@@ -7,7 +7,8 @@ use rand_distr::StandardNormal;
 
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
-use crate::kmeans::kmeans;
+use crate::kmeans::{kmeans, KMeans};
+use crate::kmeans1d::{kmeans_sorted, Sorted};
 use crate::rng::Rng;
 
 /// How initial parameters are chosen.
@@ -236,9 +237,10 @@ fn kmeans_model(
     d: usize,
     k: usize,
     s: impl Fn() -> f64,
+    sorted: Option<&Sorted>,
     rng: &mut Rng,
 ) -> Result<GaussianMixture> {
-    let km = kmeans(x, d, k, 300, rng);
+    let km = cluster(x, d, k, sorted, rng);
     let n = x.len() / d;
     let mut counts = vec![0usize; k];
     let mut means = vec![0.0; k * d];
@@ -285,6 +287,30 @@ fn kmeans_model(
         .map_err(|c| Error::Numerical(format!("k-means cluster {c} has a degenerate covariance")))
 }
 
+/// The k-means clustering of the rows of `x` (300 Lloyd iterations at most): on the sorted
+/// values `sorted` of a one-column `x` when given ([`crate::kmeans1d`]), else
+/// [`kmeans`].
+fn cluster(x: &[f64], d: usize, k: usize, sorted: Option<&Sorted>, rng: &mut Rng) -> KMeans {
+    match sorted {
+        Some(s) if d == 1 && s.len() == x.len() => kmeans_sorted(s, k, 300, rng),
+        _ => kmeans(x, d, k, 300, rng),
+    }
+}
+
+/// [`initialize`] with the sorted values of a one-column `x` (the search's starts on a
+/// binned column, [`crate::bins::Bins::sorted`]), on which k-means runs from prefix sums.
+pub fn initialize_sorted(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    method: InitMethod,
+    scale: Option<f64>,
+    sorted: Option<&Sorted>,
+    rng: &mut Rng,
+) -> Result<GaussianMixture> {
+    initialize_in(x, d, k, method, scale, sorted, rng)
+}
+
 /// Initial parameters for `k` components on the rows of `x` (row-major `n x d`, `n >= k`).
 ///
 /// `scale` replaces the default ball radius `s` of `random` and `minmax` (the radius at which
@@ -296,6 +322,18 @@ pub fn initialize(
     k: usize,
     method: InitMethod,
     scale: Option<f64>,
+    rng: &mut Rng,
+) -> Result<GaussianMixture> {
+    initialize_in(x, d, k, method, scale, None, rng)
+}
+
+fn initialize_in(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    method: InitMethod,
+    scale: Option<f64>,
+    sorted: Option<&Sorted>,
     rng: &mut Rng,
 ) -> Result<GaussianMixture> {
     let n = x.len() / d;
@@ -330,7 +368,7 @@ pub fn initialize(
             m_step_or_regularised(x, d, k, &resp)
         }
         InitMethod::KmeansSklearn => {
-            let km = kmeans(x, d, k, 300, rng);
+            let km = cluster(x, d, k, sorted, rng);
             let mut resp = vec![0.0; n * k];
             for (i, &l) in km.labels.iter().enumerate() {
                 resp[i * k + l] = 1.0;
@@ -360,9 +398,9 @@ pub fn initialize(
             }
             isotropic(d, k, means, s())
         }
-        InitMethod::Kmeans | InitMethod::Mixed => kmeans_model(x, d, k, s, rng),
+        InitMethod::Kmeans | InitMethod::Mixed => kmeans_model(x, d, k, s, sorted, rng),
         InitMethod::RandomizedKmeans => {
-            let base = kmeans_model(x, d, k, s, rng)?;
+            let base = kmeans_model(x, d, k, s, sorted, rng)?;
             let push = scale.unwrap_or(1.0);
             let mut means = base.means().to_vec();
             let mut z = vec![0.0; d];

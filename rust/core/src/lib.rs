@@ -35,6 +35,7 @@ pub mod integrate;
 pub(crate) mod kdtree;
 pub(crate) mod kernels;
 pub mod kmeans;
+pub mod kmeans1d;
 pub mod pairs;
 pub mod qmc;
 pub mod rng;

@@ -11,7 +11,7 @@ use crate::diagnostics::{Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
-use crate::init::{initialize, InitMethod};
+use crate::init::{initialize, initialize_sorted, InitMethod};
 use crate::rng::{self, Purpose};
 
 /// The score that ranks numbers of components.
@@ -714,6 +714,7 @@ fn evaluate_k(
     d: usize,
     k: usize,
     splits: &[Split],
+    bins: Option<&Bins>,
     opts: &SelectOptions,
     em_opts: &EmOptions,
     seed: u64,
@@ -724,7 +725,8 @@ fn evaluate_k(
         .into_par_iter()
         .map(|r| {
             let mut g = rng::stream(seed, Purpose::Init, k as u64, r as u64);
-            initialize(x, d, k, opts.init.for_start(r), opts.scale, &mut g)
+            let sorted = bins.map(Bins::sorted);
+            initialize_sorted(x, d, k, opts.init.for_start(r), opts.scale, sorted, &mut g)
         })
         .collect();
     // A start equal to an earlier one (k-means starts from different seeds usually reach
@@ -985,7 +987,7 @@ pub fn select_binned(
     let mut stopped = opts.fixed_components.is_some();
     let evaluate = |k: usize| {
         ctrl.add_total((opts.n_inits * n_folds) as u64);
-        evaluate_k(x, d, k, &splits, opts, em_opts, seed, ctrl)
+        evaluate_k(x, d, k, &splits, bins, opts, em_opts, seed, ctrl)
     };
     // The K after `k`: the grid's next, but not past `last`, nor past the training-fold size
     // while `k` is below it (so that the largest K the folds allow is searched).
@@ -1580,7 +1582,8 @@ mod tests {
             let splits = make_splits(&x, 2, opts.n_folds.for_rows(x.len() / 2), 5, None);
             let (mut best, mut stale, mut plain) = (None::<(f64, usize)>, 0, Vec::new());
             for k in 1..=opts.max_components {
-                let (rec, warm) = evaluate_k(&x, 2, k, &splits, &opts, &em_opts, 5, &ctrl).unwrap();
+                let (rec, warm) =
+                    evaluate_k(&x, 2, k, &splits, None, &opts, &em_opts, 5, &ctrl).unwrap();
                 let metric = rec.metric;
                 plain.push(rec);
                 match best {
