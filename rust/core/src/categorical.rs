@@ -1317,6 +1317,10 @@ mod tests {
             estimate(&x, 1, &labels, 2, &opts, &Control::new()).unwrap()
         };
         let (binned, rows) = (run(true), run(false));
+        // Binned, the same numbers on one thread as on two.
+        let one = crate::on_threads(1, || run(true));
+        assert_eq!(one.values, binned.values);
+        assert_eq!(one.full_value, binned.full_value);
         let ks = |e: &CategoricalEstimate| e.selections.iter().map(|s| s.k).collect::<Vec<_>>();
         assert_eq!(ks(&binned), ks(&rows));
         let ((mb, sb), (mr, sr)) = (binned.mean_std(), rows.mean_std());
