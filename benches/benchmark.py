@@ -26,24 +26,25 @@ Cases: bivariate Gaussian rho = 0.6 at n = 200 and 10,000 (truth -0.5 ln(1 - rho
 paper's five-component mixture D5 at n = 1,000 and 10,000 (truth 0.16805 nat);
 gamma-exponential with a = 1 (x ~ Gamma(1, 1), y | x ~ Exponential(rate x), both
 log-transformed; truth psi(2) - ln 1 = 1 - Euler's gamma) at n = 10,000; categorical MI
-shaped like the paper's 3D-shapes experiment (a 1-D latent, 4 balanced classes with
-Gaussian class-conditionals, n = 48,000; truth by quadrature) with the paper's settings
-there (``n_inits=5, n_folds=3, n_bootstrap=100``) on both packages
-(``fit_estimate_categorical`` for gmm-mi, ``discrete_y=True`` for gmmi,
-``mutual_info_classif`` for KSG); ``--cases`` picks some. Every method is run
-``--repeats`` times (default 3) on each case after untimed calls (WARM-UP: on a 2-core
-virtual machine gmmi's first two-thread calls after gmm-mi's subprocess ran up to 1.6x
-slower for about a tenth of a second while the machine's second core came back, which the
-timed calls of gmmi's 15-30 ms cases took in full: 26, 22 and 16 ms for the Gaussian at
-n = 10,000 after one untimed call, 16 ms from then on; a pipeline over many pairs runs in
-that steady state. gmmi is called for at least ``WARM_UP_SECONDS``, KSG and gmm-mi once),
-and the median wall time is reported, with the
+shaped like the paper's 3D-shapes experiment (a 1-D latent, 4 balanced classes with Gaussian
+class-conditionals, n = 48,000; truth by quadrature) with the paper's settings there
+(``n_inits=5, n_folds=3, n_bootstrap=100``) on both packages (``fit_estimate_categorical``
+for gmm-mi, ``discrete_y=True`` for gmmi, ``mutual_info_classif`` for KSG); ``--cases``
+picks some, and runs ``categorical-8`` and ``categorical-15`` (the same with 8 and 15
+classes, means evenly spaced over [-1.5, 1.5], standard deviations over [0.5, 1]) only when
+it names them. Every method is run ``--repeats`` times (default 3) on each case after
+untimed calls (WARM-UP: on a 2-core virtual machine gmmi's first two-thread calls after
+gmm-mi's subprocess ran up to 1.6x slower for about a tenth of a second while the machine's
+second core came back, which the timed calls of gmmi's 15-30 ms cases took in full: 26, 22
+and 16 ms for the Gaussian at n = 10,000 after one untimed call, 16 ms from then on; a
+pipeline over many pairs runs in that steady state. gmmi is called for at least
+``WARM_UP_SECONDS``, KSG and gmm-mi once), and the median wall time is reported, with the
 estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / gmmi and
-whether gmmi and gmm-mi agree within their combined uncertainty
-(|a - b| < 2 sqrt(sa^2 + sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of
-all cores over one. Output: a Markdown table, printed and written to
-``<out>/benchmark.md``, and ``<out>/benchmark.json`` with the machine (cores, platform,
-Python, BLAS thread pools, load average), the package versions and the date.
+whether gmmi and gmm-mi agree within their combined uncertainty (|a - b| < 2 sqrt(sa^2 +
+sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of all cores over one. Output:
+a Markdown table, printed and written to ``<out>/benchmark.md``, and
+``<out>/benchmark.json`` with the machine (cores, platform, Python, BLAS thread pools, load
+average), the package versions and the date.
 
 gmm-mi runs with the environment this script was started with (OpenBLAS then uses every
 core, its default); ``--gmmmi-blas-threads 1`` runs it with ``OPENBLAS_NUM_THREADS=1``
@@ -120,13 +121,33 @@ WARM_UP_SECONDS = 0.3
 CASES = [("gaussian", 200), ("gaussian", 10_000), ("d5", 1_000), ("d5", 10_000),
          ("gamma-exponential", 10_000), ("categorical", 48_000)]
 
+#: Cases run only when ``--cases`` names them: the categorical case with 8 and 15 classes
+#: (the paper's 3D-shapes factors have 4 to 15), whose gmm-mi runs take 25-70 s each.
+OPTIONAL_CASES = [("categorical-8", 48_000), ("categorical-15", 48_000)]
+
 # The categorical case is shaped like the paper's 3D-shapes experiment (a 1-D latent against
 # a generative factor with 4 balanced classes, n = 48,000) and run with the paper's settings
 # there, on both packages; the other cases use each package's defaults.
 CAT_MEANS = (-1.5, -0.3, 0.6, 1.8)
 CAT_SDS = (0.6, 0.7, 0.8, 0.6)
+CAT_SETTINGS = {"n_inits": 5, "n_folds": 3, "n_bootstrap": 100}
 CASE_SETTINGS: dict[str, dict[str, int]] = {
-    "categorical": {"n_inits": 5, "n_folds": 3, "n_bootstrap": 100}}
+    name: CAT_SETTINGS for name, _ in CASES + OPTIONAL_CASES if name.startswith("categorical")}
+
+
+def is_categorical(case: str) -> bool:
+    """Whether a case is categorical MI (``categorical`` or ``categorical-<classes>``)."""
+    return case.startswith("categorical")
+
+
+def class_shape(case: str) -> tuple[np.ndarray, np.ndarray]:
+    """The class means and standard deviations of a categorical case: ``categorical`` has
+    four (CAT_MEANS, CAT_SDS); ``categorical-<C>`` has C, means evenly spaced over
+    [-1.5, 1.5] and standard deviations over [0.5, 1]."""
+    if case == "categorical":
+        return np.asarray(CAT_MEANS), np.asarray(CAT_SDS)
+    c = int(case.split("-", 1)[1])
+    return np.linspace(-1.5, 1.5, c), 0.5 + 0.5 * np.linspace(0.0, 1.0, c)
 
 # Runs inside gmm-mi's own environment. argv[1]: JSON with the data path and the settings.
 GMMMI_RUNNER = r"""
@@ -185,20 +206,21 @@ def make(case: str, n: int, seed: int = DATA_SEED) -> tuple[np.ndarray, float]:
         x = rng.gamma(1.0, 1.0, size=n)  # a = 1
         y = rng.exponential(1.0 / x)  # NumPy takes the scale, 1 / rate
         return np.column_stack([np.log(x), np.log(y)]), 1.0 - EULER_GAMMA  # psi(2) - ln 1
-    if case == "categorical":
+    if is_categorical(case):
         # Balanced classes (gmm-mi weights classes equally), x | c ~ N(mean_c, sd_c).
-        c = np.arange(n) % len(CAT_MEANS)
+        means, sds = class_shape(case)
+        c = np.arange(n) % len(means)
         rng.shuffle(c)
-        x = np.asarray(CAT_MEANS)[c] + np.asarray(CAT_SDS)[c] * rng.standard_normal(n)
-        return np.column_stack([x, c.astype(float)]), categorical_truth()
+        x = means[c] + sds[c] * rng.standard_normal(n)
+        return np.column_stack([x, c.astype(float)]), categorical_truth(case)
     raise ValueError(f"unknown case {case!r}")
 
 
-def categorical_truth() -> float:
-    """I(X; C) of the categorical case: h(X) - sum_c h(X | c) / C, h(X) by quadrature."""
+def categorical_truth(case: str = "categorical") -> float:
+    """I(X; C) of a categorical case: h(X) - sum_c h(X | c) / C, h(X) by quadrature."""
     from scipy import integrate
 
-    mu, sd = np.asarray(CAT_MEANS), np.asarray(CAT_SDS)
+    mu, sd = class_shape(case)
 
     def neg_plogp(t: float) -> float:
         dens = float(np.mean(np.exp(-0.5 * ((t - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))))
@@ -260,7 +282,7 @@ def run_gmmmi(py: Path, X: np.ndarray, repeats: int, quick: bool,
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "X.npy"
         np.save(path, X)
-        spec = {"data": str(path), "repeats": repeats, "categorical": case == "categorical",
+        spec = {"data": str(path), "repeats": repeats, "categorical": is_categorical(case),
                 "n_bootstrap": settings.get("n_bootstrap"),
                 "mc_samples": settings.get("mc_samples"),
                 "n_inits": settings.get("n_inits"), "n_folds": settings.get("n_folds"),
@@ -298,7 +320,7 @@ def run_gmmi(X: np.ndarray, repeats: int, quick: bool, case: str = "",
              warm_up: bool = True, **extra: Any) -> dict[str, Any]:
     kw: dict[str, Any] = {**CASE_SETTINGS.get(case, {}), **(QUICK if quick else {})}
     kw.update(extra)
-    if case == "categorical":
+    if is_categorical(case):
         kw["discrete_y"] = True
     times: list[float] = []
     caught: list[str] = []
@@ -332,7 +354,7 @@ def run_ksg(X: np.ndarray, repeats: int, case: str = "",
     v = math.nan
     for rep in range(0 if quick else -1, repeats):  # -1: the untimed warm-up
         t0 = time.perf_counter()
-        if case == "categorical":
+        if is_categorical(case):
             v = float(mutual_info_classif(X[:, :1], X[:, 1].astype(int), n_neighbors=3,
                                           random_state=0)[0])
         else:
@@ -447,7 +469,7 @@ def table(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
 def comparison(args: argparse.Namespace) -> None:
     py = None if args.no_gmmmi else ensure_gmmmi()
     wanted = set(args.cases.split(",")) if args.cases else None
-    cases = [(c, n) for c, n in CASES
+    cases = [(c, n) for c, n in CASES + [x for x in OPTIONAL_CASES if wanted and x[0] in wanted]
              if (not args.quick or n <= 1000) and (wanted is None or c in wanted)]
     vers = versions()  # imports scikit-learn first, so that its thread pools are listed
     meta: dict[str, Any] = {
@@ -642,7 +664,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="runs per method and case (median)")
     ap.add_argument("--cases", default=None,
                     help="comma-separated case names (default all: gaussian, d5, "
-                         "gamma-exponential, categorical)")
+                         "gamma-exponential, categorical; also categorical-8 and "
+                         "categorical-15, only when named)")
     ap.add_argument("--quick", action="store_true",
                     help="tiny settings (5 replicates, 5000 draws, n <= 1000, 1 run)")
     ap.add_argument("--out", default=None,

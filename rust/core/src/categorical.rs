@@ -317,17 +317,20 @@ fn posterior_grid_impl(
     (sum, sq)
 }
 
-/// See [`scalar_posterior_grid`]: the grid spans every component of the pooled mixture to
-/// this many of its standard deviations (the mass beyond, 1.5e-23 of each, times at most
-/// `ln C`, is left out).
+/// The categorical integral of one column on a grid (`scalar_posterior_grid`, used by
+/// [`categorical_mi`]): the grid spans every component of the pooled mixture to this many
+/// of its standard deviations (the mass beyond, 1.5e-23 of each, times at most `ln C`, is
+/// left out).
 pub const GRID_SDS: f64 = 10.0;
 
-/// See [`scalar_posterior_grid`]: the first grid's step is the smallest standard deviation
-/// of the pooled mixture's components over this.
+/// The categorical integral of one column on a grid (`scalar_posterior_grid`, used by
+/// [`categorical_mi`]): the first grid's step is the smallest standard deviation of the
+/// pooled mixture's components over this.
 pub const GRID_FIRST_STEPS: f64 = 4.0;
 
-/// See [`scalar_posterior_grid`]: grids of more points than this are left to quasi-Monte
-/// Carlo (components of very unequal widths).
+/// The categorical integral of one column on a grid (`scalar_posterior_grid`, used by
+/// [`categorical_mi`]): grids of more points than this are left to quasi-Monte Carlo
+/// (components of very unequal widths).
 pub const GRID_MAX_POINTS: usize = 1 << 16;
 
 /// `E_{x ~ mix}[sum_c r_c(x) ln r_c(x)]` for 1-D class models on a regular grid: the
