@@ -263,6 +263,7 @@ where
                     x,
                     d,
                     &scratch.counts,
+                    None,
                     candidates,
                     em_opts,
                     ctrl,
@@ -342,18 +343,8 @@ pub fn refit_binned(
     em_opts: &EmOptions,
     ctrl: &Control,
 ) -> Result<Refit> {
-    refit_staged(
-        x,
-        d,
-        counts,
-        bins,
-        candidates,
-        em_opts,
-        ctrl,
-        &mut FitScratch::default(),
-        None,
-    )
-    .map(|f| f.expect("without a predicate every refit is continued"))
+    let scratch = &mut FitScratch::default();
+    refit_in(x, d, counts, bins, candidates, em_opts, ctrl, scratch)
 }
 
 /// A resample's refit ([`refit`]): the fit kept, and whether it has a component the resample
@@ -365,17 +356,19 @@ pub struct Refit {
     pub degenerate: bool,
 }
 
-/// [`refit`] in the memory of `scratch`.
+/// [`refit_binned`] in the memory of `scratch`.
+#[allow(clippy::too_many_arguments)]
 fn refit_in(
     x: &[f64],
     d: usize,
     counts: &[f64],
+    bins: Option<&Bins>,
     candidates: &[GaussianMixture],
     em_opts: &EmOptions,
     ctrl: &Control,
     scratch: &mut FitScratch,
 ) -> Result<Refit> {
-    refit_staged(x, d, counts, None, candidates, em_opts, ctrl, scratch, None)
+    refit_staged(x, d, counts, bins, candidates, em_opts, ctrl, scratch, None)
         .map(|f| f.expect("without a predicate every refit is continued"))
 }
 

@@ -254,27 +254,51 @@ fn posterior_lattice_impl(
     start: usize,
     len: usize,
 ) -> (f64, f64) {
+    let (mut sum, mut sq) = (0.0, 0.0);
+    posterior_blocks(
+        classes,
+        ln_pi,
+        len,
+        |done, x| {
+            // Lanes past the block's points hold further lattice points (finite; dropped).
+            let e: [f64; LANES] = lat.normal_lanes(start + done, 0, shift);
+            for l in 0..LANES {
+                x[l] = draw.mu + draw.sd * e[l];
+            }
+        },
+        |g, _, m| {
+            for &v in &g[..m] {
+                sum += v;
+                sq += v * v;
+            }
+        },
+    );
+    (sum, sq)
+}
+
+/// [`posterior_block`] over `len` points, [`LANES`] at a time: `fill(done, x)` writes the
+/// points `done..done + LANES` (lanes past `len` finite, dropped) and `add(g, lse, m)` takes
+/// the first `m` lanes' `sum_c r_c ln r_c` and pooled log-density.
+#[inline(always)]
+fn posterior_blocks(
+    classes: &[Vec<ScalarComponent>],
+    ln_pi: &[f64],
+    len: usize,
+    mut fill: impl FnMut(usize, &mut [f64; LANES]),
+    mut add: impl FnMut(&[f64; LANES], &[f64; LANES], usize),
+) {
     let kmax = classes.iter().map(Vec::len).max().unwrap_or(1);
     let mut comp = vec![[0.0; LANES]; kmax];
     let mut class = vec![[0.0; LANES]; classes.len()];
-    let (mut sum, mut sq) = (0.0, 0.0);
     let mut done = 0;
     while done < len {
         let m = LANES.min(len - done);
-        // Lanes past the block's points hold further lattice points (finite; dropped).
-        let e: [f64; LANES] = lat.normal_lanes(start + done, 0, shift);
         let mut x = [0.0; LANES];
-        for l in 0..LANES {
-            x[l] = draw.mu + draw.sd * e[l];
-        }
-        let (h, _) = posterior_block(classes, ln_pi, &x, &mut comp, &mut class);
-        for &v in &h[..m] {
-            sum += v;
-            sq += v * v;
-        }
+        fill(done, &mut x);
+        let (g, lse) = posterior_block(classes, ln_pi, &x, &mut comp, &mut class);
+        add(&g, &lse, m);
         done += m;
     }
-    (sum, sq)
 }
 
 crate::dispatch!(fn posterior_grid = posterior_grid_impl,
@@ -294,26 +318,26 @@ fn posterior_grid_impl(
     step: usize,
     len: usize,
 ) -> (f64, f64) {
-    let kmax = classes.iter().map(Vec::len).max().unwrap_or(1);
-    let mut comp = vec![[0.0; LANES]; kmax];
-    let mut class = vec![[0.0; LANES]; classes.len()];
     let (mut sum, mut sq) = (0.0, 0.0);
-    let mut done = 0;
-    while done < len {
-        let m = LANES.min(len - done);
-        let mut x = [0.0; LANES];
-        for (l, xl) in x.iter_mut().enumerate() {
-            // Lanes past the points repeat the last one (finite; dropped).
-            *xl = lo + (first + (done + l.min(m - 1)) * step) as f64 * h;
-        }
-        let (g, lse) = posterior_block(classes, ln_pi, &x, &mut comp, &mut class);
-        for l in 0..m {
-            let p = lse[l].exp();
-            sum += p * g[l];
-            sq += p * g[l] * g[l];
-        }
-        done += m;
-    }
+    posterior_blocks(
+        classes,
+        ln_pi,
+        len,
+        |done, x| {
+            let m = LANES.min(len - done);
+            for (l, xl) in x.iter_mut().enumerate() {
+                // Lanes past the points repeat the last one (finite; dropped).
+                *xl = lo + (first + (done + l.min(m - 1)) * step) as f64 * h;
+            }
+        },
+        |g, lse, m| {
+            for l in 0..m {
+                let p = lse[l].exp();
+                sum += p * g[l];
+                sq += p * g[l] * g[l];
+            }
+        },
+    );
     (sum, sq)
 }
 

@@ -1279,6 +1279,14 @@ mod tests {
                     }
                 }
             }
+            // The pre-maps from an end, tried after the sweep (index past its scales).
+            for (c, s) in boundary_pre_maps(&sorted) {
+                if let Some((bic, map)) = fit_pre_scaled(&sketch, c, s).unwrap() {
+                    if best.as_ref().is_none_or(|(_, b, _)| bic < *b) {
+                        best = Some((PRE_SCALES.len(), bic, map));
+                    }
+                }
+            }
             let (i, _, exhaustive) = best.unwrap();
             assert_eq!(
                 ColumnMap::fit(MapFamily::Gaussianize, col).unwrap(),
