@@ -192,12 +192,12 @@ pub const PRE_SCALES: [f64; 4] = [f64::INFINITY, 1.0, 0.1, 0.01];
 /// a column the identity pre-map fits, they are the most expensive fits of the map and lose.
 pub const MAP_PATIENCE: usize = 2;
 
-/// See [`boundary_pre_maps`]: the share of the rows at an end whose span is compared with
-/// the next share's.
+/// A Gaussianising map tries a pre-map from an end of the column where the span of this
+/// share of the rows at that end is at most half that of the next share (a pile-up there).
 pub const BOUNDARY_SHARE: f64 = 0.01;
 
-/// See [`boundary_pre_maps`]: the share of the rows next to the end whose span is the
-/// pre-map's scale (the rows that stay in its linear part).
+/// The scale of a pre-map from an end of the column (see [`BOUNDARY_SHARE`]): the span of
+/// this share of the rows next to the end (the rows that stay in its linear part).
 pub const BOUNDARY_SCALE_SHARE: f64 = 0.005;
 
 /// The `(centre, scale)` of the pre-maps anchored at an end of the sorted values `sorted`
