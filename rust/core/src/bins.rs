@@ -85,7 +85,11 @@ impl Bins {
         }
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by(|&a, &b| x[a as usize].total_cmp(&x[b as usize]).then(a.cmp(&b)));
-        let at = |r: usize| x[order[r.min(n - 1)] as usize];
+        // The sorted values, gathered once: read below in order, and kept for the search's
+        // k-means starts.
+        let sorted = Sorted::new(x, order);
+        let vals = sorted.values();
+        let at = |r: usize| vals[r.min(n - 1)];
         let side = ((LOCAL_SHARE * n as f64).ceil() as usize).max(LOCAL_MIN_ROWS);
         // (the standard deviation where half the rows or more share one value)
         let quartiles = (at(3 * n / 4) - at(n / 4)) / 1.349;
@@ -103,8 +107,7 @@ impl Bins {
         let mut width = 0.0;
         // The points of all the rows: two per bin of unequal values, one per bin of one.
         let (mut points, mut varied, mut tie_bin) = (0, false, false);
-        for (r, &i) in order.iter().enumerate() {
-            let v = x[i as usize];
+        for (r, (&i, &v)) in sorted.order().iter().zip(vals).enumerate() {
             // Equal values (a point mass: a rectified variable's zeros) make a bin of their
             // own, which is then exact.
             let tied = (r + 1 < n && at(r + 1) == v) || (r > 0 && at(r - 1) == v);
@@ -131,8 +134,8 @@ impl Bins {
             }
             of_row[i as usize] = (base.len() - 1) as u32;
         }
-        (3 * points <= n).then(|| Bins {
-            sorted: Sorted::new(x, order),
+        (3 * points <= n).then_some(Bins {
+            sorted,
             of_row,
             base,
         })

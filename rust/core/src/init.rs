@@ -297,20 +297,6 @@ fn cluster(x: &[f64], d: usize, k: usize, sorted: Option<&Sorted>, rng: &mut Rng
     }
 }
 
-/// [`initialize`] with the sorted values of a one-column `x` (the search's starts on a
-/// binned column, [`crate::bins::Bins::sorted`]), on which k-means runs from prefix sums.
-pub fn initialize_sorted(
-    x: &[f64],
-    d: usize,
-    k: usize,
-    method: InitMethod,
-    scale: Option<f64>,
-    sorted: Option<&Sorted>,
-    rng: &mut Rng,
-) -> Result<GaussianMixture> {
-    initialize_in(x, d, k, method, scale, sorted, rng)
-}
-
 /// Initial parameters for `k` components on the rows of `x` (row-major `n x d`, `n >= k`).
 ///
 /// `scale` replaces the default ball radius `s` of `random` and `minmax` (the radius at which
@@ -324,10 +310,12 @@ pub fn initialize(
     scale: Option<f64>,
     rng: &mut Rng,
 ) -> Result<GaussianMixture> {
-    initialize_in(x, d, k, method, scale, None, rng)
+    initialize_sorted(x, d, k, method, scale, None, rng)
 }
 
-fn initialize_in(
+/// [`initialize`] with the sorted values of a one-column `x` (the search's starts on a
+/// binned column, [`crate::bins::Bins::sorted`]), on which k-means runs from prefix sums.
+pub fn initialize_sorted(
     x: &[f64],
     d: usize,
     k: usize,

@@ -61,6 +61,16 @@ impl Sorted {
         }
     }
 
+    /// The values in ascending order.
+    pub fn values(&self) -> &[f64] {
+        &self.v
+    }
+
+    /// The row of each sorted value.
+    pub fn order(&self) -> &[u32] {
+        &self.order
+    }
+
     /// The number of values.
     pub fn len(&self) -> usize {
         self.v.len()
