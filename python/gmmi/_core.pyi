@@ -438,11 +438,14 @@ def estimate(
     *,
     options: Options,
     keep_models: bool = False,
+    lattice_steps: Optional[list[float]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> _EstimateDict:
     """The joint GMM-MI estimator: ``kind`` is mi, cmi, entropy, kl or kl_reverse;
-    ``keep_models`` also returns every bootstrap replicate's model (``"boot_models"``)."""
+    ``keep_models`` also returns every bootstrap replicate's model (``"boot_models"``);
+    ``lattice_steps`` (mi and cmi: one per column, 0 where not spread) are the steps of
+    the lattices whose values the caller spread over their cells."""
 
 def apply_transform(
     columns: list[dict[str, Any]], data: NDArray[np.float64]
@@ -501,10 +504,13 @@ def estimate_pairs(
     miller_madow: bool,
     options: Options,
     check: Optional[tuple[int, int, int]] = None,
+    lattice_steps: Optional[list[float]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> list[Union[_PairDict, str]]:
     """Many pairs at once: per pair its output, or the error message of a pair that
     failed. ``check``: ``(max_rows, n_draws, k)`` to check every pair's fit (with the
     options' seed); each output's ``check`` is then ``(statistic, threshold, ksg_data,
-    mean KSG of the draws)``, or None with the reason in ``check_error``."""
+    mean KSG of the draws)``, or None with the reason in ``check_error``.
+    ``lattice_steps``: per continuous column, the step of the lattice whose values the
+    caller spread over their cells (0 where not spread)."""

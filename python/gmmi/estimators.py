@@ -160,6 +160,18 @@ _CONSTANT_WHY = {"entropy": "its differential entropy is minus infinity",
                  "z": "conditioning on a constant changes nothing"}
 
 
+def _column_steps(spread: dict[str, list[Optional[float]]], blocks: list[tuple[str, Any]],
+                  arrays: list[np.ndarray]) -> list[float]:
+    """The lattice step of every column of the joint data (the blocks side by side), 0.0
+    where a column was not spread: what the core takes out of the fitted mixtures
+    (``lattice_steps``; see :func:`gmmi._inputs.dequantize_blocks`)."""
+    steps: list[float] = []
+    for (name, _), arr in zip(blocks, arrays):
+        record = spread.get(name) or [None] * arr.shape[1]
+        steps.extend(0.0 if h is None else float(h) for h in record)
+    return steps
+
+
 def _joint(
     kind: str,
     blocks: list[tuple[str, Any]],
@@ -212,7 +224,8 @@ def _joint(
     try:
         raw = run_with_control(
             _core.estimate, data, kind, cols[0], cols[1], cols[2],
-            options=_core.Options(seed=seed, **opts), keep_models=keep_models, n_jobs=jobs,
+            options=_core.Options(seed=seed, **opts), keep_models=keep_models,
+            lattice_steps=_column_steps(spread, blocks, arrays) if spread else None, n_jobs=jobs,
             progress=progress, desc=quantity.replace("_", " "),
         )
     except ValueError as exc:

@@ -438,16 +438,18 @@ def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
 
 def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
                      swapped: list[bool], seed: int
-                     ) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+                     ) -> tuple[np.ndarray, list[tuple[str, int, int]], Optional[list[float]]]:
     """The continuous columns and the pairs, with lattice columns spread over their cells
     where a single estimate of the pair spreads them (both columns of a continuous pair;
     the continuous column against labels: see :func:`gmmi._inputs.dequantize_blocks`) and
     with the draws it takes (the column as the pair's x, or as its y where the pair was
     given to the core the other way round): those spread copies go after the columns as
-    they are, and the pairs concerned read them."""
+    they are, and the pairs concerned read them. Also the lattice step of every column
+    returned (0.0 for the columns as they are), which the core takes out of the mixtures of
+    the pairs that read spread copies; ``None`` when no column was spread."""
     lattices = [_lattice(cont[:, k]) for k in range(cont.shape[1])]
     if all(found is None for found in lattices):
-        return cont, pairs
+        return cont, pairs, None
     copies: dict[tuple[int, str], int] = {}
     columns: list[np.ndarray] = []
 
@@ -468,8 +470,13 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
         else:
             out.append((kind, a, b))
     if not columns:
-        return cont, pairs
-    return np.ascontiguousarray(np.column_stack([cont, *columns])), out
+        return cont, pairs, None
+    steps = [0.0] * cont.shape[1]
+    for (k, _), _at in sorted(copies.items(), key=lambda item: item[1]):
+        found = lattices[k]
+        assert found is not None
+        steps.append(float(found[0]))
+    return np.ascontiguousarray(np.column_stack([cont, *columns])), out, steps
 
 
 def _compute_block(
@@ -477,14 +484,16 @@ def _compute_block(
     codes: np.ndarray,
     levels: list[int],
     pairs: list[tuple[str, int, int]],
+    steps: Optional[list[float]],
     kwargs: dict[str, Any],
     group: Optional[int] = None,
 ) -> list[Any]:
     """Computes a block of pairs; runs on an executor's worker (module-level: picklable).
-    ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow``, ``check``
-    (None, or the core's ``(max_rows, n_draws, k)``) and ``n_jobs``; ``group``: the matrix's
-    group of blocks (:func:`gmmi._run.new_group`), none of which starts once it is
-    cancelled."""
+    ``steps``: the lattice step of each continuous column (see :func:`_spread_lattices`),
+    or None; ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow``,
+    ``check`` (None, or the core's ``(max_rows, n_draws, k)``) and ``n_jobs``; ``group``:
+    the matrix's group of blocks (:func:`gmmi._run.new_group`), none of which starts once it
+    is cancelled."""
     opts = dict(kwargs)
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
     check = opts.pop("check")
@@ -492,7 +501,7 @@ def _compute_block(
     out: list[Any] = list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
                                            miller_madow=miller_madow,
                                            options=_core.Options(**opts), check=check,
-                                           n_jobs=n_jobs, group=group))
+                                           lattice_steps=steps, n_jobs=n_jobs, group=group))
     # The results go back through pickle on a process pool: warning kinds as their codes.
     for r in out:
         if isinstance(r, dict):
@@ -501,9 +510,12 @@ def _compute_block(
 
 
 def _block_inputs(
-    cont: np.ndarray, codes: np.ndarray, levels: list[int], block: list[tuple[str, int, int]]
-) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[str, int, int]]]:
-    """Only the columns a block needs, with its pairs re-indexed."""
+    cont: np.ndarray, codes: np.ndarray, levels: list[int], block: list[tuple[str, int, int]],
+    steps: Optional[list[float]],
+) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[str, int, int]],
+           Optional[list[float]]]:
+    """Only the columns a block needs (and their lattice steps), with its pairs
+    re-indexed."""
     need_c: list[int] = []
     need_d: list[int] = []
     for kind, a, b in block:
@@ -521,7 +533,8 @@ def _block_inputs(
         else:
             remapped.append((kind, md[a], md[b]))
     return (np.ascontiguousarray(cont[:, need_c]), np.ascontiguousarray(codes[:, need_d]),
-            [levels[d] for d in need_d], remapped)
+            [levels[d] for d in need_d], remapped,
+            None if steps is None else [steps[c] for c in need_c])
 
 
 def _run_executor(
@@ -530,6 +543,7 @@ def _run_executor(
     codes: np.ndarray,
     levels: list[int],
     pairs: list[tuple[str, int, int]],
+    steps: Optional[list[float]],
     kwargs: dict[str, Any],
     block_size: Optional[int],
     progress: bool,
@@ -555,7 +569,7 @@ def _run_executor(
     try:
         for b in blocks:
             futures.append(executor.submit(
-                _compute_block, *_block_inputs(cont, codes, levels, b), kwargs, group))
+                _compute_block, *_block_inputs(cont, codes, levels, b, steps), kwargs, group))
         out: list[Any] = []
         for f, b in zip(futures, blocks):
             out.extend(f.result())
@@ -748,16 +762,17 @@ def _matrix_and_failures(
                 warnings.warn(message, category, stacklevel=4)
             col_msgs[("c", k)] = [m for _, m in found]
     fitted = cont
+    steps: Optional[list[float]] = None
     if opts["transform"] != "identity" and cont.shape[1]:
-        fitted, pairs = _spread_lattices(cont, pairs, [_swapped(a_ref[i], b_ref[j])
-                                                       for i, j in index], seed)
+        fitted, pairs, steps = _spread_lattices(cont, pairs, [_swapped(a_ref[i], b_ref[j])
+                                                              for i, j in index], seed)
     if executor is None:
         raw = run_with_control(_core.estimate_pairs, fitted, codes, data.levels, pairs,
                                miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
-                               check=check_opts, n_jobs=jobs, progress=progress,
-                               desc="MI matrix", outer=True)
+                               check=check_opts, lattice_steps=steps, n_jobs=jobs,
+                               progress=progress, desc="MI matrix", outer=True)
     else:
-        raw = _run_executor(executor, fitted, codes, data.levels, pairs,
+        raw = _run_executor(executor, fitted, codes, data.levels, pairs, steps,
                             dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs,
                                  check=check_opts),
                             block_size, progress)

@@ -7,6 +7,7 @@ use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
 use crate::integrate::{self, Integral};
+use crate::lattice::Deconvolution;
 use crate::qmc::Points;
 use crate::rng::{self, Purpose};
 use crate::select::{self, Metric, SelectOptions, Selection};
@@ -179,6 +180,12 @@ pub struct EstimatorOptions {
     /// within a few hundredths of a standard error, except where the search's score is
     /// flat over K and another K is chosen). `false`: every row (the published method).
     pub bin_rows: bool,
+    /// MI and conditional MI: the step of each column's lattice where the caller spread its
+    /// values over their cells (one per column, `0`: not spread; empty: none is; see
+    /// [`crate::lattice`]): the spread's variance is taken out of the fitted mixtures
+    /// before their integrals. Set by the Python layer from the data, not an option of
+    /// the method.
+    pub lattice_steps: Vec<f64>,
     /// Keep every bootstrap replicate's refitted model ([`Replicate::model`], in the units
     /// of the chosen representation, as [`Estimate::model`]): pointwise mutual information
     /// draws its uncertainty from them. Changes no number.
@@ -224,6 +231,16 @@ impl ValidOptions {
             keep_models,
             ..self.0.clone()
         })
+    }
+
+    /// The same options for data whose columns have the lattice steps `steps`
+    /// ([`EstimatorOptions::lattice_steps`]); each step must be finite and non-negative.
+    pub fn with_lattice_steps(&self, steps: Vec<f64>) -> Result<ValidOptions> {
+        crate::lattice::check_steps(&steps, steps.len())?;
+        Ok(ValidOptions(EstimatorOptions {
+            lattice_steps: steps,
+            ..self.0.clone()
+        }))
     }
 
     /// The options for `n` rows: a quasi-Monte Carlo error target becomes relative to the
@@ -303,6 +320,7 @@ impl EstimatorOptions {
             stratified_bootstrap: true,
             transform: TransformOption::Fixed(MapFamily::Identity),
             bin_rows: false,
+            lattice_steps: Vec::new(),
             keep_models: false,
         }
     }
@@ -652,13 +670,14 @@ pub fn estimate_known(
         keep_models: opts.keep_models || rechoice_of.is_some(),
         ..EstimatorOptions::clone(opts)
     });
+    let unspread = unspreading(&opts.lattice_steps, quantity, &transform, x, d)?;
     let functional = |g: &GaussianMixture, seed: u64| {
-        quantity.evaluate(&st.to_original(g)?, &opts.integral, seed, ctrl)
+        quantity.evaluate(&unspread(st.to_original(g)?)?, &opts.integral, seed, ctrl)
     };
     let full_integral = opts.full_integral();
     let full_functional = |g: &GaussianMixture, seed: u64, share: f64| {
         quantity.evaluate_with_error(
-            &st.to_original(g)?,
+            &unspread(st.to_original(g)?)?,
             &full_integral.with_share(share),
             seed,
             ctrl,
@@ -790,6 +809,36 @@ pub fn estimate_known(
         transform_candidates,
         bias_correction: opts.bias_correction,
         nonnegative: quantity.nonnegative(),
+    })
+}
+
+/// The model, in the units of the representation `transform`, that the integral of
+/// `quantity` runs over: the fitted one, or, where the caller spread lattice columns over
+/// their cells (`steps`, see [`EstimatorOptions::lattice_steps`]), the fitted one with the
+/// spread's variance taken out ([`crate::lattice`]). `x` holds the data as the
+/// representation receives them.
+fn unspreading(
+    steps: &[f64],
+    quantity: &Quantity,
+    transform: &Transform,
+    x: &[f64],
+    d: usize,
+) -> Result<impl Fn(GaussianMixture) -> Result<GaussianMixture>> {
+    if !steps.is_empty()
+        && !matches!(
+            quantity,
+            Quantity::MutualInformation { .. } | Quantity::ConditionalMutualInformation { .. }
+        )
+    {
+        return Err(Error::arg(
+            "lattice_steps",
+            "only mutual information and conditional mutual information take lattice steps",
+        ));
+    }
+    let deconvolution = Deconvolution::new(steps, transform, x, d)?;
+    Ok(move |g: GaussianMixture| match &deconvolution {
+        Some(dc) => dc.apply(&g),
+        None => Ok(g),
     })
 }
 
@@ -966,6 +1015,7 @@ fn rechoose(
         Err(e) => Err(e),
     };
     let (st1, z1, lj1) = transform::map_and_standardize(&alt.transform, x, d, opts.standardize)?;
+    let unspread = unspreading(&opts.lattice_steps, quantity, &alt.transform, x, d)?;
     let inv_scale: Vec<f64> = st1.scale.iter().map(|s| 1.0 / s).collect();
     let inv_shift: Vec<f64> = st1
         .shift
@@ -981,7 +1031,7 @@ fn rechoose(
     let value_of = |warm: &[GaussianMixture]| {
         let fitted = fit_first(&Data::new(&z1, d), warm, em_opts, ctrl).and_then(|f| {
             quantity.evaluate_with_error(
-                &st1.to_original(&f.model)?,
+                &unspread(st1.to_original(&f.model)?)?,
                 &opts.full_integral(),
                 rng::derive(opts.seed, Purpose::Transform, u64::MAX, 2),
                 ctrl,
@@ -1078,7 +1128,7 @@ fn rechoose(
             return Ok(by_coin.then_some(Choice::CoinStays));
         }
         let value = quantity.evaluate(
-            &st1.to_original(&fit1.model)?,
+            &unspread(st1.to_original(&fit1.model)?)?,
             &opts.integral,
             rng::derive(opts.seed, Purpose::MonteCarlo, r.index as u64, 0),
             ctrl,

@@ -36,6 +36,7 @@ pub(crate) mod kdtree;
 pub(crate) mod kernels;
 pub mod kmeans;
 pub mod kmeans1d;
+pub mod lattice;
 pub mod pairs;
 pub mod qmc;
 pub mod rng;

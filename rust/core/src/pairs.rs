@@ -48,11 +48,26 @@ pub struct Columns<'a> {
     pub codes: &'a [usize],
     /// Number of levels of each discrete column.
     pub levels: &'a [usize],
+    /// The lattice step of each continuous column whose values the caller spread over
+    /// their cells, `0` for the others (empty: none is; see
+    /// [`crate::estimator::EstimatorOptions::lattice_steps`]).
+    pub steps: &'a [f64],
 }
 
 impl Columns<'_> {
     fn cont(&self, j: usize) -> impl Iterator<Item = f64> + '_ {
         self.continuous.iter().skip(j).step_by(self.nc).copied()
+    }
+
+    /// The lattice steps of the continuous columns `a` and `b` as a pair's estimate takes
+    /// them (empty when neither was spread).
+    fn pair_steps(&self, a: usize, b: usize) -> Vec<f64> {
+        let step = |j: usize| self.steps.get(j).copied().unwrap_or(0.0);
+        if step(a) > 0.0 || step(b) > 0.0 {
+            vec![step(a), step(b)]
+        } else {
+            Vec::new()
+        }
     }
     fn disc(&self, j: usize) -> Vec<usize> {
         let nd = self.levels.len();
@@ -197,6 +212,14 @@ fn one(
                 y: vec![1],
             };
             let known = |family: MapFamily, j: usize| cache.get(p, family, j);
+            let steps = cols.pair_steps(p.a, p.b);
+            let spread;
+            let opts = if steps.is_empty() {
+                opts
+            } else {
+                spread = opts.with_lattice_steps(steps)?;
+                &spread
+            };
             let e = estimator::estimate_known(&x, 2, &q, opts, ctrl, Some(&known))?;
             let (mean, std) = e.summary();
             // The check of the fit, on the data in the coordinates the mixture was fitted in.
@@ -297,6 +320,16 @@ pub fn estimate_pairs(
     check: Option<&CheckOptions>,
     ctrl: &Control,
 ) -> Result<Vec<Result<PairResult>>> {
+    if !cols.steps.is_empty() && cols.steps.len() != cols.nc {
+        return Err(Error::arg(
+            "lattice_steps",
+            format!(
+                "one step per continuous column is needed: {} for {}",
+                cols.steps.len(),
+                cols.nc
+            ),
+        ));
+    }
     for p in pairs {
         let bad = match p.kind {
             PairKind::Continuous => p.a >= cols.nc || p.b >= cols.nc,
@@ -347,6 +380,7 @@ mod tests {
             nc: 3,
             codes: &codes,
             levels: &[2],
+            steps: &[],
         };
         let opts = EstimatorOptions {
             n_bootstrap: 5,

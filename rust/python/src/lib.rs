@@ -1080,6 +1080,7 @@ impl Options {
             stratified_bootstrap,
             transform: TransformOption::parse(transform).map_err(to_py)?,
             bin_rows,
+            lattice_steps: Vec::new(),
             keep_models: false,
         };
         Ok(Options(opts.validated().map_err(to_py)?))
@@ -1249,11 +1250,13 @@ fn interval(
 }
 
 /// The joint GMM-MI estimator: `kind` is "mi", "cmi", "entropy", "kl" or "kl_reverse";
-/// `keep_models` also returns every bootstrap replicate's model ("boot_models").
+/// `keep_models` also returns every bootstrap replicate's model ("boot_models");
+/// `lattice_steps` (MI and CMI: one per column of `data`, 0 where not spread) are the steps
+/// of the lattices whose values the caller spread over their cells.
 #[pyfunction]
 #[pyo3(signature = (
-    data, kind, x_cols, y_cols, z_cols, *, options, keep_models=false, n_jobs=None,
-    control=None
+    data, kind, x_cols, y_cols, z_cols, *, options, keep_models=false, lattice_steps=None,
+    n_jobs=None, control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate<'py>(
@@ -1265,6 +1268,7 @@ fn estimate<'py>(
     z_cols: Vec<usize>,
     options: &Options,
     keep_models: bool,
+    lattice_steps: Option<Vec<f64>>,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -1281,7 +1285,11 @@ fn estimate<'py>(
     }
     check_working_memory("x", shape.0, shape.1.saturating_add(k), n_jobs)?;
     let (v, d) = rows(&data);
-    let opts = &options.0.with_keep_models(keep_models);
+    let opts = &options
+        .0
+        .with_keep_models(keep_models)
+        .with_lattice_steps(lattice_steps.unwrap_or_default())
+        .map_err(to_py)?;
     let quantity = match kind {
         "mi" => Quantity::MutualInformation {
             x: x_cols,
@@ -1472,12 +1480,14 @@ fn estimate_discrete<'py>(
 }
 
 /// Many pairs at once. `pairs` holds (kind, a, b) with kind "cc" (continuous-continuous,
-/// columns of `continuous`), "cd" (continuous column a, discrete column b) or "dd".
-/// Returns one entry per pair: a dict, or the error message of a pair that failed.
+/// columns of `continuous`), "cd" (continuous column a, discrete column b) or "dd";
+/// `lattice_steps`: per continuous column, the step of the lattice whose values the caller
+/// spread over their cells (0 where not spread). Returns one entry per pair: a dict, or the
+/// error message of a pair that failed.
 #[pyfunction]
 #[pyo3(signature = (
-    continuous, codes, levels, pairs, *, miller_madow, options, check=None, n_jobs=None,
-    control=None
+    continuous, codes, levels, pairs, *, miller_madow, options, check=None,
+    lattice_steps=None, n_jobs=None, control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate_pairs<'py>(
@@ -1489,6 +1499,7 @@ fn estimate_pairs<'py>(
     miller_madow: bool,
     options: &Options,
     check: Option<(usize, usize, usize)>,
+    lattice_steps: Option<Vec<f64>>,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -1561,11 +1572,13 @@ fn estimate_pairs<'py>(
         .collect::<PyResult<Vec<_>>>()?;
     let opts = &options.0;
     let ctrl = ctrl_of(control);
+    let steps = lattice_steps.unwrap_or_default();
     let cols = Columns {
         continuous: &cont,
         nc,
         codes: &code_vec,
         levels: &levels,
+        steps: &steps,
     };
     // Checked with the pairs' seed, as `MIResult.check_fit` checks a single estimate.
     let check = check.map(|(max_rows, n_draws, k)| gmmi_core::check::CheckOptions {
