@@ -253,6 +253,50 @@ mod tests {
     }
 
     #[test]
+    fn every_component_keeps_at_least_half_its_covariance_and_loses_no_more_than_the_spread() {
+        // Random 3-D components (covariances A A^T + small ridge, scales over four orders
+        // of magnitude) and steps: Sigma - t D must satisfy Sigma / 2 <= Sigma - t D <= Sigma,
+        // i.e. the eigenvalues of Sigma^-1/2 (Sigma - t D) Sigma^-1/2 lie in [1/2, 1].
+        use crate::rng::{self, Purpose};
+        use rand_distr::{Distribution, StandardNormal};
+        let mut r = rng::stream(7, Purpose::Init, 0, 0);
+        let mut normal = || -> f64 { StandardNormal.sample(&mut r) };
+        for trial in 0..300 {
+            let a: Vec<f64> = (0..9).map(|_| normal()).collect();
+            let scale = 10f64.powf(2.0 * normal().tanh());
+            let am = DMatrix::from_row_slice(3, 3, &a);
+            let sigma = (&am * am.transpose()) * scale + DMatrix::identity(3, 3) * 1e-3 * scale;
+            let steps = [
+                normal().abs() * scale.sqrt(),
+                0.0,
+                normal().abs() * scale.sqrt(),
+            ];
+            let dc = Deconvolution::new(&steps, &Transform::identity(3), &[0.0; 3], 3)
+                .unwrap()
+                .unwrap();
+            let g = GaussianMixture::new(3, vec![1.0], vec![0.0; 3], sigma.as_slice().to_vec())
+                .unwrap();
+            let out = DMatrix::from_row_slice(3, 3, dc.apply(&g).unwrap().covariance(0));
+            let eig = sigma.clone().symmetric_eigen();
+            let inv_sqrt = DMatrix::from_diagonal(&eig.eigenvalues.map(|v| 1.0 / v.sqrt()));
+            let w = &eig.eigenvectors * inv_sqrt * eig.eigenvectors.transpose();
+            let ratio = (&w * &out * &w).symmetric_eigen().eigenvalues;
+            assert!(
+                ratio.min() >= 0.5 - 1e-9 && ratio.max() <= 1.0 + 1e-9,
+                "{trial}: {ratio}"
+            );
+            // only the spread columns' variances change
+            for i in 0..3 {
+                for j in 0..3 {
+                    if i != j || i == 1 {
+                        assert_eq!(out[(i, j)], sigma[(i, j)], "{trial}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_mapped_column_loses_the_spread_through_the_maps_derivative() {
         // asinh(x / s): derivative 1 / sqrt(s^2 + x^2); at x = 0 it is 1 / s.
         let map = ColumnMap::Asinh {
