@@ -771,8 +771,9 @@ def pointwise_mutual_information(x: Any, y: Any, z: Any = None, *, n_draws: int 
         Where the estimate spread lattice columns over their cells
         (``result.details["dequantized"]``), the samples are evaluated as it spread them,
         under the mixtures fitted to them: their mean is then below ``result.full_value``,
-        whose integral takes the spread's variance out of the mixture (by 0.03-0.07 nat
-        for a Gaussian pair rounded to 0.5-0.75 standard deviations).
+        whose integral takes the spread's variance out of the mixture (by about 0.01-0.1
+        nat for Gaussian pairs rounded to half a standard deviation, the more the stronger
+        their dependence).
         For other points call ``result.pointwise(x_new, y_new)``, which evaluates at the
         points as given.
 

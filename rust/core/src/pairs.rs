@@ -320,16 +320,7 @@ pub fn estimate_pairs(
     check: Option<&CheckOptions>,
     ctrl: &Control,
 ) -> Result<Vec<Result<PairResult>>> {
-    if !cols.steps.is_empty() && cols.steps.len() != cols.nc {
-        return Err(Error::arg(
-            "lattice_steps",
-            format!(
-                "one step per continuous column is needed: {} for {}",
-                cols.steps.len(),
-                cols.nc
-            ),
-        ));
-    }
+    crate::lattice::check_steps(cols.steps, cols.nc)?;
     for p in pairs {
         let bad = match p.kind {
             PairKind::Continuous => p.a >= cols.nc || p.b >= cols.nc,
