@@ -260,6 +260,37 @@ def test_labels_against_a_rounded_variable_hold_the_mi_of_its_cells():
     assert abs(r.mean - truth) < 3 * r.std, (r.mean, r.std, truth)
 
 
+def test_labels_apart_against_a_rounded_variable_lose_only_the_rounding():
+    # Three equally likely classes two standard deviations apart, x rounded to one: the
+    # rounding costs 0.0251 nat of the 0.6191 of the unrounded x (both exact below). Fitted
+    # per class to the spread values, the mixtures also smooth the rounding's and the
+    # spread's errors: the rounded estimate read 0.039-0.050 nat below the unrounded one on
+    # the same draws (four data sets); with the spread taken out of the class mixtures,
+    # 0.018-0.027. Paired on the same draws, the differences vary by about 0.004 nat: the
+    # mean of two within 0.01 of the exact loss is 3.5 of those.
+    mu = np.array([0.0, 2.0, 4.0])
+    grid = np.linspace(-12.0, 16.0, 200_001)
+    dens = np.exp(-0.5 * (grid[None, :] - mu[:, None]) ** 2) / np.sqrt(2 * np.pi)
+    mix = dens.mean(axis=0)
+    unrounded = float(np.mean([np.trapezoid(d * np.log(d / mix), grid) for d in dens]))
+    edges = np.arange(-15, 21) + 0.5
+    cells = np.diff(accuracy_tasks.ndtr(edges[None, :] - mu[:, None]), axis=1) / 3
+    keep = cells > 0
+    outer = np.full((3, 1), 1 / 3) * cells.sum(axis=0)[None, :]
+    rounded = float(np.sum(cells[keep] * np.log(cells[keep] / outer[keep])))
+    diffs = []
+    for seed in (71000, 71001):
+        rng = np.random.default_rng(seed)
+        c = rng.integers(0, 3, 5000)
+        z = 2.0 * c + rng.standard_normal(5000)
+        r = gmmi.mutual_information(np.round(z), c, discrete_y=True, random_state=0,
+                                    n_bootstrap=0)
+        assert r.details["dequantized"] == {"x": [pytest.approx(1.0)]}
+        cont = gmmi.mutual_information(z, c, discrete_y=True, random_state=0, n_bootstrap=0)
+        diffs.append(r.full_value - cont.full_value)
+    assert abs(np.mean(diffs) - (rounded - unrounded)) < 0.01, (diffs, rounded - unrounded)
+
+
 def test_matrix_cells_spread_as_single_estimates_do():
     x, y = _rounded_pair(800, 0.6, 0.5, 4)
     z = np.random.default_rng(9).standard_normal(800)

@@ -475,10 +475,13 @@ def estimate_categorical(
     n_classes: int,
     *,
     options: Options,
+    lattice_steps: Optional[list[float]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
 ) -> _CategoricalDict:
-    """Continuous-categorical MI: x rows and class codes in 0..n_classes."""
+    """Continuous-categorical MI: x rows and class codes in 0..n_classes;
+    ``lattice_steps`` (one per column, 0 where not spread) are the steps of the lattices
+    whose values the caller spread over their cells."""
 
 def estimate_discrete(
     a: NDArray[np.int64],

@@ -316,8 +316,9 @@ def _categorical(
     try:
         raw = run_with_control(
             _core.estimate_categorical, data, codes, len(classes),
-            options=_core.Options(seed=seed, **opts), n_jobs=jobs, progress=progress,
-            desc="categorical MI",
+            options=_core.Options(seed=seed, **opts),
+            lattice_steps=_column_steps(spread, [(cont_name, data)], [data]) if spread else None,
+            n_jobs=jobs, progress=progress, desc="categorical MI",
         )
     except (ValueError, _core.NumericalError) as exc:
         raise type(exc)(rename(str(exc))) from None
@@ -531,10 +532,10 @@ def mutual_information(
         the identity. Except with ``"identity"``, where two variables have columns on a
         lattice (rounded values, counts; or, with a discrete variable, the continuous one
         has), those columns are first spread uniformly over their cells, which leaves the
-        MI unchanged; ``result.details["dequantized"]`` records their steps. For MI and
-        conditional MI the spread's variance is then taken out of the fitted mixture's
-        components before the integral (``result.model`` stays the fitted one; see the
-        manual's method page, "Tied values").
+        MI unchanged; ``result.details["dequantized"]`` records their steps. The spread's
+        variance is then taken out of the fitted mixtures' components before the integral
+        (``result.model`` stays the fitted one; see the manual's method page, "Tied
+        values").
     preset : {"gmmi", "published"}, default "gmmi"
         Where the defaults of the options above come from (an option given explicitly
         always wins). ``"gmmi"``: k-means starts, an EM tolerance that shrinks with n, the

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::estimator::{check_data, per_row_score, ValidOptions};
 use crate::gmm::GaussianMixture;
 use crate::integrate::{integrate, monte_carlo_chunks, Integral};
+use crate::lattice::Deconvolution;
 use crate::qmc::{self, Points};
 use crate::rng::{self, Purpose};
 use crate::select::{self, Selection};
@@ -501,8 +502,9 @@ fn full_value(
     integral: &Integral,
     seed: u64,
     ctrl: &Control,
+    unspread: &Unspread<'_>,
 ) -> Result<f64> {
-    let selected: Vec<GaussianMixture> = fulls.iter().map(|f| f.model.clone()).collect();
+    let selected: Vec<GaussianMixture> = unspread(fulls.iter().map(|f| f.model.clone()).collect())?;
     if choices.is_empty() || candidates.iter().all(|c| c.len() < 2) {
         return categorical_mi(&selected, pi, integral, seed, ctrl);
     }
@@ -525,8 +527,8 @@ fn full_value(
         .map(|(c, ks)| {
             ks.iter()
                 .map(|&k| {
-                    if k == selected[c].n_components() {
-                        return Ok((k, Some(selected[c].clone())));
+                    if k == fulls[c].model.n_components() {
+                        return Ok((k, Some(fulls[c].model.clone())));
                     }
                     let Some(start) = candidates[c].iter().find(|g| g.n_components() == k) else {
                         return Ok((k, None));
@@ -555,7 +557,7 @@ fn full_value(
         };
         let share = count as f64 / total;
         let v = categorical_mi(
-            &models,
+            &unspread(models)?,
             pi,
             &integral.with_share(share),
             rng::derive(seed, Purpose::Class, i as u64, 1),
@@ -569,6 +571,10 @@ fn full_value(
     }
     Ok(sum / weight)
 }
+
+/// The class models as the integral takes them: as fitted, or with the spread of a lattice
+/// column taken out ([`crate::lattice`]), in the standardised units they were fitted in.
+type Unspread<'a> = dyn Fn(Vec<GaussianMixture>) -> Result<Vec<GaussianMixture>> + Sync + 'a;
 
 /// The outcome of a categorical estimate.
 #[derive(Debug, Clone)]
@@ -881,6 +887,29 @@ pub fn estimate(
         bins,
         selections,
     } = chosen;
+    // Where the caller spread a lattice column of x over its cells, the spread comes out of
+    // every class's mixture before the integral (see `crate::lattice`), in the units of the
+    // representation; the class models are fitted and integrated standardised.
+    let deconvolution = Deconvolution::new(&opts.lattice_steps, &transform, x, d)?;
+    let inv_scale: Vec<f64> = st.scale.iter().map(|s| 1.0 / s).collect();
+    let inv_shift: Vec<f64> = st
+        .shift
+        .iter()
+        .zip(&st.scale)
+        .map(|(m, s)| -m / s)
+        .collect();
+    let unspread = |models: Vec<GaussianMixture>| -> Result<Vec<GaussianMixture>> {
+        let Some(dc) = &deconvolution else {
+            return Ok(models);
+        };
+        models
+            .iter()
+            .map(|g| {
+                dc.apply(&st.to_original(g)?)?
+                    .affine(&inv_scale, &inv_shift)
+            })
+            .collect()
+    };
     // Each class's rows, each once, as EM fits them (binned or as they are).
     let whole: Vec<Option<BinPoints>> = data
         .iter()
@@ -954,7 +983,13 @@ pub fn estimate(
             models.push(f.model);
         }
         let ks = models.iter().map(GaussianMixture::n_components).collect();
-        let value = categorical_mi(&models, &pi_b, &opts.integral, mc_seed(b as u64, 0), ctrl)?;
+        let value = categorical_mi(
+            &unspread(models)?,
+            &pi_b,
+            &opts.integral,
+            mc_seed(b as u64, 0),
+            ctrl,
+        )?;
         Ok(ClassReplicate {
             value,
             converged: all_converged,
@@ -1017,6 +1052,7 @@ pub fn estimate(
         &opts.full_integral(),
         mc_seed(u64::MAX, 0),
         ctrl,
+        &unspread,
     )?;
     let mut warnings = Vec::new();
     for (c, s) in selections.iter().enumerate() {

@@ -180,11 +180,11 @@ pub struct EstimatorOptions {
     /// within a few hundredths of a standard error, except where the search's score is
     /// flat over K and another K is chosen). `false`: every row (the published method).
     pub bin_rows: bool,
-    /// MI and conditional MI: the step of each column's lattice where the caller spread its
-    /// values over their cells (one per column, `0`: not spread; empty: none is; see
-    /// [`crate::lattice`]): the spread's variance is taken out of the fitted mixtures
-    /// before their integrals. Set by the Python layer from the data, not an option of
-    /// the method.
+    /// MI, conditional MI and categorical MI: the step of each column's lattice (of `x` for
+    /// categorical MI) where the caller spread its values over their cells (one per column,
+    /// `0`: not spread; empty: none is; see [`crate::lattice`]): the spread's variance is
+    /// taken out of the fitted mixtures before their integrals. Set by the Python layer
+    /// from the data, not an option of the method.
     pub lattice_steps: Vec<f64>,
     /// Keep every bootstrap replicate's refitted model ([`Replicate::model`], in the units
     /// of the chosen representation, as [`Estimate::model`]): pointwise mutual information

@@ -270,6 +270,14 @@ fn one(
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
+            let step = cols.steps.get(p.a).copied().unwrap_or(0.0);
+            let spread;
+            let opts = if step > 0.0 {
+                spread = opts.with_lattice_steps(vec![step])?;
+                &spread
+            } else {
+                opts
+            };
             let e = categorical::estimate(&x, 1, &labels, c, opts, ctrl)?;
             let (mean, std) = e.summary();
             let outcome = check_opts.map(|co| {

@@ -1365,10 +1365,12 @@ fn model_quantity<'py>(
     }
 }
 
-/// Continuous-categorical MI: x rows and class codes in 0..n_classes.
+/// Continuous-categorical MI: x rows and class codes in 0..n_classes; `lattice_steps` (one
+/// per column of `data`, 0 where not spread) are the steps of the lattices whose values the
+/// caller spread over their cells.
 #[pyfunction]
 #[pyo3(signature = (
-    data, labels, n_classes, *, options, n_jobs=None, control=None
+    data, labels, n_classes, *, options, lattice_steps=None, n_jobs=None, control=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate_categorical<'py>(
@@ -1377,6 +1379,7 @@ fn estimate_categorical<'py>(
     labels: PyReadonlyArray1<'_, i64>,
     n_classes: usize,
     options: &Options,
+    lattice_steps: Option<Vec<f64>>,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -1384,7 +1387,10 @@ fn estimate_categorical<'py>(
     check_working_memory("x", shape.0, shape.1 + 1, n_jobs)?;
     let (v, d) = rows(&data);
     let labels = codes(&labels, "y")?;
-    let opts = &options.0;
+    let opts = &options
+        .0
+        .with_lattice_steps(lattice_steps.unwrap_or_default())
+        .map_err(to_py)?;
     let ctrl = ctrl_of(control);
     let e = run(py, n_jobs, || {
         categorical::estimate(&v, d, &labels, n_classes, opts, &ctrl)
