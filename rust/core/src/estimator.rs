@@ -234,7 +234,7 @@ impl ValidOptions {
     }
 
     /// The same options for data whose columns have the lattice steps `steps`
-    /// ([`EstimatorOptions::lattice_steps`]); each step must be finite and non-negative.
+    /// ([`EstimatorOptions::lattice_steps`]; see [`crate::lattice::check_steps`]).
     pub fn with_lattice_steps(&self, steps: Vec<f64>) -> Result<ValidOptions> {
         crate::lattice::check_steps(&steps, steps.len())?;
         Ok(ValidOptions(EstimatorOptions {
