@@ -891,23 +891,13 @@ pub fn estimate(
     // every class's mixture before the integral (see `crate::lattice`), in the units of the
     // representation; the class models are fitted and integrated standardised.
     let deconvolution = Deconvolution::new(&opts.lattice_steps, &transform, x, d)?;
-    let inv_scale: Vec<f64> = st.scale.iter().map(|s| 1.0 / s).collect();
-    let inv_shift: Vec<f64> = st
-        .shift
-        .iter()
-        .zip(&st.scale)
-        .map(|(m, s)| -m / s)
-        .collect();
     let unspread = |models: Vec<GaussianMixture>| -> Result<Vec<GaussianMixture>> {
         let Some(dc) = &deconvolution else {
             return Ok(models);
         };
         models
             .iter()
-            .map(|g| {
-                dc.apply(&st.to_original(g)?)?
-                    .affine(&inv_scale, &inv_shift)
-            })
+            .map(|g| st.to_standardised(&dc.apply(&st.to_original(g)?)?))
             .collect()
     };
     // Each class's rows, each once, as EM fits them (binned or as they are).

@@ -1016,17 +1016,10 @@ fn rechoose(
     };
     let (st1, z1, lj1) = transform::map_and_standardize(&alt.transform, x, d, opts.standardize)?;
     let unspread = unspreading(&opts.lattice_steps, quantity, &alt.transform, x, d)?;
-    let inv_scale: Vec<f64> = st1.scale.iter().map(|s| 1.0 / s).collect();
-    let inv_shift: Vec<f64> = st1
-        .shift
-        .iter()
-        .zip(&st1.scale)
-        .map(|(m, s)| -m / s)
-        .collect();
     let mut warm: Vec<GaussianMixture> = alt
         .warm_starts
         .iter()
-        .map(|g| g.affine(&inv_scale, &inv_shift))
+        .map(|g| st1.to_standardised(g))
         .collect::<Result<_>>()?;
     let value_of = |warm: &[GaussianMixture]| {
         let fitted = fit_first(&Data::new(&z1, d), warm, em_opts, ctrl).and_then(|f| {

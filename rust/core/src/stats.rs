@@ -145,6 +145,19 @@ impl Standardizer {
     pub fn to_original(&self, g: &GaussianMixture) -> Result<GaussianMixture> {
         g.affine(&self.scale, &self.shift)
     }
+
+    /// A model in original units, in the standardised units (the inverse of
+    /// [`Standardizer::to_original`]).
+    pub fn to_standardised(&self, g: &GaussianMixture) -> Result<GaussianMixture> {
+        let inv_scale: Vec<f64> = self.scale.iter().map(|s| 1.0 / s).collect();
+        let inv_shift: Vec<f64> = self
+            .shift
+            .iter()
+            .zip(&self.scale)
+            .map(|(m, s)| -m / s)
+            .collect();
+        g.affine(&inv_scale, &inv_shift)
+    }
 }
 
 /// Mean and standard error (sd / sqrt(len)) of the pointwise difference `a - b` of two
