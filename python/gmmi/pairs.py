@@ -452,6 +452,7 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
         return cont, pairs, None
     copies: dict[tuple[int, str], int] = {}
     columns: list[np.ndarray] = []
+    steps = [0.0] * cont.shape[1]
 
     def copy(k: int, name: str) -> int:
         if (k, name) not in copies:
@@ -459,6 +460,7 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
             assert found is not None
             copies[(k, name)] = cont.shape[1] + len(columns)
             columns.append(_spread(cont[:, k], found, seed, name, 0))
+            steps.append(float(found[0]))
         return copies[(k, name)]
 
     out = []
@@ -471,11 +473,6 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
             out.append((kind, a, b))
     if not columns:
         return cont, pairs, None
-    steps = [0.0] * cont.shape[1]
-    for (k, _), _at in sorted(copies.items(), key=lambda item: item[1]):
-        found = lattices[k]
-        assert found is not None
-        steps.append(float(found[0]))
     return np.ascontiguousarray(np.column_stack([cont, *columns])), out, steps
 
 

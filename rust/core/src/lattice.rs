@@ -34,8 +34,7 @@ use nalgebra::{DMatrix, SymmetricEigen};
 
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
-use crate::stats::quantile;
-use crate::transform::{ColumnMap, Transform};
+use crate::transform::{quantile_sketch, ColumnMap, Transform};
 
 /// The map's log-derivative of a spread column is tabulated at this many evenly spaced
 /// order statistics of the column (the derivative at a component's mean is interpolated).
@@ -142,29 +141,23 @@ impl Deconvolution {
                         .map_or(0.0, |s| s.variance_at(mean[j]))
                 })
                 .collect();
-            let sigma = DMatrix::from_row_slice(d, d, g.covariance(c));
-            let Some(chol) = sigma.cholesky() else {
-                return Err(Error::Numerical(
-                    "a component's covariance is not positive definite".into(),
-                ));
-            };
-            let precision = chol.inverse();
-            let m = spread.len();
-            let scaled = DMatrix::from_fn(m, m, |a, b| {
-                delta[a].sqrt() * precision[(spread[a], spread[b])] * delta[b].sqrt()
-            });
             if delta.iter().any(|v| !v.is_finite()) {
                 return Err(Error::Numerical(
                     "the spread of a lattice column is not finite in the units of its map".into(),
                 ));
             }
+            // The precision Sigma^-1 = L^-T L^-1 from the model's inverse Cholesky factor
+            // (lower triangular), on the spread columns only.
+            let inv = &g.inverse_cholesky_factors()[c * d * d..(c + 1) * d * d];
+            let precision = |a: usize, b: usize| -> f64 {
+                (a.max(b)..d).map(|i| inv[i * d + a] * inv[i * d + b]).sum()
+            };
+            let m = spread.len();
+            let scaled = DMatrix::from_fn(m, m, |a, b| {
+                delta[a].sqrt() * precision(spread[a], spread[b]) * delta[b].sqrt()
+            });
             let lambda = SymmetricEigen::new(scaled).eigenvalues.max();
             let share = ((NONE_FROM - lambda) / (NONE_FROM - WHOLE_UP_TO)).clamp(0.0, 1.0);
-            if !share.is_finite() {
-                return Err(Error::Numerical(
-                    "the spread of a lattice column is not finite".into(),
-                ));
-            }
             for (a, &j) in spread.iter().enumerate() {
                 cov[c * d * d + j * d + j] -= share * delta[a];
             }
@@ -210,9 +203,9 @@ fn derivative_table(map: &ColumnMap, x: &[f64], d: usize, j: usize) -> Vec<(f64,
     }
     let mut col: Vec<f64> = x.iter().skip(j).step_by(d).copied().collect();
     col.sort_unstable_by(f64::total_cmp);
-    let m = DERIVATIVE_POINTS.min(col.len());
-    let mut table: Vec<(f64, f64)> = (0..m)
-        .map(|i| map.apply(quantile(&col, (i as f64 + 0.5) / m as f64)))
+    let mut table: Vec<(f64, f64)> = quantile_sketch(&col, DERIVATIVE_POINTS)
+        .into_iter()
+        .map(|v| map.apply(v))
         .collect();
     // (the map is increasing; a sort guards the search against rounding at its flat ends)
     table.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));

@@ -3,6 +3,8 @@
 //! machine is kept busy without oversubscription. Each pair uses the caller's seed, so a
 //! cell equals the single-pair estimate with the same `random_state`.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::categorical;
@@ -59,15 +61,22 @@ impl Columns<'_> {
         self.continuous.iter().skip(j).step_by(self.nc).copied()
     }
 
-    /// The lattice steps of the continuous columns `a` and `b` as a pair's estimate takes
-    /// them (empty when neither was spread).
-    fn pair_steps(&self, a: usize, b: usize) -> Vec<f64> {
-        let step = |j: usize| self.steps.get(j).copied().unwrap_or(0.0);
-        if step(a) > 0.0 || step(b) > 0.0 {
-            vec![step(a), step(b)]
+    /// `opts` for an estimate on the continuous columns `columns`, with their lattice steps
+    /// where one of them was spread (the options as they are otherwise).
+    fn options_for<'o>(
+        &self,
+        opts: &'o ValidOptions,
+        columns: &[usize],
+    ) -> Result<Cow<'o, ValidOptions>> {
+        let steps: Vec<f64> = columns
+            .iter()
+            .map(|&j| self.steps.get(j).copied().unwrap_or(0.0))
+            .collect();
+        Ok(if steps.iter().any(|&h| h > 0.0) {
+            Cow::Owned(opts.with_lattice_steps(steps)?)
         } else {
-            Vec::new()
-        }
+            Cow::Borrowed(opts)
+        })
     }
     fn disc(&self, j: usize) -> Vec<usize> {
         let nd = self.levels.len();
@@ -212,15 +221,8 @@ fn one(
                 y: vec![1],
             };
             let known = |family: MapFamily, j: usize| cache.get(p, family, j);
-            let steps = cols.pair_steps(p.a, p.b);
-            let spread;
-            let opts = if steps.is_empty() {
-                opts
-            } else {
-                spread = opts.with_lattice_steps(steps)?;
-                &spread
-            };
-            let e = estimator::estimate_known(&x, 2, &q, opts, ctrl, Some(&known))?;
+            let opts = cols.options_for(opts, &[p.a, p.b])?;
+            let e = estimator::estimate_known(&x, 2, &q, &opts, ctrl, Some(&known))?;
             let (mean, std) = e.summary();
             // The check of the fit, on the data in the coordinates the mixture was fitted in.
             let outcome = check_opts
@@ -270,15 +272,8 @@ fn one(
                 });
             }
             let labels: Vec<usize> = raw.iter().map(|&v| map[v]).collect();
-            let step = cols.steps.get(p.a).copied().unwrap_or(0.0);
-            let spread;
-            let opts = if step > 0.0 {
-                spread = opts.with_lattice_steps(vec![step])?;
-                &spread
-            } else {
-                opts
-            };
-            let e = categorical::estimate(&x, 1, &labels, c, opts, ctrl)?;
+            let opts = cols.options_for(opts, &[p.a])?;
+            let e = categorical::estimate(&x, 1, &labels, c, &opts, ctrl)?;
             let (mean, std) = e.summary();
             let outcome = check_opts.map(|co| {
                 let rows = e.transform.apply(&x).0;

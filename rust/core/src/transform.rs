@@ -158,7 +158,7 @@ pub const SKETCH_SIZE: usize = 1_000;
 
 /// `m` evenly spaced order statistics of the sorted values `sorted` (all of them when there
 /// are not more).
-fn quantile_sketch(sorted: &[f64], m: usize) -> Vec<f64> {
+pub(crate) fn quantile_sketch(sorted: &[f64], m: usize) -> Vec<f64> {
     if sorted.len() <= m {
         return sorted.to_vec();
     }
