@@ -158,6 +158,35 @@ def test_discrete_discrete_plugin():
     assert r.samples.size == 50 and r.std > 0
 
 
+def test_discrete_discrete_interval_removes_the_plugin_bias():
+    # Independent 5 x 5 tables of n = 2,000 rows: the plug-in MI is biased upwards by about
+    # (5 - 1)(5 - 1) / (2n) = 0.004 nat, and every bootstrap replicate's plug-in value by as
+    # much again, so the replicates' mean lies about 0.008 above the truth, 0, and their
+    # percentile interval misses it (0 of 10 data sets before this was mended). gmmi's
+    # preset removes the bootstrap's estimate of the bias, as for mixtures: the estimate is
+    # 2 * full_value - mean(replicates), clipped at 0.
+    est, published = [], []
+    for seed in range(8):
+        rng = np.random.default_rng(4800 + seed)
+        a, b = rng.integers(0, 5, 2000), rng.integers(0, 5, 2000)
+        r = gmmi.mutual_information(a, b, discrete_x=True, discrete_y=True, random_state=seed)
+        assert r.bias_corrected
+        assert r.mean == pytest.approx(max(2 * r.full_value - r.samples.mean(), 0.0), abs=1e-15)
+        # The interval holds the truth in every data set: with the correction it reaches
+        # t(49) std (std >= the replicates' sd, about 0.0045 nat here) below an estimate
+        # whose error has a standard deviation of about 0.001 nat (simulated).
+        assert r.ci(0.95)[0] == 0.0
+        est.append(r.mean)
+        p = gmmi.mutual_information(a, b, discrete_x=True, discrete_y=True, random_state=seed,
+                                    preset="published")
+        # The published preset keeps the replicates' mean and percentile interval.
+        assert not p.bias_corrected and p.mean == pytest.approx(p.samples.mean(), abs=1e-15)
+        published.append(p.mean)
+    # The corrected estimates average near 0 (about 0.0005 +- 0.0004 for 8 data sets), the
+    # replicates' means near twice the plug-in bias.
+    assert np.mean(est) < 0.002 < 0.006 < np.mean(published)
+
+
 def test_single_class_is_zero_with_a_warning():
     x = np.random.default_rng(8).normal(size=100)
     with pytest.warns(gmmi.ZeroInformationWarning, match="single class"):

@@ -136,8 +136,12 @@ def test_cells_report_the_intervals_of_their_single_estimates():
     for (i, j), r in singles.items():
         assert m.full_value[i, j] == r.full_value
         assert m.bias_corrected[i, j] == r.bias_corrected
-    # The correction applies to pairs with a continuous variable, as in single estimates.
-    assert m.bias_corrected[0, 0] and m.bias_corrected[0, 1] and not m.bias_corrected[1, 1]
+    # The correction applies to every kind of pair, as in single estimates (two discrete
+    # variables too: their plug-in MI is biased upwards like a mixture's).
+    assert m.bias_corrected[0, 0] and m.bias_corrected[0, 1] and m.bias_corrected[1, 1]
+    published = gmmi.mi_matrix(A, B, discrete_a=[False, True], discrete_b=[False, True],
+                               random_state=4, preset="published", **FAST)
+    assert not published.bias_corrected.any()
     # The default interval holds the uncorrected full-data value.
     low, high = m.ci()
     assert low[0, 0] <= min(m.mean[0, 0], m.full_value[0, 0])

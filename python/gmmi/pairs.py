@@ -68,8 +68,9 @@ class MIMatrix:
         written before gmmi kept it.
     bias_corrected : numpy.ndarray of bool, shape (p, q)
         Whether each cell's ``mean``, ``std`` and interval are bias-corrected
-        (``MIResult.bias_corrected``: with gmmi's defaults, every pair with a continuous
-        variable; never two discrete variables). None when ``full_value`` is.
+        (``MIResult.bias_corrected``: with gmmi's defaults every pair with at least two
+        replicates, two discrete variables included; never with the published preset).
+        None when ``full_value`` is.
     row_labels, col_labels : list of str
         Column names of ``A`` and ``B`` (DataFrame names kept).
     errors : dict

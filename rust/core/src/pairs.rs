@@ -99,7 +99,7 @@ pub struct PairResult {
     /// the replicates, what [`crate::stats::interval`] builds the pair's interval from.
     pub full_value: f64,
     /// Whether `mean`, `std` and the interval are bias-corrected (the estimator's
-    /// `bias_correction`; never for two discrete variables, as their single estimate).
+    /// `bias_correction`, for two discrete variables too, as their single estimate).
     pub bias_correction: bool,
     /// Selected number of components (joint estimator only).
     pub n_components: Option<usize>,
@@ -117,15 +117,18 @@ pub struct PairResult {
 }
 
 impl PairResult {
-    /// Mean and std of the replicates (the full-data value when there are none).
-    fn from_replicates(values: Vec<f64>, full_value: f64) -> Self {
-        let (mean, std) = crate::stats::summary(&values, full_value, false, false);
+    /// The MI of two discrete variables from its replicates and full-data value: with
+    /// `bias_correction` the bias-corrected value and the std that holds the correction,
+    /// otherwise the replicates' mean and std ([`crate::stats::summary`]; the full-data value
+    /// when there are none), clipped at 0.
+    fn from_replicates(values: Vec<f64>, full_value: f64, bias_correction: bool) -> Self {
+        let (mean, std) = crate::stats::summary(&values, full_value, bias_correction, true);
         PairResult {
             mean,
             std,
             values,
             full_value,
-            bias_correction: false,
+            bias_correction,
             n_components: None,
             warnings: Vec::new(),
             transform: None,
@@ -305,7 +308,11 @@ fn one(
                 opts.seed,
                 ctrl,
             )?;
-            Ok(PairResult::from_replicates(e.values, e.full_value))
+            Ok(PairResult::from_replicates(
+                e.values,
+                e.full_value,
+                opts.bias_correction,
+            ))
         }
     }
 }
