@@ -202,6 +202,21 @@ def test_base_and_no_bootstrap():
     # Its interval is refused with the reason and the remedy, naming ci, not its level.
     with pytest.raises(ValueError, match=r"^ci: this result has 0 bootstrap .*n_bootstrap=50"):
         one.ci()
+    # A single replicate estimates no bias: gmmi's estimate is then the full-data value,
+    # not the replicate (a noisier estimate); the published preset keeps the replicates'
+    # mean. The same in a matrix's cell and for two discrete variables.
+    single = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=1, random_state=3)
+    assert single.samples.size == 1 and single.samples[0] != single.full_value
+    assert single.mean == single.full_value and math.isnan(single.std)
+    published = gmmi.mutual_information(X[:, 0], X[:, 1], n_bootstrap=1, random_state=3,
+                                        preset="published")
+    assert published.mean == published.samples[0]
+    cell = gmmi.mi_matrix(X, n_bootstrap=1, random_state=3)
+    assert cell.mean[0, 1] == single.mean
+    codes = (X > 0).astype(int)
+    d = gmmi.mutual_information(codes[:, 0], codes[:, 1], discrete_x=True, discrete_y=True,
+                                n_bootstrap=1, random_state=3)
+    assert d.mean == d.full_value != d.samples[0]
 
 
 def test_selection_metrics_and_table(d3):

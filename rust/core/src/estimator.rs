@@ -406,8 +406,9 @@ pub struct Estimate {
 
 impl Estimate {
     /// The point estimate: with bias correction (and at least two replicates) the
-    /// full-data value minus the bootstrap estimate of its bias, `2 full - mean(replicates)`;
-    /// otherwise the mean of the replicates (the full-data value without replicates).
+    /// full-data value minus the bootstrap estimate of its bias, `2 full - mean(replicates)`,
+    /// and the full-data value with fewer; without it the mean of the replicates (the
+    /// full-data value without replicates).
     pub fn point(&self) -> f64 {
         self.summary().0
     }

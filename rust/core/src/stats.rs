@@ -232,7 +232,9 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 /// are computed.
 ///
 /// Without bias correction: the mean and the standard deviation (ddof 1) of the replicates.
-/// With it (and at least two replicates) the point is `2 full - mean`, and the standard
+/// With it and a single replicate (one asked for, or all but one failed) the point is the
+/// full-data value: one replicate estimates no bias, and alone it is a noisier estimate than
+/// the fit to all the rows. With it and at least two the point is `2 full - mean`, and the standard
 /// deviation is `sqrt(sd^2 + (mean - full)^2)`: the bootstrap's root-mean-square error of the
 /// full-data value (Efron & Tibshirani 1993, ch. 10), its spread and its bias together. The
 /// correction removes a bias the bootstrap only estimates, so the uncertainty it reports
@@ -247,9 +249,9 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 /// family lost a covered run; those a mixture fits gained at most one.
 pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bool) -> (f64, f64) {
     let (mean, sd) = mean_std(values);
-    let (point, std) = if values.is_empty() {
+    let (point, std) = if values.is_empty() || (bias_correction && values.len() == 1) {
         (full, sd)
-    } else if bias_correction && values.len() >= 2 {
+    } else if bias_correction {
         (2.0 * full - mean, sd.hypot(mean - full))
     } else {
         (mean, sd)
@@ -527,6 +529,11 @@ mod tests {
         assert!((std - (sd * sd + 1.0).sqrt()).abs() < 1e-15);
         // No bias: the spread alone.
         assert_eq!(summary(&v, 3.0, true, false).1, sd);
+        // One replicate estimates no bias: the full-data value, without a std (the
+        // replicate alone without the correction).
+        let (point, std) = summary(&v[..1], 2.0, true, false);
+        assert!(point == 2.0 && std.is_nan());
+        assert_eq!(summary(&v[..1], 2.0, false, false).0, 1.0);
         // The normal interval is built on that std, and reaches from the corrected point
         // (1) down and from the uncorrected full-data value (2) up.
         let (lo, hi) = interval(&v, 2.0, 0.9, IntervalMethod::Normal, true, false);
