@@ -241,6 +241,13 @@ BAD = [
     case("mi base nan", lambda: MI(x, y, base=float("nan")), ValueError, r"^base"),
     case("mi base str", lambda: MI(x, y, base="decibel"), ValueError, r"^base: expected"),
     case("mi base None", lambda: MI(x, y, base=None), TypeError, r"^base"),
+    # Integers beyond a double's range: named ValueErrors, not a bare OverflowError.
+    case("mi reg_covar 10**400", lambda: MI(x, y, reg_covar=10**400), ValueError,
+         r"^reg_covar: must be finite"),
+    case("mi base 10**400", lambda: MI(x, y, base=10**400), ValueError, r"^base: must be finite"),
+    case("mi scale -10**400", lambda: MI(x, y, scale=-10**400), ValueError, r"^scale"),
+    case("mi threshold_fit 10**400", lambda: MI(x, y, threshold_fit=10**400), ValueError,
+         r"^threshold_fit"),
     case("mi standardize 1", lambda: MI(x, y, standardize=1), TypeError, r"^standardize"),
     case("mi progress 'yes'", lambda: MI(x, y, progress="yes"), TypeError, r"^progress"),
     case("mi miller_madow 1", lambda: MI(x, y, miller_madow=1), TypeError, r"^miller_madow"),
@@ -425,6 +432,9 @@ BAD = [
     case("kl n_jobs 0", lambda: KL(x, y, n_jobs=0), ValueError, r"^n_jobs"),
     # -- mi_matrix -----------------------------------------------------------------------
     case("matrix None", lambda: MAT(None), TypeError, r"^A: expected an array"),
+    # One column alone has no pairs (was a silent 1 x 1 NaN matrix).
+    case("matrix one column", lambda: MAT(X[:, :1]), ValueError, r"^A: one column has no pairs"),
+    case("matrix a 1-D array alone", lambda: MAT(X[:, 0]), ValueError, r"^A: one column"),
     case("matrix 3-D A", lambda: MAT(np.zeros((60, 2, 2))), ValueError, r"^A: expected a 1-D"),
     case("matrix 3-D B", lambda: MAT(X, np.zeros((60, 2, 2))), ValueError, r"^B: expected a 1-D"),
     case("matrix empty", lambda: MAT(np.zeros((0, 2))), ValueError,
@@ -523,6 +533,7 @@ BAD = [
     case("ranking n_jobs 0", lambda: RANK(X3, x, n_jobs=0), ValueError, r"^n_jobs"),
     case("ranking level 1", lambda: RANK(X3, x, level=1.0), ValueError, r"^level"),
     case("ranking level str", lambda: RANK(X3, x, level="95%"), ValueError, r"^level"),
+    case("ranking level 10**400", lambda: RANK(X3, x, level=10**400), ValueError, r"^level"),
     # -- mi_score ------------------------------------------------------------------------
     case("score y 2-D", lambda: SCORE(X3, X), ValueError, r"^y: expected one column"),
     # A class of one row is the target's fault, whichever feature met it first.

@@ -187,6 +187,30 @@ def test_discrete_discrete_interval_removes_the_plugin_bias():
     assert np.mean(est) < 0.002 < 0.006 < np.mean(published)
 
 
+def test_discrete_variables_of_mostly_single_levels_warn():
+    # Continuous values declared discrete: 300 levels for 300 rows. The plug-in MI is then
+    # ln(300) = 5.7 nat for independent variables, which no interval of resamples holds; the
+    # continuous-categorical estimator refuses such a label, the discrete one warns (ID-like
+    # columns stay computable, in memory linear in the rows).
+    rng = np.random.default_rng(48)
+    a, b = rng.normal(size=(2, 300))
+    with pytest.warns(gmmi.DiscreteDataWarning, match=r"^x: 300 levels for 300 rows"):
+        r = gmmi.mutual_information(a, b, discrete_x=True, discrete_y=True, n_bootstrap=5,
+                                    random_state=0)
+    assert r.full_value == pytest.approx(math.log(300), rel=1e-12)
+    assert len(r.warnings) == 2 and r.warnings[1].startswith("y: 300 levels")
+    labels = rng.integers(0, 3, 300)
+    with pytest.warns(gmmi.DiscreteDataWarning, match=r"A column 'A\[0\]': 300 levels"):
+        m = gmmi.mi_matrix(np.column_stack([a, labels]), discrete_a=True, n_bootstrap=5,
+                           random_state=0)
+    assert any("300 levels" in w for w in m.cell_warnings[("A[0]", "A[1]")])
+    # Half the rows or fewer as levels: no warning (a 150-level variable of 300 rows).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.DiscreteDataWarning)
+        gmmi.mutual_information(np.arange(300) // 2, labels, discrete_x=True, discrete_y=True,
+                                n_bootstrap=5, random_state=0)
+
+
 def test_single_class_is_zero_with_a_warning():
     x = np.random.default_rng(8).normal(size=100)
     with pytest.warns(gmmi.ZeroInformationWarning, match="single class"):

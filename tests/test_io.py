@@ -174,6 +174,20 @@ def test_rich_displays_show_the_numbers_escaped():
     (lambda d: d.__setitem__("std", -1.0), "std"),
     (lambda d: d.__setitem__("n_components", -3), "n_components"),
     (lambda d: d.__setitem__("random_state", -5), "random_state"),
+    # Found by a review: these loaded and printed "MI = nan" or "0.286 x", or failed only
+    # when check_fit() or pointwise() met the map.
+    (lambda d: d.__setitem__("mean", {"__float__": "nan"}), "mean"),
+    (lambda d: d.__setitem__("mean", {"__float__": "inf"}), "mean"),
+    (lambda d: d.__setitem__("mean", -5.0), "mean"),
+    (lambda d: d.__setitem__("quantity", "x"), "quantity"),
+    (lambda d: d.__setitem__("estimator", "x"), "estimator"),
+    (lambda d: d.__setitem__("unit", "x"), "unit"),
+    (lambda d: d["transform"]["__representation__"]["columns"][0].__setitem__("map", None),
+     "columns"),
+    (lambda d: d["transform"]["__representation__"]["columns"][0].__setitem__("map", "x"),
+     "columns"),
+    (lambda d: d["transform"]["__representation__"].__setitem__("name", "x"), "name"),
+    (lambda d: d["details"].__setitem__("block_columns", [-1, 4]), "details.block_columns"),
 ])
 def test_an_edited_result_is_refused_on_load_not_when_shown(tmp_path, edit, field):
     # Each of these loaded before and then failed in repr, ci() returned (0, 0), or a

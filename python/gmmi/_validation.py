@@ -370,6 +370,16 @@ def check_int(
     return value
 
 
+def _as_float(value: Any, name: str) -> float:
+    """``float(value)``, with an integer too large for a double (``10**400``) refused by a
+    ``ValueError`` naming the argument instead of a bare ``OverflowError``."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name}: must be finite, got an integer too large for a double "
+                         f"({len(str(abs(int(value))))} digits)") from None
+
+
 @overload
 def check_float(
     value: Any,
@@ -396,7 +406,7 @@ def check_float(
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a number, got {value!r}")
-    value = float(value)
+    value = _as_float(value, name)
     if not math.isfinite(value):
         raise ValueError(f"{name}: must be finite, got {value}")
     if value < minimum or (strict and value == minimum):
@@ -415,7 +425,7 @@ def check_level(level: Any, name: str = "level") -> float:
     """A coverage probability in (0, 1): any real number type, NumPy's included (bools
     refused)."""
     if (isinstance(level, (bool, np.bool_)) or not isinstance(level, numbers.Real)
-            or not 0 < float(level) < 1):
+            or not 0 < _as_float(level, name) < 1):
         raise ValueError(f"{name}: expected a number in (0, 1), got {level!r}")
     return float(level)
 
@@ -432,6 +442,20 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
+
+
+def check_unit(unit: Any, name: str = "unit") -> str:
+    """A result's unit as :func:`resolve_base` names it (``"nat"``, ``"bit"``, ``"ban"`` or
+    ``"log<base>"``): a result built by hand or read from a file with another one would print
+    and convert its values under a unit that is not a logarithm's."""
+    try:
+        ok = isinstance(unit, str) and resolve_base(unit)[1] == unit
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: expected 'nat', 'bit', 'ban' or 'log<base>' (base > 1), "
+                         f"got {unit!r}")
+    return unit
 
 
 def resolve_base(base: Union[float, str]) -> tuple[float, str]:

@@ -20,6 +20,7 @@ from ._inputs import (
     warn_if_heavy_tailed,
     warn_if_joint_tails,
     warn_if_scale_below_reg_covar,
+    warn_if_sparse_levels,
 )
 from ._options import OPTION_NAMES, PRESETS, estimator_options, preset_options, split_options
 from ._run import run_with_control
@@ -372,6 +373,13 @@ def _discrete(
     b, cb = encode_labels(y, "y", n_rows=a.shape[0])
     if a.shape[0] < 2:
         raise ValueError(f"x: at least 2 rows are needed, got {a.shape[0]}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_if_sparse_levels(len(ca), a.shape[0], "x")
+        warn_if_sparse_levels(len(cb), a.shape[0], "y")
+    collected = [str(w.message) for w in caught]
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=3)
     raw = run_with_control(
         _core.estimate_discrete, a, b, len(ca), len(cb), miller_madow=miller_madow,
         n_bootstrap=n_bootstrap, seed=seed, n_jobs=jobs, progress=progress, desc="discrete MI",
@@ -392,7 +400,7 @@ def _discrete(
     details = {"x_classes": ca, "y_classes": cb, "table": table, "table_cells": cells}
     return MIResult(mean=mean, std=std, samples=values, n_components=None, model=None,
                     selection=[], unit=unit, quantity="mutual_information", estimator="plugin",
-                    full_value=full, random_state=seed, options=options, warnings=[],
+                    full_value=full, random_state=seed, options=options, warnings=collected,
                     details=details, bias_corrected=bias_correction and values.size >= 2)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._codec import FORMAT_VERSION, Decoder, Invalid, PathLike, read
+from ._validation import check_unit
 from .mixture import GaussianMixture
 from .pairs import MIMatrix, MIRanking
 from .representation import Representation
@@ -123,6 +124,15 @@ def _is_labelled(v: Any) -> bool:
             and v[1].shape[0] == v[0].shape[0])
 
 
+def _is_unit(v: Any) -> bool:
+    """A unit as the estimators name it (see :func:`gmmi._validation.check_unit`)."""
+    try:
+        check_unit(v)
+    except ValueError:
+        return False
+    return True
+
+
 _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     "MIResult": {
         "mean": (_is_float, "a number"),
@@ -131,7 +141,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "n_components": (_opt(_is_int), "an integer or null"),
         "model": (_opt(_is_mixture), "a mixture or null"),
         "selection": (_list_of(_is_record), "a list of selection records"),
-        "unit": (_is_str, "a string"),
+        "unit": (_is_unit, "'nat', 'bit', 'ban' or 'log<base>'"),
         "quantity": (_is_str, "a string"),
         "estimator": (_is_str, "a string"),
         "full_value": (_is_float, "a number"),
@@ -152,7 +162,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "col_labels": (_list_of(_is_str), "a list of strings"),
         "errors": (_dict_of(_is_label_pair, _is_str), "a dictionary of pair -> message"),
         "symmetric": (lambda v: isinstance(v, bool), "true or false"),
-        "unit": (_is_str, "a string"),
+        "unit": (_is_unit, "'nat', 'bit', 'ban' or 'log<base>'"),
         "random_state": (_is_int, "an integer"),
         "options": (_dict_of(_is_str, lambda v: True), "a dictionary"),
         "cell_warnings": (_dict_of(_is_label_pair, _list_of(_is_str)),
@@ -168,7 +178,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "std": (_array(1), "a 1-D float array"),
         "overlaps_next": (_array(1, "b"), "a 1-D boolean array"),
         "errors": (_dict_of(_is_str, _is_str), "a dictionary of feature -> message"),
-        "unit": (_is_str, "a string"),
+        "unit": (_is_unit, "'nat', 'bit', 'ban' or 'log<base>'"),
         "cell_warnings": (_dict_of(_is_str, _list_of(_is_str)),
                           "a dictionary of feature -> list of messages"),
         "level": (_opt(lambda v: _is_float(v) and 0 < v < 1), "a number in (0, 1) or null"),
@@ -235,7 +245,7 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "table": (_opt(_array(2, "iu")), "a 2-D integer array or null"),
     "table_cells": (_array(2, "iu"), "a 2-D integer array"),
     "boot_n_components": (_array(1, "iu"), "a 1-D integer array"),
-    "block_columns": (_list_of(_is_int), "a list of integers"),
+    "block_columns": (_list_of(lambda v: _is_int(v) and v >= 1), "a list of integers >= 1"),
     "misfit_extension": (_is_extension, "the larger mixture a failed check led to "
                          "(n_components, value, statistic, reached, steps)"),
     "fit_check": (_is_fit_check, "a check of the fit (statistic, threshold, passed, "

@@ -23,6 +23,7 @@ from ._inputs import (
     warn_if_discrete,
     warn_if_heavy_tailed,
     warn_if_scale_below_reg_covar,
+    warn_if_sparse_levels,
 )
 from ._options import split_options
 from ._run import end_group, new_group, run_with_control
@@ -613,8 +614,8 @@ def mi_matrix(
         Variables (e.g. latent dimensions); a Series is one column. A frame's column labels
         (as strings) must be distinct: the results are keyed by label.
     B : array-like or DataFrame of shape (n, q), optional
-        Variables (e.g. physical factors). ``None``: every pair of ``A``'s columns, computed
-        once and mirrored; the diagonal is NaN.
+        Variables (e.g. physical factors). ``None``: every pair of ``A``'s columns (at
+        least two), computed once and mirrored; the diagonal is NaN.
     discrete_a, discrete_b : bool or list of bool
         Discreteness of all columns, or per column (``discrete_b`` only with ``B``).
     errors : {"nan", "raise"}
@@ -662,6 +663,9 @@ def mi_matrix(
     """
     a_labels, a_cols = _split_columns(A, "A")
     _unique_labels(a_labels, "A")
+    if B is None and len(a_cols) < 2:
+        raise ValueError("A: one column has no pairs within A; give two or more columns, or "
+                         "B to pair it with")
     b = None if B is None else _split_columns(B, "B")
     if b is not None:
         _unique_labels(b[0], "B")
@@ -759,6 +763,21 @@ def _matrix_and_failures(
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
             col_msgs[("c", k)] = [m for _, m in found]
+    # A discrete column of far more levels than rows can hold, once per column, kept on its
+    # pairs with another discrete column (a continuous one refuses it as a pair's label).
+    for refs, labels, name, is_target in ((a_ref, a_labels, a_name, False),
+                                          (b_ref, b_labels, b_name, b_is_target)):
+        for (disc, k), lab in zip(refs, labels):
+            if not disc or ("d", k) in col_msgs or not any(
+                    p[0] == "dd" and k in p[1:] for p in pairs):
+                continue
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                warn_if_sparse_levels(data.levels[k], codes.shape[0],
+                                      name if is_target else f"{name} column {lab!r}")
+            for w in caught:
+                warnings.warn(w.message, w.category, stacklevel=4)
+            col_msgs[("d", k)] = [str(w.message) for w in caught]
     fitted = cont
     steps: Optional[list[float]] = None
     if opts["transform"] != "identity" and cont.shape[1]:
@@ -810,8 +829,8 @@ def _matrix_and_failures(
         messages = [f"{pair}: {m}" for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
             warnings.warn(message, warning_class(kind), stacklevel=4)
-        column = [m for disc, k in (a_ref[i], b_ref[j]) if not disc
-                  for m in col_msgs.get(("c", k), [])]
+        column = [m for disc, k in (a_ref[i], b_ref[j])
+                  for m in col_msgs.get(("d" if disc else "c", k), [])]
         if r["transform"] == "identity" and opts["transform"] == "auto":
             # "auto" kept this pair's data as they are: a heavy-tailed column is fitted with
             # its tails, as the single-pair estimate warns (once per column, kept per cell).

@@ -95,6 +95,19 @@ class Representation:
     columns: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # A representation built by hand or read from an edited file is checked here, not
+        # when apply(), check_fit() or pointwise() first meet a bad map.
+        families = [t for t in TRANSFORMS if t != "auto"]
+        if self.name not in families:
+            raise ValueError(f"name: expected one of {families}, got {self.name!r}")
+        if self.columns:
+            try:
+                _core.apply_transform([dict(c) for c in self.columns],
+                                      np.zeros((1, len(self.columns))))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"columns: not a map of each column ({exc})") from None
+
     @property
     def chosen_score(self) -> float:
         """The chosen family's score (NaN when it was not recorded)."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same_fields
-from ._validation import check_choice, check_level, joint_blocks, plain
+from ._validation import check_choice, check_level, check_unit, joint_blocks, plain
 from .checks import FitCheck, check_fit
 from .mixture import GaussianMixture
 from .pointwise import PointwiseMI, pointwise
@@ -32,6 +32,10 @@ def summarize(
     point, std = _core.summary([float(v) for v in np.ravel(values)], float(full_value),
                                bool(bias_correction), bool(nonnegative))
     return float(point), float(std)
+
+#: The estimators behind a result: a mixture of the joint variables, one per class of a
+#: categorical variable, or the plug-in MI of two discrete variables' table.
+ESTIMATORS = ("gmm", "gmm-categorical", "plugin")
 
 _SYMBOL = {
     "mutual_information": "MI",
@@ -197,6 +201,18 @@ class MIResult:
         # before, and printing the result then failed or its interval read (0, 0)).
         if not math.isfinite(self.full_value):
             raise ValueError(f"full_value: expected a finite number, got {self.full_value}")
+        if self.quantity not in _SYMBOL:
+            raise ValueError(f"quantity: expected one of {sorted(_SYMBOL)}, got "
+                             f"{self.quantity!r}")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator: expected one of {list(ESTIMATORS)}, got "
+                             f"{self.estimator!r}")
+        check_unit(self.unit)
+        # The estimate is what the displays, rankings and intervals start from; MI and KL
+        # are clipped at 0 by every estimator.
+        if not math.isfinite(self.mean) or (self.quantity != "entropy" and self.mean < 0):
+            which = "finite number" if self.quantity == "entropy" else "finite number >= 0"
+            raise ValueError(f"mean: expected a {which}, got {self.mean}")
         std = self.std
         if samples.size < 2 and not math.isnan(std):
             raise ValueError(f"std: {samples.size} replicate(s) have no standard deviation "
