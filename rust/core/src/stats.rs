@@ -531,8 +531,8 @@ mod tests {
         assert_eq!(summary(&v, 3.0, true, false).1, sd);
         // One replicate estimates no bias: the full-data value, without a std (the
         // replicate alone without the correction).
-        let (point, std) = summary(&v[..1], 2.0, true, false);
-        assert!(point == 2.0 && std.is_nan());
+        let (one_point, one_std) = summary(&v[..1], 2.0, true, false);
+        assert!(one_point == 2.0 && one_std.is_nan());
         assert_eq!(summary(&v[..1], 2.0, false, false).0, 1.0);
         // The normal interval is built on that std, and reaches from the corrected point
         // (1) down and from the uncorrected full-data value (2) up.
