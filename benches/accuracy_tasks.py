@@ -582,16 +582,88 @@ def _within_block_lognormal(d: int, rho: float) -> Callable[[int, np.random.Gene
     return draw
 
 
+# --------------------------------------------------------------------------- two discrete variables
+
+
+def table_mi(table: np.ndarray) -> float:
+    """I(A;B) of the joint probability table ``table`` (normalised here): sum p ln(p / (p_a
+    p_b)) over its non-zero cells, in Python floats and the C library's scalar log (portable;
+    see above)."""
+    p = [[float(v) for v in row] for row in np.asarray(table, dtype=float)]
+    total = sum(sum(row) for row in p)
+    p = [[v / total for v in row] for row in p]
+    pa = [sum(row) for row in p]
+    pb = [sum(p[i][j] for i in range(len(p))) for j in range(len(p[0]))]
+    # (rounding can leave -2e-16 for an independent table, whose MI is 0)
+    return max(0.0, sum(v * math.log(v / (pa[i] * pb[j]))
+                        for i, row in enumerate(p) for j, v in enumerate(row) if v > 0))
+
+
+def _table_sampler(table: np.ndarray) -> Sampler:
+    """Rows of two discrete variables (integer codes) drawn from the joint table."""
+    flat = np.asarray(table, dtype=float).ravel()
+    flat = flat / flat.sum()
+    cols = np.asarray(table).shape[1]
+
+    def sample(n: int, rng: np.random.Generator) -> tuple:
+        cell = rng.choice(flat.size, size=n, p=flat)
+        return cell // cols, cell % cols
+
+    return sample
+
+
+def _dirichlet_table(name: str, rows: int, cols: int, alpha: float) -> np.ndarray:
+    """A table of Dirichlet(alpha) cell probabilities, seeded by zlib.crc32 of the task name
+    (NumPy's gamma draws: the same on every machine)."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    return rng.dirichlet(np.full(rows * cols, alpha)).reshape(rows, cols)
+
+
+#: The discrete tables of the suite: name -> (table, description).
+DISCRETE_TABLES: dict[str, tuple[np.ndarray, str]] = {
+    "disc-indep-5x5": (np.full((5, 5), 1 / 25), "two independent uniform 5-level variables"),
+    "disc-weak-3x4": (np.array([[0.10, 0.08, 0.07, 0.05], [0.08, 0.09, 0.08, 0.08],
+                                [0.07, 0.08, 0.10, 0.12]]),
+                      "a 3 x 4 table of weak dependence"),
+    "disc-diagonal-8x8": (0.9 * np.eye(8) / 8 + 0.1 / 64,
+                          "8 levels, B = A with probability 0.9, else uniform"),
+    "disc-dirichlet-10x10": (_dirichlet_table("disc-dirichlet-10x10", 10, 10, 1.0),
+                             "a 10 x 10 table of Dirichlet(1) cells, seed crc32(name)"),
+}
+
+
+def _ordinal_table(rho: float, levels: int) -> np.ndarray:
+    """Two standard Gaussians of correlation ``rho`` cut at the same ``levels``-quantiles:
+    each cell's probability ``int_a^b phi(x) [Phi((d - rho x) / s) - Phi((c - rho x) / s)] dx``
+    (``s = sqrt(1 - rho^2)``) by scipy.integrate.quad, the quantiles by statistics.NormalDist
+    (pure Python)."""
+    from statistics import NormalDist
+
+    inner = [NormalDist().inv_cdf(k / levels) for k in range(1, levels)]
+    edges = [-math.inf, *inner, math.inf]
+    s = math.sqrt(1.0 - rho * rho)
+
+    def cell(a: float, b: float, c: float, d: float) -> float:
+        def f(x: float) -> float:
+            return (math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+                    * (float(ndtr((d - rho * x) / s)) - float(ndtr((c - rho * x) / s))))
+
+        return integrate.quad(f, max(a, -12.0), min(b, 12.0), epsabs=1e-13, epsrel=1e-11)[0]
+
+    return np.array([[cell(edges[i], edges[i + 1], edges[j], edges[j + 1])
+                      for j in range(levels)] for i in range(levels)])
+
+
 # --------------------------------------------------------------------------- the list
 
 FAMILIES = ("gaussian", "gaussian-multi", "monotone", "uniform-noise", "student-t",
             "gamma-exp", "gamma-exp-log", "mixture", "categorical", "categorical-shaped",
-            "cmi", "beyond-normal", "curved", "cmi-shaped", "independent", "tied")
+            "cmi", "discrete", "beyond-normal", "curved", "cmi-shaped", "independent", "tied")
 CAN_FIT = {"gaussian": True, "gaussian-multi": True, "mixture": True, "categorical": True,
            "cmi": True, "monotone": False, "uniform-noise": False, "student-t": False,
            "gamma-exp": False, "gamma-exp-log": False, "categorical-shaped": False,
            "beyond-normal": False, "curved": False, "cmi-shaped": False,
-           "independent": False, "tied": False}
+           "independent": False, "tied": False, "discrete": True}
 
 MONOTONE_MAPS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "exp": _exp,        # lognormal marginals
@@ -824,6 +896,10 @@ def build_tasks() -> list[Task]:
         kind="cmi", description="X -> Z -> Y Gaussian chain, I(X;Y|Z) = 0")
     add("cmi-sum", "cmi", gaussian_cmi(SUM_COV, [0], [1], [2]), _sum_sampler, kind="cmi",
         description="X, Z ~ N(0,1) independent, Y = X + Z + N(0,1): I(X;Y|Z) = 0.5 ln 2")
+    # Two discrete variables (session 48): the plug-in MI of the table and its bootstrap.
+    for name, (table, text) in DISCRETE_TABLES.items():
+        add(name, "discrete", table_mi(table), _table_sampler(table), kind="discrete",
+            description=text)
     # Held out (see the section above): never used to tune the estimator.
     cov = bivariate_cov(0.75)
     add("bn-wiggly-rho0.75", "beyond-normal", gaussian_mi(cov, 1),
@@ -946,6 +1022,16 @@ def build_tasks() -> list[Task]:
         quantized_gaussian_mi(_rounded_lognormal_edges(), 0.6),
         _per_block(_gaussian_sampler(bivariate_cov(0.6), 1), _rounded_lognormal, lambda v: v),
         held_out=True, description="bivariate Gaussian rho = 0.6, x as exp(x) rounded to 0.5")
+    # Two discrete variables never looked at before they were added here (session 48).
+    ordinal = _ordinal_table(0.6, 6)
+    add("disc-ordinal-6x6-rho0.6", "discrete", table_mi(ordinal), _table_sampler(ordinal),
+        kind="discrete", held_out=True,
+        description="bivariate Gaussian rho = 0.6, each cut at its sextiles")
+    sparse = _dirichlet_table("disc-dirichlet-15x15-sparse", 15, 15, 0.3)
+    add("disc-dirichlet-15x15-sparse", "discrete", table_mi(sparse), _table_sampler(sparse),
+        kind="discrete", held_out=True,
+        description="a 15 x 15 table of Dirichlet(0.3) cells (many near-empty), seed "
+                    "crc32(name)")
     return tasks
 
 
