@@ -259,7 +259,7 @@ def test_cli_names_the_real_columns_when_one_is_not_found(tmp_path, capsys):
     code, _, err = _cli(capsys, "estimate", f, "--x", "a", "--y", "c", *CLI_FAST)
     assert code == 1
     assert err.strip() == ("gmmi: error: --y: column 'c' not found; the file has 'a', 'b' "
-                           "(or give a 0-based index below 2)")
+                           "(or give a 0-based index from -2 to 1)")
 
 
 @pytest.mark.parametrize("marker", ["NA", "nan", "NULL", "#N/A", " NA "])

@@ -186,7 +186,8 @@ class _Table:
         shown = ", ".join(repr(n) for n in self.names[:20])
         more = f" and {len(self.names) - 20} more" if len(self.names) > 20 else ""
         raise ValueError(f"{option}: column {spec!r} not found; the file has {shown}{more}"
-                         f" (or give a 0-based index below {len(self.names)})")
+                         f" (or give a 0-based index from -{len(self.names)} to "
+                         f"{len(self.names) - 1})")
 
 
 def _column(values: list[str]) -> tuple[np.ndarray, Optional[int]]:
@@ -631,7 +632,7 @@ def _parser() -> argparse.ArgumentParser:
     est = sub.add_parser("estimate", help="estimate the MI between columns of a file")
     est.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
     est.add_argument("--x", required=True, metavar="COLS", help="comma-separated columns of x "
-                     "(names from the header, or 0-based indices)")
+                     "(names from the header, or 0-based indices; -1 is the last)")
     est.add_argument("--y", required=True, metavar="COLS", help="columns of y")
     est.add_argument("--z", default=None, metavar="COLS", help="condition on these columns")
     est.add_argument("--discrete-x", action="store_true", help="x is categorical")

@@ -448,7 +448,8 @@ def mutual_information(
     x, y : array-like of shape (n,) or (n, d)
         The variables; NumPy arrays, lists, pandas or polars Series and DataFrames, xarray
         DataArrays, or any object with ``__array__`` or ``__dlpack__`` (PyTorch, JAX or
-        CuPy arrays on the host). Any number of columns each.
+        CuPy arrays on the host). Any number of columns each. Rows are paired by
+        position (a pandas index is not aligned).
     z : array-like of shape (n,) or (n, dz), optional
         Condition on ``z``: returns the conditional mutual information ``I(X;Y|Z)``.
     discrete_x, discrete_y : bool, default False
