@@ -234,11 +234,12 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 /// Without bias correction: the mean and the standard deviation (ddof 1) of the replicates.
 /// With it and a single replicate (one asked for, or all but one failed) the point is the
 /// full-data value: one replicate estimates no bias, and alone it is a noisier estimate than
-/// the fit to all the rows. With it and at least two the point is `2 full - mean`, and the standard
-/// deviation is `sqrt(sd^2 + (mean - full)^2)`: the bootstrap's root-mean-square error of the
-/// full-data value (Efron & Tibshirani 1993, ch. 10), its spread and its bias together. The
-/// correction removes a bias the bootstrap only estimates, so the uncertainty it reports
-/// counts the correction's own size as an error, not only the spread of the replicates.
+/// the fit to all the rows. With it and at least two the point is `2 full - mean`, and the
+/// standard deviation is `sqrt(sd^2 + (mean - full)^2)`: the bootstrap's root-mean-square
+/// error of the full-data value (Efron & Tibshirani 1993, ch. 10), its spread and its bias
+/// together. The correction removes a bias the bootstrap only estimates, so the uncertainty
+/// it reports counts the correction's own size as an error, not only the spread of the
+/// replicates.
 /// Where a mixture fits the density the bias is a small fraction of the spread (the interval
 /// widens by a few percent); where it does not, at large K, the replicates' duplicated rows
 /// inflate the estimated bias while the mixture's own approximation error can have the
