@@ -763,8 +763,8 @@ def _matrix_and_failures(
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
             col_msgs[("c", k)] = [m for _, m in found]
-    # A discrete column of far more levels than rows can hold, once per column, kept on its
-    # pairs with another discrete column (a continuous one refuses it as a pair's label).
+    # A discrete column of more levels than half its rows, once per column, kept on its pairs
+    # with another discrete column (with a continuous one the pair refuses such a label).
     for refs, labels, name, is_target in ((a_ref, a_labels, a_name, False),
                                           (b_ref, b_labels, b_name, b_is_target)):
         for (disc, k), lab in zip(refs, labels):
