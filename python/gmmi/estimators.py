@@ -470,7 +470,9 @@ def mutual_information(
         it takes for the integration error (estimated from 8 random shifts) to be at most
         20% of the statistical error ``sd(pmi)/sqrt(n)``, which adds at most 2% to the
         bootstrap standard deviation; with ``integral="mc"`` it means 100,000 draws (the
-        published preset's count).
+        published preset's count). A number of quasi-Monte Carlo points is spread over 8
+        shifted lattices of each component, each of at least 21 points (so at least 168
+        per component, whatever smaller number is given).
     integral : {"qmc", "mc", "quadrature"}, optional
         ``"qmc"`` (gmmi preset): randomised quasi-Monte Carlo, shifted Fibonacci lattices
         per component, for the MI of two scalar variables and categorical MI of a scalar;
