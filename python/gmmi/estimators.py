@@ -458,7 +458,9 @@ def mutual_information(
         frequency; gmmi's bootstrap resamples all rows, so the class frequencies vary, the
         published one resamples within each class); two give the plug-in estimate of the
         contingency table, bias-corrected by the bootstrap as mixtures' estimates are
-        (gmmi preset; ``preset="published"``: the replicates' mean).
+        (gmmi preset; ``preset="published"``: the replicates' mean); the options of the
+        mixture (``n_components`` to ``transform``) have no effect there, so that one set of
+        options serves pairs of every kind.
     n_components : int, optional
         Fix the number of components (skips the cross-validated search).
     n_bootstrap : int, default 50
