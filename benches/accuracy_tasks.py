@@ -1022,7 +1022,8 @@ def build_tasks() -> list[Task]:
         quantized_gaussian_mi(_rounded_lognormal_edges(), 0.6),
         _per_block(_gaussian_sampler(bivariate_cov(0.6), 1), _rounded_lognormal, lambda v: v),
         held_out=True, description="bivariate Gaussian rho = 0.6, x as exp(x) rounded to 0.5")
-    # Two discrete variables never looked at before they were added here (session 48).
+    # Two discrete variables (session 48): the ordinal table was not looked at before; the
+    # sparse 15 x 15 is another draw of a kind the design's simulations drew.
     ordinal = _ordinal_table(0.6, 6)
     add("disc-ordinal-6x6-rho0.6", "discrete", table_mi(ordinal), _table_sampler(ordinal),
         kind="discrete", held_out=True,

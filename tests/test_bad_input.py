@@ -246,6 +246,9 @@ BAD = [
          r"^reg_covar: must be finite"),
     case("mi base 10**400", lambda: MI(x, y, base=10**400), ValueError, r"^base: must be finite"),
     case("mi scale -10**400", lambda: MI(x, y, scale=-10**400), ValueError, r"^scale"),
+    # Beyond 4,300 digits str() of an integer raises: the message counts digits from bits.
+    case("mi reg_covar 10**5000", lambda: MI(x, y, reg_covar=10**5000), ValueError,
+         r"^reg_covar: must be finite"),
     case("mi threshold_fit 10**400", lambda: MI(x, y, threshold_fit=10**400), ValueError,
          r"^threshold_fit"),
     case("mi standardize 1", lambda: MI(x, y, standardize=1), TypeError, r"^standardize"),

@@ -259,16 +259,17 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
 
 def warn_if_sparse_levels(n_levels: int, n: int, name: str) -> None:
     """Warn (DiscreteDataWarning) when a variable declared discrete has more levels than half
-    its rows (most seen once, as a continuous variable's values or an identifier's): the
+    its rows (fewer than two rows a level, as a continuous variable's values or an
+    identifier's have): the
     plug-in MI of its table with another discrete variable is then mostly bias (it reaches
     the other's entropy, up to ``ln n``, whatever the dependence), which no resample of the
     rows estimates. The continuous-categorical estimator refuses such a label outright."""
     if n_levels > n / 2:
         warnings.warn(
-            f"{name}: {n_levels} levels for {n} rows, most seen once; the plug-in MI of so "
-            "sparse a table is mostly its bias (it reaches the other variable's entropy "
-            "whatever the dependence), and its interval does not hold that (is this variable "
-            "really discrete? pass it as continuous, or merge its levels)",
+            f"{name}: {n_levels} levels for {n} rows, fewer than two rows a level; the "
+            "plug-in MI of so sparse a table is mostly its bias (it reaches the other "
+            "variable's entropy whatever the dependence), and its interval does not hold that "
+            "(is this variable really discrete? pass it as continuous, or merge its levels)",
             DiscreteDataWarning,
             stacklevel=4,
         )

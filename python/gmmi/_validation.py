@@ -376,8 +376,10 @@ def _as_float(value: Any, name: str) -> float:
     try:
         return float(value)
     except OverflowError:
+        # (its digits from its bits: str() of an integer of more than 4,300 digits raises)
+        digits = int(int(value).bit_length() * math.log10(2)) + 1
         raise ValueError(f"{name}: must be finite, got an integer too large for a double "
-                         f"({len(str(abs(int(value))))} digits)") from None
+                         f"(about {digits} digits)") from None
 
 
 @overload

@@ -59,8 +59,7 @@ class DegenerateWarning(GmmiWarning):
     """A fitted component is singular: its variance in some direction is set by
     ``reg_covar`` rather than by the data. Across the variables this means they are (nearly)
     deterministic functions of each other and the MI is effectively infinite (for a
-    conditional MI, between x or y and z, that the conditional MI is degenerate: 0 where x
-    or y is a function of z); within one
+    conditional MI, beyond what ties x or y to z alone, which cancels from it); within one
     variable it means tied values, collinear columns, outliers that squeeze the bulk, or a
     component collapsed onto a few points (the message says which). Also raised when
     bootstrap replicates kept such fits on their resamples: with a handful of rows, a
@@ -70,8 +69,8 @@ class DegenerateWarning(GmmiWarning):
 
 class DiscreteDataWarning(GmmiWarning):
     """Data passed as continuous look discrete (few distinct values), or a variable passed
-    as discrete with another discrete one has more levels than half its rows (most seen
-    once), where the plug-in MI of their table is mostly bias."""
+    as discrete with another discrete one has more levels than half its rows (fewer than two
+    rows a level), where the plug-in MI of their table is mostly bias."""
 
 
 class HeavyTailWarning(GmmiWarning):

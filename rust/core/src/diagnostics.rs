@@ -50,8 +50,8 @@ pub const TIED_SHARE: f64 = 0.01;
 pub enum Singularity {
     /// MI / CMI between the blocks: a singular direction shared across blocks (not explained
     /// by singular directions within them) means the MI is effectively infinite; for a CMI
-    /// (blocks `x`, `y`, `z`) one between `x` or `y` and `z` alone means a degenerate
-    /// conditional MI instead (0 where `x` or `y` is a function of `z`).
+    /// (blocks `x`, `y`, `z`) one between `x` or `y` and `z` alone cancels from it, as one
+    /// within a block does.
     Across,
     /// An entropy: any singular direction makes it effectively -infinite.
     Entropy,
@@ -109,18 +109,19 @@ pub fn degeneracy_warnings(
     };
     let joint: Vec<usize> = blocks.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     // A conditional MI's blocks x, y, z: a singular direction between x (or y) and z alone
-    // makes that variable a function of z or z of it, where I(X;Y|Z) is not infinite (it is
-    // 0 where x or y is a function of z).
-    let with_z: Option<[(usize, Vec<usize>); 2]> = match blocks {
+    // lies in both p(x, y, z) and p(x, z) (or p(y, z)) and cancels from I(X;Y|Z), as one
+    // within a block does (its value does not depend on reg_covar: 0 where x is z, the
+    // truth where z is one of x's columns); only what is singular beyond those directions
+    // makes the conditional MI infinite.
+    let with_z: Option<[Vec<usize>; 2]> = match blocks {
         [(_, x), (_, y), (name, z)] if *name == "z" && what == Singularity::Across => Some([
-            (0, x.iter().chain(z).copied().collect()),
-            (1, y.iter().chain(z).copied().collect()),
+            x.iter().chain(z).copied().collect(),
+            y.iter().chain(z).copied().collect(),
         ]),
         _ => None,
     };
     let mut out = Vec::new();
     let mut across: Option<f64> = None;
-    let mut across_z: Option<f64> = None;
     // Per block: the smallest eigenvalue seen and the component it belongs to.
     let mut within: Vec<Option<(f64, usize)>> = vec![None; blocks.len()];
     for c in 0..g.n_components() {
@@ -131,35 +132,20 @@ pub fn degeneracy_warnings(
             }
         }
         let (count, min) = small(c, &joint);
-        let explained: usize = per_block.iter().map(|p| p.0).sum();
+        // The singular directions that cancel: within the blocks, or (a conditional MI)
+        // within x and z or within y and z, whose counts both hold z's own.
+        let explained: usize = match &with_z {
+            Some([xz, yz]) => small(c, xz).0 + small(c, yz).0 - per_block[2].0,
+            None => per_block.iter().map(|p| p.0).sum(),
+        };
         let shared = match what {
             Singularity::Across => count > explained,
             Singularity::Entropy => count > 0,
             Singularity::Within => false,
         };
-        let through_z = shared
-            && with_z.as_ref().is_some_and(|pairs| {
-                pairs
-                    .iter()
-                    .any(|(b, cols)| small(c, cols).0 > per_block[*b].0 + per_block[2].0)
-            });
-        if through_z {
-            across_z = Some(across_z.map_or(min, |a| a.min(min)));
-        } else if shared {
+        if shared {
             across = Some(across.map_or(min, |a| a.min(min)));
         }
-    }
-    if let Some(min) = across_z {
-        out.push(Warning {
-            kind: WarningKind::Degenerate,
-            message: format!(
-                "{context}a fitted component is singular across z and x or y (smallest \
-                 scaled eigenvalue {min:.1e}, reg_covar={reg_covar:.0e}): x or y is (nearly) \
-                 a deterministic function of z, or z of it. The conditional mutual \
-                 information is then not what a density can give (0 where x or y is a \
-                 function of z) and the reported value is set by reg_covar, not by the data"
-            ),
-        });
     }
     if let Some(min) = across {
         let message = match what {
@@ -285,26 +271,51 @@ mod tests {
         // A correlation of 0.9 is no degeneracy at any small reg_covar.
         let ok = singular_pair(0.9);
         assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
-        // Conditional MI with z = x: the singular direction lies between x and z, where the
-        // conditional MI is not infinite (0 here); with y = x it lies between x and y.
+        // Conditional MI: a singular direction between x and z alone cancels from it (z = x:
+        // 0); one between x and y beyond z makes it infinite; so do both at once, x's first
+        // column z and its second y (I((a, b); b | a) is infinite).
+        let g_cov = |d: usize, pairs: &[(usize, usize)]| {
+            let mut cov = vec![0.0; d * d];
+            for i in 0..d {
+                cov[i * d + i] = 1.0;
+            }
+            for &(i, j) in pairs {
+                cov[i * d + j] = 1.0 - 1e-3;
+                cov[j * d + i] = 1.0 - 1e-3;
+            }
+            GaussianMixture::new(d, vec![1.0], vec![0.0; d], cov).unwrap()
+        };
         let xyz: Vec<f64> = (0..200)
             .flat_map(|i| [i as f64, (i * 7 % 13) as f64, i as f64])
             .collect();
         let three = [("x", vec![0]), ("y", vec![1]), ("z", vec![2])];
-        let g3 = |pair: (usize, usize)| {
-            let mut cov = vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
-            cov[pair.0 * 3 + pair.1] = 1.0 - 1e-3;
-            cov[pair.1 * 3 + pair.0] = 1.0 - 1e-3;
-            GaussianMixture::new(3, vec![1.0], vec![0.0; 3], cov).unwrap()
-        };
-        let w = degeneracy_warnings(&g3((0, 2)), &xyz, &three, Singularity::Across, 1e-3, "");
+        let w = degeneracy_warnings(
+            &g_cov(3, &[(0, 2)]),
+            &xyz,
+            &three,
+            Singularity::Across,
+            1e-3,
+            "",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        let w = degeneracy_warnings(
+            &g_cov(3, &[(0, 1)]),
+            &xyz,
+            &three,
+            Singularity::Across,
+            1e-3,
+            "",
+        );
         assert!(
-            w.len() == 1
-                && w[0].message.contains("function of z")
-                && !w[0].message.contains("infinite"),
+            w.len() == 1 && w[0].message.contains("effectively infinite"),
             "{w:?}"
         );
-        let w = degeneracy_warnings(&g3((0, 1)), &xyz, &three, Singularity::Across, 1e-3, "");
+        let xxyz: Vec<f64> = (0..200)
+            .flat_map(|i| [i as f64, (i * 7 % 13) as f64, (i * 7 % 13) as f64, i as f64])
+            .collect();
+        let four = [("x", vec![0, 1]), ("y", vec![2]), ("z", vec![3])];
+        let both = g_cov(4, &[(0, 3), (1, 2)]);
+        let w = degeneracy_warnings(&both, &xxyz, &four, Singularity::Across, 1e-3, "");
         assert!(
             w.len() == 1 && w[0].message.contains("effectively infinite"),
             "{w:?}"
