@@ -368,3 +368,26 @@ def test_displays_count_failed_pairs_once_and_name_failed_features():
     assert r.features[-1] in r.errors  # the constant feature, ranked last
     assert f"{r.features[-1]}: failed" in repr(r)
     assert "failed" in r._repr_html_() and "nan" not in r._repr_html_()
+
+
+def test_a_ranking_of_discrete_features_is_corrected_for_their_levels():
+    # The plug-in MI favours features of many levels: an independent 40-level feature's
+    # plug-in value against a 3-level target is about (40 - 1)(3 - 1) / 2n = 0.039 nat at
+    # n = 1,000, above the 0.026 nat of a weakly informative 2-level feature. Bias-corrected
+    # (gmmi's preset) the informative feature ranks first and the independent one's value
+    # is near 0 (on 20 other data sets: 0.002 +- 0.003, at most 0.009, the informative one's
+    # at least 0.016); every entry is the single estimate's.
+    rng = np.random.default_rng(48)
+    n = 1000
+    target = rng.integers(0, 3, n)
+    informative = np.where(rng.random(n) < 0.25, target % 2, rng.integers(0, 2, n))
+    noise = rng.integers(0, 40, n)
+    X = np.column_stack([noise, informative])
+    r = gmmi.mi_ranking(X, target, discrete_features=True, discrete_target=True,
+                        random_state=0)
+    assert r.features[0] == "X[1]", r
+    single = gmmi.mutual_information(noise, target, discrete_x=True, discrete_y=True,
+                                     random_state=0)
+    assert single.full_value > 0.03  # the plug-in's bias
+    assert single.mean < 0.012       # corrected: 3.5 sd above the 20 data sets' mean
+    assert r.mean[r.features.index("X[0]")] == single.mean
