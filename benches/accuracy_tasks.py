@@ -585,20 +585,6 @@ def _within_block_lognormal(d: int, rho: float) -> Callable[[int, np.random.Gene
 # --------------------------------------------------------------------------- two discrete variables
 
 
-def table_mi(table: np.ndarray) -> float:
-    """I(A;B) of the joint probability table ``table`` (normalised here): sum p ln(p / (p_a
-    p_b)) over its non-zero cells, in Python floats and the C library's scalar log (portable;
-    see above)."""
-    p = [[float(v) for v in row] for row in np.asarray(table, dtype=float)]
-    total = sum(sum(row) for row in p)
-    p = [[v / total for v in row] for row in p]
-    pa = [sum(row) for row in p]
-    pb = [sum(p[i][j] for i in range(len(p))) for j in range(len(p[0]))]
-    # (rounding can leave -2e-16 for an independent table, whose MI is 0)
-    return max(0.0, sum(v * math.log(v / (pa[i] * pb[j]))
-                        for i, row in enumerate(p) for j, v in enumerate(row) if v > 0))
-
-
 def _table_sampler(table: np.ndarray) -> Sampler:
     """Rows of two discrete variables (integer codes) drawn from the joint table."""
     flat = np.asarray(table, dtype=float).ravel()
@@ -633,25 +619,15 @@ DISCRETE_TABLES: dict[str, tuple[np.ndarray, str]] = {
 
 
 def _ordinal_table(rho: float, levels: int) -> np.ndarray:
-    """Two standard Gaussians of correlation ``rho`` cut at the same ``levels``-quantiles:
-    each cell's probability ``int_a^b phi(x) [Phi((d - rho x) / s) - Phi((c - rho x) / s)] dx``
-    (``s = sqrt(1 - rho^2)``) by scipy.integrate.quad, the quantiles by statistics.NormalDist
-    (pure Python)."""
+    """Two standard Gaussians of correlation ``rho`` cut at the same ``levels``-quantiles
+    (by statistics.NormalDist, pure Python): the cells' probabilities
+    (:func:`gaussian_cells`)."""
     from statistics import NormalDist
 
     inner = [NormalDist().inv_cdf(k / levels) for k in range(1, levels)]
-    edges = [-math.inf, *inner, math.inf]
-    s = math.sqrt(1.0 - rho * rho)
-
-    def cell(a: float, b: float, c: float, d: float) -> float:
-        def f(x: float) -> float:
-            return (math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-                    * (float(ndtr((d - rho * x) / s)) - float(ndtr((c - rho * x) / s))))
-
-        return integrate.quad(f, max(a, -12.0), min(b, 12.0), epsabs=1e-13, epsrel=1e-11)[0]
-
-    return np.array([[cell(edges[i], edges[i + 1], edges[j], edges[j + 1])
-                      for j in range(levels)] for i in range(levels)])
+    lo = np.array([-np.inf, *inner])
+    hi = np.array([*inner, np.inf])
+    return gaussian_cells(rho, lo, hi)
 
 
 # --------------------------------------------------------------------------- the list
@@ -704,15 +680,12 @@ def quantized_gaussian_mi(edges: np.ndarray, rho: float) -> float:
     return 0.5 * math.log(2 * math.pi * math.e) - total
 
 
-def rounded_pair_mi(rho: float, step: float) -> float:
-    """The MI of ``(round(X / step), round(Y / step))`` for a standard bivariate Gaussian
-    with correlation ``rho``: the plug-in sum over the cells, each cell's probability a
-    64-point Gauss-Legendre rule in x of ``phi(x) [Phi((d - rho x) / s) - Phi((c - rho x) /
-    s)]`` (cells beyond 9 standard deviations dropped)."""
+def gaussian_cells(rho: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The probabilities of the cells ``(lo[i], hi[i]) x (lo[j], hi[j])`` under a standard
+    bivariate Gaussian with correlation ``rho`` (the same edges in x and y, the outer ones
+    infinite): a 64-point Gauss-Legendre rule in x of ``phi(x) [Phi((d - rho x) / s) -
+    Phi((c - rho x) / s)]``, x clipped to +-9.5."""
     s = math.sqrt(1 - rho * rho)
-    k = np.arange(-math.ceil(9 / step), math.ceil(9 / step) + 1)
-    lo, hi = (k - 0.5) * step, (k + 0.5) * step
-    lo[0], hi[-1] = -np.inf, np.inf
     cells = []
     for a, b in zip(np.maximum(lo, -9.5), np.minimum(hi, 9.5)):
         x = 0.5 * (b - a) * _GL_X + 0.5 * (b + a)
@@ -720,11 +693,27 @@ def rounded_pair_mi(rho: float, step: float) -> float:
         mean = rho * x[:, None]
         cdf = ndtr((hi[None, :] - mean) / s) - ndtr((lo[None, :] - mean) / s)
         cells.append(w @ cdf)
-    p = np.array(cells)
+    return np.array(cells)
+
+
+def table_mi(table: np.ndarray) -> float:
+    """I(A;B) of a joint probability table: sum p ln(p / (p_a p_b)) over its cells above
+    1e-300 (rounding can leave -2e-16 for an independent table, whose MI is 0)."""
+    p = np.asarray(table, dtype=float)
     px, py = p.sum(axis=1), p.sum(axis=0)
     m = p > 1e-300
     ratio = p[m] / (px[:, None] * py[None, :])[m]
-    return float((p[m] * _log(ratio)).sum())
+    return max(0.0, float((p[m] * _log(ratio)).sum()))
+
+
+def rounded_pair_mi(rho: float, step: float) -> float:
+    """The MI of ``(round(X / step), round(Y / step))`` for a standard bivariate Gaussian
+    with correlation ``rho``: :func:`table_mi` of its cells (:func:`gaussian_cells`; cells
+    beyond 9 standard deviations dropped)."""
+    k = np.arange(-math.ceil(9 / step), math.ceil(9 / step) + 1)
+    lo, hi = (k - 0.5) * step, (k + 0.5) * step
+    lo[0], hi[-1] = -np.inf, np.inf
+    return table_mi(gaussian_cells(rho, lo, hi))
 
 
 def poisson_count_mi(a: float, b: float) -> float:
