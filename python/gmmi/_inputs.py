@@ -257,22 +257,19 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
         )
 
 
-def warn_if_sparse_levels(n_levels: int, n: int, name: str) -> None:
-    """Warn (DiscreteDataWarning) when a variable declared discrete has more levels than half
-    its rows (fewer than two rows a level, as a continuous variable's values or an
-    identifier's have): the
-    plug-in MI of its table with another discrete variable is then mostly bias (it reaches
-    the other's entropy, up to ``ln n``, whatever the dependence), which no resample of the
-    rows estimates. The continuous-categorical estimator refuses such a label outright."""
-    if n_levels > n / 2:
-        warnings.warn(
-            f"{name}: {n_levels} levels for {n} rows, fewer than two rows a level; the "
+def sparse_levels_message(n_levels: int, n: int, name: str) -> Optional[str]:
+    """The message of a DiscreteDataWarning for a variable declared discrete with more levels
+    than half its rows (fewer than two rows a level, as a continuous variable's values or an
+    identifier's have), ``None`` otherwise: the plug-in MI of its table with another
+    discrete variable is then mostly bias (it reaches the other's entropy, up to ``ln n``,
+    whatever the dependence), which no resample of the rows estimates. The
+    continuous-categorical estimator refuses such a label outright."""
+    if n_levels <= n / 2:
+        return None
+    return (f"{name}: {n_levels} levels for {n} rows, fewer than two rows a level; the "
             "plug-in MI of so sparse a table is mostly its bias (it reaches the other "
             "variable's entropy whatever the dependence), and its interval does not hold that "
-            "(is this variable really discrete? pass it as continuous, or merge its levels)",
-            DiscreteDataWarning,
-            stacklevel=4,
-        )
+            "(is this variable really discrete? pass it as continuous, or merge its levels)")
 
 
 #: What to do with a variable that looks discrete, for the calls without an option for it.

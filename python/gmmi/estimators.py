@@ -16,11 +16,11 @@ from ._inputs import (
     dequantize_blocks,
     encode_labels,
     redo_dequantization,
+    sparse_levels_message,
     warn_if_discrete,
     warn_if_heavy_tailed,
     warn_if_joint_tails,
     warn_if_scale_below_reg_covar,
-    warn_if_sparse_levels,
 )
 from ._options import OPTION_NAMES, PRESETS, estimator_options, preset_options, split_options
 from ._run import run_with_control
@@ -34,6 +34,7 @@ from ._validation import (
     resolve_seed,
 )
 from ._warnings import (
+    DiscreteDataWarning,
     MisfitWarning,
     ZeroInformationWarning,
     warning_class,
@@ -373,13 +374,10 @@ def _discrete(
     b, cb = encode_labels(y, "y", n_rows=a.shape[0])
     if a.shape[0] < 2:
         raise ValueError(f"x: at least 2 rows are needed, got {a.shape[0]}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warn_if_sparse_levels(len(ca), a.shape[0], "x")
-        warn_if_sparse_levels(len(cb), a.shape[0], "y")
-    collected = [str(w.message) for w in caught]
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=3)
+    collected = [m for m in (sparse_levels_message(len(ca), a.shape[0], "x"),
+                             sparse_levels_message(len(cb), a.shape[0], "y")) if m]
+    for message in collected:
+        warnings.warn(message, DiscreteDataWarning, stacklevel=3)
     raw = run_with_control(
         _core.estimate_discrete, a, b, len(ca), len(cb), miller_madow=miller_madow,
         n_bootstrap=n_bootstrap, seed=seed, n_jobs=jobs, progress=progress, desc="discrete MI",

@@ -20,10 +20,10 @@ from ._inputs import (
     encode_labels,
     shared_tails,
     shared_tails_message,
+    sparse_levels_message,
     warn_if_discrete,
     warn_if_heavy_tailed,
     warn_if_scale_below_reg_covar,
-    warn_if_sparse_levels,
 )
 from ._options import split_options
 from ._run import end_group, new_group, run_with_control
@@ -40,7 +40,13 @@ from ._validation import (
     to_numpy,
     unmask,
 )
-from ._warnings import FailedPairWarning, HeavyTailWarning, MisfitWarning, warning_class
+from ._warnings import (
+    DiscreteDataWarning,
+    FailedPairWarning,
+    HeavyTailWarning,
+    MisfitWarning,
+    warning_class,
+)
 from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
 from .plots import _axes
 
@@ -771,13 +777,11 @@ def _matrix_and_failures(
             if not disc or ("d", k) in col_msgs or not any(
                     p[0] == "dd" and k in p[1:] for p in pairs):
                 continue
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                warn_if_sparse_levels(data.levels[k], codes.shape[0],
-                                      name if is_target else f"{name} column {lab!r}")
-            for w in caught:
-                warnings.warn(w.message, w.category, stacklevel=4)
-            col_msgs[("d", k)] = [str(w.message) for w in caught]
+            sparse = sparse_levels_message(data.levels[k], codes.shape[0],
+                                           name if is_target else f"{name} column {lab!r}")
+            if sparse is not None:
+                warnings.warn(sparse, DiscreteDataWarning, stacklevel=4)
+            col_msgs[("d", k)] = [sparse] if sparse is not None else []
     fitted = cont
     steps: Optional[list[float]] = None
     if opts["transform"] != "identity" and cont.shape[1]:
