@@ -285,41 +285,25 @@ mod tests {
             }
             GaussianMixture::new(d, vec![1.0], vec![0.0; d], cov).unwrap()
         };
+        let cmi = |g: &GaussianMixture, x: &[f64], blocks: &[(&str, Vec<usize>)]| {
+            degeneracy_warnings(g, x, blocks, Singularity::Across, 1e-3, "")
+        };
+        let infinite =
+            |w: &[Warning]| w.len() == 1 && w[0].message.contains("effectively infinite");
         let xyz: Vec<f64> = (0..200)
             .flat_map(|i| [i as f64, (i * 7 % 13) as f64, i as f64])
             .collect();
         let three = [("x", vec![0]), ("y", vec![1]), ("z", vec![2])];
-        let w = degeneracy_warnings(
-            &g_cov(3, &[(0, 2)]),
-            &xyz,
-            &three,
-            Singularity::Across,
-            1e-3,
-            "",
-        );
+        let w = cmi(&g_cov(3, &[(0, 2)]), &xyz, &three);
         assert!(w.is_empty(), "{w:?}");
-        let w = degeneracy_warnings(
-            &g_cov(3, &[(0, 1)]),
-            &xyz,
-            &three,
-            Singularity::Across,
-            1e-3,
-            "",
-        );
-        assert!(
-            w.len() == 1 && w[0].message.contains("effectively infinite"),
-            "{w:?}"
-        );
+        let w = cmi(&g_cov(3, &[(0, 1)]), &xyz, &three);
+        assert!(infinite(&w), "{w:?}");
         let xxyz: Vec<f64> = (0..200)
             .flat_map(|i| [i as f64, (i * 7 % 13) as f64, (i * 7 % 13) as f64, i as f64])
             .collect();
         let four = [("x", vec![0, 1]), ("y", vec![2]), ("z", vec![3])];
-        let both = g_cov(4, &[(0, 3), (1, 2)]);
-        let w = degeneracy_warnings(&both, &xxyz, &four, Singularity::Across, 1e-3, "");
-        assert!(
-            w.len() == 1 && w[0].message.contains("effectively infinite"),
-            "{w:?}"
-        );
+        let w = cmi(&g_cov(4, &[(0, 3), (1, 2)]), &xxyz, &four);
+        assert!(infinite(&w), "{w:?}");
     }
 
     #[test]
