@@ -339,13 +339,50 @@ def test_perfect_dependence_is_flagged_for_any_reg_covar():
     assert any(issubclass(w.category, gmmi.DegenerateWarning) for w in caught)
 
 
-def test_deterministic_nonlinear_dependence_is_finite():
-    x = np.random.default_rng(0).normal(size=500)
-    r, _ = fit_warnings(lambda: MI(x, x**3, **FAST))
+def _says_infinite(caught):
+    return [str(w.message) for w in caught if issubclass(w.category, gmmi.DegenerateWarning)
+            and " infinite" in str(w.message)]
+
+
+@pytest.mark.parametrize("n", [100, 500])
+@pytest.mark.parametrize("curve", ["x**3", "exp(-x)", "tanh(3x)"])
+def test_deterministic_nonlinear_dependence_is_finite_and_flagged(curve, n):
+    x = np.random.default_rng(0).normal(size=n)
+    y = {"x**3": x**3, "exp(-x)": np.exp(-x), "tanh(3x)": np.tanh(3 * x)}[curve]
+    r, caught = fit_warnings(lambda: MI(x, y, **FAST))
     assert_sane(r)
-    # The true MI is infinite. A smooth mixture cannot represent y = x^3 exactly, so gmmi
-    # reports a large finite value (~3.6 nat) -- and, unlike y = x, no DegenerateWarning.
-    assert r.mean > 2
+    # The true MI is infinite. A smooth mixture cannot represent a curve exactly, so gmmi
+    # reports a large finite value (2-8 nat, growing with n) with a tight interval; it must
+    # say the MI is infinite: a component singular across x and y where the fit has one,
+    # otherwise the order the rows share (y a strictly monotone function of x on every row).
+    assert r.mean > 1
+    assert _says_infinite(caught), [str(w.message) for w in caught]
+
+
+def test_a_monotone_order_is_read_on_every_row_only():
+    x = np.random.default_rng(0).normal(size=500)
+    # Noise of sd 0.3 on x**3 (an MI of about 2 nat, finite) breaks the order of rows whose
+    # x**3 differ by less than the noise (most rows near 0): no relation is read; neither is
+    # one where a single row is out of order.
+    for y in (x**3 + 0.3 * np.random.default_rng(1).normal(size=500),
+              np.where(np.arange(500) == 7, -(x**3), x**3)):
+        r, caught = fit_warnings(lambda y=y: MI(x, y, **FAST))
+        assert_sane(r)
+        assert not any("strictly" in m for m in _says_infinite(caught)), _says_infinite(caught)
+    # A matrix cell says it as the single estimate does (here from the order of the rows: no
+    # component of these fits is singular), and a conditional MI given an unrelated z.
+    z = np.random.default_rng(2).normal(size=500)
+    m, _ = fit_warnings(lambda: gmmi.mi_matrix(np.column_stack([x, x**3, z]), n_bootstrap=10,
+                                               mc_samples=5000, random_state=0))
+    _, caught = fit_warnings(lambda: MI(x, x**3, **FAST))
+    said = _says_infinite(caught)
+    assert len(said) == 1 and "y is a strictly increasing function of x on all 500" in said[0]
+    for cell in (("A[0]", "A[1]"), ("A[1]", "A[0]")):
+        assert m.cell_warnings[cell] == [f"pair ('A[0]', 'A[1]'): {said[0]}"]
+    assert not any(" infinite" in w for cell in (("A[0]", "A[2]"), ("A[1]", "A[2]"))
+                   for w in m.cell_warnings.get(cell, []))
+    r, caught = fit_warnings(lambda: gmmi.conditional_mutual_information(x, x**3, z, **FAST))
+    assert _says_infinite(caught)
 
 
 def test_redundant_column_inside_x_is_not_called_infinite():

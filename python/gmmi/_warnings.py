@@ -64,7 +64,12 @@ class DegenerateWarning(GmmiWarning):
     component collapsed onto a few points (the message says which). Also raised when
     bootstrap replicates kept such fits on their resamples: with a handful of rows, a
     resample (about 63% distinct rows) holds too few distinct rows for a full covariance,
-    and the interval and the bias-corrected estimate are then not meaningful."""
+    and the interval and the bias-corrected estimate are then not meaningful. And raised
+    when no component is singular but a column of y is a strictly monotone function of a
+    column of x on every row (at least 20 rows, no ties; for a conditional MI, neither one
+    such a function of a column of z): a curve such as ``y = x**3`` is followed by narrow
+    components whose finite MI grows with the rows, while the MI of the relation is
+    infinite."""
 
 
 class DiscreteDataWarning(GmmiWarning):
