@@ -65,11 +65,13 @@ class DegenerateWarning(GmmiWarning):
     bootstrap replicates kept such fits on their resamples: with a handful of rows, a
     resample (about 63% distinct rows) holds too few distinct rows for a full covariance,
     and the interval and the bias-corrected estimate are then not meaningful. And raised
-    when no component is singular but a column of y is a strictly monotone function of a
-    column of x on every row (at least 20 rows, no ties; for a conditional MI, neither one
-    such a function of a column of z): a curve such as ``y = x**3`` is followed by narrow
-    components whose finite MI grows with the rows, while the MI of the relation is
-    infinite."""
+    when no component is singular but, on every row, a column of y is a function of a
+    column of x (or one of x of one of y) that is strictly monotone on each of at most 16
+    stretches, of 20 rows or more on average, with no ties, on at least 50 rows: a curve
+    such as ``y = x**3`` or ``cos(2 x)`` is followed by narrow components whose finite MI
+    grows with the rows, while the MI of the relation is infinite (a conditional MI's too,
+    unless z determines x or y; a pair of which either column is such a function of one
+    column of z is not said)."""
 
 
 class DiscreteDataWarning(GmmiWarning):

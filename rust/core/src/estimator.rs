@@ -2,7 +2,7 @@
 
 use crate::bootstrap::{self, Replicate};
 use crate::control::Control;
-use crate::diagnostics::{degeneracy_warnings, Singularity, Warning, WarningKind};
+use crate::diagnostics::{degeneracy, relation_warning, Singularity, Warning, WarningKind};
 use crate::em::{self, Data, EmOptions};
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
@@ -784,10 +784,10 @@ pub fn estimate_known(
     ));
     warnings.extend(bootstrap::dropped_warning(dropped, opts.n_bootstrap));
     let (blocks, what) = quantity.blocks(d);
-    let singular = degeneracy_warnings(&full.model, &z, &blocks, what, em_opts.reg_covar, "");
+    let singular = degeneracy(&full.model, &z, &blocks, what, em_opts.reg_covar, "");
     // Where the fit on all the rows is singular, its warning says why (a deterministic
     // relation, ties); the replicates' is for what only the resamples show.
-    if singular.is_empty() {
+    if singular.warnings.is_empty() {
         warnings.extend(bootstrap::degenerate_warning(
             replicates.iter().filter(|r| r.degenerate).count(),
             replicates.len(),
@@ -796,7 +796,13 @@ pub fn estimate_known(
             "",
         ));
     }
-    warnings.extend(singular);
+    warnings.extend(singular.warnings);
+    if what == Singularity::Across && !singular.across {
+        // No component shows a deterministic relation; the data may still: a curve, fitted
+        // piece by piece (read on the data as given, whose values a map or the
+        // standardisation may round onto each other).
+        warnings.extend(relation_warning(x, d, &blocks, ""));
+    }
     Ok(Estimate {
         replicates,
         full_value,
