@@ -389,8 +389,27 @@ def test_a_relation_is_read_only_where_the_rows_follow_a_curve():
         assert m.cell_warnings[cell] == [f"pair ('A[0]', 'A[1]'): {said[0]}"]
     assert not any(" infinite" in w for cell in (("A[0]", "A[2]"), ("A[1]", "A[2]"))
                    for w in m.cell_warnings.get(cell, []))
-    r, caught = fit_warnings(lambda: gmmi.conditional_mutual_information(x, x**3, z, **FAST))
-    assert _says_infinite(caught)
+    # Not for a conditional MI: given z = |x|, y = x**3 takes two values (the CMI is
+    # ln 2 = 0.69), which the order of the rows cannot tell from an infinite one.
+    r, caught = fit_warnings(lambda: gmmi.conditional_mutual_information(x, x**3, np.abs(x),
+                                                                         **FAST))
+    assert not any("strictly" in m for m in _says_infinite(caught))
+
+
+def test_a_relation_is_read_on_distinct_rows_of_the_data_as_given():
+    # Duplicated rows count once: cos(2x) on 500 rows with three repeated.
+    x = np.random.default_rng(0).normal(size=500)
+    x = np.concatenate([x, x[:3]])
+    r, caught = fit_warnings(lambda: MI(x, np.cos(2 * x), **FAST))
+    assert any("y is a function of x on all 503 rows" in m for m in _says_infinite(caught))
+    # Integers with a few repeated rows are a lattice, spread over its cells before the fit
+    # (result.details["dequantized"]): the order within a cell is the spread's, and the MI
+    # of the lattice is finite (at most ln 100 nat here); no relation is read.
+    t = np.concatenate([np.arange(100), [1, 2]]).astype(float)
+    y = t + t**3 // 1000
+    r, caught = fit_warnings(lambda: MI(t, y, **FAST))
+    assert r.details.get("dequantized") == {"x": [1.0], "y": [1.0]}
+    assert not any("strictly" in m or "stretches" in m for m in _says_infinite(caught))
 
 
 def test_redundant_column_inside_x_is_not_called_infinite():

@@ -65,13 +65,13 @@ class DegenerateWarning(GmmiWarning):
     bootstrap replicates kept such fits on their resamples: with a handful of rows, a
     resample (about 63% distinct rows) holds too few distinct rows for a full covariance,
     and the interval and the bias-corrected estimate are then not meaningful. And raised
-    when no component is singular but, on every row, a column of y is a function of a
-    column of x (or one of x of one of y) that is strictly monotone on each of at most 16
-    stretches, of 20 rows or more on average, with no ties, on at least 50 rows: a curve
-    such as ``y = x**3`` or ``cos(2 x)`` is followed by narrow components whose finite MI
-    grows with the rows, while the MI of the relation is infinite (a conditional MI's too,
-    unless z determines x or y; a pair of which either column is such a function of one
-    column of z is not said)."""
+    for an MI when no component is singular but, on every row, a column of y is a function
+    of a column of x (or one of x of one of y) that is strictly monotone on each of at most
+    16 stretches, of 20 distinct rows or more on average, with no ties but rows repeated
+    exactly, on at least 50 distinct rows of the data as given (columns spread over a
+    lattice are not read): a curve such as ``y = x**3`` or ``cos(2 x)`` is followed by
+    narrow components whose finite MI grows with the rows, while the MI of the relation is
+    infinite for continuous variables."""
 
 
 class DiscreteDataWarning(GmmiWarning):

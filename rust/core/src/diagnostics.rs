@@ -77,7 +77,8 @@ pub struct Relation {
     pub increasing: bool,
 }
 
-/// [`function_relation`] on the rows `rows`, with at most `max` stretches.
+/// [`function_relation`] on the rows `rows`, with at most `max` stretches: the relation and
+/// the number of distinct rows (a row repeated exactly counts once).
 fn relation_on(
     x: &[f64],
     d: usize,
@@ -85,14 +86,16 @@ fn relation_on(
     b: usize,
     rows: impl Iterator<Item = usize>,
     max: usize,
-) -> Option<Relation> {
+) -> Option<(Relation, usize)> {
     let mut pts: Vec<(f64, f64)> = rows.map(|i| (x[i * d + a], x[i * d + b])).collect();
-    pts.sort_unstable_by(|p, q| p.0.total_cmp(&q.0));
-    let (mut stretches, mut direction, mut first) = (1, 0i8, 0i8);
+    pts.sort_unstable_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
+    let (mut stretches, mut direction, mut first, mut distinct) = (1, 0i8, 0i8, 1);
     for w in pts.windows(2) {
-        // A tie in a: b is not read as a function of it; a tie in b: a flat stretch (or a
-        // level of a count), which the tie diagnostics speak for.
-        let step = if w[1].0 <= w[0].0 {
+        // A tie in a with another b: b is not a function of a; a tie in b alone: a flat
+        // stretch (or a level of a count), which the tie diagnostics speak for.
+        let step = if w[1] == w[0] {
+            continue;
+        } else if w[1].0 == w[0].0 {
             return None;
         } else if w[1].1 > w[0].1 {
             1
@@ -101,6 +104,7 @@ fn relation_on(
         } else {
             return None;
         };
+        distinct += 1;
         if direction != 0 && step != direction {
             stretches += 1;
             if stretches > max {
@@ -112,49 +116,53 @@ fn relation_on(
         }
         direction = step;
     }
-    (first != 0).then_some(Relation {
-        stretches,
-        increasing: first > 0,
-    })
+    (first != 0).then_some((
+        Relation {
+            stretches,
+            increasing: first > 0,
+        },
+        distinct,
+    ))
 }
 
-/// Whether, on every one of the rows of `x` (row-major, `d` columns, at least
-/// [`FUNCTION_MIN_ROWS`]), column `b` is a function of column `a` that is strictly monotone
-/// on each of at most [`FUNCTION_MAX_STRETCHES`] stretches of `a`, with at least
-/// [`FUNCTION_ROWS_PER_STRETCH`] rows a stretch on average: sorted by `a`, with no tie in
-/// either column, `b` changes direction at most that many times less one. A strictly
-/// monotone map of either column keeps the number of stretches as long as it keeps every
-/// value distinct (a standardisation can round the smallest values of `exp(8 x)` onto
-/// each other), so it is read on the data as given.
+/// Whether, on every one of the rows of `x` (row-major, `d` columns; at least
+/// [`FUNCTION_MIN_ROWS`] distinct rows), column `b` is a function of column `a` that is
+/// strictly monotone on each of at most [`FUNCTION_MAX_STRETCHES`] stretches of `a`, with
+/// at least [`FUNCTION_ROWS_PER_STRETCH`] distinct rows a stretch on average: sorted by
+/// `a`, with no tie in either column but rows repeated exactly, `b` changes direction at
+/// most that many times less one. A strictly monotone map of either column keeps the
+/// number of stretches as long as it keeps every value distinct (a standardisation can
+/// round the smallest values of `exp(8 x)` onto each other), so it is read on the data as
+/// given.
 pub fn function_relation(x: &[f64], d: usize, a: usize, b: usize) -> Option<Relation> {
     let n = x.len() / d.max(1);
     if n < FUNCTION_MIN_ROWS {
         return None;
     }
-    let max = FUNCTION_MAX_STRETCHES.min(n / FUNCTION_ROWS_PER_STRETCH);
+    let most = |rows: usize| FUNCTION_MAX_STRETCHES.min(rows / FUNCTION_ROWS_PER_STRETCH);
     let m = FUNCTION_PROBE_ROWS.min(n);
-    relation_on(x, d, a, b, (0..m).map(|k| k * n / m), max)?;
-    relation_on(x, d, a, b, 0..n, max)
+    relation_on(x, d, a, b, (0..m).map(|k| k * n / m), most(n))?;
+    let (r, distinct) = relation_on(x, d, a, b, 0..n, most(n))?;
+    (distinct >= FUNCTION_MIN_ROWS && r.stretches <= most(distinct)).then_some(r)
 }
 
 /// The warning for a column of `y` that is a function of a column of `x` on every row, or
-/// one of `x` of one of `y` ([`function_relation`]; MI and CMI: `blocks` are `x`, `y` and
-/// maybe `z`, `x` the data as given), which the fit need not show as a singular component:
-/// a curve such as `y = x**3` or `x**2` is followed by many narrow components whose MI
-/// grows with the rows and components, finite and with a tight interval, while the truth is
-/// infinite. For a conditional MI that holds unless `z` determines `x` or `y` (it is then
-/// 0): a pair of which either column is such a function of one column of `z` is left, and
-/// the message names the exception (a function of several columns of `z` is not read).
+/// one of `x` of one of `y` ([`function_relation`]; `blocks` are `x` and `y` of an MI, `x`
+/// the data as given), which the fit need not show as a singular component: a curve such
+/// as `y = x**3` or `x**2` is followed by many narrow components whose MI grows with the
+/// rows and components, finite and with a tight interval, while the truth (of continuous
+/// variables) is infinite. Columns for which `skip` is true (those spread over their
+/// lattice's cells, whose order within a cell is the spread's) are not read.
 pub fn relation_warning(
     x: &[f64],
     d: usize,
     blocks: &[(&str, Vec<usize>)],
+    skip: impl Fn(usize) -> bool,
     context: &str,
 ) -> Option<Warning> {
-    let [(xname, xs), (yname, ys), rest @ ..] = blocks else {
+    let [(xname, xs), (yname, ys)] = blocks else {
         return None;
     };
-    let zs: &[usize] = rest.first().map_or(&[], |(_, z)| z.as_slice());
     let label = |name: &str, cols: &[usize], k: usize| {
         if cols.len() > 1 {
             format!("column {k} of {name}")
@@ -162,18 +170,9 @@ pub fn relation_warning(
             name.to_string()
         }
     };
-    let fixed_by_z = |c: usize| zs.iter().any(|&z| function_relation(x, d, z, c).is_some());
     let n = x.len() / d.max(1);
-    let (quantity, unless) = if zs.is_empty() {
-        ("mutual information", String::new())
-    } else {
-        (
-            "conditional mutual information",
-            String::from(" (unless z determines x or y: then it is 0)"),
-        )
-    };
-    for (i, &a) in xs.iter().enumerate() {
-        for (j, &b) in ys.iter().enumerate() {
+    for (i, &a) in xs.iter().enumerate().filter(|(_, &a)| !skip(a)) {
+        for (j, &b) in ys.iter().enumerate().filter(|(_, &b)| !skip(b)) {
             let (xa, yb) = (label(xname, xs, i), label(yname, ys, j));
             let found = function_relation(x, d, a, b)
                 .map(|r| (r, &yb, &xa))
@@ -181,9 +180,6 @@ pub fn relation_warning(
             let Some((r, value, argument)) = found else {
                 continue;
             };
-            if fixed_by_z(a) || fixed_by_z(b) {
-                continue;
-            }
             let what = if r.stretches == 1 {
                 let (how, order) = if r.increasing {
                     ("increasing", "")
@@ -206,10 +202,10 @@ pub fn relation_warning(
             return Some(Warning {
                 kind: WarningKind::Degenerate,
                 message: format!(
-                    "{context}{what}: if the relation holds beyond these rows the {quantity} \
-                     is infinite{unless}, and the reported value and its interval are set by \
-                     how finely the mixture follows the curve (the rows, the components, \
-                     reg_covar), not by the data"
+                    "{context}{what}: if the relation holds beyond these rows, the mutual \
+                     information of continuous variables is infinite, and the reported value \
+                     and its interval are set by how finely the mixture follows the curve \
+                     (the rows, the components, reg_covar), not by the data"
                 ),
             });
         }
@@ -523,7 +519,9 @@ mod tests {
         };
         let blocks = [("x", vec![0]), ("y", vec![1])];
         let warn = |x: &[f64]| -> Vec<Warning> {
-            relation_warning(x, 2, &blocks, "").into_iter().collect()
+            relation_warning(x, 2, &blocks, |_| false, "")
+                .into_iter()
+                .collect()
         };
         let w = warn(&rows(&|t| t * t * t, 200));
         assert!(
@@ -610,34 +608,38 @@ mod tests {
                 increasing: true
             })
         );
-        // Columns of blocks named in the message; a CMI whose x is also a function of z is
-        // left, one whose z is unrelated is said.
-        let xyz = |z: &dyn Fn(f64, usize) -> f64| -> Vec<f64> {
-            (0..200)
-                .flat_map(|i| {
-                    let t = ((i * 37 % 200) as f64 - 100.0) / 10.0;
-                    [(i * 7 % 13) as f64, t, t * t * t, z(t, i)]
-                })
-                .collect()
-        };
-        let cmi_blocks = [("x", vec![0, 1]), ("y", vec![2]), ("z", vec![3])];
-        let cmi = |x: &[f64]| -> Vec<Warning> {
-            relation_warning(x, 4, &cmi_blocks, "")
-                .into_iter()
-                .collect()
-        };
-        let w = cmi(&xyz(&|_, i| (i * 11 % 17) as f64 + 0.5));
+        // Rows repeated exactly count once (a tie in x with another y is no function, nor
+        // are 49 distinct rows, however often repeated); a column spread over its lattice's
+        // cells (skipped) is not read.
+        let cubic = rows(&|t| t * t * t, 60);
+        let repeated: Vec<f64> = cubic.iter().chain(&cubic[..20]).copied().collect();
+        assert_eq!(
+            function_relation(&repeated, 2, 0, 1).map(|r| r.stretches),
+            Some(1)
+        );
+        let mut other = repeated.clone();
+        other[121] += 1e-3;
+        assert_eq!(function_relation(&other, 2, 0, 1), None);
+        let few: Vec<f64> = rows(&|t| t * t * t, 49).repeat(3);
+        assert_eq!(function_relation(&few, 2, 0, 1), None);
+        assert!(relation_warning(&cubic, 2, &blocks, |c| c == 1, "").is_none());
+        // Columns of blocks named in the message; only an MI's two blocks are read.
+        let xy: Vec<f64> = (0..200)
+            .flat_map(|i| {
+                let t = ((i * 37 % 200) as f64 - 100.0) / 10.0;
+                [(i * 7 % 13) as f64, t, t * t * t]
+            })
+            .collect();
+        let two = [("x", vec![0, 1]), ("y", vec![2])];
+        let w = relation_warning(&xy, 3, &two, |_| false, "");
         assert!(
-            w.len() == 1
-                && w[0]
-                    .message
-                    .contains("y is a strictly increasing function of column 1 of x")
-                && w[0]
-                    .message
-                    .contains("conditional mutual information is infinite (unless z determines x or y: then it is 0)"),
+            w.as_ref().is_some_and(|w| w
+                .message
+                .contains("y is a strictly increasing function of column 1 of x")),
             "{w:?}"
         );
-        assert!(cmi(&xyz(&|t, _| 2.0 * t)).is_empty());
+        let three = [("x", vec![0]), ("y", vec![1]), ("z", vec![2])];
+        assert!(relation_warning(&xy, 3, &three, |_| false, "").is_none());
     }
 
     #[test]

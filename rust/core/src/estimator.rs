@@ -797,11 +797,15 @@ pub fn estimate_known(
         ));
     }
     warnings.extend(singular.warnings);
-    if what == Singularity::Across && !singular.across {
+    if matches!(quantity, Quantity::MutualInformation { .. }) && !singular.across {
         // No component shows a deterministic relation; the data may still: a curve, fitted
         // piece by piece (read on the data as given, whose values a map or the
-        // standardisation may round onto each other).
-        warnings.extend(relation_warning(x, d, &blocks, ""));
+        // standardisation may round onto each other; not on columns spread over their
+        // lattice's cells). Not for a conditional MI: a function of x given z is infinite
+        // or finite (z fixing x up to a few values) or 0 by what z does, which the order of
+        // the rows does not tell.
+        let spread = |c: usize| opts.lattice_steps.get(c).is_some_and(|&h| h > 0.0);
+        warnings.extend(relation_warning(x, d, &blocks, spread, ""));
     }
     Ok(Estimate {
         replicates,
