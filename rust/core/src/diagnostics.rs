@@ -75,10 +75,11 @@ pub struct Relation {
     pub stretches: usize,
     /// Whether the function increases on the first (lowest) stretch.
     pub increasing: bool,
+    /// Distinct rows (a row repeated exactly counts once).
+    pub distinct: usize,
 }
 
-/// [`function_relation`] on the rows `rows`, with at most `max` stretches: the relation and
-/// the number of distinct rows (a row repeated exactly counts once).
+/// [`function_relation`] on the rows `rows`, with at most `max` stretches.
 fn relation_on(
     x: &[f64],
     d: usize,
@@ -86,7 +87,7 @@ fn relation_on(
     b: usize,
     rows: impl Iterator<Item = usize>,
     max: usize,
-) -> Option<(Relation, usize)> {
+) -> Option<Relation> {
     let mut pts: Vec<(f64, f64)> = rows.map(|i| (x[i * d + a], x[i * d + b])).collect();
     pts.sort_unstable_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
     let (mut stretches, mut direction, mut first, mut distinct) = (1, 0i8, 0i8, 1);
@@ -116,13 +117,11 @@ fn relation_on(
         }
         direction = step;
     }
-    (first != 0).then_some((
-        Relation {
-            stretches,
-            increasing: first > 0,
-        },
+    (first != 0).then_some(Relation {
+        stretches,
+        increasing: first > 0,
         distinct,
-    ))
+    })
 }
 
 /// Whether, on every one of the rows of `x` (row-major, `d` columns; at least
@@ -142,8 +141,8 @@ pub fn function_relation(x: &[f64], d: usize, a: usize, b: usize) -> Option<Rela
     let most = |rows: usize| FUNCTION_MAX_STRETCHES.min(rows / FUNCTION_ROWS_PER_STRETCH);
     let m = FUNCTION_PROBE_ROWS.min(n);
     relation_on(x, d, a, b, (0..m).map(|k| k * n / m), most(n))?;
-    let (r, distinct) = relation_on(x, d, a, b, 0..n, most(n))?;
-    (distinct >= FUNCTION_MIN_ROWS && r.stretches <= most(distinct)).then_some(r)
+    let r = relation_on(x, d, a, b, 0..n, most(n))?;
+    (r.distinct >= FUNCTION_MIN_ROWS && r.stretches <= most(r.distinct)).then_some(r)
 }
 
 /// The warning for a column of `y` that is a function of a column of `x` on every row, or
@@ -180,6 +179,11 @@ pub fn relation_warning(
             let Some((r, value, argument)) = found else {
                 continue;
             };
+            let rows = if r.distinct < n {
+                format!("all {n} rows ({} distinct)", r.distinct)
+            } else {
+                format!("all {n} rows")
+            };
             let what = if r.stretches == 1 {
                 let (how, order) = if r.increasing {
                     ("increasing", "")
@@ -187,14 +191,14 @@ pub fn relation_warning(
                     ("decreasing", " in reverse")
                 };
                 format!(
-                    "{value} is a strictly {how} function of {argument} on all {n} rows \
-                     (sorting them by {argument} sorts {value}{order}, with no ties)"
+                    "{value} is a strictly {how} function of {argument} on {rows} (sorting \
+                     them by {argument} sorts {value}{order}, with no ties)"
                 )
             } else {
                 format!(
-                    "{value} is a function of {argument} on all {n} rows, strictly monotone \
-                     on each of {} stretches of {argument} (sorted by {argument}, {value} \
-                     turns {} times, with no ties)",
+                    "{value} is a function of {argument} on {rows}, strictly monotone on each \
+                     of {} stretches of {argument} (sorted by {argument}, {value} turns {} \
+                     times, with no ties)",
                     r.stretches,
                     r.stretches - 1
                 )
@@ -461,15 +465,9 @@ mod tests {
             w.len() == 1 && w[0].message.contains("linearly dependent"),
             "{w:?}"
         );
-        // A correlation of 0.9 is no degeneracy at any small reg_covar (on rows that are
-        // not in one order; see the monotone test below).
+        // A correlation of 0.9 is no degeneracy at any small reg_covar.
         let ok = singular_pair(0.9);
-        let noisy: Vec<f64> = (0..200)
-            .flat_map(|i| [i as f64, (i * 7 % 13) as f64])
-            .collect();
-        assert!(
-            degeneracy_warnings(&ok, &noisy, &blocks, Singularity::Across, 1e-6, "").is_empty()
-        );
+        assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
         // Conditional MI: a singular direction between x and z alone cancels from it (z = x:
         // 0); one between x and y beyond z makes it infinite; so do both at once, x's first
         // column z and its second y (I((a, b); b | a) is infinite).
@@ -573,7 +571,8 @@ mod tests {
             function_relation(&rows(&|t| t.sin(), 200), 2, 0, 1),
             Some(Relation {
                 stretches: 7,
-                increasing: false
+                increasing: false,
+                distinct: 200
             })
         );
         // A row out of order is a turn and back (3 stretches), whether or not the probe holds
@@ -605,7 +604,8 @@ mod tests {
             function_relation(&rows(&|t| t * t * t, few), 2, 0, 1),
             Some(Relation {
                 stretches: 1,
-                increasing: true
+                increasing: true,
+                distinct: few
             })
         );
         // Rows repeated exactly count once (a tie in x with another y is no function, nor
@@ -614,8 +614,16 @@ mod tests {
         let cubic = rows(&|t| t * t * t, 60);
         let repeated: Vec<f64> = cubic.iter().chain(&cubic[..20]).copied().collect();
         assert_eq!(
-            function_relation(&repeated, 2, 0, 1).map(|r| r.stretches),
-            Some(1)
+            function_relation(&repeated, 2, 0, 1).map(|r| (r.stretches, r.distinct)),
+            Some((1, 60))
+        );
+        let w = warn(&repeated);
+        assert!(
+            w.len() == 1
+                && w[0]
+                    .message
+                    .contains("on all 70 rows (60 distinct) (sorting"),
+            "{w:?}"
         );
         let mut other = repeated.clone();
         other[121] += 1e-3;
