@@ -378,7 +378,7 @@ def test_a_relation_is_read_only_where_the_rows_follow_a_curve():
     r, caught = fit_warnings(lambda: MI(x, steep, transform="identity", **FAST))
     assert any("y is a strictly increasing function of x" in m for m in _says_infinite(caught))
     # A matrix cell says it as the single estimate does (here from the order of the rows: no
-    # component of these fits is singular), and a conditional MI given an unrelated z.
+    # component of these fits is singular); its other cells do not.
     z = np.random.default_rng(2).normal(size=500)
     m, _ = fit_warnings(lambda: gmmi.mi_matrix(np.column_stack([x, x**3, z]), n_bootstrap=10,
                                                mc_samples=5000, random_state=0))
