@@ -521,14 +521,17 @@ mod tests {
                 .into_iter()
                 .collect()
         };
-        let w = warn(&rows(&|t| t * t * t, 200));
-        assert!(
-            w.len() == 1
-                && w[0].kind == WarningKind::Degenerate
-                && w[0]
-                    .message
-                    .contains("y is a strictly increasing function of x on all 200"),
-            "{w:?}"
+        // One warning, a DegenerateWarning, saying `text`.
+        let says = |x: &[f64], text: &str| {
+            let w = warn(x);
+            assert!(
+                w.len() == 1 && w[0].kind == WarningKind::Degenerate && w[0].message.contains(text),
+                "{w:?}"
+            );
+        };
+        says(
+            &rows(&|t| t * t * t, 200),
+            "y is a strictly increasing function of x on all 200",
         );
         let w = warn(&rows(&|t| (-t).exp(), 200));
         assert!(
@@ -546,27 +549,16 @@ mod tests {
         }
         // A curve that turns: sin(t) over t in [-10, 10) turns at +-pi/2, +-3pi/2, +-5pi/2
         // (7 stretches, the first decreasing); x = y^2 is a function of y, not y of x.
-        let w = warn(&rows(&|t| t.sin(), 200));
-        assert!(
-            w.len() == 1
-                && w[0].message.contains(
-                    "y is a function of x on all 200 rows, strictly monotone on each of 7 \
-                     stretches of x (sorted by x, y turns 6 times"
-                ),
-            "{w:?}"
+        says(
+            &rows(&|t| t.sin(), 200),
+            "y is a function of x on all 200 rows, strictly monotone on each of 7 \
+                     stretches of x (sorted by x, y turns 6 times",
         );
         let squared: Vec<f64> = rows(&|t| t * t, 200)
             .chunks(2)
             .flat_map(|r| [r[1], r[0]])
             .collect();
-        let w = warn(&squared);
-        assert!(
-            w.len() == 1
-                && w[0]
-                    .message
-                    .contains("x is a function of y on all 200 rows"),
-            "{w:?}"
-        );
+        says(&squared, "x is a function of y on all 200 rows");
         assert_eq!(
             function_relation(&rows(&|t| t.sin(), 200), 2, 0, 1),
             Some(Relation {
@@ -617,14 +609,7 @@ mod tests {
             function_relation(&repeated, 2, 0, 1).map(|r| (r.stretches, r.distinct)),
             Some((1, 60))
         );
-        let w = warn(&repeated);
-        assert!(
-            w.len() == 1
-                && w[0]
-                    .message
-                    .contains("on all 70 rows (60 distinct) (sorting"),
-            "{w:?}"
-        );
+        says(&repeated, "on all 70 rows (60 distinct) (sorting");
         let mut other = repeated.clone();
         other[121] += 1e-3;
         assert_eq!(function_relation(&other, 2, 0, 1), None);
