@@ -1058,14 +1058,15 @@ pub fn estimate(
     // `estimator::estimate`).
     let mut class_degenerate = Vec::new();
     for (c, (g, xc)) in full_models.iter().zip(&data).enumerate() {
-        let singular = crate::diagnostics::degeneracy_warnings(
+        let singular = crate::diagnostics::degeneracy(
             g,
             xc,
             &[("x", all.clone())],
             crate::diagnostics::Singularity::Within,
             em_opts[c].reg_covar,
             &format!("class {c}: "),
-        );
+        )
+        .warnings;
         if singular.is_empty() {
             class_degenerate.extend(bootstrap::degenerate_warning(
                 reps.iter()

@@ -33,7 +33,7 @@ pub struct Warning {
     pub message: String,
 }
 
-/// Floor of the eigenvalue test of [`degeneracy_warnings`], relative to the data's variance:
+/// Floor of the eigenvalue test of [`degeneracy`], relative to the data's variance:
 /// below it a direction of a component holds (nearly) no data whatever `reg_covar` is.
 pub const DEGENERATE_EIGENVALUE: f64 = 1e-9;
 
@@ -243,8 +243,19 @@ fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
     dup as f64 / n.max(1) as f64
 }
 
+/// What [`degeneracy`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Degeneracy {
+    /// The warnings for the singular components.
+    pub warnings: Vec<Warning>,
+    /// Whether a component is singular across the variables (with `Singularity::Across`:
+    /// the MI is effectively infinite, and the first warning says so).
+    pub across: bool,
+}
+
 /// Warnings for fitted components that are (numerically) singular, i.e. whose variance in
-/// some direction is set by `reg_covar` rather than by the data.
+/// some direction is set by `reg_covar` rather than by the data, and whether one is singular
+/// across the variables.
 ///
 /// `g` is in the units it was fitted in (where `reg_covar` was added) and `x` holds the rows
 /// it was fitted on; `blocks` names the variables (such as `("x", [0])`, `("y", [1])`). Each
@@ -253,28 +264,6 @@ fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
 /// `max(DEGENERATE_FACTOR * reg_covar / smallest variance, DEGENERATE_EIGENVALUE)`.
 /// A singular direction shared across blocks means perfect dependence (`Across`); one within
 /// a block means tied values, collinear columns or a component collapsed onto a few points.
-pub fn degeneracy_warnings(
-    g: &GaussianMixture,
-    x: &[f64],
-    blocks: &[(&str, Vec<usize>)],
-    what: Singularity,
-    reg_covar: f64,
-    context: &str,
-) -> Vec<Warning> {
-    degeneracy(g, x, blocks, what, reg_covar, context).warnings
-}
-
-/// What [`degeneracy`] found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Degeneracy {
-    /// The warnings of [`degeneracy_warnings`].
-    pub warnings: Vec<Warning>,
-    /// Whether a component is singular across the variables (with `Singularity::Across`:
-    /// the MI is effectively infinite, and the first warning says so).
-    pub across: bool,
-}
-
-/// [`degeneracy_warnings`], and whether a component is singular across the variables.
 pub fn degeneracy(
     g: &GaussianMixture,
     x: &[f64],
@@ -453,21 +442,23 @@ mod tests {
         let blocks = [("x", vec![0]), ("y", vec![1])];
         // y = x with reg_covar 1e-3: the variance across is 2e-3, within 10 reg_covar.
         let g = singular_pair(1.0 - 1e-3);
-        let w = degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-3, "");
+        let w = degeneracy(&g, &x, &blocks, Singularity::Across, 1e-3, "").warnings;
         assert!(
             w.len() == 1 && w[0].message.contains("effectively infinite"),
             "{w:?}"
         );
         // The same component as two columns of one variable: not infinite MI.
         let one = [("x", vec![0, 1])];
-        let w = degeneracy_warnings(&g, &x, &one, Singularity::Across, 1e-3, "");
+        let w = degeneracy(&g, &x, &one, Singularity::Across, 1e-3, "").warnings;
         assert!(
             w.len() == 1 && w[0].message.contains("linearly dependent"),
             "{w:?}"
         );
         // A correlation of 0.9 is no degeneracy at any small reg_covar.
         let ok = singular_pair(0.9);
-        assert!(degeneracy_warnings(&ok, &x, &blocks, Singularity::Across, 1e-6, "").is_empty());
+        assert!(degeneracy(&ok, &x, &blocks, Singularity::Across, 1e-6, "")
+            .warnings
+            .is_empty());
         // Conditional MI: a singular direction between x and z alone cancels from it (z = x:
         // 0); one between x and y beyond z makes it infinite; so do both at once, x's first
         // column z and its second y (I((a, b); b | a) is infinite).
@@ -483,7 +474,7 @@ mod tests {
             GaussianMixture::new(d, vec![1.0], vec![0.0; d], cov).unwrap()
         };
         let cmi = |g: &GaussianMixture, x: &[f64], blocks: &[(&str, Vec<usize>)]| {
-            degeneracy_warnings(g, x, blocks, Singularity::Across, 1e-3, "")
+            degeneracy(g, x, blocks, Singularity::Across, 1e-3, "").warnings
         };
         let infinite =
             |w: &[Warning]| w.len() == 1 && w[0].message.contains("effectively infinite");
@@ -545,7 +536,9 @@ mod tests {
             Singularity::Entropy,
         ] {
             let g = singular_pair(0.9);
-            assert!(degeneracy_warnings(&g, &cubic, &blocks, what, 1e-6, "").is_empty());
+            assert!(degeneracy(&g, &cubic, &blocks, what, 1e-6, "")
+                .warnings
+                .is_empty());
         }
         // A curve that turns: sin(t) over t in [-10, 10) turns at +-pi/2, +-3pi/2, +-5pi/2
         // (7 stretches, the first decreasing); x = y^2 is a function of y, not y of x.
@@ -651,9 +644,11 @@ mod tests {
             vec![1e-12, 0.0, 0.0, 0.3, 2.0, 0.1, 0.1, 0.3],
         )
         .unwrap();
-        assert!(degeneracy_warnings(&g, &x, &blocks, Singularity::Across, 1e-12, "").is_empty());
+        assert!(degeneracy(&g, &x, &blocks, Singularity::Across, 1e-12, "")
+            .warnings
+            .is_empty());
         for what in [Singularity::Entropy, Singularity::Within] {
-            let w = degeneracy_warnings(&g, &x, &blocks, what, 1e-12, "");
+            let w = degeneracy(&g, &x, &blocks, what, 1e-12, "").warnings;
             assert!(
                 w.iter().any(|w| w.message.contains("many tied values")),
                 "{w:?}"
@@ -671,7 +666,7 @@ mod tests {
             vec![1e-12, 0.0, 0.0, 0.3, 2.0, 0.0, 0.0, 1e-12],
         )
         .unwrap();
-        let w = degeneracy_warnings(&g2, &both, &blocks, Singularity::Across, 1e-12, "");
+        let w = degeneracy(&g2, &both, &blocks, Singularity::Across, 1e-12, "").warnings;
         assert!(
             w.iter()
                 .filter(|w| w.message.contains("many tied values"))
@@ -681,7 +676,7 @@ mod tests {
         );
         // Without ties the same component is EM's collapse onto a few points, said for MI.
         let spread: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64 * 0.01]).collect();
-        let w = degeneracy_warnings(&g, &spread, &blocks, Singularity::Across, 1e-12, "");
+        let w = degeneracy(&g, &spread, &blocks, Singularity::Across, 1e-12, "").warnings;
         assert!(
             w.iter().any(|w| w.message.contains("singular within x")),
             "{w:?}"
