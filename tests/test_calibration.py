@@ -27,13 +27,15 @@ def test_presets_come_from_the_core_and_differ_where_documented():
     assert pub["bootstrap_neighbours"] == 0 and pub["stratified_bootstrap"]
     assert (pub["integral"], pub["mc_samples"], pub["accelerate_em"]) == ("mc", 100_000, False)
     assert not pub["bin_rows"] and ours["bin_rows"]
-    # gmmi's own: only the start, the search's patience and folds, the covariance floor, the
-    # tolerance rule, EM's acceleration and binned rows, the bootstrap, the representation,
-    # the integral and the summary differ.
+    assert not pub["screen_starts"] and ours["screen_starts"]
+    # gmmi's own: only the start and its screening, the search's patience and folds, the
+    # covariance floor, the tolerance rule, EM's acceleration and binned rows, the bootstrap,
+    # the representation, the integral and the summary differ.
     differ = {k for k in pub if pub[k] != ours[k]}
     assert differ == {"init", "patience", "n_folds", "reg_covar", "auto_threshold",
                       "bootstrap_neighbours", "bias_correction", "stratified_bootstrap",
-                      "transform", "integral", "mc_samples", "accelerate_em", "bin_rows"}
+                      "transform", "integral", "mc_samples", "accelerate_em", "bin_rows",
+                      "screen_starts"}
     assert ours["patience"] == "auto" and ours["reg_covar"] == 1e-10
     assert ours["n_folds"] == "auto"
     assert ours["bootstrap_neighbours"] == "auto"

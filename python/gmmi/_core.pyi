@@ -291,6 +291,7 @@ class Options:
         transform: str,
         accelerate_em: bool,
         bin_rows: bool,
+        screen_starts: bool,
     ) -> Self: ...
 
 def folds_for_rows(n_folds: Union[int, str], n: int) -> int:

@@ -58,7 +58,8 @@ def preset_options(preset: str = "gmmi") -> dict[str, Any]:
     dict
         Every option of :data:`OPTION_NAMES` with its value, and the settings only a preset
         chooses (``accelerate_em``, ``auto_threshold``, ``bias_correction``, ``bin_rows``,
-        ``bootstrap_neighbours``, ``stratified_bootstrap``), which are not options.
+        ``bootstrap_neighbours``, ``screen_starts``, ``stratified_bootstrap``), which are not
+        options.
 
     Examples
     --------

@@ -60,11 +60,14 @@ class SelectionRecord:
         Index of the initialisation with the best mean held-out score.
     fold_scores : numpy.ndarray
         Held-out score of every (init, fold) fit, shape (n_inits, n_folds); ``-inf`` for a
-        fit that failed numerically.
+        fit that failed numerically. Under ``preset="gmmi"`` the starts are compared on
+        fits to a 10x looser tolerance (at most 100 EM iterations) and only the best
+        start's fits are run on to the full tolerance: the other rows are those screening
+        fits' (``preset="published"`` runs every start to the full tolerance).
     n_iter : numpy.ndarray
-        EM iterations of every (init, fold) fit.
+        EM iterations of every (init, fold) fit (the best start's: both stages).
     converged : numpy.ndarray
-        Convergence flag of every (init, fold) fit.
+        Convergence flag of every (init, fold) fit (a screening fit's: to its tolerance).
     """
 
     k: int

@@ -479,7 +479,7 @@ fn refit_staged(
 
 /// The EM options of a screening fit: [`SCREEN_FACTOR`] times the tolerance of `em_opts`,
 /// at most [`SCREEN_MAX_ITER`] iterations.
-fn screening(em_opts: &EmOptions) -> EmOptions {
+pub(crate) fn screening(em_opts: &EmOptions) -> EmOptions {
     EmOptions {
         threshold: em_opts.threshold * SCREEN_FACTOR,
         max_iter: em_opts.max_iter.min(SCREEN_MAX_ITER),

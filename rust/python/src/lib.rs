@@ -1013,7 +1013,7 @@ impl Options {
         patience, threshold_components, max_components, n_components, threshold_fit,
         reg_covar, max_iter, init, scale, standardize, seed, auto_threshold,
         bootstrap_neighbours, bias_correction, stratified_bootstrap, transform, accelerate_em,
-        bin_rows
+        bin_rows, screen_starts
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -1042,6 +1042,7 @@ impl Options {
         transform: &str,
         accelerate_em: bool,
         bin_rows: bool,
+        screen_starts: bool,
     ) -> PyResult<Self> {
         let metric: Metric = selection.parse().map_err(to_py)?;
         let init: InitMethod = init.parse().map_err(to_py)?;
@@ -1057,6 +1058,7 @@ impl Options {
                 metric,
                 init,
                 scale,
+                screen_starts,
             },
             em: EmOptions {
                 threshold: threshold_fit,
@@ -1206,6 +1208,7 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("stratified_bootstrap", o.stratified_bootstrap)?;
     d.set_item("accelerate_em", o.em.accelerate)?;
     d.set_item("bin_rows", o.bin_rows)?;
+    d.set_item("screen_starts", o.select.screen_starts)?;
     d.set_item("transform", o.transform.name())?;
     Ok(d)
 }
