@@ -3,6 +3,7 @@ discrete or heavy-tailed, and labels of discrete variables."""
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 import zlib
@@ -65,13 +66,23 @@ _LATTICE_TOL = 1e-3
 _LATTICE_CANDIDATES = 8
 
 
+@functools.lru_cache(maxsize=16)
+def _probe_rows(n: int) -> np.ndarray:
+    """The rows of a column of ``n`` rows that :func:`_lattice` probes for ties first: up to
+    :data:`_TIE_PROBE_ROWS` drawn with a fixed seed, in order, each once (read-only: the
+    same for every column of that length, so drawn once per length)."""
+    at = np.sort(np.random.default_rng(0).integers(0, n, _TIE_PROBE_ROWS))
+    rows = at[np.diff(at, prepend=-1) != 0]
+    rows.setflags(write=False)
+    return rows
+
+
 def _lattice(col: np.ndarray) -> Optional[tuple[float, float]]:
     """``(h, a)``: the step and a point of the lattice ``a + h k`` that the values of
     ``col`` lie on (see :func:`lattice_spacing`), or ``None``."""
     n = col.size
     if n > _TIE_PROBE_ROWS:
-        at = np.sort(np.random.default_rng(0).integers(0, n, _TIE_PROBE_ROWS))
-        probe = col[at[np.diff(at, prepend=-1) != 0]]  # each row once
+        probe = col[_probe_rows(n)]
         if np.unique(probe).size == probe.size:
             return None
     values, counts = np.unique(col, return_counts=True)
