@@ -218,6 +218,29 @@ def test_a_conditional_check_that_fails_low_is_followed_by_larger_mixtures(
     assert checks.misfit_extension(r, x, y0, z, low, max_rows=4000, seed=0) is None
 
 
+def test_an_extension_reads_a_result_saved_before_a_preset_setting_existed(
+        conditional_result):
+    # A result saved by an earlier gmmi lacks the preset settings added since (session
+    # 50's screen_starts): the extension takes gmmi's preset's value for them, so it finds
+    # the same larger mixture as for the result with the setting, instead of failing on
+    # the missing option.
+    import dataclasses
+
+    from gmmi import checks
+
+    r, x, _, z = conditional_result
+    y2 = 2.0 * x + z + np.random.default_rng(9).normal(size=z.size)
+    with pytest.warns(gmmi.MisfitWarning, match="too low"):
+        c = r.check_fit(x, y2, z)
+    assert r.options["screen_starts"]
+    old = dataclasses.replace(r, options={k: v for k, v in r.options.items()
+                                          if k != "screen_starts"})
+    new = checks.misfit_extension(r, x, y2, z, c, max_rows=4000, seed=r.random_state)
+    assert new is not None
+    assert checks.misfit_extension(old, x, y2, z, c, max_rows=4000,
+                                   seed=r.random_state) == new
+
+
 def test_z_is_given_for_a_conditional_result_and_only_for_one(conditional_result,
                                                               gaussian_result):
     r, x, y, z = conditional_result

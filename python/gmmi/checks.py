@@ -263,12 +263,14 @@ def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, 
     if found.passed or not found.statistic > 0 or result.n_components is None:
         return None
     rows, columns = _joint_rows(result, x, y, z, min_rows=min_check_rows(found.k))
-    # The estimator's options are the result's, less those of the call (base, seed, jobs).
-    estimator = preset_options().keys()
+    # The estimator's options are the result's, less those of the call (base, seed, jobs);
+    # a result saved before a preset setting existed (session 50's screen_starts, say)
+    # takes gmmi's preset's value for it.
+    estimator = preset_options()
     out = run_with_control(
         _core.misfit_extension, rows, columns, int(result.n_components),
         options=_core.Options(seed=result.random_state, **{
-            k: v for k, v in result.options.items() if k in estimator}),
+            **estimator, **{k: v for k, v in result.options.items() if k in estimator}}),
         max_rows=max_rows, n_draws=int(found.ksg_model.size), k=found.k, seed=seed,
         n_jobs=resolve_n_jobs(n_jobs), progress=progress, desc="gmmi check")
     if out is None:
