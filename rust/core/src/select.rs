@@ -605,14 +605,12 @@ pub(crate) fn gather(x: &[f64], d: usize, rows: impl Iterator<Item = usize>) -> 
     out
 }
 
+/// One (start, fold) fit of the search: its held-out score (`-inf` where it failed or
+/// scored no finite value) and the fit (`None` where it failed numerically).
 #[derive(Clone)]
 struct FoldFit {
     score: f64,
-    n_iter: usize,
-    converged: bool,
-    /// The mean training log-likelihood at the last E-step (where a screened fit goes on).
-    lower_bound: f64,
-    model: Option<GaussianMixture>,
+    fit: Option<em::EmFit>,
 }
 
 impl FoldFit {
@@ -620,10 +618,7 @@ impl FoldFit {
     fn failed() -> Self {
         FoldFit {
             score: f64::NEG_INFINITY,
-            n_iter: 0,
-            converged: false,
-            lower_bound: f64::NEG_INFINITY,
-            model: None,
+            fit: None,
         }
     }
 
@@ -638,15 +633,17 @@ impl FoldFit {
                     } else {
                         f64::NEG_INFINITY
                     },
-                    n_iter: fit.n_iter,
-                    converged: fit.converged,
-                    lower_bound: fit.lower_bound,
-                    model: Some(fit.model),
+                    fit: Some(fit),
                 })
             }
             Err(Error::Numerical(_)) => Ok(Self::failed()),
             Err(e) => Err(e),
         }
+    }
+
+    /// The fitted model, if the fit succeeded.
+    fn model(&self) -> Option<&GaussianMixture> {
+        self.fit.as_ref().map(|f| &f.model)
     }
 }
 
@@ -859,16 +856,8 @@ fn evaluate_k(
             .par_iter()
             .zip(splits)
             .map(|(screened, split)| {
-                let Some(model) = &screened.model else {
+                let Some(earlier) = screened.fit.clone() else {
                     return Ok(screened.clone());
-                };
-                let earlier = em::EmFit {
-                    model: model.clone(),
-                    n_iter: screened.n_iter,
-                    converged: screened.converged,
-                    lower_bound: screened.lower_bound,
-                    train_curve: Vec::new(),
-                    valid_curve: Vec::new(),
                 };
                 let res = em::continue_fit(
                     &split.fit_data(d),
@@ -888,7 +877,7 @@ fn evaluate_k(
     let best_fold = (0..n_f)
         .max_by(|&a, &b| row[a].score.total_cmp(&row[b].score).then(b.cmp(&a)))
         .unwrap_or(0);
-    let warm = row[best_fold].model.clone();
+    let warm = row[best_fold].model().cloned();
     let mut metric = best_mean;
     if let (Some(w), Metric::Aic | Metric::Bic) = (&warm, opts.metric) {
         metric = match em::fit(&Data::new(x, d), None, w, em_opts, Some(ctrl)) {
@@ -905,10 +894,16 @@ fn evaluate_k(
         metric,
         best_init,
         fold_scores: fits.iter().map(|f| f.score).collect(),
-        n_iter: fits.iter().map(|f| f.n_iter).collect(),
-        converged: fits.iter().map(|f| f.converged).collect(),
+        n_iter: fits
+            .iter()
+            .map(|f| f.fit.as_ref().map_or(0, |f| f.n_iter))
+            .collect(),
+        converged: fits
+            .iter()
+            .map(|f| f.fit.as_ref().is_some_and(|f| f.converged))
+            .collect(),
         warm_start: warm.clone(),
-        fold_models: row.iter().map(|f| f.model.clone()).collect(),
+        fold_models: row.iter().map(|f| f.model().cloned()).collect(),
     };
     Ok((rec, warm))
 }
