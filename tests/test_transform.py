@@ -192,6 +192,38 @@ def test_tails_related_only_as_the_ranks_are_are_not_warned_about():
         gmmi.mutual_information(x, y, transform="gaussianize", random_state=0, **NOBOOT)
 
 
+def test_far_values_are_numpys_median_and_mad_rule():
+    # The core's selection gives the flags of the rule written with NumPy's medians, value
+    # for value: the medians are order statistics (or the mean of two), so the flags must
+    # agree exactly, on heavy and light tails, odd and even lengths, ties (a MAD of 0 flags
+    # nothing) and strided views.
+    from gmmi._inputs import TAIL_SDS, _far_values
+
+    def numpy_rule(block):
+        med = np.median(block, axis=0)
+        dev = np.abs(block - med)
+        mad = 1.4826 * np.median(dev, axis=0)
+        return (dev > TAIL_SDS * mad) & (mad > 0)
+
+    rng = np.random.default_rng(3)
+    blocks = [
+        rng.standard_cauchy((4000, 2)),
+        rng.standard_t(1, (4001, 3)),
+        rng.lognormal(0, 2, (999, 1)),
+        np.round(rng.normal(size=(600, 2))),
+        np.r_[np.zeros(60), rng.standard_cauchy(40)][:, None],
+        rng.standard_cauchy((3000, 6))[::3, ::2],
+    ]
+    for block in blocks:
+        want = numpy_rule(block)
+        got = _far_values(block)
+        assert got.shape == want.shape and got.dtype == np.bool_
+        np.testing.assert_array_equal(got, want)
+    assert _far_values(blocks[0]).any() and not _far_values(blocks[4]).any()
+    with pytest.raises(ValueError, match="sds"):
+        gmmi._core.far_from_median(blocks[0], -1.0)
+
+
 def test_the_gaussian_copula_share_of_rows_far_in_both_columns():
     from gmmi._inputs import _copula_both_far
 

@@ -37,6 +37,7 @@ __all__ = [
     "estimate_categorical",
     "estimate_discrete",
     "estimate_pairs",
+    "far_from_median",
     "fit_check",
     "fit_check_categorical",
     "fit_mixture",
@@ -429,6 +430,10 @@ def em_fit(
 def column_std(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Population standard deviation of every column of a finite 2-D array, without
     overflow or underflow."""
+
+def far_from_median(x: NDArray[np.float64], sds: float) -> NDArray[np.bool_]:
+    """Which values of every column of a finite 2-D array lie more than ``sds`` robust
+    standard deviations (1.4826 MAD) from their column's median (none where the MAD is 0)."""
 
 def estimate(
     data: NDArray[np.float64],

