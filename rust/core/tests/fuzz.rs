@@ -10,6 +10,7 @@ use gmmi_core::init::{initialize, InitMethod};
 use gmmi_core::integrate::{mutual_information, Integral};
 use gmmi_core::rng::{stream, Purpose};
 use gmmi_core::select::SelectOptions;
+use gmmi_core::stats::{far_from_median, median_in_place};
 use gmmi_core::{Control, Error, GaussianMixture};
 use proptest::prelude::*;
 
@@ -160,6 +161,26 @@ proptest! {
         prop_assert_eq!(x.len(), n * g.dim());
         prop_assert!(x.iter().all(|v| v.is_finite()));
         prop_assert!(labels.iter().all(|&l| l < g.n_components()));
+    }
+
+    #[test]
+    fn the_median_by_selection_is_the_sorted_one(
+        v in prop::collection::vec(prop_oneof![3 => -1e3f64..1e3, 1 => (-3i32..3).prop_map(f64::from)], 1..80),
+        sds in 0.5f64..30.0,
+    ) {
+        // The middle order statistic, or the mean of the two, of a sorted copy; and the
+        // far values as the same rule computes them from those medians.
+        let mut sorted = v.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median_of = |s: &[f64]| if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 };
+        let centre = median_of(&sorted);
+        prop_assert_eq!(median_in_place(&mut v.clone()), centre);
+        let mut dev: Vec<f64> = v.iter().map(|x| (x - centre).abs()).collect();
+        dev.sort_by(f64::total_cmp);
+        let mad = 1.4826 * median_of(&dev);
+        let want: Vec<bool> = v.iter().map(|x| mad > 0.0 && (x - centre).abs() > sds * mad).collect();
+        prop_assert_eq!(far_from_median(&v, sds), want);
     }
 
     #[test]
