@@ -338,8 +338,8 @@ def _far_values(block: np.ndarray) -> np.ndarray:
     """Which values of ``block`` (rows x columns) lie beyond TAIL_SDS robust standard
     deviations (1.4826 median absolute deviations) of their column's median; none in a column
     whose values are more than half tied (the tie checks speak for it). In the core: a
-    selection per column instead of NumPy's two partitions and temporaries (1.2 ms of a
-    10,000-row call's 2 ms of checks), with the same flags."""
+    selection per column instead of NumPy's two partitions and temporaries (0.13 against
+    0.84 ms for two columns of 10,000 rows), with the same flags."""
     return _core.far_from_median(np.asarray(block, dtype=np.float64), TAIL_SDS)
 
 

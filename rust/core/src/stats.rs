@@ -470,7 +470,7 @@ mod tests {
         assert_eq!(median_in_place(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(median_in_place(&mut [5.0]), 5.0);
         assert!(median_in_place(&mut []).is_nan());
-        // Ties, negative zero and an even count whose middle pair is tied.
+        // An even count whose middle pair is tied.
         assert_eq!(median_in_place(&mut [1.0, 7.0, 1.0, 1.0]), 1.0);
         // Against a sort, on many lengths of values with many ties in scrambled orders.
         for n in 1..60 {
