@@ -31,6 +31,8 @@ Z = rng.normal(size=60)
 X3 = rng.normal(size=(60, 3))
 LAB = rng.integers(0, 2, 60)
 FAST = {"n_bootstrap": 2, "mc_samples": 500, "random_state": 0}
+#: FAST without the mixture's options, which two discrete variables ignore with a warning.
+DD_FAST = {"n_bootstrap": 2, "random_state": 0}
 MI = gmmi.mutual_information
 CMI = gmmi.conditional_mutual_information
 H = gmmi.entropy
@@ -775,6 +777,11 @@ CLI_BAD = [
              r"FILE: unknown file type"),
     cli_case("empty column list", ["estimate", "@d.csv", "--x", ",", "--y", "b"], 1,
              r"--x: the column list ',' is empty"),
+    # A stray comma was dropped without a word before (the estimate used a and b).
+    cli_case("empty column name", ["estimate", "@d.csv", "--x", "a,,b", "--y", "b"], 1,
+             r"--x: the column list 'a,,b' has an empty entry at position 2"),
+    cli_case("trailing comma", ["matrix", "@d.csv", "--a", "a,b,"], 1,
+             r"--a: the column list 'a,b,' has an empty entry at position 3"),
     cli_case("two discrete columns", ["estimate", "@d.csv", "--x", "a", "--y", "lab,b",
                                       "--discrete-y", *CLI_F], 1,
              r"--y: a discrete variable is a single column, got 2"),
@@ -1023,8 +1030,8 @@ MUST_WORK = [
     ("bool labels", lambda: MI(x, LAB.astype(bool), discrete_y=True, **FAST),
      lambda: MI(x, LAB, discrete_y=True, **FAST)),
     ("discrete-discrete lists", lambda: MI(LAB.tolist(), LAB[::-1].tolist(), discrete_x=True,
-                                           discrete_y=True, **FAST),
-     lambda: MI(LAB, LAB[::-1].copy(), discrete_x=True, discrete_y=True, **FAST)),
+                                           discrete_y=True, **DD_FAST),
+     lambda: MI(LAB, LAB[::-1].copy(), discrete_x=True, discrete_y=True, **DD_FAST)),
     ("entropy fortran read-only", lambda: H(_readonly(Xf), **FAST), lambda: H(X, **FAST)),
     ("kl float32 lists", lambda: KL(F32[:, 0].tolist(), F32[:, 1].tolist(), **FAST),
      lambda: KL(F32x64[:, 0], F32x64[:, 1], **FAST)),
@@ -1212,3 +1219,29 @@ def test_cli_names_a_block_s_columns_by_the_header(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "HeavyTailWarning: --x column 'p': heavy tails" in err, err
     assert "x column 1" not in err
+
+
+@pytest.mark.parametrize(("call", "names"), [
+    (lambda: MI(LAB, LAB, discrete_x=True, discrete_y=True, transform="asinh", **DD_FAST),
+     "transform"),
+    (lambda: MI(LAB, LAB, discrete_x=True, discrete_y=True, n_components=3, init="kmeans",
+                **DD_FAST), "n_components, init"),
+    (lambda: MI(LAB, LAB, discrete_x=True, discrete_y=True, **FAST), "mc_samples"),
+])
+def test_options_two_discrete_variables_cannot_use_are_named_not_silently_dropped(call, names):
+    # Found by a review: they changed nothing, without a word. A warning, not an error: one
+    # set of options serves every kind of pair (as in mi_matrix).
+    with pytest.warns(gmmi.GmmiWarning, match=rf"^{names}: two discrete variables have no "
+                                              r"mixture to fit .*; ignored"):
+        r = call()
+    assert r == MI(LAB, LAB, discrete_x=True, discrete_y=True, **DD_FAST)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: MI(x, y, miller_madow=True, **FAST),
+    lambda: MI(x, LAB, discrete_y=True, miller_madow=True, **FAST),
+])
+def test_miller_madow_outside_two_discrete_variables_is_named_not_silently_dropped(call):
+    with pytest.warns(gmmi.GmmiWarning, match=r"^miller_madow: the Miller-Madow correction is "
+                                              r"of a table of counts.*; ignored"):
+        call()

@@ -71,6 +71,14 @@ def _print_result(r: Any, as_json: bool, extra: Optional[dict[str, Any]] = None)
                 print(f"  {k}: {v}")
 
 
+def _threads(n_jobs: Optional[int]) -> str:
+    """What ``n_jobs`` ran on, for a wall time: every core, or so many threads."""
+    jobs = resolve_n_jobs(n_jobs)
+    if jobs is None:
+        return f"{os.cpu_count() or 1} cores"
+    return f"{jobs} thread{'' if jobs == 1 else 's'}"
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .datasets import D5_MI, load_d5
 
@@ -89,7 +97,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         "truth": f"{D5_MI} nat",
         "error": f"{r.mean - D5_MI:+.4f} nat"
                  + (f" ({z:+.2f} std)" if math.isfinite(z) else " (no bootstrap: no std)"),
-        "wall time": f"{elapsed:.2f} s on {os.cpu_count()} cores",
+        "wall time": f"{elapsed:.2f} s on {_threads(args.n_jobs)}",
     }
     if args.json:
         _print_result(r, True, {"truth": D5_MI, "wall_time_s": elapsed})
@@ -102,9 +110,13 @@ def _split_cols(spec: Optional[str], option: str) -> list[str]:
     """The column names or indices of ``option``'s comma-separated value ``spec``."""
     if spec is None:
         return []
-    cols = [c.strip() for c in spec.split(",") if c.strip()]
-    if not cols:
+    cols = [c.strip() for c in spec.split(",")]
+    if not any(cols):
         raise ValueError(f"{option}: the column list {spec!r} is empty")
+    if not all(cols):
+        # (a stray comma was dropped before: "a,,b" estimated with a and b without a word)
+        raise ValueError(f"{option}: the column list {spec!r} has an empty entry at position "
+                         f"{cols.index('') + 1}")
     return cols
 
 
@@ -475,6 +487,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     if t_label in labels:
         raise ValueError(f"--target: the column {t_label!r} is also one of --features (its "
                          "MI with itself is not a score); leave it out of --features")
+    if not args.discrete_target:
+        # Named by the file's header, as ``estimate`` names its columns.
+        as_block(t_col, f"--target column {t_label!r}", is_column=True,
+                 discrete_flags="--discrete-target")
     r = mi_ranking_of_columns(
         labels, cols, t_label, t_col, discrete_features=args.discrete_features,
         discrete_target=args.discrete_target, level=args.level, check=args.check,

@@ -35,6 +35,7 @@ from ._validation import (
 )
 from ._warnings import (
     DiscreteDataWarning,
+    GmmiWarning,
     MisfitWarning,
     ZeroInformationWarning,
     warning_class,
@@ -529,7 +530,11 @@ def mutual_information(
     miller_madow : bool, default False
         Miller-Madow correction of every discrete-discrete plug-in value. gmmi's preset
         already removes the bootstrap's estimate of the plug-in bias, and the two together
-        over-correct; meant for ``preset="published"``.
+        over-correct; meant for ``preset="published"``. Only for two discrete variables
+        (ignored otherwise, with a :class:`~gmmi.GmmiWarning`); for them, the options of
+        the mixture (``n_components``, ``mc_samples``, ``integral``, ``transform``,
+        ``init`` and the other search and EM options) do not apply and are ignored with a
+        :class:`~gmmi.GmmiWarning` when given.
     base : float or {"nat", "bit"}, default e
         Logarithm base of the result (``2`` or ``"bit"`` for bits).
     standardize : bool, default True
@@ -653,12 +658,30 @@ def mutual_information(
     if discrete_x and discrete_y:
         if z is not None:
             raise ValueError("z: conditioning is not available for two discrete variables")
+        mixture_only = {
+            "n_components": n_components, "mc_samples": mc_samples, "integral": integral,
+            "quadrature_order": quadrature_order, "selection": selection,
+            "n_inits": n_inits, "n_folds": n_folds, "patience": patience,
+            "threshold_components": threshold_components, "max_components": max_components,
+            "threshold_fit": threshold_fit, "reg_covar": reg_covar, "max_iter": max_iter,
+            "init": init, "scale": scale, "standardize": standardize, "transform": transform}
+        given = [name for name, value in mixture_only.items() if value is not None]
+        if given:
+            # A warning, not an error: one set of options serves every kind of pair (as in
+            # mi_matrix), but given for this call alone they would be ignored without a word.
+            warnings.warn(f"{', '.join(given)}: two discrete variables have no mixture to "
+                          "fit (their MI is the plug-in estimate of the table of counts); "
+                          "ignored", GmmiWarning, stacklevel=2)
         if check:
             raise ValueError("check: two discrete variables have no mixture to check (their "
                              "MI is the plug-in estimate of the table of counts)")
         return _discrete(x, y, n_bootstrap=opts["n_bootstrap"], miller_madow=miller_madow,
                          bias_correction=bool(opts["bias_correction"]), base=base,
                          random_state=random_state, n_jobs=n_jobs, progress=progress)
+    if miller_madow:
+        warnings.warn("miller_madow: the Miller-Madow correction is of a table of counts, "
+                      "for two discrete variables (discrete_x=True and discrete_y=True); "
+                      "ignored", GmmiWarning, stacklevel=2)
     if discrete_x or discrete_y:
         if z is not None:
             raise ValueError("z: conditioning is not available with a discrete variable")

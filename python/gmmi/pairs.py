@@ -1195,7 +1195,7 @@ def mi_ranking_of_columns(
                              "information with every feature is 0 and there is nothing to rank")
     else:
         as_block(t_col, t_name, n_rows=n_rows, rows_of=x_name,
-                 discrete_flags=f"{t_flag}=True")
+                 discrete_flags=f"{t_flag}=True", is_column=True)
     m, failed, warned = _matrix_and_failures(
         labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
         executor=options.pop("executor", None), block_size=options.pop("block_size", None),
