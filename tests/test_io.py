@@ -203,3 +203,25 @@ def test_an_edited_result_is_refused_on_load_not_when_shown(tmp_path, edit, fiel
     (tmp_path / "ed.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match=field.split(".")[-1]):
         gmmi.load(tmp_path / "ed.json")
+
+
+def test_a_key_written_twice_is_refused(tmp_path):
+    # json keeps the last of two equal keys without a word: an edited file then held a
+    # value nobody sees (found by a review: "mean" twice loaded with the second).
+    g = gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 1.0]], [[[1.0, 0.2], [0.2, 1.0]]])
+    g.save(tmp_path / "g.json")
+    text = (tmp_path / "g.json").read_text()
+    assert text.count('"type": ') == 1
+    (tmp_path / "twice.json").write_text(text.replace('"type": ', '"type": "x", "type": ', 1))
+    with pytest.raises(ValueError, match=r"the key 'type' appears twice in one object"):
+        gmmi.load(tmp_path / "twice.json")
+    # Nested objects too.
+    doc = json.loads(text)
+    inner = json.dumps(doc["data"])
+    key = next(iter(doc["data"]))
+    nested = text.replace(inner, inner.replace(f'"{key}": ', f'"{key}": 0, "{key}": ', 1), 1)
+    assert nested != text
+    (tmp_path / "nested.json").write_text(nested)
+    with pytest.raises(ValueError, match=rf"the key '{key}' appears twice"):
+        gmmi.load(tmp_path / "nested.json")
+    assert gmmi.load(tmp_path / "g.json") == g

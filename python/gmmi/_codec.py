@@ -288,6 +288,17 @@ def write(path: PathLike, kind: str, data: Any) -> None:
         json.dump(doc, fh, allow_nan=False)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key that appears twice (``json`` keeps the last
+    silently: an edited file could hold two values of a field, one of them unseen)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise Invalid("file", f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
 def read(path: PathLike) -> tuple[str, Any, int]:
     """The type, the raw (still encoded) data and the byte size of a gmmi file, after checking
     the envelope; ``ValueError`` naming the path otherwise."""
@@ -300,7 +311,8 @@ def read(path: PathLike) -> tuple[str, Any, int]:
             "package holds that package's classes). Re-run the estimate with gmmi "
             "(gmmi.compat.EstimateMI takes the published API) and save that.")
     try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                         object_pairs_hook=_unique_keys)
     except Invalid as exc:
         raise ValueError(f"path: {path}: {exc}") from None
     except RecursionError:
