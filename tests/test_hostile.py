@@ -257,6 +257,28 @@ def test_an_extreme_outlier_is_handled_or_warned(kind):
     assert warned or abs(r.mean - base.mean) < 3 * math.hypot(r.std, base.std)
 
 
+@pytest.mark.parametrize(("far", "cause"), [
+    # The far value keeps a zero-width component of its own (the bulk resolves).
+    (1e6, r"holds about 1 row\(s\) of x lying 1e6 robust standard deviations"),
+    # Centred at a mean of 2e47, the bulk's 499 values round to one number.
+    (1e50, r"x's values are distinct, but 100% of its rows became equal"),
+])
+def test_the_entropy_of_a_far_value_names_the_far_value_not_ties(far, cause):
+    # Found by a review: one value at 1e50 among 499 normal ones gave 102 nats with a
+    # warning that "x has many tied values (100% of rows repeat another): add jitter", and
+    # at 1e6 one that blamed EM's degenerate solution. The values are distinct; the far
+    # one is the cause (the entropy is then set by reg_covar, as the warning says).
+    x = np.r_[np.random.default_rng(0).normal(size=499), far]
+    _, caught = fit_warnings(lambda: gmmi.entropy(x, n_bootstrap=4, random_state=0, n_jobs=1))
+    singular = [str(w.message) for w in caught if issubclass(w.category, gmmi.DegenerateWarning)]
+    within = [m for m in singular if "singular within x" in m]
+    assert len(within) == 1, singular
+    assert re.search(cause, within[0]), within[0]
+    assert "tied values" not in within[0] and "degenerate solution" not in within[0]
+    # Entropy is not invariant under a map of x: the advice is to remove the value only.
+    assert "Remove the far values" in within[0] and "transform x" not in within[0]
+
+
 def test_censored_data_respect_the_data_processing_bound():
     x, y = gaussian(500, seed=0)
     r, caught = fit_warnings(lambda: MI(np.maximum(x, 0), np.maximum(y, 0), **FAST))

@@ -1061,6 +1061,7 @@ pub fn estimate(
         let singular = crate::diagnostics::degeneracy(
             g,
             xc,
+            None,
             &[("x", all.clone())],
             crate::diagnostics::Singularity::Within,
             em_opts[c].reg_covar,

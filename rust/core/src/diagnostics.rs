@@ -243,6 +243,46 @@ fn tie_fraction(x: &[f64], d: usize, cols: &[usize]) -> f64 {
     dup as f64 / n.max(1) as f64
 }
 
+/// Robust standard deviations (1.4826 median absolute deviations) beyond which a singular
+/// component's mean, in a column of its variable, sits apart from the column's rows: the
+/// heavy-tail checks' bound.
+const FAR_COMPONENT_SDS: f64 = 20.0;
+
+/// How many robust standard deviations from its column's median the mean of component `c`
+/// lies, in the column of `cols` where it lies farthest, when that is beyond
+/// [`FAR_COMPONENT_SDS`]: a component sitting on a few far-away values. `None` otherwise
+/// (or where the column's MAD is 0).
+fn far_component(
+    g: &GaussianMixture,
+    c: usize,
+    x: &[f64],
+    d: usize,
+    cols: &[usize],
+) -> Option<f64> {
+    let n = x.len() / d;
+    let mean = g.mean(c);
+    let mut column = vec![0.0; n];
+    let mut farthest: Option<f64> = None;
+    for &j in cols {
+        for (v, row) in column.iter_mut().zip(x.chunks_exact(d)) {
+            *v = row[j];
+        }
+        let median = crate::stats::median_in_place(&mut column);
+        for (v, row) in column.iter_mut().zip(x.chunks_exact(d)) {
+            *v = (row[j] - median).abs();
+        }
+        let sd = 1.4826 * crate::stats::median_in_place(&mut column);
+        if sd.is_nan() || sd <= 0.0 {
+            continue;
+        }
+        let dist = (mean[j] - median).abs() / sd;
+        if dist > FAR_COMPONENT_SDS && farthest.is_none_or(|f| dist > f) {
+            farthest = Some(dist);
+        }
+    }
+    farthest
+}
+
 /// What [`degeneracy`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Degeneracy {
@@ -258,7 +298,9 @@ pub struct Degeneracy {
 /// across the variables.
 ///
 /// `g` is in the units it was fitted in (where `reg_covar` was added) and `x` holds the rows
-/// it was fitted on; `blocks` names the variables (such as `("x", [0])`, `("y", [1])`). Each
+/// it was fitted on, `data` (when given) the same rows as the caller gave them, before
+/// centring and scaling (ties that only the fitted units show were made by rounding, not
+/// measured); `blocks` names the variables (such as `("x", [0])`, `("y", [1])`). Each
 /// component's covariance is scaled by the mixture's overall standard deviations, and a
 /// direction counts as singular when its variance is below
 /// `max(DEGENERATE_FACTOR * reg_covar / smallest variance, DEGENERATE_EIGENVALUE)`.
@@ -267,6 +309,7 @@ pub struct Degeneracy {
 pub fn degeneracy(
     g: &GaussianMixture,
     x: &[f64],
+    data: Option<&[f64]>,
     blocks: &[(&str, Vec<usize>)],
     what: Singularity,
     reg_covar: f64,
@@ -369,11 +412,18 @@ pub fn degeneracy(
             })
         })
         .collect();
+    // The same share in the rows as given, for the blocks whose fitted units show many ties.
+    let given_ties = |cols: &[usize]| data.map(|raw| tie_fraction(raw, d, cols));
     let tied_blocks = shrunk
         .iter()
         .filter(|s| matches!(s, Some((true, t)) if *t >= TIED_SHARE))
         .count();
-    for (((name, _), found), block) in blocks.iter().zip(&within).zip(&shrunk) {
+    // Entropy changes under a map of the variable; MI and conditional MI do not.
+    let far_advice = |name: &str| match what {
+        Singularity::Entropy => "Remove the far values".to_string(),
+        _ => format!("Remove the far values or transform {name} (ranks, a logarithm)"),
+    };
+    for (((name, cols), found), block) in blocks.iter().zip(&within).zip(&shrunk) {
         let (Some((min, c)), Some((column_shrunk, ties))) = (*found, *block) else {
             continue;
         };
@@ -392,12 +442,28 @@ pub fn degeneracy(
                 "The columns of {name} are (nearly) linearly dependent: drop the redundant \
                  ones (the mutual information does not change)"
             )
+        } else if ties >= TIED_SHARE && given_ties(cols).is_some_and(|given| given < TIED_SHARE) {
+            format!(
+                "{name}'s values are distinct, but {:.0}% of its rows became equal to another \
+                 in the coordinates of the fit (centred and scaled, or mapped): a few values \
+                 lie so far from the rest that double precision cannot resolve the bulk beside \
+                 them. {}",
+                100.0 * ties,
+                far_advice(name)
+            )
         } else if ties >= TIED_SHARE {
             format!(
                 "{name} has many tied values ({:.0}% of rows repeat another): add jitter below \
                  the measurement precision, or, if {name} is a label, pass it as a discrete \
                  variable where the function takes one",
                 100.0 * ties
+            )
+        } else if let Some(far) = far_component(g, c, x, d, cols) {
+            format!(
+                "The component holds about {rows:.0} row(s) of {name} lying {far:.0e} robust \
+                 standard deviations from its median, far from every other row, and the \
+                 estimate rests on their zero-width component. {}",
+                far_advice(name)
             )
         } else if rows >= 10.0 {
             format!(
@@ -442,23 +508,25 @@ mod tests {
         let blocks = [("x", vec![0]), ("y", vec![1])];
         // y = x with reg_covar 1e-3: the variance across is 2e-3, within 10 reg_covar.
         let g = singular_pair(1.0 - 1e-3);
-        let w = degeneracy(&g, &x, &blocks, Singularity::Across, 1e-3, "").warnings;
+        let w = degeneracy(&g, &x, None, &blocks, Singularity::Across, 1e-3, "").warnings;
         assert!(
             w.len() == 1 && w[0].message.contains("effectively infinite"),
             "{w:?}"
         );
         // The same component as two columns of one variable: not infinite MI.
         let one = [("x", vec![0, 1])];
-        let w = degeneracy(&g, &x, &one, Singularity::Across, 1e-3, "").warnings;
+        let w = degeneracy(&g, &x, None, &one, Singularity::Across, 1e-3, "").warnings;
         assert!(
             w.len() == 1 && w[0].message.contains("linearly dependent"),
             "{w:?}"
         );
         // A correlation of 0.9 is no degeneracy at any small reg_covar.
         let ok = singular_pair(0.9);
-        assert!(degeneracy(&ok, &x, &blocks, Singularity::Across, 1e-6, "")
-            .warnings
-            .is_empty());
+        assert!(
+            degeneracy(&ok, &x, None, &blocks, Singularity::Across, 1e-6, "")
+                .warnings
+                .is_empty()
+        );
         // Conditional MI: a singular direction between x and z alone cancels from it (z = x:
         // 0); one between x and y beyond z makes it infinite; so do both at once, x's first
         // column z and its second y (I((a, b); b | a) is infinite).
@@ -474,7 +542,7 @@ mod tests {
             GaussianMixture::new(d, vec![1.0], vec![0.0; d], cov).unwrap()
         };
         let cmi = |g: &GaussianMixture, x: &[f64], blocks: &[(&str, Vec<usize>)]| {
-            degeneracy(g, x, blocks, Singularity::Across, 1e-3, "").warnings
+            degeneracy(g, x, None, blocks, Singularity::Across, 1e-3, "").warnings
         };
         let infinite =
             |w: &[Warning]| w.len() == 1 && w[0].message.contains("effectively infinite");
@@ -536,7 +604,7 @@ mod tests {
             Singularity::Entropy,
         ] {
             let g = singular_pair(0.9);
-            assert!(degeneracy(&g, &cubic, &blocks, what, 1e-6, "")
+            assert!(degeneracy(&g, &cubic, None, &blocks, what, 1e-6, "")
                 .warnings
                 .is_empty());
         }
@@ -644,11 +712,13 @@ mod tests {
             vec![1e-12, 0.0, 0.0, 0.3, 2.0, 0.1, 0.1, 0.3],
         )
         .unwrap();
-        assert!(degeneracy(&g, &x, &blocks, Singularity::Across, 1e-12, "")
-            .warnings
-            .is_empty());
+        assert!(
+            degeneracy(&g, &x, None, &blocks, Singularity::Across, 1e-12, "")
+                .warnings
+                .is_empty()
+        );
         for what in [Singularity::Entropy, Singularity::Within] {
-            let w = degeneracy(&g, &x, &blocks, what, 1e-12, "").warnings;
+            let w = degeneracy(&g, &x, None, &blocks, what, 1e-12, "").warnings;
             assert!(
                 w.iter().any(|w| w.message.contains("many tied values")),
                 "{w:?}"
@@ -666,7 +736,7 @@ mod tests {
             vec![1e-12, 0.0, 0.0, 0.3, 2.0, 0.0, 0.0, 1e-12],
         )
         .unwrap();
-        let w = degeneracy(&g2, &both, &blocks, Singularity::Across, 1e-12, "").warnings;
+        let w = degeneracy(&g2, &both, None, &blocks, Singularity::Across, 1e-12, "").warnings;
         assert!(
             w.iter()
                 .filter(|w| w.message.contains("many tied values"))
@@ -676,7 +746,7 @@ mod tests {
         );
         // Without ties the same component is EM's collapse onto a few points, said for MI.
         let spread: Vec<f64> = (0..200).flat_map(|i| [i as f64, i as f64 * 0.01]).collect();
-        let w = degeneracy(&g, &spread, &blocks, Singularity::Across, 1e-12, "").warnings;
+        let w = degeneracy(&g, &spread, None, &blocks, Singularity::Across, 1e-12, "").warnings;
         assert!(
             w.iter().any(|w| w.message.contains("singular within x")),
             "{w:?}"

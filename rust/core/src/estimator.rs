@@ -784,7 +784,15 @@ pub fn estimate_known(
     ));
     warnings.extend(bootstrap::dropped_warning(dropped, opts.n_bootstrap));
     let (blocks, what) = quantity.blocks(d);
-    let singular = degeneracy(&full.model, &z, &blocks, what, em_opts.reg_covar, "");
+    let singular = degeneracy(
+        &full.model,
+        &z,
+        Some(x),
+        &blocks,
+        what,
+        em_opts.reg_covar,
+        "",
+    );
     // Where the fit on all the rows is singular, its warning says why (a deterministic
     // relation, ties); the replicates' is for what only the resamples show.
     if singular.warnings.is_empty() {
