@@ -938,7 +938,9 @@ fn stalled_stop_check(
     let Some(next) = records.iter().find(|r| r.k == k + 1) else {
         return Ok(None);
     };
-    if !next.n_iter.iter().all(|&it| it <= STALLED_ITERATIONS) {
+    // (fits cut short by `max_iter` did not stall)
+    if !next.n_iter.iter().all(|&it| it <= STALLED_ITERATIONS) || !next.converged.iter().all(|&c| c)
+    {
         return Ok(None);
     }
     // Compare on the fold the selected K's warm start was validated on, point by point, so
@@ -1145,15 +1147,27 @@ pub fn select_binned(
         .iter()
         .find(|r| r.k == k)
         .expect("selected K was recorded");
-    // One component converges in one step from any start: only K > 1 can stall.
-    if k > 1 && rec.n_iter.iter().all(|&it| it <= 2) {
+    // One component converges in one step from any start: only K > 1 can stall. Fits cut
+    // short by `max_iter` did not stall (a convergence warning says so).
+    if k > 1 && rec.n_iter.iter().all(|&it| it <= 2) && rec.converged.iter().all(|&c| c) {
+        let why = match opts.init {
+            InitMethod::RandomSklearn => {
+                "with init='random_sklearn' every component starts at the data mean (the \
+                 more rows, the closer) and EM can stop there; use init='kmeans' or a \
+                 smaller threshold_fit"
+                    .to_string()
+            }
+            other => format!(
+                "EM stopped next to the starts of init='{}'; use a smaller threshold_fit or \
+                 another init",
+                other.name()
+            ),
+        };
         warnings.push(Warning {
             kind: WarningKind::ShortFits,
             message: format!(
                 "every cross-validation fit at K={k} stopped within 2 EM iterations, a sign of a \
-                 bad fit: with init='random_sklearn' every component starts at the data mean \
-                 (the more rows, the closer) and EM can stop there; use init='kmeans' or a \
-                 smaller threshold_fit"
+                 bad fit: {why}"
             ),
         });
     }
@@ -1417,6 +1431,50 @@ mod tests {
             "{:?}",
             s.warnings
         );
+    }
+
+    #[test]
+    fn fits_cut_short_by_max_iter_are_not_called_stalled_and_the_init_is_named() {
+        let (x, _) = three_blobs().sample(3_000, 2);
+        let ctrl = Control::new();
+        // Two iterations at most: every fit stops there unconverged, which the convergence
+        // count reports; "stopped within 2 EM iterations" would blame the starts.
+        let short = EmOptions {
+            max_iter: 2,
+            ..EmOptions::default()
+        };
+        for opts in [SelectOptions::default(), SelectOptions::published()] {
+            let s = select(&x, 2, &opts, &short, 0, &ctrl).unwrap();
+            assert!(
+                s.warnings.iter().all(|w| w.kind != WarningKind::ShortFits),
+                "{:?}",
+                s.warnings
+            );
+        }
+        // Converged fits that stopped within two iterations name the init used: here a
+        // tolerance so loose that EM stops at once, from gmmi's mixed starts (unscreened: a
+        // screened start's run-on adds an iteration).
+        let loose = EmOptions {
+            threshold: 1e3,
+            ..EmOptions::default()
+        };
+        let opts = SelectOptions {
+            screen_starts: false,
+            ..SelectOptions::default()
+        };
+        let s = select(&x, 2, &opts, &loose, 0, &ctrl).unwrap();
+        let short_fits: Vec<&str> = s
+            .warnings
+            .iter()
+            .filter(|w| w.kind == WarningKind::ShortFits)
+            .map(|w| w.message.as_str())
+            .collect();
+        assert!(s.k > 1, "K = {}", s.k);
+        assert!(
+            short_fits.len() == 1 && short_fits[0].contains("init='mixed'"),
+            "{short_fits:?}"
+        );
+        assert!(!short_fits[0].contains("random_sklearn"), "{short_fits:?}");
     }
 
     #[test]
