@@ -461,7 +461,7 @@ pub fn degeneracy(
         } else if let Some(far) = far_component(g, c, x, d, cols) {
             format!(
                 "The component holds about {rows:.0} row(s) of {name} lying {far:.0e} robust \
-                 standard deviations from its median, far from every other row, and the \
+                 standard deviations from its median (far values, beyond the bulk), and the \
                  estimate rests on their zero-width component. {}",
                 far_advice(name)
             )
