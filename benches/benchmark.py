@@ -43,7 +43,9 @@ estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / g
 whether gmmi and gmm-mi agree within their combined uncertainty (|a - b| < 2 sqrt(sa^2 +
 sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of all cores over one
 (TIMING: gmmi's calls on all cores and on one thread alternate, so that a change in the
-host's load during the run falls on both alike, and a case's calls are repeated beyond
+host's load during the run falls on both alike, a call shorter than ``WARM_UP_SECONDS``
+following a call of the other kind after an untimed one of its own (the core left idle
+wakes up first), and a case's calls are repeated beyond
 ``--repeats`` until those on all cores last ``TIMED_SECONDS`` in all, at most
 ``MAX_TIMED_ROUNDS`` times each: on the 2-core virtual machine a median of three 36 ms calls
 of the Gaussian at n = 10,000, all cores first and one thread after, gave a speed-up of
@@ -358,15 +360,25 @@ def time_gmmi(X: np.ndarray, configs: list[dict[str, Any]], repeats: int, quick:
             caught[i] += [f"{x.category.__name__}: {x.message}" for x in w]
         return elapsed
 
+    # A short call right after another configuration's runs slower (the core the other
+    # left idle wakes up: 24 -> 26-34 ms for the Gaussian at n = 10,000 on two threads
+    # after one-thread calls): with several configurations, a short one gets an untimed
+    # call before each timed one, as in a pipeline's steady state.
+    short = [False] * len(configs)
     if warm_up and not quick:  # WARM-UP: untimed calls for WARM_UP_SECONDS (at least one)
         for i in range(len(configs)):
-            start = time.perf_counter()
+            start, last = time.perf_counter(), 0.0
             while time.perf_counter() - start < WARM_UP_SECONDS:
-                call(i, record=False)
+                last = call(i, record=False)
+            short[i] = len(configs) > 1 and last < WARM_UP_SECONDS
     rounds = repeats
     done = 0
     while done < rounds:
-        elapsed = [call(i, record=True) for i in range(len(configs))]
+        elapsed = []
+        for i in range(len(configs)):
+            if short[i]:
+                call(i, record=False)
+            elapsed.append(call(i, record=True))
         done += 1
         if done == 1 and warm_up and not quick:
             rounds = max(repeats, min(MAX_TIMED_ROUNDS, math.ceil(TIMED_SECONDS / elapsed[0])))
