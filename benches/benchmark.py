@@ -43,9 +43,9 @@ estimates (mean ± bootstrap std), the truth, the ratio of wall times gmm-mi / g
 whether gmmi and gmm-mi agree within their combined uncertainty (|a - b| < 2 sqrt(sa^2 +
 sb^2)); gmmi is also timed with ``n_jobs=1`` for the speed-up of all cores over one
 (TIMING: gmmi's calls on all cores and on one thread alternate, so that a change in the
-host's load during the run falls on both alike, a call shorter than ``WARM_UP_SECONDS``
-following a call of the other kind after an untimed one of its own (the core left idle
-wakes up first), and a case's calls are repeated beyond
+host's load during the run falls on both alike, each timed call shorter than
+``WARM_UP_SECONDS`` coming after an untimed call of its own kind (the core that the other
+kind left idle wakes up during that one), and a case's calls are repeated beyond
 ``--repeats`` until those on all cores last ``TIMED_SECONDS`` in all, at most
 ``MAX_TIMED_ROUNDS`` times each: on the 2-core virtual machine a median of three 36 ms calls
 of the Gaussian at n = 10,000, all cores first and one thread after, gave a speed-up of
