@@ -487,15 +487,13 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     if t_label in labels:
         raise ValueError(f"--target: the column {t_label!r} is also one of --features (its "
                          "MI with itself is not a score); leave it out of --features")
-    if not args.discrete_target:
-        # Named by the file's header, as ``estimate`` names its columns.
-        as_block(t_col, f"--target column {t_label!r}", is_column=True,
-                 discrete_flags="--discrete-target")
     r = mi_ranking_of_columns(
         labels, cols, t_label, t_col, discrete_features=args.discrete_features,
         discrete_target=args.discrete_target, level=args.level, check=args.check,
         options=_pairs_options(args),
-        names=("--features", "--target", "--discrete-features", "--discrete-target"),
+        # The target named by the file's header, as ``estimate`` names its columns.
+        names=("--features", f"--target column {t_label!r}", "--discrete-features",
+               "--discrete-target"),
         warn_failures=False)  # every failed feature is printed below, with its reason
     checked = r.check_statistic is not None
     if args.out:
