@@ -647,25 +647,21 @@ def mutual_information(
         if check and 0 < n_rows < min_check_rows(CHECK_K):
             raise ValueError(f"check: the check's {CHECK_K} neighbours need at least "
                              f"{min_check_rows(CHECK_K)} rows, the data have {n_rows}")
-    opts = estimator_options(
+    given_options = dict(
         n_components=n_components, n_bootstrap=n_bootstrap, mc_samples=mc_samples,
         integral=integral, quadrature_order=quadrature_order, selection=selection,
         n_inits=n_inits, n_folds=n_folds, patience=patience,
         threshold_components=threshold_components, max_components=max_components,
         threshold_fit=threshold_fit, reg_covar=reg_covar, max_iter=max_iter, init=init,
-        scale=scale, standardize=standardize, transform=transform, preset=preset,
+        scale=scale, standardize=standardize, transform=transform,
     )
+    opts = estimator_options(**given_options, preset=preset)
     if discrete_x and discrete_y:
         if z is not None:
             raise ValueError("z: conditioning is not available for two discrete variables")
-        mixture_only = {
-            "n_components": n_components, "mc_samples": mc_samples, "integral": integral,
-            "quadrature_order": quadrature_order, "selection": selection,
-            "n_inits": n_inits, "n_folds": n_folds, "patience": patience,
-            "threshold_components": threshold_components, "max_components": max_components,
-            "threshold_fit": threshold_fit, "reg_covar": reg_covar, "max_iter": max_iter,
-            "init": init, "scale": scale, "standardize": standardize, "transform": transform}
-        given = [name for name, value in mixture_only.items() if value is not None]
+        # Of the estimator's options, a table of counts uses only the bootstrap's.
+        given = [name for name in OPTION_NAMES
+                 if name != "n_bootstrap" and given_options[name] is not None]
         if given:
             # A warning, not an error: one set of options serves every kind of pair (as in
             # mi_matrix), but given for this call alone they would be ignored without a word.
