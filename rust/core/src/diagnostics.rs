@@ -259,19 +259,12 @@ fn far_component(
     d: usize,
     cols: &[usize],
 ) -> Option<f64> {
-    let n = x.len() / d;
     let mean = g.mean(c);
-    let mut column = vec![0.0; n];
+    let mut work = Vec::with_capacity(x.len() / d);
     let mut farthest: Option<f64> = None;
     for &j in cols {
-        for (v, row) in column.iter_mut().zip(x.chunks_exact(d)) {
-            *v = row[j];
-        }
-        let median = crate::stats::median_in_place(&mut column);
-        for (v, row) in column.iter_mut().zip(x.chunks_exact(d)) {
-            *v = (row[j] - median).abs();
-        }
-        let sd = 1.4826 * crate::stats::median_in_place(&mut column);
+        let column = x.chunks_exact(d).map(|row| row[j]);
+        let (median, sd) = crate::stats::median_and_robust_sd(column, &mut work);
         if sd.is_nan() || sd <= 0.0 {
             continue;
         }

@@ -415,18 +415,28 @@ pub fn median_in_place(values: &mut [f64]) -> f64 {
     (below + upper) / 2.0
 }
 
+/// The median of `values` and their robust standard deviation (1.4826 median absolute
+/// deviations from it; NaN for none), in the memory of `work`: the scale of
+/// [`far_from_median`] and of the diagnostics' far components.
+pub fn median_and_robust_sd(
+    values: impl Iterator<Item = f64> + Clone,
+    work: &mut Vec<f64>,
+) -> (f64, f64) {
+    work.clear();
+    work.extend(values.clone());
+    let centre = median_in_place(work);
+    work.clear();
+    work.extend(values.map(|v| (v - centre).abs()));
+    (centre, 1.4826 * median_in_place(work))
+}
+
 /// Which of the finite `values` lie more than `sds` robust standard deviations (1.4826
 /// median absolute deviations) from their median: `|v - median| > sds * 1.4826 * MAD`, and
 /// none when the MAD is 0 (more than half the values tied). The heavy-tail checks of the
 /// Python layer; the same comparisons as NumPy's `median` and `abs` make, so the same
 /// flags, in linear time per column instead of two partitions and three temporary arrays.
 pub fn far_from_median(values: &[f64], sds: f64) -> Vec<bool> {
-    let mut work = values.to_vec();
-    let centre = median_in_place(&mut work);
-    for (w, v) in work.iter_mut().zip(values) {
-        *w = (v - centre).abs();
-    }
-    let mad = 1.4826 * median_in_place(&mut work);
+    let (centre, mad) = median_and_robust_sd(values.iter().copied(), &mut Vec::new());
     // (NaN: not positive either.)
     if mad.is_nan() || mad <= 0.0 {
         return vec![false; values.len()];
