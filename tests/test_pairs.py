@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import warnings
 
 import numpy as np
 import pytest
@@ -89,7 +90,8 @@ def test_a_failed_categorical_pair_names_its_discrete_variable():
     with pytest.warns(gmmi.FailedPairWarning):
         m = gmmi.mi_matrix(np.c_[labels, x], discrete_a=[True, False], **FAST)
     for cell in [("A[0]", "A[1]"), ("A[1]", "A[0]")]:
-        assert m.errors[cell].startswith("'A[0]': class 1 has 2 rows"), m.errors[cell]
+        # (the class by its label: the column is a float column of A, so 1.0)
+        assert m.errors[cell].startswith("'A[0]': class 1.0 has only 2 rows"), m.errors[cell]
 
 
 def test_mixed_discreteness_per_column():
@@ -391,3 +393,71 @@ def test_a_ranking_of_discrete_features_is_corrected_for_their_levels():
     assert single.full_value > 0.03  # the plug-in's bias
     assert single.mean < 0.012       # corrected: 3.5 sd above the 20 data sets' mean
     assert r.mean[r.features.index("X[0]")] == single.mean
+
+
+def test_mi_score_decides_constancy_from_the_data_not_from_the_names():
+    # A failure is a constant column's when that column's smallest value equals its largest;
+    # the word "constant" in a label (which every failure's reason repeats) decides nothing.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(400, 2))
+    y = (X[:, 0] > 0).astype(int)
+    y[0] = 7  # a class of one row: no density can be fitted to it, for any feature
+    for name in ("target", "nonconstant_y"):
+        with pytest.raises(ValueError, match=r"^y: class 7 has only 1 rows"):
+            gmmi.mi_score(X, pd.Series(y, name=name), mc_samples=2000)
+    g = rng.integers(0, 2, 400).astype(float)
+    g[3] = 5.0  # a discrete feature with a class of one row, against a continuous target
+    Xc = pd.DataFrame({"a": rng.normal(size=400), "constant_group": g})
+    with pytest.raises(ValueError, match=r"X column 'constant_group' \(position 1\): class 5\.0"):
+        gmmi.mi_score(Xc, Xc["a"].to_numpy() + g, discrete_features=[False, True],
+                      mc_samples=2000)
+    # A constant target scores 0 against every feature (documented), whatever it is called.
+    np.testing.assert_array_equal(
+        gmmi.mi_score(X, pd.Series(np.ones(400), name="varying"), mc_samples=2000), [0, 0])
+
+
+def test_a_target_that_fails_every_feature_raises_in_ranking_as_in_score():
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(400, 2))
+    y = (X[:, 0] > 0).astype(int)
+    y[0] = 7
+    with pytest.raises(ValueError, match=r"^target: class 7 has only 1 rows"):
+        gmmi.mi_ranking(X, y, discrete_target=True, n_bootstrap=2, mc_samples=2000)
+    with pytest.raises(ValueError, match=r"^y: class 7 has only 1 rows"):
+        gmmi.mi_score(X, y, mc_samples=2000)
+    # errors="raise" (an option of mi_matrix) raises a feature's failure in a ranking
+    Xk = np.column_stack([X[:, 0], np.ones(400)])
+    with pytest.raises(ValueError, match="is constant"):
+        gmmi.mi_ranking(Xk, X[:, 1], errors="raise", n_bootstrap=2, mc_samples=2000)
+
+
+def test_a_matrix_names_a_class_by_its_label_as_a_single_estimate_does():
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=400)
+    lab = rng.choice(["u", "v"], size=400).astype(object)
+    lab[5] = "w"
+    with pytest.raises(ValueError) as single:
+        gmmi.mutual_information(x, lab, discrete_y=True, n_bootstrap=2, mc_samples=2000)
+    m = gmmi.mi_matrix(x[:, None], lab[:, None].astype(str), discrete_b=True, n_bootstrap=2,
+                       mc_samples=2000)
+    reason = m.errors[("A[0]", "B[0]")]
+    # The same reason in the same words (the single estimate calls its labels y).
+    assert reason == "'B[0]': " + str(single.value).removeprefix("y: ")
+    assert "class 'w' has only 1 rows" in reason
+
+
+def test_mi_score_takes_the_options_of_mi_matrix_but_errors():
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 1] > 0).astype(int)
+    plain = gmmi.mi_score(X, y, mc_samples=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a misfit warning, if any, is not the question
+        checked = gmmi.mi_score(X, y, mc_samples=2000, check=True, miller_madow=False)
+    np.testing.assert_array_equal(plain, checked)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        np.testing.assert_array_equal(gmmi.mi_score(X, y, mc_samples=2000, executor=ex),
+                                      plain)
+    with pytest.raises(TypeError, match="errors: not an option of mi_score"):
+        gmmi.mi_score(X, y, errors="raise")

@@ -80,15 +80,40 @@ def _emit(core_warnings: list[_core._CoreWarning], collected: list[str],
         warnings.warn(message, warning_class(kind), stacklevel=4)
 
 
-def _in_callers_terms(message: str, cont_name: str, label_name: str, classes: list[Any]) -> str:
-    """A message of the core's categorical estimator in the caller's terms: the core calls
-    the continuous variable ``x``, the labels ``y`` and a class by its code (its rank among
-    the sorted labels)."""
+def small_class_message(codes: np.ndarray, classes: list[Any], d: int,
+                        opts: dict[str, Any]) -> Optional[str]:
+    """Why the classes (``codes`` into ``classes``) of a categorical MI with a ``d``-column
+    continuous variable cannot be fitted with the options ``opts``, or None: every fold's
+    training rows of a class must hold a covariance and the components asked for (the core's
+    check, in the caller's terms: the class by its label; with ``n_folds="auto"`` the folds
+    follow the class's rows). The message names the first such class."""
+    counts = np.bincount(codes, minlength=len(classes))
+    min_rows = _core.folds_min_rows(opts["n_folds"], max(opts["n_components"] or 1, d + 1))
+    small = [(c, int(k)) for c, k in zip(classes, counts) if k < min_rows]
+    if not small:
+        return None
+    c, k = small[0]
+    return (f"class {c!r} has only {k} rows; at least {min_rows} are needed to fit a "
+            f"{d}-D density per class with "
+            f"n_folds={_core.folds_for_rows(opts['n_folds'], min_rows)}. Merge it with another "
+            "class or drop its rows")
+
+
+def rename_classes(message: str, classes: list[Any]) -> str:
+    """A message of the core naming a class by its code (``class 2``, its rank among the
+    sorted labels) with the class's label instead."""
     def label(m: re.Match[str]) -> str:
         code = int(m.group(1))
         return f"class {classes[code]!r}" if code < len(classes) else m.group(0)
 
-    message = re.sub(r"\bclass (\d+)\b", label, message)
+    return re.sub(r"\bclass (\d+)\b", label, message)
+
+
+def _in_callers_terms(message: str, cont_name: str, label_name: str, classes: list[Any]) -> str:
+    """A message of the core's categorical estimator in the caller's terms: the core calls
+    the continuous variable ``x``, the labels ``y`` and a class by its code (its rank among
+    the sorted labels)."""
+    message = rename_classes(message, classes)
     if (cont_name, label_name) != ("x", "y"):
         names = {"x": cont_name, "y": label_name}
         message = re.sub(r"\b[xy]\b", lambda m: names[m.group(0)], message)
@@ -294,21 +319,10 @@ def _categorical(
         raise ValueError(f"{label_name}: {len(classes)} classes for {n} rows; a continuous "
                          "density cannot be fitted per class with fewer than two rows each "
                          "(is this variable really discrete?)")
-    counts = np.bincount(codes, minlength=len(classes))
-    d = data.shape[1]
-    # Every fold's training rows must hold a covariance and the components asked for (the
-    # core's check, here in the caller's terms; with n_folds="auto" the folds follow the
-    # class's rows).
-    min_rows = _core.folds_min_rows(opts["n_folds"], max(opts["n_components"] or 1, d + 1))
-    small = [(c, int(k)) for c, k in zip(classes, counts) if k < min_rows]
-    if small:
-        c, k = small[0]
-        raise ValueError(
-            f"{label_name}: class {c!r} has only {k} rows; at least {min_rows} are needed to "
-            f"fit a {d}-D density per class with "
-            f"n_folds={_core.folds_for_rows(opts['n_folds'], min_rows)}. Merge it with "
-            "another class or drop its rows"
-        )
+    small = small_class_message(codes, classes, data.shape[1], opts)
+    if small is not None:
+        raise ValueError(f"{label_name}: {small}")
+
     def rename(message: str) -> str:
         return _in_callers_terms(message, cont_name, label_name, classes)
 

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -48,6 +48,7 @@ from ._warnings import (
     warning_class,
 )
 from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
+from .estimators import rename_classes, small_class_message
 from .plots import _axes
 
 __all__ = ["MIMatrix", "MIRanking", "mi_matrix", "mi_matrix_of_columns", "mi_ranking",
@@ -301,6 +302,17 @@ class MIMatrix:
         return _html.table(title, rows, header=["", *self.col_labels[:self._HTML_MAX]])
 
 
+class _Failure(NamedTuple):
+    """A failed pair of :func:`_matrix_and_failures`: its reason (the variable it is about
+    named by its label), which variable of the cell the reason is about (``"row"`` or
+    ``"col"``; None for the pair's rows as a whole) and whether that variable is a constant
+    continuous column (its minimum equals its maximum: the core's test)."""
+
+    reason: str
+    about: Optional[str]
+    constant: bool
+
+
 def _flags(value: Flags, n: int, name: str) -> list[bool]:
     if isinstance(value, (bool, np.bool_)):
         return [bool(value)] * n
@@ -357,6 +369,7 @@ class _Data:
         self.cont: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []
         self.levels: list[int] = []
+        self.classes: list[list[Any]] = []  # the labels of each discrete column's codes
         self.n: Optional[int] = None
         self.rows_of = rows_of  # the argument whose first column sets the row count
 
@@ -367,6 +380,7 @@ class _Data:
             self.n = codes.shape[0]
             self.codes.append(codes)
             self.levels.append(len(classes))
+            self.classes.append(classes)
             return True, len(self.codes) - 1
         col = as_block(raw, label, n_rows=self.n, rows_of=self.rows_of, allow_constant=True,
                        discrete_flags=f"{flag}=True", is_column=True)
@@ -398,27 +412,29 @@ def _recorded(col: np.ndarray, *checks: Callable[[np.ndarray], None]
     return [(w.category, str(w.message)) for w in caught]
 
 
-def _name_column(reason: str, labels: tuple[str, str]) -> str:
+def _name_column(reason: str, labels: tuple[str, str]) -> tuple[Optional[int], str]:
     """A pair's failure ``reason`` with its leading ``column 0:`` or ``column 1:`` (the core's
     names for the two variables of the pair's own data, in the order of :func:`_pair`), or
     the ``y: class`` of a class of its discrete variable, replaced by the variable's label:
     in a symmetric matrix the mirrored cell would otherwise name the other variable's
-    position. A reason about the pair's rows (``x: 5 rows ...``) is left as it is.
+    position. Returns which of the two variables the reason is about (0 or 1, in that
+    order; None for a reason about the pair's rows, ``x: 5 rows ...``, left as it is) and
+    the reason.
 
     Examples
     --------
     >>> _name_column("column 1: is constant", ("a", "c"))
-    "'c': is constant"
+    (1, "'c': is constant")
     >>> _name_column("y: class 2 has 3 rows", ("a", "label"))
-    "'label': class 2 has 3 rows"
+    (1, "'label': class 2 has 3 rows")
     """
     for j, label in enumerate(labels):
         prefix = f"column {j}: "
         if reason.startswith(prefix):
-            return f"{label!r}: {reason[len(prefix):]}"
+            return j, f"{label!r}: {reason[len(prefix):]}"
     if reason.startswith("y: class "):
-        return f"{labels[1]!r}: {reason[len('y: '):]}"
-    return reason
+        return 1, f"{labels[1]!r}: {reason[len('y: '):]}"
+    return None, reason
 
 
 def _swapped(a: tuple[bool, int], b: tuple[bool, int]) -> bool:
@@ -703,7 +719,7 @@ def _matrix_and_failures(
     names: tuple[str, str, str, str] = ("A", "B", "discrete_a", "discrete_b"),
     b_is_target: bool = False,
     warn_failures: bool = True,
-) -> tuple[MIMatrix, dict[tuple[int, int], str], dict[tuple[int, int], list[str]]]:
+) -> tuple[MIMatrix, dict[tuple[int, int], _Failure], dict[tuple[int, int], list[str]]]:
     """:func:`mi_matrix` on columns already split (``b=None``: symmetric), with the failures
     and warnings of each pair by position ``(i, j)`` (labels may repeat, say columns 1 and
     "1").
@@ -782,21 +798,44 @@ def _matrix_and_failures(
             if sparse is not None:
                 warnings.warn(sparse, DiscreteDataWarning, stacklevel=4)
             col_msgs[("d", k)] = [sparse] if sparse is not None else []
+    # A pair of a continuous column with a discrete one whose class is too small to fit
+    # fails as the single estimate refuses it (the class by its label), without a fit.
+    small: dict[int, Optional[str]] = {}
+    prefailed: dict[int, str] = {}
+    for t, (kind, _, k) in enumerate(pairs):
+        if kind != "cd":
+            continue
+        if k not in small:
+            n_classes = data.levels[k]
+            small[k] = (small_class_message(codes[:, k], data.classes[k], 1, opts)
+                        if 2 <= n_classes <= codes.shape[0] / 2 else None)
+        why = small[k]
+        if why is not None:
+            prefailed[t] = f"y: {why}"
     fitted = cont
     steps: Optional[list[float]] = None
     if opts["transform"] != "identity" and cont.shape[1]:
         fitted, pairs, steps = _spread_lattices(cont, pairs, [_swapped(a_ref[i], b_ref[j])
                                                               for i, j in index], seed)
-    if executor is None:
-        raw = run_with_control(_core.estimate_pairs, fitted, codes, data.levels, pairs,
-                               miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
-                               check=check_opts, lattice_steps=steps, n_jobs=jobs,
-                               progress=progress, desc="MI matrix", outer=True)
+    to_fit = [t for t in range(len(pairs)) if t not in prefailed]
+    fit_pairs = [pairs[t] for t in to_fit]
+    raw_fit: list[Any] = []
+    if not fit_pairs:
+        pass
+    elif executor is None:
+        raw_fit = run_with_control(
+            _core.estimate_pairs, fitted, codes, data.levels, fit_pairs,
+            miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
+            check=check_opts, lattice_steps=steps, n_jobs=jobs, progress=progress,
+            desc="MI matrix", outer=True)
     else:
-        raw = _run_executor(executor, fitted, codes, data.levels, pairs, steps,
-                            dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs,
-                                 check=check_opts),
-                            block_size, progress)
+        raw_fit = _run_executor(executor, fitted, codes, data.levels, fit_pairs, steps,
+                                dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs,
+                                     check=check_opts),
+                                block_size, progress)
+    raw: list[Any] = [prefailed.get(t) for t in range(len(pairs))]
+    for t, r in zip(to_fit, raw_fit):
+        raw[t] = r
     p, q = len(a_ref), len(b_ref)
     nb = opts["n_bootstrap"]
     mean = np.full((p, q), np.nan)
@@ -809,28 +848,42 @@ def _matrix_and_failures(
     # Known before any pair is checked: every pair may be discrete or fail.
     check_threshold = _core.check_threshold(CHECK_DRAWS) if check else None
     errs: dict[tuple[str, str], str] = {}
-    failed: dict[tuple[int, int], str] = {}
+    failed: dict[tuple[int, int], _Failure] = {}
     failures: list[str] = []  # one per failed pair, "<pair>: <reason>"
     cell_warnings: dict[tuple[str, str], list[str]] = {}
     warned: dict[tuple[int, int], list[str]] = {}
     far_cols: dict[int, np.ndarray] = {}  # a continuous column's far values (_far_values)
-    for (i, j), r in zip(index, raw):
+    for t, ((i, j), r) in enumerate(zip(index, raw)):
         cells = [(i, j), (j, i)] if symmetric else [(i, j)]
         pair = (f"feature {a_labels[i]!r}" if b_is_target
                 else f"pair ({a_labels[i]!r}, {b_labels[j]!r})")
+        # The core names a class of a pair's discrete variable by its code: name its label.
+        classes = data.classes[pairs[t][2]] if pairs[t][0] == "cd" else None
         if isinstance(r, str):
+            if classes is not None and t not in prefailed:
+                r = rename_classes(r, classes)
             # The core names a column of the pair's own data ("column 1"): name the variable.
             # A discrete first variable was passed second (the continuous one goes first).
             named = (a_labels[i], b_labels[j])
-            r = _name_column(r, (named[1], named[0]) if _swapped(a_ref[i], b_ref[j]) else named)
+            swapped = _swapped(a_ref[i], b_ref[j])
+            about, r = _name_column(r, (named[1], named[0]) if swapped else named)
             if errors == "raise":
                 raise ValueError(f"pair ({a_labels[i]!r}, {b_labels[j]!r}): {r}")
+            # Which variable of the pair (a_ref[i] or b_ref[j]) the reason is about.
+            of_b = None if about is None else (about == 1) != swapped
+            ref = None if of_b is None else (b_ref[j] if of_b else a_ref[i])
+            constant = (ref is not None and not ref[0]
+                        and bool(cont[:, ref[1]].min() == cont[:, ref[1]].max()))
             for u, v in cells:
                 errs[(a_labels[u], b_labels[v])] = r
-                failed[(u, v)] = r
+                # (in the mirrored cell of a symmetric matrix the variables trade places)
+                row = None if of_b is None else (of_b == ((u, v) != (i, j)))
+                failed[(u, v)] = _Failure(r, None if row is None else ("row" if row else "col"),
+                                          constant)
             failures.append(f"{pair}: {_without_label(r, a_labels[i]) if b_is_target else r}")
             continue
-        messages = [f"{pair}: {m}" for _, m in r["warnings"]]
+        messages = [f"{pair}: {m if classes is None else rename_classes(m, classes)}"
+                    for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
             warnings.warn(message, warning_class(kind), stacklevel=4)
         column = [m for disc, k in (a_ref[i], b_ref[j])
@@ -1100,8 +1153,10 @@ def mi_ranking(
 
     Takes the options of :func:`mi_matrix`. A feature whose estimate fails (say a constant
     column) is ranked last with its reason in ``errors`` (one
-    :class:`~gmmi.FailedPairWarning` per call counts such features); a constant target (or
-    one with a single class) raises ``ValueError``: there is nothing to rank.
+    :class:`~gmmi.FailedPairWarning` per call counts such features; ``errors="raise"``
+    raises the first instead); a constant target, one with a single class, or one that
+    fails every feature (a class too small to fit) raises ``ValueError``: there is nothing
+    to rank.
 
     Each feature is flagged (``overlaps_next``) when the data do not resolve its order
     with the next one: the ``level`` interval of the difference of their MI includes 0.
@@ -1197,8 +1252,9 @@ def mi_ranking_of_columns(
         as_block(t_col, t_name, n_rows=n_rows, rows_of=x_name,
                  discrete_flags=f"{t_flag}=True", is_column=True)
     m, failed, warned = _matrix_and_failures(
-        labels, cols, discrete_features, ([t_label], [t_col]), discrete_target, errors="nan",
-        executor=options.pop("executor", None), block_size=options.pop("block_size", None),
+        labels, cols, discrete_features, ([t_label], [t_col]), discrete_target,
+        errors=options.pop("errors", "nan"), executor=options.pop("executor", None),
+        block_size=options.pop("block_size", None),
         miller_madow=options.pop("miller_madow", False), options=options, check=check,
         names=names, b_is_target=True, warn_failures=warn_failures)
     means = m.mean[:, 0]
@@ -1208,7 +1264,13 @@ def mi_ranking_of_columns(
     overlaps = np.zeros(len(order), dtype=bool)
     for r, (a, b) in enumerate(zip(order[:-1], order[1:])):
         overlaps[r] = _order_unresolved(m, a, b, level)
-    errs = {labels[i]: msg for (i, _), msg in failed.items()}
+    if failed and len(failed) == len(labels) and all(f.about == "col"
+                                                     for f in failed.values()):
+        # A problem of the target (a class too small to fit) fails every feature: there is
+        # nothing to rank (as a target of a single class), and mi_score raises the same.
+        reason = failed[min(failed)].reason
+        raise ValueError(f"{t_name}: {_without_label(reason, t_label)}")
+    errs = {labels[i]: f.reason for (i, _), f in failed.items()}
     cell_warnings = {labels[i]: msgs for (i, _), msgs in warned.items()}
     return MIRanking(features=[labels[i] for i in order], mean=ranked_mean, std=ranked_std,
                      overlaps_next=overlaps, errors=errs, unit=m.unit,
@@ -1273,7 +1335,8 @@ def mi_score(
         Seed of every feature's estimate.
     **options
         Other options of :func:`mi_matrix` (``mc_samples``, ``preset``, ``transform``,
-        ``n_jobs``, ...).
+        ``n_jobs``, ``executor``, ``check``, ...), but not ``errors``: a feature that cannot
+        be scored raises.
 
     Returns
     -------
@@ -1285,7 +1348,9 @@ def mi_score(
     ------
     ValueError
         If ``y`` cannot be scored against (``"y: ..."``, say a class of one row) or a
-        feature fails for another reason than being constant (the message names it).
+        feature fails for another reason than being constant (the message names it). A
+        feature or target is constant when its smallest value equals its largest, whatever
+        its name says.
 
     Examples
     --------
@@ -1302,27 +1367,28 @@ def mi_score(
         disc = is_cat or np.asarray(raw_y).dtype.kind in "iubOUS"
     else:
         disc = check_bool(discrete_target, "discrete_target")
+    if "errors" in options:
+        raise TypeError("errors: not an option of mi_score, which raises for a feature it "
+                        "cannot score (a selector cannot rank NaN; a constant feature scores "
+                        "0); mi_ranking lists such features with their reasons instead")
     labels, cols = _split_columns(X, "X")
     m, failed, _ = _matrix_and_failures(
-        labels, cols, discrete_features, ([label], [raw_y]), disc, errors="nan", executor=None,
-        block_size=None, miller_madow=False,
+        labels, cols, discrete_features, ([label], [raw_y]), disc, errors="nan",
+        executor=options.pop("executor", None), block_size=options.pop("block_size", None),
+        miller_madow=options.pop("miller_madow", False), check=options.pop("check", False),
         options=dict(options, n_bootstrap=n_bootstrap, random_state=random_state),
         names=("X", "y", "discrete_features", "discrete_target"), b_is_target=True,
         warn_failures=False)
     scores = m.mean[:, 0].copy()
-    # By position: labels may repeat when stringified (columns 1 and "1").
-    # A problem of the target (a class of one row) fails every feature with one reason,
-    # labelled with the target's label (as _name_column writes it; a constant target
-    # scores 0 everywhere, as a constant feature does).
-    about_y = f"{label!r}: "
-    reasons = set(failed.values())
-    if len(failed) == len(labels) and len(reasons) == 1:
-        msg = reasons.pop()
-        if msg.startswith(about_y) and "constant" not in msg:
-            raise ValueError(f"y: {msg[len(about_y):]}")
-    for (i, _), msg in sorted(failed.items()):
-        if "constant" in msg:
+    # By position: labels may repeat when stringified (columns 1 and "1"). A constant
+    # feature scores 0, and so does every feature against a constant target; any other
+    # problem of the target (a class too small to fit) or of a feature raises, naming it.
+    for (i, _), f in sorted(failed.items()):
+        if f.constant:
             scores[i] = 0.0
+        elif f.about == "col":
+            raise ValueError(f"y: {_without_label(f.reason, label)}")
         else:
-            raise ValueError(f"X column {labels[i]!r} (position {i}): {msg}")
+            raise ValueError(f"X column {labels[i]!r} (position {i}): "
+                             f"{_without_label(f.reason, labels[i])}")
     return scores
