@@ -244,6 +244,27 @@ def test_discrete_looking_data_warns():
         gmmi.mutual_information(x, y, n_bootstrap=2, mc_samples=1000, random_state=0)
 
 
+def test_a_few_level_variable_beside_labels_warns_as_beside_a_continuous_one():
+    # Two levels that are a function of the labels: the truth is H(C) (0.69 nat); the
+    # mixtures per class fit spikes, so the estimate falls short of it, and the estimate
+    # says why, as a continuous-continuous one does (and mi_ranking did already).
+    rng = np.random.default_rng(11)
+    c = rng.normal(size=500) > 0
+    levels = np.where(c, 1.0, 2.0)
+    with pytest.warns(gmmi.DiscreteDataWarning, match=r"^x: has few distinct values.*"
+                                                      r"pass discrete_x=True"):
+        gmmi.mutual_information(levels, c, discrete_y=True, n_bootstrap=2, mc_samples=1000,
+                                random_state=0)
+    with pytest.warns(gmmi.DiscreteDataWarning, match=r"^y: .*pass discrete_y=True"):
+        gmmi.mutual_information(c, levels, discrete_x=True, n_bootstrap=2, mc_samples=1000,
+                                random_state=0)
+    # A continuous variable beside labels does not warn.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.DiscreteDataWarning)
+        gmmi.mutual_information(rng.normal(size=500) + c, c, discrete_y=True, n_bootstrap=2,
+                                mc_samples=1000, random_state=0)
+
+
 def test_classes_too_small_to_bootstrap_are_an_error_naming_the_labels():
     # Four rows a class pass the search's minimum, but a resample of all 20 rows leaves some
     # class fewer than 3 distinct rows on nearly every draw (each row is drawn with

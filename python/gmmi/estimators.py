@@ -302,6 +302,9 @@ def _categorical(
     seed = resolve_seed(random_state)
     data = as_block(x, cont_name)
     codes, classes = encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
+    # A continuous variable of a few levels is fitted by one mixture per class, as badly as
+    # by a joint mixture: the same warning as the continuous estimate's.
+    warn_if_discrete(data, cont_name, f"discrete_{cont_name}")
     warn_if_scale_below_reg_covar(data, cont_name, opts)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
@@ -477,9 +480,11 @@ def mutual_information(
     n_components : int, optional
         Fix the number of components (skips the cross-validated search).
     n_bootstrap : int, default 50
-        Bootstrap replicates; 0 fits once on all data and reports no std. With 1 the
-        estimate is that replicate's value (the mean of the replicates, as in the published
-        method; the bias correction and the interval need at least 2) and there is no std.
+        Bootstrap replicates; 0 fits once on all data and reports no std. With 1 there is
+        no std, and the estimate is the full-data value under gmmi's preset (the bias
+        correction and the interval need at least 2 replicates) and that replicate's value
+        under ``preset="published"`` (the mean of the replicates, as in the published
+        method).
     mc_samples : int or "auto", optional
         Points per integral. ``"auto"`` (gmmi preset): as many quasi-Monte Carlo points as
         it takes for the integration error (estimated from 8 random shifts) to be at most
