@@ -113,7 +113,9 @@ class MIResult:
         The point estimate. With ``bias_corrected`` (gmmi's default preset) it is the
         full-data value minus the bootstrap estimate of its bias,
         ``2 * full_value - samples.mean()``; with the published preset the mean of the
-        replicates. The full-data value when ``n_bootstrap=0``; never below 0 for MI and KL.
+        replicates. The full-data value when ``n_bootstrap=0``, and with a single replicate
+        when ``bias_corrected`` was asked for (a bias needs two to be estimated; the
+        result's ``bias_corrected`` is then False); never below 0 for MI and KL.
     std : float
         The estimate's standard deviation; NaN without bootstrap. With ``bias_corrected``
         the replicates' spread and offset from ``full_value`` together,
