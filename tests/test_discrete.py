@@ -325,3 +325,35 @@ def test_labels_that_are_missing_or_unhashable_are_named(make, pattern):
 def test_a_number_beyond_double_precision_is_named():
     with pytest.raises(ValueError, match=r"^x: holds a number too large for double precision"):
         gmmi.mutual_information([10**400, 1, 2, 3, 4, 5, 6, 7], [1.0, 2, 3, 4, 5, 7, 6, 9])
+
+
+def test_labels_without_a_total_order_are_classes_in_order_of_appearance():
+    # Enum members cannot be sorted; frozensets sort by inclusion, a partial order under
+    # which equal sets need not end up adjacent (np.unique then split one label into many
+    # classes). Either is a class per distinct label, in the order first seen, and gives
+    # the estimate of the same classes coded as integers in that order.
+    import enum
+
+    class Colour(enum.Enum):
+        RED = 1
+        GREEN = 2
+        BLUE = 3
+
+    rng = np.random.default_rng(12)
+    c = rng.integers(0, 3, 600)
+    x = rng.normal(size=600) + 3 * c
+    first = list(dict.fromkeys(c.tolist()))  # the integer classes in order of appearance
+    as_ints = np.array([first.index(v) for v in c])
+    want = gmmi.mutual_information(x, as_ints, discrete_y=True, n_bootstrap=3,
+                                   mc_samples=1000, random_state=0)
+    for kinds in ([Colour.RED, Colour.GREEN, Colour.BLUE],
+                  [frozenset({1}), frozenset({2}), frozenset({1, 2})]):
+        labels = np.empty(600, dtype=object)
+        labels[:] = [kinds[v] for v in c]
+        r = gmmi.mutual_information(x, labels, discrete_y=True, n_bootstrap=3,
+                                    mc_samples=1000, random_state=0)
+        assert r.details["classes"] == [kinds[v] for v in first]
+        assert r.mean == want.mean and r.std == want.std
+    # Labels of several types that cannot be ordered are still refused.
+    with pytest.raises(TypeError, match="mutually comparable"):
+        gmmi.mutual_information(x, np.array([1, "a"] * 300, dtype=object), discrete_y=True)

@@ -491,7 +491,8 @@ def encode_labels(
     a: Any, name: str, n_rows: Optional[int] = None, rows_of: str = "x"
 ) -> tuple[np.ndarray, list[Any]]:
     """Integer codes 0..C-1 and the sorted distinct labels of a discrete variable (its row
-    count must be ``n_rows``, that of the argument ``rows_of``)."""
+    count must be ``n_rows``, that of the argument ``rows_of``); labels of one type that
+    have no total order (enum members, frozensets) in the order of their first appearance."""
     if a is None:
         raise TypeError(f"{name}: expected an array-like of labels, got None")
     raw = to_numpy(a, name)
@@ -521,6 +522,20 @@ def encode_labels(
                                 "be numbers, strings or other hashable values") from None
     try:
         uniques, codes = np.unique(arr, return_inverse=True)
+        # Labels without a total order (sets: {1} and {2} are neither smaller nor larger)
+        # sort into an order where equal labels need not be adjacent: the same label then
+        # comes out as several classes.
+        sorted_ok = arr.dtype.kind != "O" or len(set(uniques.tolist())) == len(uniques)
     except (TypeError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
-        raise TypeError(f"{name}: labels must be mutually comparable (got mixed types)") from None
+        sorted_ok = False
+    if not sorted_ok:
+        if len({type(v) for v in arr}) > 1:
+            raise TypeError(f"{name}: labels must be mutually comparable (got mixed types)") \
+                from None
+        # Labels of one type without an order (enum members, sets): classes in the order
+        # of their first appearance.
+        first: dict[Any, int] = {}
+        codes = np.fromiter((first.setdefault(v, len(first)) for v in arr), dtype=np.int64,
+                            count=arr.shape[0])
+        return codes, list(first)
     return np.ascontiguousarray(codes.ravel(), dtype=np.int64), list(uniques.tolist())
