@@ -762,3 +762,20 @@ def test_the_check_option_is_validated():
     # Asked for on too few rows: refused before the estimate, naming the option.
     with pytest.raises(ValueError, match=r"check: .* at least 31 rows, the data have 20"):
         gmmi.mutual_information(x[:20], y[:20], check=True)
+
+
+def test_labels_given_to_a_check_in_the_wrong_place_get_advice_the_check_can_take():
+    # check_fit has no discrete_x/discrete_y: the refusal says where the labels go.
+    rng = np.random.default_rng(31)
+    c = rng.integers(0, 2, 400).astype(bool)
+    x = rng.normal(size=400) + c
+    r = gmmi.mutual_information(x, c, discrete_y=True, n_bootstrap=2, mc_samples=1000,
+                                random_state=0)
+    with pytest.raises(TypeError, match=r"^x: boolean data are discrete; the estimate's "
+                                         r"labels were its y: pass them as y"):
+        r.check_fit(c, x)
+    r2 = gmmi.mutual_information(x, x + rng.normal(size=400), n_bootstrap=2, mc_samples=1000,
+                                 random_state=0)
+    with pytest.raises(TypeError, match=r"^y: boolean data are discrete; the check takes the "
+                                         r"continuous samples"):
+        r2.check_fit(x, c)

@@ -140,7 +140,8 @@ def as_block(
     allow_constant: bool = False,
     min_rows: int = 2,
     check_spread: bool = True,
-    discrete_flags: str = "discrete_x=True / discrete_y=True",
+    discrete_flags: Optional[str] = "discrete_x=True / discrete_y=True",
+    discrete_advice: str = "",
     constant_why: Optional[str] = None,
     is_column: bool = False,
 ) -> np.ndarray:
@@ -152,7 +153,8 @@ def as_block(
     ``allow_constant``) constant columns, and (with ``check_spread``: data to fit, not
     points to evaluate) columns whose variance is outside double precision.
     ``discrete_flags``: the caller's options that declare labels, named where the data look
-    like labels. ``constant_why``: why a constant column is refused, in the caller's terms
+    like labels; None where the call has none, and ``discrete_advice`` says what to do
+    instead. ``constant_why``: why a constant column is refused, in the caller's terms
     (default: what it means for a mutual information). ``is_column``: ``name`` names one
     column already (a column of a matrix of many pairs), so messages about a column do not
     add its position within ``a``.
@@ -169,10 +171,9 @@ def as_block(
     except Exception as exc:  # pragma: no cover - exotic array-likes
         raise TypeError(f"{name}: could not be converted to an array ({exc})") from exc
     if arr.dtype == np.bool_:
-        raise TypeError(
-            f"{name}: boolean data are discrete; pass them as a discrete variable "
-            f"({discrete_flags}) or convert them to numbers explicitly"
-        )
+        how = (f"pass them as a discrete variable ({discrete_flags}) or convert them to "
+               "numbers explicitly" if discrete_flags is not None else discrete_advice)
+        raise TypeError(f"{name}: boolean data are discrete; {how}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name}: complex numbers are not supported; pass real and imaginary "
                         "parts as separate columns")
@@ -184,9 +185,11 @@ def as_block(
                              "rescale the data (mutual information does not change under "
                              "rescaling)") from None
         except (TypeError, ValueError) as exc:
+            labels = (f"for labels use {discrete_flags}" if discrete_flags is not None
+                      else f"if these are labels, {discrete_advice}")
             raise TypeError(
                 f"{name}: expected numbers, got an array of dtype {arr.dtype} that does not "
-                f"convert to float ({exc}; for labels use {discrete_flags})"
+                f"convert to float ({exc}; {labels})"
             ) from None
     if not (np.issubdtype(arr.dtype, np.number)):
         raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
@@ -296,8 +299,11 @@ def joint_blocks(result: Any, x: Any, y: Any, z: Any, *, purpose: str,
     named = [("x", x), ("y", y)] + ([("z", z)] if conditional else [])
     blocks: list[np.ndarray] = []
     for name, value in named:
-        blocks.append(as_block(value, name, n_rows=blocks[0].shape[0] if blocks else None,
-                               allow_constant=True, min_rows=min_rows, check_spread=False))
+        blocks.append(as_block(
+            value, name, n_rows=blocks[0].shape[0] if blocks else None, allow_constant=True,
+            min_rows=min_rows, check_spread=False, discrete_flags=None,
+            discrete_advice=f"{purpose} takes the continuous samples the estimate was "
+                            "fitted to"))
     check_block_columns([(name, b) for (name, _), b in zip(named, blocks)],
                         result.details.get("block_columns"))
     return blocks

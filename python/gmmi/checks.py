@@ -310,7 +310,9 @@ def _categorical_inputs(result: MIResult, x: Any, y: Any, z: Any, *,
     cont_name = "y" if which == "x" else "x"
     cont, labels = (y, x) if which == "x" else (x, y)
     block = as_block(cont, cont_name, min_rows=min_rows, allow_constant=True,
-                     check_spread=False)
+                     check_spread=False, discrete_flags=None,
+                     discrete_advice=f"the estimate's labels were its {which}: pass them as "
+                                     f"{which} and the continuous samples as {cont_name}")
     codes, values = encode_labels(labels, which, n_rows=block.shape[0], rows_of=cont_name)
     classes = list(result.details["classes"])
     index = {c: i for i, c in enumerate(classes)}

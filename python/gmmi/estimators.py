@@ -220,9 +220,14 @@ def _joint(
     seed = resolve_seed(random_state)
     arrays = []
     n_rows = None
+    # Only mutual_information has options for a discrete x or y; the other quantities say
+    # what to do with labels instead.
+    advice = DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
     for name, value in blocks:
         arr = as_block(value, name, n_rows=n_rows, constant_why=_CONSTANT_WHY.get(
-            "entropy" if quantity == "entropy" else name))
+            "entropy" if quantity == "entropy" else name),
+            discrete_flags=f"discrete_{name}=True" if discrete_options else None,
+            discrete_advice=advice)
         n_rows = arr.shape[0]
         arrays.append(arr)
     cols: list[list[int]] = []
@@ -240,11 +245,8 @@ def _joint(
             [(name, arr) for (name, _), arr in zip(blocks, arrays)], seed)
     for (name, _), arr in zip(blocks, arrays):
         if warn_discrete:
-            # Only mutual_information has options for a discrete x or y.
-            flag = f"discrete_{name}" if discrete_options else None
-            advice = "" if discrete_options else \
-                DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
-            warn_if_discrete(arr, name, flag, advice)
+            warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
+                             "" if discrete_options else advice)
         warn_if_scale_below_reg_covar(arr, name, opts)
     data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:
