@@ -461,3 +461,15 @@ def test_mi_score_takes_the_options_of_mi_matrix_but_errors():
                                       plain)
     with pytest.raises(TypeError, match="errors: not an option of mi_score"):
         gmmi.mi_score(X, y, errors="raise")
+
+
+def test_a_target_series_named_0_is_labelled_0():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    y[0] = 7  # a class of one row: the continuous feature's failure names the target
+    r = gmmi.mi_ranking(np.column_stack([X[:, 1], y > 0]), pd.Series(y, name=0),
+                        discrete_features=[False, True], discrete_target=True, n_bootstrap=2,
+                        mc_samples=1000)
+    assert r.errors["X[0]"].startswith("'0': class 7 has only 1 rows"), r.errors

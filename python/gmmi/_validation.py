@@ -170,6 +170,9 @@ def as_block(
         arr = np.asarray(raw)
     except Exception as exc:  # pragma: no cover - exotic array-likes
         raise TypeError(f"{name}: could not be converted to an array ({exc})") from exc
+    # Integers (or Python ints in an object array) beyond 2**53 can round to one double:
+    # kept as given, to tell a column made constant by the conversion from a constant one.
+    given = arr
     if arr.dtype == np.bool_:
         how = (f"pass them as a discrete variable ({discrete_flags}) or convert them to "
                "numbers explicitly" if discrete_flags is not None else discrete_advice)
@@ -226,6 +229,14 @@ def as_block(
         raise ValueError(f"{name}: contains {bad} at {where}; remove or "
                          "impute non-finite values first")
     constant = out.max(axis=0) == out.min(axis=0)
+    if constant.any() and given.dtype.kind in "iuO" and given.shape[0] == n:
+        for j in map(int, np.flatnonzero(constant)):
+            col = given[:, j] if given.ndim == 2 else given
+            if bool((col != col[0]).any()):
+                raise ValueError(
+                    f"{name}: {column(j)}holds distinct integers that double precision cannot "
+                    f"tell apart (all become {out[0, j]:.17g}); subtract an offset or rescale "
+                    "them (mutual information does not change under either)")
     if not allow_constant and constant.any():
         j = int(np.argmax(constant))
         why = constant_why or "the mutual information of a constant with anything is 0"

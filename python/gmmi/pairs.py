@@ -973,7 +973,8 @@ def _misfit(statistic: Optional[np.ndarray], threshold: Optional[float], what: s
 def _target_column(target: Any, name: str) -> tuple[str, Any]:
     if target is None:
         raise TypeError(f"{name}: expected an array-like or Series, got None")
-    label = str(getattr(target, "name", None) or name) if hasattr(target, "to_numpy") else name
+    given = getattr(target, "name", None) if hasattr(target, "to_numpy") else None
+    label = name if given is None else str(given)  # (a Series may be named 0)
     raw = np.asarray(to_numpy(target, name))
     if np.ndim(raw) == 2 and np.shape(raw)[1] == 1:
         raw = np.asarray(raw)[:, 0]
