@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -768,6 +769,22 @@ CLI_BAD = [
     # input errors: exit 1
     cli_case("missing file", ["estimate", "@nope.csv", "--x", "a", "--y", "b"], 1,
              r"gmmi: error: FILE: .*nope.csv does not exist"),
+    # A first line of numbers is data, not a header (it would be lost as one); whole numbers
+    # are column names (pandas writes a frame's integer labels so).
+    cli_case("no header line", ["estimate", "@nohdr.csv", "--x", "0", "--y", "1"], 1,
+             r"FILE: the first line of .*nohdr.csv holds numbers \(0.5, 1.25\), not column "
+             r"names; add a header line"),
+    cli_case("spaces, not commas", ["estimate", "@spaces.txt", "--x", "0", "--y", "1"], 1,
+             r"FILE: .*spaces.txt reads as a single column \('a b'\): it is not "
+             r"comma-separated"),
+    cli_case("semicolons", ["estimate", "@semi.csv", "--x", "a", "--y", "b"], 1,
+             r"not comma-separated"),
+    cli_case("empty npz", ["estimate", "@e.npz", "--x", "0", "--y", "1"], 1,
+             r"FILE: .*e.npz holds no arrays"),
+    cli_case("structured npy", ["estimate", "@st.npy", "--x", "0", "--y", "1"], 1,
+             r"FILE: .*st.npy holds a structured array \(fields a, b\)"),
+    cli_case("rows of two variables", ["estimate", "@len.npz", "--x", "x", "--y", "y"], 1,
+             r"--y: has 40 rows but --x has 60"),
     cli_case("unknown column", ["estimate", "@d.csv", "--x", "a", "--y", "zz"], 1,
              r"column 'zz' not found"),
     cli_case("column index out of range", ["estimate", "@d.npy", "--x", "0", "--y", "5"], 1,
@@ -917,6 +934,13 @@ def files(tmp_path):
     lines = ["a,b,lab", *rows.splitlines()]
     (tmp_path / "gaps.csv").write_text("\n".join([*lines[:40], "", "  ", *lines[40:]])
                                         + "\n\n\n")
+    (tmp_path / "nohdr.csv").write_text("0.5,1.25\n" + rows.replace(",c0", "").replace(
+        ",c1", "") + "\n")
+    (tmp_path / "spaces.txt").write_text("a b\n" + "\n".join(f"{u} {v}" for u, v in X) + "\n")
+    (tmp_path / "semi.csv").write_text("a;b\n" + "\n".join(f"{u};{v}" for u, v in X) + "\n")
+    np.savez(tmp_path / "e.npz")
+    np.save(tmp_path / "st.npy", np.zeros(10, dtype=[("a", float), ("b", float)]))
+    np.savez(tmp_path / "len.npz", x=X[:, 0], y=X[:40, 1])
     np.save(tmp_path / "d.npy", X)
     np.save(tmp_path / "scalar.npy", np.float64(3.0))
     np.save(tmp_path / "cube.npy", rng.normal(size=(60, 2, 2)))
@@ -951,6 +975,26 @@ def test_cli_valid_runs_exit_0(files, capsys):
     assert " bit " in capsys.readouterr().out
     assert run_cli(["--version"]) == 0
     assert capsys.readouterr().out.startswith("gmmi ")
+    # Column names that are whole numbers are a header (pandas' integer column labels).
+    ints = Path(files["d.csv"]).parent / "intcols.csv"
+    ints.write_text("0,1\n" + "\n".join(f"{u},{v}" for u, v in X) + "\n")
+    assert run_cli(["estimate", str(ints), "--x", "0", "--y", "1", *CLI_F]) == 0
+    assert capsys.readouterr().out.startswith("MI = ")
+
+
+def test_cli_output_to_a_closed_pipe_stops_quietly(files, capsys, monkeypatch):
+    # `gmmi ... | head -1`: the reader went away; exit 0 without an error line, as Unix
+    # tools do (the failed write raised BrokenPipeError out of print).
+    real_print = builtins.print
+
+    def closed(*args, **kwargs):
+        if kwargs.get("file") is None:
+            raise BrokenPipeError(32, "Broken pipe")
+        real_print(*args, **kwargs)
+
+    monkeypatch.setattr(builtins, "print", closed)
+    assert run_cli(["estimate", str(files / "d.csv"), "--x", "a", "--y", "b", *CLI_F]) == 0
+    assert "error" not in capsys.readouterr().err
 
 
 def test_cli_skips_blank_lines_and_speaks_in_options(files, capsys):

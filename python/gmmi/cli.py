@@ -235,6 +235,11 @@ def _array_columns(arr: np.ndarray, path: str, name: Optional[str] = None
                    ) -> tuple[list[str], list[np.ndarray]]:
     """Columns of a 1-D or 2-D array from a .npy/.npz file, named by index (or name[j])."""
     where = f"{path}" + (f" [{name}]" if name is not None else "")
+    if arr.dtype.names:
+        raise ValueError(f"FILE: {where} holds a structured array (fields "
+                         f"{', '.join(arr.dtype.names)}); save its fields as the arrays of an "
+                         ".npz (np.savez(path, **{f: arr[f] for f in arr.dtype.names})) or as "
+                         "the columns of a 2-D array")
     if arr.ndim not in (1, 2):
         raise ValueError(f"FILE: {where} holds a {arr.ndim}-D array of shape {arr.shape}; "
                          "expected a 1-D or 2-D (rows x columns) array")
@@ -268,7 +273,18 @@ def _load_numpy(path: str) -> _Table:
             n, c = _array_columns(arr, path, k)
             names += n
             cols += c
+    if not cols:
+        raise ValueError(f"FILE: {path} holds no arrays")
     return _Table(names, cols)
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (NaN and infinities too)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_csv(path: str, delim: str) -> _Table:
@@ -291,6 +307,21 @@ def _read_csv(path: str, delim: str) -> _Table:
     if len(records) < 2:
         raise ValueError(f"FILE: {path} needs a header line and at least one data row")
     header = [h.strip() for h in records[0][1]]
+    sep = "tab" if delim == "\t" else "comma"
+    if len(header) == 1 and re.search(r"[;\t ]\S", header[0]):
+        # One column whose name holds separators: the file is separated by something else
+        # (a semicolon CSV, np.savetxt's spaces), and no estimate takes a single column.
+        raise ValueError(f"FILE: {path} reads as a single column ({header[0][:60]!r}): it is "
+                         f"not {sep}-separated; save it with {sep}s and a header line of "
+                         "column names")
+    if all(_is_number(h) for h in header) and not all(re.fullmatch(r"[+-]?\d+", h)
+                                                       for h in header):
+        # Column names that are all numbers, one of them not a whole number, are a first row
+        # of data: taken as the header, it would be silently lost.
+        raise ValueError(f"FILE: the first line of {path} holds numbers "
+                         f"({', '.join(header)[:60]}), not column names; add a header line "
+                         "(np.savetxt(path, data, delimiter=',', header='a,b,c', comments='') "
+                         "writes one)")
     lines = [line for line, _ in records[1:]]
     body = [r for _, r in records[1:]]
     bad = next((i for i, r in enumerate(body) if len(r) != len(header)), None)
@@ -646,7 +677,8 @@ def _parser() -> argparse.ArgumentParser:
     est = sub.add_parser("estimate", help="estimate the MI between columns of a file")
     est.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
     est.add_argument("--x", required=True, metavar="COLS", help="comma-separated columns of x "
-                     "(names from the header, or 0-based indices; -1 is the last)")
+                     "(names from the header, or 0-based indices; -1 is the last; a name "
+                     "that holds a comma is given by its index)")
     est.add_argument("--y", required=True, metavar="COLS", help="columns of y")
     est.add_argument("--z", default=None, metavar="COLS", help="condition on these columns")
     est.add_argument("--discrete-x", action="store_true", help="x is categorical")
@@ -669,7 +701,9 @@ def _parser() -> argparse.ArgumentParser:
     mat = sub.add_parser("matrix", help="MI between every column of --a and every column of "
                                         "--b (or every pair of --a)")
     mat.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
-    mat.add_argument("--a", required=True, metavar="COLS", help="comma-separated columns")
+    mat.add_argument("--a", required=True, metavar="COLS",
+                     help="comma-separated columns (names from the header, or 0-based "
+                          "indices; a name that holds a comma is given by its index)")
     mat.add_argument("--b", default=None, metavar="COLS",
                      help="columns (default: every pair of --a)")
     mat.add_argument("--discrete-a", action="store_true", help="--a columns are categorical")
@@ -688,7 +722,7 @@ def _parser() -> argparse.ArgumentParser:
     rank.add_argument("file", metavar="FILE", help=".csv, .tsv, .npy, .npz or .parquet")
     rank.add_argument("--features", required=True, metavar="COLS",
                       help="comma-separated columns (names from the header, or 0-based "
-                           "indices)")
+                           "indices; a name that holds a comma is given by its index)")
     rank.add_argument("--target", required=True, metavar="COL", help="the target column")
     rank.add_argument("--discrete-features", action="store_true",
                       help="the features are categorical")
@@ -723,7 +757,10 @@ _PROTECTED = re.compile(r"('[^']*'|\"[^\"]*\"|\S*[/\\]\S*)")
 _OWN_MESSAGE = re.compile(r"^(FILE|--[a-z-]+):")
 
 #: ``estimate``'s variables are its options --x, --y and --z (a matrix's pairs are not).
-_ESTIMATE_VARIABLE = re.compile(r"^(x|y|z): ")
+_ESTIMATE_VARIABLE = re.compile(r"^((?:x|y|z)(?:, (?:x|y|z))*): ")
+
+#: A message's "but x has 500" (rows of another variable) in ``estimate``'s terms.
+_ESTIMATE_ROWS_OF = re.compile(r"\bbut (x|y|z) has\b")
 
 #: The subcommand being run and its option strings (set by :func:`_main`), and for
 #: ``estimate`` the header's names of the columns of x, y and z (set by
@@ -771,7 +808,9 @@ def _cli_text(message: str) -> str:
         pieces[k] = re.sub(r"(--[a-z-]+)=(?=\d)", r"\1 ", t)
     message = "".join(pieces)
     if _COMMAND == "estimate":
-        message = _ESTIMATE_VARIABLE.sub(lambda m: f"--{m[1]}: ", message)
+        message = _ESTIMATE_VARIABLE.sub(
+            lambda m: ", ".join(f"--{v}" for v in m[1].split(", ")) + ": ", message)
+        message = _ESTIMATE_ROWS_OF.sub(lambda m: f"but --{m[1]} has", message)
 
         def column(m: re.Match[str]) -> str:
             labels = _LABELS.get(m[1], [])
@@ -846,6 +885,14 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except (ValueError, TypeError, ArithmeticError, ImportError, MemoryError) as exc:
         print(f"gmmi: error: {_cli_text(str(exc))}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of the output went away (`gmmi ... | head -1`): stop quietly, as Unix
+        # tools do, and keep Python from reporting the failed flush of stdout at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # a stdout without a file descriptor
+            pass
+        return 0
     except OSError as exc:  # a file that cannot be read or written
         where = f": {exc.filename}" if exc.filename else ""
         print(f"gmmi: error: {exc.strerror or exc}{where}", file=sys.stderr)
