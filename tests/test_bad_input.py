@@ -588,7 +588,7 @@ BAD = [
     # -- GaussianMixture.from_parameters(...) ------------------------------------------------
     case("gm only weights", lambda: GM([1.0]), TypeError, r"means"),
     case("gm weights sum", lambda: GM([0.5], [[0.0]], [[[1.0]]]), ValueError,
-         r"^weights: weights must sum to 1"),
+         r"^weights: must sum to 1, they sum to 0\.5 \(divide them by their sum"),
     case("gm weights negative", lambda: GM([1.5, -0.5], [[0.0], [1.0]], [[[1.0]], [[1.0]]]),
          ValueError, r"^weights: every weight must be finite and positive"),
     case("gm weights zero", lambda: GM([1.0, 0.0], [[0.0], [1.0]], [[[1.0]], [[1.0]]]),

@@ -22,6 +22,24 @@ def test_mixture_round_trip(tmp_path):
     np.testing.assert_array_equal(h.score_samples(X), g.score_samples(X))
 
 
+def test_a_saved_mixture_keeps_the_names_of_its_columns(tmp_path):
+    # Without them a loaded model scored a frame's columns in any order without a word.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"u": rng.normal(0, 1, 300), "v": rng.normal(5, 0.1, 300)})
+    g = gmmi.GaussianMixture(random_state=0).fit(df)
+    g.save(tmp_path / "g.json")
+    h = gmmi.load(tmp_path / "g.json")
+    assert list(h.feature_names_in_) == ["u", "v"] and h.score(df) == g.score(df)
+    with pytest.raises(ValueError, match="feature names should match"):
+        h.score(df[["v", "u"]])
+    # A file whose names do not fit the model is refused, naming the field.
+    text = (tmp_path / "g.json").read_text().replace('["u", "v"]', '["u"]')
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(ValueError, match="feature_names: 1 names for a model of 2 features"):
+        gmmi.load(tmp_path / "bad.json")
+
+
 def test_result_round_trip(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=300)

@@ -582,3 +582,24 @@ def test_parameters_and_maps_beyond_double_precision_are_refused_by_name():
     with pytest.raises(ValueError, match=r"^scale: the fit failed from the starts scale=1e\+10"):
         gmmi.GaussianMixture(2, init="randomized_kmeans", scale=1e10, n_jobs=1,
                              random_state=0).fit(np.random.default_rng(0).normal(size=(100, 2)))
+
+
+def test_parameters_in_single_precision_are_taken_to_their_precision():
+    # A model fitted to float32 data holds weights that sum to 1 and covariances that are
+    # symmetric only to float32's rounding (1e-8 off and 1e-7 asymmetric are within it).
+    w = np.array([0.2, 0.3, 0.5], dtype=np.float32)
+    w[2] = np.float32(1.0) - w[0] - w[1] + np.float32(6e-8)  # off by a few float32 units
+    assert abs(float(w.astype(np.float64).sum()) - 1.0) > 1e-8
+    m = np.zeros((3, 2), dtype=np.float32)
+    c = np.tile(np.array([[1.0, 0.3], [0.3, 1.0]], dtype=np.float32), (3, 1, 1))
+    c[1, 1, 0] = np.float32(0.30000007)  # one float32 unit of asymmetry
+    g = gmmi.GaussianMixture.from_parameters(w, m, c)
+    assert abs(g.weights_.sum() - 1.0) < 1e-15
+    np.testing.assert_array_equal(g.covariances_[1], g.covariances_[1].T)
+    # The same values in double precision are held to double precision.
+    with pytest.raises(ValueError, match=r"weights: must sum to 1, they sum to 0\.999999 "
+                                         r"\(divide them by their sum"):
+        gmmi.GaussianMixture.from_parameters([0.333333] * 3, m, c.astype(np.float64))
+    with pytest.raises(ValueError, match="not symmetric"):
+        gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 0.0]],
+                                             [[[1.0, 0.3], [0.3000001, 1.0]]])

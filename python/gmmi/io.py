@@ -224,6 +224,8 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "lower_bound": (_opt(_is_float), "a number or null"),
         "train_curve": (_array(1), "a 1-D float array"),
         "valid_curve": (_array(1), "a 1-D float array"),
+        "feature_names": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+                          "a list of strings"),
     },
 }
 

@@ -31,16 +31,32 @@ __all__ = ["INITS", "GaussianMixture"]
 
 def _parameter(value: Any, name: str) -> np.ndarray:
     """A float64 array of model parameters; the error names ``name``."""
+    return _parameter_and_eps(value, name)[0]
+
+
+def _parameter_and_eps(value: Any, name: str) -> tuple[np.ndarray, float]:
+    """:func:`_parameter` and the relative precision of the values as given (the machine
+    epsilon of a float16 or float32 array, float64's otherwise)."""
     try:
         arr = np.asarray(value)
     except ValueError as exc:  # ragged nested lists
         raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name}: complex numbers are not supported")
+    eps = float(np.finfo(arr.dtype).eps) if arr.dtype.kind == "f" else float(
+        np.finfo(np.float64).eps)
     try:
-        return np.asarray(arr, dtype=np.float64)
+        return np.asarray(arr, dtype=np.float64), max(eps, float(np.finfo(np.float64).eps))
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected numbers, got an array of dtype {arr.dtype}") from None
+
+
+#: Weights whose sum is off 1 by more than the core's tolerance (1e-8) but at most this
+#: many units of their precision per component are divided by their sum, and so covariances
+#: are symmetrised whose asymmetry is beyond the core's (1e-10 of their largest variance)
+#: but within as many units of it: a model fitted in single precision (scikit-learn's on
+#: float32 data) sums to 1 and is symmetric only to its rounding.
+_ROUNDING_UNITS = 10
 
 
 #: The hyperparameters of :class:`GaussianMixture`, in the constructor's order.
@@ -224,6 +240,11 @@ class GaussianMixture:
         """A model with known parameters (validated: weights positive and summing to one,
         covariances symmetric positive definite); ``n_components`` is their number.
 
+        Parameters given in single (or half) precision, as a model fitted to float32 data
+        holds them, are taken to their precision: weights that sum to one up to their
+        rounding are divided by their sum, and covariances symmetric up to it are
+        symmetrised.
+
         Examples
         --------
         >>> import gmmi
@@ -235,11 +256,12 @@ class GaussianMixture:
 
     @staticmethod
     def _build(weights: Any, means: Any, covariances: Any) -> _core.GaussianMixture:
-        w = np.ascontiguousarray(_parameter(weights, "weights").ravel())
+        w, w_eps = _parameter_and_eps(weights, "weights")
+        w = np.ascontiguousarray(w.ravel())
         m = _parameter(means, "means")
         if m.ndim == 1:
             m = m[:, None] if w.size == m.size else m[None, :]
-        c = _parameter(covariances, "covariances")
+        c, c_eps = _parameter_and_eps(covariances, "covariances")
         if c.ndim == 1 and m.shape[1] == 1:
             c = c[:, None, None]
         elif c.ndim == 2 and m.shape[0] == 1 and c.shape == (m.shape[1], m.shape[1]):
@@ -257,6 +279,22 @@ class GaussianMixture:
                 raise ValueError(f"covariances: component {k} has a variance below the "
                                  "smallest normal double (2.2e-308); its precision would be "
                                  "infinite")
+        if w.size and np.isfinite(w).all() and (w > 0).all():
+            total = float(w.sum())
+            if abs(total - 1.0) <= 1e-8:
+                pass  # (as given: a saved model loads to the same bits)
+            elif abs(total - 1.0) <= _ROUNDING_UNITS * w_eps * w.size:
+                w = w / total
+            else:
+                raise ValueError(f"weights: must sum to 1, they sum to {total!r} (divide them "
+                                 "by their sum if they are proportions)")
+        if c_eps > np.finfo(np.float64).eps and c.ndim == 3 and c.shape[1] == c.shape[2]:
+            d = c.shape[1]
+            scale = np.abs(c[:, np.arange(d), np.arange(d)]).max(axis=1)[:, None, None]
+            asym = np.abs(c - c.transpose(0, 2, 1))
+            if (np.isfinite(c).all() and (asym > 1e-10 * scale).any()
+                    and (asym <= _ROUNDING_UNITS * c_eps * scale).all()):
+                c = 0.5 * (c + c.transpose(0, 2, 1))
         return _core.GaussianMixture(w, np.ascontiguousarray(m), np.ascontiguousarray(c))
 
     @classmethod
@@ -718,7 +756,7 @@ class GaussianMixture:
         empty when not fitted."""
         if getattr(self, "_mix", None) is None:
             return {}
-        return {
+        state: dict[str, Any] = {
             "weights": self.weights_,
             "means": self.means_,
             "covariances": self.covariances_,
@@ -728,13 +766,24 @@ class GaussianMixture:
             "train_curve": self.train_curve_,
             "valid_curve": self.valid_curve_,
         }
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            # (a saved model keeps checking the columns it is given by name)
+            state["feature_names"] = [str(v) for v in names]
+        return state
 
     def _restore_fitted(self, state: dict[str, Any]) -> None:
         """Sets the fitted state written by :meth:`_fitted_state` (validated)."""
         mix = self._build(state["weights"], state["means"], state["covariances"])
+        names = state.get("feature_names")
+        if names is not None and len(names) != mix.dim:
+            raise ValueError(f"feature_names: {len(names)} names for a model of {mix.dim} "
+                             "features")
         self._set_model(mix, state.get("n_iter"), state.get("converged"),
                         state.get("lower_bound"), state.get("train_curve"),
                         state.get("valid_curve"))
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
 
     def plot(self, X: Any = None, *, dims: Sequence[int] = (0, 1), ax: Any = None) -> Any:
         """Density contours over the data with each component's ellipse (see
@@ -746,7 +795,8 @@ class GaussianMixture:
     def save(self, path: _codec.PathLike) -> None:
         """Writes the fitted model to ``path`` as JSON; read it back with :func:`gmmi.load`
         (the hyperparameters are not saved: the loaded model has the defaults, with
-        ``n_components`` set to its number of components)."""
+        ``n_components`` set to its number of components; the names of the columns it was
+        fitted to, ``feature_names_in_``, are saved, as strings)."""
         _codec.write(path, "GaussianMixture", self._fitted_state())
 
     def __getstate__(self) -> dict[str, Any]:
