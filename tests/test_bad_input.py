@@ -437,8 +437,10 @@ BAD = [
     case("kl NaN y", lambda: KL(x, with_nan(y)), ValueError, r"^y: contains NaN"),
     case("kl string x", lambda: KL(np.array(["a"] * 60), y), TypeError, r"^x: expected numbers"),
     case("kl complex y", lambda: KL(x, y + 1j), TypeError, r"^y: complex"),
-    case("kl boolean y", lambda: KL(x, y > 0), TypeError, r"^y: boolean"),
-    case("kl constant y", lambda: KL(x, np.ones(60)), ValueError, r"^y: column 0 is constant"),
+    case("kl boolean y", lambda: KL(x, y > 0), TypeError,
+         r"^y: boolean data are discrete; the KL divergence of two label distributions"),
+    case("kl constant y", lambda: KL(x, np.ones(60)), ValueError,
+         r"^y: column 0 is constant; the KL divergence between a point mass and a density"),
     case("kl unknown option", lambda: KL(x, y, foo=1), TypeError, r"^foo: unknown option"),
     case("kl third positional", lambda: KL(x, y, Z), TypeError, r"positional"),
     case("kl n_bootstrap 2.5", lambda: KL(x, y, n_bootstrap=2.5), TypeError, r"^n_bootstrap"),
@@ -1303,3 +1305,18 @@ def test_miller_madow_outside_two_discrete_variables_is_named_not_silently_dropp
     with pytest.warns(gmmi.GmmiWarning, match=r"^miller_madow: the Miller-Madow correction is "
                                               r"of a table of counts.*; ignored"):
         call()
+
+
+def test_cli_saves_a_result_that_loads_and_explains_its_json_summary(files, capsys, tmp_path):
+    saved, summary = tmp_path / "r.json", tmp_path / "summary.json"
+    assert run_cli(["estimate", str(files / "d.csv"), "--x", "a", "--y", "b", "--json",
+                    "--save", str(saved), *CLI_F]) == 0
+    summary.write_text(capsys.readouterr().out)
+    r = gmmi.load(saved)
+    assert r.mean == json.loads(summary.read_text())["mean"] and r.model is not None
+    with pytest.raises(ValueError, match=r"is the summary the command line prints with "
+                                         r"--json, not a saved result"):
+        gmmi.load(summary)
+    assert run_cli(["estimate", str(files / "d.csv"), "--x", "a", "--y", "b", "--save",
+                    str(files / "d.csv"), *CLI_F]) == 1
+    assert "--save: " in capsys.readouterr().err

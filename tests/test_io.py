@@ -243,3 +243,57 @@ def test_a_key_written_twice_is_refused(tmp_path):
     with pytest.raises(ValueError, match=rf"the key '{key}' appears twice"):
         gmmi.load(tmp_path / "nested.json")
     assert gmmi.load(tmp_path / "g.json") == g
+
+
+def _edited(tmp_path, obj, edit):
+    """``obj`` saved, its JSON edited by ``edit(data)``, written back; the path."""
+    import json
+
+    path = tmp_path / "obj.json"
+    obj.save(path)
+    doc = json.loads(path.read_text())
+    edit(doc["data"] if "data" in doc else doc)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_matrices_and_rankings_whose_values_contradict_each_other_are_refused(tmp_path):
+    # Each edit leaves a well-formed file whose values no estimator writes; loading it
+    # must fail naming the field, not mislead later.
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(300, 3))
+    A[:, 1] += A[:, 0]
+    m = gmmi.mi_matrix(A, n_bootstrap=3, mc_samples=1000, random_state=0)
+    r = gmmi.mi_ranking(A[:, [0, 2]], A[:, 1], n_bootstrap=3, mc_samples=1000,
+                        random_state=0)
+
+    def neg(a):
+        return [v if isinstance(v, str) else -v - 1.0 for v in a]
+
+    def one_cell(d):
+        d["mean"]["__array__"][1] = 0.5  # (0, 1) but not (1, 0)
+
+    def repeat_label(d):
+        d["row_labels"][1] = d["col_labels"][1] = "A[0]"
+
+    def more_replicates(d):
+        d["options"]["n_bootstrap"] = 10
+
+    cases = [
+        (m, lambda d: d["std"].update(__array__=neg(d["std"]["__array__"])),
+         r"\.std: holds a negative value"),
+        (m, one_cell, r"\.mean: a symmetric matrix equals its transpose"),
+        (m, repeat_label, r"\.row_labels: the label 'A\[0\]' appears twice"),
+        (m, more_replicates, r"\.samples: holds 3 replicates per pair; the options say "
+                             r"n_bootstrap=10"),
+        (r, lambda d: d["mean"].update(__array__=d["mean"]["__array__"][::-1]),
+         r"\.mean: a ranking lists its features by decreasing MI"),
+        (r, lambda d: d["features"].__setitem__(1, d["features"][0]),
+         r"\.features: the label .* appears twice"),
+    ]
+    for obj, edit, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            gmmi.load(_edited(tmp_path, obj, edit))
+    # Unedited, both load.
+    assert gmmi.load(_edited(tmp_path, m, lambda d: None)) == m
+    assert gmmi.load(_edited(tmp_path, r, lambda d: None)) == r

@@ -319,6 +319,10 @@ def read(path: PathLike) -> tuple[str, Any, int]:
         raise ValueError(f"path: {path} is nested too deeply to be a gmmi file") from None
     except ValueError as exc:  # not JSON, not UTF-8, or an integer of too many digits
         raise ValueError(f"path: {path} is not a gmmi JSON file ({exc})") from None
+    if isinstance(doc, dict) and "format" not in doc and {"quantity", "mean"} <= set(doc):
+        raise ValueError(f"path: {path} is the summary the command line prints with --json, "
+                         "not a saved result (it holds no model or replicates); `gmmi estimate "
+                         "... --save FILE` writes one that gmmi.load reads")
     if not isinstance(doc, dict) or doc.get("format") != "gmmi":
         raise ValueError(f"path: {path} is not a gmmi file")
     version = doc.get("format_version")

@@ -413,6 +413,10 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.check and args.discrete_x and args.discrete_y:
         raise ValueError("--check: two discrete variables have no mixture to check (their "
                          "MI is the plug-in estimate of the table of counts)")
+    if args.save is not None:
+        _check_output(args.save, "--save")
+        if _same_file(args.save, args.file):
+            raise ValueError(f"--save: {args.save} is the input FILE; give another name")
     table = _read(args.file)
     flags = "--discrete-x / --discrete-y"
     x, _LABELS["x"] = _block(table, args.x, "--x", args.discrete_x, flags)
@@ -432,6 +436,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         # A failed check also raises its MisfitWarning (on stderr); the JSON has it as
         # ``fit_check`` already.
         extra = {"check": repr(c)}
+    if args.save is not None:
+        r.save(args.save)
     _print_result(r, args.json, extra)
     return 0
 
@@ -476,8 +482,9 @@ def _check_output(path: str, option: str) -> None:
                              f"use one of {', '.join('.' + f for f in sorted(formats))} "
                              "(no extension: PNG)")
     if os.path.isdir(path):
+        name = {"--out": "mi.csv", "--save": "mi.json"}.get(option, "mi.png")
         raise ValueError(f"{option}: {path} is a directory; give a file name (say "
-                         f"{os.path.join(path, 'mi.csv' if option == '--out' else 'mi.png')})")
+                         f"{os.path.join(path, name)})")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise ValueError(f"{option}: the directory {parent} does not exist")
@@ -683,6 +690,9 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--z", default=None, metavar="COLS", help="condition on these columns")
     est.add_argument("--discrete-x", action="store_true", help="x is categorical")
     est.add_argument("--discrete-y", action="store_true", help="y is categorical")
+    est.add_argument("--save", default=None, metavar="JSON",
+                     help="also write the whole result (model, replicates, options) for "
+                          "gmmi.load in Python")
     est.add_argument("--n-components", type=int, default=None, metavar="K",
                      help="fix the number of components")
     integral_args(est)

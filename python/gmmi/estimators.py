@@ -185,6 +185,8 @@ def _finish(
 #: Why ``_joint`` refuses a constant column, where it is not "the mutual information of a
 #: constant with anything is 0" (``as_block``'s default): by quantity or by block name.
 _CONSTANT_WHY = {"entropy": "its differential entropy is minus infinity",
+                 "kl_divergence": "the KL divergence between a point mass and a density is "
+                                  "infinite (or undefined)",
                  "z": "conditioning on a constant changes nothing"}
 
 
@@ -225,7 +227,7 @@ def _joint(
     advice = DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
     for name, value in blocks:
         arr = as_block(value, name, n_rows=n_rows, constant_why=_CONSTANT_WHY.get(
-            "entropy" if quantity == "entropy" else name),
+            quantity if quantity in ("entropy", "kl_divergence") else name),
             discrete_flags=f"discrete_{name}=True" if discrete_options else None,
             discrete_advice=advice)
         n_rows = arr.shape[0]
@@ -902,8 +904,10 @@ def kl_divergence_marginals(x: Any, y: Any, *, order: str = "forward", **kwargs:
     """
     check_choice(order, "order", ("forward", "reverse"))
     opts, run = split_options(kwargs)
-    xa = as_block(x, "x")
-    ya = as_block(y, "y", n_rows=xa.shape[0])
+    why, advice = _CONSTANT_WHY["kl_divergence"], DISCRETE_ADVICE["kl"]
+    xa = as_block(x, "x", constant_why=why, discrete_flags=None, discrete_advice=advice)
+    ya = as_block(y, "y", n_rows=xa.shape[0], constant_why=why, discrete_flags=None,
+                  discrete_advice=advice)
     for name, arr in (("x", xa), ("y", ya)):
         if arr.shape[1] != 1:
             raise ValueError(f"{name}: KL divergence of marginals needs 1-D x and y, got "

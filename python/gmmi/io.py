@@ -307,6 +307,53 @@ def _check_shapes(kind: str, data: dict[str, Any], where: str) -> None:
         value = data.get(key)
         if value is not None and value.shape != want:
             raise Invalid(f"{where}.{key}", f"has shape {value.shape}; expected {want}")
+    if kind in ("MIMatrix", "MIRanking"):
+        _check_consistency(kind, data, where)
+
+
+def _check_consistency(kind: str, data: dict[str, Any], where: str) -> None:
+    """The values of a matrix or a ranking agree with each other as the estimators write
+    them (an edited file would otherwise load and mislead): distinct labels, MI and standard
+    deviations not below 0, a symmetric matrix equal to its transpose, replicates as many as
+    the options say, failures named by labels of the object, a ranking in its order."""
+    names = (["row_labels", "col_labels"] if kind == "MIMatrix" else ["features"])
+    for key in names:
+        seen: set[str] = set()
+        for label in data[key]:
+            if label in seen:
+                raise Invalid(f"{where}.{key}", f"the label {label!r} appears twice")
+            seen.add(label)
+    for key in ("mean", "std"):
+        values = data[key]
+        if (values[np.isfinite(values)] < 0).any():
+            raise Invalid(f"{where}.{key}", "holds a negative value; MI and its standard "
+                          "deviation are at least 0")
+    if kind == "MIMatrix":
+        if data["symmetric"]:
+            for key in ("mean", "std"):
+                v = data[key]
+                if not np.array_equal(v, v.T, equal_nan=True):
+                    raise Invalid(f"{where}.{key}", "a symmetric matrix equals its transpose")
+        n_boot = data["options"].get("n_bootstrap")
+        if _is_count(n_boot) and data["samples"].shape[2] != n_boot:
+            raise Invalid(f"{where}.samples", f"holds {data['samples'].shape[2]} replicates "
+                          f"per pair; the options say n_bootstrap={n_boot}")
+        rows, cols = set(data["row_labels"]), set(data["col_labels"])
+        for a, b in data["errors"]:
+            if a not in rows or b not in cols:
+                raise Invalid(f"{where}.errors", f"names the pair ({a!r}, {b!r}), which is "
+                              "not one of the matrix's")
+    else:
+        mean = data["mean"]
+        finite = np.isfinite(mean)
+        # Estimated features first, by decreasing MI; failed ones (NaN) last.
+        if (np.diff(finite.astype(int)) > 0).any() or (np.diff(mean[finite]) > 0).any():
+            raise Invalid(f"{where}.mean", "a ranking lists its features by decreasing MI, "
+                          "the failed ones last")
+        unknown = sorted(set(data["errors"]) - set(data["features"]))
+        if unknown:
+            raise Invalid(f"{where}.errors", f"names the feature {unknown[0]!r}, which is not "
+                          "one of the ranking's")
 
 
 def _build(cls: Any, data: Any, where: str) -> Any:

@@ -54,8 +54,10 @@ class PointwiseMI:
     profile_samples : numpy.ndarray of shape (n_models, L)
         The same quantiles under each replicate's mixture.
     profile_mean : float
-        Mean PMI of the draws: a Monte Carlo estimate of the full-data model's (conditional)
-        mutual information, ``result.full_value``.
+        Mean PMI of the draws: a Monte Carlo estimate of the (conditional) mutual
+        information of the full-data mixture, ``result.model``. That is ``result.full_value``
+        only where the bootstrap kept the selected number of components and representation:
+        with gmmi's defaults ``full_value`` averages the values of those the replicates chose.
     profile_error : float
         Standard error of ``profile_mean`` (the draws' standard deviation over the square
         root of their number).
