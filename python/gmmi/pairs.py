@@ -950,6 +950,13 @@ def _matrix_and_failures(
                  cell_warnings=cell_warnings, full_value=full, bias_corrected=corrected,
                  check_statistic=check_stat,
                  check_threshold=check_threshold)
+    if (b_is_target and len(failed) == len(index)
+            and all(f.about == "col" and not f.constant for f in failed.values())):
+        # A problem of the target (a class too small to fit) fails every feature: there is
+        # nothing to rank or score (as with a target of a single class). A constant target
+        # is the callers' (mi_score scores it 0; mi_ranking refuses it before this).
+        reason = failed[min(failed)].reason
+        raise ValueError(f"{b_name}: {_without_label(reason, b_labels[0])}")
     if failures and warn_failures:
         what = "features" if b_is_target else "pairs"
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
@@ -1265,12 +1272,6 @@ def mi_ranking_of_columns(
     overlaps = np.zeros(len(order), dtype=bool)
     for r, (a, b) in enumerate(zip(order[:-1], order[1:])):
         overlaps[r] = _order_unresolved(m, a, b, level)
-    if failed and len(failed) == len(labels) and all(f.about == "col"
-                                                     for f in failed.values()):
-        # A problem of the target (a class too small to fit) fails every feature: there is
-        # nothing to rank (as a target of a single class), and mi_score raises the same.
-        reason = failed[min(failed)].reason
-        raise ValueError(f"{t_name}: {_without_label(reason, t_label)}")
     errs = {labels[i]: f.reason for (i, _), f in failed.items()}
     cell_warnings = {labels[i]: msgs for (i, _), msgs in warned.items()}
     return MIRanking(features=[labels[i] for i in order], mean=ranked_mean, std=ranked_std,
