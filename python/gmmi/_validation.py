@@ -232,7 +232,9 @@ def as_block(
     if constant.any() and given.dtype.kind in "iuO" and given.shape[0] == n:
         for j in map(int, np.flatnonzero(constant)):
             col = given[:, j] if given.ndim == 2 else given
-            if bool((col != col[0]).any()):
+            ints = given.dtype.kind in "iu" or all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in col)
+            if ints and bool((col != col[0]).any()):
                 raise ValueError(
                     f"{name}: {column(j)}holds distinct integers that double precision cannot "
                     f"tell apart (all become {out[0, j]:.17g}); subtract an offset or rescale "
