@@ -603,3 +603,28 @@ def test_parameters_in_single_precision_are_taken_to_their_precision():
     with pytest.raises(ValueError, match="not symmetric"):
         gmmi.GaussianMixture.from_parameters([1.0], [[0.0, 0.0]],
                                              [[[1.0, 0.3], [0.3000001, 1.0]]])
+
+
+def test_a_far_value_whose_sd_swamps_the_bulk_by_reg_covar_is_named():
+    # With standardize=True reg_covar is added in units of the column's sd, which one value
+    # at 1e5 among 2,000 N(0, 1) values makes 2.2e3: 1e-6 of its square adds 5 to the bulk's
+    # variance of 1 (scikit-learn adds reg_covar in the data's units). Said, not silent.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=2000)
+    x[0] = 1e5
+    with pytest.warns(gmmi.DegenerateWarning, match=r"^X: a few far values make its standard "
+                                                    r"deviation 2\.24e\+03"):
+        g = gmmi.GaussianMixture(2, random_state=0).fit(x[:, None])
+    assert g.covariances_.max() > 5.0  # the regularisation's spread, as the warning says
+    # In the data's units (standardize=False) the bulk keeps its own spread, without a word.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.DegenerateWarning)
+        h = gmmi.GaussianMixture(2, random_state=0, standardize=False).fit(x[:, None])
+    # the bulk's component keeps the bulk's variance (1; its estimate from 2,000 rows is
+    # within a few hundredths, the far value's component sits on it alone)
+    assert abs(h.covariances_[np.argmax(h.weights_)].item() - 1.0) < 0.1
+    # An entropy names it too, without advising a map (a map changes an entropy).
+    x[0] = 1e7
+    with pytest.warns(gmmi.DegenerateWarning, match=r"swamps the bulk's variance .*: remove "
+                                                    r"the far values or lower reg_covar"):
+        gmmi.entropy(x, n_bootstrap=2, mc_samples=1000, random_state=0)

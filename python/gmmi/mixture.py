@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same
+from ._inputs import warn_if_reg_covar_swamps_bulk
 from ._options import INITS
 from ._run import run_with_control
 from ._validation import (
@@ -69,11 +70,12 @@ _NO_DEFAULT = object()
 _INTEGRAL_PARAMETERS = """integral : {"mc", "qmc", "quadrature"}, default "mc"
             Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
             the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
-            dimension at most 6).
+            dimension at most 6; exact for a single Gaussian, approximate for a mixture).
         mc_samples : int, default 100000
             Points of a Monte Carlo or quasi-Monte Carlo integral.
         quadrature_order : int, optional
-            Gauss-Hermite nodes per dimension (default depends on the dimension).
+            Gauss-Hermite nodes per dimension (default depends on the dimension: 64 at 1,
+            48 at 2, 16 at 3, 8 at 4, 6 at 5, 4 at 6; raise it for a mixture in 4-6).
         base : float or {"nat", "bit"}, default e
             Logarithm base of the value.
         random_state : int, numpy.random.Generator or None, default 0
@@ -114,7 +116,9 @@ class GaussianMixture:
         EM stops when the mean log-likelihood per sample changes by less than this.
     reg_covar : float, default 1e-6
         Added to the diagonal of every covariance (in standardised units with
-        ``standardize=True``).
+        ``standardize=True``, unlike scikit-learn, which adds it in the data's units: a few
+        far values inflate a column's standard deviation, and with it the regularisation;
+        a ``DegenerateWarning`` says when that swamps the spread of the bulk of the values).
     max_iter : int, default 10000
         Maximum EM iterations per initialisation.
     random_state : int, numpy.random.Generator or None
@@ -448,6 +452,8 @@ class GaussianMixture:
             if valid.shape[1] != x.shape[1]:
                 raise ValueError(f"validation_data: expected {x.shape[1]} columns, got "
                                  f"{valid.shape[1]}")
+        warn_if_reg_covar_swamps_bulk(x, "X", float(self.reg_covar), bool(self.standardize),
+                                      stacklevel=3)
         # Sorting every row is the expensive way; the first rows nearly always suffice.
         if np.unique(x[:max(4 * k, 64)], axis=0).shape[0] < k:
             distinct = np.unique(x, axis=0).shape[0]
@@ -599,7 +605,7 @@ class GaussianMixture:
         x_dims, y_dims : sequence of int
             The model's dimensions that make up each variable.
         z_dims : sequence of int, optional
-            Dimensions to condition on.
+            Dimensions to condition on (None or empty: none).
         {integral_parameters}
 
         Returns
@@ -616,11 +622,11 @@ class GaussianMixture:
         0.223144
         """
         check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
-        mc = check_int(mc_samples, "mc_samples")  # bounds: the core's, with the integral's
+        mc = check_int(mc_samples, "mc_samples", minimum=1)  # (the upper bound: the core's)
         order = check_int(quadrature_order, "quadrature_order", allow_none=True)
         ln_base, _ = resolve_base(base)
         xs, ys, zs = self._variables(x_dims, y_dims, z_dims)
-        kind = "mi" if z_dims is None else "cmi"
+        kind = "cmi" if zs else "mi"  # (no dimensions of z, as None: no conditioning)
         v = run_with_control(
             _core.model_quantity, self._m, kind, xs, ys, zs,
             integral, mc, order, resolve_seed(random_state),
@@ -651,7 +657,7 @@ class GaussianMixture:
         x_dims, y_dims : sequence of int
             The dimensions of each variable.
         z_dims : sequence of int, optional
-            The conditioning dimensions.
+            The conditioning dimensions (None or empty: none).
         base : float or str, default e
             Logarithm base (``"bit"`` for bits).
 
@@ -737,7 +743,7 @@ class GaussianMixture:
             The entropy in the model's units, in ``base``.
         """
         check_choice(integral, "integral", ("mc", "qmc", "quadrature"))
-        mc = check_int(mc_samples, "mc_samples")  # bounds: the core's, with the integral's
+        mc = check_int(mc_samples, "mc_samples", minimum=1)  # (the upper bound: the core's)
         order = check_int(quadrature_order, "quadrature_order", allow_none=True)
         ln_base, _ = resolve_base(base)
         v = run_with_control(_core.model_quantity, self._m, "entropy", [], [], [], integral, mc,

@@ -23,6 +23,7 @@ from ._inputs import (
     sparse_levels_message,
     warn_if_discrete,
     warn_if_heavy_tailed,
+    warn_if_reg_covar_swamps_bulk,
     warn_if_scale_below_reg_covar,
 )
 from ._options import split_options
@@ -781,6 +782,9 @@ def _matrix_and_failures(
                       partial(warn_if_scale_below_reg_covar, name=label, opts=opts)]
             if opts["transform"] == "identity":
                 checks.append(partial(warn_if_heavy_tailed, name=label))
+                checks.append(partial(warn_if_reg_covar_swamps_bulk, name=label,
+                                      reg_covar=float(opts["reg_covar"]),
+                                      standardize=bool(opts["standardize"]), can_map=True))
             found = _recorded(cont[:, k], *checks)
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
@@ -896,7 +900,10 @@ def _matrix_and_failures(
                     continue
                 if ("tails", k) not in col_msgs:
                     tails = _recorded(cont[:, k], partial(
-                        warn_if_heavy_tailed, name=col_label[k], kept_by_auto=True))
+                        warn_if_heavy_tailed, name=col_label[k], kept_by_auto=True),
+                        partial(warn_if_reg_covar_swamps_bulk, name=col_label[k],
+                                reg_covar=float(opts["reg_covar"]),
+                                standardize=bool(opts["standardize"]), can_map=True))
                     for category, message in tails:
                         warnings.warn(message, category, stacklevel=4)
                     col_msgs[("tails", k)] = [m for _, m in tails]

@@ -144,7 +144,9 @@ class MIResult:
         The quantity of the model fitted on all the data. With gmmi's defaults it is
         averaged over the numbers of components the bootstrap replicates chose, weighted by
         how often they chose each, and, where the replicates re-chose the representation,
-        over the two representations (see ``transform``).
+        over the two representations (see ``transform``): it therefore depends on the
+        replicates (on ``n_bootstrap``), and with ``n_bootstrap=0`` it is the selected
+        model's own value.
     random_state : int
         The seed used (so an unseeded run can be repeated).
     options : dict
@@ -155,7 +157,9 @@ class MIResult:
         Estimator-specific extras (per-class models and counts for categorical MI; the
         number of components each bootstrap replicate kept; ``integration_error``, the
         standard error of the integral behind ``full_value`` where the integral estimates
-        one: the quasi-Monte Carlo MI of two scalar variables, 0 for a single Gaussian;
+        one: the quasi-Monte Carlo MI of two scalar variables, 0 where every model averaged
+        into ``full_value`` is a single Gaussian (not so when replicates chose K = 2 beside
+        the selected K = 1);
         ``fit_check``, the plain form of :attr:`fit_check`; ``misfit_extension``, after
         a failed check, the larger mixture whose value :meth:`ci` also holds:
         ``n_components``, ``value``, ``statistic``, ``reached`` and every ``steps``).
@@ -281,8 +285,9 @@ class MIResult:
             ``"basic"``: ``[2 f - q(1 - a/2), 2 f - q(a/2)]`` with bias correction, ``f``
             the full-data value and ``q`` the quantiles of the replicates
             (``a = 1 - level``); asymmetric, for many replicates (``n_bootstrap`` of 1000 or
-            more). ``"percentile"`` (the default without bias correction, the published
-            preset): ``[q(a/2), q(1 - a/2)]``.
+            more); without bias correction (the published preset) it is the percentile
+            interval, the published method's. ``"percentile"`` (the default without bias
+            correction, the published preset): ``[q(a/2), q(1 - a/2)]``.
 
         Returns
         -------

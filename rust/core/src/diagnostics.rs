@@ -284,7 +284,19 @@ pub struct Degeneracy {
     /// Whether a component is singular across the variables (with `Singularity::Across`:
     /// the MI is effectively infinite, and the first warning says so).
     pub across: bool,
+    /// The warning for a component singular across the variables (or, for an entropy,
+    /// at all) that holds too few rows to be read as a deterministic relation
+    /// ([`COLLAPSED_ROWS_PER_DIM`]): it collapsed onto them. Kept apart from `warnings`:
+    /// a curve that the rows follow is fitted by many such components, and the caller says
+    /// that instead where the rows show it ([`relation_warning`]).
+    pub collapsed: Option<Warning>,
 }
+
+/// A singular component holding fewer rows than this many per dimension of the fit has
+/// collapsed onto them (see [`degeneracy`]): a full covariance in `d` dimensions needs
+/// `d + 1` rows to be non-singular, and a deterministic relation of the data puts many
+/// more than that on its line.
+pub const COLLAPSED_ROWS_PER_DIM: f64 = 2.0;
 
 /// Warnings for fitted components that are (numerically) singular, i.e. whose variance in
 /// some direction is set by `reg_covar` rather than by the data, and whether one is singular
@@ -340,7 +352,15 @@ pub fn degeneracy(
         _ => None,
     };
     let mut out = Vec::new();
-    let mut across: Option<f64> = None;
+    let n = x.len() / d;
+    // A component on fewer rows than a few per dimension has collapsed onto them (more
+    // components than the data support, or a few far or repeated rows): its zero width is
+    // the fit's, and by itself no deterministic relation of the data.
+    let few_rows = |c: usize| g.weights()[c] * (n as f64) < COLLAPSED_ROWS_PER_DIM * d as f64;
+    // The smallest singular eigenvalue across the variables and its component, among the
+    // components of many rows and among the collapsed ones.
+    let mut across: Option<(f64, usize)> = None;
+    let mut collapsed_across: Option<(f64, usize)> = None;
     // Per block: the smallest eigenvalue seen and the component it belongs to.
     let mut within: Vec<Option<(f64, usize)>> = vec![None; blocks.len()];
     for c in 0..g.n_components() {
@@ -362,11 +382,31 @@ pub fn degeneracy(
             Singularity::Entropy => count > 0,
             Singularity::Within => false,
         };
-        if shared {
-            across = Some(across.map_or(min, |a| a.min(min)));
+        let seen = if few_rows(c) {
+            &mut collapsed_across
+        } else {
+            &mut across
+        };
+        if shared && seen.is_none_or(|(a, _)| min < a) {
+            *seen = Some((min, c));
         }
     }
-    if let Some(min) = across {
+    let mut collapsed = None;
+    if let Some((min, c)) = collapsed_across.filter(|_| across.is_none()) {
+        let rows = g.weights()[c] * n as f64;
+        collapsed = Some(Warning {
+            kind: WarningKind::Degenerate,
+            message: format!(
+                "{context}a fitted component is singular (smallest scaled eigenvalue \
+                 {min:.1e}, reg_covar={reg_covar:.0e}) and holds about {rows:.0} row(s): it \
+                 collapsed onto them (more components than the data support, or a few far or \
+                 repeated rows), and the reported value is set by reg_covar there, not by the \
+                 data: fix fewer components (n_components / max_components) or raise \
+                 reg_covar"
+            ),
+        });
+    }
+    if let Some((min, _)) = across {
         let message = match what {
             Singularity::Entropy => format!(
                 "{context}a fitted component is singular (smallest scaled eigenvalue \
@@ -388,7 +428,6 @@ pub fn degeneracy(
             message,
         });
     }
-    let n = x.len() / d;
     // Per block with a singular component: whether a column of it shrank, and the share of
     // the block's rows that repeat another's values.
     let shrunk: Vec<Option<(bool, f64)>> = blocks
@@ -484,6 +523,7 @@ pub fn degeneracy(
     Degeneracy {
         warnings: out,
         across: across.is_some(),
+        collapsed,
     }
 }
 
@@ -511,6 +551,26 @@ mod tests {
         let w = degeneracy(&g, &x, None, &one, Singularity::Across, 1e-3, "").warnings;
         assert!(
             w.len() == 1 && w[0].message.contains("linearly dependent"),
+            "{w:?}"
+        );
+        // The same singular component beside a broad one of correlation 0, holding 1 of the
+        // 200 rows: a component collapsed onto a row is named as such, not as a
+        // deterministic relation (the broad component carries the rows, and its MI is 0).
+        let two = GaussianMixture::new(
+            2,
+            vec![0.995, 0.005],
+            vec![100.0, 100.0, 50.0, 50.0],
+            vec![3333.0, 0.0, 0.0, 3333.0, 1.0, 1.0 - 1e-3, 1.0 - 1e-3, 1.0],
+        )
+        .unwrap();
+        let found = degeneracy(&two, &x, None, &blocks, Singularity::Across, 1e-3, "");
+        // (apart from the warnings: the caller says so unless the rows follow a curve)
+        assert!(!found.across && found.warnings.is_empty(), "{found:?}");
+        let w = found.collapsed.expect("a collapsed component");
+        assert!(
+            w.message
+                .contains("holds about 1 row(s): it collapsed onto them")
+                && !w.message.contains("effectively infinite"),
             "{w:?}"
         );
         // A correlation of 0.9 is no degeneracy at any small reg_covar.

@@ -805,16 +805,22 @@ pub fn estimate_known(
         ));
     }
     warnings.extend(singular.warnings);
+    let mut collapsed = singular.collapsed;
     if matches!(quantity, Quantity::MutualInformation { .. }) && !singular.across {
-        // No component shows a deterministic relation; the data may still: a curve, fitted
-        // piece by piece (read on the data as given, whose values a map or the
-        // standardisation may round onto each other; not on columns spread over their
-        // lattice's cells). Not for a conditional MI: a function of x given z is infinite
-        // or finite (z fixing x up to a few values) or 0 by what z does, which the order of
-        // the rows does not tell.
+        // No component of many rows shows a deterministic relation; the data may still: a
+        // curve, fitted piece by piece by narrow components of a few rows each (read on the
+        // data as given, whose values a map or the standardisation may round onto each
+        // other; not on columns spread over their lattice's cells), which then says more
+        // than a collapsed component's warning. Not for a conditional MI: a function of x
+        // given z is infinite or finite (z fixing x up to a few values) or 0 by what z
+        // does, which the order of the rows does not tell.
         let spread = |c: usize| opts.lattice_steps.get(c).is_some_and(|&h| h > 0.0);
-        warnings.extend(relation_warning(x, d, &blocks, spread, ""));
+        if let Some(w) = relation_warning(x, d, &blocks, spread, "") {
+            warnings.push(w);
+            collapsed = None;
+        }
     }
+    warnings.extend(collapsed);
     Ok(Estimate {
         replicates,
         full_value,
