@@ -413,10 +413,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.check and args.discrete_x and args.discrete_y:
         raise ValueError("--check: two discrete variables have no mixture to check (their "
                          "MI is the plug-in estimate of the table of counts)")
-    if args.save is not None:
-        _check_output(args.save, "--save")
-        if _same_file(args.save, args.file):
-            raise ValueError(f"--save: {args.save} is the input FILE; give another name")
+    _check_outputs(args)
     table = _read(args.file)
     flags = "--discrete-x / --discrete-y"
     x, _LABELS["x"] = _block(table, args.x, "--x", args.discrete_x, flags)
@@ -453,17 +450,21 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuses, before any computation, output paths (``--out``, ``--plot``) that cannot be
-    written as files, or that are the input FILE or each other (either would be
-    overwritten)."""
-    outputs = [(o, p) for o, p in (("--out", args.out), ("--plot", args.plot)) if p is not None]
-    for option, path in outputs:
+    """Refuses, before any computation, output paths (``--out``, ``--plot``, ``--save``:
+    those the subcommand has) that cannot be written as files, or that are the input FILE or
+    each other (either would be overwritten)."""
+    outputs: list[tuple[str, str]] = [(f"--{o}", getattr(args, o)) for o in ("out", "plot",
+                                                                             "save")
+                                       if getattr(args, o, None) is not None]
+    for k, (option, path) in enumerate(outputs):
         _check_output(path, option)
         if _same_file(path, args.file):
             raise ValueError(f"{option}: {path} is the input FILE; writing it would destroy "
                              "the data: give another file name")
-    if len(outputs) == 2 and _same_file(args.out, args.plot):
-        raise ValueError(f"--plot: {args.plot} is also the --out file; give two file names")
+        for earlier, other in outputs[:k]:
+            if _same_file(path, other):
+                raise ValueError(f"{option}: {path} is also the {earlier} file; give two file "
+                                 "names")
 
 
 def _check_output(path: str, option: str) -> None:
