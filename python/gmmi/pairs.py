@@ -768,6 +768,9 @@ def _matrix_and_failures(
     # Column warnings: raised once per column, and kept on every cell of that column.
     col_msgs: dict[tuple[str, int], list[str]] = {}
     col_label: dict[int, str] = {}
+    # The regularisation's check of a column fitted as it is (see _recorded), without its name.
+    swamped = partial(warn_if_reg_covar_swamps_bulk, reg_covar=float(opts["reg_covar"]),
+                      standardize=bool(opts["standardize"]), can_map=True)
     for refs, labels, name, flag, is_target in (
             (a_ref, a_labels, a_name, flags_a_name, False),
             (b_ref, b_labels, b_name, flags_b_name, b_is_target)):
@@ -782,9 +785,7 @@ def _matrix_and_failures(
                       partial(warn_if_scale_below_reg_covar, name=label, opts=opts)]
             if opts["transform"] == "identity":
                 checks.append(partial(warn_if_heavy_tailed, name=label))
-                checks.append(partial(warn_if_reg_covar_swamps_bulk, name=label,
-                                      reg_covar=float(opts["reg_covar"]),
-                                      standardize=bool(opts["standardize"]), can_map=True))
+                checks.append(partial(swamped, name=label))
             found = _recorded(cont[:, k], *checks)
             for category, message in found:
                 warnings.warn(message, category, stacklevel=4)
@@ -901,9 +902,7 @@ def _matrix_and_failures(
                 if ("tails", k) not in col_msgs:
                     tails = _recorded(cont[:, k], partial(
                         warn_if_heavy_tailed, name=col_label[k], kept_by_auto=True),
-                        partial(warn_if_reg_covar_swamps_bulk, name=col_label[k],
-                                reg_covar=float(opts["reg_covar"]),
-                                standardize=bool(opts["standardize"]), can_map=True))
+                        partial(swamped, name=col_label[k]))
                     for category, message in tails:
                         warnings.warn(message, category, stacklevel=4)
                     col_msgs[("tails", k)] = [m for _, m in tails]
