@@ -610,9 +610,9 @@ def mutual_information(
         default): with the gmmi preset, check the MI of two continuous variables with three
         or more columns between them, on at most 1,000 rows per component of the fitted
         mixture (4,000 in all), and once more on up to 4,000 rows with other draws when
-        that first look passes with a statistic beyond 2 on fewer rows than the data have
-        (the second look decides; ``result.details["fit_check_first_look"]`` keeps the
-        first); that is where the misses the check finds were measured (a
+        that first look has a statistic beyond 2 (passed or failed) on fewer rows than the
+        data have (the second look decides; ``result.details["fit_check_first_look"]``
+        keeps the first); that is where the misses the check finds were measured (a
         spiral across columns, Student t data through asinh: estimates half the truth with
         no other warning), and it adds 0.015-0.075 s to a single Gaussian's estimate of 2+1
         to 5+5 columns (0.017-0.46 s without it). Two scalars are not checked by default
@@ -727,10 +727,12 @@ def mutual_information(
         found = check_fit(result, x, y, z, max_rows=rows, n_jobs=n_jobs, progress=progress,
                           warn=False)
         more = min(n_rows, CHECK_MAX_ROWS)
-        if found.passed and abs(found.statistic) > AUTO_CHECK_SECOND_LOOK and more > found.n_rows:
+        if abs(found.statistic) > AUTO_CHECK_SECOND_LOOK and more > found.n_rows:
             # A statistic that draws like the data exceed one time in sixteen, on fewer rows
             # than the data have: looked at again on as many rows as an explicit check
-            # takes (which `check=True` took at once), with other draws; that look decides.
+            # takes (which `check=True` took at once), with other draws; that look decides,
+            # whether the first passed or failed (a first look that fails is confirmed or
+            # not on more rows, and a mixture that misses is followed on them).
             result.details["fit_check_first_look"] = found.to_dict()
             check_rows, check_seed = more, (result.random_state + 1) % 2**64
             found = check_fit(result, x, y, z, max_rows=more, random_state=check_seed,

@@ -101,7 +101,7 @@ class MIMatrix:
         (:meth:`gmmi.MIResult.check_fit` with its defaults; NaN where no mixture was fitted
         or the check could not run). None when the matrix was computed without checks.
     check_threshold : float or None
-        The threshold of those checks (3.73 for 16 draws): a cell whose ``|statistic|``
+        The threshold of those checks (2.95 for 16 draws): a cell whose ``|statistic|``
         exceeds it failed, raised a :class:`~gmmi.MisfitWarning` naming the pair and has
         the message in ``cell_warnings``.
 
@@ -1026,7 +1026,7 @@ class MIRanking:
         of its fit (:meth:`gmmi.MIResult.check_fit` with its defaults; NaN where no mixture
         was fitted or the check could not run). None when ranked without checks.
     check_threshold : float or None
-        The threshold of those checks (3.73 for 16 draws): a feature whose
+        The threshold of those checks (2.95 for 16 draws): a feature whose
         ``|statistic|`` exceeds it has a fit unlike its data (see ``misfit``).
     random_state : int or None
         The seed every feature's estimate used (drawn afresh when ``random_state=None`` was

@@ -412,7 +412,7 @@ class MIResult:
         mixture was fitted in). KSG is biased, but alike for two samples of one
         distribution, so where the mixture is a good model the data's value looks like one
         more draw's. The check fails, with a :class:`~gmmi.MisfitWarning`, when it lies
-        beyond the two-sided 0.2% quantile of the draws' prediction-interval t statistic
+        beyond the two-sided 1% quantile of the draws' prediction-interval t statistic
         (see :class:`~gmmi.FitCheck`). For a conditional MI the statistic is the KSG
         estimate of the conditional MI (Frenzel and Pompe 2007), on the draws from the
         mixture of ``(x, y, z)`` too; for the MI between a continuous and a discrete

@@ -30,8 +30,17 @@ use crate::kdtree::{larger, KdTree};
 use crate::rng::{self, Purpose};
 
 /// The two-sided level of [`FitCheck::threshold`]: the data's KSG is flagged when a draw of
-/// the mixture would fall as far out with probability below this (0.2%).
-pub const CHECK_LEVEL: f64 = 0.002;
+/// the mixture would fall as far out with probability below this (1%; 2.95 for 16 draws).
+///
+/// The statistic is Student t when the data are a fresh draw of the mixture; a mixture
+/// fitted to the data is closer to them than to a fresh draw, so on data a fitted mixture
+/// represents the statistic is narrower than t. Over 1,580 checks of estimates on data a
+/// mixture fits exactly (the accuracy suite's Gaussians and mixtures, five sets of data
+/// seeds, 16 draws), `|statistic|` exceeded 2.95 twice (0.13%) and never 3.73, the
+/// threshold of a 0.2% level used up to session 53: 1% is the level at which fitted
+/// mixtures are flagged about as rarely as that nominal 0.2%, and it flags misses the
+/// stricter bound let through (a spiral across columns, Student t data through asinh).
+pub const CHECK_LEVEL: f64 = 0.01;
 
 /// The most columns (all blocks together) for which [`ksg`] and [`ksg_conditional`] search
 /// k-d trees rather than every pair of rows. Measured through `MIResult.check_fit` (17 KSG
@@ -810,7 +819,7 @@ mod tests {
         let right = [one(-1.0), one(1.0), one(2.5)];
         let o = opts(4000, 16, 3, 3);
         let c = fit_check_categorical(&v, 1, &labels, &right, &o, &Control::new()).unwrap();
-        // Under the null the statistic is t with 15 degrees of freedom (3.73 is its 99.9%
+        // Under the null the statistic is t with 15 degrees of freedom (2.95 is its 99.5%
         // quantile; fixed seed).
         assert!(c.passed(), "{c:?}");
         assert_eq!(c.n_rows, 3000);
@@ -845,11 +854,11 @@ mod tests {
         let cov = |rho: f64| vec![1.0, rho, rho, 1.0];
         let right = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.8)).unwrap();
         let c = fit_check(&v, &[1, 1], &right, &opts(4000, 8, 3, 1), &Control::new()).unwrap();
-        // The statistic is t with 7 degrees of freedom under the null; 4.8 is its 99.9%
+        // The statistic is t with 7 degrees of freedom under the null; 3.50 is its 99.5%
         // quantile.
         assert!(c.passed(), "{c:?}");
         assert_eq!(c.n_rows, 1500);
-        assert!((c.threshold - 4.785).abs() < 0.01, "{}", c.threshold);
+        assert!((c.threshold - 3.499).abs() < 0.01, "{}", c.threshold);
         // A mixture with no dependence: the data's KSG (about 0.5 nat) is far above the
         // draws' (about 0, sd 0.015).
         let wrong = GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], cov(0.0)).unwrap();
