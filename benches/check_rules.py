@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import fnmatch
 import json
+import platform
+import shlex
 import sys
 import time
 import warnings
@@ -157,7 +160,12 @@ def main() -> None:
             for n in args.sizes.split(",") for rep in range(args.reps)]
     with ProcessPoolExecutor(args.jobs) as pool:
         runs = list(pool.map(_run, jobs))
-    text = report(runs)
+    text = (f"`python benches/check_rules.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}` "
+            f"(gmmi {gmmi.__version__}, {platform.processor() or platform.machine()}, "
+            f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC); covered: the 95% "
+            "interval `r.ci()` with the rule's extension holds the truth; check time: the "
+            "rule's looks and extension, summed over the runs (one thread each).\n\n"
+            + report(runs))
     print(text)
     if args.out:
         Path(f"{args.out}.json").write_text(json.dumps({"args": vars(args), "runs": runs}))
