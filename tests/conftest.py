@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 import pytest
 
@@ -24,6 +29,28 @@ D5 = (
 # defaults. The bootstrap std still includes the Monte Carlo noise of each replicate, so
 # "truth within k std" remains an honest check.
 FAST = {"n_bootstrap": 20, "mc_samples": 20_000}
+
+#: The benchmark scripts, tested where the repository's benches/ directory is present.
+BENCHES = Path(__file__).resolve().parents[1] / "benches"
+
+
+def needs_bench(name: str) -> pytest.MarkDecorator:
+    """Skips a module's tests when ``benches/<name>.py`` is absent (an sdist or an
+    installed-package test run without the benches/ directory)."""
+    script = BENCHES / f"{name}.py"
+    return pytest.mark.skipif(not script.is_file(), reason=f"benches/{name}.py not found at "
+                              f"{script} (e.g. an sdist or installed-package test run)")
+
+
+def load_bench(name: str) -> ModuleType:
+    """``benches/<name>.py`` as a module (benches/ on ``sys.path`` for its own imports)."""
+    if str(BENCHES) not in sys.path:
+        sys.path.insert(0, str(BENCHES))
+    spec = importlib.util.spec_from_file_location(name, BENCHES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def mixture(spec: tuple) -> gmmi.GaussianMixture:

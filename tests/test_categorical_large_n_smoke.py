@@ -10,26 +10,17 @@ shapes at n = 2,000 prints a row per shape with a coverage count.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHES = Path(__file__).resolve().parents[1] / "benches"
+from conftest import BENCHES, load_bench, needs_bench
+
 SCRIPT = BENCHES / "categorical_large_n.py"
-pytestmark = pytest.mark.skipif(
-    not SCRIPT.is_file(), reason=f"benches/categorical_large_n.py not found at {SCRIPT} "
-                                 "(e.g. an sdist or installed-package test run)")
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+pytestmark = needs_bench("categorical_large_n")
+_load = load_bench
 
 
 def test_the_gaussian_shapes_truth_is_the_benchmarks():

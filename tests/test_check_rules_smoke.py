@@ -7,10 +7,7 @@ computed without it: the same looks, verdict and interval (extension included) a
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,21 +15,13 @@ import pytest
 
 import gmmi
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benches" / "check_rules.py"
+from conftest import load_bench, needs_bench
 
-pytestmark = pytest.mark.skipif(
-    not SCRIPT.is_file(),
-    reason=f"benches/check_rules.py not found at {SCRIPT} (e.g. an sdist or "
-           "installed-package test run without the benches/ directory)")
+pytestmark = needs_bench("check_rules")
 
 
 def _module() -> Any:
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("check_rules", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("check_rules")
 
 
 def _asinh_student_t(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

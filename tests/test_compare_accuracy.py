@@ -7,7 +7,6 @@ error, identical estimates, and the refusals (no data set in common, a malformed
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -17,20 +16,15 @@ from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benches" / "compare_accuracy.py"
+from conftest import BENCHES, load_bench, needs_bench
 
-pytestmark = pytest.mark.skipif(
-    not SCRIPT.is_file(),
-    reason=f"benches/compare_accuracy.py not found at {SCRIPT} (e.g. an sdist or "
-           "installed-package test run without the benches/ directory)")
+SCRIPT = BENCHES / "compare_accuracy.py"
+
+pytestmark = needs_bench("compare_accuracy")
 
 
 def _module() -> Any:
-    spec = importlib.util.spec_from_file_location("compare_accuracy", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("compare_accuracy")
 
 
 def _run(task: str, rep: int, estimate: float, half_width: float, truth: float = 1.0,
