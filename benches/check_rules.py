@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import fnmatch
+import functools
 import json
 import platform
 import shlex
@@ -53,6 +54,12 @@ import accuracy_tasks
 #: The rule before session 54: its threshold (two-sided 0.2%, 16 draws) and whether a first
 #: look that failed was looked at again.
 BEFORE = (float(student_t.ppf(1 - 0.002 / 2, checks.CHECK_DRAWS - 1)), False)
+
+
+@functools.cache
+def _tasks() -> dict[str, accuracy_tasks.Task]:
+    """The tasks of ``benches/accuracy.py`` by name, built once per process."""
+    return {t.name: t for t in accuracy_tasks.build_tasks()}
 
 
 def _data_seed(task: str, n: int, rep: int, offset: int) -> int:
@@ -98,7 +105,7 @@ def _rule(result: gmmi.MIResult, x: np.ndarray, y: np.ndarray, n: int,
 
 def _run(job: tuple[str, int, int, int]) -> dict[str, Any]:
     name, n, rep, offset = job
-    task = next(t for t in accuracy_tasks.build_tasks() if t.name == name)
+    task = _tasks()[name]
     data = task.sample(n, np.random.default_rng(_data_seed(name, n, rep, offset)))
     x, y = data[0], data[1]
     with warnings.catch_warnings():
@@ -152,8 +159,8 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="output prefix: PREFIX.json, PREFIX.md")
     args = parser.parse_args()
     patterns = args.tasks.split(",")
-    names = [t.name for t in accuracy_tasks.build_tasks()
-             if t.held_out == args.held_out and any(fnmatch.fnmatch(t.name, p) for p in patterns)]
+    names = [name for name, t in _tasks().items()
+             if t.held_out == args.held_out and any(fnmatch.fnmatch(name, p) for p in patterns)]
     if not names:
         parser.error(f"--tasks {args.tasks!r} matches no task (see accuracy.py --list)")
     jobs = [(name, int(n), rep, args.seed_offset) for name in names
