@@ -8,10 +8,13 @@ mixture's draws, larger mixtures whose MI the interval then also holds
 compared here on one estimate per data set (``check=False``), each rule's looks and
 extension made afterwards with the functions the estimator calls:
 
-- ``before``: the rule up to session 53, a two-sided 0.2% threshold of Student t with 15
-  degrees of freedom (3.73) and a second look only after a first look that passed;
-- ``now``: the package's rule (``gmmi.checks``: its threshold, a second look after any first
-  look beyond ``AUTO_CHECK_SECOND_LOOK``, passed or failed).
+- ``before``: the rule of session 54, the package's threshold and looks with the KSG's
+  3 neighbours (``k``) instead of the package's default (``gmmi.checks.default_check_k``,
+  10 from 101 rows). (Up to commit 652b424 ``before`` was the rule up to session 53: a
+  two-sided 0.2% threshold of Student t with 15 degrees of freedom, 3.73, and a second look
+  only after a first look that passed. The committed results say which commit made them.)
+- ``now``: the package's rule (``gmmi.checks``: its threshold and ``k``, a second look after
+  any first look beyond ``AUTO_CHECK_SECOND_LOOK``, passed or failed).
 
 For each task and n it reports how often the 95% interval holds the truth under each rule,
 how many checks fail, and the time of the checks. Data sets are those of
@@ -43,7 +46,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-from scipy.stats import t as student_t
 
 import gmmi
 from gmmi import checks
@@ -51,9 +53,9 @@ from gmmi import checks
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy_tasks
 
-#: The rule before session 54: its threshold (two-sided 0.2%, 16 draws) and whether a first
-#: look that failed was looked at again.
-BEFORE = (float(student_t.ppf(1 - 0.002 / 2, checks.CHECK_DRAWS - 1)), False)
+#: The rule before session 55: its threshold (None: the package's), whether a first look
+#: that failed was looked at again, and the KSG's neighbours (None: the package's default).
+BEFORE: tuple[Optional[float], bool, Optional[int]] = (None, True, 3)
 
 
 @functools.cache
@@ -68,24 +70,26 @@ def _data_seed(task: str, n: int, rep: int, offset: int) -> int:
 
 
 def _rule(result: gmmi.MIResult, x: np.ndarray, y: np.ndarray, n: int,
-          threshold: Optional[float], again_after_failure: bool) -> dict[str, Any]:
-    """The estimator's automatic check of ``result`` under a rule: its looks, its verdict at
-    ``threshold`` (None: the package's) and, after a failure with the data showing more
-    dependence, the extension and the interval that holds its value."""
+          threshold: Optional[float], again_after_failure: bool,
+          k: Optional[int] = None) -> dict[str, Any]:
+    """The estimator's automatic check of ``result`` under a rule: its looks with ``k``
+    neighbours (None: the package's default), its verdict at ``threshold`` (None: the
+    package's) and, after a failure with the data showing more dependence, the extension
+    and the interval that holds its value."""
     def at_threshold(found: checks.FitCheck) -> checks.FitCheck:
         return found if threshold is None else dataclasses.replace(found, threshold=threshold)
 
     start = time.perf_counter()
     rows = min(checks.CHECK_MAX_ROWS,
                checks.AUTO_CHECK_ROWS_PER_COMPONENT * int(result.n_components or 1))
-    found = at_threshold(checks.check_fit(result, x, y, None, max_rows=rows, n_jobs=1,
+    found = at_threshold(checks.check_fit(result, x, y, None, max_rows=rows, k=k, n_jobs=1,
                                           warn=False))
     seed, looks = result.random_state, 1
     more = min(n, checks.CHECK_MAX_ROWS)
     if ((found.passed or again_after_failure) and more > found.n_rows
             and abs(found.statistic) > checks.AUTO_CHECK_SECOND_LOOK):
         seed, rows, looks = (result.random_state + 1) % 2**64, more, 2
-        found = at_threshold(checks.check_fit(result, x, y, None, max_rows=more,
+        found = at_threshold(checks.check_fit(result, x, y, None, max_rows=more, k=k,
                                               random_state=seed, n_jobs=1, warn=False))
     extension = None
     if not found.passed:
@@ -97,7 +101,7 @@ def _rule(result: gmmi.MIResult, x: np.ndarray, y: np.ndarray, n: int,
     ci = result.ci()
     result.details.pop("misfit_extension", None)
     return {"statistic": float(found.statistic), "threshold": float(found.threshold),
-            "looks": looks, "passed": found.passed,
+            "k": found.k, "looks": looks, "passed": found.passed,
             "ci": [float(ci[0]), float(ci[1])],
             "extension": None if extension is None else float(extension["value"]),
             "time": time.perf_counter() - start}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gmmi
+from gmmi import checks
 
 
 def _gaussian(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +45,7 @@ def test_a_mixture_that_fits_passes(gaussian_result):
         c = r.check_fit(x, y)
     assert c.passed and abs(c.statistic) <= c.threshold
     assert c.threshold == pytest.approx(2.947, abs=0.01)
-    assert c.n_rows == 2000 and c.k == 3 and c.ksg_model.shape == (16,)
+    assert c.n_rows == 2000 and c.k == 10 and c.ksg_model.shape == (16,)
     # KSG of a bivariate Gaussian, rho = 0.6, 2,000 rows: the truth 0.223 within four of
     # its standard deviations (about 0.015).
     assert c.ksg_data == pytest.approx(-0.5 * np.log(1 - 0.36), abs=0.06)
@@ -649,6 +650,7 @@ def test_a_failed_check_on_a_few_dozen_rows_is_followed_too():
         r = gmmi.mutual_information(x, y, n_bootstrap=4, random_state=2)
     c = r.fit_check
     assert c is not None and c.n_rows == 40 and c.statistic > c.threshold
+    assert c.k == 3  # one neighbour per ten rows below 101 rows, at least 3
     assert sum(w.category is gmmi.MisfitWarning for w in caught) == 1
     ext = r.details["misfit_extension"]
     assert ext["steps"][0]["n_components"] > r.n_components
@@ -656,6 +658,24 @@ def test_a_failed_check_on_a_few_dozen_rows_is_followed_too():
     assert ext["n_components"] * 4 <= 40
     lo, hi = r.ci()
     assert lo <= r.mean <= hi
+
+
+def test_the_default_neighbours_follow_the_rows_checked():
+    # k = 10 from 101 rows checked, one per ten rows below, at least 3 (31 rows); the rows
+    # checked are the data's up to max_rows.
+    assert [checks.default_check_k(m) for m in (31, 40, 99, 100, 101, 4000)] == [
+        3, 3, 9, 9, 10, 10]
+    x, y = _gaussian(300, 0.6, 4)
+    r = gmmi.mutual_information(x, y, n_bootstrap=5, random_state=0)
+    assert r.check_fit(x, y).k == 10
+    assert r.check_fit(x, y, max_rows=60).k == 5
+    assert r.check_fit(x[:75], y[:75]).k == 7
+    assert r.check_fit(x, y, k=3).k == 3  # asked for: kept
+    with pytest.raises(ValueError,
+                       match=r"x: the check needs .* at least 31 rows, the data have 30"):
+        r.check_fit(x[:30], y[:30])
+    with pytest.raises(ValueError, match="k: 10 neighbours need at least 10 k"):
+        r.check_fit(x[:60], y[:60], k=10)
 
 
 def test_which_estimates_are_checked_by_default(tmp_path):

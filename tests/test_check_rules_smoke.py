@@ -2,7 +2,8 @@
 
 The script's "now" rule must be the estimator's own check, made afterwards on an estimate
 computed without it: the same looks, verdict and interval (extension included) as
-``mutual_information(..., check=None)``. Its "before" rule is the 0.2% bound of session 53.
+``mutual_information(..., check=None)``. Its "before" rule is session 54's, with the KSG's
+3 neighbours where the package now takes 10.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def test_the_rule_now_is_the_estimators_own_check(data):
     assert now["passed"] == own.fit_check.passed
     assert now["ci"] == list(own.ci())
     assert now["threshold"] == pytest.approx(2.947, abs=0.01)
-    assert before["threshold"] == pytest.approx(3.733, abs=0.01)
+    assert before["threshold"] == now["threshold"]
+    assert (now["k"], before["k"]) == (own.fit_check.k, 3) == (10, 3)
     # The rule leaves the result as it found it (no extension kept in its details).
     assert "misfit_extension" not in plain.details
     if not own.fit_check.passed:

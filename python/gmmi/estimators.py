@@ -45,7 +45,7 @@ from .checks import (
     AUTO_CHECK_MIN_COLUMNS,
     AUTO_CHECK_ROWS_PER_COMPONENT,
     AUTO_CHECK_SECOND_LOOK,
-    CHECK_K,
+    CHECK_K_MIN,
     CHECK_MAX_ROWS,
     check_fit,
     checked_quantity,
@@ -674,9 +674,10 @@ def mutual_information(
     n_rows = rows_given(x)
     if check is not None:
         check = check_bool(check, "check")
-        if check and 0 < n_rows < min_check_rows(CHECK_K):
-            raise ValueError(f"check: the check's {CHECK_K} neighbours need at least "
-                             f"{min_check_rows(CHECK_K)} rows, the data have {n_rows}")
+        if check and 0 < n_rows < min_check_rows(CHECK_K_MIN):
+            raise ValueError(f"check: the check needs 10 k + 1 rows for its fewest "
+                             f"neighbours (k = {CHECK_K_MIN}), at least "
+                             f"{min_check_rows(CHECK_K_MIN)} rows, the data have {n_rows}")
     given_options = dict(
         n_components=n_components, n_bootstrap=n_bootstrap, mc_samples=mc_samples,
         integral=integral, quadrature_order=quadrature_order, selection=selection,
@@ -767,7 +768,7 @@ def _check_rows(result: MIResult, check: Optional[bool], preset: str, n_rows: in
         return CHECK_MAX_ROWS
     columns = result.details.get("block_columns", [])
     if (preset != "gmmi" or result.estimator != "gmm" or len(columns) != 2
-            or sum(columns) < AUTO_CHECK_MIN_COLUMNS or n_rows < min_check_rows(CHECK_K)):
+            or sum(columns) < AUTO_CHECK_MIN_COLUMNS or n_rows < min_check_rows(CHECK_K_MIN)):
         return 0
     return min(CHECK_MAX_ROWS, AUTO_CHECK_ROWS_PER_COMPONENT * int(result.n_components or 1))
 

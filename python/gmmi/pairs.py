@@ -48,7 +48,7 @@ from ._warnings import (
     MisfitWarning,
     warning_class,
 )
-from .checks import CHECK_DRAWS, CHECK_K, CHECK_MAX_ROWS, misfit_message
+from .checks import CHECK_DRAWS, CHECK_MAX_ROWS, default_check_k, misfit_message
 from .estimators import rename_classes, small_class_message
 from .plots import _axes
 
@@ -734,8 +734,6 @@ def _matrix_and_failures(
     check_choice(errors, "errors", ("nan", "raise"))
     check_bool(miller_madow, "miller_madow")
     check_bool(check, "check")
-    # The core's (max_rows, n_draws, k): MIResult.check_fit's defaults.
-    check_opts = (CHECK_MAX_ROWS, CHECK_DRAWS, CHECK_K) if check else None
     block_size = check_int(block_size, "block_size", minimum=1, allow_none=True)
     opts, run = split_options(options)
     ln_base, unit = resolve_base(run["base"])
@@ -764,6 +762,9 @@ def _matrix_and_failures(
     if data.n is not None and data.n < 2:
         raise ValueError(f"{a_name}: at least 2 rows are needed, got {data.n}")
     cont, codes = data.arrays()
+    # The core's (max_rows, n_draws, k): MIResult.check_fit's defaults for these rows.
+    check_opts = ((CHECK_MAX_ROWS, CHECK_DRAWS,
+                   default_check_k(min(data.n or 0, CHECK_MAX_ROWS))) if check else None)
     pairs = [_pair(a_ref[i], b_ref[j]) for i, j in index]
     # Column warnings: raised once per column, and kept on every cell of that column.
     col_msgs: dict[tuple[str, int], list[str]] = {}

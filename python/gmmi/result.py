@@ -397,7 +397,7 @@ class MIResult:
                          random_state=seed, result=self)
 
     def check_fit(self, x: Any, y: Any, z: Any = None, *, n_draws: int = 16,
-                  max_rows: int = 4000, k: int = 3, random_state: Any = None,
+                  max_rows: int = 4000, k: Optional[int] = None, random_state: Any = None,
                   n_jobs: Optional[int] = None, progress: bool = False) -> FitCheck:
         """Checks the fitted mixture against the data with a statistic the fit did not use.
 
@@ -452,8 +452,13 @@ class MIResult:
         max_rows : int, default 4000
             The KSG runs on a seeded random subset of this many rows beyond it (at most
             50,000).
-        k : int, default 3
-            Neighbours of the KSG.
+        k : int, optional
+            Neighbours of the KSG. Default: 10, and one per ten rows on fewer than 101 rows
+            checked (at least 3, which takes 31 rows). More neighbours than the 3 usual for
+            estimating MI by KSG, because the check compares two KSG values whose bias is
+            alike: the bias that grows with ``k`` cancels, and the spread that falls with it
+            is what a misfit must stand out of (Runge 2018 makes the same point for a test
+            of conditional independence by KSG). Up to session 54 the default was 3.
         random_state : int, numpy.random.Generator or None
             Seed of the subset and the draws (default: the result's ``random_state``).
         n_jobs : int or None
