@@ -443,9 +443,10 @@ class MIResult:
 
         It costs ``n_draws + 1`` KSG estimates on at most ``max_rows`` rows, their
         neighbours found exactly through k-d trees up to 12 columns in all (every pair of
-        rows compared beyond): on two cores, 0.01 s at n = 1,000 with 1+1 columns; at
-        4,000 rows, 0.04 s with 1+1 columns, 0.2 s with 3+3, 0.5 s with 5+5 and 1.7 s with
-        10+10 (the trees gain less as the columns grow).
+        rows compared beyond): on two cores, with 3 neighbours, 0.01 s at n = 1,000 with
+        1+1 columns; at 4,000 rows, 0.04 s with 1+1 columns, 0.2 s with 3+3, 0.5 s with 5+5
+        and 1.7 s with 10+10 (the trees gain less as the columns grow). Ten neighbours
+        take 1.1-1.4x as long (3+3 and 5+5 Gaussians on 1,000 and 4,000 rows, session 55).
 
         Parameters
         ----------
