@@ -49,9 +49,9 @@ __all__ = ["AUTO_CHECK_SECOND_LOOK", "FitCheck", "check_fit", "checked_quantity"
 #: Measured on the same estimates (session 55, ``benches/check_rules.py``): at 10 the
 #: held-out spirals and Student t through asinh were covered more often than at 3 on two
 #: sets of seeds, and on the Gaussians and monotone maps of the suite no check failed at
-#: either. A check takes 1.1-1.4x as long (3+3 and 5+5 Gaussians, 1,000 and 4,000 rows);
-#: where checks fail, the extensions go further, and the checks of the held-out tasks took
-#: 1.6-2.4x as long in all.
+#: either. A check takes 1.1-1.4x as long (Gaussians of 1+1 to 5+5 columns, 1,000 and
+#: 4,000 rows); where checks fail, the extensions go further, and the checks of the
+#: held-out tasks took 1.6-2.4x as long in all.
 CHECK_MAX_ROWS, CHECK_DRAWS, CHECK_K = 4000, 16, 10
 
 #: The fewest neighbours the default ``k`` takes on few rows (:func:`default_check_k`), and
@@ -65,7 +65,8 @@ MAX_CHECK_ROWS = 50_000
 #: at most this many rows per component of the fitted mixture (and CHECK_MAX_ROWS in all):
 #: its cost, 17 KSG estimates, then grows with the mixture as the estimate's own does, and
 #: a single Gaussian fitted to a few columns (an estimate of a few hundredths of a second)
-#: is checked on 1,000 rows (0.015-0.075 s more with 2+1 to 5+5 columns on two cores).
+#: is checked on 1,000 rows (0.02-0.11 s more with 2+1 to 5+5 columns on two cores, 10
+#: neighbours; 0.017-0.083 s with 3, session 55's measurement of both).
 AUTO_CHECK_ROWS_PER_COMPONENT = 1000
 
 #: The automatic check looks again, on as many rows as an explicit check takes (at most
