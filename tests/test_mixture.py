@@ -628,3 +628,20 @@ def test_a_far_value_whose_sd_swamps_the_bulk_by_reg_covar_is_named():
     with pytest.warns(gmmi.DegenerateWarning, match=r"swamps the bulk's variance .*: remove "
                                                     r"the far values or lower reg_covar"):
         gmmi.entropy(x, n_bootstrap=2, mc_samples=1000, random_state=0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10, 2001])
+def test_the_cores_robust_sd_is_numpys_median_absolute_deviation(n):
+    # The regularisation check above takes each column's 1.4826 MAD from the core
+    # (linear-time selection); it must be NumPy's median of |x - median(x)| (the mean of the
+    # two middle values for an even count), with ties, a far value and a constant column.
+    rng = np.random.default_rng(n)
+    block = np.column_stack([rng.standard_t(2, size=n), np.round(rng.normal(size=n)),
+                             np.full(n, 3.5)])
+    block[0, 0] = 1e12
+    med = np.median(block, axis=0)
+    expected = 1.4826 * np.median(np.abs(block - med), axis=0)
+    got = gmmi._core.column_robust_sd(block)
+    # The same selections of the same values: equal up to the last bit of the final product.
+    np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
+    assert got[2] == 0.0

@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     "apply_transform",
     "check_threshold",
+    "column_robust_sd",
     "column_std",
     "em_fit",
     "em_step",
@@ -430,6 +431,10 @@ def em_fit(
 def column_std(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Population standard deviation of every column of a finite 2-D array, without
     overflow or underflow."""
+
+def column_robust_sd(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Robust standard deviation (1.4826 median absolute deviations from the median) of
+    every column of a finite 2-D array."""
 
 def far_from_median(x: NDArray[np.float64], sds: float) -> NDArray[np.bool_]:
     """Which values of every column of a finite 2-D array lie more than ``sds`` robust

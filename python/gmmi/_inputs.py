@@ -347,8 +347,9 @@ def warn_if_reg_covar_swamps_bulk(block: np.ndarray, name: str, reg_covar: float
     if not standardize or block.shape[0] < 2:
         return
     sd = block.std(axis=0)
-    med = np.median(block, axis=0)
-    robust = 1.4826 * np.median(np.abs(block - med), axis=0)
+    # The core's median and MAD, in linear time per column (NumPy's two partitions and
+    # temporaries took 0.5 ms a column at 10,000 rows, a serial share of a call).
+    robust = _core.column_robust_sd(np.asarray(block, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = reg_covar * sd**2 / robust**2
     bad = np.flatnonzero((robust > 0) & (share > REG_SHARE_OF_BULK))

@@ -1106,6 +1106,26 @@ fn column_std<'py>(
     Array1::from_vec(out).into_pyarray(py)
 }
 
+/// The robust standard deviation (1.4826 median absolute deviations from the median) of
+/// every column of a finite 2-D array: the core's `stats::median_and_robust_sd`, a column
+/// at a time with the GIL released (the scale the heavy-tail check and the check of the
+/// regularisation against the bulk of a column compare with).
+#[pyfunction]
+fn column_robust_sd<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'_, f64>,
+) -> Bound<'py, numpy::PyArray1<f64>> {
+    let a = x.as_array();
+    let out = py.detach(|| {
+        let mut work = Vec::new();
+        a.columns()
+            .into_iter()
+            .map(|c| stats::median_and_robust_sd(c.iter().copied(), &mut work).1)
+            .collect::<Vec<f64>>()
+    });
+    Array1::from_vec(out).into_pyarray(py)
+}
+
 /// Which values of every column of a finite 2-D array lie more than `sds` robust standard
 /// deviations (1.4826 median absolute deviations) from their column's median (none in a
 /// column whose MAD is 0): the core's `stats::far_from_median`, a column at a time with the
@@ -1669,6 +1689,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(folds_min_rows, m)?)?;
     m.add_function(wrap_pyfunction!(column_std, m)?)?;
     m.add_function(wrap_pyfunction!(far_from_median, m)?)?;
+    m.add_function(wrap_pyfunction!(column_robust_sd, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
