@@ -519,15 +519,22 @@ def test_a_ranking_plots_its_bars_and_flags(tmp_path):
     assert out.stat().st_size > 1000
 
 
-def test_a_constant_column_fails_the_check_whatever_its_value():
+def test_a_constant_column_is_refused_by_the_check_whatever_its_value():
     # The rounding of a column of ones' mean left it a deviation of 1e-14, by which the
-    # draws were scaled to a point: the check passed for ones and failed for zeros.
+    # draws were scaled to a point: the check passed for ones and failed for zeros. Then a
+    # constant column failed it whatever its value, with a MisfitWarning that called the
+    # estimate too high. The estimator refuses such a column, so the check does too: the
+    # rows it checks stand for those the mixture was fitted to.
     rng = np.random.default_rng(0)
     x = rng.normal(size=600)
     y = x + rng.normal(size=600)
     r = gmmi.mutual_information(x, y, n_bootstrap=3, random_state=0)
     for value in (0.0, 1.0, 3.7):
-        assert not r.check_fit(np.full(600, value), y).passed, value
+        with pytest.raises(ValueError, match=r"^x: .*is constant"):
+            r.check_fit(np.full(600, value), y)
+    # So is a spread the estimator refuses (beyond 1e153), which made the statistic inf.
+    with pytest.raises(ValueError, match=r"^x: "):
+        r.check_fit(x * 1e200, y)
 
 
 def _asinh_student_t(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -805,3 +812,80 @@ def test_labels_given_to_a_check_in_the_wrong_place_get_advice_the_check_can_tak
     with pytest.raises(TypeError, match=r"^y: boolean data are discrete; the check takes the "
                                          r"continuous samples"):
         r2.check_fit(x, c)
+
+
+def _rounded_pair(seed: int, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """x: two columns of a 3-D Gaussian rounded to steps of 0.5, y: the third column
+    (the MI of the cells about 0.23 nat)."""
+    rng = np.random.default_rng(seed)
+    g = rng.multivariate_normal([0.0] * 3, [[1, 0.7, 0.5], [0.7, 1, 0.6], [0.5, 0.6, 1]],
+                                size=n)
+    return np.round(g[:, :2] * 2) / 2, g[:, 2]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_variable_on_a_lattice_fitted_as_it_is_is_checked_over_its_cells(seed):
+    # One variable on a lattice is fitted as it is (two are spread over their cells). The
+    # check compared the data's ties, which put neighbours at distance 0 in x, with the
+    # mixture's continuous draws: statistics of +6 to +8 on these data sets, a MisfitWarning
+    # and an interval stretched to 0.5-0.7 by mixtures of up to 48 components for an MI of
+    # 0.23. The data and the draws are now spread over the same cells. A mixture of the
+    # right MI then passes but for the check's 1% level (t with 15 degrees of freedom;
+    # fitted mixtures are flagged more rarely still), and the interval is the bootstrap's.
+    x, y = _rounded_pair(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.MisfitWarning)
+        r = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0)
+    assert r.details.get("dequantized") is None  # x fitted as it is
+    assert r.fit_check is not None and r.fit_check.passed, r.fit_check
+    assert "misfit_extension" not in r.details
+    # 10 replicates: the std is about 0.02 nat, so the interval's upper end stays below 0.35.
+    assert r.ci()[1] < 0.35, r.ci()
+    # A variable of a few levels, whose mixture puts a narrow component on each (draws
+    # spread as the data are: as before, within the level; spreading the data alone failed
+    # such fits the other way, by -5 to -9).
+    rng = np.random.default_rng(seed)
+    g = rng.multivariate_normal([0.0] * 3, [[1, 0.7, 0.5], [0.7, 1, 0.6], [0.5, 0.6, 1]],
+                                size=1000)
+    levels = np.digitize(g[:, 0], [-0.5, 0.5]).astype(float)
+    r3 = gmmi.mutual_information(levels, g[:, 1:], n_bootstrap=10, random_state=0)
+    assert r3.check_fit(levels, g[:, 1:]).passed
+
+
+def test_a_conditioning_variable_on_a_lattice_is_checked_over_its_cells():
+    # z of whole numbers (a Gaussian times 3, rounded): statistics of +8.4 to +9.2 before.
+    rng = np.random.default_rng(0)
+    g = rng.multivariate_normal([0.0] * 3, [[1, 0.7, 0.5], [0.7, 1, 0.6], [0.5, 0.6, 1]],
+                                size=1000)
+    z = np.round(g[:, 2] * 3)
+    r = gmmi.mutual_information(g[:, 0], g[:, 1], z=z, n_bootstrap=10, random_state=0,
+                                check=True)
+    assert r.fit_check.passed, r.fit_check
+
+
+def test_a_matrix_checks_a_lattice_column_as_its_single_estimate_does():
+    rng = np.random.default_rng(1)
+    g = rng.multivariate_normal([0.0, 0.0], [[1, 0.7], [0.7, 1]], size=600)
+    data = np.c_[np.round(g[:, 0] * 2) / 2, g[:, 1]]
+    m = gmmi.mi_matrix(data, check=True, n_bootstrap=5, random_state=0)
+    r = gmmi.mutual_information(data[:, 0], data[:, 1], n_bootstrap=5, random_state=0)
+    assert m.check_statistic[0, 1] == r.check_fit(data[:, 0], data[:, 1]).statistic
+
+
+def test_a_matrix_check_needs_the_rows_of_a_single_check():
+    # Checked on 4 rows the matrix gave an infinite statistic (or exactly 0, "passed"),
+    # where a single estimate refuses the check below 10 k + 1 = 31 rows.
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=(30, 3))
+    for call in (lambda: gmmi.mi_matrix(a, check=True, n_bootstrap=2, random_state=0),
+                 lambda: gmmi.mi_ranking(a[:, :2], a[:, 2], check=True, n_bootstrap=2,
+                                         random_state=0)):
+        with pytest.raises(ValueError, match=r"^check: .*at least 31 rows, the data have 30"):
+            call()
+
+
+def test_max_rows_needs_10_k_plus_1(gaussian_result):
+    r, x, y = gaussian_result
+    with pytest.raises(ValueError, match=r"^max_rows"):
+        r.check_fit(x, y, k=10, max_rows=100)
+    assert r.check_fit(x, y, k=10, max_rows=101).n_rows == 101

@@ -351,10 +351,12 @@ def fit_check(
     seed: int,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
+    cells: Optional[list[Optional[list[float]]]] = None,
 ) -> tuple[float, list[float], float, float, int]:
     """KSG of the rows (columns split into ``blocks``: ``[dx, dy]`` for an MI, ``[dx, dy,
-    dz]`` for a conditional MI) against KSG of draws from the mixture:
-    ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
+    dz]`` for a conditional MI) against KSG of draws from the mixture, the columns of
+    ``cells`` (each column's cell edges in the rows' coordinates, or None) spread over their
+    cells in both: ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
 
 def misfit_extension(
     z: NDArray[np.float64],
@@ -368,10 +370,12 @@ def misfit_extension(
     seed: int,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
+    cells: Optional[list[Optional[list[float]]]] = None,
 ) -> Optional[tuple[list[tuple[int, float, float]], bool]]:
     """After a check that failed with a positive statistic: mixtures of more than
     ``k_start`` components fitted to the rows ``z`` with the estimate's ``options``, each
-    checked like the failed check, until one's draws show the data's dependence. None when
+    checked like the failed check (with its ``cells``), until one's draws show the data's
+    dependence. None when
     no larger mixture could be fitted, else ``(steps, reached)``, ``steps`` the
     ``(n_components, value in nats, statistic)`` of every mixture fitted."""
 
@@ -521,10 +525,14 @@ def estimate_pairs(
     lattice_steps: Optional[list[float]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
+    check_cells: Optional[list[Optional[list[float]]]] = None,
 ) -> list[Union[_PairDict, str]]:
     """Many pairs at once: per pair its output, or the error message of a pair that
     failed. ``check``: ``(max_rows, n_draws, k)`` to check every pair's fit (with the
     options' seed); each output's ``check`` is then ``(statistic, threshold, ksg_data,
     mean KSG of the draws)``, or None with the reason in ``check_error``.
     ``lattice_steps``: per continuous column, the step of the lattice whose values the
-    caller spread over their cells (0 where not spread)."""
+    caller spread over their cells (0 where not spread). ``check_cells``: per continuous
+    column on a lattice that its pairs fit as it is, the edges of its cells in its units,
+    which the pairs' checks spread it and their mixtures' draws over (None for the
+    others)."""

@@ -221,6 +221,39 @@ def dequantize_blocks(named: list[tuple[str, np.ndarray]], seed: int,
     return [_spread_block(block, lattices, seed, name) for name, block, lattices in found], record
 
 
+#: The most cells :func:`lattice_cells` gives a column (beyond: ``None``, the column is
+#: checked as it is): a lattice whose few repeated values lie far apart would otherwise ask
+#: for millions of empty cells between them.
+MAX_CHECK_CELLS = 100_000
+
+
+def lattice_cells(col: np.ndarray) -> Optional[np.ndarray]:
+    """The edges of the cells ``a + h (k - 1/2)`` of the lattice the values of ``col`` lie
+    on (:func:`lattice_spacing`), from the cell below the lowest value to the cell above the
+    highest, for the check of a fit that left the column as it is (see
+    :func:`gmmi.checks.check_fit`); ``None`` when ``col`` is not on a lattice or would need
+    more than :data:`MAX_CHECK_CELLS` cells.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gmmi._inputs import lattice_cells
+    >>> lattice_cells(np.array([0.0, 1.0, 1.0, 2.0, 2.0, 0.0]))
+    array([-1.5, -0.5,  0.5,  1.5,  2.5,  3.5])
+    >>> lattice_cells(np.array([0.1, 0.7, 0.3])) is None
+    True
+    """
+    found = _lattice(col)
+    if found is None:
+        return None
+    h, a = found
+    k = np.round((np.asarray(col, dtype=float) - a) / h)
+    lo, hi = float(k.min()) - 1.0, float(k.max()) + 1.0
+    if hi - lo + 2 > MAX_CHECK_CELLS:
+        return None
+    return a + h * (np.arange(lo, hi + 2.0) - 0.5)
+
+
 def redo_dequantization(details: dict[str, Any], named: list[tuple[str, np.ndarray]],
                         seed: int) -> list[np.ndarray]:
     """The blocks as an estimate with ``details`` (its ``"dequantized"`` record) and

@@ -293,11 +293,13 @@ def check_block_columns(blocks: list[tuple[str, np.ndarray]],
 
 
 def joint_blocks(result: Any, x: Any, y: Any, z: Any, *, purpose: str,
-                 min_rows: int) -> list[np.ndarray]:
+                 min_rows: int, as_fitted: bool = False) -> list[np.ndarray]:
     """The samples ``x``, ``y`` (and ``z``, for a conditional MI result and only for one) of
     a joint GMM estimate of (conditional) mutual information as 2-D blocks, each with at
     least ``min_rows`` rows and all with the estimate's column counts; ``purpose`` names
-    what needs them in the refusal of any other result."""
+    what needs them in the refusal of any other result. With ``as_fitted`` (samples that
+    stand for those the estimate was fitted to, as in the check of its fit) a constant
+    column or a spread the estimator would refuse is refused too."""
     if result.estimator != "gmm" or result.model is None or result.quantity not in (
             "mutual_information", "conditional_mutual_information"):
         raise ValueError(
@@ -313,8 +315,9 @@ def joint_blocks(result: Any, x: Any, y: Any, z: Any, *, purpose: str,
     blocks: list[np.ndarray] = []
     for name, value in named:
         blocks.append(as_block(
-            value, name, n_rows=blocks[0].shape[0] if blocks else None, allow_constant=True,
-            min_rows=min_rows, check_spread=False, discrete_flags=None,
+            value, name, n_rows=blocks[0].shape[0] if blocks else None,
+            allow_constant=not as_fitted, min_rows=min_rows, check_spread=as_fitted,
+            discrete_flags=None,
             discrete_advice=f"{purpose} takes the continuous samples the estimate was "
                             "fitted to"))
     check_block_columns([(name, b) for (name, _), b in zip(named, blocks)],

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core
 from ._compare import same_fields
-from ._inputs import encode_labels, redo_dequantization
+from ._inputs import encode_labels, lattice_cells, redo_dequantization
 from ._options import preset_options
 from ._run import run_with_control
 from ._validation import (
@@ -89,6 +89,16 @@ AUTO_CHECK_MIN_COLUMNS = 3
 def min_check_rows(k: int) -> int:
     """The fewest rows the check's KSG with ``k`` neighbours takes: 10 k + 1."""
     return 10 * k + 1
+
+
+def refuse_too_few_rows(n_rows: int, name: str, k: int = CHECK_K_MIN) -> None:
+    """Raises the ``ValueError`` (naming ``name``) of a check asked for on ``n_rows`` rows
+    (0: not known yet, accepted) when they are fewer than its KSG with ``k`` neighbours
+    takes (:func:`min_check_rows`)."""
+    if 0 < n_rows < min_check_rows(k):
+        raise ValueError(f"{name}: the check needs 10 k + 1 rows for its fewest neighbours "
+                         f"(k = {k}), at least {min_check_rows(k)} rows, the data have "
+                         f"{n_rows}")
 
 
 def default_check_k(rows: int) -> int:
@@ -235,16 +245,13 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
     progress = check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=3, maximum=1000)
     k = check_int(k, "k", minimum=1, maximum=100, allow_none=True)
-    max_rows = check_int(max_rows, "max_rows", minimum=max(50, 10 * (k or CHECK_K_MIN)),
+    max_rows = check_int(max_rows, "max_rows", minimum=max(50, min_check_rows(k or CHECK_K_MIN)),
                          maximum=MAX_CHECK_ROWS,
                          advice="beyond 12 columns the KSG compares every pair of rows")
     given = rows_given(x)
     if k is None:
         k = default_check_k(min(given, max_rows) if given else max_rows)
-        if 0 < given < min_check_rows(k):
-            raise ValueError(f"x: the check needs 10 k + 1 rows for its fewest neighbours "
-                             f"(k = {k}), at least {min_check_rows(k)} rows, the data have "
-                             f"{given}")
+        refuse_too_few_rows(given, "x", k)
     least = min_check_rows(k)
     if 0 < given < least:
         raise ValueError(f"k: {k} neighbours need at least 10 k + 1 = {least} rows, the "
@@ -258,12 +265,12 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
             _core.fit_check_categorical, models, rows, codes, *common, progress=progress,
             desc="gmmi check")
     else:
-        rows, columns = _joint_rows(result, x, y, z, min_rows=least)
+        rows, columns, cells = _joint_rows(result, x, y, z, min_rows=least)
         model = result.model
         assert model is not None  # joint_blocks refuses a result without one
         ksg_data, ksg_model, statistic, threshold, n_rows = run_with_control(
             _core.fit_check, model._m, rows, columns, *common, progress=progress,
-            desc="gmmi check")
+            desc="gmmi check", cells=cells)
     out = FitCheck(statistic=statistic, threshold=threshold, ksg_data=ksg_data,
                    ksg_model=np.asarray(ksg_model), n_rows=n_rows, k=k)
     if warn and not out.passed:
@@ -271,17 +278,35 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
     return out
 
 
-def _joint_rows(result: MIResult, x: Any, y: Any, z: Any, *,
-                min_rows: int) -> tuple[np.ndarray, list[int]]:
+def _joint_rows(result: MIResult, x: Any, y: Any, z: Any, *, min_rows: int
+                ) -> tuple[np.ndarray, list[int], Optional[list[Optional[list[float]]]]]:
     """The rows of a joint (conditional) MI estimate's variables in the coordinates its
-    mixture was fitted in, and the column count of each variable."""
-    blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=min_rows)
+    mixture was fitted in, the column count of each variable, and the cells that the check
+    spreads the columns the estimate fitted on their lattice over (the edges of each
+    column's cells in those coordinates, or None; None for all: no such column)."""
+    blocks = joint_blocks(result, x, y, z, purpose="the check", min_rows=min_rows,
+                          as_fitted=True)
     # The rows as the estimate fitted them: columns on a lattice spread as it spread them.
     blocks = redo_dequantization(result.details, list(zip(("x", "y", "z"), blocks)),
                                  result.random_state)
     data = np.hstack(blocks)
     rows = data if result.transform is None else result.transform.apply(data)
-    return np.ascontiguousarray(rows, dtype=float), [b.shape[1] for b in blocks]
+    # Columns on a lattice the estimate fitted as they are (tied values): the check spreads
+    # the data and the mixture's draws over the same cells (the core's fit_check_in_cells),
+    # whose edges are mapped as the estimate mapped the column.
+    spread = (result.details.get("dequantized") or {})
+    cells: list[Optional[np.ndarray]] = []
+    for name, block in zip(("x", "y", "z"), blocks):
+        for j in range(block.shape[1]):
+            edges = None if name in spread else lattice_cells(block[:, j])
+            if edges is not None and result.transform is not None:
+                at = np.tile(data[0], (edges.size, 1))
+                at[:, len(cells)] = edges
+                edges = result.transform.apply(at)[:, len(cells)]
+            cells.append(edges)
+    return (np.ascontiguousarray(rows, dtype=float), [b.shape[1] for b in blocks],
+            [None if c is None else c.tolist() for c in cells]
+            if any(c is not None for c in cells) else None)
 
 
 def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, *,
@@ -304,7 +329,7 @@ def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, 
     """
     if found.passed or not found.statistic > 0 or result.n_components is None:
         return None
-    rows, columns = _joint_rows(result, x, y, z, min_rows=min_check_rows(found.k))
+    rows, columns, cells = _joint_rows(result, x, y, z, min_rows=min_check_rows(found.k))
     # The estimator's options are the result's, less those of the call (base, seed, jobs);
     # a result saved before a preset setting existed (session 50's screen_starts, say)
     # takes gmmi's preset's value for it.
@@ -314,7 +339,7 @@ def misfit_extension(result: MIResult, x: Any, y: Any, z: Any, found: FitCheck, 
         options=_core.Options(seed=result.random_state, **{
             **estimator, **{k: v for k, v in result.options.items() if k in estimator}}),
         max_rows=max_rows, n_draws=int(found.ksg_model.size), k=found.k, seed=seed,
-        n_jobs=resolve_n_jobs(n_jobs), progress=progress, desc="gmmi check")
+        n_jobs=resolve_n_jobs(n_jobs), progress=progress, desc="gmmi check", cells=cells)
     if out is None:
         return None
     steps, reached = out

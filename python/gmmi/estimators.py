@@ -52,6 +52,7 @@ from .checks import (
     extension_message,
     min_check_rows,
     misfit_extension,
+    refuse_too_few_rows,
     rows_given,
 )
 from .mixture import GaussianMixture
@@ -674,10 +675,8 @@ def mutual_information(
     n_rows = rows_given(x)
     if check is not None:
         check = check_bool(check, "check")
-        if check and 0 < n_rows < min_check_rows(CHECK_K_MIN):
-            raise ValueError(f"check: the check needs 10 k + 1 rows for its fewest "
-                             f"neighbours (k = {CHECK_K_MIN}), at least "
-                             f"{min_check_rows(CHECK_K_MIN)} rows, the data have {n_rows}")
+        if check:
+            refuse_too_few_rows(n_rows, "check")
     given_options = dict(
         n_components=n_components, n_bootstrap=n_bootstrap, mc_samples=mc_samples,
         integral=integral, quadrature_order=quadrature_order, selection=selection,

@@ -18,6 +18,7 @@ from ._inputs import (
     _lattice,
     _spread,
     encode_labels,
+    lattice_cells,
     shared_tails,
     shared_tails_message,
     sparse_levels_message,
@@ -48,7 +49,13 @@ from ._warnings import (
     MisfitWarning,
     warning_class,
 )
-from .checks import CHECK_DRAWS, CHECK_MAX_ROWS, default_check_k, misfit_message
+from .checks import (
+    CHECK_DRAWS,
+    CHECK_MAX_ROWS,
+    default_check_k,
+    misfit_message,
+    refuse_too_few_rows,
+)
 from .estimators import rename_classes, small_class_message
 from .plots import _axes
 
@@ -501,19 +508,34 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
     return np.ascontiguousarray(np.column_stack([cont, *columns])), out, steps
 
 
+def _check_cells(cont: np.ndarray, n_fitted: int) -> Optional[list[Optional[list[float]]]]:
+    """For the checks of the pairs' fits: the edges of the cells of each of the ``n_fitted``
+    continuous columns the pairs read that lies on a lattice as it is (the columns of
+    ``cont``; the spread copies :func:`_spread_lattices` appends after them have none), in
+    the column's units (see :func:`gmmi._inputs.lattice_cells`: a pair's check spreads
+    such a column and its mixture's draws over them); None when no column has any."""
+    cells = [lattice_cells(cont[:, k]) for k in range(cont.shape[1])]
+    if all(c is None for c in cells):
+        return None
+    return [None if c is None else c.tolist() for c in cells] + [None] * (n_fitted - len(cells))
+
+
 def _compute_block(
     cont: np.ndarray,
     codes: np.ndarray,
     levels: list[int],
     pairs: list[tuple[str, int, int]],
     steps: Optional[list[float]],
+    cells: Optional[list[Optional[list[float]]]],
     kwargs: dict[str, Any],
     group: Optional[int] = None,
 ) -> list[Any]:
     """Computes a block of pairs; runs on an executor's worker (module-level: picklable).
     ``steps``: the lattice step of each continuous column (see :func:`_spread_lattices`),
-    or None; ``kwargs`` holds the estimator options with ``seed``, plus ``miller_madow``,
-    ``check`` (None, or the core's ``(max_rows, n_draws, k)``) and ``n_jobs``; ``group``:
+    or None; ``cells``: the cells the checks spread each continuous column over (see
+    :func:`_check_cells`), or None; ``kwargs`` holds the estimator options with ``seed``,
+    plus ``miller_madow``, ``check`` (None, or the core's ``(max_rows, n_draws, k)``) and
+    ``n_jobs``; ``group``:
     the matrix's group of blocks (:func:`gmmi._run.new_group`), none of which starts once it
     is cancelled."""
     opts = dict(kwargs)
@@ -523,7 +545,8 @@ def _compute_block(
     out: list[Any] = list(run_with_control(_core.estimate_pairs, cont, codes, levels, pairs,
                                            miller_madow=miller_madow,
                                            options=_core.Options(**opts), check=check,
-                                           lattice_steps=steps, n_jobs=n_jobs, group=group))
+                                           lattice_steps=steps, check_cells=cells,
+                                           n_jobs=n_jobs, group=group))
     # The results go back through pickle on a process pool: warning kinds as their codes.
     for r in out:
         if isinstance(r, dict):
@@ -533,11 +556,11 @@ def _compute_block(
 
 def _block_inputs(
     cont: np.ndarray, codes: np.ndarray, levels: list[int], block: list[tuple[str, int, int]],
-    steps: Optional[list[float]],
+    steps: Optional[list[float]], cells: Optional[list[Optional[list[float]]]],
 ) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[str, int, int]],
-           Optional[list[float]]]:
-    """Only the columns a block needs (and their lattice steps), with its pairs
-    re-indexed."""
+           Optional[list[float]], Optional[list[Optional[list[float]]]]]:
+    """Only the columns a block needs (and their lattice steps and checks' cells), with its
+    pairs re-indexed."""
     need_c: list[int] = []
     need_d: list[int] = []
     for kind, a, b in block:
@@ -556,7 +579,8 @@ def _block_inputs(
             remapped.append((kind, md[a], md[b]))
     return (np.ascontiguousarray(cont[:, need_c]), np.ascontiguousarray(codes[:, need_d]),
             [levels[d] for d in need_d], remapped,
-            None if steps is None else [steps[c] for c in need_c])
+            None if steps is None else [steps[c] for c in need_c],
+            None if cells is None else [cells[c] for c in need_c])
 
 
 def _run_executor(
@@ -566,6 +590,7 @@ def _run_executor(
     levels: list[int],
     pairs: list[tuple[str, int, int]],
     steps: Optional[list[float]],
+    cells: Optional[list[Optional[list[float]]]],
     kwargs: dict[str, Any],
     block_size: Optional[int],
     progress: bool,
@@ -591,7 +616,8 @@ def _run_executor(
     try:
         for b in blocks:
             futures.append(executor.submit(
-                _compute_block, *_block_inputs(cont, codes, levels, b, steps), kwargs, group))
+                _compute_block, *_block_inputs(cont, codes, levels, b, steps, cells), kwargs,
+                group))
         out: list[Any] = []
         for f, b in zip(futures, blocks):
             out.extend(f.result())
@@ -762,6 +788,8 @@ def _matrix_and_failures(
     if data.n is not None and data.n < 2:
         raise ValueError(f"{a_name}: at least 2 rows are needed, got {data.n}")
     cont, codes = data.arrays()
+    if check:
+        refuse_too_few_rows(data.n or 0, "check")
     # The core's (max_rows, n_draws, k): MIResult.check_fit's defaults for these rows.
     check_opts = ((CHECK_MAX_ROWS, CHECK_DRAWS,
                    default_check_k(min(data.n or 0, CHECK_MAX_ROWS))) if check else None)
@@ -823,6 +851,7 @@ def _matrix_and_failures(
     if opts["transform"] != "identity" and cont.shape[1]:
         fitted, pairs, steps = _spread_lattices(cont, pairs, [_swapped(a_ref[i], b_ref[j])
                                                               for i, j in index], seed)
+    check_cells = _check_cells(cont, fitted.shape[1]) if check else None
     to_fit = [t for t in range(len(pairs)) if t not in prefailed]
     fit_pairs = [pairs[t] for t in to_fit]
     raw_fit: list[Any] = []
@@ -832,10 +861,12 @@ def _matrix_and_failures(
         raw_fit = run_with_control(
             _core.estimate_pairs, fitted, codes, data.levels, fit_pairs,
             miller_madow=miller_madow, options=_core.Options(seed=seed, **opts),
-            check=check_opts, lattice_steps=steps, n_jobs=jobs, progress=progress,
+            check=check_opts, lattice_steps=steps, check_cells=check_cells, n_jobs=jobs,
+            progress=progress,
             desc="MI matrix", outer=True)
     else:
         raw_fit = _run_executor(executor, fitted, codes, data.levels, fit_pairs, steps,
+                                check_cells,
                                 dict(opts, seed=seed, miller_madow=miller_madow, n_jobs=jobs,
                                      check=check_opts),
                                 block_size, progress)

@@ -448,6 +448,12 @@ class MIResult:
         and 1.7 s with 10+10 (the trees gain less as the columns grow). Ten neighbours
         take 1.1-1.4x as long (3+3 and 5+5 Gaussians on 1,000 and 4,000 rows, session 55).
 
+        Columns on a lattice (tied values) that the estimate fitted as they are are
+        checked over their cells: the data's values and the draws alike are replaced by a
+        uniform draw within the lattice cell they fall in, so that the data's ties, which
+        put neighbours at distance 0, do not read as dependence the mixture misses
+        (``docs/method.md``, "How the estimator is checked").
+
         Parameters
         ----------
         x, y : array-like of shape (n,) or (n, d_x), (n, d_y)
@@ -458,8 +464,8 @@ class MIResult:
         n_draws : int, default 16
             Independent draws from the mixture (at least 3).
         max_rows : int, default 4000
-            The KSG runs on a seeded random subset of this many rows beyond it (at most
-            50,000).
+            The KSG runs on a seeded random subset of this many rows beyond it (at least
+            50 and 10 k + 1, at most 50,000).
         k : int, optional
             Neighbours of the KSG. Default: 10, and one per ten rows on fewer than 101 rows
             checked (at least 3, which takes 31 rows). More neighbours than the 3 usual for
@@ -483,8 +489,10 @@ class MIResult:
         ------
         ValueError
             If the result is not a GMM estimate of (conditional) mutual information (a
-            single-class or discrete-discrete one has no mixture to check), or the samples
-            do not have the estimate's columns or classes.
+            single-class or discrete-discrete one has no mixture to check), the samples
+            do not have the estimate's columns or classes, have fewer than 10 k + 1 rows,
+            or have a column the estimator would refuse (constant, or of a spread beyond
+            its range).
 
         Examples
         --------

@@ -67,8 +67,9 @@ pub fn next_components(k: usize) -> usize {
 /// coordinates the estimate's mixture was fitted in; columns split into `blocks`, `[dx, dy]`
 /// for `I(X; Y)`, `[dx, dy, dz]` for `I(X; Y | Z)`), each from one k-means start, to the
 /// EM tolerance of the estimator's fits on these rows, standardised (`opts`), and
-/// checks each against the rows with `check_opts` (the options of the check that failed,
-/// so that every step sees the same rows and draws' seeds), until the statistic is at most
+/// checks each against the rows with `check_opts` and `cells` (those of the check that
+/// failed, so that every step sees the same rows and draws' seeds, and the same columns
+/// spread over their cells: [`check::fit_check_in_cells`]), until the statistic is at most
 /// 0 (see the module documentation). Returns `None` when no mixture larger than `k_start`
 /// could be fitted (`max_components` or the rows' count reached, or a numerical failure at
 /// the first step). Counts the fits and checks as tasks of `ctrl` and stops soon after it
@@ -79,6 +80,7 @@ pub fn misfit_extension(
     k_start: usize,
     opts: &ValidOptions,
     check_opts: &CheckOptions,
+    cells: &[Option<Vec<f64>>],
     ctrl: &Control,
 ) -> Result<Option<Extension>> {
     let quantity = match *blocks {
@@ -108,6 +110,7 @@ pub fn misfit_extension(
             ),
         ));
     }
+    check::check_cells(cells, d)?;
     let n = z.len() / d;
     let opts = opts.for_rows(n);
     let fit_opts = |k: usize| FitOptions {
@@ -144,7 +147,7 @@ pub fn misfit_extension(
             Err(Error::Numerical(_)) => break,
             Err(e) => return Err(e),
         };
-        let found = check::fit_check(z, blocks, &fit.model, check_opts, ctrl)?;
+        let found = check::fit_check_in_cells(z, blocks, &fit.model, cells, check_opts, ctrl)?;
         steps.push(ExtensionStep {
             n_components: k,
             value,
@@ -226,7 +229,7 @@ mod tests {
         .unwrap();
         let first = check::fit_check(&z, &[2, 1], &one.model, &check_opts, &ctrl).unwrap();
         assert!(first.statistic > first.threshold, "{first:?}");
-        let ext = misfit_extension(&z, &[2, 1], 1, &opts, &check_opts, &ctrl)
+        let ext = misfit_extension(&z, &[2, 1], 1, &opts, &check_opts, &[], &ctrl)
             .unwrap()
             .expect("larger mixtures fit 2000 rows");
         // It stops at the first mixture whose draws show the data's dependence, and the
@@ -254,7 +257,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| misfit_extension(&z, &[2, 1], 1, &opts, &check_opts, &ctrl))
+            .install(|| misfit_extension(&z, &[2, 1], 1, &opts, &check_opts, &[], &ctrl))
             .unwrap()
             .unwrap();
         assert_eq!(again, ext);
@@ -267,7 +270,7 @@ mod tests {
         o.select.max_components = 3;
         let opts = o.validated().unwrap();
         let ctrl = Control::new();
-        let ext = misfit_extension(&z, &[2, 1], 1, &opts, &CheckOptions::default(), &ctrl)
+        let ext = misfit_extension(&z, &[2, 1], 1, &opts, &CheckOptions::default(), &[], &ctrl)
             .unwrap()
             .unwrap();
         assert!(ext.steps.iter().all(|s| s.n_components <= 3), "{ext:?}");
@@ -276,10 +279,14 @@ mod tests {
         }
         // Nothing above max_components: no extension.
         assert_eq!(
-            misfit_extension(&z, &[2, 1], 3, &opts, &CheckOptions::default(), &ctrl).unwrap(),
+            misfit_extension(&z, &[2, 1], 3, &opts, &CheckOptions::default(), &[], &ctrl).unwrap(),
             None
         );
-        assert!(misfit_extension(&z, &[3], 1, &opts, &CheckOptions::default(), &ctrl).is_err());
-        assert!(misfit_extension(&z, &[0, 3], 1, &opts, &CheckOptions::default(), &ctrl).is_err());
+        assert!(
+            misfit_extension(&z, &[3], 1, &opts, &CheckOptions::default(), &[], &ctrl).is_err()
+        );
+        assert!(
+            misfit_extension(&z, &[0, 3], 1, &opts, &CheckOptions::default(), &[], &ctrl).is_err()
+        );
     }
 }

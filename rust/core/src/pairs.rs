@@ -54,6 +54,12 @@ pub struct Columns<'a> {
     /// their cells, `0` for the others (empty: none is; see
     /// [`crate::estimator::EstimatorOptions::lattice_steps`]).
     pub steps: &'a [f64],
+    /// For the checks of the pairs' fits: the edges of the cells (in the column's units) of
+    /// each continuous column on a lattice that its pairs fit as it is, `None` for the
+    /// others (empty: none is); a pair's check spreads such a column's values and its
+    /// mixture's draws over these cells, mapped as the pair's representation maps the
+    /// column ([`check::fit_check_in_cells`]).
+    pub cells: &'a [Option<Vec<f64>>],
 }
 
 impl Columns<'_> {
@@ -78,6 +84,31 @@ impl Columns<'_> {
             Cow::Borrowed(opts)
         })
     }
+    /// The cells of a continuous pair's two columns for its check ([`Columns::cells`]),
+    /// mapped by the pair's `transform`; empty when neither column has any.
+    fn pair_cells(&self, p: &Pair, transform: &Transform) -> Vec<Option<Vec<f64>>> {
+        let of = |j: usize| self.cells.get(j).and_then(Option::as_ref);
+        if of(p.a).is_none() && of(p.b).is_none() {
+            return Vec::new();
+        }
+        [p.a, p.b]
+            .iter()
+            .enumerate()
+            .map(|(i, &j)| {
+                let edges = of(j)?;
+                // Rows with the edges in column i (the other column's value is never read:
+                // each column has its own map).
+                let rows: Vec<f64> = edges
+                    .iter()
+                    .flat_map(|&v| if i == 0 { [v, 0.0] } else { [0.0, v] })
+                    .collect();
+                let mapped = transform.apply(&rows).0;
+                let column: Vec<f64> = mapped.iter().skip(i).step_by(2).copied().collect();
+                check::cells_from_edges(&column)
+            })
+            .collect()
+    }
+
     fn disc(&self, j: usize) -> Vec<usize> {
         let nd = self.levels.len();
         self.codes.iter().skip(j).step_by(nd).copied().collect()
@@ -228,8 +259,17 @@ fn one(
             let e = estimator::estimate_known(&x, 2, &q, &opts, ctrl, Some(&known))?;
             let (mean, std) = e.summary();
             // The check of the fit, on the data in the coordinates the mixture was fitted in.
-            let outcome = check_opts
-                .map(|co| check::fit_check(&e.transform.apply(&x).0, &[1, 1], &e.model, co, ctrl));
+            let outcome = check_opts.map(|co| {
+                let cells = cols.pair_cells(p, &e.transform);
+                check::fit_check_in_cells(
+                    &e.transform.apply(&x).0,
+                    &[1, 1],
+                    &e.model,
+                    &cells,
+                    co,
+                    ctrl,
+                )
+            });
             PairResult {
                 mean,
                 std,
@@ -331,6 +371,7 @@ pub fn estimate_pairs(
     ctrl: &Control,
 ) -> Result<Vec<Result<PairResult>>> {
     crate::lattice::check_steps(cols.steps, cols.nc)?;
+    check::check_cells(cols.cells, cols.nc)?;
     for p in pairs {
         let bad = match p.kind {
             PairKind::Continuous => p.a >= cols.nc || p.b >= cols.nc,
@@ -382,6 +423,7 @@ mod tests {
             codes: &codes,
             levels: &[2],
             steps: &[],
+            cells: &[],
         };
         let opts = EstimatorOptions {
             n_bootstrap: 5,

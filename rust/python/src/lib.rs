@@ -508,10 +508,14 @@ fn initial_mixture(
 
 /// `MIResult.check_fit`: the KSG of the rows `z` (in the mixture's coordinates, split into
 /// `blocks` of columns: `[dx, dy]` for an MI, `[dx, dy, dz]` for a conditional MI) against
-/// the KSG of `n_draws` draws from the mixture (see the core's `check::fit_check`). Returns
-/// `(ksg_data, ksg_model, statistic, threshold, n_rows)`.
+/// the KSG of `n_draws` draws from the mixture, with the columns of `cells` (the edges of
+/// each column's cells in those coordinates, or None) spread over their cells (see the
+/// core's `check::fit_check_in_cells`). Returns `(ksg_data, ksg_model, statistic,
+/// threshold, n_rows)`.
 #[pyfunction]
-#[pyo3(signature = (mixture, z, blocks, max_rows, n_draws, k, seed, n_jobs=None, control=None))]
+#[pyo3(signature = (
+    mixture, z, blocks, max_rows, n_draws, k, seed, n_jobs=None, control=None, cells=None
+))]
 #[allow(clippy::too_many_arguments)]
 fn fit_check<'py>(
     py: Python<'py>,
@@ -524,29 +528,33 @@ fn fit_check<'py>(
     seed: u64,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
+    cells: Option<Vec<Option<Vec<f64>>>>,
 ) -> PyResult<CheckTuple> {
     let d = mixture.0.dim();
     let v = rows_for(&z, d)?;
     let g = &mixture.0;
+    let cells = usable_cells(cells);
     run_check(
         py,
         n_jobs,
         control,
         (max_rows, n_draws, k, seed),
-        |opts, ctrl| gmmi_core::check::fit_check(&v, &blocks, g, opts, ctrl),
+        |opts, ctrl| gmmi_core::check::fit_check_in_cells(&v, &blocks, g, &cells, opts, ctrl),
     )
 }
 
 /// After a check of the fit that failed with a positive statistic: mixtures of more than
 /// `k_start` components fitted to the rows `z` (in the estimate's mixture's coordinates,
 /// columns split into `blocks`) with the estimate's `options`, each checked with the failed
-/// check's `(max_rows, n_draws, k, seed)`, until one's draws show the data's dependence (see
+/// check's `(max_rows, n_draws, k, seed)` and `cells`, until one's draws show the data's
+/// dependence (see
 /// the core's `extend::misfit_extension`). Returns None when no larger mixture could be
 /// fitted, else `(steps, reached)` with `steps` the `(n_components, value, statistic)` of
 /// every mixture fitted (values in nats).
 #[pyfunction]
 #[pyo3(signature = (
-    z, blocks, k_start, *, options, max_rows, n_draws, k, seed, n_jobs=None, control=None
+    z, blocks, k_start, *, options, max_rows, n_draws, k, seed, n_jobs=None, control=None,
+    cells=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn misfit_extension<'py>(
@@ -561,6 +569,7 @@ fn misfit_extension<'py>(
     seed: u64,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
+    cells: Option<Vec<Option<Vec<f64>>>>,
 ) -> PyResult<ExtensionTuple> {
     let (v, d) = rows(&z);
     if blocks.iter().sum::<usize>() != d {
@@ -572,7 +581,8 @@ fn misfit_extension<'py>(
     let ctrl = ctrl_of(control);
     let opts = &options.0;
     let out = run(py, n_jobs, || {
-        gmmi_core::extend::misfit_extension(&v, &blocks, k_start, opts, &check_opts, &ctrl)
+        let cells = usable_cells(cells);
+        gmmi_core::extend::misfit_extension(&v, &blocks, k_start, opts, &check_opts, &cells, &ctrl)
     })?;
     Ok(out.map(|e| {
         let steps = e
@@ -582,6 +592,17 @@ fn misfit_extension<'py>(
             .collect();
         (steps, e.reached)
     }))
+}
+
+/// The cells of a check as the Python layer gives them (edges mapped by the estimate's
+/// representation, which can saturate at the ends), made usable by the core's
+/// `check::cells_from_edges`; empty for None.
+fn usable_cells(cells: Option<Vec<Option<Vec<f64>>>>) -> Vec<Option<Vec<f64>>> {
+    cells
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.and_then(|e| gmmi_core::check::cells_from_edges(&e)))
+        .collect()
 }
 
 /// The outcome of a misfit extension as `(steps, reached)`, or None.
@@ -1539,12 +1560,14 @@ fn estimate_discrete<'py>(
 /// Many pairs at once. `pairs` holds (kind, a, b) with kind "cc" (continuous-continuous,
 /// columns of `continuous`), "cd" (continuous column a, discrete column b) or "dd";
 /// `lattice_steps`: per continuous column, the step of the lattice whose values the caller
-/// spread over their cells (0 where not spread). Returns one entry per pair: a dict, or the
-/// error message of a pair that failed.
+/// spread over their cells (0 where not spread); `check_cells`: per continuous column, the
+/// edges of its cells (in its units) when it is on a lattice its pairs fit as it is, which
+/// the pairs' checks spread it over (None for the others). Returns one entry per pair: a
+/// dict, or the error message of a pair that failed.
 #[pyfunction]
 #[pyo3(signature = (
     continuous, codes, levels, pairs, *, miller_madow, options, check=None,
-    lattice_steps=None, n_jobs=None, control=None
+    lattice_steps=None, n_jobs=None, control=None, check_cells=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn estimate_pairs<'py>(
@@ -1559,6 +1582,7 @@ fn estimate_pairs<'py>(
     lattice_steps: Option<Vec<f64>>,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
+    check_cells: Option<Vec<Option<Vec<f64>>>>,
 ) -> PyResult<Bound<'py, PyList>> {
     // Two copies of all the columns, and every thread works on one pair (two columns) at a
     // time with the working memory of one estimate.
@@ -1630,12 +1654,14 @@ fn estimate_pairs<'py>(
     let opts = &options.0;
     let ctrl = ctrl_of(control);
     let steps = lattice_steps.unwrap_or_default();
+    let cells = check_cells.unwrap_or_default();
     let cols = Columns {
         continuous: &cont,
         nc,
         codes: &code_vec,
         levels: &levels,
         steps: &steps,
+        cells: &cells,
     };
     // Checked with the pairs' seed, as `MIResult.check_fit` checks a single estimate.
     let check = check.map(|(max_rows, n_draws, k)| gmmi_core::check::CheckOptions {
