@@ -535,9 +535,8 @@ def _compute_block(
     or None; ``cells``: the cells the checks spread each continuous column over (see
     :func:`_check_cells`), or None; ``kwargs`` holds the estimator options with ``seed``,
     plus ``miller_madow``, ``check`` (None, or the core's ``(max_rows, n_draws, k)``) and
-    ``n_jobs``; ``group``:
-    the matrix's group of blocks (:func:`gmmi._run.new_group`), none of which starts once it
-    is cancelled."""
+    ``n_jobs``; ``group``: the matrix's group of blocks (:func:`gmmi._run.new_group`), none
+    of which starts once it is cancelled."""
     opts = dict(kwargs)
     miller_madow, n_jobs = opts.pop("miller_madow"), opts.pop("n_jobs")
     check = opts.pop("check")
