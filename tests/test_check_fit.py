@@ -872,6 +872,28 @@ def test_a_matrix_checks_a_lattice_column_as_its_single_estimate_does():
     assert m.check_statistic[0, 1] == r.check_fit(data[:, 0], data[:, 1]).statistic
 
 
+def test_a_matrix_on_an_executor_checks_lattice_columns_as_it_does_itself():
+    # Blocks of pairs on an executor get only the columns they need, re-indexed, and the
+    # cells of those columns with them: one pair per block, lattice columns on both sides
+    # (a pair of two is spread over its cells and checked as it is; a pair of one, checked
+    # over its cells).
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    g = rng.multivariate_normal([0.0] * 4, np.eye(4) * 0.5 + 0.5, size=400)
+    a = np.c_[np.round(g[:, 0] * 2) / 2, g[:, 1]]
+    b = np.c_[g[:, 2], np.round(g[:, 3])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gmmi.DiscreteDataWarning)
+        here = gmmi.mi_matrix(a, b, check=True, n_bootstrap=4, random_state=0)
+        with ThreadPoolExecutor(2) as ex:
+            there = gmmi.mi_matrix(a, b, check=True, n_bootstrap=4, random_state=0,
+                                   executor=ex, block_size=1)
+        single = gmmi.mutual_information(a[:, 0], b[:, 0], n_bootstrap=4, random_state=0)
+    np.testing.assert_array_equal(here.check_statistic, there.check_statistic)
+    assert here.check_statistic[0, 0] == single.check_fit(a[:, 0], b[:, 0]).statistic
+
+
 def test_a_matrix_check_needs_the_rows_of_a_single_check():
     # Checked on 4 rows the matrix gave an infinite statistic (or exactly 0, "passed"),
     # where a single estimate refuses the check below 10 k + 1 = 31 rows.
