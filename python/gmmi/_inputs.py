@@ -227,9 +227,11 @@ def dequantize_blocks(named: list[tuple[str, np.ndarray]], seed: int,
 MAX_CHECK_CELLS = 100_000
 
 
-def lattice_cells(col: np.ndarray) -> Optional[np.ndarray]:
+def lattice_cells(col: np.ndarray, lattice: Optional[tuple[float, float]] = None,
+                  ) -> Optional[np.ndarray]:
     """The edges of the cells ``a + h (k - 1/2)`` of the lattice the values of ``col`` lie
-    on (:func:`lattice_spacing`), from the cell below the lowest value to the cell above the
+    on (:func:`lattice_spacing`; ``lattice``: its ``(h, a)`` as :func:`_lattice` found it,
+    when the caller has it), from the cell below the lowest value to the cell above the
     highest, for the check of a fit that left the column as it is (see
     :func:`gmmi.checks.check_fit`); ``None`` when ``col`` is not on a lattice or would need
     more than :data:`MAX_CHECK_CELLS` cells.
@@ -243,7 +245,7 @@ def lattice_cells(col: np.ndarray) -> Optional[np.ndarray]:
     >>> lattice_cells(np.array([0.1, 0.7, 0.3])) is None
     True
     """
-    found = _lattice(col)
+    found = _lattice(col) if lattice is None else lattice
     if found is None:
         return None
     h, a = found

@@ -468,8 +468,8 @@ def _pair(a: tuple[bool, int], b: tuple[bool, int]) -> tuple[str, int, int]:
     return ("dd", ia, ib)
 
 
-def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
-                     swapped: list[bool], seed: int
+def _spread_lattices(cont: np.ndarray, lattices: list[Optional[tuple[float, float]]],
+                     pairs: list[tuple[str, int, int]], swapped: list[bool], seed: int
                      ) -> tuple[np.ndarray, list[tuple[str, int, int]], Optional[list[float]]]:
     """The continuous columns and the pairs, with lattice columns spread over their cells
     where a single estimate of the pair spreads them (both columns of a continuous pair;
@@ -478,8 +478,8 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
     given to the core the other way round): those spread copies go after the columns as
     they are, and the pairs concerned read them. Also the lattice step of every column
     returned (0.0 for the columns as they are), which the core takes out of the mixtures of
-    the pairs that read spread copies; ``None`` when no column was spread."""
-    lattices = [_lattice(cont[:, k]) for k in range(cont.shape[1])]
+    the pairs that read spread copies; ``None`` when no column was spread. ``lattices``:
+    each column's (:func:`gmmi._inputs._lattice`)."""
     if all(found is None for found in lattices):
         return cont, pairs, None
     copies: dict[tuple[int, str], int] = {}
@@ -508,13 +508,16 @@ def _spread_lattices(cont: np.ndarray, pairs: list[tuple[str, int, int]],
     return np.ascontiguousarray(np.column_stack([cont, *columns])), out, steps
 
 
-def _check_cells(cont: np.ndarray, n_fitted: int) -> Optional[list[Optional[list[float]]]]:
+def _check_cells(cont: np.ndarray, lattices: list[Optional[tuple[float, float]]],
+                 n_fitted: int) -> Optional[list[Optional[list[float]]]]:
     """For the checks of the pairs' fits: the edges of the cells of each of the ``n_fitted``
     continuous columns the pairs read that lies on a lattice as it is (the columns of
-    ``cont``; the spread copies :func:`_spread_lattices` appends after them have none), in
-    the column's units (see :func:`gmmi._inputs.lattice_cells`: a pair's check spreads
-    such a column and its mixture's draws over them); None when no column has any."""
-    cells = [lattice_cells(cont[:, k]) for k in range(cont.shape[1])]
+    ``cont``, whose lattices are ``lattices``; the spread copies :func:`_spread_lattices`
+    appends after them have none), in the column's units (see
+    :func:`gmmi._inputs.lattice_cells`: a pair's check spreads such a column and its
+    mixture's draws over them); None when no column has any."""
+    cells = [None if found is None else lattice_cells(cont[:, k], found)
+             for k, found in enumerate(lattices)]
     if all(c is None for c in cells):
         return None
     return [None if c is None else c.tolist() for c in cells] + [None] * (n_fitted - len(cells))
@@ -847,10 +850,13 @@ def _matrix_and_failures(
             prefailed[t] = f"y: {why}"
     fitted = cont
     steps: Optional[list[float]] = None
+    # Each column's lattice, found once for the spreading and the checks' cells.
+    lattices = ([_lattice(cont[:, k]) for k in range(cont.shape[1])]
+                if check or opts["transform"] != "identity" else [])
     if opts["transform"] != "identity" and cont.shape[1]:
-        fitted, pairs, steps = _spread_lattices(cont, pairs, [_swapped(a_ref[i], b_ref[j])
-                                                              for i, j in index], seed)
-    check_cells = _check_cells(cont, fitted.shape[1]) if check else None
+        fitted, pairs, steps = _spread_lattices(
+            cont, lattices, pairs, [_swapped(a_ref[i], b_ref[j]) for i, j in index], seed)
+    check_cells = _check_cells(cont, lattices, fitted.shape[1]) if check else None
     to_fit = [t for t in range(len(pairs)) if t not in prefailed]
     fit_pairs = [pairs[t] for t in to_fit]
     raw_fit: list[Any] = []
