@@ -332,14 +332,14 @@ pub fn fit_check_in_cells(
     check_cells(cells, d)?;
     let (mut rows, _) = data_subset(z, d, opts);
     let m = rows.len() / d;
-    if m < 10 * opts.k + 1 {
+    if m < least_rows(opts.k) {
         return Err(Error::arg(
             "x",
             format!(
                 "the check needs 10 k + 1 rows for its neighbours (k = {}), at least {} rows; \
                  the data have {m}",
                 opts.k,
-                10 * opts.k + 1
+                least_rows(opts.k)
             ),
         ));
     }
@@ -625,7 +625,7 @@ fn check_options(dim: usize, d: usize, opts: &CheckOptions) -> Result<()> {
             ),
         ));
     }
-    if opts.max_rows < 10 * opts.k.max(1) + 1 || opts.max_rows < 50 {
+    if opts.max_rows < least_rows(opts.k.max(1)) || opts.max_rows < 50 {
         return Err(Error::arg(
             "max_rows",
             format!(
@@ -635,6 +635,12 @@ fn check_options(dim: usize, d: usize, opts: &CheckOptions) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The fewest rows a check with `k` neighbours runs on, of the data and of `max_rows`:
+/// `10 k + 1` (the Python layer's `min_check_rows`).
+fn least_rows(k: usize) -> usize {
+    10 * k + 1
 }
 
 /// The rows the check runs on: a seeded random subset of `opts.max_rows` rows beyond that
