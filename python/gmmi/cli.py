@@ -132,25 +132,32 @@ class _Table:
     the cell, ``words`` to the first data row whose cell is not a number (in a column that
     is not all numbers): such a column is refused where it is used as missing or as
     numbers. ``lines`` holds each data row's line in a text file (None: rows of an
-    array)."""
+    array), ``texts`` each column's cells as written there (for labels)."""
 
     def __init__(self, names: list[str], columns: list[np.ndarray],
                  blanks: Optional[dict[int, tuple[int, str]]] = None,
                  words: Optional[dict[int, tuple[int, str]]] = None,
-                 lines: Optional[list[int]] = None) -> None:
+                 lines: Optional[list[int]] = None,
+                 texts: Optional[list[list[str]]] = None) -> None:
         self.names = names
         self.columns = columns
         self.blanks = blanks or {}
         self.words = words or {}
         self.lines = lines
+        self.texts = texts
 
     def where(self, row: int) -> str:
         """Where data row ``row`` is, for a message: its line in a text file."""
         return f"row {row}" if self.lines is None else f"line {self.lines[row]}"
 
-    def get(self, spec: str, option: str) -> np.ndarray:
-        """The column ``spec`` (a header name or a 0-based index) names in ``option``."""
-        return self._at(self._index(spec, option))
+    def labels(self, spec: str, option: str) -> np.ndarray:
+        """The column ``spec`` (a header name or a 0-based index) names in ``option``, as the
+        labels of a discrete variable: in a text file the cells as written (see
+        :func:`_labels`), not as the numbers they may read as, which can merge labels
+        (``02134`` and ``2134``, ``1`` and ``1.0``, identifiers beyond 2**53)."""
+        i = self._index(spec, option)
+        col = self._at(i)
+        return col if self.texts is None else _labels(self.texts[i])
 
     def _at(self, i: int) -> np.ndarray:
         """Column ``i``, refused when it holds a missing value."""
@@ -202,19 +209,42 @@ class _Table:
                          f"{len(self.names) - 1})")
 
 
+#: A whole number as a program writes one: no leading zeros, no "+", no spaces inside.
+_PLAIN_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _labels(cells: list[str]) -> np.ndarray:
+    """A discrete column's labels from its cells as written (spaces around them stripped):
+    integers when every cell is a whole number written plainly and within 64 bits, the
+    cells' text otherwise, so that two labels are one class only when they are written
+    alike (``1`` and ``1.0`` are two, as ``02134`` and ``2134`` are)."""
+    text = [c.strip() for c in cells]
+    if all(_PLAIN_INTEGER.fullmatch(t) for t in text):
+        values = [int(t) for t in text]
+        if all(-2**63 <= v < 2**63 for v in values):
+            return np.array(values, dtype=np.int64)
+    return np.array(text, dtype=object)
+
+
+def _number(text: str) -> float:
+    """The number a cell holds, as other CSV readers read it: Python's ``float`` without
+    the digit separators of Python literals (``1_000`` is text for pandas and NumPy)."""
+    if "_" in text:
+        raise ValueError(f"not a number: {text!r}")
+    return float(text)
+
+
 def _column(values: list[str]) -> tuple[np.ndarray, Optional[int]]:
     """A column's cells as numbers, or as text with the first cell that is not a number
     (a missing-value marker aside)."""
     try:
-        return np.array([float(v) for v in values]), None
+        return np.array([_number(v) for v in values]), None
     except ValueError:
         first = None
         for i, v in enumerate(values):
             if v.strip() in MISSING:
                 continue
-            try:
-                float(v)
-            except ValueError:
+            if not _is_number(v):
                 first = i
                 break
         return np.array(values, dtype=object), first
@@ -281,7 +311,7 @@ def _load_numpy(path: str) -> _Table:
 def _is_number(text: str) -> bool:
     """Whether ``text`` reads as a number (NaN and infinities too)."""
     try:
-        float(text)
+        _number(text)
     except ValueError:
         return False
     return True
@@ -331,8 +361,10 @@ def _read_csv(path: str, delim: str) -> _Table:
     blanks: dict[int, tuple[int, str]] = {}
     words: dict[int, tuple[int, str]] = {}
     columns = []
+    texts = []
     for j in range(len(header)):
         cells = [r[j] for r in body]
+        texts.append(cells)
         missing = next((i for i, c in enumerate(cells) if c.strip() in MISSING), None)
         if missing is not None:
             blanks[j] = (missing, cells[missing])
@@ -340,7 +372,7 @@ def _read_csv(path: str, delim: str) -> _Table:
         if word is not None:
             words[j] = (word, cells[word])
         columns.append(col)
-    return _Table(header, columns, blanks, words, lines)
+    return _Table(header, columns, blanks, words, lines, texts)
 
 
 def _read_file(path: str) -> _Table:
@@ -500,7 +532,7 @@ def _columns(table: _Table, spec: str, discrete: bool, flags: str, option: str,
     continuous ones must be numeric (``flags``: the options that declare labels, for the
     message)."""
     names = _split_cols(spec, option)
-    cols = [table.get(n, option) if discrete else table.numbers(n, option, flags)
+    cols = [table.labels(n, option) if discrete else table.numbers(n, option, flags)
             for n in names]
     labels = [table.label(n, option) for n in names]
     for k, lab in enumerate(labels if distinct else []):
