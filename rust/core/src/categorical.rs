@@ -612,9 +612,17 @@ impl CategoricalEstimate {
         mean_std(&self.values)
     }
 
-    /// The point estimate (bias-corrected when asked, clipped at 0) and the std.
+    /// The point estimate (bias-corrected when asked, clipped at 0 and at the information
+    /// the classes can hold, [`crate::stats::information_bound`]) and the std.
     pub fn summary(&self) -> (f64, f64) {
-        crate::stats::summary(&self.values, self.full_value, self.bias_correction, true)
+        let (point, std) =
+            crate::stats::summary(&self.values, self.full_value, self.bias_correction, true);
+        (point.min(self.information_bound()), std)
+    }
+
+    /// `ln C` for the `C` classes: no estimate of their MI with x is above it.
+    pub fn information_bound(&self) -> f64 {
+        crate::stats::information_bound(self.pi.len())
     }
 }
 

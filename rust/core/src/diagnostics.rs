@@ -490,6 +490,16 @@ pub fn degeneracy(
                  variable where the function takes one",
                 100.0 * ties
             )
+        } else if let Some(v) = cols
+            .iter()
+            .map(|&j| sd[j] * sd[j])
+            .find(|&v| v < DEGENERATE_FACTOR * reg_covar)
+        {
+            // Every component is then as wide as reg_covar in that column: no outliers, and
+            // no collapse, but a variable on the scale of the regularisation.
+            format!(
+                "The whole of {name} varies on the scale of reg_covar (a column's variance is                  {v:.1e} in the units of the fit): the regularisation, not the data, sets its                  fitted covariances. Rescale {name} (the mutual information does not change)                  or lower reg_covar"
+            )
         } else if let Some(far) = far_component(g, c, x, d, cols) {
             format!(
                 "The component holds about {rows:.0} row(s) of {name} lying {far:.0e} robust \
@@ -533,6 +543,46 @@ mod tests {
 
     fn singular_pair(rho: f64) -> GaussianMixture {
         GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.0, rho, rho, 1.0]).unwrap()
+    }
+
+    #[test]
+    fn a_variable_on_the_scale_of_reg_covar_is_named_as_such_not_as_outliers() {
+        // Two independent columns whose variance (1.2e-10) is that of reg_covar (1e-10), as
+        // data of standard deviation 1e-6 fitted with standardize=False: every component is
+        // as wide as the regularisation, which is the cause, not far values.
+        let x: Vec<f64> = (0..400)
+            .flat_map(|i| {
+                let t = (i as f64 * 0.7).sin() * 1.5e-5;
+                [t, (i as f64 * 1.3).cos() * 1.5e-5]
+            })
+            .collect();
+        let g = GaussianMixture::new(
+            2,
+            vec![1.0],
+            vec![0.0, 0.0],
+            vec![1.2e-10, 0.0, 0.0, 1.2e-10],
+        )
+        .unwrap();
+        let blocks = [("x", vec![0]), ("y", vec![1])];
+        let w = degeneracy(&g, &x, None, &blocks, Singularity::Across, 1e-10, "").warnings;
+        assert_eq!(w.len(), 2, "{w:?}");
+        for (warning, name) in w.iter().zip(["x", "y"]) {
+            assert!(
+                warning.message.contains(&format!(
+                    "The whole of {name} varies on the scale of reg_covar"
+                )) && !warning.message.contains("outliers"),
+                "{warning:?}"
+            );
+        }
+        // Ten times wider than reg_covar: no warning at all.
+        let wide =
+            GaussianMixture::new(2, vec![1.0], vec![0.0, 0.0], vec![1.2e-8, 0.0, 0.0, 1.2e-8])
+                .unwrap();
+        assert!(
+            degeneracy(&wide, &x, None, &blocks, Singularity::Across, 1e-10, "")
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]

@@ -180,7 +180,10 @@ fn mstep_from_resp(
 }
 
 /// A regularisation that makes a covariance estimate usable when it is singular: a millionth
-/// of the data's average variance.
+/// of the data's average variance, and at least the square of the rounding error of a mean
+/// of the data (`n` epsilon times their largest magnitude): where the data hardly vary
+/// (a constant column), the covariance from rounded means is a rank-one matrix of that
+/// size, which a smaller regularisation would leave singular.
 fn fallback_reg(x: &[f64], d: usize) -> f64 {
     let n = (x.len() / d) as f64;
     let mut total = 0.0;
@@ -194,7 +197,11 @@ fn fallback_reg(x: &[f64], d: usize) -> f64 {
             .sum::<f64>()
             / n;
     }
-    1e-6 * (total / d as f64).max(f64::MIN_POSITIVE)
+    let largest = x.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+    let rounding = n * f64::EPSILON * largest;
+    (1e-6 * total / d as f64)
+        .max(rounding * rounding)
+        .max(f64::MIN_POSITIVE)
 }
 
 fn m_step_or_regularised(x: &[f64], d: usize, k: usize, resp: &[f64]) -> Result<GaussianMixture> {
@@ -447,6 +454,23 @@ mod tests {
             assert_eq!(name.parse::<InitMethod>().unwrap(), m);
         }
         assert!("nope".parse::<InitMethod>().is_err());
+    }
+
+    #[test]
+    fn constant_data_get_a_regularised_start_at_every_row_count() {
+        // Ten rows of (1, 1) have a mean that rounds off 1, so the unregularised covariance is
+        // a rank-one matrix of about 1e-32, which the former fallback (a millionth of the
+        // data's variance, 1e-38) left singular; 2, 3, 5 or 20 rows happened to round exactly.
+        for n in 2..=64 {
+            for value in [1.0, -7.3, 1e6] {
+                let x = vec![value; 2 * n];
+                for m in [InitMethod::RandomSklearn, InitMethod::KmeansSklearn] {
+                    let g = initialize(&x, 2, 1, m, None, &mut stream(3, Purpose::Init, 0, 0));
+                    let g = g.unwrap_or_else(|e| panic!("{m:?} n={n} value={value}: {e}"));
+                    assert_eq!(g.n_components(), 1);
+                }
+            }
+        }
     }
 
     #[test]

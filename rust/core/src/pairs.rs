@@ -151,11 +151,17 @@ impl PairResult {
     /// The MI of two discrete variables from its replicates and full-data value: with
     /// `bias_correction` the bias-corrected value and the std that holds the correction,
     /// otherwise the replicates' mean and std ([`crate::stats::summary`]; the full-data value
-    /// when there are none), clipped at 0.
-    fn from_replicates(values: Vec<f64>, full_value: f64, bias_correction: bool) -> Self {
+    /// when there are none), clipped at 0 and at `bound` (the information the variable of
+    /// fewer levels can hold, [`crate::stats::information_bound`]).
+    fn from_replicates(
+        values: Vec<f64>,
+        full_value: f64,
+        bias_correction: bool,
+        bound: f64,
+    ) -> Self {
         let (mean, std) = crate::stats::summary(&values, full_value, bias_correction, true);
         PairResult {
-            mean,
+            mean: mean.min(bound),
             std,
             values,
             full_value,
@@ -348,10 +354,17 @@ fn one(
                 opts.seed,
                 ctrl,
             )?;
+            let present = |codes: &[usize], levels: usize| {
+                let mut seen = vec![false; levels];
+                codes.iter().for_each(|&c| seen[c] = true);
+                seen.iter().filter(|&&s| s).count()
+            };
+            let classes = present(&a, cols.levels[p.a]).min(present(&b, cols.levels[p.b]));
             Ok(PairResult::from_replicates(
                 e.values,
                 e.full_value,
                 opts.bias_correction,
+                crate::stats::information_bound(classes),
             ))
         }
     }

@@ -260,6 +260,15 @@ pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bo
     (if nonnegative { point.max(0.0) } else { point }, std)
 }
 
+/// The most information a discrete variable of `classes` classes can share with any other
+/// variable, `ln classes` nats (its entropy is at most that): the ceiling of an estimate of
+/// MI with such a variable. Every fitted model's MI stays below it, but the bootstrap's bias
+/// correction, `2 full - mean` ([`summary`]), can pass it where one variable nearly
+/// determines the other.
+pub fn information_bound(classes: usize) -> f64 {
+    (classes.max(1) as f64).ln()
+}
+
 /// Linear-interpolation quantile (NumPy's default) of sorted values.
 pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
