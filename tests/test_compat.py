@@ -552,3 +552,12 @@ def test_published_plot_keywords_are_refused_by_name(tmp_path):
     est.plot_fitted_model(n_std=(1, 2, 3), dims=(1, 0))  # and plot_components' own
     assert est.fit_done and est.sel_comp_params is est.select_components_params
     assert not EstimateMI().fit_done
+
+
+def test_the_labels_of_the_categorical_methods_are_named_y_as_there():
+    # fit_categorical(X, Y): a message about the labels names Y (it named the estimator's y).
+    x = np.random.default_rng(0).normal(size=100)
+    with pytest.raises(ValueError, match=r"^Y: a discrete variable must be 1-D"):
+        EstimateMI().fit_estimate_categorical(x, 5)
+    with pytest.raises(ValueError, match=r"^Y: has 50 rows but X has 100"):
+        EstimateMI().fit_categorical(x, np.arange(50) % 2)

@@ -357,3 +357,51 @@ def test_labels_without_a_total_order_are_classes_in_order_of_appearance():
     # Labels of several types that cannot be ordered are still refused.
     with pytest.raises(TypeError, match="mutually comparable"):
         gmmi.mutual_information(x, np.array([1, "a"] * 300, dtype=object), discrete_y=True)
+
+
+def test_an_estimate_is_never_above_the_information_a_discrete_variable_can_hold():
+    # The bootstrap's bias correction 2 full - mean pushes a nearly deterministic relation
+    # past ln C, a value no variable of C classes can share: x = y with three equally
+    # frequent labels read 1.1020 for ln 3 = 1.0986, two continuous classes 50 sd apart
+    # 0.6936 for ln 2. Every fitted model (and replicate) is at most ln C, so the clip only
+    # removes the correction's overshoot.
+    lab = np.arange(300) % 3
+    r = gmmi.mutual_information(lab, lab, discrete_x=True, discrete_y=True, random_state=0)
+    assert r.full_value <= math.log(3) + 1e-12
+    assert r.mean == pytest.approx(math.log(3), abs=1e-12)
+    bits = gmmi.mutual_information(lab, lab, discrete_x=True, discrete_y=True,
+                                   random_state=0, base=2)
+    assert bits.mean == pytest.approx(math.log2(3), abs=1e-12)
+    two = np.arange(1000) % 2
+    xs = 50.0 * two + np.random.default_rng(1).normal(size=1000)
+    r = gmmi.mutual_information(xs, two, discrete_y=True, random_state=0, n_bootstrap=20,
+                                mc_samples=2000)
+    assert r.mean <= math.log(2) and r.samples.max() <= math.log(2) + 1e-12
+    assert r.mean == pytest.approx(math.log(2), abs=1e-3)
+    # The same cells of a matrix (the core's pairs): continuous-discrete and discrete-discrete.
+    m = gmmi.mi_matrix(np.column_stack([xs, two, two]), discrete_a=[False, True, True],
+                       n_bootstrap=20, mc_samples=2000, random_state=0)
+    assert np.nanmax(m.mean) <= math.log(2)
+    assert m.mean[1, 2] == pytest.approx(math.log(2), abs=1e-12)
+    # Far from the bound nothing changes: the correction may move the estimate either way.
+    weak = gmmi.mutual_information(LAB3, (LAB3 + (RNG3.random(600) < 0.5)) % 3,
+                                   discrete_x=True, discrete_y=True, random_state=0)
+    assert weak.mean == pytest.approx(2 * weak.full_value - weak.samples.mean(), abs=1e-12)
+
+
+RNG3 = np.random.default_rng(3)
+LAB3 = RNG3.integers(0, 3, 600)
+
+
+def test_tuples_in_a_list_are_labels():
+    # np.asarray reads a list of tuples as a 2-D array (refused as "must be 1-D") and a list
+    # of 1-tuples as their values.
+    r = np.random.default_rng(2)
+    xs = r.normal(size=300)
+    pairs = [(1, "a") if v > 0 else (2, "b") for v in xs]
+    res = gmmi.mutual_information(xs, pairs, discrete_y=True, random_state=0, **FAST)
+    assert res.details["classes"] == [(1, "a"), (2, "b")]
+    ones = gmmi.mutual_information(xs, [(int(v <= 0),) for v in xs], discrete_y=True,
+                                   random_state=0, **FAST)
+    assert ones.details["classes"] == [(0,), (1,)]
+    assert ones.mean == res.mean  # the same classes in the same order

@@ -491,3 +491,38 @@ def test_a_unit_names_its_base_exactly():
         ln_b, unit = resolve_base(b)
         assert ln_b == math.log(b) and resolve_base(unit) == (ln_b, unit)
     assert resolve_base(1.0000000000000002)[1] == "log1.0000000000000002"
+
+
+def test_result_warnings_hold_the_input_checks_warnings_as_well_as_the_core_s():
+    # The warnings raised in Python (heavy tails, a variable that looks discrete, a scale
+    # below reg_covar) were raised but missing from result.warnings, to_dict() and saved
+    # files, where the core's were kept.
+    r = np.random.default_rng(1)
+    a = r.standard_cauchy(1000)
+    b = a + r.standard_cauchy(1000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = gmmi.mutual_information(a, b, transform="identity", n_bootstrap=2,
+                                      mc_samples=1000, random_state=0)
+    raised = [str(w.message) for w in caught]
+    assert any(m.startswith("x: heavy tails") for m in res.warnings), res.warnings
+    assert any(m.startswith("y: heavy tails") for m in res.warnings), res.warnings
+    # every warning raised is kept once, and every kept one was raised
+    assert sorted(raised) == sorted(res.warnings)
+    # the warnings still point at the caller's line
+    assert all(w.filename == __file__ for w in caught), [w.filename for w in caught]
+    # a categorical estimate's: a continuous variable of a few levels
+    lab = np.arange(600) % 2
+    levels = np.round(r.normal(size=600) + lab)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cat = gmmi.mutual_information(levels, lab, discrete_y=True, transform="identity",
+                                      n_bootstrap=2, mc_samples=1000, random_state=0)
+    assert any("discrete_x=True" in m for m in cat.warnings), cat.warnings
+    assert sorted(str(w.message) for w in caught) == sorted(cat.warnings)
+    # an error filter still stops the call at the check
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.HeavyTailWarning)
+        with pytest.raises(gmmi.HeavyTailWarning):
+            gmmi.mutual_information(a, b, transform="identity", n_bootstrap=2,
+                                    mc_samples=1000, random_state=0)

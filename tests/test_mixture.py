@@ -122,6 +122,8 @@ def test_unfitted_attributes_raise_attribute_error(attr):
         ("affine", (1.0, 0.0)),
         ("entropy", ()),
         ("mutual_information", ([0], [1])),
+        # a file of no parameters loaded as a default model, not as this one
+        ("save", ("unfitted-model.json",)),
     ],
 )
 def test_unfitted_methods_raise_attribute_error(method, args):
@@ -645,3 +647,16 @@ def test_the_cores_robust_sd_is_numpys_median_absolute_deviation(n):
     # The same selections of the same values: equal up to the last bit of the final product.
     np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
     assert got[2] == 0.0
+
+
+def test_constant_data_fit_to_reg_covar_at_every_row_count():
+    # Ten rows of (1, 1): the mean rounds off 1 and the unregularised start is a rank-one
+    # matrix of about 1e-32, which the start's fallback used to leave singular ("fewer
+    # distinct rows than components", with one row and one component); 2, 3, 5 or 20 rows
+    # rounded exactly. As scikit-learn, the fit is the point with covariance reg_covar I.
+    for n in (2, 3, 5, 10, 11, 20, 33):
+        for init in ("kmeans_sklearn", "random_sklearn"):
+            g = gmmi.GaussianMixture(1, init=init, random_state=0).fit(np.ones((n, 2)))
+            np.testing.assert_allclose(g.means_, [[1.0, 1.0]], rtol=1e-12)
+            np.testing.assert_allclose(g.covariances_[0], g.reg_covar * np.eye(2), rtol=0.01,
+                                       atol=1e-20)

@@ -92,6 +92,13 @@ def test_a_failed_categorical_pair_names_its_discrete_variable():
     for cell in [("A[0]", "A[1]"), ("A[1]", "A[0]")]:
         # (the class by its label: the column is a float column of A, so 1.0)
         assert m.errors[cell].startswith("'A[0]': class 1.0 has only 2 rows"), m.errors[cell]
+    # A class per row: the single estimate's reason (it was the core's "class ... has 1 rows:
+    # 2 folds need at least as many rows"), naming the discrete column.
+    with pytest.warns(gmmi.FailedPairWarning):
+        m = gmmi.mi_matrix(np.c_[x], np.c_[rng.normal(size=200)], discrete_a=True, **FAST)
+    assert m.errors[("A[0]", "B[0]")] == (
+        "'A[0]': 200 classes for 200 rows; a continuous density cannot be fitted per class "
+        "with fewer than two rows each (is this variable really discrete?)")
 
 
 def test_mixed_discreteness_per_column():
@@ -215,6 +222,10 @@ def test_ranking_and_overlaps():
     assert not r.overlaps_next[-1]
     assert r.level == 0.95
     assert "X[3]" in repr(r) and "not resolved at 95%" in repr(r)
+    # The level as given, not rounded to a whole percent (0.999 read "100%").
+    sharp = gmmi.mi_ranking(X, y, random_state=0, n_bootstrap=20, mc_samples=3000,
+                            level=0.999)
+    assert "not resolved at 99.9%" in repr(sharp)
 
 
 def _one_column_matrix(samples, full, corrected=True):

@@ -576,7 +576,14 @@ def encode_labels(
     if a is None:
         raise TypeError(f"{name}: expected an array-like of labels, got None")
     raw = to_numpy(a, name)
-    arr = np.asarray(unmask(raw, name))
+    if isinstance(raw, (list, tuple)) and raw and all(isinstance(v, tuple) for v in raw):
+        # Tuples are labels (hashable values), which np.asarray would read as the rows of a
+        # 2-D array (and 1-tuples as their single values).
+        arr: np.ndarray = np.empty(len(raw), dtype=object)
+        for row, label in enumerate(raw):
+            arr[row] = label
+    else:
+        arr = np.asarray(unmask(raw, name))
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:

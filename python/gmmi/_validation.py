@@ -131,6 +131,18 @@ def column_names(a: Any, name: str) -> list[str]:
     return [f"{name}[{i}]" for i in range(arr.shape[1])]
 
 
+def _missing_as_nan(arr: np.ndarray) -> Optional[np.ndarray]:
+    """An object array of numbers with missing values (None, ``pandas.NA``) as floats with
+    NaN for those, or None when a cell is neither a number nor missing."""
+    if arr.dtype != object:
+        return None
+    cells = [math.nan if v is None or type(v).__name__ == "NAType" else v for v in arr.flat]
+    try:
+        return np.array(cells, dtype=np.float64).reshape(arr.shape)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def as_block(
     a: Any,
     name: str,
@@ -188,12 +200,17 @@ def as_block(
                              "rescale the data (mutual information does not change under "
                              "rescaling)") from None
         except (TypeError, ValueError) as exc:
-            labels = (f"for labels use {discrete_flags}" if discrete_flags is not None
-                      else f"if these are labels, {discrete_advice}")
-            raise TypeError(
-                f"{name}: expected numbers, got an array of dtype {arr.dtype} that does not "
-                f"convert to float ({exc}; {labels})"
-            ) from None
+            # Numbers with missing values (None, pandas.NA: a DataFrame's nullable column
+            # beside others) are refused below as missing values, not as labels.
+            numbers = _missing_as_nan(arr)
+            if numbers is None:
+                labels = (f"for labels use {discrete_flags}" if discrete_flags is not None
+                          else f"if these are labels, {discrete_advice}")
+                raise TypeError(
+                    f"{name}: expected numbers, got an array of dtype {arr.dtype} that does "
+                    f"not convert to float ({exc}; {labels})"
+                ) from None
+            arr = numbers
     if not (np.issubdtype(arr.dtype, np.number)):
         raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
     if arr.ndim == 0:
@@ -452,6 +469,12 @@ def check_level(level: Any, name: str = "level") -> float:
             or not 0 < _as_float(level, name) < 1):
         raise ValueError(f"{name}: expected a number in (0, 1), got {level!r}")
     return float(level)
+
+
+def percent(level: float) -> str:
+    """A coverage as a percentage for a label, to the digits given (0.95: ``95%``, 0.975:
+    ``97.5%``, 0.999: ``99.9%``; ``{:.0%}`` would say 98% and 100%)."""
+    return f"{100 * level:.10g}%"
 
 
 def check_bool(value: Any, name: str) -> bool:

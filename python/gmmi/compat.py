@@ -85,6 +85,7 @@ from typing import Any, Optional, TypeVar, Union
 import numpy as np
 
 from . import _codec, _warnings, estimators, io, plots
+from ._inputs import encode_labels
 from ._options import INITS, SELECTIONS, check_bounds, preset_options
 from ._validation import (
     as_block,
@@ -594,10 +595,8 @@ class EstimateMI:
                                  f"got {np.shape(X)}")
             return block[:, :1], block[:, 1]
         x = as_block(X, "X")
-        n_labels = len(Y) if hasattr(Y, "__len__") else None
-        if n_labels is not None and n_labels != x.shape[0]:
-            raise ValueError(f"Y: has {n_labels} rows but X has {x.shape[0]}; every variable "
-                             "needs one row per sample")
+        # The labels checked under this method's name for them (the estimator calls them y).
+        encode_labels(Y, "Y", n_rows=x.shape[0], rows_of="X")
         return x, Y
 
     def fit_categorical(self, X: Any, Y: Any = None, verbose: bool = False) -> EstimateMI:

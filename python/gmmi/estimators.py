@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -82,13 +83,31 @@ def _emit(core_warnings: list[_core._CoreWarning], collected: list[str],
         warnings.warn(message, warning_class(kind), stacklevel=4)
 
 
+@contextmanager
+def _kept(collected: list[str]) -> Iterator[None]:
+    """Raises the warnings of the block (the input checks') as they are raised, and keeps
+    their messages in ``collected`` for the result's ``warnings``, with the core's."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        collected.append(str(w.message))
+        # Where the check pointed it (the caller's line), under the caller's filters.
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def small_class_message(codes: np.ndarray, classes: list[Any], d: int,
                         opts: dict[str, Any]) -> Optional[str]:
     """Why the classes (``codes`` into ``classes``) of a categorical MI with a ``d``-column
     continuous variable cannot be fitted with the options ``opts``, or None: every fold's
     training rows of a class must hold a covariance and the components asked for (the core's
     check, in the caller's terms: the class by its label; with ``n_folds="auto"`` the folds
-    follow the class's rows). The message names the first such class."""
+    follow the class's rows). The message names the first such class, or says that there
+    are more classes than half the rows."""
+    if len(classes) > codes.shape[0] / 2:
+        return (f"{len(classes)} classes for {codes.shape[0]} rows; a continuous density "
+                "cannot be fitted per class with fewer than two rows each (is this variable "
+                "really discrete?)")
     counts = np.bincount(codes, minlength=len(classes))
     min_rows = _core.folds_min_rows(opts["n_folds"], max(opts["n_components"] or 1, d + 1))
     small = [(c, int(k)) for c, k in zip(classes, counts) if k < min_rows]
@@ -247,11 +266,13 @@ def _joint(
         # of spikes on the joint lattice's lines.
         fitted, spread = dequantize_blocks(
             [(name, arr) for (name, _), arr in zip(blocks, arrays)], seed)
-    for (name, _), arr in zip(blocks, arrays):
-        if warn_discrete:
-            warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
-                             "" if discrete_options else advice)
-        warn_if_scale_below_reg_covar(arr, name, opts)
+    collected: list[str] = []
+    with _kept(collected):
+        for (name, _), arr in zip(blocks, arrays):
+            if warn_discrete:
+                warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
+                                 "" if discrete_options else advice)
+            warn_if_scale_below_reg_covar(arr, name, opts)
     data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:
         cols.append([])
@@ -270,19 +291,21 @@ def _joint(
             names = ", ".join(name for name, _ in blocks)
             raise ValueError(f"{names}: {message[3:]}") from None
         raise
-    if raw["transform"]["name"] == "identity":
-        # A learned map that handles the tails was available and lost, or was not asked for.
-        compared = len(raw["transform"]["candidates"]) > 1
-        for (name, _), arr in zip(blocks, arrays):
-            warn_if_heavy_tailed(arr, name, kept_by_auto=compared)
-            warn_if_reg_covar_swamps_bulk(arr, name, float(opts["reg_covar"]),
-                                          bool(opts["standardize"]),
-                                          can_map=kind in ("mi", "cmi"))
-    elif len(arrays) >= 2:
-        # The map handles each variable's tails, not dependence carried by their joint tails.
-        warn_if_joint_tails(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]),
-                            raw["transform"]["name"])
-    collected: list[str] = []
+    with _kept(collected):
+        if raw["transform"]["name"] == "identity":
+            # A learned map that handles the tails was available and lost, or was not asked
+            # for.
+            compared = len(raw["transform"]["candidates"]) > 1
+            for (name, _), arr in zip(blocks, arrays):
+                warn_if_heavy_tailed(arr, name, kept_by_auto=compared)
+                warn_if_reg_covar_swamps_bulk(arr, name, float(opts["reg_covar"]),
+                                              bool(opts["standardize"]),
+                                              can_map=kind in ("mi", "cmi"))
+        elif len(arrays) >= 2:
+            # The map handles each variable's tails, not dependence carried by their joint
+            # tails.
+            warn_if_joint_tails(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]),
+                                raw["transform"]["name"])
     _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     result = _finish(raw, quantity=quantity, estimator="gmm", ln_base=ln_base, unit=unit,
@@ -313,8 +336,10 @@ def _categorical(
     codes, classes = encode_labels(labels, label_name, n_rows=data.shape[0], rows_of=cont_name)
     # A continuous variable of a few levels is fitted by one mixture per class, as badly as
     # by a joint mixture: the same warning as the continuous estimate's.
-    warn_if_discrete(data, cont_name, f"discrete_{cont_name}")
-    warn_if_scale_below_reg_covar(data, cont_name, opts)
+    collected: list[str] = []
+    with _kept(collected):
+        warn_if_discrete(data, cont_name, f"discrete_{cont_name}")
+        warn_if_scale_below_reg_covar(data, cont_name, opts)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     if len(classes) == 1:
@@ -325,12 +350,8 @@ def _categorical(
                         samples=np.zeros(opts["n_bootstrap"]), n_components=None, model=None,
                         selection=[], unit=unit, quantity="mutual_information",
                         estimator="gmm-categorical", full_value=0.0, random_state=seed,
-                        options=options, warnings=[msg],
+                        options=options, warnings=[*collected, msg],
                         details={"classes": classes, "class_counts": [n]})
-    if len(classes) > n / 2:
-        raise ValueError(f"{label_name}: {len(classes)} classes for {n} rows; a continuous "
-                         "density cannot be fitted per class with fewer than two rows each "
-                         "(is this variable really discrete?)")
     small = small_class_message(codes, classes, data.shape[1], opts)
     if small is not None:
         raise ValueError(f"{label_name}: {small}")
@@ -352,9 +373,9 @@ def _categorical(
     except (ValueError, _core.NumericalError) as exc:
         raise type(exc)(rename(str(exc))) from None
     if raw["transform"]["name"] == "identity":
-        warn_if_heavy_tailed(data, cont_name,
-                             kept_by_auto=len(raw["transform"]["candidates"]) > 1)
-    collected: list[str] = []
+        with _kept(collected):
+            warn_if_heavy_tailed(data, cont_name,
+                                 kept_by_auto=len(raw["transform"]["candidates"]) > 1)
     _emit(raw["warnings"], collected, rename)
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
@@ -415,6 +436,10 @@ def _discrete(
     # MI is biased upwards again, so their mean holds the bias twice and their spread
     # misses it; the bootstrap's estimate of the bias is removed and counted in the std.
     mean, std = summarize(values, full, bias_correction, nonnegative=True)
+    # Nor above the entropy of the variable of fewer levels, at most ln C, which the
+    # correction can pass where one variable nearly determines the other (as the core clips
+    # a categorical estimate and a matrix's pairs).
+    mean = min(mean, math.log(min(len(ca), len(cb))) / ln_base)
     options = {"n_bootstrap": n_bootstrap, "miller_madow": miller_madow, "base": unit,
                "random_state": seed, "n_jobs": n_jobs}
     cells = raw["cells"]

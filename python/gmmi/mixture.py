@@ -802,8 +802,21 @@ class GaussianMixture:
         """Writes the fitted model to ``path`` as JSON; read it back with :func:`gmmi.load`
         (the hyperparameters are not saved: the loaded model has the defaults, with
         ``n_components`` set to its number of components; the names of the columns it was
-        fitted to, ``feature_names_in_``, are saved, as strings)."""
-        _codec.write(path, "GaussianMixture", self._fitted_state())
+        fitted to, ``feature_names_in_``, are saved, as strings).
+
+        Raises
+        ------
+        gmmi.NotFittedError
+            If the model is not fitted: a file of no parameters would load as a default
+            ``GaussianMixture``, not this one.
+        """
+        state = self._fitted_state()
+        if not state:
+            from ._warnings import not_fitted_error
+
+            raise not_fitted_error("save: this GaussianMixture is not fitted; there are no "
+                                   "parameters to write (call fit() first)")
+        _codec.write(path, "GaussianMixture", state)
 
     def __getstate__(self) -> dict[str, Any]:
         params = self.get_params()

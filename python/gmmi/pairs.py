@@ -36,6 +36,7 @@ from ._validation import (
     check_int,
     check_level,
     column_names,
+    percent,
     resolve_base,
     resolve_n_jobs,
     resolve_seed,
@@ -423,7 +424,8 @@ def _recorded(col: np.ndarray, *checks: Callable[[np.ndarray], None]
 def _name_column(reason: str, labels: tuple[str, str]) -> tuple[Optional[int], str]:
     """A pair's failure ``reason`` with its leading ``column 0:`` or ``column 1:`` (the core's
     names for the two variables of the pair's own data, in the order of :func:`_pair`), or
-    the ``y: class`` of a class of its discrete variable, replaced by the variable's label:
+    the ``y:`` of its discrete variable (a class too small, too many classes), replaced by
+    the variable's label:
     in a symmetric matrix the mirrored cell would otherwise name the other variable's
     position. Returns which of the two variables the reason is about (0 or 1, in that
     order; None for a reason about the pair's rows, ``x: 5 rows ...``, left as it is) and
@@ -440,7 +442,7 @@ def _name_column(reason: str, labels: tuple[str, str]) -> tuple[Optional[int], s
         prefix = f"column {j}: "
         if reason.startswith(prefix):
             return j, f"{label!r}: {reason[len(prefix):]}"
-    if reason.startswith("y: class "):
+    if reason.startswith("y: "):
         return 1, f"{labels[1]!r}: {reason[len('y: '):]}"
     return None, reason
 
@@ -844,7 +846,7 @@ def _matrix_and_failures(
         if k not in small:
             n_classes = data.levels[k]
             small[k] = (small_class_message(codes[:, k], data.classes[k], 1, opts)
-                        if 2 <= n_classes <= codes.shape[0] / 2 else None)
+                        if n_classes >= 2 else None)
         why = small[k]
         if why is not None:
             prefailed[t] = f"y: {why}"
@@ -1105,7 +1107,7 @@ class MIRanking:
     def _flag_meaning(self) -> str:
         if self.level is None:
             return "mean ± std intervals overlap"
-        return f"order not resolved at {self.level:.0%}"
+        return f"order not resolved at {percent(self.level)}"
 
     def to_pandas(self) -> Any:
         """A DataFrame with columns ``feature, mean, std, overlaps_next`` (and

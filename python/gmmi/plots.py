@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from ._validation import as_block
+from ._validation import as_block, percent
 
 if TYPE_CHECKING:  # pragma: no cover
     from .mixture import GaussianMixture
@@ -357,7 +357,7 @@ def plot_bootstrap(result: MIResult, *, ax: Any = None, level: float = 0.95,
     lo, hi = result.ci(level)
     what = "estimate (bias-corrected)" if result.bias_corrected else "mean"
     ax.axvline(result.mean, color="k", lw=1.5, label=f"{what} {result.mean:.3f}")
-    ax.axvspan(lo, hi, color="C1", alpha=0.2, label=f"{level:.0%} interval")
+    ax.axvspan(lo, hi, color="C1", alpha=0.2, label=f"{percent(level)} interval")
     ax.set_xlabel(f"{result.quantity.replace('_', ' ')} ({result.unit})")
     ax.set_ylabel("replicates")
     ax.legend(fontsize=8)
@@ -427,7 +427,7 @@ def plot_pointwise(pmi: PointwiseMI, *, kind: str = "profile", ax: Any = None,
         if pmi.n_models >= 2:
             lo, hi = pmi.profile_ci(level)
             ax.fill_betweenx(pmi.profile_levels, lo, hi, color="C0", alpha=0.25,
-                             label=f"{level:.0%} band, {pmi.n_models} bootstrap models")
+                             label=f"{percent(level)} band, {pmi.n_models} bootstrap models")
         ax.axvline(pmi.profile_mean, color="k", lw=1.2,
                    label=f"mean {pmi.profile_mean:.3f} (the MI)")
         ax.axvline(0.0, color="0.6", lw=0.8, ls=":")

@@ -56,8 +56,11 @@ class PointwiseMI:
     profile_mean : float
         Mean PMI of the draws: a Monte Carlo estimate of the (conditional) mutual
         information of the full-data mixture, ``result.model``. That is ``result.full_value``
-        only where the bootstrap kept the selected number of components and representation:
-        with gmmi's defaults ``full_value`` averages the values of those the replicates chose.
+        only where the bootstrap kept the selected number of components and representation
+        (with gmmi's defaults ``full_value`` averages the values of those the replicates
+        chose) and no lattice column was spread over its cells (with
+        ``result.details["dequantized"]``, ``full_value`` is the integral of that mixture
+        with the spread's variance taken out of its components, which this mean is not).
     profile_error : float
         Standard error of ``profile_mean`` (the draws' standard deviation over the square
         root of their number).
