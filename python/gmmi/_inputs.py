@@ -27,6 +27,7 @@ __all__ = [
     "TAIL_FRACTION",
     "TAIL_SDS",
     "UNSTANDARDISED_MARGIN",
+    "Found",
     "dequantize",
     "dequantize_blocks",
     "encode_labels",
@@ -289,19 +290,36 @@ def _looks_discrete(block: np.ndarray) -> bool:
     return False
 
 
+#: A warning an input check found: its class and message.
+Found = tuple[type[Warning], str]
+
+
+def _issue(category: type[Warning], message: str, stacklevel: int,
+           sink: Optional[list[Found]]) -> None:
+    """A check's warning: appended to ``sink`` when the caller gives one (to raise it and
+    keep it on the result, without the process-wide ``warnings.catch_warnings``, which
+    would take other threads' warnings too), raised otherwise (``stacklevel`` counted from
+    the check)."""
+    if sink is not None:
+        sink.append((category, message))
+    else:
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
 def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
-                     advice: str = "") -> None:
+                     advice: str = "", sink: Optional[list[Found]] = None) -> None:
     """Warn (DiscreteDataWarning) when ``block`` looks like labels: with ``flag``, the
     caller's option that declares ``name`` discrete; without one, ``advice`` (the call has
-    no such option)."""
+    no such option). With ``sink``, the warning is appended there instead (see
+    :func:`_issue`), as for the other checks."""
     if _looks_discrete(block):
         what = f"pass {flag}=True" if flag is not None else advice
-        warnings.warn(
+        _issue(
+            DiscreteDataWarning,
             f"{name}: has few distinct values (whole numbers or a rounding's) and looks "
             f"discrete; if it is a label, {what} (so too for a variable of a few levels: a "
             "mixture fits them less well than the discrete estimator)",
-            DiscreteDataWarning,
-            stacklevel=4,
+            4, sink,
         )
 
 
@@ -341,7 +359,8 @@ DISCRETE_ADVICE = {
 UNSTANDARDISED_MARGIN = 1e4
 
 
-def warn_if_scale_below_reg_covar(block: np.ndarray, name: str, opts: dict[str, Any]) -> None:
+def warn_if_scale_below_reg_covar(block: np.ndarray, name: str, opts: dict[str, Any],
+                                  sink: Optional[list[Found]] = None) -> None:
     """Warn (DegenerateWarning) when, with ``standardize=False``, a column of ``block`` has a
     variance within UNSTANDARDISED_MARGIN of ``reg_covar``: the regularisation, not the
     data, then sets the fitted covariances and the MI drops toward 0."""
@@ -352,14 +371,14 @@ def warn_if_scale_below_reg_covar(block: np.ndarray, name: str, opts: dict[str, 
     reg = float(opts["reg_covar"])
     if var[j] < UNSTANDARDISED_MARGIN * reg:
         col = f" column {j}" if block.shape[1] > 1 else ""
-        warnings.warn(
+        _issue(
+            DegenerateWarning,
             f"{name}{col}: variance {var[j]:.1e}, less than {UNSTANDARDISED_MARGIN:g} times "
             f"reg_covar={reg:g}; with standardize=False the regularisation is added in the "
             "data's units and sets the fitted covariances, which biases the estimate toward "
             "0: keep standardize=True (MI does not change under rescaling), rescale the data "
             "or lower reg_covar",
-            DegenerateWarning,
-            stacklevel=4,
+            4, sink,
         )
 
 
@@ -372,7 +391,8 @@ REG_SHARE_OF_BULK = 0.01
 
 def warn_if_reg_covar_swamps_bulk(block: np.ndarray, name: str, reg_covar: float,
                                   standardize: bool, stacklevel: int = 4,
-                                  can_map: bool = False) -> None:
+                                  can_map: bool = False,
+                                  sink: Optional[list[Found]] = None) -> None:
     """Warn (DegenerateWarning) when, with ``standardize``, ``reg_covar`` times a column's
     variance exceeds REG_SHARE_OF_BULK of the variance of its bulk (1.4826 MAD, squared):
     one value at 1e7 among 2,000 N(0, 1) values gives a standard deviation of 2.2e5, and
@@ -392,7 +412,8 @@ def warn_if_reg_covar_swamps_bulk(block: np.ndarray, name: str, reg_covar: float
         return
     j = int(bad[0])
     col = f" column {j}" if block.shape[1] > 1 else ""
-    warnings.warn(
+    _issue(
+        DegenerateWarning,
         f"{name}{col}: a few far values make its standard deviation {sd[j]:.3g}, "
         f"{sd[j] / robust[j]:.3g} times the spread of the bulk of its values "
         f"({robust[j]:.3g}, from the median absolute deviation); reg_covar={reg_covar:g} is "
@@ -402,8 +423,7 @@ def warn_if_reg_covar_swamps_bulk(block: np.ndarray, name: str, reg_covar: float
         + (", map the variable (MI is invariant under monotone maps: "
            "transform='gaussianize')," if can_map else "")
         + " or lower reg_covar",
-        DegenerateWarning,
-        stacklevel=stacklevel,
+        stacklevel, sink,
     )
 
 
@@ -428,7 +448,8 @@ def _heavy_columns(far: np.ndarray) -> np.ndarray:
     return np.mean(far, axis=0) > TAIL_FRACTION
 
 
-def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = False) -> None:
+def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = False,
+                         sink: Optional[list[Found]] = None) -> None:
     """Warn (HeavyTailWarning) when a column of ``block`` has heavy tails and is fitted as it
     is; ``kept_by_auto``: ``transform="auto"`` compared a map and kept the identity."""
     far_values = _far_values(block)
@@ -447,13 +468,13 @@ def warn_if_heavy_tailed(block: np.ndarray, name: str, kept_by_auto: bool = Fals
         "transform it first (transform='auto' or 'gaussianize', ranks, a logarithm "
         "or arcsinh)"
     )
-    warnings.warn(
+    _issue(
+        HeavyTailWarning,
         f"{name}{col}: heavy tails ({100 * far:.1f}% of the values lie beyond "
         f"{TAIL_SDS:g} robust standard deviations of the median); a finite Gaussian "
         "mixture cannot model them, and the misfit can show up as spurious dependence "
         f"(independent Cauchy samples give ~0.1 nat). {advice}",
-        HeavyTailWarning,
-        stacklevel=4,
+        4, sink,
     )
 
 
@@ -556,15 +577,16 @@ def shared_tails_message(names: tuple[str, str], both: int, expected: float,
 
 
 def warn_if_joint_tails(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y"),
-                        representation: str = "gaussianize") -> None:
+                        representation: str = "gaussianize",
+                        sink: Optional[list[Found]] = None) -> None:
     """Warn (HeavyTailWarning) when ``x`` and ``y`` have heavy tails they share (see
     shared_tails): dependence carried by the joint tails, which a monotone map of each column
     does not remove (called when the mixture was fitted after the maps of ``representation``,
     the name of the chosen representation)."""
     found = shared_tails(x, y, _far_values(x), _far_values(y))
     if found is not None:
-        warnings.warn(shared_tails_message(names, *found, representation), HeavyTailWarning,
-                      stacklevel=4)
+        _issue(HeavyTailWarning, shared_tails_message(names, *found, representation), 4,
+               sink)
 
 
 def encode_labels(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from . import _core
 from ._inputs import (
     DISCRETE_ADVICE,
+    Found,
     dequantize_blocks,
     encode_labels,
     redo_dequantization,
@@ -83,17 +83,14 @@ def _emit(core_warnings: list[_core._CoreWarning], collected: list[str],
         warnings.warn(message, warning_class(kind), stacklevel=4)
 
 
-@contextmanager
-def _kept(collected: list[str]) -> Iterator[None]:
-    """Raises the warnings of the block (the input checks') as they are raised, and keeps
-    their messages in ``collected`` for the result's ``warnings``, with the core's."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    for w in caught:
-        collected.append(str(w.message))
-        # Where the check pointed it (the caller's line), under the caller's filters.
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+def _raise_kept(found: list[Found], collected: list[str]) -> None:
+    """Raises the warnings the input checks ``found`` (at the line that called the public
+    function, which called the caller of this) and keeps their messages in ``collected``,
+    the result's ``warnings``, with the core's."""
+    for category, message in found:
+        collected.append(message)
+        warnings.warn(message, category, stacklevel=4)
+    found.clear()
 
 
 def small_class_message(codes: np.ndarray, classes: list[Any], d: int,
@@ -267,12 +264,13 @@ def _joint(
         fitted, spread = dequantize_blocks(
             [(name, arr) for (name, _), arr in zip(blocks, arrays)], seed)
     collected: list[str] = []
-    with _kept(collected):
-        for (name, _), arr in zip(blocks, arrays):
-            if warn_discrete:
-                warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
-                                 "" if discrete_options else advice)
-            warn_if_scale_below_reg_covar(arr, name, opts)
+    found: list[Found] = []
+    for (name, _), arr in zip(blocks, arrays):
+        if warn_discrete:
+            warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
+                             "" if discrete_options else advice, sink=found)
+        warn_if_scale_below_reg_covar(arr, name, opts, sink=found)
+    _raise_kept(found, collected)
     data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:
         cols.append([])
@@ -291,21 +289,19 @@ def _joint(
             names = ", ".join(name for name, _ in blocks)
             raise ValueError(f"{names}: {message[3:]}") from None
         raise
-    with _kept(collected):
-        if raw["transform"]["name"] == "identity":
-            # A learned map that handles the tails was available and lost, or was not asked
-            # for.
-            compared = len(raw["transform"]["candidates"]) > 1
-            for (name, _), arr in zip(blocks, arrays):
-                warn_if_heavy_tailed(arr, name, kept_by_auto=compared)
-                warn_if_reg_covar_swamps_bulk(arr, name, float(opts["reg_covar"]),
-                                              bool(opts["standardize"]),
-                                              can_map=kind in ("mi", "cmi"))
-        elif len(arrays) >= 2:
-            # The map handles each variable's tails, not dependence carried by their joint
-            # tails.
-            warn_if_joint_tails(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]),
-                                raw["transform"]["name"])
+    if raw["transform"]["name"] == "identity":
+        # A learned map that handles the tails was available and lost, or was not asked for.
+        compared = len(raw["transform"]["candidates"]) > 1
+        for (name, _), arr in zip(blocks, arrays):
+            warn_if_heavy_tailed(arr, name, kept_by_auto=compared, sink=found)
+            warn_if_reg_covar_swamps_bulk(arr, name, float(opts["reg_covar"]),
+                                          bool(opts["standardize"]),
+                                          can_map=kind in ("mi", "cmi"), sink=found)
+    elif len(arrays) >= 2:
+        # The map handles each variable's tails, not dependence carried by their joint tails.
+        warn_if_joint_tails(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]),
+                            raw["transform"]["name"], sink=found)
+    _raise_kept(found, collected)
     _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     result = _finish(raw, quantity=quantity, estimator="gmm", ln_base=ln_base, unit=unit,
@@ -337,9 +333,10 @@ def _categorical(
     # A continuous variable of a few levels is fitted by one mixture per class, as badly as
     # by a joint mixture: the same warning as the continuous estimate's.
     collected: list[str] = []
-    with _kept(collected):
-        warn_if_discrete(data, cont_name, f"discrete_{cont_name}")
-        warn_if_scale_below_reg_covar(data, cont_name, opts)
+    found: list[Found] = []
+    warn_if_discrete(data, cont_name, f"discrete_{cont_name}", sink=found)
+    warn_if_scale_below_reg_covar(data, cont_name, opts, sink=found)
+    _raise_kept(found, collected)
     n = data.shape[0]
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     if len(classes) == 1:
@@ -373,9 +370,9 @@ def _categorical(
     except (ValueError, _core.NumericalError) as exc:
         raise type(exc)(rename(str(exc))) from None
     if raw["transform"]["name"] == "identity":
-        with _kept(collected):
-            warn_if_heavy_tailed(data, cont_name,
-                                 kept_by_auto=len(raw["transform"]["candidates"]) > 1)
+        warn_if_heavy_tailed(data, cont_name,
+                             kept_by_auto=len(raw["transform"]["candidates"]) > 1, sink=found)
+        _raise_kept(found, collected)
     _emit(raw["warnings"], collected, rename)
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base

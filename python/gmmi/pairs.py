@@ -14,6 +14,7 @@ import numpy as np
 from . import _codec, _core, _html
 from ._compare import same_fields
 from ._inputs import (
+    Found,
     _far_values,
     _lattice,
     _spread,
@@ -407,18 +408,17 @@ class _Data:
                                                                                   dtype=np.int64)
 
 
-def _recorded(col: np.ndarray, *checks: Callable[[np.ndarray], None]
-              ) -> list[tuple[type[Warning], str]]:
+def _recorded(col: np.ndarray, *checks: Callable[..., None]) -> list[Found]:
     """The warnings the single-pair estimator's data ``checks`` raise for the continuous
-    column ``col`` (each called on it as a one-column block), recorded instead of raised;
-    none for an empty or constant column, which fails as a pair with its reason."""
+    column ``col`` (each called on it as a one-column block, with a ``sink``), recorded
+    instead of raised; none for an empty or constant column, which fails as a pair with its
+    reason."""
     if col.size == 0 or col.min() == col.max():
         return []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for check in checks:
-            check(col[:, None])
-    return [(w.category, str(w.message)) for w in caught]
+    found: list[Found] = []
+    for check in checks:
+        check(col[:, None], sink=found)
+    return found
 
 
 def _name_column(reason: str, labels: tuple[str, str]) -> tuple[Optional[int], str]:
