@@ -247,7 +247,8 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
     k = check_int(k, "k", minimum=1, maximum=100, allow_none=True)
     max_rows = check_int(max_rows, "max_rows", minimum=max(50, min_check_rows(k or CHECK_K_MIN)),
                          maximum=MAX_CHECK_ROWS,
-                         advice="beyond 12 columns the KSG compares every pair of rows")
+                         advice="the KSG's neighbour searches grow faster than the rows "
+                                "(beyond 12 columns it compares every pair of rows)")
     given = rows_given(x)
     if k is None:
         k = default_check_k(min(given, max_rows) if given else max_rows)

@@ -63,7 +63,32 @@ def _is_label_pair(v: Any) -> bool:
 
 
 def _is_mixture(v: Any) -> bool:
-    return isinstance(v, GaussianMixture)
+    """A fitted mixture (a result's mixtures are fitted; a file of no parameters builds an
+    unfitted one, which would fail where it is used)."""
+    return isinstance(v, GaussianMixture) and getattr(v, "_mix", None) is not None
+
+
+#: A representation's candidate (see :class:`gmmi.Representation`): its keys and their checks.
+_CANDIDATE: dict[str, Callable[[Any], bool]] = {
+    "name": lambda v: isinstance(v, str),
+    "score": lambda v: v is None or _is_float(v),
+    "n_components": lambda v: _is_int(v) and v >= 0,
+    "log_jacobian": lambda v: v is None or _is_float(v),
+    "bulk_gain": lambda v: v is None or _is_float(v),
+    "se": lambda v: v is None or _is_float(v),
+    "affine": lambda v: isinstance(v, bool),
+    "value": lambda v: v is None or _is_float(v),
+    "bootstrap_share": lambda v: v is None or (_is_float(v) and not 0.0 > v and not v > 1.0),
+}
+
+
+def _is_candidate(v: Any) -> bool:
+    """A candidate of a representation: a name, a K and a flag, numbers (NaN where not
+    computed; null accepted) for the rest, a share in [0, 1]; ``value`` and
+    ``bootstrap_share`` only with a bootstrap."""
+    required = {"name", "score", "n_components", "affine"}
+    return (isinstance(v, dict) and required <= set(v) and set(v) <= set(_CANDIDATE)
+            and all(_CANDIDATE[k](e) for k, e in v.items()))
 
 
 def _is_record(v: Any) -> bool:
@@ -139,7 +164,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "std": (_is_float, "a number"),
         "samples": (_array(1), "a 1-D float array"),
         "n_components": (_opt(_is_int), "an integer or null"),
-        "model": (_opt(_is_mixture), "a mixture or null"),
+        "model": (_opt(_is_mixture), "a fitted mixture or null"),
         "selection": (_list_of(_is_record), "a list of selection records"),
         "unit": (_is_unit, "'nat', 'bit', 'ban' or 'log<base>'"),
         "quantity": (_is_str, "a string"),
@@ -151,7 +176,7 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
         "details": (_dict_of(_is_str, lambda v: True), "a dictionary"),
         "bias_corrected": (lambda v: isinstance(v, bool), "true or false"),
         "transform": (_opt(_is_representation), "a representation or null"),
-        "bootstrap_models": (_list_of(_is_mixture), "a list of mixtures"),
+        "bootstrap_models": (_list_of(_is_mixture), "a list of fitted mixtures"),
     },
     "MIMatrix": {
         "mean": (_array(2), "a 2-D float array"),
@@ -197,7 +222,9 @@ _SCHEMAS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
     "Representation": {
         "name": (_is_str, "a string"),
         "columns": (_list_of(_dict_of(_is_str, lambda v: True)), "a list of dictionaries"),
-        "candidates": (_list_of(_dict_of(_is_str, lambda v: True)), "a list of dictionaries"),
+        "candidates": (_list_of(_is_candidate), "a list of candidates (name, score, "
+                       "n_components, affine; log_jacobian, bulk_gain, se, value, "
+                       "bootstrap_share: numbers or null)"),
     },
     "EstimateMI": {  # gmmi.compat.EstimateMI (built back there, see read_state)
         "gmm_fit_params": (lambda v: isinstance(v, dict), "a dictionary"),
@@ -239,7 +266,8 @@ _DETAILS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "y_classes": (lambda v: isinstance(v, list), "a list"),
     "class_counts": (_list_of(_is_int), "a list of integers"),
     "class_weights": (_list_of(_is_float), "a list of numbers"),
-    "class_models": (_dict_of(lambda k: True, _is_mixture), "a dictionary of mixtures"),
+    "class_models": (_dict_of(lambda k: True, _is_mixture), "a dictionary of fitted "
+                     "mixtures"),
     "n_components_per_class": (_dict_of(lambda k: True, _is_int),
                                "a dictionary of integers"),
     "class_selection": (_dict_of(lambda k: True, _list_of(_is_record)),
@@ -301,6 +329,9 @@ def _check_shapes(kind: str, data: dict[str, Any], where: str) -> None:
     elif kind == "SelectionRecord":
         shaped = ["n_iter", "converged"]
         want = data["fold_scores"].shape
+    elif kind == "MIResult":
+        _check_dimensions(data, where)
+        return
     else:
         return
     for key in shaped:
@@ -309,6 +340,30 @@ def _check_shapes(kind: str, data: dict[str, Any], where: str) -> None:
             raise Invalid(f"{where}.{key}", f"has shape {value.shape}; expected {want}")
     if kind in ("MIMatrix", "MIRanking"):
         _check_consistency(kind, data, where)
+
+
+def _check_dimensions(data: dict[str, Any], where: str) -> None:
+    """A result's mixtures (its model, the bootstrap's, a categorical estimate's per class)
+    have the columns of its variables (``details.block_columns``) and of its
+    representation's maps, one dimension for all (an edited file would otherwise load and
+    fail, or mislead, where a model is used)."""
+    details = data.get("details") or {}
+    found: list[tuple[str, int]] = []
+    if data.get("model") is not None:
+        found.append(("model", data["model"].means_.shape[1]))
+    for i, g in enumerate(data.get("bootstrap_models") or []):
+        found.append((f"bootstrap_models[{i}]", g.means_.shape[1]))
+    for label, g in (details.get("class_models") or {}).items():
+        found.append((f"details.class_models[{label!r}]", g.means_.shape[1]))
+    transform = data.get("transform")
+    if transform is not None and transform.columns:
+        found.append(("transform.columns", len(transform.columns)))
+    if "block_columns" in details:
+        found.insert(0, ("details.block_columns", sum(details["block_columns"])))
+    for key, d in found[1:]:
+        if d != found[0][1]:
+            raise Invalid(f"{where}.{key}", f"has {d} columns; {found[0][0]} has "
+                          f"{found[0][1]}")
 
 
 def _check_consistency(kind: str, data: dict[str, Any], where: str) -> None:
@@ -334,7 +389,7 @@ def _check_consistency(kind: str, data: dict[str, Any], where: str) -> None:
                 v = data[key]
                 if not np.array_equal(v, v.T, equal_nan=True):
                     raise Invalid(f"{where}.{key}", "a symmetric matrix equals its transpose")
-        n_boot = data["options"].get("n_bootstrap")
+        n_boot = data.get("options", {}).get("n_bootstrap")
         if _is_count(n_boot) and data["samples"].shape[2] != n_boot:
             raise Invalid(f"{where}.samples", f"holds {data['samples'].shape[2]} replicates "
                           f"per pair; the options say n_bootstrap={n_boot}")

@@ -69,8 +69,10 @@ _NO_DEFAULT = object()
 #: :meth:`GaussianMixture.entropy`), written once for both docstrings.
 _INTEGRAL_PARAMETERS = """integral : {"mc", "qmc", "quadrature"}, default "mc"
             Monte Carlo (the published method's integral), randomised quasi-Monte Carlo (as
-            the estimators' ``integral="qmc"``), or Gauss-Hermite quadrature (joint
-            dimension at most 6; exact for a single Gaussian, approximate for a mixture).
+            the estimators' ``integral="qmc"``: for the MI of two one-column blocks, Monte
+            Carlo for every other quantity, the same numbers as ``"mc"`` there), or
+            Gauss-Hermite quadrature (joint dimension at most 6; exact for a single
+            Gaussian, approximate for a mixture).
         mc_samples : int, default 100000
             Points of a Monte Carlo or quasi-Monte Carlo integral.
         quadrature_order : int, optional
@@ -92,11 +94,18 @@ def _integral_doc(method: Any) -> Any:
 class GaussianMixture:
     """A Gaussian mixture model with full covariances, in any dimension.
 
-    A drop-in for :class:`sklearn.mixture.GaussianMixture` with ``covariance_type="full"``:
-    hyperparameters go to the constructor, :meth:`fit` learns ``weights_``, ``means_``,
-    ``covariances_`` (and ``converged_``, ``n_iter_``, ``lower_bound_``), and ``clone``,
-    pipelines and grid searches work. EM runs in gmmi's Rust core. Build a model from known
-    parameters with :meth:`from_parameters`.
+    A drop-in for :class:`sklearn.mixture.GaussianMixture` with ``covariance_type="full"``
+    where it is fitted and used: hyperparameters go to the constructor, :meth:`fit` learns
+    ``weights_``, ``means_``, ``covariances_`` (and ``converged_``, ``n_iter_``,
+    ``lower_bound_``), the methods are scikit-learn's, and ``clone``, pipelines and grid
+    searches work. EM runs in gmmi's Rust core. Build a model from known parameters with
+    :meth:`from_parameters`. Not scikit-learn's: the starts are chosen by ``init`` (its
+    own names, below) rather than ``init_params``; there are no ``weights_init``,
+    ``means_init``, ``precisions_init``, ``warm_start``, ``verbose`` or
+    ``verbose_interval`` (a start from given parameters: :meth:`from_parameters`, whose
+    model scores, samples and integrates as a fitted one); ``reg_covar`` is added in
+    standardised units; a model fitted on a DataFrame checks the names of a DataFrame
+    given later but says nothing of an array without names.
 
     Parameters
     ----------
