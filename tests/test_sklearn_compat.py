@@ -83,6 +83,63 @@ def test_fit_agrees_with_scikit_learn():
     np.testing.assert_array_equal(ours.fit_predict(X), ours.predict(X))
 
 
+def test_a_start_from_given_parameters_is_scikit_learn_s():
+    # From the same weights, means and precisions, in the data's units and with reg_covar in
+    # those units (standardize=False), EM is the same iteration in both libraries: the same
+    # count and the same parameters to rounding (1e-9 of values of order 1, over ~10
+    # iterations of sums over 5,000 rows).
+    X = _three_blobs(5000, 4)
+    w0, m0 = [0.2, 0.5, 0.3], [[-3.0, 1.0], [3.0, -1.0], [1.0, 4.0]]
+    p0 = np.stack([np.eye(2), [[2.0, 0.3], [0.3, 1.0]], 0.5 * np.eye(2)])
+    start = {"weights_init": w0, "means_init": m0, "precisions_init": p0}
+    ours = gmmi.GaussianMixture(3, tol=1e-9, reg_covar=1e-9, standardize=False,
+                                **start).fit(X)
+    theirs = SkGaussianMixture(3, tol=1e-9, reg_covar=1e-9, max_iter=1000, **start).fit(X)
+    assert ours.n_iter_ == theirs.n_iter_
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), atol=1e-9)
+    # Standardised (gmmi's default) from the same start: the same maximum.
+    std = gmmi.GaussianMixture(3, tol=1e-9, reg_covar=1e-12, **start).fit(X)
+    np.testing.assert_allclose(std.means_, theirs.means_, atol=1e-6)
+    # Means alone replace those of the k-means start: the fit follows them (the start's
+    # first component is the one at (-3, 1), the blob at (-4, 0)).
+    means = gmmi.GaussianMixture(3, means_init=m0, random_state=0).fit(X)
+    np.testing.assert_allclose(means.means_[0], [-4.0, 0.0], atol=0.1)
+    # The checks of each, naming it.
+    for bad, pattern in (({"weights_init": [0.5, 0.6, 0.1]}, r"^weights_init: .*sum to 1"),
+                         ({"means_init": m0[:2]}, r"^means_init: expected shape \(3, 2\)"),
+                         ({"precisions_init": -p0}, r"^precisions_init: component 0 is not "
+                                                    r"positive definite"),
+                         ({"precisions_init": p0 + np.array([[0.0, 1.0], [0.0, 0.0]])},
+                          r"^precisions_init: component 0 is not symmetric")):
+        with pytest.raises(ValueError, match=pattern):
+            gmmi.GaussianMixture(3, **bad).fit(X)
+
+
+def test_warm_start_continues_where_the_last_fit_stopped():
+    # Two fits of 3 EM iterations with warm_start are one fit of 6 from the same start: EM
+    # is a map of the parameters, and every fit standardises X alike (the model between
+    # the two goes to the data's units and back: rounding of about 1e-12, hence 1e-9).
+    # (three components on one Gaussian: EM creeps, so every fit runs to max_iter)
+    X = np.random.default_rng(5).normal(size=(3000, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gmmi.ConvergenceWarning)
+        warm = gmmi.GaussianMixture(3, max_iter=3, tol=1e-300, warm_start=True,
+                                    random_state=0)
+        warm.fit(X)
+        first = warm.lower_bound_
+        warm.fit(X)
+        once = gmmi.GaussianMixture(3, max_iter=6, tol=1e-300, random_state=0).fit(X)
+    assert warm.n_iter_ == 3 and once.n_iter_ == 6
+    assert warm.lower_bound_ > first
+    assert warm.lower_bound_ == pytest.approx(once.lower_bound_, abs=1e-9)
+    np.testing.assert_allclose(warm.means_, once.means_, atol=1e-9)
+    # Another number of components cannot continue the fitted model.
+    warm.set_params(n_components=2)
+    with pytest.raises(ValueError, match=r"^warm_start: the fitted model has 3 components"):
+        warm.fit(X)
+
+
 def test_n_init_keeps_the_best_fit():
     X = _three_blobs(600, 4)
     one = gmmi.GaussianMixture(3, init="random", random_state=0).fit(X)

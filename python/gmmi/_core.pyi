@@ -413,9 +413,13 @@ def fit_mixture(
     valid: Optional[NDArray[np.float64]] = None,
     n_jobs: Optional[int] = None,
     control: Optional[Control] = None,
+    weights_init: Optional[NDArray[np.float64]] = None,
+    means_init: Optional[NDArray[np.float64]] = None,
+    covariances_init: Optional[NDArray[np.float64]] = None,
 ) -> _EmFitDict:
     """``GaussianMixture.fit``: standardise, EM from ``n_init`` starts, keep the best, back to
-    the data's units."""
+    the data's units; the ``*_init`` parameters (flattened, in the data's units) replace the
+    starts' (all three: one start from them)."""
 
 def em_fit(
     mixture: GaussianMixture,

@@ -30,6 +30,19 @@ from ._validation import (
 __all__ = ["INITS", "GaussianMixture"]
 
 
+def _init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A start's parameter (``weights_init`` and the like) as a C-contiguous float64 array of
+    ``shape`` (n_components, then n_features as the data have them), finite."""
+    arr = _parameter(value, name)
+    if arr.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape} (n_components={shape[0]}"
+                         + (f", {shape[1]} features" if len(shape) > 1 else "")
+                         + f"), got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: holds a value that is not finite")
+    return np.ascontiguousarray(arr)
+
+
 def _parameter(value: Any, name: str) -> np.ndarray:
     """A float64 array of model parameters; the error names ``name``."""
     return _parameter_and_eps(value, name)[0]
@@ -100,12 +113,10 @@ class GaussianMixture:
     ``lower_bound_``), the methods are scikit-learn's, and ``clone``, pipelines and grid
     searches work. EM runs in gmmi's Rust core. Build a model from known parameters with
     :meth:`from_parameters`. Not scikit-learn's: the starts are chosen by ``init`` (its
-    own names, below) rather than ``init_params``; there are no ``weights_init``,
-    ``means_init``, ``precisions_init``, ``warm_start``, ``verbose`` or
-    ``verbose_interval`` (a start from given parameters: :meth:`from_parameters`, whose
-    model scores, samples and integrates as a fitted one); ``reg_covar`` is added in
-    standardised units; a model fitted on a DataFrame checks the names of a DataFrame
-    given later but says nothing of an array without names.
+    own names, below) rather than ``init_params``; there is no ``verbose`` or
+    ``verbose_interval`` (``record_curves`` keeps every iteration's log-likelihood);
+    ``reg_covar`` is added in standardised units; a model fitted on a DataFrame checks the
+    names of a DataFrame given later but says nothing of an array without names.
 
     Parameters
     ----------
@@ -144,6 +155,19 @@ class GaussianMixture:
         ``valid_curve_`` with ``validation_data``).
     n_jobs : int, optional
         Threads (default: every core).
+    weights_init : array-like of shape (n_components,), optional
+        Initial weights (positive, summing to 1): they replace those of every start ``init``
+        makes (scikit-learn's).
+    means_init : array-like of shape (n_components, n_features), optional
+        Initial means, in the units of ``X``, likewise.
+    precisions_init : array-like of shape (n_components, n_features, n_features), optional
+        Initial precision matrices (inverse covariances, symmetric positive definite), as
+        scikit-learn's with ``covariance_type="full"``. With all three given, EM runs once
+        from them (``n_init`` starts would all be the same).
+    warm_start : bool, default False
+        Start the next :meth:`fit` from this model's fitted parameters (one start; the
+        model must have ``n_components`` components in the data's dimension), as
+        scikit-learn's: repeated fits continue where the last stopped.
 
     Attributes
     ----------
@@ -193,6 +217,10 @@ class GaussianMixture:
         scale: Optional[float] = None,
         record_curves: bool = False,
         n_jobs: Optional[int] = None,
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        warm_start: bool = False,
     ) -> None:
         # scikit-learn's contract: store the hyperparameters as given; fit() checks them.
         self.n_components = n_components
@@ -207,6 +235,10 @@ class GaussianMixture:
         self.scale = scale
         self.record_curves = record_curves
         self.n_jobs = n_jobs
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.warm_start = warm_start
 
     # -- scikit-learn protocol ----------------------------------------------------------
     @classmethod
@@ -422,7 +454,47 @@ class GaussianMixture:
         check_real(self.scale, "scale", allow_none=True)
         check_bool(self.record_curves, "record_curves")
         check_bool(self.standardize, "standardize")
+        check_bool(self.warm_start, "warm_start")
         return k
+
+    def _given_start(self, k: int, d: int) -> dict[str, np.ndarray]:
+        """The parameters the starts take as given, flattened for the core in the data's
+        units: ``weights_init``, ``means_init`` and ``precisions_init`` (as covariances,
+        their inverses), checked as scikit-learn checks them; with ``warm_start`` and a
+        fitted model, that model's (every one, a single start)."""
+        if self.warm_start and getattr(self, "_mix", None) is not None:
+            fitted = int(self._m.n_components)
+            if (fitted, self.n_features) != (k, d):
+                raise ValueError(f"warm_start: the fitted model has {fitted} "
+                                 f"components in {self.n_features} dimensions; this fit asks "
+                                 f"for {k} in {d} (set warm_start=False to start afresh)")
+            return {"weights_init": np.ascontiguousarray(self.weights_),
+                    "means_init": np.ascontiguousarray(self.means_.ravel()),
+                    "covariances_init": np.ascontiguousarray(self.covariances_.ravel())}
+        given: dict[str, np.ndarray] = {}
+        if self.weights_init is not None:
+            w = _init_array(self.weights_init, "weights_init", (k,))
+            if (w <= 0).any() or (w > 1).any() or abs(float(w.sum()) - 1.0) > 1e-6:
+                raise ValueError("weights_init: expected positive weights of at most 1 that "
+                                 f"sum to 1, got {w.tolist()!r}")
+            given["weights_init"] = w
+        if self.means_init is not None:
+            given["means_init"] = _init_array(self.means_init, "means_init", (k, d)).ravel()
+        if self.precisions_init is not None:
+            p = _init_array(self.precisions_init, "precisions_init", (k, d, d))
+            covs = np.empty_like(p)
+            for c in range(k):
+                if not np.allclose(p[c], p[c].T, rtol=1e-10, atol=0.0):
+                    raise ValueError(f"precisions_init: component {c} is not symmetric")
+                try:
+                    np.linalg.cholesky(p[c])
+                    covs[c] = np.linalg.inv(p[c])
+                except np.linalg.LinAlgError:
+                    raise ValueError(f"precisions_init: component {c} is not positive "
+                                     "definite") from None
+            given["covariances_init"] = np.ascontiguousarray(
+                0.5 * (covs + covs.transpose(0, 2, 1))).ravel()
+        return given
 
     def fit(self, X: Any, y: Any = None, *, validation_data: Optional[Any] = None
             ) -> GaussianMixture:
@@ -455,6 +527,7 @@ class GaussianMixture:
         if k > x.shape[0]:
             raise ValueError(f"n_components: {k} components need at least {k} rows; X has "
                              f"{x.shape[0]}")
+        given = self._given_start(k, x.shape[1])
         valid = None
         if validation_data is not None:
             valid = as_block(validation_data, "validation_data", allow_constant=True, min_rows=1)
@@ -475,6 +548,8 @@ class GaussianMixture:
                 bool(self.standardize), float(self.tol), int(self.max_iter),
                 float(self.reg_covar), bool(self.record_curves), resolve_seed(self.random_state),
                 valid, n_jobs=resolve_n_jobs(self.n_jobs),
+                weights_init=given.get("weights_init"), means_init=given.get("means_init"),
+                covariances_init=given.get("covariances_init"),
             )
         except _core.NumericalError as exc:
             if self.scale is None or self.init not in ("random", "minmax", "randomized_kmeans"):

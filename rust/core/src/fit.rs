@@ -4,6 +4,7 @@
 use crate::control::Control;
 use crate::em::{self, Data, EmFit, EmOptions};
 use crate::error::{Error, Result};
+use crate::gmm::GaussianMixture;
 use crate::init::{initialize, InitMethod};
 use crate::rng::{self, Purpose};
 use crate::stats::Standardizer;
@@ -59,6 +60,77 @@ impl FitOptions {
     }
 }
 
+/// Parameters every start takes as given, in the units of the data (scikit-learn's
+/// `weights_init`, `means_init` and `precisions_init`, the last as covariances, row-major
+/// `K`, `K x d` and `K x d x d`): each replaces the initialisation's; with all three the
+/// initialisation is not run (a warm start).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GivenStart {
+    /// Component weights.
+    pub weights: Option<Vec<f64>>,
+    /// Component means.
+    pub means: Option<Vec<f64>>,
+    /// Component covariances.
+    pub covariances: Option<Vec<f64>>,
+}
+
+impl GivenStart {
+    fn is_complete(&self) -> bool {
+        self.weights.is_some() && self.means.is_some() && self.covariances.is_some()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.weights.is_none() && self.means.is_none() && self.covariances.is_none()
+    }
+
+    /// The start: the initialisation's parameters (`init`, in the standardised units of
+    /// `st`; none when every parameter is given) with the given ones, mapped to those units.
+    fn start(
+        &self,
+        init: Option<&GaussianMixture>,
+        k: usize,
+        st: &Standardizer,
+    ) -> Result<GaussianMixture> {
+        let d = st.shift.len();
+        let size = |given: &Option<Vec<f64>>, want: usize, name: &str| match given {
+            Some(v) if v.len() != want => Err(Error::arg(
+                name,
+                format!(
+                    "holds {} values; {k} components in {d} dimensions need {want}",
+                    v.len()
+                ),
+            )),
+            _ => Ok(()),
+        };
+        size(&self.weights, k, "weights_init")?;
+        size(&self.means, k * d, "means_init")?;
+        size(&self.covariances, k * d * d, "precisions_init")?;
+        let pick = |given: &Option<Vec<f64>>, from: fn(&GaussianMixture) -> &[f64]| {
+            given
+                .clone()
+                .or_else(|| init.map(|g| from(g).to_vec()))
+                .ok_or_else(|| Error::Numerical("a start needs every parameter".into()))
+        };
+        let weights = pick(&self.weights, GaussianMixture::weights)?;
+        let mut means = pick(&self.means, GaussianMixture::means)?;
+        if self.means.is_some() {
+            for (i, m) in means.iter_mut().enumerate() {
+                let j = i % d;
+                *m = (*m - st.shift[j]) / st.scale[j];
+            }
+        }
+        let mut covs = pick(&self.covariances, GaussianMixture::covariances)?;
+        if self.covariances.is_some() {
+            for (i, c) in covs.iter_mut().enumerate() {
+                let (a, b) = ((i / d) % d, i % d);
+                *c /= st.scale[a] * st.scale[b];
+            }
+        }
+        GaussianMixture::from_parts(d, weights, means, covs)
+            .map_err(|e| Error::Numerical(format!("the given start is not a valid mixture ({e})")))
+    }
+}
+
 /// Fits a mixture to the rows of `x` (row-major, `d` columns) from `n_init` starts; start `r`
 /// draws from the stream `(seed, Init, n_components, r)`. The fit (model, lower bound and
 /// curves) is in the units of `x`; `valid` rows are scored for the validation curve.
@@ -70,23 +142,47 @@ pub fn fit_mixture(
     seed: u64,
     ctrl: &Control,
 ) -> Result<EmFit> {
+    fit_mixture_from(x, d, valid, opts, &GivenStart::default(), seed, ctrl)
+}
+
+/// [`fit_mixture`] with parameters of the starts given ([`GivenStart`]).
+pub fn fit_mixture_from(
+    x: &[f64],
+    d: usize,
+    valid: Option<&[f64]>,
+    opts: &FitOptions,
+    given: &GivenStart,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<EmFit> {
     opts.check()?;
     let st = Standardizer::fit_with(x, d, opts.standardize, true)?;
     let z = st.transform(x);
     let zv = valid.map(|v| st.transform(v));
     let data = Data::new(&z, d);
     let mut best: Option<EmFit> = None;
-    for r in 0..opts.n_init {
+    // Every start of a complete given start would be the same.
+    let starts = if given.is_complete() { 1 } else { opts.n_init };
+    for r in 0..starts {
         ctrl.check()?;
         let mut g = rng::stream(seed, Purpose::Init, opts.n_components as u64, r as u64);
-        let start = initialize(
-            &z,
-            d,
-            opts.n_components,
-            opts.init.for_start(r),
-            opts.scale,
-            &mut g,
-        )?;
+        let start = if given.is_complete() {
+            given.start(None, opts.n_components, &st)?
+        } else {
+            let init = initialize(
+                &z,
+                d,
+                opts.n_components,
+                opts.init.for_start(r),
+                opts.scale,
+                &mut g,
+            )?;
+            if given.is_empty() {
+                init
+            } else {
+                given.start(Some(&init), opts.n_components, &st)?
+            }
+        };
         let fit = em::fit(&data, zv.as_deref(), &start, &opts.em, Some(ctrl))?;
         if best
             .as_ref()
@@ -108,7 +204,6 @@ pub fn fit_mixture(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gmm::GaussianMixture;
 
     #[test]
     fn fit_is_equivariant_under_rescaling_and_keeps_the_best_start() {
@@ -165,5 +260,51 @@ mod tests {
             &Control::new()
         )
         .is_ok());
+    }
+
+    #[test]
+    fn a_given_start_is_used_in_the_data_s_units_and_checked() {
+        let truth = GaussianMixture::new(
+            2,
+            vec![0.4, 0.6],
+            vec![-3.0, 10.0, 3.0, 14.0],
+            vec![1.0, 0.3, 0.3, 4.0, 2.0, -0.2, -0.2, 0.5],
+        )
+        .unwrap();
+        let (x, _) = truth.sample(1500, 11);
+        let opts = FitOptions {
+            n_components: 2,
+            init: InitMethod::RandomSklearn,
+            n_init: 4,
+            scale: None,
+            standardize: true,
+            em: EmOptions {
+                threshold: 1e-9,
+                ..EmOptions::default()
+            },
+        };
+        let given = GivenStart {
+            weights: Some(truth.weights().to_vec()),
+            means: Some(truth.means().to_vec()),
+            covariances: Some(truth.covariances().to_vec()),
+        };
+        let fit = fit_mixture_from(&x, 2, None, &opts, &given, 3, &Control::new()).unwrap();
+        // The same EM as from the start itself on the unstandardised rows (standardising is
+        // an affine map, under which EM is equivariant): the same maximum, in one start.
+        let plain = em::fit(&Data::new(&x, 2), None, &truth, &opts.em, None).unwrap();
+        assert!((fit.lower_bound - plain.lower_bound).abs() < 1e-8);
+        for (a, b) in fit.model.means().iter().zip(plain.model.means()) {
+            assert!((a - b).abs() < 1e-6, "{a} {b}");
+        }
+        // A seed changes nothing when every parameter is given.
+        let other = fit_mixture_from(&x, 2, None, &opts, &given, 4, &Control::new()).unwrap();
+        assert_eq!(fit.model, other.model);
+        // A parameter of the wrong size is refused by its scikit-learn name.
+        let short = GivenStart {
+            means: Some(vec![0.0; 3]),
+            ..GivenStart::default()
+        };
+        let err = fit_mixture_from(&x, 2, None, &opts, &short, 3, &Control::new()).unwrap_err();
+        assert!(err.to_string().contains("means_init"), "{err}");
     }
 }

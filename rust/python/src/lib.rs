@@ -689,11 +689,13 @@ fn em_step(
 }
 
 /// `GaussianMixture.fit`: standardise, EM from `n_init` starts, keep the best, back to the
-/// data's units (see the core's `fit::fit_mixture`).
+/// data's units (see the core's `fit::fit_mixture_from`); the `*_init` parameters (flat, in
+/// the data's units) replace the starts' (all three: one start from them).
 #[pyfunction]
 #[pyo3(signature = (
     x, n_components, init, n_init, scale, standardize, tol, max_iter, reg_covar,
-    record_curves, seed, valid=None, n_jobs=None, control=None
+    record_curves, seed, valid=None, n_jobs=None, control=None, weights_init=None,
+    means_init=None, covariances_init=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn fit_mixture<'py>(
@@ -712,9 +714,18 @@ fn fit_mixture<'py>(
     valid: Option<PyReadonlyArray2<'_, f64>>,
     n_jobs: Option<usize>,
     control: Option<&Bound<'py, Control>>,
+    weights_init: Option<PyReadonlyArray1<'_, f64>>,
+    means_init: Option<PyReadonlyArray1<'_, f64>>,
+    covariances_init: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (n, d) = x.as_array().dim();
     check_working_memory("X", n, d.saturating_add(n_components), n_jobs)?;
+    let flat = |a: Option<PyReadonlyArray1<'_, f64>>| a.map(|a| a.as_array().to_vec());
+    let given = gmmi_core::fit::GivenStart {
+        weights: flat(weights_init),
+        means: flat(means_init),
+        covariances: flat(covariances_init),
+    };
     let (v, d) = rows(&x);
     let val = valid.as_ref().map(rows).map(|(v, _)| v);
     let opts = gmmi_core::fit::FitOptions {
@@ -734,7 +745,7 @@ fn fit_mixture<'py>(
     opts.check().map_err(to_py)?;
     let ctrl = ctrl_of(control);
     let fit = run(py, n_jobs, || {
-        gmmi_core::fit::fit_mixture(&v, d, val.as_deref(), &opts, seed, &ctrl)
+        gmmi_core::fit::fit_mixture_from(&v, d, val.as_deref(), &opts, &given, seed, &ctrl)
     })?;
     em_fit_dict(py, fit)
 }
