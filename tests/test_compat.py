@@ -150,8 +150,8 @@ def test_user_holders_are_not_modified_and_are_rechecked():
     est = EstimateMI(mi_dist_params=mi, n_bootstrap=2)
     assert mi.n_bootstrap == 3  # the shortcut changed a copy
     est.fit(published_example())
-    est.mi_dist_params.n_bootstrap = -1  # edited after construction: caught at use
-    with pytest.raises(ValueError, match=r"^n_bootstrap"):
+    est.mi_dist_params.MC_samples = 0  # edited after construction: caught at use
+    with pytest.raises(ValueError, match=r"^MC_samples"):
         est.estimate()
 
 
@@ -359,7 +359,7 @@ def test_estimate_before_fit():
     (SelectComponentsParamHolder, {"max_components": 0}, "max_components"),
     (SelectComponentsParamHolder, {"fixed_components_number": -1}, "fixed_components_number"),
     (SelectComponentsParamHolder, {"init_type": "nope"}, "init_type"),
-    (MIDistParamHolder, {"n_bootstrap": -1}, "n_bootstrap"),
+    (MIDistParamHolder, {"n_bootstrap": 10**9}, "n_bootstrap"),
     (MIDistParamHolder, {"integral_method": "simpson"}, "integral_method"),
     (MIDistParamHolder, {"MC_samples": 0}, "MC_samples"),
     (MIDistParamHolder, {"MC_samples": 10.5}, "MC_samples"),
@@ -528,7 +528,7 @@ def test_load_refuses_pickles_and_other_files(tmp_path):
     est = EstimateMI(n_bootstrap=2, MC_samples=2000)
     est.fit_estimate(published_example())
     est.save(tmp_path / "e.json")
-    text = (tmp_path / "e.json").read_text().replace('"n_bootstrap": 2', '"n_bootstrap": -1')
+    text = (tmp_path / "e.json").read_text().replace('"MC_samples": 2000', '"MC_samples": 0')
     (tmp_path / "bad.json").write_text(text)
     with pytest.raises(ValueError, match="mi_dist_params"):
         EstimateMI().load(tmp_path / "bad.json")
@@ -561,3 +561,27 @@ def test_the_labels_of_the_categorical_methods_are_named_y_as_there():
         EstimateMI().fit_estimate_categorical(x, 5)
     with pytest.raises(ValueError, match=r"^Y: has 50 rows but X has 100"):
         EstimateMI().fit_categorical(x, np.arange(50) % 2)
+
+
+def test_what_a_migrating_user_reads_back_is_the_published_package_s():
+    # Found by a review against gmm-mi 0.8.2: the holder of the last estimate is kept as
+    # mi_dist_params; one replicate gives a NaN standard deviation (ddof 1 of one value)
+    # and n_bootstrap below 1 none; fixed_components is readable on the search's holder;
+    # the estimates are NumPy floats (.item() works).
+    X = np.random.default_rng(0).multivariate_normal([0, 0], [[1, .6], [.6, 1]], 300)
+    est = EstimateMI(MC_samples=2000).fit(X)
+    holder = MIDistParamHolder(n_bootstrap=3, MC_samples=2000)
+    mean, std = est.estimate(holder)
+    assert est.mi_dist_params == holder
+    assert isinstance(mean, np.float64) and isinstance(std, np.float64)
+    assert mean.item() == float(mean)
+    _, one = est.estimate(MIDistParamHolder(n_bootstrap=1, MC_samples=2000))
+    assert one is not None and math.isnan(one)
+    assert MIDistParamHolder(n_bootstrap=-1).n_bootstrap == 0
+    _, none = est.estimate(MIDistParamHolder(n_bootstrap=-1, MC_samples=2000))
+    assert none is None
+    # an estimate without a holder takes the constructor's, not the last one
+    est.estimate()
+    assert est.mi_dist_params.n_bootstrap == 50
+    assert SelectComponentsParamHolder(fixed_components_number=2).fixed_components
+    assert not SelectComponentsParamHolder().fixed_components
