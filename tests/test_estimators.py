@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import warnings
 
@@ -562,3 +563,60 @@ def test_estimates_in_threads_keep_their_own_warnings():
         tails = [m for m in res.warnings if "heavy tails" in m]
         assert len(tails) == (2 if k % 2 == 0 else 0), (k, res.warnings)
     assert all(res.warnings == alone.warnings for res in results[1::2])
+
+
+def test_two_variables_with_point_masses_beside_continuous_values_are_warned_of():
+    # Zero-inflated pairs (half of each variable at 0, the rest Gaussian): the mixture's
+    # estimate is unreliable (independent pairs read up to 0.12 nat with intervals away
+    # from 0), and the generic tied-values warnings also fire where it is right, so a
+    # DiscreteDataWarning names the two masses. One such variable, a lattice (rounded
+    # values) or plain continuous data: no such warning.
+    r = np.random.default_rng(601)
+    v = r.normal(size=(3000, 3))
+    zero = r.random((3000, 2)) < 0.5
+    x, y = np.where(zero[:, 0], 0.0, v[:, 0]), np.where(zero[:, 1], 0.0, v[:, 1])
+    fast = {"n_bootstrap": 2, "mc_samples": 1000, "random_state": 0}
+
+    def masses(res):
+        return [m for m in res.warnings if "each hold a point mass" in m]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        both = gmmi.mutual_information(x, y, **fast)
+    found = masses(both)
+    # (half the rows of each at 0: 45-55% on 3,000 rows, 5 standard deviations of the share)
+    shares = r"x: [45][0-9]% of the rows at 0; y: [45][0-9]% of the rows at 0"
+    assert len(found) == 1 and re.search(shares, found[0]), found
+    assert any(w.category is gmmi.DiscreteDataWarning and "point mass" in str(w.message)
+               for w in caught)
+    # conditional MI: the same for x and y (a conditioning z is not read)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmi = gmmi.conditional_mutual_information(x, y, v[:, 2], **fast)
+        assert len(masses(cmi)) == 1
+        assert masses(gmmi.mutual_information(x, v[:, 1], **fast)) == []
+        assert masses(gmmi.mutual_information(np.round(2 * v[:, 0]), np.round(2 * v[:, 1]),
+                                              **fast)) == []
+        assert masses(gmmi.mutual_information(v[:, 0], v[:, 1], **fast)) == []
+        # a matrix names the pair's columns, and only that pair's cells hold it
+        m = gmmi.mi_matrix(np.column_stack([x, y, v[:, 2]]), **fast)
+    held = {cell for cell, msgs in m.cell_warnings.items()
+            if any("each hold a point mass" in s for s in msgs)}
+    assert held == {("A[0]", "A[1]"), ("A[1]", "A[0]")}, held
+
+
+def test_a_column_just_under_half_tied_is_not_called_heavy_tailed():
+    # 2,480 zeros of 5,000 beside a half-normal: the median sits next to the zeros and the
+    # MAD (3e-4) measured its distance from them, which put 36% of the half-normal "beyond
+    # 20 robust standard deviations" and raised a HeavyTailWarning about Cauchy-like data.
+    # A Cauchy column (about 2% beyond 20 robust sd) still warns.
+    r = np.random.default_rng(0)
+    v, y = r.normal(size=5000), r.normal(size=5000)
+    relu = np.where(np.arange(5000) < 2480, 0.0, np.abs(v))
+    fast = {"n_bootstrap": 2, "mc_samples": 1000, "random_state": 0, "transform": "identity"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = gmmi.mutual_information(relu, y, **fast)
+        assert not [m for m in res.warnings if "heavy tails" in m], res.warnings
+        cauchy = gmmi.mutual_information(r.standard_cauchy(5000), y, **fast)
+    assert any(m.startswith("x: heavy tails") for m in cauchy.warnings), cauchy.warnings

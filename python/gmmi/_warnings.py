@@ -77,7 +77,10 @@ class DegenerateWarning(GmmiWarning):
 class DiscreteDataWarning(GmmiWarning):
     """Data passed as continuous look discrete (few distinct values), or a variable passed
     as discrete with another discrete one has more levels than half its rows (fewer than two
-    rows a level), where the plug-in MI of their table is mostly bias."""
+    rows a level), where the plug-in MI of their table is mostly bias. Also raised when x
+    and y each hold a point mass beside continuous values (a value of at least 5% of the
+    rows while at least 25% of them are values of their own: zero-inflated, rectified or
+    censored variables), where the mixture's estimate can be far off either way."""
 
 
 class HeavyTailWarning(GmmiWarning):

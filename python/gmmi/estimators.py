@@ -21,6 +21,7 @@ from ._inputs import (
     warn_if_discrete,
     warn_if_heavy_tailed,
     warn_if_joint_tails,
+    warn_if_point_masses,
     warn_if_reg_covar_swamps_bulk,
     warn_if_scale_below_reg_covar,
 )
@@ -270,6 +271,9 @@ def _joint(
             warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
                              "" if discrete_options else advice, sink=found)
         warn_if_scale_below_reg_covar(arr, name, opts, sink=found)
+    if kind in ("mi", "cmi"):
+        # (x and y: a conditioning z's point masses are its own business)
+        warn_if_point_masses(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]), sink=found)
     _raise_kept(found, collected)
     data = np.ascontiguousarray(np.hstack(fitted))
     while len(cols) < 3:

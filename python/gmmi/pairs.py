@@ -20,6 +20,8 @@ from ._inputs import (
     _spread,
     encode_labels,
     lattice_cells,
+    point_mass,
+    point_masses_message,
     shared_tails,
     shared_tails_message,
     sparse_levels_message,
@@ -897,6 +899,7 @@ def _matrix_and_failures(
     cell_warnings: dict[tuple[str, str], list[str]] = {}
     warned: dict[tuple[int, int], list[str]] = {}
     far_cols: dict[int, np.ndarray] = {}  # a continuous column's far values (_far_values)
+    masses: dict[int, Optional[tuple[int, float, float]]] = {}  # its point mass (point_mass)
     for t, ((i, j), r) in enumerate(zip(index, raw)):
         cells = [(i, j), (j, i)] if symmetric else [(i, j)]
         pair = (f"feature {a_labels[i]!r}" if b_is_target
@@ -946,7 +949,20 @@ def _matrix_and_failures(
                         warnings.warn(message, category, stacklevel=4)
                     col_msgs[("tails", k)] = [m for _, m in tails]
                 column += col_msgs[("tails", k)]
-        elif r["transform"] not in (None, "identity") and not (a_ref[i][0] or b_ref[j][0]):
+        if not (a_ref[i][0] or b_ref[j][0]):
+            # Both columns with a point mass beside continuous values: as the single
+            # estimate warns (each column's mass found once, for all its pairs).
+            (_, ka), (_, kb) = a_ref[i], b_ref[j]
+            for k in (ka, kb):
+                if k not in masses:
+                    masses[k] = point_mass(cont[:, [k]])
+            mass_a, mass_b = masses[ka], masses[kb]
+            if mass_a is not None and mass_b is not None:
+                message = point_masses_message((col_label[ka], col_label[kb]),
+                                               (mass_a, mass_b), (False, False))
+                warnings.warn(message, DiscreteDataWarning, stacklevel=4)
+                column.append(message)
+        if r["transform"] not in (None, "identity") and not (a_ref[i][0] or b_ref[j][0]):
             # A map was taken: it cannot carry dependence in tails the two columns share
             # (each column's far values computed once, for all its pairs).
             (_, ka), (_, kb) = a_ref[i], b_ref[j]
