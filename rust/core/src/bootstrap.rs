@@ -806,6 +806,39 @@ pub fn degenerate_warning(
     })
 }
 
+/// A warning when at least half of the `n_boot` replicates, refitted at the `k` components
+/// the caller fixed (`n_components`), kept a component their resample cannot support
+/// ([`has_degenerate_component`]) on a sample large enough that [`degenerate_warning`] does
+/// not speak: `k` is more than a resample of `n` rows supports, whose duplicated rows the
+/// spare components then fit, so the replicates' values run above the full-data one and
+/// the bias-corrected estimate below it, down to the clip at 0 (30 components on 300 rows
+/// of a Gaussian pair: replicates averaging 1.34 nat for a full-data 0.185, and an
+/// estimate of 0.000 +- 1.29, without a word). A search that chooses `k` from the data
+/// keeps such fits only where every candidate has one.
+pub fn fixed_k_degenerate_warning(
+    degenerate: usize,
+    n_boot: usize,
+    n: usize,
+    d: usize,
+    k: usize,
+) -> Option<Warning> {
+    let distinct = expected_distinct_rows(n);
+    let few = distinct < (FEW_DISTINCT_FACTOR * (d + 2)) as f64;
+    (n_boot > 0 && 2 * degenerate >= n_boot && !few).then(|| Warning {
+        kind: WarningKind::Degenerate,
+        message: format!(
+            "{degenerate} of {n_boot} bootstrap replicates, refitted at a fixed \
+             n_components={k}, fitted a component that their resample cannot support (fewer than d + 2 = \
+             {} distinct rows under it, or numerically singular): a resample of {n} rows holds \
+             about {distinct:.0} distinct ones, too few for {k} components, and the spare \
+             components fit its duplicated rows. The replicates' values then run above the \
+             fit on all the rows, and the bias-corrected estimate and its interval rest on \
+             them: fix fewer components, or let the search choose (n_components=None)",
+            d + 2
+        ),
+    })
+}
+
 /// [`degenerate_warning`] speaks when a resample's distinct rows are fewer than this many
 /// times the `d + 2` a component needs: the tiny samples where the replicates' fits are near
 /// singular (1+1 columns below 25 rows, 3+3 below 51, 5+5 below 76; the degenerate
@@ -947,6 +980,16 @@ mod tests {
         assert!(degenerate_warning(1, 50, 51, 6, "").is_none());
         // A few far rows given a component of their own at n = 5,000: no warning.
         assert!(degenerate_warning(50, 50, 5000, 6, "").is_none());
+        // At a fixed K on a sample whose resamples are not tiny: half the replicates or more.
+        let fixed = fixed_k_degenerate_warning(30, 50, 300, 2, 30).unwrap();
+        assert!(
+            fixed.message.contains("n_components=30"),
+            "{}",
+            fixed.message
+        );
+        assert!(fixed_k_degenerate_warning(24, 50, 300, 2, 30).is_none());
+        assert!(fixed_k_degenerate_warning(50, 50, 9, 6, 2).is_none()); // degenerate_warning's
+        assert!(fixed_k_degenerate_warning(0, 0, 300, 2, 30).is_none());
     }
 
     #[test]

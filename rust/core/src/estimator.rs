@@ -796,13 +796,23 @@ pub fn estimate_known(
     // Where the fit on all the rows is singular, its warning says why (a deterministic
     // relation, ties); the replicates' is for what only the resamples show.
     if singular.warnings.is_empty() {
+        let degenerate = replicates.iter().filter(|r| r.degenerate).count();
         warnings.extend(bootstrap::degenerate_warning(
-            replicates.iter().filter(|r| r.degenerate).count(),
+            degenerate,
             replicates.len(),
             n,
             d,
             "",
         ));
+        if let Some(k) = opts.select.fixed_components {
+            warnings.extend(bootstrap::fixed_k_degenerate_warning(
+                degenerate,
+                replicates.len(),
+                n,
+                d,
+                k,
+            ));
+        }
     }
     warnings.extend(singular.warnings);
     let mut collapsed = singular.collapsed;
