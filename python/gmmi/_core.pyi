@@ -312,11 +312,12 @@ def preset(name: str) -> dict[str, Any]:
     """The option values of a preset ("gmmi" or "published"), as Options keywords."""
 
 def summary(
-    values: list[float], full_value: float, bias_correction: bool, nonnegative: bool
+    values: list[float], full_value: float, bias_correction: bool, nonnegative: bool,
+    at_most: float = ...,
 ) -> tuple[float, float]:
     """The point estimate and std of bootstrap replicates: their mean and std (ddof 1), or
     with `bias_correction` `2 * full_value - mean` and `sqrt(sd**2 + (mean - full_value)**2)`
-    (clipped at 0 when `nonnegative`)."""
+    (clipped at 0 when `nonnegative` and at `at_most`)."""
 
 def interval(
     values: list[float], full_value: float, level: float, bias_correction: bool,

@@ -436,11 +436,11 @@ def _discrete(
     # As the mixtures' estimates (the preset's bias correction): each replicate's plug-in
     # MI is biased upwards again, so their mean holds the bias twice and their spread
     # misses it; the bootstrap's estimate of the bias is removed and counted in the std.
-    mean, std = summarize(values, full, bias_correction, nonnegative=True)
     # Nor above the entropy of the variable of fewer levels, at most ln C, which the
-    # correction can pass where one variable nearly determines the other (as the core clips
-    # a categorical estimate and a matrix's pairs).
-    mean = min(mean, math.log(min(len(ca), len(cb))) / ln_base)
+    # correction can pass where one variable nearly determines the other (the core's
+    # stats::information_bound, as for a categorical estimate and a matrix's pairs).
+    mean, std = summarize(values, full, bias_correction, nonnegative=True,
+                          at_most=math.log(min(len(ca), len(cb))) / ln_base)
     options = {"n_bootstrap": n_bootstrap, "miller_madow": miller_madow, "base": unit,
                "random_state": seed, "n_jobs": n_jobs}
     cells = raw["cells"]

@@ -21,16 +21,16 @@ __all__ = ["MIResult", "SelectionRecord", "summarize"]
 
 def summarize(
     values: np.ndarray, full_value: float, bias_correction: bool = False,
-    nonnegative: bool = False,
+    nonnegative: bool = False, at_most: float = math.inf,
 ) -> tuple[float, float]:
     """The point estimate and its standard deviation from bootstrap replicates, computed by
     the core (the one place they are computed): the mean of the replicates and their
     standard deviation (ddof 1), or with ``bias_correction`` the bias-corrected
     ``2 * full_value - mean`` and ``sqrt(sd**2 + (mean - full_value)**2)``; the full-data
-    value without replicates; the point clipped at 0 when ``nonnegative``. The std is NaN
-    with fewer than two replicates."""
+    value without replicates; the point clipped at 0 when ``nonnegative`` and at
+    ``at_most``. The std is NaN with fewer than two replicates."""
     point, std = _core.summary([float(v) for v in np.ravel(values)], float(full_value),
-                               bool(bias_correction), bool(nonnegative))
+                               bool(bias_correction), bool(nonnegative), float(at_most))
     return float(point), float(std)
 
 #: The estimators behind a result: a mixture of the joint variables, one per class of a

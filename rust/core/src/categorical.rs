@@ -615,9 +615,13 @@ impl CategoricalEstimate {
     /// The point estimate (bias-corrected when asked, clipped at 0 and at the information
     /// the classes can hold, [`crate::stats::information_bound`]) and the std.
     pub fn summary(&self) -> (f64, f64) {
-        let (point, std) =
-            crate::stats::summary(&self.values, self.full_value, self.bias_correction, true);
-        (point.min(self.information_bound()), std)
+        crate::stats::summary(
+            &self.values,
+            self.full_value,
+            self.bias_correction,
+            true,
+            self.information_bound(),
+        )
     }
 
     /// `ln C` for the `C` classes: no estimate of their MI with x is above it.

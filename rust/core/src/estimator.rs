@@ -420,6 +420,7 @@ impl Estimate {
             self.full_value,
             self.bias_correction,
             self.nonnegative,
+            f64::INFINITY,
         )
     }
 

@@ -159,9 +159,9 @@ impl PairResult {
         bias_correction: bool,
         bound: f64,
     ) -> Self {
-        let (mean, std) = crate::stats::summary(&values, full_value, bias_correction, true);
+        let (mean, std) = crate::stats::summary(&values, full_value, bias_correction, true, bound);
         PairResult {
-            mean: mean.min(bound),
+            mean,
             std,
             values,
             full_value,

@@ -248,7 +248,17 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 /// uniform noise and from 281 to 304 of 360 on multivariate t; on data sets not looked at
 /// before (offset 7000, 780 estimates) from 27 to 40 of 60 and from 144 to 156 of 180. No
 /// family lost a covered run; those a mixture fits gained at most one.
-pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bool) -> (f64, f64) {
+///
+/// The point is clipped at 0 when `nonnegative` and at `at_most` (`f64::INFINITY`: not at
+/// all; [`information_bound`] for MI with a discrete variable), bounds of the quantity that
+/// the correction can pass.
+pub fn summary(
+    values: &[f64],
+    full: f64,
+    bias_correction: bool,
+    nonnegative: bool,
+    at_most: f64,
+) -> (f64, f64) {
     let (mean, sd) = mean_std(values);
     let (point, std) = if values.is_empty() || (bias_correction && values.len() == 1) {
         (full, sd)
@@ -257,7 +267,8 @@ pub fn summary(values: &[f64], full: f64, bias_correction: bool, nonnegative: bo
     } else {
         (mean, sd)
     };
-    (if nonnegative { point.max(0.0) } else { point }, std)
+    let point = if nonnegative { point.max(0.0) } else { point };
+    (point.min(at_most), std)
 }
 
 /// The most information a discrete variable of `classes` classes can share with any other
@@ -371,7 +382,7 @@ pub fn interval(
             if values.len() < 2 {
                 return (f64::NAN, f64::NAN);
             }
-            let (point, std) = summary(values, full, bias_correction, false);
+            let (point, std) = summary(values, full, bias_correction, false, f64::INFINITY);
             // For levels within 2^-53 of 1, `1 - a` rounds to 1 (an infinite quantile): the
             // upper quantile is then taken by symmetry from the lower tail, where `a` is exact.
             let dof = (values.len() - 1) as f64;
@@ -623,18 +634,18 @@ mod tests {
         // the estimated bias is 1 and the corrected point 2 * 2 - 3 = 1.
         let v = [1.0, 2.0, 3.0, 6.0];
         let sd = (14.0f64 / 3.0).sqrt();
-        let (point, std) = summary(&v, 2.0, false, false);
+        let (point, std) = summary(&v, 2.0, false, false, f64::INFINITY);
         assert_eq!((point, std), (3.0, sd));
-        let (point, std) = summary(&v, 2.0, true, false);
+        let (point, std) = summary(&v, 2.0, true, false, f64::INFINITY);
         assert_eq!(point, 1.0);
         assert!((std - (sd * sd + 1.0).sqrt()).abs() < 1e-15);
         // No bias: the spread alone.
-        assert_eq!(summary(&v, 3.0, true, false).1, sd);
+        assert_eq!(summary(&v, 3.0, true, false, f64::INFINITY).1, sd);
         // One replicate estimates no bias: the full-data value, without a std (the
         // replicate alone without the correction).
-        let (one_point, one_std) = summary(&v[..1], 2.0, true, false);
+        let (one_point, one_std) = summary(&v[..1], 2.0, true, false, f64::INFINITY);
         assert!(one_point == 2.0 && one_std.is_nan());
-        assert_eq!(summary(&v[..1], 2.0, false, false).0, 1.0);
+        assert_eq!(summary(&v[..1], 2.0, false, false, f64::INFINITY).0, 1.0);
         // The normal interval is built on that std, and reaches from the corrected point
         // (1) down and from the uncorrected full-data value (2) up.
         let (lo, hi) = interval(&v, 2.0, 0.9, IntervalMethod::Normal, true, false);
@@ -650,7 +661,7 @@ mod tests {
         let half_sd = t_quantile(0.95, 3.0) * sd;
         assert!((lo - (3.0 - half_sd)).abs() < 1e-12 && (hi - (3.0 + half_sd)).abs() < 1e-12);
         // Clipping moves the point, not the std.
-        let (point, clipped_std) = summary(&v, 1.0, true, true);
+        let (point, clipped_std) = summary(&v, 1.0, true, true, f64::INFINITY);
         assert_eq!(point, 0.0);
         assert!((clipped_std - (sd * sd + 4.0).sqrt()).abs() < 1e-15);
     }

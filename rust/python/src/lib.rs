@@ -1295,14 +1295,15 @@ fn preset<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
 
 /// The point estimate and std of replicate values (see the core's `stats::summary`).
 #[pyfunction]
-#[pyo3(signature = (values, full_value, bias_correction, nonnegative))]
+#[pyo3(signature = (values, full_value, bias_correction, nonnegative, at_most=f64::INFINITY))]
 fn summary(
     values: Vec<f64>,
     full_value: f64,
     bias_correction: bool,
     nonnegative: bool,
+    at_most: f64,
 ) -> (f64, f64) {
-    stats::summary(&values, full_value, bias_correction, nonnegative)
+    stats::summary(&values, full_value, bias_correction, nonnegative, at_most)
 }
 
 /// The central bootstrap interval at `level` by `method` ("normal", "basic",
