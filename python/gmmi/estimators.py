@@ -76,18 +76,17 @@ __all__ = [
 Base = Union[float, str]
 
 
-def _emit(core_warnings: list[_core._CoreWarning], collected: list[str],
-          rename: Callable[[str], str] = lambda m: m) -> None:
-    for kind, message in core_warnings:
-        message = rename(message)
-        collected.append(message)
-        warnings.warn(message, warning_class(kind), stacklevel=4)
+def _of_core(core_warnings: list[_core._CoreWarning],
+             rename: Callable[[str], str] = lambda m: m) -> list[Found]:
+    """The core's warnings as the input checks find theirs: the class of each kind, the
+    message in the caller's terms (``rename``)."""
+    return [(warning_class(kind), rename(message)) for kind, message in core_warnings]
 
 
 def _raise_kept(found: list[Found], collected: list[str]) -> None:
-    """Raises the warnings the input checks ``found`` (at the line that called the public
-    function, which called the caller of this) and keeps their messages in ``collected``,
-    the result's ``warnings``, with the core's."""
+    """Raises the warnings ``found`` (the input checks', the core's: :func:`_of_core`) at the
+    line that called the public function, which called the caller of this, and keeps their
+    messages in ``collected``, the result's ``warnings``."""
     for category, message in found:
         collected.append(message)
         warnings.warn(message, category, stacklevel=4)
@@ -305,8 +304,8 @@ def _joint(
         # The map handles each variable's tails, not dependence carried by their joint tails.
         warn_if_joint_tails(arrays[0], arrays[1], (blocks[0][0], blocks[1][0]),
                             raw["transform"]["name"], sink=found)
+    found += _of_core(raw["warnings"])
     _raise_kept(found, collected)
-    _emit(raw["warnings"], collected)
     options = dict(opts, base=unit, random_state=seed, n_jobs=n_jobs)
     result = _finish(raw, quantity=quantity, estimator="gmm", ln_base=ln_base, unit=unit,
                      seed=seed, options=options, n_inits=opts["n_inits"], collected=collected,
@@ -376,8 +375,8 @@ def _categorical(
     if raw["transform"]["name"] == "identity":
         warn_if_heavy_tailed(data, cont_name,
                              kept_by_auto=len(raw["transform"]["candidates"]) > 1, sink=found)
-        _raise_kept(found, collected)
-    _emit(raw["warnings"], collected, rename)
+    found += _of_core(raw["warnings"], rename)
+    _raise_kept(found, collected)
     values = np.asarray(raw["values"], dtype=float) / ln_base
     full = float(raw["full_value"]) / ln_base
     mean, std = float(raw["estimate"]) / ln_base, float(raw["std"]) / ln_base
