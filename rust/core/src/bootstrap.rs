@@ -790,8 +790,7 @@ pub fn degenerate_warning(
     context: &str,
 ) -> Option<Warning> {
     let distinct = expected_distinct_rows(n);
-    let few = distinct < (FEW_DISTINCT_FACTOR * (d + 2)) as f64;
-    (degenerate > 0 && few).then(|| Warning {
+    (degenerate > 0 && few_distinct_rows(n, d)).then(|| Warning {
         kind: WarningKind::Degenerate,
         message: format!(
             "{context}{degenerate} of {n_boot} bootstrap replicates fitted a component that \
@@ -823,8 +822,7 @@ pub fn fixed_k_degenerate_warning(
     k: usize,
 ) -> Option<Warning> {
     let distinct = expected_distinct_rows(n);
-    let few = distinct < (FEW_DISTINCT_FACTOR * (d + 2)) as f64;
-    (n_boot > 0 && 2 * degenerate >= n_boot && !few).then(|| Warning {
+    (n_boot > 0 && 2 * degenerate >= n_boot && !few_distinct_rows(n, d)).then(|| Warning {
         kind: WarningKind::Degenerate,
         message: format!(
             "{degenerate} of {n_boot} bootstrap replicates, refitted at a fixed \
@@ -837,6 +835,12 @@ pub fn fixed_k_degenerate_warning(
             d + 2
         ),
     })
+}
+
+/// Whether a resample of `n` rows holds fewer distinct rows than [`FEW_DISTINCT_FACTOR`]
+/// times the `d + 2` a component in `d` dimensions needs (see [`degenerate_warning`]).
+fn few_distinct_rows(n: usize, d: usize) -> bool {
+    expected_distinct_rows(n) < (FEW_DISTINCT_FACTOR * (d + 2)) as f64
 }
 
 /// [`degenerate_warning`] speaks when a resample's distinct rows are fewer than this many
