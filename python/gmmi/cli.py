@@ -132,13 +132,14 @@ class _Table:
     the cell, ``words`` to the first data row whose cell is not a number (in a column that
     is not all numbers): such a column is refused where it is used as missing or as
     numbers. ``lines`` holds each data row's line in a text file (None: rows of an
-    array), ``texts`` each column's cells as written there (for labels)."""
+    array), ``texts`` the cells as written there of the columns read as labels (None for
+    the others, see :meth:`keep_texts`)."""
 
     def __init__(self, names: list[str], columns: list[np.ndarray],
                  blanks: Optional[dict[int, tuple[int, str]]] = None,
                  words: Optional[dict[int, tuple[int, str]]] = None,
                  lines: Optional[list[int]] = None,
-                 texts: Optional[list[list[str]]] = None) -> None:
+                 texts: Optional[list[Optional[list[str]]]] = None) -> None:
         self.names = names
         self.columns = columns
         self.blanks = blanks or {}
@@ -157,7 +158,23 @@ class _Table:
         (``02134`` and ``2134``, ``1`` and ``1.0``, identifiers beyond 2**53)."""
         i = self._index(spec, option)
         col = self._at(i)
-        return col if self.texts is None else _labels(self.texts[i])
+        text = None if self.texts is None else self.texts[i]
+        return col if text is None else _labels(text)
+
+    def keep_texts(self, specs: list[str]) -> None:
+        """Keeps the cells as written of the columns ``specs`` name (those read as labels)
+        and lets the others' go: a large file's cells would otherwise stay in memory, as
+        strings, through the estimate. A spec that names no column is left to the message of
+        the option that gives it."""
+        if self.texts is None:
+            return
+        wanted = set()
+        for spec in specs:
+            try:
+                wanted.add(self._index(spec, ""))
+            except ValueError:
+                pass
+        self.texts = [t if j in wanted else None for j, t in enumerate(self.texts)]
 
     def _at(self, i: int) -> np.ndarray:
         """Column ``i``, refused when it holds a missing value."""
@@ -250,15 +267,24 @@ def _column(values: list[str]) -> tuple[np.ndarray, Optional[int]]:
         return np.array(values, dtype=object), first
 
 
-def _read(path: str) -> _Table:
+def _label_specs(*given: tuple[Optional[str], bool]) -> list[str]:
+    """The column specs of the options ``(value, discrete)`` that are read as labels."""
+    return [c.strip() for spec, discrete in given if discrete and spec for c in spec.split(",")]
+
+
+def _read(path: str, labels_of: list[str]) -> _Table:
+    """The table of the data file ``path``, keeping the cells as written of the columns
+    ``labels_of`` names (:func:`_label_specs`)."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"FILE: {path} does not exist")
     if os.path.isdir(path):
         raise ValueError(f"FILE: {path} is a directory, not a data file")
     try:
-        return _read_file(path)
+        table = _read_file(path)
     except OSError as exc:
         raise ValueError(f"FILE: cannot read {path}: {exc.strerror or exc}") from None
+    table.keep_texts(labels_of)
+    return table
 
 
 def _array_columns(arr: np.ndarray, path: str, name: Optional[str] = None
@@ -361,7 +387,7 @@ def _read_csv(path: str, delim: str) -> _Table:
     blanks: dict[int, tuple[int, str]] = {}
     words: dict[int, tuple[int, str]] = {}
     columns = []
-    texts = []
+    texts: list[Optional[list[str]]] = []
     for j in range(len(header)):
         cells = [r[j] for r in body]
         texts.append(cells)
@@ -446,7 +472,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         raise ValueError("--check: two discrete variables have no mixture to check (their "
                          "MI is the plug-in estimate of the table of counts)")
     _check_outputs(args)
-    table = _read(args.file)
+    table = _read(args.file, _label_specs((args.x, args.discrete_x), (args.y, args.discrete_y)))
     flags = "--discrete-x / --discrete-y"
     x, _LABELS["x"] = _block(table, args.x, "--x", args.discrete_x, flags)
     y, _LABELS["y"] = _block(table, args.y, "--y", args.discrete_y, flags)
@@ -547,7 +573,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from .pairs import _without_label, mi_ranking_of_columns
 
     _check_outputs(args)
-    table = _read(args.file)
+    table = _read(args.file, _label_specs((args.features, args.discrete_features),
+                                          (args.target, args.discrete_target)))
     flags = "--discrete-features / --discrete-target"
     labels, cols = _columns(table, args.features, args.discrete_features, flags,
                             "--features")
@@ -607,7 +634,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     from .pairs import mi_matrix_of_columns
 
     _check_outputs(args)
-    table = _read(args.file)
+    table = _read(args.file, _label_specs((args.a, args.discrete_a), (args.b, args.discrete_b)))
     flags = "--discrete-a / --discrete-b"
     a_labels, a_cols = _columns(table, args.a, args.discrete_a, flags, "--a")
     b = _columns(table, args.b, args.discrete_b, flags, "--b") if args.b else None
