@@ -689,10 +689,19 @@ def test_which_estimates_are_checked_by_default(tmp_path):
     rng = np.random.default_rng(3)
     x, y = _gaussian(1500, 0.6, 4)
     w = rng.normal(size=1500)
-    # Two scalars: not by default; check=True gives the check asked for afterwards.
-    assert gmmi.mutual_information(x, y, n_bootstrap=5, random_state=0).fit_check is None
+    # Two scalars: screened by the data's KSG (the check's on these rows), which lies
+    # within the margin of a Gaussian fit's interval here (its spread over data sets is
+    # about 0.5 / sqrt(rows), the margin 3 / sqrt(rows)), so not checked; check=True gives
+    # the check asked for afterwards.
+    r = gmmi.mutual_information(x, y, n_bootstrap=5, random_state=0)
+    seen = r.details["fit_check_screen"]
+    assert r.fit_check is None and seen["passed"] and seen["n_rows"] == 1500
+    assert seen["ksg_data"] == r.check_fit(x, y).ksg_data
+    assert seen["upper"] == r.ci()[1] and seen["margin"] == 3 / np.sqrt(1500)
     r = gmmi.mutual_information(x, y, n_bootstrap=5, random_state=0, check=True)
-    assert r.fit_check == r.check_fit(x, y)
+    assert r.fit_check == r.check_fit(x, y) and "fit_check_screen" not in r.details
+    assert "fit_check_screen" not in gmmi.mutual_information(
+        x, y, n_bootstrap=5, random_state=0, check=False).details
     # Three columns: checked, and a Gaussian passes (a failure has probability 1% under
     # the null, less for a fitted mixture; fixed seed).
     with warnings.catch_warnings():
@@ -721,6 +730,50 @@ def test_which_estimates_are_checked_by_default(tmp_path):
     # Too few rows for the check's neighbours: the default skips it, the estimate stands.
     small = gmmi.mutual_information(xw[:20], y[:20], n_bootstrap=5, random_state=0)
     assert small.fit_check is None
+
+
+def test_two_scalars_whose_mixture_misses_the_dependence_are_checked_after_the_screen():
+    # y = sin(15 x) + noise: more cycles than the search's held-out score can see, so the
+    # search keeps a mixture with next to no MI (truth about 2.27 nat) and a tight interval.
+    # The data's KSG on 4,000 rows (0.66 on this data set) is far beyond the interval's
+    # upper end plus 3 / sqrt(4000) = 0.047, the check runs on those rows and fails, and
+    # larger mixtures extend the interval (fixed seeds; the statistic is above 75 at K = 1).
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=5000)
+    y = np.sin(15 * x) + 0.05 * rng.normal(size=5000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0)
+    seen = r.details["fit_check_screen"]
+    assert not seen["passed"] and seen["ksg_data"] > seen["upper"] + 0.5
+    assert r.mean < 0.05 and r.fit_check.n_rows == 4000 and not r.fit_check.passed
+    assert r.fit_check.ksg_data == seen["ksg_data"]  # the same rows, k and seed
+    assert any(w.category is gmmi.MisfitWarning for w in caught)
+    assert r.details["misfit_extension"]["value"] > 1.0 and r.ci()[1] > 1.0
+
+
+def test_the_screen_passes_on_to_the_check_only_beyond_its_margin(monkeypatch):
+    # The gate itself, with the margin moved either side of this data set's KSG: beyond
+    # it the check runs (on all 1,200 rows, one look) and decides; within it, none.
+    from gmmi import checks
+
+    x, y = _gaussian(1200, 0.6, 11)
+    first = gmmi.mutual_information(x, y, n_bootstrap=5, random_state=3)
+    seen = first.details["fit_check_screen"]
+    gap = (seen["ksg_data"] - seen["upper"]) * np.sqrt(seen["n_rows"])
+    for margin, checked in ((gap - 0.01, True), (gap + 0.01, False)):
+        monkeypatch.setattr(checks, "SCREEN_MARGIN", margin)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", gmmi.MisfitWarning)  # a Gaussian fit passes
+            r = gmmi.mutual_information(x, y, n_bootstrap=5, random_state=3)
+        assert r.details["fit_check_screen"]["passed"] is not checked
+        assert (r.fit_check is not None) is checked
+        if checked:
+            assert r.fit_check == r.check_fit(x, y, max_rows=1200) and r.fit_check.passed
+            assert "fit_check_first_look" not in r.details
+    # Without bootstrap replicates the screen compares with the estimate itself.
+    r = gmmi.mutual_information(x, y, n_bootstrap=0, random_state=3)
+    assert r.details["fit_check_screen"]["upper"] == r.mean
 
 
 def test_a_statistic_near_the_threshold_is_looked_at_again_on_more_rows(monkeypatch):

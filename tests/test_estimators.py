@@ -598,11 +598,79 @@ def test_two_variables_with_point_masses_beside_continuous_values_are_warned_of(
         assert masses(gmmi.mutual_information(np.round(2 * v[:, 0]), np.round(2 * v[:, 1]),
                                               **fast)) == []
         assert masses(gmmi.mutual_information(v[:, 0], v[:, 1], **fast)) == []
+        # few rows: a value seen once is 5% of 20 rows, and two coincident values are no
+        # mass either; three rows of each at 0 among 40 are
+        for n in (8, 12, 20):
+            assert masses(gmmi.mutual_information(v[:n, 0], v[:n, 1], **fast)) == []
+        two = np.r_[[0.0, 0.0], v[2:40, 0]], np.r_[[0.0, 0.0], v[2:40, 1]]
+        assert masses(gmmi.mutual_information(*two, **fast)) == []
+        three = np.r_[[0.0] * 3, v[3:40, 0]], np.r_[[0.0] * 3, v[3:40, 1]]
+        assert len(masses(gmmi.mutual_information(*three, **fast))) == 1
         # a matrix names the pair's columns, and only that pair's cells hold it
         m = gmmi.mi_matrix(np.column_stack([x, y, v[:, 2]]), **fast)
     held = {cell for cell, msgs in m.cell_warnings.items()
             if any("each hold a point mass" in s for s in msgs)}
     assert held == {("A[0]", "A[1]"), ("A[1]", "A[0]")}, held
+
+
+def test_rows_that_repeat_are_warned_of_in_single_estimates_and_matrices():
+    # Independent variables, every one of 500 rows given five times: the search's folds
+    # hold copies of their held-out rows and its score rewards components on the copies
+    # (0.4-0.6 nat read on such data). A DiscreteDataWarning names the repeats; rows given
+    # twice at random, below a quarter of the rows, and plain continuous rows are not
+    # warned of; a lattice spread over its cells repeats no row.
+    r = np.random.default_rng(5)
+    a, b = r.normal(size=500), r.normal(size=500)
+    fast = {"n_bootstrap": 2, "mc_samples": 1000, "random_state": 0}
+
+    def repeats(res):
+        return [m for m in res.warnings if "repeat another row exactly" in m]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        five = gmmi.mutual_information(np.repeat(a, 5), np.repeat(b, 5), **fast)
+    found = repeats(five)
+    assert len(found) == 1 and found[0].startswith(
+        "x and y: 2,000 of the 2,500 rows (80%) repeat another row exactly (500 distinct "
+        "rows)"), found
+    assert any(w.category is gmmi.DiscreteDataWarning and "repeat another row" in
+               str(w.message) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        some = r.integers(0, 500, 100)  # 100 copies among 600 rows: 17%
+        assert repeats(gmmi.mutual_information(np.r_[a, a[some]], np.r_[b, b[some]],
+                                               **fast)) == []
+        assert repeats(gmmi.mutual_information(a, b, **fast)) == []
+        rounded = np.round(2 * r.normal(size=(2000, 2)))
+        assert repeats(gmmi.mutual_information(rounded[:, 0], rounded[:, 1], **fast)) == []
+        # conditional MI: the joint rows of x, y and z
+        c = gmmi.conditional_mutual_information(np.repeat(a, 5), np.repeat(b, 5),
+                                                np.repeat(r.normal(size=500), 5), **fast)
+        assert repeats(c)[0].startswith("x, y and z: 2,000 of the 2,500 rows"), repeats(c)
+        m = gmmi.mi_matrix(np.column_stack([np.repeat(a, 5), np.repeat(b, 5),
+                                            r.normal(size=2500)]), **fast)
+    held = {cell for cell, msgs in m.cell_warnings.items()
+            if any("repeat another row exactly" in s for s in msgs)}
+    assert held == {("A[0]", "A[1]"), ("A[1]", "A[0]")}, held
+
+
+def test_repeated_rows_are_counted_exactly_and_fast_on_many_rows():
+    from gmmi._inputs import repeated_rows
+
+    r = np.random.default_rng(2)
+    rows = r.normal(size=(1000, 3))
+    assert repeated_rows(rows) == 0
+    assert repeated_rows(np.vstack([rows, rows[:10], rows[:5]])) == 15
+    # rows that share all but one column, and differ there by one ulp, are distinct
+    near = rows.copy()
+    near[:, 2] += 1e-15
+    assert repeated_rows(np.vstack([rows, near])) == 0
+    # beyond the probe's 100,000 rows: a sample without copies ends the count, copies of
+    # a quarter of the rows are counted exactly
+    big = r.normal(size=(300_000, 2))
+    assert repeated_rows(big) == 0
+    copies = np.vstack([big, big[:75_000]])
+    assert repeated_rows(copies) == 75_000
 
 
 def test_a_column_just_under_half_tied_is_not_called_heavy_tailed():

@@ -32,6 +32,7 @@ __all__ = [
     "check_threshold",
     "column_robust_sd",
     "column_std",
+    "data_ksg",
     "em_fit",
     "em_step",
     "estimate",
@@ -358,6 +359,20 @@ def fit_check(
     dz]`` for a conditional MI) against KSG of draws from the mixture, the columns of
     ``cells`` (each column's cell edges in the rows' coordinates, or None) spread over their
     cells in both: ``(ksg_data, ksg_model, statistic, threshold, n_rows)``."""
+
+def data_ksg(
+    z: NDArray[np.float64],
+    blocks: list[int],
+    max_rows: int,
+    k: int,
+    seed: int,
+    n_jobs: Optional[int] = None,
+    control: Optional[Control] = None,
+    cells: Optional[list[Optional[list[float]]]] = None,
+) -> tuple[float, int]:
+    """The data's half of :func:`fit_check` alone: ``(ksg_data, n_rows)``, the KSG of the
+    rows on the check's seeded subset of ``max_rows`` rows (with ``cells`` spread as there),
+    equal to the check's ``ksg_data`` for the same ``max_rows``, ``k`` and ``seed``."""
 
 def misfit_extension(
     z: NDArray[np.float64],

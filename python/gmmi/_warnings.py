@@ -79,8 +79,10 @@ class DiscreteDataWarning(GmmiWarning):
     as discrete with another discrete one has more levels than half its rows (fewer than two
     rows a level), where the plug-in MI of their table is mostly bias. Also raised when x
     and y each hold a point mass beside continuous values (a value of at least 5% of the
-    rows while at least 25% of them are values of their own: zero-inflated, rectified or
-    censored variables), where the mixture's estimate can be far off either way."""
+    rows, and of three rows or more, while at least 25% of them are values of their own:
+    zero-inflated, rectified or censored variables), where the mixture's estimate can be
+    far off either way; and when a quarter of the rows or more repeat another row exactly
+    (copies of records), which the search reads as point masses."""
 
 
 class HeavyTailWarning(GmmiWarning):

@@ -321,14 +321,80 @@ pub fn fit_check_in_cells(
     opts: &CheckOptions,
     ctrl: &Control,
 ) -> Result<FitCheck> {
+    let d = check_blocks(blocks)?;
+    check_options(model.dim(), d, opts)?;
+    let rows = prepared_rows(z, d, cells, opts)?;
+    let m = rows.len() / d;
+    compare(
+        rows,
+        d,
+        opts,
+        ctrl,
+        |v| block_ksg(v, d, blocks, opts.k, ctrl),
+        |b| {
+            let seed = rng::derive(opts.seed, Purpose::Check, 1, b as u64);
+            let mut draws = model.try_sample(m, seed)?.0;
+            let spread = rng::stream(opts.seed, Purpose::Check, 2, 1 + b as u64);
+            spread_over_cells(&mut draws, d, cells, spread);
+            Ok(draws)
+        },
+    )
+}
+
+/// The data's half of [`fit_check_in_cells`] alone: the KSG of the same rows (subset, cells
+/// and scaling as there, so the same value as its `ksg_data` with the same `opts`; no draw
+/// is made and `opts.n_draws` is not used) and the number of rows it ran on. A screen: a
+/// mixture whose MI is well above this value is not missing the dependence the data show,
+/// and the full check (17 KSG estimates) can be left out.
+pub fn data_ksg_in_cells(
+    z: &[f64],
+    blocks: &[usize],
+    cells: &[Option<Vec<f64>>],
+    opts: &CheckOptions,
+    ctrl: &Control,
+) -> Result<(f64, usize)> {
+    let d = check_blocks(blocks)?;
+    check_rows_options(opts)?;
+    let mut rows = prepared_rows(z, d, cells, opts)?;
+    let m = rows.len() / d;
+    let inv_sd = robust_inverse_scales(&rows, d);
+    scale_columns(&mut rows, d, &inv_sd);
+    ctrl.add_total(1);
+    let out = block_ksg(&rows, d, blocks, opts.k, ctrl)?;
+    ctrl.task_done();
+    Ok((out, m))
+}
+
+/// The column count of the check's rows for `blocks` (two or three non-zero counts: an MI
+/// or a conditional MI).
+fn check_blocks(blocks: &[usize]) -> Result<usize> {
     if !(2..=3).contains(&blocks.len()) || blocks.contains(&0) {
         return Err(Error::arg(
             "blocks",
             format!("must be two or three non-zero column counts; got {blocks:?}"),
         ));
     }
-    let d: usize = blocks.iter().sum();
-    check_options(model.dim(), d, opts)?;
+    Ok(blocks.iter().sum())
+}
+
+/// The KSG of `blocks` on the rows `v` (`d` columns): [`ksg_conditional`] for three blocks,
+/// [`ksg`] for two.
+fn block_ksg(v: &[f64], d: usize, blocks: &[usize], k: usize, ctrl: &Control) -> Result<f64> {
+    match *blocks {
+        [dx, dy, _] => ksg_conditional(v, d, dx, dy, k, ctrl),
+        _ => ksg(v, d, blocks[0], k, ctrl),
+    }
+}
+
+/// The rows of `z` (`d` columns) the check runs on: its seeded subset of `opts.max_rows`
+/// rows ([`data_subset`]), at least `10 k + 1` of them, with the columns of `cells` spread
+/// over their cells (see [`fit_check_in_cells`]).
+fn prepared_rows(
+    z: &[f64],
+    d: usize,
+    cells: &[Option<Vec<f64>>],
+    opts: &CheckOptions,
+) -> Result<Vec<f64>> {
     check_cells(cells, d)?;
     let (mut rows, _) = data_subset(z, d, opts);
     let m = rows.len() / d;
@@ -349,23 +415,7 @@ pub fn fit_check_in_cells(
         cells,
         rng::stream(opts.seed, Purpose::Check, 2, 0),
     );
-    compare(
-        rows,
-        d,
-        opts,
-        ctrl,
-        |v| match *blocks {
-            [dx, dy, _] => ksg_conditional(v, d, dx, dy, opts.k, ctrl),
-            _ => ksg(v, d, blocks[0], opts.k, ctrl),
-        },
-        |b| {
-            let seed = rng::derive(opts.seed, Purpose::Check, 1, b as u64);
-            let mut draws = model.try_sample(m, seed)?.0;
-            let spread = rng::stream(opts.seed, Purpose::Check, 2, 1 + b as u64);
-            spread_over_cells(&mut draws, d, cells, spread);
-            Ok(draws)
-        },
-    )
+    Ok(rows)
 }
 
 /// Refuses cells ([`fit_check_in_cells`]) that are neither empty nor one entry per column
@@ -625,6 +675,11 @@ fn check_options(dim: usize, d: usize, opts: &CheckOptions) -> Result<()> {
             ),
         ));
     }
+    check_rows_options(opts)
+}
+
+/// Refuses a `max_rows` below 50 or below the `10 k + 1` rows of `k` neighbours.
+fn check_rows_options(opts: &CheckOptions) -> Result<()> {
     if opts.max_rows < least_rows(opts.k.max(1)) || opts.max_rows < 50 {
         return Err(Error::arg(
             "max_rows",
@@ -666,36 +721,10 @@ fn compare(
     draw: impl Fn(usize) -> Result<Vec<f64>>,
 ) -> Result<FitCheck> {
     let m = rows.len() / d;
-    // Every column divided by the data rows' robust scale (the normal-consistent median
-    // absolute deviation, see `robust_location_scale`; the draws by the same), so that the
-    // max-norm weighs the columns alike; one affine map for both, so the two samples stay
-    // comparable. Not the standard deviation: one far value (an outlier, a heavy tail)
-    // inflates it and squeezes the bulk of its column to a point, where the data and the
-    // draws alike show no dependence through that column (a value 1e6 among standard
-    // normals made every KSG 0 and the statistic infinite). A constant column keeps its
-    // units: the rounding of its mean leaves it a tiny non-zero deviation (1e-14 for a
-    // column of ones), whose inverse would shrink the draws to a point and make them look
-    // like the data.
-    let inv_sd: Vec<f64> = (0..d)
-        .map(|j| {
-            let mut col: Vec<f64> = rows.iter().skip(j).step_by(d).copied().collect();
-            if col.iter().all(|&v| v == col[0]) {
-                return 1.0;
-            }
-            col.sort_by(f64::total_cmp);
-            match crate::transform::robust_location_scale(&col) {
-                Ok((_, s)) => 1.0 / s,
-                Err(_) => 1.0,
-            }
-        })
-        .collect();
+    let inv_sd = robust_inverse_scales(&rows, d);
     ctrl.add_total(opts.n_draws as u64 + 1);
     let counted = |mut v: Vec<f64>| {
-        for row in v.chunks_exact_mut(d) {
-            for (a, s) in row.iter_mut().zip(&inv_sd) {
-                *a *= s;
-            }
-        }
+        scale_columns(&mut v, d, &inv_sd);
         let out = ksg_of(&v);
         ctrl.task_done();
         out
@@ -722,6 +751,39 @@ fn compare(
         threshold: threshold(opts.n_draws)?,
         n_rows: m,
     })
+}
+
+/// The inverse of each column's robust scale in `rows` (`d` columns): the normal-consistent
+/// median absolute deviation (see `robust_location_scale`), so that the max-norm of the KSG
+/// weighs the columns alike. Not the standard deviation: one far value (an outlier, a heavy
+/// tail) inflates it and squeezes the bulk of its column to a point, where the data and the
+/// draws alike show no dependence through that column (a value 1e6 among standard normals
+/// made every KSG 0 and the statistic infinite). A constant column keeps its units (1): the
+/// rounding of its mean leaves it a tiny non-zero deviation (1e-14 for a column of ones),
+/// whose inverse would shrink the draws to a point and make them look like the data.
+fn robust_inverse_scales(rows: &[f64], d: usize) -> Vec<f64> {
+    (0..d)
+        .map(|j| {
+            let mut col: Vec<f64> = rows.iter().skip(j).step_by(d).copied().collect();
+            if col.iter().all(|&v| v == col[0]) {
+                return 1.0;
+            }
+            col.sort_by(f64::total_cmp);
+            match crate::transform::robust_location_scale(&col) {
+                Ok((_, s)) => 1.0 / s,
+                Err(_) => 1.0,
+            }
+        })
+        .collect()
+}
+
+/// Multiplies column `j` of `rows` (`d` columns) by `factors[j]`.
+fn scale_columns(rows: &mut [f64], d: usize, factors: &[f64]) {
+    for row in rows.chunks_exact_mut(d) {
+        for (a, s) in row.iter_mut().zip(factors) {
+            *a *= s;
+        }
+    }
 }
 
 /// [`FitCheck::threshold`] for `n_draws` draws (at least 2): the two-sided [`CHECK_LEVEL`]
@@ -1050,6 +1112,44 @@ mod tests {
         ];
         assert_eq!(cells_from_edges(&mapped), Some(vec![-1.0, 0.5, 2.0]));
         assert_eq!(cells_from_edges(&[1.0, 1.0, f64::INFINITY]), None);
+    }
+
+    #[test]
+    fn the_data_half_alone_is_the_checks_ksg_of_the_data() {
+        // The screen's value is the full check's ksg_data to the bit, with and without
+        // cells, on a subset (max_rows below the rows) and on every row.
+        let cov = vec![1.0, 0.7, 0.5, 0.7, 1.0, 0.6, 0.5, 0.6, 1.0];
+        let g = GaussianMixture::new(3, vec![1.0], vec![0.0; 3], cov).unwrap();
+        let (mut v, _) = g.try_sample(1200, 4).unwrap();
+        for row in v.chunks_exact_mut(3) {
+            row[0] = (2.0 * row[0]).round() / 2.0;
+        }
+        let edges: Vec<f64> = (-13..=14).map(|i| 0.5 * f64::from(i) - 0.25).collect();
+        let ctrl = Control::new();
+        for (cells, max_rows) in [
+            (vec![], 4000),
+            (vec![], 700),
+            (vec![Some(edges.clone()), None, None], 700),
+        ] {
+            for blocks in [&[2, 1][..], &[1, 1, 1][..]] {
+                let o = opts(max_rows, 3, 5, 9);
+                let full = fit_check_in_cells(&v, blocks, &g, &cells, &o, &ctrl).unwrap();
+                let (alone, m) = data_ksg_in_cells(&v, blocks, &cells, &o, &ctrl).unwrap();
+                assert_eq!(
+                    alone.to_bits(),
+                    full.ksg_data.to_bits(),
+                    "{blocks:?} {max_rows}"
+                );
+                assert_eq!(m, full.n_rows);
+            }
+        }
+        // Its options are checked as the check's (n_draws aside: no draw is made).
+        let o = opts(4000, 0, 5, 9);
+        assert!(data_ksg_in_cells(&v, &[2, 1], &[], &o, &ctrl).is_ok());
+        let e = data_ksg_in_cells(&v, &[2, 1], &[], &opts(40, 3, 5, 9), &ctrl).unwrap_err();
+        assert!(e.to_string().contains("max_rows"), "{e}");
+        let e = data_ksg_in_cells(&v, &[3], &[], &o, &ctrl).unwrap_err();
+        assert!(e.to_string().contains("blocks"), "{e}");
     }
 
     #[test]

@@ -543,6 +543,38 @@ fn fit_check<'py>(
     )
 }
 
+/// The data's half of `fit_check` alone: the KSG of the rows `z` (split into `blocks`) on
+/// the check's seeded subset of `max_rows` rows, with `cells` spread as there, and the
+/// number of rows it ran on: `(ksg_data, n_rows)`, the check's `ksg_data` for the same
+/// `(max_rows, k, seed)` (see the core's `check::data_ksg_in_cells`).
+#[pyfunction]
+#[pyo3(signature = (z, blocks, max_rows, k, seed, n_jobs=None, control=None, cells=None))]
+#[allow(clippy::too_many_arguments)]
+fn data_ksg<'py>(
+    py: Python<'py>,
+    z: PyReadonlyArray2<'_, f64>,
+    blocks: Vec<usize>,
+    max_rows: usize,
+    k: usize,
+    seed: u64,
+    n_jobs: Option<usize>,
+    control: Option<&Bound<'py, Control>>,
+    cells: Option<Vec<Option<Vec<f64>>>>,
+) -> PyResult<(f64, usize)> {
+    let (v, d) = rows(&z);
+    if blocks.iter().sum::<usize>() != d {
+        return Err(PyValueError::new_err(format!(
+            "blocks: {blocks:?} do not add up to the rows' {d} columns"
+        )));
+    }
+    let cells = usable_cells(cells);
+    let opts = check_options((max_rows, 3, k, seed));
+    let ctrl = ctrl_of(control);
+    run(py, n_jobs, || {
+        gmmi_core::check::data_ksg_in_cells(&v, &blocks, &cells, &opts, &ctrl)
+    })
+}
+
 /// After a check of the fit that failed with a positive statistic: mixtures of more than
 /// `k_start` components fitted to the rows `z` (in the estimate's mixture's coordinates,
 /// columns split into `blocks`) with the estimate's `options`, each checked with the failed
@@ -1733,6 +1765,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(initial_mixture, m)?)?;
     m.add_function(wrap_pyfunction!(em_step, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check, m)?)?;
+    m.add_function(wrap_pyfunction!(data_ksg, m)?)?;
     m.add_function(wrap_pyfunction!(misfit_extension, m)?)?;
     m.add_function(wrap_pyfunction!(check_threshold, m)?)?;
     m.add_function(wrap_pyfunction!(fit_check_categorical, m)?)?;
