@@ -98,7 +98,7 @@ fig.tight_layout()
 # -------------------------------------------
 # One data set says little about an interval. Twenty independent data sets of n = 1,000
 # per mixture (seeds 0 to 19) give twenty intervals each; a calibrated 95% interval misses
-# the truth about once in twenty. (The repository's calibration suite does this on 39 tasks
+# the truth about once in twenty. (The repository's calibration suite does this on 51 tasks
 # with 10 data sets each at two sizes; see "What the error bar means" in the user guide.)
 
 n, n_sets = 1000, 20

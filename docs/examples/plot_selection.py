@@ -35,8 +35,8 @@ for rec in r.selection:
 # %%
 # :meth:`MIResult.plot_selection <gmmi.MIResult.plot_selection>` draws the metric against K
 # (blue), the mean held-out score of each start (grey dots) and the selected K (star). The
-# search stops after ``max(2, ceil(K_best / 3))`` K in a row fail to improve on the best
-# (``patience="auto"``; 2 here) by more than ``threshold_components``.
+# search stops after ``max(2, ceil(K_best / 2))`` K in a row fail to improve on the best
+# (``patience="auto"``; 3 here) by more than ``threshold_components``.
 
 ax = r.plot_selection()
 ax.set_title(f"D5, n = {x.size}: selected K = {r.n_components}")
