@@ -333,11 +333,20 @@ def test_fixed_components(d3):
 
 
 def test_max_components_warning(d3):
+    # D3 (three components) with at most two: the held-out score still improves at K = 2.
     X, _ = d3.sample(1000, random_state=15)
-    with pytest.warns(gmmi.MaxComponentsWarning, match="max_components"):
-        r = gmmi.mutual_information(X[:, 0], X[:, 1], max_components=1, n_bootstrap=2,
+    with pytest.warns(gmmi.MaxComponentsWarning, match="max_components=2"):
+        r = gmmi.mutual_information(X[:, 0], X[:, 1], max_components=2, n_bootstrap=2,
                                     mc_samples=1000, random_state=15)
-    assert r.n_components == 1 and r.warnings
+    assert r.n_components == 2 and r.warnings
+    # A single K searched compares nothing: no claim that the score was still improving
+    # (it was raised on every call with max_components=1, a Gaussian's K included).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gmmi.MaxComponentsWarning)
+        for data in (X, np.random.default_rng(15).normal(size=(1000, 2))):
+            one = gmmi.mutual_information(data[:, 0], data[:, 1], max_components=1,
+                                          n_bootstrap=2, mc_samples=1000, random_state=15)
+            assert one.n_components == 1
 
 
 def test_model_is_in_original_units():

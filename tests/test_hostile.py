@@ -408,7 +408,8 @@ def test_a_relation_is_read_only_where_the_rows_follow_a_curve():
     said = _says_infinite(caught)
     assert len(said) == 1 and "y is a strictly increasing function of x on all 500" in said[0]
     for cell in (("A[0]", "A[1]"), ("A[1]", "A[0]")):
-        assert m.cell_warnings[cell] == [f"pair ('A[0]', 'A[1]'): {said[0]}"]
+        assert m.cell_warnings[cell] == [
+            f"pair ('A[0]', 'A[1]') (x = 'A[0]', y = 'A[1]'): {said[0]}"]
     assert not any(" infinite" in w for cell in (("A[0]", "A[2]"), ("A[1]", "A[2]"))
                    for w in m.cell_warnings.get(cell, []))
     # Not for a conditional MI: given z = |x|, y = x**3 takes two values (the CMI is

@@ -153,9 +153,9 @@ def test_warnings_of_pairs_come_back_from_a_process_pool():
         A = np.column_stack([two, two + rng.normal(size=300)])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            local = gmmi.mi_matrix(A, max_components=1, **OPTS)
+            local = gmmi.mi_matrix(A, max_components=2, **OPTS)
             with ProcessPoolExecutor(max_workers=2) as ex:
-                remote = gmmi.mi_matrix(A, max_components=1, executor=ex, **OPTS)
+                remote = gmmi.mi_matrix(A, max_components=2, executor=ex, **OPTS)
         kinds = sorted({w.category.__name__ for w in caught})
         print(np.array_equal(local.mean, remote.mean, equal_nan=True),
               local.cell_warnings == remote.cell_warnings, kinds)

@@ -286,9 +286,10 @@ def _recorded_lattice(col: np.ndarray, h: float) -> tuple[float, float]:
     return float(h), float(col[0]) if found is None else found[1]
 
 
-def _looks_discrete(block: np.ndarray) -> bool:
-    """Whether a column of ``block`` takes at most 20 values, each on 5 rows on average,
-    all whole numbers or on a lattice (:func:`lattice_spacing`: rounded values)."""
+def _looks_discrete(block: np.ndarray) -> Optional[int]:
+    """The first column of ``block`` that takes at most 20 values, each on 5 rows on
+    average, all whole numbers or on a lattice (:func:`lattice_spacing`: rounded values);
+    None if none does."""
     n = block.shape[0]
     for j in range(block.shape[1]):
         col = block[:, j]
@@ -296,8 +297,8 @@ def _looks_discrete(block: np.ndarray) -> bool:
             continue  # continuous values: no sort of the whole column
         n_unique = np.unique(col).size
         if n_unique <= 20 and n_unique * 5 <= n:
-            return True
-    return False
+            return j
+    return None
 
 
 #: A warning an input check found: its class and message.
@@ -322,15 +323,29 @@ def warn_if_discrete(block: np.ndarray, name: str, flag: Optional[str],
     caller's option that declares ``name`` discrete; without one, ``advice`` (the call has
     no such option). With ``sink``, the warning is appended there instead (see
     :func:`_issue`), as for the other checks."""
-    if _looks_discrete(block):
-        what = f"pass {flag}=True" if flag is not None else advice
+    j = _looks_discrete(block)
+    if j is None:
+        return
+    if block.shape[1] > 1:
+        # A label within a variable of several columns: the discrete estimators take a
+        # variable of one column, so the flag would be refused.
         _issue(
             DiscreteDataWarning,
-            f"{name}: has few distinct values (whole numbers or a rounding's) and looks "
-            f"discrete; if it is a label, {what} (so too for a variable of a few levels: a "
-            "mixture fits them less well than the discrete estimator)",
+            f"{name} column {j}: has few distinct values (whole numbers or a rounding's) and "
+            f"looks discrete; it is fitted as continuous with {name}'s other columns, which "
+            "a mixture does less well than a discrete estimator (a discrete variable is a "
+            "single column of labels)",
             4, sink,
         )
+        return
+    what = f"pass {flag}=True" if flag is not None else advice
+    _issue(
+        DiscreteDataWarning,
+        f"{name}: has few distinct values (whole numbers or a rounding's) and looks "
+        f"discrete; if it is a label, {what} (so too for a variable of a few levels: a "
+        "mixture fits them less well than the discrete estimator)",
+        4, sink,
+    )
 
 
 def sparse_levels_message(n_levels: int, n: int, name: str) -> Optional[str]:
@@ -354,6 +369,10 @@ DISCRETE_ADVICE = {
           "discrete_x=True) gives the MI of a label)",
     "cmi": "note that conditional MI takes no discrete variable: for a discrete z, average "
            "mutual_information(x, y) within each value of z, weighted by its frequency",
+    "cmi-xy": "note that conditional MI takes no discrete x or y here (without z, "
+              "mutual_information(..., discrete_x=True) gives the MI of a label; for a "
+              "discrete z as well, that MI within each value of z, averaged by its "
+              "frequency)",
     "entropy": "its entropy is the Shannon entropy of the labels' frequencies, not a "
                "differential entropy",
     "kl": "the KL divergence of two label distributions is a sum over the labels, not an "
@@ -370,10 +389,12 @@ UNSTANDARDISED_MARGIN = 1e4
 
 
 def warn_if_scale_below_reg_covar(block: np.ndarray, name: str, opts: dict[str, Any],
-                                  sink: Optional[list[Found]] = None) -> None:
+                                  sink: Optional[list[Found]] = None,
+                                  stacklevel: int = 4) -> None:
     """Warn (DegenerateWarning) when, with ``standardize=False``, a column of ``block`` has a
     variance within UNSTANDARDISED_MARGIN of ``reg_covar``: the regularisation, not the
-    data, then sets the fitted covariances and the MI drops toward 0."""
+    data, then sets the fitted covariances and the MI drops toward 0 (``stacklevel``
+    counted from this function's caller's caller, as for :func:`_issue`)."""
     if opts.get("standardize", True):
         return
     var = block.var(axis=0)
@@ -388,7 +409,7 @@ def warn_if_scale_below_reg_covar(block: np.ndarray, name: str, opts: dict[str, 
             "data's units and sets the fitted covariances, which biases the estimate toward "
             "0: keep standardize=True (MI does not change under rescaling), rescale the data "
             "or lower reg_covar",
-            4, sink,
+            stacklevel, sink,
         )
 
 
@@ -411,7 +432,9 @@ def warn_if_reg_covar_swamps_bulk(block: np.ndarray, name: str, reg_covar: float
     ``can_map``: the quantity is a mutual information, unchanged by a map of the variable."""
     if not standardize or block.shape[0] < 2:
         return
-    sd = block.std(axis=0)
+    # The core's standard deviation: NumPy's sums the squares and overflows from about
+    # sqrt(1.8e308 / n) on (3e152 at n = 5,000), which read as "a few far values".
+    sd = _core.column_std(np.asarray(block, dtype=np.float64))
     # The core's median and MAD, in linear time per column (NumPy's two partitions and
     # temporaries took 0.5 ms a column at 10,000 rows, a serial share of a call).
     robust = _core.column_robust_sd(np.asarray(block, dtype=np.float64))
@@ -764,9 +787,12 @@ def encode_labels(
     if a is None:
         raise TypeError(f"{name}: expected an array-like of labels, got None")
     raw = to_numpy(a, name)
-    if isinstance(raw, (list, tuple)) and raw and all(isinstance(v, tuple) for v in raw):
+    if isinstance(raw, (list, tuple)) and raw and (
+            all(isinstance(v, tuple) for v in raw)
+            or len({isinstance(v, str) for v in raw}) > 1):
         # Tuples are labels (hashable values), which np.asarray would read as the rows of a
-        # 2-D array (and 1-tuples as their single values).
+        # 2-D array (and 1-tuples as their single values); a list mixing strings with other
+        # labels would become strings (1 and "1" one class): both are kept as given.
         arr: np.ndarray = np.empty(len(raw), dtype=object)
         for row, label in enumerate(raw):
             arr[row] = label

@@ -246,16 +246,26 @@ def as_block(
         raise ValueError(f"{name}: contains {bad} at {where}; remove or "
                          "impute non-finite values first")
     constant = out.max(axis=0) == out.min(axis=0)
-    if constant.any() and given.dtype.kind in "iuO" and given.shape[0] == n:
-        for j in map(int, np.flatnonzero(constant)):
+    # Integers beyond 2**53 round to doubles, and distinct ones can become equal: a column
+    # made constant, or one whose values merge (an offset of 2**58 took 967 distinct values
+    # to 47), is refused rather than fitted as what it is not.
+    beyond = np.abs(out).max(axis=0) > 2.0**53
+    if beyond.any() and given.dtype.kind in "iuO" and given.shape[0] == n:
+        for j in map(int, np.flatnonzero(beyond)):
             col = given[:, j] if given.ndim == 2 else given
             ints = given.dtype.kind in "iu" or all(
                 isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in col)
-            if ints and bool((col != col[0]).any()):
+            if not ints:
+                continue
+            before = len(set(col.tolist()))
+            after = np.unique(out[:, j]).size
+            if after < before:
+                merged = (f"all become {out[0, j]:.17g}" if after == 1 else
+                          f"{before:,} distinct values become {after:,}")
                 raise ValueError(
                     f"{name}: {column(j)}holds distinct integers that double precision cannot "
-                    f"tell apart (all become {out[0, j]:.17g}); subtract an offset or rescale "
-                    "them (mutual information does not change under either)")
+                    f"tell apart ({merged}); subtract an offset or rescale them (mutual "
+                    "information does not change under either)")
     if not allow_constant and constant.any():
         j = int(np.argmax(constant))
         why = constant_why or "the mutual information of a constant with anything is 0"

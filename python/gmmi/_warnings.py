@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Union
 
 from . import _core
@@ -145,3 +148,26 @@ def warning_class(kind: Union[_core.WarningKind, int]) -> type[GmmiWarning]:
     (``int(kind)``: how a kind crosses to another process, the core's enum not being
     picklable)."""
     return _BY_CODE[int(kind)]
+
+
+#: Frames a public function adds between its caller and the one whose warnings it relays
+#: (``conditional_mutual_information`` calls ``mutual_information``: +1; ``mi_score`` calls
+#: the matrix one frame nearer than ``mi_matrix`` does: -1), so that warnings point at the
+#: user's line. A context variable: set in the calling thread, where the warnings are raised.
+_EXTRA_FRAMES: ContextVar[int] = ContextVar("gmmi_extra_frames", default=0)
+
+
+def caller_level(level: int) -> int:
+    """The ``stacklevel`` of a warning raised ``level`` frames below the user's line when
+    the public function is called directly, adjusted by :func:`through`."""
+    return level + _EXTRA_FRAMES.get()
+
+
+@contextmanager
+def through(frames: int) -> Iterator[None]:
+    """Within, warnings raised at :func:`caller_level` go ``frames`` frames further up."""
+    token = _EXTRA_FRAMES.set(_EXTRA_FRAMES.get() + frames)
+    try:
+        yield
+    finally:
+        _EXTRA_FRAMES.reset(token)

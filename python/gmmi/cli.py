@@ -26,6 +26,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ._core import __version__
+from ._inputs import DISCRETE_ADVICE
 from ._options import INITS, INTEGRALS, SELECTIONS, TRANSFORMS, estimator_options
 from ._validation import as_block, check_level, plain, resolve_base, resolve_n_jobs, resolve_seed
 from .estimators import _CONSTANT_WHY, mutual_information
@@ -198,8 +199,9 @@ class _Table:
         if col.dtype.kind not in "fiu":
             word = self.words.get(i)
             at = "" if word is None else f" ({word[1].strip()!r} at {self.where(word[0])})"
-            raise ValueError(f"{option}: column {self.names[i]!r} is not numeric{at}; for "
-                             f"labels use {flags}")
+            advice = (DISCRETE_ADVICE["cmi"] if option == "--z"  # no flag declares a label z
+                      else f"for labels use {flags}")
+            raise ValueError(f"{option}: column {self.names[i]!r} is not numeric{at}; {advice}")
         bad = np.flatnonzero(~np.isfinite(col))
         if bad.size:
             raise ValueError(f"FILE: column {self.names[i]!r} has {col[bad[0]]} at "
@@ -462,8 +464,11 @@ def _block(table: _Table, spec: Optional[str], option: str, discrete: bool,
     # The library's checks of a block (constant columns, spreads outside double precision),
     # under the name the user gave each column; a constant z in the library's own terms.
     why = _CONSTANT_WHY.get(option.lstrip("-"))
+    z = option == "--z"  # no flag declares a label z: the advice of conditional MI
     return np.column_stack([
-        as_block(col, f"{option} column {label!r}", is_column=True, discrete_flags=flags,
+        as_block(col, f"{option} column {label!r}", is_column=True,
+                 discrete_flags=None if z else flags,
+                 discrete_advice=DISCRETE_ADVICE["cmi"] if z else "",
                  constant_why=why)[:, 0] for label, col in zip(labels, cols)]), labels
 
 

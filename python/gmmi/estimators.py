@@ -42,6 +42,8 @@ from ._warnings import (
     GmmiWarning,
     MisfitWarning,
     ZeroInformationWarning,
+    caller_level,
+    through,
     warning_class,
 )
 from .checks import (
@@ -91,7 +93,7 @@ def _raise_kept(found: list[Found], collected: list[str]) -> None:
     messages in ``collected``, the result's ``warnings``."""
     for category, message in found:
         collected.append(message)
-        warnings.warn(message, category, stacklevel=4)
+        warnings.warn(message, category, stacklevel=caller_level(4))
     found.clear()
 
 
@@ -245,11 +247,16 @@ def _joint(
     # Only mutual_information has options for a discrete x or y; the other quantities say
     # what to do with labels instead.
     advice = DISCRETE_ADVICE["kl" if kind.startswith("kl") else kind]
+
+    def advice_of(name: str) -> str:
+        """The advice for labels given as ``name`` (conditional MI: x or y, or z)."""
+        return DISCRETE_ADVICE["cmi-xy"] if kind == "cmi" and name != "z" else advice
+
     for name, value in blocks:
         arr = as_block(value, name, n_rows=n_rows, constant_why=_CONSTANT_WHY.get(
             quantity if quantity in ("entropy", "kl_divergence") else name),
             discrete_flags=f"discrete_{name}=True" if discrete_options else None,
-            discrete_advice=advice)
+            discrete_advice=advice_of(name))
         n_rows = arr.shape[0]
         arrays.append(arr)
     cols: list[list[int]] = []
@@ -270,7 +277,7 @@ def _joint(
     for (name, _), arr in zip(blocks, arrays):
         if warn_discrete:
             warn_if_discrete(arr, name, f"discrete_{name}" if discrete_options else None,
-                             "" if discrete_options else advice, sink=found)
+                             "" if discrete_options else advice_of(name), sink=found)
         warn_if_scale_below_reg_covar(arr, name, opts, sink=found)
     data = np.ascontiguousarray(np.hstack(fitted))
     if kind in ("mi", "cmi"):
@@ -350,7 +357,7 @@ def _categorical(
     if len(classes) == 1:
         msg = (f"{label_name}: has a single class ({classes[0]!r}); the mutual information is 0 "
                "by definition")
-        warnings.warn(msg, ZeroInformationWarning, stacklevel=3)
+        warnings.warn(msg, ZeroInformationWarning, stacklevel=caller_level(3))
         return MIResult(mean=0.0, std=0.0 if opts["n_bootstrap"] > 1 else math.nan,
                         samples=np.zeros(opts["n_bootstrap"]), n_components=None, model=None,
                         selection=[], unit=unit, quantity="mutual_information",
@@ -430,7 +437,7 @@ def _discrete(
     collected = [m for m in (sparse_levels_message(len(ca), a.shape[0], "x"),
                              sparse_levels_message(len(cb), a.shape[0], "y")) if m]
     for message in collected:
-        warnings.warn(message, DiscreteDataWarning, stacklevel=3)
+        warnings.warn(message, DiscreteDataWarning, stacklevel=caller_level(3))
     raw = run_with_control(
         _core.estimate_discrete, a, b, len(ca), len(cb), miller_madow=miller_madow,
         n_bootstrap=n_bootstrap, seed=seed, n_jobs=jobs, progress=progress, desc="discrete MI",
@@ -733,7 +740,7 @@ def mutual_information(
             # mi_matrix), but given for this call alone they would be ignored without a word.
             warnings.warn(f"{', '.join(given)}: two discrete variables have no mixture to "
                           "fit (their MI is the plug-in estimate of the table of counts); "
-                          "ignored", GmmiWarning, stacklevel=2)
+                          "ignored", GmmiWarning, stacklevel=caller_level(2))
         if check:
             raise ValueError("check: two discrete variables have no mixture to check (their "
                              "MI is the plug-in estimate of the table of counts)")
@@ -743,7 +750,7 @@ def mutual_information(
     if miller_madow:
         warnings.warn("miller_madow: the Miller-Madow correction is of a table of counts, "
                       "for two discrete variables (discrete_x=True and discrete_y=True); "
-                      "ignored", GmmiWarning, stacklevel=2)
+                      "ignored", GmmiWarning, stacklevel=caller_level(2))
     if discrete_x or discrete_y:
         if z is not None:
             raise ValueError("z: conditioning is not available with a discrete variable")
@@ -795,7 +802,7 @@ def mutual_information(
             if extension is not None:
                 result.details["misfit_extension"] = extension
                 message += extension_message(extension, result.unit, what)
-            warnings.warn(MisfitWarning(message), stacklevel=2)
+            warnings.warn(MisfitWarning(message), stacklevel=caller_level(2))
             result.warnings.append(message)
     return result
 
@@ -809,6 +816,7 @@ def _check_rows(result: MIResult, check: Optional[bool], preset: str, n_rows: in
         return CHECK_MAX_ROWS
     columns = result.details.get("block_columns", [])
     if (preset != "gmmi" or result.estimator != "gmm" or len(columns) != 2
+            or _singular_across(result)
             or sum(columns) < AUTO_CHECK_MIN_COLUMNS or n_rows < min_check_rows(CHECK_K_MIN)):
         return 0
     return min(CHECK_MAX_ROWS, AUTO_CHECK_ROWS_PER_COMPONENT * int(result.n_components or 1))
@@ -821,7 +829,15 @@ def _screened(result: MIResult, check: Optional[bool], preset: str, n_rows: int)
     columns = result.details.get("block_columns", [])
     return (check is None and preset == "gmmi" and result.estimator == "gmm"
             and result.model is not None and columns == [1, 1]
-            and n_rows >= min_check_rows(CHECK_K_MIN))
+            and n_rows >= min_check_rows(CHECK_K_MIN) and not _singular_across(result))
+
+
+def _singular_across(result: MIResult) -> bool:
+    """Whether ``result`` was warned of a component singular across its variables (they
+    are deterministic functions of each other, the MI unbounded): the automatic check has
+    nothing to add (its KSG then sees ties of distance 0 that no mixture's draws have, and
+    its extension fitted mixtures up to K = 48 to say the estimate was too low)."""
+    return any("singular across the variables" in m for m in result.warnings)
 
 
 def conditional_mutual_information(x: Any, y: Any, z: Any, **kwargs: Any) -> MIResult:
@@ -859,7 +875,8 @@ def conditional_mutual_information(x: Any, y: Any, z: Any, **kwargs: Any) -> MIR
     """
     if z is None:
         raise TypeError("z: conditional_mutual_information needs z")
-    return mutual_information(x, y, z, **kwargs)
+    with through(1):  # its warnings point at the caller's line, not this one
+        return mutual_information(x, y, z, **kwargs)
 
 
 def pointwise_mutual_information(x: Any, y: Any, z: Any = None, *, n_draws: int = 20_000,
@@ -884,7 +901,8 @@ def pointwise_mutual_information(x: Any, y: Any, z: Any = None, *, n_draws: int 
         Points drawn from each mixture for the profile.
     **kwargs
         The options of :func:`mutual_information` (``n_bootstrap``, ``random_state``,
-        ``preset``, ``transform``, ``base``, ...; not the discrete ones).
+        ``preset``, ``transform``, ``base``, ...; not the discrete ones, ``check`` or
+        ``miller_madow``).
 
     Returns
     -------

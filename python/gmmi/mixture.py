@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _codec, _core, _html
 from ._compare import same
-from ._inputs import warn_if_reg_covar_swamps_bulk
+from ._inputs import warn_if_reg_covar_swamps_bulk, warn_if_scale_below_reg_covar
 from ._options import INITS
 from ._run import run_with_control
 from ._validation import (
@@ -536,6 +536,10 @@ class GaussianMixture:
                                  f"{valid.shape[1]}")
         warn_if_reg_covar_swamps_bulk(x, "X", float(self.reg_covar), bool(self.standardize),
                                       stacklevel=3)
+        # Unstandardised, a column on the scale of reg_covar is fitted by the regularisation
+        # (the model's MI then drops toward 0), as mutual_information(standardize=False) warns.
+        warn_if_scale_below_reg_covar(x, "X", {"standardize": bool(self.standardize),
+                                               "reg_covar": float(self.reg_covar)}, stacklevel=3)
         # Sorting every row is the expensive way; the first rows nearly always suffice.
         if np.unique(x[:max(4 * k, 64)], axis=0).shape[0] < k:
             distinct = np.unique(x, axis=0).shape[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ from ._warnings import (
     FailedPairWarning,
     HeavyTailWarning,
     MisfitWarning,
+    ZeroInformationWarning,
+    caller_level,
+    through,
     warning_class,
 )
 from .checks import (
@@ -426,6 +430,10 @@ def _recorded(col: np.ndarray, *checks: Callable[..., None]) -> list[Found]:
     return found
 
 
+#: The core's names of a pair's two variables as words of a message ("singular within x").
+_NAMES_XY = re.compile(r"\b[xy]\b")
+
+
 def _name_column(reason: str, labels: tuple[str, str]) -> tuple[Optional[int], str]:
     """A pair's failure ``reason`` with its leading ``column 0:`` or ``column 1:`` (the core's
     names for the two variables of the pair's own data, in the order of :func:`_pair`), or
@@ -664,7 +672,12 @@ def mi_matrix(
     Every pair runs the full estimator (component selection and bootstrap) with the options
     of :func:`gmmi.mutual_information`; pairs run in parallel in Rust on one thread pool
     shared with their bootstrap replicates. Every pair uses the same ``random_state``, so a
-    cell equals ``mutual_information(A[:, i], B[:, j], random_state=...)``.
+    cell's ``mean`` and ``std`` equal those of ``mutual_information(A[:, i], B[:, j],
+    random_state=...)``; with ``B=None`` each pair ``i < j`` is estimated as
+    ``mutual_information(A[:, i], A[:, j], ...)`` and mirrored into cell ``(j, i)`` (the
+    estimator sees its arguments in order, so ``mutual_information(A[:, j], A[:, i])``
+    differs by its noise). The single estimate's automatic check of its fit is not made
+    (``check=True`` checks every pair).
 
     Parameters
     ----------
@@ -826,21 +839,30 @@ def _matrix_and_failures(
                 checks.append(partial(swamped, name=label))
             found = _recorded(cont[:, k], *checks)
             for category, message in found:
-                warnings.warn(message, category, stacklevel=4)
+                warnings.warn(message, category, stacklevel=caller_level(4))
             col_msgs[("c", k)] = [m for _, m in found]
     # A discrete column of more levels than half its rows, once per column, kept on its pairs
     # with another discrete column (with a continuous one the pair refuses such a label).
+    # A discrete column of a single class: its MI with anything is 0, as the single estimate
+    # warns (ZeroInformationWarning), on every pair of that column.
     for refs, labels, name, is_target in ((a_ref, a_labels, a_name, False),
                                           (b_ref, b_labels, b_name, b_is_target)):
         for (disc, k), lab in zip(refs, labels):
-            if not disc or ("d", k) in col_msgs or not any(
-                    p[0] == "dd" and k in p[1:] for p in pairs):
+            if not disc or ("d", k) in col_msgs:
                 continue
-            sparse = sparse_levels_message(data.levels[k], codes.shape[0],
-                                           name if is_target else f"{name} column {lab!r}")
-            if sparse is not None:
-                warnings.warn(sparse, DiscreteDataWarning, stacklevel=4)
-            col_msgs[("d", k)] = [sparse] if sparse is not None else []
+            col_name = name if is_target else f"{name} column {lab!r}"
+            kept: list[str] = []
+            if data.levels[k] == 1:
+                single = (f"{col_name}: has a single class ({data.classes[k][0]!r}); the mutual "
+                          "information is 0 by definition")
+                warnings.warn(single, ZeroInformationWarning, stacklevel=caller_level(4))
+                kept.append(single)
+            elif any(p[0] == "dd" and k in p[1:] for p in pairs):
+                sparse = sparse_levels_message(data.levels[k], codes.shape[0], col_name)
+                if sparse is not None:
+                    warnings.warn(sparse, DiscreteDataWarning, stacklevel=caller_level(4))
+                    kept.append(sparse)
+            col_msgs[("d", k)] = kept
     # A pair of a continuous column with a discrete one whose class is too small to fit
     # fails as the single estimate refuses it (the class by its label), without a fit.
     small: dict[int, Optional[str]] = {}
@@ -932,10 +954,16 @@ def _matrix_and_failures(
                                           constant)
             failures.append(f"{pair}: {_without_label(r, a_labels[i]) if b_is_target else r}")
             continue
-        messages = [f"{pair}: {m if classes is None else rename_classes(m, classes)}"
+        # The core calls the pair's variables x and y (a discrete one second): a message
+        # that names them says which is which.
+        x_label, y_label = ((b_labels[j], a_labels[i]) if _swapped(a_ref[i], b_ref[j])
+                            else (a_labels[i], b_labels[j]))
+        as_xy = f"{pair} (x = {x_label!r}, y = {y_label!r})"
+        messages = [f"{as_xy if _NAMES_XY.search(m) else pair}: "
+                    f"{m if classes is None else rename_classes(m, classes)}"
                     for _, m in r["warnings"]]
         for (kind, _), message in zip(r["warnings"], messages):
-            warnings.warn(message, warning_class(kind), stacklevel=4)
+            warnings.warn(message, warning_class(kind), stacklevel=caller_level(4))
         column = [m for disc, k in (a_ref[i], b_ref[j])
                   for m in col_msgs.get(("d" if disc else "c", k), [])]
         if r["transform"] == "identity" and opts["transform"] == "auto":
@@ -949,7 +977,7 @@ def _matrix_and_failures(
                         warn_if_heavy_tailed, name=col_label[k], kept_by_auto=True),
                         partial(swamped, name=col_label[k]))
                     for category, message in tails:
-                        warnings.warn(message, category, stacklevel=4)
+                        warnings.warn(message, category, stacklevel=caller_level(4))
                     col_msgs[("tails", k)] = [m for _, m in tails]
                 column += col_msgs[("tails", k)]
         if not (a_ref[i][0] or b_ref[j][0]):
@@ -963,7 +991,7 @@ def _matrix_and_failures(
             if mass_a is not None and mass_b is not None:
                 message = point_masses_message((col_label[ka], col_label[kb]),
                                                (mass_a, mass_b), (False, False))
-                warnings.warn(message, DiscreteDataWarning, stacklevel=4)
+                warnings.warn(message, DiscreteDataWarning, stacklevel=caller_level(4))
                 column.append(message)
             elif pairs[t][0] == "cc":
                 # Rows that repeat, in the columns the pair was fitted to (spread copies of
@@ -973,7 +1001,7 @@ def _matrix_and_failures(
                 if repeats and repeats >= REPEATED_ROWS_SHARE * fitted.shape[0]:
                     message = repeated_rows_message((col_label[ka], col_label[kb]), repeats,
                                                     fitted.shape[0])
-                    warnings.warn(message, DiscreteDataWarning, stacklevel=4)
+                    warnings.warn(message, DiscreteDataWarning, stacklevel=caller_level(4))
                     column.append(message)
         if r["transform"] not in (None, "identity") and not (a_ref[i][0] or b_ref[j][0]):
             # A map was taken: it cannot carry dependence in tails the two columns share
@@ -986,7 +1014,7 @@ def _matrix_and_failures(
             if shared is not None:
                 message = shared_tails_message((col_label[ka], col_label[kb]), *shared,
                                                str(r["transform"]))
-                warnings.warn(message, HeavyTailWarning, stacklevel=4)
+                warnings.warn(message, HeavyTailWarning, stacklevel=caller_level(4))
                 column.append(message)
         outcome = r.get("check")
         if outcome is not None:
@@ -997,7 +1025,7 @@ def _matrix_and_failures(
             if abs(statistic) > threshold:
                 message = f"{pair}: " + misfit_message(statistic, threshold, ksg_data,
                                                        ksg_draws)
-                warnings.warn(message, MisfitWarning, stacklevel=4)
+                warnings.warn(message, MisfitWarning, stacklevel=caller_level(4))
                 messages.append(message)
         elif r.get("check_error"):
             messages.append(f"{pair}: the check of the fit could not run: {r['check_error']}")
@@ -1036,7 +1064,7 @@ def _matrix_and_failures(
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         warnings.warn(f"{len(failures)} of {len(index)} {what} could not be estimated and are "
                       f"NaN, their reasons in .errors: {failures[0]}{more}",
-                      FailedPairWarning, stacklevel=4)
+                      FailedPairWarning, stacklevel=caller_level(4))
     return m, failed, warned
 
 
@@ -1448,13 +1476,16 @@ def mi_score(
                         "cannot score (a selector cannot rank NaN; a constant feature scores "
                         "0); mi_ranking lists such features with their reasons instead")
     labels, cols = _split_columns(X, "X")
-    m, failed, _ = _matrix_and_failures(
-        labels, cols, discrete_features, ([label], [raw_y]), disc, errors="nan",
-        executor=options.pop("executor", None), block_size=options.pop("block_size", None),
-        miller_madow=options.pop("miller_madow", False), check=options.pop("check", False),
-        options=dict(options, n_bootstrap=n_bootstrap, random_state=random_state),
-        names=("X", "y", "discrete_features", "discrete_target"), b_is_target=True,
-        warn_failures=False)
+    with through(-1):  # one frame nearer the caller than mi_matrix's path: its line
+        m, failed, _ = _matrix_and_failures(
+            labels, cols, discrete_features, ([label], [raw_y]), disc, errors="nan",
+            executor=options.pop("executor", None),
+            block_size=options.pop("block_size", None),
+            miller_madow=options.pop("miller_madow", False),
+            check=options.pop("check", False),
+            options=dict(options, n_bootstrap=n_bootstrap, random_state=random_state),
+            names=("X", "y", "discrete_features", "discrete_target"), b_is_target=True,
+            warn_failures=False)
     scores = m.mean[:, 0].copy()
     # By position: labels may repeat when stringified (columns 1 and "1"). A constant
     # feature scores 0, and so does every feature against a constant target; any other

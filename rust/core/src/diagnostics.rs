@@ -498,7 +498,10 @@ pub fn degeneracy(
             // Every component is then as wide as reg_covar in that column: no outliers, and
             // no collapse, but a variable on the scale of the regularisation.
             format!(
-                "The whole of {name} varies on the scale of reg_covar (a column's variance is                  {v:.1e} in the units of the fit): the regularisation, not the data, sets its                  fitted covariances. Rescale {name} (the mutual information does not change)                  or lower reg_covar"
+                "The whole of {name} varies on the scale of reg_covar (a column's variance is \
+                 {v:.1e} in the units of the fit): the regularisation, not the data, sets its \
+                 fitted covariances. Rescale {name} (the mutual information does not change) \
+                 or lower reg_covar"
             )
         } else if let Some(far) = far_component(g, c, x, d, cols) {
             format!(

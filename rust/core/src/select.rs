@@ -1112,9 +1112,10 @@ pub fn select_binned(
     }
     // The search ran out of K before its patience did: a limit that matters only where the
     // best K is the last one searched (the metric still improving there); a best K below
-    // it means the metric had stopped improving within the range.
-    let best_is_last =
-        matches!((&best, records.last()), (Some((_, k_best, _)), Some(r)) if *k_best == r.k);
+    // it means the metric had stopped improving within the range. With a single K searched
+    // (max_components = 1, say) nothing was compared, and nothing was still improving.
+    let best_is_last = records.len() > 1
+        && matches!((&best, records.last()), (Some((_, k_best, _)), Some(r)) if *k_best == r.k);
     if !stopped && best_is_last {
         warnings.push(Warning {
             kind: WarningKind::MaxComponents,
