@@ -524,7 +524,10 @@ def mutual_information(
         mixture (``n_components`` to ``transform``) have no effect there, so that one set of
         options serves pairs of every kind.
     n_components : int, optional
-        Fix the number of components (skips the cross-validated search).
+        Fix the number of components: no search over K. The cross-validated fits at that K
+        still run (their held-out score is recorded and, with ``transform="auto"``, ranks
+        the representations), so every fold's training rows must hold ``n_components``
+        (at least ``n_components / (1 - 1 / n_folds)`` rows).
     n_bootstrap : int, default 50
         Bootstrap replicates; 0 fits once on all data and reports no std. With 1 there is
         no std, and the estimate is the full-data value under gmmi's preset (the bias
