@@ -543,6 +543,21 @@ fn fit_check<'py>(
     )
 }
 
+/// The rows of `z` (as [`rows`]), refused unless the column counts `blocks` add up to its
+/// columns.
+fn rows_in_blocks<'a>(
+    z: &'a PyReadonlyArray2<'_, f64>,
+    blocks: &[usize],
+) -> PyResult<(Cow<'a, [f64]>, usize)> {
+    let (v, d) = rows(z);
+    if blocks.iter().sum::<usize>() != d {
+        return Err(PyValueError::new_err(format!(
+            "blocks: {blocks:?} do not add up to the rows' {d} columns"
+        )));
+    }
+    Ok((v, d))
+}
+
 /// The data's half of `fit_check` alone: the KSG of the rows `z` (split into `blocks`) on
 /// the check's seeded subset of `max_rows` rows, with `cells` spread as there, and the
 /// number of rows it ran on: `(ksg_data, n_rows)`, the check's `ksg_data` for the same
@@ -561,12 +576,7 @@ fn data_ksg<'py>(
     control: Option<&Bound<'py, Control>>,
     cells: Option<Vec<Option<Vec<f64>>>>,
 ) -> PyResult<(f64, usize)> {
-    let (v, d) = rows(&z);
-    if blocks.iter().sum::<usize>() != d {
-        return Err(PyValueError::new_err(format!(
-            "blocks: {blocks:?} do not add up to the rows' {d} columns"
-        )));
-    }
+    let (v, _) = rows_in_blocks(&z, &blocks)?;
     let cells = usable_cells(cells);
     let opts = check_options((max_rows, 3, k, seed));
     let ctrl = ctrl_of(control);
@@ -603,12 +613,7 @@ fn misfit_extension<'py>(
     control: Option<&Bound<'py, Control>>,
     cells: Option<Vec<Option<Vec<f64>>>>,
 ) -> PyResult<ExtensionTuple> {
-    let (v, d) = rows(&z);
-    if blocks.iter().sum::<usize>() != d {
-        return Err(PyValueError::new_err(format!(
-            "blocks: {blocks:?} do not add up to the rows' {d} columns"
-        )));
-    }
+    let (v, _) = rows_in_blocks(&z, &blocks)?;
     let check_opts = check_options((max_rows, n_draws, k, seed));
     let ctrl = ctrl_of(control);
     let opts = &options.0;
