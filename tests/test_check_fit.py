@@ -747,7 +747,8 @@ def test_two_scalars_whose_mixture_misses_the_dependence_are_checked_after_the_s
     seen = r.details["fit_check_screen"]
     assert not seen["passed"] and seen["ksg_data"] > seen["upper"] + 0.5
     assert r.mean < 0.05 and r.fit_check.n_rows == 4000 and not r.fit_check.passed
-    assert r.fit_check.ksg_data == seen["ksg_data"]  # the same rows, k and seed
+    # (the screen's own subset of 4,000 rows: near the check's KSG, not equal)
+    assert abs(r.fit_check.ksg_data - seen["ksg_data"]) < 0.2
     assert any(w.category is gmmi.MisfitWarning for w in caught)
     assert r.details["misfit_extension"]["value"] > 1.0 and r.ci()[1] > 1.0
 
@@ -774,6 +775,15 @@ def test_the_screen_passes_on_to_the_check_only_beyond_its_margin(monkeypatch):
     # Without bootstrap replicates the screen compares with the estimate itself.
     r = gmmi.mutual_information(x, y, n_bootstrap=0, random_state=3)
     assert r.details["fit_check_screen"]["upper"] == r.mean
+    # Beyond max_rows the screen keeps a seeded subset of the rows before mapping them: the
+    # same rows by position whatever the container (a pandas Series by position, not label).
+    pd = pytest.importorskip("pandas")
+    small = checks.screen(first, x, y, max_rows=500)
+    assert small["n_rows"] == 500
+    index = np.arange(1200)[::-1] + 7  # labels that are not positions
+    assert checks.screen(first, pd.Series(x, index=index), pd.Series(y, index=index),
+                         max_rows=500) == small
+    assert checks.screen(first, list(x), list(y), max_rows=500) == small
 
 
 def test_a_statistic_near_the_threshold_is_looked_at_again_on_more_rows(monkeypatch):
