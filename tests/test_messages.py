@@ -189,6 +189,10 @@ def test_an_unstandardised_mixture_on_the_scale_of_reg_covar_is_warned_of():
     with warnings.catch_warnings():
         warnings.simplefilter("error", gmmi.DegenerateWarning)
         gmmi.GaussianMixture(1, standardize=False, reg_covar=1e-6).fit(np.column_stack([x, y]))
+        # sd 0.05 (a variance of 2,500 reg_covar): the model's MI is the standardised fit's
+        # to 0.1%; no warning (the margin is 100 reg_covar for GaussianMixture)
+        gmmi.GaussianMixture(1, standardize=False, reg_covar=1e-6).fit(
+            np.column_stack([x, y]) * 0.05)
 
 
 def test_a_few_level_column_beside_a_continuous_one_is_not_called_outliers():
@@ -213,3 +217,53 @@ def test_a_few_level_column_beside_a_continuous_one_is_not_called_outliers():
             call()
         assert not [w for w in caught if "outliers" in str(w.message)], \
             [str(w.message) for w in caught]
+
+
+def test_point_masses_are_not_screened_as_a_missed_dependence():
+    # Two independent variables, 40% zeros each: the KSG counts the zeros' neighbours at
+    # distance 0 (1.65 nat on these data), the check that followed failed (statistic 169)
+    # and stretched the interval with mixtures up to K = 48, "likely too low". More than 1%
+    # of the screen's rows tie in a column: no screen, no check; the point masses have
+    # their own warning.
+    r = np.random.default_rng(4)
+    v = r.normal(size=(2000, 2))
+    zero = r.random((2000, 2)) < 0.4
+    x, y = np.where(zero[:, 0], 0.0, v[:, 0]), np.where(zero[:, 1], 0.0, v[:, 1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = gmmi.mutual_information(x, y, n_bootstrap=10, random_state=0)
+    seen = res.details["fit_check_screen"]
+    assert seen["passed"] and "ksg_data" not in seen and 0.35 < seen["tied"] < 0.45
+    assert res.fit_check is None and "misfit_extension" not in res.details
+    assert gmmi.MisfitWarning not in {w.category for w in caught}
+    assert any("point mass" in m for m in res.warnings)
+    # Rounded values tie too, but on a lattice: spread over their cells, by the estimate
+    # (the default transform) or by the check (fitted as they are), they are screened.
+    a, b = _gaussian(3000, 0.6, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept = gmmi.mutual_information(np.round(a, 1), np.round(b, 1), n_bootstrap=5,
+                                       random_state=0, transform="identity")
+        spread = gmmi.mutual_information(np.round(a, 1), np.round(b, 1), n_bootstrap=5,
+                                         random_state=0)
+    assert "ksg_data" in kept.details["fit_check_screen"]
+    assert "ksg_data" in spread.details["fit_check_screen"]
+
+
+def test_rounded_values_fitted_as_they_are_are_not_called_repeated_records():
+    # Two Gaussians recorded to one decimal, transform="identity": 53-59% of the rows repeat
+    # another, by rounding; the estimate is right (0.227 for 0.223), and the advice to keep
+    # the distinct rows would have changed the data. A lattice column explains the repeats.
+    a, b = _gaussian(3000, 0.6, 3)
+    res = gmmi.mutual_information(np.round(a, 1), np.round(b, 1), n_bootstrap=5,
+                                  random_state=0, transform="identity")
+    assert not [m for m in res.warnings if "repeat another row" in m], res.warnings
+
+
+def test_integers_either_side_of_2_53_merged_by_doubles_are_refused():
+    # 2**53 + 1 rounds to 2**53, the largest value then reads as 2**53 exactly.
+    y = np.random.default_rng(0).normal(size=400)
+    for x in (np.tile(np.array([2**53, 2**53 + 1], dtype=np.int64), 200),
+              np.tile(np.arange(2**53 - 2, 2**53 + 2, dtype=np.int64), 100)):
+        with pytest.raises(ValueError, match="distinct integers that double precision"):
+            gmmi.mutual_information(x, y, **FAST)

@@ -249,7 +249,7 @@ def as_block(
     # Integers beyond 2**53 round to doubles, and distinct ones can become equal: a column
     # made constant, or one whose values merge (an offset of 2**58 took 967 distinct values
     # to 47), is refused rather than fitted as what it is not.
-    beyond = np.abs(out).max(axis=0) > 2.0**53
+    beyond = np.abs(out).max(axis=0) >= 2.0**53  # (2**53 + 1 rounds to 2**53)
     if beyond.any() and given.dtype.kind in "iuO" and given.shape[0] == n:
         for j in map(int, np.flatnonzero(beyond)):
             col = given[:, j] if given.ndim == 2 else given

@@ -657,13 +657,15 @@ def mutual_information(
         spiral across columns, Student t data through asinh: estimates half the truth with
         no other warning), and it adds 0.015-0.075 s to a single Gaussian's estimate of 2+1
         to 5+5 columns (0.017-0.46 s without it). Two scalars are screened instead: the
-        data's KSG alone (the check's, on up to 4,000 rows), and the check on those rows
+        data's KSG alone (the check's, on up to 4,000 rows), and the check on as many rows
         only when that KSG lies more than ``3 / sqrt(rows)`` nat above the interval's upper
-        end (``result.details["fit_check_screen"]``): a mixture that misses most of the
-        dependence is then not silent (``y = sin(15 x)`` plus noise at n = 5,000: 0.000 +-
-        0.008 nat for a truth of 2.27), at the cost of one KSG (a bivariate Gaussian at
-        n = 10,000: 0.034 s instead of 0.027 s); the full check there saw 1 of the
-        calibration suite's 14 misses on two scalars, at the cost of a second estimate.
+        end (``result.details["fit_check_screen"]``; not made where more than 1% of the rows
+        tie in a column, whose ties the KSG would read as dependence): a mixture that misses
+        most of the dependence is then not silent (``y = sin(15 x)`` plus noise at
+        n = 5,000: 0.000 +- 0.008 nat for a truth of 2.27), at the cost of one KSG (a
+        bivariate Gaussian at n = 10,000: 0.034 s instead of 0.027 s); the full check
+        there saw 1 of the calibration suite's 14 misses on two scalars, at the cost of a
+        second estimate.
         Conditional MI, categorical MI and the published preset are not checked by default.
         ``True``: check any GMM estimate, on up to 4,000 rows; ``False``: never. The
         estimate is the same either way. When the check of a joint (conditional) MI with
@@ -773,7 +775,7 @@ def mutual_information(
         seen = screen(result, x, y, z, max_rows=CHECK_MAX_ROWS, n_jobs=n_jobs,
                       progress=progress)
         result.details["fit_check_screen"] = seen
-        rows = 0 if seen["passed"] else CHECK_MAX_ROWS  # the screen's rows
+        rows = 0 if seen["passed"] else CHECK_MAX_ROWS  # as many rows as the screen's
     if rows:
         check_rows, check_seed = rows, result.random_state
         found = check_fit(result, x, y, z, max_rows=rows, n_jobs=n_jobs, progress=progress,
