@@ -139,17 +139,56 @@ fn row_term(spaces: &[Space], counts: impl Iterator<Item = usize>) -> f64 {
     })
 }
 
+/// Where a subspace's rows strictly within a radius are counted: a k-d tree over its
+/// columns, or, for a single column, its values sorted (two binary searches a query instead
+/// of a walk down the tree; the MI of two scalars counts in two such subspaces).
+enum Counter {
+    Tree(KdTree),
+    Sorted(Vec<f64>),
+}
+
+impl Counter {
+    fn new(v: &[f64], d: usize, cols: &[usize]) -> Self {
+        match cols {
+            [j] => {
+                let mut col: Vec<f64> = v.iter().skip(*j).step_by(d).copied().collect();
+                col.sort_unstable_by(f64::total_cmp);
+                Counter::Sorted(col)
+            }
+            _ => Counter::Tree(KdTree::new(v, d, cols)),
+        }
+    }
+
+    /// The rows (the query's own included) at distance strictly below `radius` from `q`,
+    /// by the tree's own test, `(a - b).abs() < radius`: on the sorted values those rows
+    /// are one run, bounded by two binary searches on that same test (below `q`, the test
+    /// fails for a prefix of the values and holds after it; from `q` up, it holds for a
+    /// prefix), so the counts, and the terms, are the tree's to the bit.
+    fn count_within(&self, q: &[f64], radius: f64, stack: &mut Vec<usize>) -> usize {
+        match self {
+            Counter::Tree(tree) => tree.count_within(q, radius, stack),
+            Counter::Sorted(col) => {
+                let c = q[0];
+                let lo = col.partition_point(|&x| x < c && (x - c).abs() >= radius);
+                let hi = col.partition_point(|&x| x < c || (x - c).abs() < radius);
+                hi - lo
+            }
+        }
+    }
+}
+
 /// Per-row terms through k-d trees over the joint rows and over each subspace's columns
-/// ([`crate::kdtree`]); the same values as [`pair_terms`].
+/// ([`crate::kdtree`]; a single column's sorted values, [`Counter`]); the same values as
+/// [`pair_terms`].
 fn tree_terms(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Vec<f64> {
     let m = v.len() / d;
     let all: Vec<usize> = (0..d).collect();
-    let (joint, trees): (KdTree, Vec<KdTree>) = rayon::join(
+    let (joint, trees): (KdTree, Vec<Counter>) = rayon::join(
         || KdTree::new(v, d, &all),
         || {
             spaces
                 .par_iter()
-                .map(|(cols, _)| KdTree::new(v, d, cols))
+                .map(|(cols, _)| Counter::new(v, d, cols))
                 .collect()
         },
     );
@@ -837,6 +876,33 @@ mod tests {
         // Independent columns: near 0 (sd about 0.01 per set).
         let zero = ksg(&gaussian_rows(2000, 0.0, 9), 2, 1, 3, &Control::new()).unwrap();
         assert!(zero.abs() < 0.04, "{zero}");
+    }
+
+    #[test]
+    fn a_sorted_column_counts_as_its_tree_does() {
+        // Values on a grid (ties, and radii equal to distances, where < and <= differ),
+        // signed zeros, radius 0 and radii between values; every value as the query.
+        let mut r = Rng::seed_from_u64(3);
+        let mut v: Vec<f64> = (0..500)
+            .map(|_| {
+                let g: f64 = StandardNormal.sample(&mut r);
+                (g * 4.0).round() / 4.0
+            })
+            .collect();
+        v.extend([0.0, -0.0, -0.0, 1e-300, -1e-300]);
+        let tree = Counter::Tree(KdTree::new(&v, 1, &[0]));
+        let sorted = Counter::new(&v, 1, &[0]);
+        assert!(matches!(sorted, Counter::Sorted(_)));
+        let stack = &mut Vec::new();
+        for &q in &v {
+            for radius in [0.0, 1e-300, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, f64::INFINITY] {
+                assert_eq!(
+                    sorted.count_within(&[q], radius, stack),
+                    tree.count_within(&[q], radius, stack),
+                    "q {q} radius {radius}"
+                );
+            }
+        }
     }
 
     #[test]
