@@ -734,9 +734,9 @@ def test_which_estimates_are_checked_by_default(tmp_path):
 
 def test_two_scalars_whose_mixture_misses_the_dependence_are_checked_after_the_screen():
     # y = sin(15 x) + noise: more cycles than the search's held-out score can see, so the
-    # search keeps a mixture with next to no MI (truth about 2.27 nat) and a tight interval.
-    # The data's KSG on 4,000 rows (0.66 on this data set) is far beyond the interval's
-    # upper end plus 3 / sqrt(4000) = 0.047, the check runs on those rows and fails, and
+    # search keeps a mixture with next to no MI (truth 2.29 nat, benches/periodic.py) and
+    # a tight interval. The data's KSG on 4,000 rows (0.66 on this data set) is far beyond
+    # the interval's upper end plus 3 / sqrt(4000) = 0.047, the check runs and fails, and
     # larger mixtures extend the interval (fixed seeds; the statistic is above 75 at K = 1).
     rng = np.random.default_rng(10)
     x = rng.normal(size=5000)

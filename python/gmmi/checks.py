@@ -94,7 +94,7 @@ AUTO_CHECK_MIN_COLUMNS = 3
 #: when the data's KSG lies more than ``SCREEN_MARGIN / sqrt(rows)`` nat above it. A mixture that
 #: misses most of the dependence is then not silent: a periodic relation with more cycles
 #: than the search's components (``y = sin(15 x)`` plus noise of sd 0.05, n = 5,000:
-#: 0.000 +- 0.008 nat; the KSG 0.66 on 4,000 rows; the truth 2.27), which the held-out score
+#: 0.000 +- 0.008 nat; the KSG 0.66 on 4,000 rows; the truth 2.29), which the held-out score
 #: cannot see until K covers the cycles. The margin is the KSG's own noise: over data sets
 #: of bivariate Gaussians (rho 0 to 0.99) its standard deviation was 0.45-0.9 / sqrt(rows)
 #: at 200, 1,000 and 4,000 rows (k as the check takes it), so three times 1 / sqrt(rows)

@@ -662,7 +662,7 @@ def mutual_information(
         end (``result.details["fit_check_screen"]``; not made where more than 1% of the rows
         tie in a column, whose ties the KSG would read as dependence): a mixture that misses
         most of the dependence is then not silent (``y = sin(15 x)`` plus noise at
-        n = 5,000: 0.000 +- 0.008 nat for a truth of 2.27), at the cost of one KSG (a
+        n = 5,000: 0.000 +- 0.008 nat for a truth of 2.29), at the cost of one KSG (a
         bivariate Gaussian at n = 10,000: 0.034 s instead of 0.027 s); the full check
         there saw 1 of the calibration suite's 14 misses on two scalars, at the cost of a
         second estimate.
