@@ -428,46 +428,40 @@ pub fn degeneracy(
             message,
         });
     }
-    // Per block with a singular component: the columns of it that shrank, and the share of
-    // the block's rows that repeat another's values in those columns (all the block's where
-    // none shrank). A column of a few levels beside a continuous one in the same variable
-    // repeats its values on most rows while the block's rows are distinct: counted over the
-    // whole block its ties were hidden, and the warning blamed outliers.
-    let shrunk_cols: Vec<Vec<usize>> = blocks
+    // Per block with a singular component: whether a column of it shrank, the columns its
+    // ties are counted in (those that shrank, or all the block's where none did), and the
+    // share of rows that repeat another's values there. A column of a few levels beside a
+    // continuous one in the same variable repeats its values on most rows while the block's
+    // rows are distinct: counted over the whole block its ties were hidden, and the warning
+    // blamed outliers.
+    let tie_cols: Vec<(bool, Vec<usize>)> = blocks
         .iter()
         .zip(&within)
-        .map(|((_, cols), found)| match found {
-            Some((_, c)) => {
-                let cov = g.covariance(*c);
-                cols.iter()
-                    .copied()
-                    .filter(|&j| {
-                        let v = cov[j * d + j] / (sd[j] * sd[j]);
-                        v < thr || v.is_nan()
-                    })
-                    .collect()
+        .map(|((_, cols), found)| {
+            let Some((_, c)) = found else {
+                return (false, Vec::new());
+            };
+            let cov = g.covariance(*c);
+            let shrank: Vec<usize> = cols
+                .iter()
+                .copied()
+                .filter(|&j| {
+                    let v = cov[j * d + j] / (sd[j] * sd[j]);
+                    v < thr || v.is_nan()
+                })
+                .collect();
+            if shrank.is_empty() {
+                (false, cols.clone())
+            } else {
+                (true, shrank)
             }
-            None => Vec::new(),
         })
         .collect();
-    let tie_columns = |cols: &'_ [usize], shrank: &'_ [usize]| -> Vec<usize> {
-        if shrank.is_empty() {
-            cols.to_vec()
-        } else {
-            shrank.to_vec()
-        }
-    };
-    let shrunk: Vec<Option<(bool, f64)>> = blocks
+    let shrunk: Vec<Option<(bool, f64)>> = within
         .iter()
-        .zip(&within)
-        .zip(&shrunk_cols)
-        .map(|(((_, cols), found), shrank)| {
-            found.map(|_| {
-                (
-                    !shrank.is_empty(),
-                    tie_fraction(x, d, &tie_columns(cols, shrank)),
-                )
-            })
+        .zip(&tie_cols)
+        .map(|(found, (column_shrunk, counted))| {
+            found.map(|_| (*column_shrunk, tie_fraction(x, d, counted)))
         })
         .collect();
     // The same share in the rows as given, for the blocks whose fitted units show many ties.
@@ -481,13 +475,12 @@ pub fn degeneracy(
         Singularity::Entropy => "Remove the far values".to_string(),
         _ => format!("Remove the far values or transform {name} (ranks, a logarithm)"),
     };
-    for ((((name, cols), found), block), shrank) in
-        blocks.iter().zip(&within).zip(&shrunk).zip(&shrunk_cols)
+    for ((((name, cols), found), block), (_, tied_cols)) in
+        blocks.iter().zip(&within).zip(&shrunk).zip(&tie_cols)
     {
         let (Some((min, c)), Some((column_shrunk, ties))) = (*found, *block) else {
             continue;
         };
-        let tied_cols = tie_columns(cols, shrank);
         let rows = g.weights()[c] * n as f64;
         if what == Singularity::Across && column_shrunk && ties >= TIED_SHARE && tied_blocks == 1 {
             // A component of no width on a value that many rows of this variable repeat
@@ -504,7 +497,7 @@ pub fn degeneracy(
                  ones (the mutual information does not change)"
             )
         } else if ties >= TIED_SHARE
-            && given_ties(&tied_cols).is_some_and(|given| given < TIED_SHARE)
+            && given_ties(tied_cols).is_some_and(|given| given < TIED_SHARE)
         {
             format!(
                 "{name}'s values are distinct, but {:.0}% of its rows became equal to another \
