@@ -578,7 +578,7 @@ fn data_ksg<'py>(
 ) -> PyResult<(f64, usize)> {
     let (v, _) = rows_in_blocks(&z, &blocks)?;
     let cells = usable_cells(cells);
-    let opts = check_options((max_rows, 3, k, seed));
+    let opts = check_options((max_rows, 0, k, seed)); // (no draw is made)
     let ctrl = ctrl_of(control);
     run(py, n_jobs, || {
         gmmi_core::check::data_ksg_in_cells(&v, &blocks, &cells, &opts, &ctrl)
