@@ -41,6 +41,7 @@ __all__ = [
     "redo_dequantization",
     "repeated_rows",
     "repeated_rows_message",
+    "repeated_rows_warning",
     "shared_tails",
     "shared_tails_message",
     "warn_if_discrete",
@@ -734,10 +735,11 @@ def repeated_rows(data: np.ndarray) -> int:
         if not np.any(keys[1:] == keys[:-1]):
             return 0
     keys = _row_keys(data)
+    ordered = np.sort(keys)  # (a sort of the keys alone, the common case: no repeat)
+    if not np.any(ordered[1:] == ordered[:-1]):
+        return 0
     order = np.argsort(keys, kind="stable")
     same = keys[order[1:]] == keys[order[:-1]]
-    if not same.any():
-        return 0
     # (equal keys are equal rows but for a 2^-64 collision: compared, to be exact)
     at = np.flatnonzero(same)
     equal = np.all(data[order[at + 1]] == data[order[at]], axis=1)
@@ -759,19 +761,26 @@ def repeated_rows_message(names: tuple[str, ...], repeats: int, n: int) -> str:
             "discrete variable of its own; if the variables are discrete, pass them as such")
 
 
-def warn_if_repeated_rows(data: np.ndarray, names: tuple[str, ...],
-                          sink: Optional[list[Found]] = None) -> None:
-    """Warn (DiscreteDataWarning) when at least REPEATED_ROWS_SHARE of the rows of ``data``
-    (the joint rows as the mixture is fitted to them) repeat another row exactly, unless a
-    column lies on a lattice (:func:`lattice_spacing`: rounded values fitted as they are,
-    with ``transform="identity"``), whose rounding explains the repeats: two Gaussians
-    recorded to one decimal (3,000 rows, 53-59% repeats) read 0.227 for 0.223, and the
-    advice to keep the distinct rows would have changed them."""
+def repeated_rows_warning(data: np.ndarray, names: tuple[str, ...]) -> Optional[str]:
+    """The DiscreteDataWarning's message when at least REPEATED_ROWS_SHARE of the rows of
+    ``data`` (the joint rows as the mixture is fitted to them) repeat another row exactly,
+    unless a column lies on a lattice (:func:`lattice_spacing`: rounded values fitted as
+    they are, with ``transform="identity"``), whose rounding explains the repeats: two
+    Gaussians recorded to one decimal (3,000 rows, 53-59% repeats) read 0.227 for 0.223, and
+    the advice to keep the distinct rows would have changed them. None otherwise."""
     repeats = repeated_rows(data)
     if (repeats > 0 and repeats >= REPEATED_ROWS_SHARE * data.shape[0]
             and all(lattice_spacing(data[:, j]) is None for j in range(data.shape[1]))):
-        _issue(DiscreteDataWarning, repeated_rows_message(names, repeats, data.shape[0]), 4,
-               sink)
+        return repeated_rows_message(names, repeats, data.shape[0])
+    return None
+
+
+def warn_if_repeated_rows(data: np.ndarray, names: tuple[str, ...],
+                          sink: Optional[list[Found]] = None) -> None:
+    """Warn (DiscreteDataWarning) of rows that repeat (:func:`repeated_rows_warning`)."""
+    message = repeated_rows_warning(data, names)
+    if message is not None:
+        _issue(DiscreteDataWarning, message, 4, sink)
 
 
 def warn_if_joint_tails(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y"),

@@ -15,7 +15,6 @@ import numpy as np
 from . import _codec, _core, _html
 from ._compare import same_fields
 from ._inputs import (
-    REPEATED_ROWS_SHARE,
     Found,
     _far_values,
     _lattice,
@@ -24,8 +23,7 @@ from ._inputs import (
     lattice_cells,
     point_mass,
     point_masses_message,
-    repeated_rows,
-    repeated_rows_message,
+    repeated_rows_warning,
     shared_tails,
     shared_tails_message,
     sparse_levels_message,
@@ -995,14 +993,13 @@ def _matrix_and_failures(
                 column.append(message)
             elif pairs[t][0] == "cc":
                 # Rows that repeat, in the columns the pair was fitted to (spread copies of
-                # lattice columns): as the single estimate warns.
+                # lattice columns): as the single estimate warns, by the same rule.
                 _, fa, fb = pairs[t]
-                repeats = repeated_rows(fitted[:, [fa, fb]])
-                if repeats and repeats >= REPEATED_ROWS_SHARE * fitted.shape[0]:
-                    message = repeated_rows_message((col_label[ka], col_label[kb]), repeats,
-                                                    fitted.shape[0])
-                    warnings.warn(message, DiscreteDataWarning, stacklevel=caller_level(4))
-                    column.append(message)
+                repeated = repeated_rows_warning(fitted[:, [fa, fb]],
+                                                 (col_label[ka], col_label[kb]))
+                if repeated is not None:
+                    warnings.warn(repeated, DiscreteDataWarning, stacklevel=caller_level(4))
+                    column.append(repeated)
         if r["transform"] not in (None, "identity") and not (a_ref[i][0] or b_ref[j][0]):
             # A map was taken: it cannot carry dependence in tails the two columns share
             # (each column's far values computed once, for all its pairs).
