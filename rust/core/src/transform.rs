@@ -230,7 +230,8 @@ fn boundary_pre_maps(sorted: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// The scale of the pre-map about 0 of a column of one sign, in units of its smallest
-/// magnitude (see [`log_pre_map`]).
+/// magnitude: the pre-map `asinh(x / s)` about 0 that is the logarithm of such a column (see
+/// [`ColumnMap::fit`]).
 pub const LOG_PRE_SCALE: f64 = 1e-3;
 
 /// The `(centre, scale)` of the pre-map that is the logarithm of a column of one sign (the
