@@ -71,7 +71,7 @@ def test_log_normal_columns_are_mapped_through_their_logarithm_at_any_n():
     # (CHANGELOG, session 59: 15.5-18.0 s against 0.22-1.56 s with the logarithm). The
     # search and the bootstrap then see the logarithms up to an affine map (undone by the
     # standardisation) and the pre-map's departure from a logarithm (1e-6 above the 0.5%
-    # quantile, 2e-3 at a hundredth of it), so they choose the same K as on the logarithms
+    # quantile, 2.5e-3 at a hundredth of it), so they choose the same K as on the logarithms
     # themselves and the estimate agrees with theirs to far below its sd (measured 2e-9;
     # asserted 1e-3 nat, a quarter of the sd rho / sqrt(n) = 0.004, within 3 of which the
     # truth lies).

@@ -245,7 +245,7 @@ pub const LOG_SKEW_SE: f64 = 3.0;
 /// [`LOG_PRE_SCALE`] of the magnitude `m` at the column's [`BOUNDARY_SCALE_SHARE`]
 /// quantile nearest 0. For every value of magnitude `m` or more that is
 /// `sign(x) (ln |x| + ln(2 / s))` to within `1e-6` (`asinh t = ln 2t + 1 / 4t^2 + ...`
-/// for `t >= 1000`), still within `2e-3` down to `m / 100`, and bounded below that: a
+/// for `t >= 1000`), within `2.5e-3` down to `m / 100`, and bounded below that: a
 /// single value next to 0 stays a far row, not one as far as its logarithm (a value of
 /// `1e-12` among log-normal ones, with `s` from the smallest value, sat 28 standard
 /// deviations out and moved the estimate by 0.02 nat). A log-normal column becomes a
