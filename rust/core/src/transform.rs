@@ -236,8 +236,8 @@ pub const LOG_PRE_SCALE: f64 = 1e-3;
 
 /// How many standard errors the octile skewness of a column of one sign must lie from 0
 /// for its logarithm to be offered as a pre-map (see [`ColumnMap::fit`]): on `n` rows of a
-/// normal variable its standard deviation is `1.07 / sqrt(n)` (1,000 samples each of 200,
-/// 1,000 and 2,000 rows), taken as `1.1 / sqrt(n)`.
+/// normal variable its standard deviation is `1.03-1.07 / sqrt(n)` (1,000 samples each of
+/// 200, 1,000 and 2,000 rows), taken as `1.1 / sqrt(n)`.
 pub const LOG_SKEW_SE: f64 = 3.0;
 
 /// The `(centre, scale)` of the pre-map that is the logarithm of a column of one sign (the
@@ -248,7 +248,7 @@ pub const LOG_SKEW_SE: f64 = 3.0;
 /// for `t >= 1000`), within `2.5e-3` down to `m / 100`, and bounded below that: a
 /// single value next to 0 stays a far row, not one as far as its logarithm (a value of
 /// `1e-12` among log-normal ones, with `s` from the smallest value, sat 28 standard
-/// deviations out and moved the estimate by 0.02 nat). A log-normal column becomes a
+/// deviations out and moved the estimate by 0.015 nat). A log-normal column becomes a
 /// normal one, which one component fits at every n, where the pre-maps about the median
 /// leave a skew that the search on all the rows pays for with ever more components as n
 /// grows (a bivariate log-normal: K = 7-12 at 10,000 rows, 12-24 at 30,000).
