@@ -61,37 +61,6 @@ def test_monotone_maps_of_a_gaussian_are_undone():
     assert ident.transform.name == "identity" and len(ident.transform.candidates) == 1
 
 
-def test_log_normal_columns_are_mapped_through_their_logarithm_at_any_n():
-    # A bivariate log-normal (the exponentials of a Gaussian pair, rho = 0.6) at 20,000 rows:
-    # each column's logarithm is normal, so the Gaussianising map's pre-map for a skewed
-    # column of one sign (asinh(x / s), s a thousandth of its 0.5% quantile: ln x + const
-    # to 1e-6 above that quantile) with one 1-D component makes both normal and one joint
-    # component fits. With pre-maps about the median only, the map fitted on 2,000 rows left
-    # a skew that the search on all the rows followed with 12-24 components at 30,000 rows
-    # (CHANGELOG, session 59: 15.5-18.0 s against 0.22-1.56 s with the logarithm). The
-    # search and the bootstrap then see the logarithms up to an affine map (undone by the
-    # standardisation) and the pre-map's departure from a logarithm (1e-6 above the 0.5%
-    # quantile, 2.5e-3 at a hundredth of it), so they choose the same K as on the logarithms
-    # themselves and the estimate agrees with theirs to far below its sd (measured 2e-9;
-    # asserted 1e-3 nat, a quarter of the sd rho / sqrt(n) = 0.004, within 3 of which the
-    # truth lies).
-    g = _gaussian_pair(20_000, 0.6, 11)
-    r = gmmi.mutual_information(np.exp(g[:, 0]), np.exp(g[:, 1]), random_state=0,
-                                n_bootstrap=10)
-    assert r.transform.name == "gaussianize"
-    for c in r.transform.columns:
-        assert c["map"] == "gaussianize" and c["centre"] == 0.0 and len(c["weights"]) == 1
-    logs = gmmi.mutual_information(g[:, 0], g[:, 1], random_state=0, n_bootstrap=10)
-    assert r.n_components == logs.n_components <= 2
-    assert abs(r.mean - logs.mean) < 1e-3
-    assert abs(r.mean + 0.5 * math.log(1 - 0.36)) < 3 * 0.6 / math.sqrt(20_000)
-    # A uniform column is positive too, but symmetric, its logarithm skewed: not offered.
-    u = np.random.default_rng(12).uniform(0.0, 1.0, 3000)
-    m = gmmi.mutual_information(u, u + np.random.default_rng(13).uniform(-0.75, 0.75, 3000),
-                                transform="gaussianize", random_state=0, **NOBOOT)
-    assert m.transform.columns[0]["centre"] != 0.0
-
-
 @pytest.mark.parametrize("spec,seed", [(D1, 3), (D3, 4), (D5, 5)])
 def test_identity_wins_on_the_papers_mixtures(spec, seed):
     # A Gaussian mixture is best fitted as it is: the map would bend it into a shape that is

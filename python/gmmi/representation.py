@@ -11,12 +11,8 @@ included); the asinh map can be forced:
   deviation: linear in the bulk, logarithmic in the tails (only when forced);
 - ``"gaussianize"``: an optional asinh pre-map (its scale chosen by BIC, or none; centred
   at the median, or at an end of the column where its rows pile up there, which makes it a
-  logarithm of the distance to that end, or, for a column of one sign skewed beyond noise
-  that its logarithm makes more symmetric, at 0 with a thousandth of the magnitude at its
-  0.5% quantile nearest 0 as the scale, which makes it ``sign(x) ln |x|`` up to a
-  constant above that quantile), then ``Phi^-1(F(.))`` with ``F`` the
-  distribution function of a 1-D Gaussian mixture fitted to the column (K by BIC): smooth
-  normal scores.
+  logarithm of the distance to that end), then ``Phi^-1(F(.))`` with ``F`` the distribution
+  function of a 1-D Gaussian mixture fitted to the column (K by BIC): smooth normal scores.
 
 The estimate's :attr:`~gmmi.MIResult.model` is in the coordinates of the chosen map; map
 data into them with :meth:`Representation.apply`.

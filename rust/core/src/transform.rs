@@ -229,83 +229,6 @@ fn boundary_pre_maps(sorted: &[f64]) -> Vec<(f64, f64)> {
     out
 }
 
-/// The scale of the pre-map about 0 of a column of one sign, in units of the magnitude at
-/// its [`BOUNDARY_SCALE_SHARE`] quantile nearest 0: the pre-map `asinh(x / s)` about 0 that
-/// is the logarithm of such a column (see [`ColumnMap::fit`]).
-pub const LOG_PRE_SCALE: f64 = 1e-3;
-
-/// How many standard errors the octile skewness of a column of one sign must lie from 0
-/// for its logarithm to be offered as a pre-map (see [`ColumnMap::fit`]): on `n` rows of a
-/// normal variable its standard deviation is `1.03-1.07 / sqrt(n)` (1,000 samples each of
-/// 200, 1,000 and 2,000 rows), taken as `1.1 / sqrt(n)`.
-pub const LOG_SKEW_SE: f64 = 3.0;
-
-/// The `(centre, scale)` of the pre-map that is the logarithm of a column of one sign (the
-/// sorted values `sorted`, all positive or all negative): `asinh(x / s)` with `s` a
-/// [`LOG_PRE_SCALE`] of the magnitude `m` at the column's [`BOUNDARY_SCALE_SHARE`]
-/// quantile nearest 0. For every value of magnitude `m` or more that is
-/// `sign(x) (ln |x| + ln(2 / s))` to within `1e-6` (`asinh t = ln 2t + 1 / 4t^2 + ...`
-/// for `t >= 1000`), within `2.5e-3` down to `m / 100`, and bounded below that: a
-/// single value next to 0 stays a far row, not one as far as its logarithm (a value of
-/// `1e-12` among log-normal ones, with `s` from the smallest value, sat 28 standard
-/// deviations out and moved the estimate by 0.015 nat). A log-normal column becomes a
-/// normal one, which one component fits at every n, where the pre-maps about the median
-/// leave a skew that the search on all the rows pays for with ever more components as n
-/// grows (a bivariate log-normal: K = 7-12 at 10,000 rows, 12-24 at 30,000).
-///
-/// Offered only where the column is skewed beyond noise ([`LOG_SKEW_SE`]) and its
-/// logarithm makes it more symmetric: the magnitude of the octile skewness (see
-/// [`octile_skewness`]) falls. The choice among pre-maps is the 1-D BIC of the column
-/// alone, which does not see how the joint density bends: on a uniform column (symmetric;
-/// its logarithm is skewed) the logarithm won that BIC and the MI of uniform noise added to
-/// it came out worse (session 59 suite: `unoise-e0.75` coverage 9/10 -> 8/10 at
-/// n = 1,000), and on a Gaussian column far from 0 (`N(100, 1)`) it won by rounding on
-/// half of the data sets, turning an affine map into one that is not. `None` for a column
-/// with values of both signs or a zero, whose scale would not be a normal double, or that
-/// is not offered the logarithm by the rule above.
-fn log_pre_map(sorted: &[f64]) -> Option<(f64, f64)> {
-    let (lo, hi) = (*sorted.first()?, *sorted.last()?);
-    let near = if lo > 0.0 {
-        quantile(sorted, BOUNDARY_SCALE_SHARE)
-    } else if hi < 0.0 {
-        -quantile(sorted, 1.0 - BOUNDARY_SCALE_SHARE)
-    } else {
-        return None;
-    };
-    let scale = near * LOG_PRE_SCALE;
-    if !(scale.is_normal() && scale.is_finite()) {
-        return None;
-    }
-    let skew = octile_skewness(sorted).abs();
-    if skew <= LOG_SKEW_SE * 1.1 / (sorted.len() as f64).sqrt() {
-        return None;
-    }
-    // The logarithm of the magnitudes is increasing in x for a positive column and
-    // decreasing for a negative one; either way its octile skewness is what the pre-map
-    // leaves (up to sign).
-    let mut logs: Vec<f64> = sorted.iter().map(|v| v.abs().ln()).collect();
-    if hi < 0.0 {
-        logs.reverse();
-    }
-    (octile_skewness(&logs).abs() < skew).then_some((0.0, scale))
-}
-
-/// The octile skewness of the sorted values `sorted`, `(q_7/8 + q_1/8 - 2 q_1/2) / (q_7/8 -
-/// q_1/8)` (Hinkley 1975; Bowley's quartile skewness with octiles): in (-1, 1), 0 for a
-/// symmetric distribution, robust to the tails; 0 where the octiles coincide.
-fn octile_skewness(sorted: &[f64]) -> f64 {
-    let (a, m, b) = (
-        quantile(sorted, 0.125),
-        quantile(sorted, 0.5),
-        quantile(sorted, 0.875),
-    );
-    if b > a {
-        (b + a - 2.0 * m) / (b - a)
-    } else {
-        0.0
-    }
-}
-
 /// `(value, ln derivative)` of the pre-map of a Gaussianising map: `asinh((x - centre) /
 /// scale)`, or `x - centre` when `scale` is infinite.
 #[inline]
@@ -382,12 +305,7 @@ impl ColumnMap {
                 // exponential) keeps its pile-up under every pre-map above, centred at the
                 // median; a pre-map centred at that end, with the scale of the rows next
                 // to it, is a logarithm from the bound and spreads the pile-up into a tail.
-                // A column of one sign (positive masses, rates, intensities) is also tried
-                // through the logarithm of its magnitude.
-                for (centre, scale) in boundary_pre_maps(&sorted)
-                    .into_iter()
-                    .chain(log_pre_map(&sorted))
-                {
+                for (centre, scale) in boundary_pre_maps(&sorted) {
                     if let Some((bic, map)) = fit_pre_scaled(col, centre, scale)? {
                         if best.as_ref().is_none_or(|(b, _)| bic < *b) {
                             best = Some((bic, map));
@@ -1361,12 +1279,8 @@ mod tests {
                     }
                 }
             }
-            // The pre-maps from an end and the logarithm of a column of one sign, tried
-            // after the sweep (index past its scales).
-            for (c, s) in boundary_pre_maps(&sorted)
-                .into_iter()
-                .chain(log_pre_map(&sorted))
-            {
+            // The pre-maps from an end, tried after the sweep (index past its scales).
+            for (c, s) in boundary_pre_maps(&sorted) {
                 if let Some((bic, map)) = fit_pre_scaled(&sketch, c, s).unwrap() {
                     if best.as_ref().is_none_or(|(_, b, _)| bic < *b) {
                         best = Some((PRE_SCALES.len(), bic, map));
@@ -1410,66 +1324,6 @@ mod tests {
             scale: 1.0
         }
         .is_affine());
-    }
-
-    #[test]
-    fn a_column_of_one_sign_made_more_symmetric_by_its_logarithm_is_mapped_through_it() {
-        // A log-normal column (sigma 1): the logarithm pre-map is offered, wins the BIC and
-        // leaves one 1-D component, so the map is affine in ln x (second differences in
-        // ln x vanish to the pre-map's 1e-6 departure from a logarithm: the scale is a
-        // thousandth of the smallest value, asinh t = ln 2t + 1/4t^2 there). So is the
-        // negated column, through ln(-x). A uniform column on (0, 1) is positive but
-        // symmetric, its logarithm skewed: not offered. A column of both signs: not offered.
-        let positive = sample_lognormal(2000);
-        let negative: Vec<f64> = positive.iter().map(|v| -v).collect();
-        for (col, sign) in [(&positive, 1.0), (&negative, -1.0)] {
-            let sorted = sorted_copy(col);
-            let (centre, scale) = log_pre_map(&sorted).expect("offered");
-            assert_eq!(centre, 0.0);
-            let near = if sign > 0.0 { 0.005 } else { 0.995 };
-            assert_eq!(scale, sign * quantile(&sorted, near) * 1e-3);
-            let m = ColumnMap::fit(MapFamily::Gaussianize, col).unwrap();
-            match &m {
-                ColumnMap::Gaussianize {
-                    weights, centre, ..
-                } => {
-                    assert_eq!(weights.len(), 1, "{m:?}");
-                    assert_eq!(*centre, 0.0, "{m:?}");
-                }
-                _ => panic!("{m:?}"),
-            }
-            for t in [-2.0f64, -0.5, 0.0, 1.0, 2.5] {
-                let at = |u: f64| m.apply(sign * u.exp()).0;
-                let second = at(t - 0.5) - 2.0 * at(t) + at(t + 0.5);
-                assert!(second.abs() < 1e-5, "not affine in ln|x| at {t}: {second}");
-            }
-        }
-        let g = GaussianMixture::new(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
-        let (z, _) = g.sample(2000, 13);
-        let uniform: Vec<f64> = z.iter().map(|v| log_ndtr(*v).exp()).collect();
-        assert!(uniform.iter().all(|&u| u > 0.0 && u < 1.0));
-        assert_eq!(log_pre_map(&sorted_copy(&uniform)), None);
-        assert_eq!(log_pre_map(&sorted_copy(&z)), None);
-        // (the octile skewness of 2,000 normal draws has a standard deviation of 0.024)
-        assert!(octile_skewness(&sorted_copy(&z)).abs() < 0.1);
-        assert!(octile_skewness(&sorted_copy(&positive)) > 0.3);
-        // Gaussian columns far from 0: their skewness is noise (sd 1.1 / sqrt(2000) = 0.025,
-        // the threshold three of those), so the logarithm is not offered and the map stays
-        // affine; 20 data sets, where a threshold of 0 offered it on about half.
-        for seed in 0..20 {
-            let (z, _) = g.sample(2000, 100 + seed);
-            let shifted: Vec<f64> = z.iter().map(|v| 100.0 + v).collect();
-            assert_eq!(log_pre_map(&sorted_copy(&shifted)), None, "seed {seed}");
-            let m = ColumnMap::fit(MapFamily::Gaussianize, &shifted).unwrap();
-            assert!(m.is_affine(), "seed {seed}: {m:?}");
-        }
-        // One value next to 0 does not set the scale: it is taken at the 0.5% quantile,
-        // which the new value moves by one rank of 2,000 (under 5% here), not to 1e-15.
-        let mut spiked = positive.clone();
-        spiked[0] = 1e-12;
-        let (_, with) = log_pre_map(&sorted_copy(&spiked)).unwrap();
-        let (_, without) = log_pre_map(&sorted_copy(&positive)).unwrap();
-        assert!((with / without - 1.0).abs() < 0.05, "{with} vs {without}");
     }
 
     #[test]
