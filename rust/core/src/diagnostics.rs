@@ -457,30 +457,30 @@ pub fn degeneracy(
             }
         })
         .collect();
-    let shrunk: Vec<Option<(bool, f64)>> = within
+    let tie_shares: Vec<Option<f64>> = within
         .iter()
         .zip(&tie_cols)
-        .map(|(found, (column_shrunk, counted))| {
-            found.map(|_| (*column_shrunk, tie_fraction(x, d, counted)))
-        })
+        .map(|(found, (_, counted))| found.map(|_| tie_fraction(x, d, counted)))
         .collect();
     // The same share in the rows as given, for the blocks whose fitted units show many ties.
     let given_ties = |cols: &[usize]| data.map(|raw| tie_fraction(raw, d, cols));
-    let tied_blocks = shrunk
+    let tied_blocks = tie_cols
         .iter()
-        .filter(|s| matches!(s, Some((true, t)) if *t >= TIED_SHARE))
+        .zip(&tie_shares)
+        .filter(|((shrank, _), t)| *shrank && t.is_some_and(|t| t >= TIED_SHARE))
         .count();
     // Entropy changes under a map of the variable; MI and conditional MI do not.
     let far_advice = |name: &str| match what {
         Singularity::Entropy => "Remove the far values".to_string(),
         _ => format!("Remove the far values or transform {name} (ranks, a logarithm)"),
     };
-    for ((((name, cols), found), block), (_, tied_cols)) in
-        blocks.iter().zip(&within).zip(&shrunk).zip(&tie_cols)
+    for ((((name, cols), found), share), (column_shrunk, tied_cols)) in
+        blocks.iter().zip(&within).zip(&tie_shares).zip(&tie_cols)
     {
-        let (Some((min, c)), Some((column_shrunk, ties))) = (*found, *block) else {
+        let (Some((min, c)), Some(ties)) = (*found, *share) else {
             continue;
         };
+        let column_shrunk = *column_shrunk;
         let rows = g.weights()[c] * n as f64;
         if what == Singularity::Across && column_shrunk && ties >= TIED_SHARE && tied_blocks == 1 {
             // A component of no width on a value that many rows of this variable repeat
