@@ -79,7 +79,17 @@ fn em_fit(c: &mut Criterion) {
         record_curves: false,
         accelerate: false,
     };
-    for &(d, k) in &[(1, 2), (1, 8), (2, 3), (2, 8), (3, 8), (5, 8)] {
+    // (10 and 16 columns: two variables of 5 and 8 columns each, the widest lane kernels.)
+    for &(d, k) in &[
+        (1, 2),
+        (1, 8),
+        (2, 3),
+        (2, 8),
+        (3, 8),
+        (5, 8),
+        (10, 4),
+        (16, 2),
+    ] {
         let (g, x) = overlapping_rows(k, d, n);
         let start = shifted(&g, 0.5);
         let data = Data::new(&x, d);
@@ -162,7 +172,7 @@ fn density(c: &mut Criterion) {
     let mut group = c.benchmark_group("log_density");
     group.sample_size(10);
     let n = 1_000_000;
-    for &(d, k) in &[(2, 8), (8, 8)] {
+    for &(d, k) in &[(2, 8), (8, 8), (10, 8)] {
         let g = model(k, d);
         let (x, _) = g.sample(n, 2);
         group.throughput(Throughput::Elements((n * k) as u64));

@@ -347,15 +347,7 @@ impl GaussianMixture {
         out.clear();
         out.resize(n, 0.0);
         let d = self.d;
-        let work = |(xs, os): (&[f64], &mut [f64])| match d {
-            1..=8 => kernels::log_density(self, xs, os),
-            _ => {
-                let mut buf = vec![0.0; self.k];
-                for (row, o) in xs.chunks_exact(d).zip(os.iter_mut()) {
-                    *o = self.weighted_log_densities(row, &mut buf);
-                }
-            }
-        };
+        let work = |(xs, os): (&[f64], &mut [f64])| self.log_density_rows(xs, os);
         if n > CHUNK_ROWS {
             x.par_chunks(CHUNK_ROWS * d)
                 .zip(out.par_chunks_mut(CHUNK_ROWS))
@@ -364,6 +356,21 @@ impl GaussianMixture {
             work((x, out));
         }
         Ok(())
+    }
+
+    /// `ln p(x_i)` of the rows of `x` (row-major, the mixture's dimension; not checked) into
+    /// `out` (one per row), on the calling thread: the lane kernels up to
+    /// [`kernels::MAX_LANE_DIM`] columns, row by row above.
+    pub(crate) fn log_density_rows(&self, x: &[f64], out: &mut [f64]) {
+        let d = self.d;
+        if d <= kernels::MAX_LANE_DIM {
+            kernels::log_density(self, x, out);
+        } else {
+            let mut buf = vec![0.0; self.k];
+            for (row, o) in x.chunks_exact(d).zip(out.iter_mut()) {
+                *o = self.weighted_log_densities(row, &mut buf);
+            }
+        }
     }
 
     /// Per-component `ln w_c + ln N(x_i | mu_c, S_c)`, row-major `n x k`.
@@ -916,7 +923,8 @@ mod tests {
 
     #[test]
     fn vectorised_log_density_matches_the_scalar_path() {
-        for d in 1..=9 {
+        // Every dimension of the lane kernels, and one above them (the scalar path).
+        for d in 1..=kernels::MAX_LANE_DIM + 1 {
             let k = 3;
             let means: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 - 2.0).collect();
             let mut covs = Vec::new();

@@ -1,5 +1,6 @@
 //! The vectorised kernels of the hot loops over rows: the EM pass's sufficient statistics and
-//! the mixture log-density, [`LANES`] rows at a time in a compile-time dimension (`d <= 8`)
+//! the mixture log-density, [`LANES`] rows at a time in a compile-time dimension (`d <=
+//! 16`, [`MAX_LANE_DIM`])
 //! with the lane loop innermost, so that the compiler vectorises them, each compiled for
 //! every instruction set it is dispatched on ([`crate::dispatch!`]; the vector maths is in
 //! [`crate::vmath`]). Every variant performs the same IEEE operations in the same order, so
@@ -10,19 +11,18 @@ use std::sync::OnceLock;
 use crate::gmm::{self, GaussianMixture};
 use crate::vmath::{self, LANES};
 
-/// `ln p(x_i)` into `out` for the rows of `x`, for a mixture of dimension 1 to 8.
+/// The most columns the lane kernels of this module are compiled for (each dimension from 1
+/// to this one is a compile-time constant of its own kernels). Above it, the EM pass and the
+/// log-density take a scalar path ([`chunk_stats`], [`crate::gmm::GaussianMixture::log_density`]).
+/// Up to 16, so that two variables of up to 8 columns each (or a conditional MI of up to
+/// 16 columns in all) run vectorised: at 5 + 5 columns the scalar pass was 59% of an
+/// estimate's time.
+pub(crate) const MAX_LANE_DIM: usize = 16;
+
+/// `ln p(x_i)` into `out` for the rows of `x`, for a mixture of dimension 1 to
+/// [`MAX_LANE_DIM`].
 pub(crate) fn log_density(g: &GaussianMixture, x: &[f64], out: &mut [f64]) {
-    match g.dim() {
-        1 => density_d1(g, x, out),
-        2 => density_d2(g, x, out),
-        3 => density_d3(g, x, out),
-        4 => density_d4(g, x, out),
-        5 => density_d5(g, x, out),
-        6 => density_d6(g, x, out),
-        7 => density_d7(g, x, out),
-        8 => density_d8(g, x, out),
-        d => unreachable!("the lane kernels take dimensions 1 to 8, not {d}"),
-    }
+    DENSITY[g.dim() - 1](g, x, out)
 }
 
 /// `ln w_c + ln N(x_l | c)` for every component `c` and each of the [`LANES`] points of a
@@ -56,15 +56,6 @@ pub(crate) fn log_densities_lanes<const D: usize>(
         }
     }
 }
-
-crate::dispatch!(fn density_d1 = log_density_lanes::<1>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d2 = log_density_lanes::<2>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d3 = log_density_lanes::<3>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d4 = log_density_lanes::<4>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d5 = log_density_lanes::<5>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d6 = log_density_lanes::<6>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d7 = log_density_lanes::<7>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
-crate::dispatch!(fn density_d8 = log_density_lanes::<8>, (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
 
 /// `ln p(x_i)` for the rows of `x` in a compile-time dimension, [`LANES`] rows at a time with
 /// the lane loop innermost (vectorised `exp`/`ln`, as in the EM pass). A row far from every
@@ -126,37 +117,13 @@ impl Stats {
 
 /// The EM statistics of the rows `x` of one chunk with weights `w` (`None`: all 1).
 pub(crate) fn chunk_stats(g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats {
-    // The dimension as a compile-time constant (d <= 8) lets the compiler unroll the small
-    // loops and vectorise over rows; above that a scalar path.
+    // The dimension as a compile-time constant (d <= MAX_LANE_DIM) lets the compiler unroll
+    // the small loops and vectorise over rows; above that a scalar path.
     match g.dim() {
-        1 => stats_d1(g, x, w),
-        2 => stats_d2(g, x, w),
-        3 => stats_d3(g, x, w),
-        4 => stats_d4(g, x, w),
-        5 => stats_d5(g, x, w),
-        6 => stats_d6(g, x, w),
-        7 => stats_d7(g, x, w),
-        8 => stats_d8(g, x, w),
+        d @ 1..=MAX_LANE_DIM => GATHERED[d - 1](g, x, w),
         _ => chunk_stats_dyn(g, x, w),
     }
 }
-
-crate::dispatch!(fn stats_d1 = chunk_stats_lanes::<1>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d2 = chunk_stats_lanes::<2>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d3 = chunk_stats_lanes::<3>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d4 = chunk_stats_lanes::<4>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d5 = chunk_stats_lanes::<5>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d6 = chunk_stats_lanes::<6>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d7 = chunk_stats_lanes::<7>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
-crate::dispatch!(fn stats_d8 = chunk_stats_lanes::<8>,
-    (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
 
 /// The statistics of a chunk in a compile-time dimension, [`LANES`] rows at a time (rows of
 /// zero weight skipped): per block, the component loop is outside and the lane loop inside,
@@ -371,7 +338,7 @@ pub const SKIP_MIN_COMPONENTS: usize = 12;
 pub const SKIP_LOG_GAP: f64 = 53.0 * std::f64::consts::LN_2;
 
 impl Packed {
-    /// Packs the rows of `x` (row-major, `d` columns, `1 <= d <= 8`) with weights `w` in
+    /// Packs the rows of `x` (row-major, `d` columns, `1 <= d <= MAX_LANE_DIM`) with weights `w` in
     /// chunks of `chunk_rows` rows, in the memory of `values` (cleared first; see
     /// [`Packed::into_values`]: the bootstrap lays out one resample after another, and at
     /// 10^7 rows a fresh layout is 240 MB of new pages for the system to provide).
@@ -474,7 +441,12 @@ impl Packed {
     }
 
     /// Chunk `c`'s blocks through the kernel of their dimension in `kernels`.
-    fn stats_by(&self, kernels: &[BlocksKernel; 8], g: &GaussianMixture, c: usize) -> Stats {
+    fn stats_by(
+        &self,
+        kernels: &[BlocksKernel; MAX_LANE_DIM],
+        g: &GaussianMixture,
+        c: usize,
+    ) -> Stats {
         let width = (self.d + 1) * LANES;
         let v = &self.values[self.starts[c] * width..self.starts[c + 1] * width];
         kernels[self.d - 1](g, v)
@@ -484,17 +456,59 @@ impl Packed {
 /// A kernel over packed blocks ([`packed_stats_lanes`] in one dimension).
 type BlocksKernel = fn(&GaussianMixture, &[f64]) -> Stats;
 
-/// The plain kernels over packed blocks, by dimension (1 to 8).
-const PLAIN: [BlocksKernel; 8] = [
-    packed_d1, packed_d2, packed_d3, packed_d4, packed_d5, packed_d6, packed_d7, packed_d8,
-];
+/// A kernel over gathered rows ([`chunk_stats_lanes`] in one dimension).
+type GatherKernel = fn(&GaussianMixture, &[f64], Option<&[f64]>) -> Stats;
 
-/// The kernels that leave far components out of each block, by dimension (1 to 8).
-const SKIPPING: [BlocksKernel; 8] = [
-    skip_d1, skip_d2, skip_d3, skip_d4, skip_d5, skip_d6, skip_d7, skip_d8,
-];
+/// A log-density kernel ([`log_density_lanes`] in one dimension).
+type DensityKernel = fn(&GaussianMixture, &[f64], &mut [f64]);
 
-/// The order of the rows of `x` (row-major, `d` columns, `1 <= d <= 8`) along a Z-order
+/// Declares the lane kernels of each dimension, each dispatched on the instruction sets
+/// ([`crate::dispatch!`]), and the tables of them by dimension (entry `d - 1`): `PLAIN` and
+/// `SKIPPING` over packed blocks (all components; leaving out far ones), `GATHERED` over
+/// rows gathered on every pass, `DENSITY` the mixture log-density.
+macro_rules! lane_kernels {
+    ($(($d:literal, $plain:ident, $skip:ident, $gathered:ident, $density:ident)),* $(,)?) => {
+        $(
+            crate::dispatch!(fn $plain = packed_stats_lanes::<$d, false>,
+                (g: &GaussianMixture, b: &[f64]) -> Stats);
+            crate::dispatch!(fn $skip = packed_stats_lanes::<$d, true>,
+                (g: &GaussianMixture, b: &[f64]) -> Stats);
+            crate::dispatch!(fn $gathered = chunk_stats_lanes::<$d>,
+                (g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats);
+            crate::dispatch!(fn $density = log_density_lanes::<$d>,
+                (g: &GaussianMixture, x: &[f64], out: &mut [f64]) -> ());
+        )*
+        /// The plain kernels over packed blocks, by dimension.
+        const PLAIN: [BlocksKernel; MAX_LANE_DIM] = [$($plain),*];
+        /// The kernels that leave far components out of each block, by dimension.
+        const SKIPPING: [BlocksKernel; MAX_LANE_DIM] = [$($skip),*];
+        /// The kernels over rows gathered on every pass, by dimension.
+        const GATHERED: [GatherKernel; MAX_LANE_DIM] = [$($gathered),*];
+        /// The log-density kernels, by dimension.
+        const DENSITY: [DensityKernel; MAX_LANE_DIM] = [$($density),*];
+    };
+}
+
+lane_kernels!(
+    (1, packed_d1, skip_d1, stats_d1, density_d1),
+    (2, packed_d2, skip_d2, stats_d2, density_d2),
+    (3, packed_d3, skip_d3, stats_d3, density_d3),
+    (4, packed_d4, skip_d4, stats_d4, density_d4),
+    (5, packed_d5, skip_d5, stats_d5, density_d5),
+    (6, packed_d6, skip_d6, stats_d6, density_d6),
+    (7, packed_d7, skip_d7, stats_d7, density_d7),
+    (8, packed_d8, skip_d8, stats_d8, density_d8),
+    (9, packed_d9, skip_d9, stats_d9, density_d9),
+    (10, packed_d10, skip_d10, stats_d10, density_d10),
+    (11, packed_d11, skip_d11, stats_d11, density_d11),
+    (12, packed_d12, skip_d12, stats_d12, density_d12),
+    (13, packed_d13, skip_d13, stats_d13, density_d13),
+    (14, packed_d14, skip_d14, stats_d14, density_d14),
+    (15, packed_d15, skip_d15, stats_d15, density_d15),
+    (16, packed_d16, skip_d16, stats_d16, density_d16),
+);
+
+/// The order of the rows of `x` (row-major, `d` columns, `1 <= d <= MAX_LANE_DIM`) along a Z-order
 /// (Morton) curve: each coordinate quantised to `64 / d` bits (at most 32) on the rows'
 /// bounding box,
 /// the bits interleaved, most significant first; ties keep row order.
@@ -504,7 +518,7 @@ fn z_order(x: &[f64], d: usize) -> Vec<usize> {
     let top = ((1u64 << bits) - 1) as f64;
     let (lo, hi) = crate::init::bounding_box(x, d);
     let key = |row: &[f64]| -> u64 {
-        let mut q = [0u64; 8];
+        let mut q = [0u64; MAX_LANE_DIM];
         for j in 0..d {
             let span = hi[j] - lo[j];
             // (a NaN or a zero span quantises to 0: the order is then only less useful)
@@ -550,23 +564,6 @@ fn packed_stats_lanes<const D: usize, const SKIP: bool>(
     sums.finish()
 }
 
-crate::dispatch!(fn packed_d1 = packed_stats_lanes::<1, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d1 = packed_stats_lanes::<1, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d2 = packed_stats_lanes::<2, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d2 = packed_stats_lanes::<2, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d3 = packed_stats_lanes::<3, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d3 = packed_stats_lanes::<3, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d4 = packed_stats_lanes::<4, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d4 = packed_stats_lanes::<4, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d5 = packed_stats_lanes::<5, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d5 = packed_stats_lanes::<5, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d6 = packed_stats_lanes::<6, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d6 = packed_stats_lanes::<6, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d7 = packed_stats_lanes::<7, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d7 = packed_stats_lanes::<7, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn packed_d8 = packed_stats_lanes::<8, false>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-crate::dispatch!(fn skip_d8 = packed_stats_lanes::<8, true>, (g: &GaussianMixture, b: &[f64]) -> Stats);
-
 /// One row's contribution: `lp[c]` holds `ln w_c + ln N(x | c)` on entry; responsibilities
 /// are formed from a single exponential per component.
 #[inline(always)]
@@ -594,7 +591,9 @@ fn accumulate(st: &mut Stats, lp: &mut [f64], u: &[f64], d: usize, wi: f64) {
     }
 }
 
-fn chunk_stats_dyn(g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats {
+/// The statistics of a chunk one row at a time, in any dimension: the path above
+/// [`MAX_LANE_DIM`] columns (and the reference the lane kernels are tested against).
+pub(crate) fn chunk_stats_dyn(g: &GaussianMixture, x: &[f64], w: Option<&[f64]>) -> Stats {
     let (k, d) = (g.n_components(), g.dim());
     let mut st = Stats::zeros(k, d);
     let mut lp = vec![0.0; k];
