@@ -44,12 +44,14 @@ use crate::rng::{self, Purpose};
 pub const CHECK_LEVEL: f64 = 0.01;
 
 /// The most columns (all blocks together) for which [`ksg`] and [`ksg_conditional`] search
-/// k-d trees rather than every pair of rows. Measured through `MIResult.check_fit` (17 KSG
-/// of 4,000 rows of Gaussians, two threads): the trees took 0.05 / 0.10 / 0.20 / 0.34 /
-/// 0.54 / 0.79 s at 2 / 4 / 6 / 8 / 10 / 12 columns against 0.91 / 1.01 / 1.15 / 1.17 /
-/// 1.22 / 1.31 s for every pair, and both 1.4 s at 14 columns: in many dimensions a
-/// query's ball meets most leaves.
-pub const TREE_MAX_COLUMNS: usize = 12;
+/// k-d trees rather than compare every pair of rows (vectorised over rows). Measured on one
+/// thread (4,000 rows of Gaussian pairs, k = 10, AVX2 kernels, the fastest of 7 calls):
+/// the trees took 7 / 25 / 47 / 78 / 124 / 160 / 305 ms at 2 / 4 / 6 / 8 / 10 / 12 / 16
+/// columns against 45 / 45 / 53 / 59 / 67 / 73 / 94 ms for every pair: in many dimensions
+/// a query's ball meets most leaves of a tree, and the pairs' work grows only with the
+/// columns read. (Session 60; the scalar comparison of every pair it replaced had taken
+/// over from the trees only above 12 columns.)
+pub const TREE_MAX_COLUMNS: usize = 7;
 
 /// A subspace of the KSG sums: its columns, and the sign of its term.
 type Space = (Vec<usize>, f64);
@@ -123,7 +125,13 @@ pub fn ksg_conditional(
 /// within subspace `s` than the k-th neighbour in the joint max-norm.
 fn mean_term(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Result<f64> {
     let m = v.len() / d;
-    let terms: Vec<f64> = if d <= TREE_MAX_COLUMNS {
+    let terms: Vec<f64> = if d
+        <= std::env::var("GMMI_TREE_MAX")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(TREE_MAX_COLUMNS)
+    {
+        // TEMP
         tree_terms(v, d, spaces, k, ctrl)
     } else {
         pair_terms(v, d, spaces, k, ctrl)
@@ -215,61 +223,146 @@ fn tree_terms(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -
         .collect()
 }
 
-/// Per-row terms by comparing every pair of rows (`O(m^2 d)`). The subspaces cover every
-/// column (those of an MI and of a conditional MI do), so the joint distance is the largest
-/// of theirs.
+/// Per-row terms by comparing every pair of rows (`O(m^2 d)`), on the columns laid out one
+/// after another so that the comparisons vectorise over rows ([`pair_query`]).
 fn pair_terms(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Vec<f64> {
     let m = v.len() / d;
-    // Each subspace's columns as runs of consecutive columns, compared slice by slice.
-    let runs: Vec<Vec<std::ops::Range<usize>>> = spaces
-        .iter()
-        .map(|(cols, _)| {
-            let mut out: Vec<std::ops::Range<usize>> = Vec::new();
-            for &c in cols {
-                match out.last_mut() {
-                    Some(r) if r.end == c => r.end += 1,
-                    _ => out.push(c..c + 1),
-                }
-            }
-            out
+    // Each column padded to whole blocks with +inf: a padding row is farther than any row
+    // (the k-th neighbour's distance is finite, as k < m), so it is never a neighbour and
+    // never counted.
+    let padded = m.div_ceil(PAIR_LANES) * PAIR_LANES;
+    let cols: Vec<Vec<f64>> = (0..d)
+        .map(|c| {
+            let mut col: Vec<f64> = v.iter().skip(c).step_by(d).copied().collect();
+            col.resize(padded, f64::INFINITY);
+            col
         })
         .collect();
     (0..m)
         .into_par_iter()
         .map_init(
-            || (vec![vec![0.0; m]; spaces.len()], vec![0.0; m]),
-            |(within, joint), i| {
+            || PairScratch {
+                within: vec![vec![0.0; padded]; spaces.len()],
+                best: vec![0.0; k],
+                counts: Vec::with_capacity(spaces.len()),
+            },
+            |scratch, i| {
                 if ctrl.is_cancelled() {
                     return f64::NAN;
                 }
-                let ri = &v[i * d..(i + 1) * d];
-                for (j, rj) in v.chunks_exact(d).enumerate() {
-                    let mut all: f64 = 0.0;
-                    for (space, dist) in runs.iter().zip(within.iter_mut()) {
-                        let mut s: f64 = 0.0;
-                        for r in space {
-                            for (a, b) in ri[r.clone()].iter().zip(&rj[r.clone()]) {
-                                s = larger(s, (a - b).abs());
-                            }
-                        }
-                        dist[j] = s;
-                        all = larger(all, s);
-                    }
-                    joint[j] = all;
-                }
-                joint[i] = f64::INFINITY;
-                let eps = *joint.select_nth_unstable_by(k - 1, f64::total_cmp).1;
-                let counts = within.iter().map(|dist| {
-                    dist.iter()
-                        .enumerate()
-                        .filter(|&(j, &t)| j != i && t < eps)
-                        .count()
-                });
-                row_term(spaces, counts)
+                let q = &v[i * d..(i + 1) * d];
+                pair_query(&cols, m, q, i, spaces, scratch);
+                row_term(spaces, scratch.counts.iter().copied())
             },
         )
         .collect()
 }
+
+/// Working memory of [`pair_query`]: per subspace the distances of every row (padded), the
+/// `k` nearest joint distances, and the counts.
+struct PairScratch {
+    within: Vec<Vec<f64>>,
+    best: Vec<f64>,
+    counts: Vec<usize>,
+}
+
+/// Rows compared at once by [`pair_query`] (two vectors of four on AVX2).
+const PAIR_LANES: usize = 8;
+
+/// The max-norm distances from `q` over the columns `which` of the [`PAIR_LANES`] rows from
+/// `lo` of the column-major `cols` (0 over no column). Every `|a - b|` is at least +0 (or
+/// +inf, for padding) and maxima are exact in any order: the distances of the k-d trees.
+/// The running maxima stay in registers (a maximum stored back to memory on every column
+/// had compiled to masked stores, five times slower).
+#[inline(always)]
+fn lane_distances(cols: &[Vec<f64>], q: &[f64], which: &[usize], lo: usize) -> [f64; PAIR_LANES] {
+    let mut t = [0.0; PAIR_LANES];
+    for &c in which {
+        let (col, qc) = (&cols[c][lo..lo + PAIR_LANES], q[c]);
+        for l in 0..PAIR_LANES {
+            t[l] = larger(t[l], (col[l] - qc).abs());
+        }
+    }
+    t
+}
+
+/// For row `i` (`q`, its values) of the `m` column-major rows `cols` (padded to whole
+/// blocks of [`PAIR_LANES`]): into `scratch.counts`, per subspace, the other rows strictly
+/// closer within it than the `k`-th nearest other row in the joint max-norm (`k` the length
+/// of `scratch.best`). One pass over the rows, [`PAIR_LANES`] at a time, computes each
+/// subspace's distances (kept in `scratch.within`), the joint distance (the largest of
+/// theirs: the subspaces cover every column, as those of an MI and of a conditional MI do)
+/// and the `k` smallest joint distances; then each subspace's distances are compared with
+/// that radius.
+#[inline(always)]
+fn pair_query_impl(
+    cols: &[Vec<f64>],
+    m: usize,
+    q: &[f64],
+    i: usize,
+    spaces: &[Space],
+    scratch: &mut PairScratch,
+) {
+    let PairScratch {
+        within,
+        best,
+        counts,
+    } = scratch;
+    let padded = cols[0].len();
+    let k = best.len();
+    best.fill(f64::INFINITY);
+    for lo in (0..padded).step_by(PAIR_LANES) {
+        let mut t = [0.0; PAIR_LANES];
+        for ((space, _), dist) in spaces.iter().zip(within.iter_mut()) {
+            let ts = lane_distances(cols, q, space, lo);
+            dist[lo..lo + PAIR_LANES].copy_from_slice(&ts);
+            for l in 0..PAIR_LANES {
+                t[l] = larger(t[l], ts[l]);
+            }
+        }
+        if (lo..lo + PAIR_LANES).contains(&i) {
+            t[i - lo] = f64::INFINITY; // not its own neighbour
+        }
+        // Most blocks hold no row nearer than the k-th so far once k rows are near.
+        let radius = best[k - 1];
+        let mut nearer = false;
+        for &d in &t {
+            nearer |= d < radius;
+        }
+        if !nearer {
+            continue;
+        }
+        for &d in &t {
+            if d < best[k - 1] {
+                let mut at = k - 1;
+                while at > 0 && best[at - 1] > d {
+                    best[at] = best[at - 1];
+                    at -= 1;
+                }
+                best[at] = d;
+            }
+        }
+    }
+    let eps = best[k - 1];
+    counts.clear();
+    for dist in within.iter_mut() {
+        // (A subspace without columns, as the conditioning block of a degenerate conditional
+        // MI, puts every row at distance 0, the padding included: the padding is set apart.)
+        dist[m..].fill(f64::INFINITY);
+        let mut below = [0usize; PAIR_LANES];
+        for block in dist.chunks_exact(PAIR_LANES) {
+            for l in 0..PAIR_LANES {
+                below[l] += usize::from(block[l] < eps);
+            }
+        }
+        // The row itself, at distance 0 within every subspace, is not one of the others.
+        counts.push(below.iter().sum::<usize>() - usize::from(eps > 0.0));
+    }
+}
+
+crate::dispatch!(fn pair_query = pair_query_impl,
+    (cols: &[Vec<f64>], m: usize, q: &[f64], i: usize, spaces: &[Space],
+     scratch: &mut PairScratch) -> ());
 
 /// The outcome of [`fit_check`].
 #[derive(Debug, Clone, PartialEq)]
@@ -838,6 +931,7 @@ pub fn threshold(n_draws: usize) -> Result<f64> {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use crate::vmath::{with_variant, Variant};
     use rand::SeedableRng;
     use rand_distr::{Distribution, StandardNormal};
 
@@ -909,7 +1003,10 @@ mod tests {
     fn trees_and_every_pair_give_the_same_terms() {
         // Gaussian rows, and rows on a coarse grid (equal distances and repeated rows, where
         // strict and non-strict comparisons would differ), in 2 to 7 columns split into the
-        // two blocks of an MI or the three of a conditional MI.
+        // two blocks of an MI or the three of a conditional MI, and in 10 and 16 columns
+        // (the widths where every pair is compared by default); row counts that leave a
+        // partial block of the pair comparison (padded with +inf). Every instruction-set
+        // variant of the pair comparison gives the tree's bits.
         let mut r = Rng::seed_from_u64(11);
         let range = |a: usize, b: usize| (a..b).collect::<Vec<usize>>();
         for (m, d, dx, dy) in [
@@ -917,6 +1014,8 @@ mod tests {
             (400, 4, 1, 3),
             (400, 4, 2, 1),
             (250, 7, 3, 2),
+            (203, 10, 5, 5),
+            (150, 16, 6, 4),
         ] {
             let gauss: Vec<f64> = (0..m * d).map(|_| StandardNormal.sample(&mut r)).collect();
             let grid: Vec<f64> = gauss.iter().map(|v| (v * 2.0).round() / 2.0).collect();
@@ -932,9 +1031,15 @@ mod tests {
                     for spaces in [&mi, &cmi] {
                         let ctrl = Control::new();
                         let a = tree_terms(v, d, spaces, k, &ctrl);
-                        let b = pair_terms(v, d, spaces, k, &ctrl);
                         let bits = |t: &[f64]| t.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                        assert_eq!(bits(&a), bits(&b), "m {m} d {d} dx {dx} k {k} {spaces:?}");
+                        for variant in Variant::ALL.into_iter().filter(|x| x.supported()) {
+                            let b = with_variant(variant, || pair_terms(v, d, spaces, k, &ctrl));
+                            assert_eq!(
+                                bits(&a),
+                                bits(&b),
+                                "m {m} d {d} dx {dx} k {k} {variant:?} {spaces:?}"
+                            );
+                        }
                     }
                 }
             }
