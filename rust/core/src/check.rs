@@ -16,8 +16,8 @@
 //! The same comparison checks a conditional MI's mixture of `(x, y, z)` with the KSG of
 //! the conditional MI (Frenzel and Pompe 2007, [`ksg_conditional`]) and the class mixtures
 //! of a continuous-categorical MI with the KSG of Ross (2014, [`ksg_categorical`]). The
-//! neighbours are searched in k-d trees (the crate's `kdtree` module) up to
-//! [`TREE_MAX_COLUMNS`] columns.
+//! neighbours are searched in k-d trees (the crate's `kdtree` module) in few columns and
+//! by comparing every pair of rows in many ([`searches_trees`]).
 
 use rand::RngExt;
 use rayon::prelude::*;
@@ -43,15 +43,39 @@ use crate::rng::{self, Purpose};
 /// bound let through (a spiral across columns, Student t data through asinh).
 pub const CHECK_LEVEL: f64 = 0.01;
 
-/// The most columns (all blocks together) for which [`ksg`] and [`ksg_conditional`] search
-/// k-d trees rather than compare every pair of rows (vectorised over rows). Measured on one
-/// thread (4,000 rows of Gaussian pairs, k = 10, AVX2 kernels, the fastest of 7 calls):
-/// the trees took 7 / 25 / 47 / 78 / 124 / 160 / 305 ms at 2 / 4 / 6 / 8 / 10 / 12 / 16
-/// columns against 45 / 45 / 53 / 59 / 67 / 73 / 94 ms for every pair: in many dimensions
-/// a query's ball meets most leaves of a tree, and the pairs' work grows only with the
-/// columns read. (Session 60; the scalar comparison of every pair it replaced had taken
-/// over from the trees only above 12 columns.)
+/// The most columns (all blocks together) for which [`ksg`] and [`ksg_conditional`] always
+/// search k-d trees rather than compare every pair of rows (vectorised over rows); see
+/// [`searches_trees`].
 pub const TREE_MAX_COLUMNS: usize = 7;
+
+/// From [`TREE_MAX_COLUMNS`] + 1 to this many columns, [`ksg`] and [`ksg_conditional`]
+/// compare every pair of rows only up to [`PAIRS_MAX_ROWS`] rows; beyond it, always.
+pub const TREES_UP_TO_COLUMNS_ON_MANY_ROWS: usize = 12;
+
+/// See [`TREES_UP_TO_COLUMNS_ON_MANY_ROWS`].
+pub const PAIRS_MAX_ROWS: usize = 8_000;
+
+/// Whether the KSG of `m` rows in `d` columns searches k-d trees (else it compares every
+/// pair of rows, vectorised over rows; the two give the same terms to the bit). The trees'
+/// work grows with the columns, as a query's ball meets more of their leaves; the pairs'
+/// grows with the columns read and with `m^2`. Measured on one thread (Gaussian pairs,
+/// k = 10, AVX2 kernels, session 60), trees against pairs: at 4,000 rows 7 / 25 / 47 / 78
+/// / 124 / 160 / 305 ms against 45 / 45 / 53 / 59 / 67 / 73 / 94 ms at 2 / 4 / 6 / 8 / 10 /
+/// 12 / 16 columns; at 10,000 rows 454 / 786 / 846 / 1,634 ms against 479 / 547 / 420 /
+/// 543 ms at 8 / 10 / 12 / 16 columns; at 20,000 rows 895 / 1,629 / 2,556 / 5,580 ms
+/// against 1,258 / 1,516 / 1,791 / 2,005 ms; at 50,000 rows (two threads) 3.2 / 5.1 / 11.5
+/// s against 4.7 / 5.4 / 6.6 s at 10 / 12 / 16 columns. (The scalar comparison of every
+/// pair that the vectorised one replaced had taken over only above 12 columns.)
+pub fn searches_trees(m: usize, d: usize) -> bool {
+    d <= TREE_MAX_COLUMNS || (d <= TREES_UP_TO_COLUMNS_ON_MANY_ROWS && m > PAIRS_MAX_ROWS)
+}
+
+/// The most columns for which [`ksg_categorical`] searches k-d trees rather than compare
+/// every pair of rows (its comparison of every pair is not vectorised: measured through
+/// `MIResult.check_fit`, 17 KSG of 4,000 rows of Gaussians, two threads, the trees took
+/// 0.34 / 0.54 / 0.79 s at 8 / 10 / 12 columns against 1.17 / 1.22 / 1.31 s for every
+/// pair, and both 1.4 s at 14).
+pub const CATEGORICAL_TREE_MAX_COLUMNS: usize = 12;
 
 /// A subspace of the KSG sums: its columns, and the sign of its term.
 type Space = (Vec<usize>, f64);
@@ -67,12 +91,31 @@ fn check_ksg_args(m: usize, k: usize) -> Result<()> {
     Ok(())
 }
 
+/// Refuses rows (`d` columns) with a value that is not finite: the neighbour searches
+/// assume finite distances (an infinite coordinate makes a row's distance to itself NaN,
+/// and the trees' count of the others would underflow).
+fn check_finite_rows(v: &[f64], d: usize) -> Result<()> {
+    match v.iter().position(|a| !a.is_finite()) {
+        None => Ok(()),
+        Some(at) => Err(Error::arg(
+            "x",
+            format!(
+                "the rows must be finite; row {} holds {} (column {})",
+                at / d,
+                v[at],
+                at % d
+            ),
+        )),
+    }
+}
+
 /// The KSG estimate (nats, not clipped at 0) of `I(X; Y)` from the rows of `v` (row-major,
 /// `d` columns, `X` the first `dx` of them) with `k` neighbours: `psi(k) + psi(m) -
 /// mean(psi(n_x + 1) + psi(n_y + 1))`, `n_x` (`n_y`) the rows strictly closer than the
 /// k-th neighbour in the joint max-norm within `X` (`Y`). The neighbours are found exactly,
-/// through k-d trees up to [`TREE_MAX_COLUMNS`] columns and by comparing every pair of rows
-/// beyond (`O(m^2 d)`), which give the same value to the last bit; in parallel over rows,
+/// through k-d trees in few columns and by comparing every pair of rows in many (`O(m^2
+/// d)`; [`searches_trees`]), which give the same value to the last bit; rows that are not
+/// all finite are refused; in parallel over rows,
 /// the per-row terms summed in row order, so the value does not depend on the thread count
 /// either. Stops with [`Error::Cancelled`] soon after `ctrl` is cancelled.
 pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize, ctrl: &Control) -> Result<f64> {
@@ -84,6 +127,7 @@ pub fn ksg(v: &[f64], d: usize, dx: usize, k: usize, ctrl: &Control) -> Result<f
     }
     let m = v.len() / d;
     check_ksg_args(m, k)?;
+    check_finite_rows(v, d)?;
     let spaces = [((0..dx).collect(), 1.0), ((dx..d).collect(), 1.0)];
     let mean = mean_term(v, d, &spaces, k, ctrl)?;
     Ok(digamma(k as f64) + digamma(m as f64) - mean)
@@ -110,6 +154,7 @@ pub fn ksg_conditional(
         ));
     }
     check_ksg_args(v.len() / d, k)?;
+    check_finite_rows(v, d)?;
     let z: Vec<usize> = (dx + dy..d).collect();
     let with_z = |block: std::ops::Range<usize>| block.chain(z.iter().copied()).collect();
     let spaces = [
@@ -125,13 +170,7 @@ pub fn ksg_conditional(
 /// within subspace `s` than the k-th neighbour in the joint max-norm.
 fn mean_term(v: &[f64], d: usize, spaces: &[Space], k: usize, ctrl: &Control) -> Result<f64> {
     let m = v.len() / d;
-    let terms: Vec<f64> = if d
-        <= std::env::var("GMMI_TREE_MAX")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(TREE_MAX_COLUMNS)
-    {
-        // TEMP
+    let terms: Vec<f64> = if searches_trees(m, d) {
         tree_terms(v, d, spaces, k, ctrl)
     } else {
         pair_terms(v, d, spaces, k, ctrl)
@@ -615,7 +654,8 @@ fn spread_over_cells(rows: &mut [f64], d: usize, cells: &[Option<Vec<f64>>], mut
 /// `psi(m) - mean(psi(m_c)) + mean(psi(k_i)) - mean(psi(n_i))` over the rows of classes with
 /// at least two rows, `m_c` the rows of the row's class, `k_i = min(k, m_c - 1)`, and
 /// `n_i` the row itself and the rows of any class strictly closer than its `k_i`-th nearest
-/// row of its own class (max-norm). Neighbours through k-d trees up to [`TREE_MAX_COLUMNS`]
+/// row of its own class (max-norm). Neighbours through k-d trees up to
+/// [`CATEGORICAL_TREE_MAX_COLUMNS`]
 /// columns (every pair beyond), summed in row order; stops soon after `ctrl` is cancelled.
 pub fn ksg_categorical(
     v: &[f64],
@@ -625,7 +665,7 @@ pub fn ksg_categorical(
     k: usize,
     ctrl: &Control,
 ) -> Result<f64> {
-    let trees = d <= TREE_MAX_COLUMNS;
+    let trees = d <= CATEGORICAL_TREE_MAX_COLUMNS;
     categorical_search(v, d, labels, n_classes, k, ctrl, trees)
 }
 
@@ -649,6 +689,7 @@ fn categorical_search(
     if k == 0 {
         return Err(Error::arg("k", "must be at least 1"));
     }
+    check_finite_rows(v, d)?;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
     for (i, &c) in labels.iter().enumerate() {
         members[c].push(i);
@@ -1000,6 +1041,28 @@ mod tests {
     }
 
     #[test]
+    fn rows_that_are_not_finite_are_refused() {
+        // An infinite coordinate puts a row at distance NaN from itself: the trees' count of
+        // the other rows would underflow and the two searches would disagree. Every KSG
+        // refuses such rows by name, on either search.
+        let ctrl = Control::new();
+        for d in [3, 10] {
+            let mut v: Vec<f64> = (0..40 * d).map(|i| ((i * 7919) % 97) as f64).collect();
+            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                v[3 * d + 1] = bad;
+                let is_x = |r: Result<f64>| matches!(r, Err(Error::InvalidArgument { ref arg, .. }) if arg == "x");
+                assert!(is_x(ksg(&v, d, 1, 3, &ctrl)), "d {d} {bad}");
+                assert!(is_x(ksg_conditional(&v, d, 1, 1, 3, &ctrl)), "d {d} {bad}");
+                let labels: Vec<usize> = (0..40).map(|i| i % 2).collect();
+                assert!(
+                    is_x(ksg_categorical(&v, d, &labels, 2, 3, &ctrl)),
+                    "d {d} {bad}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn trees_and_every_pair_give_the_same_terms() {
         // Gaussian rows, and rows on a coarse grid (equal distances and repeated rows, where
         // strict and non-strict comparisons would differ), in 2 to 7 columns split into the
@@ -1033,7 +1096,11 @@ mod tests {
                         let a = tree_terms(v, d, spaces, k, &ctrl);
                         let bits = |t: &[f64]| t.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                         for variant in Variant::ALL.into_iter().filter(|x| x.supported()) {
-                            let b = with_variant(variant, || pair_terms(v, d, spaces, k, &ctrl));
+                            // On one thread: the variant is chosen per thread, and the
+                            // rows run on the pool's threads.
+                            let b = crate::on_threads(1, || {
+                                with_variant(variant, || pair_terms(v, d, spaces, k, &ctrl))
+                            });
                             assert_eq!(
                                 bits(&a),
                                 bits(&b),
