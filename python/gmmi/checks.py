@@ -58,7 +58,7 @@ CHECK_MAX_ROWS, CHECK_DRAWS, CHECK_K = 4000, 16, 10
 #: with it the fewest rows the check runs on (``min_check_rows(CHECK_K_MIN)``, 31).
 CHECK_K_MIN = 3
 
-#: The most rows the check may run on: beyond 12 columns the KSG compares every pair of rows.
+#: The most rows the check may run on: in many columns the KSG compares every pair of rows.
 MAX_CHECK_ROWS = 50_000
 
 #: The check ``mutual_information`` makes by itself (``check=None``, gmmi's preset) runs on
@@ -277,7 +277,7 @@ def check_fit(result: MIResult, x: Any, y: Any, z: Any = None, *,
     max_rows = check_int(max_rows, "max_rows", minimum=max(50, min_check_rows(k or CHECK_K_MIN)),
                          maximum=MAX_CHECK_ROWS,
                          advice="the KSG's neighbour searches grow faster than the rows "
-                                "(beyond 12 columns it compares every pair of rows)")
+                                "(in many columns it compares every pair of rows)")
     given = rows_given(x)
     if k is None:
         k = default_check_k(min(given, max_rows) if given else max_rows)

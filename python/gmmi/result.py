@@ -442,11 +442,13 @@ class MIResult:
         seen less often than with 3 (``docs/measurements.md``, session 55).
 
         It costs ``n_draws + 1`` KSG estimates on at most ``max_rows`` rows, their
-        neighbours found exactly through k-d trees up to 12 columns in all (every pair of
-        rows compared beyond): on two cores, with 3 neighbours, 0.01 s at n = 1,000 with
-        1+1 columns; at 4,000 rows, 0.04 s with 1+1 columns, 0.2 s with 3+3, 0.5 s with 5+5
-        and 1.7 s with 10+10 (the trees gain less as the columns grow). Ten neighbours
-        take 1.1-1.4x as long (3+3 and 5+5 Gaussians on 1,000 and 4,000 rows, session 55).
+        neighbours found exactly through k-d trees in up to 7 columns in all, and by
+        comparing every pair of rows (vectorised over rows) from 8 columns on (up to 12
+        columns only on up to 8,000 rows, where the trees are slower): on two cores with
+        AVX2, 3 neighbours, 0.012 s at n = 1,000 with 1+1 columns; at 4,000 rows, 0.055 s
+        with 1+1 columns, 0.34 s with 3+3, 0.57 s with 5+5 and 1.3 s with 10+10. Ten
+        neighbours take about as long in many columns and 1.4x in few (Gaussians, session
+        60).
 
         Columns on a lattice (tied values) that the estimate fitted as they are are
         checked over their cells: the data's values and the draws alike are replaced by a

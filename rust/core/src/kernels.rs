@@ -13,7 +13,8 @@ use crate::vmath::{self, LANES};
 
 /// The most columns the lane kernels of this module are compiled for (each dimension from 1
 /// to this one is a compile-time constant of its own kernels). Above it, the EM pass and the
-/// log-density take a scalar path ([`chunk_stats`], [`crate::gmm::GaussianMixture::log_density`]).
+/// log-density go row by row ([`chunk_stats_dyn`],
+/// [`crate::gmm::GaussianMixture::weighted_log_densities`]).
 /// Up to 16, so that two variables of up to 8 columns each (or a conditional MI of up to
 /// 16 columns in all) run vectorised: at 5 + 5 columns the scalar pass was 59% of an
 /// estimate's time.

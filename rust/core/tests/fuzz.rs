@@ -26,8 +26,8 @@ fn any_float() -> impl Strategy<Value = f64> {
 
 /// A valid mixture: covariances A A^T + eps I.
 fn valid_gmm() -> impl Strategy<Value = GaussianMixture> {
-    // Dimensions up to 9: the vectorised kernels cover d <= 8, the scalar path the rest.
-    (1usize..10, 1usize..5).prop_flat_map(|(d, k)| {
+    // Dimensions up to 17: the vectorised kernels cover d <= 16, the scalar path the rest.
+    (1usize..18, 1usize..5).prop_flat_map(|(d, k)| {
         (
             prop::collection::vec(0.05f64..1.0, k),
             prop::collection::vec(-5.0f64..5.0, k * d),
