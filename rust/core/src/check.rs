@@ -27,7 +27,7 @@ use statrs::function::gamma::digamma;
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::gmm::GaussianMixture;
-use crate::kdtree::{larger, KdTree};
+use crate::kdtree::{insert_nearer, larger, KdTree};
 use crate::rng::{self, Purpose};
 
 /// The two-sided level of [`FitCheck::threshold`]: the data's KSG is flagged when a draw of
@@ -372,14 +372,7 @@ fn pair_query_impl(
             continue;
         }
         for &d in &t {
-            if d < best[k - 1] {
-                let mut at = k - 1;
-                while at > 0 && best[at - 1] > d {
-                    best[at] = best[at - 1];
-                    at -= 1;
-                }
-                best[at] = d;
-            }
+            insert_nearer(best, d);
         }
     }
     let eps = best[k - 1];

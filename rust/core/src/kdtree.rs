@@ -27,6 +27,21 @@ pub(crate) fn larger(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Inserts `dist` into `best` (ascending, `k >= 1` values) if it is below the largest,
+/// which it drops: the `k` smallest distances seen so far.
+#[inline(always)]
+pub(crate) fn insert_nearer(best: &mut [f64], dist: f64) {
+    let k = best.len();
+    if dist < best[k - 1] {
+        let mut at = k - 1;
+        while at > 0 && best[at - 1] > dist {
+            best[at] = best[at - 1];
+            at -= 1;
+        }
+        best[at] = dist;
+    }
+}
+
 /// A node: rows `lo..hi` of the tree's order, its box, and its children (`None`: a leaf).
 #[derive(Debug, Clone)]
 struct Node {
@@ -183,16 +198,7 @@ impl KdTree {
                         if self.index[p] == skip {
                             continue;
                         }
-                        let dist = self.distance(p, q);
-                        if dist < best[k - 1] {
-                            // Insert into the sorted best distances, dropping the largest.
-                            let mut at = k - 1;
-                            while at > 0 && best[at - 1] > dist {
-                                best[at] = best[at - 1];
-                                at -= 1;
-                            }
-                            best[at] = dist;
-                        }
+                        insert_nearer(best, self.distance(p, q));
                     }
                 }
             }
