@@ -1,10 +1,9 @@
 //! The vectorised kernels of the hot loops over rows: the EM pass's sufficient statistics and
-//! the mixture log-density, [`LANES`] rows at a time in a compile-time dimension (`d <=
-//! 16`, [`MAX_LANE_DIM`])
-//! with the lane loop innermost, so that the compiler vectorises them, each compiled for
-//! every instruction set it is dispatched on ([`crate::dispatch!`]; the vector maths is in
-//! [`crate::vmath`]). Every variant performs the same IEEE operations in the same order, so
-//! results are identical on any machine and thread count.
+//! the mixture log-density, [`LANES`] rows at a time in a compile-time dimension (up to
+//! [`MAX_LANE_DIM`]) with the lane loop innermost, so that the compiler vectorises them,
+//! each compiled for every instruction set it is dispatched on ([`crate::dispatch!`]; the
+//! vector maths is in [`crate::vmath`]). Every variant performs the same IEEE operations in
+//! the same order, so results are identical on any machine and thread count.
 
 use std::sync::OnceLock;
 
@@ -339,8 +338,8 @@ pub const SKIP_MIN_COMPONENTS: usize = 12;
 pub const SKIP_LOG_GAP: f64 = 53.0 * std::f64::consts::LN_2;
 
 impl Packed {
-    /// Packs the rows of `x` (row-major, `d` columns, `1 <= d <= MAX_LANE_DIM`) with weights `w` in
-    /// chunks of `chunk_rows` rows, in the memory of `values` (cleared first; see
+    /// Packs the rows of `x` (row-major, `d` columns, `1 <= d <= MAX_LANE_DIM`) with weights
+    /// `w` in chunks of `chunk_rows` rows, in the memory of `values` (cleared first; see
     /// [`Packed::into_values`]: the bootstrap lays out one resample after another, and at
     /// 10^7 rows a fresh layout is 240 MB of new pages for the system to provide).
     pub(crate) fn new_in(
