@@ -610,10 +610,18 @@ pub fn mutual_information_with_error(
             Integral::Quadrature { .. } => {}
         }
     }
-    let nx = x.len();
+    let terms = mi_terms(&joint, x.len())?;
+    let exact = joint.n_components() == 1;
+    let value = expectation(&joint, &terms, integral, seed, ctrl)?;
+    Ok((value, exact.then_some(0.0)))
+}
+
+/// The terms of `I(X; Y) = E[ln p(x, y) - ln p(x) - ln p(y)]` under `joint`, whose first
+/// `nx` coordinates are `X` and the rest `Y`.
+fn mi_terms(joint: &GaussianMixture, nx: usize) -> Result<[Term; 3]> {
     let xs: Vec<usize> = (0..nx).collect();
-    let ys: Vec<usize> = (nx..xy.len()).collect();
-    let terms = [
+    let ys: Vec<usize> = (nx..joint.dim()).collect();
+    Ok([
         Term {
             coef: 1.0,
             model: joint.clone(),
@@ -629,10 +637,7 @@ pub fn mutual_information_with_error(
             model: joint.marginal(&ys)?,
             dims: Some(ys),
         },
-    ];
-    let exact = joint.n_components() == 1;
-    let value = expectation(&joint, &terms, integral, seed, ctrl)?;
-    Ok((value, exact.then_some(0.0)))
+    ])
 }
 
 /// Per-component constants of the fused kernel for the MI of two scalar variables.
@@ -1132,25 +1137,8 @@ mod tests {
         let ctrl = Control::new();
         for d in [3, 10, crate::kernels::MAX_LANE_DIM + 1] {
             let g = two_components(d);
-            let xs: Vec<usize> = (0..d / 2).collect();
-            let ys: Vec<usize> = (d / 2..d).collect();
-            let terms = [
-                Term {
-                    coef: 1.0,
-                    model: g.clone(),
-                    dims: None,
-                },
-                Term {
-                    coef: -1.0,
-                    model: g.marginal(&xs).unwrap(),
-                    dims: Some(xs),
-                },
-                Term {
-                    coef: -0.5,
-                    model: g.marginal(&ys).unwrap(),
-                    dims: Some(ys),
-                },
-            ];
+            let mut terms = mi_terms(&g, d / 2).unwrap();
+            terms[2].coef = -0.5; // a coefficient other than +-1
             let mc = Integral::MonteCarlo {
                 samples: CHUNK_ROWS + 904,
             };
@@ -1366,23 +1354,7 @@ mod tests {
         // agrees with the exact quadrature.
         let g = paper_d3();
         let fused = mi_scalar_pair_mc(&g, 400_000, 9, &Control::new()).unwrap();
-        let terms = [
-            Term {
-                coef: 1.0,
-                model: g.clone(),
-                dims: None,
-            },
-            Term {
-                coef: -1.0,
-                model: g.marginal(&[0]).unwrap(),
-                dims: Some(vec![0]),
-            },
-            Term {
-                coef: -1.0,
-                model: g.marginal(&[1]).unwrap(),
-                dims: Some(vec![1]),
-            },
-        ];
+        let terms = mi_terms(&g, 1).unwrap();
         let general = expectation(
             &g,
             &terms,
